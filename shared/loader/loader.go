@@ -1,0 +1,326 @@
+package loader
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/plexlogin/plexlogin/shared/pluginrpc"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// DefaultEnvAllowList is the host environment a plugin sees; nothing else of the host's leaks through.
+var DefaultEnvAllowList = []string{"PATH", "HOME", "TMPDIR", "PLEX_TV_URL", "PLEX_APP_URL", "FEDSOURCE_LOG_LEVEL"}
+
+// Options tune a Plugin.
+type Options struct {
+	// Logger receives the plugin's logs; default a null logger.
+	Logger hclog.Logger
+	// EnvAllowList names the host variables passed to the plugin; default DefaultEnvAllowList.
+	EnvAllowList []string
+	// ExtraEnv is added to the plugin's environment as KEY=VALUE (for tests and the demo).
+	ExtraEnv []string
+	// StartTimeout bounds the handshake; default 10s.
+	StartTimeout time.Duration
+}
+
+// StartTimings splits a plugin start into its parts.
+type StartTimings struct {
+	Checksum  time.Duration
+	Handshake time.Duration
+}
+
+// Plugin is a started plugin behind the contract; it implements source.Full, restarting
+// the process and retrying a call once when the process has died.
+type Plugin struct {
+	Manifest *Manifest
+	opts     Options
+
+	mu       sync.Mutex
+	client   *plugin.Client
+	src      source.Full
+	restarts int
+	timings  StartTimings
+}
+
+var _ source.Full = (*Plugin)(nil)
+
+// Load reads the manifest at path and starts its plugin.
+func Load(path string, opts Options) (*Plugin, error) {
+	m, err := ReadManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	return Start(m, opts)
+}
+
+// Start starts the plugin of a manifest.
+func Start(m *Manifest, opts Options) (*Plugin, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.EnvAllowList == nil {
+		opts.EnvAllowList = DefaultEnvAllowList
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 10 * time.Second
+	}
+	p := &Plugin{Manifest: m, opts: opts}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.startLocked(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// VerifyChecksum checks the sha256 of the executable against want, naming the file on mismatch.
+func VerifyChecksum(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("plugin executable: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("plugin executable %s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("plugin executable %s: sha256 %s does not match the manifest's %s: refusing to start it", path, got, want)
+	}
+	return nil
+}
+
+func (p *Plugin) env() []string {
+	var env []string
+	for _, k := range p.opts.EnvAllowList {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return append(env, p.opts.ExtraEnv...)
+}
+
+func (p *Plugin) startLocked() error {
+	m := p.Manifest
+	want, err := m.Checksum()
+	if err != nil {
+		return err
+	}
+	path := m.ExecutablePath()
+	t0 := time.Now()
+	if err := VerifyChecksum(path, want); err != nil {
+		return err
+	}
+	sum, _ := hex.DecodeString(want)
+	t1 := time.Now()
+	versions := map[int]plugin.PluginSet{}
+	for _, v := range m.Handshake.ProtocolVersions {
+		if set, ok := pluginrpc.VersionedPlugins(nil)[v]; ok {
+			versions[v] = set
+		}
+	}
+	if len(versions) == 0 {
+		return fmt.Errorf("plugin %q speaks protocol versions %v; this host speaks %d", m.ID, m.Handshake.ProtocolVersions, source.ProtocolVersion)
+	}
+	cmd := exec.Command(path)
+	cmd.Env = p.env()
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig: plugin.HandshakeConfig{
+			ProtocolVersion:  uint(source.ProtocolVersion),
+			MagicCookieKey:   m.Handshake.MagicCookieKey,
+			MagicCookieValue: m.Handshake.MagicCookieValue,
+		},
+		VersionedPlugins: versions,
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           p.opts.Logger.Named(m.ID),
+		StartTimeout:     p.opts.StartTimeout,
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return fmt.Errorf("start plugin %q (%s): %w", m.ID, path, err)
+	}
+	raw, err := rpc.Dispense(pluginrpc.PluginName)
+	if err != nil {
+		client.Kill()
+		return fmt.Errorf("dispense plugin %q: %w", m.ID, err)
+	}
+	src, ok := raw.(source.Full)
+	if !ok {
+		client.Kill()
+		return fmt.Errorf("plugin %q: unexpected client type %T", m.ID, raw)
+	}
+	p.client, p.src = client, src
+	p.timings = StartTimings{Checksum: t1.Sub(t0), Handshake: time.Since(t1)}
+	return nil
+}
+
+// Timings reports how long the last start took, by part.
+func (p *Plugin) Timings() StartTimings {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.timings
+}
+
+// Restarts counts how often the plugin process was started again.
+func (p *Plugin) Restarts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restarts
+}
+
+// Pid is the process id of the running plugin, 0 when none runs.
+func (p *Plugin) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil || p.client.Exited() {
+		return 0
+	}
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Exited reports whether the current process has exited.
+func (p *Plugin) Exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client == nil || p.client.Exited()
+}
+
+// Kill stops the plugin process; later calls start it again.
+func (p *Plugin) Kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client != nil {
+		p.client.Kill()
+	}
+}
+
+// current returns a live client: the running one unless it has exited or is the stale one a
+// call just failed on, in which case it starts a new process (another caller may have done so already).
+func (p *Plugin) current(stale source.Full) (source.Full, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client != nil && !p.client.Exited() && (stale == nil || p.src != stale) {
+		return p.src, nil
+	}
+	if p.client != nil {
+		p.client.Kill()
+	}
+	p.restarts++
+	p.opts.Logger.Warn("plugin process gone, starting it again", "plugin", p.Manifest.ID, "restarts", p.restarts)
+	if err := p.startLocked(); err != nil {
+		return nil, err
+	}
+	return p.src, nil
+}
+
+func (p *Plugin) live() source.Full {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil || p.client.Exited() {
+		return nil
+	}
+	return p.src
+}
+
+// call runs fn against the plugin; if the process is gone or the transport fails, it starts
+// a new process (checksum checked again) and retries once.
+func call[T any](p *Plugin, fn func(source.Full) (T, error)) (T, error) {
+	src := p.live()
+	if src == nil {
+		var err error
+		if src, err = p.current(nil); err != nil {
+			var zero T
+			return zero, unavailable(err)
+		}
+	}
+	out, err := fn(src)
+	if err == nil || !pluginrpc.IsTransport(err) {
+		return out, err
+	}
+	src2, rerr := p.current(src)
+	if rerr != nil {
+		var zero T
+		return zero, unavailable(errors.Join(err, rerr))
+	}
+	return fn(src2)
+}
+
+func unavailable(err error) error {
+	return &source.Error{Kind: source.KindUpstreamUnavailable, ReasonCode: "plugin_unavailable", Retryable: true,
+		UserText: "The login service is restarting. Please try again.", AdminDetail: err.Error()}
+}
+
+// Close kills the plugin process.
+func (p *Plugin) Close() { p.Kill() }
+
+// Ping is a no-op round trip.
+func (p *Plugin) Ping(ctx context.Context) error {
+	_, err := call(p, func(s source.Full) (struct{}, error) { return struct{}{}, s.Ping(ctx) })
+	return err
+}
+
+// Describe tells who the plugin is.
+func (p *Plugin) Describe(ctx context.Context) (source.Descriptor, error) {
+	return call(p, func(s source.Full) (source.Descriptor, error) { return s.Describe(ctx) })
+}
+
+// ValidateConfig checks and normalizes a config.
+func (p *Plugin) ValidateConfig(ctx context.Context, inst source.Instance) (json.RawMessage, error) {
+	return call(p, func(s source.Full) (json.RawMessage, error) { return s.ValidateConfig(ctx, inst) })
+}
+
+// BeginLogin starts a redirect login.
+func (p *Plugin) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
+	return call(p, func(s source.Full) (source.LoginStart, error) { return s.BeginLogin(ctx, inst, req) })
+}
+
+// CompleteLogin finishes a redirect login.
+func (p *Plugin) CompleteLogin(ctx context.Context, inst source.Instance, req source.CompleteLogin) (source.Identity, error) {
+	return call(p, func(s source.Full) (source.Identity, error) { return s.CompleteLogin(ctx, inst, req) })
+}
+
+// PasswordLogin logs in with credentials.
+func (p *Plugin) PasswordLogin(ctx context.Context, inst source.Instance, cred source.Credentials) (source.Identity, error) {
+	return call(p, func(s source.Full) (source.Identity, error) { return s.PasswordLogin(ctx, inst, cred) })
+}
+
+// Revalidate re-checks an earlier identity.
+func (p *Plugin) Revalidate(ctx context.Context, inst source.Instance, req source.RevalidateRequest) (source.Revalidation, error) {
+	return call(p, func(s source.Full) (source.Revalidation, error) { return s.Revalidate(ctx, inst, req) })
+}
+
+// RunAction runs an admin action.
+func (p *Plugin) RunAction(ctx context.Context, inst source.Instance, req source.ActionRequest) (source.ActionResult, error) {
+	return call(p, func(s source.Full) (source.ActionResult, error) { return s.RunAction(ctx, inst, req) })
+}
+
+// PreviewMapping evaluates draft mappings.
+func (p *Plugin) PreviewMapping(ctx context.Context, inst source.Instance, req source.PreviewRequest) (source.PreviewResult, error) {
+	return call(p, func(s source.Full) (source.PreviewResult, error) { return s.PreviewMapping(ctx, inst, req) })
+}
+
+// String names the plugin.
+func (p *Plugin) String() string {
+	return strings.TrimSpace(p.Manifest.ID + " " + p.Manifest.Info.Version)
+}

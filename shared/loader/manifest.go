@@ -1,0 +1,112 @@
+// Package loader is the host side of the plugin runtime: it reads a plugin's
+// manifest, verifies the executable's checksum, starts it with a filtered
+// environment, and restarts it when it dies.
+package loader
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+)
+
+// ManifestType is the manifest "type" of a federated-source plugin.
+const ManifestType = "federated-source"
+
+// Manifest is a plugin.json, with Grafana's field names plus handshake, capabilities and checksums.
+type Manifest struct {
+	ID           string            `json:"id"`
+	Type         string            `json:"type"`
+	Name         string            `json:"name"`
+	Info         Info              `json:"info"`
+	Backend      bool              `json:"backend"`
+	Executable   string            `json:"executable"`
+	Handshake    Handshake         `json:"handshake"`
+	Capabilities []string          `json:"capabilities"`
+	Checksums    map[string]string `json:"checksums,omitempty"`
+
+	// Dir is the folder the manifest was read from.
+	Dir string `json:"-"`
+}
+
+// Info is the descriptive part of a manifest.
+type Info struct {
+	Version     string            `json:"version"`
+	Description string            `json:"description"`
+	Author      map[string]string `json:"author"`
+	Logos       map[string]string `json:"logos"`
+	Links       []Link            `json:"links"`
+	Updated     string            `json:"updated"`
+}
+
+// Link is a named URL.
+type Link struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// Handshake is what a host needs to launch the plugin.
+type Handshake struct {
+	ProtocolVersions []int  `json:"protocolVersions"`
+	MagicCookieKey   string `json:"magicCookieKey"`
+	MagicCookieValue string `json:"magicCookieValue"`
+}
+
+var checksumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ReadManifest reads and checks the manifest at path.
+func ReadManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	m.Dir = filepath.Dir(path)
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+func (m *Manifest) check() error {
+	switch {
+	case m.ID == "":
+		return fmt.Errorf("id is missing")
+	case m.Type != ManifestType:
+		return fmt.Errorf("type is %q, want %q", m.Type, ManifestType)
+	case !m.Backend || m.Executable == "":
+		return fmt.Errorf("backend executable is missing")
+	case len(m.Handshake.ProtocolVersions) == 0 || m.Handshake.MagicCookieKey == "" || m.Handshake.MagicCookieValue == "":
+		return fmt.Errorf("handshake is incomplete")
+	}
+	return nil
+}
+
+// ExecutableName is the file name of the executable for this OS and architecture.
+func (m *Manifest) ExecutableName() string {
+	name := fmt.Sprintf("%s_%s_%s", m.Executable, runtime.GOOS, runtime.GOARCH)
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	return name
+}
+
+// ExecutablePath is the absolute path of the executable for this OS and architecture.
+func (m *Manifest) ExecutablePath() string { return filepath.Join(m.Dir, m.ExecutableName()) }
+
+// Checksum returns the manifest's sha256 of this platform's executable, refusing a manifest without one.
+func (m *Manifest) Checksum() (string, error) {
+	sum := m.Checksums[m.ExecutableName()]
+	if sum == "" {
+		return "", fmt.Errorf("manifest of %q has no checksum for %s: refusing to start an unverified executable", m.ID, m.ExecutableName())
+	}
+	if !checksumRE.MatchString(sum) {
+		return "", fmt.Errorf("manifest of %q: checksum for %s is not a lowercase sha256 hex string", m.ID, m.ExecutableName())
+	}
+	return sum, nil
+}

@@ -1,0 +1,52 @@
+package loader
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// FileSHA256 returns the lowercase hex sha256 of a file.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WriteSigned writes m into dir as plugin.json with the sha256 of every executable
+// named m.Executable_<os>_<arch> found in dir.
+func WriteSigned(m *Manifest, dir string) (string, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, m.Executable+"_*_*"))
+	if err != nil {
+		return "", err
+	}
+	out := *m
+	out.Checksums = map[string]string{}
+	for _, p := range matches {
+		sum, err := FileSHA256(p)
+		if err != nil {
+			return "", err
+		}
+		out.Checksums[filepath.Base(p)] = sum
+	}
+	if len(out.Checksums) == 0 {
+		return "", fmt.Errorf("no executable %s_<os>_<arch> in %s", m.Executable, dir)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "plugin.json")
+	return path, os.WriteFile(path, append(b, '\n'), 0o644)
+}

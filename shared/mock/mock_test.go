@@ -1,0 +1,91 @@
+package mock_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
+	"github.com/plexlogin/plexlogin/shared/mock"
+	"github.com/plexlogin/plexlogin/shared/source"
+	"github.com/plexlogin/plexlogin/shared/sourcetest"
+)
+
+var manifest string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mocktest")
+	if err != nil {
+		panic(err)
+	}
+	manifest, err = loadertest.BuildMock(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// provokeLogin begins a login and completes it with the callback asking for kind k.
+func provokeLogin(k source.Kind) func(context.Context, source.Full, source.Instance) error {
+	return func(ctx context.Context, s source.Full, inst source.Instance) error {
+		st, err := s.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: "http://127.0.0.1:1/cb"})
+		if err != nil {
+			return err
+		}
+		code := strings.SplitN(st.RedirectURL, "code=", 2)[1]
+		_, err = s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, CallbackQuery: map[string]string{"code": code, "error": k.String()}})
+		return err
+	}
+}
+
+func fixtures(src source.Full) sourcetest.Fixtures {
+	errs := map[source.Kind]sourcetest.ErrorCase{}
+	for _, k := range source.AllKinds {
+		errs[k] = sourcetest.ErrorCase{Provoke: provokeLogin(k)}
+	}
+	errs[source.KindInvalidConfig] = sourcetest.ErrorCase{Fields: []string{"mode"},
+		Provoke: func(ctx context.Context, s source.Full, inst source.Instance) error {
+			inst.Config = []byte(`{"api_key":"k","mode":"sometimes"}`)
+			_, err := s.ValidateConfig(ctx, inst)
+			return err
+		}}
+	errs[source.KindInvalidCredentials] = sourcetest.ErrorCase{Provoke: func(ctx context.Context, s source.Full, inst source.Instance) error {
+		_, err := s.PasswordLogin(ctx, inst, source.Credentials{Login: "a", Password: "wrong"})
+		return err
+	}}
+	return sourcetest.Fixtures{
+		Source:      src,
+		ValidConfig: `{"api_key":"k","greeting":"Hi"}`,
+		BadConfigs: []sourcetest.BadConfig{
+			{Name: "missing secret", Config: `{"greeting":"Hi"}`, Fields: []string{"api_key"}},
+			{Name: "bad enum", Config: `{"api_key":"k","mode":"sometimes"}`, Fields: []string{"mode"}},
+			{Name: "two bad fields", Config: `{"mode":"x","greeting":"` + strings.Repeat("a", 101) + `"}`, Fields: []string{"api_key", "mode", "greeting"}},
+		},
+		Errors: errs,
+	}
+}
+
+func TestConformanceOverPluginProcess(t *testing.T) {
+	p, err := loader.Load(manifest, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sourcetest.Run(t, fixtures(p))
+}
+
+func TestMigratesVersion1(t *testing.T) {
+	out, err := mock.New().ValidateConfig(context.Background(), source.Instance{Config: []byte(`{"schema_version":1,"salutation":"Yo","api_key":"k"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"greeting":"Yo"`) || !strings.Contains(string(out), `"schema_version":2`) {
+		t.Fatalf("not migrated: %s", out)
+	}
+}

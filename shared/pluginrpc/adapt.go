@@ -1,0 +1,209 @@
+package pluginrpc
+
+// The one place that converts between protobuf messages and source types.
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/plexlogin/plexlogin/shared/gen/fedsourcev1"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+func instanceToPB(i source.Instance) *pb.Instance {
+	return &pb.Instance{Id: i.ID, ConfigVersion: i.ConfigVersion, ConfigJson: string(i.Config), Slug: i.Slug, Name: i.Name}
+}
+
+func instanceFromPB(i *pb.Instance) source.Instance {
+	if i == nil {
+		return source.Instance{}
+	}
+	return source.Instance{ID: i.GetId(), ConfigVersion: i.GetConfigVersion(), Config: rawOrNil(i.GetConfigJson()),
+		Slug: i.GetSlug(), Name: i.GetName()}
+}
+
+func rawOrNil(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+func descriptorToPB(d source.Descriptor) *pb.DescribeResponse {
+	return &pb.DescribeResponse{Id: d.ID, Name: d.Name, Version: d.Version, ProtocolVersion: uint32(d.ProtocolVersion),
+		Capabilities: d.Capabilities, Icon: d.Icon, ConfigSchemaJson: string(d.ConfigSchema)}
+}
+
+func descriptorFromPB(r *pb.DescribeResponse) source.Descriptor {
+	return source.Descriptor{ID: r.GetId(), Name: r.GetName(), Version: r.GetVersion(), ProtocolVersion: int(r.GetProtocolVersion()),
+		Capabilities: r.GetCapabilities(), Icon: r.GetIcon(), ConfigSchema: rawOrNil(r.GetConfigSchemaJson())}
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func timeOrZero(u int64) time.Time {
+	if u == 0 {
+		return time.Time{}
+	}
+	return time.Unix(u, 0)
+}
+
+func decisionToPB(d source.Decision) *pb.Decision {
+	return &pb.Decision{Allowed: d.Allowed, ReasonCode: d.ReasonCode, UserText: d.UserText, AdminDetail: d.AdminDetail}
+}
+
+func decisionFromPB(d *pb.Decision) source.Decision {
+	return source.Decision{Allowed: d.GetAllowed(), ReasonCode: d.GetReasonCode(), UserText: d.GetUserText(), AdminDetail: d.GetAdminDetail()}
+}
+
+func identityToPB(id source.Identity) *pb.Identity {
+	return &pb.Identity{Sub: id.Subject, PreferredUsername: id.PreferredUsername, Email: id.Email, EmailVerified: id.EmailVerified,
+		Name: id.Name, Picture: id.Picture, Groups: id.Groups, AttributesJson: string(id.Attributes), RawJson: string(id.Raw),
+		Decision: decisionToPB(id.Decision), RevalidationState: id.RevalidationState}
+}
+
+func identityFromPB(id *pb.Identity) source.Identity {
+	return source.Identity{Subject: id.GetSub(), PreferredUsername: id.GetPreferredUsername(), Email: id.GetEmail(),
+		EmailVerified: id.GetEmailVerified(), Name: id.GetName(), Picture: id.GetPicture(), Groups: id.GetGroups(),
+		Attributes: rawOrNil(id.GetAttributesJson()), Raw: rawOrNil(id.GetRawJson()), Decision: decisionFromPB(id.GetDecision()),
+		RevalidationState: id.GetRevalidationState()}
+}
+
+func fieldErrorsToPB(fs []source.FieldError) []*pb.FieldError {
+	out := make([]*pb.FieldError, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, &pb.FieldError{Field: f.Field, Message: f.Message, Line: int32(f.Line), Column: int32(f.Column)})
+	}
+	return out
+}
+
+func fieldErrorsFromPB(fs []*pb.FieldError) []source.FieldError {
+	var out []source.FieldError
+	for _, f := range fs {
+		out = append(out, source.FieldError{Field: f.GetField(), Message: f.GetMessage(), Line: int(f.GetLine()), Column: int(f.GetColumn())})
+	}
+	return out
+}
+
+func actionResultToPB(r source.ActionResult) *pb.RunActionResponse {
+	switch {
+	case r.Redirect != nil:
+		return &pb.RunActionResponse{Result: &pb.RunActionResponse_Redirect{Redirect: &pb.ActionRedirect{
+			Url: r.Redirect.URL, ActionState: r.Redirect.State, ExpiresAtUnix: unixOrZero(r.Redirect.ExpiresAt)}}}
+	case r.Choices != nil:
+		opts := make([]*pb.Choice, 0, len(r.Choices.Options))
+		for _, o := range r.Choices.Options {
+			opts = append(opts, &pb.Choice{Value: o.Value, Label: o.Label, Description: o.Description, Details: o.Details})
+		}
+		return &pb.RunActionResponse{Result: &pb.RunActionResponse_Choices{Choices: &pb.ActionChoices{
+			Field: r.Choices.Field, Options: opts, PatchJson: string(r.Choices.Patch)}}}
+	case r.ConfigPatch != nil:
+		return &pb.RunActionResponse{Result: &pb.RunActionResponse_ConfigPatch{ConfigPatch: &pb.ActionConfigPatch{ValuesJson: string(r.ConfigPatch)}}}
+	case r.Message != nil:
+		return &pb.RunActionResponse{Result: &pb.RunActionResponse_Message{Message: &pb.ActionMessage{Text: r.Message.Text, Level: r.Message.Level}}}
+	}
+	return &pb.RunActionResponse{}
+}
+
+func actionResultFromPB(r *pb.RunActionResponse) source.ActionResult {
+	switch v := r.GetResult().(type) {
+	case *pb.RunActionResponse_Redirect:
+		return source.ActionResult{Redirect: &source.ActionRedirect{URL: v.Redirect.GetUrl(), State: v.Redirect.GetActionState(),
+			ExpiresAt: timeOrZero(v.Redirect.GetExpiresAtUnix())}}
+	case *pb.RunActionResponse_Choices:
+		c := &source.ActionChoices{Field: v.Choices.GetField(), Patch: rawOrNil(v.Choices.GetPatchJson())}
+		for _, o := range v.Choices.GetOptions() {
+			c.Options = append(c.Options, source.Choice{Value: o.GetValue(), Label: o.GetLabel(), Description: o.GetDescription(), Details: o.GetDetails()})
+		}
+		return source.ActionResult{Choices: c}
+	case *pb.RunActionResponse_ConfigPatch:
+		return source.ActionResult{ConfigPatch: json.RawMessage(v.ConfigPatch.GetValuesJson())}
+	case *pb.RunActionResponse_Message:
+		return source.ActionResult{Message: &source.ActionMessage{Text: v.Message.GetText(), Level: v.Message.GetLevel()}}
+	}
+	return source.ActionResult{}
+}
+
+var kindCodes = map[source.Kind]codes.Code{
+	source.KindAccessDenied:         codes.PermissionDenied,
+	source.KindPending:              codes.FailedPrecondition,
+	source.KindExpired:              codes.NotFound,
+	source.KindUpstreamUnavailable:  codes.Unavailable,
+	source.KindRateLimited:          codes.ResourceExhausted,
+	source.KindInvalidConfig:        codes.InvalidArgument,
+	source.KindInvalidCredentials:   codes.Unauthenticated,
+	source.KindSecondFactorRequired: codes.Unauthenticated,
+	source.KindInvalidRequest:       codes.InvalidArgument,
+	source.KindReplayed:             codes.AlreadyExists,
+	source.KindInternal:             codes.Internal,
+	source.KindUnimplemented:        codes.Unimplemented,
+}
+
+// errorToStatus turns any error into a gRPC status carrying one SourceError.
+func errorToStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	e := source.AsError(err)
+	code, ok := kindCodes[e.Kind]
+	if !ok {
+		code = codes.Unknown
+	}
+	msg := e.Kind.String()
+	if e.ReasonCode != "" {
+		msg += ": " + e.ReasonCode
+	}
+	st := status.New(code, msg)
+	withDetails, derr := st.WithDetails(&pb.SourceError{Kind: pb.ErrorKind(e.Kind), ReasonCode: e.ReasonCode, UserText: e.UserText,
+		AdminDetail: e.AdminDetail, FieldErrors: fieldErrorsToPB(e.FieldErrors), Retryable: e.Retryable})
+	if derr != nil {
+		return st.Err()
+	}
+	return withDetails.Err()
+}
+
+// ErrTransport marks a failure of the plugin process or connection rather than of the plugin's logic.
+var ErrTransport = errors.New("plugin transport failure")
+
+// errorFromStatus turns a gRPC error back into the *source.Error it carries.
+func errorFromStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	for _, d := range st.Details() {
+		if se, ok := d.(*pb.SourceError); ok {
+			return &source.Error{Kind: source.Kind(se.GetKind()), ReasonCode: se.GetReasonCode(), UserText: se.GetUserText(),
+				AdminDetail: se.GetAdminDetail(), FieldErrors: fieldErrorsFromPB(se.GetFieldErrors()), Retryable: se.GetRetryable()}
+		}
+	}
+	switch st.Code() {
+	case codes.Unimplemented:
+		return source.ErrUnimplemented
+	case codes.Unavailable, codes.Canceled:
+		return &transportError{err: err}
+	}
+	return &source.Error{Kind: source.KindInternal, ReasonCode: "plugin_error", UserText: "Something went wrong.", AdminDetail: st.Message()}
+}
+
+type transportError struct{ err error }
+
+func (t *transportError) Error() string { return "plugin unreachable: " + t.err.Error() }
+func (t *transportError) Unwrap() []error {
+	return []error{ErrTransport, t.err}
+}
+
+// IsTransport reports whether err is a failure of the plugin process or connection (worth a restart).
+func IsTransport(err error) bool { return errors.Is(err, ErrTransport) }

@@ -1,0 +1,251 @@
+// Package source is the Go face of the federated-source contract: the interfaces
+// a plugin implements and a host calls, and the types they exchange. It knows
+// nothing about any upstream identity provider and nothing about the wire.
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// ProtocolVersion is the contract version this package speaks.
+const ProtocolVersion = 1
+
+// Capability names a plugin lists in its Descriptor.
+const (
+	CapRedirectLogin  = "login.redirect"
+	CapPasswordLogin  = "login.password"
+	CapRevalidate     = "revalidate"
+	CapActions        = "actions"
+	CapMappingPreview = "mapping.preview"
+)
+
+// Source is what every plugin implements: describe, validate config, redirect login.
+type Source interface {
+	// Ping is a no-op round trip.
+	Ping(ctx context.Context) error
+	// Describe tells who the plugin is and how it is configured.
+	Describe(ctx context.Context) (Descriptor, error)
+	// ValidateConfig checks inst.Config and returns it normalized, or an *Error with field errors.
+	ValidateConfig(ctx context.Context, inst Instance) (json.RawMessage, error)
+	// BeginLogin starts a redirect login.
+	BeginLogin(ctx context.Context, inst Instance, req BeginLogin) (LoginStart, error)
+	// CompleteLogin finishes a redirect login; the host has already deleted its copy of the state.
+	CompleteLogin(ctx context.Context, inst Instance, req CompleteLogin) (Identity, error)
+}
+
+// PasswordLoginer is the optional password-login capability.
+type PasswordLoginer interface {
+	// PasswordLogin logs in with credentials and an optional one-time code.
+	PasswordLogin(ctx context.Context, inst Instance, cred Credentials) (Identity, error)
+}
+
+// Revalidator is the optional capability to re-check an earlier identity.
+type Revalidator interface {
+	// Revalidate answers allowed, revoked or unknown for an earlier login.
+	Revalidate(ctx context.Context, inst Instance, req RevalidateRequest) (Revalidation, error)
+}
+
+// ActionRunner is the optional capability to run admin actions.
+type ActionRunner interface {
+	// RunAction runs the admin action req.ActionID.
+	RunAction(ctx context.Context, inst Instance, req ActionRequest) (ActionResult, error)
+}
+
+// MappingPreviewer is the optional capability to preview draft attribute mappings.
+type MappingPreviewer interface {
+	// PreviewMapping evaluates draft mappings against a sample user.
+	PreviewMapping(ctx context.Context, inst Instance, req PreviewRequest) (PreviewResult, error)
+}
+
+// Full is a Source with every optional capability; hosts hold one of these
+// (calls a plugin lacks return an *Error of kind KindUnimplemented).
+type Full interface {
+	Source
+	PasswordLoginer
+	Revalidator
+	ActionRunner
+	MappingPreviewer
+}
+
+// Instance is one configured source as the host stores it.
+type Instance struct {
+	ID            string
+	ConfigVersion int64
+	Config        json.RawMessage
+	Slug          string
+	Name          string
+}
+
+// CacheKey identifies derived state of this instance's config.
+func (i Instance) CacheKey() InstanceKey { return InstanceKey{ID: i.ID, Version: i.ConfigVersion} }
+
+// InstanceKey is the (id, config version) pair derived state is cached by.
+type InstanceKey struct {
+	ID      string
+	Version int64
+}
+
+// Descriptor is what Describe returns.
+type Descriptor struct {
+	ID              string
+	Name            string
+	Version         string
+	ProtocolVersion int
+	Capabilities    []string
+	Icon            string
+	// ConfigSchema is a JSON Schema 2020-12 document.
+	ConfigSchema json.RawMessage
+}
+
+// Has reports whether the descriptor lists capability c.
+func (d Descriptor) Has(c string) bool {
+	for _, x := range d.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// BeginLogin is the host's input to a redirect login.
+type BeginLogin struct {
+	CallbackURL string
+	HostState   string
+}
+
+// LoginStart is where to send the browser and what to keep server-side.
+type LoginStart struct {
+	RedirectURL string
+	State       []byte
+	ExpiresAt   time.Time
+}
+
+// CompleteLogin is the host's input when the browser comes back.
+type CompleteLogin struct {
+	State         []byte
+	CallbackQuery map[string]string
+}
+
+// Credentials are a password login's input.
+type Credentials struct {
+	Login    string
+	Password string
+	OTP      string
+}
+
+// Decision is an access decision with its reason.
+type Decision struct {
+	Allowed     bool   `json:"allowed"`
+	ReasonCode  string `json:"reason_code"`
+	UserText    string `json:"user_text"`
+	AdminDetail string `json:"admin_detail"`
+}
+
+// Identity is a normalized user, with OIDC standard claim names.
+type Identity struct {
+	Subject           string          `json:"sub"`
+	PreferredUsername string          `json:"preferred_username,omitempty"`
+	Email             string          `json:"email,omitempty"`
+	EmailVerified     bool            `json:"email_verified"`
+	Name              string          `json:"name,omitempty"`
+	Picture           string          `json:"picture,omitempty"`
+	Groups            []string        `json:"groups,omitempty"`
+	Attributes        json.RawMessage `json:"attributes,omitempty"`
+	Raw               json.RawMessage `json:"raw,omitempty"`
+	Decision          Decision        `json:"decision"`
+	// RevalidationState is opaque and may hold secrets; never serialised with the identity.
+	RevalidationState []byte `json:"-"`
+}
+
+// RevalidationStatus is the answer of a re-validation.
+type RevalidationStatus int
+
+// Re-validation answers.
+const (
+	RevalidationUnknown RevalidationStatus = iota
+	RevalidationAllowed
+	RevalidationRevoked
+)
+
+func (s RevalidationStatus) String() string {
+	switch s {
+	case RevalidationAllowed:
+		return "allowed"
+	case RevalidationRevoked:
+		return "revoked"
+	default:
+		return "unknown"
+	}
+}
+
+// RevalidateRequest names an earlier identity.
+type RevalidateRequest struct {
+	Subject string
+	State   []byte
+}
+
+// Revalidation is the answer of Revalidate.
+type Revalidation struct {
+	Status   RevalidationStatus
+	Decision Decision
+}
+
+// ActionRequest is the input of an admin action.
+type ActionRequest struct {
+	ActionID      string
+	Input         json.RawMessage
+	State         []byte
+	CallbackQuery map[string]string
+	CallbackURL   string
+}
+
+// ActionResult is exactly one of its pointer fields.
+type ActionResult struct {
+	Redirect    *ActionRedirect
+	Choices     *ActionChoices
+	ConfigPatch json.RawMessage
+	Message     *ActionMessage
+}
+
+// ActionRedirect asks the host to send the browser away and call RunAction again on return.
+type ActionRedirect struct {
+	URL       string
+	State     []byte
+	ExpiresAt time.Time
+}
+
+// ActionChoices offers values for a config field, with an optional patch to apply with the pick.
+type ActionChoices struct {
+	Field   string
+	Options []Choice
+	Patch   json.RawMessage
+}
+
+// Choice is one offered value.
+type Choice struct {
+	Value       string            `json:"value"`
+	Label       string            `json:"label"`
+	Description string            `json:"description,omitempty"`
+	Details     map[string]string `json:"details,omitempty"`
+}
+
+// ActionMessage is a message for the admin.
+type ActionMessage struct {
+	Text  string
+	Level string
+}
+
+// PreviewRequest is a mapping preview's input.
+type PreviewRequest struct {
+	Mappings     json.RawMessage
+	Sample       json.RawMessage
+	SampleUserID string
+}
+
+// PreviewResult is the identity a draft mapping gives, or the errors it has.
+type PreviewResult struct {
+	Identity Identity
+	Errors   []FieldError
+}
