@@ -1,0 +1,22 @@
+// Command plexsim serves the simulated plex.tv and app.plex.tv on one address.
+package main
+
+import (
+	"flag"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+)
+
+func main() {
+	addr := flag.String("listen", "127.0.0.1:32499", "address to serve on")
+	latency := flag.Duration("latency", 0, "delay every API answer by this much")
+	flag.Parse()
+	sim := plexsim.NewDefault()
+	sim.SetLatency(*latency)
+	srv := &http.Server{Addr: *addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	log.Printf("simulated plex.tv on http://%s (app page at /auth, personas at /__sim/personas)", *addr)
+	log.Fatal(srv.ListenAndServe())
+}

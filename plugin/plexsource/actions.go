@@ -1,0 +1,165 @@
+package plexsource
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plexlogin/plexlogin/plugin/plextv"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// TokenHealth is the three-state health of an owner token.
+type TokenHealth string
+
+// Token health states: only a 401 (or 422 "Invalid token") is ever "revoked".
+const (
+	TokenValid   TokenHealth = "valid"
+	TokenRevoked TokenHealth = "revoked"
+	TokenUnknown TokenHealth = "unknown"
+)
+
+// tokenHealth asks plex.tv whether token still works.
+func tokenHealth(ctx context.Context, c *plextv.Client, token string) (TokenHealth, *plextv.User, error) {
+	u, err := c.User(ctx, token)
+	switch {
+	case err == nil:
+		return TokenValid, u, nil
+	case plextv.IsRevokedToken(err):
+		return TokenRevoked, nil, err
+	}
+	return TokenUnknown, nil, err
+}
+
+// RunAction runs the admin actions declared under x-actions.
+func (p *Plex) RunAction(ctx context.Context, inst source.Instance, req source.ActionRequest) (source.ActionResult, error) {
+	switch req.ActionID {
+	case ActionLoadServers, ActionReauthorize:
+		return p.ownerSignIn(ctx, inst, req)
+	case ActionCheckMachineID:
+		return p.checkMachineID(ctx, inst, req)
+	case ActionOwnerTokenHealth:
+		return p.ownerTokenHealth(ctx, inst)
+	}
+	return source.ActionResult{}, source.Errorf(source.KindInvalidRequest, "unknown_action", "", "no action %q", req.ActionID)
+}
+
+// actionInstance is like instance but accepts a draft config whose only problem is
+// a missing server list or owner token (the very things the actions fill in).
+func (p *Plex) actionInstance(inst source.Instance) (*instance, error) {
+	in, err := p.instance(inst)
+	if err == nil {
+		return in, nil
+	}
+	cfg, errs := decodeConfig(inst.Config)
+	normalize(&cfg)
+	if len(errs) > 0 || cfg.ClientIdentifier == "" {
+		return nil, err
+	}
+	cfg.AccessMode, cfg.AllowFriends = "any", false
+	fixed, _ := json.Marshal(cfg)
+	inst.Config, inst.ConfigVersion, inst.ID = fixed, -1, inst.ID+"#action"
+	return p.instance(inst)
+}
+
+// ownerSignIn runs the PIN redirect for the owner; on return it offers the owner's
+// servers (load_servers) or patches only the owner token (reauthorize).
+func (p *Plex) ownerSignIn(ctx context.Context, inst source.Instance, req source.ActionRequest) (source.ActionResult, error) {
+	in, err := p.actionInstance(inst)
+	if err != nil {
+		return source.ActionResult{}, err
+	}
+	if len(req.State) == 0 {
+		if req.CallbackURL == "" {
+			return source.ActionResult{}, source.Errorf(source.KindInvalidRequest, "no_callback", "", "callback URL missing")
+		}
+		u, st, exp, err := p.startPIN(ctx, in, inst.ID+"#"+req.ActionID, req.CallbackURL)
+		if err != nil {
+			return source.ActionResult{}, err
+		}
+		return source.ActionResult{Redirect: &source.ActionRedirect{URL: u, State: st, ExpiresAt: exp}}, nil
+	}
+	token, err := p.claimPIN(ctx, in, inst.ID+"#"+req.ActionID, req.State)
+	if err != nil {
+		return source.ActionResult{}, err
+	}
+	patch, _ := json.Marshal(map[string]string{"owner_token": token})
+	if req.ActionID == ActionReauthorize {
+		return source.ActionResult{ConfigPatch: patch}, nil
+	}
+	rs, err := in.client.Resources(ctx, token)
+	if err != nil {
+		return source.ActionResult{}, plexError(err, "list servers")
+	}
+	choices := &source.ActionChoices{Field: "allowed_servers", Patch: patch}
+	for _, r := range rs {
+		if !r.IsServer() {
+			continue
+		}
+		owned := "shared with you"
+		if r.Owned {
+			owned = "owned"
+		}
+		choices.Options = append(choices.Options, source.Choice{Value: string(r.ClientIdentifier), Label: string(r.Name),
+			Description: fmt.Sprintf("%s, %s", r.Product, owned),
+			Details: map[string]string{"machine_id": string(r.ClientIdentifier), "owned": fmt.Sprint(bool(r.Owned)), "product": string(r.Product),
+				"last_seen": string(r.LastSeenAt)}})
+	}
+	return source.ActionResult{Choices: choices}, nil
+}
+
+func (p *Plex) checkMachineID(ctx context.Context, inst source.Instance, req source.ActionRequest) (source.ActionResult, error) {
+	var input struct {
+		MachineID string `json:"machine_id"`
+	}
+	if err := json.Unmarshal(req.Input, &input); err != nil {
+		return source.ActionResult{}, source.Errorf(source.KindInvalidRequest, "bad_input", "", "input must be {\"machine_id\": …}")
+	}
+	mid := strings.TrimSpace(input.MachineID)
+	if !machineIDRE.MatchString(mid) {
+		return msg("error", "%q is not a Plex machine ID: 8 to 64 letters and digits (Plex Web → Settings → your server → General).", mid), nil
+	}
+	in, err := p.actionInstance(inst)
+	if err != nil {
+		return source.ActionResult{}, err
+	}
+	if in.cfg.OwnerToken == "" {
+		return msg("warning", "The machine ID looks right, but it cannot be checked without the owner's sign-in."), nil
+	}
+	rs, err := in.client.Resources(ctx, in.cfg.OwnerToken)
+	if err != nil {
+		return msg("warning", "The machine ID looks right, but Plex could not be asked: %s", plexError(err, "list servers").UserText), nil
+	}
+	for _, r := range rs {
+		if r.IsServer() && strings.EqualFold(string(r.ClientIdentifier), mid) {
+			return msg("info", "Found %q (%s, owned: %v).", r.Name, r.Product, bool(r.Owned)), nil
+		}
+	}
+	return msg("warning", "No server with machine ID %s is visible to the owner account.", mid), nil
+}
+
+func (p *Plex) ownerTokenHealth(ctx context.Context, inst source.Instance) (source.ActionResult, error) {
+	in, err := p.actionInstance(inst)
+	if err != nil {
+		return source.ActionResult{}, err
+	}
+	if in.cfg.OwnerToken == "" {
+		return msg("warning", "No owner token: use Sign in to Plex to load servers."), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	h, u, err := tokenHealth(ctx, in.client, in.cfg.OwnerToken)
+	switch h {
+	case TokenValid:
+		return msg("info", "valid: the owner token works (account %s).", u.DisplayName()), nil
+	case TokenRevoked:
+		return msg("error", "revoked: Plex no longer accepts the owner token. Use Re-authorise with Plex."), nil
+	}
+	return msg("warning", "unknown: Plex could not be asked (%s). Nothing was changed.", plexError(err, "check token").AdminDetail), nil
+}
+
+func msg(level, format string, args ...any) source.ActionResult {
+	return source.ActionResult{Message: &source.ActionMessage{Level: level, Text: fmt.Sprintf(format, args...)}}
+}

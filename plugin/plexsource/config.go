@@ -1,0 +1,233 @@
+package plexsource
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/plugin/access"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// SchemaVersion is the current config schema version. Version 1 listed servers as
+// "allowed_server_ids": ["<machine id>", …]; validation migrates it.
+const SchemaVersion = 2
+
+// ServerConfig is one allowed server.
+type ServerConfig struct {
+	MachineID string `json:"machine_id"`
+	Name      string `json:"name,omitempty"`
+}
+
+// Config is a Plex source's settings.
+type Config struct {
+	SchemaVersion         int            `json:"schema_version"`
+	ClientIdentifier      string         `json:"client_identifier"`
+	Product               string         `json:"product"`
+	AccessMode            string         `json:"access_mode"`
+	AllowedServers        []ServerConfig `json:"allowed_servers"`
+	AllowFriends          bool           `json:"allow_friends"`
+	OwnerToken            string         `json:"owner_token"`
+	AdditionalOwnerTokens []string       `json:"additional_owner_tokens"`
+	OwnerCacheTTL         int            `json:"owner_cache_ttl_seconds"`
+	MemberFreshness       int            `json:"member_cache_freshness_seconds"`
+	PasswordLogin         bool           `json:"password_login"`
+	KeepUserToken         bool           `json:"keep_user_token"`
+	RequestTimeout        int            `json:"request_timeout_seconds"`
+}
+
+// Secret fields (writeOnly in the schema).
+var secretFields = []string{"owner_token", "additional_owner_tokens"}
+
+var (
+	machineIDRE = regexp.MustCompile(`^[0-9A-Za-z]{8,64}$`)
+	clientIDRE  = regexp.MustCompile(`^[0-9A-Za-z._-]{8,128}$`)
+)
+
+// decodeConfig decodes raw leniently field by field, reporting every bad or unknown field,
+// and migrates older schema versions.
+func decodeConfig(raw json.RawMessage) (Config, []source.FieldError) {
+	var c Config
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return c, []source.FieldError{{Field: "", Message: "the config must be a JSON object"}}
+	}
+	var errs []source.FieldError
+	// Migrate version 1.
+	if ids, ok := m["allowed_server_ids"]; ok {
+		var list []string
+		if err := json.Unmarshal(ids, &list); err != nil {
+			errs = append(errs, source.FieldError{Field: "allowed_server_ids", Message: "must be a list of machine IDs"})
+		}
+		if _, has := m["allowed_servers"]; !has {
+			var servers []ServerConfig
+			for _, id := range list {
+				servers = append(servers, ServerConfig{MachineID: id})
+			}
+			m["allowed_servers"], _ = json.Marshal(servers)
+		}
+		delete(m, "allowed_server_ids")
+	}
+	fields := map[string]reflect.Value{}
+	v := reflect.ValueOf(&c).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		tag := strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0]
+		fields[tag] = v.Field(i)
+	}
+	for k, val := range m {
+		f, ok := fields[k]
+		if !ok {
+			errs = append(errs, source.FieldError{Field: k, Message: "unknown setting"})
+			continue
+		}
+		if string(val) == "null" {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(val))
+		d.DisallowUnknownFields()
+		if err := d.Decode(f.Addr().Interface()); err != nil {
+			errs = append(errs, source.FieldError{Field: k, Message: "must be " + describeType(f.Type())})
+		}
+	}
+	return c, errs
+}
+
+func describeType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "a list of strings"
+		}
+		return "a list of {machine_id, name}"
+	}
+	return "of type " + t.String()
+}
+
+func newClientID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// normalize fills defaults and checks every rule, returning all field errors.
+func normalize(c *Config) []source.FieldError {
+	var errs []source.FieldError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, source.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	c.SchemaVersion = SchemaVersion
+	if c.ClientIdentifier == "" {
+		c.ClientIdentifier = newClientID()
+	} else if !clientIDRE.MatchString(c.ClientIdentifier) {
+		bad("client_identifier", "must be 8 to 128 letters, digits, dots, dashes or underscores")
+	}
+	c.Product = strings.TrimSpace(c.Product)
+	if c.Product == "" {
+		c.Product = "Plex Login"
+	} else if len(c.Product) > 64 {
+		bad("product", "must be at most 64 characters")
+	}
+	if c.AccessMode == "" {
+		c.AccessMode = string(access.ModeMembers)
+	}
+	validMode := false
+	for _, m := range access.Modes {
+		if string(m.Mode) == c.AccessMode {
+			validMode = true
+		}
+	}
+	if !validMode {
+		bad("access_mode", "must be one of members, home, owner, any")
+	}
+	seen := map[string]bool{}
+	for i := range c.AllowedServers {
+		s := &c.AllowedServers[i]
+		s.MachineID = strings.TrimSpace(s.MachineID)
+		s.Name = strings.TrimSpace(s.Name)
+		switch {
+		case !machineIDRE.MatchString(s.MachineID):
+			bad("allowed_servers", "server %d: %q is not a Plex machine ID (8 to 64 letters and digits; Load servers fills it in)", i+1, s.MachineID)
+		case seen[strings.ToLower(s.MachineID)]:
+			bad("allowed_servers", "server %d: machine ID %s is listed twice", i+1, s.MachineID)
+		}
+		seen[strings.ToLower(s.MachineID)] = true
+	}
+	switch access.Mode(c.AccessMode) {
+	case access.ModeMembers, access.ModeHome:
+		if len(c.AllowedServers) == 0 {
+			bad("allowed_servers", "this access mode needs at least one allowed server (an empty list would admit no one)")
+		}
+	case access.ModeOwner:
+		if len(c.AllowedServers) == 0 && c.OwnerToken == "" {
+			bad("allowed_servers", "owner-only mode needs an allowed server or the owner's sign-in")
+		}
+	}
+	if c.AllowFriends && c.OwnerToken == "" {
+		bad("allow_friends", "needs the owner's sign-in (Sign in to Plex to load servers) to read the friend list")
+	}
+	if c.AllowFriends && c.AccessMode != string(access.ModeMembers) {
+		bad("allow_friends", "only applies to the members access mode")
+	}
+	for i, t := range c.AdditionalOwnerTokens {
+		if strings.TrimSpace(t) == "" {
+			bad("additional_owner_tokens", "token %d is empty", i+1)
+		}
+	}
+	if c.OwnerCacheTTL == 0 {
+		c.OwnerCacheTTL = 300
+	} else if c.OwnerCacheTTL < 10 || c.OwnerCacheTTL > 86400 {
+		bad("owner_cache_ttl_seconds", "must be between 10 and 86400")
+	}
+	if c.MemberFreshness < 0 || c.MemberFreshness > 3600 {
+		bad("member_cache_freshness_seconds", "must be between 0 and 3600")
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 10
+	} else if c.RequestTimeout < 1 || c.RequestTimeout > 60 {
+		bad("request_timeout_seconds", "must be between 1 and 60")
+	}
+	return errs
+}
+
+// parseConfig decodes and normalizes raw, or returns an invalid-config error.
+func parseConfig(raw json.RawMessage) (Config, error) {
+	c, errs := decodeConfig(raw)
+	errs = append(errs, normalize(&c)...)
+	if len(errs) > 0 {
+		return c, source.InvalidConfig(errs...)
+	}
+	return c, nil
+}
+
+func (c Config) ownerTokens() []string {
+	var out []string
+	if c.OwnerToken != "" {
+		out = append(out, c.OwnerToken)
+	}
+	for _, t := range c.AdditionalOwnerTokens {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (c Config) policyServers() []access.Server {
+	out := make([]access.Server, 0, len(c.AllowedServers))
+	for _, s := range c.AllowedServers {
+		out = append(out, access.Server{MachineID: s.MachineID, Name: s.Name})
+	}
+	return out
+}

@@ -1,0 +1,378 @@
+// Package plexsource implements the federated-source contract for Plex: PIN login,
+// password login, access policy, re-validation and the admin actions.
+package plexsource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/plugin/access"
+	"github.com/plexlogin/plexlogin/plugin/plextv"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// Version is the plugin's version.
+const Version = "0.1.0"
+
+// Action ids.
+const (
+	ActionLoadServers      = "load_servers"
+	ActionReauthorize      = "reauthorize"
+	ActionCheckMachineID   = "check_machine_id"
+	ActionOwnerTokenHealth = "owner_token_health"
+)
+
+// Options are process-wide settings, read from the environment by main only.
+type Options struct {
+	// BaseURL of plex.tv; default https://plex.tv.
+	BaseURL string
+	// AppURL of app.plex.tv; default https://app.plex.tv.
+	AppURL string
+	// HTTPClient is shared by every instance; default plextv's.
+	HTTPClient *http.Client
+	Logger     hclog.Logger
+	// Backoff overrides the plex.tv retry backoff base (tests).
+	Backoff time.Duration
+}
+
+// Plex is the Plex source.
+type Plex struct {
+	opts Options
+
+	mu        sync.Mutex
+	instances map[source.InstanceKey]*instance
+	caches    map[string]*access.Cache // per instance id, across config versions
+	completed map[string]time.Time     // login states completed recently
+}
+
+var _ source.Source = (*Plex)(nil)
+var _ source.PasswordLoginer = (*Plex)(nil)
+var _ source.Revalidator = (*Plex)(nil)
+var _ source.ActionRunner = (*Plex)(nil)
+
+// New returns the Plex source.
+func New(opts Options) *Plex {
+	if opts.BaseURL == "" {
+		opts.BaseURL = plextv.DefaultBaseURL
+	}
+	if opts.AppURL == "" {
+		opts.AppURL = plextv.DefaultAppURL
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	return &Plex{opts: opts, instances: map[source.InstanceKey]*instance{}, caches: map[string]*access.Cache{}, completed: map[string]time.Time{}}
+}
+
+// instance is the derived state of one (instance id, config version).
+type instance struct {
+	cfg     Config
+	client  *plextv.Client
+	checker *access.Checker
+}
+
+// instance returns the cached derived state of inst, building it on first use.
+func (p *Plex) instance(inst source.Instance) (*instance, error) {
+	key := inst.CacheKey()
+	p.mu.Lock()
+	if in := p.instances[key]; in != nil {
+		p.mu.Unlock()
+		return in, nil
+	}
+	p.mu.Unlock()
+	cfg, err := parseConfig(inst.Config)
+	if err != nil {
+		return nil, err
+	}
+	client, err := plextv.New(plextv.Identity{ClientID: cfg.ClientIdentifier, Product: cfg.Product, Version: Version,
+		Device: "Identity server", Platform: "Web"},
+		plextv.Options{BaseURL: p.opts.BaseURL, HTTPClient: p.opts.HTTPClient, Timeout: time.Duration(cfg.RequestTimeout) * time.Second,
+			Backoff: p.opts.Backoff})
+	if err != nil {
+		return nil, source.Errorf(source.KindInternal, "bad_base_url", "", "%v", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cache := p.caches[inst.ID]
+	if cache == nil {
+		cache = access.NewCache(time.Duration(cfg.OwnerCacheTTL) * time.Second)
+		p.caches[inst.ID] = cache
+	}
+	cache.TTL = time.Duration(cfg.OwnerCacheTTL) * time.Second
+	in := &instance{cfg: cfg, client: client, checker: &access.Checker{
+		Policy: access.Policy{Mode: access.Mode(cfg.AccessMode), Servers: cfg.policyServers(), AllowFriends: cfg.AllowFriends,
+			OwnerTokens: cfg.ownerTokens(), MemberFreshness: time.Duration(cfg.MemberFreshness) * time.Second},
+		Upstream: client, Cache: cache}}
+	// Drop older versions of the same instance.
+	for k := range p.instances {
+		if k.ID == key.ID && k.Version != key.Version {
+			delete(p.instances, k)
+		}
+	}
+	p.instances[key] = in
+	return in, nil
+}
+
+// Ping is a no-op.
+func (p *Plex) Ping(context.Context) error { return nil }
+
+// Describe describes the Plex source.
+func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
+	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
+		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapRevalidate, source.CapActions},
+		Icon:         Icon, ConfigSchema: configSchema()}, nil
+}
+
+// ValidateConfig checks, migrates and normalizes a config, generating the client identifier once.
+func (p *Plex) ValidateConfig(_ context.Context, inst source.Instance) (json.RawMessage, error) {
+	cfg, err := parseConfig(inst.Config)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(cfg)
+}
+
+// plexError turns a plex.tv failure into the contract's typed error.
+func plexError(err error, what string) *source.Error {
+	detail := what + ": " + err.Error()
+	var e *source.Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, plextv.ErrRateLimited):
+		return &source.Error{Kind: source.KindRateLimited, ReasonCode: "plex_rate_limited", Retryable: true,
+			UserText: "Plex is busy right now. Please wait a minute and try again.", AdminDetail: detail}
+	case errors.Is(err, plextv.ErrLockedOut):
+		return &source.Error{Kind: source.KindRateLimited, ReasonCode: "plex_signin_throttled", Retryable: true,
+			UserText: "Plex has paused sign-ins from here after repeated failures. Wait a while, or use Log in with Plex.", AdminDetail: detail}
+	case errors.Is(err, plextv.ErrNotFound):
+		return &source.Error{Kind: source.KindExpired, ReasonCode: "pin_expired",
+			UserText: "This login has expired. Please start again.", AdminDetail: detail}
+	case errors.Is(err, plextv.ErrSecondFactor):
+		return &source.Error{Kind: source.KindSecondFactorRequired, ReasonCode: "verification_code_required",
+			UserText: "Enter the 6-digit code from your authenticator app.", AdminDetail: detail}
+	case errors.Is(err, plextv.ErrUnauthorized), errors.Is(err, plextv.ErrInvalidToken):
+		return &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "plex_token_rejected",
+			UserText: "Plex did not accept this login. Please start again.", AdminDetail: detail}
+	case errors.Is(err, plextv.ErrHomePIN):
+		return &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "home_pin_wrong",
+			UserText: "That profile PIN is not right.", AdminDetail: detail}
+	case plextv.IsTemporary(err), errors.Is(err, context.DeadlineExceeded):
+		return &source.Error{Kind: source.KindUpstreamUnavailable, ReasonCode: "plex_unavailable", Retryable: true,
+			UserText: "Plex is unreachable right now. Please try again in a moment.", AdminDetail: detail}
+	}
+	return &source.Error{Kind: source.KindInternal, ReasonCode: "plex_error", UserText: "Something went wrong talking to Plex.", AdminDetail: detail}
+}
+
+// loginState is the opaque state of a PIN login, kept by the host server-side.
+type loginState struct {
+	V        int    `json:"v"`
+	Instance string `json:"instance"`
+	PINID    int64  `json:"pin_id"`
+	ClientID string `json:"client_id"`
+	Expires  int64  `json:"exp"`
+}
+
+func (p *Plex) startPIN(ctx context.Context, in *instance, instID, callback string) (string, []byte, time.Time, error) {
+	pin, err := in.client.CreatePIN(ctx)
+	if err != nil {
+		return "", nil, time.Time{}, plexError(err, "create PIN")
+	}
+	life := time.Duration(pin.ExpiresIn) * time.Second
+	if life <= 0 || life > 30*time.Minute {
+		life = 15 * time.Minute
+	}
+	exp := time.Now().Add(life)
+	st, _ := json.Marshal(loginState{V: 1, Instance: instID, PINID: int64(pin.ID), ClientID: in.cfg.ClientIdentifier, Expires: exp.Unix()})
+	return plextv.AuthURL(p.opts.AppURL, in.cfg.ClientIdentifier, string(pin.Code), in.cfg.Product, callback), st, exp, nil
+}
+
+// BeginLogin creates a strong PIN and sends the browser to app.plex.tv.
+func (p *Plex) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
+	in, err := p.instance(inst)
+	if err != nil {
+		return source.LoginStart{}, err
+	}
+	if req.CallbackURL == "" {
+		return source.LoginStart{}, source.Errorf(source.KindInvalidRequest, "no_callback", "", "callback URL missing")
+	}
+	u, st, exp, err := p.startPIN(ctx, in, inst.ID, req.CallbackURL)
+	if err != nil {
+		return source.LoginStart{}, err
+	}
+	return source.LoginStart{RedirectURL: u, State: st, ExpiresAt: exp}, nil
+}
+
+var errBadState = &source.Error{Kind: source.KindInvalidRequest, ReasonCode: "bad_login_state",
+	UserText: "This login link is not valid. Please start again.", AdminDetail: "login state unreadable or for another source"}
+
+// claimPIN reads a login state and checks its PIN once, returning the user's token.
+func (p *Plex) claimPIN(ctx context.Context, in *instance, instID string, raw []byte) (string, error) {
+	var st loginState
+	if err := json.Unmarshal(raw, &st); err != nil || st.V != 1 || st.PINID == 0 || st.Instance != instID {
+		return "", errBadState
+	}
+	if time.Now().Unix() > st.Expires {
+		return "", &source.Error{Kind: source.KindExpired, ReasonCode: "login_expired", UserText: "This login has expired. Please start again.",
+			AdminDetail: "login state past its PIN's lifetime"}
+	}
+	key := instID + "/" + strconv.FormatInt(st.PINID, 10)
+	if p.recentlyCompleted(key) {
+		return "", &source.Error{Kind: source.KindReplayed, ReasonCode: "login_replayed", UserText: "This login was already used. Please start again.",
+			AdminDetail: "a login with this state completed before"}
+	}
+	pin, err := in.client.CheckPIN(ctx, st.PINID)
+	if err != nil {
+		e := plexError(err, "check PIN")
+		if e.Kind == source.KindExpired && st.ClientID != in.cfg.ClientIdentifier {
+			e.AdminDetail += " (the source's client identifier changed after this login started)"
+		}
+		return "", e
+	}
+	token := pin.Token()
+	if token == "" {
+		return "", &source.Error{Kind: source.KindPending, ReasonCode: "pin_not_approved", Retryable: true,
+			UserText: "Plex has not confirmed this login yet. Approve it at Plex, or start again.", AdminDetail: "PIN not yet claimed"}
+	}
+	if !p.markCompleted(key) {
+		return "", &source.Error{Kind: source.KindReplayed, ReasonCode: "login_replayed", UserText: "This login was already used. Please start again.",
+			AdminDetail: "a login with this state completed concurrently"}
+	}
+	return token, nil
+}
+
+func (p *Plex) recentlyCompleted(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.completed[key]
+	return ok
+}
+
+// markCompleted records a completed login (best effort, in memory, 1 hour).
+func (p *Plex) markCompleted(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if len(p.completed) > 1000 {
+		for k, t := range p.completed {
+			if now.Sub(t) > time.Hour {
+				delete(p.completed, k)
+			}
+		}
+	}
+	if _, ok := p.completed[key]; ok {
+		return false
+	}
+	p.completed[key] = now
+	return true
+}
+
+// CompleteLogin checks the PIN once, fetches the user and decides access.
+func (p *Plex) CompleteLogin(ctx context.Context, inst source.Instance, req source.CompleteLogin) (source.Identity, error) {
+	in, err := p.instance(inst)
+	if err != nil {
+		return source.Identity{}, err
+	}
+	token, err := p.claimPIN(ctx, in, inst.ID, req.State)
+	if err != nil {
+		p.opts.Logger.Info("login not completed", "source", inst.ID, "reason", source.AsError(err).ReasonCode)
+		return source.Identity{}, err
+	}
+	return p.login(ctx, in, inst, token)
+}
+
+// login fetches the account of token, evaluates the policy and builds the identity.
+func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, token string) (source.Identity, error) {
+	user, err := in.client.User(ctx, token)
+	if err != nil {
+		return source.Identity{}, plexError(err, "read account")
+	}
+	res := in.checker.Evaluate(ctx, user, token)
+	p.opts.Logger.Info("login decision", "source", inst.ID, "plex_id", int64(user.ID), "allowed", res.Allowed, "reason", res.Reason)
+	if res.Unavailable {
+		return source.Identity{}, &source.Error{Kind: source.KindUpstreamUnavailable, ReasonCode: res.Reason, Retryable: true,
+			UserText: res.UserText, AdminDetail: res.AdminDetail}
+	}
+	if !res.Allowed {
+		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: res.Reason, UserText: res.UserText,
+			AdminDetail: res.AdminDetail}
+	}
+	return buildIdentity(user, res, in.cfg, token), nil
+}
+
+// PasswordLogin signs in with plex.tv username (or email), password and verification code.
+func (p *Plex) PasswordLogin(ctx context.Context, inst source.Instance, cred source.Credentials) (source.Identity, error) {
+	in, err := p.instance(inst)
+	if err != nil {
+		return source.Identity{}, err
+	}
+	if !in.cfg.PasswordLogin {
+		return source.Identity{}, source.Errorf(source.KindInvalidRequest, "password_login_disabled",
+			"Password login is turned off for this source. Use Log in with Plex.", "password_login is off")
+	}
+	if cred.Login == "" || cred.Password == "" {
+		return source.Identity{}, &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "credentials_missing",
+			UserText: "Enter your Plex username or email and your password."}
+	}
+	user, err := in.client.SignIn(ctx, cred.Login, cred.Password, cred.OTP)
+	if err != nil {
+		e := plexError(err, "sign in")
+		if errors.Is(err, plextv.ErrUnauthorized) {
+			e = &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "wrong_login_or_password",
+				UserText:    "Wrong login or password. If you signed up for Plex with Google or Apple, use Log in with Plex instead.",
+				AdminDetail: e.AdminDetail}
+		}
+		if errors.Is(err, plextv.ErrRateLimited) {
+			e.ReasonCode = "plex_signin_throttled"
+		}
+		return source.Identity{}, e
+	}
+	token := string(user.AuthToken)
+	if token == "" {
+		return source.Identity{}, plexError(errors.New("sign-in answer carries no token"), "sign in")
+	}
+	return p.login(ctx, in, inst, token)
+}
+
+// revalidationState is kept by the host (encrypted) for Revalidate.
+type revalidationState struct {
+	ID    int64  `json:"id"`
+	Token string `json:"token,omitempty"`
+}
+
+// Revalidate answers from the owner lists (and the kept user token, if opted in).
+func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.RevalidateRequest) (source.Revalidation, error) {
+	in, err := p.instance(inst)
+	if err != nil {
+		return source.Revalidation{}, err
+	}
+	var st revalidationState
+	_ = json.Unmarshal(req.State, &st)
+	id, err := strconv.ParseInt(req.Subject, 10, 64)
+	if err != nil {
+		return source.Revalidation{}, source.Errorf(source.KindInvalidRequest, "bad_subject", "", "subject %q is not a Plex id", req.Subject)
+	}
+	tok := ""
+	if in.cfg.KeepUserToken && st.ID == id {
+		tok = st.Token
+	}
+	ans, reason := in.checker.Revalidate(ctx, id, tok)
+	out := source.Revalidation{Decision: source.Decision{ReasonCode: reason}}
+	switch ans {
+	case access.StillAllowed:
+		out.Status, out.Decision.Allowed = source.RevalidationAllowed, true
+	case access.Revoked:
+		out.Status = source.RevalidationRevoked
+		out.Decision.UserText = "Your access to this Plex server has ended."
+	default:
+		out.Status = source.RevalidationUnknown
+	}
+	return out, nil
+}

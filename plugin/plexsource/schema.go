@@ -1,0 +1,62 @@
+package plexsource
+
+import (
+	"encoding/json"
+
+	"github.com/plexlogin/plexlogin/plugin/access"
+)
+
+// configSchema returns the JSON Schema 2020-12 of Config.
+func configSchema() json.RawMessage {
+	var modes []map[string]string
+	for _, m := range access.Modes {
+		modes = append(modes, map[string]string{"const": string(m.Mode), "title": m.Title})
+	}
+	s := map[string]any{
+		"$schema":              "https://json-schema.org/draft/2020-12/schema",
+		"title":                "Log in with Plex",
+		"type":                 "object",
+		"additionalProperties": false,
+		"properties": map[string]any{
+			"schema_version": map[string]any{"type": "integer", "title": "Schema version", "default": SchemaVersion, "readOnly": true},
+			"client_identifier": map[string]any{"type": "string", "title": "Client identifier",
+				"description": "Sent to plex.tv as X-Plex-Client-Identifier. Generated once; changing it cancels every login in progress.",
+				"readOnly":    true},
+			"product": map[string]any{"type": "string", "title": "App name shown by Plex", "default": "Plex Login", "maxLength": 64,
+				"description": "Shown on the Plex sign-in page and in the user's Authorized Devices."},
+			"access_mode": map[string]any{"type": "string", "title": "Who may log in", "default": string(access.ModeMembers), "oneOf": modes},
+			"allowed_servers": map[string]any{"type": "array", "title": "Allowed servers",
+				"description": "Users must have access to one of these servers. Use Load servers, or paste a machine ID.",
+				"items": map[string]any{"type": "object", "additionalProperties": false, "required": []string{"machine_id"},
+					"properties": map[string]any{
+						"machine_id": map[string]any{"type": "string", "title": "Machine ID", "pattern": "^[0-9A-Za-z]{8,64}$"},
+						"name":       map[string]any{"type": "string", "title": "Name"},
+					}}},
+			"allow_friends": map[string]any{"type": "boolean", "title": "Also admit the owner's friends without a share", "default": false,
+				"description": "Needs the owner's sign-in. Friends are read from the owner's share list."},
+			"owner_token": map[string]any{"type": "string", "title": "Owner token", "writeOnly": true,
+				"description": "Set by Sign in to Plex; used to read the owner's share and Home lists."},
+			"additional_owner_tokens": map[string]any{"type": "array", "title": "Other owner accounts' tokens", "writeOnly": true,
+				"items": map[string]any{"type": "string"}},
+			"owner_cache_ttl_seconds": map[string]any{"type": "integer", "title": "Owner list cache (seconds)", "default": 300, "minimum": 10, "maximum": 86400},
+			"member_cache_freshness_seconds": map[string]any{"type": "integer", "title": "Trust a fresh share list for (seconds)", "default": 0,
+				"minimum": 0, "maximum": 3600,
+				"description": "When the owner's share list is younger than this and shows the user's share, skip asking plex.tv for the user's servers. 0 always asks."},
+			"password_login": map[string]any{"type": "boolean", "title": "Allow plex.tv username and password", "default": false},
+			"keep_user_token": map[string]any{"type": "boolean", "title": "Keep users' Plex tokens", "default": false,
+				"description": "Lets re-validation use the user's own token. Off: tokens are dropped after login."},
+			"request_timeout_seconds": map[string]any{"type": "integer", "title": "plex.tv request timeout (seconds)", "default": 10, "minimum": 1, "maximum": 60},
+		},
+		"x-actions": []map[string]any{
+			{"id": ActionLoadServers, "title": "Sign in to Plex to load servers", "kind": "redirect",
+				"description": "Sign in as the server owner; pick the servers whose members may log in."},
+			{"id": ActionReauthorize, "title": "Re-authorise with Plex", "kind": "redirect",
+				"description": "Replace a dead owner token; every other setting is kept."},
+			{"id": ActionCheckMachineID, "title": "Check a machine ID", "kind": "message",
+				"input": map[string]any{"type": "object", "properties": map[string]any{"machine_id": map[string]any{"type": "string", "title": "Machine ID"}}}},
+			{"id": ActionOwnerTokenHealth, "title": "Check the owner token", "kind": "message"},
+		},
+	}
+	b, _ := json.Marshal(s)
+	return b
+}
