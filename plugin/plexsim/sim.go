@@ -488,7 +488,7 @@ func (s *Sim) userDoc(p *Persona, token string) map[string]any {
 			"features": []string{"home", "adaptive_bitrate"}},
 		"subscriptionDescription": nil, "restricted": p.Managed, "anonymous": nil, "home": home, "guest": false,
 		"homeSize": homeSize, "homeAdmin": p.HomeAdmin, "maxHomeSize": 15, "rememberExpiresAt": nil,
-		"profile":  map[string]any{"autoSelectAudio": true, "defaultAudioLanguage": nil},
+		"profile":      map[string]any{"autoSelectAudio": true, "defaultAudioLanguage": nil},
 		"entitlements": []string{}, "services": []map[string]any{{"identifier": "epg", "endpoint": "https://epg.provider.plex.tv", "token": token, "status": "online"}},
 		"twoFactorEnabled": p.TOTP != "", "backupCodesCreated": p.TOTP != "", "joinedAt": 1339124759,
 	}

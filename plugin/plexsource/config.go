@@ -128,6 +128,12 @@ func normalize(c *Config) []source.FieldError {
 		errs = append(errs, source.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	c.SchemaVersion = SchemaVersion
+	if c.AllowedServers == nil {
+		c.AllowedServers = []ServerConfig{}
+	}
+	if c.AdditionalOwnerTokens == nil {
+		c.AdditionalOwnerTokens = []string{}
+	}
 	if c.ClientIdentifier == "" {
 		c.ClientIdentifier = newClientID()
 	} else if !clientIDRE.MatchString(c.ClientIdentifier) {

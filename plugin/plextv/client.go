@@ -412,4 +412,3 @@ func AuthURL(appURL, clientID, code, product, forwardURL string) string {
 	// url.Values sorts keys; plex.tv reads the fragment as a query string, any order.
 	return strings.TrimRight(appURL, "/") + "/auth#?" + q.Encode()
 }
-

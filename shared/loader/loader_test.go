@@ -75,7 +75,9 @@ func TestEveryCallOverGRPC(t *testing.T) {
 		t.Fatalf("describe: %+v %v", d, err)
 	}
 	inst := validInstance(t, p)
-	var cfg struct{ ClientID string `json:"client_id"` }
+	var cfg struct {
+		ClientID string `json:"client_id"`
+	}
 	if err := json.Unmarshal(inst.Config, &cfg); err != nil || len(cfg.ClientID) != 32 {
 		t.Fatalf("generated client id missing from normalized config: %s", inst.Config)
 	}

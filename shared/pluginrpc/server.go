@@ -107,4 +107,3 @@ func (s *grpcServer) PreviewMapping(ctx context.Context, r *pb.PreviewMappingReq
 	}
 	return &pb.PreviewMappingResponse{Identity: identityToPB(res.Identity), Errors: fieldErrorsToPB(res.Errors)}, nil
 }
-
