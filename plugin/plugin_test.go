@@ -68,7 +68,7 @@ func (s *syncBuffer) String() string {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	sim    *plexsim.Sim
 	url    string
 	plugin *loader.Plugin
@@ -77,7 +77,7 @@ type env struct {
 }
 
 // newEnv starts a simulator and a real plugin process pointed at it.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	sim := plexsim.NewDefault()
 	srv := httptest.NewServer(sim)

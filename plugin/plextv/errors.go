@@ -34,7 +34,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := e.Op + ": " + e.kind.Error()
+	kind := ErrUnavailable
+	if e.kind != nil {
+		kind = e.kind
+	}
+	s := e.Op + ": " + kind.Error()
 	if e.Status != 0 {
 		s += fmt.Sprintf(" [HTTP %d", e.Status)
 		if e.Code != 0 {
