@@ -434,7 +434,7 @@ func TestIdentityAndStrippedSecrets(t *testing.T) {
 	}
 	var attrs map[string]any
 	_ = json.Unmarshal(id.Attributes, &attrs)
-	if attrs["uuid"] != "1b2c3d4e5f607182" || attrs["is_friend"] != true {
+	if attrs["uuid"] != "1b2c3d4e5f607182" || attrs["plex_pass"] != false {
 		t.Fatalf("attributes %s", id.Attributes)
 	}
 	if strings.Contains(string(id.RevalidationState), "sim") {
@@ -674,5 +674,65 @@ func TestNoSecretsInLogs(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Fatalf("logs contain a token or PIN id %q", s)
 		}
+	}
+}
+
+func TestMappingsThroughPlugin(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bad := `{"access_mode":"members","allowed_servers":` + servers + `,"mappings":"[roles]\ngroups: user.is_ownr ? [\"admins\"] : []\n"}`
+	_, err := e.plugin.ValidateConfig(ctx, source.Instance{ID: "m", ConfigVersion: 1, Config: json.RawMessage(bad)})
+	se := source.AsError(err)
+	if se.Kind != source.KindInvalidConfig || len(se.FieldErrors) != 1 {
+		t.Fatalf("bad mapping: %v", err)
+	}
+	fe := se.FieldErrors[0]
+	if fe.Field != "mappings.roles.groups" || fe.Line != 1 || fe.Column != 5 || !strings.Contains(fe.Message, "is_ownr") ||
+		!strings.Contains(fe.Message, "line 2 of the mappings text") {
+		t.Fatalf("field error %+v", fe)
+	}
+
+	inst := e.membersConfig(`,"mappings":"[roles]\ngroups: user.is_owner || user.username == \"frank\" ? [\"admins\"] : []\n[gate]\ncondition: user.email != \"\" \ndeny_message: An email address is required.\n"`)
+	id, err := e.login(inst, "friend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(id.Groups, ",") != "admins,plex-friend,plex-server:Living Room" {
+		t.Fatalf("groups %v", id.Groups)
+	}
+
+	// The preview needs no login: a pasted document, or a user of the owner's list.
+	draft := json.RawMessage(`{"mappings":"[x]\nname: user.title + \" (preview)\"\n"}`)
+	pr, err := e.plugin.PreviewMapping(ctx, inst, source.PreviewRequest{Mappings: draft,
+		Sample: json.RawMessage(`{"id": 77, "username": "pat", "title": "Pat", "email": "", "authToken": "secret-x"}`)})
+	if err != nil || len(pr.Errors) != 0 || pr.Identity.Name != "Pat (preview)" || pr.Identity.Subject != "77" {
+		t.Fatalf("preview: %+v %v", pr, err)
+	}
+	if strings.Contains(string(pr.Identity.Raw), "secret-x") {
+		t.Fatal("preview returned a token")
+	}
+	pr, err = e.plugin.PreviewMapping(ctx, inst, source.PreviewRequest{SampleUserID: "2002"})
+	if err != nil || pr.Identity.PreferredUsername != "paula" || strings.Join(pr.Identity.Groups, ",") != "plex-friend" {
+		t.Fatalf("preview of owner-list user: %+v %v", pr.Identity, err)
+	}
+	pr, err = e.plugin.PreviewMapping(ctx, inst, source.PreviewRequest{Mappings: json.RawMessage(`{"mappings":"name: 1 +"}`), Sample: json.RawMessage(`{"id":1}`)})
+	if err != nil || len(pr.Errors) == 0 || pr.Errors[0].Field != "mappings.custom.name" {
+		t.Fatalf("preview of a broken draft: %+v %v", pr, err)
+	}
+}
+
+func TestMappingConditionCannotAdmit(t *testing.T) {
+	e := newEnv(t)
+	inst := e.membersConfig(`,"mappings":"[open]\ncondition: true\n"`)
+	if _, err := e.login(inst, "noshare"); source.KindOf(err) != source.KindAccessDenied {
+		t.Fatalf("a condition admitted someone the policy refused: %v", err)
+	}
+	gate := e.membersConfig(`,"mappings":"[gate]\ncondition: user.plex_pass\ndeny_message: Plex Pass members only.\n"`)
+	_, err := e.login(gate, "friend")
+	if se := source.AsError(err); se.Kind != source.KindAccessDenied || se.ReasonCode != "mapping_condition" || se.UserText != "Plex Pass members only." {
+		t.Fatalf("condition did not deny: %v", err)
+	}
+	if _, err := e.login(gate, "owner"); err != nil {
+		t.Fatalf("owner with Plex Pass: %v", err)
 	}
 }

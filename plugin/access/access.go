@@ -282,6 +282,10 @@ func (c *Checker) Evaluate(ctx context.Context, user *plextv.User, token string)
 	for _, f := range r.Facts.Servers {
 		if !f.Pending {
 			member = true
+			// A share of someone else's server makes a friend, whatever the owner lists say.
+			if !f.Owned && !f.Home && !r.Facts.IsOwner && !r.Facts.IsHomeMember {
+				r.Facts.IsFriend = true
+			}
 		}
 	}
 	pending := false

@@ -31,7 +31,9 @@ func (f *fake) Resources(context.Context, string) ([]plextv.Resource, error) {
 func (f *fake) SharedUsers(context.Context, string) ([]plextv.SharedUser, error) {
 	return f.users, f.usersErr
 }
-func (f *fake) HomeUsers(context.Context, string) ([]plextv.HomeUser, error) { return f.home, f.homeErr }
+func (f *fake) HomeUsers(context.Context, string) ([]plextv.HomeUser, error) {
+	return f.home, f.homeErr
+}
 func (f *fake) User(context.Context, string) (*plextv.User, error) {
 	return &plextv.User{ID: plextv.Int(f.ownerID)}, nil
 }

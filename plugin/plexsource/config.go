@@ -2,6 +2,7 @@ package plexsource
 
 import (
 	"bytes"
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/mappings"
 	"github.com/plexlogin/plexlogin/plugin/access"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -39,7 +41,14 @@ type Config struct {
 	PasswordLogin         bool           `json:"password_login"`
 	KeepUserToken         bool           `json:"keep_user_token"`
 	RequestTimeout        int            `json:"request_timeout_seconds"`
+	// Mappings is the admin's mapping sets in the mappings text format.
+	Mappings string `json:"mappings"`
+	// IncludeDefaultMappings applies the default Plex mapping set before the admin's.
+	IncludeDefaultMappings *bool `json:"include_default_mappings"`
 }
+
+// includeDefaults reports whether the default mapping set applies (default yes).
+func (c Config) includeDefaults() bool { return c.IncludeDefaultMappings == nil || *c.IncludeDefaultMappings }
 
 // Secret fields (writeOnly in the schema).
 var secretFields = []string{"owner_token", "additional_owner_tokens"}
@@ -106,6 +115,8 @@ func describeType(t reflect.Type) string {
 		return "true or false"
 	case reflect.Int:
 		return "a whole number"
+	case reflect.Pointer:
+		return describeType(t.Elem())
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.String {
 			return "a list of strings"
@@ -199,6 +210,10 @@ func normalize(c *Config) []source.FieldError {
 	if c.MemberFreshness < 0 || c.MemberFreshness > 3600 {
 		bad("member_cache_freshness_seconds", "must be between 0 and 3600")
 	}
+	if c.IncludeDefaultMappings == nil {
+		yes := true
+		c.IncludeDefaultMappings = &yes
+	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10
 	} else if c.RequestTimeout < 1 || c.RequestTimeout > 60 {
@@ -207,14 +222,54 @@ func normalize(c *Config) []source.FieldError {
 	return errs
 }
 
-// parseConfig decodes and normalizes raw, or returns an invalid-config error.
-func parseConfig(raw json.RawMessage) (Config, error) {
+// parseConfig decodes and normalizes raw and compiles its mappings, or returns an
+// invalid-config error listing every problem.
+func parseConfig(raw json.RawMessage) (Config, *mappings.Program, error) {
 	c, errs := decodeConfig(raw)
 	errs = append(errs, normalize(&c)...)
+	prog, merrs := compileMappings(c.Mappings, c.includeDefaults())
+	errs = append(errs, merrs...)
 	if len(errs) > 0 {
-		return c, source.InvalidConfig(errs...)
+		return c, nil, source.InvalidConfig(errs...)
 	}
-	return c, nil
+	return c, prog, nil
+}
+
+// compileMappings parses and compiles the default set (if included) and the admin's text.
+func compileMappings(text string, defaults bool) (*mappings.Program, []source.FieldError) {
+	var sets []mappings.Set
+	if defaults {
+		sets = mappings.MustDefault("plex")
+	}
+	admin, err := mappings.Parse(text)
+	if err != nil {
+		var pe *mappings.ParseError
+		line := 1
+		if errors.As(err, &pe) {
+			line = pe.Line
+		}
+		return nil, []source.FieldError{{Field: "mappings", Line: line, Column: 1, Message: err.Error()}}
+	}
+	sets = append(sets, admin...)
+	fileLine := map[string]int{}
+	for _, s := range admin {
+		for _, a := range s.Attributes {
+			fileLine["mappings."+s.Name+"."+a.Name] = a.Line
+		}
+		if s.Condition != nil {
+			fileLine["mappings."+s.Name+".condition"] = s.Condition.Line
+		}
+	}
+	prog, errs := mappings.Compile(sets)
+	var out []source.FieldError
+	for _, e := range errs {
+		msg := e.Message
+		if l, ok := fileLine[e.Field]; ok {
+			msg = fmt.Sprintf("%s (line %d of the mappings text)", msg, l+e.Line-1)
+		}
+		out = append(out, source.FieldError{Field: e.Field, Line: e.Line, Column: e.Column, Message: msg})
+	}
+	return prog, out
 }
 
 func (c Config) ownerTokens() []string {

@@ -1,74 +1,86 @@
 package plexsource
 
 import (
+	"context"
 	"encoding/json"
-	"sort"
 	"strconv"
 
+	"github.com/plexlogin/plexlogin/mappings"
 	"github.com/plexlogin/plexlogin/plugin/access"
 	"github.com/plexlogin/plexlogin/plugin/plextv"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// Group names derived from the Plex relationship.
-const (
-	GroupOwner   = "plex-owner"
-	GroupHome    = "plex-home"
-	GroupFriend  = "plex-friend"
-	GroupManaged = "plex-managed"
-	// GroupServerPrefix precedes a server's name.
-	GroupServerPrefix = "plex-server:"
-)
-
-// buildIdentity turns a Plex account and its access facts into the contract's identity.
-func buildIdentity(u *plextv.User, res access.Result, cfg Config, token string) source.Identity {
-	f := res.Facts
-	username := string(u.Username)
-	if username == "" {
-		username = u.DisplayName() // managed profiles have no username
-	}
-	var groups []string
-	switch {
-	case f.IsOwner:
-		groups = append(groups, GroupOwner)
-	case f.IsHomeMember:
-		groups = append(groups, GroupHome)
-	case f.IsFriend || len(f.Servers) > 0:
-		groups = append(groups, GroupFriend)
-	}
-	if f.IsManaged {
-		groups = append(groups, GroupManaged)
-	}
+// mappingInput turns a Plex account and its access facts into the mapping input.
+func mappingInput(u *plextv.User, f access.Facts, inst source.Instance) mappings.Input {
+	servers := make([]mappings.Server, 0, len(f.Servers))
 	for _, s := range f.Servers {
-		if !s.Pending {
-			groups = append(groups, GroupServerPrefix+s.Name)
+		servers = append(servers, mappings.Server{MachineID: s.MachineID, Name: s.Name, Owned: s.Owned, Home: s.Home, Product: s.Product, Pending: s.Pending})
+	}
+	return mappings.Input{
+		User: mappings.User{ID: int64(u.ID), UUID: string(u.UUID), Username: string(u.Username), Title: u.DisplayName(),
+			Email: string(u.Email), Confirmed: bool(u.Confirmed), Thumb: string(u.Thumb), Locale: string(u.Locale),
+			PlexPass: u.PlexPass(), TwoFactor: bool(u.TwoFactorEnabled), IsOwner: f.IsOwner, IsHomeMember: f.IsHomeMember,
+			IsManaged: f.IsManaged, IsFriend: f.IsFriend, Servers: servers},
+		Source: mappings.Source{ID: inst.ID, Slug: inst.Slug, Name: inst.Name},
+		Raw:    u.Raw,
+	}
+}
+
+// applyMappings evaluates prog and fills the identity's attributes; the subject is never mapped.
+func applyMappings(ctx context.Context, prog *mappings.Program, in mappings.Input) (source.Identity, *mappings.Result, error) {
+	id := source.Identity{Subject: strconv.FormatInt(in.User.ID, 10)}
+	res, err := prog.Eval(ctx, in)
+	if err != nil {
+		return id, nil, &source.Error{Kind: source.KindInternal, ReasonCode: "mapping_failed",
+			UserText: "This login could not be completed because of a configuration problem. The administrator can see why.", AdminDetail: err.Error()}
+	}
+	extra := map[string]any{}
+	for k, v := range res.Attributes {
+		switch k {
+		case "preferred_username":
+			id.PreferredUsername, _ = v.(string)
+		case "email":
+			id.Email, _ = v.(string)
+		case "email_verified":
+			id.EmailVerified, _ = v.(bool)
+		case "name":
+			id.Name, _ = v.(string)
+		case "picture":
+			id.Picture, _ = v.(string)
+		case "groups":
+			id.Groups, _ = v.([]string)
+		default:
+			extra[k] = v
 		}
 	}
-	sort.Strings(groups[min(1, len(groups)):])
-	attrs, _ := json.Marshal(map[string]any{
-		"uuid": string(u.UUID), "plex_pass": u.PlexPass(), "two_factor": bool(u.TwoFactorEnabled), "locale": string(u.Locale),
-		"is_owner": f.IsOwner, "is_home_member": f.IsHomeMember, "is_managed": f.IsManaged, "is_friend": f.IsFriend,
-		"servers": f.Servers,
-	})
-	raw, _ := json.Marshal(u.Raw)
+	// email_verified only ever comes from Plex's confirmed flag, for the email Plex has.
+	if id.EmailVerified && (!in.User.Confirmed || id.Email != in.User.Email) {
+		id.EmailVerified = false
+	}
+	id.Attributes, _ = json.Marshal(extra)
+	raw, _ := json.Marshal(in.Raw)
+	id.Raw = raw
+	return id, &res, nil
+}
+
+// buildIdentity maps an admitted user; an access condition of the mappings may still deny.
+func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *plextv.User, res access.Result, token string) (source.Identity, error) {
+	id, mres, err := applyMappings(ctx, in.prog, mappingInput(u, res.Facts, inst))
+	if err != nil {
+		return source.Identity{}, err
+	}
+	if mres.Denied {
+		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: "mapping_condition", UserText: mres.DenyReason,
+			AdminDetail: "access condition of mapping set [" + mres.DeniedBy + "] is false | " + res.AdminDetail}
+	}
 	st := revalidationState{ID: int64(u.ID)}
-	if cfg.KeepUserToken {
+	if in.cfg.KeepUserToken {
 		st.Token = token
 	}
-	rv, _ := json.Marshal(st)
-	return source.Identity{
-		Subject:           strconv.FormatInt(int64(u.ID), 10),
-		PreferredUsername: username,
-		Email:             string(u.Email),
-		EmailVerified:     bool(u.Confirmed) && u.Email != "",
-		Name:              u.DisplayName(),
-		Picture:           string(u.Thumb),
-		Groups:            groups,
-		Attributes:        attrs,
-		Raw:               raw,
-		Decision:          source.Decision{Allowed: true, ReasonCode: res.Reason, UserText: res.UserText, AdminDetail: res.AdminDetail},
-		RevalidationState: rv,
-	}
+	id.RevalidationState, _ = json.Marshal(st)
+	id.Decision = source.Decision{Allowed: true, ReasonCode: res.Reason, UserText: res.UserText, AdminDetail: res.AdminDetail}
+	return id, nil
 }
 
 // Icon is the Plex chevron as a data URL.

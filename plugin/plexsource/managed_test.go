@@ -46,7 +46,7 @@ func TestManagedProfileIdentity(t *testing.T) {
 	for _, g := range id.Groups {
 		groups[g] = true
 	}
-	if !groups[GroupHome] || !groups[GroupManaged] {
+	if !groups["plex-home"] || !groups["plex-managed"] {
 		t.Fatalf("groups %v", id.Groups)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/mappings"
 	"github.com/plexlogin/plexlogin/plugin/access"
 	"github.com/plexlogin/plexlogin/plugin/plextv"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -56,6 +57,7 @@ var _ source.Source = (*Plex)(nil)
 var _ source.PasswordLoginer = (*Plex)(nil)
 var _ source.Revalidator = (*Plex)(nil)
 var _ source.ActionRunner = (*Plex)(nil)
+var _ source.MappingPreviewer = (*Plex)(nil)
 
 // New returns the Plex source.
 func New(opts Options) *Plex {
@@ -74,6 +76,7 @@ func New(opts Options) *Plex {
 // instance is the derived state of one (instance id, config version).
 type instance struct {
 	cfg     Config
+	prog    *mappings.Program
 	client  *plextv.Client
 	checker *access.Checker
 }
@@ -87,7 +90,7 @@ func (p *Plex) instance(inst source.Instance) (*instance, error) {
 		return in, nil
 	}
 	p.mu.Unlock()
-	cfg, err := parseConfig(inst.Config)
+	cfg, prog, err := parseConfig(inst.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +109,7 @@ func (p *Plex) instance(inst source.Instance) (*instance, error) {
 		p.caches[inst.ID] = cache
 	}
 	cache.TTL = time.Duration(cfg.OwnerCacheTTL) * time.Second
-	in := &instance{cfg: cfg, client: client, checker: &access.Checker{
+	in := &instance{cfg: cfg, prog: prog, client: client, checker: &access.Checker{
 		Policy: access.Policy{Mode: access.Mode(cfg.AccessMode), Servers: cfg.policyServers(), AllowFriends: cfg.AllowFriends,
 			OwnerTokens: cfg.ownerTokens(), MemberFreshness: time.Duration(cfg.MemberFreshness) * time.Second},
 		Upstream: client, Cache: cache}}
@@ -126,13 +129,13 @@ func (p *Plex) Ping(context.Context) error { return nil }
 // Describe describes the Plex source.
 func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
-		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapRevalidate, source.CapActions},
+		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapRevalidate, source.CapActions, source.CapMappingPreview},
 		Icon:         Icon, ConfigSchema: configSchema()}, nil
 }
 
 // ValidateConfig checks, migrates and normalizes a config, generating the client identifier once.
 func (p *Plex) ValidateConfig(_ context.Context, inst source.Instance) (json.RawMessage, error) {
-	cfg, err := parseConfig(inst.Config)
+	cfg, _, err := parseConfig(inst.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +307,11 @@ func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, to
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: res.Reason, UserText: res.UserText,
 			AdminDetail: res.AdminDetail}
 	}
-	return buildIdentity(user, res, in.cfg, token), nil
+	id, err := buildIdentity(ctx, in, inst, user, res, token)
+	if err != nil {
+		p.opts.Logger.Error("mapping failed", "source", inst.ID, "plex_id", int64(user.ID), "error", err.Error())
+	}
+	return id, err
 }
 
 // PasswordLogin signs in with plex.tv username (or email), password and verification code.

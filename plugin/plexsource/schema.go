@@ -45,6 +45,10 @@ func configSchema() json.RawMessage {
 			"password_login": map[string]any{"type": "boolean", "title": "Allow plex.tv username and password", "default": false},
 			"keep_user_token": map[string]any{"type": "boolean", "title": "Keep users' Plex tokens", "default": false,
 				"description": "Lets re-validation use the user's own token. Off: tokens are dropped after login."},
+			"mappings": map[string]any{"type": "string", "title": "Attribute mappings", "default": "", "maxLength": 65536,
+				"x-widget": "code", "x-language": "cel-mappings",
+				"description": "Mapping sets in the mappings text format (CEL expressions per attribute). Applied after the defaults."},
+			"include_default_mappings": map[string]any{"type": "boolean", "title": "Apply the default Plex mappings first", "default": true},
 			"request_timeout_seconds": map[string]any{"type": "integer", "title": "plex.tv request timeout (seconds)", "default": 10, "minimum": 1, "maximum": 60},
 		},
 		"x-actions": []map[string]any{
