@@ -2,10 +2,10 @@ package plexsource
 
 import (
 	"bytes"
-	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -48,7 +48,9 @@ type Config struct {
 }
 
 // includeDefaults reports whether the default mapping set applies (default yes).
-func (c Config) includeDefaults() bool { return c.IncludeDefaultMappings == nil || *c.IncludeDefaultMappings }
+func (c Config) includeDefaults() bool {
+	return c.IncludeDefaultMappings == nil || *c.IncludeDefaultMappings
+}
 
 // Secret fields (writeOnly in the schema).
 var secretFields = []string{"owner_token", "additional_owner_tokens"}

@@ -49,7 +49,7 @@ func configSchema() json.RawMessage {
 				"x-widget": "code", "x-language": "cel-mappings",
 				"description": "Mapping sets in the mappings text format (CEL expressions per attribute). Applied after the defaults."},
 			"include_default_mappings": map[string]any{"type": "boolean", "title": "Apply the default Plex mappings first", "default": true},
-			"request_timeout_seconds": map[string]any{"type": "integer", "title": "plex.tv request timeout (seconds)", "default": 10, "minimum": 1, "maximum": 60},
+			"request_timeout_seconds":  map[string]any{"type": "integer", "title": "plex.tv request timeout (seconds)", "default": 10, "minimum": 1, "maximum": 60},
 		},
 		"x-actions": []map[string]any{
 			{"id": ActionLoadServers, "title": "Sign in to Plex to load servers", "kind": "redirect",
