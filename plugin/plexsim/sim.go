@@ -185,6 +185,35 @@ func (s *Sim) Secrets() []string {
 	return append(out, s.dead...)
 }
 
+// SetShare adds or removes a share of a server with a persona.
+func (s *Sim) SetShare(user, machineID string, shared bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var kept []Share
+	for _, sh := range s.world.Shares {
+		if !(sh.User == user && sh.MachineID == machineID) {
+			kept = append(kept, sh)
+		}
+	}
+	if shared {
+		kept = append(kept, Share{User: user, MachineID: machineID})
+	}
+	s.world.Shares = kept
+}
+
+func (s *Sim) shares() []Share {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Share(nil), s.world.Shares...)
+}
+
+// AddToken makes token a valid token of a persona (for a demo's fixed owner token).
+func (s *Sim) AddToken(key, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = key
+}
+
 // ExpirePINs makes every PIN expire now.
 func (s *Sim) ExpirePINs() {
 	s.mu.Lock()
@@ -557,7 +586,7 @@ func (s *Sim) resources(w http.ResponseWriter, r *http.Request) {
 		case p.HomeOf != "" && srv.Owner == p.HomeOf:
 			add(srv, false, true)
 		default:
-			for _, sh := range s.world.Shares {
+			for _, sh := range s.shares() {
 				if sh.User == p.Key && sh.MachineID == srv.MachineID && !sh.Pending {
 					add(srv, false, false)
 				}
@@ -590,7 +619,7 @@ func (s *Sim) sharedUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		return users[key]
 	}
-	for _, sh := range s.world.Shares {
+	for _, sh := range s.shares() {
 		if srv := s.serverByID(sh.MachineID); srv != nil && srv.Owner == p.Key {
 			e := get(sh.User)
 			e.shares = append(e.shares, sh)
@@ -673,7 +702,7 @@ func (s *Sim) sharedServers(w http.ResponseWriter, r *http.Request) {
 	}
 	var b strings.Builder
 	b.WriteString(`<MediaContainer friendlyName="myPlex" identifier="com.plexapp.plugins.myplex">`)
-	for i, sh := range s.world.Shares {
+	for i, sh := range s.shares() {
 		if sh.MachineID != srv.MachineID {
 			continue
 		}

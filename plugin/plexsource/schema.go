@@ -42,7 +42,8 @@ func configSchema() json.RawMessage {
 			"member_cache_freshness_seconds": map[string]any{"type": "integer", "title": "Trust a fresh share list for (seconds)", "default": 0,
 				"minimum": 0, "maximum": 3600,
 				"description": "When the owner's share list is younger than this and shows the user's share, skip asking plex.tv for the user's servers. 0 always asks."},
-			"password_login": map[string]any{"type": "boolean", "title": "Allow plex.tv username and password", "default": false},
+			"password_login": map[string]any{"type": "boolean", "title": "Allow plex.tv username and password", "default": false,
+				"x-capability": "login.password"},
 			"keep_user_token": map[string]any{"type": "boolean", "title": "Keep users' Plex tokens", "default": false,
 				"description": "Lets re-validation use the user's own token. Off: tokens are dropped after login."},
 			"mappings": map[string]any{"type": "string", "title": "Attribute mappings", "default": "", "maxLength": 65536,
@@ -58,7 +59,7 @@ func configSchema() json.RawMessage {
 				"description": "Replace a dead owner token; every other setting is kept."},
 			{"id": ActionCheckMachineID, "title": "Check a machine ID", "kind": "message",
 				"input": map[string]any{"type": "object", "properties": map[string]any{"machine_id": map[string]any{"type": "string", "title": "Machine ID"}}}},
-			{"id": ActionOwnerTokenHealth, "title": "Check the owner token", "kind": "message"},
+			{"id": ActionOwnerTokenHealth, "title": "Check the owner token", "kind": "message", "x-health": true},
 		},
 	}
 	b, _ := json.Marshal(s)

@@ -13,9 +13,13 @@ import (
 func main() {
 	addr := flag.String("listen", "127.0.0.1:32499", "address to serve on")
 	latency := flag.Duration("latency", 0, "delay every API answer by this much")
+	ownerToken := flag.String("owner-token", "", "also accept this token as the owner persona's (for a pre-configured demo)")
 	flag.Parse()
 	sim := plexsim.NewDefault()
 	sim.SetLatency(*latency)
+	if *ownerToken != "" {
+		sim.AddToken("owner", *ownerToken)
+	}
 	srv := &http.Server{Addr: *addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	log.Printf("simulated plex.tv on http://%s (app page at /auth, personas at /__sim/personas)", *addr)
 	log.Fatal(srv.ListenAndServe())

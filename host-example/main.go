@@ -1,0 +1,172 @@
+// Command host-example is a small identity server that hosts federated-source plugins:
+// it loads them from their manifests, renders their settings as an admin page, runs
+// their logins and stores users in SQLite.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/shared/loader"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "host-example:", err)
+		os.Exit(1)
+	}
+}
+
+// bootstrapSource is one source a bootstrap file creates at first start.
+type bootstrapSource struct {
+	Plugin  string          `json:"plugin"`
+	Slug    string          `json:"slug"`
+	Name    string          `json:"name"`
+	Enabled bool            `json:"enabled"`
+	Config  json.RawMessage `json:"config"`
+}
+
+func run() error {
+	listen := flag.String("listen", envOr("HOST_LISTEN", "127.0.0.1:8080"), "address to listen on")
+	public := flag.String("public-url", os.Getenv("HOST_PUBLIC_URL"), "public URL callbacks are built from (default http://<listen>)")
+	dataDir := flag.String("data", envOr("HOST_DATA_DIR", "data"), "data directory (SQLite database and key file)")
+	pluginsDir := flag.String("plugins", envOr("HOST_PLUGINS_DIR", "bin"), "folder with plugin manifests (plugin.json or */plugin.json)")
+	proxies := flag.String("trusted-proxies", os.Getenv("HOST_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is honoured")
+	lifetime := flag.Duration("session-lifetime", 12*time.Hour, "how long a login lasts")
+	revalidate := flag.Duration("revalidate-interval", time.Hour, "how often users are re-validated with their source")
+	bootstrap := flag.String("bootstrap", "", "JSON file of sources to create when the database is new")
+	flag.Parse()
+
+	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(envOr("HOST_LOG_LEVEL", "info"))})
+	if *public == "" {
+		*public = "http://" + *listen
+	}
+	pub, err := url.Parse(*public)
+	if err != nil || pub.Host == "" {
+		return fmt.Errorf("-public-url %q is not an absolute URL", *public)
+	}
+	var trusted []netip.Prefix
+	for _, c := range strings.Split(*proxies, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return fmt.Errorf("-trusted-proxies: %w", err)
+		}
+		trusted = append(trusted, p)
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	st, err := store.Open(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	plugins, err := web.LoadPlugins(ctx, *pluginsDir, loader.Options{Logger: logger.Named("plugin")})
+	if err != nil {
+		return fmt.Errorf("load plugins: %w (run scripts/build first)", err)
+	}
+	srv, err := web.New(web.Config{PublicURL: pub, TrustedProxies: trusted, SessionLifetime: *lifetime, Logger: logger}, st, plugins)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	if pw := os.Getenv("HOST_ADMIN_PASSWORD"); pw != "" {
+		if err := web.SetAdminPassword(ctx, st, pw); err != nil {
+			return err
+		}
+	} else if tok, err := web.SetupToken(ctx, st); err != nil {
+		return err
+	} else if tok != "" {
+		fmt.Printf("First start: set the admin password at %s/setup?token=%s\n", strings.TrimRight(pub.String(), "/"), tok)
+	}
+	if *bootstrap != "" {
+		if err := applyBootstrap(ctx, st, srv, *bootstrap); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second}
+	go srv.RunJobs(ctx, *revalidate)
+	fmt.Printf("host-example serving %s (login page %s/login)\n", pub, strings.TrimRight(pub.String(), "/"))
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// applyBootstrap creates the file's sources unless a source with the slug exists.
+func applyBootstrap(ctx context.Context, st *store.Store, srv *web.Server, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var list []bootstrapSource
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	for _, bs := range list {
+		if _, err := st.SourceBySlug(ctx, bs.Slug); err == nil {
+			continue
+		}
+		p := srv.Plugin(bs.Plugin)
+		if p == nil {
+			return fmt.Errorf("no plugin %q", bs.Plugin)
+		}
+		src, err := st.CreateSource(ctx, bs.Plugin, bs.Slug, bs.Name)
+		if err != nil {
+			return err
+		}
+		norm, err := p.P.ValidateConfig(ctx, web.Instance(src, bs.Config))
+		if err != nil {
+			return fmt.Errorf("source %s: %w", bs.Slug, err)
+		}
+		if _, err := st.SaveConfig(ctx, src.ID, norm); err != nil {
+			return err
+		}
+		if err := st.SetEnabled(ctx, src.ID, bs.Enabled); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

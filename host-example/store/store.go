@@ -1,0 +1,240 @@
+// Package store keeps host-example's data in SQLite (pure Go driver): sources, users,
+// sessions, login states and events, with secrets encrypted at rest.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// migrations are applied in order; the index+1 is the schema version.
+var migrations = []string{
+	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	CREATE TABLE sources (
+		id TEXT PRIMARY KEY, plugin_id TEXT NOT NULL, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+		enabled INTEGER NOT NULL DEFAULT 0, config_version INTEGER NOT NULL DEFAULT 0,
+		config_enc BLOB, draft_enc BLOB, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+	CREATE TABLE users (
+		id INTEGER PRIMARY KEY AUTOINCREMENT, source_id TEXT NOT NULL, sub TEXT NOT NULL,
+		username TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '', email_verified INTEGER NOT NULL DEFAULT 0,
+		name TEXT NOT NULL DEFAULT '', picture TEXT NOT NULL DEFAULT '', groups_json TEXT NOT NULL DEFAULT '[]',
+		attributes_json TEXT NOT NULL DEFAULT '{}', raw_json TEXT NOT NULL DEFAULT '{}', reval_enc BLOB,
+		disabled INTEGER NOT NULL DEFAULT 0, disabled_reason TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL, last_login_at INTEGER NOT NULL, last_check_at INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (source_id, sub));
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY, user_id INTEGER, admin INTEGER NOT NULL DEFAULT 0, csrf TEXT NOT NULL,
+		created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+	CREATE INDEX sessions_user ON sessions(user_id);
+	CREATE TABLE login_states (
+		id TEXT PRIMARY KEY, session_id TEXT NOT NULL, source_id TEXT NOT NULL, kind TEXT NOT NULL,
+		action_id TEXT NOT NULL DEFAULT '', state_enc BLOB, expires_at INTEGER NOT NULL);
+	CREATE INDEX login_states_session ON login_states(session_id, kind);
+	CREATE TABLE events (
+		id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source_id TEXT NOT NULL DEFAULT '',
+		kind TEXT NOT NULL, subject TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');`,
+}
+
+// Store is the database.
+type Store struct {
+	db   *sql.DB // one writer connection: SQLite allows one writer at a time
+	read *sql.DB
+	seal *Sealer
+	now  func() time.Time
+}
+
+// Open opens (creating) the database under dir and migrates it.
+func Open(dir string) (*Store, error) {
+	seal, err := LoadOrCreateKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	dsn := "file:" + filepath.Join(dir, "host.db") + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{db: w, read: r, seal: seal, now: time.Now}
+	if err := s.migrate(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	s.read.Close()
+	return s.db.Close()
+}
+
+func (s *Store) migrate() error {
+	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var v int
+	if err := s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RandomID returns n random bytes as hex.
+func RandomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Meta reads a meta value.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return v, err
+}
+
+// SetMeta writes a meta value.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// Source is a configured source.
+type Source struct {
+	ID            string
+	PluginID      string
+	Slug          string
+	Name          string
+	Enabled       bool
+	ConfigVersion int64
+	// Config is the last valid normalized config (secrets included); nil until one validated.
+	Config json.RawMessage
+	// Draft is the last submitted config that did not validate, if any.
+	Draft json.RawMessage
+}
+
+// CreateSource adds a source with an empty draft config.
+func (s *Store) CreateSource(ctx context.Context, pluginID, slug, name string) (*Source, error) {
+	src := &Source{ID: RandomID(8), PluginID: pluginID, Slug: slug, Name: name, Draft: json.RawMessage(`{}`)}
+	now := s.now().Unix()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sources (id, plugin_id, slug, name, draft_enc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		src.ID, pluginID, slug, name, s.seal.Seal(src.Draft), now, now)
+	if err != nil {
+		return nil, fmt.Errorf("create source: %w", err)
+	}
+	return src, nil
+}
+
+func (s *Store) scanSource(row interface{ Scan(...any) error }) (*Source, error) {
+	var src Source
+	var cfg, draft []byte
+	if err := row.Scan(&src.ID, &src.PluginID, &src.Slug, &src.Name, &src.Enabled, &src.ConfigVersion, &cfg, &draft); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	var err error
+	if src.Config, err = s.seal.Open(cfg); err != nil {
+		return nil, fmt.Errorf("decrypt config: %w", err)
+	}
+	if src.Draft, err = s.seal.Open(draft); err != nil {
+		return nil, fmt.Errorf("decrypt draft: %w", err)
+	}
+	return &src, nil
+}
+
+const sourceCols = `id, plugin_id, slug, name, enabled, config_version, config_enc, draft_enc`
+
+// Source reads one source by id.
+func (s *Store) Source(ctx context.Context, id string) (*Source, error) {
+	return s.scanSource(s.read.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE id = ?`, id))
+}
+
+// SourceBySlug reads one source by slug.
+func (s *Store) SourceBySlug(ctx context.Context, slug string) (*Source, error) {
+	return s.scanSource(s.read.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE slug = ?`, slug))
+}
+
+// Sources lists every source.
+func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sourceCols+` FROM sources ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Source
+	for rows.Next() {
+		src, err := s.scanSource(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	return out, rows.Err()
+}
+
+// SaveConfig stores a validated config (bumping its version) and clears the draft.
+func (s *Store) SaveConfig(ctx context.Context, id string, cfg json.RawMessage) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, `UPDATE sources SET config_enc = ?, draft_enc = NULL, config_version = config_version + 1, updated_at = ?
+		WHERE id = ? RETURNING config_version`, s.seal.Seal(cfg), s.now().Unix(), id).Scan(&v)
+	return v, err
+}
+
+// SaveDraft stores a config that did not validate.
+func (s *Store) SaveDraft(ctx context.Context, id string, cfg json.RawMessage) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sources SET draft_enc = ?, updated_at = ? WHERE id = ?`, s.seal.Seal(cfg), s.now().Unix(), id)
+	return err
+}
+
+// SetEnabled enables or disables a source.
+func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id)
+	return err
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// User is a person who logged in through a source.
+type User struct {
+	ID             int64
+	SourceID       string
+	Subject        string
+	Username       string
+	Email          string
+	EmailVerified  bool
+	Name           string
+	Picture        string
+	Groups         []string
+	Attributes     json.RawMessage
+	Raw            json.RawMessage
+	Revalidation   []byte
+	Disabled       bool
+	DisabledReason string
+	LastLoginAt    time.Time
+}
+
+// Disabled reasons.
+const (
+	DisabledByRevalidation = "revalidation"
+	DisabledByAdmin        = "admin"
+)
+
+// UpsertLogin finds or creates the user by (source, sub), refreshes the attributes and
+// re-enables a user that re-validation had disabled. It answers the user as stored; a
+// user an admin disabled stays disabled.
+func (s *Store) UpsertLogin(ctx context.Context, u User) (*User, error) {
+	groups, _ := json.Marshal(u.Groups)
+	if u.Groups == nil {
+		groups = []byte("[]")
+	}
+	attrs, raw := string(u.Attributes), string(u.Raw)
+	if attrs == "" {
+		attrs = "{}"
+	}
+	if raw == "" {
+		raw = "{}"
+	}
+	now := s.now().Unix()
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO users (source_id, sub, username, email, email_verified, name, picture, groups_json,
+			attributes_json, raw_json, reval_enc, created_at, last_login_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username, email = excluded.email,
+			email_verified = excluded.email_verified, name = excluded.name, picture = excluded.picture,
+			groups_json = excluded.groups_json, attributes_json = excluded.attributes_json, raw_json = excluded.raw_json,
+			reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at,
+			disabled = CASE WHEN users.disabled_reason = 'revalidation' THEN 0 ELSE users.disabled END,
+			disabled_reason = CASE WHEN users.disabled_reason = 'revalidation' THEN '' ELSE users.disabled_reason END
+		RETURNING id`,
+		u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
+		s.seal.Seal(u.Revalidation), now, now).Scan(&id)
+	if err != nil {
+		return nil, err
+	}
+	return s.User(ctx, id)
+}
+
+const userCols = `id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
+	reval_enc, disabled, disabled_reason, last_login_at`
+
+func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
+	var u User
+	var groups, attrs, raw string
+	var reval []byte
+	var last int64
+	if err := row.Scan(&u.ID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &attrs, &raw,
+		&reval, &u.Disabled, &u.DisabledReason, &last); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(groups), &u.Groups)
+	u.Attributes, u.Raw = json.RawMessage(attrs), json.RawMessage(raw)
+	u.LastLoginAt = time.Unix(last, 0)
+	var err error
+	if u.Revalidation, err = s.seal.Open(reval); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// User reads a user by id.
+func (s *Store) User(ctx context.Context, id int64) (*User, error) {
+	return s.scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+}
+
+// Users lists users, newest login first.
+func (s *Store) Users(ctx context.Context) ([]*User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY last_login_at DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := s.scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UsersToCheck lists enabled users of a source not checked after before.
+func (s *Store) UsersToCheck(ctx context.Context, sourceID string, before time.Time) ([]*User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE source_id = ? AND (disabled = 0 OR disabled_reason = 'revalidation') AND last_check_at <= ?`,
+		sourceID, before.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := s.scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// MarkChecked records a re-validation time.
+func (s *Store) MarkChecked(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE users SET last_check_at = ? WHERE id = ?`, s.now().Unix(), id)
+	return err
+}
+
+// SetDisabled disables (ending the user's sessions) or enables a user.
+func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !disabled {
+		reason = ""
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ?, disabled_reason = ? WHERE id = ?`, disabled, reason, id); err != nil {
+		return err
+	}
+	if disabled {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// CountUsers counts users of a source with a subject (tests, duplicates).
+func (s *Store) CountUsers(ctx context.Context, sourceID, sub string) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE source_id = ? AND sub = ?`, sourceID, sub).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,548 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// Meta keys.
+const (
+	metaAdminHash = "admin_password_hash"
+	metaSetupHash = "setup_token_hash"
+)
+
+// SetAdminPassword stores the admin password (bcrypt).
+func SetAdminPassword(ctx context.Context, st *store.Store, password string) error {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	return st.SetMeta(ctx, metaAdminHash, string(h))
+}
+
+// SetupToken returns a one-time setup token when no admin password exists yet ("" otherwise).
+func SetupToken(ctx context.Context, st *store.Store) (string, error) {
+	if _, err := st.Meta(ctx, metaAdminHash); err == nil {
+		return "", nil
+	}
+	tok := store.RandomID(16)
+	h, _ := bcrypt.GenerateFromPassword([]byte(tok), bcrypt.MinCost)
+	return tok, st.SetMeta(ctx, metaSetupHash, string(h))
+}
+
+func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, true)
+	s.render(w, http.StatusOK, "setup.html", map[string]any{"Token": r.URL.Query().Get("token"), "Session": sess})
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, false)
+	if sess == nil || !checkCSRF(r, sess) {
+		http.Error(w, "bad CSRF token", http.StatusForbidden)
+		return
+	}
+	h, err := s.store.Meta(r.Context(), metaSetupHash)
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(h), []byte(r.FormValue("token"))) != nil {
+		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid or was already used.", "")
+		return
+	}
+	pw := r.FormValue("password")
+	if len(pw) < 10 {
+		s.render(w, http.StatusBadRequest, "setup.html", map[string]any{"Token": r.FormValue("token"), "Session": sess,
+			"Error": "Choose a password of at least 10 characters."})
+		return
+	}
+	if err := SetAdminPassword(r.Context(), s.store, pw); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.SetMeta(r.Context(), metaSetupHash, "used")
+	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, true)
+	s.render(w, http.StatusOK, "adminlogin.html", map[string]any{"Session": sess})
+}
+
+func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, false)
+	if sess == nil || !checkCSRF(r, sess) {
+		http.Error(w, "bad CSRF token", http.StatusForbidden)
+		return
+	}
+	if !s.limits.allow("admin|"+s.clientIP(r), 10) {
+		s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Please wait a minute.", "/admin/login")
+		return
+	}
+	h, err := s.store.Meta(r.Context(), metaAdminHash)
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(h), []byte(r.FormValue("password"))) != nil {
+		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password."})
+		return
+	}
+	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+type pluginRow struct {
+	*Plugin
+	Healthy  bool
+	Restarts int
+}
+
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+	var rows []pluginRow
+	for _, p := range s.plugins {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		rows = append(rows, pluginRow{Plugin: p, Healthy: p.P.Ping(ctx) == nil, Restarts: p.P.Restarts()})
+		cancel()
+	}
+	srcs, err := s.store.Sources(r.Context())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "admin.html", map[string]any{"Plugins": rows, "Sources": srcs, "Session": sessionOf(r)})
+}
+
+func (s *Server) newSourcePage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "newsource.html", map[string]any{"Plugins": s.plugins, "Plugin": r.URL.Query().Get("plugin"), "Session": sessionOf(r)})
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
+	pluginID, name, slug := r.FormValue("plugin"), strings.TrimSpace(r.FormValue("name")), r.FormValue("slug")
+	var errs []string
+	if s.plugins[pluginID] == nil {
+		errs = append(errs, "Pick a plugin.")
+	}
+	if name == "" {
+		errs = append(errs, "Give the source a name.")
+	}
+	if !slugRE.MatchString(slug) {
+		errs = append(errs, "The slug is 1 to 40 lowercase letters, digits and dashes.")
+	}
+	if len(errs) == 0 {
+		src, err := s.store.CreateSource(r.Context(), pluginID, slug, name)
+		if err == nil {
+			http.Redirect(w, r, "/admin/sources/"+src.ID, http.StatusSeeOther)
+			return
+		}
+		errs = append(errs, "That slug is taken.")
+	}
+	s.render(w, http.StatusBadRequest, "newsource.html", map[string]any{"Plugins": s.plugins, "Plugin": pluginID, "Name": name, "Slug": slug,
+		"Errors": errs, "Session": sessionOf(r)})
+}
+
+// current is the config the admin is editing: the draft if any, else the saved one.
+func current(src *store.Source) map[string]any {
+	cfg := map[string]any{}
+	raw := src.Draft
+	if raw == nil {
+		raw = src.Config
+	}
+	_ = json.Unmarshal(raw, &cfg)
+	return cfg
+}
+
+// draftInstance is the instance of what is being edited; a draft gets its own negative
+// version so the plugin never confuses it with a saved config.
+func draftInstance(src *store.Source) source.Instance {
+	inst := instanceOf(src)
+	if src.Draft != nil {
+		inst.Config = src.Draft
+		inst.ConfigVersion = -int64(crc32.ChecksumIEEE(src.Draft)) - 1
+	}
+	return inst
+}
+
+func (s *Server) sourceAndPlugin(w http.ResponseWriter, r *http.Request) (*store.Source, *Plugin, bool) {
+	src, err := s.store.Source(r.Context(), r.PathValue("id"))
+	if err != nil {
+		http.NotFound(w, r)
+		return nil, nil, false
+	}
+	p := s.plugins[src.PluginID]
+	if p == nil {
+		http.Error(w, "the plugin of this source is not loaded", http.StatusServiceUnavailable)
+		return nil, nil, false
+	}
+	return src, p, true
+}
+
+func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, src *store.Source, p *Plugin, cfg map[string]any,
+	errs []source.FieldError, flash, flashLevel string) {
+	var codeField string
+	for _, f := range p.Schema.order {
+		if p.Schema.Properties[f].Widget == "code" {
+			codeField = f
+		}
+	}
+	s.render(w, status, "source.html", map[string]any{
+		"Source": src, "Plugin": p, "Fields": p.Schema.Fields(cfg, errs), "Other": p.Schema.OtherErrors(errs),
+		"Actions": p.Schema.Actions, "Flash": flash, "FlashLevel": flashLevel, "Session": sessionOf(r),
+		"Draft": src.Draft != nil, "CodeField": codeField,
+		"CanPreview": p.Desc.Has(source.CapMappingPreview), "CanDryRun": p.Desc.Has(source.CapRevalidate),
+	})
+}
+
+func (s *Server) editSource(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	var errs []source.FieldError
+	if src.Draft != nil && string(src.Draft) != "{}" {
+		// Show why the draft was not saved.
+		if _, err := p.P.ValidateConfig(r.Context(), draftInstance(src)); err != nil {
+			errs = source.AsError(err).FieldErrors
+		}
+	}
+	s.renderEdit(w, r, http.StatusOK, src, p, current(src), errs, r.URL.Query().Get("flash"), r.URL.Query().Get("level"))
+}
+
+// validateAndStore validates cfg; a valid one is saved (new version), an invalid one kept as the draft.
+func (s *Server) validateAndStore(ctx context.Context, src *store.Source, p *Plugin, cfg map[string]any) ([]source.FieldError, error) {
+	raw, _ := json.Marshal(cfg)
+	norm, err := p.P.ValidateConfig(ctx, source.Instance{ID: src.ID, ConfigVersion: src.ConfigVersion + 1, Config: raw, Slug: src.Slug, Name: src.Name})
+	if err == nil {
+		_, err = s.store.SaveConfig(ctx, src.ID, norm)
+		return nil, err
+	}
+	se := source.AsError(err)
+	if se.Kind != source.KindInvalidConfig {
+		return nil, err
+	}
+	if derr := s.store.SaveDraft(ctx, src.ID, raw); derr != nil {
+		return nil, derr
+	}
+	if len(se.FieldErrors) == 0 {
+		se.FieldErrors = []source.FieldError{{Field: "", Message: se.UserText}}
+	}
+	return se.FieldErrors, nil
+}
+
+func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	cfg := p.Schema.ParseForm(r.PostForm, current(src))
+	errs, err := s.validateAndStore(r.Context(), src, p, cfg)
+	if err != nil {
+		s.renderEdit(w, r, http.StatusBadGateway, src, p, cfg, nil, "The plugin could not check the settings: "+source.AsError(err).UserText, "error")
+		return
+	}
+	if errs != nil {
+		src, _ = s.store.Source(r.Context(), src.ID)
+		s.renderEdit(w, r, http.StatusUnprocessableEntity, src, p, cfg, errs, "Not saved: fix the fields marked below.", "error")
+		return
+	}
+	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Saved.&level=info", http.StatusSeeOther)
+}
+
+func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
+	src, _, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	on := r.FormValue("enabled") == "1"
+	if on && src.Config == nil {
+		http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Save+valid+settings+before+enabling.&level=error", http.StatusSeeOther)
+		return
+	}
+	if err := s.store.SetEnabled(r.Context(), src.ID, on); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+type actionState struct {
+	SourceID string `json:"source_id"`
+	ActionID string `json:"action_id"`
+	Plugin   []byte `json:"plugin"`
+}
+
+type choicesState struct {
+	SourceID string          `json:"source_id"`
+	Field    string          `json:"field"`
+	Options  []source.Choice `json:"options"`
+	Patch    json.RawMessage `json:"patch"`
+}
+
+func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	actionID := r.PathValue("action")
+	input := map[string]any{}
+	_ = r.ParseForm()
+	for k, v := range r.PostForm {
+		if strings.HasPrefix(k, "input.") {
+			input[strings.TrimPrefix(k, "input.")] = v[0]
+		}
+	}
+	in, _ := json.Marshal(input)
+	res, err := p.P.RunAction(r.Context(), draftInstance(src), source.ActionRequest{ActionID: actionID, Input: in,
+		CallbackURL: s.callbackURL("/admin/actions/callback")})
+	s.actionResult(w, r, src, p, actionID, res, err)
+}
+
+func (s *Server) actionCallback(w http.ResponseWriter, r *http.Request) {
+	sess := sessionOf(r)
+	ls, err := s.store.TakeLoginState(r.Context(), sess.ID, "action")
+	if err != nil {
+		s.message(w, r, http.StatusBadRequest, "Please start again", "This action expired or was already completed.", "/admin")
+		return
+	}
+	var st actionState
+	_ = json.Unmarshal(ls.State, &st)
+	src, err := s.store.Source(r.Context(), st.SourceID)
+	if err != nil || s.plugins[src.PluginID] == nil {
+		http.NotFound(w, r)
+		return
+	}
+	p := s.plugins[src.PluginID]
+	q := map[string]string{}
+	for k, v := range r.URL.Query() {
+		q[k] = v[0]
+	}
+	res, err := p.P.RunAction(r.Context(), draftInstance(src), source.ActionRequest{ActionID: st.ActionID, State: st.Plugin, CallbackQuery: q})
+	s.actionResult(w, r, src, p, st.ActionID, res, err)
+}
+
+// actionResult runs a redirect like a login, shows choices, applies a patch or shows a message.
+func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store.Source, p *Plugin, actionID string, res source.ActionResult, err error) {
+	ctx := r.Context()
+	sess := sessionOf(r)
+	if err != nil {
+		se := source.AsError(err)
+		s.renderEdit(w, r, http.StatusBadGateway, src, p, current(src), nil, se.UserText+" ("+se.ReasonCode+")", "error")
+		return
+	}
+	switch {
+	case res.Redirect != nil:
+		st, _ := json.Marshal(actionState{SourceID: src.ID, ActionID: actionID, Plugin: res.Redirect.State})
+		exp := res.Redirect.ExpiresAt
+		if exp.IsZero() || exp.After(time.Now().Add(30*time.Minute)) {
+			exp = time.Now().Add(30 * time.Minute)
+		}
+		if err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "action", ActionID: actionID,
+			State: st, ExpiresAt: exp}); err != nil {
+			http.Error(w, "database error", http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, res.Redirect.URL, http.StatusSeeOther)
+	case res.Choices != nil:
+		st, _ := json.Marshal(choicesState{SourceID: src.ID, Field: res.Choices.Field, Options: res.Choices.Options, Patch: res.Choices.Patch})
+		if err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "choices", State: st,
+			ExpiresAt: time.Now().Add(30 * time.Minute)}); err != nil {
+			http.Error(w, "database error", http.StatusInternalServerError)
+			return
+		}
+		picked := map[string]bool{}
+		if list, ok := current(src)[res.Choices.Field].([]any); ok {
+			for _, x := range list {
+				if m, ok := x.(map[string]any); ok {
+					for _, v := range m {
+						picked[scalar(v)] = true
+					}
+				} else {
+					picked[scalar(x)] = true
+				}
+			}
+		}
+		title := res.Choices.Field
+		if prop := p.Schema.Properties[res.Choices.Field]; prop != nil && prop.Title != "" {
+			title = prop.Title
+		}
+		s.render(w, http.StatusOK, "choices.html", map[string]any{"Source": src, "Title": title, "Options": res.Choices.Options,
+			"Picked": picked, "Session": sess})
+	case res.ConfigPatch != nil:
+		cfg := current(src)
+		var patch map[string]any
+		_ = json.Unmarshal(res.ConfigPatch, &patch)
+		for k, v := range patch {
+			cfg[k] = v
+		}
+		errs, err := s.validateAndStore(ctx, src, p, cfg)
+		if err != nil || errs != nil {
+			src, _ = s.store.Source(ctx, src.ID)
+			s.renderEdit(w, r, http.StatusOK, src, p, cfg, errs, "Updated; the settings still need attention.", "warning")
+			return
+		}
+		http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Updated+by+"+actionID+".&level=info", http.StatusSeeOther)
+	case res.Message != nil:
+		s.renderEdit(w, r, http.StatusOK, src, p, current(src), nil, res.Message.Text, res.Message.Level)
+	default:
+		s.renderEdit(w, r, http.StatusOK, src, p, current(src), nil, "The action returned nothing.", "warning")
+	}
+}
+
+func (s *Server) applyChoices(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	ls, err := s.store.TakeLoginState(r.Context(), sessionOf(r).ID, "choices")
+	if err != nil {
+		s.message(w, r, http.StatusBadRequest, "Please start again", "This choice expired.", "/admin/sources/"+src.ID)
+		return
+	}
+	var st choicesState
+	_ = json.Unmarshal(ls.State, &st)
+	if st.SourceID != src.ID {
+		http.Error(w, "choices of another source", http.StatusBadRequest)
+		return
+	}
+	_ = r.ParseForm()
+	want := map[string]bool{}
+	for _, v := range r.PostForm["pick"] {
+		want[v] = true
+	}
+	var picked []source.Choice
+	for _, o := range st.Options {
+		if want[o.Value] {
+			picked = append(picked, o)
+		}
+	}
+	cfg := current(src)
+	var patch map[string]any
+	_ = json.Unmarshal(st.Patch, &patch)
+	for k, v := range patch {
+		cfg[k] = v
+	}
+	p.Schema.ApplyChoices(cfg, st.Field, picked)
+	errs, err := s.validateAndStore(r.Context(), src, p, cfg)
+	if err != nil {
+		s.renderEdit(w, r, http.StatusBadGateway, src, p, cfg, nil, source.AsError(err).UserText, "error")
+		return
+	}
+	if errs != nil {
+		src, _ = s.store.Source(r.Context(), src.ID)
+		s.renderEdit(w, r, http.StatusOK, src, p, cfg, errs, "Servers picked; other settings still need attention.", "warning")
+		return
+	}
+	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Servers+saved.&level=info", http.StatusSeeOther)
+}
+
+// preview is the mapping editor's live preview (JSON in, JSON out).
+func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Field        string `json:"field"`
+		Text         string `json:"text"`
+		Sample       string `json:"sample"`
+		SampleUserID string `json:"sample_user_id"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	draft, _ := json.Marshal(map[string]string{in.Field: in.Text})
+	req := source.PreviewRequest{Mappings: draft, SampleUserID: in.SampleUserID}
+	if strings.TrimSpace(in.Sample) != "" {
+		req.Sample = json.RawMessage(in.Sample)
+	}
+	res, err := p.P.PreviewMapping(r.Context(), draftInstance(src), req)
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		se := source.AsError(err)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": se.UserText + " " + se.AdminDetail})
+		return
+	}
+	out := map[string]any{"errors": res.Errors}
+	if len(res.Errors) == 0 {
+		out["identity"] = res.Identity
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// dryRun answers "would this user get in?" from the plugin's re-validation.
+func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	sub := strings.TrimSpace(r.FormValue("sub"))
+	rv, err := p.P.Revalidate(r.Context(), draftInstance(src), source.RevalidateRequest{Subject: sub})
+	if err != nil {
+		se := source.AsError(err)
+		s.renderEdit(w, r, http.StatusOK, src, p, current(src), nil, "Dry run for "+sub+": "+se.UserText+" "+se.AdminDetail, "warning")
+		return
+	}
+	level := map[source.RevalidationStatus]string{source.RevalidationAllowed: "info", source.RevalidationRevoked: "error"}[rv.Status]
+	if level == "" {
+		level = "warning"
+	}
+	s.renderEdit(w, r, http.StatusOK, src, p, current(src), nil, "Dry run for "+sub+": "+rv.Status.String()+" ("+rv.Decision.ReasonCode+")", level)
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+	users, err := s.store.Users(r.Context())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	srcs, _ := s.store.Sources(r.Context())
+	names := map[string]string{}
+	for _, src := range srcs {
+		names[src.ID] = src.Name
+	}
+	s.render(w, http.StatusOK, "users.html", map[string]any{"Users": users, "Names": names, "Session": sessionOf(r)})
+}
+
+func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := s.store.SetDisabled(r.Context(), id, r.FormValue("disabled") == "1", store.DisabledByAdmin); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			http.NotFound(w, r)
+			return
+		}
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request) {
+	evs, err := s.store.Events(r.Context(), 200)
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "events.html", map[string]any{"Events": evs, "Session": sessionOf(r)})
+}

@@ -1,0 +1,216 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
+)
+
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hosttest")
+	if err != nil {
+		panic(err)
+	}
+	b, err := os.ReadFile("../../plugin.json")
+	if err != nil {
+		panic(err)
+	}
+	var man loader.Manifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		panic(err)
+	}
+	pluginDir = filepath.Join(dir, "plex")
+	if _, err := loadertest.Build(pluginDir, "github.com/plexlogin/plexlogin/plugin", man, false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const adminPassword = "test-admin-password"
+
+// harness is a host with the real Plex plugin process and a simulated plex.tv on
+// another site (localhost vs 127.0.0.1).
+type harness struct {
+	t       testing.TB
+	sim     *plexsim.Sim
+	simURL  string
+	host    *httptest.Server
+	srv     *web.Server
+	store   *store.Store
+	dataDir string
+	owner   string
+	source  *store.Source
+}
+
+func newHarness(t testing.TB, cfg func(*web.Config)) *harness {
+	t.Helper()
+	sim := plexsim.NewDefault()
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	_, port, _ := net.SplitHostPort(simSrv.Listener.Addr().String())
+	simURL := "http://localhost:" + port
+	dataDir := t.TempDir()
+	st, err := store.Open(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	plugins, err := web.LoadPlugins(context.Background(), pluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + simURL, "PLEX_APP_URL=" + simURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := httptest.NewUnstartedServer(nil)
+	pub, _ := url.Parse("http://" + host.Listener.Addr().String())
+	c := web.Config{PublicURL: pub, LoginRate: 1000}
+	if cfg != nil {
+		cfg(&c)
+	}
+	srv, err := web.New(c, st, plugins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host.Config.Handler = srv
+	host.Start()
+	t.Cleanup(func() { host.Close(); srv.Close() })
+	if err := web.SetAdminPassword(context.Background(), st, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, sim: sim, simURL: simURL, host: host, srv: srv, store: st, dataDir: dataDir, owner: sim.Token("owner")}
+}
+
+// addSource creates an enabled Plex source with cfg (OWNER replaced by the owner token).
+func (h *harness) addSource(cfg string) *store.Source {
+	h.t.Helper()
+	ctx := context.Background()
+	src, err := h.store.CreateSource(ctx, "plex", "plex", "Plex")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg = strings.ReplaceAll(cfg, "OWNER", h.owner)
+	norm, err := h.srv.Plugin("plex").P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.store.SaveConfig(ctx, src.ID, norm); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.store.SetEnabled(ctx, src.ID, true); err != nil {
+		h.t.Fatal(err)
+	}
+	h.source, _ = h.store.Source(ctx, src.ID)
+	return h.source
+}
+
+const membersConfig = `{"access_mode":"members","owner_token":"OWNER","password_login":true,"allowed_servers":[{"machine_id":"` +
+	plexsim.ServerLivingRoom + `","name":"Living Room"},{"machine_id":"` + plexsim.ServerCabin + `","name":"Cabin"}]}`
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	h      *harness
+	c      *http.Client
+	header http.Header
+}
+
+func (h *harness) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{h: h, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, header: http.Header{}}
+}
+
+type page struct {
+	Status   int
+	Body     string
+	Location string
+}
+
+func (b *browser) do(method, path string, form url.Values) page {
+	b.h.t.Helper()
+	u := path
+	if strings.HasPrefix(path, "/") {
+		u = b.h.host.URL + path
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return page{Status: resp.StatusCode, Body: string(data), Location: resp.Header.Get("Location")}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func csrfOf(body string) string {
+	if m := csrfRE.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// startLogin opens the login page and presses "Log in with Plex"; it returns the app.plex.tv URL.
+func (b *browser) startLogin(slug string) string {
+	b.h.t.Helper()
+	p := b.do("GET", "/login", nil)
+	p = b.do("POST", "/login/"+slug, url.Values{"csrf": {csrfOf(p.Body)}})
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, b.h.simURL+"/auth#?") {
+		b.h.t.Fatalf("begin login: %d %s %s", p.Status, p.Location, p.Body)
+	}
+	return p.Location
+}
+
+// login runs the whole flow as persona and returns the page after the callback.
+func (b *browser) login(slug, persona string) page {
+	b.h.t.Helper()
+	auth := b.startLogin(slug)
+	code, fwd, err := plexsim.ForwardURL(auth)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	if err := b.h.sim.Claim(code, persona); err != nil {
+		b.h.t.Fatal(err)
+	}
+	return b.do("GET", fwd, nil)
+}
+
+func (b *browser) adminLogin() {
+	b.h.t.Helper()
+	p := b.do("GET", "/admin/login", nil)
+	p = b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {adminPassword}})
+	if p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		b.h.t.Fatalf("admin login: %d %s", p.Status, p.Body)
+	}
+}

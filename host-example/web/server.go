@@ -1,0 +1,265 @@
+// Package web is host-example's HTTP side: login pages, the callback, sessions, the
+// admin UI rendered from each plugin's JSON Schema, and the background jobs.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Config configures the server.
+type Config struct {
+	// PublicURL is what every callback is built from.
+	PublicURL *url.URL
+	// TrustedProxies may set X-Forwarded-For / X-Forwarded-Proto.
+	TrustedProxies []netip.Prefix
+	// SessionLifetime is how long a login lasts.
+	SessionLifetime time.Duration
+	// LoginRate is begin-login and password attempts allowed per minute per IP (per source: ×10).
+	LoginRate int
+	Logger    hclog.Logger
+}
+
+// Plugin is a loaded plugin with what it described.
+type Plugin struct {
+	Manifest *loader.Manifest
+	P        *loader.Plugin
+	Desc     source.Descriptor
+	Schema   *Schema
+}
+
+// Server is host-example's handler.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	plugins map[string]*Plugin
+	tmpl    *template.Template
+	limits  *limiter
+	mux     *http.ServeMux
+}
+
+// LoadPlugins loads every plugin whose manifest is found at dir/plugin.json or dir/*/plugin.json.
+func LoadPlugins(ctx context.Context, dir string, opts loader.Options) (map[string]*Plugin, error) {
+	paths, _ := filepathGlob(dir)
+	out := map[string]*Plugin{}
+	for _, path := range paths {
+		p, err := loader.Load(path, opts)
+		if err != nil {
+			return nil, err
+		}
+		d, err := p.Describe(ctx)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		sch, err := ParseSchema(d.ConfigSchema)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		out[p.Manifest.ID] = &Plugin{Manifest: p.Manifest, P: p, Desc: d, Schema: sch}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no plugin manifest (plugin.json) found in " + dir)
+	}
+	return out, nil
+}
+
+// New returns the server.
+func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, error) {
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.LoginRate == 0 {
+		cfg.LoginRate = 30
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	t, err := template.New("").Funcs(template.FuncMap{
+		"join": strings.Join,
+		"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+		"rawjson": func(b json.RawMessage) string {
+			var v any
+			if json.Unmarshal(b, &v) != nil {
+				return string(b)
+			}
+			out, _ := json.MarshalIndent(v, "", "  ")
+			return string(out)
+		},
+		"add":     func(a, b int) int { return a + b },
+		"safeURL": func(s string) template.URL { return template.URL(s) },
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: st, plugins: plugins, tmpl: t, limits: newLimiter(), mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+// Close stops every plugin process.
+func (s *Server) Close() {
+	for _, p := range s.plugins {
+		p.P.Close()
+	}
+}
+
+// Plugin returns a loaded plugin by id.
+func (s *Server) Plugin(id string) *Plugin { return s.plugins[id] }
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login/{slug}", s.beginLogin)
+	m.HandleFunc("POST /login/{slug}/password", s.passwordLogin)
+	m.HandleFunc("GET /callback", s.callback)
+	m.HandleFunc("GET /profile", s.profile)
+	m.HandleFunc("POST /logout", s.logout)
+	m.HandleFunc("GET /setup", s.setupPage)
+	m.HandleFunc("POST /setup", s.setup)
+	m.HandleFunc("GET /admin/login", s.adminLoginPage)
+	m.HandleFunc("POST /admin/login", s.adminLogin)
+	m.HandleFunc("GET /admin", s.admin(s.adminHome))
+	m.HandleFunc("GET /admin/sources/new", s.admin(s.newSourcePage))
+	m.HandleFunc("POST /admin/sources", s.admin(s.createSource))
+	m.HandleFunc("GET /admin/sources/{id}", s.admin(s.editSource))
+	m.HandleFunc("POST /admin/sources/{id}", s.admin(s.saveSource))
+	m.HandleFunc("POST /admin/sources/{id}/enabled", s.admin(s.setEnabled))
+	m.HandleFunc("POST /admin/sources/{id}/actions/{action}", s.admin(s.runAction))
+	m.HandleFunc("GET /admin/actions/callback", s.admin(s.actionCallback))
+	m.HandleFunc("POST /admin/sources/{id}/choices", s.admin(s.applyChoices))
+	m.HandleFunc("POST /admin/sources/{id}/preview", s.admin(s.preview))
+	m.HandleFunc("POST /admin/sources/{id}/dryrun", s.admin(s.dryRun))
+	m.HandleFunc("GET /admin/users", s.admin(s.usersPage))
+	m.HandleFunc("POST /admin/users/{id}/disabled", s.admin(s.setUserDisabled))
+	m.HandleFunc("GET /admin/events", s.admin(s.eventsPage))
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+}
+
+// ServeHTTP adds security headers and serves.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	s.mux.ServeHTTP(w, r)
+}
+
+// callbackURL is the public URL of a path.
+func (s *Server) callbackURL(path string) string {
+	u := *s.cfg.PublicURL
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawQuery = ""
+	return u.String()
+}
+
+// clientIP is the remote address, or the first untrusted hop of X-Forwarded-For when
+// the request comes from a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		a, err := netip.ParseAddr(h)
+		if err != nil {
+			break
+		}
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return host
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// limiter is a fixed-window counter per key.
+type limiter struct {
+	mu      sync.Mutex
+	windows map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+func newLimiter() *limiter { return &limiter{windows: map[string]*window{}} }
+
+// allow counts one event for key and reports whether it is within perMinute.
+func (l *limiter) allow(key string, perMinute int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if len(l.windows) > 10000 {
+			for k, x := range l.windows {
+				if now.Sub(x.start) >= time.Minute {
+					delete(l.windows, k)
+				}
+			}
+		}
+		w = &window{start: now}
+		l.windows[key] = w
+	}
+	w.n++
+	return w.n <= perMinute
+}
+
+var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
+	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
+	"choices.html": "Choose"}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
+	if _, ok := data["Title"]; !ok {
+		data["Title"] = pageTitles[name]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		s.cfg.Logger.Error("render", "template", name, "error", err)
+	}
+}
+
+// message renders a page that tells the person what happened, in their words.
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
+	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Again": again, "Session": sessionOf(r)})
+}

@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+const cookieName = "hx_session"
+
+type ctxKey struct{}
+
+func sessionOf(r *http.Request) *store.Session {
+	s, _ := r.Context().Value(ctxKey{}).(*store.Session)
+	return s
+}
+
+// session loads the request's session; create starts an anonymous one when there is none.
+func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*store.Session, *http.Request, error) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		sess, err := s.store.Session(r.Context(), c.Value)
+		if err == nil {
+			return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, r, err
+		}
+	}
+	if !create {
+		return nil, r, nil
+	}
+	return s.newSession(w, r, 0, false, 30*time.Minute)
+}
+
+// newSession starts a session and sets its cookie (HttpOnly, SameSite=Lax).
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		if old, err := s.store.Session(r.Context(), c.Value); err == nil {
+			_ = s.store.DeleteSession(r.Context(), old.ID) // no session fixation
+		}
+	}
+	token, sess, err := s.store.CreateSession(r.Context(), userID, admin, life)
+	if err != nil {
+		return nil, r, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.PublicURL.Scheme == "https", Expires: sess.ExpiresAt})
+	return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
+}
+
+// checkCSRF compares the form's token with the session's.
+func checkCSRF(r *http.Request, sess *store.Session) bool {
+	if sess == nil {
+		return false
+	}
+	got := r.FormValue("csrf")
+	if got == "" {
+		got = r.Header.Get("X-CSRF-Token")
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) == 1
+}
+
+// admin guards admin pages: a logged-in admin session, and a CSRF token on every POST.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, r, err := s.session(w, r, false)
+		if err != nil {
+			http.Error(w, "session error", http.StatusInternalServerError)
+			return
+		}
+		if sess == nil || !sess.Admin {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "admin login required", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost && !checkCSRF(r, sess) {
+			http.Error(w, "bad CSRF token", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	}
+}

@@ -1,0 +1,308 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+)
+
+func TestLoginShowsMappedAttributes(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	p := b.login("plex", "friend")
+	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
+	}
+	p = b.do("GET", "/profile", nil)
+	for _, want := range []string{"Frank Friend", "frank@example.com", "plex-friend", "plex-server:Living Room", "2001"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("profile lacks %q", want)
+		}
+	}
+	// The same Plex user again: one row, attributes refreshed.
+	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("second login: %s", p.Body)
+	}
+	if n, _ := h.store.CountUsers(context.Background(), h.source.ID, "2001"); n != 1 {
+		t.Fatalf("%d rows for one Plex user", n)
+	}
+}
+
+func TestRacingLoginsDoNotDuplicate(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p := h.browser().login("plex", "google"); p.Location != "/profile" {
+				t.Errorf("login: %d %s", p.Status, p.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	if n, _ := h.store.CountUsers(context.Background(), h.source.ID, "4002"); n != 1 {
+		t.Fatalf("%d rows after racing logins", n)
+	}
+}
+
+func TestDeniedWithReasonAndEvent(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	p := h.browser().login("plex", "noshare")
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "does not have access to this server") {
+		t.Fatalf("denial page: %d %s", p.Status, p.Body)
+	}
+	evs, _ := h.store.Events(context.Background(), 10)
+	if len(evs) == 0 || evs[0].Kind != "login_denied" || evs[0].Reason != "not_a_member" || !strings.Contains(evs[0].Detail, "mode=members") {
+		t.Fatalf("events %+v", evs)
+	}
+	h.sim.Inject("resources", plexsim.Fault503, -1)
+	p = h.browser().login("plex", "noshare")
+	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "try again") {
+		t.Fatalf("outage page: %d %s", p.Status, p.Body)
+	}
+}
+
+func TestCallbackIsSingleUseAndBoundToTheBrowser(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	auth := b.startLogin("plex")
+	code, fwd, _ := plexsim.ForwardURL(auth)
+	_ = h.sim.Claim(code, "friend")
+	if strings.Contains(auth, "pin") || strings.Contains(fwd, "state") {
+		t.Fatalf("login state in a browser-visible URL: %s", auth)
+	}
+	// Another browser (an attacker's link) has no login state.
+	if p := h.browser().do("GET", fwd, nil); p.Status != http.StatusBadRequest {
+		t.Fatalf("foreign browser: %d", p.Status)
+	}
+	if p := b.do("GET", fwd, nil); p.Location != "/profile" {
+		t.Fatalf("own browser: %d %s", p.Status, p.Body)
+	}
+	if p := b.do("GET", fwd, nil); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "already used") {
+		t.Fatalf("replayed callback: %d %s", p.Status, p.Body)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.do("GET", "/login", nil)
+	if p := b.do("POST", "/login/plex", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("begin without CSRF token: %d", p.Status)
+	}
+	b.adminLogin()
+	if p := b.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"enabled": {"0"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("admin POST without CSRF token: %d", p.Status)
+	}
+	if p := h.browser().do("GET", "/admin", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
+		t.Fatalf("admin without login: %d", p.Status)
+	}
+}
+
+func TestSecretsNeverRenderedAndEncryptedAtRest(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.adminLogin()
+	p := b.do("GET", "/admin/sources/"+src.ID, nil)
+	if p.Status != 200 || strings.Contains(p.Body, h.owner) || !strings.Contains(p.Body, "stored — leave blank to keep") {
+		t.Fatalf("edit page leaks the owner token or lacks the secret field")
+	}
+	// Saving with the secret left blank keeps it.
+	form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.owner_token": {""},
+		"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
+		"f.allowed_servers.1.machine_id": {""}, "f.allowed_servers.1.name": {""}, "f.include_default_mappings": {"on"}}
+	if p := b.do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.Status, p.Body)
+	}
+	got, _ := h.store.Source(context.Background(), src.ID)
+	if !strings.Contains(string(got.Config), h.owner) || got.ConfigVersion != 2 {
+		t.Fatalf("blank secret did not keep the stored one: %s", got.Config)
+	}
+	// Log a user in with a kept token too, then look at the raw database file.
+	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+		t.Fatal(p.Body)
+	}
+	raw, err := os.ReadFile(filepath.Join(h.dataDir, "host.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, _ := os.ReadFile(filepath.Join(h.dataDir, "host.db-wal"))
+	if strings.Contains(string(raw)+string(wal), h.owner) {
+		t.Fatal("owner token in clear in the database file")
+	}
+	st, err := os.Stat(filepath.Join(h.dataDir, "secret.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v %v", st.Mode(), err)
+	}
+}
+
+func TestFormErrorsBesideTheField(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.adminLogin()
+	p := b.do("GET", "/admin/sources/"+src.ID, nil)
+	form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"},
+		"f.allowed_servers.0.machine_id": {"not valid!"}, "f.mappings": {"[roles]\ngroups: user.is_ownr ? [\"admins\"] : []\n"}}
+	p = b.do("POST", "/admin/sources/"+src.ID, form)
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", p.Status)
+	}
+	for _, want := range []string{"mappings.roles.groups:1:5", "is_ownr", "is not a Plex machine ID"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Logins keep using the last valid settings.
+	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("login after a bad edit: %s", p.Body)
+	}
+}
+
+func TestRateLimitPerIP(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.LoginRate = 3 })
+	h.addSource(membersConfig)
+	b := h.browser()
+	var last int
+	for i := 0; i < 5; i++ {
+		p := b.do("GET", "/login", nil)
+		last = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}}).Status
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("6th begin-login: %d", last)
+	}
+}
+
+func TestPasswordLoginWithSecondFactor(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	p := b.do("GET", "/login", nil)
+	csrf := csrfOf(p.Body)
+	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "login": {"tess"}, "password": {"tf-pass"}})
+	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, `name="otp"`) {
+		t.Fatalf("second factor step: %d %s", p.Status, p.Body)
+	}
+	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		t.Fatalf("with code: %d %s", p.Status, p.Body)
+	}
+	p = h.browser().do("GET", "/login", nil)
+	b2 := h.browser()
+	p = b2.do("GET", "/login", nil)
+	p = b2.do("POST", "/login/plex/password", url.Values{"csrf": {csrfOf(p.Body)}, "login": {"gus"}, "password": {"x"}})
+	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "Google or Apple") {
+		t.Fatalf("password-less account: %d %s", p.Status, p.Body)
+	}
+}
+
+func TestRevalidationJob(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	ctx := context.Background()
+	b := h.browser()
+	if p := b.login("plex", "friend"); p.Location != "/profile" {
+		t.Fatal(p.Body)
+	}
+	users, _ := h.store.Users(ctx)
+	uid := users[0].ID
+
+	// Unknown (owner lists failing) changes nothing.
+	h.sim.Inject("users", plexsim.Fault503, -1)
+	h.sim.Inject("home.users", plexsim.Fault503, -1)
+	if err := h.srv.Revalidate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := h.store.User(ctx, uid); u.Disabled {
+		t.Fatal("disabled on unknown")
+	}
+	h.sim.ClearFaults()
+
+	// The owner removes the share: revoked, disabled, session ended.
+	h.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
+	restartPlugin(t, h) // drops the plugin's warm owner-list cache
+	if err := h.srv.Revalidate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := h.store.User(ctx, uid)
+	if !u.Disabled || u.DisabledReason != store.DisabledByRevalidation {
+		t.Fatalf("not disabled after revocation: %+v", u)
+	}
+	if p := b.do("GET", "/profile", nil); p.Location != "/login" {
+		t.Fatalf("session survived revocation: %d", p.Status)
+	}
+	// Share back: a successful login re-enables.
+	h.sim.SetShare("friend", plexsim.ServerLivingRoom, true)
+	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("re-login: %s", p.Body)
+	}
+	if u, _ := h.store.User(ctx, uid); u.Disabled {
+		t.Fatal("not re-enabled by a successful login")
+	}
+	// An admin's disabling is not undone by a login.
+	_ = h.store.SetDisabled(ctx, uid, true, store.DisabledByAdmin)
+	if p := h.browser().login("plex", "friend"); p.Status != http.StatusForbidden {
+		t.Fatalf("admin-disabled user logged in: %d", p.Status)
+	}
+}
+
+func restartPlugin(t *testing.T, h *harness) {
+	t.Helper()
+	p := h.srv.Plugin("plex").P
+	if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Ping(context.Background())
+}
+
+func TestPluginKilledMidLogin(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	auth := b.startLogin("plex")
+	code, fwd, _ := plexsim.ForwardURL(auth)
+	_ = h.sim.Claim(code, "friend")
+	pid := h.srv.Plugin("plex").P.Pid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.do("GET", fwd, nil); p.Location != "/profile" {
+		t.Fatalf("after kill -9: %d %s", p.Status, p.Body)
+	}
+	if h.srv.Plugin("plex").P.Pid() == pid {
+		t.Fatal("plugin not restarted")
+	}
+}
+
+func TestTrustedProxyOnly(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.LoginRate = 2 })
+	h.addSource(membersConfig)
+	// An untrusted client cannot dodge the per-IP limit with X-Forwarded-For.
+	b := h.browser()
+	var last int
+	for i := 0; i < 4; i++ {
+		b.header.Set("X-Forwarded-For", "203.0.113."+string(rune('1'+i)))
+		p := b.do("GET", "/login", nil)
+		last = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}}).Status
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("X-Forwarded-For from an untrusted peer was honoured: %d", last)
+	}
+}
