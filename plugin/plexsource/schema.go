@@ -62,6 +62,31 @@ func configSchema() json.RawMessage {
 			{"id": ActionOwnerTokenHealth, "title": "Check the owner token", "kind": "message", "x-health": true},
 		},
 	}
-	b, _ := json.Marshal(s)
+	return marshalOrdered(s, propertyOrder)
+}
+
+// propertyOrder is the order the settings appear in a rendered form.
+var propertyOrder = []string{"access_mode", "allowed_servers", "allow_friends", "owner_token", "additional_owner_tokens",
+	"mappings", "include_default_mappings", "password_login", "keep_user_token", "product", "owner_cache_ttl_seconds",
+	"member_cache_freshness_seconds", "request_timeout_seconds", "client_identifier", "schema_version"}
+
+// marshalOrdered writes the schema with its properties in order (JSON objects from Go
+// maps come out sorted by key, and a form rendered from them would be in that order).
+func marshalOrdered(s map[string]any, order []string) json.RawMessage {
+	props := s["properties"].(map[string]any)
+	delete(s, "properties")
+	rest, _ := json.Marshal(s)
+	var b []byte
+	b = append(b, `{"properties":{`...)
+	for i, name := range order {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal(name)
+		v, _ := json.Marshal(props[name])
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	b = append(b, '}', ',')
+	b = append(b, rest[1:]...)
 	return b
 }
