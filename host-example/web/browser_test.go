@@ -97,8 +97,10 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-func click(sel string) chromedp.Action[chromedp.Void]   { return chromedp.Click(chromedp.CSS(sel)) }
-func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
 
 // approveAs picks a persona on the simulated app.plex.tv page.
 func approveAs(persona string) []chromedp.Action[chromedp.Void] {
