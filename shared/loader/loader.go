@@ -263,7 +263,12 @@ func call[T any](p *Plugin, fn func(source.Full) (T, error)) (T, error) {
 		var zero T
 		return zero, unavailable(errors.Join(err, rerr))
 	}
-	return fn(src2)
+	out, err = fn(src2)
+	if err != nil && pluginrpc.IsTransport(err) {
+		// Died again: tell the caller to try later rather than fail untyped.
+		return out, unavailable(err)
+	}
+	return out, err
 }
 
 func unavailable(err error) error {
