@@ -28,7 +28,7 @@ const (
 	// MaxExpressionLength is the longest expression text, in code points.
 	MaxExpressionLength = 4096
 	// MaxEstimatedCost is the highest static cost estimate accepted at save time.
-	MaxEstimatedCost = 250_000
+	MaxEstimatedCost = RuntimeCostLimit
 	// RuntimeCostLimit stops an evaluation that runs past it.
 	RuntimeCostLimit = 1_000_000
 	// EvalTimeout bounds the evaluation of all sets for one user.

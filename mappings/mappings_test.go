@@ -211,3 +211,19 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// The examples of docs/mappings.md compile as written.
+func TestDocExamplesCompile(t *testing.T) {
+	mustCompile(t, `[ex]
+preferred_username: user.username != "" ? user.username : user.title
+email: user.email != "" ? optional.of(user.email) : optional.none()
+groups: |
+  user.servers.map(s, !s.pending, "media-" + s.name)
+  + (user.plex_pass ? ["plex-pass"] : [])
+[admins]
+groups: user.is_owner || user.username in ["alice", "bob"] ? ["admins"] : []
+[gate]
+condition: user.plex_pass || user.is_owner
+deny_message: This service is for Plex Pass members.
+`)
+}

@@ -47,15 +47,15 @@ type Options struct {
 // Report is what a run measured.
 type Report struct {
 	Logins, Admitted, Denied, TypedErrors, UntypedErrors, WrongAdmits int
-	P50, P95, P99, Max                                                 time.Duration
-	Wall                                                               time.Duration
-	Throughput                                                         float64
-	PlexCallsPerLogin                                                  map[string]float64
-	PluginRSSKiB, HostRSSKiB                                           int
-	PluginRestarts, PluginKills                                        int
-	UsersStored, DuplicateUsers                                        int
-	ErrorKinds                                                         map[string]int
-	Bound                                                              time.Duration
+	P50, P95, P99, Max                                                time.Duration
+	Wall                                                              time.Duration
+	Throughput                                                        float64
+	PlexCallsPerLogin                                                 map[string]float64
+	PluginRSSKiB, HostRSSKiB                                          int
+	PluginRestarts, PluginKills                                       int
+	UsersStored, DuplicateUsers                                       int
+	ErrorKinds                                                        map[string]int
+	Bound                                                             time.Duration
 	// FailureReasons counts the host's login_failed events by kind/reason.
 	FailureReasons map[string]int
 }
