@@ -153,7 +153,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				}
 				m := modes[rand.IntN(len(modes))]
 				sim.Inject(m.ep, m.mode, 1+rand.IntN(3))
-				if i%20 == 19 { // about once a second
+				if i%50 == 49 { // about every 2.5 s
 					if pid := plugin.Pid(); pid != 0 && syscall.Kill(pid, syscall.SIGKILL) == nil {
 						kills.Add(1)
 					}
@@ -263,7 +263,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if e.Kind == "login_failed" {
 			kind, _, _ := strings.Cut(e.Detail, ":")
 			rep.FailureReasons[kind+"/"+e.Reason]++
-			if os.Getenv("LOADRUN_DEBUG") != "" && e.Reason == "plugin_unavailable" {
+			if os.Getenv("LOADRUN_DEBUG") != "" {
 				fmt.Fprintln(os.Stderr, "internal:", e.Detail)
 			}
 		}
