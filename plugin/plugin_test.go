@@ -736,3 +736,42 @@ func TestMappingConditionCannotAdmit(t *testing.T) {
 		t.Fatalf("owner with Plex Pass: %v", err)
 	}
 }
+
+func TestHomeProfilePicker(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"home_profiles":true`)
+	id, err := e.login(inst, "owner")
+	if err != nil || id.Step == nil {
+		t.Fatalf("no profile step: %+v %v", id, err)
+	}
+	labels := []string{}
+	for _, c := range id.Step.Choices {
+		labels = append(labels, c.Label)
+	}
+	if strings.Join(labels, ",") != "Olivia Owner,Kid" {
+		t.Fatalf("choices %v", labels)
+	}
+	again, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: "60718293a4b5c6d7", Values: map[string]string{"pin": "0000"}})
+	if err != nil || again.Step == nil || again.Step.Error != "That PIN is not right." {
+		t.Fatalf("wrong PIN: %+v %v", again, err)
+	}
+	kid, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: again.Step.State, Choice: "60718293a4b5c6d7", Values: map[string]string{"pin": "1234"}})
+	if err != nil || kid.Subject != "3002" || kid.Email != "" || !strings.Contains(strings.Join(kid.Groups, ","), "plex-managed") {
+		t.Fatalf("managed profile: %+v %v", kid, err)
+	}
+	self, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: "self"})
+	if err != nil || self.Subject != "1001" {
+		t.Fatalf("the account itself: %+v %v", self, err)
+	}
+	// No managed profile in the Home: no step.
+	if id, err := e.login(inst, "friend"); err != nil || id.Step != nil || id.Subject != "2001" {
+		t.Fatalf("friend: %+v %v", id, err)
+	}
+	// Fail closed when the Home list cannot be read.
+	e.sim.Inject("home.users", plexsim.Fault503, -1)
+	_, err = e.login(e.membersConfig(`,"home_profiles":true,"request_timeout_seconds":1`), "owner")
+	if se := source.AsError(err); se.Kind != source.KindUpstreamUnavailable || se.ReasonCode != "home_profiles_unavailable" {
+		t.Fatalf("Home list failing: %v", err)
+	}
+}

@@ -147,8 +147,19 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	s.loggedIn(w, r, src, id)
 }
 
-// loggedIn stores the user by (source, sub) and starts the user's session.
+// stepState is what the host keeps of a login step in progress.
+type stepState struct {
+	SourceID string            `json:"source_id"`
+	Step     *source.LoginStep `json:"step"`
+}
+
+// loggedIn stores the user by (source, sub) and starts the user's session; a login that
+// needs one more step shows it instead.
 func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Source, id source.Identity) {
+	if id.Step != nil {
+		s.showStep(w, r, src, id.Step)
+		return
+	}
 	u, err := s.store.UpsertLogin(r.Context(), store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
 		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState})
@@ -276,4 +287,54 @@ func Instance(src *store.Source, cfg json.RawMessage) source.Instance {
 	inst := instanceOf(src)
 	inst.Config, inst.ConfigVersion = cfg, src.ConfigVersion+1
 	return inst
+}
+
+// showStep keeps the step's state server-side (it may hold a token) and asks the person.
+func (s *Server) showStep(w http.ResponseWriter, r *http.Request, src *store.Source, step *source.LoginStep) {
+	sess := sessionOf(r)
+	exp := step.ExpiresAt
+	if exp.IsZero() || exp.After(time.Now().Add(15*time.Minute)) {
+		exp = time.Now().Add(15 * time.Minute)
+	}
+	st, _ := json.Marshal(stepState{SourceID: src.ID, Step: step})
+	if sess == nil || s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "step", State: st, ExpiresAt: exp}) != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "step.html", map[string]any{"Step": step, "Session": sess, "Title": step.Title})
+}
+
+// continueLogin answers a step: the state is taken (single use) before the plugin sees it.
+func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
+	sess, r, err := s.session(w, r, false)
+	if err != nil || sess == nil || !checkCSRF(r, sess) {
+		s.message(w, r, http.StatusForbidden, "Please start again", "Your login page was out of date. Please start again.", "/login")
+		return
+	}
+	ls, err := s.store.TakeLoginState(r.Context(), sess.ID, "step")
+	if err != nil {
+		s.message(w, r, http.StatusBadRequest, "Please start again", "This login has expired or was already used. Please start again.", "/login")
+		return
+	}
+	var st stepState
+	_ = json.Unmarshal(ls.State, &st)
+	src, err := s.store.Source(r.Context(), st.SourceID)
+	if err != nil || s.plugins[src.PluginID] == nil || src.Config == nil || st.Step == nil {
+		s.message(w, r, http.StatusBadRequest, "Please start again", "This login method is no longer available.", "/login")
+		return
+	}
+	if s.rateLimited(w, r, "step", src.ID) {
+		return
+	}
+	values := map[string]string{}
+	for _, f := range st.Step.Fields {
+		values[f.Name] = r.FormValue("v." + f.Name)
+	}
+	id, err := s.plugins[src.PluginID].P.ContinueLogin(r.Context(), instanceOf(src),
+		source.ContinueLogin{State: st.Step.State, Choice: r.FormValue("choice"), Values: values})
+	if err != nil {
+		s.loginFailed(w, r, src, err)
+		return
+	}
+	s.loggedIn(w, r, src, id)
 }

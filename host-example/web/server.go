@@ -134,6 +134,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /login/{slug}", s.beginLogin)
 	m.HandleFunc("POST /login/{slug}/password", s.passwordLogin)
 	m.HandleFunc("GET /callback", s.callback)
+	m.HandleFunc("POST /login/step", s.continueLogin)
 	m.HandleFunc("GET /profile", s.profile)
 	m.HandleFunc("POST /logout", s.logout)
 	m.HandleFunc("GET /setup", s.setupPage)
@@ -245,7 +246,7 @@ func (l *limiter) allow(key string, perMinute int) bool {
 
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
-	"choices.html": "Choose"}
+	"choices.html": "Choose", "step.html": "Log in"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {

@@ -306,3 +306,32 @@ func TestTrustedProxyOnly(t *testing.T) {
 		t.Fatalf("X-Forwarded-For from an untrusted peer was honoured: %d", last)
 	}
 }
+
+func TestHomeProfileStep(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"home_profiles":true`, 1))
+	b := h.browser()
+	p := b.login("plex", "owner")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Who is watching?") || !strings.Contains(p.Body, "Kid") {
+		t.Fatalf("no profile step: %d %s", p.Status, p.Body)
+	}
+	if strings.Contains(p.Body, h.owner) {
+		t.Fatal("the step page shows a token")
+	}
+	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"9999"}})
+	if !strings.Contains(p.Body, "That PIN is not right.") {
+		t.Fatalf("wrong PIN: %d %s", p.Status, p.Body)
+	}
+	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"1234"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		t.Fatalf("right PIN: %d %s", p.Status, p.Body)
+	}
+	p = b.do("GET", "/profile", nil)
+	if !strings.Contains(p.Body, "3002") || !strings.Contains(p.Body, "plex-managed") {
+		t.Fatalf("profile of the managed profile: %s", p.Body)
+	}
+	// The step state was single use.
+	if p := b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"self"}}); p.Status != http.StatusBadRequest {
+		t.Fatalf("replayed step: %d", p.Status)
+	}
+}

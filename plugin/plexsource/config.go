@@ -39,6 +39,7 @@ type Config struct {
 	OwnerCacheTTL         int            `json:"owner_cache_ttl_seconds"`
 	MemberFreshness       int            `json:"member_cache_freshness_seconds"`
 	PasswordLogin         bool           `json:"password_login"`
+	HomeProfiles          bool           `json:"home_profiles"`
 	KeepUserToken         bool           `json:"keep_user_token"`
 	RequestTimeout        int            `json:"request_timeout_seconds"`
 	// Mappings is the admin's mapping sets in the mappings text format.

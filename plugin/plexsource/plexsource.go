@@ -58,6 +58,7 @@ var _ source.PasswordLoginer = (*Plex)(nil)
 var _ source.Revalidator = (*Plex)(nil)
 var _ source.ActionRunner = (*Plex)(nil)
 var _ source.MappingPreviewer = (*Plex)(nil)
+var _ source.StepContinuer = (*Plex)(nil)
 
 // New returns the Plex source.
 func New(opts Options) *Plex {
@@ -129,7 +130,8 @@ func (p *Plex) Ping(context.Context) error { return nil }
 // Describe describes the Plex source.
 func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
-		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapRevalidate, source.CapActions, source.CapMappingPreview},
+		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
+			source.CapMappingPreview},
 		Icon:         Icon, ConfigSchema: configSchema()}, nil
 }
 
@@ -297,6 +299,16 @@ func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, to
 	if err != nil {
 		return source.Identity{}, plexError(err, "read account")
 	}
+	if in.cfg.HomeProfiles && !bool(user.Restricted) {
+		if step, err := p.profileStep(ctx, in, inst, user, token, ""); err != nil || step != nil {
+			return source.Identity{Step: step}, err
+		}
+	}
+	return p.decide(ctx, in, inst, user, token)
+}
+
+// decide evaluates the policy for an account and builds its identity.
+func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, user *plextv.User, token string) (source.Identity, error) {
 	res := in.checker.Evaluate(ctx, user, token)
 	p.opts.Logger.Info("login decision", "source", inst.ID, "plex_id", int64(user.ID), "allowed", res.Allowed, "reason", res.Reason)
 	if res.Unavailable {

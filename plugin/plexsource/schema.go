@@ -44,6 +44,8 @@ func configSchema() json.RawMessage {
 				"description": "When the owner's share list is younger than this and shows the user's share, skip asking plex.tv for the user's servers. 0 always asks."},
 			"password_login": map[string]any{"type": "boolean", "title": "Allow plex.tv username and password", "default": false,
 				"x-capability": "login.password"},
+			"home_profiles": map[string]any{"type": "boolean", "title": "Let Plex Home members pick a profile", "default": false,
+				"description": "After the Plex login, a Home with managed profiles gets a \"Who is watching?\" step; a profile needs its PIN."},
 			"keep_user_token": map[string]any{"type": "boolean", "title": "Keep users' Plex tokens", "default": false,
 				"description": "Lets re-validation use the user's own token. Off: tokens are dropped after login."},
 			"mappings": map[string]any{"type": "string", "title": "Attribute mappings", "default": "", "maxLength": 65536,
@@ -67,7 +69,7 @@ func configSchema() json.RawMessage {
 
 // propertyOrder is the order the settings appear in a rendered form.
 var propertyOrder = []string{"access_mode", "allowed_servers", "allow_friends", "owner_token", "additional_owner_tokens",
-	"mappings", "include_default_mappings", "password_login", "keep_user_token", "product", "owner_cache_ttl_seconds",
+	"mappings", "include_default_mappings", "password_login", "home_profiles", "keep_user_token", "product", "owner_cache_ttl_seconds",
 	"member_cache_freshness_seconds", "request_timeout_seconds", "client_identifier", "schema_version"}
 
 // marshalOrdered writes the schema with its properties in order (JSON objects from Go

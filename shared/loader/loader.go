@@ -305,6 +305,11 @@ func (p *Plugin) CompleteLogin(ctx context.Context, inst source.Instance, req so
 	return call(p, func(s source.Full) (source.Identity, error) { return s.CompleteLogin(ctx, inst, req) })
 }
 
+// ContinueLogin answers a login step.
+func (p *Plugin) ContinueLogin(ctx context.Context, inst source.Instance, req source.ContinueLogin) (source.Identity, error) {
+	return call(p, func(s source.Full) (source.Identity, error) { return s.ContinueLogin(ctx, inst, req) })
+}
+
 // PasswordLogin logs in with credentials.
 func (p *Plugin) PasswordLogin(ctx context.Context, inst source.Instance, cred source.Credentials) (source.Identity, error) {
 	return call(p, func(s source.Full) (source.Identity, error) { return s.PasswordLogin(ctx, inst, cred) })

@@ -93,6 +93,20 @@ func TestEveryCallOverGRPC(t *testing.T) {
 	if _, err := p.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, CallbackQuery: map[string]string{"code": code}}); source.KindOf(err) != source.KindReplayed {
 		t.Fatalf("second completion: %v, want replayed", err)
 	}
+	st, _ = p.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: "http://127.0.0.1:9/cb"})
+	code = strings.SplitN(st.RedirectURL, "code=", 2)[1]
+	id, err = p.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, CallbackQuery: map[string]string{"code": code, "step": "1", "user": "dan"}})
+	if err != nil || id.Step == nil || len(id.Step.Choices) != 2 || !id.Step.Fields[0].Secret || id.Subject != "" {
+		t.Fatalf("step: %+v %v", id, err)
+	}
+	again, err := p.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: "blue", Values: map[string]string{"code": "1"}})
+	if err != nil || again.Step == nil || again.Step.Error == "" {
+		t.Fatalf("wrong code: %+v %v", again, err)
+	}
+	done, err := p.ContinueLogin(ctx, inst, source.ContinueLogin{State: again.Step.State, Choice: "blue", Values: map[string]string{"code": "42"}})
+	if err != nil || done.Subject != "mock-dan" || done.Groups[len(done.Groups)-1] != "colour-blue" {
+		t.Fatalf("step answered: %+v %v", done, err)
+	}
 	if _, err := p.PasswordLogin(ctx, inst, source.Credentials{Login: "otp-user", Password: "secret"}); source.KindOf(err) != source.KindSecondFactorRequired {
 		t.Fatalf("password without otp: %v", err)
 	}

@@ -67,7 +67,8 @@ func (p *Plugin) Ping(context.Context) error { return nil }
 // Describe describes the mock.
 func (p *Plugin) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "mock", Name: "Mock", Version: "1.0.0", ProtocolVersion: source.ProtocolVersion,
-		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapRevalidate, source.CapActions, source.CapMappingPreview},
+		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
+			source.CapMappingPreview},
 		Icon:         "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=", ConfigSchema: json.RawMessage(schema)}, nil
 }
 
@@ -188,7 +189,35 @@ func (p *Plugin) CompleteLogin(_ context.Context, inst source.Instance, req sour
 	if user == "" {
 		user = "alice"
 	}
+	if req.CallbackQuery["step"] != "" {
+		return source.Identity{Step: p.colourStep(user, "")}, nil
+	}
 	return p.identity(c, user)
+}
+
+// colourStep asks the user to pick a colour and type the code 42.
+func (p *Plugin) colourStep(user, errText string) *source.LoginStep {
+	return &source.LoginStep{Title: "Pick a colour", Text: "And type the code.", Error: errText, State: []byte(user),
+		Choices: []source.Choice{{Value: "red", Label: "Red"}, {Value: "blue", Label: "Blue"}},
+		Fields:  []source.StepField{{Name: "code", Title: "Code", Secret: true, InputMode: "numeric"}}, ExpiresAt: time.Now().Add(5 * time.Minute)}
+}
+
+// ContinueLogin answers the colour step: code 42 finishes the login, anything else asks again.
+func (p *Plugin) ContinueLogin(_ context.Context, inst source.Instance, req source.ContinueLogin) (source.Identity, error) {
+	c, err := decode(inst.Config)
+	if err != nil {
+		return source.Identity{}, err
+	}
+	user := string(req.State)
+	if user == "" || (req.Choice != "red" && req.Choice != "blue") {
+		return source.Identity{}, source.Errorf(source.KindInvalidRequest, "bad_step_answer", "Please start again.", "step state or choice missing")
+	}
+	if req.Values["code"] != "42" {
+		return source.Identity{Step: p.colourStep(user, "That code is not right.")}, nil
+	}
+	id, err := p.identity(c, user)
+	id.Groups = append(id.Groups, "colour-"+req.Choice)
+	return id, err
 }
 
 func (p *Plugin) markDone(nonce string) bool {

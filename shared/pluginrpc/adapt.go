@@ -78,6 +78,47 @@ func identityFromPB(id *pb.Identity) source.Identity {
 		RevalidationState: id.GetRevalidationState()}
 }
 
+func choicesToPB(cs []source.Choice) []*pb.Choice {
+	out := make([]*pb.Choice, 0, len(cs))
+	for _, o := range cs {
+		out = append(out, &pb.Choice{Value: o.Value, Label: o.Label, Description: o.Description, Details: o.Details})
+	}
+	return out
+}
+
+func choicesFromPB(cs []*pb.Choice) []source.Choice {
+	var out []source.Choice
+	for _, o := range cs {
+		out = append(out, source.Choice{Value: o.GetValue(), Label: o.GetLabel(), Description: o.GetDescription(), Details: o.GetDetails()})
+	}
+	return out
+}
+
+// loginResultToPB splits an identity into the response's identity or step.
+func loginResultToPB(id source.Identity) (*pb.Identity, *pb.LoginStep) {
+	if st := id.Step; st != nil {
+		step := &pb.LoginStep{Title: st.Title, Text: st.Text, Choices: choicesToPB(st.Choices), State: st.State,
+			ExpiresAtUnix: unixOrZero(st.ExpiresAt), Error: st.Error}
+		for _, f := range st.Fields {
+			step.Fields = append(step.Fields, &pb.StepField{Name: f.Name, Title: f.Title, Secret: f.Secret, InputMode: f.InputMode})
+		}
+		return nil, step
+	}
+	return identityToPB(id), nil
+}
+
+func loginResultFromPB(id *pb.Identity, st *pb.LoginStep) source.Identity {
+	if st == nil {
+		return identityFromPB(id)
+	}
+	step := &source.LoginStep{Title: st.GetTitle(), Text: st.GetText(), Choices: choicesFromPB(st.GetChoices()), State: st.GetState(),
+		ExpiresAt: timeOrZero(st.GetExpiresAtUnix()), Error: st.GetError()}
+	for _, f := range st.GetFields() {
+		step.Fields = append(step.Fields, source.StepField{Name: f.GetName(), Title: f.GetTitle(), Secret: f.GetSecret(), InputMode: f.GetInputMode()})
+	}
+	return source.Identity{Step: step}
+}
+
 func fieldErrorsToPB(fs []source.FieldError) []*pb.FieldError {
 	out := make([]*pb.FieldError, 0, len(fs))
 	for _, f := range fs {
@@ -100,12 +141,8 @@ func actionResultToPB(r source.ActionResult) *pb.RunActionResponse {
 		return &pb.RunActionResponse{Result: &pb.RunActionResponse_Redirect{Redirect: &pb.ActionRedirect{
 			Url: r.Redirect.URL, ActionState: r.Redirect.State, ExpiresAtUnix: unixOrZero(r.Redirect.ExpiresAt)}}}
 	case r.Choices != nil:
-		opts := make([]*pb.Choice, 0, len(r.Choices.Options))
-		for _, o := range r.Choices.Options {
-			opts = append(opts, &pb.Choice{Value: o.Value, Label: o.Label, Description: o.Description, Details: o.Details})
-		}
 		return &pb.RunActionResponse{Result: &pb.RunActionResponse_Choices{Choices: &pb.ActionChoices{
-			Field: r.Choices.Field, Options: opts, PatchJson: string(r.Choices.Patch)}}}
+			Field: r.Choices.Field, Options: choicesToPB(r.Choices.Options), PatchJson: string(r.Choices.Patch)}}}
 	case r.ConfigPatch != nil:
 		return &pb.RunActionResponse{Result: &pb.RunActionResponse_ConfigPatch{ConfigPatch: &pb.ActionConfigPatch{ValuesJson: string(r.ConfigPatch)}}}
 	case r.Message != nil:
@@ -120,11 +157,8 @@ func actionResultFromPB(r *pb.RunActionResponse) source.ActionResult {
 		return source.ActionResult{Redirect: &source.ActionRedirect{URL: v.Redirect.GetUrl(), State: v.Redirect.GetActionState(),
 			ExpiresAt: timeOrZero(v.Redirect.GetExpiresAtUnix())}}
 	case *pb.RunActionResponse_Choices:
-		c := &source.ActionChoices{Field: v.Choices.GetField(), Patch: rawOrNil(v.Choices.GetPatchJson())}
-		for _, o := range v.Choices.GetOptions() {
-			c.Options = append(c.Options, source.Choice{Value: o.GetValue(), Label: o.GetLabel(), Description: o.GetDescription(), Details: o.GetDetails()})
-		}
-		return source.ActionResult{Choices: c}
+		return source.ActionResult{Choices: &source.ActionChoices{Field: v.Choices.GetField(), Patch: rawOrNil(v.Choices.GetPatchJson()),
+			Options: choicesFromPB(v.Choices.GetOptions())}}
 	case *pb.RunActionResponse_ConfigPatch:
 		return source.ActionResult{ConfigPatch: json.RawMessage(v.ConfigPatch.GetValuesJson())}
 	case *pb.RunActionResponse_Message:

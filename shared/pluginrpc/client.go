@@ -57,7 +57,16 @@ func (c *Client) CompleteLogin(ctx context.Context, inst source.Instance, req so
 	if err != nil {
 		return source.Identity{}, errorFromStatus(err)
 	}
-	return identityFromPB(r.GetIdentity()), nil
+	return loginResultFromPB(r.GetIdentity(), r.GetStep()), nil
+}
+
+// ContinueLogin answers a login step.
+func (c *Client) ContinueLogin(ctx context.Context, inst source.Instance, req source.ContinueLogin) (source.Identity, error) {
+	r, err := c.rpc.ContinueLogin(ctx, &pb.ContinueLoginRequest{Instance: instanceToPB(inst), StepState: req.State, Choice: req.Choice, Values: req.Values})
+	if err != nil {
+		return source.Identity{}, errorFromStatus(err)
+	}
+	return loginResultFromPB(r.GetIdentity(), r.GetStep()), nil
 }
 
 // PasswordLogin logs in with credentials.
@@ -66,7 +75,7 @@ func (c *Client) PasswordLogin(ctx context.Context, inst source.Instance, cred s
 	if err != nil {
 		return source.Identity{}, errorFromStatus(err)
 	}
-	return identityFromPB(r.GetIdentity()), nil
+	return loginResultFromPB(r.GetIdentity(), r.GetStep()), nil
 }
 
 var revalidationFromPB = map[pb.RevalidationStatus]source.RevalidationStatus{

@@ -49,7 +49,21 @@ func (s *grpcServer) CompleteLogin(ctx context.Context, r *pb.CompleteLoginReque
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.CompleteLoginResponse{Identity: identityToPB(id)}, nil
+	ident, step := loginResultToPB(id)
+	return &pb.CompleteLoginResponse{Identity: ident, Step: step}, nil
+}
+
+func (s *grpcServer) ContinueLogin(ctx context.Context, r *pb.ContinueLoginRequest) (*pb.CompleteLoginResponse, error) {
+	p, ok := s.impl.(source.StepContinuer)
+	if !ok {
+		return nil, errorToStatus(source.ErrUnimplemented)
+	}
+	id, err := p.ContinueLogin(ctx, instanceFromPB(r.GetInstance()), source.ContinueLogin{State: r.GetStepState(), Choice: r.GetChoice(), Values: r.GetValues()})
+	if err != nil {
+		return nil, errorToStatus(err)
+	}
+	ident, step := loginResultToPB(id)
+	return &pb.CompleteLoginResponse{Identity: ident, Step: step}, nil
 }
 
 func (s *grpcServer) PasswordLogin(ctx context.Context, r *pb.PasswordLoginRequest) (*pb.PasswordLoginResponse, error) {
@@ -61,7 +75,8 @@ func (s *grpcServer) PasswordLogin(ctx context.Context, r *pb.PasswordLoginReque
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.PasswordLoginResponse{Identity: identityToPB(id)}, nil
+	ident, step := loginResultToPB(id)
+	return &pb.PasswordLoginResponse{Identity: ident, Step: step}, nil
 }
 
 func (s *grpcServer) Revalidate(ctx context.Context, r *pb.RevalidateRequest) (*pb.RevalidateResponse, error) {

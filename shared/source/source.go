@@ -16,6 +16,7 @@ const ProtocolVersion = 1
 const (
 	CapRedirectLogin  = "login.redirect"
 	CapPasswordLogin  = "login.password"
+	CapLoginSteps     = "login.steps"
 	CapRevalidate     = "revalidate"
 	CapActions        = "actions"
 	CapMappingPreview = "mapping.preview"
@@ -41,6 +42,12 @@ type PasswordLoginer interface {
 	PasswordLogin(ctx context.Context, inst Instance, cred Credentials) (Identity, error)
 }
 
+// StepContinuer is the optional capability to answer a LoginStep.
+type StepContinuer interface {
+	// ContinueLogin answers a step an earlier login call returned; the host has deleted its copy of the state.
+	ContinueLogin(ctx context.Context, inst Instance, req ContinueLogin) (Identity, error)
+}
+
 // Revalidator is the optional capability to re-check an earlier identity.
 type Revalidator interface {
 	// Revalidate answers allowed, revoked or unknown for an earlier login.
@@ -64,6 +71,7 @@ type MappingPreviewer interface {
 type Full interface {
 	Source
 	PasswordLoginer
+	StepContinuer
 	Revalidator
 	ActionRunner
 	MappingPreviewer
@@ -157,6 +165,35 @@ type Identity struct {
 	Decision          Decision        `json:"decision"`
 	// RevalidationState is opaque and may hold secrets; never serialised with the identity.
 	RevalidationState []byte `json:"-"`
+	// Step, when set, means the login is not finished: the host shows it and calls
+	// ContinueLogin with the answer. Every other field is then empty.
+	Step *LoginStep `json:"-"`
+}
+
+// LoginStep is one more question in a login.
+type LoginStep struct {
+	Title     string
+	Text      string
+	Choices   []Choice
+	Fields    []StepField
+	State     []byte
+	ExpiresAt time.Time
+	Error     string
+}
+
+// StepField is a value the person types in a step.
+type StepField struct {
+	Name      string
+	Title     string
+	Secret    bool
+	InputMode string
+}
+
+// ContinueLogin is the answer to a LoginStep.
+type ContinueLogin struct {
+	State  []byte
+	Choice string
+	Values map[string]string
 }
 
 // RevalidationStatus is the answer of a re-validation.

@@ -271,6 +271,13 @@ func testOptional(t *testing.T, ctx context.Context, f Fixtures, d source.Descri
 			_, err := f.Source.PasswordLogin(ctx, inst, source.Credentials{Login: "conformance-nobody", Password: "wrong"})
 			return err
 		},
+		source.CapLoginSteps: func() error {
+			_, err := f.Source.ContinueLogin(ctx, inst, source.ContinueLogin{State: []byte("conformance-forged"), Choice: "x"})
+			if err == nil {
+				return errors.New("a forged step state was accepted")
+			}
+			return err
+		},
 		source.CapRevalidate: func() error {
 			_, err := f.Source.Revalidate(ctx, inst, source.RevalidateRequest{Subject: "0"})
 			return err

@@ -357,7 +357,7 @@ type DescribeResponse struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Version         string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	ProtocolVersion uint32                 `protobuf:"varint,4,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	// Capability names: "login.redirect", "login.password", "revalidate", "actions", "mapping.preview".
+	// Capability names: "login.redirect", "login.password", "login.steps", "revalidate", "actions", "mapping.preview".
 	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Icon as a data: URL (SVG or PNG).
 	Icon string `protobuf:"bytes,6,opt,name=icon,proto3" json:"icon,omitempty"`
@@ -724,8 +724,11 @@ func (x *CompleteLoginRequest) GetCallbackQuery() map[string]string {
 }
 
 type CompleteLoginResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Identity      *Identity              `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set when the login is finished.
+	Identity *Identity `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Set instead when the person must answer one more question (for example pick a profile).
+	Step          *LoginStep `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -767,6 +770,247 @@ func (x *CompleteLoginResponse) GetIdentity() *Identity {
 	return nil
 }
 
+func (x *CompleteLoginResponse) GetStep() *LoginStep {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+// LoginStep is one more question in a login: a choice and/or some fields.
+type LoginStep struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Title   string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	Text    string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	Choices []*Choice              `protobuf:"bytes,3,rep,name=choices,proto3" json:"choices,omitempty"`
+	Fields  []*StepField           `protobuf:"bytes,4,rep,name=fields,proto3" json:"fields,omitempty"`
+	// Opaque state the host keeps server-side (it may hold secrets) and passes to ContinueLogin.
+	State         []byte `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
+	ExpiresAtUnix int64  `protobuf:"varint,6,opt,name=expires_at_unix,json=expiresAtUnix,proto3" json:"expires_at_unix,omitempty"`
+	// Why the previous answer was not accepted, in user words; empty the first time.
+	Error         string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginStep) Reset() {
+	*x = LoginStep{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginStep) ProtoMessage() {}
+
+func (x *LoginStep) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginStep.ProtoReflect.Descriptor instead.
+func (*LoginStep) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LoginStep) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *LoginStep) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *LoginStep) GetChoices() []*Choice {
+	if x != nil {
+		return x.Choices
+	}
+	return nil
+}
+
+func (x *LoginStep) GetFields() []*StepField {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *LoginStep) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *LoginStep) GetExpiresAtUnix() int64 {
+	if x != nil {
+		return x.ExpiresAtUnix
+	}
+	return 0
+}
+
+func (x *LoginStep) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// StepField is a value the person types in a step.
+type StepField struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Name   string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Title  string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Secret bool                   `protobuf:"varint,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	// An HTML inputmode hint such as "numeric".
+	InputMode     string `protobuf:"bytes,4,opt,name=input_mode,json=inputMode,proto3" json:"input_mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepField) Reset() {
+	*x = StepField{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepField) ProtoMessage() {}
+
+func (x *StepField) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepField.ProtoReflect.Descriptor instead.
+func (*StepField) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StepField) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StepField) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *StepField) GetSecret() bool {
+	if x != nil {
+		return x.Secret
+	}
+	return false
+}
+
+func (x *StepField) GetInputMode() string {
+	if x != nil {
+		return x.InputMode
+	}
+	return ""
+}
+
+type ContinueLoginRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Instance  *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	StepState []byte                 `protobuf:"bytes,2,opt,name=step_state,json=stepState,proto3" json:"step_state,omitempty"`
+	// The picked choice's value.
+	Choice        string            `protobuf:"bytes,3,opt,name=choice,proto3" json:"choice,omitempty"`
+	Values        map[string]string `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContinueLoginRequest) Reset() {
+	*x = ContinueLoginRequest{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContinueLoginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContinueLoginRequest) ProtoMessage() {}
+
+func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContinueLoginRequest.ProtoReflect.Descriptor instead.
+func (*ContinueLoginRequest) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ContinueLoginRequest) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *ContinueLoginRequest) GetStepState() []byte {
+	if x != nil {
+		return x.StepState
+	}
+	return nil
+}
+
+func (x *ContinueLoginRequest) GetChoice() string {
+	if x != nil {
+		return x.Choice
+	}
+	return ""
+}
+
+func (x *ContinueLoginRequest) GetValues() map[string]string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
 type PasswordLoginRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -780,7 +1024,7 @@ type PasswordLoginRequest struct {
 
 func (x *PasswordLoginRequest) Reset() {
 	*x = PasswordLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +1036,7 @@ func (x *PasswordLoginRequest) String() string {
 func (*PasswordLoginRequest) ProtoMessage() {}
 
 func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +1049,7 @@ func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginRequest.ProtoReflect.Descriptor instead.
 func (*PasswordLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PasswordLoginRequest) GetInstance() *Instance {
@@ -839,13 +1083,14 @@ func (x *PasswordLoginRequest) GetOtp() string {
 type PasswordLoginResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Identity      *Identity              `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	Step          *LoginStep             `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PasswordLoginResponse) Reset() {
 	*x = PasswordLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +1102,7 @@ func (x *PasswordLoginResponse) String() string {
 func (*PasswordLoginResponse) ProtoMessage() {}
 
 func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,12 +1115,19 @@ func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginResponse.ProtoReflect.Descriptor instead.
 func (*PasswordLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PasswordLoginResponse) GetIdentity() *Identity {
 	if x != nil {
 		return x.Identity
+	}
+	return nil
+}
+
+func (x *PasswordLoginResponse) GetStep() *LoginStep {
+	if x != nil {
+		return x.Step
 	}
 	return nil
 }
@@ -893,7 +1145,7 @@ type RevalidateRequest struct {
 
 func (x *RevalidateRequest) Reset() {
 	*x = RevalidateRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1157,7 @@ func (x *RevalidateRequest) String() string {
 func (*RevalidateRequest) ProtoMessage() {}
 
 func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1170,7 @@ func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateRequest.ProtoReflect.Descriptor instead.
 func (*RevalidateRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RevalidateRequest) GetInstance() *Instance {
@@ -952,7 +1204,7 @@ type RevalidateResponse struct {
 
 func (x *RevalidateResponse) Reset() {
 	*x = RevalidateResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1216,7 @@ func (x *RevalidateResponse) String() string {
 func (*RevalidateResponse) ProtoMessage() {}
 
 func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1229,7 @@ func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateResponse.ProtoReflect.Descriptor instead.
 func (*RevalidateResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RevalidateResponse) GetStatus() RevalidationStatus {
@@ -1012,7 +1264,7 @@ type RunActionRequest struct {
 
 func (x *RunActionRequest) Reset() {
 	*x = RunActionRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1276,7 @@ func (x *RunActionRequest) String() string {
 func (*RunActionRequest) ProtoMessage() {}
 
 func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1289,7 @@ func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionRequest.ProtoReflect.Descriptor instead.
 func (*RunActionRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RunActionRequest) GetInstance() *Instance {
@@ -1097,7 +1349,7 @@ type RunActionResponse struct {
 
 func (x *RunActionResponse) Reset() {
 	*x = RunActionResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1361,7 @@ func (x *RunActionResponse) String() string {
 func (*RunActionResponse) ProtoMessage() {}
 
 func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1374,7 @@ func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionResponse.ProtoReflect.Descriptor instead.
 func (*RunActionResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RunActionResponse) GetResult() isRunActionResponse_Result {
@@ -1208,7 +1460,7 @@ type ActionRedirect struct {
 
 func (x *ActionRedirect) Reset() {
 	*x = ActionRedirect{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1472,7 @@ func (x *ActionRedirect) String() string {
 func (*ActionRedirect) ProtoMessage() {}
 
 func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1485,7 @@ func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionRedirect.ProtoReflect.Descriptor instead.
 func (*ActionRedirect) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ActionRedirect) GetUrl() string {
@@ -1270,7 +1522,7 @@ type ActionChoices struct {
 
 func (x *ActionChoices) Reset() {
 	*x = ActionChoices{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1534,7 @@ func (x *ActionChoices) String() string {
 func (*ActionChoices) ProtoMessage() {}
 
 func (x *ActionChoices) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1547,7 @@ func (x *ActionChoices) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionChoices.ProtoReflect.Descriptor instead.
 func (*ActionChoices) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ActionChoices) GetField() string {
@@ -1331,7 +1583,7 @@ type Choice struct {
 
 func (x *Choice) Reset() {
 	*x = Choice{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1595,7 @@ func (x *Choice) String() string {
 func (*Choice) ProtoMessage() {}
 
 func (x *Choice) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1608,7 @@ func (x *Choice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Choice.ProtoReflect.Descriptor instead.
 func (*Choice) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Choice) GetValue() string {
@@ -1397,7 +1649,7 @@ type ActionConfigPatch struct {
 
 func (x *ActionConfigPatch) Reset() {
 	*x = ActionConfigPatch{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1661,7 @@ func (x *ActionConfigPatch) String() string {
 func (*ActionConfigPatch) ProtoMessage() {}
 
 func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1674,7 @@ func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionConfigPatch.ProtoReflect.Descriptor instead.
 func (*ActionConfigPatch) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ActionConfigPatch) GetValuesJson() string {
@@ -1443,7 +1695,7 @@ type ActionMessage struct {
 
 func (x *ActionMessage) Reset() {
 	*x = ActionMessage{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1707,7 @@ func (x *ActionMessage) String() string {
 func (*ActionMessage) ProtoMessage() {}
 
 func (x *ActionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1720,7 @@ func (x *ActionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionMessage.ProtoReflect.Descriptor instead.
 func (*ActionMessage) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ActionMessage) GetText() string {
@@ -1500,7 +1752,7 @@ type PreviewMappingRequest struct {
 
 func (x *PreviewMappingRequest) Reset() {
 	*x = PreviewMappingRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1764,7 @@ func (x *PreviewMappingRequest) String() string {
 func (*PreviewMappingRequest) ProtoMessage() {}
 
 func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1777,7 @@ func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingRequest.ProtoReflect.Descriptor instead.
 func (*PreviewMappingRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PreviewMappingRequest) GetInstance() *Instance {
@@ -1566,7 +1818,7 @@ type PreviewMappingResponse struct {
 
 func (x *PreviewMappingResponse) Reset() {
 	*x = PreviewMappingResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1578,7 +1830,7 @@ func (x *PreviewMappingResponse) String() string {
 func (*PreviewMappingResponse) ProtoMessage() {}
 
 func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1591,7 +1843,7 @@ func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingResponse.ProtoReflect.Descriptor instead.
 func (*PreviewMappingResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PreviewMappingResponse) GetIdentity() *Identity {
@@ -1624,7 +1876,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1888,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1901,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Decision) GetAllowed() bool {
@@ -1704,7 +1956,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1968,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +1981,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Identity) GetSub() string {
@@ -1824,7 +2076,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +2088,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +2101,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FieldError) GetField() string {
@@ -1895,7 +2147,7 @@ type SourceError struct {
 
 func (x *SourceError) Reset() {
 	*x = SourceError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +2159,7 @@ func (x *SourceError) String() string {
 func (*SourceError) ProtoMessage() {}
 
 func (x *SourceError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1920,7 +2172,7 @@ func (x *SourceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceError.ProtoReflect.Descriptor instead.
 func (*SourceError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SourceError) GetKind() ErrorKind {
@@ -2009,16 +2261,41 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x0ecallback_query\x18\x03 \x03(\v25.fedsource.v1.CompleteLoginRequest.CallbackQueryEntryR\rcallbackQuery\x1a@\n" +
 	"\x12CallbackQueryEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"K\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"x\n" +
 	"\x15CompleteLoginResponse\x122\n" +
-	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\"\x8e\x01\n" +
+	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\x12+\n" +
+	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\xea\x01\n" +
+	"\tLoginStep\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12.\n" +
+	"\achoices\x18\x03 \x03(\v2\x14.fedsource.v1.ChoiceR\achoices\x12/\n" +
+	"\x06fields\x18\x04 \x03(\v2\x17.fedsource.v1.StepFieldR\x06fields\x12\x14\n" +
+	"\x05state\x18\x05 \x01(\fR\x05state\x12&\n" +
+	"\x0fexpires_at_unix\x18\x06 \x01(\x03R\rexpiresAtUnix\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\"l\n" +
+	"\tStepField\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +
+	"\x06secret\x18\x03 \x01(\bR\x06secret\x12\x1d\n" +
+	"\n" +
+	"input_mode\x18\x04 \x01(\tR\tinputMode\"\x84\x02\n" +
+	"\x14ContinueLoginRequest\x122\n" +
+	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x1d\n" +
+	"\n" +
+	"step_state\x18\x02 \x01(\fR\tstepState\x12\x16\n" +
+	"\x06choice\x18\x03 \x01(\tR\x06choice\x12F\n" +
+	"\x06values\x18\x04 \x03(\v2..fedsource.v1.ContinueLoginRequest.ValuesEntryR\x06values\x1a9\n" +
+	"\vValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
 	"\x14PasswordLoginRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12\x1a\n" +
 	"\bpassword\x18\x03 \x01(\tR\bpassword\x12\x10\n" +
-	"\x03otp\x18\x04 \x01(\tR\x03otp\"K\n" +
+	"\x03otp\x18\x04 \x01(\tR\x03otp\"x\n" +
 	"\x15PasswordLoginResponse\x122\n" +
-	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\"\x88\x01\n" +
+	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\x12+\n" +
+	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\x88\x01\n" +
 	"\x11RevalidateRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x10\n" +
 	"\x03sub\x18\x02 \x01(\tR\x03sub\x12-\n" +
@@ -2126,7 +2403,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x1aERROR_KIND_INVALID_REQUEST\x10\t\x12\x17\n" +
 	"\x13ERROR_KIND_REPLAYED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_KIND_INTERNAL\x10\v2\xf9\x05\n" +
+	"\x13ERROR_KIND_INTERNAL\x10\v2\xd3\x06\n" +
 	"\x0fFederatedSource\x12=\n" +
 	"\x04Ping\x12\x19.fedsource.v1.PingRequest\x1a\x1a.fedsource.v1.PingResponse\x12I\n" +
 	"\bDescribe\x12\x1d.fedsource.v1.DescribeRequest\x1a\x1e.fedsource.v1.DescribeResponse\x12[\n" +
@@ -2134,6 +2411,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\n" +
 	"BeginLogin\x12\x1f.fedsource.v1.BeginLoginRequest\x1a .fedsource.v1.BeginLoginResponse\x12X\n" +
 	"\rCompleteLogin\x12\".fedsource.v1.CompleteLoginRequest\x1a#.fedsource.v1.CompleteLoginResponse\x12X\n" +
+	"\rContinueLogin\x12\".fedsource.v1.ContinueLoginRequest\x1a#.fedsource.v1.CompleteLoginResponse\x12X\n" +
 	"\rPasswordLogin\x12\".fedsource.v1.PasswordLoginRequest\x1a#.fedsource.v1.PasswordLoginResponse\x12O\n" +
 	"\n" +
 	"Revalidate\x12\x1f.fedsource.v1.RevalidateRequest\x1a .fedsource.v1.RevalidateResponse\x12L\n" +
@@ -2153,7 +2431,7 @@ func file_fedsource_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_fedsource_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_fedsource_v1_source_proto_goTypes = []any{
 	(RevalidationStatus)(0),        // 0: fedsource.v1.RevalidationStatus
 	(ErrorKind)(0),                 // 1: fedsource.v1.ErrorKind
@@ -2168,75 +2446,87 @@ var file_fedsource_v1_source_proto_goTypes = []any{
 	(*BeginLoginResponse)(nil),     // 10: fedsource.v1.BeginLoginResponse
 	(*CompleteLoginRequest)(nil),   // 11: fedsource.v1.CompleteLoginRequest
 	(*CompleteLoginResponse)(nil),  // 12: fedsource.v1.CompleteLoginResponse
-	(*PasswordLoginRequest)(nil),   // 13: fedsource.v1.PasswordLoginRequest
-	(*PasswordLoginResponse)(nil),  // 14: fedsource.v1.PasswordLoginResponse
-	(*RevalidateRequest)(nil),      // 15: fedsource.v1.RevalidateRequest
-	(*RevalidateResponse)(nil),     // 16: fedsource.v1.RevalidateResponse
-	(*RunActionRequest)(nil),       // 17: fedsource.v1.RunActionRequest
-	(*RunActionResponse)(nil),      // 18: fedsource.v1.RunActionResponse
-	(*ActionRedirect)(nil),         // 19: fedsource.v1.ActionRedirect
-	(*ActionChoices)(nil),          // 20: fedsource.v1.ActionChoices
-	(*Choice)(nil),                 // 21: fedsource.v1.Choice
-	(*ActionConfigPatch)(nil),      // 22: fedsource.v1.ActionConfigPatch
-	(*ActionMessage)(nil),          // 23: fedsource.v1.ActionMessage
-	(*PreviewMappingRequest)(nil),  // 24: fedsource.v1.PreviewMappingRequest
-	(*PreviewMappingResponse)(nil), // 25: fedsource.v1.PreviewMappingResponse
-	(*Decision)(nil),               // 26: fedsource.v1.Decision
-	(*Identity)(nil),               // 27: fedsource.v1.Identity
-	(*FieldError)(nil),             // 28: fedsource.v1.FieldError
-	(*SourceError)(nil),            // 29: fedsource.v1.SourceError
-	nil,                            // 30: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	nil,                            // 31: fedsource.v1.RunActionRequest.CallbackQueryEntry
-	nil,                            // 32: fedsource.v1.Choice.DetailsEntry
+	(*LoginStep)(nil),              // 13: fedsource.v1.LoginStep
+	(*StepField)(nil),              // 14: fedsource.v1.StepField
+	(*ContinueLoginRequest)(nil),   // 15: fedsource.v1.ContinueLoginRequest
+	(*PasswordLoginRequest)(nil),   // 16: fedsource.v1.PasswordLoginRequest
+	(*PasswordLoginResponse)(nil),  // 17: fedsource.v1.PasswordLoginResponse
+	(*RevalidateRequest)(nil),      // 18: fedsource.v1.RevalidateRequest
+	(*RevalidateResponse)(nil),     // 19: fedsource.v1.RevalidateResponse
+	(*RunActionRequest)(nil),       // 20: fedsource.v1.RunActionRequest
+	(*RunActionResponse)(nil),      // 21: fedsource.v1.RunActionResponse
+	(*ActionRedirect)(nil),         // 22: fedsource.v1.ActionRedirect
+	(*ActionChoices)(nil),          // 23: fedsource.v1.ActionChoices
+	(*Choice)(nil),                 // 24: fedsource.v1.Choice
+	(*ActionConfigPatch)(nil),      // 25: fedsource.v1.ActionConfigPatch
+	(*ActionMessage)(nil),          // 26: fedsource.v1.ActionMessage
+	(*PreviewMappingRequest)(nil),  // 27: fedsource.v1.PreviewMappingRequest
+	(*PreviewMappingResponse)(nil), // 28: fedsource.v1.PreviewMappingResponse
+	(*Decision)(nil),               // 29: fedsource.v1.Decision
+	(*Identity)(nil),               // 30: fedsource.v1.Identity
+	(*FieldError)(nil),             // 31: fedsource.v1.FieldError
+	(*SourceError)(nil),            // 32: fedsource.v1.SourceError
+	nil,                            // 33: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	nil,                            // 34: fedsource.v1.ContinueLoginRequest.ValuesEntry
+	nil,                            // 35: fedsource.v1.RunActionRequest.CallbackQueryEntry
+	nil,                            // 36: fedsource.v1.Choice.DetailsEntry
 }
 var file_fedsource_v1_source_proto_depIdxs = []int32{
 	2,  // 0: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
 	2,  // 1: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
 	2,  // 2: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
-	30, // 3: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	27, // 4: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
-	2,  // 5: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
-	27, // 6: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
-	2,  // 7: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
-	0,  // 8: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
-	26, // 9: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
-	2,  // 10: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
-	31, // 11: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
-	19, // 12: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
-	20, // 13: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
-	22, // 14: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
-	23, // 15: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
-	21, // 16: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
-	32, // 17: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
-	2,  // 18: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
-	27, // 19: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
-	28, // 20: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
-	26, // 21: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
-	1,  // 22: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
-	28, // 23: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
-	3,  // 24: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
-	5,  // 25: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
-	7,  // 26: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
-	9,  // 27: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
-	11, // 28: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
-	13, // 29: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
-	15, // 30: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
-	17, // 31: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
-	24, // 32: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
-	4,  // 33: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
-	6,  // 34: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
-	8,  // 35: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
-	10, // 36: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
-	12, // 37: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	14, // 38: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
-	16, // 39: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
-	18, // 40: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
-	25, // 41: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
-	33, // [33:42] is the sub-list for method output_type
-	24, // [24:33] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	33, // 3: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	30, // 4: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
+	13, // 5: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	24, // 6: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
+	14, // 7: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
+	2,  // 8: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
+	34, // 9: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
+	2,  // 10: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
+	30, // 11: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
+	13, // 12: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	2,  // 13: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
+	0,  // 14: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
+	29, // 15: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
+	2,  // 16: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
+	35, // 17: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
+	22, // 18: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
+	23, // 19: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
+	25, // 20: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
+	26, // 21: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
+	24, // 22: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
+	36, // 23: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
+	2,  // 24: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
+	30, // 25: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
+	31, // 26: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
+	29, // 27: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
+	1,  // 28: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
+	31, // 29: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
+	3,  // 30: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
+	5,  // 31: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
+	7,  // 32: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
+	9,  // 33: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
+	11, // 34: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
+	15, // 35: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
+	16, // 36: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
+	18, // 37: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
+	20, // 38: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
+	27, // 39: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
+	4,  // 40: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
+	6,  // 41: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
+	8,  // 42: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
+	10, // 43: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
+	12, // 44: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	12, // 45: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	17, // 46: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
+	19, // 47: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
+	21, // 48: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
+	28, // 49: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
+	40, // [40:50] is the sub-list for method output_type
+	30, // [30:40] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_fedsource_v1_source_proto_init() }
@@ -2244,7 +2534,7 @@ func file_fedsource_v1_source_proto_init() {
 	if File_fedsource_v1_source_proto != nil {
 		return
 	}
-	file_fedsource_v1_source_proto_msgTypes[16].OneofWrappers = []any{
+	file_fedsource_v1_source_proto_msgTypes[19].OneofWrappers = []any{
 		(*RunActionResponse_Redirect)(nil),
 		(*RunActionResponse_Choices)(nil),
 		(*RunActionResponse_ConfigPatch)(nil),
@@ -2256,7 +2546,7 @@ func file_fedsource_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedsource_v1_source_proto_rawDesc), len(file_fedsource_v1_source_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   31,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

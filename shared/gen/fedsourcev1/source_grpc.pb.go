@@ -33,6 +33,7 @@ const (
 	FederatedSource_ValidateConfig_FullMethodName = "/fedsource.v1.FederatedSource/ValidateConfig"
 	FederatedSource_BeginLogin_FullMethodName     = "/fedsource.v1.FederatedSource/BeginLogin"
 	FederatedSource_CompleteLogin_FullMethodName  = "/fedsource.v1.FederatedSource/CompleteLogin"
+	FederatedSource_ContinueLogin_FullMethodName  = "/fedsource.v1.FederatedSource/ContinueLogin"
 	FederatedSource_PasswordLogin_FullMethodName  = "/fedsource.v1.FederatedSource/PasswordLogin"
 	FederatedSource_Revalidate_FullMethodName     = "/fedsource.v1.FederatedSource/Revalidate"
 	FederatedSource_RunAction_FullMethodName      = "/fedsource.v1.FederatedSource/RunAction"
@@ -54,6 +55,9 @@ type FederatedSourceClient interface {
 	// CompleteLogin finishes a browser redirect login. The host deletes its copy of
 	// login_state before calling (single use).
 	CompleteLogin(ctx context.Context, in *CompleteLoginRequest, opts ...grpc.CallOption) (*CompleteLoginResponse, error)
+	// ContinueLogin answers a LoginStep that CompleteLogin or PasswordLogin returned (optional capability
+	// "login.steps"). The host deletes its copy of the step state before calling (single use).
+	ContinueLogin(ctx context.Context, in *ContinueLoginRequest, opts ...grpc.CallOption) (*CompleteLoginResponse, error)
 	// PasswordLogin logs in with a login, a password and an optional one-time code (optional capability).
 	PasswordLogin(ctx context.Context, in *PasswordLoginRequest, opts ...grpc.CallOption) (*PasswordLoginResponse, error)
 	// Revalidate answers whether an identity from an earlier login is still allowed (optional capability).
@@ -122,6 +126,16 @@ func (c *federatedSourceClient) CompleteLogin(ctx context.Context, in *CompleteL
 	return out, nil
 }
 
+func (c *federatedSourceClient) ContinueLogin(ctx context.Context, in *ContinueLoginRequest, opts ...grpc.CallOption) (*CompleteLoginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteLoginResponse)
+	err := c.cc.Invoke(ctx, FederatedSource_ContinueLogin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *federatedSourceClient) PasswordLogin(ctx context.Context, in *PasswordLoginRequest, opts ...grpc.CallOption) (*PasswordLoginResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PasswordLoginResponse)
@@ -177,6 +191,9 @@ type FederatedSourceServer interface {
 	// CompleteLogin finishes a browser redirect login. The host deletes its copy of
 	// login_state before calling (single use).
 	CompleteLogin(context.Context, *CompleteLoginRequest) (*CompleteLoginResponse, error)
+	// ContinueLogin answers a LoginStep that CompleteLogin or PasswordLogin returned (optional capability
+	// "login.steps"). The host deletes its copy of the step state before calling (single use).
+	ContinueLogin(context.Context, *ContinueLoginRequest) (*CompleteLoginResponse, error)
 	// PasswordLogin logs in with a login, a password and an optional one-time code (optional capability).
 	PasswordLogin(context.Context, *PasswordLoginRequest) (*PasswordLoginResponse, error)
 	// Revalidate answers whether an identity from an earlier login is still allowed (optional capability).
@@ -209,6 +226,9 @@ func (UnimplementedFederatedSourceServer) BeginLogin(context.Context, *BeginLogi
 }
 func (UnimplementedFederatedSourceServer) CompleteLogin(context.Context, *CompleteLoginRequest) (*CompleteLoginResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CompleteLogin not implemented")
+}
+func (UnimplementedFederatedSourceServer) ContinueLogin(context.Context, *ContinueLoginRequest) (*CompleteLoginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ContinueLogin not implemented")
 }
 func (UnimplementedFederatedSourceServer) PasswordLogin(context.Context, *PasswordLoginRequest) (*PasswordLoginResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PasswordLogin not implemented")
@@ -333,6 +353,24 @@ func _FederatedSource_CompleteLogin_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FederatedSource_ContinueLogin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ContinueLoginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FederatedSourceServer).ContinueLogin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FederatedSource_ContinueLogin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FederatedSourceServer).ContinueLogin(ctx, req.(*ContinueLoginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _FederatedSource_PasswordLogin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PasswordLoginRequest)
 	if err := dec(in); err != nil {
@@ -431,6 +469,10 @@ var FederatedSource_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CompleteLogin",
 			Handler:    _FederatedSource_CompleteLogin_Handler,
+		},
+		{
+			MethodName: "ContinueLogin",
+			Handler:    _FederatedSource_ContinueLogin_Handler,
 		},
 		{
 			MethodName: "PasswordLogin",
