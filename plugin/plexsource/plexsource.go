@@ -132,7 +132,7 @@ func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
 			source.CapMappingPreview},
-		Icon:         Icon, ConfigSchema: configSchema()}, nil
+		Icon: Icon, ConfigSchema: configSchema()}, nil
 }
 
 // ValidateConfig checks, migrates and normalizes a config, generating the client identifier once.

@@ -69,7 +69,7 @@ func (p *Plugin) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "mock", Name: "Mock", Version: "1.0.0", ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
 			source.CapMappingPreview},
-		Icon:         "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=", ConfigSchema: json.RawMessage(schema)}, nil
+		Icon: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=", ConfigSchema: json.RawMessage(schema)}, nil
 }
 
 func decode(raw json.RawMessage) (Config, error) {
