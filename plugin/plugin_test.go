@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,27 +27,11 @@ import (
 var manifestPath string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "plexplugin")
-	if err != nil {
-		panic(err)
-	}
 	// The tracked plugin.json is the manifest template: this also checks it is loadable.
-	b, err := os.ReadFile("../plugin.json")
-	if err != nil {
-		panic(err)
-	}
-	var man loader.Manifest
-	if err := json.Unmarshal(b, &man); err != nil {
-		panic(err)
-	}
-	manifestPath, err = loadertest.Build(dir, "github.com/plexlogin/plexlogin/plugin", man, false)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	loadertest.Main(m, func(dir string) (err error) {
+		manifestPath, err = loadertest.BuildFromFile(dir, "github.com/plexlogin/plexlogin/plugin", "../plugin.json")
+		return err
+	})
 }
 
 // syncBuffer collects plugin logs.
@@ -773,5 +758,20 @@ func TestHomeProfilePicker(t *testing.T) {
 	_, err = e.login(e.membersConfig(`,"home_profiles":true,"request_timeout_seconds":1`), "owner")
 	if se := source.AsError(err); se.Kind != source.KindUpstreamUnavailable || se.ReasonCode != "home_profiles_unavailable" {
 		t.Fatalf("Home list failing: %v", err)
+	}
+}
+
+func TestPlexBinaryRunByHand(t *testing.T) {
+	m, err := loader.ReadManifest(manifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(m.ExecutablePath())
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "This binary is a plugin") {
+		t.Fatalf("exit %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
 	}
 }

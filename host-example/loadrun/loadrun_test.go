@@ -2,40 +2,21 @@ package loadrun
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "loadrun")
-	if err != nil {
-		panic(err)
-	}
-	b, err := os.ReadFile("../../plugin.json")
-	if err != nil {
-		panic(err)
-	}
-	var man loader.Manifest
-	if err := json.Unmarshal(b, &man); err != nil {
-		panic(err)
-	}
-	pluginDir = filepath.Join(dir, "plex")
-	if _, err := loadertest.Build(pluginDir, "github.com/plexlogin/plexlogin/plugin", man, false); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	loadertest.Main(m, func(dir string) error {
+		pluginDir = filepath.Join(dir, "plex")
+		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
+		return err
+	})
 }
 
 // The short load run asserts correctness only; latency and memory are reported.

@@ -98,9 +98,8 @@ func (s *Store) User(ctx context.Context, id int64) (*User, error) {
 	return s.scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
-// Users lists users, newest login first.
-func (s *Store) Users(ctx context.Context) ([]*User, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY last_login_at DESC`)
+func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]*User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users `+query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,23 +115,15 @@ func (s *Store) Users(ctx context.Context) ([]*User, error) {
 	return out, rows.Err()
 }
 
+// Users lists users, newest login first.
+func (s *Store) Users(ctx context.Context) ([]*User, error) {
+	return s.queryUsers(ctx, `ORDER BY last_login_at DESC`)
+}
+
 // UsersToCheck lists enabled users of a source not checked after before.
 func (s *Store) UsersToCheck(ctx context.Context, sourceID string, before time.Time) ([]*User, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE source_id = ? AND (disabled = 0 OR disabled_reason = 'revalidation') AND last_check_at <= ?`,
+	return s.queryUsers(ctx, `WHERE source_id = ? AND (disabled = 0 OR disabled_reason = 'revalidation') AND last_check_at <= ?`,
 		sourceID, before.Unix())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*User
-	for rows.Next() {
-		u, err := s.scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }
 
 // MarkChecked records a re-validation time.

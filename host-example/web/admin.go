@@ -34,7 +34,7 @@ func SetAdminPassword(ctx context.Context, st *store.Store, password string) err
 
 // SetupToken returns a one-time setup token when no admin password exists yet ("" otherwise).
 func SetupToken(ctx context.Context, st *store.Store) (string, error) {
-	if _, err := st.Meta(ctx, metaAdminHash); err == nil {
+	if h, err := st.Meta(ctx, metaAdminHash); err == nil && h != "" {
 		return "", nil
 	}
 	tok := store.RandomID(16)

@@ -3,14 +3,12 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,26 +25,11 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hosttest")
-	if err != nil {
-		panic(err)
-	}
-	b, err := os.ReadFile("../../plugin.json")
-	if err != nil {
-		panic(err)
-	}
-	var man loader.Manifest
-	if err := json.Unmarshal(b, &man); err != nil {
-		panic(err)
-	}
-	pluginDir = filepath.Join(dir, "plex")
-	if _, err := loadertest.Build(pluginDir, "github.com/plexlogin/plexlogin/plugin", man, false); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	loadertest.Main(m, func(dir string) error {
+		pluginDir = filepath.Join(dir, "plex")
+		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
+		return err
+	})
 }
 
 const adminPassword = "test-admin-password"

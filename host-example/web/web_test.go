@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -333,5 +335,111 @@ func TestHomeProfileStep(t *testing.T) {
 	// The step state was single use.
 	if p := b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"self"}}); p.Status != http.StatusBadRequest {
 		t.Fatalf("replayed step: %d", p.Status)
+	}
+}
+
+func TestFirstStartSetupLink(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	// A fresh database: no admin password yet.
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tok, err := web.SetupToken(ctx, st)
+	if err != nil || len(tok) != 32 {
+		t.Fatalf("setup token %q %v", tok, err)
+	}
+	// On the harness' own store (password already set) there is no setup link.
+	if tok2, _ := web.SetupToken(ctx, h.store); tok2 != "" {
+		t.Fatal("setup link offered although an admin password exists")
+	}
+	_ = h.store.SetMeta(ctx, "admin_password_hash", "") // forget it, then set up through the page
+	tok, _ = web.SetupToken(ctx, h.store)
+	b := h.browser()
+	p := b.do("GET", "/setup?token="+tok, nil)
+	if p := b.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {"wrong"}, "password": {"a-long-password"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("wrong token: %d", p.Status)
+	}
+	p = b.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {tok}, "password": {"a-long-password"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		t.Fatalf("setup: %d %s", p.Status, p.Body)
+	}
+	b2 := h.browser()
+	p = b2.do("GET", "/setup?token="+tok, nil)
+	if p := b2.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {tok}, "password": {"another-password"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("setup link used twice: %d", p.Status)
+	}
+}
+
+func TestPreviewDryRunAndHealthEvents(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	ctx := context.Background()
+	b := h.browser()
+	b.adminLogin()
+	p := b.do("GET", "/admin/sources/"+src.ID, nil)
+	csrf := csrfOf(p.Body)
+	b.header.Set("X-CSRF-Token", csrf)
+	b.header.Set("Content-Type", "application/json")
+	req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview",
+		strings.NewReader(`{"field":"mappings","text":"[x]\nname: user.title + \"!\"\n","sample_user_id":"2001"}`))
+	req.Header = b.header.Clone()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Identity struct{ Name string }
+		Errors   []any
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if out.Identity.Name != "Frank Friend!" || len(out.Errors) != 0 {
+		t.Fatalf("preview: %+v", out)
+	}
+	b.header = http.Header{}
+	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "sub": {"2003"}})
+	if !strings.Contains(p.Body, "Dry run for 2003: revoked (not_a_member)") {
+		t.Fatalf("dry run: %s", p.Body)
+	}
+	// One event per owner-token state change, not per check.
+	for i := 0; i < 3; i++ {
+		_ = h.srv.CheckHealth(ctx)
+	}
+	h.sim.RevokeTokens("owner")
+	_ = h.srv.CheckHealth(ctx)
+	_ = h.srv.CheckHealth(ctx)
+	evs, _ := h.store.Events(ctx, 50)
+	var states []string
+	for _, e := range evs {
+		if strings.HasPrefix(e.Kind, "health_") {
+			states = append([]string{e.Reason}, states...)
+		}
+	}
+	if strings.Join(states, ",") != "valid,revoked" {
+		t.Fatalf("health events %v", states)
+	}
+	p = b.do("GET", "/admin/events", nil)
+	if !strings.Contains(p.Body, "health_owner_token_health") {
+		t.Fatal("events page lacks the health event")
+	}
+}
+
+func TestExpiredLoginStatesArePurged(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	_, sess, err := h.store.CreateSession(ctx, 0, false, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: "s", Kind: "login", State: []byte("x"), ExpiresAt: time.Now().Add(-time.Second)})
+	if _, err := h.store.TakeLoginState(ctx, sess.ID, "login"); err == nil {
+		t.Fatal("an expired login state was usable")
+	}
+	_ = h.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: "s", Kind: "login", State: []byte("x"), ExpiresAt: time.Now().Add(-time.Second)})
+	if n, err := h.store.Purge(ctx); err != nil || n != 1 {
+		t.Fatalf("purged %d %v", n, err)
 	}
 }

@@ -51,10 +51,9 @@ type Options struct {
 
 // Client talks to one plex.tv base URL as one client identifier.
 type Client struct {
-	base  *url.URL
-	id    Identity
-	opts  Options
-	retry int
+	base *url.URL
+	id   Identity
+	opts Options
 }
 
 var defaultHTTP = &http.Client{Transport: &http.Transport{
@@ -241,165 +240,100 @@ func malformed(op string, err error) error {
 	return &Error{Op: op, kind: ErrMalformed, cause: err}
 }
 
+// fetch runs one request and decodes its answer; a body that does not decode is ErrMalformed.
+func fetch[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
+	var zero T
+	data, err := c.do(ctx, r)
+	if err != nil {
+		return zero, err
+	}
+	v, err := decode(data)
+	if err != nil {
+		return zero, malformed(r.op, err)
+	}
+	return v, nil
+}
+
 // CreatePIN creates a strong PIN owned by this client identifier.
 func (c *Client) CreatePIN(ctx context.Context) (PIN, error) {
-	const op = "POST /api/v2/pins"
-	data, err := c.do(ctx, request{method: http.MethodPost, path: "/api/v2/pins", op: op, endpoint: "pins.create",
-		query: url.Values{"strong": {"true"}}, json: true, retry: true})
-	if err != nil {
-		return PIN{}, err
-	}
-	p, err := DecodePIN(data)
-	if err != nil {
-		return PIN{}, malformed(op, err)
-	}
-	if p.Code == "" {
-		return PIN{}, malformed(op, errors.New("pin has no code"))
-	}
-	return p, nil
+	return fetch(ctx, c, request{method: http.MethodPost, path: "/api/v2/pins", op: "POST /api/v2/pins", endpoint: "pins.create",
+		query: url.Values{"strong": {"true"}}, json: true, retry: true}, func(b []byte) (PIN, error) {
+		p, err := DecodePIN(b)
+		if err == nil && p.Code == "" {
+			err = errors.New("pin has no code")
+		}
+		return p, err
+	})
 }
 
 // CheckPIN reads a PIN once; Token() is "" while it is pending. ErrNotFound means expired
 // or created by another client identifier.
 func (c *Client) CheckPIN(ctx context.Context, id int64) (PIN, error) {
-	const op = "GET /api/v2/pins/{id}"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v2/pins/" + strconv.FormatInt(id, 10), op: op,
-		endpoint: "pins.check", json: true, retry: true})
-	if err != nil {
-		return PIN{}, err
-	}
-	p, err := DecodePIN(data)
-	if err != nil {
-		return PIN{}, malformed(op, err)
-	}
-	if int64(p.ID) != id {
-		return PIN{}, malformed(op, errors.New("answer is for another pin"))
-	}
-	return p, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/v2/pins/" + strconv.FormatInt(id, 10), op: "GET /api/v2/pins/{id}",
+		endpoint: "pins.check", json: true, retry: true}, func(b []byte) (PIN, error) {
+		p, err := DecodePIN(b)
+		if err == nil && int64(p.ID) != id {
+			err = errors.New("answer is for another pin")
+		}
+		return p, err
+	})
 }
 
 // User returns the account of a token.
 func (c *Client) User(ctx context.Context, token string) (*User, error) {
-	const op = "GET /api/v2/user"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v2/user", op: op, endpoint: "user", token: token, json: true, retry: true})
-	if err != nil {
-		return nil, err
-	}
-	u, err := DecodeUser(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return u, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/v2/user", op: "GET /api/v2/user", endpoint: "user", token: token,
+		json: true, retry: true}, DecodeUser)
 }
 
 // Resources lists the devices a token can access.
 func (c *Client) Resources(ctx context.Context, token string) ([]Resource, error) {
-	const op = "GET /api/v2/resources"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v2/resources", op: op, endpoint: "resources", token: token,
-		query: url.Values{"includeHttps": {"1"}, "includeRelay": {"1"}}, json: true, retry: true})
-	if err != nil {
-		return nil, err
-	}
-	rs, err := DecodeResources(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return rs, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/v2/resources", op: "GET /api/v2/resources", endpoint: "resources",
+		token: token, query: url.Values{"includeHttps": {"1"}, "includeRelay": {"1"}}, json: true, retry: true}, DecodeResources)
 }
 
 // SharedUsers lists the owner's friends and shares (/api/users, XML only).
 func (c *Client) SharedUsers(ctx context.Context, ownerToken string) ([]SharedUser, error) {
-	const op = "GET /api/users"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/users", op: op, endpoint: "users", token: ownerToken, retry: true})
-	if err != nil {
-		return nil, err
-	}
-	us, err := DecodeSharedUsers(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return us, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/users", op: "GET /api/users", endpoint: "users", token: ownerToken,
+		retry: true}, DecodeSharedUsers)
 }
 
 // HomeUsers lists the Plex Home of the token's account (/api/home/users, XML only).
 func (c *Client) HomeUsers(ctx context.Context, token string) ([]HomeUser, error) {
-	const op = "GET /api/home/users"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/home/users", op: op, endpoint: "home.users", token: token, retry: true})
-	if err != nil {
-		return nil, err
-	}
-	hs, err := DecodeHomeUsers(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return hs, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/home/users", op: "GET /api/home/users", endpoint: "home.users",
+		token: token, retry: true}, DecodeHomeUsers)
 }
 
 // SharedServers lists the shares of one of the owner's servers (XML only).
 func (c *Client) SharedServers(ctx context.Context, ownerToken, machineID string) ([]SharedServer, error) {
-	const op = "GET /api/servers/{machineId}/shared_servers"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/servers/" + url.PathEscape(machineID) + "/shared_servers", op: op,
-		endpoint: "shared_servers", token: ownerToken, retry: true})
-	if err != nil {
-		return nil, err
-	}
-	ss, err := DecodeSharedServers(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return ss, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/servers/" + url.PathEscape(machineID) + "/shared_servers",
+		op: "GET /api/servers/{machineId}/shared_servers", endpoint: "shared_servers", token: ownerToken, retry: true}, DecodeSharedServers)
 }
 
 // Friends reads the retired /api/v2/friends; plex.tv answers ErrGone now.
 func (c *Client) Friends(ctx context.Context, ownerToken string) ([]Friend, error) {
-	const op = "GET /api/v2/friends"
-	data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v2/friends", op: op, endpoint: "friends", token: ownerToken, json: true, retry: true})
-	if err != nil {
-		return nil, err
-	}
-	fs, err := DecodeFriends(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return fs, nil
+	return fetch(ctx, c, request{method: http.MethodGet, path: "/api/v2/friends", op: "GET /api/v2/friends", endpoint: "friends",
+		token: ownerToken, json: true, retry: true}, DecodeFriends)
 }
 
 // SignIn logs in with a login and password, and a verification code for 2FA accounts.
 // It is never retried: a retry could count as another failure towards a lockout.
 func (c *Client) SignIn(ctx context.Context, login, password, code string) (*User, error) {
-	const op = "POST /api/v2/users/signin"
 	form := url.Values{"login": {login}, "password": {password}, "rememberMe": {"false"}}
 	if code != "" {
 		form.Set("verificationCode", code)
 	}
-	data, err := c.do(ctx, request{method: http.MethodPost, path: "/api/v2/users/signin", op: op, endpoint: "signin", form: form, json: true})
-	if err != nil {
-		return nil, err
-	}
-	u, err := DecodeUser(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return u, nil
+	return fetch(ctx, c, request{method: http.MethodPost, path: "/api/v2/users/signin", op: "POST /api/v2/users/signin", endpoint: "signin",
+		form: form, json: true}, DecodeUser)
 }
 
 // SwitchHomeUser switches to a Home user (by uuid) with the Home PIN; the answer carries that user's token.
 func (c *Client) SwitchHomeUser(ctx context.Context, token, uuid, pin string) (*User, error) {
-	const op = "POST /api/v2/home/users/{uuid}/switch"
 	q := url.Values{"includeProviders": {"0"}, "includeSettings": {"0"}, "includeSharedSettings": {"0"}}
 	if pin != "" {
 		q.Set("pin", pin)
 	}
-	data, err := c.do(ctx, request{method: http.MethodPost, path: "/api/v2/home/users/" + url.PathEscape(uuid) + "/switch", op: op,
-		endpoint: "switch", token: token, query: q, json: true})
-	if err != nil {
-		return nil, err
-	}
-	u, err := DecodeUser(data)
-	if err != nil {
-		return nil, malformed(op, err)
-	}
-	return u, nil
+	return fetch(ctx, c, request{method: http.MethodPost, path: "/api/v2/home/users/" + url.PathEscape(uuid) + "/switch",
+		op: "POST /api/v2/home/users/{uuid}/switch", endpoint: "switch", token: token, query: q, json: true}, DecodeUser)
 }
 
 // AuthURL is the app.plex.tv address a browser is sent to for a PIN.

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -31,18 +30,10 @@ import (
 var mockManifest string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "loadertest")
-	if err != nil {
-		panic(err)
-	}
-	mockManifest, err = loadertest.BuildMock(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	loadertest.Main(m, func(dir string) (err error) {
+		mockManifest, err = loadertest.BuildMock(dir)
+		return err
+	})
 }
 
 func start(t *testing.T, opts loader.Options) *loader.Plugin {

@@ -2,8 +2,6 @@ package mock_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,18 +15,10 @@ import (
 var manifest string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mocktest")
-	if err != nil {
-		panic(err)
-	}
-	manifest, err = loadertest.BuildMock(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	loadertest.Main(m, func(dir string) (err error) {
+		manifest, err = loadertest.BuildMock(dir)
+		return err
+	})
 }
 
 // provokeLogin begins a login and completes it with the callback asking for kind k.

@@ -2,11 +2,13 @@
 package loadertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"testing"
 
 	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/pluginrpc"
@@ -42,4 +44,35 @@ func Manifest(id, executable string) loader.Manifest {
 // BuildMock builds the contract's mock plugin into dir.
 func BuildMock(dir string) (string, error) {
 	return Build(dir, "github.com/plexlogin/plexlogin/shared/mock/mockplugin", Manifest("mock", "mock-source"), false)
+}
+
+// BuildFromFile is Build with the manifest read from manifestFile (a tracked plugin.json).
+func BuildFromFile(dir, pkg, manifestFile string) (string, error) {
+	b, err := os.ReadFile(manifestFile)
+	if err != nil {
+		return "", err
+	}
+	var m loader.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "", fmt.Errorf("%s: %w", manifestFile, err)
+	}
+	return Build(dir, pkg, m, false)
+}
+
+// Main is a TestMain body: it runs build in a fresh temporary folder, then the tests,
+// removes the folder and exits with the tests' code.
+func Main(m *testing.M, build func(dir string) error) {
+	dir, err := os.MkdirTemp("", "plugintest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
