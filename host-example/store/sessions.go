@@ -34,7 +34,7 @@ func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	var sess Session
 	var uid sql.NullInt64
 	var exp int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, admin, csrf, expires_at FROM sessions WHERE id = ? AND expires_at > ?`,
+	err := s.read.QueryRowContext(ctx, `SELECT id, user_id, admin, csrf, expires_at FROM sessions WHERE id = ? AND expires_at > ?`,
 		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

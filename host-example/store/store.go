@@ -48,7 +48,7 @@ var migrations = []string{
 // Store is the database.
 type Store struct {
 	db   *sql.DB // one writer connection: SQLite allows one writer at a time
-	read *sql.DB
+	read *sql.DB // readers (WAL: they see every committed write and never block it)
 	seal *Sealer
 	now  func() time.Time
 }

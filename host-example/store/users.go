@@ -95,7 +95,7 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 
 // User reads a user by id.
 func (s *Store) User(ctx context.Context, id int64) (*User, error) {
-	return s.scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return s.scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
 func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]*User, error) {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/loadrun"
@@ -21,7 +22,17 @@ func main() {
 	flag.DurationVar(&o.Latency, "latency", 100*time.Millisecond, "latency added to every plex.tv answer")
 	flag.DurationVar(&o.MaxDuration, "max", 120*time.Second, "stop after this long")
 	flag.BoolVar(&o.Faults, "faults", false, "inject plex.tv faults and kill the plugin at random")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the host, simulator and generator here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := loadrun.Run(context.Background(), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadrun:", err)
@@ -29,6 +40,7 @@ func main() {
 	}
 	fmt.Print(rep)
 	if rep.WrongAdmits > 0 || rep.DuplicateUsers > 0 || rep.UntypedErrors > 0 {
+		pprof.StopCPUProfile()
 		os.Exit(2)
 	}
 }
