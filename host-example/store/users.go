@@ -33,10 +33,20 @@ const (
 	DisabledByAdmin        = "admin"
 )
 
-// UpsertLogin finds or creates the user by (source, sub), refreshes the attributes and
-// re-enables a user that re-validation had disabled. It answers the user as stored; a
-// user an admin disabled stays disabled.
-func (s *Store) UpsertLogin(ctx context.Context, u User) (*User, error) {
+// upsertSQL finds or creates the user by (source, sub), refreshes the attributes and
+// re-enables a user that re-validation had disabled; an admin's disabling stays.
+const upsertSQL = `INSERT INTO users (source_id, sub, username, email, email_verified, name, picture, groups_json,
+		attributes_json, raw_json, reval_enc, created_at, last_login_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username, email = excluded.email,
+		email_verified = excluded.email_verified, name = excluded.name, picture = excluded.picture,
+		groups_json = excluded.groups_json, attributes_json = excluded.attributes_json, raw_json = excluded.raw_json,
+		reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at,
+		disabled = CASE WHEN users.disabled_reason = 'revalidation' THEN 0 ELSE users.disabled END,
+		disabled_reason = CASE WHEN users.disabled_reason = 'revalidation' THEN '' ELSE users.disabled_reason END
+	RETURNING id, disabled`
+
+func (s *Store) upsertArgs(u User) []any {
 	groups, _ := json.Marshal(u.Groups)
 	if u.Groups == nil {
 		groups = []byte("[]")
@@ -49,23 +59,51 @@ func (s *Store) UpsertLogin(ctx context.Context, u User) (*User, error) {
 		raw = "{}"
 	}
 	now := s.now().Unix()
-	var id int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO users (source_id, sub, username, email, email_verified, name, picture, groups_json,
-			attributes_json, raw_json, reval_enc, created_at, last_login_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username, email = excluded.email,
-			email_verified = excluded.email_verified, name = excluded.name, picture = excluded.picture,
-			groups_json = excluded.groups_json, attributes_json = excluded.attributes_json, raw_json = excluded.raw_json,
-			reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at,
-			disabled = CASE WHEN users.disabled_reason = 'revalidation' THEN 0 ELSE users.disabled END,
-			disabled_reason = CASE WHEN users.disabled_reason = 'revalidation' THEN '' ELSE users.disabled_reason END
-		RETURNING id`,
-		u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
-		s.seal.Seal(u.Revalidation), now, now).Scan(&id)
+	return []any{u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
+		s.seal.Seal(u.Revalidation), now, now}
+}
+
+// LoginDone is what FinishLogin did.
+type LoginDone struct {
+	UserID   int64
+	Disabled bool
+	// Token is the new session's cookie value ("" when the user is disabled).
+	Token string
+}
+
+// FinishLogin stores the user, records the event and, unless an admin disabled the user,
+// replaces the browser's session with the user's — in one transaction.
+func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessionID string, life time.Duration) (*LoginDone, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return s.User(ctx, id)
+	defer tx.Rollback()
+	var done LoginDone
+	if err := tx.QueryRowContext(ctx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
+		return nil, err
+	}
+	ev := allowed
+	if done.Disabled {
+		ev = Event{SourceID: u.SourceID, Kind: "login_denied", Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
+	} else {
+		if oldSessionID != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {
+				return nil, err
+			}
+		}
+		token := RandomID(32)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, 0, ?, ?, ?)`,
+			hashToken(token), done.UserID, RandomID(16), s.now().Unix(), s.now().Add(life).Unix()); err != nil {
+			return nil, err
+		}
+		done.Token = token
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Reason, ev.Detail); err != nil {
+		return nil, err
+	}
+	return &done, tx.Commit()
 }
 
 const userCols = `id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,

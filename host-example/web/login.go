@@ -99,7 +99,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok || s.rateLimited(w, r, "begin", src.ID) {
 		return
 	}
-	start, err := p.P.BeginLogin(r.Context(), instanceOf(src), source.BeginLogin{CallbackURL: s.callbackURL("/callback"), HostState: sess.ID[:16]})
+	start, err := p.P.BeginLogin(r.Context(), instanceOf(src), source.BeginLogin{CallbackURL: s.callbackURL("/callback")})
 	if err != nil {
 		s.loginFailed(w, r, src, err)
 		return
@@ -160,26 +160,25 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 		s.showStep(w, r, src, id.Step)
 		return
 	}
-	u, err := s.store.UpsertLogin(r.Context(), store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
+	var oldSession string
+	if sess := sessionOf(r); sess != nil {
+		oldSession = sess.ID // no session fixation: the anonymous session ends here
+	}
+	done, err := s.store.FinishLogin(r.Context(), store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
-		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState})
+		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState},
+		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
+		oldSession, s.cfg.SessionLifetime)
 	if err != nil {
 		s.cfg.Logger.Error("store user", "error", err)
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	if u.Disabled {
-		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "login_denied", Subject: id.Subject, Reason: "user_disabled",
-			Detail: "the user was disabled by an admin"})
+	if done.Disabled {
 		s.message(w, r, http.StatusForbidden, "Access denied", "Your account here has been disabled by an administrator.", "")
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Reason: id.Decision.ReasonCode,
-		Detail: id.Decision.AdminDetail})
-	if _, _, err := s.newSession(w, r, u.ID, false, s.cfg.SessionLifetime); err != nil {
-		http.Error(w, "session error", http.StatusInternalServerError)
-		return
-	}
+	s.setCookie(w, done.Token, time.Now().Add(s.cfg.SessionLifetime))
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 

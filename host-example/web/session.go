@@ -47,9 +47,14 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64
 	if err != nil {
 		return nil, r, err
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.PublicURL.Scheme == "https", Expires: sess.ExpiresAt})
+	s.setCookie(w, token, sess.ExpiresAt)
 	return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
+}
+
+// setCookie sets the session cookie: HttpOnly, SameSite=Lax, Secure behind https.
+func (s *Server) setCookie(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.PublicURL.Scheme == "https", Expires: expires})
 }
 
 // checkCSRF compares the form's token with the session's.
