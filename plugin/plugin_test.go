@@ -775,3 +775,20 @@ func TestPlexBinaryRunByHand(t *testing.T) {
 		t.Fatalf("exit %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
 	}
 }
+
+func TestSecondOwnerAccount(t *testing.T) {
+	e := newEnv(t)
+	hank := e.sim.Token("otherhome")
+	only := e.instance(`{"access_mode":"owner","owner_token":"OWNER","allowed_servers":[{"machine_id":"` + plexsim.ServerLivingRoom + `"}]}`)
+	if _, err := e.login(only, "otherhome"); source.KindOf(err) != source.KindAccessDenied {
+		t.Fatalf("not an owner yet: %v", err)
+	}
+	both := e.instance(`{"access_mode":"owner","owner_token":"OWNER","additional_owner_tokens":["` + hank + `"],"allowed_servers":[{"machine_id":"` +
+		plexsim.ServerLivingRoom + `"}]}`)
+	for _, persona := range []string{"owner", "otherhome"} {
+		id, err := e.login(both, persona)
+		if err != nil || id.Decision.ReasonCode != "owner" {
+			t.Fatalf("%s with two owner accounts: %v", persona, err)
+		}
+	}
+}
