@@ -233,3 +233,37 @@ func TestAuthURL(t *testing.T) {
 		t.Fatalf("auth URL %s", u)
 	}
 }
+
+func TestOwnerListsDecode(t *testing.T) {
+	sim, c := setup(t)
+	ctx := context.Background()
+	owner := sim.Token("owner")
+	users, err := c.SharedUsers(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]plextv.SharedUser{}
+	for _, u := range users {
+		byName[string(u.Title)] = u
+	}
+	if p := byName["Paula Pending"]; len(p.Servers) != 1 || !bool(p.Servers[0].Pending) {
+		t.Fatalf("pending share: %+v", p)
+	}
+	if k := byName["Kid"]; k.Username != "" || k.Email != "" || !bool(k.Home) {
+		t.Fatalf("managed profile: %+v", k)
+	}
+	if n := byName["Nora Noshare"]; len(n.Servers) != 0 {
+		t.Fatalf("friend without share: %+v", n)
+	}
+	home, err := c.HomeUsers(ctx, owner)
+	if err != nil || len(home) != 3 || !bool(home[0].Admin) || !home[2].Managed() {
+		t.Fatalf("home users: %+v %v", home, err)
+	}
+	shares, err := c.SharedServers(ctx, owner, plexsim.ServerLivingRoom)
+	if err != nil || len(shares) != 4 {
+		t.Fatalf("shared servers: %+v %v", shares, err)
+	}
+	if _, err := c.SharedServers(ctx, sim.Token("friend"), plexsim.ServerLivingRoom); !errors.Is(err, plextv.ErrUnauthorized) {
+		t.Fatalf("not the owner: %v", err)
+	}
+}
