@@ -1,16 +1,11 @@
 package main_test
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
 // BenchmarkLoginCalls runs full PIN logins through the plugin process against the simulator
@@ -50,47 +45,6 @@ func BenchmarkLoginCalls(b *testing.B) {
 	}
 }
 
-// BenchmarkStart splits a Plex plugin start into checksum, exec→handshake and first call,
+// BenchmarkStart splits a plugin start into checksum, exec→handshake and first call,
 // and reports the idle RSS of the process.
-func BenchmarkStart(b *testing.B) {
-	var sum, hs, first time.Duration
-	rss := 0
-	for i := 0; i < b.N; i++ {
-		p, err := loader.Load(manifestPath, loader.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		t0 := time.Now()
-		if _, err := p.Describe(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		first += time.Since(t0)
-		tm := p.Timings()
-		sum += tm.Checksum
-		hs += tm.Handshake
-		if i == b.N-1 {
-			time.Sleep(200 * time.Millisecond)
-			rss = rssKiB(p.Pid())
-		}
-		p.Close()
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(sum.Microseconds())/n, "checksum-µs")
-	b.ReportMetric(float64(hs.Microseconds())/n, "handshake-µs")
-	b.ReportMetric(float64(first.Microseconds())/n, "firstcall-µs")
-	b.ReportMetric(float64(rss), "idle-rss-KiB")
-}
-
-func rssKiB(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return 0
-}
+func BenchmarkStart(b *testing.B) { loadertest.BenchStart(b, manifestPath) }

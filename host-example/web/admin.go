@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -252,6 +253,13 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := p.Schema.ParseForm(r.PostForm, current(src))
+	s.saveAndShow(w, r, src, p, cfg, "Saved.", http.StatusUnprocessableEntity, "Not saved: fix the fields marked below.", "error")
+}
+
+// saveAndShow validates and stores cfg, then goes back to the edit page with okFlash, or
+// shows the form with its field errors (the config is then kept as the draft).
+func (s *Server) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.Source, p *Plugin, cfg map[string]any,
+	okFlash string, invalidStatus int, invalidFlash, invalidLevel string) {
 	errs, err := s.validateAndStore(r.Context(), src, p, cfg)
 	if err != nil {
 		s.renderEdit(w, r, http.StatusBadGateway, src, p, cfg, nil, "The plugin could not check the settings: "+source.AsError(err).UserText, "error")
@@ -259,10 +267,10 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 	}
 	if errs != nil {
 		src, _ = s.store.Source(r.Context(), src.ID)
-		s.renderEdit(w, r, http.StatusUnprocessableEntity, src, p, cfg, errs, "Not saved: fix the fields marked below.", "error")
+		s.renderEdit(w, r, invalidStatus, src, p, cfg, errs, invalidFlash, invalidLevel)
 		return
 	}
-	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Saved.&level=info", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash="+url.QueryEscape(okFlash)+"&level=info", http.StatusSeeOther)
 }
 
 func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
@@ -391,13 +399,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 		for k, v := range patch {
 			cfg[k] = v
 		}
-		errs, err := s.validateAndStore(ctx, src, p, cfg)
-		if err != nil || errs != nil {
-			src, _ = s.store.Source(ctx, src.ID)
-			s.renderEdit(w, r, http.StatusOK, src, p, cfg, errs, "Updated; the settings still need attention.", "warning")
-			return
-		}
-		http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Updated+by+"+actionID+".&level=info", http.StatusSeeOther)
+		s.saveAndShow(w, r, src, p, cfg, "Updated by "+actionID+".", http.StatusOK, "Updated; the settings still need attention.", "warning")
 	case res.Message != nil:
 		s.renderEdit(w, r, http.StatusOK, src, p, current(src), nil, res.Message.Text, res.Message.Level)
 	default:
@@ -439,17 +441,7 @@ func (s *Server) applyChoices(w http.ResponseWriter, r *http.Request) {
 		cfg[k] = v
 	}
 	p.Schema.ApplyChoices(cfg, st.Field, picked)
-	errs, err := s.validateAndStore(r.Context(), src, p, cfg)
-	if err != nil {
-		s.renderEdit(w, r, http.StatusBadGateway, src, p, cfg, nil, source.AsError(err).UserText, "error")
-		return
-	}
-	if errs != nil {
-		src, _ = s.store.Source(r.Context(), src.ID)
-		s.renderEdit(w, r, http.StatusOK, src, p, cfg, errs, "Servers picked; other settings still need attention.", "warning")
-		return
-	}
-	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Servers+saved.&level=info", http.StatusSeeOther)
+	s.saveAndShow(w, r, src, p, cfg, "Servers saved.", http.StatusOK, "Servers picked; other settings still need attention.", "warning")
 }
 
 // preview is the mapping editor's live preview (JSON in, JSON out).

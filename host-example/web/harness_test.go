@@ -197,3 +197,17 @@ func (b *browser) adminLogin() {
 		b.h.t.Fatalf("admin login: %d %s", p.Status, p.Body)
 	}
 }
+
+// beginLogins presses "Log in with Plex" n times (before(i) runs first each time) and
+// returns the last status.
+func (b *browser) beginLogins(n int, before func(i int)) int {
+	last := 0
+	for i := 0; i < n; i++ {
+		if before != nil {
+			before(i)
+		}
+		p := b.do("GET", "/login", nil)
+		last = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}}).Status
+	}
+	return last
+}

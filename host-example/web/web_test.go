@@ -181,13 +181,7 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 func TestRateLimitPerIP(t *testing.T) {
 	h := newHarness(t, func(c *web.Config) { c.LoginRate = 3 })
 	h.addSource(membersConfig)
-	b := h.browser()
-	var last int
-	for i := 0; i < 5; i++ {
-		p := b.do("GET", "/login", nil)
-		last = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}}).Status
-	}
-	if last != http.StatusTooManyRequests {
+	if last := h.browser().beginLogins(5, nil); last != http.StatusTooManyRequests {
 		t.Fatalf("6th begin-login: %d", last)
 	}
 }
@@ -298,12 +292,7 @@ func TestTrustedProxyOnly(t *testing.T) {
 	h.addSource(membersConfig)
 	// An untrusted client cannot dodge the per-IP limit with X-Forwarded-For.
 	b := h.browser()
-	var last int
-	for i := 0; i < 4; i++ {
-		b.header.Set("X-Forwarded-For", "203.0.113."+string(rune('1'+i)))
-		p := b.do("GET", "/login", nil)
-		last = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}}).Status
-	}
+	last := b.beginLogins(4, func(i int) { b.header.Set("X-Forwarded-For", "203.0.113."+string(rune('1'+i))) })
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("X-Forwarded-For from an untrusted peer was honoured: %d", last)
 	}

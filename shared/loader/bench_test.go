@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 	"github.com/plexlogin/plexlogin/shared/mock"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -81,26 +82,6 @@ func BenchmarkLogin(b *testing.B) {
 	})
 }
 
-// BenchmarkStart splits a plugin start into checksum, exec→handshake and first call.
-func BenchmarkStart(b *testing.B) {
-	var sum, hs, first time.Duration
-	for i := 0; i < b.N; i++ {
-		p, err := loader.Load(mockManifest, loader.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		t0 := time.Now()
-		if _, err := p.Describe(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		first += time.Since(t0)
-		tm := p.Timings()
-		sum += tm.Checksum
-		hs += tm.Handshake
-		p.Close()
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(sum.Microseconds())/n, "checksum-µs")
-	b.ReportMetric(float64(hs.Microseconds())/n, "handshake-µs")
-	b.ReportMetric(float64(first.Microseconds())/n, "firstcall-µs")
-}
+// BenchmarkStart splits a plugin start into checksum, exec→handshake and first call,
+// and reports the idle RSS of the process.
+func BenchmarkStart(b *testing.B) { loadertest.BenchStart(b, mockManifest) }

@@ -2,13 +2,17 @@
 package loadertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/pluginrpc"
@@ -75,4 +79,50 @@ func Main(m *testing.M, build func(dir string) error) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// BenchStart loads the manifest's plugin b.N times and reports the start split into
+// checksum, exec→handshake and first call, and the idle RSS of the last process.
+func BenchStart(b *testing.B, manifest string) {
+	var sum, hs, first time.Duration
+	rss := 0
+	for i := 0; i < b.N; i++ {
+		p, err := loader.Load(manifest, loader.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		if _, err := p.Describe(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		first += time.Since(t0)
+		tm := p.Timings()
+		sum += tm.Checksum
+		hs += tm.Handshake
+		if i == b.N-1 {
+			time.Sleep(200 * time.Millisecond)
+			rss = RSSKiB(p.Pid())
+		}
+		p.Close()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(sum.Microseconds())/n, "checksum-µs")
+	b.ReportMetric(float64(hs.Microseconds())/n, "handshake-µs")
+	b.ReportMetric(float64(first.Microseconds())/n, "firstcall-µs")
+	b.ReportMetric(float64(rss), "idle-rss-KiB")
+}
+
+// RSSKiB is the resident set size of a process, from /proc (0 when unknown).
+func RSSKiB(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
 }
