@@ -792,3 +792,36 @@ func TestSecondOwnerAccount(t *testing.T) {
 		}
 	}
 }
+
+func TestRevalidateWithKeptUserToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"keep_user_token":true`)
+	id, err := e.login(inst, "friend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(id.RevalidationState), `"token":"sim`) {
+		t.Fatal("user token not kept although the admin opted in")
+	}
+	rv, err := e.plugin.Revalidate(ctx, inst, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
+	if err != nil || rv.Status != source.RevalidationAllowed {
+		t.Fatalf("still shared: %v %v", rv.Status, err)
+	}
+	// The share is removed: the user's own resources no longer list the server.
+	e.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
+	fresh := e.membersConfig(`,"keep_user_token":true`)
+	fresh.ID = "fresh-owner-cache"
+	rv, err = e.plugin.Revalidate(ctx, fresh, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
+	if err != nil || rv.Status != source.RevalidationRevoked {
+		t.Fatalf("share removed: %v %v", rv.Status, err)
+	}
+	// plex.tv down: unknown, never revoked.
+	e.sim.Inject("resources", plexsim.Fault503, -1)
+	down := e.membersConfig(`,"keep_user_token":true,"request_timeout_seconds":1`)
+	down.ID = "down"
+	rv, err = e.plugin.Revalidate(ctx, down, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
+	if err != nil || rv.Status != source.RevalidationUnknown {
+		t.Fatalf("plex.tv down: %v %v", rv.Status, err)
+	}
+}
