@@ -72,6 +72,20 @@ func waitLocation(t *testing.T, ctx context.Context, part string) {
 	t.Fatalf("location %s never contained %q: %.800s", loc, part, textOf(t, ctx, "main"))
 }
 
+// waitText waits until the element's text contains part.
+func waitText(t *testing.T, ctx context.Context, sel, part string) {
+	t.Helper()
+	var text string
+	for i := 0; i < 100; i++ {
+		text, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if strings.Contains(text, part) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never showed %q: %q", sel, part, text)
+}
+
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -146,6 +160,11 @@ func TestBrowserAdminSetupAndLogins(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-mappings"), "[roles]\ngroups: user.username == \"frank\" ? [\"vip\"] : []"),
 		click("#save"))
 	waitLocation(t, ctx, "flash=Saved")
+	// The live preview evaluates the unsaved text against a user of the owner's list.
+	steps(t, ctx, "preview", chromedp.SendKeys(chromedp.CSS("#preview-user"), "2001"), click("#preview-run"))
+	waitText(t, ctx, "#preview-out", "vip")
+	steps(t, ctx, "preview a broken draft", chromedp.SetValue(chromedp.CSS("#f-mappings"), "[roles]\ngroups: user.is_ownr"), click("#preview-run"))
+	waitText(t, ctx, "#preview-out", "mappings.roles.groups:1:5")
 	steps(t, ctx, "enable", chromedp.Navigate(h.host.URL+"/admin"), click("#enable-plex"), visible("#disable-plex"))
 
 	// Users log in in a second tab of the same browser.
