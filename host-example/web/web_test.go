@@ -432,3 +432,44 @@ func TestExpiredLoginStatesArePurged(t *testing.T) {
 		t.Fatalf("purged %d %v", n, err)
 	}
 }
+
+func TestReauthoriseKeepsEverySetting(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.adminLogin()
+	p := b.do("GET", "/admin/sources/"+src.ID, nil)
+	p = b.do("POST", "/admin/sources/"+src.ID+"/actions/reauthorize", url.Values{"csrf": {csrfOf(p.Body)}})
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, h.simURL+"/auth#?") {
+		t.Fatalf("reauthorise: %d %s", p.Status, p.Body)
+	}
+	code, fwd, _ := plexsim.ForwardURL(p.Location)
+	if err := h.sim.Claim(code, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	p = b.do("GET", fwd, nil)
+	if p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "Updated+by+reauthorize") {
+		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
+	}
+	before := map[string]any{}
+	_ = json.Unmarshal(src.Config, &before)
+	got, _ := h.store.Source(context.Background(), src.ID)
+	after := map[string]any{}
+	_ = json.Unmarshal(got.Config, &after)
+	if after["owner_token"] == before["owner_token"] || after["owner_token"] == "" {
+		t.Fatal("owner token not replaced")
+	}
+	delete(before, "owner_token")
+	delete(after, "owner_token")
+	a, _ := json.Marshal(before)
+	c, _ := json.Marshal(after)
+	if string(a) != string(c) {
+		t.Fatalf("other settings changed:\n%s\n%s", a, c)
+	}
+	// The health check action through the admin page.
+	p = b.do("GET", "/admin/sources/"+src.ID, nil)
+	p = b.do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {csrfOf(p.Body)}})
+	if !strings.Contains(p.Body, "valid: the owner token works") {
+		t.Fatalf("health: %s", p.Body)
+	}
+}
