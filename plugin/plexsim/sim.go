@@ -95,6 +95,13 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /api/v2/pins/{id}", s.wrap("pins.check", s.checkPIN))
 	m.HandleFunc("GET /api/v2/user", s.wrap("user", s.user))
 	m.HandleFunc("GET /api/v2/resources", s.wrap("resources", s.resources))
+	m.HandleFunc("GET /api/resources", s.wrap("resources.legacy", s.legacyResources))
+	m.HandleFunc("GET /users/account", s.wrap("account.legacy", s.legacyAccount))
+	m.HandleFunc("GET /users/account.json", s.wrap("account.legacy", s.legacyAccount))
+	m.HandleFunc("POST /users/sign_in.json", s.wrap("signin.legacy", s.legacySignIn))
+	m.HandleFunc("GET /api/v2/home/users", s.wrap("home.users.v2", s.homeUsersV2))
+	m.HandleFunc("PUT /api/v2/pins/link", s.wrap("pins.link", s.linkPIN))
+	m.HandleFunc("PUT /api/v2/pins/link.json", s.wrap("pins.link", s.linkPIN))
 	m.HandleFunc("GET /api/users", s.wrap("users", s.sharedUsers))
 	m.HandleFunc("GET /api/home/users", s.wrap("home.users", s.homeUsers))
 	m.HandleFunc("GET /api/servers/{mid}/shared_servers", s.wrap("shared_servers", s.sharedServers))
@@ -330,6 +337,11 @@ func plexParam(r *http.Request, name string) string {
 
 func wantsJSON(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "application/json") || strings.HasSuffix(r.URL.Path, ".json")
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -579,28 +591,46 @@ func (s *Sim) resources(w http.ResponseWriter, r *http.Request) {
 				"relay": false, "uri": "https://10-0-0-10." + srv.MachineID + ".plex.direct:32400"}},
 		})
 	}
-	for _, srv := range s.world.Servers {
-		switch {
-		case srv.Owner == p.Key:
-			add(srv, true, false)
-		case p.HomeOf != "" && srv.Owner == p.HomeOf:
-			add(srv, false, true)
-		default:
-			for _, sh := range s.shares() {
-				if sh.User == p.Key && sh.MachineID == srv.MachineID && !sh.Pending {
-					add(srv, false, false)
-				}
-			}
-		}
+	for _, e := range s.resourceList(p) {
+		add(e.srv, e.owned, e.home)
 	}
 	// Every account has a player; players are owned too and provide no server.
 	out = append(out, map[string]any{"name": "Chrome", "product": "Plex Web", "productVersion": "4.145", "platform": "Chrome",
 		"clientIdentifier": "player-" + p.UUID, "provides": "client,player,pubsub-player", "owned": true, "home": false,
 		"ownerId": nil, "sourceTitle": nil, "presence": false, "lastSeenAt": "2026-11-20T19:47:43Z", "connections": []any{}})
-	if out == nil {
-		out = []map[string]any{}
+	if !wantsJSON(r) {
+		writeXML(w, http.StatusOK, resourcesXML(out))
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// resourcesXML renders v2 resources as python-plexapi reads them: <resource> with <connections>.
+func resourcesXML(list []map[string]any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<MediaContainer size="%d">`, len(list))
+	for _, r := range list {
+		b.WriteString("\n  <resource")
+		for _, k := range []string{"name", "product", "productVersion", "platform", "clientIdentifier", "provides", "ownerId", "sourceTitle", "owned", "home", "presence", "lastSeenAt"} {
+			v, ok := r[k]
+			if !ok || v == nil {
+				continue
+			}
+			if bv, isBool := v.(bool); isBool {
+				v = b01(bv)
+			}
+			fmt.Fprintf(&b, ` %s="%s"`, k, xmlEsc(fmt.Sprint(v)))
+		}
+		b.WriteString("><connections>")
+		if conns, ok := r["connections"].([]map[string]any); ok {
+			for _, c := range conns {
+				fmt.Fprintf(&b, `<connection protocol="%v" address="%v" port="%v" uri="%v" local="%s"/>`, c["protocol"], c["address"], c["port"], c["uri"], b01(c["local"] == true))
+			}
+		}
+		b.WriteString("</connections></resource>")
+	}
+	b.WriteString("\n</MediaContainer>")
+	return b.String()
 }
 
 func (s *Sim) sharedUsers(w http.ResponseWriter, r *http.Request) {
