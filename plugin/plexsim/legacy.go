@@ -109,17 +109,13 @@ func (s *Sim) homeUsersV2(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	admin := p.Key
-	if p.HomeOf != "" {
-		admin = p.HomeOf
-	}
-	a := s.personas[admin]
-	if a == nil || !a.HomeAdmin {
+	a, members := s.home(p)
+	if a == nil {
 		writeError(w, r, http.StatusNotFound, 1002, "Home not found")
 		return
 	}
 	users := []map[string]any{}
-	for _, m := range append([]Persona{*a}, s.homeMembers(admin)...) {
+	for _, m := range members {
 		var username, email any = m.Username, m.Email
 		if m.Managed {
 			username, email = nil, nil
@@ -130,20 +126,29 @@ func (s *Sim) homeUsersV2(w http.ResponseWriter, r *http.Request) {
 		}
 		users = append(users, map[string]any{"id": m.ID, "uuid": m.UUID, "title": m.Title, "username": username, "email": email,
 			"thumb": "https://plex.tv/users/" + m.UUID + "/avatar", "hasPassword": m.Password != "", "restricted": m.Managed,
-			"restrictionProfile": profile, "admin": m.Key == admin, "guest": false, "protected": m.HomePIN != ""})
+			"restrictionProfile": profile, "admin": m.Key == a.Key, "guest": false, "protected": m.HomePIN != ""})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": a.ID + 100000, "name": a.Title + "'s Home", "guestUserID": nil, "guestEnabled": false,
 		"subscription": a.PlexPass, "users": users})
 }
 
-func (s *Sim) homeMembers(admin string) []Persona {
-	var out []Persona
-	for _, q := range s.world.Personas {
-		if q.HomeOf == admin {
-			out = append(out, q)
+// home returns the admin of p's Plex Home and its members, admin first (nil when p has no Home).
+func (s *Sim) home(p *Persona) (*Persona, []*Persona) {
+	admin := p.Key
+	if p.HomeOf != "" {
+		admin = p.HomeOf
+	}
+	a := s.personas[admin]
+	if a == nil || !a.HomeAdmin {
+		return nil, nil
+	}
+	members := []*Persona{a}
+	for i := range s.world.Personas {
+		if s.world.Personas[i].HomeOf == admin {
+			members = append(members, &s.world.Personas[i])
 		}
 	}
-	return out
+	return a, members
 }
 
 // linkPIN is PUT /api/v2/pins/link with form code=<code> and the linking user's token: 204.

@@ -691,21 +691,12 @@ func (s *Sim) homeUsers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	admin := p.Key
-	if p.HomeOf != "" {
-		admin = p.HomeOf
-	}
-	a := s.personas[admin]
-	if a == nil || !a.HomeAdmin {
+	a, members := s.home(p)
+	if a == nil {
 		writeXML(w, http.StatusOK, `<MediaContainer size="0" friendlyName="myPlex" identifier="com.plexapp.plugins.myplex"/>`)
 		return
 	}
-	members := []*Persona{a}
-	for i := range s.world.Personas {
-		if s.world.Personas[i].HomeOf == admin {
-			members = append(members, &s.world.Personas[i])
-		}
-	}
+	admin := a.Key
 	var b strings.Builder
 	fmt.Fprintf(&b, `<MediaContainer size="%d" friendlyName="%s's Home" identifier="com.plexapp.plugins.myplex">`, len(members), xmlEsc(a.Title))
 	for _, m := range members {
