@@ -825,3 +825,41 @@ func TestRevalidateWithKeptUserToken(t *testing.T) {
 		t.Fatalf("plex.tv down: %v %v", rv.Status, err)
 	}
 }
+
+// A draft source (no client identifier saved yet) survives a plugin restart in the middle
+// of "load servers", and a changed draft is not answered from an older draft's settings.
+func TestLoadServersAcrossRestartAndDrafts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	draft := source.Instance{ID: "draft-src", ConfigVersion: -7, Config: json.RawMessage(`{"access_mode":"members"}`)}
+	res, err := e.plugin.RunAction(ctx, draft, source.ActionRequest{ActionID: "load_servers", CallbackURL: callback})
+	if err != nil || res.Redirect == nil {
+		t.Fatalf("load servers: %v", err)
+	}
+	code, _, _ := plexsim.ForwardURL(res.Redirect.URL)
+	_ = e.sim.Claim(code, "owner")
+	if err := syscall.Kill(e.plugin.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.plugin.RunAction(ctx, draft, source.ActionRequest{ActionID: "load_servers", State: res.Redirect.State})
+	if err != nil || res.Choices == nil || len(res.Choices.Options) != 2 {
+		t.Fatalf("after a restart: %+v %v", res, err)
+	}
+	var patch map[string]string
+	_ = json.Unmarshal(res.Choices.Patch, &patch)
+	check := func(d source.Instance) string {
+		r, err := e.plugin.RunAction(ctx, d, source.ActionRequest{ActionID: "owner_token_health"})
+		if err != nil || r.Message == nil {
+			t.Fatalf("health: %v", err)
+		}
+		return r.Message.Level
+	}
+	if level := check(draft); level != "warning" { // no owner token in this draft
+		t.Fatalf("draft without token: %s", level)
+	}
+	withToken := draft
+	withToken.ConfigVersion, withToken.Config = -8, json.RawMessage(`{"access_mode":"members","owner_token":"`+patch["owner_token"]+`"}`)
+	if level := check(withToken); level != "info" {
+		t.Fatalf("the newer draft was answered from the older one: %s", level)
+	}
+}

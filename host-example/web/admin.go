@@ -357,10 +357,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 	switch {
 	case res.Redirect != nil:
 		st, _ := json.Marshal(actionState{SourceID: src.ID, ActionID: actionID, Plugin: res.Redirect.State})
-		exp := res.Redirect.ExpiresAt
-		if exp.IsZero() || exp.After(time.Now().Add(30*time.Minute)) {
-			exp = time.Now().Add(30 * time.Minute)
-		}
+		exp := capExpiry(res.Redirect.ExpiresAt, 30*time.Minute)
 		if err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "action", ActionID: actionID,
 			State: st, ExpiresAt: exp}); err != nil {
 			http.Error(w, "database error", http.StatusInternalServerError)

@@ -105,10 +105,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State})
-	exp := start.ExpiresAt
-	if exp.IsZero() || exp.After(time.Now().Add(30*time.Minute)) {
-		exp = time.Now().Add(30 * time.Minute)
-	}
+	exp := capExpiry(start.ExpiresAt, 30*time.Minute)
 	if err := s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "login", State: st, ExpiresAt: exp}); err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
@@ -291,10 +288,7 @@ func Instance(src *store.Source, cfg json.RawMessage) source.Instance {
 // showStep keeps the step's state server-side (it may hold a token) and asks the person.
 func (s *Server) showStep(w http.ResponseWriter, r *http.Request, src *store.Source, step *source.LoginStep) {
 	sess := sessionOf(r)
-	exp := step.ExpiresAt
-	if exp.IsZero() || exp.After(time.Now().Add(15*time.Minute)) {
-		exp = time.Now().Add(15 * time.Minute)
-	}
+	exp := capExpiry(step.ExpiresAt, 15*time.Minute)
 	st, _ := json.Marshal(stepState{SourceID: src.ID, Step: step})
 	if sess == nil || s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "step", State: st, ExpiresAt: exp}) != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
@@ -336,4 +330,14 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.loggedIn(w, r, src, id)
+}
+
+// capExpiry is when server-side state expires: the plugin's expiry (the upstream's, such as a
+// PIN's lifetime), but never later than max from now.
+func capExpiry(plugin time.Time, max time.Duration) time.Time {
+	limit := time.Now().Add(max)
+	if plugin.IsZero() || plugin.After(limit) {
+		return limit
+	}
+	return plugin
 }

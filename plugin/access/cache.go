@@ -50,17 +50,6 @@ func cacheKey(token, list string) string {
 	return hex.EncodeToString(h[:8]) + "/" + list
 }
 
-// Peek returns the cached value without fetching, if any.
-func (c *Cache) Peek(token, list string) (Lookup, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[cacheKey(token, list)]
-	if e == nil || e.value == nil {
-		return Lookup{}, false
-	}
-	return Lookup{Value: e.value, Age: c.now().Sub(e.fetched)}, true
-}
-
 // Get returns the list, fetching it when missing or older than the TTL.
 func (c *Cache) Get(ctx context.Context, token, list string, fetch func(context.Context) (any, error)) (Lookup, error) {
 	k := cacheKey(token, list)

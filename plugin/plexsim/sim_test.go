@@ -136,3 +136,19 @@ func TestPINLinkClaims(t *testing.T) {
 		t.Fatalf("not claimed: %+v %v", got, err)
 	}
 }
+
+func TestLegacyFriendsMode(t *testing.T) {
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	h := map[string]string{"Accept": "application/json", "X-Plex-Token": sim.Token("owner")}
+	if status, _, _ := do(t, srv.URL, call{"GET", "/api/v2/friends", h, nil}); status != 410 {
+		t.Fatalf("default: %d, want 410", status)
+	}
+	sim.SetLegacyFriends(true)
+	status, _, body := do(t, srv.URL, call{"GET", "/api/v2/friends", h, nil})
+	friends, err := plextv.DecodeFriends([]byte(body))
+	if status != 200 || err != nil || len(friends) != 1 || friends[0].Username != "nora" {
+		t.Fatalf("legacy mode: %d %v %s", status, err, body)
+	}
+}

@@ -2,6 +2,8 @@ package plexsource
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -47,20 +49,27 @@ func (p *Plex) RunAction(ctx context.Context, inst source.Instance, req source.A
 }
 
 // actionInstance is like instance but accepts a draft config whose only problem is
-// a missing server list or owner token (the very things the actions fill in).
+// a missing server list or owner token (the very things the actions fill in). A draft
+// without a client identifier gets one derived from the instance id, so a PIN created
+// before a plugin restart is still checked with the identifier that created it.
 func (p *Plex) actionInstance(inst source.Instance) (*instance, error) {
 	in, err := p.instance(inst)
 	if err == nil {
 		return in, nil
 	}
 	cfg, errs := decodeConfig(inst.Config)
-	normalize(&cfg)
-	if len(errs) > 0 || cfg.ClientIdentifier == "" {
+	if len(errs) > 0 {
 		return nil, err
 	}
+	if cfg.ClientIdentifier == "" {
+		h := sha256.Sum256([]byte("plex-source-draft:" + inst.ID))
+		cfg.ClientIdentifier = hex.EncodeToString(h[:16])
+	}
+	normalize(&cfg)
 	cfg.AccessMode, cfg.AllowFriends = "any", false
 	fixed, _ := json.Marshal(cfg)
-	inst.Config, inst.ConfigVersion, inst.ID = fixed, -1, inst.ID+"#action"
+	// Same version as the draft: each draft version gets its own cached instance.
+	inst.Config, inst.ID = fixed, inst.ID+"#action"
 	return p.instance(inst)
 }
 

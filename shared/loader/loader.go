@@ -199,13 +199,6 @@ func (p *Plugin) Pid() int {
 	return 0
 }
 
-// Exited reports whether the current process has exited.
-func (p *Plugin) Exited() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.client == nil || p.client.Exited()
-}
-
 // Kill stops the plugin process; later calls start it again.
 func (p *Plugin) Kill() {
 	p.mu.Lock()
