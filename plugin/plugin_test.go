@@ -297,10 +297,11 @@ func TestPendingShareReasonNamesTheServer(t *testing.T) {
 
 func TestOwnerListFailureOnlyAffectsItsRule(t *testing.T) {
 	e := newEnv(t)
-	inst := e.membersConfig(`,"allow_friends":true`)
+	// Failing before the config is saved, so the owner lists were never warmed.
 	e.sim.Inject("users", plexsim.Fault500, -1)
 	e.sim.Inject("home.users", plexsim.Fault503, -1)
 	e.sim.Inject("friends", plexsim.FaultGone, -1)
+	inst := e.membersConfig(`,"allow_friends":true`)
 	id, err := e.login(inst, "friend")
 	if err != nil || id.Decision.ReasonCode != "member_of_allowed_server" {
 		t.Fatalf("member blocked by a failing owner list: %v", err)
@@ -390,12 +391,14 @@ func TestLoginLifecycleErrors(t *testing.T) {
 	})
 	t.Run("PIN id not in the browser URL", func(t *testing.T) {
 		st, _ := e.plugin.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: callback})
-		var s struct {
-			PINID int64 `json:"pin_id"`
+		code, _, _ := plexsim.ForwardURL(st.RedirectURL)
+		id := e.sim.PINID(code)
+		if id == 0 || strings.Contains(st.RedirectURL, fmt.Sprint(id)) {
+			t.Fatalf("pin id %d visible in %s", id, st.RedirectURL)
 		}
-		_ = json.Unmarshal(st.State, &s)
-		if s.PINID == 0 || strings.Contains(st.RedirectURL, fmt.Sprint(s.PINID)) {
-			t.Fatalf("pin id %d visible in %s", s.PINID, st.RedirectURL)
+		// The state is sealed: neither readable JSON nor carrying the PIN id.
+		if json.Valid(st.State) || bytes.Contains(st.State, []byte(fmt.Sprint(id))) {
+			t.Fatalf("login state is not sealed: %q", st.State)
 		}
 	})
 }
@@ -596,8 +599,8 @@ func TestKillPluginMidLogin(t *testing.T) {
 func TestConcurrentLoginsFetchOwnerListsOnce(t *testing.T) {
 	e := newEnv(t)
 	e.sim.SetLatency(20 * time.Millisecond)
+	e.sim.ResetCounts() // the owner lists are warmed when the config is validated
 	inst := e.membersConfig("")
-	e.sim.ResetCounts()
 	const n = 200
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -744,6 +747,14 @@ func TestHomeProfilePicker(t *testing.T) {
 	kid, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: again.Step.State, Choice: "60718293a4b5c6d7", Values: map[string]string{"pin": "1234"}})
 	if err != nil || kid.Subject != "3002" || kid.Email != "" || !strings.Contains(strings.Join(kid.Groups, ","), "plex-managed") {
 		t.Fatalf("managed profile: %+v %v", kid, err)
+	}
+	// The first step's state was answered (wrong PIN): it cannot be answered again.
+	if _, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: "self"}); source.KindOf(err) != source.KindReplayed {
+		t.Fatalf("step state reused after a wrong PIN: %v", err)
+	}
+	id, err = e.login(inst, "owner")
+	if err != nil || id.Step == nil {
+		t.Fatalf("no profile step: %+v %v", id, err)
 	}
 	self, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: "self"})
 	if err != nil || self.Subject != "1001" {

@@ -131,6 +131,8 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 			v = p.Default
 		}
 		switch {
+		case p.WriteOnly && p.ReadOnly:
+			continue // a secret the plugin keeps for itself: never shown, never edited
 		case p.WriteOnly:
 			f.Kind = "secret"
 			if p.Type == "array" {

@@ -66,6 +66,9 @@ type Policy struct {
 	AllowFriends bool
 	// OwnerTokens are the owner accounts' tokens (the first is the main one).
 	OwnerTokens []string
+	// OwnerIDs are the accounts of OwnerTokens, in order, when known (resolved with the
+	// config); otherwise each token's account is asked (and cached).
+	OwnerIDs []int64
 	// MemberFreshness lets a warm owner-side list younger than this stand in for the
 	// user's resources call; 0 always calls resources.
 	MemberFreshness time.Duration
@@ -108,6 +111,8 @@ type Result struct {
 	// Unavailable is set when plex.tv could not be asked and nothing else admitted the user:
 	// the caller reports "try again", never "denied".
 	Unavailable bool
+	// RateLimited is set with Unavailable when plex.tv answered "too many requests".
+	RateLimited bool
 }
 
 // Checker evaluates a Policy against plex.tv with an owner-side cache.
@@ -157,8 +162,9 @@ func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 		if i > 0 {
 			label = fmt.Sprintf("owner %d", i+1)
 		}
-		acct, err := c.Cache.Get(ctx, tok, "account", func(ctx context.Context) (any, error) { return c.Upstream.User(ctx, tok) })
-		if err != nil {
+		if len(c.Policy.OwnerIDs) == len(c.Policy.OwnerTokens) && c.Policy.OwnerIDs[i] != 0 {
+			o.ownerIDs[c.Policy.OwnerIDs[i]] = true
+		} else if acct, err := c.Cache.Get(ctx, tok, "account", func(ctx context.Context) (any, error) { return c.Upstream.User(ctx, tok) }); err != nil {
 			o.unknown = append(o.unknown, label+" account ("+redactErr(err)+")")
 		} else {
 			o.ownerIDs[int64(acct.Value.(*plextv.User).ID)] = true
@@ -194,6 +200,12 @@ func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 		}
 	}
 	return o
+}
+
+// Warm fetches the owner lists into the cache (a no-op while they are fresh), so that no
+// login pays for them.
+func (c *Checker) Warm(ctx context.Context) {
+	c.owner(ctx, 0)
 }
 
 // memberByOwnerList reports whether the owner list shows an accepted share on an allowed server.
@@ -305,6 +317,9 @@ func (c *Checker) Evaluate(ctx context.Context, user *plextv.User, token string)
 		if resErr != nil {
 			// The primary test could not run: say "try again", not "denied".
 			r.Unavailable, r.Reason, r.UserText = true, ReasonUnavailable, "Plex could not be reached to check your access. Please try again in a moment."
+			if errors.Is(resErr, plextv.ErrRateLimited) {
+				r.RateLimited, r.UserText = true, "Plex is busy right now. Please wait a minute and try again."
+			}
 			return r
 		}
 		r.Allowed, r.Reason, r.UserText = false, reason, text

@@ -36,6 +36,13 @@ func NewCache(ttl time.Duration) *Cache {
 	return &Cache{TTL: ttl, ErrorHold: 5 * time.Second, now: time.Now, entries: map[string]*entry{}}
 }
 
+// SetTTL changes the TTL (a config change) while logins may be reading.
+func (c *Cache) SetTTL(ttl time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.TTL = ttl
+}
+
 // Lookup is a cached value with its age and, when it is stale, why.
 type Lookup struct {
 	Value any

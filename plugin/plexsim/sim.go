@@ -476,6 +476,18 @@ func (s *Sim) checkPIN(w http.ResponseWriter, r *http.Request) {
 	s.writePIN(w, r, http.StatusOK, &cp)
 }
 
+// PINID is the id of the PIN with this code (0 when none), for tests.
+func (s *Sim) PINID(code string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, pn := range s.pins {
+		if pn.code == code {
+			return id
+		}
+	}
+	return 0
+}
+
 // Claim approves the PIN with this code as the persona, as app.plex.tv would.
 func (s *Sim) Claim(code, persona string) error {
 	s.mu.Lock()

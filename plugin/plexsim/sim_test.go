@@ -123,7 +123,7 @@ func TestPINLinkClaims(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c, _ := plextv.New(plextv.Identity{ClientID: "linker-0001", Product: "T"}, plextv.Options{BaseURL: srv.URL})
-	pin, err := c.CreatePIN(t.Context())
+	pin, err := c.CreatePIN(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,11 @@ package plexsource
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +67,13 @@ func (p *Plex) actionInstance(inst source.Instance) (*instance, error) {
 		h := sha256.Sum256([]byte("plex-source-draft:" + inst.ID))
 		cfg.ClientIdentifier = hex.EncodeToString(h[:16])
 	}
+	if cfg.StateKey == "" {
+		// A never-saved source has no key yet: one derived from the instance id binds its
+		// action states to it across plugin restarts (it does not hide them; the host keeps
+		// them server-side, encrypted).
+		h := sha256.Sum256([]byte("plex-source-draft-state:" + inst.ID))
+		cfg.StateKey = base64.StdEncoding.EncodeToString(h[:])
+	}
 	normalize(&cfg)
 	cfg.AccessMode, cfg.AllowFriends = "any", false
 	fixed, _ := json.Marshal(cfg)
@@ -84,14 +93,26 @@ func (p *Plex) ownerSignIn(ctx context.Context, inst source.Instance, req source
 		if req.CallbackURL == "" {
 			return source.ActionResult{}, source.Errorf(source.KindInvalidRequest, "no_callback", "", "callback URL missing")
 		}
-		u, st, exp, err := p.startPIN(ctx, in, inst.ID+"#"+req.ActionID, req.CallbackURL)
+		u, st, exp, err := p.startPIN(ctx, in, "action/"+req.ActionID, inst.ID, req.CallbackURL)
 		if err != nil {
 			return source.ActionResult{}, err
 		}
 		return source.ActionResult{Redirect: &source.ActionRedirect{URL: u, State: st, ExpiresAt: exp}}, nil
 	}
-	token, err := p.claimPIN(ctx, in, inst.ID+"#"+req.ActionID, req.State)
+	var st loginState
+	_, keep, err := openState(in, "action/"+req.ActionID, inst.ID, req.State, &st, "login_expired")
 	if err != nil {
+		return source.ActionResult{}, err
+	}
+	key := "action/" + inst.ID + "/" + strconv.FormatInt(st.PINID, 10)
+	if p.used.add(key, keep) > 1 {
+		return source.ActionResult{}, errReplayed
+	}
+	token, err := p.claimPIN(ctx, in, st)
+	if err != nil {
+		if source.AsError(err).Retryable {
+			p.used.remove(key)
+		}
 		return source.ActionResult{}, err
 	}
 	patch, _ := json.Marshal(map[string]string{"owner_token": token})

@@ -1,13 +1,12 @@
 package plexsource
 
 import (
-	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"regexp"
 	"strings"
 
@@ -46,6 +45,12 @@ type Config struct {
 	Mappings string `json:"mappings"`
 	// IncludeDefaultMappings applies the default Plex mapping set before the admin's.
 	IncludeDefaultMappings *bool `json:"include_default_mappings"`
+	// StateKey seals the login and step states this instance issues (base64, 32 bytes).
+	// Generated once by ValidateConfig; never rotated, never shown.
+	StateKey string `json:"state_key"`
+	// OwnerIDs are the Plex account ids of the owner tokens, in ownerTokens() order,
+	// resolved when the config is validated so that no login pays for them.
+	OwnerIDs []int64 `json:"owner_ids"`
 }
 
 // includeDefaults reports whether the default mapping set applies (default yes).
@@ -54,79 +59,21 @@ func (c Config) includeDefaults() bool {
 }
 
 // Secret fields (writeOnly in the schema).
-var secretFields = []string{"owner_token", "additional_owner_tokens"}
+var secretFields = []string{"owner_token", "additional_owner_tokens", "state_key"}
+
+// legacyProduct was the product name before it defaulted to the site's own address; it
+// reads as the default.
+const legacyProduct = "Plex Login"
 
 var (
 	machineIDRE = regexp.MustCompile(`^[0-9A-Za-z]{8,64}$`)
 	clientIDRE  = regexp.MustCompile(`^[0-9A-Za-z._-]{8,128}$`)
 )
 
-// decodeConfig decodes raw leniently field by field, reporting every bad or unknown field,
-// and migrates older schema versions.
-func decodeConfig(raw json.RawMessage) (Config, []source.FieldError) {
-	var c Config
-	var m map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return c, []source.FieldError{{Field: "", Message: "the config must be a JSON object"}}
-	}
-	var errs []source.FieldError
-	// Migrate version 1.
-	if ids, ok := m["allowed_server_ids"]; ok {
-		var list []string
-		if err := json.Unmarshal(ids, &list); err != nil {
-			errs = append(errs, source.FieldError{Field: "allowed_server_ids", Message: "must be a list of machine IDs"})
-		}
-		if _, has := m["allowed_servers"]; !has {
-			var servers []ServerConfig
-			for _, id := range list {
-				servers = append(servers, ServerConfig{MachineID: id})
-			}
-			m["allowed_servers"], _ = json.Marshal(servers)
-		}
-		delete(m, "allowed_server_ids")
-	}
-	fields := map[string]reflect.Value{}
-	v := reflect.ValueOf(&c).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		tag := strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0]
-		fields[tag] = v.Field(i)
-	}
-	for k, val := range m {
-		f, ok := fields[k]
-		if !ok {
-			errs = append(errs, source.FieldError{Field: k, Message: "unknown setting"})
-			continue
-		}
-		if string(val) == "null" {
-			continue
-		}
-		d := json.NewDecoder(bytes.NewReader(val))
-		d.DisallowUnknownFields()
-		if err := d.Decode(f.Addr().Interface()); err != nil {
-			errs = append(errs, source.FieldError{Field: k, Message: "must be " + describeType(f.Type())})
-		}
-	}
-	return c, errs
-}
-
-func describeType(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int:
-		return "a whole number"
-	case reflect.Pointer:
-		return describeType(t.Elem())
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.String {
-			return "a list of strings"
-		}
-		return "a list of {machine_id, name}"
-	}
-	return "of type " + t.String()
+func newStateKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func newClientID() string {
@@ -154,8 +101,8 @@ func normalize(c *Config) []source.FieldError {
 		bad("client_identifier", "must be 8 to 128 letters, digits, dots, dashes or underscores")
 	}
 	c.Product = strings.TrimSpace(c.Product)
-	if c.Product == "" {
-		c.Product = "Plex Login"
+	if c.Product == legacyProduct {
+		c.Product = "" // the site's own address (see productFor)
 	} else if len(c.Product) > 64 {
 		bad("product", "must be at most 64 characters")
 	}
@@ -216,6 +163,14 @@ func normalize(c *Config) []source.FieldError {
 	if c.IncludeDefaultMappings == nil {
 		yes := true
 		c.IncludeDefaultMappings = &yes
+	}
+	if c.StateKey == "" {
+		c.StateKey = newStateKey()
+	} else if k, err := base64.StdEncoding.DecodeString(c.StateKey); err != nil || len(k) != 32 {
+		bad("state_key", "must be 32 bytes in base64 (leave it out to generate one)")
+	}
+	if c.OwnerIDs == nil {
+		c.OwnerIDs = []int64{}
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10

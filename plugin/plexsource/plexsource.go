@@ -50,7 +50,10 @@ type Plex struct {
 	mu        sync.Mutex
 	instances map[source.InstanceKey]*instance
 	caches    map[string]*access.Cache // per instance id, across config versions
-	completed map[string]time.Time     // login states completed recently
+	// used holds logins completed or under way and step states answered, within their expiry.
+	used *memory
+	// pinTries counts wrong profile PINs per profile.
+	pinTries *memory
 }
 
 var _ source.Source = (*Plex)(nil)
@@ -71,7 +74,8 @@ func New(opts Options) *Plex {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Plex{opts: opts, instances: map[source.InstanceKey]*instance{}, caches: map[string]*access.Cache{}, completed: map[string]time.Time{}}
+	return &Plex{opts: opts, instances: map[source.InstanceKey]*instance{}, caches: map[string]*access.Cache{},
+		used: newMemory(100000), pinTries: newMemory(100000)}
 }
 
 // instance is the derived state of one (instance id, config version).
@@ -80,6 +84,7 @@ type instance struct {
 	prog    *mappings.Program
 	client  *plextv.Client
 	checker *access.Checker
+	seal    *sealer
 }
 
 // instance returns the cached derived state of inst, building it on first use.
@@ -95,25 +100,12 @@ func (p *Plex) instance(inst source.Instance) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := plextv.New(plextv.Identity{ClientID: cfg.ClientIdentifier, Product: cfg.Product, Version: Version,
-		Device: "Identity server", Platform: "Web"},
-		plextv.Options{BaseURL: p.opts.BaseURL, HTTPClient: p.opts.HTTPClient, Timeout: time.Duration(cfg.RequestTimeout) * time.Second,
-			Backoff: p.opts.Backoff})
+	in, err := p.derive(inst.ID, cfg)
 	if err != nil {
-		return nil, source.Errorf(source.KindInternal, "bad_base_url", "", "%v", err)
+		return nil, err
 	}
+	in.prog = prog
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	cache := p.caches[inst.ID]
-	if cache == nil {
-		cache = access.NewCache(time.Duration(cfg.OwnerCacheTTL) * time.Second)
-		p.caches[inst.ID] = cache
-	}
-	cache.TTL = time.Duration(cfg.OwnerCacheTTL) * time.Second
-	in := &instance{cfg: cfg, prog: prog, client: client, checker: &access.Checker{
-		Policy: access.Policy{Mode: access.Mode(cfg.AccessMode), Servers: cfg.policyServers(), AllowFriends: cfg.AllowFriends,
-			OwnerTokens: cfg.ownerTokens(), MemberFreshness: time.Duration(cfg.MemberFreshness) * time.Second},
-		Upstream: client, Cache: cache}}
 	// Drop older versions of the same instance.
 	for k := range p.instances {
 		if k.ID == key.ID && k.Version != key.Version {
@@ -121,7 +113,41 @@ func (p *Plex) instance(inst source.Instance) (*instance, error) {
 		}
 	}
 	p.instances[key] = in
+	p.mu.Unlock()
+	// The owner lists are fetched now, not by the first login.
+	go in.checker.Warm(context.Background())
 	return in, nil
+}
+
+// derive builds the client, checker and sealer of a config of instance id (not cached).
+func (p *Plex) derive(id string, cfg Config) (*instance, error) {
+	product := cfg.Product
+	if product == "" {
+		product = "Identity server"
+	}
+	client, err := plextv.New(plextv.Identity{ClientID: cfg.ClientIdentifier, Product: product, Version: Version,
+		Device: "Identity server", Platform: "Web"},
+		plextv.Options{BaseURL: p.opts.BaseURL, HTTPClient: p.opts.HTTPClient, Timeout: time.Duration(cfg.RequestTimeout) * time.Second,
+			Backoff: p.opts.Backoff})
+	if err != nil {
+		return nil, source.Errorf(source.KindInternal, "bad_base_url", "", "%v", err)
+	}
+	seal, err := newSealer(cfg.StateKey)
+	if err != nil {
+		return nil, source.Errorf(source.KindInvalidConfig, "bad_state_key", "", "%v", err)
+	}
+	p.mu.Lock()
+	cache := p.caches[id]
+	if cache == nil {
+		cache = access.NewCache(time.Duration(cfg.OwnerCacheTTL) * time.Second)
+		p.caches[id] = cache
+	}
+	cache.SetTTL(time.Duration(cfg.OwnerCacheTTL) * time.Second)
+	p.mu.Unlock()
+	return &instance{cfg: cfg, client: client, seal: seal, checker: &access.Checker{
+		Policy: access.Policy{Mode: access.Mode(cfg.AccessMode), Servers: cfg.policyServers(), AllowFriends: cfg.AllowFriends,
+			OwnerTokens: cfg.ownerTokens(), OwnerIDs: cfg.OwnerIDs, MemberFreshness: time.Duration(cfg.MemberFreshness) * time.Second},
+		Upstream: client, Cache: cache}}, nil
 }
 
 // Ping is a no-op.
@@ -135,11 +161,30 @@ func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 		Icon: Icon, ConfigSchema: configSchema()}, nil
 }
 
-// ValidateConfig checks, migrates and normalizes a config, generating the client identifier once.
-func (p *Plex) ValidateConfig(_ context.Context, inst source.Instance) (json.RawMessage, error) {
+// ValidateConfig checks, migrates and normalizes a config, generating the client identifier
+// and state key once; it reads the owner accounts' ids and warms the owner lists, so that
+// no login pays for them.
+func (p *Plex) ValidateConfig(ctx context.Context, inst source.Instance) (json.RawMessage, error) {
 	cfg, _, err := parseConfig(inst.Config)
 	if err != nil {
 		return nil, err
+	}
+	cfg.OwnerIDs = []int64{}
+	if tokens := cfg.ownerTokens(); len(tokens) > 0 {
+		if in, err := p.derive(inst.ID, cfg); err == nil {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			for _, tok := range tokens {
+				u, err := in.client.User(ctx, tok)
+				if err != nil {
+					cfg.OwnerIDs = []int64{} // unknown: logins ask (and cache) instead
+					break
+				}
+				cfg.OwnerIDs = append(cfg.OwnerIDs, int64(u.ID))
+			}
+			in.checker.Policy.OwnerIDs = cfg.OwnerIDs
+			in.checker.Warm(ctx)
+		}
 	}
 	return json.Marshal(cfg)
 }
@@ -176,123 +221,6 @@ func plexError(err error, what string) *source.Error {
 	return &source.Error{Kind: source.KindInternal, ReasonCode: "plex_error", UserText: "Something went wrong talking to Plex.", AdminDetail: detail}
 }
 
-// loginState is the opaque state of a PIN login, kept by the host server-side.
-type loginState struct {
-	V        int    `json:"v"`
-	Instance string `json:"instance"`
-	PINID    int64  `json:"pin_id"`
-	ClientID string `json:"client_id"`
-	Expires  int64  `json:"exp"`
-}
-
-func (p *Plex) startPIN(ctx context.Context, in *instance, instID, callback string) (string, []byte, time.Time, error) {
-	pin, err := in.client.CreatePIN(ctx)
-	if err != nil {
-		return "", nil, time.Time{}, plexError(err, "create PIN")
-	}
-	life := time.Duration(pin.ExpiresIn) * time.Second
-	if life <= 0 || life > 30*time.Minute {
-		life = 15 * time.Minute
-	}
-	exp := time.Now().Add(life)
-	st, _ := json.Marshal(loginState{V: 1, Instance: instID, PINID: int64(pin.ID), ClientID: in.cfg.ClientIdentifier, Expires: exp.Unix()})
-	return plextv.AuthURL(p.opts.AppURL, in.cfg.ClientIdentifier, string(pin.Code), in.cfg.Product, callback), st, exp, nil
-}
-
-// BeginLogin creates a strong PIN and sends the browser to app.plex.tv.
-func (p *Plex) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
-	in, err := p.instance(inst)
-	if err != nil {
-		return source.LoginStart{}, err
-	}
-	if req.CallbackURL == "" {
-		return source.LoginStart{}, source.Errorf(source.KindInvalidRequest, "no_callback", "", "callback URL missing")
-	}
-	u, st, exp, err := p.startPIN(ctx, in, inst.ID, req.CallbackURL)
-	if err != nil {
-		return source.LoginStart{}, err
-	}
-	return source.LoginStart{RedirectURL: u, State: st, ExpiresAt: exp}, nil
-}
-
-var errBadState = &source.Error{Kind: source.KindInvalidRequest, ReasonCode: "bad_login_state",
-	UserText: "This login link is not valid. Please start again.", AdminDetail: "login state unreadable or for another source"}
-
-// claimPIN reads a login state and checks its PIN once, returning the user's token.
-func (p *Plex) claimPIN(ctx context.Context, in *instance, instID string, raw []byte) (string, error) {
-	var st loginState
-	if err := json.Unmarshal(raw, &st); err != nil || st.V != 1 || st.PINID == 0 || st.Instance != instID {
-		return "", errBadState
-	}
-	if time.Now().Unix() > st.Expires {
-		return "", &source.Error{Kind: source.KindExpired, ReasonCode: "login_expired", UserText: "This login has expired. Please start again.",
-			AdminDetail: "login state past its PIN's lifetime"}
-	}
-	key := instID + "/" + strconv.FormatInt(st.PINID, 10)
-	if p.recentlyCompleted(key) {
-		return "", &source.Error{Kind: source.KindReplayed, ReasonCode: "login_replayed", UserText: "This login was already used. Please start again.",
-			AdminDetail: "a login with this state completed before"}
-	}
-	pin, err := in.client.CheckPIN(ctx, st.PINID)
-	if err != nil {
-		e := plexError(err, "check PIN")
-		if e.Kind == source.KindExpired && st.ClientID != in.cfg.ClientIdentifier {
-			e.AdminDetail += " (the source's client identifier changed after this login started)"
-		}
-		return "", e
-	}
-	token := pin.Token()
-	if token == "" {
-		return "", &source.Error{Kind: source.KindPending, ReasonCode: "pin_not_approved", Retryable: true,
-			UserText: "Plex has not confirmed this login yet. Approve it at Plex, or start again.", AdminDetail: "PIN not yet claimed"}
-	}
-	if !p.markCompleted(key) {
-		return "", &source.Error{Kind: source.KindReplayed, ReasonCode: "login_replayed", UserText: "This login was already used. Please start again.",
-			AdminDetail: "a login with this state completed concurrently"}
-	}
-	return token, nil
-}
-
-func (p *Plex) recentlyCompleted(key string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.completed[key]
-	return ok
-}
-
-// markCompleted records a completed login (best effort, in memory, 1 hour).
-func (p *Plex) markCompleted(key string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if len(p.completed) > 1000 {
-		for k, t := range p.completed {
-			if now.Sub(t) > time.Hour {
-				delete(p.completed, k)
-			}
-		}
-	}
-	if _, ok := p.completed[key]; ok {
-		return false
-	}
-	p.completed[key] = now
-	return true
-}
-
-// CompleteLogin checks the PIN once, fetches the user and decides access.
-func (p *Plex) CompleteLogin(ctx context.Context, inst source.Instance, req source.CompleteLogin) (source.Identity, error) {
-	in, err := p.instance(inst)
-	if err != nil {
-		return source.Identity{}, err
-	}
-	token, err := p.claimPIN(ctx, in, inst.ID, req.State)
-	if err != nil {
-		p.opts.Logger.Info("login not completed", "source", inst.ID, "reason", source.AsError(err).ReasonCode)
-		return source.Identity{}, err
-	}
-	return p.login(ctx, in, inst, token)
-}
-
 // login fetches the account of token, evaluates the policy and builds the identity.
 func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, token string) (source.Identity, error) {
 	user, err := in.client.User(ctx, token)
@@ -300,7 +228,7 @@ func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, to
 		return source.Identity{}, plexError(err, "read account")
 	}
 	if in.cfg.HomeProfiles && !bool(user.Restricted) {
-		if step, err := p.profileStep(ctx, in, inst, user, token, ""); err != nil || step != nil {
+		if step, err := p.profileStep(ctx, in, inst, user, token, "", 0); err != nil || step != nil {
 			return source.Identity{Step: step}, err
 		}
 	}
@@ -311,6 +239,10 @@ func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, to
 func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, user *plextv.User, token string) (source.Identity, error) {
 	res := in.checker.Evaluate(ctx, user, token)
 	p.opts.Logger.Info("login decision", "source", inst.ID, "plex_id", int64(user.ID), "allowed", res.Allowed, "reason", res.Reason)
+	if res.RateLimited {
+		return source.Identity{}, &source.Error{Kind: source.KindRateLimited, ReasonCode: "plex_rate_limited", Retryable: true,
+			UserText: res.UserText, AdminDetail: res.AdminDetail}
+	}
 	if res.Unavailable {
 		return source.Identity{}, &source.Error{Kind: source.KindUpstreamUnavailable, ReasonCode: res.Reason, Retryable: true,
 			UserText: res.UserText, AdminDetail: res.AdminDetail}
@@ -372,11 +304,17 @@ func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.
 	if err != nil {
 		return source.Revalidation{}, err
 	}
-	var st revalidationState
-	_ = json.Unmarshal(req.State, &st)
 	id, err := strconv.ParseInt(req.Subject, 10, 64)
 	if err != nil {
 		return source.Revalidation{}, source.Errorf(source.KindInvalidRequest, "bad_subject", "", "subject %q is not a Plex id", req.Subject)
+	}
+	// No state (a dry run) asks the owner lists; a state must be this subject's.
+	var st revalidationState
+	if len(req.State) > 0 {
+		if err := json.Unmarshal(req.State, &st); err != nil || st.ID != id {
+			return source.Revalidation{}, source.Errorf(source.KindInvalidRequest, "bad_revalidation_state", "",
+				"revalidation state is unreadable or belongs to another subject")
+		}
 	}
 	tok := ""
 	if in.cfg.KeepUserToken && st.ID == id {

@@ -2,7 +2,6 @@ package plexsource
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -10,20 +9,29 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// profileState is the state of a "Who is watching?" step; it holds the account's token,
-// so the host keeps it server-side, encrypted.
+// profileState is what a sealed "Who is watching?" step holds: the account's token, the
+// choices offered (value → PIN required) and the wrong PINs so far in this login.
 type profileState struct {
-	V        int    `json:"v"`
-	Instance string `json:"instance"`
-	Token    string `json:"token"`
-	Expires  int64  `json:"exp"`
+	Token   string          `json:"token"`
+	Account int64           `json:"account"`
+	Offered map[string]bool `json:"offered"`
+	Tries   int             `json:"tries"`
 }
 
-const selfChoice = "self"
+const (
+	selfChoice = "self"
+	// stepLifetime bounds a profile step.
+	stepLifetime = 5 * time.Minute
+	// maxPINTriesPerLogin wrong profile PINs end a login.
+	maxPINTriesPerLogin = 3
+	// maxPINTriesPerProfile wrong PINs for one profile, across logins, within pinTryWindow.
+	maxPINTriesPerProfile = 5
+	pinTryWindow          = 15 * time.Minute
+)
 
 // profileStep lists the managed profiles of the account's Home. It answers nil when there
 // are none, and fails closed (try again) when the list cannot be read.
-func (p *Plex) profileStep(ctx context.Context, in *instance, inst source.Instance, user *plextv.User, token, errText string) (*source.LoginStep, error) {
+func (p *Plex) profileStep(ctx context.Context, in *instance, inst source.Instance, user *plextv.User, token, errText string, tries int) (*source.LoginStep, error) {
 	home, err := in.client.HomeUsers(ctx, token)
 	if err != nil {
 		e := plexError(err, "list Home profiles")
@@ -34,57 +42,80 @@ func (p *Plex) profileStep(ctx context.Context, in *instance, inst source.Instan
 		return nil, e
 	}
 	choices := []source.Choice{{Value: selfChoice, Label: user.DisplayName(), Description: "This Plex account"}}
+	offered := map[string]bool{selfChoice: false}
 	for _, h := range home {
-		if !h.Managed() || int64(h.ID) == int64(user.ID) {
+		if !h.Managed() || int64(h.ID) == int64(user.ID) || h.UUID == "" {
 			continue
 		}
 		c := source.Choice{Value: string(h.UUID), Label: string(h.Title), Description: "Managed profile"}
 		if h.Protected {
 			c.Details = map[string]string{"pin": "required"}
 		}
+		offered[c.Value] = bool(h.Protected)
 		choices = append(choices, c)
 	}
 	if len(choices) == 1 {
 		return nil, nil
 	}
-	exp := time.Now().Add(5 * time.Minute)
-	st, _ := json.Marshal(profileState{V: 1, Instance: inst.ID, Token: token, Expires: exp.Unix()})
+	exp := time.Now().Add(stepLifetime)
+	st, _ := in.seal.seal("step", inst.ID, exp, profileState{Token: token, Account: int64(user.ID), Offered: offered, Tries: tries})
 	return &source.LoginStep{Title: "Who is watching?", Text: "Pick your profile. A protected profile needs its PIN.",
 		Choices: choices, Fields: []source.StepField{{Name: "pin", Title: "Profile PIN", Secret: true, InputMode: "numeric"}},
 		State: st, ExpiresAt: exp, Error: errText}, nil
 }
 
-// ContinueLogin answers the profile step: the account itself, or a managed profile by
-// switching to it with its PIN (a wrong PIN asks again).
+var errNotOffered = &source.Error{Kind: source.KindInvalidRequest, ReasonCode: "choice_not_offered",
+	UserText: "That profile was not one of the choices. Please start again.", AdminDetail: "step answered with a choice it did not offer"}
+
+// ContinueLogin answers the profile step: the account itself, or a managed profile it offered,
+// by switching to it with its PIN. A wrong PIN asks again, a few times per login and per profile.
 func (p *Plex) ContinueLogin(ctx context.Context, inst source.Instance, req source.ContinueLogin) (source.Identity, error) {
 	in, err := p.instance(inst)
 	if err != nil {
 		return source.Identity{}, err
 	}
 	var st profileState
-	if err := json.Unmarshal(req.State, &st); err != nil || st.V != 1 || st.Token == "" || st.Instance != inst.ID {
-		return source.Identity{}, errBadState
-	}
-	if time.Now().Unix() > st.Expires {
-		return source.Identity{}, &source.Error{Kind: source.KindExpired, ReasonCode: "step_expired", UserText: "This login has expired. Please start again."}
-	}
-	user, err := in.client.User(ctx, st.Token)
+	nonce, keep, err := openState(in, "step", inst.ID, req.State, &st, "step_expired")
 	if err != nil {
-		return source.Identity{}, plexError(err, "read account")
+		return source.Identity{}, err
 	}
-	if req.Choice == selfChoice || req.Choice == "" {
-		return p.decide(ctx, in, inst, user, st.Token)
+	needsPIN, offered := st.Offered[req.Choice]
+	if !offered || st.Token == "" {
+		return source.Identity{}, errNotOffered
 	}
-	profile, err := in.client.SwitchHomeUser(ctx, st.Token, req.Choice, req.Values["pin"])
-	if errors.Is(err, plextv.ErrHomePIN) {
-		step, serr := p.profileStep(ctx, in, inst, user, st.Token, "That PIN is not right.")
-		if serr != nil || step == nil {
+	return p.once("step/"+nonce, keep, func() (source.Identity, error) {
+		user, err := in.client.User(ctx, st.Token)
+		if err != nil {
+			return source.Identity{}, plexError(err, "read account")
+		}
+		if int64(user.ID) != st.Account {
+			return source.Identity{}, errBadState
+		}
+		if req.Choice == selfChoice {
+			return p.decide(ctx, in, inst, user, st.Token)
+		}
+		profileKey := "pin/" + inst.ID + "/" + req.Choice
+		if needsPIN && p.pinTries.count(profileKey) >= maxPINTriesPerProfile {
+			return source.Identity{}, &source.Error{Kind: source.KindRateLimited, ReasonCode: "profile_pin_locked",
+				UserText:    "Too many wrong PINs for this profile. Wait a quarter of an hour and try again.",
+				AdminDetail: "profile PIN tries exhausted for this profile"}
+		}
+		profile, err := in.client.SwitchHomeUser(ctx, st.Token, req.Choice, req.Values["pin"])
+		if errors.Is(err, plextv.ErrHomePIN) {
+			p.pinTries.add(profileKey, time.Now().Add(pinTryWindow))
+			if st.Tries+1 >= maxPINTriesPerLogin {
+				return source.Identity{}, &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "profile_pin_tries_exhausted",
+					UserText: "That PIN was wrong too often. Please start again.", AdminDetail: "wrong profile PIN, tries of this login exhausted"}
+			}
+			step, serr := p.profileStep(ctx, in, inst, user, st.Token, "That PIN is not right.", st.Tries+1)
+			if serr != nil || step == nil {
+				return source.Identity{}, plexError(err, "switch profile")
+			}
+			return source.Identity{Step: step}, nil
+		}
+		if err != nil {
 			return source.Identity{}, plexError(err, "switch profile")
 		}
-		return source.Identity{Step: step}, nil
-	}
-	if err != nil {
-		return source.Identity{}, plexError(err, "switch profile")
-	}
-	return p.decide(ctx, in, inst, profile, string(profile.AuthToken))
+		return p.decide(ctx, in, inst, profile, string(profile.AuthToken))
+	})
 }

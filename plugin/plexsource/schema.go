@@ -22,8 +22,8 @@ func configSchema() json.RawMessage {
 			"client_identifier": map[string]any{"type": "string", "title": "Client identifier",
 				"description": "Sent to plex.tv as X-Plex-Client-Identifier. Generated once; changing it cancels every login in progress.",
 				"readOnly":    true},
-			"product": map[string]any{"type": "string", "title": "App name shown by Plex", "default": "Plex Login", "maxLength": 64,
-				"description": "Shown on the Plex sign-in page and in the user's Authorized Devices."},
+			"product": map[string]any{"type": "string", "title": "App name shown by Plex", "default": "", "maxLength": 64,
+				"description": "Shown on the Plex sign-in page and in the user's Authorized Devices. Empty: this site's address, so a person approving a login at Plex sees which site asks (a link sent by someone else names that person's site)."},
 			"access_mode": map[string]any{"type": "string", "title": "Who may log in", "default": string(access.ModeMembers), "oneOf": modes},
 			"allowed_servers": map[string]any{"type": "array", "title": "Allowed servers",
 				"description": "Users must have access to one of these servers. Use Load servers, or paste a machine ID.",
@@ -53,6 +53,10 @@ func configSchema() json.RawMessage {
 				"description": "Mapping sets in the mappings text format (CEL expressions per attribute). Applied after the defaults."},
 			"include_default_mappings": map[string]any{"type": "boolean", "title": "Apply the default Plex mappings first", "default": true},
 			"request_timeout_seconds":  map[string]any{"type": "integer", "title": "plex.tv request timeout (seconds)", "default": 10, "minimum": 1, "maximum": 60},
+			"state_key": map[string]any{"type": "string", "title": "Login state key", "writeOnly": true, "readOnly": true,
+				"description": "Seals the login states this source issues. Generated once; never shown."},
+			"owner_ids": map[string]any{"type": "array", "title": "Owner account ids", "readOnly": true, "items": map[string]any{"type": "integer"},
+				"description": "The Plex account ids of the owner tokens, read when the settings are saved."},
 		},
 		"x-actions": []map[string]any{
 			{"id": ActionLoadServers, "title": "Sign in to Plex to load servers", "kind": "redirect",
@@ -70,7 +74,7 @@ func configSchema() json.RawMessage {
 // propertyOrder is the order the settings appear in a rendered form.
 var propertyOrder = []string{"access_mode", "allowed_servers", "allow_friends", "owner_token", "additional_owner_tokens",
 	"mappings", "include_default_mappings", "password_login", "home_profiles", "keep_user_token", "product", "owner_cache_ttl_seconds",
-	"member_cache_freshness_seconds", "request_timeout_seconds", "client_identifier", "schema_version"}
+	"member_cache_freshness_seconds", "request_timeout_seconds", "client_identifier", "owner_ids", "state_key", "schema_version"}
 
 // marshalOrdered writes the schema with its properties in order (JSON objects from Go
 // maps come out sorted by key, and a form rendered from them would be in that order).

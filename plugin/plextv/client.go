@@ -81,6 +81,9 @@ func New(id Identity, opts Options) (*Client, error) {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = defaultHTTP
 	}
+	hc := *opts.HTTPClient
+	hc.CheckRedirect = sameOriginRedirects
+	opts.HTTPClient = &hc
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
@@ -113,6 +116,8 @@ type request struct {
 	json     bool
 	retry    bool
 	accept   []int
+	// product overrides the client's X-Plex-Product for this call.
+	product string
 }
 
 func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
@@ -173,6 +178,9 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	h := req.Header
 	h.Set("X-Plex-Client-Identifier", c.id.ClientID)
 	h.Set("X-Plex-Product", c.id.Product)
+	if r.product != "" {
+		h.Set("X-Plex-Product", r.product)
+	}
 	if c.id.Version != "" {
 		h.Set("X-Plex-Version", c.id.Version)
 	}
@@ -190,6 +198,9 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 		c.opts.Observe(r.endpoint)
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
+	if errors.Is(err, errCrossHostRedirect) {
+		return nil, &Error{Op: r.op, kind: ErrMalformed, cause: errCrossHostRedirect}
+	}
 	if err != nil {
 		return nil, &Error{Op: r.op, kind: ErrUnavailable, cause: netCause(err)}
 	}
@@ -217,11 +228,30 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	return nil, &Error{Op: r.op, Status: resp.StatusCode, Code: ae.Code, Message: msg, kind: classify(resp.StatusCode, ae.Code, ae.Message)}
 }
 
+// errCrossHostRedirect refuses a redirect that would carry the token or a sign-in form elsewhere.
+var errCrossHostRedirect = errors.New("plex.tv redirected to another host; not followed")
+
+// sameOriginRedirects follows at most 3 redirects, and only to the same scheme and host:
+// a redirect elsewhere would carry X-Plex-Token (or re-post a sign-in form) to that host.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return errCrossHostRedirect
+	}
+	if len(via) >= 3 {
+		return errors.New("too many redirects")
+	}
+	return nil
+}
+
 // netCause keeps the reason of a transport error without the URL it was for.
 func netCause(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	if errors.Is(err, errCrossHostRedirect) {
+		return errCrossHostRedirect
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errors.New("timed out")
@@ -254,10 +284,11 @@ func fetch[T any](ctx context.Context, c *Client, r request, decode func([]byte)
 	return v, nil
 }
 
-// CreatePIN creates a strong PIN owned by this client identifier.
-func (c *Client) CreatePIN(ctx context.Context) (PIN, error) {
+// CreatePIN creates a strong PIN owned by this client identifier; product, when set, is
+// the app name Plex shows the person who approves it.
+func (c *Client) CreatePIN(ctx context.Context, product string) (PIN, error) {
 	return fetch(ctx, c, request{method: http.MethodPost, path: "/api/v2/pins", op: "POST /api/v2/pins", endpoint: "pins.create",
-		query: url.Values{"strong": {"true"}}, json: true, retry: true}, func(b []byte) (PIN, error) {
+		query: url.Values{"strong": {"true"}}, json: true, retry: true, product: product}, func(b []byte) (PIN, error) {
 		p, err := DecodePIN(b)
 		if err == nil && p.Code == "" {
 			err = errors.New("pin has no code")

@@ -30,7 +30,7 @@ func setup(t *testing.T) (*plexsim.Sim, *plextv.Client) {
 func TestPINFlow(t *testing.T) {
 	sim, c := setup(t)
 	ctx := context.Background()
-	pin, err := c.CreatePIN(ctx)
+	pin, err := c.CreatePIN(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestPINOfAnotherClientIsNotFound(t *testing.T) {
 	srv := httptest.NewServer(plexsim.NewDefault())
 	defer srv.Close()
 	c, _ := plextv.New(plextv.Identity{ClientID: "first-client-12", Product: "Test"}, plextv.Options{BaseURL: srv.URL})
-	pin, err := c.CreatePIN(context.Background())
+	pin, err := c.CreatePIN(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestFriendsGoneByDefault(t *testing.T) {
 func TestRetriesWithBackoffOn429(t *testing.T) {
 	sim, c := setup(t)
 	sim.Inject("pins.create", plexsim.FaultRateLimit, 2)
-	if _, err := c.CreatePIN(context.Background()); err != nil {
+	if _, err := c.CreatePIN(context.Background(), ""); err != nil {
 		t.Fatalf("two 429s then success: %v", err)
 	}
 	if n := sim.Counts()["pins.create"]; n != 3 {

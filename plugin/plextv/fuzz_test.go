@@ -33,7 +33,7 @@ func hasSecret(v any) bool {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			if secretKeys[k] || hasSecret(x) {
+			if IsSecretName(k) || hasSecret(x) {
 				return true
 			}
 		}

@@ -135,18 +135,34 @@ func (l List) Has(v string) bool {
 	return false
 }
 
-// secretKeys are removed from every plex.tv document before it leaves this package's callers.
-var secretKeys = map[string]bool{
-	"authToken": true, "authenticationToken": true, "authentication_token": true, "auth_token": true,
-	"accessToken": true, "token": true, "pin": true, "authentication-token": true,
+// secretNames and secretSuffixes name fields removed from every plex.tv document before it
+// leaves this package's callers; names are compared lowercased, without - _ . and spaces.
+var (
+	secretNames    = map[string]bool{"pin": true, "code": true, "otp": true, "verificationcode": true, "cookie": true, "session": true}
+	secretSuffixes = []string{"token", "secret", "password", "passwd", "jwt", "apikey", "privatekey", "credential", "credentials", "signature"}
+	secretFold     = strings.NewReplacer("-", "", "_", "", ".", "", " ", "")
+)
+
+// IsSecretName reports whether a document field of this name may hold a secret.
+func IsSecretName(name string) bool {
+	n := secretFold.Replace(strings.ToLower(name))
+	if secretNames[n] {
+		return true
+	}
+	for _, s := range secretSuffixes {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
 }
 
-// StripSecrets removes token and PIN fields at any depth of a decoded JSON document.
+// StripSecrets removes secret-looking fields (IsSecretName) at any depth of a decoded JSON document.
 func StripSecrets(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			if secretKeys[k] {
+			if IsSecretName(k) {
 				delete(t, k)
 				continue
 			}

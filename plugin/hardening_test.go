@@ -1,0 +1,191 @@
+package main_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+const ownerUUID = "0a1b2c3d4e5f6071"
+
+// A Home member offered "Who is watching?" cannot answer with the owner's profile.
+func TestStepRefusesChoiceNotOffered(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"home_profiles":true`)
+	for _, pin := range []string{"4321", ""} {
+		id, err := e.login(inst, "homemember")
+		if err != nil || id.Step == nil {
+			t.Fatalf("no profile step for the Home member: %+v %v", id, err)
+		}
+		for _, c := range id.Step.Choices {
+			if c.Value == ownerUUID {
+				t.Fatal("the owner's profile was offered")
+			}
+		}
+		got, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: ownerUUID, Values: map[string]string{"pin": pin}})
+		if se := source.AsError(err); se.ReasonCode != "choice_not_offered" || got.Subject != "" {
+			t.Fatalf("owner's uuid with PIN %q: %+v %v", pin, got, err)
+		}
+	}
+	id, _ := e.login(inst, "homemember")
+	if _, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: ""}); source.AsError(err).ReasonCode != "choice_not_offered" {
+		t.Fatalf("empty choice: %v", err)
+	}
+}
+
+// Wrong profile PINs are limited per login and per profile, not only per IP.
+func TestProfilePINGuessesLimited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"home_profiles":true`)
+	const kid = "60718293a4b5c6d7"
+	guess := func(state []byte, pin string) (source.Identity, error) {
+		return e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: state, Choice: kid, Values: map[string]string{"pin": pin}})
+	}
+	// Per login: the third wrong PIN ends the login.
+	id, _ := e.login(inst, "owner")
+	st := id.Step.State
+	for i := 1; i <= 3; i++ {
+		got, err := guess(st, "0000")
+		if i < 3 {
+			if err != nil || got.Step == nil {
+				t.Fatalf("wrong PIN %d: %v", i, err)
+			}
+			st = got.Step.State
+			continue
+		}
+		if source.AsError(err).ReasonCode != "profile_pin_tries_exhausted" {
+			t.Fatalf("third wrong PIN: %+v %v", got, err)
+		}
+	}
+	// Per profile, across logins: after five wrong PINs even the right one waits.
+	for i := 0; i < 3; i++ {
+		id, _ := e.login(inst, "owner")
+		_, _ = guess(id.Step.State, "9999")
+	}
+	id, _ = e.login(inst, "owner")
+	if _, err := guess(id.Step.State, "1234"); source.AsError(err).ReasonCode != "profile_pin_locked" {
+		t.Fatalf("profile not locked after 6 wrong PINs: %v", err)
+	}
+}
+
+// Forged, altered and foreign states are refused; step states do not carry the token in clear.
+func TestStatesAreSealed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"home_profiles":true`)
+	id, err := e.login(inst, "owner")
+	if err != nil || id.Step == nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(id.Step.State), e.sim.Token("owner")[:8]) || strings.Contains(string(id.Step.State), "token") {
+		t.Fatal("step state carries the token in clear")
+	}
+	altered := append([]byte{}, id.Step.State...)
+	altered[len(altered)-1] ^= 1
+	if _, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: altered, Choice: "self"}); source.AsError(err).ReasonCode != "bad_login_state" {
+		t.Fatalf("altered step state: %v", err)
+	}
+	forged := []byte(`{"v":1,"instance":"plex-test","pin_id":1,"client_id":"x","exp":99999999999}`)
+	if _, err := e.plugin.CompleteLogin(ctx, inst, source.CompleteLogin{State: forged}); source.AsError(err).ReasonCode != "bad_login_state" {
+		t.Fatalf("forged login state: %v", err)
+	}
+	// Another instance with its own key cannot open this instance's states.
+	other := e.membersConfig(`,"home_profiles":true`)
+	other.ID = inst.ID
+	if _, err := e.plugin.ContinueLogin(ctx, other, source.ContinueLogin{State: id.Step.State, Choice: "self"}); source.AsError(err).ReasonCode != "bad_login_state" {
+		t.Fatalf("state under another key: %v", err)
+	}
+}
+
+// A plex.tv fault after the PIN check is retryable, and the same state then completes.
+func TestRetryableAnswerCanBeRetried(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"request_timeout_seconds":1`)
+	st, err := e.plugin.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, _ := plexsim.ForwardURL(st.RedirectURL)
+	if _, err := e.plugin.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State}); source.KindOf(err) != source.KindPending {
+		t.Fatalf("not yet approved: %v", err)
+	}
+	_ = e.sim.Claim(code, "noshare")
+	e.sim.Inject("resources", plexsim.Fault503, 3)
+	_, err = e.plugin.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State})
+	if se := source.AsError(err); !se.Retryable {
+		t.Fatalf("resources down: %v", err)
+	}
+	_, err = e.plugin.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State})
+	if source.AsError(err).ReasonCode != "not_a_member" {
+		t.Fatalf("retry after the fault: %v", err)
+	}
+	// A refusal is final: the same state is now a replay.
+	if _, err := e.plugin.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State}); source.KindOf(err) != source.KindReplayed {
+		t.Fatalf("after a refusal: %v", err)
+	}
+}
+
+func TestCallbackAndRevalidationStateChecked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	inst := e.membersConfig("")
+	for _, cb := range []string{"javascript:alert(1)", "/callback", "data:text/html,x", "http:///x", "https://user:pw@evil.example/"} {
+		if _, err := e.plugin.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: cb}); source.AsError(err).ReasonCode != "bad_callback" {
+			t.Errorf("callback %q: %v", cb, err)
+		}
+	}
+	for _, st := range []string{"garbage", `{"id":9999}`} {
+		_, err := e.plugin.Revalidate(ctx, inst, source.RevalidateRequest{Subject: "2001", State: []byte(st)})
+		if source.AsError(err).ReasonCode != "bad_revalidation_state" {
+			t.Errorf("state %q: %v", st, err)
+		}
+	}
+}
+
+// A 429 on the user's resources call is "rate limited", not "unavailable".
+func TestResourcesRateLimited(t *testing.T) {
+	e := newEnv(t)
+	inst := e.membersConfig(`,"request_timeout_seconds":1`)
+	e.sim.Inject("resources", plexsim.FaultRateLimit, -1)
+	_, err := e.login(inst, "noshare")
+	if se := source.AsError(err); se.Kind != source.KindRateLimited || !se.Retryable {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// The first login of a process pays 4 plex.tv calls (create, check, account, resources):
+// the owner's account id and lists were read when the config was validated.
+func TestFirstLoginCallsAndProduct(t *testing.T) {
+	e := newEnv(t)
+	inst := e.membersConfig("")
+	e.sim.ResetCounts()
+	t0 := time.Now()
+	st, err := e.plugin.BeginLogin(context.Background(), inst, source.BeginLogin{CallbackURL: "https://idp.example.test/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.RedirectURL, "product%5D=idp.example.test") {
+		t.Fatalf("Plex is not shown the site's own name: %s", st.RedirectURL)
+	}
+	if st.ExpiresAt.Sub(t0) > 10*time.Minute+time.Second {
+		t.Fatalf("PIN lives until %v", st.ExpiresAt)
+	}
+	if _, err := e.login(inst, "friend"); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range e.sim.Counts() {
+		total += n
+	}
+	// Two begins (one above, one in e.login), one completion.
+	if c := e.sim.Counts(); c["pins.create"] != 2 || total-2 != 3 {
+		t.Fatalf("calls of a first login: %v", c)
+	}
+}
