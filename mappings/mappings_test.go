@@ -227,3 +227,28 @@ condition: user.plex_pass || user.is_owner
 deny_message: This service is for Plex Pass members.
 `)
 }
+
+func TestCheckSizes(t *testing.T) {
+	ok := Input{User: User{Username: "frank", Servers: make([]Server, maxServers)}, Raw: map[string]any{"l": make([]any, maxRawList)}}
+	if err := ok.CheckSizes(); err != nil {
+		t.Fatalf("within the sizes: %v", err)
+	}
+	deep := map[string]any{}
+	cur := deep
+	for i := 0; i < maxRawDepth+2; i++ {
+		next := map[string]any{}
+		cur["x"] = next
+		cur = next
+	}
+	for name, in := range map[string]Input{
+		"string":  {User: User{Title: strings.Repeat("a", maxStringBytes+1)}},
+		"servers": {User: User{Servers: make([]Server, maxServers+1)}},
+		"list":    {Raw: map[string]any{"l": make([]any, maxRawList+1)}},
+		"raw str": {Raw: map[string]any{"a": []any{strings.Repeat("b", maxStringBytes+1)}}},
+		"deep":    {Raw: deep},
+	} {
+		if err := in.CheckSizes(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

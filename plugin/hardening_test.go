@@ -189,3 +189,22 @@ func TestFirstLoginCallsAndProduct(t *testing.T) {
 		t.Fatalf("calls of a first login: %v", c)
 	}
 }
+
+// A preview sample beyond the declared sizes is refused before any evaluation.
+func TestPreviewRefusesOversizedSample(t *testing.T) {
+	e := newEnv(t)
+	inst := e.membersConfig("")
+	for name, sample := range map[string]string{
+		"long string": `{"id":1,"username":"` + strings.Repeat("a", 1<<20) + `"}`,
+		"long list":   `{"id":1,"list":[` + strings.Repeat("1,", 5000) + `1]}`,
+		"deep":        `{"id":1,"x":` + strings.Repeat(`{"x":`, 40) + `1` + strings.Repeat("}", 40) + `}`,
+	} {
+		_, err := e.plugin.PreviewMapping(context.Background(), inst, source.PreviewRequest{Sample: []byte(sample)})
+		if se := source.AsError(err); se.ReasonCode != "sample_too_large" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if res, err := e.plugin.PreviewMapping(context.Background(), inst, source.PreviewRequest{Sample: []byte(`{"id":1,"username":"ok"}`)}); err != nil || res.Identity.PreferredUsername != "ok" {
+		t.Fatalf("a normal sample: %+v %v", res, err)
+	}
+}

@@ -52,7 +52,12 @@ func (p *Plex) PreviewMapping(ctx context.Context, inst source.Instance, req sou
 	default:
 		return source.PreviewResult{}, source.Errorf(source.KindInvalidRequest, "no_sample", "", "give a sample document or a user id")
 	}
-	id, mres, err := applyMappings(ctx, prog, mappingInput(user, facts, inst))
+	input := mappingInput(user, facts, inst)
+	if err := input.CheckSizes(); err != nil {
+		return source.PreviewResult{}, source.Errorf(source.KindInvalidRequest, "sample_too_large",
+			"The sample is larger than a Plex account document may be: "+err.Error()+".", "%v", err)
+	}
+	id, mres, err := applyMappings(ctx, prog, input)
 	if err != nil {
 		return source.PreviewResult{Errors: []source.FieldError{{Field: "mappings", Line: 1, Column: 1, Message: source.AsError(err).AdminDetail}}}, nil
 	}
