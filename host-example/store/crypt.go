@@ -3,16 +3,21 @@ package store
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 )
 
-// Sealer encrypts secrets at rest with AES-256-GCM under a key kept in a 0600 file.
+// Sealer encrypts secrets at rest with AES-256-GCM under a key kept in a 0600 file, and
+// MACs values the host signs (anonymous sessions' CSRF tokens) under a key derived from it.
 type Sealer struct {
-	aead cipher.AEAD
+	aead   cipher.AEAD
+	macKey []byte
 }
 
 // LoadOrCreateKey reads the key file in dir, creating it (mode 0600) on first start.
@@ -41,7 +46,15 @@ func LoadOrCreateKey(dir string) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	mk := sha256.Sum256(append([]byte("host-example/mac/v1|"), key...))
+	return &Sealer{aead: aead, macKey: mk[:]}, nil
+}
+
+// MAC is the HMAC-SHA256 of data under the derived MAC key, as hex.
+func (s *Sealer) MAC(data string) string {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write([]byte(data))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Seal encrypts plain; nil stays nil.

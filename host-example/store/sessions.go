@@ -29,12 +29,15 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, admin bool, lif
 	return token, sess, err
 }
 
-// Session reads the live session of a cookie token.
+// Session reads the live session of a cookie token. A user's session is live only while
+// the user is enabled and the user's source is enabled: one place decides.
 func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	var sess Session
 	var uid sql.NullInt64
 	var exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, user_id, admin, csrf, expires_at FROM sessions WHERE id = ? AND expires_at > ?`,
+	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.expires_at FROM sessions s
+		LEFT JOIN users u ON u.id = s.user_id LEFT JOIN sources src ON src.id = u.source_id
+		WHERE s.id = ? AND s.expires_at > ? AND (s.user_id IS NULL OR (u.disabled = 0 AND src.enabled = 1))`,
 		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -44,6 +47,12 @@ func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	}
 	sess.UserID, sess.ExpiresAt = uid.Int64, time.Unix(exp, 0)
 	return &sess, nil
+}
+
+// AnonymousSession is the session of a cookie token with no stored session: nothing is
+// stored for it, its id is the token's hash and its CSRF token a MAC of the token.
+func (s *Store) AnonymousSession(token string) *Session {
+	return &Session{ID: hashToken(token), CSRF: s.seal.MAC("csrf|" + token)}
 }
 
 // DeleteSession ends a session.
@@ -63,31 +72,36 @@ type LoginState struct {
 	ExpiresAt time.Time
 }
 
-// PutLoginState stores state (encrypted), replacing the session's earlier one of the same kind.
-func (s *Store) PutLoginState(ctx context.Context, st LoginState) error {
+// MaxLoginStates is how many states of one kind a browser session may have at once (tabs);
+// beginning one more drops the oldest.
+const MaxLoginStates = 5
+
+// PutLoginState stores state (encrypted) under a new id and returns the id; a session keeps
+// at most MaxLoginStates of a kind.
+func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_states WHERE session_id = ? AND kind = ?`, st.SessionID, st.Kind); err != nil {
-		return err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_states WHERE id IN (SELECT id FROM login_states WHERE session_id = ? AND kind = ?
+		ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
+		return "", err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		RandomID(16), st.SessionID, st.SourceID, st.Kind, st.ActionID, s.seal.Seal(st.State), st.ExpiresAt.Unix()); err != nil {
-		return err
+	id := RandomID(16)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, st.SessionID, st.SourceID, st.Kind, st.ActionID, s.seal.Seal(st.State), st.ExpiresAt.Unix(), s.now().UnixNano()); err != nil {
+		return "", err
 	}
-	return tx.Commit()
+	return id, tx.Commit()
 }
 
-// TakeLoginState deletes and returns the session's state of a kind: single use.
-func (s *Store) TakeLoginState(ctx context.Context, sessionID, kind string) (*LoginState, error) {
+func (s *Store) scanLoginState(row *sql.Row) (*LoginState, error) {
 	var st LoginState
 	var enc []byte
 	var exp int64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM login_states WHERE session_id = ? AND kind = ?
-		RETURNING id, session_id, source_id, kind, action_id, state_enc, expires_at`, sessionID, kind).
-		Scan(&st.ID, &st.SessionID, &st.SourceID, &st.Kind, &st.ActionID, &enc, &exp)
+	err := row.Scan(&st.ID, &st.SessionID, &st.SourceID, &st.Kind, &st.ActionID, &enc, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -102,6 +116,35 @@ func (s *Store) TakeLoginState(ctx context.Context, sessionID, kind string) (*Lo
 		return nil, err
 	}
 	return &st, nil
+}
+
+const loginStateCols = `id, session_id, source_id, kind, action_id, state_enc, expires_at`
+
+// TakeLoginState deletes and returns the session's newest state of a kind: single use.
+func (s *Store) TakeLoginState(ctx context.Context, sessionID, kind string) (*LoginState, error) {
+	return s.scanLoginState(s.db.QueryRowContext(ctx, `DELETE FROM login_states WHERE id = (SELECT id FROM login_states
+		WHERE session_id = ? AND kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1) RETURNING `+loginStateCols, sessionID, kind))
+}
+
+// ClaimLoginState claims the session's state id of a kind for one call, atomically: a second
+// claim before Release or Delete (two callbacks racing) finds nothing. A claim lapses after hold.
+func (s *Store) ClaimLoginState(ctx context.Context, sessionID, kind, id string, hold time.Duration) (*LoginState, error) {
+	now := s.now()
+	return s.scanLoginState(s.db.QueryRowContext(ctx, `UPDATE login_states SET claimed_until = ?
+		WHERE id = ? AND session_id = ? AND kind = ? AND claimed_until < ? RETURNING `+loginStateCols,
+		now.Add(hold).Unix(), id, sessionID, kind, now.Unix()))
+}
+
+// ReleaseLoginState makes a claimed state claimable again (the answer was "not yet" or "try again").
+func (s *Store) ReleaseLoginState(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE login_states SET claimed_until = 0 WHERE id = ?`, id)
+	return err
+}
+
+// DeleteLoginState ends a state (its login completed or was refused).
+func (s *Store) DeleteLoginState(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM login_states WHERE id = ?`, id)
+	return err
 }
 
 // Purge deletes expired sessions and login states.

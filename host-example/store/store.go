@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -43,6 +44,9 @@ var migrations = []string{
 	CREATE TABLE events (
 		id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source_id TEXT NOT NULL DEFAULT '',
 		kind TEXT NOT NULL, subject TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');`,
+	// 2: one state per begun login (several tabs), claimed for the duration of one call.
+	`ALTER TABLE login_states ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE login_states ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Store is the database.
@@ -53,13 +57,18 @@ type Store struct {
 	now  func() time.Time
 }
 
-// Open opens (creating) the database under dir and migrates it.
+// Open opens (creating) the database under dir and migrates it. The database and its WAL
+// files are repaired to mode 0600 (SQLite gives new WAL files the database file's mode).
 func Open(dir string) (*Store, error) {
 	seal, err := LoadOrCreateKey(dir)
 	if err != nil {
 		return nil, err
 	}
-	dsn := "file:" + filepath.Join(dir, "host.db") + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	db := filepath.Join(dir, "host.db")
+	if err := privateFiles(db, db+"-wal", db+"-shm", filepath.Join(dir, "secret.key")); err != nil {
+		return nil, err
+	}
+	dsn := "file:" + db + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -77,6 +86,33 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFiles creates the first path if missing and sets every existing path to 0600.
+func privateFiles(paths ...string) error {
+	f, err := os.OpenFile(paths[0], os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	f.Close()
+	for _, p := range paths {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// ExposedPaths lists paths other local users can read or enter: a data folder not 0700 or
+// files not 0600 (to warn about at start).
+func ExposedPaths(paths ...string) []string {
+	var out []string
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			out = append(out, fmt.Sprintf("%s (mode %04o)", p, fi.Mode().Perm()))
+		}
+	}
+	return out
 }
 
 // Close closes the database.
@@ -233,8 +269,20 @@ func (s *Store) SaveDraft(ctx context.Context, id string, cfg json.RawMessage) e
 	return err
 }
 
-// SetEnabled enables or disables a source.
+// SetEnabled enables or disables a source; disabling ends its users' sessions.
 func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id)
-	return err
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id); err != nil {
+		return err
+	}
+	if !on {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`, id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+// The database and its WAL files are 0600 even under a permissive umask, and an exposed file is repaired.
+func TestFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	s, dir := open(t)
+	if _, err := s.CreateSource(context.Background(), "p", "slug", "name"); err != nil { // writes: WAL and SHM exist
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "host.db")
+	for _, p := range []string{db, db + "-wal", db + "-shm", filepath.Join(dir, "secret.key")} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %04o", p, fi.Mode().Perm())
+		}
+	}
+	s.Close()
+	_ = os.Chmod(db, 0o644)
+	s2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if fi, _ := os.Stat(db); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("not repaired: %04o", fi.Mode().Perm())
+	}
+	_ = os.Chmod(dir, 0o700)
+	if got := ExposedPaths(dir, db); len(got) != 0 {
+		t.Fatalf("private paths reported exposed: %v", got)
+	}
+	_ = os.Chmod(dir, 0o755)
+	if got := ExposedPaths(dir); len(got) != 1 {
+		t.Fatalf("a 0755 data folder is not reported: %v", got)
+	}
+}
+
+// A user's session ends with the user or the source being disabled.
+func TestSessionLiveOnlyWhileUserAndSourceEnabled(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	src, _ := s.CreateSource(ctx, "p", "slug", "name")
+	_ = s.SetEnabled(ctx, src.ID, true)
+	login := func() string {
+		done, err := s.FinishLogin(ctx, User{SourceID: src.ID, Subject: "42"}, Event{Kind: "login_allowed"}, "", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return done.Token
+	}
+	tok := login()
+	if _, err := s.Session(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	// Disabled source: ended at once, and a session that survived (raced) is not live.
+	_ = s.SetEnabled(ctx, src.ID, false)
+	if _, err := s.Session(ctx, tok); err != ErrNotFound {
+		t.Fatalf("session of a disabled source: %v", err)
+	}
+	_ = s.SetEnabled(ctx, src.ID, true)
+	tok = login()
+	if _, err := s.db.ExecContext(ctx, `UPDATE sources SET enabled = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, tok); err != ErrNotFound {
+		t.Fatalf("source off, session row kept: %v", err)
+	}
+	_ = s.SetEnabled(ctx, src.ID, true)
+	tok = login()
+	if _, err := s.db.ExecContext(ctx, `UPDATE users SET disabled = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, tok); err != ErrNotFound {
+		t.Fatalf("disabled user's session: %v", err)
+	}
+}
+
+// Each begun login has its own state, at most MaxLoginStates per session; a claim is exclusive
+// until released, and a deleted state is gone.
+func TestLoginStatesPerLogin(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Minute)
+	var ids []string
+	for i := 0; i < MaxLoginStates+2; i++ {
+		id, err := s.PutLoginState(ctx, LoginState{SessionID: "sess", SourceID: "src", Kind: "login", State: []byte{byte(i)}, ExpiresAt: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := s.ClaimLoginState(ctx, "sess", "login", ids[0], time.Minute); err != ErrNotFound {
+		t.Fatalf("oldest state kept beyond the bound: %v", err)
+	}
+	last := ids[len(ids)-1]
+	if _, err := s.ClaimLoginState(ctx, "other-session", "login", last, time.Minute); err != ErrNotFound {
+		t.Fatal("another session claimed the state")
+	}
+	st, err := s.ClaimLoginState(ctx, "sess", "login", last, time.Minute)
+	if err != nil || st.State[0] != byte(len(ids)-1) {
+		t.Fatalf("claim: %v", err)
+	}
+	if _, err := s.ClaimLoginState(ctx, "sess", "login", last, time.Minute); err != ErrNotFound {
+		t.Fatal("claimed twice")
+	}
+	_ = s.ReleaseLoginState(ctx, last)
+	if _, err := s.ClaimLoginState(ctx, "sess", "login", last, time.Minute); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	_ = s.DeleteLoginState(ctx, last)
+	_ = s.ReleaseLoginState(ctx, last)
+	if _, err := s.ClaimLoginState(ctx, "sess", "login", last, time.Minute); err != ErrNotFound {
+		t.Fatal("deleted state claimed")
+	}
+	if _, err := s.ClaimLoginState(ctx, "sess", "login", ids[2], time.Minute); err != nil {
+		t.Fatalf("another tab's state: %v", err)
+	}
+}
