@@ -76,7 +76,7 @@ type LoginState struct {
 // beginning one more drops the oldest.
 const MaxLoginStates = 5
 
-// PutLoginState stores state (encrypted) under a new id and returns the id; a session keeps
+// PutLoginState stores state (encrypted) under st.ID (a new id when empty) and returns the id; a session keeps
 // at most MaxLoginStates of a kind.
 func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -88,7 +88,10 @@ func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error
 		ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
 		return "", err
 	}
-	id := RandomID(16)
+	id := st.ID
+	if id == "" {
+		id = RandomID(16)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, st.SessionID, st.SourceID, st.Kind, st.ActionID, s.seal.Seal(st.State), st.ExpiresAt.Unix(), s.now().UnixNano()); err != nil {
@@ -198,4 +201,11 @@ func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// CountSessions counts stored sessions (the admin's overview; tests).
+func (s *Store) CountSessions(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`).Scan(&n)
+	return n, err
 }

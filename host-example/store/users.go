@@ -97,6 +97,12 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 			hashToken(token), done.UserID, RandomID(16), s.now().Unix(), s.now().Add(life).Unix()); err != nil {
 			return nil, err
 		}
+		if oldSessionID != "" {
+			// Logins still under way in other tabs of this browser follow it to the new session.
+			if _, err := tx.ExecContext(ctx, `UPDATE login_states SET session_id = ? WHERE session_id = ?`, hashToken(token), oldSessionID); err != nil {
+				return nil, err
+			}
+		}
 		done.Token = token
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)`,

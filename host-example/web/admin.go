@@ -20,32 +20,79 @@ import (
 
 // Meta keys.
 const (
-	metaAdminHash = "admin_password_hash"
-	metaSetupHash = "setup_token_hash"
+	metaAdminHash    = "admin_password_hash"
+	metaSetupHash    = "setup_token_hash"
+	metaSetupExpires = "setup_token_expires"
 )
 
-// SetAdminPassword stores the admin password (bcrypt).
+// SetupLifetime is how long a first-start setup link works.
+const SetupLifetime = time.Hour
+
+// Admin password guessing: failures only count, per client and across all clients.
+const (
+	adminFailuresPerMinute    = 1
+	adminFailuresBurst        = 5
+	adminFailuresAllPerMinute = 6
+	adminFailuresAllBurst     = 20
+)
+
+// SetAdminPassword stores the admin password (bcrypt) and voids any setup link.
 func SetAdminPassword(ctx context.Context, st *store.Store, password string) error {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return err
 	}
-	return st.SetMeta(ctx, metaAdminHash, string(h))
+	if err := st.SetMeta(ctx, metaAdminHash, string(h)); err != nil {
+		return err
+	}
+	return st.SetMeta(ctx, metaSetupHash, "")
 }
 
-// SetupToken returns a one-time setup token when no admin password exists yet ("" otherwise).
+func hasAdminPassword(ctx context.Context, st *store.Store) bool {
+	h, err := st.Meta(ctx, metaAdminHash)
+	return err == nil && h != ""
+}
+
+// SetupToken returns a new one-time setup token, valid for SetupLifetime, when no admin
+// password exists yet ("" otherwise). Each call voids the previous token.
 func SetupToken(ctx context.Context, st *store.Store) (string, error) {
-	if h, err := st.Meta(ctx, metaAdminHash); err == nil && h != "" {
-		return "", nil
+	if hasAdminPassword(ctx, st) {
+		return "", st.SetMeta(ctx, metaSetupHash, "")
 	}
 	tok := store.RandomID(16)
 	h, _ := bcrypt.GenerateFromPassword([]byte(tok), bcrypt.MinCost)
+	if err := st.SetMeta(ctx, metaSetupExpires, strconv.FormatInt(time.Now().Add(SetupLifetime).Unix(), 10)); err != nil {
+		return "", err
+	}
 	return tok, st.SetMeta(ctx, metaSetupHash, string(h))
+}
+
+// setupTokenValid reports whether tok is the live setup token: no admin password yet, not
+// expired, not used.
+func (s *Server) setupTokenValid(ctx context.Context, tok string) bool {
+	if tok == "" || hasAdminPassword(ctx, s.store) {
+		return false
+	}
+	h, err := s.store.Meta(ctx, metaSetupHash)
+	if err != nil || h == "" {
+		return false
+	}
+	exp, _ := s.store.Meta(ctx, metaSetupExpires)
+	if n, err := strconv.ParseInt(exp, 10, 64); err != nil || time.Now().Unix() > n {
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(h), []byte(tok)) == nil
 }
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
-	s.render(w, http.StatusOK, "setup.html", map[string]any{"Token": r.URL.Query().Get("token"), "Session": sess})
+	tok := r.URL.Query().Get("token")
+	if !s.setupTokenValid(r.Context(), tok) {
+		s.message(w, r, http.StatusForbidden, "Setup link not valid",
+			"This setup link is not valid: it expired, was already used, or an admin password is set. Restart the server for a new link, or set HOST_ADMIN_PASSWORD.", "")
+		return
+	}
+	s.render(w, http.StatusOK, "setup.html", map[string]any{"Token": tok, "Session": sess})
 }
 
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
@@ -54,9 +101,8 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad CSRF token", http.StatusForbidden)
 		return
 	}
-	h, err := s.store.Meta(r.Context(), metaSetupHash)
-	if err != nil || bcrypt.CompareHashAndPassword([]byte(h), []byte(r.FormValue("token"))) != nil {
-		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid or was already used.", "")
+	if !s.setupTokenValid(r.Context(), r.FormValue("token")) {
+		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid: it expired, was already used, or an admin password is set.", "")
 		return
 	}
 	pw := r.FormValue("password")
@@ -69,7 +115,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.SetMeta(r.Context(), metaSetupHash, "used")
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_password_set", Reason: "setup_link"})
 	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
@@ -82,18 +128,26 @@ func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "adminlogin.html", map[string]any{"Session": sess})
 }
 
+// adminLogin checks the admin password. Only failures count: per client, and across all
+// clients (a global backoff against guessing from many addresses).
 func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		http.Error(w, "bad CSRF token", http.StatusForbidden)
 		return
 	}
-	if !s.limits.allow("admin|"+s.clientIP(r), 10) {
-		s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Please wait a minute.", "/admin/login")
+	client := s.clientKey(r)
+	if !s.adminFails.Has(client) || !s.adminFailsAll.Has("all") {
+		w.Header().Set("Retry-After", "60")
+		s.message(w, r, http.StatusTooManyRequests, "Too many failed attempts",
+			"Too many wrong admin passwords were tried. Please wait a minute.", "/admin/login")
 		return
 	}
 	h, err := s.store.Meta(r.Context(), metaAdminHash)
-	if err != nil || bcrypt.CompareHashAndPassword([]byte(h), []byte(r.FormValue("password"))) != nil {
+	if err != nil || h == "" || bcrypt.CompareHashAndPassword([]byte(h), []byte(r.FormValue("password"))) != nil {
+		s.adminFails.Take(client)
+		s.adminFailsAll.Take("all")
+		_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login_failed", Detail: "client " + s.clientIP(r)})
 		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password."})
 		return
 	}
@@ -358,7 +412,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 	case res.Redirect != nil:
 		st, _ := json.Marshal(actionState{SourceID: src.ID, ActionID: actionID, Plugin: res.Redirect.State})
 		exp := capExpiry(res.Redirect.ExpiresAt, 30*time.Minute)
-		if err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "action", ActionID: actionID,
+		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "action", ActionID: actionID,
 			State: st, ExpiresAt: exp}); err != nil {
 			http.Error(w, "database error", http.StatusInternalServerError)
 			return
@@ -366,7 +420,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 		http.Redirect(w, r, res.Redirect.URL, http.StatusSeeOther)
 	case res.Choices != nil:
 		st, _ := json.Marshal(choicesState{SourceID: src.ID, Field: res.Choices.Field, Options: res.Choices.Options, Patch: res.Choices.Patch})
-		if err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "choices", State: st,
+		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "choices", State: st,
 			ExpiresAt: time.Now().Add(30 * time.Minute)}); err != nil {
 			http.Error(w, "database error", http.StatusInternalServerError)
 			return

@@ -3,7 +3,9 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -79,14 +81,36 @@ func (s *Server) loadSource(w http.ResponseWriter, r *http.Request, slug string)
 	return src, s.plugins[src.PluginID], true
 }
 
-func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, kind, sourceID string) bool {
-	ip := s.clientIP(r)
-	if s.limits.allow(kind+"|ip|"+ip, s.cfg.LoginRate) && s.limits.allow(kind+"|src|"+sourceID, s.cfg.LoginRate*10) {
+// upstreamBackoff is how long logins of a source pause after its upstream said "too many requests".
+const upstreamBackoff = 30 * time.Second
+
+// rateLimited slows a client that starts logins too fast and refuses it past a short wait; while
+// a source's upstream asked everyone to back off, it says so instead of asking the upstream.
+func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, src *store.Source) bool {
+	if until, ok := s.upstream.Load(src.ID); ok {
+		if wait := time.Until(until.(time.Time)); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			s.message(w, r, http.StatusServiceUnavailable, src.Name+" is busy",
+				fmt.Sprintf("%s asked us to slow down, so logins are paused for everyone for %d seconds. Please try again then.",
+					src.Name, int(wait.Seconds())+1), "/login")
+			return true
+		}
+	}
+	ok, after := s.begins.Wait(r.Context(), s.clientKey(r), 2*time.Second)
+	if ok {
 		return false
 	}
-	w.Header().Set("Retry-After", "60")
-	s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Too many login attempts. Please wait a minute and try again.", "/login")
+	w.Header().Set("Retry-After", strconv.Itoa(int(after.Seconds())+1))
+	s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Too many login attempts from your network. Please wait a minute and try again.", "/login")
 	return true
+}
+
+// noteUpstream pauses a source's logins for everyone when its upstream rate-limits us.
+func (s *Server) noteUpstream(src *store.Source, err error) {
+	if source.KindOf(err) == source.KindRateLimited {
+		s.upstream.Store(src.ID, time.Now().Add(upstreamBackoff))
+		s.cfg.Logger.Warn("upstream rate limit: logins paused", "source", src.ID, "for", upstreamBackoff)
+	}
 }
 
 func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
@@ -96,31 +120,40 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src, p, ok := s.loadSource(w, r, r.PathValue("slug"))
-	if !ok || s.rateLimited(w, r, "begin", src.ID) {
+	if !ok || s.rateLimited(w, r, src) {
 		return
 	}
-	start, err := p.P.BeginLogin(r.Context(), instanceOf(src), source.BeginLogin{CallbackURL: s.callbackURL("/callback")})
+	// Each begun login has its own id in the callback URL: several tabs each finish their own.
+	id := store.RandomID(16)
+	start, err := p.P.BeginLogin(r.Context(), instanceOf(src), source.BeginLogin{CallbackURL: s.callbackURL("/callback") + "?login=" + id})
 	if err != nil {
-		s.loginFailed(w, r, src, err)
+		s.noteUpstream(src, err)
+		s.loginFailed(w, r, src, err, "")
 		return
 	}
 	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State})
 	exp := capExpiry(start.ExpiresAt, 30*time.Minute)
-	if err := s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "login", State: st, ExpiresAt: exp}); err != nil {
+	if _, err := s.store.PutLoginState(r.Context(), store.LoginState{ID: id, SessionID: sess.ID, SourceID: src.ID, Kind: "login", State: st, ExpiresAt: exp}); err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
 	http.Redirect(w, r, start.RedirectURL, http.StatusSeeOther)
 }
 
+// claimHold bounds how long one callback holds its login's state.
+const claimHold = time.Minute
+
+// callback finishes a login. Its state is claimed for the call (a second callback racing
+// finds nothing) and ends with a completed or refused login; after a "not yet" or "try
+// again" answer it stays, so the same link can be tried again.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	sess, r, err := s.session(w, r, false)
 	if err != nil || sess == nil {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "Your login session was not found. Your browser may block cookies for this site. Please start again.", "/login")
 		return
 	}
-	// Single use: the state is deleted before the plugin sees it.
-	ls, err := s.store.TakeLoginState(r.Context(), sess.ID, "login")
+	loginID := r.URL.Query().Get("login")
+	ls, err := s.store.ClaimLoginState(r.Context(), sess.ID, "login", loginID, claimHold)
 	if err != nil {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "This login has expired or was already used. Please start again.", "/login")
 		return
@@ -128,7 +161,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	var st loginState
 	_ = json.Unmarshal(ls.State, &st)
 	src, err := s.store.Source(r.Context(), st.SourceID)
-	if err != nil || s.plugins[src.PluginID] == nil || src.Config == nil {
+	if err != nil || s.plugins[src.PluginID] == nil || src.Config == nil || !src.Enabled {
+		_ = s.store.DeleteLoginState(r.Context(), ls.ID)
 		s.message(w, r, http.StatusBadRequest, "Please start again", "This login method is no longer available.", "/login")
 		return
 	}
@@ -137,8 +171,15 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		q[k] = v[0]
 	}
 	id, err := s.plugins[src.PluginID].P.CompleteLogin(r.Context(), instanceOf(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: q})
+	if err != nil && source.AsError(err).Retryable {
+		_ = s.store.ReleaseLoginState(r.Context(), ls.ID)
+		s.noteUpstream(src, err)
+		s.loginFailed(w, r, src, err, r.URL.RequestURI())
+		return
+	}
+	_ = s.store.DeleteLoginState(r.Context(), ls.ID)
 	if err != nil {
-		s.loginFailed(w, r, src, err)
+		s.loginFailed(w, r, src, err, "")
 		return
 	}
 	s.loggedIn(w, r, src, id)
@@ -179,8 +220,9 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 
-// loginFailed records the admin detail and shows the user what happened, in user words.
-func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, src *store.Source, err error) {
+// loginFailed records the admin detail and shows the user what happened, in user words;
+// retry, when set, is a link that tries the same login again.
+func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, src *store.Source, err error, retry string) {
 	se := source.AsError(err)
 	kind := "login_failed"
 	if se.Kind == source.KindAccessDenied {
@@ -191,12 +233,15 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, src *store.
 	switch se.Kind {
 	case source.KindAccessDenied:
 		s.message(w, r, http.StatusForbidden, "Access denied", text, "")
+	case source.KindPending:
+		s.render(w, http.StatusAccepted, "pending.html", map[string]any{"Source": src, "Retry": retry, "Session": sessionOf(r)})
 	case source.KindUpstreamUnavailable, source.KindRateLimited:
 		if text == "" {
 			text = "The login service is unreachable right now."
 		}
-		s.message(w, r, http.StatusServiceUnavailable, src.Name+" is unreachable", text+" Please try again.", "/login")
-	case source.KindExpired, source.KindReplayed, source.KindPending, source.KindInvalidRequest:
+		s.render(w, http.StatusServiceUnavailable, "message.html", map[string]any{"Title": src.Name + " is unreachable", "Text": text,
+			"Again": "/login", "Retry": retry, "Session": sessionOf(r)})
+	case source.KindExpired, source.KindReplayed, source.KindInvalidRequest:
 		s.message(w, r, http.StatusBadRequest, "Please start again", text, "/login")
 	case source.KindInvalidCredentials, source.KindSecondFactorRequired:
 		s.message(w, r, http.StatusUnauthorized, "Login failed", text, "/login")
@@ -217,7 +262,7 @@ func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src, p, ok := s.loadSource(w, r, r.PathValue("slug"))
-	if !ok || s.rateLimited(w, r, "password", src.ID) {
+	if !ok || s.rateLimited(w, r, src) {
 		return
 	}
 	cred := source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}
@@ -232,7 +277,7 @@ func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
 	var se *source.Error
 	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
 		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password})
-		_ = s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "password", State: st,
+		_, _ = s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "password", State: st,
 			ExpiresAt: time.Now().Add(5 * time.Minute)})
 		buttons, _ := s.loginButtons(r)
 		for i := range buttons {
@@ -248,7 +293,7 @@ func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.loginFailed(w, r, src, err)
+		s.loginFailed(w, r, src, err, "")
 		return
 	}
 	s.loggedIn(w, r, src, id)
@@ -269,12 +314,20 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "profile.html", map[string]any{"User": u, "Source": src, "Session": sess})
 }
 
+// logout checks CSRF first (a cross-site POST changes nothing), then ends the stored
+// session and clears the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
-	if sess != nil && checkCSRF(r, sess) {
-		_ = s.store.DeleteSession(r.Context(), sess.ID)
+	if sess == nil || !checkCSRF(r, sess) {
+		s.message(w, r, http.StatusForbidden, "Not logged out", "This log-out request did not come from this site's page. You are still logged in.", "/profile")
+		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.PublicURL.Scheme == "https"})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -290,7 +343,11 @@ func (s *Server) showStep(w http.ResponseWriter, r *http.Request, src *store.Sou
 	sess := sessionOf(r)
 	exp := capExpiry(step.ExpiresAt, 15*time.Minute)
 	st, _ := json.Marshal(stepState{SourceID: src.ID, Step: step})
-	if sess == nil || s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "step", State: st, ExpiresAt: exp}) != nil {
+	if sess == nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	if _, err := s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "step", State: st, ExpiresAt: exp}); err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
@@ -316,7 +373,7 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "This login method is no longer available.", "/login")
 		return
 	}
-	if s.rateLimited(w, r, "step", src.ID) {
+	if s.rateLimited(w, r, src) {
 		return
 	}
 	values := map[string]string{}
@@ -326,7 +383,7 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 	id, err := s.plugins[src.PluginID].P.ContinueLogin(r.Context(), instanceOf(src),
 		source.ContinueLogin{State: st.Step.State, Choice: r.FormValue("choice"), Values: values})
 	if err != nil {
-		s.loginFailed(w, r, src, err)
+		s.loginFailed(w, r, src, err, "")
 		return
 	}
 	s.loggedIn(w, r, src, id)

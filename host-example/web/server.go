@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -34,7 +36,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// SessionLifetime is how long a login lasts.
 	SessionLifetime time.Duration
-	// LoginRate is begin-login and password attempts allowed per minute per IP (per source: ×10).
+	// LoginRate is begin-login, step and password attempts allowed per minute per client
+	// (an IPv4 address or an IPv6 /64); a burst of a third of it is allowed, then a flood is slowed.
 	LoginRate int
 	Logger    hclog.Logger
 }
@@ -53,8 +56,14 @@ type Server struct {
 	store   *store.Store
 	plugins map[string]*Plugin
 	tmpl    *template.Template
-	limits  *limiter
 	mux     *http.ServeMux
+
+	// begins are per-client buckets for starting logins and password attempts.
+	begins *ratelimit.Buckets
+	// adminFails counts failed admin passwords per client; adminFailsAll across all clients.
+	adminFails, adminFailsAll *ratelimit.Buckets
+	// upstream holds, per source, until when its upstream asked everyone to back off.
+	upstream sync.Map
 }
 
 // LoadPlugins loads every plugin whose manifest is found at dir/plugin.json or dir/*/plugin.json.
@@ -112,7 +121,10 @@ func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, plugins: plugins, tmpl: t, limits: newLimiter(), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: st, plugins: plugins, tmpl: t, mux: http.NewServeMux(),
+		begins:        ratelimit.New(float64(cfg.LoginRate), cfg.LoginRate/3+1, 100000),
+		adminFails:    ratelimit.New(adminFailuresPerMinute, adminFailuresBurst, 100000),
+		adminFailsAll: ratelimit.New(adminFailuresAllPerMinute, adminFailuresAllBurst, 1)}
 	s.routes()
 	return s, nil
 }
@@ -158,13 +170,40 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 }
 
-// ServeHTTP adds security headers and serves.
+// Request body limits: the admin UI's forms (mappings included) and everything else.
+const (
+	maxAdminBody = 1 << 20
+	maxBody      = 64 << 10
+)
+
+// ServeHTTP adds security headers, caps the body, refuses multipart (no form here needs a
+// file) and parses a form once, on the request the server owns, then serves.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	if r.Body != nil && r.Body != http.NoBody {
+		limit := int64(maxBody)
+		if strings.HasPrefix(r.URL.Path, "/admin/") {
+			limit = maxAdminBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch ct {
+		case "multipart/form-data", "multipart/mixed":
+			w.Header().Set("Connection", "close")
+			http.Error(w, "multipart bodies are not accepted here", http.StatusUnsupportedMediaType)
+			return
+		case "application/x-www-form-urlencoded":
+			if err := r.ParseForm(); err != nil {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "the form could not be read (too large?)", http.StatusRequestEntityTooLarge)
+				return
+			}
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -189,9 +228,8 @@ func (s *Server) clientIP(r *http.Request) string {
 	}
 	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		h := strings.TrimSpace(hops[i])
-		a, err := netip.ParseAddr(h)
-		if err != nil {
+		a, ok := parseHop(strings.TrimSpace(hops[i]))
+		if !ok {
 			break
 		}
 		if !s.trusted(a) {
@@ -210,43 +248,30 @@ func (s *Server) trusted(a netip.Addr) bool {
 	return false
 }
 
-// limiter is a fixed-window counter per key.
-type limiter struct {
-	mu      sync.Mutex
-	windows map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter() *limiter { return &limiter{windows: map[string]*window{}} }
-
-// allow counts one event for key and reports whether it is within perMinute.
-func (l *limiter) allow(key string, perMinute int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= time.Minute {
-		if len(l.windows) > 10000 {
-			for k, x := range l.windows {
-				if now.Sub(x.start) >= time.Minute {
-					delete(l.windows, k)
-				}
-			}
-		}
-		w = &window{start: now}
-		l.windows[key] = w
+// parseHop reads an X-Forwarded-For entry: an address, or an address with a port
+// ("192.0.2.1:4711", "[2001:db8::1]:4711").
+func parseHop(h string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap(), true
 	}
-	w.n++
-	return w.n <= perMinute
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+// clientKey is the rate-limit key of the request's client.
+func (s *Server) clientKey(r *http.Request) string {
+	a, err := netip.ParseAddr(s.clientIP(r))
+	if err != nil {
+		return s.clientIP(r)
+	}
+	return ratelimit.ClientKey(a)
 }
 
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
-	"choices.html": "Choose", "step.html": "Log in"}
+	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {

@@ -19,29 +19,33 @@ func sessionOf(r *http.Request) *store.Session {
 	return s
 }
 
-// session loads the request's session; create starts an anonymous one when there is none.
+// session loads the request's session. A cookie without a stored session is an anonymous
+// session (nothing stored: its CSRF token is a MAC of the cookie); create sets such a cookie
+// when there is none.
 func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*store.Session, *http.Request, error) {
-	if c, err := r.Cookie(cookieName); err == nil {
+	if c, err := r.Cookie(cookieName); err == nil && c.Value != "" && len(c.Value) <= 128 {
 		sess, err := s.store.Session(r.Context(), c.Value)
-		if err == nil {
-			return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
+		if errors.Is(err, store.ErrNotFound) {
+			sess, err = s.store.AnonymousSession(c.Value), nil
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
 			return nil, r, err
 		}
+		return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
 	}
 	if !create {
 		return nil, r, nil
 	}
-	return s.newSession(w, r, 0, false, 30*time.Minute)
+	token := store.RandomID(32)
+	s.setCookie(w, token, time.Time{})
+	sess := s.store.AnonymousSession(token)
+	return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
 }
 
-// newSession starts a session and sets its cookie (HttpOnly, SameSite=Lax).
+// newSession starts a stored session and sets its cookie (HttpOnly, SameSite=Lax).
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
 	if c, err := r.Cookie(cookieName); err == nil {
-		if old, err := s.store.Session(r.Context(), c.Value); err == nil {
-			_ = s.store.DeleteSession(r.Context(), old.ID) // no session fixation
-		}
+		_ = s.store.DeleteSession(r.Context(), s.store.AnonymousSession(c.Value).ID) // no session fixation
 	}
 	token, sess, err := s.store.CreateSession(r.Context(), userID, admin, life)
 	if err != nil {
@@ -51,7 +55,8 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64
 	return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
 }
 
-// setCookie sets the session cookie: HttpOnly, SameSite=Lax, Secure behind https.
+// setCookie sets the session cookie: HttpOnly, SameSite=Lax, Secure behind https; a zero
+// expiry makes a browser-session cookie.
 func (s *Server) setCookie(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.cfg.PublicURL.Scheme == "https", Expires: expires})

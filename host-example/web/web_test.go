@@ -422,11 +422,11 @@ func TestExpiredLoginStatesArePurged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = h.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: "s", Kind: "login", State: []byte("x"), ExpiresAt: time.Now().Add(-time.Second)})
+	_, _ = h.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: "s", Kind: "login", State: []byte("x"), ExpiresAt: time.Now().Add(-time.Second)})
 	if _, err := h.store.TakeLoginState(ctx, sess.ID, "login"); err == nil {
 		t.Fatal("an expired login state was usable")
 	}
-	_ = h.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: "s", Kind: "login", State: []byte("x"), ExpiresAt: time.Now().Add(-time.Second)})
+	_, _ = h.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: "s", Kind: "login", State: []byte("x"), ExpiresAt: time.Now().Add(-time.Second)})
 	if n, err := h.store.Purge(ctx); err != nil || n != 1 {
 		t.Fatalf("purged %d %v", n, err)
 	}

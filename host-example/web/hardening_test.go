@@ -1,0 +1,268 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+)
+
+// Multipart bodies never reach the form parser: nothing lands in TMPDIR, even with the
+// cookie every visitor gets from GET /login.
+func TestMultipartBodiesLeaveNoFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	csrf := csrfOf(b.do("GET", "/login", nil).Body)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("f", "big.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), 40<<20))
+	_ = mw.Close()
+	for _, path := range []string{"/login/plex", "/admin/login", "/logout"} {
+		req, _ := http.NewRequest("POST", h.host.URL+path, bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := b.c.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnsupportedMediaType {
+				t.Errorf("%s: %d", path, resp.StatusCode)
+			}
+		}
+	}
+	left, _ := os.ReadDir(tmp)
+	for _, f := range left {
+		if strings.HasPrefix(f.Name(), "multipart-") {
+			t.Fatalf("files left in TMPDIR: %v", left)
+		}
+	}
+	// An oversized urlencoded body is refused too.
+	big := url.Values{"csrf": {csrf}, "x": {strings.Repeat("a", 100<<10)}}
+	if p := b.do("POST", "/login/plex", big); p.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized form: %d", p.Status)
+	}
+}
+
+// Anonymous visits store nothing; the CSRF token still protects their forms.
+func TestAnonymousVisitsStoreNoSession(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	ctx := context.Background()
+	before, _ := h.store.CountSessions(ctx)
+	for i := 0; i < 50; i++ {
+		h.browser().do("GET", "/login", nil)
+	}
+	if after, _ := h.store.CountSessions(ctx); after != before {
+		t.Fatalf("sessions %d → %d after anonymous visits", before, after)
+	}
+	b := h.browser()
+	b.do("GET", "/login", nil)
+	if p := b.do("POST", "/login/plex", url.Values{"csrf": {"0123456789abcdef"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("forged CSRF: %d", p.Status)
+	}
+	other := csrfOf(h.browser().do("GET", "/login", nil).Body)
+	if p := b.do("POST", "/login/plex", url.Values{"csrf": {other}}); p.Status != http.StatusForbidden {
+		t.Fatalf("another browser's CSRF token: %d", p.Status)
+	}
+	if p := b.login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("login: %d %s", p.Status, p.Body)
+	}
+}
+
+// A cross-site logout changes nothing; a real one ends the stored session.
+func TestLogoutChecksCSRFAndEndsTheSession(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	b.login("plex", "friend")
+	var cookie string
+	for _, c := range b.c.Jar.Cookies(mustURL(h.host.URL)) {
+		cookie = c.Value
+	}
+	if p := b.do("POST", "/logout", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("forged logout: %d", p.Status)
+	}
+	p := b.do("GET", "/profile", nil)
+	if p.Status != http.StatusOK {
+		t.Fatalf("still logged in after a forged logout: %d", p.Status)
+	}
+	if p := b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", p.Status)
+	}
+	// The old cookie, replayed, is no longer a session.
+	replay := h.browser()
+	replay.c.Jar.SetCookies(mustURL(h.host.URL), []*http.Cookie{{Name: "hx_session", Value: cookie, Path: "/"}})
+	if p := replay.do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
+		t.Fatalf("replayed cookie after logout: %d", p.Status)
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, _ := url.Parse(s)
+	return u
+}
+
+// Disabling a source ends its users' sessions at once.
+func TestDisablingASourceEndsSessions(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.login("plex", "friend")
+	if p := b.do("GET", "/profile", nil); p.Status != http.StatusOK {
+		t.Fatal("not logged in")
+	}
+	a := h.browser()
+	a.adminLogin()
+	p := a.do("GET", "/admin", nil)
+	if p := a.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"csrf": {csrfOf(p.Body)}, "enabled": {"0"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("disable: %d", p.Status)
+	}
+	if p := b.do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
+		t.Fatalf("profile after the source was disabled: %d", p.Status)
+	}
+}
+
+// Two tabs each finish their own login; "not yet" can be checked again; a completed login is single use.
+func TestTwoTabsAndPendingRetry(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	codeA, fwdA, _ := plexsim.ForwardURL(b.startLogin("plex"))
+	codeB, fwdB, _ := plexsim.ForwardURL(b.startLogin("plex"))
+	if fwdA == fwdB {
+		t.Fatal("two logins share a callback URL")
+	}
+	p := b.do("GET", fwdA, nil)
+	if p.Status != http.StatusAccepted || !strings.Contains(p.Body, "Check again") {
+		t.Fatalf("not yet approved: %d %s", p.Status, p.Body)
+	}
+	_ = h.sim.Claim(codeA, "friend")
+	if p := b.do("GET", fwdA, nil); p.Location != "/profile" {
+		t.Fatalf("checked again after approval: %d %s", p.Status, p.Body)
+	}
+	if p := b.do("GET", fwdA, nil); p.Status != http.StatusBadRequest {
+		t.Fatalf("completed login reused: %d", p.Status)
+	}
+	_ = h.sim.Claim(codeB, "homemember")
+	if p := b.do("GET", fwdB, nil); p.Location != "/profile" {
+		t.Fatalf("the other tab: %d %s", p.Status, p.Body)
+	}
+	if p := b.do("GET", "/profile", nil); !strings.Contains(p.Body, "hilda") {
+		t.Fatal("the second tab's login did not take effect")
+	}
+}
+
+// A setup link expires, and is void once an admin password exists (also via HOST_ADMIN_PASSWORD).
+func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
+	tok, _ := web.SetupToken(ctx, h.store)
+	if p := h.browser().do("GET", "/setup?token="+tok, nil); p.Status != http.StatusOK {
+		t.Fatalf("fresh link: %d", p.Status)
+	}
+	_ = web.SetAdminPassword(ctx, h.store, "set-from-the-environment")
+	b := h.browser()
+	p := b.do("GET", "/setup?token="+tok, nil)
+	csrf := csrfOf(b.do("GET", "/admin/login", nil).Body)
+	if p.Status != http.StatusForbidden {
+		t.Fatalf("link after a password was set: %d", p.Status)
+	}
+	if p := b.do("POST", "/setup", url.Values{"csrf": {csrf}, "token": {tok}, "password": {"attacker-password"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("setup after a password was set: %d", p.Status)
+	}
+	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
+	tok, _ = web.SetupToken(ctx, h.store)
+	_ = h.store.SetMeta(ctx, "setup_token_expires", "1")
+	if p := b.do("GET", "/setup?token="+tok, nil); p.Status != http.StatusForbidden {
+		t.Fatalf("expired link: %d", p.Status)
+	}
+}
+
+// Admin password guessing from many addresses hits a global backoff; successes never count.
+func TestAdminPasswordGuessing(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	b := h.browser()
+	for i := 0; i < 15; i++ { // successes do not lock the admin out
+		b.header.Set("X-Forwarded-For", "198.51.100.1")
+		b.adminLogin()
+	}
+	refused := 0
+	for i := 0; i < 40; i++ {
+		c := h.browser()
+		c.header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i%8+1))
+		p := c.do("GET", "/admin/login", nil)
+		p = c.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {"guess"}})
+		if p.Status == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused < 15 {
+		t.Fatalf("only %d of 40 guesses from 8 addresses were refused", refused)
+	}
+	c := h.browser()
+	c.header.Set("X-Forwarded-For", "192.0.2.99")
+	p := c.do("GET", "/admin/login", nil)
+	if p = c.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {adminPassword}}); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("a new address during the global backoff: %d", p.Status)
+	}
+}
+
+// One flooding client is refused while another still begins logins; an X-Forwarded-For entry
+// with a port keys on the client, not on the proxy.
+func TestBeginLoginLimitPerClient(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.LoginRate = 6; c.TrustedProxies = trustLoopback })
+	h.addSource(membersConfig)
+	flood := h.browser()
+	flood.header.Set("X-Forwarded-For", "203.0.113.7:4711")
+	if last := flood.beginLogins(8, nil); last != http.StatusTooManyRequests {
+		t.Fatalf("flood: %d", last)
+	}
+	other := h.browser()
+	other.header.Set("X-Forwarded-For", "[2001:db8::1]:80")
+	if last := other.beginLogins(2, nil); last != http.StatusSeeOther {
+		t.Fatalf("another client during the flood: %d", last)
+	}
+	same64 := h.browser()
+	same64.header.Set("X-Forwarded-For", "2001:db8::ffff")
+	if last := same64.beginLogins(3, nil); last != http.StatusTooManyRequests {
+		t.Fatalf("same IPv6 /64 is one client: %d", last)
+	}
+}
+
+// When plex.tv answers 429, logins pause for everyone (without asking plex.tv) and the page says so.
+func TestUpstreamRateLimitPausesLogins(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	h.sim.Inject("pins.create", plexsim.FaultRateLimit, 3)
+	b := h.browser()
+	if last := b.beginLogins(1, nil); last != http.StatusServiceUnavailable {
+		t.Fatalf("plex.tv 429: %d", last)
+	}
+	h.sim.ResetCounts()
+	c := h.browser()
+	p := c.do("GET", "/login", nil)
+	p = c.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}})
+	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "paused for everyone") {
+		t.Fatalf("another browser during the pause: %d %s", p.Status, p.Body)
+	}
+	if n := h.sim.Counts()["pins.create"]; n != 0 {
+		t.Fatalf("plex.tv asked %d times during the pause", n)
+	}
+}
+
+var trustLoopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
