@@ -21,6 +21,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/connlimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
 	"github.com/plexlogin/plexlogin/shared/loader"
@@ -51,6 +52,8 @@ func run() error {
 	lifetime := flag.Duration("session-lifetime", 12*time.Hour, "how long a login lasts")
 	revalidate := flag.Duration("revalidate-interval", time.Hour, "how often users are re-validated with their source")
 	bootstrap := flag.String("bootstrap", "", "JSON file of sources to create when the database is new")
+	maxConns := flag.Int("max-conns", 4096, "open connections at most, in total")
+	maxConnsPerClient := flag.Int("max-conns-per-client", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	flag.Parse()
 
 	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(envOr("HOST_LOG_LEVEL", "info"))})
@@ -80,6 +83,13 @@ func run() error {
 		return err
 	}
 	defer st.Close()
+	exposed := []string{*dataDir}
+	if *bootstrap != "" {
+		exposed = append(exposed, *bootstrap)
+	}
+	for _, p := range store.ExposedPaths(exposed...) {
+		logger.Warn("readable by other local users: make folders 0700 and files 0600", "path", p)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -112,8 +122,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: 120 * time.Second}
+	ln = connlimit.New(ln, *maxConns, *maxConnsPerClient, func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
 	go srv.RunJobs(ctx, *revalidate)
 	fmt.Printf("host-example serving %s (login page %s/login)\n", pub, strings.TrimRight(pub.String(), "/"))
 	go func() {
@@ -130,12 +148,8 @@ func run() error {
 
 // applyBootstrap creates the file's sources unless a source with the slug exists.
 func applyBootstrap(ctx context.Context, st *store.Store, srv *web.Server, path string) error {
-	b, err := os.ReadFile(path)
+	list, err := readBootstrap(path)
 	if err != nil {
-		return err
-	}
-	var list []bootstrapSource
-	if err := json.Unmarshal(b, &list); err != nil {
 		return err
 	}
 	for _, bs := range list {
@@ -162,6 +176,27 @@ func applyBootstrap(ctx context.Context, st *store.Store, srv *web.Server, path 
 		}
 	}
 	return nil
+}
+
+// readBootstrap reads a bootstrap file strictly: an unknown key is an error that names it.
+func readBootstrap(path string) ([]bootstrapSource, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	var list []bootstrapSource
+	if err := dec.Decode(&list); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i, bs := range list {
+		if bs.Plugin == "" || bs.Slug == "" || bs.Name == "" {
+			return nil, fmt.Errorf("%s: source %d needs plugin, slug and name", path, i+1)
+		}
+	}
+	return list, nil
 }
 
 func envOr(k, def string) string {
