@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
+	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
@@ -206,5 +207,24 @@ func TestPreviewRefusesOversizedSample(t *testing.T) {
 	}
 	if res, err := e.plugin.PreviewMapping(context.Background(), inst, source.PreviewRequest{Sample: []byte(`{"id":1,"username":"ok"}`)}); err != nil || res.Identity.PreferredUsername != "ok" {
 		t.Fatalf("a normal sample: %+v %v", res, err)
+	}
+}
+
+// The manifest's capabilities are Describe's: the signed one (generated) and the tracked template.
+func TestManifestCapabilitiesAreDescribes(t *testing.T) {
+	e := newEnv(t)
+	d, err := e.plugin.Describe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join(d.Capabilities, ",")
+	for _, path := range []string{manifestPath, "../plugin.json"} {
+		m, err := loader.ReadManifest(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(m.Capabilities, ","); got != want {
+			t.Errorf("%s lists %s; Describe lists %s", path, got, want)
+		}
 	}
 }

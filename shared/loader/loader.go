@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,13 @@ type Plugin struct {
 	src      source.Full
 	restarts int
 	timings  StartTimings
+	// runDir is the host-owned 0700 folder holding the verified copy that runs.
+	runDir string
+	copyOf string
 }
+
+// beforeExec, when set (tests), runs between the checksum check and the start.
+var beforeExec func(original string)
 
 var _ source.Full = (*Plugin)(nil)
 
@@ -81,6 +88,9 @@ func Start(m *Manifest, opts Options) (*Plugin, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.startLocked(); err != nil {
+		if p.runDir != "" {
+			os.RemoveAll(p.runDir)
+		}
 		return nil, err
 	}
 	return p, nil
@@ -93,14 +103,48 @@ func VerifyChecksum(path, want string) error {
 		return fmt.Errorf("plugin executable: %w", err)
 	}
 	defer f.Close()
+	return checkSum(f, path, want, io.Discard)
+}
+
+// checkSum hashes r (copying it to w) and compares with want.
+func checkSum(r io.Reader, path, want string, w io.Writer) error {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(io.MultiWriter(h, w), r); err != nil {
 		return fmt.Errorf("plugin executable %s: %w", path, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
 		return fmt.Errorf("plugin executable %s: sha256 %s does not match the manifest's %s: refusing to start it", path, got, want)
 	}
 	return nil
+}
+
+// privateCopy copies the executable at path into the host-owned 0700 folder dir, hashing
+// the very bytes it copies: what runs is what was verified, whatever happens to path later.
+func privateCopy(path, want, dir string) (string, error) {
+	if err := notWritableByOthers(path); err != nil {
+		return "", err
+	}
+	src, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("plugin executable: %w", err)
+	}
+	defer src.Close()
+	dst, err := os.CreateTemp(dir, filepath.Base(path)+"-*")
+	if err != nil {
+		return "", fmt.Errorf("plugin copy: %w", err)
+	}
+	err = checkSum(src, path, want, dst)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(dst.Name(), 0o700)
+	}
+	if err != nil {
+		os.Remove(dst.Name())
+		return "", err
+	}
+	return dst.Name(), nil
 }
 
 func (p *Plugin) env() []string {
@@ -121,8 +165,21 @@ func (p *Plugin) startLocked() error {
 	}
 	path := m.ExecutablePath()
 	t0 := time.Now()
-	if err := VerifyChecksum(path, want); err != nil {
+	if p.runDir == "" {
+		if p.runDir, err = os.MkdirTemp("", "fedsource-"+m.ID+"-"); err != nil {
+			return fmt.Errorf("plugin run folder: %w", err)
+		}
+	}
+	run, err := privateCopy(path, want, p.runDir)
+	if err != nil {
 		return err
+	}
+	if p.copyOf != "" {
+		os.Remove(p.copyOf) // the previous process is gone
+	}
+	p.copyOf = run
+	if beforeExec != nil {
+		beforeExec(path)
 	}
 	sum, _ := hex.DecodeString(want)
 	t1 := time.Now()
@@ -135,8 +192,9 @@ func (p *Plugin) startLocked() error {
 	if len(versions) == 0 {
 		return fmt.Errorf("plugin %q speaks protocol versions %v; this host speaks %d", m.ID, m.Handshake.ProtocolVersions, source.ProtocolVersion)
 	}
-	cmd := exec.Command(path)
+	cmd := exec.Command(run)
 	cmd.Env = p.env()
+	dieWithHost(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
 			ProtocolVersion:  uint(source.ProtocolVersion),
@@ -269,8 +327,16 @@ func unavailable(err error) error {
 		UserText: "The login service is restarting. Please try again.", AdminDetail: err.Error()}
 }
 
-// Close kills the plugin process.
-func (p *Plugin) Close() { p.Kill() }
+// Close kills the plugin process and removes its private copy.
+func (p *Plugin) Close() {
+	p.Kill()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.runDir != "" {
+		os.RemoveAll(p.runDir)
+		p.runDir, p.copyOf = "", ""
+	}
+}
 
 // Ping is a no-op round trip.
 func (p *Plugin) Ping(ctx context.Context) error {

@@ -30,6 +30,9 @@ import (
 var mockManifest string
 
 func TestMain(m *testing.M) {
+	if manifest := os.Getenv(hostHelperEnv); manifest != "" {
+		runHostHelper(manifest)
+	}
 	loadertest.Main(m, func(dir string) (err error) {
 		mockManifest, err = loadertest.BuildMock(dir)
 		return err

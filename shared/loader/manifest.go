@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 )
 
 // ManifestType is the manifest "type" of a federated-source plugin.
@@ -56,8 +57,11 @@ type Handshake struct {
 
 var checksumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// ReadManifest reads and checks the manifest at path.
+// ReadManifest reads and checks the manifest at path; a manifest other users may write is refused.
 func ReadManifest(path string) (*Manifest, error) {
+	if err := notWritableByOthers(path); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
@@ -81,8 +85,23 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("type is %q, want %q", m.Type, ManifestType)
 	case !m.Backend || m.Executable == "":
 		return fmt.Errorf("backend executable is missing")
+	case m.Executable != filepath.Base(m.Executable) || strings.ContainsAny(m.Executable, `/\:`) || strings.HasPrefix(m.Executable, "."):
+		return fmt.Errorf("executable %q must be a bare file name in the plugin's folder", m.Executable)
 	case len(m.Handshake.ProtocolVersions) == 0 || m.Handshake.MagicCookieKey == "" || m.Handshake.MagicCookieValue == "":
 		return fmt.Errorf("handshake is incomplete")
+	}
+	return nil
+}
+
+// notWritableByOthers refuses a file that group or other users may write (on Unix): whoever
+// can write it can change what the host runs.
+func notWritableByOthers(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("plugin file: %w", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s is writable by other users (mode %04o): refusing it (chmod go-w)", path, fi.Mode().Perm())
 	}
 	return nil
 }

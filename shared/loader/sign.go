@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // FileSHA256 returns the lowercase hex sha256 of a file.
@@ -48,5 +50,37 @@ func WriteSigned(m *Manifest, dir string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, "plugin.json")
-	return path, os.WriteFile(path, append(b, '\n'), 0o644)
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	return path, os.Chmod(path, 0o644)
+}
+
+// Sign writes the signed manifest of m into dir (WriteSigned), then starts the plugin it
+// names and takes the manifest's capabilities from its Describe: one source for both.
+func Sign(m *Manifest, dir string) (string, error) {
+	matches, _ := filepath.Glob(filepath.Join(dir, m.Executable+"_*_*"))
+	for _, p := range matches {
+		if err := os.Chmod(p, 0o755); err != nil { // whatever the umask: not writable by others
+			return "", err
+		}
+	}
+	path, err := WriteSigned(m, dir)
+	if err != nil {
+		return "", err
+	}
+	p, err := Load(path, Options{})
+	if err != nil {
+		return "", fmt.Errorf("start the plugin to read its capabilities: %w", err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, err := p.Describe(ctx)
+	if err != nil {
+		return "", fmt.Errorf("describe: %w", err)
+	}
+	out := *m
+	out.Capabilities = d.Capabilities
+	return WriteSigned(&out, dir)
 }

@@ -151,8 +151,8 @@ func (p *Plugin) BeginLogin(_ context.Context, inst source.Instance, req source.
 		return source.LoginStart{}, err
 	}
 	u, err := url.Parse(req.CallbackURL)
-	if err != nil || !u.IsAbs() {
-		return source.LoginStart{}, source.Errorf(source.KindInvalidRequest, "bad_callback", "", "callback URL must be absolute")
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return source.LoginStart{}, source.Errorf(source.KindInvalidRequest, "bad_callback", "", "callback URL must be an absolute http(s) URL")
 	}
 	st := loginState{Nonce: randomHex(16), ClientID: c.ClientID, Expires: time.Now().Add(10 * time.Minute).Unix()}
 	q := u.Query()
@@ -253,6 +253,7 @@ func errorOfKind(name string) error {
 	for _, k := range source.AllKinds {
 		if k.String() == name {
 			e := source.Errorf(k, "provoked_"+name, "Provoked "+name+".", "the callback asked for %s", name)
+			e.Retryable = k == source.KindPending || k == source.KindUpstreamUnavailable || k == source.KindRateLimited
 			if k == source.KindInvalidConfig {
 				e.FieldErrors = []source.FieldError{{Field: "greeting", Message: "provoked", Line: 1, Column: 2}}
 			}

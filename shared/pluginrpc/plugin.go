@@ -5,6 +5,7 @@ package pluginrpc
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -48,6 +49,20 @@ func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc
 	return NewClient(pb.NewFederatedSourceClient(c)), nil
 }
 
+// exitWithParent exits the process once its parent is no longer ppid.
+func exitWithParent(ppid int, every time.Duration) {
+	if ppid <= 1 {
+		return // started by init: nothing to watch
+	}
+	go func() {
+		for range time.Tick(every) {
+			if os.Getppid() != ppid {
+				os.Exit(0)
+			}
+		}
+	}()
+}
+
 // VersionedPlugins returns the plugin sets by protocol version; impl is nil on the host side.
 func VersionedPlugins(impl source.Source) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
@@ -56,7 +71,10 @@ func VersionedPlugins(impl source.Source) map[int]plugin.PluginSet {
 }
 
 // Serve runs impl as a plugin process; it never writes to stdout except the handshake.
+// The process exits when its host is gone (re-parented), so decrypted configs do not
+// outlive the host.
 func Serve(impl source.Source) {
+	exitWithParent(os.Getppid(), time.Second)
 	logger := hclog.New(&hclog.LoggerOptions{
 		Level:      hclog.LevelFromString(os.Getenv("FEDSOURCE_LOG_LEVEL")),
 		Output:     os.Stderr,

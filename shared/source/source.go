@@ -32,7 +32,8 @@ type Source interface {
 	ValidateConfig(ctx context.Context, inst Instance) (json.RawMessage, error)
 	// BeginLogin starts a redirect login.
 	BeginLogin(ctx context.Context, inst Instance, req BeginLogin) (LoginStart, error)
-	// CompleteLogin finishes a redirect login; the host has already deleted its copy of the state.
+	// CompleteLogin finishes a redirect login. The host claims its copy of the state for the
+	// call and deletes it after any answer but a retryable error (single use is the host's duty).
 	CompleteLogin(ctx context.Context, inst Instance, req CompleteLogin) (Identity, error)
 }
 
@@ -44,7 +45,8 @@ type PasswordLoginer interface {
 
 // StepContinuer is the optional capability to answer a LoginStep.
 type StepContinuer interface {
-	// ContinueLogin answers a step an earlier login call returned; the host has deleted its copy of the state.
+	// ContinueLogin answers a step an earlier login call returned (only a choice it offered);
+	// the host has deleted its copy of the state.
 	ContinueLogin(ctx context.Context, inst Instance, req ContinueLogin) (Identity, error)
 }
 

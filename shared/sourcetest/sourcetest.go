@@ -263,7 +263,26 @@ func testBeginLogin(t *testing.T, ctx context.Context, f Fixtures, inst source.I
 	if err == nil {
 		t.Error("CompleteLogin accepted a forged login state")
 	}
+	altered := append([]byte{}, st.State...)
+	altered[len(altered)-1] ^= 0x01
+	if _, err := f.Source.CompleteLogin(ctx, inst, source.CompleteLogin{State: altered, CallbackQuery: map[string]string{}}); err == nil {
+		t.Error("CompleteLogin accepted an altered login state")
+	}
+	// The callback URL lands in the upstream's redirect: only absolute http(s) is accepted.
+	for _, cb := range []string{"javascript:alert(1)", "/relative/callback", "data:text/html,hi"} {
+		if _, err := f.Source.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: cb}); source.KindOf(err) != source.KindInvalidRequest {
+			t.Errorf("BeginLogin with callback %q: got %v, want invalid_request", cb, err)
+		}
+	}
 }
+
+// retryableKinds are the answers after which a host keeps a login state for another try;
+// finalKinds end it.
+var (
+	retryableKinds = map[source.Kind]bool{source.KindPending: true, source.KindUpstreamUnavailable: true, source.KindRateLimited: true}
+	finalKinds     = map[source.Kind]bool{source.KindReplayed: true, source.KindExpired: true, source.KindAccessDenied: true,
+		source.KindInvalidRequest: true, source.KindInvalidCredentials: true}
+)
 
 func testOptional(t *testing.T, ctx context.Context, f Fixtures, d source.Descriptor, inst source.Instance) {
 	calls := map[string]func() error{
@@ -331,6 +350,12 @@ func testErrors(t *testing.T, ctx context.Context, f Fixtures, inst source.Insta
 			}
 			if e.ReasonCode == "" {
 				t.Errorf("%s error has no reason code", k)
+			}
+			if retryableKinds[k] && !e.Retryable {
+				t.Errorf("%s must be retryable: the host keeps the login state only for a retryable answer", k)
+			}
+			if finalKinds[k] && e.Retryable {
+				t.Errorf("%s must not be retryable: the login it answers is over", k)
 			}
 			if got := fieldsOf(err); !hasAll(got, c.Fields) {
 				t.Errorf("field errors %v, want %v", got, c.Fields)

@@ -603,7 +603,8 @@ type BeginLoginResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Where to send the browser (full-page redirect).
 	RedirectUrl string `protobuf:"bytes,1,opt,name=redirect_url,json=redirectUrl,proto3" json:"redirect_url,omitempty"`
-	// Opaque state the host keeps server-side, bound to the browser session.
+	// Opaque state the host keeps server-side, bound to the browser session, one per begun
+	// login (a browser may have several logins under way, one per tab).
 	LoginState []byte `protobuf:"bytes,2,opt,name=login_state,json=loginState,proto3" json:"login_state,omitempty"`
 	// When the login state stops being useful (unix seconds); the host deletes it by then.
 	ExpiresAtUnix int64 `protobuf:"varint,3,opt,name=expires_at_unix,json=expiresAtUnix,proto3" json:"expires_at_unix,omitempty"`

@@ -52,11 +52,16 @@ type FederatedSourceClient interface {
 	ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error)
 	// BeginLogin starts a browser redirect login.
 	BeginLogin(ctx context.Context, in *BeginLoginRequest, opts ...grpc.CallOption) (*BeginLoginResponse, error)
-	// CompleteLogin finishes a browser redirect login. The host deletes its copy of
-	// login_state before calling (single use).
+	// CompleteLogin finishes a browser redirect login. Single use is the host's duty: it
+	// claims its copy of login_state for the call (no second call with it runs meanwhile),
+	// deletes it once the answer is an identity, a step or a non-retryable error, and keeps
+	// it for another try only after a retryable error (PENDING: "not confirmed yet",
+	// UPSTREAM_UNAVAILABLE, RATE_LIMITED). A plugin should seal its states (AEAD, bound to
+	// the instance, with an expiry) and may refuse replays it remembers.
 	CompleteLogin(ctx context.Context, in *CompleteLoginRequest, opts ...grpc.CallOption) (*CompleteLoginResponse, error)
 	// ContinueLogin answers a LoginStep that CompleteLogin or PasswordLogin returned (optional capability
-	// "login.steps"). The host deletes its copy of the step state before calling (single use).
+	// "login.steps"). The host deletes its copy of the step state before calling (single use); the
+	// plugin must accept only a choice the step offered.
 	ContinueLogin(ctx context.Context, in *ContinueLoginRequest, opts ...grpc.CallOption) (*CompleteLoginResponse, error)
 	// PasswordLogin logs in with a login, a password and an optional one-time code (optional capability).
 	PasswordLogin(ctx context.Context, in *PasswordLoginRequest, opts ...grpc.CallOption) (*PasswordLoginResponse, error)
@@ -188,11 +193,16 @@ type FederatedSourceServer interface {
 	ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error)
 	// BeginLogin starts a browser redirect login.
 	BeginLogin(context.Context, *BeginLoginRequest) (*BeginLoginResponse, error)
-	// CompleteLogin finishes a browser redirect login. The host deletes its copy of
-	// login_state before calling (single use).
+	// CompleteLogin finishes a browser redirect login. Single use is the host's duty: it
+	// claims its copy of login_state for the call (no second call with it runs meanwhile),
+	// deletes it once the answer is an identity, a step or a non-retryable error, and keeps
+	// it for another try only after a retryable error (PENDING: "not confirmed yet",
+	// UPSTREAM_UNAVAILABLE, RATE_LIMITED). A plugin should seal its states (AEAD, bound to
+	// the instance, with an expiry) and may refuse replays it remembers.
 	CompleteLogin(context.Context, *CompleteLoginRequest) (*CompleteLoginResponse, error)
 	// ContinueLogin answers a LoginStep that CompleteLogin or PasswordLogin returned (optional capability
-	// "login.steps"). The host deletes its copy of the step state before calling (single use).
+	// "login.steps"). The host deletes its copy of the step state before calling (single use); the
+	// plugin must accept only a choice the step offered.
 	ContinueLogin(context.Context, *ContinueLoginRequest) (*CompleteLoginResponse, error)
 	// PasswordLogin logs in with a login, a password and an optional one-time code (optional capability).
 	PasswordLogin(context.Context, *PasswordLoginRequest) (*PasswordLoginResponse, error)

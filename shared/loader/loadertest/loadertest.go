@@ -34,7 +34,7 @@ func Build(dir, pkg string, m loader.Manifest, race bool) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build %s: %w", pkg, err)
 	}
-	return loader.WriteSigned(&m, dir)
+	return loader.Sign(&m, dir)
 }
 
 // Manifest returns a minimal manifest for a plugin of the contract.

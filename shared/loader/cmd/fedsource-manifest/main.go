@@ -1,4 +1,5 @@
-// Command fedsource-manifest writes a plugin manifest with the sha256 of each built executable.
+// Command fedsource-manifest writes a plugin manifest with the sha256 of each built
+// executable and the capabilities the plugin's Describe lists.
 //
 //	fedsource-manifest -in plugin.json -dir bin
 package main
@@ -26,7 +27,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", *in, err)
 		os.Exit(1)
 	}
-	path, err := loader.WriteSigned(&m, *dir)
+	path, err := loader.Sign(&m, *dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
