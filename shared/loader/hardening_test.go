@@ -151,4 +151,3 @@ func alive(pid int) bool {
 	}
 	return true
 }
-
