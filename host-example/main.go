@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/plexlogin/plexlogin/host-example/connlimit"
+	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
 	"github.com/plexlogin/plexlogin/shared/loader"
@@ -53,6 +54,9 @@ func run() error {
 	revalidate := flag.Duration("revalidate-interval", time.Hour, "how often users are re-validated with their source")
 	bootstrap := flag.String("bootstrap", "", "JSON file of sources to create when the database is new")
 	maxConns := flag.Int("max-conns", 4096, "open connections at most, in total")
+	signingAlg := flag.String("oidc-signing-alg", envOr("HOST_OIDC_SIGNING_ALG", openid.RS256), "OpenID Connect signing algorithm: RS256 or ES256")
+	clientsFile := flag.String("oidc-clients", os.Getenv("HOST_OIDC_CLIENTS"), "JSON file of OpenID Connect clients (config as code; read-only in the admin UI)")
+	rotateKeys := flag.Bool("rotate-keys", false, "make a new OpenID Connect signing key, retire the old one (still published while its tokens live) and exit")
 	maxConnsPerClient := flag.Int("max-conns-per-client", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	flag.Parse()
 
@@ -92,6 +96,20 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *rotateKeys {
+		id, err := openid.RotateKey(ctx, st, *signingAlg)
+		if err != nil {
+			return fmt.Errorf("rotate keys: %w", err)
+		}
+		fmt.Printf("new %s signing key %s; running servers use it within a minute\n", *signingAlg, id)
+		return nil
+	}
+	var fileClients []*store.OIDCClient
+	if *clientsFile != "" {
+		if fileClients, err = openid.ReadClientsFile(*clientsFile, os.Getenv); err != nil {
+			return fmt.Errorf("-oidc-clients: %w", err)
+		}
+	}
 
 	plugins, err := web.LoadPlugins(ctx, *pluginsDir, loader.Options{Logger: logger.Named("plugin")})
 	if err != nil {
@@ -102,6 +120,13 @@ func run() error {
 		return err
 	}
 	defer srv.Close()
+	prov, err := openid.New(ctx, openid.Options{Issuer: pub, Store: st, SigningAlg: *signingAlg, Sessions: srv, Logger: logger.Named("oidc"),
+		FileClients: fileClients})
+	if err != nil {
+		return fmt.Errorf("OpenID Connect provider: %w", err)
+	}
+	srv.Mount(prov, openid.Paths...)
+	srv.AllowReturn(openid.LoginPath)
 
 	if pw := os.Getenv("HOST_ADMIN_PASSWORD"); pw != "" {
 		if err := web.SetAdminPassword(ctx, st, pw); err != nil {

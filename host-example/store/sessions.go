@@ -13,6 +13,8 @@ type Session struct {
 	UserID    int64
 	Admin     bool
 	CSRF      string
+	// CreatedAt is when the session began: for a user's session, when that login happened.
+	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
@@ -34,18 +36,18 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, admin bool, lif
 func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	var sess Session
 	var uid sql.NullInt64
-	var exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.expires_at FROM sessions s
+	var created, exp int64
+	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.created_at, s.expires_at FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id LEFT JOIN sources src ON src.id = u.source_id
 		WHERE s.id = ? AND s.expires_at > ? AND (s.user_id IS NULL OR (u.disabled = 0 AND src.enabled = 1))`,
-		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &exp)
+		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &created, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	sess.UserID, sess.ExpiresAt = uid.Int64, time.Unix(exp, 0)
+	sess.UserID, sess.CreatedAt, sess.ExpiresAt = uid.Int64, time.Unix(created, 0), time.Unix(exp, 0)
 	return &sess, nil
 }
 

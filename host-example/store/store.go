@@ -47,6 +47,33 @@ var migrations = []string{
 	// 2: one state per begun login (several tabs), claimed for the duration of one call.
 	`ALTER TABLE login_states ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE login_states ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;`,
+	// 3: the OpenID Connect provider: an opaque public id per user (the sub apps see), clients,
+	// authorization requests, used codes (tombstones), access tokens, refresh token families, keys.
+	`ALTER TABLE users ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+	UPDATE users SET public_id = lower(hex(randomblob(16))) WHERE public_id = '';
+	CREATE UNIQUE INDEX users_public_id ON users(public_id);
+	CREATE TABLE oidc_clients (
+		id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_sha256 TEXT NOT NULL DEFAULT '', public INTEGER NOT NULL DEFAULT 0,
+		redirect_uris TEXT NOT NULL DEFAULT '[]', post_logout_uris TEXT NOT NULL DEFAULT '[]', grant_types TEXT NOT NULL DEFAULT '[]',
+		allowed_groups TEXT NOT NULL DEFAULT '[]', release_attributes TEXT NOT NULL DEFAULT '[]', origin TEXT NOT NULL DEFAULT 'ui',
+		created_at INTEGER NOT NULL);
+	CREATE TABLE oidc_auth_requests (
+		id TEXT PRIMARY KEY, client_id TEXT NOT NULL, data TEXT NOT NULL, user_id INTEGER, auth_time INTEGER NOT NULL DEFAULT 0,
+		done INTEGER NOT NULL DEFAULT 0, code_hash TEXT UNIQUE, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+	CREATE TABLE oidc_codes (code_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, used_at INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
+	CREATE TABLE oidc_tokens (
+		id TEXT PRIMARY KEY, grant_id TEXT NOT NULL, family_id TEXT NOT NULL DEFAULT '', client_id TEXT NOT NULL, user_id INTEGER NOT NULL,
+		scopes TEXT NOT NULL, auth_time INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX oidc_tokens_grant ON oidc_tokens(grant_id);
+	CREATE INDEX oidc_tokens_user ON oidc_tokens(user_id);
+	CREATE TABLE oidc_refresh (
+		hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, family_id TEXT NOT NULL, grant_id TEXT NOT NULL, client_id TEXT NOT NULL,
+		user_id INTEGER NOT NULL, scopes TEXT NOT NULL, amr TEXT NOT NULL DEFAULT '[]', auth_time INTEGER NOT NULL DEFAULT 0,
+		expires_at INTEGER NOT NULL, rotated_at INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX oidc_refresh_family ON oidc_refresh(family_id);
+	CREATE INDEX oidc_refresh_user ON oidc_refresh(user_id);
+	CREATE TABLE oidc_keys (
+		id TEXT PRIMARY KEY, alg TEXT NOT NULL, private_enc BLOB NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER NOT NULL DEFAULT 0);`,
 }
 
 // Store is the database.
@@ -280,9 +307,16 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 		return err
 	}
 	if !on {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`, id); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
+			`UPDATE oidc_tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
+			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()
 }
+
+// SetClock replaces the store's clock (tests that age codes, sessions and states).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }

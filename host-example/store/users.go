@@ -10,7 +10,9 @@ import (
 
 // User is a person who logged in through a source.
 type User struct {
-	ID             int64
+	ID int64
+	// PublicID is the opaque, never reused id apps see (the OIDC sub).
+	PublicID       string
 	SourceID       string
 	Subject        string
 	Username       string
@@ -36,8 +38,8 @@ const (
 // upsertSQL finds or creates the user by (source, sub), refreshes the attributes and
 // re-enables a user that re-validation had disabled; an admin's disabling stays.
 const upsertSQL = `INSERT INTO users (source_id, sub, username, email, email_verified, name, picture, groups_json,
-		attributes_json, raw_json, reval_enc, created_at, last_login_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		attributes_json, raw_json, reval_enc, created_at, last_login_at, public_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username, email = excluded.email,
 		email_verified = excluded.email_verified, name = excluded.name, picture = excluded.picture,
 		groups_json = excluded.groups_json, attributes_json = excluded.attributes_json, raw_json = excluded.raw_json,
@@ -60,7 +62,7 @@ func (s *Store) upsertArgs(u User) []any {
 	}
 	now := s.now().Unix()
 	return []any{u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
-		s.seal.Seal(u.Revalidation), now, now}
+		s.seal.Seal(u.Revalidation), now, now, RandomID(16)}
 }
 
 // LoginDone is what FinishLogin did.
@@ -112,7 +114,7 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 	return &done, tx.Commit()
 }
 
-const userCols = `id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
+const userCols = `id, public_id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
 	reval_enc, disabled, disabled_reason, last_login_at`
 
 func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
@@ -120,7 +122,7 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var groups, attrs, raw string
 	var reval []byte
 	var last int64
-	if err := row.Scan(&u.ID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &attrs, &raw,
+	if err := row.Scan(&u.ID, &u.PublicID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &attrs, &raw,
 		&reval, &u.Disabled, &u.DisabledReason, &last); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
@@ -135,6 +137,11 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// UserByPublicID reads a user by public id.
+func (s *Store) UserByPublicID(ctx context.Context, id string) (*User, error) {
+	return s.scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE public_id = ?`, id))
 }
 
 // User reads a user by id.
@@ -190,8 +197,11 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason
 		return err
 	}
 	if disabled {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
+			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

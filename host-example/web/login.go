@@ -63,12 +63,14 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, http.StatusOK, "login.html", map[string]any{"Sources": buttons, "Session": sess})
+	s.render(w, http.StatusOK, "login.html", map[string]any{"Sources": buttons, "Session": sess, "Return": s.safeReturn(r.URL.Query().Get("return"))})
 }
 
 type loginState struct {
 	SourceID string `json:"source_id"`
 	Plugin   []byte `json:"plugin"`
+	// Return is where the browser goes after the login (a safeReturn target).
+	Return string `json:"return,omitempty"`
 }
 
 // loadSource returns an enabled, configured source and its plugin, or writes a page.
@@ -131,7 +133,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, src, err, "")
 		return
 	}
-	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State})
+	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: s.safeReturn(r.FormValue("return"))})
 	exp := capExpiry(start.ExpiresAt, 30*time.Minute)
 	if _, err := s.store.PutLoginState(r.Context(), store.LoginState{ID: id, SessionID: sess.ID, SourceID: src.ID, Kind: "login", State: st, ExpiresAt: exp}); err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -182,20 +184,22 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, src, err, "")
 		return
 	}
-	s.loggedIn(w, r, src, id)
+	s.loggedIn(w, r, src, id, st.Return)
 }
 
 // stepState is what the host keeps of a login step in progress.
 type stepState struct {
 	SourceID string            `json:"source_id"`
 	Step     *source.LoginStep `json:"step"`
+	Return   string            `json:"return,omitempty"`
 }
 
-// loggedIn stores the user by (source, sub) and starts the user's session; a login that
-// needs one more step shows it instead.
-func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Source, id source.Identity) {
+// loggedIn stores the user by (source, sub) and starts the user's session, then sends the
+// browser back to ret (a safeReturn target) or the profile; a login that needs one more
+// step shows it instead.
+func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Source, id source.Identity, ret string) {
 	if id.Step != nil {
-		s.showStep(w, r, src, id.Step)
+		s.showStep(w, r, src, id.Step, ret)
 		return
 	}
 	var oldSession string
@@ -217,7 +221,10 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 		return
 	}
 	s.setCookie(w, done.Token, time.Now().Add(s.cfg.SessionLifetime))
-	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	if ret = s.safeReturn(ret); ret == "" {
+		ret = defaultReturn
+	}
+	http.Redirect(w, r, ret, http.StatusSeeOther)
 }
 
 // loginFailed records the admin detail and shows the user what happened, in user words;
@@ -289,14 +296,15 @@ func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		if cred.OTP != "" {
 			msg = "That code was not accepted. " + msg
 		}
-		s.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Sources": buttons, "Session": sess, "Notice": msg})
+		s.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Sources": buttons, "Session": sess, "Notice": msg,
+			"Return": s.safeReturn(r.FormValue("return"))})
 		return
 	}
 	if err != nil {
 		s.loginFailed(w, r, src, err, "")
 		return
 	}
-	s.loggedIn(w, r, src, id)
+	s.loggedIn(w, r, src, id, r.FormValue("return"))
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
@@ -326,7 +334,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.cfg.PublicURL.Scheme == "https"})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
@@ -339,10 +347,10 @@ func Instance(src *store.Source, cfg json.RawMessage) source.Instance {
 }
 
 // showStep keeps the step's state server-side (it may hold a token) and asks the person.
-func (s *Server) showStep(w http.ResponseWriter, r *http.Request, src *store.Source, step *source.LoginStep) {
+func (s *Server) showStep(w http.ResponseWriter, r *http.Request, src *store.Source, step *source.LoginStep, ret string) {
 	sess := sessionOf(r)
 	exp := capExpiry(step.ExpiresAt, 15*time.Minute)
-	st, _ := json.Marshal(stepState{SourceID: src.ID, Step: step})
+	st, _ := json.Marshal(stepState{SourceID: src.ID, Step: step, Return: s.safeReturn(ret)})
 	if sess == nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
@@ -386,7 +394,7 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, src, err, "")
 		return
 	}
-	s.loggedIn(w, r, src, id)
+	s.loggedIn(w, r, src, id, st.Return)
 }
 
 // capExpiry is when server-side state expires: the plugin's expiry (the upstream's, such as a

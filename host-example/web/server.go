@@ -64,6 +64,8 @@ type Server struct {
 	adminFails, adminFailsAll *ratelimit.Buckets
 	// upstream holds, per source, until when its upstream asked everyone to back off.
 	upstream sync.Map
+	// returns are the local paths a login may return to (AllowReturn).
+	returns map[string]bool
 }
 
 // LoadPlugins loads every plugin whose manifest is found at dir/plugin.json or dir/*/plugin.json.
@@ -121,7 +123,7 @@ func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, plugins: plugins, tmpl: t, mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: st, plugins: plugins, tmpl: t, mux: http.NewServeMux(), returns: map[string]bool{},
 		begins:        ratelimit.New(float64(cfg.LoginRate), cfg.LoginRate/3+1, 100000),
 		adminFails:    ratelimit.New(adminFailuresPerMinute, adminFailuresBurst, 100000),
 		adminFailsAll: ratelimit.New(adminFailuresAllPerMinute, adminFailuresAllBurst, 1)}
@@ -271,7 +273,7 @@ func (s *Server) clientKey(r *http.Request) string {
 
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
-	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting"}
+	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {

@@ -10,7 +10,14 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-const cookieName = "hx_session"
+// cookieName is the host's session cookie; behind https it is "__Host-" prefixed, so the
+// browser keeps it host-only (no Domain, Path /, Secure).
+func (s *Server) cookieName() string {
+	if s.cfg.PublicURL.Scheme == "https" {
+		return "__Host-hx_session"
+	}
+	return "hx_session"
+}
 
 type ctxKey struct{}
 
@@ -23,7 +30,7 @@ func sessionOf(r *http.Request) *store.Session {
 // session (nothing stored: its CSRF token is a MAC of the cookie); create sets such a cookie
 // when there is none.
 func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*store.Session, *http.Request, error) {
-	if c, err := r.Cookie(cookieName); err == nil && c.Value != "" && len(c.Value) <= 128 {
+	if c, err := r.Cookie(s.cookieName()); err == nil && c.Value != "" && len(c.Value) <= 128 {
 		sess, err := s.store.Session(r.Context(), c.Value)
 		if errors.Is(err, store.ErrNotFound) {
 			sess, err = s.store.AnonymousSession(c.Value), nil
@@ -44,7 +51,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*
 
 // newSession starts a stored session and sets its cookie (HttpOnly, SameSite=Lax).
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
-	if c, err := r.Cookie(cookieName); err == nil {
+	if c, err := r.Cookie(s.cookieName()); err == nil {
 		_ = s.store.DeleteSession(r.Context(), s.store.AnonymousSession(c.Value).ID) // no session fixation
 	}
 	token, sess, err := s.store.CreateSession(r.Context(), userID, admin, life)
@@ -58,7 +65,7 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64
 // setCookie sets the session cookie: HttpOnly, SameSite=Lax, Secure behind https; a zero
 // expiry makes a browser-session cookie.
 func (s *Server) setCookie(w http.ResponseWriter, token string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.cfg.PublicURL.Scheme == "https", Expires: expires})
 }
 

@@ -1,0 +1,129 @@
+package openid_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+type claims struct {
+	Subject           string   `json:"sub"`
+	Nonce             string   `json:"nonce"`
+	PreferredUsername string   `json:"preferred_username"`
+	Email             string   `json:"email"`
+	EmailVerified     bool     `json:"email_verified"`
+	Groups            []string `json:"groups"`
+	AuthTime          int64    `json:"auth_time"`
+	PlexPass          *bool    `json:"plex_pass"`
+}
+
+// login runs a whole code + PKCE flow as persona and returns the token and the verified id_token claims.
+func (r *rp) login(t *testing.T, b *browser, persona string, extra ...oauth2.AuthCodeOption) (*oauth2.Token, claims) {
+	t.Helper()
+	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
+	opts := append([]oauth2.AuthCodeOption{gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}, extra...)
+	p := b.authorize(r.config.AuthCodeURL(state, opts...), persona)
+	code, gotState := codeOf(t, p)
+	if gotState != state {
+		t.Fatalf("state %q, want %q", gotState, state)
+	}
+	tok, err := r.config.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	return tok, r.verify(t, tok, nonce)
+}
+
+func (r *rp) verify(t *testing.T, tok *oauth2.Token, nonce string) claims {
+	t.Helper()
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := r.verifier.Verify(context.Background(), raw)
+	if err != nil {
+		t.Fatalf("id_token: %v", err)
+	}
+	var c claims
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	if nonce != "" && c.Nonce != nonce {
+		t.Fatalf("nonce %q, want %q", c.Nonce, nonce)
+	}
+	return c
+}
+
+// The whole flow with a real relying party: discovery, code + PKCE, id_token against JWKS,
+// nonce, claims from the mapped identity, userinfo, refresh rotation, logout.
+func TestCodeFlowWithRealRelyingParty(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp(gooidc.ScopeOpenID, "profile", "email", "groups", gooidc.ScopeOfflineAccess)
+	b := d.browser()
+	tok, c := r.login(t, b, "friend")
+	if c.Subject == "" || c.Subject == "2001" || strings.Contains(c.Subject, "2001") {
+		t.Fatalf("sub %q must be the host's opaque id, never the Plex id", c.Subject)
+	}
+	if c.PreferredUsername != "frank" || c.Email != "frank@example.com" || !c.EmailVerified || c.AuthTime == 0 {
+		t.Fatalf("id_token claims %+v", c)
+	}
+	if !contains(c.Groups, "plex-friend") {
+		t.Fatalf("groups %v", c.Groups)
+	}
+	if c.PlexPass == nil {
+		t.Fatal("the released attribute plex_pass is missing")
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok.Extra("id_token").(string), ".")[0])
+	var h struct{ Alg, Kid string }
+	_ = json.Unmarshal(header, &h)
+	if h.Alg != "RS256" || h.Kid == "" {
+		t.Fatalf("id_token header %s", header)
+	}
+	ui, err := r.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(tok))
+	if err != nil || ui.Subject != c.Subject || ui.Email != "frank@example.com" {
+		t.Fatalf("userinfo %+v %v", ui, err)
+	}
+	var uic claims
+	_ = ui.Claims(&uic)
+	if !contains(uic.Groups, "plex-friend") {
+		t.Fatalf("userinfo groups %v", uic.Groups)
+	}
+	// The same user logging in again keeps the same sub.
+	_, again := r.login(t, b, "friend")
+	if again.Subject != c.Subject {
+		t.Fatalf("sub changed: %s → %s", c.Subject, again.Subject)
+	}
+	// Refresh rotation: a new refresh token each time.
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token although offline_access was asked and the client may refresh")
+	}
+	tok.Expiry = tok.Expiry.Add(-24 * 3600e9)
+	next, err := r.config.TokenSource(context.Background(), tok).Token()
+	if err != nil || next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken || next.AccessToken == tok.AccessToken {
+		t.Fatalf("refresh: %v", err)
+	}
+	// Logout with an id_token_hint and a registered post_logout_redirect_uri.
+	end, _ := url.Parse(d.issuer + "/end_session")
+	q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {rpLogout}, "state": {"bye"}}
+	end.RawQuery = q.Encode()
+	p := b.do("GET", end.String(), nil)
+	if p.status != http.StatusFound || p.location != rpLogout+"?state=bye" {
+		t.Fatalf("logout: %d %s %s", p.status, p.location, p.body)
+	}
+	if p := b.do("GET", "/profile", nil); p.location != d.issuer+"/login" {
+		t.Fatalf("still signed in after logout: %d %s", p.status, p.location)
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

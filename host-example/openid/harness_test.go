@@ -1,0 +1,309 @@
+package openid_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
+)
+
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	loadertest.Main(m, func(dir string) error {
+		pluginDir = filepath.Join(dir, "plex")
+		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
+		return err
+	})
+}
+
+// idp is a running host-example with the real Plex plugin process, a simulated plex.tv and
+// the OpenID Connect provider, plus a registered relying party.
+type idp struct {
+	t       *testing.T
+	sim     *plexsim.Sim
+	simURL  string
+	store   *store.Store
+	dataDir string
+	web     *web.Server
+	host    *httptest.Server
+	issuer  string
+	source  *store.Source
+	plugins map[string]*web.Plugin
+}
+
+const (
+	rpID       = "demo-app"
+	rpSecret   = "demo-app-secret-0123456789abcdef"
+	rpRedirect = "http://127.0.0.1:9/callback"
+	rpLogout   = "http://127.0.0.1:9/logged-out"
+	publicID   = "cli-app"
+)
+
+const membersConfig = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
+	plexsim.ServerLivingRoom + `","name":"Living Room"},{"machine_id":"` + plexsim.ServerCabin + `","name":"Cabin"}]}`
+
+func readKey(t *testing.T, name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newIDP starts everything on a fresh data folder, with the RS256 test key.
+func newIDP(t *testing.T) *idp {
+	t.Helper()
+	sim := plexsim.NewDefault()
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	_, port, _ := net.SplitHostPort(simSrv.Listener.Addr().String())
+	d := &idp{t: t, sim: sim, simURL: "http://localhost:" + port, dataDir: t.TempDir()}
+	st, err := store.Open(d.dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d.store = st
+	ctx := context.Background()
+	if _, err := openid.ImportKey(ctx, st, openid.RS256, readKey(t, "rs256-a.pem")); err != nil {
+		t.Fatal(err)
+	}
+	d.plugins, err = web.LoadPlugins(ctx, pluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + d.simURL, "PLEX_APP_URL=" + d.simURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, p := range d.plugins {
+			p.P.Close()
+		}
+	})
+	d.start(openid.RS256)
+	d.addSource()
+	d.addClient(store.OIDCClient{ID: rpID, Name: "Demo app", SecretSHA256: openid.HashSecret(rpSecret), RedirectURIs: []string{rpRedirect},
+		PostLogoutURIs: []string{rpLogout}, GrantTypes: []string{openid.GrantCode, openid.GrantRefresh}, ReleaseAttributes: []string{"plex_pass"}})
+	d.addClient(store.OIDCClient{ID: publicID, Name: "CLI", Public: true, RedirectURIs: []string{"http://127.0.0.1:9/cli"},
+		GrantTypes: []string{openid.GrantCode}})
+	return d
+}
+
+// start (re)starts the host's HTTP side on the same store (a restart keeps the listener address).
+func (d *idp) start(alg string) {
+	d.t.Helper()
+	var ln net.Listener
+	if d.host != nil {
+		addr := d.host.Listener.Addr().String()
+		d.host.Close()
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	host := httptest.NewUnstartedServer(nil)
+	if ln != nil {
+		host.Listener.Close()
+		host.Listener = ln
+	}
+	pub, _ := url.Parse("http://" + host.Listener.Addr().String())
+	srv, err := web.New(web.Config{PublicURL: pub, LoginRate: 1000}, d.store, d.plugins)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	prov, err := openid.New(context.Background(), openid.Options{Issuer: pub, Store: d.store, SigningAlg: alg, Sessions: srv})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	srv.Mount(prov, openid.Paths...)
+	srv.AllowReturn(openid.LoginPath)
+	host.Config.Handler = srv
+	host.Start()
+	d.t.Cleanup(host.Close)
+	d.web, d.host, d.issuer = srv, host, pub.String()
+}
+
+func (d *idp) addSource() {
+	ctx := context.Background()
+	src, err := d.store.CreateSource(ctx, "plex", "plex", "Plex")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	cfg := strings.ReplaceAll(membersConfig, "OWNER", d.sim.Token("owner"))
+	norm, err := d.plugins["plex"].P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if _, err := d.store.SaveConfig(ctx, src.ID, norm); err != nil {
+		d.t.Fatal(err)
+	}
+	if err := d.store.SetEnabled(ctx, src.ID, true); err != nil {
+		d.t.Fatal(err)
+	}
+	d.source = src
+}
+
+func (d *idp) addClient(c store.OIDCClient) {
+	if errs := openid.CheckClient(&c); len(errs) > 0 {
+		d.t.Fatalf("client %s: %v", c.ID, errs)
+	}
+	c.Origin = "ui"
+	if err := d.store.PutOIDCClient(context.Background(), c); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// rp is a relying party built on coreos/go-oidc and x/oauth2.
+type rp struct {
+	provider *gooidc.Provider
+	config   oauth2.Config
+	verifier *gooidc.IDTokenVerifier
+}
+
+func (d *idp) rp(scopes ...string) *rp {
+	d.t.Helper()
+	p, err := gooidc.NewProvider(context.Background(), d.issuer)
+	if err != nil {
+		d.t.Fatalf("discovery: %v", err)
+	}
+	if len(scopes) == 0 {
+		scopes = []string{gooidc.ScopeOpenID, "profile", "email", "groups"}
+	}
+	return &rp{provider: p, verifier: p.Verifier(&gooidc.Config{ClientID: rpID}),
+		config: oauth2.Config{ClientID: rpID, ClientSecret: rpSecret, Endpoint: p.Endpoint(), RedirectURL: rpRedirect, Scopes: scopes}}
+}
+
+// browser keeps cookies and follows redirects by hand.
+type browser struct {
+	d *idp
+	c *http.Client
+}
+
+func (d *idp) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{d: d, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	status   int
+	body     string
+	location string
+}
+
+func (b *browser) do(method, u string, form url.Values) page {
+	b.d.t.Helper()
+	if strings.HasPrefix(u, "/") {
+		u = b.d.issuer + u
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.d.t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	loc := resp.Header.Get("Location")
+	if loc != "" {
+		if l, err := resp.Request.URL.Parse(loc); err == nil {
+			loc = l.String()
+		}
+	}
+	return page{status: resp.StatusCode, body: string(data), location: loc}
+}
+
+var (
+	csrfRE   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+	returnRE = regexp.MustCompile(`name="return" value="([^"]*)"`)
+)
+
+// follow GETs u and its redirects until a page, the relying party, or the simulated Plex.
+func (b *browser) follow(u string) page {
+	b.d.t.Helper()
+	for i := 0; i < 20; i++ {
+		p := b.do("GET", u, nil)
+		if p.location == "" || strings.HasPrefix(p.location, "http://127.0.0.1:9/") || strings.HasPrefix(p.location, b.d.simURL) {
+			return p
+		}
+		u = p.location
+	}
+	b.d.t.Fatal("redirect loop")
+	return page{}
+}
+
+// plexLogin presses "Log in with Plex" on a login page and approves as persona; it returns
+// the page after the callback's redirects.
+func (b *browser) plexLogin(login page, persona string) page {
+	b.d.t.Helper()
+	m := csrfRE.FindStringSubmatch(login.body)
+	if m == nil {
+		b.d.t.Fatalf("no login form: %d %s", login.status, login.body)
+	}
+	ret := ""
+	if r := returnRE.FindStringSubmatch(login.body); r != nil {
+		ret = strings.ReplaceAll(r[1], "&amp;", "&")
+	}
+	p := b.do("POST", "/login/plex", url.Values{"csrf": {m[1]}, "return": {ret}})
+	code, fwd, err := plexsim.ForwardURL(p.location)
+	if err != nil {
+		b.d.t.Fatalf("begin: %d %s", p.status, p.body)
+	}
+	if err := b.d.sim.Claim(code, persona); err != nil {
+		b.d.t.Fatal(err)
+	}
+	return b.follow(fwd)
+}
+
+// authorize runs the authorization request u as persona (logging in when asked) and returns
+// the redirect to the relying party (or the last page).
+func (b *browser) authorize(u, persona string) page {
+	b.d.t.Helper()
+	p := b.follow(u)
+	if p.location == "" && strings.Contains(p.body, "Log in with") {
+		p = b.plexLogin(p, persona)
+	}
+	return p
+}
+
+func randomString() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// codeOf reads code and state from a redirect to the relying party.
+func codeOf(t *testing.T, p page) (string, string) {
+	t.Helper()
+	u, err := url.Parse(p.location)
+	if err != nil || !strings.HasPrefix(p.location, rpRedirect) || u.Query().Get("code") == "" {
+		t.Fatalf("no code: %d %s %s", p.status, p.location, p.body)
+	}
+	return u.Query().Get("code"), u.Query().Get("state")
+}

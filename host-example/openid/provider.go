@@ -1,0 +1,302 @@
+// Package openid is host-example's OpenID Connect provider: github.com/zitadel/oidc/v3 does
+// the protocol; this package implements its storage on the host's store, the claims of the
+// mapped identity, the clients, the signing keys, and the step from an authorization request
+// to the host's own login and back.
+package openid
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Sessions is what the provider needs of the host's sessions (the web package).
+type Sessions interface {
+	// SignedIn is the request's signed-in user and when that login happened.
+	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// LoginURL is the host's login page that returns to returnTo afterwards.
+	LoginURL(returnTo string) string
+	// EndUserSession ends the request's session when it is userID's.
+	EndUserSession(r *http.Request, userID int64)
+	// Message shows the person a page.
+	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
+	// Confirm shows a page with one button that POSTs (with CSRF) to action.
+	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
+	// CheckCSRF reports whether a POST carries the session's CSRF token.
+	CheckCSRF(r *http.Request) bool
+}
+
+// Options configure the provider.
+type Options struct {
+	// Issuer is the host's public URL (StaticIssuer).
+	Issuer *url.URL
+	Store  *store.Store
+	// SigningAlg is RS256 (default) or ES256.
+	SigningAlg string
+	Sessions   Sessions
+	Logger     hclog.Logger
+	// FileClients replace every client from a file (read-only in the UI).
+	FileClients []*store.OIDCClient
+}
+
+// Paths the provider serves; the web package routes them here.
+const (
+	LoginPath     = "/oidc/login"
+	LogoutPath    = "/oidc/logout"
+	LoggedOutPath = "/oidc/logged-out"
+)
+
+// Paths lists the URL paths (http.ServeMux patterns) the provider answers.
+var Paths = []string{"/.well-known/openid-configuration", "/authorize", "/authorize/callback", "/oauth/token", "/oauth/introspect",
+	"/userinfo", "/revoke", "/end_session", "/keys", LoginPath, LogoutPath, LoggedOutPath}
+
+// Provider is the OpenID Connect provider.
+type Provider struct {
+	opts    Options
+	op      *op.Provider
+	storage *storage
+	handler http.Handler
+	origins func() map[string]bool
+}
+
+// New sets up the provider: the crypto key and a signing key are created on first start
+// and survive restarts; file clients are synced into the store.
+func New(ctx context.Context, o Options) (*Provider, error) {
+	if o.SigningAlg == "" {
+		o.SigningAlg = RS256
+	}
+	if o.SigningAlg != RS256 && o.SigningAlg != ES256 {
+		return nil, fmt.Errorf("-oidc-signing-alg %q: use RS256 or ES256", o.SigningAlg)
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if err := syncFileClients(ctx, o.Store, o.FileClients); err != nil {
+		return nil, err
+	}
+	if err := EnsureKey(ctx, o.Store, o.SigningAlg); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	key, err := cryptoKey(ctx, o.Store)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{opts: o}
+	p.storage = &storage{st: o.Store, keys: &keyring{st: o.Store, alg: o.SigningAlg, keepFor: keyKeep},
+		login: func(id string) string { return LoginPath + "?id=" + url.QueryEscape(id) },
+		endSession: func(ctx context.Context, userID int64) {
+			if r := requestOf(ctx); r != nil {
+				o.Sessions.EndUserSession(r, userID)
+			}
+		},
+		logoutConfirm: func(redirect string) string { return LogoutPath + "?redirect=" + url.QueryEscape(redirect) },
+	}
+	cfg := &op.Config{CryptoKey: key, CodeMethodS256: true, AuthMethodPost: true, GrantTypeRefreshToken: true,
+		SupportedScopes: SupportedScopes, SupportedClaims: SupportedClaims, DefaultLogoutRedirectURI: LoggedOutPath}
+	issuer := strings.TrimRight(o.Issuer.String(), "/")
+	opts := []op.Option{op.WithCORSOptions(&cors.Options{AllowOriginFunc: p.allowedOrigin, AllowCredentials: false,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost}, AllowedHeaders: []string{"Authorization", "Content-Type"}}),
+		op.WithHttpInterceptors(withRequest)}
+	if o.Issuer.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure()) // a loopback demo; a real deployment is https
+	}
+	p.op, err = op.NewProvider(cfg, p.storage, op.StaticIssuer(issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+LoginPath, p.login)
+	mux.HandleFunc("GET "+LogoutPath, p.logoutPage)
+	mux.HandleFunc("POST "+LogoutPath, p.logout)
+	mux.HandleFunc("GET "+LoggedOutPath, func(w http.ResponseWriter, r *http.Request) {
+		o.Sessions.Message(w, r, http.StatusOK, "Logged out", "You are logged out.")
+	})
+	mux.Handle("/", p.op)
+	p.handler = mux
+	return p, nil
+}
+
+// ServeHTTP serves the provider's paths.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+
+// allowedOrigin admits a CORS origin only when it is the origin of a registered redirect URI.
+func (p *Provider) allowedOrigin(origin string) bool {
+	clients, err := p.opts.Store.OIDCClients(context.Background())
+	if err != nil {
+		return false
+	}
+	for _, c := range clients {
+		for _, ru := range c.RedirectURIs {
+			if u, err := url.Parse(ru); err == nil && u.Scheme+"://"+u.Host == origin {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cryptoKey is the library's 32-byte key for opaque access tokens, kept encrypted in the store.
+func cryptoKey(ctx context.Context, st *store.Store) ([32]byte, error) {
+	var key [32]byte
+	b, err := st.SecretMeta(ctx, "oidc_crypto_key")
+	if err != nil {
+		return key, err
+	}
+	if len(b) != 32 {
+		b = make([]byte, 32)
+		_, _ = rand.Read(b)
+		if err := st.SetSecretMeta(ctx, "oidc_crypto_key", b); err != nil {
+			return key, err
+		}
+	}
+	copy(key[:], b)
+	return key, nil
+}
+
+// syncFileClients makes the store's file clients exactly the file's.
+func syncFileClients(ctx context.Context, st *store.Store, clients []*store.OIDCClient) error {
+	existing, err := st.OIDCClients(ctx)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, c := range clients {
+		if old := find(existing, c.ID); old != nil && old.Origin != "file" {
+			return fmt.Errorf("client %s of the clients file is also registered in the admin UI: delete one", c.ID)
+		}
+		if err := st.PutOIDCClient(ctx, *c); err != nil {
+			return err
+		}
+		keep[c.ID] = true
+	}
+	for _, c := range existing {
+		if c.Origin == "file" && !keep[c.ID] {
+			if err := st.DeleteOIDCClient(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func find(list []*store.OIDCClient, id string) *store.OIDCClient {
+	for _, c := range list {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// login is where the library sends an authorization request: a signed-in user who may use
+// the client finishes it; otherwise prompt=none answers login_required, and everyone else
+// logs in and comes back here. prompt=login and max_age demand a login newer than allowed.
+func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	row, err := p.opts.Store.AuthRequestByID(r.Context(), id)
+	if err != nil {
+		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired",
+			"This sign-in request expired or is unknown. Go back to the application and try again.")
+		return
+	}
+	ar, err := p.storage.authRequestOf(r.Context(), row)
+	if err != nil {
+		p.opts.Sessions.Message(w, r, http.StatusInternalServerError, "Something went wrong", "The sign-in request could not be read.")
+		return
+	}
+	c, err := p.opts.Store.OIDCClientByID(r.Context(), ar.ClientID)
+	if err != nil {
+		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Unknown application", "The application of this sign-in request is no longer registered.")
+		return
+	}
+	u, authTime, ok := p.opts.Sessions.SignedIn(r)
+	if ok && !fresh(ar, authTime) {
+		ok = false
+	}
+	if !ok {
+		if slices.Contains(ar.Prompt, oidc.PromptNone) {
+			op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired(), p.op)
+			return
+		}
+		http.Redirect(w, r, p.opts.Sessions.LoginURL(LoginPath+"?id="+url.QueryEscape(id)), http.StatusSeeOther)
+		return
+	}
+	if !inAllowedGroups(u, c) {
+		_ = p.opts.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: "oidc_denied", Subject: u.Subject,
+			Reason: "not_in_allowed_groups", Detail: "client " + c.ID})
+		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Access denied",
+			fmt.Sprintf("Your account may not use %s. Ask the administrator to add you to one of its groups.", c.Name))
+		return
+	}
+	if err := p.opts.Store.CompleteAuthRequest(r.Context(), id, u.ID, authTime); err != nil {
+		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired", "This sign-in request expired. Go back to the application and try again.")
+		return
+	}
+	http.Redirect(w, r, op.AuthCallbackURL(p.op)(op.ContextWithIssuer(r.Context(), strings.TrimRight(p.opts.Issuer.String(), "/")), id), http.StatusSeeOther)
+}
+
+// fresh reports whether a login at authTime satisfies the request: prompt=login wants one
+// after the request began, max_age one at most that old.
+func fresh(ar *authRequest, authTime time.Time) bool {
+	if slices.Contains(ar.Prompt, oidc.PromptLogin) && !authTime.After(ar.createdAt.Add(-time.Second)) {
+		return false
+	}
+	if ar.MaxAge != nil && time.Since(authTime) > time.Duration(*ar.MaxAge)*time.Second {
+		return false
+	}
+	return true
+}
+
+// logoutPage asks before logging out when the application gave no valid id_token_hint.
+func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) {
+	p.opts.Sessions.Confirm(w, r, "Log out?", "An application asks to log you out of this site.", LogoutPath, "Log out",
+		map[string]string{"redirect": r.URL.Query().Get("redirect")})
+}
+
+func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
+	if !p.opts.Sessions.CheckCSRF(r) {
+		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Not logged out", "This request did not come from this site's page.")
+		return
+	}
+	u, _, ok := p.opts.Sessions.SignedIn(r)
+	if ok {
+		p.opts.Sessions.EndUserSession(r, u.ID)
+	}
+	target := r.FormValue("redirect")
+	// Only a target the library already validated: a client's registered post-logout URI, or ours.
+	if !p.postLogoutAllowed(r.Context(), target) {
+		target = LoggedOutPath
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (p *Provider) postLogoutAllowed(ctx context.Context, target string) bool {
+	if target == LoggedOutPath {
+		return true
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	u.RawQuery = "" // the state parameter the library added
+	clients, _ := p.opts.Store.OIDCClients(ctx)
+	for _, c := range clients {
+		if slices.Contains(c.PostLogoutURIs, u.String()) {
+			return true
+		}
+	}
+	return false
+}
+

@@ -1,0 +1,469 @@
+package openid
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Lifetimes.
+const (
+	authRequestLifetime = 10 * time.Minute
+	codeLifetime        = time.Minute
+	accessTokenLifetime = 15 * time.Minute
+	refreshLifetime     = 30 * 24 * time.Hour
+	idTokenLifetime     = time.Hour
+	// keyKeep is how long a retired key stays in the JWKS: past every id_token it signed
+	// and every id_token_hint a logout still presents.
+	keyKeep = 7 * 24 * time.Hour
+)
+
+// storage implements op.Storage on the host's store: the library does the protocol, the
+// security of the provider (PKCE rules, single-use codes, refresh rotation) lives here.
+type storage struct {
+	st    *store.Store
+	keys  *keyring
+	login func(id string) string
+	// endSession ends the browser session of the request in ctx when it belongs to userID.
+	endSession func(ctx context.Context, userID int64)
+	// logoutConfirm is the page that asks before logging out without a valid id_token_hint.
+	logoutConfirm func(redirect string) string
+}
+
+var _ op.Storage = (*storage)(nil)
+var _ op.CanSetUserinfoFromRequest = (*storage)(nil)
+var _ op.CanTerminateSessionFromRequest = (*storage)(nil)
+
+func hashOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// authRequest is an authorization request as the library sees it; the request fields
+// are stored as JSON, the rest comes from the store's row.
+type authRequest struct {
+	ID              string            `json:"-"`
+	ClientID        string            `json:"client_id"`
+	RedirectURI     string            `json:"redirect_uri"`
+	State           string            `json:"state"`
+	Nonce           string            `json:"nonce"`
+	Scopes          []string          `json:"scopes"`
+	ResponseType    oidc.ResponseType `json:"response_type"`
+	ResponseMode    oidc.ResponseMode `json:"response_mode"`
+	Prompt          []string          `json:"prompt"`
+	MaxAge          *int64            `json:"max_age"`
+	Challenge       string            `json:"code_challenge"`
+	ChallengeMethod string            `json:"code_challenge_method"`
+
+	userID    int64
+	subject   string
+	authTime  time.Time
+	done      bool
+	codeHash  string
+	createdAt time.Time
+}
+
+var _ op.AuthRequest = (*authRequest)(nil)
+
+func (a *authRequest) GetID() string                      { return a.ID }
+func (a *authRequest) GetACR() string                     { return "" }
+func (a *authRequest) GetAMR() []string                   { return []string{"fed"} }
+func (a *authRequest) GetAudience() []string              { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time             { return a.authTime }
+func (a *authRequest) GetClientID() string                { return a.ClientID }
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return a.ResponseType }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return a.ResponseMode }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.subject }
+func (a *authRequest) Done() bool                         { return a.done }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.Challenge == "" {
+		return nil
+	}
+	// The method passes through: oidc.VerifyCodeChallenge refuses one it does not know.
+	return &oidc.CodeChallenge{Challenge: a.Challenge, Method: oidc.CodeChallengeMethod(a.ChallengeMethod)}
+}
+
+// CreateAuthRequest stores a request after the PKCE rules: S256 only; public clients must use it.
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	c, err := s.st.OIDCClientByID(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	switch {
+	case req.CodeChallengeMethod == oidc.CodeChallengeMethodPlain:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method plain is not accepted: use S256")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case c.Public && req.CodeChallenge == "":
+		return nil, oidc.ErrInvalidRequest().WithDescription("a public client must use PKCE (S256)")
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return nil, oidc.ErrInvalidRequest().WithDescription("only the code flow is offered")
+	}
+	ar := &authRequest{ID: store.RandomID(16), ClientID: req.ClientID, RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce,
+		Scopes: req.Scopes, ResponseType: req.ResponseType, ResponseMode: req.ResponseMode, Prompt: req.Prompt,
+		Challenge: req.CodeChallenge, ChallengeMethod: string(req.CodeChallengeMethod), createdAt: time.Now()}
+	if req.MaxAge != nil {
+		m := int64(*req.MaxAge)
+		ar.MaxAge = &m
+	}
+	data, _ := json.Marshal(ar)
+	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data,
+		ExpiresAt: time.Now().Add(authRequestLifetime)}); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return ar, nil
+}
+
+// authRequestOf turns a stored row into the library's request.
+func (s *storage) authRequestOf(ctx context.Context, row *store.AuthRequest) (*authRequest, error) {
+	var ar authRequest
+	if err := json.Unmarshal(row.Data, &ar); err != nil {
+		return nil, fmt.Errorf("authorization request %s unreadable: %w", row.ID, err)
+	}
+	ar.ID, ar.userID, ar.authTime, ar.done, ar.codeHash, ar.createdAt = row.ID, row.UserID, row.AuthTime, row.Done, row.CodeHash, row.CreatedAt
+	if ar.done {
+		u, err := s.st.User(ctx, ar.userID)
+		if err != nil {
+			return nil, err
+		}
+		ar.subject = u.PublicID
+	}
+	return &ar, nil
+}
+
+func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	row, err := s.st.AuthRequestByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.authRequestOf(ctx, row)
+}
+
+// AuthRequestByCode finds a code's request; a code already used revokes its grant.
+func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	row, err := s.st.AuthRequestByCode(ctx, hashOf(code))
+	if err != nil {
+		return nil, err
+	}
+	return s.authRequestOf(ctx, row)
+}
+
+func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	return s.st.SaveAuthCode(ctx, id, hashOf(code), time.Now().Add(codeLifetime))
+}
+
+func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	return s.st.DeleteAuthRequest(ctx, id)
+}
+
+// claim takes an authorization request's code for this one exchange; a second exchange
+// (also one racing this one) loses and revokes the grant.
+func (s *storage) claim(ctx context.Context, ar *authRequest) error {
+	ok, err := s.st.ClaimCode(ctx, ar.codeHash)
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if !ok {
+		return oidc.ErrInvalidGrant().WithDescription("the code was already used; every token of this grant is revoked")
+	}
+	return nil
+}
+
+// CreateAccessToken issues an access token for a code exchange without offline access.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	ar, ok := req.(*authRequest)
+	if !ok {
+		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	if err := s.claim(ctx, ar); err != nil {
+		return "", time.Time{}, err
+	}
+	t := store.AccessToken{ID: store.RandomID(16), GrantID: ar.ID, ClientID: ar.ClientID, UserID: ar.userID, Scopes: ar.Scopes,
+		AuthTime: ar.authTime, Expires: time.Now().Add(accessTokenLifetime)}
+	if err := s.st.PutAccessToken(ctx, t); err != nil {
+		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
+	}
+	return t.ID, t.Expires, nil
+}
+
+// refreshRequest is a presented refresh token as the library sees it.
+type refreshRequest struct {
+	rt      *store.RefreshToken
+	token   string
+	subject string
+}
+
+var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
+
+func (r *refreshRequest) GetAMR() []string             { return r.rt.AMR }
+func (r *refreshRequest) GetAudience() []string        { return []string{r.rt.ClientID} }
+func (r *refreshRequest) GetAuthTime() time.Time       { return r.rt.AuthTime }
+func (r *refreshRequest) GetClientID() string          { return r.rt.ClientID }
+func (r *refreshRequest) GetScopes() []string          { return r.rt.Scopes }
+func (r *refreshRequest) GetSubject() string           { return r.subject }
+func (r *refreshRequest) SetCurrentScopes(sc []string) { r.rt.Scopes = sc }
+
+// CreateAccessAndRefreshTokens issues a refresh token with the access token: a new family
+// for a code exchange, the next of its family (compare and swap) for a refresh.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	now := time.Now()
+	newToken := store.RandomID(32)
+	switch r := req.(type) {
+	case *authRequest:
+		if err := s.claim(ctx, r); err != nil {
+			return "", "", time.Time{}, err
+		}
+		family := store.RandomID(16)
+		access := store.AccessToken{ID: store.RandomID(16), GrantID: r.ID, FamilyID: family, ClientID: r.ClientID, UserID: r.userID,
+			Scopes: r.Scopes, AuthTime: r.authTime, Expires: now.Add(accessTokenLifetime)}
+		if err := s.st.PutAccessToken(ctx, access); err != nil {
+			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+		}
+		rt := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: family, GrantID: r.ID, ClientID: r.ClientID,
+			UserID: r.userID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.authTime, Expires: now.Add(refreshLifetime)}
+		if err := s.st.PutRefreshToken(ctx, rt); err != nil {
+			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+		}
+		return access.ID, newToken, access.Expires, nil
+	case *refreshRequest:
+		old := r.rt
+		access := store.AccessToken{ID: store.RandomID(16), GrantID: old.GrantID, FamilyID: old.FamilyID, ClientID: old.ClientID,
+			UserID: old.UserID, Scopes: old.Scopes, AuthTime: old.AuthTime, Expires: now.Add(accessTokenLifetime)}
+		next := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: old.FamilyID, GrantID: old.GrantID,
+			ClientID: old.ClientID, UserID: old.UserID, Scopes: old.Scopes, AMR: old.AMR, AuthTime: old.AuthTime, Expires: old.Expires}
+		err := s.st.RotateRefreshToken(ctx, hashOf(current), next, access)
+		if errors.Is(err, store.ErrRefreshReused) {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of its family is revoked")
+		}
+		if err != nil {
+			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+		}
+		return access.ID, newToken, access.Expires, nil
+	}
+	return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+}
+
+// TokenRequestByRefreshToken answers a live refresh token; presenting a rotated one revokes its family.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
+	if err != nil {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	if rt.Rotated {
+		if err := s.st.RevokeFamily(ctx, rt.FamilyID); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of its family is revoked")
+	}
+	if rt.Revoked || time.Now().After(rt.Expires) {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	u, err := s.st.User(ctx, rt.UserID)
+	if err != nil {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	return &refreshRequest{rt: rt, token: token, subject: u.PublicID}, nil
+}
+
+// TerminateSession is unused: TerminateSessionFromRequest decides.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest logs out only with a valid id_token_hint; without one it sends
+// the browser to a page that asks first (no logout by a bare cross-site GET).
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if req.IDTokenHintClaims == nil {
+		return s.logoutConfirm(req.RedirectURI), nil
+	}
+	u, err := s.st.UserByPublicID(ctx, req.UserID)
+	if err == nil {
+		s.endSession(ctx, u.ID)
+	}
+	return req.RedirectURI, nil
+}
+
+func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if userID != "" { // an access token's id
+		t, err := s.st.LiveAccessToken(ctx, tokenOrID)
+		if err == nil && t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token of another client")
+		}
+		if err := s.st.RevokeAccessToken(ctx, tokenOrID); err != nil {
+			return oidc.ErrServerError()
+		}
+		return nil
+	}
+	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(tokenOrID))
+	if err != nil {
+		return nil // RFC 7009: an unknown token is not an error
+	}
+	if rt.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("token of another client")
+	}
+	if err := s.st.RevokeFamily(ctx, rt.FamilyID); err != nil {
+		return oidc.ErrServerError()
+	}
+	return nil
+}
+
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
+	if err != nil || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	u, err := s.st.User(ctx, rt.UserID)
+	if err != nil {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return u.PublicID, rt.ID, nil
+}
+
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	k, _, err := s.keys.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.SignatureAlgorithm(s.keys.alg)}, nil
+}
+
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	_, all, err := s.keys.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]op.Key, 0, len(all))
+	for _, k := range all {
+		out = append(out, publicKey{k})
+	}
+	return out, nil
+}
+
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.st.OIDCClientByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("unknown client")
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return client{c: c, login: s.login}, nil
+}
+
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.st.OIDCClientByID(ctx, id)
+	if err != nil || !checkSecret(c, secret) {
+		return errors.New("wrong client id or secret")
+	}
+	return nil
+}
+
+// SetUserinfoFromScopes is deprecated in the library; SetUserinfoFromRequest does the work.
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the id_token's claims.
+func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	u, err := s.st.UserByPublicID(ctx, req.GetSubject())
+	if err != nil {
+		return err
+	}
+	c, err := s.st.OIDCClientByID(ctx, req.GetClientID())
+	if err != nil {
+		return err
+	}
+	setClaims(ui, u, c, scopes)
+	return nil
+}
+
+// SetUserinfoFromToken answers userinfo for a live access token only (revoked, expired, a
+// disabled user or source: refused).
+func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.st.LiveAccessToken(ctx, tokenID)
+	if err != nil {
+		return errors.New("access token not valid")
+	}
+	u, err := s.st.User(ctx, t.UserID)
+	if err != nil || u.PublicID != subject {
+		return errors.New("access token not valid")
+	}
+	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
+	if err != nil {
+		return errors.New("client gone")
+	}
+	setClaims(ui, u, c, t.Scopes)
+	return nil
+}
+
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, err := s.st.LiveAccessToken(ctx, tokenID)
+	if err != nil || t.ClientID != clientID {
+		return errors.New("access token not valid")
+	}
+	u, err := s.st.User(ctx, t.UserID)
+	if err != nil || u.PublicID != subject {
+		return errors.New("access token not valid")
+	}
+	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
+	if err != nil {
+		return errors.New("client gone")
+	}
+	ui := new(oidc.UserInfo)
+	setClaims(ui, u, c, t.Scopes)
+	in.SetUserInfo(ui)
+	in.Scope, in.ClientID, in.Expiration, in.Active = t.Scopes, t.ClientID, oidc.FromTime(t.Expires), true
+	return nil
+}
+
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("JWT profile grants are not offered")
+}
+
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("JWT profile grants are not offered")
+}
+
+func (s *storage) Health(ctx context.Context) error {
+	_, err := s.st.Meta(ctx, "oidc_crypto_key")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// requestKey carries the HTTP request through the library to the storage (logout).
+type requestKey struct{}
+
+func withRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, r)))
+	})
+}
+
+func requestOf(ctx context.Context) *http.Request {
+	r, _ := ctx.Value(requestKey{}).(*http.Request)
+	return r
+}

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// defaultReturn is where a login ends when nothing asked for another page.
+const defaultReturn = "/profile"
+
+// AllowReturn registers paths a login may return to (with any query), such as the OpenID
+// Connect provider's authorization step. Call before serving.
+func (s *Server) AllowReturn(paths ...string) {
+	for _, p := range paths {
+		s.returns[p] = true
+	}
+}
+
+// Mount routes patterns to h (a protocol the host serves beside its pages).
+func (s *Server) Mount(h http.Handler, patterns ...string) {
+	for _, p := range patterns {
+		s.mux.Handle(p, h)
+	}
+}
+
+// safeReturn is raw when it is a registered local path (the one way back after a login),
+// else "": no scheme, no host, no "//" or "\", no control characters.
+func (s *Server) safeReturn(raw string) string {
+	if raw == "" || len(raw) > 2048 || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") ||
+		strings.ContainsAny(raw, "\\\r\n\t") {
+		return ""
+	}
+	for _, c := range raw {
+		if c < 0x20 || c == 0x7f {
+			return ""
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" {
+		return ""
+	}
+	if u.Path == defaultReturn || s.returns[u.Path] {
+		return u.RequestURI()
+	}
+	return ""
+}
+
+// SignedIn is the request's signed-in user (enabled, of an enabled source) and when that login happened.
+func (s *Server) SignedIn(r *http.Request) (*store.User, time.Time, bool) {
+	sess, _, err := s.session(nil, r, false)
+	if err != nil || sess == nil || sess.UserID == 0 {
+		return nil, time.Time{}, false
+	}
+	u, err := s.store.User(r.Context(), sess.UserID)
+	if err != nil || u.Disabled {
+		return nil, time.Time{}, false
+	}
+	return u, sess.CreatedAt, true
+}
+
+// LoginURL is the login page that returns to returnTo after the login.
+func (s *Server) LoginURL(returnTo string) string {
+	return "/login?return=" + url.QueryEscape(returnTo)
+}
+
+// EndUserSession ends the request's session when it belongs to userID.
+func (s *Server) EndUserSession(r *http.Request, userID int64) {
+	sess, _, err := s.session(nil, r, false)
+	if err == nil && sess != nil && sess.UserID == userID {
+		_ = s.store.DeleteSession(r.Context(), sess.ID)
+	}
+}
+
+// Message shows the person a page.
+func (s *Server) Message(w http.ResponseWriter, r *http.Request, status int, title, text string) {
+	s.message(w, r, status, title, text, "")
+}
+
+// Confirm shows a page with one button that POSTs, with the CSRF token, to action.
+func (s *Server) Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string) {
+	sess, r, err := s.session(w, r, true)
+	if err != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "confirm.html", map[string]any{"Title": title, "Text": text, "Action": action, "Button": button,
+		"Fields": fields, "Session": sess})
+}
+
+// CheckCSRF reports whether a POST carries the session's CSRF token.
+func (s *Server) CheckCSRF(r *http.Request) bool {
+	sess, r, err := s.session(nil, r, false)
+	return err == nil && checkCSRF(r, sess)
+}
