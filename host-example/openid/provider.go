@@ -299,4 +299,3 @@ func (p *Provider) postLogoutAllowed(ctx context.Context, target string) bool {
 	}
 	return false
 }
-

@@ -9,10 +9,10 @@ import (
 
 // Session is a browser session; UserID 0 is anonymous.
 type Session struct {
-	ID        string // the hash of the cookie token
-	UserID    int64
-	Admin     bool
-	CSRF      string
+	ID     string // the hash of the cookie token
+	UserID int64
+	Admin  bool
+	CSRF   string
 	// CreatedAt is when the session began: for a user's session, when that login happened.
 	CreatedAt time.Time
 	ExpiresAt time.Time
