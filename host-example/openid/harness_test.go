@@ -3,6 +3,7 @@ package openid_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -307,3 +308,22 @@ func codeOf(t *testing.T, p page) (string, string) {
 	}
 	return u.Query().Get("code"), u.Query().Get("state")
 }
+
+func importKey(d *idp, name string) (string, error) {
+	alg := "RS256"
+	if strings.HasPrefix(name, "es256") {
+		alg = "ES256"
+	}
+	return openid.ImportKey(context.Background(), d.store, alg, readKey(d.t, name))
+}
+
+func header(tok *oauth2.Token) map[string]string {
+	raw, _ := tok.Extra("id_token").(string)
+	b, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+	var h map[string]string
+	_ = json.Unmarshal(b, &h)
+	return h
+}
+
+func kid(tok *oauth2.Token) string { return header(tok)["kid"] }
+func alg(tok *oauth2.Token) string { return header(tok)["alg"] }

@@ -247,13 +247,15 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, op.AuthCallbackURL(p.op)(op.ContextWithIssuer(r.Context(), strings.TrimRight(p.opts.Issuer.String(), "/")), id), http.StatusSeeOther)
 }
 
-// fresh reports whether a login at authTime satisfies the request: prompt=login wants one
-// after the request began, max_age one at most that old.
+// fresh reports whether a login at authTime satisfies the request: prompt=login (which the
+// library turns into max_age=0) and max_age accept a login made after the request began, or
+// one at most max_age old. Times are whole seconds, as auth_time is.
 func fresh(ar *authRequest, authTime time.Time) bool {
-	if slices.Contains(ar.Prompt, oidc.PromptLogin) && !authTime.After(ar.createdAt.Add(-time.Second)) {
+	afterRequest := !authTime.Before(ar.createdAt)
+	if slices.Contains(ar.Prompt, oidc.PromptLogin) && !afterRequest {
 		return false
 	}
-	if ar.MaxAge != nil && time.Since(authTime) > time.Duration(*ar.MaxAge)*time.Second {
+	if ar.MaxAge != nil && !afterRequest && time.Since(authTime) > time.Duration(*ar.MaxAge)*time.Second {
 		return false
 	}
 	return true

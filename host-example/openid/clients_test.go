@@ -1,0 +1,65 @@
+package openid_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/openid"
+)
+
+func TestCORSOnlyForRegisteredOrigins(t *testing.T) {
+	d := newIDP(t)
+	for origin, want := range map[string]string{"http://127.0.0.1:9": "http://127.0.0.1:9", "https://evil.example": ""} {
+		req, _ := http.NewRequest("GET", d.issuer+"/.well-known/openid-configuration", nil)
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("origin %s: allowed %q, want %q", origin, got, want)
+		}
+		if resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+			t.Errorf("origin %s: credentials allowed", origin)
+		}
+	}
+}
+
+func TestClientsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		p := filepath.Join(dir, "clients.json")
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	env := map[string]string{"GRAFANA_SECRET": "a-long-enough-grafana-secret"}
+	good := write(`[{"client_id":"grafana","client_secret_env":"GRAFANA_SECRET","name":"Grafana",
+		"redirect_uris":["https://grafana.example.com/login/generic_oauth"],"grant_types":["authorization_code","refresh_token"],
+		"allowed_groups":["plex-owner"]},
+		{"client_id":"cli","public":true,"name":"CLI","redirect_uris":["http://127.0.0.1/cb"]}]`)
+	list, err := openid.ReadClientsFile(good, func(k string) string { return env[k] })
+	if err != nil || len(list) != 2 || list[0].SecretSHA256 != openid.HashSecret(env["GRAFANA_SECRET"]) || list[0].Origin != "file" {
+		t.Fatalf("good file: %+v %v", list, err)
+	}
+	for name, c := range map[string]struct{ json, want string }{
+		"plaintext secret": {`[{"client_id":"app1","client_secret":"hunter2","name":"X","redirect_uris":["https://x.example/cb"]}]`, "sha256sum"},
+		"unknown key":      {`[{"client_id":"app1","client_secret_sha256":"` + strings.Repeat("a", 64) + `","name":"X","redirect_uris":["https://x.example/cb"],"scopes":[]}]`, "scopes"},
+		"http not loopback": {`[{"client_id":"app1","client_secret_sha256":"` + strings.Repeat("a", 64) + `","name":"X","redirect_uris":["http://x.example/cb"]}]`,
+			"loopback"},
+		"no secret":       {`[{"client_id":"app1","name":"X","redirect_uris":["https://x.example/cb"]}]`, "client_secret_sha256"},
+		"bad grant":       {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"grant_types":["implicit"]}]`, "implicit"},
+		"missing env":     {`[{"client_id":"app1","client_secret_env":"NOPE","name":"X","redirect_uris":["https://x.example/cb"]}]`, "NOPE"},
+		"twice":           {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"]},{"client_id":"app1","public":true,"name":"Y","redirect_uris":["https://y.example/cb"]}]`, "twice"},
+		"fragment in uri": {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb#f"]}]`, "fragment"},
+	} {
+		if _, err := openid.ReadClientsFile(write(c.json), func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (want …%s…)", name, err, c.want)
+		}
+	}
+}
