@@ -56,7 +56,8 @@ type idp struct {
 }
 
 const (
-	rpID       = "demo-app"
+	adminPassword = "test-admin-password"
+	rpID          = "demo-app"
 	rpSecret   = "demo-app-secret-0123456789abcdef"
 	rpRedirect = "http://127.0.0.1:9/callback"
 	rpLogout   = "http://127.0.0.1:9/logged-out"
@@ -101,6 +102,9 @@ func newIDP(t *testing.T) *idp {
 			p.P.Close()
 		}
 	})
+	if err := web.SetAdminPassword(ctx, st, adminPassword); err != nil {
+		t.Fatal(err)
+	}
 	d.start(openid.RS256)
 	d.addSource()
 	d.addClient(store.OIDCClient{ID: rpID, Name: "Demo app", SecretSHA256: openid.HashSecret(rpSecret), RedirectURIs: []string{rpRedirect},
@@ -327,3 +331,5 @@ func header(tok *oauth2.Token) map[string]string {
 
 func kid(tok *oauth2.Token) string { return header(tok)["kid"] }
 func alg(tok *oauth2.Token) string { return header(tok)["alg"] }
+
+func s256() oauth2.AuthCodeOption { return oauth2.S256ChallengeOption(oauth2.GenerateVerifier()) }

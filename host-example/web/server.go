@@ -169,6 +169,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/users", s.admin(s.usersPage))
 	m.HandleFunc("POST /admin/users/{id}/disabled", s.admin(s.setUserDisabled))
 	m.HandleFunc("GET /admin/events", s.admin(s.eventsPage))
+	m.HandleFunc("GET /admin/clients", s.admin(s.clientsPage))
+	m.HandleFunc("GET /admin/clients/new", s.admin(s.newClientPage))
+	m.HandleFunc("POST /admin/clients", s.admin(s.createClient))
+	m.HandleFunc("GET /admin/clients/{id}", s.admin(s.editClientPage))
+	m.HandleFunc("POST /admin/clients/{id}", s.admin(s.saveClient))
+	m.HandleFunc("POST /admin/clients/{id}/delete", s.admin(s.deleteClient))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 }
 
@@ -273,7 +279,7 @@ func (s *Server) clientKey(r *http.Request) string {
 
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
-	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm"}
+	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {

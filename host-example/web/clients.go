@@ -1,0 +1,135 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The admin's applications page: OpenID Connect clients. Clients of the clients file show read-only.
+
+func (s *Server) clientsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderClients(w, r, "", r.URL.Query().Get("flash"))
+}
+
+func (s *Server) renderClients(w http.ResponseWriter, r *http.Request, secret, flash string) {
+	clients, err := s.store.OIDCClients(r.Context())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "clients.html", map[string]any{"Clients": clients, "Secret": secret, "Flash": flash,
+		"Issuer": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r), "Title": "Applications"})
+}
+
+func (s *Server) newClientPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "client.html", map[string]any{"New": true, "Client": &store.OIDCClient{}, "Session": sessionOf(r),
+		"Title": "Add an application"})
+}
+
+func (s *Server) editClientPage(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.uiClient(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "client.html", map[string]any{"Client": c, "Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh),
+		"Session": sessionOf(r), "Title": c.Name})
+}
+
+// uiClient is the client of the path, refusing a file client (read-only here).
+func (s *Server) uiClient(w http.ResponseWriter, r *http.Request) (*store.OIDCClient, bool) {
+	c, err := s.store.OIDCClientByID(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return nil, false
+	}
+	if c.Origin == "file" {
+		s.message(w, r, http.StatusForbidden, "Read-only application", "This application comes from the clients file; change it there.", "/admin/clients")
+		return nil, false
+	}
+	return c, true
+}
+
+// formClient reads the form into c.
+func formClient(r *http.Request, c *store.OIDCClient) {
+	c.Name = strings.TrimSpace(r.FormValue("name"))
+	c.RedirectURIs = splitLines(r.FormValue("redirect_uris"))
+	c.PostLogoutURIs = splitLines(r.FormValue("post_logout_uris"))
+	c.AllowedGroups = splitLines(r.FormValue("allowed_groups"))
+	c.ReleaseAttributes = splitLines(r.FormValue("release_attributes"))
+	c.GrantTypes = []string{openid.GrantCode}
+	if r.FormValue("refresh") != "" {
+		c.GrantTypes = append(c.GrantTypes, openid.GrantRefresh)
+	}
+}
+
+// createClient registers a client; a confidential one gets a 256-bit secret, shown once.
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
+	c := &store.OIDCClient{ID: strings.TrimSpace(r.FormValue("client_id")), Public: r.FormValue("public") != "", Origin: "ui"}
+	formClient(r, c)
+	secret := ""
+	if !c.Public {
+		secret = store.RandomID(32)
+		c.SecretSHA256 = openid.HashSecret(secret)
+	}
+	errs := openid.CheckClient(c)
+	if _, err := s.store.OIDCClientByID(r.Context(), c.ID); err == nil {
+		errs = append(errs, "client_id: "+c.ID+" is taken")
+	}
+	if len(errs) > 0 {
+		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"New": true, "Client": c, "Errors": errs,
+			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": "Add an application"})
+		return
+	}
+	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_created", Detail: "client " + c.ID})
+	s.renderClients(w, r, secret, "Added "+c.Name+".")
+}
+
+func (s *Server) saveClient(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.uiClient(w, r)
+	if !ok {
+		return
+	}
+	formClient(r, c)
+	secret := ""
+	if r.FormValue("new_secret") != "" && !c.Public {
+		secret = store.RandomID(32)
+		c.SecretSHA256 = openid.HashSecret(secret)
+	}
+	if errs := openid.CheckClient(c); len(errs) > 0 {
+		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"Client": c, "Errors": errs,
+			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": c.Name})
+		return
+	}
+	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_changed", Detail: "client " + c.ID})
+	s.renderClients(w, r, secret, "Saved "+c.Name+".")
+}
+
+func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.uiClient(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteOIDCClient(r.Context(), c.ID); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_deleted", Detail: "client " + c.ID})
+	http.Redirect(w, r, "/admin/clients?flash=Deleted+"+c.ID+".", http.StatusSeeOther)
+}
