@@ -58,10 +58,10 @@ type idp struct {
 const (
 	adminPassword = "test-admin-password"
 	rpID          = "demo-app"
-	rpSecret   = "demo-app-secret-0123456789abcdef"
-	rpRedirect = "http://127.0.0.1:9/callback"
-	rpLogout   = "http://127.0.0.1:9/logged-out"
-	publicID   = "cli-app"
+	rpSecret      = "demo-app-secret-0123456789abcdef"
+	rpRedirect    = "http://127.0.0.1:9/callback"
+	rpLogout      = "http://127.0.0.1:9/logged-out"
+	publicID      = "cli-app"
 )
 
 const membersConfig = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
