@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 // idp is a running host-example with the real Plex plugin process, a simulated plex.tv and
 // the OpenID Connect provider, plus a registered relying party.
 type idp struct {
-	t       *testing.T
+	t       testing.TB
 	sim     *plexsim.Sim
 	simURL  string
 	store   *store.Store
@@ -67,7 +67,7 @@ const (
 const membersConfig = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
 	plexsim.ServerLivingRoom + `","name":"Living Room"},{"machine_id":"` + plexsim.ServerCabin + `","name":"Cabin"}]}`
 
-func readKey(t *testing.T, name string) []byte {
+func readKey(t testing.TB, name string) []byte {
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func readKey(t *testing.T, name string) []byte {
 }
 
 // newIDP starts everything on a fresh data folder, with the RS256 test key.
-func newIDP(t *testing.T) *idp {
+func newIDP(t testing.TB) *idp {
 	t.Helper()
 	sim := plexsim.NewDefault()
 	simSrv := httptest.NewServer(sim)

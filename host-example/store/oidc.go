@@ -45,6 +45,7 @@ func (s *Store) PutOIDCClient(ctx context.Context, c OIDCClient) error {
 		allowed_groups = excluded.allowed_groups, release_attributes = excluded.release_attributes, origin = excluded.origin`,
 		c.ID, c.Name, c.SecretSHA256, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutURIs), jsonList(c.GrantTypes),
 		jsonList(c.AllowedGroups), jsonList(c.ReleaseAttributes), c.Origin, s.now().Unix())
+	s.clients.Delete(c.ID)
 	return err
 }
 
@@ -67,9 +68,20 @@ func scanClient(row interface{ Scan(...any) error }) (*OIDCClient, error) {
 	return &c, nil
 }
 
-// OIDCClientByID reads a client.
+// OIDCClientByID reads a client (from memory after the first read: every token request asks
+// several times; changes through this store clear the copy at once).
 func (s *Store) OIDCClientByID(ctx context.Context, id string) (*OIDCClient, error) {
-	return scanClient(s.read.QueryRowContext(ctx, `SELECT `+clientCols+` FROM oidc_clients WHERE id = ?`, id))
+	if c, ok := s.clients.Load(id); ok {
+		cp := *c.(*OIDCClient)
+		return &cp, nil
+	}
+	c, err := scanClient(s.read.QueryRowContext(ctx, `SELECT `+clientCols+` FROM oidc_clients WHERE id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	cp := *c
+	s.clients.Store(id, &cp)
+	return c, nil
 }
 
 // OIDCClients lists the clients by name.
@@ -92,10 +104,11 @@ func (s *Store) OIDCClients(ctx context.Context) ([]*OIDCClient, error) {
 
 // DeleteOIDCClient removes a client and ends its tokens.
 func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
+	defer s.clients.Delete(id)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{`DELETE FROM oidc_clients WHERE id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE client_id = ?`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE client_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err
 			}
 		}
@@ -196,7 +209,7 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, userID int64
 // SaveAuthCode binds an issued code (its hash) to the request, once.
 func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string, exp time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET code_hash = ?, expires_at = ? WHERE id = ? AND code_hash IS NULL AND done = 1`,
+		r, err := s.txExec(ctx, tx, `UPDATE oidc_auth_requests SET code_hash = ?, expires_at = ? WHERE id = ? AND code_hash IS NULL AND done = 1`,
 			codeHash, exp.Unix(), id)
 		if err != nil {
 			return err
@@ -204,7 +217,7 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string, exp time.
 		if n, _ := r.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO oidc_codes (code_hash, grant_id, expires_at) VALUES (?, ?, ?)`, codeHash, id, exp.Add(time.Hour).Unix())
+		_, err = s.txExec(ctx, tx, `INSERT INTO oidc_codes (code_hash, grant_id, expires_at) VALUES (?, ?, ?)`, codeHash, id, exp.Add(time.Hour).Unix())
 		return err
 	})
 }
@@ -236,7 +249,7 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{`UPDATE oidc_tokens SET revoked = 1 WHERE grant_id = ?`, `UPDATE oidc_refresh SET revoked = 1 WHERE grant_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, grantID); err != nil {
+			if _, err := s.txExec(ctx, tx, q, grantID); err != nil {
 				return err
 			}
 		}
@@ -343,7 +356,7 @@ var ErrRefreshReused = errors.New("refresh token reused: family revoked")
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next RefreshToken, access AccessToken) error {
 	var reused bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE oidc_refresh SET rotated_at = ? WHERE hash = ? AND rotated_at = 0 AND revoked = 0`, s.now().Unix(), hash)
+		r, err := s.txExec(ctx, tx, `UPDATE oidc_refresh SET rotated_at = ? WHERE hash = ? AND rotated_at = 0 AND revoked = 0`, s.now().Unix(), hash)
 		if err != nil {
 			return err
 		}
@@ -351,12 +364,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next Refres
 			reused = true
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
+		if _, err := s.txExec(ctx, tx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, next.Hash, next.ID, next.FamilyID, next.GrantID, next.ClientID, next.UserID, jsonList(next.Scopes),
 			jsonList(next.AMR), next.AuthTime.Unix(), next.Expires.Unix()); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
+		_, err = s.txExec(ctx, tx, `INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, access.ID, access.GrantID, access.FamilyID, access.ClientID, access.UserID, jsonList(access.Scopes),
 			access.AuthTime.Unix(), access.Expires.Unix())
 		return err
@@ -377,7 +390,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next Refres
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{`UPDATE oidc_refresh SET revoked = 1 WHERE family_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE family_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, familyID); err != nil {
+			if _, err := s.txExec(ctx, tx, q, familyID); err != nil {
 				return err
 			}
 		}

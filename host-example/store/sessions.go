@@ -86,7 +86,7 @@ func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error
 		return "", err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_states WHERE id IN (SELECT id FROM login_states WHERE session_id = ? AND kind = ?
+	if _, err := s.txExec(ctx, tx, `DELETE FROM login_states WHERE id IN (SELECT id FROM login_states WHERE session_id = ? AND kind = ?
 		ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
 		return "", err
 	}
@@ -94,7 +94,7 @@ func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error
 	if id == "" {
 		id = RandomID(16)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
+	if _, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, st.SessionID, st.SourceID, st.Kind, st.ActionID, s.seal.Seal(st.State), st.ExpiresAt.Unix(), s.now().UnixNano()); err != nil {
 		return "", err

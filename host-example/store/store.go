@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -78,10 +79,12 @@ var migrations = []string{
 
 // Store is the database.
 type Store struct {
-	db   *sql.DB // one writer connection: SQLite allows one writer at a time
-	read *sql.DB // readers (WAL: they see every committed write and never block it)
+	db   *cachedDB // one writer connection: SQLite allows one writer at a time
+	read *cachedDB // readers (WAL: they see every committed write and never block it)
 	seal *Sealer
 	now  func() time.Time
+	// clients caches OIDC clients by id (cleared by every change made through this store).
+	clients sync.Map
 }
 
 // Open opens (creating) the database under dir and migrates it. The database and its WAL
@@ -106,7 +109,7 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{db: w, read: r, seal: seal, now: time.Now}
+	s := &Store{db: &cachedDB{DB: w}, read: &cachedDB{DB: r}, seal: seal, now: time.Now}
 	if err := s.migrate(); err != nil {
 		w.Close()
 		r.Close()
@@ -303,14 +306,14 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id); err != nil {
+	if _, err := s.txExec(ctx, tx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id); err != nil {
 		return err
 	}
 	if !on {
 		for _, q := range []string{`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`UPDATE oidc_tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err
 			}
 		}

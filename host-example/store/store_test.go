@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -137,5 +138,41 @@ func TestLoginStatesPerLogin(t *testing.T) {
 	}
 	if _, err := s.ClaimLoginState(ctx, "sess", "login", ids[2], time.Minute); err != nil {
 		t.Fatalf("another tab's state: %v", err)
+	}
+}
+
+// A database of schema version 2 migrates: its users get an opaque public id, and the OIDC tables exist.
+func TestMigrateVersion2Database(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Rebuild it as version 2 had it.
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "host.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE oidc_clients`, `DROP TABLE oidc_auth_requests`, `DROP TABLE oidc_codes`, `DROP TABLE oidc_tokens`,
+		`DROP TABLE oidc_refresh`, `DROP TABLE oidc_keys`, `DROP INDEX users_public_id`, `ALTER TABLE users DROP COLUMN public_id`,
+		`DELETE FROM schema_version WHERE version = 3`,
+		`INSERT INTO users (source_id, sub, created_at, last_login_at) VALUES ('src', '42', 1, 1)`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer s.Close()
+	users, err := s.Users(context.Background())
+	if err != nil || len(users) != 1 || len(users[0].PublicID) != 32 {
+		t.Fatalf("migrated user: %+v %v", users, err)
+	}
+	if _, err := s.OIDCClients(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

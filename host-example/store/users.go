@@ -82,7 +82,7 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 	}
 	defer tx.Rollback()
 	var done LoginDone
-	if err := tx.QueryRowContext(ctx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
+	if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
 		return nil, err
 	}
 	ev := allowed
@@ -90,24 +90,24 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 		ev = Event{SourceID: u.SourceID, Kind: "login_denied", Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
 	} else {
 		if oldSessionID != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {
+			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {
 				return nil, err
 			}
 		}
 		token := RandomID(32)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, 0, ?, ?, ?)`,
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, 0, ?, ?, ?)`,
 			hashToken(token), done.UserID, RandomID(16), s.now().Unix(), s.now().Add(life).Unix()); err != nil {
 			return nil, err
 		}
 		if oldSessionID != "" {
 			// Logins still under way in other tabs of this browser follow it to the new session.
-			if _, err := tx.ExecContext(ctx, `UPDATE login_states SET session_id = ? WHERE session_id = ?`, hashToken(token), oldSessionID); err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE login_states SET session_id = ? WHERE session_id = ?`, hashToken(token), oldSessionID); err != nil {
 				return nil, err
 			}
 		}
 		done.Token = token
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+	if _, err := s.txExec(ctx, tx, `INSERT INTO events (at, source_id, kind, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Reason, ev.Detail); err != nil {
 		return nil, err
 	}
@@ -193,13 +193,13 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason
 	if !disabled {
 		reason = ""
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ?, disabled_reason = ? WHERE id = ?`, disabled, reason, id); err != nil {
+	if _, err := s.txExec(ctx, tx, `UPDATE users SET disabled = ?, disabled_reason = ? WHERE id = ?`, disabled, reason, id); err != nil {
 		return err
 	}
 	if disabled {
 		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,78 @@
+package openid_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/oidcload"
+	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// benchGrant runs b.N token requests of grant through the real HTTP stack, 8 at a time.
+func benchGrant(b *testing.B, alg, grant string) {
+	d := newIDP(b)
+	if alg == openid.ES256 {
+		if _, err := importKey(d, "es256-a.pem"); err != nil {
+			b.Fatal(err)
+		}
+		d.start(alg)
+	}
+	ctx := context.Background()
+	u, err := d.store.FinishLogin(ctx, store.User{SourceID: d.source.ID, Subject: "2001", Username: "frank"}, store.Event{Kind: "login_allowed"}, "", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := b.N
+	s, err := openid.SeedLoad(ctx, d.store, rpID, u.UserID, n, 64, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := oidcload.Options{TokenURL: d.issuer + "/oauth/token", ClientID: rpID, ClientSecret: rpSecret, Grant: grant, Rate: 100000,
+		Duration: time.Hour}
+	if grant == "refresh_token" {
+		o.RefreshTokens = s.RefreshTokens
+	} else {
+		o.Codes = s.Codes
+	}
+	b.ResetTimer()
+	r, err := oidcload.RunN(ctx, o, n, 8)
+	if err != nil || r.Errors > 0 {
+		b.Fatalf("%v %+v", err, r)
+	}
+	b.ReportMetric(float64(r.P99.Microseconds()), "p99-µs")
+}
+
+func BenchmarkRefreshGrantRS256(b *testing.B) { benchGrant(b, openid.RS256, "refresh_token") }
+func BenchmarkRefreshGrantES256(b *testing.B) { benchGrant(b, openid.ES256, "refresh_token") }
+func BenchmarkCodeExchangeRS256(b *testing.B) { benchGrant(b, openid.RS256, "authorization_code") }
+func BenchmarkCodeExchangeES256(b *testing.B) { benchGrant(b, openid.ES256, "authorization_code") }
+
+// The load run's short form: every refresh (rotating families) and code exchange succeeds at a
+// fixed rate. Correctness only; scripts/oidc-load measures.
+func TestLoadRunShort(t *testing.T) {
+	d := newIDP(t)
+	ctx := context.Background()
+	u, err := d.store.FinishLogin(ctx, store.User{SourceID: d.source.ID, Subject: "2001", Username: "frank"}, store.Event{Kind: "login_allowed"}, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := openid.SeedLoad(ctx, d.store, rpID, u.UserID, 200, 5, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, grant := range []string{"refresh_token", "authorization_code"} {
+		o := oidcload.Options{TokenURL: d.issuer + "/oauth/token", ClientID: rpID, ClientSecret: rpSecret, Grant: grant, Rate: 100,
+			Duration: time.Second, RefreshTokens: s.RefreshTokens, Codes: s.Codes}
+		if grant == "refresh_token" {
+			o.Codes = nil
+		} else {
+			o.RefreshTokens = nil
+		}
+		r, err := oidcload.Run(ctx, o)
+		if err != nil || r.Errors != 0 || r.OK < 50 {
+			t.Fatalf("%s: %v %s", grant, err, r)
+		}
+	}
+}
