@@ -11,6 +11,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
 type claims struct {
@@ -126,4 +128,62 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// After a login with a profile step, or with password and second factor, the browser goes
+// back to the pending authorization request too.
+func TestWayBackAfterStepAndPasswordLogins(t *testing.T) {
+	d := newIDP(t)
+	ctx := context.Background()
+	cfg := strings.ReplaceAll(strings.Replace(membersConfig, `"access_mode"`, `"home_profiles":true,"password_login":true,"access_mode"`, 1),
+		"OWNER", d.sim.Token("owner"))
+	src, _ := d.store.Source(ctx, d.source.ID)
+	norm, err := d.plugins["plex"].P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.store.SaveConfig(ctx, src.ID, norm); err != nil {
+		t.Fatal(err)
+	}
+	r := d.rp()
+	// The profile step: pick the account itself.
+	b := d.browser()
+	p := b.follow(r.config.AuthCodeURL("s1", s256()))
+	p = b.plexLogin(p, "owner")
+	if !strings.Contains(p.body, "Who is watching?") {
+		t.Fatalf("no profile step: %d %s", p.status, p.location)
+	}
+	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfRE.FindStringSubmatch(p.body)[1]}, "choice": {"self"}})
+	if p = b.follow(p.location); !strings.HasPrefix(p.location, rpRedirect+"?code=") {
+		t.Fatalf("after the step: %d %s", p.status, p.location)
+	}
+	// Password and second factor.
+	b = d.browser()
+	p = b.follow(r.config.AuthCodeURL("s2", s256()))
+	csrf, ret := csrfRE.FindStringSubmatch(p.body)[1], strings.ReplaceAll(returnRE.FindStringSubmatch(p.body)[1], "&amp;", "&")
+	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "return": {ret}, "login": {"tess"}, "password": {"tf-pass"}})
+	if p.status != http.StatusUnauthorized {
+		t.Fatalf("second factor not asked: %d", p.status)
+	}
+	ret = strings.ReplaceAll(returnRE.FindStringSubmatch(p.body)[1], "&amp;", "&")
+	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrfRE.FindStringSubmatch(p.body)[1]}, "return": {ret}, "otp": {"123456"}})
+	if p = b.follow(p.location); !strings.HasPrefix(p.location, rpRedirect+"?code=") {
+		t.Fatalf("after password + code: %d %s %s", p.status, p.location, p.body)
+	}
+}
+
+// The way back only ever goes to a registered local path.
+func TestReturnTargetIsValidated(t *testing.T) {
+	d := newIDP(t)
+	for _, ret := range []string{"https://evil.example/", "//evil.example/x", `/\evil.example`, "/admin", "javascript:alert(1)", "/oidc/login\n?id=x"} {
+		b := d.browser()
+		p := b.do("GET", "/login?return="+url.QueryEscape(ret), nil)
+		if got := returnRE.FindStringSubmatch(p.body); got == nil || got[1] != "" {
+			t.Errorf("return %q rendered as %v", ret, got)
+		}
+		p = b.plexLogin(p, "friend")
+		if p.location != "" && !strings.HasSuffix(p.location, "/profile") {
+			t.Errorf("return %q: went to %s", ret, p.location)
+		}
+	}
 }

@@ -254,7 +254,8 @@ func (b *browser) follow(u string) page {
 	b.d.t.Helper()
 	for i := 0; i < 20; i++ {
 		p := b.do("GET", u, nil)
-		if p.location == "" || strings.HasPrefix(p.location, "http://127.0.0.1:9/") || strings.HasPrefix(p.location, b.d.simURL) {
+		if p.location == "" || strings.HasPrefix(p.location, "http://127.0.0.1:9/") || strings.HasPrefix(p.location, b.d.simURL) ||
+			!strings.HasPrefix(p.location, "http://127.0.0.1:") { // never leave this machine
 			return p
 		}
 		u = p.location
