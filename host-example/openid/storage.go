@@ -395,37 +395,42 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	return nil
 }
 
-// SetUserinfoFromToken answers userinfo for a live access token only (revoked, expired, a
-// disabled user or source: refused).
-func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, _ string) error {
+// errTokenNotValid is every refusal of an access token (one answer: no oracle).
+var errTokenNotValid = errors.New("access token not valid")
+
+// liveToken is a live access token of subject, with its user and client; revoked, expired,
+// another subject's, a disabled user's or source's: refused.
+func (s *storage) liveToken(ctx context.Context, tokenID, subject string) (*store.AccessToken, *store.User, *store.OIDCClient, error) {
 	t, err := s.st.LiveAccessToken(ctx, tokenID)
 	if err != nil {
-		return errors.New("access token not valid")
+		return nil, nil, nil, errTokenNotValid
 	}
 	u, err := s.st.User(ctx, t.UserID)
 	if err != nil || u.PublicID != subject {
-		return errors.New("access token not valid")
+		return nil, nil, nil, errTokenNotValid
 	}
 	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
 	if err != nil {
-		return errors.New("client gone")
+		return nil, nil, nil, errTokenNotValid
+	}
+	return t, u, c, nil
+}
+
+// SetUserinfoFromToken answers userinfo for a live access token only.
+func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, u, c, err := s.liveToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
 	}
 	setClaims(ui, u, c, t.Scopes)
 	return nil
 }
 
+// SetIntrospectionFromToken answers introspection by the client the token was issued to.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, err := s.st.LiveAccessToken(ctx, tokenID)
+	t, u, c, err := s.liveToken(ctx, tokenID, subject)
 	if err != nil || t.ClientID != clientID {
-		return errors.New("access token not valid")
-	}
-	u, err := s.st.User(ctx, t.UserID)
-	if err != nil || u.PublicID != subject {
-		return errors.New("access token not valid")
-	}
-	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
-	if err != nil {
-		return errors.New("client gone")
+		return errTokenNotValid
 	}
 	ui := new(oidc.UserInfo)
 	setClaims(ui, u, c, t.Scopes)

@@ -84,17 +84,23 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.store.OIDCClientByID(r.Context(), c.ID); err == nil {
 		errs = append(errs, "client_id: "+c.ID+" is taken")
 	}
+	s.storeClient(w, r, c, true, errs, secret, "admin_client_created", "Added "+c.Name+".")
+}
+
+// storeClient saves a checked client and shows the list (with a new secret, once), or the
+// form again with its errors.
+func (s *Server) storeClient(w http.ResponseWriter, r *http.Request, c *store.OIDCClient, isNew bool, errs []string, secret, event, flash string) {
 	if len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"New": true, "Client": c, "Errors": errs,
-			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": "Add an application"})
+		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"New": isNew, "Client": c, "Errors": errs,
+			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": "Application"})
 		return
 	}
 	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_created", Detail: "client " + c.ID})
-	s.renderClients(w, r, secret, "Added "+c.Name+".")
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: event, Detail: "client " + c.ID})
+	s.renderClients(w, r, secret, flash)
 }
 
 func (s *Server) saveClient(w http.ResponseWriter, r *http.Request) {
@@ -108,17 +114,7 @@ func (s *Server) saveClient(w http.ResponseWriter, r *http.Request) {
 		secret = store.RandomID(32)
 		c.SecretSHA256 = openid.HashSecret(secret)
 	}
-	if errs := openid.CheckClient(c); len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"Client": c, "Errors": errs,
-			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": c.Name})
-		return
-	}
-	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_changed", Detail: "client " + c.ID})
-	s.renderClients(w, r, secret, "Saved "+c.Name+".")
+	s.storeClient(w, r, c, false, openid.CheckClient(c), secret, "admin_client_changed", "Saved "+c.Name+".")
 }
 
 func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
