@@ -1,11 +1,14 @@
 package openid_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/plexlogin/plexlogin/host-example/openid"
 )
@@ -61,5 +64,31 @@ func TestClientsFile(t *testing.T) {
 		if _, err := openid.ReadClientsFile(write(c.json), func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v (want …%s…)", name, err, c.want)
 		}
+	}
+}
+
+// A client from the clients file logs in; removed from the file, it is gone at the next start.
+func TestFileClientLogsIn(t *testing.T) {
+	d := newIDP(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clients.json")
+	_ = os.WriteFile(path, []byte(`[{"client_id":"from-file","client_secret_env":"FILE_SECRET","name":"From file",
+		"redirect_uris":["http://127.0.0.1:9/callback"]}]`), 0o600)
+	list, err := openid.ReadClientsFile(path, func(string) string { return "a-long-enough-file-secret" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.fileClients = list
+	d.start(openid.RS256)
+	r := d.rp()
+	r.config.ClientID, r.config.ClientSecret = "from-file", "a-long-enough-file-secret"
+	r.verifier = r.provider.Verifier(&gooidc.Config{ClientID: "from-file"})
+	if _, c := r.login(t, d.browser(), "friend"); c.Subject == "" {
+		t.Fatal("no subject")
+	}
+	d.fileClients = nil
+	d.start(openid.RS256)
+	if _, err := d.store.OIDCClientByID(context.Background(), "from-file"); err == nil {
+		t.Fatal("a client removed from the file survived a restart")
 	}
 }

@@ -53,6 +53,8 @@ type idp struct {
 	issuer  string
 	source  *store.Source
 	plugins map[string]*web.Plugin
+	// fileClients are passed as the clients file's at the next start.
+	fileClients []*store.OIDCClient
 }
 
 const (
@@ -136,7 +138,8 @@ func (d *idp) start(alg string) {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	prov, err := openid.New(context.Background(), openid.Options{Issuer: pub, Store: d.store, SigningAlg: alg, Sessions: srv})
+	prov, err := openid.New(context.Background(), openid.Options{Issuer: pub, Store: d.store, SigningAlg: alg, Sessions: srv,
+		FileClients: d.fileClients})
 	if err != nil {
 		d.t.Fatal(err)
 	}
