@@ -71,7 +71,7 @@ func TestLoadRunShort(t *testing.T) {
 			o.RefreshTokens = nil
 		}
 		r, err := oidcload.Run(ctx, o)
-		if err != nil || r.Errors != 0 || r.OK < 50 {
+		if err != nil || r.Errors != 0 || r.OK == 0 { // correctness only: how many fit in a second depends on the machine
 			t.Fatalf("%s: %v %s", grant, err, r)
 		}
 	}

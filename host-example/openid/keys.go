@@ -141,12 +141,6 @@ func (k *keyring) load(ctx context.Context) (*signingKey, []*signingKey, error) 
 	return active, all, nil
 }
 
-func (k *keyring) forget() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.active = nil
-}
-
 // EnsureKey creates a signing key for alg when there is no active one.
 func EnsureKey(ctx context.Context, st *store.Store, alg string) error {
 	keys, err := st.SigningKeys(ctx, time.Now())

@@ -205,7 +205,6 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 // refreshRequest is a presented refresh token as the library sees it.
 type refreshRequest struct {
 	rt      *store.RefreshToken
-	token   string
 	subject string
 }
 
@@ -278,7 +277,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, op.ErrInvalidRefreshToken
 	}
-	return &refreshRequest{rt: rt, token: token, subject: u.PublicID}, nil
+	return &refreshRequest{rt: rt, subject: u.PublicID}, nil
 }
 
 // TerminateSession is unused: TerminateSessionFromRequest decides.

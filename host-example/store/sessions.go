@@ -205,7 +205,7 @@ func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
 	return out, rows.Err()
 }
 
-// CountSessions counts stored sessions (the admin's overview; tests).
+// CountSessions counts the stored sessions.
 func (s *Store) CountSessions(ctx context.Context) (int, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`).Scan(&n)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -82,7 +83,8 @@ type Store struct {
 	db   *cachedDB // one writer connection: SQLite allows one writer at a time
 	read *cachedDB // readers (WAL: they see every committed write and never block it)
 	seal *Sealer
-	now  func() time.Time
+	// clock is the store's time source (SetClock; tests age codes and states while serving).
+	clock atomic.Pointer[func() time.Time]
 	// clients caches OIDC clients by id (cleared by every change made through this store).
 	clients sync.Map
 }
@@ -109,7 +111,8 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{db: &cachedDB{DB: w}, read: &cachedDB{DB: r}, seal: seal, now: time.Now}
+	s := &Store{db: &cachedDB{DB: w}, read: &cachedDB{DB: r}, seal: seal}
+	s.SetClock(time.Now)
 	if err := s.migrate(); err != nil {
 		w.Close()
 		r.Close()
@@ -322,4 +325,7 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 }
 
 // SetClock replaces the store's clock (tests that age codes, sessions and states).
-func (s *Store) SetClock(now func() time.Time) { s.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.clock.Store(&now) }
+
+// now is the store's current time.
+func (s *Store) now() time.Time { return (*s.clock.Load())() }

@@ -58,9 +58,6 @@ func (c Config) includeDefaults() bool {
 	return c.IncludeDefaultMappings == nil || *c.IncludeDefaultMappings
 }
 
-// Secret fields (writeOnly in the schema).
-var secretFields = []string{"owner_token", "additional_owner_tokens", "state_key"}
-
 // legacyProduct was the product name before it defaulted to the site's own address; it
 // reads as the default.
 const legacyProduct = "Plex Login"
