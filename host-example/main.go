@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/plexlogin/plexlogin/host-example/connlimit"
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -58,6 +59,8 @@ func run() error {
 	clientsFile := flag.String("oidc-clients", os.Getenv("HOST_OIDC_CLIENTS"), "JSON file of OpenID Connect clients (config as code; read-only in the admin UI)")
 	rotateKeys := flag.Bool("rotate-keys", false, "make a new OpenID Connect signing key, retire the old one (still published while its tokens live) and exit")
 	maxConnsPerClient := flag.Int("max-conns-per-client", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
+	cookieDomain := flag.String("cookie-domain", os.Getenv("HOST_COOKIE_DOMAIN"), "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
+	forwardCache := flag.Duration("forward-auth-cache", forwardauth.DefaultCacheTTL, "revocation bound of forward-auth: how long a session answer is reused")
 	flag.Parse()
 
 	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(envOr("HOST_LOG_LEVEL", "info"))})
@@ -127,6 +130,22 @@ func run() error {
 	}
 	srv.Mount(prov, openid.Paths...)
 	srv.AllowReturn(openid.LoginPath)
+	if *cookieDomain != "" {
+		if *cookieDomain, err = forwardauth.CheckCookieDomain(pub.Hostname(), *cookieDomain); err != nil {
+			return fmt.Errorf("-cookie-domain: %w", err)
+		}
+	}
+	if *forwardCache < time.Second || *forwardCache > 10*time.Minute {
+		return fmt.Errorf("-forward-auth-cache %s: must be between 1s and 10m", *forwardCache)
+	}
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: *cookieDomain, Store: st, Sessions: srv,
+		SessionLife: *lifetime, CacheTTL: *forwardCache, Logger: logger.Named("forward-auth")})
+	if err != nil {
+		return err
+	}
+	srv.Mount(fa, forwardauth.Paths...)
+	srv.AllowReturn(forwardauth.StartPath)
+	srv.OnLogout(fa.EndSession)
 
 	if pw := os.Getenv("HOST_ADMIN_PASSWORD"); pw != "" {
 		if err := web.SetAdminPassword(ctx, st, pw); err != nil {

@@ -10,6 +10,10 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/idna"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 // Rule protects one app (a host) or a part of it (a path prefix).
@@ -127,4 +131,89 @@ func (r *Rule) Allows(groups []string) bool {
 		}
 	}
 	return false
+}
+
+// CheckRule normalises a rule from the admin UI (host lowercased and in ASCII, default port
+// dropped, paths without a trailing slash) and lists what is wrong with it, in words.
+func CheckRule(r *store.ForwardRule) []string {
+	var errs []string
+	r.Name = strings.TrimSpace(r.Name)
+	host, port, err := net.SplitHostPort(strings.TrimSpace(r.Host))
+	if err != nil {
+		host, port = strings.TrimSpace(r.Host), ""
+	}
+	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(strings.ToLower(host), "."))
+	switch {
+	case host == "":
+		errs = append(errs, "Host: enter the app's host name, for example sonarr.example.com.")
+	case err != nil || strings.ContainsAny(ascii, "/@\\:?# ") || strings.Contains(ascii, ".."):
+		errs = append(errs, "Host: "+host+" is not a host name (no scheme or path: just sonarr.example.com, optionally with :port).")
+	case port != "" && !validPort(port):
+		errs = append(errs, "Host: the port must be a number from 1 to 65535.")
+	default:
+		if port != "" {
+			ascii = net.JoinHostPort(ascii, port)
+		}
+		r.Host = NormalizeHost(ascii)
+	}
+	var msg string
+	if r.PathPrefix, msg = checkPrefix("Path", r.PathPrefix); msg != "" {
+		errs = append(errs, msg)
+	}
+	groups := r.Groups[:0:0]
+	for _, g := range r.Groups {
+		g = strings.TrimSpace(g)
+		switch {
+		case g == "":
+		case strings.ContainsAny(g, ",\r\n\t"):
+			errs = append(errs, "Groups: "+g+" holds a comma; group names are sent comma-separated, so it cannot be used.")
+		default:
+			groups = append(groups, g)
+		}
+	}
+	r.Groups = groups
+	bypass := r.Bypass[:0:0]
+	for _, b := range r.Bypass {
+		if strings.TrimSpace(b) == "" {
+			continue
+		}
+		p, msg := checkPrefix("Bypass", b)
+		switch {
+		case msg != "":
+			errs = append(errs, msg)
+		case p == "" || p == r.PathPrefix:
+			errs = append(errs, "Bypass: "+b+" would let the whole rule through without a login; turn the rule off instead.")
+		case !underPrefix(p, r.PathPrefix):
+			errs = append(errs, "Bypass: "+b+" is not under this rule's path "+r.PathPrefix+", so it would never apply.")
+		default:
+			bypass = append(bypass, p)
+		}
+	}
+	r.Bypass = bypass
+	return errs
+}
+
+// checkPrefix normalises a path prefix typed by the admin: it must be the path as the app
+// serves it (NormalizePath leaves it as it is), without query, and is kept without a trailing slash.
+func checkPrefix(field, p string) (string, string) {
+	p = strings.TrimSpace(p)
+	if p == "" || p == "/" {
+		return "", ""
+	}
+	n, err := NormalizePath(p)
+	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#%;") || strings.TrimRight(n, "/") != strings.TrimRight(p, "/") {
+		return "", field + ": " + p + " is not a plain path; write it as the app serves it, for example /admin."
+	}
+	return strings.TrimRight(n, "/"), ""
+}
+
+func validPort(p string) bool {
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' || n > 65535 {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n >= 1 && n <= 65535
 }

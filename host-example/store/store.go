@@ -76,6 +76,13 @@ var migrations = []string{
 	CREATE INDEX oidc_refresh_user ON oidc_refresh(user_id);
 	CREATE TABLE oidc_keys (
 		id TEXT PRIMARY KEY, alg TEXT NOT NULL, private_enc BLOB NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER NOT NULL DEFAULT 0);`,
+	// 4: forward-auth: its own sessions (identity only, never admin) and the protected apps' rules.
+	`CREATE TABLE forward_sessions (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+	CREATE INDEX forward_sessions_user ON forward_sessions(user_id);
+	CREATE TABLE forward_rules (
+		id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', host TEXT NOT NULL, path_prefix TEXT NOT NULL DEFAULT '',
+		groups_json TEXT NOT NULL DEFAULT '[]', bypass_json TEXT NOT NULL DEFAULT '[]', bypass_options INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL, UNIQUE (host, path_prefix));`,
 }
 
 // Store is the database.
@@ -87,6 +94,10 @@ type Store struct {
 	clock atomic.Pointer[func() time.Time]
 	// clients caches OIDC clients by id (cleared by every change made through this store).
 	clients sync.Map
+	// revocations counts changes that end someone's access (Revocations).
+	revocations atomic.Uint64
+	// rulesVersion counts changes of the forward-auth rules (RulesVersion).
+	rulesVersion atomic.Uint64
 }
 
 // Open opens (creating) the database under dir and migrates it. The database and its WAL
@@ -314,12 +325,14 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 	}
 	if !on {
 		for _, q := range []string{`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
+			`DELETE FROM forward_sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`UPDATE oidc_tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err
 			}
 		}
+		defer s.revocations.Add(1)
 	}
 	return tx.Commit()
 }

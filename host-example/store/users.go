@@ -197,7 +197,8 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason
 		return err
 	}
 	if disabled {
-		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
+		defer s.revocations.Add(1)
+		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM forward_sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err

@@ -336,6 +336,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.cfg.PublicURL.Scheme == "https"})
+	for _, f := range s.onLogout {
+		f(w, r)
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

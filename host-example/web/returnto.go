@@ -20,6 +20,12 @@ func (s *Server) AllowReturn(paths ...string) {
 	}
 }
 
+// OnLogout registers f to run when a person logs out (after the host's session ended),
+// so a protocol can end its own session too. Call before serving.
+func (s *Server) OnLogout(f func(http.ResponseWriter, *http.Request)) {
+	s.onLogout = append(s.onLogout, f)
+}
+
 // Mount routes patterns to h (a protocol the host serves beside its pages).
 func (s *Server) Mount(h http.Handler, patterns ...string) {
 	for _, p := range patterns {

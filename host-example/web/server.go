@@ -66,6 +66,8 @@ type Server struct {
 	upstream sync.Map
 	// returns are the local paths a login may return to (AllowReturn).
 	returns map[string]bool
+	// onLogout run when a person logs out (OnLogout).
+	onLogout []func(http.ResponseWriter, *http.Request)
 }
 
 // LoadPlugins loads every plugin whose manifest is found at dir/plugin.json or dir/*/plugin.json.
@@ -175,6 +177,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/clients/{id}", s.admin(s.editClientPage))
 	m.HandleFunc("POST /admin/clients/{id}", s.admin(s.saveClient))
 	m.HandleFunc("POST /admin/clients/{id}/delete", s.admin(s.deleteClient))
+	m.HandleFunc("GET /admin/forward-auth", s.admin(s.rulesPage))
+	m.HandleFunc("GET /admin/forward-auth/new", s.admin(s.newRulePage))
+	m.HandleFunc("POST /admin/forward-auth", s.admin(s.saveRule))
+	m.HandleFunc("GET /admin/forward-auth/{id}", s.admin(s.editRulePage))
+	m.HandleFunc("POST /admin/forward-auth/{id}", s.admin(s.saveRule))
+	m.HandleFunc("POST /admin/forward-auth/{id}/delete", s.admin(s.deleteRule))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 }
 
@@ -279,7 +287,8 @@ func (s *Server) clientKey(r *http.Request) string {
 
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
-	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application"}
+	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
+	"rules.html": "Protected apps", "rule.html": "Protected app"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {

@@ -1,0 +1,249 @@
+package forwardauth
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Sessions is what forward-auth needs of the host's own sessions (the web package).
+type Sessions interface {
+	// SignedIn is the request's signed-in user and when that login happened.
+	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// LoginURL is the host's login page that returns to returnTo afterwards.
+	LoginURL(returnTo string) string
+	// Message shows the person a page.
+	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
+	// Confirm shows a page with one button that POSTs (with CSRF) to action.
+	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
+}
+
+// Paths the service answers (http.ServeMux patterns); the web package routes them here.
+const (
+	NginxPath   = "/forward-auth/nginx"
+	TraefikPath = "/forward-auth/traefik"
+	CaddyPath   = "/forward-auth/caddy"
+	StartPath   = "/forward-auth/start"
+	DeniedPath  = "/forward-auth/denied"
+	LogoutPath  = "/forward-auth/logout"
+)
+
+// Paths lists every path of the service.
+var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath}
+
+// DefaultCacheTTL is the default revocation bound: how long a session answer is reused.
+const DefaultCacheTTL = 30 * time.Second
+
+// Options configure forward-auth.
+type Options struct {
+	// PublicURL is the host's public URL (where the login and these endpoints live).
+	PublicURL *url.URL
+	// CookieDomain is the parent domain the forward-auth cookie is scoped to ("": host-only).
+	CookieDomain string
+	Store        *store.Store
+	Sessions     Sessions
+	// SessionLife is how long a forward-auth session lasts (default 12 h).
+	SessionLife time.Duration
+	// CacheTTL bounds how long a session answer is reused (default DefaultCacheTTL).
+	CacheTTL time.Duration
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger hclog.Logger
+}
+
+// Service answers reverse proxies and issues the forward-auth cookie.
+type Service struct {
+	o     Options
+	cache *sessionCache
+	mux   *http.ServeMux
+
+	rulesMu      sync.Mutex
+	rules        atomic.Pointer[Rules]
+	rulesVersion atomic.Uint64 // store.RulesVersion()+1 of the loaded rules; 0: none loaded
+}
+
+// New sets the service up; CookieDomain must already be checked (CheckCookieDomain).
+func New(o Options) (*Service, error) {
+	if o.PublicURL == nil || o.Store == nil || o.Sessions == nil {
+		return nil, errors.New("forward-auth: public URL, store and sessions are required")
+	}
+	if o.SessionLife <= 0 {
+		o.SessionLife = 12 * time.Hour
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = DefaultCacheTTL
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux()}
+	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx))
+	s.mux.HandleFunc(TraefikPath, s.verify(flavourRedirect))
+	s.mux.HandleFunc(CaddyPath, s.verify(flavourRedirect))
+	s.mux.HandleFunc("GET "+StartPath, s.start)
+	s.mux.HandleFunc(DeniedPath, s.denied)
+	s.mux.HandleFunc("GET "+LogoutPath, s.logoutPage)
+	return s, nil
+}
+
+// ServeHTTP serves the service's paths.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// CookieName is the forward-auth cookie's name ("__Secure-" prefixed behind https).
+func (s *Service) CookieName() string {
+	if s.o.PublicURL.Scheme == "https" {
+		return "__Secure-hx_forward"
+	}
+	return "hx_forward"
+}
+
+// currentRules is the rule set, reloaded from the store only after a change.
+func (s *Service) currentRules(ctx context.Context) (Rules, error) {
+	v := s.o.Store.RulesVersion() + 1
+	if rs := s.rules.Load(); rs != nil && s.rulesVersion.Load() == v {
+		return *rs, nil
+	}
+	s.rulesMu.Lock()
+	defer s.rulesMu.Unlock()
+	if rs := s.rules.Load(); rs != nil && s.rulesVersion.Load() == v {
+		return *rs, nil
+	}
+	stored, err := s.o.Store.ForwardRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs := make(Rules, 0, len(stored))
+	for _, r := range stored {
+		rs = append(rs, FromStore(r))
+	}
+	s.rules.Store(&rs)
+	s.rulesVersion.Store(v)
+	return rs, nil
+}
+
+// FromStore is the rule of a stored rule.
+func FromStore(r store.ForwardRule) Rule {
+	return Rule{ID: r.ID, Host: r.Host, PathPrefix: r.PathPrefix, Groups: r.Groups, Bypass: r.Bypass, BypassOptions: r.BypassOptions}
+}
+
+// isApp reports whether host is a protected app's host.
+func (rs Rules) isApp(host string) bool {
+	host = NormalizeHost(host)
+	for _, r := range rs {
+		if NormalizeHost(r.Host) == host {
+			return true
+		}
+	}
+	return false
+}
+
+// startURL is the login entry that returns to rd.
+func (s *Service) startURL(rd string) string {
+	u := *s.o.PublicURL
+	u.Path = strings.TrimRight(u.Path, "/") + StartPath
+	u.RawQuery = url.Values{"rd": {rd}}.Encode()
+	return u.String()
+}
+
+// start follows a login for a protected app: a signed-in person gets the forward-auth cookie
+// and goes back to rd; anyone else logs in first and comes back here.
+func (s *Service) start(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.currentRules(r.Context())
+	if err != nil {
+		s.o.Logger.Error("forward-auth rules", "error", err)
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	rd, ok := ReturnTarget(r.URL.Query().Get("rd"), s.o.PublicURL.Scheme, s.o.CookieDomain, rs.isApp)
+	if !ok {
+		s.o.Sessions.Message(w, r, http.StatusBadRequest, "Unknown app",
+			"The link asked to return to a page that is not one of this site's protected apps.")
+		return
+	}
+	u, _, ok := s.o.Sessions.SignedIn(r)
+	if !ok {
+		http.Redirect(w, r, s.o.Sessions.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
+		return
+	}
+	token, exp, err := s.o.Store.CreateForwardSession(r.Context(), u.ID, s.o.SessionLife)
+	if err != nil {
+		s.o.Logger.Error("forward-auth session", "error", err)
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, s.cookie(token, exp))
+	http.Redirect(w, r, rd, http.StatusSeeOther)
+}
+
+// cookie is the forward-auth cookie: the parent domain, HttpOnly, SameSite=Lax, Secure
+// behind https; an empty token clears it.
+func (s *Service) cookie(token string, exp time.Time) *http.Cookie {
+	c := &http.Cookie{Name: s.CookieName(), Value: token, Path: "/", Domain: s.o.CookieDomain, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.o.PublicURL.Scheme == "https", Expires: exp}
+	if token == "" {
+		c.MaxAge, c.Expires = -1, time.Time{}
+	}
+	return c
+}
+
+// EndSession ends the request's forward-auth session and clears its cookie (the host's
+// log-out calls it, so one log-out ends both).
+func (s *Service) EndSession(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(s.CookieName())
+	if err != nil {
+		return
+	}
+	if id := s.o.Store.ForwardTokenID(c.Value); id != "" {
+		if err := s.o.Store.DeleteForwardSession(r.Context(), id); err != nil {
+			s.o.Logger.Error("forward-auth log-out", "error", err)
+		}
+		s.cache.forget(id)
+	}
+	http.SetCookie(w, s.cookie("", time.Time{}))
+}
+
+// deniedPage is the 403 page a proxy shows in the app's own origin: every link is absolute.
+var deniedPage = template.Must(template.New("denied").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>No access</title>
+<style>body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}main{max-width:28rem;margin:4rem auto;background:#fff;
+padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0002}a{color:#1f5fbf}</style></head><body><main id="denied">
+<h1>No access to this app</h1>
+<p>{{if .Name}}You are signed in as <strong>{{.Name}}</strong>, but this{{else}}This{{end}} app is only for some people
+(members of certain groups). Ask whoever runs this site to let you in.</p>
+<p><a href="{{.Profile}}">Your profile</a> · <a href="{{.Logout}}" id="sign-out">Sign out</a></p></main></body></html>`))
+
+// denied is the page a proxy shows for a 403 (nginx: error_page 403).
+func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
+	name := ""
+	if c, err := r.Cookie(s.CookieName()); err == nil {
+		if ident, _ := s.cache.lookup(r.Context(), c.Value); ident != nil {
+			name = ident.name
+			if name == "" {
+				name = ident.user
+			}
+		}
+	}
+	base := strings.TrimRight(s.o.PublicURL.String(), "/")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	_ = deniedPage.Execute(w, map[string]string{"Name": name, "Profile": base + "/profile", "Logout": base + LogoutPath})
+}
+
+// logoutPage asks the person to confirm signing out of this site and its apps.
+func (s *Service) logoutPage(w http.ResponseWriter, r *http.Request) {
+	s.o.Sessions.Confirm(w, r, "Sign out", "Sign out of this site and every app behind it?", "/logout", "Sign out", nil)
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Forward-auth sessions carry a user's identity to the apps behind a reverse proxy and
+// nothing else: they live in their own table, so a forward-auth cookie is never a host
+// session (no admin rights, no OpenID Connect login) and a host cookie is never one of them.
+
+// forwardTokenMAC is the MAC label of forward-auth tokens.
+const forwardTokenMAC = "forward|"
+
+// CreateForwardSession starts a forward-auth session for userID and returns its cookie
+// token: a random id and its MAC, so a forged token is refused without a database read.
+func (s *Store) CreateForwardSession(ctx context.Context, userID int64, life time.Duration) (string, time.Time, error) {
+	id := RandomID(32)
+	exp := s.now().Add(life)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		hashToken(id), userID, s.now().Unix(), exp.Unix())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return id + "." + s.seal.MAC(forwardTokenMAC + id)[:32], exp, nil
+}
+
+// ForwardTokenID is the session id of a well-formed forward-auth token ("" for a forged one).
+func (s *Store) ForwardTokenID(token string) string {
+	id, mac, ok := strings.Cut(token, ".")
+	if !ok || len(id) != 64 || len(mac) != 32 || !hmacEqual(mac, s.seal.MAC(forwardTokenMAC + id)[:32]) {
+		return ""
+	}
+	return hashToken(id)
+}
+
+// ForwardSession is the user of a live forward-auth session id (ForwardTokenID): the session
+// is unexpired and its user and source are enabled. It answers when the session expires.
+func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time, error) {
+	var uid, exp int64
+	err := s.read.QueryRowContext(ctx, `SELECT f.user_id, f.expires_at FROM forward_sessions f
+		JOIN users u ON u.id = f.user_id JOIN sources src ON src.id = u.source_id
+		WHERE f.id = ? AND f.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`, id, s.now().Unix()).Scan(&uid, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	u, err := s.User(ctx, uid)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return u, time.Unix(exp, 0), nil
+}
+
+// DeleteForwardSession ends a forward-auth session (log-out).
+func (s *Store) DeleteForwardSession(ctx context.Context, id string) error {
+	defer s.revocations.Add(1)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM forward_sessions WHERE id = ?`, id)
+	return err
+}
+
+// Revocations counts the changes made through this store that end someone's access: a
+// user or source disabled, a forward-auth log-out. Caches of sessions recheck when it moves.
+func (s *Store) Revocations() uint64 { return s.revocations.Load() }
+
+// ForwardRule is one protected app (a host) or part of it (a path prefix) and who may pass.
+type ForwardRule struct {
+	ID   string
+	Name string
+	Host string
+	// PathPrefix limits the rule to a path and what is below it; empty: the whole host.
+	PathPrefix string
+	// Groups a user must be in one of; empty: any signed-in user.
+	Groups []string
+	// Bypass are path prefixes the app protects itself (API keys).
+	Bypass []string
+	// BypassOptions lets CORS preflight requests pass.
+	BypassOptions bool
+}
+
+// ForwardRules lists the rules by host and path prefix.
+func (s *Store) ForwardRules(ctx context.Context) ([]ForwardRule, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, host, path_prefix, groups_json, bypass_json, bypass_options
+		FROM forward_rules ORDER BY host, path_prefix`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ForwardRule
+	for rows.Next() {
+		var r ForwardRule
+		var groups, bypass string
+		if err := rows.Scan(&r.ID, &r.Name, &r.Host, &r.PathPrefix, &groups, &bypass, &r.BypassOptions); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(bypass), &r.Bypass); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ErrDuplicateRule is a second rule for the same host and path prefix.
+var ErrDuplicateRule = errors.New("a rule for this host and path already exists")
+
+// PutForwardRule creates (empty ID: one is made) or replaces a rule and returns its id.
+func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, error) {
+	if r.ID == "" {
+		r.ID = RandomID(8)
+	}
+	groups, _ := json.Marshal(nonNil(r.Groups))
+	bypass, _ := json.Marshal(nonNil(r.Bypass))
+	defer s.rulesVersion.Add(1)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,
+		path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
+		bypass_options = excluded.bypass_options`, r.ID, r.Name, r.Host, r.PathPrefix, string(groups), string(bypass), r.BypassOptions, s.now().Unix())
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return "", ErrDuplicateRule
+	}
+	return r.ID, err
+}
+
+// DeleteForwardRule deletes a rule.
+func (s *Store) DeleteForwardRule(ctx context.Context, id string) error {
+	defer s.rulesVersion.Add(1)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM forward_rules WHERE id = ?`, id)
+	return err
+}
+
+// RulesVersion counts changes of the forward-auth rules made through this store.
+func (s *Store) RulesVersion() uint64 { return s.rulesVersion.Load() }
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}

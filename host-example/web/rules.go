@@ -1,0 +1,97 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The admin's protected apps page: forward-auth rules (which host and path, who may pass).
+
+func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request) {
+	rules, err := s.store.ForwardRules(r.Context())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "rules.html", map[string]any{"Rules": rules, "Flash": r.URL.Query().Get("flash"),
+		"Base": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r)})
+}
+
+func (s *Server) newRulePage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "rule.html", map[string]any{"New": true, "Rule": &store.ForwardRule{}, "Session": sessionOf(r),
+		"Title": "Protect an app"})
+}
+
+// ruleOf is the rule of the path.
+func (s *Server) ruleOf(w http.ResponseWriter, r *http.Request) (*store.ForwardRule, bool) {
+	rules, err := s.store.ForwardRules(r.Context())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return nil, false
+	}
+	for i := range rules {
+		if rules[i].ID == r.PathValue("id") {
+			return &rules[i], true
+		}
+	}
+	http.NotFound(w, r)
+	return nil, false
+}
+
+func (s *Server) editRulePage(w http.ResponseWriter, r *http.Request) {
+	rule, ok := s.ruleOf(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "rule.html", map[string]any{"Rule": rule, "Session": sessionOf(r), "Title": rule.Host + rule.PathPrefix})
+}
+
+// saveRule creates (no id in the path) or changes a rule, or shows the form with its errors.
+func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
+	rule := &store.ForwardRule{}
+	isNew := r.PathValue("id") == ""
+	if !isNew {
+		var ok bool
+		if rule, ok = s.ruleOf(w, r); !ok {
+			return
+		}
+	}
+	rule.Name, rule.Host, rule.PathPrefix = r.FormValue("name"), r.FormValue("host"), r.FormValue("path_prefix")
+	rule.Groups, rule.Bypass = splitLines(r.FormValue("groups")), splitLines(r.FormValue("bypass"))
+	rule.BypassOptions = r.FormValue("bypass_options") != ""
+	errs := forwardauth.CheckRule(rule)
+	if len(errs) == 0 {
+		id, err := s.store.PutForwardRule(r.Context(), *rule)
+		switch {
+		case errors.Is(err, store.ErrDuplicateRule):
+			errs = append(errs, "Host and path: another rule already protects "+rule.Host+rule.PathPrefix+"; edit that one.")
+		case err != nil:
+			http.Error(w, "database error", http.StatusInternalServerError)
+			return
+		default:
+			_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_forward_rule_saved", Detail: "rule " + id + " " + rule.Host + rule.PathPrefix})
+			http.Redirect(w, r, "/admin/forward-auth?flash="+url.QueryEscape("Saved "+rule.Host+rule.PathPrefix+"."), http.StatusSeeOther)
+			return
+		}
+	}
+	s.render(w, http.StatusUnprocessableEntity, "rule.html", map[string]any{"New": isNew, "Rule": rule, "Errors": errs,
+		"Session": sessionOf(r), "Title": "Protected app"})
+}
+
+func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
+	rule, ok := s.ruleOf(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteForwardRule(r.Context(), rule.ID); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_forward_rule_deleted", Detail: "rule " + rule.ID + " " + rule.Host + rule.PathPrefix})
+	http.Redirect(w, r, "/admin/forward-auth?flash="+url.QueryEscape("Deleted "+rule.Host+rule.PathPrefix+"."), http.StatusSeeOther)
+}
