@@ -141,7 +141,7 @@ func TestLoginStatesPerLogin(t *testing.T) {
 	}
 }
 
-// A database of schema version 2 migrates: its users get an opaque public id, and the OIDC tables exist.
+// A database of schema version 2 migrates: its users get an opaque public id, and the OIDC and forward-auth tables exist.
 func TestMigrateVersion2Database(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)
@@ -156,7 +156,7 @@ func TestMigrateVersion2Database(t *testing.T) {
 	}
 	for _, q := range []string{`DROP TABLE oidc_clients`, `DROP TABLE oidc_auth_requests`, `DROP TABLE oidc_codes`, `DROP TABLE oidc_tokens`,
 		`DROP TABLE oidc_refresh`, `DROP TABLE oidc_keys`, `DROP INDEX users_public_id`, `ALTER TABLE users DROP COLUMN public_id`,
-		`DELETE FROM schema_version WHERE version = 3`,
+		`DROP TABLE forward_sessions`, `DROP TABLE forward_rules`, `DELETE FROM schema_version WHERE version >= 3`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at) VALUES ('src', '42', 1, 1)`} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -173,6 +173,9 @@ func TestMigrateVersion2Database(t *testing.T) {
 		t.Fatalf("migrated user: %+v %v", users, err)
 	}
 	if _, err := s.OIDCClients(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ForwardRules(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
