@@ -2,119 +2,28 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/plexlogin/plexlogin/host-example/browsertest"
 
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
 
-// chromium finds Debian's Chromium; CI installs it, so there a missing browser fails.
-func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := exec.LookPath(p); err == nil {
-				return p
-			}
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not installed (.ci/run installs Debian's chromium)")
-	}
-	t.Skip("chromium not installed")
-	return ""
-}
+var (
+	steps        = browsertest.Steps
+	waitLocation = browsertest.WaitLocation
+	waitText     = browsertest.WaitText
+	textOf       = browsertest.Text
+	screenshot   = browsertest.Screenshot
+	click        = browsertest.Click
+	visible      = browsertest.Visible
+)
 
-func newBrowser(t *testing.T) context.Context {
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromium(t)), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1000),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true)}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(cancel3)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// steps runs actions, failing the test with what was being done.
-func steps(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-		t.Fatalf("%s: %v (at %s: %.500s)", what, err, loc, body)
-	}
-}
-
-// waitLocation waits until the tab's URL contains part.
-func waitLocation(t *testing.T, ctx context.Context, part string) {
-	t.Helper()
-	var loc string
-	for i := 0; i < 100; i++ {
-		loc, _ = chromedp.Run(ctx, chromedp.Location())
-		if strings.Contains(loc, part) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("location %s never contained %q: %.800s", loc, part, textOf(t, ctx, "main"))
-}
-
-// waitText waits until the element's text contains part.
-func waitText(t *testing.T, ctx context.Context, sel, part string) {
-	t.Helper()
-	var text string
-	for i := 0; i < 100; i++ {
-		text, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if strings.Contains(text, part) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s never showed %q: %q", sel, part, text)
-}
-
-func textOf(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	dir := os.Getenv("SCREENSHOT_DIR")
-	if dir == "" {
-		return
-	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Errorf("screenshot %s: %v", name, err)
-		return
-	}
-	_ = os.MkdirAll(dir, 0o755)
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-		t.Error(err)
-	}
-}
-
-func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
-func visible(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.WaitVisible(chromedp.CSS(sel))
-}
+func newBrowser(t *testing.T) context.Context { return browsertest.New(t) }
 
 // approveAs picks a persona on the simulated app.plex.tv page.
 func approveAs(persona string) []chromedp.Action[chromedp.Void] {

@@ -1,0 +1,416 @@
+package forwardauth_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/plexlogin/plexlogin/host-example/browsertest"
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
+)
+
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	loadertest.Main(m, func(dir string) error {
+		pluginDir = filepath.Join(dir, "plex")
+		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
+		return err
+	})
+}
+
+// nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths.
+var nginxConf = template.Must(template.New("nginx").Parse(`
+worker_processes 1;
+daemon off;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log info;
+events { worker_connections 128; }
+http {
+  access_log {{.Dir}}/access.log;
+  client_body_temp_path {{.Dir}}/tmp/body;
+  proxy_temp_path {{.Dir}}/tmp/proxy;
+  fastcgi_temp_path {{.Dir}}/tmp/fastcgi;
+  uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
+  scgi_temp_path {{.Dir}}/tmp/scgi;
+
+  # The identity server itself.
+  server {
+    listen 127.0.0.1:{{.Port}};
+    server_name auth.example.test;
+    location / {
+      proxy_pass http://{{.Host}};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+
+  # A protected app.
+  server {
+    listen 127.0.0.1:{{.Port}};
+    server_name app.example.test;
+
+    location = /.host-example/auth {
+      internal;
+      proxy_pass http://{{.Host}}/forward-auth/nginx;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location = /.host-example/denied {
+      internal;
+      proxy_pass http://{{.Host}}/forward-auth/denied;
+    }
+
+    location / {
+      auth_request /.host-example/auth;
+      auth_request_set $target $upstream_http_location;
+      error_page 401 =302 $target;
+      error_page 403 /.host-example/denied;
+
+      auth_request_set $auth_user $upstream_http_remote_user;
+      auth_request_set $auth_name $upstream_http_remote_name;
+      auth_request_set $auth_email $upstream_http_remote_email;
+      auth_request_set $auth_groups $upstream_http_remote_groups;
+      proxy_set_header Remote-User $auth_user;
+      proxy_set_header Remote-Name $auth_name;
+      proxy_set_header Remote-Email $auth_email;
+      proxy_set_header Remote-Groups $auth_groups;
+      proxy_pass http://{{.Upstream}};
+    }
+  }
+}
+`))
+
+// stack is host-example (real plugin process, simulated plex.tv) behind a real nginx, with
+// an upstream app that echoes the headers it receives.
+type stack struct {
+	t        *testing.T
+	st       *store.Store
+	sim      *plexsim.Sim
+	port     string // nginx's
+	auth     string // http://auth.example.test:port
+	app      string // http://app.example.test:port
+	upstream *httptest.Server
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, p, _ := net.SplitHostPort(l.Addr().String())
+	return p
+}
+
+const adminPassword = "test-admin-password"
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	nginx := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
+	s := &stack{t: t, port: freePort(t)}
+	s.auth, s.app = "http://auth.example.test:"+s.port, "http://app.example.test:"+s.port
+	ctx := context.Background()
+
+	s.sim = plexsim.NewDefault()
+	simSrv := httptest.NewServer(s.sim)
+	t.Cleanup(simSrv.Close)
+	_, simPort, _ := net.SplitHostPort(simSrv.Listener.Addr().String())
+	simURL := "http://localhost:" + simPort
+
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s.st = st
+	plugins, err := web.LoadPlugins(ctx, pluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + simURL, "PLEX_APP_URL=" + simURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, p := range plugins {
+			p.P.Close()
+		}
+	})
+	if err := web.SetAdminPassword(ctx, st, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := url.Parse(s.auth)
+	srv, err := web.New(web.Config{PublicURL: pub, LoginRate: 1000}, st, plugins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain, err := forwardauth.CheckCookieDomain(pub.Hostname(), "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: domain, Store: st, Sessions: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Mount(fa, forwardauth.Paths...)
+	srv.AllowReturn(forwardauth.StartPath)
+	srv.OnLogout(fa.EndSession)
+	host := httptest.NewServer(srv)
+	t.Cleanup(host.Close)
+
+	src, err := st.CreateSource(ctx, "plex", "plex", "Plex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := `{"access_mode":"members","owner_token":"` + s.sim.Token("owner") + `","allowed_servers":[{"machine_id":"` +
+		plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
+	norm, err := plugins["plex"].P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SaveConfig(ctx, src.ID, norm); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetEnabled(ctx, src.ID, true); err != nil {
+		t.Fatal(err)
+	}
+
+	s.upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>app</title><pre id="seen">path=%s
+user=%s
+name=%s
+email=%s
+groups=%s
+</pre>`, r.URL.RequestURI(), r.Header.Get("Remote-User"), r.Header.Get("Remote-Name"), r.Header.Get("Remote-Email"), r.Header.Get("Remote-Groups"))
+	}))
+	t.Cleanup(s.upstream.Close)
+
+	// nginx runs unprivileged in its own prefix: as root (CI), as nobody in a folder of its own.
+	ndir, err := os.MkdirTemp("", "nginx-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(ndir) })
+	for _, d := range []string{"tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(ndir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var conf strings.Builder
+	if err := nginxConf.Execute(&conf, map[string]any{"Dir": ndir, "Port": s.port, "Host": host.Listener.Addr().String(),
+		"Upstream": s.upstream.Listener.Addr().String()}); err != nil {
+		t.Fatal(err)
+	}
+	confPath := filepath.Join(ndir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", ndir, "-c", confPath, "-e", filepath.Join(ndir, "error.log"))
+	if os.Geteuid() == 0 {
+		const nobody = 65534
+		for _, p := range []string{ndir, filepath.Join(ndir, "tmp"), filepath.Join(ndir, "logs"), confPath} {
+			if err := os.Chown(p, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(ndir, "error.log"))
+			t.Logf("nginx error.log:\n%s", b)
+		}
+	})
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+s.port)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			b, _ := os.ReadFile(filepath.Join(ndir, "error.log"))
+			t.Fatalf("nginx did not start: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s
+}
+
+// client is a plain HTTP client that reaches nginx for the fake names and does not follow redirects.
+func (s *stack) client() *http.Client {
+	d := &net.Dialer{}
+	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, "127.0.0.1:"+s.port)
+		}}}
+}
+
+func (s *stack) get(u string, hdr map[string]string, cookies ...*http.Cookie) (int, string, http.Header) {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := s.client().Do(req)
+	if err != nil {
+		s.t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func approveAs(persona string) []browsertest.Action {
+	sel := `button.persona[data-persona="` + persona + `"]`
+	return []browsertest.Action{browsertest.Visible(sel), browsertest.Click(sel)}
+}
+
+// TestNginxForwardAuthInTheBrowser: the admin protects an app in the admin UI; an anonymous
+// visit is sent to the login, comes back to the original URL and the app receives the
+// Remote-* headers; a user outside the app's groups gets the 403 page; logging out and
+// disabling a user end access.
+func TestNginxForwardAuthInTheBrowser(t *testing.T) {
+	s := newStack(t)
+	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
+	steps, click, visible := browsertest.Steps, browsertest.Click, browsertest.Visible
+
+	// Before any rule, an unknown host is refused.
+	if code, _, _ := s.get(s.app+"/", nil); code != http.StatusForbidden {
+		t.Fatalf("unknown host: %d, want 403", code)
+	}
+
+	// The admin protects the app: the whole host for anyone, /admin for plex-owner.
+	appHost := "app.example.test:" + s.port
+	steps(t, ctx, "admin login", chromedp.Navigate(s.auth+"/admin/login"),
+		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#new-plex"),
+		chromedp.Navigate(s.auth+"/admin/forward-auth"), visible("#new-rule"))
+	addRule := func(name, host, path, groups string) {
+		acts := []browsertest.Action{click("#new-rule"), visible("#rule-form"),
+			chromedp.SendKeys(chromedp.CSS("#rule-name"), name), chromedp.SendKeys(chromedp.CSS("#rule-host"), host)}
+		if path != "" {
+			acts = append(acts, chromedp.SendKeys(chromedp.CSS("#rule-path"), path))
+		}
+		if groups != "" {
+			acts = append(acts, chromedp.SendKeys(chromedp.CSS("#rule-groups"), groups))
+		}
+		steps(t, ctx, "add rule "+name, append(acts, click("#save-rule"), visible("#flash"))...)
+	}
+	// A mistyped host is refused with a reason, and the form keeps what was typed.
+	steps(t, ctx, "bad rule", click("#new-rule"), visible("#rule-form"),
+		chromedp.SendKeys(chromedp.CSS("#rule-host"), "https://"+appHost+"/"), click("#save-rule"), visible("p.err"))
+	if e := browsertest.Text(t, ctx, "p.err"); !strings.Contains(e, "is not a host name") {
+		t.Fatalf("bad host error: %q", e)
+	}
+	steps(t, ctx, "back to the list", chromedp.Navigate(s.auth+"/admin/forward-auth"), visible("#new-rule"))
+	addRule("Demo app", appHost, "", "")
+	addRule("Demo app admin", appHost, "/admin/", "plex-owner")
+	rules := browsertest.Text(t, ctx, "#rules")
+	if !strings.Contains(rules, appHost+"/admin") || !strings.Contains(rules, "plex-owner") || !strings.Contains(rules, "anyone who can sign in") {
+		t.Fatalf("rules page: %s", rules)
+	}
+	browsertest.Screenshot(t, ctx, "protected-apps")
+
+	// A person (another browser profile) opens the app: login, back to the original URL, headers.
+	uctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
+	steps(t, uctx, "anonymous visit", append(append([]browsertest.Action{chromedp.Navigate(s.app + "/shows?page=2"),
+		visible("#login-plex"), click("#login-plex")}, approveAs("friend")...), visible("#seen"))...)
+	browsertest.WaitLocation(t, uctx, s.app+"/shows?page=2")
+	seen := browsertest.Text(t, uctx, "#seen")
+	for _, want := range []string{"path=/shows?page=2", "user=frank", "name=Frank Friend", "email=frank@", "groups=plex-friend"} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("upstream saw %q, lacks %q", seen, want)
+		}
+	}
+	// Outside the groups of /admin: nginx shows the 403 page.
+	steps(t, uctx, "admin part", chromedp.Navigate(s.app+"/admin/settings"), visible("#denied"))
+	if d := browsertest.Text(t, uctx, "#denied"); !strings.Contains(d, "No access") || !strings.Contains(d, "Frank Friend") {
+		t.Fatalf("403 page: %s", d)
+	}
+	browsertest.Screenshot(t, uctx, "forward-auth-denied")
+
+	// A client's own Remote-User never gets through: with the real cookie, and on a request without one.
+	var fwd *http.Cookie
+	cookies, err := chromedp.Run(uctx, browsertest.Cookies(s.app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cookies {
+		if c.Name == "hx_forward" {
+			fwd = c
+		}
+	}
+	if fwd == nil {
+		t.Fatalf("no forward-auth cookie for the app; cookies %v", cookies)
+	}
+	forged := map[string]string{"Remote-User": "olivia", "Remote-Groups": "plex-owner", "Remote-Email": "olivia@example.test"}
+	code, body, _ := s.get(s.app+"/", forged, fwd)
+	if code != 200 || !strings.Contains(body, "user=frank\n") || !strings.Contains(body, "groups=plex-friend") ||
+		strings.Contains(body, "olivia") || strings.Contains(body, "plex-owner") {
+		t.Fatalf("forged headers with a session: %d %s", code, body)
+	}
+	code, _, hdr := s.get(s.app+"/", forged)
+	if code != http.StatusFound || !strings.HasPrefix(hdr.Get("Location"), s.auth+forwardauth.StartPath+"?rd=") {
+		t.Fatalf("forged headers without a session: %d %q", code, hdr.Get("Location"))
+	}
+	if code, _, _ = s.get(s.app+"/admin", forged, fwd); code != http.StatusForbidden {
+		t.Fatalf("forged groups on /admin: %d", code)
+	}
+
+	// Logging out on the identity server ends access to the app.
+	steps(t, uctx, "logout", chromedp.Navigate(s.auth+"/profile"), visible("#profile button.secondary"),
+		click("#profile button.secondary"), visible("#login-plex"),
+		chromedp.Navigate(s.app+"/shows"), visible("#login-plex"))
+	browsertest.WaitLocation(t, uctx, s.auth+"/login")
+
+	// The owner logs in, passes /admin, and is disabled: the next request goes to the login.
+	steps(t, uctx, "owner", append(append([]browsertest.Action{chromedp.Navigate(s.app + "/admin/"), visible("#login-plex"),
+		click("#login-plex")}, approveAs("owner")...), visible("#seen"))...)
+	if seen := browsertest.Text(t, uctx, "#seen"); !strings.Contains(seen, "groups=plex-owner") {
+		t.Fatalf("owner on /admin: %s", seen)
+	}
+	users, err := s.st.Users(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Username == "olivia" || strings.Contains(strings.Join(u.Groups, ","), "plex-owner") {
+			if err := s.st.SetDisabled(context.Background(), u.ID, true, store.DisabledByAdmin); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	steps(t, uctx, "after disabling", chromedp.Navigate(s.app+"/admin/"), visible("#login-plex"))
+	browsertest.WaitLocation(t, uctx, s.auth+"/login")
+}
