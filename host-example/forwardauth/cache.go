@@ -37,7 +37,7 @@ type sessionCache struct {
 	now   func() time.Time
 	max   int64
 
-	m     sync.Map // session id → *entry
+	m     sync.Map // cookie token → *entry (a hit costs no hashing)
 	size  atomic.Int64
 	group singleflight.Group
 }
@@ -45,13 +45,9 @@ type sessionCache struct {
 // lookup is the identity of a forward-auth cookie token, or nil for none (forged, unknown,
 // expired, revoked). Only a cache miss or a stale entry reads the store.
 func (c *sessionCache) lookup(ctx context.Context, token string) (*identity, error) {
-	id := c.store.ForwardTokenID(token)
-	if id == "" {
-		return nil, nil
-	}
 	now := c.now()
 	gen := c.store.Revocations()
-	if v, ok := c.m.Load(id); ok {
+	if v, ok := c.m.Load(token); ok {
 		e := v.(*entry)
 		if e.gen == gen && now.Sub(e.checked) < c.ttl {
 			if e.ident != nil && !now.Before(e.expires) {
@@ -59,6 +55,10 @@ func (c *sessionCache) lookup(ctx context.Context, token string) (*identity, err
 			}
 			return e.ident, nil
 		}
+	}
+	id := c.store.ForwardTokenID(token)
+	if id == "" {
+		return nil, nil // forged: never cached, never read
 	}
 	v, err, _ := c.group.Do(id, func() (any, error) {
 		u, exp, err := c.store.ForwardSession(ctx, id)
@@ -70,7 +70,7 @@ func (c *sessionCache) lookup(ctx context.Context, token string) (*identity, err
 		default:
 			e.ident = identityOf(u)
 		}
-		c.put(id, e)
+		c.put(token, e)
 		return e, nil
 	})
 	if err != nil {
@@ -80,8 +80,8 @@ func (c *sessionCache) lookup(ctx context.Context, token string) (*identity, err
 }
 
 // put stores an entry; a full cache first drops what is stale, then, if still full, all.
-func (c *sessionCache) put(id string, e *entry) {
-	if _, loaded := c.m.Swap(id, e); loaded {
+func (c *sessionCache) put(token string, e *entry) {
+	if _, loaded := c.m.Swap(token, e); loaded {
 		return
 	}
 	if c.size.Add(1) <= c.max {
@@ -99,8 +99,8 @@ func (c *sessionCache) put(id string, e *entry) {
 	}
 }
 
-func (c *sessionCache) forget(id string) {
-	if _, ok := c.m.LoadAndDelete(id); ok {
+func (c *sessionCache) forget(token string) {
+	if _, ok := c.m.LoadAndDelete(token); ok {
 		c.size.Add(-1)
 	}
 }

@@ -210,8 +210,8 @@ func (s *Service) EndSession(w http.ResponseWriter, r *http.Request) {
 		if err := s.o.Store.DeleteForwardSession(r.Context(), id); err != nil {
 			s.o.Logger.Error("forward-auth log-out", "error", err)
 		}
-		s.cache.forget(id)
 	}
+	s.cache.forget(c.Value)
 	http.SetCookie(w, s.cookie("", time.Time{}))
 }
 

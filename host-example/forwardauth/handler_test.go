@@ -18,7 +18,7 @@ import (
 // fixture is a store with one enabled source, two users, rules, the real web server for the
 // host's sessions, and forward-auth with a clock the test moves.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	st       *store.Store
 	src      *store.Source
@@ -33,7 +33,7 @@ type fixture struct {
 
 const ttl = 30 * time.Second
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), clock: time.Now()}
 	st, err := store.Open(f.dir)
