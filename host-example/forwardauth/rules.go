@@ -37,7 +37,8 @@ var ErrBadPath = errors.New("request path cannot be normalised")
 // request as the proxy forwarded it): percent-decoded once (%2e%2e and %2f included), path
 // parameters (";jsessionid=…", which some servers drop) removed from each segment, dot
 // segments resolved, repeated slashes collapsed. A path with a NUL, a backslash or an
-// encoded escape is refused rather than guessed.
+// encoded escape, or an encoded "?" or "#" (%3F, %23: read differently by different servers)
+// is refused rather than guessed.
 func NormalizePath(raw string) (string, error) {
 	p, _, _ := strings.Cut(raw, "?")
 	p, _, _ = strings.Cut(p, "#")
@@ -48,7 +49,7 @@ func NormalizePath(raw string) (string, error) {
 		return "", ErrBadPath
 	}
 	dec, err := url.PathUnescape(p)
-	if err != nil || strings.ContainsAny(dec, "\x00\\") || strings.Contains(dec, "%") {
+	if err != nil || strings.ContainsAny(dec, "\x00\\%?#") {
 		return "", ErrBadPath
 	}
 	segs := strings.Split(dec, "/")

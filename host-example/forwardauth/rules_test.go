@@ -36,6 +36,8 @@ func TestMatchOnTheNormalisedPath(t *testing.T) {
 		"/public/%252e%252e/admin": "", // double encoding: refused
 		"/public\\..\\admin":       "",
 		"/a%00b":                   "",
+		"/%23/../admin":            "", // an encoded "#" or "?" (found by the fuzzer: "/%23")
+		"/admin%3Fx":               "",
 	} {
 		p, err := NormalizePath(raw)
 		got := ""

@@ -1,4 +1,4 @@
-package forwardauth_test
+package systemtest_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package forwardauth_test
+package systemtest_test
 
 import (
 	"context"
@@ -34,7 +34,7 @@ var pluginDir string
 func TestMain(m *testing.M) {
 	loadertest.Main(m, func(dir string) error {
 		pluginDir = filepath.Join(dir, "plex")
-		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
+		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../../plugin.json")
 		return err
 	})
 }
