@@ -2,7 +2,6 @@ package loadrun
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,11 +11,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	loadertest.Main(m, func(dir string) error {
-		pluginDir = filepath.Join(dir, "plex")
-		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
-		return err
-	})
+	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
 }
 
 // The short load run asserts correctness only; latency and memory are reported.

@@ -33,11 +33,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	loadertest.Main(m, func(dir string) error {
-		pluginDir = filepath.Join(dir, "plex")
-		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
-		return err
-	})
+	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
 }
 
 // idp is a running host-example with the real Plex plugin process, a simulated plex.tv and

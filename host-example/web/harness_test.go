@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,11 +24,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	loadertest.Main(m, func(dir string) error {
-		pluginDir = filepath.Join(dir, "plex")
-		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
-		return err
-	})
+	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
 }
 
 const adminPassword = "test-admin-password"

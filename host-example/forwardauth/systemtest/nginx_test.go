@@ -32,11 +32,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	loadertest.Main(m, func(dir string) error {
-		pluginDir = filepath.Join(dir, "plex")
-		_, err := loadertest.BuildFromFile(pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../../plugin.json")
-		return err
-	})
+	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../../plugin.json")
 }
 
 // nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths.

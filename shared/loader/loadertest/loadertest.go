@@ -126,3 +126,13 @@ func RSSKiB(pid int) int {
 	}
 	return 0
 }
+
+// MainBuilding runs a package's tests after building the plugin pkg, with the tracked
+// manifest manifestFile, into a temporary folder; *dir is set to that plugin's folder.
+func MainBuilding(m *testing.M, dir *string, pkg, manifestFile string) {
+	Main(m, func(tmp string) error {
+		*dir = filepath.Join(tmp, "plugin")
+		_, err := BuildFromFile(*dir, pkg, manifestFile)
+		return err
+	})
+}
