@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +31,15 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		if cmd, ok := commands[os.Args[1]]; ok {
+			if err := cmd(os.Args[2:], os.Stdin, os.Stdout); err != nil {
+				fmt.Fprintln(os.Stderr, "host-example:", err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "host-example:", err)
 		os.Exit(1)
@@ -49,7 +59,7 @@ func run() error {
 	listen := flag.String("listen", envOr("HOST_LISTEN", "127.0.0.1:8080"), "address to listen on")
 	public := flag.String("public-url", os.Getenv("HOST_PUBLIC_URL"), "public URL callbacks are built from (default http://<listen>)")
 	dataDir := flag.String("data", envOr("HOST_DATA_DIR", "data"), "data directory (SQLite database and key file)")
-	pluginsDir := flag.String("plugins", envOr("HOST_PLUGINS_DIR", "bin"), "folder with plugin manifests (plugin.json or */plugin.json)")
+	pluginsFlag := flag.String("plugins", os.Getenv("HOST_PLUGINS_DIR"), "folder with plugin manifests (plugin.json or */plugin.json); relative: beside this executable, else in -data; empty: this executable's folder")
 	proxies := flag.String("trusted-proxies", os.Getenv("HOST_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is honoured")
 	lifetime := flag.Duration("session-lifetime", 12*time.Hour, "how long a login lasts")
 	revalidate := flag.Duration("revalidate-interval", time.Hour, "how often users are re-validated with their source")
@@ -61,6 +71,10 @@ func run() error {
 	maxConnsPerClient := flag.Int("max-conns-per-client", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	cookieDomain := flag.String("cookie-domain", os.Getenv("HOST_COOKIE_DOMAIN"), "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
 	forwardCache := flag.Duration("forward-auth-cache", forwardauth.DefaultCacheTTL, "revocation bound of forward-auth: how long a session answer is reused")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "%s\nFlags of the server:\n", usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 
 	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(envOr("HOST_LOG_LEVEL", "info"))})
@@ -114,7 +128,15 @@ func run() error {
 		}
 	}
 
-	plugins, err := web.LoadPlugins(ctx, *pluginsDir, loader.Options{Logger: logger.Named("plugin")})
+	exe, _ := os.Executable()
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return fmt.Errorf("find this executable: %w", err)
+	}
+	pluginsDir, err := pluginsDir(*pluginsFlag, filepath.Dir(exe), *dataDir)
+	if err != nil {
+		return err
+	}
+	plugins, err := web.LoadPlugins(ctx, pluginsDir, loader.Options{Logger: logger.Named("plugin")})
 	if err != nil {
 		return fmt.Errorf("load plugins: %w (run scripts/build first)", err)
 	}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
 func TestBootstrapFileIsStrict(t *testing.T) {
@@ -25,5 +30,64 @@ func TestBootstrapFileIsStrict(t *testing.T) {
 	}
 	if _, err := readBootstrap(write(`[{"plugin":"plex","name":"Plex"}]`)); err == nil || !strings.Contains(err.Error(), "slug") {
 		t.Fatalf("missing slug: %v", err)
+	}
+}
+
+func TestPluginsDirIsNotTheWorkingDirectory(t *testing.T) {
+	exe, data, cwd := t.TempDir(), t.TempDir(), t.TempDir()
+	t.Chdir(cwd)
+	for _, d := range []string{filepath.Join(cwd, "plugins"), filepath.Join(data, "plugins"), filepath.Join(exe, "extra")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ flag, want string }{
+		{"", exe},                                   // beside the executable
+		{"extra", filepath.Join(exe, "extra")},      // relative: beside the executable first
+		{"plugins", filepath.Join(data, "plugins")}, // then the data folder, never ./plugins
+		{cwd, cwd},                                  // absolute: as it is
+	} {
+		got, err := pluginsDir(c.flag, exe, data)
+		if err != nil || got != c.want {
+			t.Errorf("-plugins %q: %q %v, want %q", c.flag, got, err, c.want)
+		}
+	}
+	if _, err := pluginsDir("missing", exe, data); err == nil || !strings.Contains(err.Error(), "looked in") {
+		t.Errorf("missing folder: %v", err)
+	}
+}
+
+func TestResetAdminPassword(t *testing.T) {
+	data := t.TempDir()
+	var out strings.Builder
+	if err := resetPasswordCommand([]string{"-data", data}, strings.NewReader("a-new-password\n"), &out); err == nil {
+		t.Fatal("a data folder without a database was accepted (a typo in -data would create one)")
+	}
+	st, err := store.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := st.CreateSession(ctx, 0, true, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	t.Setenv("HOST_ADMIN_PASSWORD", "")
+	if err := resetPasswordCommand([]string{"-data", data}, strings.NewReader("short\n"), &out); err == nil {
+		t.Fatal("a short password was accepted")
+	}
+	if err := resetPasswordCommand([]string{"-data", data}, strings.NewReader("a-new-password\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 admin sessions ended") {
+		t.Fatalf("output: %s", out.String())
+	}
+	st, err = store.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if !web.CheckAdminPassword(ctx, st, "a-new-password") || web.CheckAdminPassword(ctx, st, "short") {
+		t.Fatal("the new password does not work")
 	}
 }

@@ -22,7 +22,7 @@ type Sealer struct {
 
 // LoadOrCreateKey reads the key file in dir, creating it (mode 0600) on first start.
 func LoadOrCreateKey(dir string) (*Sealer, error) {
-	path := filepath.Join(dir, "secret.key")
+	path := filepath.Join(dir, KeyFile)
 	key, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		key = make([]byte, 32)
@@ -35,6 +35,14 @@ func LoadOrCreateKey(dir string) (*Sealer, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
+	return sealerOf(key, path)
+}
+
+// KeyFile is the name of the encryption key's file in the data folder.
+const KeyFile = "secret.key"
+
+// sealerOf is the sealer of a 32-byte key read from path.
+func sealerOf(key []byte, path string) (*Sealer, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("key file %s must hold 32 bytes", path)
 	}

@@ -216,3 +216,12 @@ func (s *Store) CountSessions(ctx context.Context) (int, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`).Scan(&n)
 	return n, err
 }
+
+// DeleteAdminSessions ends every admin session (after an admin password reset).
+func (s *Store) DeleteAdminSessions(ctx context.Context) (int64, error) {
+	r, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE admin = 1`)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"net/http"
 	"net/url"
@@ -36,6 +37,9 @@ const (
 	adminFailuresAllBurst     = 20
 )
 
+// MinAdminPassword is the shortest admin password accepted.
+const MinAdminPassword = 10
+
 // SetAdminPassword stores the admin password (bcrypt) and voids any setup link.
 func SetAdminPassword(ctx context.Context, st *store.Store, password string) error {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
@@ -46,6 +50,12 @@ func SetAdminPassword(ctx context.Context, st *store.Store, password string) err
 		return err
 	}
 	return st.SetMeta(ctx, metaSetupHash, "")
+}
+
+// CheckAdminPassword reports whether password is the admin password.
+func CheckAdminPassword(ctx context.Context, st *store.Store, password string) bool {
+	h, err := st.Meta(ctx, metaAdminHash)
+	return err == nil && h != "" && bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) == nil
 }
 
 func hasAdminPassword(ctx context.Context, st *store.Store) bool {
@@ -106,9 +116,9 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pw := r.FormValue("password")
-	if len(pw) < 10 {
+	if len(pw) < MinAdminPassword {
 		s.render(w, http.StatusBadRequest, "setup.html", map[string]any{"Token": r.FormValue("token"), "Session": sess,
-			"Error": "Choose a password of at least 10 characters."})
+			"Error": fmt.Sprintf("Choose a password of at least %d characters.", MinAdminPassword)})
 		return
 	}
 	if err := SetAdminPassword(r.Context(), s.store, pw); err != nil {
@@ -143,8 +153,7 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 			"Too many wrong admin passwords were tried. Please wait a minute.", "/admin/login")
 		return
 	}
-	h, err := s.store.Meta(r.Context(), metaAdminHash)
-	if err != nil || h == "" || bcrypt.CompareHashAndPassword([]byte(h), []byte(r.FormValue("password"))) != nil {
+	if !CheckAdminPassword(r.Context(), s.store, r.FormValue("password")) {
 		s.adminFails.Take(client)
 		s.adminFailsAll.Take("all")
 		_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login_failed", Detail: "client " + s.clientIP(r)})

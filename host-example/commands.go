@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+)
+
+// commands are host-example's maintenance commands (host-example <command> -h).
+var commands = map[string]func(args []string, stdin io.Reader, stdout io.Writer) error{
+	"backup":               backupCommand,
+	"export-key":           exportKeyCommand,
+	"restore":              restoreCommand,
+	"reset-admin-password": resetPasswordCommand,
+}
+
+// usage lists the commands.
+const usage = `Commands (each takes -h):
+  host-example [flags]                        serve (the default)
+  host-example backup -data DIR -out FILE     consistent copy of the database, while the host runs
+  host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
+  host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
+  host-example reset-admin-password -data DIR the new password from HOST_ADMIN_PASSWORD or stdin
+`
+
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", envOr("HOST_DATA_DIR", "data"), "data directory")
+}
+
+func backupCommand(args []string, _ io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	data, out := dataFlag(fs), fs.String("out", "", "the backup file to write (must not exist)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("backup: -out is required")
+	}
+	st, err := openExisting(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(context.Background(), *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s (0600). It holds no encryption key: keep the key (host-example export-key) somewhere else.\n", *out)
+	return nil
+}
+
+func exportKeyCommand(args []string, _ io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("export-key", flag.ContinueOnError)
+	data, out := dataFlag(fs), fs.String("out", "", "the key file to write (must not exist)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("export-key: -out is required")
+	}
+	if err := store.ExportKey(*data, *out); err != nil {
+		return fmt.Errorf("export-key: %w", err)
+	}
+	fmt.Fprintf(stdout, "key written to %s (0600). Whoever holds it and a backup can read the secrets in the backup.\n", *out)
+	return nil
+}
+
+func restoreCommand(args []string, _ io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	data := dataFlag(fs)
+	backup, key := fs.String("backup", "", "the backup file"), fs.String("key", "", "the key file exported from the same host")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *backup == "" || *key == "" {
+		return errors.New("restore: -backup and -key are required")
+	}
+	if err := store.Restore(context.Background(), *data, *backup, *key); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored into %s; start host-example with -data %s\n", *data, *data)
+	return nil
+}
+
+func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("reset-admin-password", flag.ContinueOnError)
+	data := dataFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pw := os.Getenv("HOST_ADMIN_PASSWORD")
+	if pw == "" {
+		fmt.Fprint(stdout, "New admin password: ")
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("reset-admin-password: no password on stdin")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if len(pw) < web.MinAdminPassword {
+		return fmt.Errorf("reset-admin-password: the password must have at least %d characters", web.MinAdminPassword)
+	}
+	st, err := openExisting(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := web.SetAdminPassword(ctx, st, pw); err != nil {
+		return err
+	}
+	n, err := st.DeleteAdminSessions(ctx)
+	if err != nil {
+		return err
+	}
+	_ = st.AddEvent(ctx, store.Event{Kind: "admin_password_reset", Detail: fmt.Sprintf("from the command line; %d admin sessions ended", n)})
+	fmt.Fprintf(stdout, "\nadmin password changed; %d admin sessions ended\n", n)
+	return nil
+}
+
+// openExisting opens the store of a data folder that already has a database (a typo in
+// -data must not create an empty one).
+func openExisting(dir string) (*store.Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, "host.db")); err != nil {
+		return nil, fmt.Errorf("no database in %s (-data): %w", dir, err)
+	}
+	return store.Open(dir)
+}
+
+// pluginsDir resolves -plugins: an absolute path as it is; a relative one beside the
+// executable, else in the data folder (never against the working directory); empty: the
+// executable's folder (scripts/build puts the manifests there).
+func pluginsDir(flagValue, exeDir, dataDir string) (string, error) {
+	if filepath.IsAbs(flagValue) {
+		return flagValue, nil
+	}
+	var tried []string
+	for _, base := range []string{exeDir, dataDir} {
+		if base == "" {
+			continue
+		}
+		p := filepath.Join(base, flagValue)
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	return "", fmt.Errorf("-plugins %q: no such folder (looked in %s)", flagValue, strings.Join(tried, " and "))
+}
