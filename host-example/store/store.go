@@ -173,6 +173,9 @@ func (s *Store) migrate() error {
 	if err := s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if v > len(migrations) {
+		return fmt.Errorf("the database has schema version %d, newer than this binary's %d: run the newer binary, or restore a backup made for this one", v, len(migrations))
+	}
 	for i := v; i < len(migrations); i++ {
 		tx, err := s.db.Begin()
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -177,5 +178,21 @@ func TestMigrateVersion2Database(t *testing.T) {
 	}
 	if _, err := s.ForwardRules(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An older binary refuses a database a newer one migrated (it would misread it).
+func TestNewerSchemaRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`INSERT INTO schema_version (version) VALUES (?)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Fatalf("open a newer database: %v", err)
 	}
 }
