@@ -135,7 +135,11 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
-	s.render(w, http.StatusOK, "adminlogin.html", map[string]any{"Session": sess})
+	data := map[string]any{"Session": sess}
+	if r.URL.Query().Get("signed_out") != "" {
+		data["Info"] = "You are signed out of the admin."
+	}
+	s.render(w, http.StatusOK, "adminlogin.html", data)
 }
 
 // adminLogin checks the admin password. Only failures count: per client, and across all
@@ -143,7 +147,7 @@ func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
-		http.Error(w, "bad CSRF token", http.StatusForbidden)
+		s.sessionEnded(w, r) // an old login page: ask again, keeping what it carried
 		return
 	}
 	client := s.clientKey(r)
@@ -157,11 +161,19 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		s.adminFails.Take(client)
 		s.adminFailsAll.Take("all")
 		_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login_failed", Detail: "client " + s.clientIP(r)})
-		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password."})
+		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password.",
+			"Resume": resumeTarget(r.FormValue("resume")), "Fields": keptFields(r)})
 		return
 	}
-	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
+	newSess, r, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime)
+	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login", Detail: "client " + s.clientIP(r)})
+	if target := resumeTarget(r.FormValue("resume")); target != "" {
+		s.render(w, http.StatusOK, "resume.html", map[string]any{"Session": newSess, "Action": target, "Fields": keptFields(r),
+			"Title": "Send your changes again?"})
 		return
 	}
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)

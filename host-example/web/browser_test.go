@@ -117,3 +117,44 @@ func TestBrowserAdminSetupAndLogins(t *testing.T) {
 		t.Fatalf("%d page targets, want 2 (a popup opened?)", pages)
 	}
 }
+
+// An admin whose session ended while editing keeps the edits: a password page, then the kept
+// form to send again. The header says who is signed in and offers to log out; /login and the
+// log-out say so too.
+func TestBrowserSessionEndedKeepsEditsAndSignedInStates(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	ctx := newBrowser(t)
+	steps(t, ctx, "admin login", chromedp.Navigate(h.host.URL+"/admin/login"),
+		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#nav-logout"),
+		chromedp.Navigate(h.host.URL+"/admin/sources/"+src.ID), visible("#f-mappings"))
+	if _, err := h.store.DeleteAdminSessions(context.Background()); err != nil { // the session ends meanwhile
+		t.Fatal(err)
+	}
+	steps(t, ctx, "save after the session ended", chromedp.SetValue(chromedp.CSS("#f-mappings"), "[kept]\ngroups: [\"kept-edit\"]"),
+		click("#save"), visible("#resume-note"))
+	screenshot(t, ctx, "admin-session-ended")
+	steps(t, ctx, "log in again", chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"),
+		visible("#resume-form"))
+	if text := textOf(t, ctx, "#resume-form"); !strings.Contains(text, "kept-edit") || !strings.Contains(text, "(hidden)") {
+		t.Fatalf("kept form: %s", text) // the edit shown, the owner token masked
+	}
+	steps(t, ctx, "send again", click("#resume-send"))
+	waitLocation(t, ctx, "flash=Saved")
+	saved, err := h.store.Source(context.Background(), src.ID)
+	if err != nil || !strings.Contains(string(saved.Config), "kept-edit") {
+		t.Fatalf("the kept edit was not saved: %v", err)
+	}
+	steps(t, ctx, "admin logs out", click("#nav-logout"), visible("#info"))
+	if info := textOf(t, ctx, "#info"); !strings.Contains(info, "signed out") {
+		t.Fatalf("after the admin's log-out: %q", info)
+	}
+
+	// A user: the header offers the profile and a log-out; /login says who is signed in.
+	userLogin(t, ctx, h, "friend")
+	steps(t, ctx, "signed in", visible("#nav-profile"), chromedp.Navigate(h.host.URL+"/login"), visible("#signed-in"))
+	if s := textOf(t, ctx, "#signed-in"); !strings.Contains(s, "Frank Friend") {
+		t.Fatalf("/login while signed in: %q", s)
+	}
+	steps(t, ctx, "user logs out", click("#nav-logout"), visible("#info"), visible("#nav-login"))
+}

@@ -154,8 +154,12 @@ func TestTwoTabsAndPendingRetry(t *testing.T) {
 	if p := b.do("GET", fwdA, nil); p.Location != "/profile" {
 		t.Fatalf("checked again after approval: %d %s", p.Status, p.Body)
 	}
-	if p := b.do("GET", fwdA, nil); p.Status != http.StatusBadRequest {
-		t.Fatalf("completed login reused: %d", p.Status)
+	before, _ := h.store.CountSessions(context.Background())
+	if p := b.do("GET", fwdA, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		t.Fatalf("completed login reused (a reload while signed in goes to the profile): %d %s", p.Status, p.Location)
+	}
+	if after, _ := h.store.CountSessions(context.Background()); after != before {
+		t.Fatalf("a reused callback made a session: %d → %d", before, after)
 	}
 	_ = h.sim.Claim(codeB, "homemember")
 	if p := b.do("GET", fwdB, nil); p.Location != "/profile" {

@@ -63,7 +63,19 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, http.StatusOK, "login.html", map[string]any{"Sources": buttons, "Session": sess, "Return": s.safeReturn(r.URL.Query().Get("return"))})
+	data := map[string]any{"Sources": buttons, "Session": sess, "Return": s.safeReturn(r.URL.Query().Get("return"))}
+	if r.URL.Query().Get("signed_out") != "" {
+		data["Info"] = "You are signed out."
+	}
+	if sess.UserID != 0 {
+		if u, err := s.store.User(r.Context(), sess.UserID); err == nil {
+			data["SignedInAs"] = u.Name
+			if u.Name == "" {
+				data["SignedInAs"] = u.Username
+			}
+		}
+	}
+	s.render(w, http.StatusOK, "login.html", data)
 }
 
 type loginState struct {
@@ -157,6 +169,10 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	loginID := r.URL.Query().Get("login")
 	ls, err := s.store.ClaimLoginState(r.Context(), sess.ID, "login", loginID, claimHold)
 	if err != nil {
+		if sess.UserID != 0 { // a reload of the callback after the login finished
+			http.Redirect(w, r, defaultReturn, http.StatusSeeOther)
+			return
+		}
 		s.message(w, r, http.StatusBadRequest, "Please start again", "This login has expired or was already used. Please start again.", "/login")
 		return
 	}
@@ -339,7 +355,11 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	for _, f := range s.onLogout {
 		f(w, r)
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	if sess.Admin {
+		http.Redirect(w, r, "/admin/login?signed_out=1", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
 }
 
 // Instance is the contract instance of a source with the given config.

@@ -288,7 +288,7 @@ func (s *Server) clientKey(r *http.Request) string {
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
 	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
-	"rules.html": "Protected apps", "rule.html": "Protected app"}
+	"rules.html": "Protected apps", "rule.html": "Protected app", "resume.html": "Send your changes again?"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {

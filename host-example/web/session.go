@@ -89,16 +89,12 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			http.Error(w, "session error", http.StatusInternalServerError)
 			return
 		}
-		if sess == nil || !sess.Admin {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
-				return
-			}
-			http.Error(w, "admin login required", http.StatusUnauthorized)
+		if r.Method != http.MethodPost && (sess == nil || !sess.Admin) {
+			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 			return
 		}
-		if r.Method == http.MethodPost && !checkCSRF(r, sess) {
-			http.Error(w, "bad CSRF token", http.StatusForbidden)
+		if r.Method == http.MethodPost && (sess == nil || !sess.Admin || !checkCSRF(r, sess)) {
+			s.sessionEnded(w, r)
 			return
 		}
 		h(w, r)

@@ -95,8 +95,19 @@ func TestCallbackIsSingleUseAndBoundToTheBrowser(t *testing.T) {
 	if p := b.do("GET", fwd, nil); p.Location != "/profile" {
 		t.Fatalf("own browser: %d %s", p.Status, p.Body)
 	}
-	if p := b.do("GET", fwd, nil); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "already used") {
+	// The same browser, now signed in, reloading the callback: sent to its profile, no new login.
+	before, _ := h.store.CountSessions(context.Background())
+	if p := b.do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("replayed callback: %d %s", p.Status, p.Body)
+	}
+	if after, _ := h.store.CountSessions(context.Background()); after != before {
+		t.Fatalf("a replayed callback made a session: %d → %d", before, after)
+	}
+	// Signed out, the replay is refused in words.
+	p := b.do("GET", "/profile", nil)
+	b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}})
+	if p := b.do("GET", fwd, nil); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Please start again") {
+		t.Fatalf("replayed callback after log-out: %d %s", p.Status, p.Body)
 	}
 }
 
@@ -109,8 +120,14 @@ func TestCSRF(t *testing.T) {
 		t.Fatalf("begin without CSRF token: %d", p.Status)
 	}
 	b.adminLogin()
-	if p := b.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"enabled": {"0"}}); p.Status != http.StatusForbidden {
-		t.Fatalf("admin POST without CSRF token: %d", p.Status)
+	// Without the CSRF token nothing changes: the admin is asked to log in again, and then
+	// shown the kept form to send on (or not).
+	if p := b.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"enabled": {"0"}}); p.Status != http.StatusUnauthorized ||
+		!strings.Contains(p.Body, "Your admin session ended") || !strings.Contains(p.Body, `name="resume" value="/admin/sources/`+src.ID+`/enabled"`) {
+		t.Fatalf("admin POST without CSRF token: %d %.300s", p.Status, p.Body)
+	}
+	if got, _ := h.store.Source(context.Background(), src.ID); !got.Enabled {
+		t.Fatal("a POST without the CSRF token disabled the source")
 	}
 	if p := h.browser().do("GET", "/admin", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
 		t.Fatalf("admin without login: %d", p.Status)
