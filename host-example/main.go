@@ -71,6 +71,7 @@ func run() error {
 	maxConnsPerClient := flag.Int("max-conns-per-client", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	cookieDomain := flag.String("cookie-domain", os.Getenv("HOST_COOKIE_DOMAIN"), "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
 	forwardCache := flag.Duration("forward-auth-cache", forwardauth.DefaultCacheTTL, "revocation bound of forward-auth: how long a session answer is reused")
+	siteName := flag.String("site-name", envOr("HOST_SITE_NAME", "host-example"), "what the sign-in pages call this site")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "%s\nFlags of the server:\n", usage)
 		flag.PrintDefaults()
@@ -140,7 +141,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("load plugins: %w (run scripts/build first)", err)
 	}
-	srv, err := web.New(web.Config{PublicURL: pub, TrustedProxies: trusted, SessionLifetime: *lifetime, Logger: logger}, st, plugins)
+	srv, err := web.New(web.Config{PublicURL: pub, TrustedProxies: trusted, SessionLifetime: *lifetime, SiteName: *siteName, Logger: logger},
+		st, plugins)
 	if err != nil {
 		return err
 	}

@@ -158,3 +158,32 @@ func TestBrowserSessionEndedKeepsEditsAndSignedInStates(t *testing.T) {
 	}
 	steps(t, ctx, "user logs out", click("#nav-logout"), visible("#info"), visible("#nav-login"))
 }
+
+// On a phone (390 px wide) no page scrolls sideways: wide tables scroll inside their card.
+func TestBrowserPhoneLayout(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	ctx := newBrowser(t)
+	steps(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	steps(t, ctx, "login page", chromedp.Navigate(h.host.URL+"/login"), visible("#login-plex"))
+	screenshot(t, ctx, "phone-login")
+	userLogin(t, ctx, h, "friend")
+	pages := []string{"/profile"}
+	steps(t, ctx, "admin login", chromedp.Navigate(h.host.URL+"/admin/login"),
+		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#new-plex"))
+	pages = append(pages, "/admin", "/admin/sources/"+src.ID, "/admin/users", "/admin/events", "/admin/clients", "/admin/forward-auth")
+	for _, p := range pages {
+		steps(t, ctx, "open "+p, chromedp.Navigate(h.host.URL+p), visible("main"))
+		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= 391`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fits {
+			w, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			t.Errorf("%s is %d px wide on a 390 px phone", p, w)
+		}
+		if p == "/admin/users" {
+			screenshot(t, ctx, "phone-users")
+		}
+	}
+}

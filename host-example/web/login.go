@@ -28,8 +28,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 // loginButton is one source on the login page.
 type loginButton struct {
 	Slug, Name, Icon string
-	Password, OTP    bool
-	Login            string
+	Password         bool
 }
 
 func (s *Server) loginButtons(r *http.Request) ([]loginButton, error) {
@@ -233,7 +232,7 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 		return
 	}
 	if done.Disabled {
-		s.message(w, r, http.StatusForbidden, "Access denied", "Your account here has been disabled by an administrator.", "")
+		s.refused(w, r, "Your account here has been disabled by an administrator.")
 		return
 	}
 	s.setCookie(w, done.Token, time.Now().Add(s.cfg.SessionLifetime))
@@ -241,6 +240,12 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 		ret = defaultReturn
 	}
 	http.Redirect(w, r, ret, http.StatusSeeOther)
+}
+
+// refused tells the person that this site does not let them in, with a way back.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, text string) {
+	s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Access denied", "Text": text,
+		"Back": "/login", "BackLabel": "Back to the login page", "Session": sessionOf(r)})
 }
 
 // loginFailed records the admin detail and shows the user what happened, in user words;
@@ -255,7 +260,7 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, src *store.
 	text := se.UserText
 	switch se.Kind {
 	case source.KindAccessDenied:
-		s.message(w, r, http.StatusForbidden, "Access denied", text, "")
+		s.refused(w, r, text)
 	case source.KindPending:
 		s.render(w, http.StatusAccepted, "pending.html", map[string]any{"Source": src, "Retry": retry, "Session": sessionOf(r)})
 	case source.KindUpstreamUnavailable, source.KindRateLimited:
@@ -302,18 +307,12 @@ func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
 		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password})
 		_, _ = s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "password", State: st,
 			ExpiresAt: time.Now().Add(5 * time.Minute)})
-		buttons, _ := s.loginButtons(r)
-		for i := range buttons {
-			if buttons[i].Slug == src.Slug {
-				buttons[i].OTP, buttons[i].Login = true, cred.Login
-			}
-		}
-		msg := se.UserText
+		data := map[string]any{"Source": src, "Account": cred.Login, "Text": se.UserText, "Session": sess,
+			"Return": s.safeReturn(r.FormValue("return")), "Title": "Enter your code"}
 		if cred.OTP != "" {
-			msg = "That code was not accepted. " + msg
+			data["Error"] = "That code was not accepted. Codes change every 30 seconds: try the current one."
 		}
-		s.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Sources": buttons, "Session": sess, "Notice": msg,
-			"Return": s.safeReturn(r.FormValue("return"))})
+		s.render(w, http.StatusUnauthorized, "otp.html", data)
 		return
 	}
 	if err != nil {

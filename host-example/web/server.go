@@ -39,7 +39,9 @@ type Config struct {
 	// LoginRate is begin-login, step and password attempts allowed per minute per client
 	// (an IPv4 address or an IPv6 /64); a burst of a third of it is allowed, then a flood is slowed.
 	LoginRate int
-	Logger    hclog.Logger
+	// SiteName is what the pages call this site (default "host-example").
+	SiteName string
+	Logger   hclog.Logger
 }
 
 // Plugin is a loaded plugin with what it described.
@@ -108,6 +110,9 @@ func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, erro
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
+	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" {
+		cfg.SiteName = "host-example"
+	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"join": strings.Join,
 		"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
@@ -120,6 +125,8 @@ func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, erro
 			return string(out)
 		},
 		"add":     func(a, b int) int { return a + b },
+		"attrs":   attributeRows,
+		"initial": initial,
 		"safeURL": func(s string) template.URL { return template.URL(s) },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
@@ -294,6 +301,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data map
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = pageTitles[name]
 	}
+	data["Site"] = s.cfg.SiteName
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -213,6 +213,14 @@ func TestPasswordLoginWithSecondFactor(t *testing.T) {
 	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, `name="otp"`) {
 		t.Fatalf("second factor step: %d %s", p.Status, p.Body)
 	}
+	// The code page: not "signed in" before it is, no other way to log in, the account said once.
+	if strings.Contains(p.Body, "Signed in") || strings.Contains(p.Body, `id="login-plex"`) || strings.Count(p.Body, "tess") != 1 {
+		t.Fatalf("second factor page: %s", p.Body)
+	}
+	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"000000"}})
+	if p.Status != http.StatusUnauthorized || strings.Count(p.Body, "not accepted") != 1 {
+		t.Fatalf("wrong code: %d %s", p.Status, p.Body)
+	}
 	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}})
 	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("with code: %d %s", p.Status, p.Body)
