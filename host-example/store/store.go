@@ -316,6 +316,13 @@ func (s *Store) SaveDraft(ctx context.Context, id string, cfg json.RawMessage) e
 	return err
 }
 
+// DiscardDraft drops a source's unsaved settings (a never-saved source keeps an empty draft).
+func (s *Store) DiscardDraft(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sources SET draft_enc = CASE WHEN config_enc IS NULL THEN ? ELSE NULL END, updated_at = ? WHERE id = ?`,
+		s.seal.Seal([]byte(`{}`)), s.now().Unix(), id)
+	return err
+}
+
 // SetEnabled enables or disables a source; disabling ends its users' sessions.
 func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 	tx, err := s.db.BeginTx(ctx, nil)

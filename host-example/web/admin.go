@@ -252,6 +252,16 @@ func draftInstance(src *store.Source) source.Instance {
 	return inst
 }
 
+// actionInstance is what admin actions and dry runs run against: the saved settings when
+// there are any (a failed save must not break "check the owner token"), else the draft of
+// a source that was never saved.
+func actionInstance(src *store.Source) source.Instance {
+	if src.Config != nil {
+		return instanceOf(src)
+	}
+	return draftInstance(src)
+}
+
 func (s *Server) sourceAndPlugin(w http.ResponseWriter, r *http.Request) (*store.Source, *Plugin, bool) {
 	src, err := s.store.Source(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -348,6 +358,20 @@ func (s *Server) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.
 	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash="+url.QueryEscape(okFlash)+"&level=info", http.StatusSeeOther)
 }
 
+// discardDraft drops the unsaved settings; the saved ones stay as they are.
+func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) {
+	src, _, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DiscardDraft(r.Context(), src.ID); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_draft_discarded"})
+	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash="+url.QueryEscape("Draft discarded: the form shows the saved settings.")+"&level=info", http.StatusSeeOther)
+}
+
 func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
 	src, _, ok := s.sourceAndPlugin(w, r)
 	if !ok {
@@ -392,7 +416,7 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in, _ := json.Marshal(input)
-	res, err := p.P.RunAction(r.Context(), draftInstance(src), source.ActionRequest{ActionID: actionID, Input: in,
+	res, err := p.P.RunAction(r.Context(), actionInstance(src), source.ActionRequest{ActionID: actionID, Input: in,
 		CallbackURL: s.callbackURL("/admin/actions/callback")})
 	s.actionResult(w, r, src, p, actionID, res, err)
 }
@@ -416,7 +440,7 @@ func (s *Server) actionCallback(w http.ResponseWriter, r *http.Request) {
 	for k, v := range r.URL.Query() {
 		q[k] = v[0]
 	}
-	res, err := p.P.RunAction(r.Context(), draftInstance(src), source.ActionRequest{ActionID: st.ActionID, State: st.Plugin, CallbackQuery: q})
+	res, err := p.P.RunAction(r.Context(), actionInstance(src), source.ActionRequest{ActionID: st.ActionID, State: st.Plugin, CallbackQuery: q})
 	s.actionResult(w, r, src, p, st.ActionID, res, err)
 }
 
@@ -558,7 +582,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub := strings.TrimSpace(r.FormValue("sub"))
-	rv, err := p.P.Revalidate(r.Context(), draftInstance(src), source.RevalidateRequest{Subject: sub})
+	rv, err := p.P.Revalidate(r.Context(), actionInstance(src), source.RevalidateRequest{Subject: sub})
 	if err != nil {
 		se := source.AsError(err)
 		s.renderEdit(w, r, http.StatusOK, src, p, current(src), nil, "Dry run for "+sub+": "+se.UserText+" "+se.AdminDetail, "warning")

@@ -170,6 +170,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/sources/{id}", s.admin(s.editSource))
 	m.HandleFunc("POST /admin/sources/{id}", s.admin(s.saveSource))
 	m.HandleFunc("POST /admin/sources/{id}/enabled", s.admin(s.setEnabled))
+	m.HandleFunc("POST /admin/sources/{id}/discard", s.admin(s.discardDraft))
 	m.HandleFunc("POST /admin/sources/{id}/actions/{action}", s.admin(s.runAction))
 	m.HandleFunc("GET /admin/actions/callback", s.admin(s.actionCallback))
 	m.HandleFunc("POST /admin/sources/{id}/choices", s.admin(s.applyChoices))

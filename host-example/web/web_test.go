@@ -193,6 +193,27 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("login after a bad edit: %s", p.Body)
 	}
+	// So do the admin's actions: the saved owner token is fine while a draft exists.
+	p = b.do("GET", "/admin/sources/"+src.ID, nil)
+	if !strings.Contains(p.Body, `id="discard-draft"`) {
+		t.Fatal("no way to discard the draft")
+	}
+	csrf := csrfOf(p.Body)
+	if p := b.do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {csrf}}); p.Status != http.StatusOK ||
+		strings.Contains(p.Body, "invalid_config") {
+		t.Fatalf("owner token check with a draft: %d %s", p.Status, p.Body)
+	}
+	saved, _ := h.store.Source(context.Background(), src.ID)
+	if p := b.do("POST", "/admin/sources/"+src.ID+"/discard", url.Values{"csrf": {csrf}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("discard: %d", p.Status)
+	}
+	after, _ := h.store.Source(context.Background(), src.ID)
+	if after.Draft != nil || string(after.Config) != string(saved.Config) || after.ConfigVersion != saved.ConfigVersion {
+		t.Fatalf("after the discard: draft %s, config changed %v", after.Draft, string(after.Config) != string(saved.Config))
+	}
+	if p := b.do("GET", "/admin/sources/"+src.ID, nil); strings.Contains(p.Body, `id="draft"`) || strings.Contains(p.Body, "is_ownr") {
+		t.Fatal("the form still shows the draft")
+	}
 }
 
 func TestRateLimitPerIP(t *testing.T) {
