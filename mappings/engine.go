@@ -5,6 +5,7 @@ package mappings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -33,6 +34,14 @@ const (
 	RuntimeCostLimit = 1_000_000
 	// EvalTimeout bounds the evaluation of all sets for one user.
 	EvalTimeout = 100 * time.Millisecond
+	// MaxAttributes is how many distinct attributes all sets together may produce.
+	MaxAttributes = 64
+	// MaxListEntries is the longest list one attribute may hold (groups included).
+	MaxListEntries = 256
+	// MaxValueBytes is the largest value of one attribute, as JSON.
+	MaxValueBytes = 8 << 10
+	// MaxOutputBytes is the largest set of attributes of one login, as JSON.
+	MaxOutputBytes = 64 << 10
 	// Declared sizes used by the cost estimate.
 	maxServers     = 256
 	maxStringBytes = 4096
@@ -230,10 +239,16 @@ func Compile(sets []Set) (*Program, []FieldError) {
 	}
 	var errs []FieldError
 	p := &Program{}
+	names := map[string]bool{}
 	for _, s := range sets {
 		cs := compiledSet{name: s.Name, denyMessage: s.DenyMessage}
 		for _, a := range s.Attributes {
 			field := "mappings." + s.Name + "." + a.Name
+			if names[a.Name] = true; len(names) > MaxAttributes {
+				errs = append(errs, FieldError{Field: field, Line: 1, Column: 1,
+					Message: fmt.Sprintf("too many attributes: at most %d different ones in all sets together", MaxAttributes)})
+				continue
+			}
 			if why, ok := reserved[a.Name]; ok {
 				errs = append(errs, FieldError{Field: field, Line: 1, Column: 1, Message: why})
 				continue
@@ -323,10 +338,34 @@ func (p *Program) Eval(ctx context.Context, in Input) (Result, error) {
 					v = union(prev, list)
 				}
 			}
+			if err := checkOutput(v); err != nil {
+				return res, fmt.Errorf("%w: mappings.%s.%s: %v", ErrEval, s.name, a.name, err)
+			}
 			res.Attributes[a.name] = v
 		}
 	}
+	if b, _ := json.Marshal(res.Attributes); len(b) > MaxOutputBytes {
+		return res, fmt.Errorf("%w: the attributes together are %d bytes as JSON; at most %d", ErrEval, len(b), MaxOutputBytes)
+	}
 	return res, nil
+}
+
+// checkOutput bounds one attribute's value: list entries and JSON size.
+func checkOutput(v any) error {
+	if list, ok := v.([]string); ok && len(list) > MaxListEntries {
+		return fmt.Errorf("the list has %d entries; at most %d", len(list), MaxListEntries)
+	}
+	if list, ok := v.([]any); ok && len(list) > MaxListEntries {
+		return fmt.Errorf("the list has %d entries; at most %d", len(list), MaxListEntries)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxValueBytes {
+		return fmt.Errorf("the value is %d bytes as JSON; at most %d", len(b), MaxValueBytes)
+	}
+	return nil
 }
 
 func union(a, b []string) []string {
