@@ -146,7 +146,7 @@ func TestConformance(t *testing.T) {
 		}
 	}
 	errs := map[source.Kind]sourcetest.ErrorCase{
-		source.KindAccessDenied: {Provoke: provokeLogin("noshare", nil)},
+		source.KindAccessDenied: {Provoke: provokeLogin("noshare", nil), Subject: true},
 		source.KindPending:      {Provoke: provokeLogin("", nil)},
 		source.KindExpired:      {Provoke: provokeLogin("friend", e.sim.ExpirePINs)},
 		source.KindUpstreamUnavailable: {Provoke: func(ctx context.Context, s source.Full, inst source.Instance) error {

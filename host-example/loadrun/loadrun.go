@@ -257,7 +257,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		seen[u.Subject] = true
 	}
 	rep.UsersStored = len(users)
-	evs, _ := st.Events(context.Background(), 100000)
+	evs, _ := st.Events(context.Background(), 100000, "")
 	rep.FailureReasons = map[string]int{}
 	for _, e := range evs {
 		if e.Kind == "login_failed" {

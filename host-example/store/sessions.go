@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -178,21 +179,31 @@ type Event struct {
 	At       time.Time
 	SourceID string
 	Kind     string
-	Subject  string
-	Reason   string
-	Detail   string
+	// Subject is the person's id at the source; Name a name an admin recognises (username).
+	Subject string
+	Name    string
+	Reason  string
+	Detail  string
 }
 
 // AddEvent records an event.
 func (s *Store) AddEvent(ctx context.Context, e Event) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.now().Unix(), e.SourceID, e.Kind, e.Subject, e.Reason, e.Detail)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.now().Unix(), e.SourceID, e.Kind, e.Subject, e.Name, e.Reason, e.Detail)
 	return err
 }
 
-// Events lists the newest events.
-func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT at, source_id, kind, subject, reason, detail FROM events ORDER BY id DESC LIMIT ?`, limit)
+// Events lists the newest events; a query keeps those whose name or subject is it, or whose
+// name, reason or detail contains it (case-insensitive).
+func (s *Store) Events(ctx context.Context, limit int, query string) ([]Event, error) {
+	q := `SELECT at, source_id, kind, subject, name, reason, detail FROM events`
+	var args []any
+	if query = strings.TrimSpace(query); query != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
+		q += ` WHERE subject = ? OR lower(name) LIKE ? ESCAPE '\' OR lower(reason) LIKE ? ESCAPE '\' OR lower(detail) LIKE ? ESCAPE '\'`
+		args = append(args, query, like, like, like)
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +212,7 @@ func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
 	for rows.Next() {
 		var e Event
 		var at int64
-		if err := rows.Scan(&at, &e.SourceID, &e.Kind, &e.Subject, &e.Reason, &e.Detail); err != nil {
+		if err := rows.Scan(&at, &e.SourceID, &e.Kind, &e.Subject, &e.Name, &e.Reason, &e.Detail); err != nil {
 			return nil, err
 		}
 		e.At = time.Unix(at, 0)

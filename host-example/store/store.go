@@ -83,6 +83,9 @@ var migrations = []string{
 		id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', host TEXT NOT NULL, path_prefix TEXT NOT NULL DEFAULT '',
 		groups_json TEXT NOT NULL DEFAULT '[]', bypass_json TEXT NOT NULL DEFAULT '[]', bypass_options INTEGER NOT NULL DEFAULT 0,
 		created_at INTEGER NOT NULL, UNIQUE (host, path_prefix));`,
+	// 5: events say whom they were about in words (a username), and can be searched by it.
+	`ALTER TABLE events ADD COLUMN name TEXT NOT NULL DEFAULT '';
+	CREATE INDEX events_subject ON events(subject);`,
 }
 
 // Store is the database.

@@ -157,7 +157,8 @@ func TestMigrateVersion2Database(t *testing.T) {
 	}
 	for _, q := range []string{`DROP TABLE oidc_clients`, `DROP TABLE oidc_auth_requests`, `DROP TABLE oidc_codes`, `DROP TABLE oidc_tokens`,
 		`DROP TABLE oidc_refresh`, `DROP TABLE oidc_keys`, `DROP INDEX users_public_id`, `ALTER TABLE users DROP COLUMN public_id`,
-		`DROP TABLE forward_sessions`, `DROP TABLE forward_rules`, `DELETE FROM schema_version WHERE version >= 3`,
+		`DROP TABLE forward_sessions`, `DROP TABLE forward_rules`, `DROP INDEX events_subject`, `ALTER TABLE events DROP COLUMN name`,
+		`DELETE FROM schema_version WHERE version >= 3`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at) VALUES ('src', '42', 1, 1)`} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -194,5 +195,27 @@ func TestNewerSchemaRefused(t *testing.T) {
 	s.Close()
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 		t.Fatalf("open a newer database: %v", err)
+	}
+}
+
+// Events are found by subject, name, reason or detail; % and _ are taken literally.
+func TestEventsSearch(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for _, e := range []Event{{Kind: "login_denied", Subject: "2003", Name: "Nora_N", Reason: "not_a_member"},
+		{Kind: "login_allowed", Subject: "2001", Name: "frank", Detail: "100% fine"}, {Kind: "admin_login"}} {
+		if err := s.AddEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string]int{"": 3, "nora_n": 1, "2003": 1, "200": 0, "nor_": 0, "%": 1, "NOT_A": 1, "fine": 1} {
+		evs, err := s.Events(ctx, 10, q)
+		if err != nil || len(evs) != want {
+			t.Errorf("query %q: %d events (%v), want %d", q, len(evs), err, want)
+		}
 	}
 }

@@ -107,8 +107,8 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 		}
 		done.Token = token
 	}
-	if _, err := s.txExec(ctx, tx, `INSERT INTO events (at, source_id, kind, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Reason, ev.Detail); err != nil {
+	if _, err := s.txExec(ctx, tx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Name, ev.Reason, ev.Detail); err != nil {
 		return nil, err
 	}
 	return &done, tx.Commit()

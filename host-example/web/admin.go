@@ -221,6 +221,9 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
 	if len(errs) == 0 {
 		src, err := s.store.CreateSource(r.Context(), pluginID, slug, name)
 		if err == nil {
+			_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_source_created", Detail: name + " (" + pluginID + ")"})
+		}
+		if err == nil {
 			http.Redirect(w, r, "/admin/sources/"+src.ID, http.StatusSeeOther)
 			return
 		}
@@ -312,7 +315,10 @@ func (s *Server) validateAndStore(ctx context.Context, src *store.Source, p *Plu
 	raw, _ := json.Marshal(cfg)
 	norm, err := p.P.ValidateConfig(ctx, source.Instance{ID: src.ID, ConfigVersion: src.ConfigVersion + 1, Config: raw, Slug: src.Slug, Name: src.Name})
 	if err == nil {
-		_, err = s.store.SaveConfig(ctx, src.ID, norm)
+		var v int64
+		if v, err = s.store.SaveConfig(ctx, src.ID, norm); err == nil {
+			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "admin_source_saved", Detail: fmt.Sprintf("%s: settings version %d", src.Name, v)})
+		}
 		return nil, err
 	}
 	se := source.AsError(err)
@@ -382,6 +388,11 @@ func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Save+valid+settings+before+enabling.&level=error", http.StatusSeeOther)
 		return
 	}
+	kind := "admin_source_disabled"
+	if on {
+		kind = "admin_source_enabled"
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Detail: src.Name})
 	if err := s.store.SetEnabled(r.Context(), src.ID, on); err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
@@ -416,6 +427,7 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in, _ := json.Marshal(input)
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_action", Reason: actionID, Detail: src.Name + ": " + actionTitle(p, actionID)})
 	res, err := p.P.RunAction(r.Context(), actionInstance(src), source.ActionRequest{ActionID: actionID, Input: in,
 		CallbackURL: s.callbackURL("/admin/actions/callback")})
 	s.actionResult(w, r, src, p, actionID, res, err)
@@ -615,7 +627,15 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if err := s.store.SetDisabled(r.Context(), id, r.FormValue("disabled") == "1", store.DisabledByAdmin); err != nil {
+	disable := r.FormValue("disabled") == "1"
+	if u, err := s.store.User(r.Context(), id); err == nil {
+		kind := "admin_user_enabled"
+		if disable {
+			kind = "admin_user_disabled"
+		}
+		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject, Name: nameOf(u.Username, u.Name)})
+	}
+	if err := s.store.SetDisabled(r.Context(), id, disable, store.DisabledByAdmin); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			http.NotFound(w, r)
 			return
@@ -627,10 +647,20 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request) {
-	evs, err := s.store.Events(r.Context(), 200)
+	q := r.URL.Query().Get("q")
+	evs, err := s.store.Events(r.Context(), 300, q)
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, http.StatusOK, "events.html", map[string]any{"Events": evs, "Session": sessionOf(r)})
+	srcs, _ := s.store.Sources(r.Context())
+	names := map[string]string{}
+	for _, src := range srcs {
+		names[src.ID] = src.Name
+	}
+	rows := make([]eventRow, 0, len(evs))
+	for _, e := range evs {
+		rows = append(rows, eventRowOf(e, names[e.SourceID]))
+	}
+	s.render(w, http.StatusOK, "events.html", map[string]any{"Events": rows, "Query": q, "Session": sessionOf(r)})
 }

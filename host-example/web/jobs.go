@@ -39,7 +39,8 @@ func (s *Server) Revalidate(ctx context.Context, every time.Duration) error {
 			_ = s.store.MarkChecked(ctx, u.ID)
 			if rv.Status == source.RevalidationRevoked && !u.Disabled {
 				_ = s.store.SetDisabled(ctx, u.ID, true, store.DisabledByRevalidation)
-				_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "user_revoked", Subject: u.Subject, Reason: rv.Decision.ReasonCode,
+				_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "user_revoked", Subject: u.Subject, Name: nameOf(u.Username, u.Name),
+					Reason: rv.Decision.ReasonCode,
 					Detail: "re-validation: access revoked; user disabled and sessions ended"})
 			}
 		}

@@ -224,7 +224,8 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 	done, err := s.store.FinishLogin(r.Context(), store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
 		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState},
-		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
+		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Name: nameOf(id.PreferredUsername, id.Name),
+			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
 		oldSession, s.cfg.SessionLifetime)
 	if err != nil {
 		s.cfg.Logger.Error("store user", "error", err)
@@ -256,7 +257,8 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, src *store.
 	if se.Kind == source.KindAccessDenied {
 		kind = "login_denied"
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Reason: se.ReasonCode, Detail: se.Kind.String() + ": " + se.AdminDetail})
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
+		Detail: joinDetail(se.UserText, se.AdminDetail)})
 	text := se.UserText
 	switch se.Kind {
 	case source.KindAccessDenied:

@@ -67,9 +67,28 @@ func TestDeniedWithReasonAndEvent(t *testing.T) {
 	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "does not have access to this server") {
 		t.Fatalf("denial page: %d %s", p.Status, p.Body)
 	}
-	evs, _ := h.store.Events(context.Background(), 10)
+	evs, _ := h.store.Events(context.Background(), 10, "")
 	if len(evs) == 0 || evs[0].Kind != "login_denied" || evs[0].Reason != "not_a_member" || !strings.Contains(evs[0].Detail, "mode=members") {
 		t.Fatalf("events %+v", evs)
+	}
+	// Who was refused is recorded (through the contract's new subject fields), and the page
+	// an admin reads after "my friend can't log in" finds it by name, in words, with a way back for the person.
+	if evs[0].Subject != "2003" || evs[0].Name != "nora" {
+		t.Fatalf("refused login without who: subject %q name %q", evs[0].Subject, evs[0].Name)
+	}
+	if !strings.Contains(p.Body, `id="back"`) {
+		t.Fatal("the refusal page has no way back")
+	}
+	h.browser().login("plex", "friend")
+	admin := h.browser()
+	admin.adminLogin()
+	page := admin.do("GET", "/admin/events?q=NORA", nil).Body
+	if !strings.Contains(page, "Refused") || !strings.Contains(page, "nora") || !strings.Contains(page, " UTC</time>") ||
+		strings.Contains(page, "frank") || strings.Contains(page, ">login_denied<") {
+		t.Fatalf("events page for nora: %s", page)
+	}
+	if page := admin.do("GET", "/admin/events", nil).Body; !strings.Contains(page, "Admin signed in") || !strings.Contains(page, "frank") {
+		t.Fatalf("all events: %s", page)
 	}
 	h.sim.Inject("resources", plexsim.Fault503, -1)
 	p = h.browser().login("plex", "noshare")
@@ -445,7 +464,7 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	h.sim.RevokeTokens("owner")
 	_ = h.srv.CheckHealth(ctx)
 	_ = h.srv.CheckHealth(ctx)
-	evs, _ := h.store.Events(ctx, 50)
+	evs, _ := h.store.Events(ctx, 50, "")
 	var states []string
 	for _, e := range evs {
 		if strings.HasPrefix(e.Kind, "health_") {
@@ -456,7 +475,7 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 		t.Fatalf("health events %v", states)
 	}
 	p = b.do("GET", "/admin/events", nil)
-	if !strings.Contains(p.Body, "health_owner_token_health") {
+	if !strings.Contains(p.Body, "Health check owner token health: revoked") {
 		t.Fatal("events page lacks the health event")
 	}
 }

@@ -249,7 +249,7 @@ func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, u
 	}
 	if !res.Allowed {
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: res.Reason, UserText: res.UserText,
-			AdminDetail: res.AdminDetail}
+			AdminDetail: res.AdminDetail, Subject: strconv.FormatInt(int64(user.ID), 10), DisplayName: user.AdminName()}
 	}
 	id, err := buildIdentity(ctx, in, inst, user, res, token)
 	if err != nil {

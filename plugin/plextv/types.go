@@ -62,6 +62,14 @@ type User struct {
 // PlexPass reports whether the account has an active Plex Pass.
 func (u *User) PlexPass() bool { return bool(u.Subscription.Active) || u.Roles.Has("plexpass") }
 
+// AdminName is the name an admin searches for: the username, else the display name.
+func (u *User) AdminName() string {
+	if n := strings.TrimSpace(string(u.Username)); n != "" {
+		return n
+	}
+	return u.DisplayName()
+}
+
 // DisplayName is the best human name plex.tv gives for the account.
 func (u *User) DisplayName() string {
 	for _, s := range []String{u.Title, u.FriendlyName, u.Username} {

@@ -239,7 +239,7 @@ func (p *Plugin) markDone(nonce string) bool {
 func (p *Plugin) identity(c Config, user string) (source.Identity, error) {
 	if c.Mode == "closed" {
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: "closed", UserText: "This source admits nobody.",
-			AdminDetail: "mode is closed"}
+			AdminDetail: "mode is closed", Subject: "mock-" + user, DisplayName: user}
 	}
 	raw, _ := json.Marshal(map[string]any{"user": user, "greeting": c.Greeting})
 	attrs, _ := json.Marshal(map[string]any{"greeting": c.Greeting})

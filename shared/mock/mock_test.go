@@ -45,6 +45,16 @@ func fixtures(src source.Full) sourcetest.Fixtures {
 			_, err := s.ValidateConfig(ctx, inst)
 			return err
 		}}
+	errs[source.KindAccessDenied] = sourcetest.ErrorCase{Subject: true, Provoke: func(ctx context.Context, s source.Full, inst source.Instance) error {
+		inst.Config = []byte(`{"api_key":"k","mode":"closed"}`)
+		st, err := s.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: "http://127.0.0.1:1/cb"})
+		if err != nil {
+			return err
+		}
+		code := strings.SplitN(st.RedirectURL, "code=", 2)[1]
+		_, err = s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, CallbackQuery: map[string]string{"code": code, "user": "bob"}})
+		return err
+	}}
 	errs[source.KindInvalidCredentials] = sourcetest.ErrorCase{Provoke: func(ctx context.Context, s source.Full, inst source.Instance) error {
 		_, err := s.PasswordLogin(ctx, inst, source.Credentials{Login: "a", Password: "wrong"})
 		return err

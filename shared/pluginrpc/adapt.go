@@ -198,7 +198,8 @@ func errorToStatus(err error) error {
 	}
 	st := status.New(code, msg)
 	withDetails, derr := st.WithDetails(&pb.SourceError{Kind: pb.ErrorKind(e.Kind), ReasonCode: e.ReasonCode, UserText: e.UserText,
-		AdminDetail: e.AdminDetail, FieldErrors: fieldErrorsToPB(e.FieldErrors), Retryable: e.Retryable})
+		AdminDetail: e.AdminDetail, FieldErrors: fieldErrorsToPB(e.FieldErrors), Retryable: e.Retryable, Subject: e.Subject,
+		DisplayName: e.DisplayName})
 	if derr != nil {
 		return st.Err()
 	}
@@ -220,7 +221,8 @@ func errorFromStatus(err error) error {
 	for _, d := range st.Details() {
 		if se, ok := d.(*pb.SourceError); ok {
 			return &source.Error{Kind: source.Kind(se.GetKind()), ReasonCode: se.GetReasonCode(), UserText: se.GetUserText(),
-				AdminDetail: se.GetAdminDetail(), FieldErrors: fieldErrorsFromPB(se.GetFieldErrors()), Retryable: se.GetRetryable()}
+				AdminDetail: se.GetAdminDetail(), FieldErrors: fieldErrorsFromPB(se.GetFieldErrors()), Retryable: se.GetRetryable(),
+				Subject: se.GetSubject(), DisplayName: se.GetDisplayName()}
 		}
 	}
 	switch st.Code() {

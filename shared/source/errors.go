@@ -77,6 +77,8 @@ type Error struct {
 	AdminDetail string
 	FieldErrors []FieldError
 	Retryable   bool
+	// Subject and DisplayName say who a refused login was about, when known (else empty).
+	Subject, DisplayName string
 }
 
 func (e *Error) Error() string {

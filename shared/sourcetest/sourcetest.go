@@ -32,6 +32,9 @@ type ErrorCase struct {
 	Skip    string
 	// Fields, when set, are field errors that must survive the wire.
 	Fields []string
+	// Subject, when set, requires the error to say who it was about (Subject and DisplayName):
+	// a refused login whose person the plugin knows must name them for the host's events.
+	Subject bool
 }
 
 // Fixtures is what a plugin gives the kit.
@@ -359,6 +362,9 @@ func testErrors(t *testing.T, ctx context.Context, f Fixtures, inst source.Insta
 			}
 			if got := fieldsOf(err); !hasAll(got, c.Fields) {
 				t.Errorf("field errors %v, want %v", got, c.Fields)
+			}
+			if c.Subject && (e.Subject == "" || e.DisplayName == "") {
+				t.Errorf("%s error does not say whom it refused (subject %q, display name %q)", k, e.Subject, e.DisplayName)
 			}
 		})
 	}

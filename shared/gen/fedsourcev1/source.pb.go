@@ -2135,13 +2135,18 @@ func (x *FieldError) GetColumn() int32 {
 
 // SourceError is carried in the details of every failed call's gRPC status.
 type SourceError struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          ErrorKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=fedsource.v1.ErrorKind" json:"kind,omitempty"`
-	ReasonCode    string                 `protobuf:"bytes,2,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
-	UserText      string                 `protobuf:"bytes,3,opt,name=user_text,json=userText,proto3" json:"user_text,omitempty"`
-	AdminDetail   string                 `protobuf:"bytes,4,opt,name=admin_detail,json=adminDetail,proto3" json:"admin_detail,omitempty"`
-	FieldErrors   []*FieldError          `protobuf:"bytes,5,rep,name=field_errors,json=fieldErrors,proto3" json:"field_errors,omitempty"`
-	Retryable     bool                   `protobuf:"varint,6,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Kind        ErrorKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=fedsource.v1.ErrorKind" json:"kind,omitempty"`
+	ReasonCode  string                 `protobuf:"bytes,2,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	UserText    string                 `protobuf:"bytes,3,opt,name=user_text,json=userText,proto3" json:"user_text,omitempty"`
+	AdminDetail string                 `protobuf:"bytes,4,opt,name=admin_detail,json=adminDetail,proto3" json:"admin_detail,omitempty"`
+	FieldErrors []*FieldError          `protobuf:"bytes,5,rep,name=field_errors,json=fieldErrors,proto3" json:"field_errors,omitempty"`
+	Retryable   bool                   `protobuf:"varint,6,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	// The person a refused or failed login was about, when the plugin knows it: the subject
+	// (as Identity.subject would have been) and a name an admin recognises (a username).
+	// Added in 1.1; empty from older plugins.
+	Subject       string `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
+	DisplayName   string `protobuf:"bytes,8,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2216,6 +2221,20 @@ func (x *SourceError) GetRetryable() bool {
 		return x.Retryable
 	}
 	return false
+}
+
+func (x *SourceError) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *SourceError) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
 }
 
 var File_fedsource_v1_source_proto protoreflect.FileDescriptor
@@ -2377,7 +2396,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
 	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
-	"\x06column\x18\x04 \x01(\x05R\x06column\"\xf6\x01\n" +
+	"\x06column\x18\x04 \x01(\x05R\x06column\"\xb3\x02\n" +
 	"\vSourceError\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.fedsource.v1.ErrorKindR\x04kind\x12\x1f\n" +
 	"\vreason_code\x18\x02 \x01(\tR\n" +
@@ -2385,7 +2404,9 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\tuser_text\x18\x03 \x01(\tR\buserText\x12!\n" +
 	"\fadmin_detail\x18\x04 \x01(\tR\vadminDetail\x12;\n" +
 	"\ffield_errors\x18\x05 \x03(\v2\x18.fedsource.v1.FieldErrorR\vfieldErrors\x12\x1c\n" +
-	"\tretryable\x18\x06 \x01(\bR\tretryable*\x9c\x01\n" +
+	"\tretryable\x18\x06 \x01(\bR\tretryable\x12\x18\n" +
+	"\asubject\x18\a \x01(\tR\asubject\x12!\n" +
+	"\fdisplay_name\x18\b \x01(\tR\vdisplayName*\x9c\x01\n" +
 	"\x12RevalidationStatus\x12#\n" +
 	"\x1fREVALIDATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bREVALIDATION_STATUS_ALLOWED\x10\x01\x12\x1f\n" +
