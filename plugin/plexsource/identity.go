@@ -73,7 +73,7 @@ func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *p
 	if mres.Denied {
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: "mapping_condition", UserText: mres.DenyReason,
 			AdminDetail: "access condition of mapping set [" + mres.DeniedBy + "] is false | " + res.AdminDetail,
-			Subject: strconv.FormatInt(int64(u.ID), 10), DisplayName: u.AdminName()}
+			Subject:     strconv.FormatInt(int64(u.ID), 10), DisplayName: u.AdminName()}
 	}
 	st := revalidationState{ID: int64(u.ID)}
 	if in.cfg.KeepUserToken {
