@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -187,7 +188,8 @@ func compileOne(env *cel.Env, field string, a Attribute, want *cel.Type, isCondi
 		var out []FieldError
 		for _, e := range iss.Errors() {
 			loc := e.Location
-			out = append(out, FieldError{Field: field, Line: max(loc.Line(), 1), Column: max(loc.Column()+1, 1), Message: e.Message})
+			out = append(out, FieldError{Field: field, Line: max(loc.Line(), 1), Column: max(loc.Column()+1, 1),
+				Message: strings.TrimSuffix(e.Message, " (in container '')")})
 		}
 		return nil, out
 	}

@@ -23,6 +23,9 @@ type Attribute struct {
 	Expr string
 	// Line is the file line where the expression text starts (1-based).
 	Line int
+	// Indent is how many characters of each of the expression's file lines come before
+	// its text ("name: " on the line of an inline expression, the indentation of a block).
+	Indent int
 }
 
 // ParseError is a syntax error of the mapping file format.
@@ -86,9 +89,10 @@ func Parse(text string) ([]Set, error) {
 		ensure()
 		key, rest := m[1], strings.TrimSpace(m[2])
 		start := i + 1
+		indent := len(key) + 1 + len(m[2]) - len(strings.TrimLeft(m[2], " \t"))
 		if rest == "|" {
 			var body []string
-			indent := ""
+			blockIndent := ""
 			for i+1 < len(lines) {
 				next := lines[i+1]
 				if strings.TrimSpace(next) == "" {
@@ -100,10 +104,10 @@ func Parse(text string) ([]Set, error) {
 				if ws == "" {
 					break
 				}
-				if indent == "" {
-					indent = ws
+				if blockIndent == "" {
+					blockIndent = ws
 				}
-				body = append(body, strings.TrimPrefix(next, indent))
+				body = append(body, strings.TrimPrefix(next, blockIndent))
 				i++
 			}
 			for len(body) > 0 && body[len(body)-1] == "" {
@@ -111,6 +115,7 @@ func Parse(text string) ([]Set, error) {
 			}
 			rest = strings.Join(body, "\n")
 			start++
+			indent = len(blockIndent)
 		}
 		if rest == "" {
 			return nil, &ParseError{Line: i + 1, Message: fmt.Sprintf("%s has no expression", key)}
@@ -123,14 +128,14 @@ func Parse(text string) ([]Set, error) {
 			if s.Condition != nil {
 				return nil, &ParseError{Line: start, Message: "condition appears twice in one set"}
 			}
-			s.Condition = &Attribute{Name: "condition", Expr: rest, Line: start}
+			s.Condition = &Attribute{Name: "condition", Expr: rest, Line: start, Indent: indent}
 		default:
 			for _, a := range s.Attributes {
 				if a.Name == key {
 					return nil, &ParseError{Line: start, Message: fmt.Sprintf("%s appears twice in set [%s]", key, s.Name)}
 				}
 			}
-			s.Attributes = append(s.Attributes, Attribute{Name: key, Expr: rest, Line: start})
+			s.Attributes = append(s.Attributes, Attribute{Name: key, Expr: rest, Line: start, Indent: indent})
 		}
 	}
 	return sets, nil

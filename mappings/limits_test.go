@@ -62,3 +62,16 @@ func TestOutputSizesCapped(t *testing.T) {
 		t.Fatalf("a list under the limit: %v %v", res.Attributes, err)
 	}
 }
+
+// Parse records where each expression's text starts on its lines, so an error's column can
+// be given in the text the admin edits.
+func TestParseRecordsIndent(t *testing.T) {
+	sets, err := Parse("[s]\ninline:   \"a\"\nblock: |\n    1 +\n    2\ncondition: true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sets[0].Attributes
+	if a[0].Indent != len("inline:   ") || a[1].Indent != 4 || a[1].Line != 4 || sets[0].Condition.Indent != len("condition: ") {
+		t.Fatalf("indents: inline %d, block %d (line %d), condition %d", a[0].Indent, a[1].Indent, a[1].Line, sets[0].Condition.Indent)
+	}
+}

@@ -675,9 +675,10 @@ func TestMappingsThroughPlugin(t *testing.T) {
 		t.Fatalf("bad mapping: %v", err)
 	}
 	fe := se.FieldErrors[0]
-	if fe.Field != "mappings.roles.groups" || fe.Line != 1 || fe.Column != 5 || !strings.Contains(fe.Message, "is_ownr") ||
-		!strings.Contains(fe.Message, "line 2 of the mappings text") {
-		t.Fatalf("field error %+v", fe)
+	// One position, in words, in the text the admin edits, then that line with a caret under the column.
+	want := "Line 2, column 13: undefined field 'is_ownr'\ngroups: user.is_ownr ? [\"admins\"] : []\n            ^"
+	if fe.Field != "mappings.roles.groups" || fe.Line != 1 || fe.Column != 5 || fe.Message != want {
+		t.Fatalf("field error %+v\nwant message %q", fe, want)
 	}
 
 	inst := e.membersConfig(`,"mappings":"[roles]\ngroups: user.is_owner || user.username == \"frank\" ? [\"admins\"] : []\n[gate]\ncondition: user.email != \"\" \ndeny_message: An email address is required.\n"`)

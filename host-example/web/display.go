@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -65,4 +66,21 @@ func initial(name string) string {
 		return "?"
 	}
 	return string(unicode.ToUpper(r))
+}
+
+// errorPart names the part of a field an error is about, in words: "" for the field itself,
+// "[roles] groups" for an expression of a code field's set, "row 2 · machine_id" for a row.
+func errorPart(field, fieldName string) string {
+	rest, ok := strings.CutPrefix(field, fieldName+".")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(rest, ".")
+	if n, err := strconv.Atoi(parts[0]); err == nil {
+		return strings.Join(append([]string{fmt.Sprintf("row %d", n+1)}, parts[1:]...), " · ")
+	}
+	if len(parts) >= 2 {
+		return "[" + strings.Join(parts[:len(parts)-1], ".") + "] " + parts[len(parts)-1]
+	}
+	return rest
 }

@@ -126,6 +126,7 @@ func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, erro
 		},
 		"add":     func(a, b int) int { return a + b },
 		"attrs":   attributeRows,
+		"errPart": errorPart,
 		"initial": initial,
 		"safeURL": func(s string) template.URL { return template.URL(s) },
 	}).ParseFS(templateFS, "templates/*.html")

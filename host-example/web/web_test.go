@@ -203,7 +203,7 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", p.Status)
 	}
-	for _, want := range []string{"mappings.roles.groups:1:5", "is_ownr", "is not a Plex machine ID"} {
+	for _, want := range []string{"[roles] groups", "Line 2, column 13: undefined field &#39;is_ownr&#39;", "is not a Plex machine ID"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("page lacks %q", want)
 		}

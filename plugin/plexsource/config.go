@@ -206,25 +206,40 @@ func compileMappings(text string, defaults bool) (*mappings.Program, []source.Fi
 		return nil, []source.FieldError{{Field: "mappings", Line: line, Column: 1, Message: err.Error()}}
 	}
 	sets = append(sets, admin...)
-	fileLine := map[string]int{}
+	where := map[string]mappings.Attribute{}
 	for _, s := range admin {
 		for _, a := range s.Attributes {
-			fileLine["mappings."+s.Name+"."+a.Name] = a.Line
+			where["mappings."+s.Name+"."+a.Name] = a
 		}
 		if s.Condition != nil {
-			fileLine["mappings."+s.Name+".condition"] = s.Condition.Line
+			where["mappings."+s.Name+".condition"] = *s.Condition
 		}
 	}
 	prog, errs := mappings.Compile(sets)
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	var out []source.FieldError
 	for _, e := range errs {
 		msg := e.Message
-		if l, ok := fileLine[e.Field]; ok {
-			msg = fmt.Sprintf("%s (line %d of the mappings text)", msg, l+e.Line-1)
+		if a, ok := where[e.Field]; ok {
+			msg = atLine(lines, a.Line+e.Line-1, a.Indent+e.Column, msg)
 		}
 		out = append(out, source.FieldError{Field: e.Field, Line: e.Line, Column: e.Column, Message: msg})
 	}
 	return prog, out
+}
+
+// atLine says where in the mappings text an error is, once, in words, followed by that
+// line and a caret under the column.
+func atLine(lines []string, line, col int, msg string) string {
+	out := fmt.Sprintf("Line %d, column %d: %s", line, col, msg)
+	if line < 1 || line > len(lines) {
+		return out
+	}
+	text := strings.ReplaceAll(lines[line-1], "\t", " ")
+	if len(text) > 200 {
+		return out
+	}
+	return out + "\n" + text + "\n" + strings.Repeat(" ", max(col-1, 0)) + "^"
 }
 
 func (c Config) ownerTokens() []string {
