@@ -288,7 +288,7 @@ func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	s.render(w, status, "source.html", map[string]any{
-		"Source": src, "Plugin": p, "Fields": p.Schema.Fields(cfg, errs), "Other": p.Schema.OtherErrors(errs),
+		"Source": src, "Plugin": p, "Groups": p.Schema.Grouped(p.Schema.Fields(cfg, errs)), "Other": p.Schema.OtherErrors(errs),
 		"Actions": p.Schema.Actions, "Flash": flash, "FlashLevel": flashLevel, "Session": sessionOf(r),
 		"Draft": src.Draft != nil, "CodeField": codeField,
 		"CanPreview": p.Desc.Has(source.CapMappingPreview), "CanDryRun": p.Desc.Has(source.CapRevalidate),

@@ -27,7 +27,65 @@ type Schema struct {
 	Widget      string             `json:"x-widget"`
 	Capability  string             `json:"x-capability"`
 	Actions     []Action           `json:"x-actions"`
-	order       []string
+	// Group places a property in one of the schema's Groups (x-group).
+	Group string `json:"x-group"`
+	// Groups are the form's sections, in order (x-groups, top level).
+	Groups []Group `json:"x-groups"`
+	order  []string
+}
+
+// Group is a section of a settings form. A collapsed one (internals, rarely changed
+// settings) is folded unless one of its fields has an error.
+type Group struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Collapsed   bool   `json:"x-collapsed"`
+}
+
+// FieldGroup is a group with its rendered fields.
+type FieldGroup struct {
+	Group
+	Fields []Field
+	Open   bool
+}
+
+// Grouped places fields in the schema's groups, in order; fields of no declared group
+// come last, under "Other settings". Empty groups are left out.
+func (s *Schema) Grouped(fields []Field) []FieldGroup {
+	var out []FieldGroup
+	index := map[string]int{}
+	for _, g := range s.Groups {
+		index[g.ID] = len(out)
+		out = append(out, FieldGroup{Group: g})
+	}
+	other := -1
+	for _, f := range fields {
+		i, ok := index[s.Properties[f.Name].Group]
+		if !ok {
+			if other < 0 {
+				other = len(out)
+				title := "Other settings"
+				if len(s.Groups) == 0 {
+					title = ""
+				}
+				out = append(out, FieldGroup{Group: Group{ID: "other", Title: title}})
+			}
+			i = other
+		}
+		out[i].Fields = append(out[i].Fields, f)
+		if len(f.Errors) > 0 {
+			out[i].Open = true
+		}
+	}
+	kept := out[:0]
+	for _, g := range out {
+		if len(g.Fields) > 0 {
+			g.Open = g.Open || !g.Collapsed
+			kept = append(kept, g)
+		}
+	}
+	return kept
 }
 
 // Option is an enum value with its label.
@@ -98,17 +156,18 @@ func orderedKeys(raw json.RawMessage) []string {
 
 // Field is one rendered form field.
 type Field struct {
-	Name        string
-	Title       string
-	Description string
-	Kind        string // text, secret, readonly, textarea, code, select, checkbox, number, lines, secretlines, rows
-	Value       string
-	Checked     bool
-	Options     []SelectOption
-	Columns     []string
-	Rows        [][]string
-	HasSecret   bool
-	Errors      []source.FieldError
+	Name         string
+	Title        string
+	Description  string
+	Kind         string // text, secret, readonly, textarea, code, select, checkbox, number, lines, secretlines, rows
+	Value        string
+	Checked      bool
+	Options      []SelectOption
+	Columns      []string
+	ColumnTitles []string
+	Rows         [][]string
+	HasSecret    bool
+	Errors       []source.FieldError
 }
 
 // SelectOption is one <option>.
@@ -157,6 +216,13 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 		case p.Type == "array" && p.Items != nil && p.Items.Type == "object":
 			f.Kind = "rows"
 			f.Columns = p.Items.order
+			for _, c := range f.Columns {
+				t := c
+				if cp := p.Items.Properties[c]; cp != nil && cp.Title != "" {
+					t = cp.Title
+				}
+				f.ColumnTitles = append(f.ColumnTitles, t)
+			}
 			list, _ := v.([]any)
 			for _, item := range list {
 				m, _ := item.(map[string]any)
