@@ -86,6 +86,8 @@ var migrations = []string{
 	// 5: events say whom they were about in words (a username), and can be searched by it.
 	`ALTER TABLE events ADD COLUMN name TEXT NOT NULL DEFAULT '';
 	CREATE INDEX events_subject ON events(subject);`,
+	// 6: each user's last login document (the plugin's mapping input, secrets stripped), for previews.
+	`ALTER TABLE users ADD COLUMN preview_json TEXT NOT NULL DEFAULT '';`,
 }
 
 // Store is the database.

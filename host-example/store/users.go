@@ -12,18 +12,20 @@ import (
 type User struct {
 	ID int64
 	// PublicID is the opaque, never reused id apps see (the OIDC sub).
-	PublicID       string
-	SourceID       string
-	Subject        string
-	Username       string
-	Email          string
-	EmailVerified  bool
-	Name           string
-	Picture        string
-	Groups         []string
-	Attributes     json.RawMessage
-	Raw            json.RawMessage
-	Revalidation   []byte
+	PublicID      string
+	SourceID      string
+	Subject       string
+	Username      string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Picture       string
+	Groups        []string
+	Attributes    json.RawMessage
+	Raw           json.RawMessage
+	Revalidation  []byte
+	// PreviewSample is the last login's document for mapping previews (the plugin's format).
+	PreviewSample  json.RawMessage
 	Disabled       bool
 	DisabledReason string
 	LastLoginAt    time.Time
@@ -38,12 +40,12 @@ const (
 // upsertSQL finds or creates the user by (source, sub), refreshes the attributes and
 // re-enables a user that re-validation had disabled; an admin's disabling stays.
 const upsertSQL = `INSERT INTO users (source_id, sub, username, email, email_verified, name, picture, groups_json,
-		attributes_json, raw_json, reval_enc, created_at, last_login_at, public_id)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		attributes_json, raw_json, reval_enc, created_at, last_login_at, public_id, preview_json)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username, email = excluded.email,
 		email_verified = excluded.email_verified, name = excluded.name, picture = excluded.picture,
 		groups_json = excluded.groups_json, attributes_json = excluded.attributes_json, raw_json = excluded.raw_json,
-		reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at,
+		reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at, preview_json = excluded.preview_json,
 		disabled = CASE WHEN users.disabled_reason = 'revalidation' THEN 0 ELSE users.disabled END,
 		disabled_reason = CASE WHEN users.disabled_reason = 'revalidation' THEN '' ELSE users.disabled_reason END
 	RETURNING id, disabled`
@@ -62,7 +64,7 @@ func (s *Store) upsertArgs(u User) []any {
 	}
 	now := s.now().Unix()
 	return []any{u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
-		s.seal.Seal(u.Revalidation), now, now, RandomID(16)}
+		s.seal.Seal(u.Revalidation), now, now, RandomID(16), string(u.PreviewSample)}
 }
 
 // LoginDone is what FinishLogin did.
@@ -115,15 +117,15 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 }
 
 const userCols = `id, public_id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
-	reval_enc, disabled, disabled_reason, last_login_at`
+	reval_enc, disabled, disabled_reason, last_login_at, preview_json`
 
 func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
-	var groups, attrs, raw string
+	var groups, attrs, raw, preview string
 	var reval []byte
 	var last int64
 	if err := row.Scan(&u.ID, &u.PublicID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &attrs, &raw,
-		&reval, &u.Disabled, &u.DisabledReason, &last); err != nil {
+		&reval, &u.Disabled, &u.DisabledReason, &last, &preview); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -131,12 +133,22 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	}
 	_ = json.Unmarshal([]byte(groups), &u.Groups)
 	u.Attributes, u.Raw = json.RawMessage(attrs), json.RawMessage(raw)
+	if preview != "" {
+		u.PreviewSample = json.RawMessage(preview)
+	}
 	u.LastLoginAt = time.Unix(last, 0)
 	var err error
 	if u.Revalidation, err = s.seal.Open(reval); err != nil {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// FindUser is the user of a source whose subject is who, or whose username is who (without
+// case); ErrNotFound when nobody of that source has logged in as who.
+func (s *Store) FindUser(ctx context.Context, sourceID, who string) (*User, error) {
+	return s.scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE source_id = ? AND (sub = ? OR lower(username) = lower(?))
+		ORDER BY sub = ? DESC LIMIT 1`, sourceID, who, who, who))
 }
 
 // UserByPublicID reads a user by public id.

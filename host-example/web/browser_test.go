@@ -188,3 +188,39 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		}
 	}
 }
+
+// The mapping editor shows the defaults it builds on, previews a person from their last
+// login (and agrees with it), and the dry run answers by username beside its form.
+func TestBrowserPreviewAgreesWithLogin(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	ctx := newBrowser(t)
+	userLogin(t, ctx, h, "friend")
+	frank, err := h.store.FindUser(context.Background(), src.ID, "frank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps(t, ctx, "admin", chromedp.Navigate(h.host.URL+"/admin/login"), chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword),
+		click("#admin-login"), visible("#new-plex"), chromedp.Navigate(h.host.URL+"/admin/sources/"+src.ID), visible("#f-mappings"),
+		click("#defaults summary"), visible("#defaults-text"))
+	if d := textOf(t, ctx, "#defaults-text"); !strings.Contains(d, "plex-owner") {
+		t.Fatalf("defaults: %q", d)
+	}
+	steps(t, ctx, "preview frank", chromedp.SendKeys(chromedp.CSS("#preview-user"), "frank"))
+	waitText(t, ctx, "#preview-out", "last login")
+	out := textOf(t, ctx, "#preview-out")
+	for _, want := range append([]string{"Would be let in", "frank@example.com (verified)"}, frank.Groups...) {
+		if !strings.Contains(out, want) {
+			t.Errorf("preview lacks %q (the login gave it): %s", want, out)
+		}
+	}
+	// An edit updates the preview by itself.
+	steps(t, ctx, "edit", chromedp.SendKeys(chromedp.CSS("#f-mappings"), "[x]\ngroups: [\"from-the-edit\"]\n"))
+	waitText(t, ctx, "#preview-out", "from-the-edit")
+	screenshot(t, ctx, "mapping-preview")
+	steps(t, ctx, "dry run", chromedp.SendKeys(chromedp.CSS("#dryrun-sub"), "frank"), click("#dryrun"), visible("#dryrun-result"))
+	if r := textOf(t, ctx, "#dryrun-result"); !strings.Contains(r, "Would get in.") || !strings.Contains(r, "plex-friend") {
+		t.Fatalf("dry run: %s", r)
+	}
+	screenshot(t, ctx, "dry-run")
+}

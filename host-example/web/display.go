@@ -10,19 +10,22 @@ import (
 	"unicode/utf8"
 )
 
-// attributeRow is one mapped attribute as a person reads it.
-type attributeRow struct{ Name, Value string }
+// AttributeRow is one mapped attribute as a person reads it.
+type AttributeRow struct{ Name, Value string }
+
+// AttributeRows is attributeRows for tests and other hosts' pages.
+func AttributeRows(raw json.RawMessage) []AttributeRow { return attributeRows(raw) }
 
 // attributeRows turns mapped attributes (a JSON object) into sorted rows: yes/no for
 // booleans, lists joined with commas, objects as compact JSON.
-func attributeRows(raw json.RawMessage) []attributeRow {
+func attributeRows(raw json.RawMessage) []AttributeRow {
 	var m map[string]any
 	if json.Unmarshal(raw, &m) != nil {
 		return nil
 	}
-	rows := make([]attributeRow, 0, len(m))
+	rows := make([]AttributeRow, 0, len(m))
 	for k, v := range m {
-		rows = append(rows, attributeRow{Name: k, Value: displayValue(v)})
+		rows = append(rows, AttributeRow{Name: k, Value: displayValue(v)})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows

@@ -27,6 +27,8 @@ type Schema struct {
 	Widget      string             `json:"x-widget"`
 	Capability  string             `json:"x-capability"`
 	Actions     []Action           `json:"x-actions"`
+	// Defaults is read-only text a code field's value builds on (x-defaults), shown beside it.
+	Defaults string `json:"x-defaults"`
 	// Group places a property in one of the schema's Groups (x-group).
 	Group string `json:"x-group"`
 	// Groups are the form's sections, in order (x-groups, top level).
@@ -167,6 +169,7 @@ type Field struct {
 	ColumnTitles []string
 	Rows         [][]string
 	HasSecret    bool
+	Defaults     string
 	Errors       []source.FieldError
 }
 
@@ -212,7 +215,7 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 		case p.Type == "integer" || p.Type == "number":
 			f.Kind, f.Value = "number", scalar(v)
 		case p.Type == "string" && (p.Widget == "code" || p.Widget == "textarea"):
-			f.Kind, f.Value = "code", scalar(v)
+			f.Kind, f.Value, f.Defaults = "code", scalar(v), p.Defaults
 		case p.Type == "array" && p.Items != nil && p.Items.Type == "object":
 			f.Kind = "rows"
 			f.Columns = p.Items.order

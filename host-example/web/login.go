@@ -223,7 +223,7 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 	}
 	done, err := s.store.FinishLogin(r.Context(), store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
-		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState},
+		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample},
 		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Name: nameOf(id.PreferredUsername, id.Name),
 			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
 		oldSession, s.cfg.SessionLifetime)

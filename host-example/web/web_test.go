@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -437,7 +438,7 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	b.header.Set("X-CSRF-Token", csrf)
 	b.header.Set("Content-Type", "application/json")
 	req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview",
-		strings.NewReader(`{"field":"mappings","text":"[x]\nname: user.title + \"!\"\n","sample_user_id":"2001"}`))
+		strings.NewReader(`{"field":"mappings","text":"[x]\nname: user.title + \"!\"\n","person":"2001"}`))
 	req.Header = b.header.Clone()
 	resp, err := b.c.Do(req)
 	if err != nil {
@@ -453,9 +454,19 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 		t.Fatalf("preview: %+v", out)
 	}
 	b.header = http.Header{}
-	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "sub": {"2003"}})
-	if !strings.Contains(p.Body, "Dry run for 2003: revoked (not_a_member)") {
+	// The dry run answers beside its form, in words; someone who never logged in is not "revoked".
+	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"2003"}})
+	if !strings.Contains(p.Body, "2003: Would not get in.") || !strings.Contains(p.Body, "have not logged in here yet") ||
+		!strings.Contains(p.Body, "not_a_member") || strings.Contains(p.Body, "revoked") {
 		t.Fatalf("dry run: %s", p.Body)
+	}
+	h.browser().login("plex", "friend")
+	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"frank"}})
+	if !strings.Contains(p.Body, "Frank Friend (id 2001): Would get in.") || !strings.Contains(p.Body, "plex-server:Living Room") {
+		t.Fatalf("dry run by username: %s", p.Body)
+	}
+	if p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"nobody"}}); !strings.Contains(p.Body, "No one called nobody") {
+		t.Fatalf("dry run of an unknown name: %s", p.Body)
 	}
 	// One event per owner-token state change, not per check.
 	for i := 0; i < 3; i++ {
@@ -535,5 +546,71 @@ func TestReauthoriseKeepsEverySetting(t *testing.T) {
 	p = b.do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {csrfOf(p.Body)}})
 	if !strings.Contains(p.Body, "valid: the owner token works") {
 		t.Fatalf("health: %s", p.Body)
+	}
+}
+
+// A preview from a person's last login document gives exactly what that login gave; from
+// the owner's list, what the list cannot know is "unknown" rather than false or empty.
+func TestPreviewFromALoginEqualsTheLogin(t *testing.T) {
+	h := newHarness(t, nil)
+	text := "[extra]\ngroups: user.servers.size() > 0 ? [\"viewers\"] : []\nverified: user.confirmed\nfirst_server: user.servers.size() > 0 ? user.servers[0].name : \"\"\n"
+	cfg, _ := json.Marshal(text)
+	src := h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(cfg), 1))
+	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("login: %d %s", p.Status, p.Body)
+	}
+	frank, err := h.store.FindUser(context.Background(), src.ID, "Frank")
+	if err != nil || len(frank.PreviewSample) == 0 {
+		t.Fatalf("stored login document: %v", err)
+	}
+	admin := h.browser()
+	admin.adminLogin()
+	csrf := csrfOf(admin.do("GET", "/admin/sources/"+src.ID, nil).Body)
+	preview := func(person string) map[string]any {
+		body, _ := json.Marshal(map[string]string{"field": "mappings", "text": text, "person": person})
+		req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf)
+		resp, err := admin.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatalf("preview %s: %v", person, err)
+		}
+		return out
+	}
+	out := preview("FRANK")
+	id, _ := out["identity"].(map[string]any)
+	if id == nil || !strings.Contains(fmt.Sprint(out["from"]), "last login") {
+		t.Fatalf("preview of frank: %v", out)
+	}
+	var groups []string
+	for _, g := range id["groups"].([]any) {
+		groups = append(groups, g.(string))
+	}
+	var rows []string
+	for _, a := range id["attributes"].([]any) {
+		m := a.(map[string]any)
+		rows = append(rows, fmt.Sprint(m["Name"], "=", m["Value"]))
+	}
+	var want []string
+	for _, a := range web.AttributeRows(frank.Attributes) {
+		want = append(want, a.Name+"="+a.Value)
+	}
+	if strings.Join(groups, ",") != strings.Join(frank.Groups, ",") || strings.Join(rows, ";") != strings.Join(want, ";") ||
+		id["email_verified"] != frank.EmailVerified || id["email"] != frank.Email || out["unknown"] != nil {
+		t.Fatalf("preview differs from the login:\npreview %v %v verified=%v unknown=%v\nlogin   %v %v verified=%v",
+			groups, rows, id["email_verified"], out["unknown"], frank.Groups, want, frank.EmailVerified)
+	}
+	// Someone who never logged in, by id: from the owner's list, with the unknowns said.
+	out = preview("2004")
+	if !strings.Contains(fmt.Sprint(out["from"]), "owner's list") || !strings.Contains(fmt.Sprint(out["unknown"]), "email_verified") {
+		t.Fatalf("preview of 2004: %v", out)
+	}
+	if out = preview("nobody"); !strings.Contains(fmt.Sprint(out["error"]), "No one called nobody") {
+		t.Fatalf("preview of an unknown name: %v", out)
 	}
 }

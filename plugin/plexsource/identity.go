@@ -81,6 +81,7 @@ func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *p
 	}
 	id.RevalidationState, _ = json.Marshal(st)
 	id.Decision = source.Decision{Allowed: true, ReasonCode: res.Reason, UserText: res.UserText, AdminDetail: res.AdminDetail}
+	id.PreviewSample, _ = json.Marshal(loginDocument{Version: 1, Account: u.Raw, Facts: res.Facts})
 	return id, nil
 }
 

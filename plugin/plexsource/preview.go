@@ -43,6 +43,16 @@ func (p *Plex) PreviewMapping(ctx context.Context, inst source.Instance, req sou
 			return source.PreviewResult{}, err
 		}
 	case len(req.Sample) > 0:
+		var doc loginDocument
+		if json.Unmarshal(req.Sample, &doc) == nil && doc.Version == 1 && doc.Account != nil {
+			// A login's own document: the account as plex.tv gave it and the facts the login found.
+			account, _ := json.Marshal(doc.Account)
+			if user, err = plextv.DecodeUser(account); err != nil {
+				return source.PreviewResult{}, source.Errorf(source.KindInvalidRequest, "bad_sample", "", "login document: %v", err)
+			}
+			facts = doc.Facts
+			break
+		}
 		user, err = plextv.DecodeUser(req.Sample)
 		if err != nil {
 			return source.PreviewResult{}, source.Errorf(source.KindInvalidRequest, "bad_sample", "", "sample is not a Plex account document: %v", err)
@@ -65,8 +75,25 @@ func (p *Plex) PreviewMapping(ctx context.Context, inst source.Instance, req sou
 	if mres.Denied {
 		id.Decision.ReasonCode, id.Decision.UserText = "mapping_condition", mres.DenyReason
 	}
-	return source.PreviewResult{Identity: id}, nil
+	res := source.PreviewResult{Identity: id}
+	if req.SampleUserID != "" {
+		// The owner's lists do not carry these; the standard attributes made of them are unknown.
+		res.Unknown = ownerListUnknown
+	}
+	return res, nil
 }
+
+// loginDocument is a login's mapping input, kept by the host (Identity.PreviewSample) and
+// passed back as a preview sample: the account document (secrets stripped) and the facts.
+type loginDocument struct {
+	Version int            `json:"plex_login_document"`
+	Account map[string]any `json:"account"`
+	Facts   access.Facts   `json:"facts"`
+}
+
+// ownerListUnknown are the attributes an owner-side list cannot know (it has no
+// confirmed flag, uuid or subscription for a friend).
+var ownerListUnknown = []string{"email_verified", "uuid", "plex_pass"}
 
 // ownerListUser builds a user and facts from the owner's share and Home lists.
 func (p *Plex) ownerListUser(ctx context.Context, in *instance, id string) (*plextv.User, access.Facts, error) {

@@ -3,6 +3,7 @@ package plexsource
 import (
 	"encoding/json"
 
+	"github.com/plexlogin/plexlogin/mappings"
 	"github.com/plexlogin/plexlogin/plugin/access"
 )
 
@@ -49,7 +50,7 @@ func configSchema() json.RawMessage {
 			"keep_user_token": map[string]any{"x-group": "advanced", "type": "boolean", "title": "Keep users' Plex tokens", "default": false,
 				"description": "Lets re-validation use the user's own token. Off: tokens are dropped after login."},
 			"mappings": map[string]any{"x-group": "mappings", "type": "string", "title": "Attribute mappings", "default": "", "maxLength": 65536,
-				"x-widget": "code", "x-language": "cel-mappings",
+				"x-widget": "code", "x-language": "cel-mappings", "x-defaults": defaultMappingsText(),
 				"description": "Mapping sets in the mappings text format (CEL expressions per attribute). Applied after the defaults."},
 			"include_default_mappings": map[string]any{"x-group": "mappings", "type": "boolean", "title": "Apply the default Plex mappings first", "default": true},
 			"request_timeout_seconds":  map[string]any{"x-group": "advanced", "type": "integer", "title": "plex.tv request timeout (seconds)", "default": 10, "minimum": 1, "maximum": 60},
@@ -105,4 +106,10 @@ func marshalOrdered(s map[string]any, order []string) json.RawMessage {
 	b = append(b, '}', ',')
 	b = append(b, rest[1:]...)
 	return b
+}
+
+// defaultMappingsText is the default mapping file, shown read-only beside the editor.
+func defaultMappingsText() string {
+	t, _ := mappings.DefaultText("plex")
+	return t
 }

@@ -68,14 +68,14 @@ func decisionFromPB(d *pb.Decision) source.Decision {
 func identityToPB(id source.Identity) *pb.Identity {
 	return &pb.Identity{Sub: id.Subject, PreferredUsername: id.PreferredUsername, Email: id.Email, EmailVerified: id.EmailVerified,
 		Name: id.Name, Picture: id.Picture, Groups: id.Groups, AttributesJson: string(id.Attributes), RawJson: string(id.Raw),
-		Decision: decisionToPB(id.Decision), RevalidationState: id.RevalidationState}
+		Decision: decisionToPB(id.Decision), RevalidationState: id.RevalidationState, PreviewSample: id.PreviewSample}
 }
 
 func identityFromPB(id *pb.Identity) source.Identity {
 	return source.Identity{Subject: id.GetSub(), PreferredUsername: id.GetPreferredUsername(), Email: id.GetEmail(),
 		EmailVerified: id.GetEmailVerified(), Name: id.GetName(), Picture: id.GetPicture(), Groups: id.GetGroups(),
 		Attributes: rawOrNil(id.GetAttributesJson()), Raw: rawOrNil(id.GetRawJson()), Decision: decisionFromPB(id.GetDecision()),
-		RevalidationState: id.GetRevalidationState()}
+		RevalidationState: id.GetRevalidationState(), PreviewSample: id.GetPreviewSample()}
 }
 
 func choicesToPB(cs []source.Choice) []*pb.Choice {

@@ -109,5 +109,5 @@ func (c *Client) PreviewMapping(ctx context.Context, inst source.Instance, req s
 	if err != nil {
 		return source.PreviewResult{}, errorFromStatus(err)
 	}
-	return source.PreviewResult{Identity: identityFromPB(r.GetIdentity()), Errors: fieldErrorsFromPB(r.GetErrors())}, nil
+	return source.PreviewResult{Identity: identityFromPB(r.GetIdentity()), Errors: fieldErrorsFromPB(r.GetErrors()), Unknown: r.GetUnknown()}, nil
 }

@@ -120,5 +120,5 @@ func (s *grpcServer) PreviewMapping(ctx context.Context, r *pb.PreviewMappingReq
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.PreviewMappingResponse{Identity: identityToPB(res.Identity), Errors: fieldErrorsToPB(res.Errors)}, nil
+	return &pb.PreviewMappingResponse{Identity: identityToPB(res.Identity), Errors: fieldErrorsToPB(res.Errors), Unknown: res.Unknown}, nil
 }

@@ -170,6 +170,9 @@ type Identity struct {
 	// Step, when set, means the login is not finished: the host shows it and calls
 	// ContinueLogin with the answer. Every other field is then empty.
 	Step *LoginStep `json:"-"`
+	// PreviewSample is the login's own mapping input (secrets stripped, the plugin's format):
+	// as PreviewRequest.Sample it previews this person as this login saw them.
+	PreviewSample []byte
 }
 
 // LoginStep is one more question in a login.
@@ -287,4 +290,6 @@ type PreviewRequest struct {
 type PreviewResult struct {
 	Identity Identity
 	Errors   []FieldError
+	// Unknown are attributes whose value the sample could not know.
+	Unknown []string
 }

@@ -1810,9 +1810,12 @@ func (x *PreviewMappingRequest) GetSampleUserId() string {
 }
 
 type PreviewMappingResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Identity      *Identity              `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
-	Errors        []*FieldError          `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Identity *Identity              `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	Errors   []*FieldError          `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	// Attributes whose value the sample could not know (shown as unknown, not as false or
+	// empty): for example what an owner-side list of users lacks. Added in 1.1.
+	Unknown       []string `protobuf:"bytes,3,rep,name=unknown,proto3" json:"unknown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1857,6 +1860,13 @@ func (x *PreviewMappingResponse) GetIdentity() *Identity {
 func (x *PreviewMappingResponse) GetErrors() []*FieldError {
 	if x != nil {
 		return x.Errors
+	}
+	return nil
+}
+
+func (x *PreviewMappingResponse) GetUnknown() []string {
+	if x != nil {
+		return x.Unknown
 	}
 	return nil
 }
@@ -1951,8 +1961,12 @@ type Identity struct {
 	Decision *Decision `protobuf:"bytes,10,opt,name=decision,proto3" json:"decision,omitempty"`
 	// Opaque state for later Revalidate calls; may hold secrets (the host stores it encrypted).
 	RevalidationState []byte `protobuf:"bytes,11,opt,name=revalidation_state,json=revalidationState,proto3" json:"revalidation_state,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The login's own mapping input, secrets stripped, in the plugin's format: passed back as
+	// PreviewMappingRequest.sample_json, a preview of this person gives what this login gave.
+	// Hosts keep the last one per user. Added in 1.1; empty from older plugins.
+	PreviewSample []byte `protobuf:"bytes,12,opt,name=preview_sample,json=previewSample,proto3" json:"preview_sample,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Identity) Reset() {
@@ -2058,6 +2072,13 @@ func (x *Identity) GetDecision() *Decision {
 func (x *Identity) GetRevalidationState() []byte {
 	if x != nil {
 		return x.RevalidationState
+	}
+	return nil
+}
+
+func (x *Identity) GetPreviewSample() []byte {
+	if x != nil {
+		return x.PreviewSample
 	}
 	return nil
 }
@@ -2368,16 +2389,17 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\rmappings_json\x18\x02 \x01(\tR\fmappingsJson\x12\x1f\n" +
 	"\vsample_json\x18\x03 \x01(\tR\n" +
 	"sampleJson\x12$\n" +
-	"\x0esample_user_id\x18\x04 \x01(\tR\fsampleUserId\"~\n" +
+	"\x0esample_user_id\x18\x04 \x01(\tR\fsampleUserId\"\x98\x01\n" +
 	"\x16PreviewMappingResponse\x122\n" +
 	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\x120\n" +
-	"\x06errors\x18\x02 \x03(\v2\x18.fedsource.v1.FieldErrorR\x06errors\"\x85\x01\n" +
+	"\x06errors\x18\x02 \x03(\v2\x18.fedsource.v1.FieldErrorR\x06errors\x12\x18\n" +
+	"\aunknown\x18\x03 \x03(\tR\aunknown\"\x85\x01\n" +
 	"\bDecision\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1f\n" +
 	"\vreason_code\x18\x02 \x01(\tR\n" +
 	"reasonCode\x12\x1b\n" +
 	"\tuser_text\x18\x03 \x01(\tR\buserText\x12!\n" +
-	"\fadmin_detail\x18\x04 \x01(\tR\vadminDetail\"\xf5\x02\n" +
+	"\fadmin_detail\x18\x04 \x01(\tR\vadminDetail\"\x9c\x03\n" +
 	"\bIdentity\x12\x10\n" +
 	"\x03sub\x18\x01 \x01(\tR\x03sub\x12-\n" +
 	"\x12preferred_username\x18\x02 \x01(\tR\x11preferredUsername\x12\x14\n" +
@@ -2390,7 +2412,8 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\braw_json\x18\t \x01(\tR\arawJson\x122\n" +
 	"\bdecision\x18\n" +
 	" \x01(\v2\x16.fedsource.v1.DecisionR\bdecision\x12-\n" +
-	"\x12revalidation_state\x18\v \x01(\fR\x11revalidationState\"h\n" +
+	"\x12revalidation_state\x18\v \x01(\fR\x11revalidationState\x12%\n" +
+	"\x0epreview_sample\x18\f \x01(\fR\rpreviewSample\"h\n" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
