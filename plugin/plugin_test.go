@@ -520,9 +520,13 @@ func TestAdminActions(t *testing.T) {
 	}
 	names := []string{}
 	for _, o := range res.Choices.Options {
-		names = append(names, o.Label+"="+o.Value+"/"+o.Details["owned"])
+		names = append(names, o.Label+"="+o.Value+"/"+o.Description+"/"+o.Details["Machine ID"])
+		if o.Details["Last seen"] == "" || strings.Contains(o.Details["Last seen"], "T") {
+			t.Errorf("last seen not in words: %q", o.Details["Last seen"])
+		}
 	}
-	if strings.Join(names, ",") != "Living Room="+plexsim.ServerLivingRoom+"/true,Cabin="+plexsim.ServerCabin+"/true" {
+	if strings.Join(names, ",") != "Living Room="+plexsim.ServerLivingRoom+"/Plex Media Server, yours/"+plexsim.ServerLivingRoom+
+		",Cabin="+plexsim.ServerCabin+"/Plex Media Server, yours/"+plexsim.ServerCabin {
 		t.Fatalf("choices %v", names)
 	}
 	var patch map[string]string

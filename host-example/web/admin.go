@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -317,7 +316,8 @@ func (s *Server) editSource(w http.ResponseWriter, r *http.Request) {
 			errs = source.AsError(err).FieldErrors
 		}
 	}
-	s.renderEdit(w, r, http.StatusOK, src, p, current(src), errs, r.URL.Query().Get("flash"), r.URL.Query().Get("level"))
+	flash, level := s.takeFlash(w, r)
+	s.renderEdit(w, r, http.StatusOK, src, p, current(src), errs, flash, level)
 }
 
 // validateAndStore validates cfg; a valid one is saved (new version), an invalid one kept as the draft.
@@ -371,7 +371,7 @@ func (s *Server) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.
 		s.renderEdit(w, r, invalidStatus, src, p, cfg, errs, invalidFlash, invalidLevel)
 		return
 	}
-	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash="+url.QueryEscape(okFlash)+"&level=info", http.StatusSeeOther)
+	s.redirectFlash(w, r, "/admin/sources/"+src.ID, okFlash, "info")
 }
 
 // discardDraft drops the unsaved settings; the saved ones stay as they are.
@@ -385,7 +385,7 @@ func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_draft_discarded"})
-	http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash="+url.QueryEscape("Draft discarded: the form shows the saved settings.")+"&level=info", http.StatusSeeOther)
+	s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Draft discarded: the form shows the saved settings.", "info")
 }
 
 func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
@@ -395,7 +395,7 @@ func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
 	}
 	on := r.FormValue("enabled") == "1"
 	if on && src.Config == nil {
-		http.Redirect(w, r, "/admin/sources/"+src.ID+"?flash=Save+valid+settings+before+enabling.&level=error", http.StatusSeeOther)
+		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Save valid settings before turning the source on.", "error")
 		return
 	}
 	kind := "admin_source_disabled"
@@ -559,7 +559,19 @@ func (s *Server) applyChoices(w http.ResponseWriter, r *http.Request) {
 		cfg[k] = v
 	}
 	p.Schema.ApplyChoices(cfg, st.Field, picked)
-	s.saveAndShow(w, r, src, p, cfg, "Servers saved.", http.StatusOK, "Servers picked; other settings still need attention.", "warning")
+	// Into the form, not saved: the admin reviews and presses Save (kept as the draft meanwhile).
+	raw, _ := json.Marshal(cfg)
+	if err := s.store.SaveDraft(r.Context(), src.ID, raw); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	src, _ = s.store.Source(r.Context(), src.ID)
+	var warn []source.FieldError
+	if _, err := p.P.ValidateConfig(r.Context(), draftInstance(src)); err != nil {
+		warn = source.AsError(err).FieldErrors
+	}
+	s.renderEdit(w, r, http.StatusOK, src, p, cfg, warn, fmt.Sprintf("%d picked and put into the form below. Nothing is saved yet: review, then press Save.",
+		len(picked)), "info")
 }
 
 // preview is the mapping editor's live preview (JSON in, JSON out).

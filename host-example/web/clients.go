@@ -13,7 +13,8 @@ import (
 // The admin's applications page: OpenID Connect clients. Clients of the clients file show read-only.
 
 func (s *Server) clientsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderClients(w, r, "", r.URL.Query().Get("flash"))
+	flash, _ := s.takeFlash(w, r)
+	s.renderClients(w, r, "", flash)
 }
 
 func (s *Server) renderClients(w http.ResponseWriter, r *http.Request, secret, flash string) {
@@ -127,5 +128,5 @@ func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_deleted", Detail: "client " + c.ID})
-	http.Redirect(w, r, "/admin/clients?flash=Deleted+"+c.ID+".", http.StatusSeeOther)
+	s.redirectFlash(w, r, "/admin/clients", "Deleted "+c.ID+".", "info")
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
@@ -18,7 +17,8 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, http.StatusOK, "rules.html", map[string]any{"Rules": rules, "Flash": r.URL.Query().Get("flash"),
+	flash, _ := s.takeFlash(w, r)
+	s.render(w, http.StatusOK, "rules.html", map[string]any{"Rules": rules, "Flash": flash,
 		"Base": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r)})
 }
 
@@ -75,7 +75,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_forward_rule_saved", Detail: "rule " + id + " " + rule.Host + rule.PathPrefix})
-			http.Redirect(w, r, "/admin/forward-auth?flash="+url.QueryEscape("Saved "+rule.Host+rule.PathPrefix+"."), http.StatusSeeOther)
+			s.redirectFlash(w, r, "/admin/forward-auth", "Saved "+rule.Host+rule.PathPrefix+".", "info")
 			return
 		}
 	}
@@ -93,5 +93,5 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_forward_rule_deleted", Detail: "rule " + rule.ID + " " + rule.Host + rule.PathPrefix})
-	http.Redirect(w, r, "/admin/forward-auth?flash="+url.QueryEscape("Deleted "+rule.Host+rule.PathPrefix+"."), http.StatusSeeOther)
+	s.redirectFlash(w, r, "/admin/forward-auth", "Deleted "+rule.Host+rule.PathPrefix+".", "info")
 }

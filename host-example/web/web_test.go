@@ -523,8 +523,14 @@ func TestReauthoriseKeepsEverySetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = b.do("GET", fwd, nil)
-	if p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "Updated+by+reauthorize") {
+	if p.Status != http.StatusSeeOther || p.Location != "/admin/sources/"+src.ID {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
+	}
+	if page := b.do("GET", p.Location, nil).Body; !strings.Contains(page, "Updated by reauthorize") {
+		t.Fatal("no notice after the re-authorisation")
+	}
+	if page := b.do("GET", p.Location, nil).Body; strings.Contains(page, "Updated by reauthorize") {
+		t.Fatal("the notice shows twice")
 	}
 	before := map[string]any{}
 	_ = json.Unmarshal(src.Config, &before)

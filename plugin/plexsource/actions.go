@@ -130,12 +130,11 @@ func (p *Plex) ownerSignIn(ctx context.Context, inst source.Instance, req source
 		}
 		owned := "shared with you"
 		if r.Owned {
-			owned = "owned"
+			owned = "yours"
 		}
 		choices.Options = append(choices.Options, source.Choice{Value: string(r.ClientIdentifier), Label: string(r.Name),
 			Description: fmt.Sprintf("%s, %s", r.Product, owned),
-			Details: map[string]string{"machine_id": string(r.ClientIdentifier), "owned": fmt.Sprint(bool(r.Owned)), "product": string(r.Product),
-				"last_seen": string(r.LastSeenAt)}})
+			Details:     map[string]string{"Machine ID": string(r.ClientIdentifier), "Last seen": lastSeen(string(r.LastSeenAt), time.Now())}})
 	}
 	return source.ActionResult{Choices: choices}, nil
 }
@@ -192,4 +191,28 @@ func (p *Plex) ownerTokenHealth(ctx context.Context, inst source.Instance) (sour
 
 func msg(level, format string, args ...any) source.ActionResult {
 	return source.ActionResult{Message: &source.ActionMessage{Level: level, Text: fmt.Sprintf(format, args...)}}
+}
+
+// lastSeen says when plex.tv last saw a server, in words ("3 days ago"); plex.tv gives an
+// RFC 3339 time or Unix seconds, and "unknown" when it gives neither.
+func lastSeen(v string, now time.Time) string {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		secs, err2 := strconv.ParseInt(v, 10, 64)
+		if err2 != nil || secs <= 0 {
+			return "unknown"
+		}
+		t = time.Unix(secs, 0)
+	}
+	d := now.Sub(t)
+	switch {
+	case d < 2*time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	}
 }
