@@ -371,6 +371,16 @@ func (s *Server) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.
 		s.renderEdit(w, r, invalidStatus, src, p, cfg, errs, invalidFlash, invalidLevel)
 		return
 	}
+	if saved, err := s.store.Source(r.Context(), src.ID); err == nil {
+		if warns, err := p.P.ConfigWarnings(r.Context(), instanceOf(saved)); err == nil && len(warns) > 0 {
+			var texts []string
+			for _, wn := range warns {
+				texts = append(texts, wn.Message)
+			}
+			s.redirectFlash(w, r, "/admin/sources/"+src.ID, okFlash+" Warning: "+strings.Join(texts, " "), "warning")
+			return
+		}
+	}
 	s.redirectFlash(w, r, "/admin/sources/"+src.ID, okFlash, "info")
 }
 

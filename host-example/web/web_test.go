@@ -620,3 +620,29 @@ func TestPreviewFromALoginEqualsTheLogin(t *testing.T) {
 		t.Fatalf("preview of an unknown name: %v", out)
 	}
 }
+
+// A well-formed machine ID of a server the owner does not have saves, with a warning
+// (through the contract's new ConfigWarnings call); the owner's own servers give none.
+func TestUnknownMachineIDWarns(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.adminLogin()
+	save := func(machineID string) string {
+		p := b.do("GET", "/admin/sources/"+src.ID, nil)
+		form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.include_default_mappings": {"on"},
+			"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
+			"f.allowed_servers.1.machine_id": {machineID}, "f.allowed_servers.1.name": {"Attic"}}
+		p = b.do("POST", "/admin/sources/"+src.ID, form)
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", p.Status, p.Body)
+		}
+		return b.do("GET", p.Location, nil).Body
+	}
+	if page := save("0123456789abcdef0123456789abcdef"); !strings.Contains(page, "Saved. Warning: Attic is not a server of the owner account") {
+		t.Fatalf("no warning for a server the owner does not have: %s", page)
+	}
+	if page := save(plexsim.ServerCabin); strings.Contains(page, "Warning") || !strings.Contains(page, "Saved.") {
+		t.Fatalf("a warning for the owner's own server: %s", page)
+	}
+}

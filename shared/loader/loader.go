@@ -354,6 +354,18 @@ func (p *Plugin) ValidateConfig(ctx context.Context, inst source.Instance) (json
 	return call(p, func(s source.Full) (json.RawMessage, error) { return s.ValidateConfig(ctx, inst) })
 }
 
+// ConfigWarnings lists warnings about a valid config; none (ErrUnimplemented) from a plugin
+// that does not give any.
+func (p *Plugin) ConfigWarnings(ctx context.Context, inst source.Instance) ([]source.FieldError, error) {
+	return call(p, func(s source.Full) ([]source.FieldError, error) {
+		w, ok := s.(source.Warner)
+		if !ok {
+			return nil, source.ErrUnimplemented
+		}
+		return w.ConfigWarnings(ctx, inst)
+	})
+}
+
 // BeginLogin starts a redirect login.
 func (p *Plugin) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
 	return call(p, func(s source.Full) (source.LoginStart, error) { return s.BeginLogin(ctx, inst, req) })

@@ -42,6 +42,15 @@ func (c *Client) ValidateConfig(ctx context.Context, inst source.Instance) (json
 	return json.RawMessage(r.GetNormalizedConfigJson()), nil
 }
 
+// ConfigWarnings lists warnings about a valid config (source.ErrUnimplemented from an older plugin).
+func (c *Client) ConfigWarnings(ctx context.Context, inst source.Instance) ([]source.FieldError, error) {
+	r, err := c.rpc.ConfigWarnings(ctx, &pb.ConfigWarningsRequest{Instance: instanceToPB(inst)})
+	if err != nil {
+		return nil, errorFromStatus(err)
+	}
+	return fieldErrorsFromPB(r.GetWarnings()), nil
+}
+
 // BeginLogin starts a redirect login.
 func (c *Client) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
 	r, err := c.rpc.BeginLogin(ctx, &pb.BeginLoginRequest{Instance: instanceToPB(inst), CallbackUrl: req.CallbackURL, HostState: req.HostState})

@@ -36,6 +36,18 @@ func (s *grpcServer) ValidateConfig(ctx context.Context, r *pb.ValidateConfigReq
 	return &pb.ValidateConfigResponse{NormalizedConfigJson: string(cfg)}, nil
 }
 
+func (s *grpcServer) ConfigWarnings(ctx context.Context, r *pb.ConfigWarningsRequest) (*pb.ConfigWarningsResponse, error) {
+	w, ok := s.impl.(source.Warner)
+	if !ok {
+		return nil, errorToStatus(source.ErrUnimplemented)
+	}
+	list, err := w.ConfigWarnings(ctx, instanceFromPB(r.GetInstance()))
+	if err != nil {
+		return nil, errorToStatus(err)
+	}
+	return &pb.ConfigWarningsResponse{Warnings: fieldErrorsToPB(list)}, nil
+}
+
 func (s *grpcServer) BeginLogin(ctx context.Context, r *pb.BeginLoginRequest) (*pb.BeginLoginResponse, error) {
 	st, err := s.impl.BeginLogin(ctx, instanceFromPB(r.GetInstance()), source.BeginLogin{CallbackURL: r.GetCallbackUrl(), HostState: r.GetHostState()})
 	if err != nil {

@@ -293,3 +293,11 @@ type PreviewResult struct {
 	// Unknown are attributes whose value the sample could not know.
 	Unknown []string
 }
+
+// Warner is implemented by a source that can say what is valid but probably not meant in a
+// config it accepted (for example an id that exists nowhere the source can see). Optional:
+// a host treats ErrUnimplemented as "no warnings".
+type Warner interface {
+	// ConfigWarnings lists warnings about inst.Config, a config ValidateConfig accepted.
+	ConfigWarnings(ctx context.Context, inst Instance) ([]FieldError, error)
+}

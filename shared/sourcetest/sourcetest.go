@@ -66,6 +66,7 @@ func Run(t *testing.T, f Fixtures) {
 	t.Run("ValidConfig", func(t *testing.T) { inst = testValidConfig(t, ctx, f, sch) })
 	t.Run("BadConfigs", func(t *testing.T) { testBadConfigs(t, ctx, f) })
 	t.Run("UnknownKeysRejected", func(t *testing.T) { testUnknownKey(t, ctx, f) })
+	t.Run("ConfigWarnings", func(t *testing.T) { testWarnings(t, ctx, f, inst) })
 	t.Run("BeginLogin", func(t *testing.T) { testBeginLogin(t, ctx, f, inst) })
 	t.Run("OptionalCalls", func(t *testing.T) { testOptional(t, ctx, f, desc, inst) })
 	t.Run("ErrorsSurviveTheWire", func(t *testing.T) { testErrors(t, ctx, f, inst) })
@@ -395,5 +396,26 @@ func testConcurrent(t *testing.T, ctx context.Context, f Fixtures, inst source.I
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// testWarnings: ConfigWarnings (added in 1.1) is optional; a plugin that answers it must do
+// so for a valid config, and place each warning on a field of the schema or its parts.
+func testWarnings(t *testing.T, ctx context.Context, f Fixtures, inst source.Instance) {
+	w, ok := f.Source.(source.Warner)
+	if !ok {
+		t.Skip("the source does not implement source.Warner")
+	}
+	list, err := w.ConfigWarnings(ctx, inst)
+	if source.KindOf(err) == source.KindUnimplemented {
+		t.Skip("the plugin gives no warnings")
+	}
+	if err != nil {
+		t.Fatalf("warnings of the valid config: %v", err)
+	}
+	for _, fe := range list {
+		if fe.Field == "" || fe.Message == "" {
+			t.Errorf("a warning needs a field and a message: %+v", fe)
+		}
 	}
 }

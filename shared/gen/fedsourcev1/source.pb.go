@@ -537,6 +537,95 @@ func (x *ValidateConfigResponse) GetNormalizedConfigJson() string {
 	return ""
 }
 
+type ConfigWarningsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigWarningsRequest) Reset() {
+	*x = ConfigWarningsRequest{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigWarningsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigWarningsRequest) ProtoMessage() {}
+
+func (x *ConfigWarningsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigWarningsRequest.ProtoReflect.Descriptor instead.
+func (*ConfigWarningsRequest) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ConfigWarningsRequest) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+type ConfigWarningsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Warnings placed like field errors (field, message; line and column for expressions).
+	Warnings      []*FieldError `protobuf:"bytes,1,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigWarningsResponse) Reset() {
+	*x = ConfigWarningsResponse{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigWarningsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigWarningsResponse) ProtoMessage() {}
+
+func (x *ConfigWarningsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigWarningsResponse.ProtoReflect.Descriptor instead.
+func (*ConfigWarningsResponse) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ConfigWarningsResponse) GetWarnings() []*FieldError {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
 type BeginLoginRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -550,7 +639,7 @@ type BeginLoginRequest struct {
 
 func (x *BeginLoginRequest) Reset() {
 	*x = BeginLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	mi := &file_fedsource_v1_source_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +651,7 @@ func (x *BeginLoginRequest) String() string {
 func (*BeginLoginRequest) ProtoMessage() {}
 
 func (x *BeginLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	mi := &file_fedsource_v1_source_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +664,7 @@ func (x *BeginLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginLoginRequest.ProtoReflect.Descriptor instead.
 func (*BeginLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{7}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *BeginLoginRequest) GetInstance() *Instance {
@@ -614,7 +703,7 @@ type BeginLoginResponse struct {
 
 func (x *BeginLoginResponse) Reset() {
 	*x = BeginLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	mi := &file_fedsource_v1_source_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +715,7 @@ func (x *BeginLoginResponse) String() string {
 func (*BeginLoginResponse) ProtoMessage() {}
 
 func (x *BeginLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	mi := &file_fedsource_v1_source_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +728,7 @@ func (x *BeginLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginLoginResponse.ProtoReflect.Descriptor instead.
 func (*BeginLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{8}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *BeginLoginResponse) GetRedirectUrl() string {
@@ -675,7 +764,7 @@ type CompleteLoginRequest struct {
 
 func (x *CompleteLoginRequest) Reset() {
 	*x = CompleteLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +776,7 @@ func (x *CompleteLoginRequest) String() string {
 func (*CompleteLoginRequest) ProtoMessage() {}
 
 func (x *CompleteLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +789,7 @@ func (x *CompleteLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteLoginRequest.ProtoReflect.Descriptor instead.
 func (*CompleteLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{9}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CompleteLoginRequest) GetInstance() *Instance {
@@ -736,7 +825,7 @@ type CompleteLoginResponse struct {
 
 func (x *CompleteLoginResponse) Reset() {
 	*x = CompleteLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +837,7 @@ func (x *CompleteLoginResponse) String() string {
 func (*CompleteLoginResponse) ProtoMessage() {}
 
 func (x *CompleteLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +850,7 @@ func (x *CompleteLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteLoginResponse.ProtoReflect.Descriptor instead.
 func (*CompleteLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{10}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CompleteLoginResponse) GetIdentity() *Identity {
@@ -796,7 +885,7 @@ type LoginStep struct {
 
 func (x *LoginStep) Reset() {
 	*x = LoginStep{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +897,7 @@ func (x *LoginStep) String() string {
 func (*LoginStep) ProtoMessage() {}
 
 func (x *LoginStep) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +910,7 @@ func (x *LoginStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginStep.ProtoReflect.Descriptor instead.
 func (*LoginStep) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LoginStep) GetTitle() string {
@@ -887,7 +976,7 @@ type StepField struct {
 
 func (x *StepField) Reset() {
 	*x = StepField{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +988,7 @@ func (x *StepField) String() string {
 func (*StepField) ProtoMessage() {}
 
 func (x *StepField) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +1001,7 @@ func (x *StepField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepField.ProtoReflect.Descriptor instead.
 func (*StepField) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StepField) GetName() string {
@@ -956,7 +1045,7 @@ type ContinueLoginRequest struct {
 
 func (x *ContinueLoginRequest) Reset() {
 	*x = ContinueLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1057,7 @@ func (x *ContinueLoginRequest) String() string {
 func (*ContinueLoginRequest) ProtoMessage() {}
 
 func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1070,7 @@ func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContinueLoginRequest.ProtoReflect.Descriptor instead.
 func (*ContinueLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ContinueLoginRequest) GetInstance() *Instance {
@@ -1025,7 +1114,7 @@ type PasswordLoginRequest struct {
 
 func (x *PasswordLoginRequest) Reset() {
 	*x = PasswordLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1126,7 @@ func (x *PasswordLoginRequest) String() string {
 func (*PasswordLoginRequest) ProtoMessage() {}
 
 func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1139,7 @@ func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginRequest.ProtoReflect.Descriptor instead.
 func (*PasswordLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PasswordLoginRequest) GetInstance() *Instance {
@@ -1091,7 +1180,7 @@ type PasswordLoginResponse struct {
 
 func (x *PasswordLoginResponse) Reset() {
 	*x = PasswordLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1192,7 @@ func (x *PasswordLoginResponse) String() string {
 func (*PasswordLoginResponse) ProtoMessage() {}
 
 func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1205,7 @@ func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginResponse.ProtoReflect.Descriptor instead.
 func (*PasswordLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PasswordLoginResponse) GetIdentity() *Identity {
@@ -1146,7 +1235,7 @@ type RevalidateRequest struct {
 
 func (x *RevalidateRequest) Reset() {
 	*x = RevalidateRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1247,7 @@ func (x *RevalidateRequest) String() string {
 func (*RevalidateRequest) ProtoMessage() {}
 
 func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1260,7 @@ func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateRequest.ProtoReflect.Descriptor instead.
 func (*RevalidateRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RevalidateRequest) GetInstance() *Instance {
@@ -1205,7 +1294,7 @@ type RevalidateResponse struct {
 
 func (x *RevalidateResponse) Reset() {
 	*x = RevalidateResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1306,7 @@ func (x *RevalidateResponse) String() string {
 func (*RevalidateResponse) ProtoMessage() {}
 
 func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1319,7 @@ func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateResponse.ProtoReflect.Descriptor instead.
 func (*RevalidateResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RevalidateResponse) GetStatus() RevalidationStatus {
@@ -1265,7 +1354,7 @@ type RunActionRequest struct {
 
 func (x *RunActionRequest) Reset() {
 	*x = RunActionRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1366,7 @@ func (x *RunActionRequest) String() string {
 func (*RunActionRequest) ProtoMessage() {}
 
 func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1379,7 @@ func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionRequest.ProtoReflect.Descriptor instead.
 func (*RunActionRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RunActionRequest) GetInstance() *Instance {
@@ -1350,7 +1439,7 @@ type RunActionResponse struct {
 
 func (x *RunActionResponse) Reset() {
 	*x = RunActionResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1451,7 @@ func (x *RunActionResponse) String() string {
 func (*RunActionResponse) ProtoMessage() {}
 
 func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1464,7 @@ func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionResponse.ProtoReflect.Descriptor instead.
 func (*RunActionResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RunActionResponse) GetResult() isRunActionResponse_Result {
@@ -1461,7 +1550,7 @@ type ActionRedirect struct {
 
 func (x *ActionRedirect) Reset() {
 	*x = ActionRedirect{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1562,7 @@ func (x *ActionRedirect) String() string {
 func (*ActionRedirect) ProtoMessage() {}
 
 func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1575,7 @@ func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionRedirect.ProtoReflect.Descriptor instead.
 func (*ActionRedirect) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ActionRedirect) GetUrl() string {
@@ -1523,7 +1612,7 @@ type ActionChoices struct {
 
 func (x *ActionChoices) Reset() {
 	*x = ActionChoices{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1535,7 +1624,7 @@ func (x *ActionChoices) String() string {
 func (*ActionChoices) ProtoMessage() {}
 
 func (x *ActionChoices) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1548,7 +1637,7 @@ func (x *ActionChoices) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionChoices.ProtoReflect.Descriptor instead.
 func (*ActionChoices) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ActionChoices) GetField() string {
@@ -1584,7 +1673,7 @@ type Choice struct {
 
 func (x *Choice) Reset() {
 	*x = Choice{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1685,7 @@ func (x *Choice) String() string {
 func (*Choice) ProtoMessage() {}
 
 func (x *Choice) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1698,7 @@ func (x *Choice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Choice.ProtoReflect.Descriptor instead.
 func (*Choice) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Choice) GetValue() string {
@@ -1650,7 +1739,7 @@ type ActionConfigPatch struct {
 
 func (x *ActionConfigPatch) Reset() {
 	*x = ActionConfigPatch{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1662,7 +1751,7 @@ func (x *ActionConfigPatch) String() string {
 func (*ActionConfigPatch) ProtoMessage() {}
 
 func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1675,7 +1764,7 @@ func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionConfigPatch.ProtoReflect.Descriptor instead.
 func (*ActionConfigPatch) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ActionConfigPatch) GetValuesJson() string {
@@ -1696,7 +1785,7 @@ type ActionMessage struct {
 
 func (x *ActionMessage) Reset() {
 	*x = ActionMessage{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1708,7 +1797,7 @@ func (x *ActionMessage) String() string {
 func (*ActionMessage) ProtoMessage() {}
 
 func (x *ActionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1810,7 @@ func (x *ActionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionMessage.ProtoReflect.Descriptor instead.
 func (*ActionMessage) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ActionMessage) GetText() string {
@@ -1753,7 +1842,7 @@ type PreviewMappingRequest struct {
 
 func (x *PreviewMappingRequest) Reset() {
 	*x = PreviewMappingRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1854,7 @@ func (x *PreviewMappingRequest) String() string {
 func (*PreviewMappingRequest) ProtoMessage() {}
 
 func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1867,7 @@ func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingRequest.ProtoReflect.Descriptor instead.
 func (*PreviewMappingRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PreviewMappingRequest) GetInstance() *Instance {
@@ -1822,7 +1911,7 @@ type PreviewMappingResponse struct {
 
 func (x *PreviewMappingResponse) Reset() {
 	*x = PreviewMappingResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1923,7 @@ func (x *PreviewMappingResponse) String() string {
 func (*PreviewMappingResponse) ProtoMessage() {}
 
 func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +1936,7 @@ func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingResponse.ProtoReflect.Descriptor instead.
 func (*PreviewMappingResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PreviewMappingResponse) GetIdentity() *Identity {
@@ -1887,7 +1976,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +1988,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2001,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Decision) GetAllowed() bool {
@@ -1971,7 +2060,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[28]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1983,7 +2072,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[28]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1996,7 +2085,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Identity) GetSub() string {
@@ -2098,7 +2187,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +2199,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +2212,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *FieldError) GetField() string {
@@ -2174,7 +2263,7 @@ type SourceError struct {
 
 func (x *SourceError) Reset() {
 	*x = SourceError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2275,7 @@ func (x *SourceError) String() string {
 func (*SourceError) ProtoMessage() {}
 
 func (x *SourceError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2288,7 @@ func (x *SourceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceError.ProtoReflect.Descriptor instead.
 func (*SourceError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SourceError) GetKind() ErrorKind {
@@ -2284,7 +2373,11 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x15ValidateConfigRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\"N\n" +
 	"\x16ValidateConfigResponse\x124\n" +
-	"\x16normalized_config_json\x18\x01 \x01(\tR\x14normalizedConfigJson\"\x89\x01\n" +
+	"\x16normalized_config_json\x18\x01 \x01(\tR\x14normalizedConfigJson\"K\n" +
+	"\x15ConfigWarningsRequest\x122\n" +
+	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\"N\n" +
+	"\x16ConfigWarningsResponse\x124\n" +
+	"\bwarnings\x18\x01 \x03(\v2\x18.fedsource.v1.FieldErrorR\bwarnings\"\x89\x01\n" +
 	"\x11BeginLoginRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12!\n" +
 	"\fcallback_url\x18\x02 \x01(\tR\vcallbackUrl\x12\x1d\n" +
@@ -2448,7 +2541,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x1aERROR_KIND_INVALID_REQUEST\x10\t\x12\x17\n" +
 	"\x13ERROR_KIND_REPLAYED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_KIND_INTERNAL\x10\v2\xd3\x06\n" +
+	"\x13ERROR_KIND_INTERNAL\x10\v2\xb0\a\n" +
 	"\x0fFederatedSource\x12=\n" +
 	"\x04Ping\x12\x19.fedsource.v1.PingRequest\x1a\x1a.fedsource.v1.PingResponse\x12I\n" +
 	"\bDescribe\x12\x1d.fedsource.v1.DescribeRequest\x1a\x1e.fedsource.v1.DescribeResponse\x12[\n" +
@@ -2461,7 +2554,8 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\n" +
 	"Revalidate\x12\x1f.fedsource.v1.RevalidateRequest\x1a .fedsource.v1.RevalidateResponse\x12L\n" +
 	"\tRunAction\x12\x1e.fedsource.v1.RunActionRequest\x1a\x1f.fedsource.v1.RunActionResponse\x12[\n" +
-	"\x0ePreviewMapping\x12#.fedsource.v1.PreviewMappingRequest\x1a$.fedsource.v1.PreviewMappingResponseBCZAgithub.com/plexlogin/plexlogin/shared/gen/fedsourcev1;fedsourcev1b\x06proto3"
+	"\x0ePreviewMapping\x12#.fedsource.v1.PreviewMappingRequest\x1a$.fedsource.v1.PreviewMappingResponse\x12[\n" +
+	"\x0eConfigWarnings\x12#.fedsource.v1.ConfigWarningsRequest\x1a$.fedsource.v1.ConfigWarningsResponseBCZAgithub.com/plexlogin/plexlogin/shared/gen/fedsourcev1;fedsourcev1b\x06proto3"
 
 var (
 	file_fedsource_v1_source_proto_rawDescOnce sync.Once
@@ -2476,7 +2570,7 @@ func file_fedsource_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_fedsource_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_fedsource_v1_source_proto_goTypes = []any{
 	(RevalidationStatus)(0),        // 0: fedsource.v1.RevalidationStatus
 	(ErrorKind)(0),                 // 1: fedsource.v1.ErrorKind
@@ -2487,91 +2581,97 @@ var file_fedsource_v1_source_proto_goTypes = []any{
 	(*DescribeResponse)(nil),       // 6: fedsource.v1.DescribeResponse
 	(*ValidateConfigRequest)(nil),  // 7: fedsource.v1.ValidateConfigRequest
 	(*ValidateConfigResponse)(nil), // 8: fedsource.v1.ValidateConfigResponse
-	(*BeginLoginRequest)(nil),      // 9: fedsource.v1.BeginLoginRequest
-	(*BeginLoginResponse)(nil),     // 10: fedsource.v1.BeginLoginResponse
-	(*CompleteLoginRequest)(nil),   // 11: fedsource.v1.CompleteLoginRequest
-	(*CompleteLoginResponse)(nil),  // 12: fedsource.v1.CompleteLoginResponse
-	(*LoginStep)(nil),              // 13: fedsource.v1.LoginStep
-	(*StepField)(nil),              // 14: fedsource.v1.StepField
-	(*ContinueLoginRequest)(nil),   // 15: fedsource.v1.ContinueLoginRequest
-	(*PasswordLoginRequest)(nil),   // 16: fedsource.v1.PasswordLoginRequest
-	(*PasswordLoginResponse)(nil),  // 17: fedsource.v1.PasswordLoginResponse
-	(*RevalidateRequest)(nil),      // 18: fedsource.v1.RevalidateRequest
-	(*RevalidateResponse)(nil),     // 19: fedsource.v1.RevalidateResponse
-	(*RunActionRequest)(nil),       // 20: fedsource.v1.RunActionRequest
-	(*RunActionResponse)(nil),      // 21: fedsource.v1.RunActionResponse
-	(*ActionRedirect)(nil),         // 22: fedsource.v1.ActionRedirect
-	(*ActionChoices)(nil),          // 23: fedsource.v1.ActionChoices
-	(*Choice)(nil),                 // 24: fedsource.v1.Choice
-	(*ActionConfigPatch)(nil),      // 25: fedsource.v1.ActionConfigPatch
-	(*ActionMessage)(nil),          // 26: fedsource.v1.ActionMessage
-	(*PreviewMappingRequest)(nil),  // 27: fedsource.v1.PreviewMappingRequest
-	(*PreviewMappingResponse)(nil), // 28: fedsource.v1.PreviewMappingResponse
-	(*Decision)(nil),               // 29: fedsource.v1.Decision
-	(*Identity)(nil),               // 30: fedsource.v1.Identity
-	(*FieldError)(nil),             // 31: fedsource.v1.FieldError
-	(*SourceError)(nil),            // 32: fedsource.v1.SourceError
-	nil,                            // 33: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	nil,                            // 34: fedsource.v1.ContinueLoginRequest.ValuesEntry
-	nil,                            // 35: fedsource.v1.RunActionRequest.CallbackQueryEntry
-	nil,                            // 36: fedsource.v1.Choice.DetailsEntry
+	(*ConfigWarningsRequest)(nil),  // 9: fedsource.v1.ConfigWarningsRequest
+	(*ConfigWarningsResponse)(nil), // 10: fedsource.v1.ConfigWarningsResponse
+	(*BeginLoginRequest)(nil),      // 11: fedsource.v1.BeginLoginRequest
+	(*BeginLoginResponse)(nil),     // 12: fedsource.v1.BeginLoginResponse
+	(*CompleteLoginRequest)(nil),   // 13: fedsource.v1.CompleteLoginRequest
+	(*CompleteLoginResponse)(nil),  // 14: fedsource.v1.CompleteLoginResponse
+	(*LoginStep)(nil),              // 15: fedsource.v1.LoginStep
+	(*StepField)(nil),              // 16: fedsource.v1.StepField
+	(*ContinueLoginRequest)(nil),   // 17: fedsource.v1.ContinueLoginRequest
+	(*PasswordLoginRequest)(nil),   // 18: fedsource.v1.PasswordLoginRequest
+	(*PasswordLoginResponse)(nil),  // 19: fedsource.v1.PasswordLoginResponse
+	(*RevalidateRequest)(nil),      // 20: fedsource.v1.RevalidateRequest
+	(*RevalidateResponse)(nil),     // 21: fedsource.v1.RevalidateResponse
+	(*RunActionRequest)(nil),       // 22: fedsource.v1.RunActionRequest
+	(*RunActionResponse)(nil),      // 23: fedsource.v1.RunActionResponse
+	(*ActionRedirect)(nil),         // 24: fedsource.v1.ActionRedirect
+	(*ActionChoices)(nil),          // 25: fedsource.v1.ActionChoices
+	(*Choice)(nil),                 // 26: fedsource.v1.Choice
+	(*ActionConfigPatch)(nil),      // 27: fedsource.v1.ActionConfigPatch
+	(*ActionMessage)(nil),          // 28: fedsource.v1.ActionMessage
+	(*PreviewMappingRequest)(nil),  // 29: fedsource.v1.PreviewMappingRequest
+	(*PreviewMappingResponse)(nil), // 30: fedsource.v1.PreviewMappingResponse
+	(*Decision)(nil),               // 31: fedsource.v1.Decision
+	(*Identity)(nil),               // 32: fedsource.v1.Identity
+	(*FieldError)(nil),             // 33: fedsource.v1.FieldError
+	(*SourceError)(nil),            // 34: fedsource.v1.SourceError
+	nil,                            // 35: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	nil,                            // 36: fedsource.v1.ContinueLoginRequest.ValuesEntry
+	nil,                            // 37: fedsource.v1.RunActionRequest.CallbackQueryEntry
+	nil,                            // 38: fedsource.v1.Choice.DetailsEntry
 }
 var file_fedsource_v1_source_proto_depIdxs = []int32{
 	2,  // 0: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
-	2,  // 1: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
-	2,  // 2: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
-	33, // 3: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	30, // 4: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
-	13, // 5: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
-	24, // 6: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
-	14, // 7: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
-	2,  // 8: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
-	34, // 9: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
-	2,  // 10: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
-	30, // 11: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
-	13, // 12: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
-	2,  // 13: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
-	0,  // 14: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
-	29, // 15: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
-	2,  // 16: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
-	35, // 17: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
-	22, // 18: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
-	23, // 19: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
-	25, // 20: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
-	26, // 21: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
-	24, // 22: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
-	36, // 23: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
-	2,  // 24: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
-	30, // 25: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
-	31, // 26: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
-	29, // 27: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
-	1,  // 28: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
-	31, // 29: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
-	3,  // 30: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
-	5,  // 31: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
-	7,  // 32: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
-	9,  // 33: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
-	11, // 34: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
-	15, // 35: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
-	16, // 36: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
-	18, // 37: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
-	20, // 38: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
-	27, // 39: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
-	4,  // 40: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
-	6,  // 41: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
-	8,  // 42: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
-	10, // 43: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
-	12, // 44: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	12, // 45: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	17, // 46: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
-	19, // 47: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
-	21, // 48: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
-	28, // 49: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
-	40, // [40:50] is the sub-list for method output_type
-	30, // [30:40] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	2,  // 1: fedsource.v1.ConfigWarningsRequest.instance:type_name -> fedsource.v1.Instance
+	33, // 2: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
+	2,  // 3: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
+	2,  // 4: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
+	35, // 5: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	32, // 6: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
+	15, // 7: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	26, // 8: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
+	16, // 9: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
+	2,  // 10: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
+	36, // 11: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
+	2,  // 12: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
+	32, // 13: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
+	15, // 14: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	2,  // 15: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
+	0,  // 16: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
+	31, // 17: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
+	2,  // 18: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
+	37, // 19: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
+	24, // 20: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
+	25, // 21: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
+	27, // 22: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
+	28, // 23: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
+	26, // 24: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
+	38, // 25: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
+	2,  // 26: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
+	32, // 27: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
+	33, // 28: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
+	31, // 29: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
+	1,  // 30: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
+	33, // 31: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
+	3,  // 32: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
+	5,  // 33: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
+	7,  // 34: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
+	11, // 35: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
+	13, // 36: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
+	17, // 37: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
+	18, // 38: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
+	20, // 39: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
+	22, // 40: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
+	29, // 41: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
+	9,  // 42: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
+	4,  // 43: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
+	6,  // 44: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
+	8,  // 45: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
+	12, // 46: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
+	14, // 47: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	14, // 48: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	19, // 49: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
+	21, // 50: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
+	23, // 51: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
+	30, // 52: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
+	10, // 53: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
+	43, // [43:54] is the sub-list for method output_type
+	32, // [32:43] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_fedsource_v1_source_proto_init() }
@@ -2579,7 +2679,7 @@ func file_fedsource_v1_source_proto_init() {
 	if File_fedsource_v1_source_proto != nil {
 		return
 	}
-	file_fedsource_v1_source_proto_msgTypes[19].OneofWrappers = []any{
+	file_fedsource_v1_source_proto_msgTypes[21].OneofWrappers = []any{
 		(*RunActionResponse_Redirect)(nil),
 		(*RunActionResponse_Choices)(nil),
 		(*RunActionResponse_ConfigPatch)(nil),
@@ -2591,7 +2691,7 @@ func file_fedsource_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedsource_v1_source_proto_rawDesc), len(file_fedsource_v1_source_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,7 @@ const (
 	FederatedSource_Revalidate_FullMethodName     = "/fedsource.v1.FederatedSource/Revalidate"
 	FederatedSource_RunAction_FullMethodName      = "/fedsource.v1.FederatedSource/RunAction"
 	FederatedSource_PreviewMapping_FullMethodName = "/fedsource.v1.FederatedSource/PreviewMapping"
+	FederatedSource_ConfigWarnings_FullMethodName = "/fedsource.v1.FederatedSource/ConfigWarnings"
 )
 
 // FederatedSourceClient is the client API for FederatedSource service.
@@ -71,6 +72,10 @@ type FederatedSourceClient interface {
 	RunAction(ctx context.Context, in *RunActionRequest, opts ...grpc.CallOption) (*RunActionResponse, error)
 	// PreviewMapping evaluates draft attribute mappings against a sample (optional capability).
 	PreviewMapping(ctx context.Context, in *PreviewMappingRequest, opts ...grpc.CallOption) (*PreviewMappingResponse, error)
+	// ConfigWarnings lists what is valid but probably not what the admin meant, in a config
+	// ValidateConfig accepted (it never blocks a save). Added in 1.1: an older plugin answers
+	// UNIMPLEMENTED, and the host shows no warning.
+	ConfigWarnings(ctx context.Context, in *ConfigWarningsRequest, opts ...grpc.CallOption) (*ConfigWarningsResponse, error)
 }
 
 type federatedSourceClient struct {
@@ -181,6 +186,16 @@ func (c *federatedSourceClient) PreviewMapping(ctx context.Context, in *PreviewM
 	return out, nil
 }
 
+func (c *federatedSourceClient) ConfigWarnings(ctx context.Context, in *ConfigWarningsRequest, opts ...grpc.CallOption) (*ConfigWarningsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfigWarningsResponse)
+	err := c.cc.Invoke(ctx, FederatedSource_ConfigWarnings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FederatedSourceServer is the server API for FederatedSource service.
 // All implementations must embed UnimplementedFederatedSourceServer
 // for forward compatibility.
@@ -212,6 +227,10 @@ type FederatedSourceServer interface {
 	RunAction(context.Context, *RunActionRequest) (*RunActionResponse, error)
 	// PreviewMapping evaluates draft attribute mappings against a sample (optional capability).
 	PreviewMapping(context.Context, *PreviewMappingRequest) (*PreviewMappingResponse, error)
+	// ConfigWarnings lists what is valid but probably not what the admin meant, in a config
+	// ValidateConfig accepted (it never blocks a save). Added in 1.1: an older plugin answers
+	// UNIMPLEMENTED, and the host shows no warning.
+	ConfigWarnings(context.Context, *ConfigWarningsRequest) (*ConfigWarningsResponse, error)
 	mustEmbedUnimplementedFederatedSourceServer()
 }
 
@@ -251,6 +270,9 @@ func (UnimplementedFederatedSourceServer) RunAction(context.Context, *RunActionR
 }
 func (UnimplementedFederatedSourceServer) PreviewMapping(context.Context, *PreviewMappingRequest) (*PreviewMappingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PreviewMapping not implemented")
+}
+func (UnimplementedFederatedSourceServer) ConfigWarnings(context.Context, *ConfigWarningsRequest) (*ConfigWarningsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfigWarnings not implemented")
 }
 func (UnimplementedFederatedSourceServer) mustEmbedUnimplementedFederatedSourceServer() {}
 func (UnimplementedFederatedSourceServer) testEmbeddedByValue()                         {}
@@ -453,6 +475,24 @@ func _FederatedSource_PreviewMapping_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FederatedSource_ConfigWarnings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfigWarningsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FederatedSourceServer).ConfigWarnings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FederatedSource_ConfigWarnings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FederatedSourceServer).ConfigWarnings(ctx, req.(*ConfigWarningsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FederatedSource_ServiceDesc is the grpc.ServiceDesc for FederatedSource service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -499,6 +539,10 @@ var FederatedSource_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PreviewMapping",
 			Handler:    _FederatedSource_PreviewMapping_Handler,
+		},
+		{
+			MethodName: "ConfigWarnings",
+			Handler:    _FederatedSource_ConfigWarnings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
