@@ -58,6 +58,10 @@ func (s *Store) AnonymousSession(token string) *Session {
 	return &Session{ID: hashToken(token), CSRF: s.seal.MAC("csrf|" + token)}
 }
 
+// MAC authenticates a value the host hands a browser and reads back (a one-time notice),
+// under a key derived from the store's key; label keeps uses apart.
+func (s *Store) MAC(label, value string) string { return s.seal.MAC(label + "|" + value) }
+
 // DeleteSession ends a session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)

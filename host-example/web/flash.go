@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/hmac"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -14,7 +15,8 @@ const flashCookie = "hx_flash"
 
 // redirectFlash redirects to target after a change, with a notice of level (info, warning, error).
 func (s *Server) redirectFlash(w http.ResponseWriter, r *http.Request, target, text, level string) {
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(level + "|" + text)),
+	payload := base64.RawURLEncoding.EncodeToString([]byte(level + "|" + text))
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: payload + "." + s.store.MAC("flash", payload)[:32],
 		Path: "/admin", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.PublicURL.Scheme == "https"})
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
@@ -27,8 +29,13 @@ func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) (text, level 
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/admin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.cfg.PublicURL.Scheme == "https"})
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(b) > 1024 {
+	// Signed: a sibling site under a shared cookie domain could set a cookie of this name.
+	payload, mac, _ := strings.Cut(c.Value, ".")
+	if len(mac) != 32 || !hmac.Equal([]byte(mac), []byte(s.store.MAC("flash", payload)[:32])) {
+		return "", ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil || len(b) > 2048 {
 		return "", ""
 	}
 	level, text, _ = strings.Cut(string(b), "|")

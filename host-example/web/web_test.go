@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -644,5 +645,30 @@ func TestUnknownMachineIDWarns(t *testing.T) {
 	}
 	if page := save(plexsim.ServerCabin); strings.Contains(page, "Warning") || !strings.Contains(page, "Saved.") {
 		t.Fatalf("a warning for the owner's own server: %s", page)
+	}
+}
+
+// A notice is shown once, and only one this host signed: a cookie set by a sibling site
+// under a shared cookie domain shows nothing.
+func TestFlashIsSignedAndOneTime(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	b := h.browser()
+	b.adminLogin()
+	p := b.do("GET", "/admin/sources/"+src.ID, nil)
+	if p = b.do("POST", "/admin/sources/"+src.ID+"/discard", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("discard: %d", p.Status)
+	}
+	if page := b.do("GET", p.Location, nil).Body; !strings.Contains(page, "Draft discarded") {
+		t.Fatal("no notice after the redirect")
+	}
+	if page := b.do("GET", p.Location, nil).Body; strings.Contains(page, "Draft discarded") {
+		t.Fatal("the notice showed twice")
+	}
+	u, _ := url.Parse(h.host.URL + "/admin")
+	forged := base64.RawURLEncoding.EncodeToString([]byte("error|Call 555-0100 to restore your server"))
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "hx_flash", Value: forged + "." + strings.Repeat("0", 32), Path: "/admin"}})
+	if page := b.do("GET", "/admin/sources/"+src.ID, nil).Body; strings.Contains(page, "555-0100") {
+		t.Fatal("a forged notice was shown")
 	}
 }
