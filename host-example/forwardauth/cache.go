@@ -15,6 +15,7 @@ import (
 
 // identity is what a protected app learns of a user: the four Remote-* headers.
 type identity struct {
+	userID            int64
 	user, name, email string
 	groups            []string
 	groupsHeader      string
@@ -108,7 +109,7 @@ func (c *sessionCache) forget(token string) {
 // identityOf is the identity headers of u; a group whose name holds a comma (the header's
 // separator) or a control character is left out rather than split.
 func identityOf(u *store.User) *identity {
-	id := &identity{user: headerSafe(u.Username), name: headerSafe(u.Name), email: headerSafe(u.Email)}
+	id := &identity{userID: u.ID, user: headerSafe(u.Username), name: headerSafe(u.Name), email: headerSafe(u.Email)}
 	for _, g := range u.Groups {
 		if g != "" && g == headerSafe(g) && !strings.Contains(g, ",") {
 			id.groups = append(id.groups, g)

@@ -67,9 +67,14 @@ type Service struct {
 	cache *sessionCache
 	mux   *http.ServeMux
 
-	rulesMu      sync.Mutex
-	rules        atomic.Pointer[Rules]
-	rulesVersion atomic.Uint64 // store.RulesVersion()+1 of the loaded rules; 0: none loaded
+	rulesMu sync.Mutex
+	rules   atomic.Pointer[ruleSet]
+}
+
+// ruleSet is the loaded rules and the store.RulesVersion they were loaded at.
+type ruleSet struct {
+	rules   Rules
+	version uint64
 }
 
 // New sets the service up; CookieDomain must already be checked (CheckCookieDomain).
@@ -112,14 +117,14 @@ func (s *Service) CookieName() string {
 
 // currentRules is the rule set, reloaded from the store only after a change.
 func (s *Service) currentRules(ctx context.Context) (Rules, error) {
-	v := s.o.Store.RulesVersion() + 1
-	if rs := s.rules.Load(); rs != nil && s.rulesVersion.Load() == v {
-		return *rs, nil
+	v := s.o.Store.RulesVersion()
+	if rs := s.rules.Load(); rs != nil && rs.version == v {
+		return rs.rules, nil
 	}
 	s.rulesMu.Lock()
 	defer s.rulesMu.Unlock()
-	if rs := s.rules.Load(); rs != nil && s.rulesVersion.Load() == v {
-		return *rs, nil
+	if rs := s.rules.Load(); rs != nil && rs.version == v {
+		return rs.rules, nil
 	}
 	stored, err := s.o.Store.ForwardRules(ctx)
 	if err != nil {
@@ -129,8 +134,7 @@ func (s *Service) currentRules(ctx context.Context) (Rules, error) {
 	for _, r := range stored {
 		rs = append(rs, FromStore(r))
 	}
-	s.rules.Store(&rs)
-	s.rulesVersion.Store(v)
+	s.rules.Store(&ruleSet{rules: rs, version: v})
 	return rs, nil
 }
 
@@ -177,6 +181,14 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		http.Redirect(w, r, s.o.Sessions.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
 		return
+	}
+	if c, err := r.Cookie(s.CookieName()); err == nil {
+		// Already this person's: back to the app without a new session (a proxy whose cookie
+		// domain does not cover the app loops here, and must not write a row per loop).
+		if ident, _ := s.cache.lookup(r.Context(), c.Value); ident != nil && ident.userID == u.ID {
+			http.Redirect(w, r, rd, http.StatusSeeOther)
+			return
+		}
 	}
 	token, exp, err := s.o.Store.CreateForwardSession(r.Context(), u.ID, s.o.SessionLife)
 	if err != nil {

@@ -285,6 +285,15 @@ func TestLogoutEndsBothSessions(t *testing.T) {
 	if w := f.nginx(fwd.Value, "GET", "http://app.example.test/"); w.Code != 200 {
 		t.Fatalf("after start: %d", w.Code)
 	}
+	// Back at the start with that cookie (a proxy looping here): no second session.
+	r = httptest.NewRequest("GET", "http://auth.example.test"+forwardauth.StartPath+"?rd="+url.QueryEscape("http://app.example.test/"), nil)
+	r.AddCookie(hostCookie)
+	r.AddCookie(fwd)
+	w = httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	if w.Code != http.StatusSeeOther || len(w.Result().Cookies()) != 0 {
+		t.Fatalf("start again with a live cookie: %d, cookies %v", w.Code, w.Result().Cookies())
+	}
 	// The host's log-out (with its CSRF token) ends the forward-auth session too.
 	sess, err := f.st.Session(context.Background(), done.Token)
 	if err != nil {
