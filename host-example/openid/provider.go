@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -36,6 +37,8 @@ type Sessions interface {
 	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
 	// CheckCSRF reports whether a POST carries the session's CSRF token.
 	CheckCSRF(r *http.Request) bool
+	// ClientKey is the rate-limit key of the request's client (its address, or its /64).
+	ClientKey(r *http.Request) string
 }
 
 // Options configure the provider.
@@ -68,7 +71,8 @@ type Provider struct {
 	op      *op.Provider
 	storage *storage
 	handler http.Handler
-	origins func() map[string]bool
+	// authorizeLimit counts anonymous authorization requests per client address.
+	authorizeLimit *ratelimit.Buckets
 }
 
 // New sets up the provider: the crypto key and a signing key are created on first start
@@ -93,7 +97,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{opts: o}
+	p := &Provider{opts: o, authorizeLimit: newAuthorizeLimit()}
 	p.storage = &storage{st: o.Store, keys: &keyring{st: o.Store, alg: o.SigningAlg, keepFor: keyKeep},
 		login: func(id string) string { return LoginPath + "?id=" + url.QueryEscape(id) },
 		endSession: func(ctx context.Context, userID int64) {
@@ -106,9 +110,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	cfg := &op.Config{CryptoKey: key, CodeMethodS256: true, AuthMethodPost: true, GrantTypeRefreshToken: true,
 		SupportedScopes: SupportedScopes, SupportedClaims: SupportedClaims, DefaultLogoutRedirectURI: LoggedOutPath}
 	issuer := strings.TrimRight(o.Issuer.String(), "/")
-	opts := []op.Option{op.WithCORSOptions(&cors.Options{AllowOriginFunc: p.allowedOrigin, AllowCredentials: false,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost}, AllowedHeaders: []string{"Authorization", "Content-Type"}}),
-		op.WithHttpInterceptors(withRequest)}
+	corsOpts := &cors.Options{AllowOriginFunc: p.allowedOrigin, AllowCredentials: false,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost}, AllowedHeaders: []string{"Authorization", "Content-Type"}}
+	opts := []op.Option{op.WithCORSOptions(corsOpts), op.WithHttpInterceptors(withRequest)}
 	if o.Issuer.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure()) // a loopback demo; a real deployment is https
 	}
@@ -117,6 +121,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/authorize", p.authorize)
+	mux.HandleFunc("/authorize/callback", p.oldCallback)
+	mux.Handle("GET /.well-known/openid-configuration", cors.New(*corsOpts).Handler(http.HandlerFunc(p.discovery)))
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke"} {
+		mux.HandleFunc(path, p.formOnly)
+	}
 	mux.HandleFunc("GET "+LoginPath, p.login)
 	mux.HandleFunc("GET "+LogoutPath, p.logoutPage)
 	mux.HandleFunc("POST "+LogoutPath, p.logout)
@@ -200,15 +210,29 @@ func find(list []*store.OIDCClient, id string) *store.OIDCClient {
 	return nil
 }
 
-// login is where the library sends an authorization request: a signed-in user who may use
-// the client finishes it; otherwise prompt=none answers login_required, and everyone else
-// logs in and comes back here. prompt=login and max_age demand a login newer than allowed.
+// login is where the library sends an authorization request. Only the browser that started
+// the request may go on (its binding cookie); a signed-in user who may use the client
+// completes it, once, and gets the code in this same response; otherwise prompt=none answers
+// login_required, and everyone else logs in and comes back here. prompt=login and max_age
+// demand a login newer than allowed.
 func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	row, err := p.opts.Store.AuthRequestByID(r.Context(), id)
 	if err != nil {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired",
 			"This sign-in request expired or is unknown. Go back to the application and try again.")
+		return
+	}
+	if !p.boundTo(r, row) {
+		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Sign-in started in another browser",
+			"This sign-in request was started in another browser, so it cannot be finished here. "+
+				"If you did not start it, someone may be trying to sign in to an application as you: close this page. "+
+				"Otherwise go back to the application in this browser and sign in again.")
+		return
+	}
+	if row.Done {
+		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in already finished",
+			"This sign-in request was already used. Go back to the application and sign in again.")
 		return
 	}
 	ar, err := p.storage.authRequestOf(r.Context(), row)
@@ -241,10 +265,12 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.opts.Store.CompleteAuthRequest(r.Context(), id, u.ID, authTime); err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired", "This sign-in request expired. Go back to the application and try again.")
+		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired", "This sign-in request expired or was already used. Go back to the application and try again.")
 		return
 	}
-	http.Redirect(w, r, op.AuthCallbackURL(p.op)(op.ContextWithIssuer(r.Context(), strings.TrimRight(p.opts.Issuer.String(), "/")), id), http.StatusSeeOther)
+	ar.done, ar.userID, ar.subject, ar.authTime = true, u.ID, u.PublicID, authTime.Truncate(time.Second)
+	ctx := op.ContextWithIssuer(r.Context(), strings.TrimRight(p.opts.Issuer.String(), "/"))
+	op.AuthResponse(ar, p.op, w, r.WithContext(ctx))
 }
 
 // fresh reports whether a login at authTime satisfies the request: prompt=login (which the

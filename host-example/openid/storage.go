@@ -123,7 +123,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		ar.MaxAge = &m
 	}
 	data, _ := json.Marshal(ar)
-	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data,
+	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data, BindingHash: bindingOf(ctx),
 		ExpiresAt: time.Now().Add(authRequestLifetime)}); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -277,6 +277,9 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, op.ErrInvalidRefreshToken
 	}
+	if !s.stillAllowed(ctx, u, rt.ClientID, rt.GrantID) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
+	}
 	return &refreshRequest{rt: rt, subject: u.PublicID}, nil
 }
 
@@ -409,10 +412,27 @@ func (s *storage) liveToken(ctx context.Context, tokenID, subject string) (*stor
 		return nil, nil, nil, errTokenNotValid
 	}
 	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
-	if err != nil {
+	if err != nil || !s.stillAllowed(ctx, u, c.ID, t.GrantID) {
 		return nil, nil, nil, errTokenNotValid
 	}
 	return t, u, c, nil
+}
+
+// stillAllowed reports whether u is still in the allowed groups of the client (they may
+// have been narrowed, or the user's groups changed, since the grant); when not, the grant
+// is revoked, so no token of it works again.
+func (s *storage) stillAllowed(ctx context.Context, u *store.User, clientID, grantID string) bool {
+	c, err := s.st.OIDCClientByID(ctx, clientID)
+	if err != nil {
+		return false
+	}
+	if inAllowedGroups(u, c) {
+		return true
+	}
+	_ = s.st.RevokeGrant(ctx, grantID)
+	_ = s.st.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: "oidc_denied", Subject: u.Subject, Name: u.Username,
+		Reason: "not_in_allowed_groups", Detail: "client " + c.ID + ": grant revoked"})
+	return false
 }
 
 // SetUserinfoFromToken answers userinfo for a live access token only.

@@ -139,25 +139,35 @@ type AuthRequest struct {
 	AuthTime time.Time
 	Done     bool
 	// CodeHash is set once a code was issued for it.
-	CodeHash  string
+	CodeHash string
+	// BindingHash is the hash of the value in the starting browser's binding cookie.
+	BindingHash string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
 // CreateAuthRequest stores a new authorization request.
 func (s *Store) CreateAuthRequest(ctx context.Context, ar AuthRequest) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		ar.ID, ar.ClientID, string(ar.Data), s.now().Unix(), ar.ExpiresAt.Unix())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, binding_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		ar.ID, ar.ClientID, string(ar.Data), ar.BindingHash, s.now().Unix(), ar.ExpiresAt.Unix())
 	return err
 }
 
-const authRequestCols = `id, client_id, data, COALESCE(user_id, 0), auth_time, done, COALESCE(code_hash, ''), created_at, expires_at`
+// CountOpenAuthRequests counts the live authorization requests nobody has completed yet
+// (what anonymous traffic can fill).
+func (s *Store) CountOpenAuthRequests(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_auth_requests WHERE done = 0 AND expires_at > ?`, s.now().Unix()).Scan(&n)
+	return n, err
+}
+
+const authRequestCols = `id, client_id, data, COALESCE(user_id, 0), auth_time, done, COALESCE(code_hash, ''), binding_hash, created_at, expires_at`
 
 func (s *Store) scanAuthRequest(row *sql.Row) (*AuthRequest, error) {
 	var ar AuthRequest
 	var data string
 	var at, created, exp int64
-	if err := row.Scan(&ar.ID, &ar.ClientID, &data, &ar.UserID, &at, &ar.Done, &ar.CodeHash, &created, &exp); err != nil {
+	if err := row.Scan(&ar.ID, &ar.ClientID, &data, &ar.UserID, &at, &ar.Done, &ar.CodeHash, &ar.BindingHash, &created, &exp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -193,9 +203,10 @@ func (s *Store) AuthRequestByCode(ctx context.Context, codeHash string) (*AuthRe
 // ErrCodeReused is a second use of an authorization code (its grant is now revoked).
 var ErrCodeReused = errors.New("authorization code already used: grant revoked")
 
-// CompleteAuthRequest records who signed in for an authorization request, and when.
+// CompleteAuthRequest records who signed in for an authorization request, and when: once
+// (a request already completed answers ErrNotFound, so a second browser cannot change the user).
 func (s *Store) CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time) error {
-	r, err := s.db.ExecContext(ctx, `UPDATE oidc_auth_requests SET user_id = ?, auth_time = ?, done = 1 WHERE id = ? AND expires_at > ?`,
+	r, err := s.db.ExecContext(ctx, `UPDATE oidc_auth_requests SET user_id = ?, auth_time = ?, done = 1 WHERE id = ? AND done = 0 AND expires_at > ?`,
 		userID, authTime.Unix(), id, s.now().Unix())
 	if err != nil {
 		return err

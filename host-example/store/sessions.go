@@ -157,27 +157,6 @@ func (s *Store) DeleteLoginState(ctx context.Context, id string) error {
 	return err
 }
 
-// Purge deletes expired sessions (forward-auth ones too) and login states.
-func (s *Store) Purge(ctx context.Context) (int64, error) {
-	now := s.now().Unix()
-	r1, err := s.db.ExecContext(ctx, `DELETE FROM login_states WHERE expires_at <= ?`, now)
-	if err != nil {
-		return 0, err
-	}
-	r2, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now)
-	if err != nil {
-		return 0, err
-	}
-	r3, err := s.db.ExecContext(ctx, `DELETE FROM forward_sessions WHERE expires_at <= ?`, now)
-	if err != nil {
-		return 0, err
-	}
-	a, _ := r1.RowsAffected()
-	b, _ := r2.RowsAffected()
-	c, _ := r3.RowsAffected()
-	return a + b + c, nil
-}
-
 // Event is one recorded decision or state change.
 type Event struct {
 	At       time.Time
