@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -299,7 +300,16 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	return req.RedirectURI, nil
 }
 
+// refreshRef is how GetRefreshTokenInfo names a refresh token to RevokeToken (the library
+// passes that name on instead of the token): its hash, marked.
+const refreshRef = "refresh:"
+
+// RevokeToken revokes an access token (by id) or a refresh token's whole family, only for
+// the client it was issued to.
 func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if hash, ok := strings.CutPrefix(tokenOrID, refreshRef); ok {
+		return s.revokeRefresh(ctx, hash, clientID)
+	}
 	if userID != "" { // an access token's id
 		t, err := s.st.LiveAccessToken(ctx, tokenOrID)
 		if err == nil && t.ClientID != clientID {
@@ -310,7 +320,11 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		}
 		return nil
 	}
-	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(tokenOrID))
+	return s.revokeRefresh(ctx, hashOf(tokenOrID), clientID)
+}
+
+func (s *storage) revokeRefresh(ctx context.Context, hash, clientID string) *oidc.Error {
+	rt, err := s.st.RefreshTokenByHash(ctx, hash)
 	if err != nil {
 		return nil // RFC 7009: an unknown token is not an error
 	}
@@ -323,6 +337,7 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 	return nil
 }
 
+// GetRefreshTokenInfo names a refresh token of clientID for revocation (RevokeToken).
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
 	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
 	if err != nil || rt.ClientID != clientID {
@@ -332,7 +347,7 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	if err != nil {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	return u.PublicID, rt.ID, nil
+	return u.PublicID, refreshRef + rt.Hash, nil
 }
 
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {

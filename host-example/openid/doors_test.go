@@ -1,0 +1,319 @@
+package openid_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	_ "modernc.org/sqlite" // reads the test's database
+)
+
+// startAuthorize sends an authorization request from b and returns the host's login-step
+// URL (/oidc/login?id=…) it was sent to, without following it.
+func startAuthorize(t *testing.T, b *browser, authURL string) string {
+	t.Helper()
+	p := b.do("GET", authURL, nil)
+	if p.status != http.StatusFound || !strings.Contains(p.location, "/oidc/login?id=") {
+		t.Fatalf("authorize: %d %s %s", p.status, p.location, p.body)
+	}
+	return p.location
+}
+
+// signedIn is a browser that has logged in as persona at the host.
+func signedIn(t *testing.T, d *idp, persona string) *browser {
+	t.Helper()
+	b := d.browser()
+	p := b.plexLogin(b.do("GET", "/login", nil), persona)
+	if p.status >= 400 {
+		t.Fatalf("login as %s: %d %s", persona, p.status, p.body)
+	}
+	return b
+}
+
+func requestID(t *testing.T, loginURL string) string {
+	u, err := url.Parse(loginURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("id")
+}
+
+// An attacker who starts an authorization request and sends the victim its login-step link
+// gets nothing: the victim's browser is not the one bound to it, and the library's
+// bearer-id callback no longer hands out codes (finding 1).
+func TestAuthorizationRequestCannotBeFinishedByAnotherBrowser(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	attacker := d.browser()
+	victim := signedIn(t, d, "friend")
+	link := startAuthorize(t, attacker, r.config.AuthCodeURL(randomString(), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+
+	p := victim.do("GET", link, nil)
+	if p.status != http.StatusForbidden || p.location != "" || !strings.Contains(p.body, "another browser") {
+		t.Fatalf("the victim's browser finished the attacker's request: %d %s", p.status, p.location)
+	}
+	id := requestID(t, link)
+	for _, method := range []string{"GET", "POST"} {
+		cb := attacker.do(method, "/authorize/callback?id="+url.QueryEscape(id), url.Values{"id": {id}})
+		if strings.Contains(cb.location, "code=") || cb.status < 400 {
+			t.Fatalf("%s /authorize/callback answered %d %s", method, cb.status, cb.location)
+		}
+	}
+	row, err := d.store.AuthRequestByID(context.Background(), id)
+	if err != nil || row.Done || row.UserID != 0 {
+		t.Fatalf("the request was completed by another browser: %+v %v", row, err)
+	}
+}
+
+// The other order: the victim starts, an attacker signed in as himself opens the victim's
+// link; he is refused, and the victim's own browser still finishes as the victim.
+func TestAuthorizationRequestOfTheVictimStaysTheVictims(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	victim := signedIn(t, d, "friend")
+	attacker := signedIn(t, d, "otherhome")
+	state, verifier := randomString(), oauth2.GenerateVerifier()
+	link := startAuthorize(t, victim, r.config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
+
+	if p := attacker.do("GET", link, nil); p.status != http.StatusForbidden || p.location != "" {
+		t.Fatalf("another signed-in browser completed the victim's request: %d %s", p.status, p.location)
+	}
+	p := victim.do("GET", link, nil)
+	code, gotState := codeOf(t, p)
+	if gotState != state {
+		t.Fatalf("state %q", gotState)
+	}
+	tok, err := r.config.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.verify(t, tok, ""); c.PreferredUsername != "frank" {
+		t.Fatalf("the code is for %q, want the victim frank", c.PreferredUsername)
+	}
+	if again := victim.do("GET", link, nil); again.status < 400 || strings.Contains(again.location, "code=") {
+		t.Fatalf("a finished request answered again: %d %s", again.status, again.location)
+	}
+}
+
+// A POST to the callback whose body names another request than its query gets no code
+// for either (zitadel reads the id from the form, where a body value wins).
+func TestCallbackWithBodyIDIsRefused(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	b := signedIn(t, d, "friend")
+	first := requestID(t, startAuthorize(t, b, r.config.AuthCodeURL("a", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
+	second := requestID(t, startAuthorize(t, b, r.config.AuthCodeURL("b", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
+	if err := d.store.CompleteAuthRequest(context.Background(), first, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p := b.do("POST", "/authorize/callback?id="+second, url.Values{"id": {first}})
+	if p.status != http.StatusGone || strings.Contains(p.location, "code=") {
+		t.Fatalf("callback POST: %d %s", p.status, p.location)
+	}
+}
+
+// A binding cookie planted beside the host's own (a sibling app under the cookie domain
+// can set one on plain http) makes the binding ambiguous: refused.
+func TestPlantedBindingCookieIsRefused(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	attacker := d.browser()
+	link := startAuthorize(t, attacker, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	u, _ := url.Parse(d.issuer)
+	var planted string
+	for _, c := range attacker.c.Jar.Cookies(u) {
+		if c.Name == "hx_oidc" {
+			planted = c.Value
+		}
+	}
+	if planted == "" {
+		t.Fatal("no binding cookie was set by /authorize")
+	}
+	victim := signedIn(t, d, "friend")
+	startAuthorize(t, victim, r.config.AuthCodeURL("v", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))) // its own binding
+	req, _ := http.NewRequest("GET", link, nil)
+	for _, c := range victim.c.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	req.AddCookie(&http.Cookie{Name: "hx_oidc", Value: planted})
+	resp, err := victim.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(resp.Header.Get("Location"), "code=") {
+		t.Fatalf("a planted binding cookie finished the request: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// Several tabs of one browser keep their requests: the cookie holds the last few bindings.
+func TestSeveralTabsOfOneBrowser(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	b := signedIn(t, d, "friend")
+	var links []string
+	for i := 0; i < 3; i++ {
+		links = append(links, startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
+	}
+	for _, l := range links {
+		codeOf(t, b.do("GET", l, nil))
+	}
+}
+
+// Authorization parameters are capped, and anonymous authorization requests are limited
+// per address, while a signed-in browser goes on (finding 7).
+func TestAuthorizeCapsAndLimits(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	anon := d.browser()
+	long := r.config.AuthCodeURL(strings.Repeat("s", 5000), oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	if p := anon.do("GET", long, nil); p.status != http.StatusBadRequest || !strings.Contains(p.body, "state is too long") {
+		t.Fatalf("a 5,000-byte state: %d %s", p.status, p.body)
+	}
+	limited := false
+	for i := 0; i < 60 && !limited; i++ {
+		p := anon.do("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+		limited = p.status == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("60 anonymous authorization requests from one address were all accepted")
+	}
+	b := signedIn(t, d, "friend")
+	codeOf(t, b.do("GET", startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
+}
+
+// Credentials in the URL of the token, introspection and revocation endpoints are refused.
+func TestCredentialsInTheQueryAreRefused(t *testing.T) {
+	d := newIDP(t)
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke"} {
+		resp, err := http.PostForm(d.issuer+path+"?client_secret="+rpSecret, url.Values{"client_id": {rpID}, "grant_type": {"refresh_token"},
+			"refresh_token": {"x"}, "token": {"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_request") {
+			t.Errorf("%s with client_secret in the query: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	r := d.rp(gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess)
+	tok, _ := r.login(t, d.browser(), "friend")
+	if _, err := r.config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Fatalf("a refresh with the secret in the header failed: %v", err)
+	}
+}
+
+// Narrowing an application's allowed groups reaches tokens already issued: refresh,
+// userinfo and introspection refuse, and the grant is revoked (finding 10).
+func TestNarrowedAllowedGroupsEndIssuedTokens(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp(gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess)
+	tok, _ := r.login(t, d.browser(), "friend")
+	if !userinfoOK(r, tok) {
+		t.Fatal("userinfo before the change")
+	}
+	ctx := context.Background()
+	c, _ := d.store.OIDCClientByID(ctx, rpID)
+	c.AllowedGroups = []string{"plex-owner"}
+	d.addClient(*c)
+	if active := introspect(t, d, tok.AccessToken); active {
+		t.Fatal("introspection says active after the groups were narrowed")
+	}
+	if userinfoOK(r, tok) {
+		t.Fatal("userinfo after the groups were narrowed")
+	}
+	if _, err := r.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthError(err) != "invalid_grant" {
+		t.Fatalf("refresh after the groups were narrowed: %v", err)
+	}
+	c.AllowedGroups = nil
+	d.addClient(*c)
+	if _, err := r.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Fatal("the revoked grant came back when the groups were widened again")
+	}
+}
+
+func introspect(t *testing.T, d *idp, token string) bool {
+	req, _ := http.NewRequest("POST", d.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(rpID, rpSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Active bool `json:"active"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("introspection answer: %v", err)
+	}
+	return out.Active
+}
+
+// rows counts a table's rows in the test's database (read through a second connection).
+func (d *idp) rows(table string) int {
+	d.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(d.dataDir, "host.db")+"?mode=ro")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		d.t.Fatal(err)
+	}
+	return n
+}
+
+// Expired authorization requests, code tombstones, access tokens and whole refresh
+// families are purged (each after its own expiry); a family with a live token stays whole.
+func TestPurgeRemovesExpiredOIDCRows(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp(gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess)
+	ctx := context.Background()
+	tok, _ := r.login(t, d.browser(), "friend")
+	if _, err := r.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Fatal(err)
+	}
+	startAuthorize(t, d.browser(), r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	tables := []string{"oidc_auth_requests", "oidc_codes", "oidc_tokens", "oidc_refresh"}
+	count := func() []int {
+		var out []int
+		for _, tb := range tables {
+			out = append(out, d.rows(tb))
+		}
+		return out
+	}
+	if _, err := d.store.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); !slices.Equal(got, []int{1, 1, 2, 2}) {
+		t.Fatalf("after a purge of live rows %v: %v, want [1 1 2 2] (the exchanged request is gone already)", tables, got)
+	}
+	d.store.SetClock(func() time.Time { return time.Now().Add(2 * time.Hour) })
+	if _, err := d.store.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); !slices.Equal(got, []int{0, 0, 0, 2}) {
+		t.Fatalf("after two hours %v: %v, want [0 0 0 2] (the refresh family lives 30 days)", tables, got)
+	}
+	d.store.SetClock(func() time.Time { return time.Now().Add(31 * 24 * time.Hour) })
+	if _, err := d.store.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); !slices.Equal(got, []int{0, 0, 0, 0}) {
+		t.Fatalf("after 31 days %v: %v, want none", tables, got)
+	}
+}
