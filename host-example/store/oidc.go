@@ -142,8 +142,8 @@ type AuthRequest struct {
 	CodeHash string
 	// BindingHash is the hash of the value in the starting browser's binding cookie.
 	BindingHash string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // CreateAuthRequest stores a new authorization request.
