@@ -88,6 +88,8 @@ var migrations = []string{
 	CREATE INDEX events_subject ON events(subject);`,
 	// 6: each user's last login document (the plugin's mapping input, secrets stripped), for previews.
 	`ALTER TABLE users ADD COLUMN preview_json TEXT NOT NULL DEFAULT '';`,
+	// 7 (forward-auth): a rule may let paths with an encoded slash (%2F) pass.
+	`ALTER TABLE forward_rules ADD COLUMN allow_encoded_slash INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Store is the database.
