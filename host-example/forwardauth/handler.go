@@ -76,6 +76,8 @@ type Service struct {
 	cache  *sessionCache
 	mux    *http.ServeMux
 	starts *ratelimit.Buckets // per client, for the start page
+	// noOriginalHost warns once that nginx's configuration does not send X-Original-Host.
+	noOriginalHost sync.Once
 
 	rulesMu sync.Mutex
 	rules   atomic.Pointer[ruleSet]

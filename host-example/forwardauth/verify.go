@@ -238,6 +238,12 @@ func (s *Service) verify(f flavour) http.HandlerFunc {
 			read, refuse = nginxTarget, http.StatusForbidden
 		}
 		t, err := read(r.Header)
+		if f == flavourNginx && err == nil && r.Header.Get("X-Original-Host") == "" {
+			s.noOriginalHost.Do(func() {
+				s.o.Logger.Warn("forward-auth: nginx does not send X-Original-Host; add proxy_set_header X-Original-Host $host " +
+					"(docs/forward-auth.md), or a request line naming one app with a Host naming another is judged by the other's rules")
+			})
+		}
 		if err != nil {
 			s.o.Logger.Debug("forward-auth: unreadable proxy request", "error", err)
 			http.Error(w, "forward-auth: "+err.Error(), refuse)
