@@ -168,10 +168,10 @@ func TestHostsAndUnknownHostDenied(t *testing.T) {
 	}
 }
 
-func TestValidHostPort(t *testing.T) {
+func TestHostPortParsedStrictly(t *testing.T) {
 	for _, h := range []string{"app.example.test", "APP.example.test", "app.example.test.", "app.example.test:8443", "xn--bcher-kva.example",
 		"127.0.0.1", "127.0.0.1:80", "[::1]", "[2001:db8::1]:8443", "localhost"} {
-		if !ValidHostPort(h) {
+		if !validHostPort(h) {
 			t.Errorf("%q refused", h)
 		}
 	}
@@ -179,7 +179,7 @@ func TestValidHostPort(t *testing.T) {
 		"app_x.example.test", "app.example.test:", "app.example.test:0", "app.example.test:65536", "app.example.test:1:2", "app.example.test:abc",
 		"bücher.example", "app..example.test", ".app.example.test", "[::1", "[::1]x", "[fe80::1%eth0]", "[127.0.0.1]", "app example", "app\texample",
 		strings.Repeat("a", 64) + ".test"} {
-		if ValidHostPort(h) {
+		if validHostPort(h) {
 			t.Errorf("%q accepted", h)
 		}
 	}

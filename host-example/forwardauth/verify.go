@@ -124,7 +124,7 @@ func (t *target) check() error {
 	if t.scheme != "http" && t.scheme != "https" {
 		return fmt.Errorf("scheme %q is not http or https", t.scheme)
 	}
-	if !ValidHostPort(t.host) {
+	if !validHostPort(t.host) {
 		return fmt.Errorf("host %q is not a host name or address with an optional port", t.host)
 	}
 	t.method = strings.ToUpper(t.method)
@@ -139,11 +139,11 @@ func (t *target) check() error {
 	return nil
 }
 
-// ValidHostPort reports whether s is a host and an optional port, strictly: a DNS name
+// validHostPort reports whether s is a host and an optional port, strictly: a DNS name
 // (ASCII letters, digits, hyphens, dots; an IDN in its xn-- form; one trailing dot allowed),
 // an IPv4 address, or an IPv6 address in brackets; the port 1 to 65535. Anything else
 // ("#", "?", "@", "_", a second colon) is refused, never guessed.
-func ValidHostPort(s string) bool {
+func validHostPort(s string) bool {
 	host, port := s, ""
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
