@@ -13,9 +13,10 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// identity is what a protected app learns of a user: the four Remote-* headers.
+// identity is what a protected app learns of a user: the Remote-* headers.
 type identity struct {
 	userID            int64
+	id                string // the public id (Remote-Id)
 	user, name, email string
 	groups            []string
 	groupsHeader      string
@@ -109,7 +110,7 @@ func (c *sessionCache) forget(token string) {
 // identityOf is the identity headers of u; a group whose name holds a comma (the header's
 // separator) or a control character is left out rather than split.
 func identityOf(u *store.User) *identity {
-	id := &identity{userID: u.ID, user: headerSafe(u.Username), name: headerSafe(u.Name), email: headerSafe(u.Email)}
+	id := &identity{userID: u.ID, id: headerSafe(u.PublicID), user: headerSafe(u.Username), name: headerSafe(u.Name), email: headerSafe(u.Email)}
 	for _, g := range u.Groups {
 		if g != "" && g == headerSafe(g) && !strings.Contains(g, ",") {
 			id.groups = append(id.groups, g)

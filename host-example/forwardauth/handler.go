@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -26,6 +27,8 @@ type Sessions interface {
 	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
 	// Confirm shows a page with one button that POSTs (with CSRF) to action.
 	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
+	// ClientKey is the rate-limit key of the request's client (its address, or its IPv6 /64).
+	ClientKey(r *http.Request) string
 }
 
 // Paths the service answers (http.ServeMux patterns); the web package routes them here.
@@ -40,6 +43,10 @@ const (
 
 // Paths lists every path of the service.
 var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath}
+
+// DefaultStartRate is how many start requests a client may make a minute (a burst of a
+// third of it): a person opens a few apps at once; a loop or a script is refused.
+const DefaultStartRate = 30
 
 // DefaultCacheTTL is the default revocation bound: how long a session answer is reused.
 const DefaultCacheTTL = 30 * time.Second
@@ -56,6 +63,8 @@ type Options struct {
 	SessionLife time.Duration
 	// CacheTTL bounds how long a session answer is reused (default DefaultCacheTTL).
 	CacheTTL time.Duration
+	// StartRate is start requests allowed per minute per client (default DefaultStartRate).
+	StartRate int
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger hclog.Logger
@@ -63,9 +72,12 @@ type Options struct {
 
 // Service answers reverse proxies and issues the forward-auth cookie.
 type Service struct {
-	o     Options
-	cache *sessionCache
-	mux   *http.ServeMux
+	o      Options
+	cache  *sessionCache
+	mux    *http.ServeMux
+	starts *ratelimit.Buckets // per client, for the start page
+	// noOriginalHost warns once that nginx's configuration does not send X-Original-Host.
+	noOriginalHost sync.Once
 
 	rulesMu sync.Mutex
 	rules   atomic.Pointer[ruleSet]
@@ -88,13 +100,17 @@ func New(o Options) (*Service, error) {
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = DefaultCacheTTL
 	}
+	if o.StartRate <= 0 {
+		o.StartRate = DefaultStartRate
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
-	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux()}
+	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux(),
+		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
 	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx))
 	s.mux.HandleFunc(TraefikPath, s.verify(flavourRedirect))
 	s.mux.HandleFunc(CaddyPath, s.verify(flavourRedirect))
@@ -140,7 +156,8 @@ func (s *Service) currentRules(ctx context.Context) (Rules, error) {
 
 // FromStore is the rule of a stored rule.
 func FromStore(r store.ForwardRule) Rule {
-	return Rule{ID: r.ID, Host: r.Host, PathPrefix: r.PathPrefix, Groups: r.Groups, Bypass: r.Bypass, BypassOptions: r.BypassOptions}
+	return Rule{ID: r.ID, Host: r.Host, PathPrefix: r.PathPrefix, Groups: r.Groups, Bypass: r.Bypass, BypassOptions: r.BypassOptions,
+		AllowEncodedSlash: r.AllowEncodedSlash}
 }
 
 // isApp reports whether host is a protected app's host.
@@ -165,6 +182,12 @@ func (s *Service) startURL(rd string) string {
 // start follows a login for a protected app: a signed-in person gets the forward-auth cookie
 // and goes back to rd; anyone else logs in first and comes back here.
 func (s *Service) start(w http.ResponseWriter, r *http.Request) {
+	if !s.starts.Take(s.o.Sessions.ClientKey(r)) {
+		w.Header().Set("Retry-After", "60")
+		s.o.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-ins",
+			"This address asked to sign in to apps too often. Wait a minute and open the app again.")
+		return
+	}
 	rs, err := s.currentRules(r.Context())
 	if err != nil {
 		s.o.Logger.Error("forward-auth rules", "error", err)

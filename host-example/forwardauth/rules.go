@@ -4,10 +4,7 @@
 package forwardauth
 
 import (
-	"errors"
 	"net"
-	"net/url"
-	"path"
 	"slices"
 	"strings"
 
@@ -28,50 +25,9 @@ type Rule struct {
 	Bypass []string
 	// BypassOptions lets CORS preflight (OPTIONS) requests pass without a login.
 	BypassOptions bool
-}
-
-// ErrBadPath is a request path that cannot be normalised safely (it is denied).
-var ErrBadPath = errors.New("request path cannot be normalised")
-
-// NormalizePath is the path an upstream will serve for raw (the path and query of the
-// request as the proxy forwarded it): percent-decoded once (%2e%2e and %2f included), path
-// parameters (";jsessionid=…", which some servers drop) removed from each segment, dot
-// segments resolved, repeated slashes collapsed. A path with a NUL, a backslash or an
-// encoded escape, or an encoded "?" or "#" (%3F, %23: read differently by different servers)
-// is refused rather than guessed.
-func NormalizePath(raw string) (string, error) {
-	p, _, _ := strings.Cut(raw, "?")
-	p, _, _ = strings.Cut(p, "#")
-	if p == "" {
-		p = "/"
-	}
-	if !strings.HasPrefix(p, "/") {
-		return "", ErrBadPath
-	}
-	dec, err := url.PathUnescape(p)
-	if err != nil || strings.ContainsAny(dec, "\x00\\%?#") {
-		return "", ErrBadPath
-	}
-	segs := strings.Split(dec, "/")
-	for i, s := range segs {
-		segs[i], _, _ = strings.Cut(s, ";")
-	}
-	dec = strings.Join(segs, "/")
-	clean := path.Clean(dec)
-	if strings.HasSuffix(dec, "/") && clean != "/" {
-		clean += "/"
-	}
-	return clean, nil
-}
-
-// underPrefix reports whether p is prefix or below it, on a segment boundary: /admin
-// covers /admin and /admin/x, never /adminx.
-func underPrefix(p, prefix string) bool {
-	prefix = strings.TrimRight(prefix, "/")
-	if prefix == "" {
-		return true
-	}
-	return p == prefix || strings.HasPrefix(p, prefix+"/")
+	// AllowEncodedSlash lets paths holding %2F pass (RabbitMQ's /api/queues/%2F/…); without
+	// it they are refused.
+	AllowEncodedSlash bool
 }
 
 // NormalizeHost lowercases a host, drops a trailing dot and a default port.
@@ -91,14 +47,13 @@ func NormalizeHost(h string) string {
 // Rules is the rule set; Match picks the rule of a request.
 type Rules []Rule
 
-// Match is the rule for host and the normalised path p: the longest path prefix among the
-// host's rules; nil (deny) for an unknown host.
-func (rs Rules) Match(host, p string) *Rule {
-	host = NormalizeHost(host)
+// match is the rule a reading selects on host: the longest path prefix among the host's
+// rules; nil (deny) when none.
+func (rs Rules) match(host string, rd reading) *Rule {
 	var best *Rule
 	for i := range rs {
 		r := &rs[i]
-		if NormalizeHost(r.Host) != host || !underPrefix(p, r.PathPrefix) {
+		if NormalizeHost(r.Host) != host || !under(rd.segs, r.PathPrefix, rd.fold) {
 			continue
 		}
 		if best == nil || len(strings.TrimRight(r.PathPrefix, "/")) > len(strings.TrimRight(best.PathPrefix, "/")) {
@@ -108,13 +63,32 @@ func (rs Rules) Match(host, p string) *Rule {
 	return best
 }
 
-// Bypassed reports whether the request passes without a login: a bypass path, or a preflight.
-func (r *Rule) Bypassed(method, p string) bool {
+// Judge is what the rules say of a request to host with method and path, before its session
+// is read: ok is false when it is refused (a reading selects no rule, or a rule that does
+// not allow an encoded slash the path holds); need are the rules whose groups the user must
+// pass (one per reading that is not bypassed), none when it passes without a login.
+func (rs Rules) Judge(host, method string, p *Path) (need []*Rule, ok bool) {
+	host = NormalizeHost(host)
+	for _, rd := range p.readings {
+		r := rs.match(host, rd)
+		if r == nil || (p.EncodedSlash && !r.AllowEncodedSlash) {
+			return nil, false
+		}
+		if !r.Bypassed(method, rd) && !slices.Contains(need, r) {
+			need = append(need, r)
+		}
+	}
+	return need, true
+}
+
+// Bypassed reports whether a reading passes without a login: a preflight, or under a bypass
+// path, compared exactly (a bypass never matches case-folded).
+func (r *Rule) Bypassed(method string, rd reading) bool {
 	if r.BypassOptions && method == "OPTIONS" {
 		return true
 	}
 	for _, b := range r.Bypass {
-		if underPrefix(p, b) {
+		if under(rd.segs, b, false) {
 			return true
 		}
 	}
@@ -184,7 +158,7 @@ func CheckRule(r *store.ForwardRule) []string {
 			errs = append(errs, msg)
 		case p == "" || p == r.PathPrefix:
 			errs = append(errs, "Bypass: "+b+" would let the whole rule through without a login; turn the rule off instead.")
-		case !underPrefix(p, r.PathPrefix):
+		case !strings.HasPrefix(p+"/", r.PathPrefix+"/"):
 			errs = append(errs, "Bypass: "+b+" is not under this rule's path "+r.PathPrefix+", so it would never apply.")
 		default:
 			bypass = append(bypass, p)
@@ -194,18 +168,19 @@ func CheckRule(r *store.ForwardRule) []string {
 	return errs
 }
 
-// checkPrefix normalises a path prefix typed by the admin: it must be the path as the app
-// serves it (NormalizePath leaves it as it is), without query, and is kept without a trailing slash.
+// checkPrefix normalises a path prefix typed by the admin: a plain path as the app serves it
+// (no query, escape, parameter, dot segment or repeated slash), kept without a trailing slash.
 func checkPrefix(field, p string) (string, string) {
 	p = strings.TrimSpace(p)
 	if p == "" || p == "/" {
 		return "", ""
 	}
-	n, err := NormalizePath(p)
-	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#%;") || strings.TrimRight(n, "/") != strings.TrimRight(p, "/") {
+	p = strings.TrimRight(p, "/")
+	parsed, err := ParsePath(p)
+	if err != nil || strings.ContainsAny(p, "?#%;") || "/"+strings.Join(parsed.readings[0].segs, "/") != p {
 		return "", field + ": " + p + " is not a plain path; write it as the app serves it, for example /admin."
 	}
-	return strings.TrimRight(n, "/"), ""
+	return p, ""
 }
 
 func validPort(p string) bool {

@@ -1,6 +1,9 @@
 package forwardauth
 
 import (
+	"bufio"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,44 +13,141 @@ var rules = Rules{
 	{ID: "admin", Host: "app.example.test", PathPrefix: "/admin", Groups: []string{"plex-owner"}},
 	{ID: "api", Host: "app.example.test", PathPrefix: "/api", Bypass: []string{"/api/v1/webhook"}, BypassOptions: true},
 	{ID: "other", Host: "other.example.test:8443"},
+	{ID: "mq", Host: "mq.example.test", AllowEncodedSlash: true},
 }
 
-func TestMatchOnTheNormalisedPath(t *testing.T) {
-	for raw, want := range map[string]string{
-		"/":                        "app",
-		"/admin":                   "admin",
-		"/admin/":                  "admin",
-		"/admin/users?x=1":         "admin",
-		"/adminx":                  "app",
-		"/public/../admin":         "admin",
-		"/public/%2e%2e/admin":     "admin",
-		"/public/%2E%2E/admin/x":   "admin",
-		"//admin":                  "admin",
-		"/./admin":                 "admin",
-		"/admin%2fusers":           "admin",
-		"/%61dmin":                 "admin",
-		"/public/..%2fadmin":       "admin",
-		"/api/v1/x":                "api",
-		"/ADMIN":                   "app", // paths are case-sensitive upstream
-		"/admin/../public":         "app",
-		"/../../admin":             "admin",
-		"/admin;jsessionid=1":      "admin", // some servers drop path parameters
-		"/public;x/../admin":       "admin",
-		"/public/%252e%252e/admin": "", // double encoding: refused
-		"/public\\..\\admin":       "",
-		"/a%00b":                   "",
-		"/%23/../admin":            "", // an encoded "#" or "?" (found by the fuzzer: "/%23")
-		"/admin%3Fx":               "",
+// judge is the rules a request must pass, as "admin,app"; "anonymous" when it passes without
+// a login; "refused" when it is refused outright.
+func judge(host, method, raw string) string {
+	p, err := ParsePath(raw)
+	if err != nil {
+		return "refused"
+	}
+	need, ok := rules.Judge(host, method, p)
+	if !ok {
+		return "refused"
+	}
+	if len(need) == 0 {
+		return "anonymous"
+	}
+	var ids []string
+	for _, r := range need {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+// Every reading of a path is judged: a path passes only under every rule its readings select.
+func TestEveryReadingIsJudged(t *testing.T) {
+	for _, c := range []struct{ raw, want string }{
+		{"/", "app"},
+		{"/admin", "admin"},
+		{"/admin/users?x=1", "admin"},
+		{"/adminx", "app"},
+		{"/public/../admin", "admin"},
+		{"//admin", "admin"},
+		{"/./admin", "admin"},
+		{"/../../admin", "admin"},
+		{"/%61dmin", "admin"}, // Go decodes each segment: /%61dmin is /admin
+		{"/admin/../public", "app"},
+		// Issue 17 #4: dot segments hidden behind ";" or an escape are refused outright.
+		{"/admin/..;/api", "refused"},
+		{"/admin/x/..;/..;/api", "refused"},
+		{"/admin/%2e%2e/api", "refused"},
+		{"/admin/.;x/api", "refused"},
+		{"/public/%2E%2E/admin", "refused"},
+		{"/public/..%2fadmin", "refused"},
+		{"/public/%2e%2e;/admin", "refused"},
+		// Java servers drop ";parameters", Go does not: both readings must pass.
+		{"/login.view;jsessionid=X", "app"},
+		{"/admin;jsessionid=1", "admin,app"},
+		{"/public;x/../admin", "admin"},
+		// Issue 17 #6: case-folded (ASP.NET), bypasses exact.
+		{"/ADMIN/", "admin,app"},
+		{"/Admin/users", "admin,app"},
+		{"/API/v1/webhook", "api,app"},
+		{"/api/v1/Webhook", "api"},
+		{"/admin./", "refused"},
+		{"/admin%20/", "refused"},
+		{"/admin. /x", "refused"},
+		{"/admin.;x/", "refused"},
+		// Encoded slashes: only under a rule that allows them.
+		{"/admin%2fusers", "refused"},
+		{"/public%2Fx", "refused"},
+		// Encoded "?" and "#" (Matrix room aliases): also read as the end of the path.
+		{"/_matrix/client/v3/directory/room/%23room:example.test", "app"},
+		{"/admin%23/../public", "admin,app"},
+		{"/public/x%3F/../../admin", "admin,app"},
+		// Refused outright.
+		{"/public/%252e%252e/admin", "refused"},
+		{"/public\\..\\admin", "refused"},
+		{"/a%00b", "refused"},
+		{"/a%5cb", "refused"},
+		{"/a%zz", "refused"},
+		{"/a%2", "refused"},
+		{"/public#/../admin", "refused"},
+		{"/a b", "refused"},
+		{"admin", "refused"},
+		// Bypasses and preflights.
+		{"/api/v1/webhook/42", "anonymous"},
+		{"/api/v1/webhooks", "api"},
 	} {
-		p, err := NormalizePath(raw)
-		got := ""
-		if err == nil {
-			if r := rules.Match("app.example.test", p); r != nil {
-				got = r.ID
+		if got := judge("app.example.test", "GET", c.raw); got != c.want {
+			p, _ := ParsePath(c.raw)
+			var readings []string
+			if p != nil {
+				readings = p.Readings()
 			}
+			t.Errorf("%q: %s, want %s (readings %q)", c.raw, got, c.want, readings)
 		}
-		if got != want {
-			t.Errorf("%q (normalised %q, %v): rule %q, want %q", raw, p, err, got, want)
+	}
+	if got := judge("app.example.test", "OPTIONS", "/api/x"); got != "anonymous" {
+		t.Errorf("preflight: %s", got)
+	}
+	if got := judge("app.example.test", "OPTIONS", "/API/x"); got != "app" {
+		t.Errorf("preflight under a case-folded reading only: %s, want app (the exact reading is not under /api)", got)
+	}
+	for raw, want := range map[string]string{"/api/queues/%2F/orders": "mq", "/a%2F..%2Fb": "refused"} {
+		if got := judge("mq.example.test", "GET", raw); got != want {
+			t.Errorf("rule allowing %%2F, %q: %s, want %s", raw, got, want)
+		}
+	}
+}
+
+// muxPattern is the pattern Go's http.ServeMux routes raw to, among /admin/, /api/ and /.
+func muxPattern(t testing.TB, raw string) (string, bool) {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/admin/", "/admin", "/api/", "/"} {
+		mux.Handle(p, http.NotFoundHandler())
+	}
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + raw + " HTTP/1.1\r\nHost: app.example.test\r\n\r\n")))
+	if err != nil {
+		return "", false
+	}
+	_, pattern := mux.Handler(req)
+	return strings.TrimSuffix(pattern, "/"), true
+}
+
+// The Go reading is what a real http.ServeMux does: the paths of issue 17 #4 reach /admin/
+// there, and every path the mux routes to /admin is judged under the admin rule.
+func TestReadingsAgreeWithGoServeMux(t *testing.T) {
+	for _, raw := range []string{"/admin/..;/api", "/admin/x/..;/..;/api", "/admin/%2e%2e/api"} {
+		if got, _ := muxPattern(t, raw); got != "/admin" {
+			t.Fatalf("ServeMux routes %q to %q: the premise of this test changed", raw, got)
+		}
+		if got := judge("app.example.test", "GET", raw); got != "refused" {
+			t.Errorf("%q: %s, want refused", raw, got)
+		}
+	}
+	for _, raw := range []string{"/admin", "/admin/", "/%61dmin/x", "//admin/x", "/public/../admin/", "/admin;x/../admin/y",
+		"/admin/%3F", "/admin%2F", "/x/..%2F/admin", "/public%23/../admin/", "/admin/login.view;jsessionid=1", "/api/../admin"} {
+		got, ok := muxPattern(t, raw)
+		if !ok {
+			t.Fatalf("%q: not a request", raw)
+		}
+		if verdict := judge("app.example.test", "GET", raw); got == "/admin" && verdict != "refused" && !strings.Contains(verdict, "admin") {
+			t.Errorf("%q: ServeMux routes it to /admin, judged %s", raw, verdict)
 		}
 	}
 }
@@ -58,55 +158,85 @@ func TestHostsAndUnknownHostDenied(t *testing.T) {
 		"app.example.test.":       "app",
 		"app.example.test:443":    "app",
 		"other.example.test:8443": "other",
-		"other.example.test":      "",
-		"evil.example.test":       "",
-		"app.example.test.evil":   "",
+		"other.example.test":      "refused",
+		"evil.example.test":       "refused",
+		"app.example.test.evil":   "refused",
 	} {
-		got := ""
-		if r := rules.Match(host, "/"); r != nil {
-			got = r.ID
+		if got := judge(host, "GET", "/"); got != want {
+			t.Errorf("host %q: %s, want %s", host, got, want)
 		}
-		if got != want {
-			t.Errorf("host %q: rule %q, want %q", host, got, want)
+	}
+}
+
+func TestHostPortParsedStrictly(t *testing.T) {
+	for _, h := range []string{"app.example.test", "APP.example.test", "app.example.test.", "app.example.test:8443", "xn--bcher-kva.example",
+		"127.0.0.1", "127.0.0.1:80", "[::1]", "[2001:db8::1]:8443", "localhost"} {
+		if !validHostPort(h) {
+			t.Errorf("%q refused", h)
+		}
+	}
+	for _, h := range []string{"", "app.example.test#", "app.example.test?", "app.example.test:443#", "app.example.test/x", "x@app.example.test",
+		"app_x.example.test", "app.example.test:", "app.example.test:0", "app.example.test:65536", "app.example.test:1:2", "app.example.test:abc",
+		"bücher.example", "app..example.test", ".app.example.test", "[::1", "[::1]x", "[fe80::1%eth0]", "[127.0.0.1]", "app example", "app\texample",
+		strings.Repeat("a", 64) + ".test"} {
+		if validHostPort(h) {
+			t.Errorf("%q accepted", h)
 		}
 	}
 }
 
 func TestBypassAndGroups(t *testing.T) {
-	api := rules.Match("app.example.test", "/api/v1/webhook/42")
-	if !api.Bypassed("POST", "/api/v1/webhook/42") || api.Bypassed("GET", "/api/v1/webhooks") || !api.Bypassed("OPTIONS", "/api/x") {
-		t.Fatal("bypass")
-	}
-	if rules[0].Bypassed("OPTIONS", "/") {
-		t.Fatal("OPTIONS bypassed where not asked")
-	}
 	admin := &rules[1]
 	if admin.Allows([]string{"plex-friend"}) || !admin.Allows([]string{"plex-friend", "plex-owner"}) || !rules[0].Allows(nil) {
 		t.Fatal("groups")
 	}
+	if got := judge("app.example.test", "OPTIONS", "/"); got != "app" {
+		t.Fatalf("OPTIONS bypassed where not asked: %s", got)
+	}
+	if got := judge("app.example.test", "POST", "/api/v1/webhook"); got != "anonymous" {
+		t.Fatalf("bypass: %s", got)
+	}
 }
 
+// FuzzMatchNeverEscapesAPrefix: whatever the spelling, a path that Go's ServeMux routes to
+// /admin (as is, case-folded, or with ";parameters" dropped as Java servers do), or that
+// lies under /admin once decoded and resolved, is judged under the admin rule or refused.
 func FuzzMatchNeverEscapesAPrefix(f *testing.F) {
-	for _, s := range []string{"/admin", "/public/../admin", "/%2e%2e/admin", "//admin/x", "/a/b/../../admin"} {
+	for _, s := range []string{"/admin", "/public/../admin", "/%2e%2e/admin", "//admin/x", "/a/b/../../admin", "/admin/..;/api",
+		"/ADMIN/", "/admin;x/y", "/x%2F..%2Fadmin", "/%23/../admin", "/login.view;jsessionid=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		p, err := NormalizePath(raw)
-		if err != nil {
+		verdict := judge("app.example.test", "GET", raw)
+		if verdict == "refused" || strings.Contains(verdict, "admin") {
 			return
 		}
-		if !strings.HasPrefix(p, "/") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "//") {
-			t.Fatalf("%q normalised to %q", raw, p)
+		p, _, _ := strings.Cut(raw, "?")
+		var noParams []string
+		for _, s := range strings.Split(p, "/") {
+			s, _, _ = strings.Cut(s, ";")
+			noParams = append(noParams, s)
 		}
-		again, err := NormalizePath(p)
-		if err != nil || again != p {
-			t.Fatalf("not idempotent: %q → %q → %q (%v)", raw, p, again, err)
-		}
-		// Whatever the spelling, a path under /admin gets the admin rule.
-		if underPrefix(p, "/admin") {
-			if r := rules.Match("app.example.test", p); r == nil || r.ID != "admin" {
-				t.Fatalf("%q (%q) escaped the admin rule", raw, p)
+		for _, variant := range []string{raw, strings.ToLower(p), strings.Join(noParams, "/")} {
+			if got, ok := muxPattern(t, variant); ok && strings.EqualFold(got, "/admin") {
+				t.Fatalf("%q: ServeMux routes %q to /admin, judged %s", raw, variant, verdict)
 			}
+		}
+		// Decoded first, then resolved (servers that decode %2F).
+		var segs []string
+		for _, s := range strings.Split(unescape(p), "/") {
+			switch s {
+			case "", ".":
+			case "..":
+				if len(segs) > 0 {
+					segs = segs[:len(segs)-1]
+				}
+			default:
+				segs = append(segs, s)
+			}
+		}
+		if len(segs) > 0 && strings.EqualFold(segs[0], "admin") {
+			t.Fatalf("%q: decoded it is under /admin (%q), judged %s", raw, segs, verdict)
 		}
 	})
 }

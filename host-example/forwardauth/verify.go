@@ -1,7 +1,10 @@
 package forwardauth
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -33,6 +36,8 @@ const (
 	HeaderName   = "Remote-Name"
 	HeaderEmail  = "Remote-Email"
 	HeaderGroups = "Remote-Groups"
+	// HeaderID is the user's stable id (the OpenID Connect sub): never reassigned, unlike a username.
+	HeaderID = "Remote-Id"
 )
 
 // target is the request the proxy asks about.
@@ -40,37 +45,150 @@ type target struct {
 	method, scheme, host, uri string
 }
 
-// targetOf reads the proxied request: X-Original-URL and X-Original-Method (nginx, as
-// docs/forward-auth.md configures it), else X-Forwarded-Method/Proto/Host/Uri.
-func targetOf(r *http.Request) (target, bool) {
-	h := r.Header
-	t := target{method: strings.ToUpper(h.Get("X-Original-Method"))}
-	if raw := h.Get("X-Original-URL"); raw != "" {
-		scheme, rest, ok := strings.Cut(raw, "://")
-		if !ok {
-			return t, false
+// nginxTarget reads what the documented nginx configuration sets and nothing else:
+// X-Original-URL ($scheme://$http_host$request_uri), X-Original-Method, and, when sent,
+// X-Original-Host ($host: the host nginx chose the server by), which must name the same
+// host. X-Forwarded-* are never read: nginx passes the client's own to the subrequest.
+func nginxTarget(h http.Header) (target, error) {
+	raw, err := single(h, "X-Original-URL")
+	if err != nil {
+		return target{}, err
+	}
+	if raw == "" {
+		return target{}, errors.New("no X-Original-URL: set it in the nginx configuration")
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return target{}, fmt.Errorf("X-Original-URL %q is not an absolute URL", raw)
+	}
+	t := target{scheme: strings.ToLower(scheme), host: rest, uri: "/"}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		t.host, t.uri = rest[:i], rest[i:]
+	}
+	if t.method, err = single(h, "X-Original-Method"); err != nil {
+		return target{}, err
+	}
+	if err := t.check(); err != nil {
+		return target{}, fmt.Errorf("X-Original-URL %q: %w", raw, err)
+	}
+	if len(h.Values("X-Original-Host")) > 0 {
+		chosen, err := single(h, "X-Original-Host")
+		if err != nil {
+			return target{}, err
 		}
-		// The path is taken as the client sent it (NormalizePath decodes it once, as the app will).
-		t.scheme, t.host, t.uri = strings.ToLower(scheme), rest, "/"
-		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-			t.host, t.uri = rest[:i], rest[i:]
-		}
-	} else {
-		t.scheme, t.host, t.uri = strings.ToLower(h.Get("X-Forwarded-Proto")), h.Get("X-Forwarded-Host"), h.Get("X-Forwarded-Uri")
-		if t.uri == "" {
-			t.uri = "/"
+		if !strings.EqualFold(strings.TrimSuffix(chosen, "."), strings.TrimSuffix(hostName(t.host), ".")) {
+			return target{}, fmt.Errorf("X-Original-URL names host %q but nginx chose the server by %q", t.host, chosen)
 		}
 	}
-	if m := h.Get("X-Forwarded-Method"); t.method == "" {
-		t.method = strings.ToUpper(m)
+	return t, nil
+}
+
+// forwardedTarget reads what Traefik's forwardAuth and Caddy's forward_auth set themselves
+// (replacing the client's): X-Forwarded-Method, -Proto, -Host and -Uri, and nothing else.
+func forwardedTarget(h http.Header) (target, error) {
+	var t target
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"X-Forwarded-Method", &t.method}, {"X-Forwarded-Proto", &t.scheme}, {"X-Forwarded-Host", &t.host}, {"X-Forwarded-Uri", &t.uri}} {
+		v, err := single(h, f.name)
+		if err != nil {
+			return target{}, err
+		}
+		if v == "" {
+			return target{}, fmt.Errorf("no %s: the proxy sets it (is this endpoint called by the proxy?)", f.name)
+		}
+		*f.v = v
 	}
+	t.scheme = strings.ToLower(t.scheme)
+	if !strings.HasPrefix(t.uri, "/") {
+		return target{}, fmt.Errorf("X-Forwarded-Uri %q does not start with /", t.uri)
+	}
+	return t, t.check()
+}
+
+// single is a header that must be sent at most once ("" when absent).
+func single(h http.Header, name string) (string, error) {
+	switch v := h.Values(name); len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	default:
+		return "", fmt.Errorf("%s sent %d times", name, len(v))
+	}
+}
+
+// check validates and normalises the scheme, host and method of a target.
+func (t *target) check() error {
+	if t.scheme != "http" && t.scheme != "https" {
+		return fmt.Errorf("scheme %q is not http or https", t.scheme)
+	}
+	if !validHostPort(t.host) {
+		return fmt.Errorf("host %q is not a host name or address with an optional port", t.host)
+	}
+	t.method = strings.ToUpper(t.method)
 	if t.method == "" {
 		t.method = http.MethodGet
 	}
-	if t.scheme != "http" && t.scheme != "https" || t.host == "" || strings.ContainsAny(t.host, "/@\\ \t") {
-		return t, false
+	for _, c := range t.method {
+		if c < 'A' || c > 'Z' {
+			return fmt.Errorf("method %q is not a method", t.method)
+		}
 	}
-	return t, true
+	return nil
+}
+
+// validHostPort reports whether s is a host and an optional port, strictly: a DNS name
+// (ASCII letters, digits, hyphens, dots; an IDN in its xn-- form; one trailing dot allowed),
+// an IPv4 address, or an IPv6 address in brackets; the port 1 to 65535. Anything else
+// ("#", "?", "@", "_", a second colon) is refused, never guessed.
+func validHostPort(s string) bool {
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return false
+		}
+		a, err := netip.ParseAddr(s[1:end])
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return false
+		}
+		rest := s[end+1:]
+		return rest == "" || rest[0] == ':' && validPort(rest[1:])
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		host, port = s[:i], s[i+1:]
+		if !validPort(port) {
+			return false
+		}
+	}
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// hostName is the host of a valid host[:port], without the port.
+func hostName(hostport string) string {
+	if strings.HasPrefix(hostport, "[") {
+		end := strings.IndexByte(hostport, ']')
+		return hostport[:end+1]
+	}
+	h, _, _ := strings.Cut(hostport, ":")
+	return h
 }
 
 // URL is the proxied request's full URL (the return target after a login).
@@ -82,15 +200,15 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 	if err != nil {
 		return Forbid, nil, err
 	}
-	p, err := NormalizePath(t.uri)
+	p, err := ParsePath(t.uri)
 	if err != nil {
 		return Forbid, nil, nil
 	}
-	rule := rs.Match(t.host, p)
-	if rule == nil {
+	need, ok := rs.Judge(t.host, t.method, p)
+	if !ok {
 		return Forbid, nil, nil
 	}
-	if rule.Bypassed(t.method, p) {
+	if len(need) == 0 {
 		return Allow, nil, nil
 	}
 	var ident *identity
@@ -102,8 +220,10 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 	if ident == nil {
 		return Login, nil, nil
 	}
-	if !rule.Allows(ident.groups) {
-		return Forbid, ident, nil
+	for _, rule := range need {
+		if !rule.Allows(ident.groups) {
+			return Forbid, ident, nil
+		}
 	}
 	return Allow, ident, nil
 }
@@ -112,9 +232,21 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 func (s *Service) verify(f flavour) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		t, ok := targetOf(r)
-		if !ok {
-			w.WriteHeader(http.StatusForbidden)
+		read, refuse := forwardedTarget, http.StatusBadRequest
+		if f == flavourNginx {
+			// auth_request turns anything but 2xx, 401 and 403 into a 500.
+			read, refuse = nginxTarget, http.StatusForbidden
+		}
+		t, err := read(r.Header)
+		if f == flavourNginx && err == nil && r.Header.Get("X-Original-Host") == "" {
+			s.noOriginalHost.Do(func() {
+				s.o.Logger.Warn("forward-auth: nginx does not send X-Original-Host; add proxy_set_header X-Original-Host $host " +
+					"(docs/forward-auth.md), or a request line naming one app with a Host naming another is judged by the other's rules")
+			})
+		}
+		if err != nil {
+			s.o.Logger.Debug("forward-auth: unreadable proxy request", "error", err)
+			http.Error(w, "forward-auth: "+err.Error(), refuse)
 			return
 		}
 		v, ident, err := s.decide(r, t)
@@ -128,7 +260,9 @@ func (s *Service) verify(f flavour) http.HandlerFunc {
 			h.Set(HeaderName, "")
 			h.Set(HeaderEmail, "")
 			h.Set(HeaderGroups, "")
+			h.Set(HeaderID, "")
 			if ident != nil {
+				h.Set(HeaderID, ident.id)
 				h.Set(HeaderUser, ident.user)
 				h.Set(HeaderName, ident.name)
 				h.Set(HeaderEmail, ident.email)

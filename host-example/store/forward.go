@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -16,15 +17,36 @@ import (
 // forwardTokenMAC is the MAC label of forward-auth tokens.
 const forwardTokenMAC = "forward|"
 
+// MaxForwardSessions is how many forward-auth sessions a user keeps: minting one more ends
+// the oldest (a browser that lost its cookie, or a script calling the start page, cannot
+// fill the table).
+const MaxForwardSessions = 20
+
 // CreateForwardSession starts a forward-auth session for userID and returns its cookie
 // token: a random id and its MAC, so a forged token is refused without a database read.
+// The user's oldest sessions beyond MaxForwardSessions end.
 func (s *Store) CreateForwardSession(ctx context.Context, userID int64, life time.Duration) (string, time.Time, error) {
 	id := RandomID(32)
 	exp := s.now().Add(life)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		hashToken(id), userID, s.now().Unix(), exp.Unix())
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return "", time.Time{}, err
+	}
+	defer tx.Rollback()
+	if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		hashToken(id), userID, s.now().Unix(), exp.Unix()); err != nil {
+		return "", time.Time{}, fmt.Errorf("create forward-auth session: %w", err)
+	}
+	res, err := s.txExec(ctx, tx, `DELETE FROM forward_sessions WHERE rowid IN (SELECT rowid FROM forward_sessions
+		WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, userID, MaxForwardSessions)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("end the oldest forward-auth sessions: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", time.Time{}, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		s.revocations.Add(1) // caches recheck: the ended sessions' cookies stop working
 	}
 	return id + "." + s.seal.MAC(forwardTokenMAC + id)[:32], exp, nil
 }
@@ -82,12 +104,14 @@ type ForwardRule struct {
 	Bypass []string
 	// BypassOptions lets CORS preflight requests pass.
 	BypassOptions bool
+	// AllowEncodedSlash lets paths holding %2F pass.
+	AllowEncodedSlash bool
 }
 
 // ForwardRules lists the rules by host and path prefix.
 func (s *Store) ForwardRules(ctx context.Context) ([]ForwardRule, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, host, path_prefix, groups_json, bypass_json, bypass_options
-		FROM forward_rules ORDER BY host, path_prefix`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
+		allow_encoded_slash FROM forward_rules ORDER BY host, path_prefix`)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +120,7 @@ func (s *Store) ForwardRules(ctx context.Context) ([]ForwardRule, error) {
 	for rows.Next() {
 		var r ForwardRule
 		var groups, bypass string
-		if err := rows.Scan(&r.ID, &r.Name, &r.Host, &r.PathPrefix, &groups, &bypass, &r.BypassOptions); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.Host, &r.PathPrefix, &groups, &bypass, &r.BypassOptions, &r.AllowEncodedSlash); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {
@@ -121,10 +145,11 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 	groups, _ := json.Marshal(nonNil(r.Groups))
 	bypass, _ := json.Marshal(nonNil(r.Bypass))
 	defer s.rulesVersion.Add(1)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
+		allow_encoded_slash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,
 		path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
-		bypass_options = excluded.bypass_options`, r.ID, r.Name, r.Host, r.PathPrefix, string(groups), string(bypass), r.BypassOptions, s.now().Unix())
+		bypass_options = excluded.bypass_options, allow_encoded_slash = excluded.allow_encoded_slash`,
+		r.ID, r.Name, r.Host, r.PathPrefix, string(groups), string(bypass), r.BypassOptions, r.AllowEncodedSlash, s.now().Unix())
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 		return "", ErrDuplicateRule
 	}

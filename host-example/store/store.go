@@ -88,7 +88,7 @@ var migrations = []string{
 	CREATE INDEX events_subject ON events(subject);`,
 	// 6: each user's last login document (the plugin's mapping input, secrets stripped), for previews.
 	`ALTER TABLE users ADD COLUMN preview_json TEXT NOT NULL DEFAULT '';`,
-	// 7 (oidc): an authorization request is bound to the browser that started it (the hash of
+	// 7: OpenID Connect: an authorization request is bound to the browser that started it (the hash of
 	// a value in that browser's cookie); purges find expired rows by index.
 	`ALTER TABLE oidc_auth_requests ADD COLUMN binding_hash TEXT NOT NULL DEFAULT '';
 	CREATE INDEX oidc_auth_requests_expiry ON oidc_auth_requests(expires_at);
@@ -96,6 +96,8 @@ var migrations = []string{
 	CREATE INDEX oidc_tokens_expiry ON oidc_tokens(expires_at);
 	CREATE INDEX oidc_refresh_expiry ON oidc_refresh(expires_at);
 	CREATE INDEX events_at ON events(at);`,
+	// 8: forward-auth:: a rule may let paths with an encoded slash (%2F) pass.
+	`ALTER TABLE forward_rules ADD COLUMN allow_encoded_slash INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Store is the database.

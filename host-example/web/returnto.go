@@ -102,7 +102,3 @@ func (s *Server) CheckCSRF(r *http.Request) bool {
 	sess, r, err := s.session(nil, r, false)
 	return err == nil && checkCSRF(r, sess)
 }
-
-// ClientKey is the rate-limit key of the request's client (an IPv4 address or an IPv6 /64,
-// behind a trusted proxy the first untrusted X-Forwarded-For hop).
-func (s *Server) ClientKey(r *http.Request) string { return s.clientKey(r) }

@@ -64,6 +64,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
 	rule.Name, rule.Host, rule.PathPrefix = r.FormValue("name"), r.FormValue("host"), r.FormValue("path_prefix")
 	rule.Groups, rule.Bypass = splitLines(r.FormValue("groups")), splitLines(r.FormValue("bypass"))
 	rule.BypassOptions = r.FormValue("bypass_options") != ""
+	rule.AllowEncodedSlash = r.FormValue("allow_encoded_slash") != ""
 	errs := forwardauth.CheckRule(rule)
 	if len(errs) == 0 {
 		id, err := s.store.PutForwardRule(r.Context(), *rule)

@@ -285,6 +285,10 @@ func parseHop(h string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// ClientKey is the rate-limit key of the request's client: its address (X-Forwarded-For
+// only from a trusted proxy), an IPv6 address by its /64.
+func (s *Server) ClientKey(r *http.Request) string { return s.clientKey(r) }
+
 // clientKey is the rate-limit key of the request's client.
 func (s *Server) clientKey(r *http.Request) string {
 	a, err := netip.ParseAddr(s.clientIP(r))

@@ -157,7 +157,7 @@ func TestNginxAnswers(t *testing.T) {
 		}
 		switch w.Code {
 		case 200:
-			for _, h := range []string{"Remote-User", "Remote-Name", "Remote-Email", "Remote-Groups"} {
+			for _, h := range []string{"Remote-User", "Remote-Name", "Remote-Email", "Remote-Groups", "Remote-Id"} {
 				if _, ok := w.Header()[h]; !ok {
 					t.Errorf("%s: no %s header (an empty one must be sent)", c.name, h)
 				}

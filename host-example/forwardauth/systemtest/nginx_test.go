@@ -3,7 +3,6 @@ package systemtest_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -35,7 +34,8 @@ func TestMain(m *testing.M) {
 	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../../plugin.json")
 }
 
-// nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths.
+// nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths; the
+// app is the default server of its socket, the layout that lets any Host header reach it.
 var nginxConf = template.Must(template.New("nginx").Parse(`
 worker_processes 1;
 daemon off;
@@ -62,9 +62,9 @@ http {
     }
   }
 
-  # A protected app.
+  # A protected app, the default server of its socket: a request with any Host reaches it.
   server {
-    listen 127.0.0.1:{{.Port}};
+    listen 127.0.0.1:{{.Port}} default_server;
     server_name app.example.test;
 
     location = /.host-example/auth {
@@ -74,6 +74,7 @@ http {
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
       proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
       proxy_set_header X-Forwarded-For $remote_addr;
     }
     location = /.host-example/denied {
@@ -91,10 +92,12 @@ http {
       auth_request_set $auth_name $upstream_http_remote_name;
       auth_request_set $auth_email $upstream_http_remote_email;
       auth_request_set $auth_groups $upstream_http_remote_groups;
+      auth_request_set $auth_id $upstream_http_remote_id;
       proxy_set_header Remote-User $auth_user;
       proxy_set_header Remote-Name $auth_name;
       proxy_set_header Remote-Email $auth_email;
       proxy_set_header Remote-Groups $auth_groups;
+      proxy_set_header Remote-Id $auth_id;
       proxy_pass http://{{.Upstream}};
     }
   }
@@ -106,6 +109,7 @@ http {
 type stack struct {
 	t        *testing.T
 	st       *store.Store
+	src      *store.Source
 	sim      *plexsim.Sim
 	port     string // nginx's
 	auth     string // http://auth.example.test:port
@@ -180,6 +184,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.src = src
 	cfg := `{"access_mode":"members","owner_token":"` + s.sim.Token("owner") + `","allowed_servers":[{"machine_id":"` +
 		plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
 	norm, err := plugins["plex"].P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
@@ -193,16 +198,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 
-	s.upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><title>app</title><pre id="seen">path=%s
-user=%s
-name=%s
-email=%s
-groups=%s
-</pre>`, r.URL.RequestURI(), r.Header.Get("Remote-User"), r.Header.Get("Remote-Name"), r.Header.Get("Remote-Email"), r.Header.Get("Remote-Groups"))
-	}))
-	t.Cleanup(s.upstream.Close)
+	s.upstream = newEchoApp(t)
 
 	// nginx runs unprivileged in its own prefix: as root (CI), as nobody in a folder of its own.
 	ndir, err := os.MkdirTemp("", "nginx-")

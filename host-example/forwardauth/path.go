@@ -1,0 +1,248 @@
+package forwardauth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Apps and the servers in front of them read one request path in different ways: Go's
+// ServeMux and most routers resolve only literal dot segments and decode each segment after
+// splitting (so %2F stays inside a segment); Java servers drop ";parameters" from each
+// segment before resolving; some servers decode the whole path first; some decode and parse
+// it again (so a decoded "?" or "#" ends it); ASP.NET routes case-insensitively. A path is
+// judged under every one of these readings, and passes only if each passes under the rule
+// it selects (Rules.Judge). What no reading makes safe is refused outright (ParsePath).
+
+// ErrBadPath is a request path refused outright (it is denied).
+var ErrBadPath = errors.New("request path refused")
+
+// Path is a request path read every plausible way.
+type Path struct {
+	readings []reading
+	// EncodedSlash is set when the path holds %2F: only rules that allow it may pass it.
+	EncodedSlash bool
+}
+
+// reading is one way to read a path: its decoded segments, without empty ones and with dot
+// segments resolved. fold: rules are selected case-insensitively (bypass paths never are).
+type reading struct {
+	segs []string
+	fold bool
+}
+
+// ParsePath reads raw, the path and query of a request as the proxy forwarded it. It
+// refuses a path that does not start with "/", holds a raw "#", "\", space or control
+// character, a bad or doubly encoded escape, an encoded "\" or control character (NUL), a
+// dot segment hidden behind ";" or an escape ("..;", ".;x", "%2e%2e", "..%2F"), or a
+// segment ending in a dot or a space ("/admin.", "/admin%20": Windows servers strip those).
+func ParsePath(raw string) (*Path, error) {
+	p, _, _ := strings.Cut(raw, "?")
+	if p == "" {
+		p = "/"
+	}
+	if p[0] != '/' {
+		return nil, fmt.Errorf("%w: %q does not start with /", ErrBadPath, p)
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c == 0x7f || c == '#' || c == '\\' {
+			return nil, fmt.Errorf("%w: it holds %q", ErrBadPath, c)
+		}
+	}
+	rawSegs := strings.Split(p[1:], "/")
+	path := &Path{}
+	escaped := false
+	for _, s := range rawSegs {
+		if err := checkSegment(s); err != nil {
+			return nil, fmt.Errorf("%w: segment %q %v", ErrBadPath, s, err)
+		}
+		if strings.IndexByte(s, '%') >= 0 {
+			escaped = true
+			path.EncodedSlash = path.EncodedSlash || strings.Contains(s, "%2F") || strings.Contains(s, "%2f")
+		}
+	}
+	params := strings.IndexByte(p, ';') >= 0
+	// As Go's ServeMux routes it (and most servers): literal dot segments, then each segment decoded.
+	path.add(resolve(rawSegs, false, true))
+	if params {
+		// As Java servers do: ";parameters" dropped from each segment first.
+		path.add(resolve(rawSegs, true, true))
+	}
+	if escaped {
+		// Decoded first, then split (servers that decode %2F too).
+		dec := unescape(p)
+		decSegs := strings.Split(dec[1:], "/")
+		path.add(resolve(decSegs, false, false))
+		if strings.IndexByte(dec, ';') >= 0 {
+			path.add(resolve(decSegs, true, false))
+		}
+		// Decoded, then parsed again: a decoded "?" or "#" ends the path.
+		if i := strings.IndexAny(dec, "?#"); i >= 0 {
+			cut := strings.Split(dec[1:i], "/")
+			path.add(resolve(cut, false, false))
+			path.add(resolve(cut, true, false))
+		}
+	}
+	// Each reading case-folded too (ASP.NET routes case-insensitively).
+	for _, r := range path.readings {
+		path.readings = append(path.readings, reading{segs: r.segs, fold: true})
+	}
+	return path, nil
+}
+
+// checkSegment refuses a raw segment no reading makes safe.
+func checkSegment(s string) error {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+			return errors.New("holds a bad escape")
+		}
+	}
+	if s == "." || s == ".." {
+		return nil // a literal dot segment: every reading resolves it alike
+	}
+	dec := unescape(s)
+	for i := 0; i < len(dec); i++ {
+		if c := dec[i]; c < ' ' || c == 0x7f || c == '\\' {
+			return errors.New("holds an encoded backslash or control character")
+		}
+		if dec[i] == '%' && i+2 < len(dec) && isHex(dec[i+1]) && isHex(dec[i+2]) {
+			return errors.New("is encoded twice")
+		}
+	}
+	// Every piece a server may see as a segment: decoded or not, with or without parameters,
+	// split at an encoded slash or not.
+	noParams, _, _ := strings.Cut(s, ";")
+	for _, cand := range []string{dec, unescape(noParams)} {
+		for _, piece := range strings.Split(cand, "/") {
+			if stripped, _, _ := strings.Cut(piece, ";"); stripped != piece {
+				if err := checkPiece(stripped); err != nil {
+					return err
+				}
+			}
+			if err := checkPiece(piece); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkPiece refuses a hidden dot segment and a name ending in a dot or a space.
+func checkPiece(p string) error {
+	switch {
+	case p == "." || p == "..":
+		return errors.New("hides a dot segment (behind \";\" or an escape)")
+	case strings.HasSuffix(p, ".") || strings.HasSuffix(p, " "):
+		return errors.New("ends in a dot or a space (which Windows servers strip)")
+	}
+	return nil
+}
+
+// resolve is the segments of one reading: parameters dropped if asked, dot segments
+// resolved, empty segments dropped, each segment decoded if still encoded.
+func resolve(segs []string, dropParams, decode bool) reading {
+	out := make([]string, 0, len(segs))
+	for _, s := range segs {
+		if dropParams {
+			s, _, _ = strings.Cut(s, ";")
+		}
+		switch s {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	if decode {
+		for i, s := range out {
+			out[i] = unescape(s)
+		}
+	}
+	return reading{segs: out}
+}
+
+// add keeps a reading unless an equal one is kept already.
+func (p *Path) add(r reading) {
+	for _, o := range p.readings {
+		if o.fold == r.fold && equalSegs(o.segs, r.segs) {
+			return
+		}
+	}
+	p.readings = append(p.readings, r)
+}
+
+func equalSegs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Readings are the path's distinct readings as paths ("/a/b"), the case-folded ones marked
+// with a leading "(folded) " (for tests and logs).
+func (p *Path) Readings() []string {
+	out := make([]string, 0, len(p.readings))
+	for _, r := range p.readings {
+		s := "/" + strings.Join(r.segs, "/")
+		if r.fold {
+			s = "(folded) " + s
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// under reports whether segs are prefix or below it, on segment boundaries (/admin covers
+// /admin and /admin/x, never /adminx), comparing case-insensitively if fold.
+func under(segs []string, prefix string, fold bool) bool {
+	prefix = strings.Trim(prefix, "/")
+	for i := 0; prefix != ""; i++ {
+		var seg string
+		seg, prefix, _ = strings.Cut(prefix, "/")
+		if i >= len(segs) || (segs[i] != seg && !(fold && strings.EqualFold(segs[i], seg))) {
+			return false
+		}
+	}
+	return true
+}
+
+// unescape decodes every %XX of s (already checked to be well-formed).
+func unescape(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	default:
+		return c - 'a' + 10
+	}
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// Issue 17 #11: a user keeps at most MaxForwardSessions forward-auth sessions; minting one
+// more ends the oldest (and counts as a revocation, so caches recheck); others' are kept.
+func TestForwardSessionsCappedPerUser(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	src, _ := s.CreateSource(ctx, "p", "slug", "name")
+	_ = s.SetEnabled(ctx, src.ID, true)
+	user := func(sub string) int64 {
+		done, err := s.FinishLogin(ctx, User{SourceID: src.ID, Subject: sub}, Event{Kind: "login_allowed"}, "", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return done.UserID
+	}
+	alice, bob := user("1"), user("2")
+	bobTok, _, err := s.CreateForwardSession(ctx, bob, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toks []string
+	for range MaxForwardSessions {
+		tok, _, err := s.CreateForwardSession(ctx, alice, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	before := s.Revocations()
+	tok, _, err := s.CreateForwardSession(ctx, alice, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks = append(toks, tok)
+	if s.Revocations() == before {
+		t.Error("ending the oldest session was not counted as a revocation")
+	}
+	live := func(tok string) bool {
+		_, _, err := s.ForwardSession(ctx, s.ForwardTokenID(tok))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	if live(toks[0]) {
+		t.Error("the oldest session outlived the cap")
+	}
+	for i, tok := range toks[1:] {
+		if !live(tok) {
+			t.Errorf("session %d of the newest %d ended", i+1, MaxForwardSessions)
+		}
+	}
+	if !live(bobTok) {
+		t.Error("another user's session ended")
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM forward_sessions WHERE user_id = ?`, alice).Scan(&n); err != nil || n != MaxForwardSessions {
+		t.Fatalf("%d rows (%v), want %d", n, err, MaxForwardSessions)
+	}
+}
+
+// A rule's "allow encoded slashes" option is stored and read back.
+func TestForwardRuleEncodedSlashOption(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	id, err := s.PutForwardRule(ctx, ForwardRule{Host: "mq.example.test", AllowEncodedSlash: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutForwardRule(ctx, ForwardRule{Host: "app.example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := s.ForwardRules(ctx)
+	if err != nil || len(rules) != 2 {
+		t.Fatalf("%+v %v", rules, err)
+	}
+	for _, r := range rules {
+		if r.AllowEncodedSlash != (r.ID == id) {
+			t.Errorf("%s: AllowEncodedSlash %v", r.Host, r.AllowEncodedSlash)
+		}
+	}
+}
