@@ -40,15 +40,20 @@ const (
 	HeaderID = "Remote-Id"
 )
 
+// errNoOriginalHost is an nginx configuration from before X-Original-Host was required.
+var errNoOriginalHost = errors.New("no X-Original-Host: add proxy_set_header X-Original-Host $host to the nginx configuration")
+
 // target is the request the proxy asks about.
 type target struct {
 	method, scheme, host, uri string
 }
 
 // nginxTarget reads what the documented nginx configuration sets and nothing else:
-// X-Original-URL ($scheme://$http_host$request_uri), X-Original-Method, and, when sent,
+// X-Original-URL ($scheme://$http_host$request_uri), X-Original-Method, and
 // X-Original-Host ($host: the host nginx chose the server by), which must name the same
-// host. X-Forwarded-* are never read: nginx passes the client's own to the subrequest.
+// host (a request line naming one app with a Host naming another is refused, not judged by
+// the other app's rules). X-Forwarded-* are never read: nginx passes the client's own to
+// the subrequest.
 func nginxTarget(h http.Header) (target, error) {
 	raw, err := single(h, "X-Original-URL")
 	if err != nil {
@@ -71,11 +76,14 @@ func nginxTarget(h http.Header) (target, error) {
 	if err := t.check(); err != nil {
 		return target{}, fmt.Errorf("X-Original-URL %q: %w", raw, err)
 	}
-	if len(h.Values("X-Original-Host")) > 0 {
-		chosen, err := single(h, "X-Original-Host")
-		if err != nil {
-			return target{}, err
-		}
+	chosen, err := single(h, "X-Original-Host")
+	if err != nil {
+		return target{}, err
+	}
+	if chosen == "" {
+		return target{}, errNoOriginalHost
+	}
+	{
 		if !strings.EqualFold(strings.TrimSuffix(chosen, "."), strings.TrimSuffix(hostName(t.host), ".")) {
 			return target{}, fmt.Errorf("X-Original-URL names host %q but nginx chose the server by %q", t.host, chosen)
 		}
@@ -238,10 +246,10 @@ func (s *Service) verify(f flavour) http.HandlerFunc {
 			read, refuse = nginxTarget, http.StatusForbidden
 		}
 		t, err := read(r.Header)
-		if f == flavourNginx && err == nil && r.Header.Get("X-Original-Host") == "" {
+		if errors.Is(err, errNoOriginalHost) {
 			s.noOriginalHost.Do(func() {
-				s.o.Logger.Warn("forward-auth: nginx does not send X-Original-Host; add proxy_set_header X-Original-Host $host " +
-					"(docs/forward-auth.md), or a request line naming one app with a Host naming another is judged by the other's rules")
+				s.o.Logger.Error("forward-auth: nginx does not send X-Original-Host, so every request is refused: add " +
+					"proxy_set_header X-Original-Host $host; to the auth location (docs/forward-auth.md)")
 			})
 		}
 		if err != nil {

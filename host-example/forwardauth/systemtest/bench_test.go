@@ -13,6 +13,7 @@ func BenchmarkVerifyNginx(b *testing.B) {
 	r := httptest.NewRequest("GET", "http://auth.example.test/forward-auth/nginx", nil)
 	r.Header.Set("X-Original-URL", "http://app.example.test/library/42?page=2")
 	r.Header.Set("X-Original-Method", "GET")
+	r.Header.Set("X-Original-Host", "app.example.test")
 	r.AddCookie(&http.Cookie{Name: "hx_forward", Value: f.ownerTok})
 	w := httptest.NewRecorder()
 	f.srv.ServeHTTP(w, r)

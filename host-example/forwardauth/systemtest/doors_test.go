@@ -87,7 +87,8 @@ func TestEndpointsReadOnlyWhatTheirProxySets(t *testing.T) {
 		t.Errorf("nginx without X-Original-URL: %d, want 403", w.Code)
 	}
 	// nginx: a client's X-Forwarded-Method never stands in for X-Original-Method.
-	w := f.ask(forwardauth.NginxPath, "", map[string]string{"X-Original-URL": "http://app.example.test/api/v1", "X-Forwarded-Method": "OPTIONS"})
+	w := f.ask(forwardauth.NginxPath, "", map[string]string{"X-Original-URL": "http://app.example.test/api/v1", "X-Original-Host": "app.example.test",
+		"X-Forwarded-Method": "OPTIONS"})
 	if w.Code != http.StatusUnauthorized {
 		t.Errorf("nginx with the client's X-Forwarded-Method: %d, want 401", w.Code)
 	}
@@ -127,6 +128,11 @@ func TestOddHostRefused(t *testing.T) {
 	hdr["X-Original-Host"] = "Lenient.example.test."
 	if w := f.ask(forwardauth.NginxPath, friend, hdr); w.Code != http.StatusOK {
 		t.Errorf("X-Original-Host agreeing: %d, want 200", w.Code)
+	}
+	// Without X-Original-Host the two cannot be compared: refused (fail closed), saying what to add.
+	delete(hdr, "X-Original-Host")
+	if w := f.ask(forwardauth.NginxPath, friend, hdr); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "X-Original-Host") {
+		t.Errorf("nginx without X-Original-Host: %d %q, want 403 naming the header", w.Code, w.Body.String())
 	}
 }
 

@@ -116,8 +116,14 @@ func (f *fixture) ask(path, token string, hdr map[string]string) *httptest.Respo
 	return w
 }
 
+// nginx asks the nginx endpoint as the documented configuration does: X-Original-URL,
+// X-Original-Method, and X-Original-Host ($host: the URL's host without its port).
 func (f *fixture) nginx(token, method, u string) *httptest.ResponseRecorder {
-	return f.ask(forwardauth.NginxPath, token, map[string]string{"X-Original-URL": u, "X-Original-Method": method})
+	host := ""
+	if pu, err := url.Parse(u); err == nil {
+		host = pu.Hostname()
+	}
+	return f.ask(forwardauth.NginxPath, token, map[string]string{"X-Original-URL": u, "X-Original-Method": method, "X-Original-Host": host})
 }
 
 func TestNginxAnswers(t *testing.T) {
