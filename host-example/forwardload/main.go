@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -64,8 +65,16 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("GET %s%s\nX-Original-URL: http://%s/library/%d?page=2\nX-Original-Method: GET\nCookie: hx_forward=%s\n\n",
-			*base, forwardauth.NginxPath, *app, i, tok)
+		fmt.Printf("GET %s%s\nX-Original-URL: http://%s/library/%d?page=2\nX-Original-Method: GET\nX-Original-Host: %s\nCookie: hx_forward=%s\n\n",
+			*base, forwardauth.NginxPath, *app, i, hostOnly(*app), tok)
 	}
 	return nil
+}
+
+// hostOnly is a host[:port] without its port, as nginx's $host has it.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
