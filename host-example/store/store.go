@@ -88,6 +88,16 @@ var migrations = []string{
 	CREATE INDEX events_subject ON events(subject);`,
 	// 6: each user's last login document (the plugin's mapping input, secrets stripped), for previews.
 	`ALTER TABLE users ADD COLUMN preview_json TEXT NOT NULL DEFAULT '';`,
+	// 7 (web): usernames are unique on the host and never given to another user: each name given
+	// is reserved for its user (key: usernameKey). The users a database already has get theirs
+	// at the next open (reserveExistingUsernames: the oldest keeps a shared name).
+	`CREATE TABLE usernames (key TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
+	CREATE INDEX usernames_user ON usernames(user_id);
+	INSERT INTO meta (key, value) VALUES ('usernames_pending', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value;`,
+	// 8 (web): browsers that signed in as admin (known-device cookies): wrong passwords sent
+	// with one count here, and lock that device out.
+	`CREATE TABLE admin_devices (id TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, locked INTEGER NOT NULL DEFAULT 0,
+		updated_at INTEGER NOT NULL);`,
 }
 
 // Store is the database.
@@ -133,6 +143,11 @@ func Open(dir string) (*Store, error) {
 		w.Close()
 		r.Close()
 		return nil, err
+	}
+	if err := s.reserveExistingUsernames(context.Background()); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("reserve the usernames of existing users: %w", err)
 	}
 	return s, nil
 }
