@@ -17,6 +17,9 @@ const metaAdminDeviceKey = "admin_device_key"
 
 // AdminDeviceKey is the key known-device cookies are signed under, made at first use.
 func (s *Store) AdminDeviceKey(ctx context.Context) (string, error) {
+	if k, err := s.Meta(ctx, metaAdminDeviceKey); err == nil && k != "" {
+		return k, nil
+	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`,
 		metaAdminDeviceKey, RandomID(32)); err != nil {
 		return "", fmt.Errorf("make the admin device key: %w", err)
