@@ -194,7 +194,11 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	var st loginState
 	_ = json.Unmarshal(ls.State, &st)
-	src, _ := s.store.Source(r.Context(), st.SourceID)
+	src, err := s.store.Source(r.Context(), st.SourceID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
 	p := s.usable(src)
 	if p == nil {
 		_ = s.store.DeleteLoginState(r.Context(), ls.ID)
@@ -424,7 +428,11 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	var st stepState
 	_ = json.Unmarshal(ls.State, &st)
-	src, _ := s.store.Source(r.Context(), st.SourceID)
+	src, err := s.store.Source(r.Context(), st.SourceID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
 	p := s.usable(src)
 	if p == nil {
 		s.sourceOff(w, r)
