@@ -114,15 +114,13 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	}
 	defer st.Close()
 	ctx := context.Background()
-	if err := web.SetAdminPassword(ctx, st, pw); err != nil {
-		return err
-	}
-	n, err := st.DeleteAdminSessions(ctx)
+	n, err := web.ResetAdminPassword(ctx, st, pw)
 	if err != nil {
-		return err
+		return fmt.Errorf("reset-admin-password: %w", err)
 	}
-	_ = st.AddEvent(ctx, store.Event{Kind: "admin_password_reset", Detail: fmt.Sprintf("from the command line; %d admin sessions ended", n)})
-	fmt.Fprintf(stdout, "\nadmin password changed; %d admin sessions ended\n", n)
+	_ = st.AddEvent(ctx, store.Event{Kind: "admin_password_reset",
+		Detail: fmt.Sprintf("from the command line; %d admin sessions ended; browsers known from earlier admin logins forgotten", n)})
+	fmt.Fprintf(stdout, "\nadmin password changed; %d admin sessions ended; browsers known from earlier admin logins are forgotten\n", n)
 	return nil
 }
 

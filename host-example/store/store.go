@@ -96,8 +96,18 @@ var migrations = []string{
 	CREATE INDEX oidc_tokens_expiry ON oidc_tokens(expires_at);
 	CREATE INDEX oidc_refresh_expiry ON oidc_refresh(expires_at);
 	CREATE INDEX events_at ON events(at);`,
-	// 8: forward-auth:: a rule may let paths with an encoded slash (%2F) pass.
+	// 8: forward-auth: a rule may let paths with an encoded slash (%2F) pass.
 	`ALTER TABLE forward_rules ADD COLUMN allow_encoded_slash INTEGER NOT NULL DEFAULT 0;`,
+	// 9: usernames are unique on the host and never given to another user: each name given
+	// is reserved for its user (key: usernameKey). The users a database already has get theirs
+	// at the next open (reserveExistingUsernames: the oldest keeps a shared name).
+	`CREATE TABLE usernames (key TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at INTEGER NOT NULL);
+	CREATE INDEX usernames_user ON usernames(user_id);
+	INSERT INTO meta (key, value) VALUES ('usernames_pending', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value;`,
+	// 10: browsers that signed in as admin (known-device cookies): wrong passwords sent
+	// with one count here, and lock that device out.
+	`CREATE TABLE admin_devices (id TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, locked INTEGER NOT NULL DEFAULT 0,
+		updated_at INTEGER NOT NULL);`,
 }
 
 // Store is the database.
@@ -143,6 +153,11 @@ func Open(dir string) (*Store, error) {
 		w.Close()
 		r.Close()
 		return nil, err
+	}
+	if err := s.reserveExistingUsernames(context.Background()); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("reserve the usernames of existing users: %w", err)
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -71,23 +72,50 @@ func (s *Store) upsertArgs(u User) []any {
 type LoginDone struct {
 	UserID   int64
 	Disabled bool
+	// Username is the name the user has on this host: the mapped one, or it with a suffix
+	// when another user holds it (assignUsername).
+	Username string
 	// Token is the new session's cookie value ("" when the user is disabled).
 	Token string
 }
 
-// FinishLogin stores the user, records the event and, unless an admin disabled the user,
-// replaces the browser's session with the user's — in one transaction.
+// ErrSourceOff is returned by FinishLogin when the source was turned off (or removed) while
+// the login was under way.
+var ErrSourceOff = errors.New("the login method was turned off")
+
+// FinishLogin stores the user (with a username unique on the host), records the event and,
+// unless an admin disabled the user, replaces the browser's session with the user's — in one
+// transaction, and only while the source is on (else ErrSourceOff, nothing stored).
 func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessionID string, life time.Duration) (*LoginDone, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
+	var on bool
+	if err := s.txQueryRow(ctx, tx, `SELECT enabled FROM sources WHERE id = ?`, u.SourceID).Scan(&on); errors.Is(err, sql.ErrNoRows) || (err == nil && !on) {
+		return nil, ErrSourceOff
+	} else if err != nil {
+		return nil, fmt.Errorf("read the source: %w", err)
+	}
+	mapped := u.Username
+	u.Username = cleanUsername(u.Username)
 	var done LoginDone
 	if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
 		return nil, err
 	}
+	if done.Username, err = s.assignUsername(ctx, tx, done.UserID, u.Username); err != nil {
+		return nil, err
+	}
+	if done.Username != u.Username {
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET username = ? WHERE id = ?`, done.Username, done.UserID); err != nil {
+			return nil, err
+		}
+	}
 	ev := allowed
+	if ev.Name == mapped && done.Username != "" {
+		ev.Name = done.Username // the event names the user as apps know them
+	}
 	if done.Disabled {
 		ev = Event{SourceID: u.SourceID, Kind: "login_denied", Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
 	} else {

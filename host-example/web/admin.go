@@ -28,7 +28,8 @@ const (
 // SetupLifetime is how long a first-start setup link works.
 const SetupLifetime = time.Hour
 
-// Admin password guessing: failures only count, per client and across all clients.
+// Admin password guessing: failures only count, per client and, from browsers not known
+// from an earlier admin login (admindevice.go), across all clients.
 const (
 	adminFailuresPerMinute    = 1
 	adminFailuresBurst        = 5
@@ -129,6 +130,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
+	s.rememberAdminDevice(w, r, "")
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }
 
@@ -142,23 +144,26 @@ func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminLogin checks the admin password. Only failures count: per client, and across all
-// clients (a global backoff against guessing from many addresses).
+// clients (a global backoff against guessing from many addresses) unless the browser is a
+// known admin device, whose failures count per device instead.
 func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		s.sessionEnded(w, r) // an old login page: ask again, keeping what it carried
 		return
 	}
-	client := s.clientKey(r)
-	if !s.adminFails.Has(client) || !s.adminFailsAll.Has("all") {
-		w.Header().Set("Retry-After", "60")
-		s.message(w, r, http.StatusTooManyRequests, "Too many failed attempts",
-			"Too many wrong admin passwords were tried. Please wait a minute.", "/admin/login")
+	client, device := s.clientKey(r), s.knownDevice(r)
+	if !s.adminFails.Has(client) || (device == "" && !s.adminFailsAll.Has("all")) {
+		s.adminLockedOut(w, r)
 		return
 	}
 	if !CheckAdminPassword(r.Context(), s.store, r.FormValue("password")) {
 		s.adminFails.Take(client)
-		s.adminFailsAll.Take("all")
+		if device == "" {
+			s.adminFailsAll.Take("all")
+		} else {
+			s.adminDeviceFailed(w, r, device)
+		}
 		_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login_failed", Detail: "client " + s.clientIP(r)})
 		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password.",
 			"Resume": resumeTarget(r.FormValue("resume")), "Fields": keptFields(r)})
@@ -169,6 +174,7 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
+	s.rememberAdminDevice(w, r, device)
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login", Detail: "client " + s.clientIP(r)})
 	if target := resumeTarget(r.FormValue("resume")); target != "" {
 		s.render(w, http.StatusOK, "resume.html", map[string]any{"Session": newSess, "Action": target, "Fields": keptFields(r),

@@ -45,7 +45,13 @@ type harness struct {
 
 func newHarness(t testing.TB, cfg func(*web.Config)) *harness {
 	t.Helper()
-	sim := plexsim.NewDefault()
+	return newHarnessWorld(t, plexsim.DefaultWorld(), cfg)
+}
+
+// newHarnessWorld is newHarness with the simulated plex.tv's personas of world.
+func newHarnessWorld(t testing.TB, world plexsim.World, cfg func(*web.Config)) *harness {
+	t.Helper()
+	sim := plexsim.New(world)
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
 	_, port, _ := net.SplitHostPort(simSrv.Listener.Addr().String())

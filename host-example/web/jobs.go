@@ -23,8 +23,8 @@ func (s *Server) Revalidate(ctx context.Context, every time.Duration) error {
 		return err
 	}
 	for _, src := range srcs {
-		p := s.plugins[src.PluginID]
-		if !src.Enabled || src.Config == nil || p == nil || !p.Desc.Has(source.CapRevalidate) {
+		p := s.usable(src)
+		if p == nil || !p.Desc.Has(source.CapRevalidate) {
 			continue
 		}
 		users, err := s.store.UsersToCheck(ctx, src.ID, time.Now().Add(-every))
@@ -55,8 +55,8 @@ func (s *Server) CheckHealth(ctx context.Context) error {
 		return err
 	}
 	for _, src := range srcs {
-		p := s.plugins[src.PluginID]
-		if !src.Enabled || src.Config == nil || p == nil {
+		p := s.usable(src)
+		if p == nil {
 			continue
 		}
 		for _, a := range p.Schema.Actions {

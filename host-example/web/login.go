@@ -12,6 +12,23 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
+// usable is the plugin of a source people may log in with now — turned on, with saved
+// settings, its plugin loaded — or nil. Every step of a login asks it again: an admin may
+// turn the source off while a login is under way.
+func (s *Server) usable(src *store.Source) *Plugin {
+	if src == nil || !src.Enabled || src.Config == nil {
+		return nil
+	}
+	return s.plugins[src.PluginID]
+}
+
+// sourceOff tells the person that the login they were in cannot finish: its method is off.
+func (s *Server) sourceOff(w http.ResponseWriter, r *http.Request) {
+	s.message(w, r, http.StatusForbidden, "Login method turned off",
+		"This login method was turned off or removed by the administrator, so this login cannot finish. Please start again with another way to log in, or ask the administrator.",
+		"/login")
+}
+
 func instanceOf(src *store.Source) source.Instance {
 	return source.Instance{ID: src.ID, ConfigVersion: src.ConfigVersion, Config: src.Config, Slug: src.Slug, Name: src.Name}
 }
@@ -38,8 +55,8 @@ func (s *Server) loginButtons(r *http.Request) ([]loginButton, error) {
 	}
 	var out []loginButton
 	for _, src := range srcs {
-		p := s.plugins[src.PluginID]
-		if !src.Enabled || src.Config == nil || p == nil {
+		p := s.usable(src)
+		if p == nil {
 			continue
 		}
 		b := loginButton{Slug: src.Slug, Name: src.Name, Icon: p.Desc.Icon}
@@ -87,11 +104,11 @@ type loginState struct {
 // loadSource returns an enabled, configured source and its plugin, or writes a page.
 func (s *Server) loadSource(w http.ResponseWriter, r *http.Request, slug string) (*store.Source, *Plugin, bool) {
 	src, err := s.store.SourceBySlug(r.Context(), slug)
-	if err != nil || !src.Enabled || src.Config == nil || s.plugins[src.PluginID] == nil {
+	if err != nil || s.usable(src) == nil {
 		s.message(w, r, http.StatusNotFound, "Unknown login method", "This login method does not exist or is turned off.", "/login")
 		return nil, nil, false
 	}
-	return src, s.plugins[src.PluginID], true
+	return src, s.usable(src), true
 }
 
 // upstreamBackoff is how long logins of a source pause after its upstream said "too many requests".
@@ -178,16 +195,21 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	var st loginState
 	_ = json.Unmarshal(ls.State, &st)
 	src, err := s.store.Source(r.Context(), st.SourceID)
-	if err != nil || s.plugins[src.PluginID] == nil || src.Config == nil || !src.Enabled {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	p := s.usable(src)
+	if p == nil {
 		_ = s.store.DeleteLoginState(r.Context(), ls.ID)
-		s.message(w, r, http.StatusBadRequest, "Please start again", "This login method is no longer available.", "/login")
+		s.sourceOff(w, r)
 		return
 	}
 	q := map[string]string{}
 	for k, v := range r.URL.Query() {
 		q[k] = v[0]
 	}
-	id, err := s.plugins[src.PluginID].P.CompleteLogin(r.Context(), instanceOf(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: q})
+	id, err := p.P.CompleteLogin(r.Context(), instanceOf(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: q})
 	if err != nil && source.AsError(err).Retryable {
 		_ = s.store.ReleaseLoginState(r.Context(), ls.ID)
 		s.noteUpstream(src, err)
@@ -227,6 +249,12 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request, src *store.Sou
 		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Name: nameOf(id.PreferredUsername, id.Name),
 			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
 		oldSession, s.cfg.SessionLifetime)
+	if errors.Is(err, store.ErrSourceOff) { // turned off while the plugin answered
+		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "login_denied", Subject: id.Subject,
+			Name: nameOf(id.PreferredUsername, id.Name), Reason: "source_disabled", Detail: "the source was turned off during the login"})
+		s.sourceOff(w, r)
+		return
+	}
 	if err != nil {
 		s.cfg.Logger.Error("store user", "error", err)
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -401,8 +429,17 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 	var st stepState
 	_ = json.Unmarshal(ls.State, &st)
 	src, err := s.store.Source(r.Context(), st.SourceID)
-	if err != nil || s.plugins[src.PluginID] == nil || src.Config == nil || st.Step == nil {
-		s.message(w, r, http.StatusBadRequest, "Please start again", "This login method is no longer available.", "/login")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	p := s.usable(src)
+	if p == nil {
+		s.sourceOff(w, r)
+		return
+	}
+	if st.Step == nil {
+		s.message(w, r, http.StatusBadRequest, "Please start again", "This login has expired or was already used. Please start again.", "/login")
 		return
 	}
 	if s.rateLimited(w, r, src) {
@@ -412,7 +449,7 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 	for _, f := range st.Step.Fields {
 		values[f.Name] = r.FormValue("v." + f.Name)
 	}
-	id, err := s.plugins[src.PluginID].P.ContinueLogin(r.Context(), instanceOf(src),
+	id, err := p.P.ContinueLogin(r.Context(), instanceOf(src),
 		source.ContinueLogin{State: st.Step.State, Choice: r.FormValue("choice"), Values: values})
 	if err != nil {
 		s.loginFailed(w, r, src, err, "")

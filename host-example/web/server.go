@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -70,6 +71,8 @@ type Server struct {
 	returns map[string]bool
 	// onLogout run when a person logs out (OnLogout).
 	onLogout []func(http.ResponseWriter, *http.Request)
+	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
+	forwardedWarned atomic.Bool
 }
 
 // LoadPlugins loads every plugin whose manifest is found at dir/plugin.json or dir/*/plugin.json.
@@ -209,6 +212,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	s.warnUntrustedForwarding(r)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBody)
 		if strings.HasPrefix(r.URL.Path, "/admin/") {
@@ -262,6 +266,27 @@ func (s *Server) clientIP(r *http.Request) string {
 		}
 	}
 	return host
+}
+
+// warnUntrustedForwarding logs once that a peer outside the trusted proxies sent
+// X-Forwarded-For: when that peer is the host's reverse proxy, every client looks like the
+// proxy and the per-address limits put them all in one bucket.
+func (s *Server) warnUntrustedForwarding(r *http.Request) {
+	if s.forwardedWarned.Load() || r.Header.Get("X-Forwarded-For") == "" {
+		return
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil && s.trusted(a) {
+		return
+	}
+	if s.forwardedWarned.CompareAndSwap(false, true) {
+		s.cfg.Logger.Warn("X-Forwarded-For sent by a peer outside -trusted-proxies is ignored: if this peer is your reverse proxy, "+
+			"every client looks like it and the per-address limits treat all clients as one; add its address to -trusted-proxies "+
+			"(if clients reach the host directly, someone sent the header by hand: nothing to do). Logged once.", "peer", host)
+	}
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

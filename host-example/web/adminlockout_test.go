@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/web"
+)
+
+// adminTry posts password to the admin login from address (X-Forwarded-For, trusted loopback).
+func (b *browser) adminTry(address, password string) page {
+	b.h.t.Helper()
+	b.header.Set("X-Forwarded-For", address)
+	p := b.do("GET", "/admin/login", nil)
+	return b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {password}})
+}
+
+// knownAdminBrowser signs in as admin once (the browser becomes a known device), then out.
+func (h *harness) knownAdminBrowser() *browser {
+	h.t.Helper()
+	b := h.browser()
+	if p := b.adminTry("198.51.100.1", adminPassword); p.Status != http.StatusSeeOther {
+		h.t.Fatalf("admin login: %d %s", p.Status, p.Body)
+	}
+	p := b.do("GET", "/admin", nil)
+	if p = b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+		h.t.Fatalf("logout: %d", p.Status)
+	}
+	return b
+}
+
+// emptyGlobalBucket sends wrong admin passwords from six fresh browsers and addresses (net is
+// the first three bytes of an unused network), five each.
+func (h *harness) emptyGlobalBucket(net string) {
+	h.t.Helper()
+	for a := 1; a <= 6; a++ {
+		for i := 0; i < 5; i++ {
+			h.browser().adminTry(net+"."+strconv.Itoa(a), "guess")
+		}
+	}
+}
+
+// Six addresses guessing empty the global bucket: a browser that signed in as admin before
+// still gets in with the right password; an unknown browser gets 429 with the recovery named.
+func TestKnownAdminBrowserGetsInDuringAGuessingAttack(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	known := h.knownAdminBrowser()
+	h.emptyGlobalBucket("203.0.113")
+	p := h.browser().adminTry("192.0.2.50", adminPassword)
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "host-example reset-admin-password") {
+		t.Fatalf("an unknown browser during the attack: %d %s", p.Status, p.Body)
+	}
+	if p := known.adminTry("192.0.2.51", adminPassword); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		t.Fatalf("the known browser during the attack: %d %s", p.Status, p.Body)
+	}
+	// A wrong password from the known browser still counts for its address.
+	for i := 0; i < 5; i++ {
+		known.adminTry("192.0.2.52", "guess")
+	}
+	if p := known.adminTry("192.0.2.52", adminPassword); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("the known browser past its address' limit: %d", p.Status)
+	}
+}
+
+// Ten wrong passwords in a row sent with a known browser's cookie lock that browser out: it
+// then counts as unknown, and is held up by the global bucket. Nine do not, and a success
+// starts the count again.
+func TestKnownAdminBrowserLockedOutByItsWrongPasswords(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	known := h.knownAdminBrowser()
+	address := 100
+	wrong := func(n int) {
+		for i := 0; i < n; i++ {
+			address++
+			if p := known.adminTry("192.0.2."+strconv.Itoa(address), "guess"); p.Status != http.StatusUnauthorized {
+				t.Fatalf("wrong password %d: %d", i+1, p.Status)
+			}
+		}
+	}
+	wrong(9)
+	h.emptyGlobalBucket("203.0.113")
+	if p := known.adminTry("192.0.2.99", adminPassword); p.Status != http.StatusSeeOther {
+		t.Fatalf("the known browser after nine wrong passwords: %d", p.Status)
+	}
+	wrong(10)
+	h.emptyGlobalBucket("198.18.0")
+	if p := known.adminTry("192.0.2.98", adminPassword); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("a locked-out browser during the attack: %d", p.Status)
+	}
+	if evs, _ := h.store.Events(context.Background(), 5, "wrong passwords in a row"); len(evs) != 1 || evs[0].Kind != "admin_device_locked" {
+		t.Fatalf("no admin_device_locked event: %+v", evs)
+	}
+}
+
+// A password reset (what host-example reset-admin-password runs) forgets every known browser.
+func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	known := h.knownAdminBrowser()
+	h.emptyGlobalBucket("203.0.113")
+	if p := known.adminTry("192.0.2.60", adminPassword); p.Status != http.StatusSeeOther {
+		t.Fatalf("the known browser before the reset: %d", p.Status)
+	}
+	if _, err := web.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	if p := known.adminTry("192.0.2.61", adminPassword); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("a browser known before the reset: %d", p.Status)
+	}
+}
+
+// syncBuffer is a log output safe to read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// X-Forwarded-For from a peer outside the trusted proxies is logged once, naming the peer and
+// the flag; from a trusted proxy it is not.
+func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
+	var logs syncBuffer
+	h := newHarness(t, func(c *web.Config) { c.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs}) })
+	b := h.browser()
+	b.do("GET", "/login", nil)
+	if logs.String() != "" {
+		t.Fatalf("logged without the header: %s", logs.String())
+	}
+	for i := 0; i < 3; i++ {
+		b.header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
+		b.do("GET", "/login", nil)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "X-Forwarded-For sent by a peer"); n != 1 || !strings.Contains(out, "-trusted-proxies") || !strings.Contains(out, "peer=127.0.0.1") {
+		t.Fatalf("want one warning naming the peer and -trusted-proxies, got %d:\n%s", n, out)
+	}
+
+	var quiet syncBuffer
+	h = newHarness(t, func(c *web.Config) {
+		c.TrustedProxies = trustLoopback
+		c.Logger = hclog.New(&hclog.LoggerOptions{Output: &quiet})
+	})
+	b = h.browser()
+	b.header.Set("X-Forwarded-For", "203.0.113.1")
+	b.do("GET", "/login", nil)
+	if strings.Contains(quiet.String(), "X-Forwarded-For") {
+		t.Fatalf("warned about a trusted proxy: %s", quiet.String())
+	}
+}
