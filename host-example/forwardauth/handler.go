@@ -173,11 +173,21 @@ func (rs Rules) isApp(host string) bool {
 
 // startURL is the login entry that returns to rd.
 func (s *Service) startURL(rd string) string {
+	if len(rd) > maxReturn {
+		if ru, err := url.Parse(rd); err == nil {
+			rd = ru.Scheme + "://" + ru.Host + "/"
+		}
+	}
 	u := *s.o.PublicURL
 	u.Path = strings.TrimRight(u.Path, "/") + StartPath
 	u.RawQuery = url.Values{"rd": {rd}}.Encode()
 	return u.String()
 }
+
+// maxReturn bounds the return address carried through a login: a longer one would overflow
+// the proxy's buffer for the answer's headers (nginx's is 4 KiB, and the 401's Location holds
+// it encoded), so it returns to the app's front page instead.
+const maxReturn = 1500
 
 // start follows a login for a protected app: a signed-in person gets the forward-auth cookie
 // and goes back to rd; anyone else logs in first and comes back here.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Apps and the servers in front of them read one request path in different ways: Go's
@@ -200,6 +201,14 @@ func (p *Path) Readings() []string {
 	return out
 }
 
+// caseKey is s as a case-insensitive router compares it: each letter upper-cased then
+// lower-cased by its simple mapping, so the letters that other languages' case mappings
+// turn into ASCII meet their ASCII forms too (ı and İ meet i, ſ meets s, the Kelvin sign
+// meets k), as .NET's OrdinalIgnoreCase and Java's equalsIgnoreCase let them.
+func caseKey(s string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+}
+
 // under reports whether segs are prefix or below it, on segment boundaries (/admin covers
 // /admin and /admin/x, never /adminx), comparing case-insensitively if fold.
 func under(segs []string, prefix string, fold bool) bool {
@@ -207,7 +216,7 @@ func under(segs []string, prefix string, fold bool) bool {
 	for i := 0; prefix != ""; i++ {
 		var seg string
 		seg, prefix, _ = strings.Cut(prefix, "/")
-		if i >= len(segs) || (segs[i] != seg && !(fold && strings.EqualFold(segs[i], seg))) {
+		if i >= len(segs) || (segs[i] != seg && !(fold && caseKey(segs[i]) == caseKey(seg))) {
 			return false
 		}
 	}

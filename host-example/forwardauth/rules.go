@@ -63,19 +63,40 @@ func (rs Rules) match(host string, rd reading) *Rule {
 	return best
 }
 
+// hostsNamed are the distinct rule hosts (with their ports) whose name is that of host.
+func (rs Rules) hostsNamed(host string) []string {
+	name := hostName(NormalizeHost(host))
+	var out []string
+	for _, r := range rs {
+		if h := NormalizeHost(r.Host); hostName(h) == name && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // Judge is what the rules say of a request to host with method and path, before its session
 // is read: ok is false when it is refused (a reading selects no rule, or a rule that does
 // not allow an encoded slash the path holds); need are the rules whose groups the user must
 // pass (one per reading that is not bypassed), none when it passes without a login.
+//
+// The port is one of the readings: the client writes it in its Host header, and nginx and
+// Caddy choose the server by name, so a request to a host name is judged under the rules of
+// every port that name has rules on.
 func (rs Rules) Judge(host, method string, p *Path) (need []*Rule, ok bool) {
-	host = NormalizeHost(host)
-	for _, rd := range p.readings {
-		r := rs.match(host, rd)
-		if r == nil || (p.EncodedSlash && !r.AllowEncodedSlash) {
-			return nil, false
-		}
-		if !r.Bypassed(method, rd) && !slices.Contains(need, r) {
-			need = append(need, r)
+	hosts := rs.hostsNamed(host)
+	if len(hosts) == 0 {
+		return nil, false
+	}
+	for _, h := range hosts {
+		for _, rd := range p.readings {
+			r := rs.match(h, rd)
+			if r == nil || (p.EncodedSlash && !r.AllowEncodedSlash) {
+				return nil, false
+			}
+			if !r.Bypassed(method, rd) && !slices.Contains(need, r) {
+				need = append(need, r)
+			}
 		}
 	}
 	return need, true

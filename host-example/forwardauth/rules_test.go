@@ -72,6 +72,11 @@ func TestEveryReadingIsJudged(t *testing.T) {
 		{"/admin%20/", "refused"},
 		{"/admin. /x", "refused"},
 		{"/admin.;x/", "refused"},
+		// Letters other languages' case mappings turn into ASCII (.NET, Java): ı, İ, ſ, the Kelvin sign.
+		{"/adm%C4%B1n/", "admin,app"},
+		{"/ADM%C4%B0N/", "admin,app"},
+		{"/admin/%E2%84%AA", "admin"},
+		{"/%C5%BFecret", "app"},
 		// Encoded slashes: only under a rule that allows them.
 		{"/admin%2fusers", "refused"},
 		{"/public%2Fx", "refused"},
@@ -158,12 +163,36 @@ func TestHostsAndUnknownHostDenied(t *testing.T) {
 		"app.example.test.":       "app",
 		"app.example.test:443":    "app",
 		"other.example.test:8443": "other",
-		"other.example.test":      "refused",
+		// The port is the client's to write (proxies choose the server by name): a host name
+		// with rules on one port is judged by them whatever port the Host header says.
+		"other.example.test":      "other",
+		"other.example.test:9999": "other",
 		"evil.example.test":       "refused",
 		"app.example.test.evil":   "refused",
 	} {
 		if got := judge(host, "GET", "/"); got != want {
 			t.Errorf("host %q: %s, want %s", host, got, want)
+		}
+	}
+}
+
+// A host name with rules on two ports: every request to it is judged under both, whatever
+// port its Host header names (the hostile review reached an owner-only app on one port by
+// naming the open app's port in the Host header, through nginx and Caddy).
+func TestPortsOfOneHostAreOneReading(t *testing.T) {
+	rs := Rules{
+		{ID: "open", Host: "app.example.test:19095"},
+		{ID: "owner", Host: "app.example.test:19096", Groups: []string{"plex-owner"}},
+	}
+	for _, host := range []string{"app.example.test:19095", "app.example.test:19096", "app.example.test", "APP.example.test:443"} {
+		p, _ := ParsePath("/")
+		need, ok := rs.Judge(host, "GET", p)
+		var ids []string
+		for _, r := range need {
+			ids = append(ids, r.ID)
+		}
+		if slices.Sort(ids); !ok || strings.Join(ids, ",") != "open,owner" {
+			t.Errorf("Host %q: %v %v, want both rules", host, ids, ok)
 		}
 	}
 }

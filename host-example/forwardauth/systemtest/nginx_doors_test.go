@@ -82,6 +82,11 @@ func TestNginxOddHostAndAbsoluteForm(t *testing.T) {
 		{"trailing dot", "GET /admin./", appHost, friend, nil, http.StatusForbidden},
 		{"jsessionid", "GET /login.view;jsessionid=X", appHost, friend, nil, http.StatusOK},
 		{"bypass", "POST /api/hooks/sonarr", appHost, "", []string{"Content-Length: 0"}, http.StatusOK},
+		// The 401's Location carries the return address: a long one overflowed nginx's 4 KiB
+		// buffer (a 500); it now returns to the app's front page.
+		{"a long link, anonymous", "GET /shows/" + strings.Repeat("a", 5000), appHost, "", nil, http.StatusFound},
+		// ı (U+0131): .NET's and Java's case-insensitive comparisons read /admın as /admin.
+		{"dotless i", "GET /adm%C4%B1n/", appHost, friend, nil, http.StatusForbidden},
 	} {
 		code, body := ask(c.line, c.host, c.token, c.extra...)
 		if code != c.want {
