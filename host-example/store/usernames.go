@@ -37,9 +37,12 @@ func cleanUsername(name string) string {
 }
 
 // usernameKey is what two usernames must differ in to be two names: compatibility-normalized
-// (full-width letters, ligatures) and case-folded.
+// (full-width letters, ligatures) and case-folded, after each letter is upper-cased then
+// lower-cased by its simple mapping (so ı and İ meet i, as apps comparing with .NET's or
+// Java's case-insensitive comparisons or JavaScript's toUpperCase take them).
 func usernameKey(name string) string {
-	return cases.Fold().String(norm.NFKC.String(cleanUsername(name)))
+	simple := strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, cleanUsername(name))
+	return cases.Fold().String(norm.NFKC.String(simple))
 }
 
 // suffixed is the n-th candidate name for base: base itself, then base-2, base-3, ….

@@ -56,6 +56,8 @@ func TestUsernamesAreUniqueOnTheHost(t *testing.T) {
 		{plex, "4001", "ａｌｉｃｅ", "ａｌｉｃｅ-4"},        // full-width letters
 		{plex, "4002", "al\u200bice ", "alice-5"}, // a zero-width space and a trailing space
 		{plex, "4003", "alice-2", "alice-2-2"},    // a name equal to someone's suffixed name
+		{plex, "4006", "alıce", "alıce-6"},        // a dotless i (.NET and Java map it to I)
+		{plex, "4007", "ALİCE", "ALİCE-7"},        // a dotted capital I
 		{plex, "4004", "", ""},                    // no username: none given, none reserved
 		{plex, "4005", "", ""},
 	}
