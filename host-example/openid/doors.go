@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,16 +14,18 @@ import (
 
 // Limits of the authorization endpoint, which anyone can call without a session.
 const (
-	// authorizeRate is anonymous authorization requests per minute per client address, with
-	// a burst of authorizeBurst: a person opening a few apps never meets it.
+	// authorizeRate is authorization requests per minute per signed-in user, or per client
+	// address without a session, with a burst of authorizeBurst: a person opening a few apps
+	// (or an app renewing silently with prompt=none) never meets it.
 	authorizeRate  = 30
 	authorizeBurst = 20
-	// maxOpenAuthRequests caps the authorization requests nobody completed yet: a storage
-	// safety net (each row is at most a few KiB) that many addresses together could reach;
-	// signed-in browsers are never refused by it.
-	maxOpenAuthRequests = 20000
+	// DefaultMaxOpenAuthRequests bounds the authorization requests nobody completed yet
+	// (each row is at most a few KiB): past it the oldest are dropped, never new ones refused,
+	// so a flood from many addresses shortens the time to finish a sign-in instead of
+	// closing sign-in for everyone.
+	DefaultMaxOpenAuthRequests = 20000
 	// bindingsKept is how many authorization requests of one browser (tabs) stay open at once.
-	bindingsKept = 4
+	bindingsKept = 8
 )
 
 // paramLimits caps each authorization parameter (bytes); longer values are refused, so a
@@ -105,20 +108,15 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused", msg+" Go back to the application and try again.")
 		return
 	}
-	if _, _, signedIn := p.opts.Sessions.SignedIn(r); !signedIn {
-		if !p.authorizeLimit.Take(p.opts.Sessions.ClientKey(r)) {
-			w.Header().Set("Retry-After", "60")
-			p.opts.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-in requests",
-				"This address started too many sign-ins in a short time. Wait a minute, then try again.")
-			return
-		}
-		if n, err := p.opts.Store.CountOpenAuthRequests(r.Context()); err != nil || n >= maxOpenAuthRequests {
-			p.opts.Logger.Warn("authorization requests refused: too many open", "open", n, "error", err)
-			w.Header().Set("Retry-After", "60")
-			p.opts.Sessions.Message(w, r, http.StatusServiceUnavailable, "Sign-in is busy",
-				"Too many sign-ins are in progress right now. Try again in a few minutes.")
-			return
-		}
+	key := "address " + p.opts.Sessions.ClientKey(r)
+	if u, _, signedIn := p.opts.Sessions.SignedIn(r); signedIn {
+		key = "user " + strconv.FormatInt(u.ID, 10)
+	}
+	if !p.authorizeLimit.Take(key) {
+		w.Header().Set("Retry-After", "60")
+		p.opts.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-in requests",
+			"Too many sign-ins were started from here in a short time. Wait a minute, then try again.")
+		return
 	}
 	vals, ok := p.bindingValues(r)
 	if !ok {
@@ -132,6 +130,12 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: p.bindingCookie(), Value: strings.Join(vals, "."), Path: "/", HttpOnly: true,
 		Secure: p.opts.Issuer.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: int(authRequestLifetime / time.Second)})
 	p.op.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bindingKey{}, hashOf(fresh))))
+	if n, err := p.opts.Store.TrimOpenAuthRequests(r.Context(), p.opts.MaxOpenAuthRequests); err != nil {
+		p.opts.Logger.Error("trim authorization requests", "error", err)
+	} else if n > 0 {
+		p.opts.Logger.Warn("more authorization requests open than kept: the oldest were dropped", "dropped", n,
+			"kept", p.opts.MaxOpenAuthRequests)
+	}
 }
 
 // checkParams refuses an authorization request whose parameters are too many or too long.
@@ -158,9 +162,10 @@ func checkParams(r *http.Request) string {
 
 // secretsInQuery are parameters that carry a credential: the token, introspection and
 // revocation endpoints refuse them in the URL (they end up in proxy and server logs).
-var secretsInQuery = []string{"client_secret", "code", "code_verifier", "refresh_token", "token", "client_assertion", "password"}
+var secretsInQuery = []string{"client_secret", "code", "code_verifier", "refresh_token", "token", "client_assertion", "password", "access_token"}
 
-// formOnly refuses a request to a credential endpoint that carries a credential in its query.
+// formOnly refuses a request to a credential endpoint (token, introspection, revocation,
+// userinfo) that carries a credential in its query.
 func (p *Provider) formOnly(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	for _, k := range secretsInQuery {

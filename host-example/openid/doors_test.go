@@ -191,6 +191,44 @@ func TestAuthorizeCapsAndLimits(t *testing.T) {
 	}
 	b := signedIn(t, d, "friend")
 	codeOf(t, b.do("GET", startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
+	// A signed-in user is limited too (per user, whatever the address), and another user is not.
+	limited = false
+	for i := 0; i < 60 && !limited; i++ {
+		p := b.do("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+		limited = p.status == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("60 authorization requests of one signed-in user were all accepted")
+	}
+	other := signedIn(t, d, "otherhome")
+	codeOf(t, other.do("GET", startAuthorize(t, other, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
+}
+
+// Past the bound on open authorization requests the oldest are dropped, never the new one
+// refused: a flood from many addresses cannot close sign-in for everyone (the hostile review
+// filled a global cap from 1,010 addresses, and from one signed-in browser).
+func TestOldestOpenRequestsDroppedPastTheBound(t *testing.T) {
+	d := newIDP(t)
+	d.maxOpen = 5
+	d.start("RS256")
+	r := d.rp()
+	start := time.Now()
+	var links []string
+	for i := 0; i < 8; i++ {
+		d.store.SetClock(func() time.Time { return start.Add(time.Duration(i) * time.Second) })
+		links = append(links, startAuthorize(t, d.browser(), r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
+	}
+	if n, err := d.store.CountOpenAuthRequests(context.Background()); err != nil || n != 5 {
+		t.Fatalf("open requests after 8 with a bound of 5: %d (%v)", n, err)
+	}
+	for i, l := range links {
+		_, err := d.store.AuthRequestByID(context.Background(), requestID(t, l))
+		if kept := err == nil; kept != (i >= 3) {
+			t.Errorf("request %d kept: %v", i, kept)
+		}
+	}
+	b := signedIn(t, d, "friend")
+	codeOf(t, b.do("GET", startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
 }
 
 // Credentials in the URL of the token, introspection and revocation endpoints are refused.
@@ -212,6 +250,18 @@ func TestCredentialsInTheQueryAreRefused(t *testing.T) {
 	tok, _ := r.login(t, d.browser(), "friend")
 	if _, err := r.config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
 		t.Fatalf("a refresh with the secret in the header failed: %v", err)
+	}
+	// An access token in the query of userinfo (RFC 6750 allows it, and says not to).
+	resp, err := http.Get(d.issuer + "/userinfo?access_token=" + url.QueryEscape(tok.AccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("userinfo with the access token in the query: %d, want 400", resp.StatusCode)
+	}
+	if !userinfoOK(r, tok) {
+		t.Error("userinfo with the token in the header failed")
 	}
 }
 

@@ -51,6 +51,8 @@ type idp struct {
 	plugins map[string]*web.Plugin
 	// fileClients are passed as the clients file's at the next start.
 	fileClients []*store.OIDCClient
+	// maxOpen bounds the open authorization requests from the next start (0: the default).
+	maxOpen int
 }
 
 const (
@@ -135,7 +137,7 @@ func (d *idp) start(alg string) {
 		d.t.Fatal(err)
 	}
 	prov, err := openid.New(context.Background(), openid.Options{Issuer: pub, Store: d.store, SigningAlg: alg, Sessions: srv,
-		FileClients: d.fileClients})
+		FileClients: d.fileClients, MaxOpenAuthRequests: d.maxOpen})
 	if err != nil {
 		d.t.Fatal(err)
 	}

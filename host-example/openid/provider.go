@@ -52,6 +52,9 @@ type Options struct {
 	Logger     hclog.Logger
 	// FileClients replace every client from a file (read-only in the UI).
 	FileClients []*store.OIDCClient
+	// MaxOpenAuthRequests bounds the authorization requests nobody completed yet (default
+	// DefaultMaxOpenAuthRequests); past it the oldest are dropped.
+	MaxOpenAuthRequests int
 }
 
 // Paths the provider serves; the web package routes them here.
@@ -86,6 +89,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
+	}
+	if o.MaxOpenAuthRequests <= 0 {
+		o.MaxOpenAuthRequests = DefaultMaxOpenAuthRequests
 	}
 	if err := syncFileClients(ctx, o.Store, o.FileClients); err != nil {
 		return nil, err
@@ -124,7 +130,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	mux.HandleFunc("/authorize", p.authorize)
 	mux.HandleFunc("/authorize/callback", p.oldCallback)
 	mux.Handle("GET /.well-known/openid-configuration", cors.New(*corsOpts).Handler(http.HandlerFunc(p.discovery)))
-	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke"} {
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke", "/userinfo"} {
 		mux.HandleFunc(path, p.formOnly)
 	}
 	mux.HandleFunc("GET "+LoginPath, p.login)

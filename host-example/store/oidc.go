@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -153,11 +154,21 @@ func (s *Store) CreateAuthRequest(ctx context.Context, ar AuthRequest) error {
 	return err
 }
 
-// CountOpenAuthRequests counts the live authorization requests nobody has completed yet
-// (what anonymous traffic can fill).
+// TrimOpenAuthRequests keeps only the newest keep authorization requests nobody has
+// completed yet (what anonymous traffic can fill), deleting the oldest; it answers how many went.
+func (s *Store) TrimOpenAuthRequests(ctx context.Context, keep int) (int64, error) {
+	r, err := s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM oidc_auth_requests WHERE done = 0
+		ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, keep)
+	if err != nil {
+		return 0, fmt.Errorf("trim open authorization requests: %w", err)
+	}
+	return r.RowsAffected()
+}
+
+// CountOpenAuthRequests counts the authorization requests nobody has completed yet.
 func (s *Store) CountOpenAuthRequests(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_auth_requests WHERE done = 0 AND expires_at > ?`, s.now().Unix()).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_auth_requests WHERE done = 0`).Scan(&n)
 	return n, err
 }
 

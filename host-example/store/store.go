@@ -92,6 +92,7 @@ var migrations = []string{
 	// a value in that browser's cookie); purges find expired rows by index.
 	`ALTER TABLE oidc_auth_requests ADD COLUMN binding_hash TEXT NOT NULL DEFAULT '';
 	CREATE INDEX oidc_auth_requests_expiry ON oidc_auth_requests(expires_at);
+	CREATE INDEX oidc_auth_requests_open ON oidc_auth_requests(done, created_at);
 	CREATE INDEX oidc_codes_expiry ON oidc_codes(expires_at);
 	CREATE INDEX oidc_tokens_expiry ON oidc_tokens(expires_at);
 	CREATE INDEX oidc_refresh_expiry ON oidc_refresh(expires_at);
