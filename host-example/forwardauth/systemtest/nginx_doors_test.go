@@ -93,6 +93,15 @@ func TestNginxOddHostAndAbsoluteForm(t *testing.T) {
 			t.Errorf("%s (%s, Host %s): %d, want %d; %.300s", c.name, c.line, c.host, code, c.want, body)
 		}
 	}
+	// The app never receives the forward-auth cookie (it could replay it at the other apps);
+	// its own cookies pass, before and after it.
+	for _, cookies := range []string{"app_session=1; hx_forward=" + friend + "; theme=dark", "hx_forward=" + friend + "; app_session=1; theme=dark",
+		"app_session=1; theme=dark; hx_forward=" + friend} {
+		code, body := rawRequest(t, addr, "GET /shows HTTP/1.1\nHost: "+appHost+"\nConnection: close\nCookie: "+cookies+"\n\n")
+		if code != http.StatusOK || strings.Contains(body, "hx_forward") || !strings.Contains(body, "app_session=1") || !strings.Contains(body, "theme=dark") {
+			t.Errorf("cookies %q reach the app as: %d %s", cookies, code, body)
+		}
+	}
 	code, body := ask("GET /admin/settings", appHost, owner)
 	if code != http.StatusOK || !strings.Contains(body, "user=olivia\n") || !strings.Contains(body, "id="+ownerUser.PublicID+"\n") {
 		t.Errorf("owner on /admin: %d %s, want Remote-Id %s", code, body, ownerUser.PublicID)

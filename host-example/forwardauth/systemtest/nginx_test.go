@@ -50,6 +50,13 @@ http {
   uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
   scgi_temp_path {{.Dir}}/tmp/scgi;
 
+  # The Cookie header without the forward-auth cookie (apps never need it; an app, or its
+  # logs, could replay it at the other apps).
+  map $http_cookie $cookie_for_app {
+    default $http_cookie;
+    "~^(?<a>(?:.*; )?)(?:__Secure-)?hx_forward=[^;]*(?:; )?(?<b>.*)$" "$a$b";
+  }
+
   # The identity server itself.
   server {
     listen 127.0.0.1:{{.Port}};
@@ -98,6 +105,7 @@ http {
       proxy_set_header Remote-Email $auth_email;
       proxy_set_header Remote-Groups $auth_groups;
       proxy_set_header Remote-Id $auth_id;
+      proxy_set_header Cookie $cookie_for_app;
       proxy_pass http://{{.Upstream}};
     }
   }

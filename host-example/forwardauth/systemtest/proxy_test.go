@@ -3,6 +3,7 @@ package systemtest_test
 import (
 	"bufio"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +19,7 @@ import (
 
 // Helpers shared by the tests with a real proxy (nginx, Caddy).
 
-// newEchoApp is an upstream app that shows the path and the Remote-* headers it receives.
+// newEchoApp is an upstream app that shows the path, the Remote-* headers and the cookies it receives.
 func newEchoApp(t *testing.T) *httptest.Server {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -28,8 +29,9 @@ name=%s
 email=%s
 groups=%s
 id=%s
+cookie=%s
 </pre>`, r.URL.RequestURI(), r.Header.Get("Remote-User"), r.Header.Get("Remote-Name"), r.Header.Get("Remote-Email"),
-			r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Id"))
+			r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Id"), html.EscapeString(r.Header.Get("Cookie")))
 	}))
 	t.Cleanup(app.Close)
 	return app
