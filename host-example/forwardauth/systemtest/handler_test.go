@@ -104,16 +104,11 @@ func (f *fixture) forwardToken(uid int64) string {
 
 // ask is the proxy's subrequest: path is the endpoint, hdr the proxy's headers, token the forward-auth cookie.
 func (f *fixture) ask(path, token string, hdr map[string]string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest("GET", "http://auth.example.test"+path, nil)
+	h := http.Header{}
 	for k, v := range hdr {
-		r.Header.Set(k, v)
+		h.Set(k, v)
 	}
-	if token != "" {
-		r.AddCookie(&http.Cookie{Name: "hx_forward", Value: token})
-	}
-	w := httptest.NewRecorder()
-	f.srv.ServeHTTP(w, r)
-	return w
+	return f.askHeader(path, token, h)
 }
 
 // nginx asks the nginx endpoint as the documented configuration does: X-Original-URL,
