@@ -266,15 +266,18 @@ var deniedPage = template.Must(template.New("denied").Parse(`<!doctype html><htm
 <style>body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}main{max-width:28rem;margin:4rem auto;background:#fff;
 padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0002}a{color:#1f5fbf}</style></head><body><main id="denied">
 <h1>No access to this app</h1>
-<p>{{if .Name}}You are signed in as <strong>{{.Name}}</strong>, but this{{else}}This{{end}} app is only for some people
-(members of certain groups). Ask whoever runs this site to let you in.</p>
+{{if .Twice}}<p>Your browser sends this site's sign-in cookie more than once: an app under {{.Domain}} set a copy of it.
+To be safe, no app is opened this way. Clear your browser's cookies for {{.Domain}}, then sign in again.</p>
+{{else}}<p>{{if .Name}}You are signed in as <strong>{{.Name}}</strong>, but this{{else}}This{{end}} app is only for some people
+(members of certain groups). Ask whoever runs this site to let you in.</p>{{end}}
 <p><a href="{{.Profile}}">Your profile</a> · <a href="{{.Logout}}" id="sign-out">Sign out</a></p></main></body></html>`))
 
 // denied is the page a proxy shows for a 403 (nginx: error_page 403).
 func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
 	name := ""
-	if c, err := r.Cookie(s.CookieName()); err == nil {
-		if ident, _ := s.cache.lookup(r.Context(), c.Value); ident != nil {
+	token, twice := s.token(r)
+	if token != "" {
+		if ident, _ := s.cache.lookup(r.Context(), token); ident != nil {
 			name = ident.name
 			if name == "" {
 				name = ident.user
@@ -285,7 +288,12 @@ func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusForbidden)
-	_ = deniedPage.Execute(w, map[string]string{"Name": name, "Profile": base + "/profile", "Logout": base + LogoutPath})
+	domain := s.o.CookieDomain
+	if domain == "" {
+		domain = s.o.PublicURL.Hostname()
+	}
+	_ = deniedPage.Execute(w, map[string]any{"Name": name, "Twice": twice, "Domain": domain, "Profile": base + "/profile",
+		"Logout": base + LogoutPath})
 }
 
 // logoutPage asks the person to confirm signing out of this site and its apps.

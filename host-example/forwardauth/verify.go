@@ -202,6 +202,25 @@ func hostName(hostport string) string {
 // URL is the proxied request's full URL (the return target after a login).
 func (t target) URL() string { return t.scheme + "://" + t.host + t.uri }
 
+// token is the request's forward-auth cookie; ambiguous when the browser sent more than one
+// (under either name): an app under the cookie domain can set a second one, and the proxy's
+// stripping removes only one, so the app would receive the other; such a request is refused.
+func (s *Service) token(r *http.Request) (token string, ambiguous bool) {
+	n := 0
+	for _, c := range r.Cookies() {
+		if c.Name == "hx_forward" || c.Name == "__Secure-hx_forward" {
+			n++
+			if c.Name == s.CookieName() {
+				token = c.Value
+			}
+		}
+	}
+	if n > 1 {
+		return "", true
+	}
+	return token, false
+}
+
 // decide is the one decision behind every flavour.
 func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) {
 	rs, err := s.currentRules(r.Context())
@@ -219,9 +238,13 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 	if len(need) == 0 {
 		return Allow, nil, nil
 	}
+	token, ambiguous := s.token(r)
+	if ambiguous {
+		return Forbid, nil, nil
+	}
 	var ident *identity
-	if c, err := r.Cookie(s.CookieName()); err == nil && c.Value != "" {
-		if ident, err = s.cache.lookup(r.Context(), c.Value); err != nil {
+	if token != "" {
+		if ident, err = s.cache.lookup(r.Context(), token); err != nil {
 			return Forbid, nil, err
 		}
 	}

@@ -174,6 +174,12 @@ func TestCaddyJudgesTheRealRequest(t *testing.T) {
 	if code != http.StatusOK || strings.Contains(body, "hx_forward") || !strings.Contains(body, "app_session=1") || !strings.Contains(body, "theme=dark") {
 		t.Errorf("cookies the app receives: %d %s", code, body)
 	}
+	// A second forward-auth cookie before the real one (an app under the cookie domain set it):
+	// refused, so the app never receives the real one that the regex would leave behind.
+	code, body, _ = send("GET", "/shows", friend, map[string]string{"Cookie": "sid=1; hx_forward=x"})
+	if code != http.StatusForbidden || strings.Contains(body, friend) {
+		t.Errorf("a planted second cookie: %d %s", code, body)
+	}
 	ownerTok := f.forwardToken(f.owner)
 	if code, body, _ := send("GET", "/admin/settings", ownerTok, nil); code != http.StatusOK || !strings.Contains(body, "id="+owner.PublicID+"\n") {
 		t.Errorf("owner on /admin: %d %s, want 200 with Remote-Id %s", code, body, owner.PublicID)

@@ -102,6 +102,15 @@ func TestNginxOddHostAndAbsoluteForm(t *testing.T) {
 			t.Errorf("cookies %q reach the app as: %d %s", cookies, code, body)
 		}
 	}
+	// A second forward-auth cookie (an app under the cookie domain can set one) would leave the
+	// real one in what the app receives, since the proxy strips one: refused, and the app never asked.
+	for _, cookies := range []string{"hx_forward=" + friend + "; hx_forward=x", "hx_forward=x; hx_forward=" + friend,
+		"hx_forward=" + friend + "; __Secure-hx_forward=x", "sid=1; hx_forward=x; __Secure-hx_forward=" + friend + "; theme=dark"} {
+		code, body := rawRequest(t, addr, "GET /shows HTTP/1.1\nHost: "+appHost+"\nConnection: close\nCookie: "+cookies+"\n\n")
+		if code != http.StatusForbidden || strings.Contains(body, friend) || !strings.Contains(body, "more than once") {
+			t.Errorf("cookies %q: %d %.300s, want 403 saying the cookie came twice", cookies, code, body)
+		}
+	}
 	code, body := ask("GET /admin/settings", appHost, owner)
 	if code != http.StatusOK || !strings.Contains(body, "user=olivia\n") || !strings.Contains(body, "id="+ownerUser.PublicID+"\n") {
 		t.Errorf("owner on /admin: %d %s, want Remote-Id %s", code, body, ownerUser.PublicID)
