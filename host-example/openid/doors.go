@@ -26,6 +26,9 @@ const (
 	DefaultMaxOpenAuthRequests = 20000
 	// bindingsKept is how many authorization requests of one browser (tabs) stay open at once.
 	bindingsKept = 8
+	// openPerClient is how many authorization requests one client (a signed-in user, or an
+	// address) keeps open; a new one drops its oldest.
+	openPerClient = 10
 )
 
 // paramLimits caps each authorization parameter (bytes); longer values are refused, so a
@@ -41,12 +44,16 @@ const (
 	maxParams     = 32
 )
 
-// bindingKey carries the hash of the starting browser's binding value to CreateAuthRequest.
+// bindingKey carries what CreateAuthRequest stores of the browser that started a request.
 type bindingKey struct{}
 
-func bindingOf(ctx context.Context) string {
-	h, _ := ctx.Value(bindingKey{}).(string)
-	return h
+// starter is the starting browser: the hash of its binding value, and who it is (a hash of
+// the signed-in user or the client address).
+type starter struct{ binding, client string }
+
+func starterOf(ctx context.Context) starter {
+	s, _ := ctx.Value(bindingKey{}).(starter)
+	return s
 }
 
 // bindingCookie is the cookie that binds authorization requests to the browser that
@@ -104,6 +111,14 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request could not be read.")
 		return
 	}
+	if dest := r.Header.Get("Sec-Fetch-Dest"); dest != "" && dest != "document" && dest != "iframe" {
+		// An authorization request is a navigation (or a hidden frame for prompt=none); an
+		// image or a script of another page that starts them would push this browser's own
+		// sign-ins out of its binding cookie and use up its limit.
+		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused",
+			"A sign-in must be opened as a page, not loaded by another page.")
+		return
+	}
 	if msg := checkParams(r); msg != "" {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused", msg+" Go back to the application and try again.")
 		return
@@ -129,11 +144,12 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: p.bindingCookie(), Value: strings.Join(vals, "."), Path: "/", HttpOnly: true,
 		Secure: p.opts.Issuer.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: int(authRequestLifetime / time.Second)})
-	p.op.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bindingKey{}, hashOf(fresh))))
-	if n, err := p.opts.Store.TrimOpenAuthRequests(r.Context(), p.opts.MaxOpenAuthRequests); err != nil {
-		p.opts.Logger.Error("trim authorization requests", "error", err)
-	} else if n > 0 {
-		p.opts.Logger.Warn("more authorization requests open than kept: the oldest were dropped", "dropped", n,
+	who := starter{binding: hashOf(fresh), client: hashOf(key)[:32]}
+	p.op.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bindingKey{}, who)))
+	if n, err := p.opts.Store.BoundOpenAuthRequests(r.Context(), who.client, openPerClient, p.opts.MaxOpenAuthRequests); err != nil {
+		p.opts.Logger.Error("bound authorization requests", "error", err)
+	} else if n > 1 {
+		p.opts.Logger.Warn("more authorization requests open than kept: the oldest of the busiest clients were dropped", "dropped", n,
 			"kept", p.opts.MaxOpenAuthRequests)
 	}
 }

@@ -157,6 +157,28 @@ func TestPlantedBindingCookieIsRefused(t *testing.T) {
 	}
 }
 
+// Authorization requests loaded as an image or by a script (a sibling page pushing this
+// browser's own sign-ins out of its binding cookie) are refused; navigations and frames pass.
+func TestAuthorizeOnlyAsANavigation(t *testing.T) {
+	d := newIDP(t)
+	r := d.rp()
+	for dest, want := range map[string]int{"image": http.StatusBadRequest, "script": http.StatusBadRequest, "empty": http.StatusBadRequest,
+		"document": http.StatusFound, "iframe": http.StatusFound, "": http.StatusFound} {
+		req, _ := http.NewRequest("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+		if dest != "" {
+			req.Header.Set("Sec-Fetch-Dest", dest)
+		}
+		resp, err := d.browser().c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Sec-Fetch-Dest %q: %d, want %d", dest, resp.StatusCode, want)
+		}
+	}
+}
+
 // Several tabs of one browser keep their requests: the cookie holds the last few bindings.
 func TestSeveralTabsOfOneBrowser(t *testing.T) {
 	d := newIDP(t)
@@ -204,31 +226,58 @@ func TestAuthorizeCapsAndLimits(t *testing.T) {
 	codeOf(t, other.do("GET", startAuthorize(t, other, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
 }
 
-// Past the bound on open authorization requests the oldest are dropped, never the new one
-// refused: a flood from many addresses cannot close sign-in for everyone (the hostile review
-// filled a global cap from 1,010 addresses, and from one signed-in browser).
-func TestOldestOpenRequestsDroppedPastTheBound(t *testing.T) {
+// Each client keeps its newest ten open authorization requests; past the bound on all open
+// requests, the busiest clients lose their oldest first, and a new request is never refused:
+// a flood cannot close sign-in for everyone, nor drop the one request of a person signing in
+// before the flood's own (the hostile review filled a global cap from 1,010 addresses and from
+// one signed-in browser, then evicted a victim's request by age).
+func TestOpenRequestsBoundedPerClientThenBusiestFirst(t *testing.T) {
 	d := newIDP(t)
 	d.maxOpen = 5
 	d.start("RS256")
 	r := d.rp()
+	ctx := context.Background()
 	start := time.Now()
+	clock := 0
+	tick := func() {
+		clock++
+		d.store.SetClock(func() time.Time { return start.Add(time.Duration(clock) * time.Second) })
+	}
+	tick()
+	victim := signedIn(t, d, "friend")
+	victimLink := startAuthorize(t, victim, r.config.AuthCodeURL("v", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	flood := d.browser()
 	var links []string
 	for i := 0; i < 8; i++ {
-		d.store.SetClock(func() time.Time { return start.Add(time.Duration(i) * time.Second) })
-		links = append(links, startAuthorize(t, d.browser(), r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
+		tick()
+		links = append(links, startAuthorize(t, flood, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
 	}
-	if n, err := d.store.CountOpenAuthRequests(context.Background()); err != nil || n != 5 {
-		t.Fatalf("open requests after 8 with a bound of 5: %d (%v)", n, err)
+	if n, err := d.store.CountOpenAuthRequests(ctx); err != nil || n > 5 {
+		t.Fatalf("open requests after 9 with a bound of 5: %d (%v)", n, err)
+	}
+	if _, err := d.store.AuthRequestByID(ctx, requestID(t, links[7])); err != nil {
+		t.Error("the newest request of the flood was dropped")
+	}
+	if _, err := d.store.AuthRequestByID(ctx, requestID(t, links[0])); err == nil {
+		t.Error("the oldest request of the flood was kept")
+	}
+	codeOf(t, victim.do("GET", victimLink, nil)) // older than the flood, but its client's only one
+
+	// Without the global bound in the way, one client keeps its newest ten.
+	d.maxOpen = 0
+	d.start("RS256")
+	other := d.browser()
+	links = nil
+	for i := 0; i < 12; i++ {
+		tick()
+		links = append(links, startAuthorize(t, other, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
 	}
 	for i, l := range links {
-		_, err := d.store.AuthRequestByID(context.Background(), requestID(t, l))
-		if kept := err == nil; kept != (i >= 3) {
-			t.Errorf("request %d kept: %v", i, kept)
+		_, err := d.store.AuthRequestByID(ctx, requestID(t, l))
+		if kept := err == nil; kept != (i >= 2) {
+			t.Errorf("request %d of one client kept: %v, want only the newest ten", i, kept)
 		}
 	}
-	b := signedIn(t, d, "friend")
-	codeOf(t, b.do("GET", startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
 }
 
 // Credentials in the URL of the token, introspection and revocation endpoints are refused.

@@ -124,7 +124,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		ar.MaxAge = &m
 	}
 	data, _ := json.Marshal(ar)
-	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data, BindingHash: bindingOf(ctx),
+	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data, BindingHash: starterOf(ctx).binding, ClientKey: starterOf(ctx).client,
 		ExpiresAt: time.Now().Add(authRequestLifetime)}); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

@@ -143,26 +143,47 @@ type AuthRequest struct {
 	CodeHash string
 	// BindingHash is the hash of the value in the starting browser's binding cookie.
 	BindingHash string
+	// ClientKey names who started it (a hash of the signed-in user or the client address), for
+	// the bounds of BoundOpenAuthRequests.
+	ClientKey string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 }
 
 // CreateAuthRequest stores a new authorization request.
 func (s *Store) CreateAuthRequest(ctx context.Context, ar AuthRequest) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, binding_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		ar.ID, ar.ClientID, string(ar.Data), ar.BindingHash, s.now().Unix(), ar.ExpiresAt.Unix())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, binding_hash, client_key, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, ar.ID, ar.ClientID, string(ar.Data), ar.BindingHash, ar.ClientKey, s.now().Unix(), ar.ExpiresAt.Unix())
 	return err
 }
 
-// TrimOpenAuthRequests keeps only the newest keep authorization requests nobody has
-// completed yet (what anonymous traffic can fill), deleting the oldest; it answers how many went.
-func (s *Store) TrimOpenAuthRequests(ctx context.Context, keep int) (int64, error) {
-	r, err := s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM oidc_auth_requests WHERE done = 0
-		ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, keep)
+// BoundOpenAuthRequests bounds the authorization requests nobody has completed yet (what
+// anonymous traffic can fill): each client keeps its newest perClient, and past total the
+// store drops, in one batch down to nine tenths of total, the rows that are furthest down
+// their own client's list first (a client with many open requests loses its oldest before a
+// client with one loses that one). It answers how many rows went.
+func (s *Store) BoundOpenAuthRequests(ctx context.Context, clientKey string, perClient, total int) (int64, error) {
+	r, err := s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM oidc_auth_requests
+		WHERE client_key = ? AND done = 0 ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, clientKey, perClient)
 	if err != nil {
-		return 0, fmt.Errorf("trim open authorization requests: %w", err)
+		return 0, fmt.Errorf("bound a client's open authorization requests: %w", err)
 	}
-	return r.RowsAffected()
+	dropped, _ := r.RowsAffected()
+	var open int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_auth_requests WHERE done = 0`).Scan(&open); err != nil {
+		return dropped, fmt.Errorf("count open authorization requests: %w", err)
+	}
+	if open <= total {
+		return dropped, nil
+	}
+	r, err = s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM
+		(SELECT id, created_at, ROW_NUMBER() OVER (PARTITION BY client_key ORDER BY created_at DESC, id DESC) AS rank
+		FROM oidc_auth_requests WHERE done = 0) ORDER BY rank DESC, created_at ASC LIMIT ?)`, open-total*9/10)
+	if err != nil {
+		return dropped, fmt.Errorf("bound open authorization requests: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return dropped + n, nil
 }
 
 // CountOpenAuthRequests counts the authorization requests nobody has completed yet.

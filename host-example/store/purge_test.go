@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -47,5 +48,33 @@ func TestEventsRetention(t *testing.T) {
 	evs, err := s.Events(ctx, 10, "")
 	if err != nil || len(evs) != 1 || evs[0].Kind != "recent" {
 		t.Fatalf("events after the purge: %+v %v", evs, err)
+	}
+}
+
+// The cost of one authorization request's bound check with 20,000 open requests from 2,000
+// clients (the bound reached: every call drops a batch or nothing).
+func BenchmarkBoundOpenAuthRequests(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	add := func(i int) {
+		if err := s.CreateAuthRequest(ctx, AuthRequest{ID: RandomID(16), ClientID: "c", Data: []byte(`{}`), ClientKey: fmt.Sprint(i % 2000),
+			ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		add(i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		add(i)
+		if _, err := s.BoundOpenAuthRequests(ctx, fmt.Sprint(i%2000), 10, 20000); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -89,10 +89,13 @@ var migrations = []string{
 	// 6: each user's last login document (the plugin's mapping input, secrets stripped), for previews.
 	`ALTER TABLE users ADD COLUMN preview_json TEXT NOT NULL DEFAULT '';`,
 	// 7: OpenID Connect: an authorization request is bound to the browser that started it (the hash of
-	// a value in that browser's cookie); purges find expired rows by index.
+	// a value in that browser's cookie) and counted against its client (user or address); purges
+	// and bounds find rows by index.
 	`ALTER TABLE oidc_auth_requests ADD COLUMN binding_hash TEXT NOT NULL DEFAULT '';
+	ALTER TABLE oidc_auth_requests ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
 	CREATE INDEX oidc_auth_requests_expiry ON oidc_auth_requests(expires_at);
-	CREATE INDEX oidc_auth_requests_open ON oidc_auth_requests(done, created_at);
+	CREATE INDEX oidc_auth_requests_open ON oidc_auth_requests(done, created_at, id);
+	CREATE INDEX oidc_auth_requests_client ON oidc_auth_requests(client_key, done, created_at, id);
 	CREATE INDEX oidc_codes_expiry ON oidc_codes(expires_at);
 	CREATE INDEX oidc_tokens_expiry ON oidc_tokens(expires_at);
 	CREATE INDEX oidc_refresh_expiry ON oidc_refresh(expires_at);
