@@ -146,8 +146,8 @@ type AuthRequest struct {
 	// ClientKey names who started it (a hash of the signed-in user or the client address), for
 	// the bounds of BoundOpenAuthRequests.
 	ClientKey string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // CreateAuthRequest stores a new authorization request.
