@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // Apps and the servers in front of them read one request path in different ways: Go's
@@ -201,12 +204,31 @@ func (p *Path) Readings() []string {
 	return out
 }
 
-// caseKey is s as a case-insensitive router compares it: each letter upper-cased then
-// lower-cased by its simple mapping, so the letters that other languages' case mappings
-// turn into ASCII meet their ASCII forms too (ı and İ meet i, ſ meets s, the Kelvin sign
-// meets k), as .NET's OrdinalIgnoreCase and Java's equalsIgnoreCase let them.
+// caseKey is s as case-insensitive routers compare it: upper-cased by the full mapping (ﬁ
+// becomes FI, as Java's, JavaScript's and Python's toUpperCase make it), then each letter
+// lower-cased, so the letters other languages' case mappings turn into ASCII meet their ASCII
+// forms too (ı and İ meet i, ſ meets s, the Kelvin sign meets k, as .NET's OrdinalIgnoreCase
+// and Java's equalsIgnoreCase let them).
 func caseKey(s string) string {
-	return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+	return strings.Map(unicode.ToLower, cases.Upper(language.Und).String(s))
+}
+
+// foldEqual reports whether a and b are equal as case-insensitive routers compare them
+// (caseKey); ASCII strings take the quick way.
+func foldEqual(a, b string) bool {
+	if isASCII(a) && isASCII(b) {
+		return strings.EqualFold(a, b)
+	}
+	return caseKey(a) == caseKey(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // under reports whether segs are prefix or below it, on segment boundaries (/admin covers
@@ -216,7 +238,7 @@ func under(segs []string, prefix string, fold bool) bool {
 	for i := 0; prefix != ""; i++ {
 		var seg string
 		seg, prefix, _ = strings.Cut(prefix, "/")
-		if i >= len(segs) || (segs[i] != seg && !(fold && caseKey(segs[i]) == caseKey(seg))) {
+		if i >= len(segs) || (segs[i] != seg && !(fold && foldEqual(segs[i], seg))) {
 			return false
 		}
 	}

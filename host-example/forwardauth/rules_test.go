@@ -197,6 +197,23 @@ func TestPortsOfOneHostAreOneReading(t *testing.T) {
 	}
 }
 
+// Ligatures that upper-casing turns into ASCII letters (ﬁ is FI to Java's, JavaScript's and
+// Python's toUpperCase) meet the rule of those letters (the second hostile pass reached an
+// owner-only /config as a friend with /conﬁg).
+func TestLigaturesMeetTheirLetters(t *testing.T) {
+	rs := Rules{{ID: "app", Host: "app.example.test"}, {ID: "config", Host: "app.example.test", PathPrefix: "/config", Groups: []string{"plex-owner"}}}
+	for _, raw := range []string{"/con%EF%AC%81g", "/CON%EF%AC%81G/x", "/config"} {
+		p, err := ParsePath(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		need, ok := rs.Judge("app.example.test", "GET", p)
+		if !ok || !slices.ContainsFunc(need, func(r *Rule) bool { return r.ID == "config" }) {
+			t.Errorf("%s: %v, want the /config rule among them", raw, need)
+		}
+	}
+}
+
 func TestHostPortParsedStrictly(t *testing.T) {
 	for _, h := range []string{"app.example.test", "APP.example.test", "app.example.test.", "app.example.test:8443", "xn--bcher-kva.example",
 		"127.0.0.1", "127.0.0.1:80", "[::1]", "[2001:db8::1]:8443", "localhost"} {
