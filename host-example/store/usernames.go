@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -36,13 +38,16 @@ func cleanUsername(name string) string {
 	}, name))
 }
 
-// usernameKey is what two usernames must differ in to be two names: compatibility-normalized
-// (full-width letters, ligatures) and case-folded, after each letter is upper-cased then
-// lower-cased by its simple mapping (so ı and İ meet i, as apps comparing with .NET's or
-// Java's case-insensitive comparisons or JavaScript's toUpperCase take them).
+// usernameKey is what two usernames must differ in to be two names, as the most lenient app
+// compares them: compatibility-normalized (full-width and mathematical letters, ligatures),
+// each letter upper-cased then lower-cased by its simple mapping (ı and İ meet i, as .NET's
+// and Java's case-insensitive comparisons and JavaScript's toUpperCase take them), accents
+// dropped (an app on MySQL's default collation takes alíce for alice), and case-folded.
 func usernameKey(name string) string {
-	simple := strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, cleanUsername(name))
-	return cases.Fold().String(norm.NFKC.String(simple))
+	s := norm.NFKC.String(cleanUsername(name))
+	s = strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+	s, _, _ = transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFKC), s)
+	return cases.Fold().String(s)
 }
 
 // suffixed is the n-th candidate name for base: base itself, then base-2, base-3, ….

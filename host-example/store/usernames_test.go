@@ -58,6 +58,8 @@ func TestUsernamesAreUniqueOnTheHost(t *testing.T) {
 		{plex, "4003", "alice-2", "alice-2-2"},    // a name equal to someone's suffixed name
 		{plex, "4006", "alıce", "alıce-6"},        // a dotless i (.NET and Java map it to I)
 		{plex, "4007", "ALİCE", "ALİCE-7"},        // a dotted capital I
+		{plex, "4008", "al𝚤ce", "al𝚤ce-8"},        // a mathematical dotless i (NFKC makes it ı)
+		{plex, "4009", "alíce", "alíce-9"},        // an accent (MySQL's default collation ignores it)
 		{plex, "4004", "", ""},                    // no username: none given, none reserved
 		{plex, "4005", "", ""},
 	}
