@@ -76,7 +76,7 @@ type Service struct {
 	cache  *sessionCache
 	mux    *http.ServeMux
 	starts *ratelimit.Buckets // per client, for the start page
-	// noOriginalHost warns once that nginx's configuration does not send X-Original-Host.
+	// noOriginalHost logs once that nginx's configuration does not send X-Original-Host.
 	noOriginalHost sync.Once
 
 	rulesMu sync.Mutex
@@ -123,12 +123,18 @@ func New(o Options) (*Service, error) {
 // ServeHTTP serves the service's paths.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// The forward-auth cookie's names: plain http, and behind https.
+const (
+	cookieName       = "hx_forward"
+	secureCookieName = "__Secure-" + cookieName
+)
+
 // CookieName is the forward-auth cookie's name ("__Secure-" prefixed behind https).
 func (s *Service) CookieName() string {
 	if s.o.PublicURL.Scheme == "https" {
-		return "__Secure-hx_forward"
+		return secureCookieName
 	}
-	return "hx_forward"
+	return cookieName
 }
 
 // currentRules is the rule set, reloaded from the store only after a change.

@@ -3,6 +3,7 @@ package forwardauth
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -96,10 +97,8 @@ func ParsePath(raw string) (*Path, error) {
 
 // checkSegment refuses a raw segment no reading makes safe.
 func checkSegment(s string) error {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
-			return errors.New("holds a bad escape")
-		}
+	if _, err := url.PathUnescape(s); err != nil {
+		return errors.New("holds a bad escape")
 	}
 	if s == "." || s == ".." {
 		return nil // a literal dot segment: every reading resolves it alike
@@ -247,33 +246,13 @@ func under(segs []string, prefix string, fold bool) bool {
 
 // unescape decodes every %XX of s (already checked to be well-formed).
 func unescape(s string) string {
-	if strings.IndexByte(s, '%') < 0 {
+	dec, err := url.PathUnescape(s)
+	if err != nil {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return dec
 }
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	default:
-		return c - 'a' + 10
-	}
 }

@@ -44,7 +44,7 @@ func NormalizeHost(h string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// Rules is the rule set; Match picks the rule of a request.
+// Rules is the rule set; Judge says what it makes of a request.
 type Rules []Rule
 
 // match is the rule a reading selects on host: the longest path prefix among the host's

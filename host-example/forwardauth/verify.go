@@ -83,10 +83,8 @@ func nginxTarget(h http.Header) (target, error) {
 	if chosen == "" {
 		return target{}, errNoOriginalHost
 	}
-	{
-		if !strings.EqualFold(strings.TrimSuffix(chosen, "."), strings.TrimSuffix(hostName(t.host), ".")) {
-			return target{}, fmt.Errorf("X-Original-URL names host %q but nginx chose the server by %q", t.host, chosen)
-		}
+	if !strings.EqualFold(strings.TrimSuffix(chosen, "."), strings.TrimSuffix(hostName(t.host), ".")) {
+		return target{}, fmt.Errorf("X-Original-URL names host %q but nginx chose the server by %q", t.host, chosen)
 	}
 	return t, nil
 }
@@ -208,7 +206,7 @@ func (t target) URL() string { return t.scheme + "://" + t.host + t.uri }
 func (s *Service) token(r *http.Request) (token string, ambiguous bool) {
 	n := 0
 	for _, c := range r.Cookies() {
-		if c.Name == "hx_forward" || c.Name == "__Secure-hx_forward" {
+		if c.Name == cookieName || c.Name == secureCookieName {
 			n++
 			if c.Name == s.CookieName() {
 				token = c.Value

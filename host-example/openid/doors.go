@@ -20,9 +20,8 @@ const (
 	authorizeRate  = 30
 	authorizeBurst = 20
 	// DefaultMaxOpenAuthRequests bounds the authorization requests nobody completed yet
-	// (each row is at most a few KiB): past it the oldest are dropped, never new ones refused,
-	// so a flood from many addresses shortens the time to finish a sign-in instead of
-	// closing sign-in for everyone.
+	// (each row is at most a few KiB): past it the busiest clients lose their oldest, and a
+	// new one is never refused, so a flood cannot close sign-in for everyone.
 	DefaultMaxOpenAuthRequests = 20000
 	// bindingsKept is how many authorization requests of one browser (tabs) stay open at once.
 	bindingsKept = 8
@@ -103,9 +102,10 @@ func (p *Provider) boundTo(r *http.Request, row *store.AuthRequest) bool {
 	return false
 }
 
-// authorize guards the library's authorization endpoint: parameters are capped, anonymous
-// callers are rate-limited per address, the open requests are capped, and the request is
-// bound to this browser (a fresh value in its binding cookie, whose hash CreateAuthRequest stores).
+// authorize guards the library's authorization endpoint: only navigations and frames,
+// parameters capped, callers rate-limited per signed-in user or per address, and the request
+// bound to this browser (a fresh value in its binding cookie, whose hash CreateAuthRequest
+// stores); afterwards the open requests are bounded (BoundOpenAuthRequests).
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request could not be read.")

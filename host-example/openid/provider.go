@@ -53,7 +53,7 @@ type Options struct {
 	// FileClients replace every client from a file (read-only in the UI).
 	FileClients []*store.OIDCClient
 	// MaxOpenAuthRequests bounds the authorization requests nobody completed yet (default
-	// DefaultMaxOpenAuthRequests); past it the oldest are dropped.
+	// DefaultMaxOpenAuthRequests); past it the busiest clients lose their oldest.
 	MaxOpenAuthRequests int
 }
 
@@ -74,7 +74,7 @@ type Provider struct {
 	op      *op.Provider
 	storage *storage
 	handler http.Handler
-	// authorizeLimit counts anonymous authorization requests per client address.
+	// authorizeLimit counts authorization requests per signed-in user or client address.
 	authorizeLimit *ratelimit.Buckets
 }
 

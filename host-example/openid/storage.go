@@ -124,8 +124,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		ar.MaxAge = &m
 	}
 	data, _ := json.Marshal(ar)
-	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data, BindingHash: starterOf(ctx).binding, ClientKey: starterOf(ctx).client,
-		ExpiresAt: time.Now().Add(authRequestLifetime)}); err != nil {
+	who := starterOf(ctx)
+	if err := s.st.CreateAuthRequest(ctx, store.AuthRequest{ID: ar.ID, ClientID: ar.ClientID, Data: data, BindingHash: who.binding,
+		ClientKey: who.client, ExpiresAt: time.Now().Add(authRequestLifetime)}); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return ar, nil
@@ -278,7 +279,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, op.ErrInvalidRefreshToken
 	}
-	if !s.stillAllowed(ctx, u, rt.ClientID, rt.GrantID) {
+	if c, err := s.st.OIDCClientByID(ctx, rt.ClientID); err != nil || !s.stillAllowed(ctx, u, c, rt.GrantID) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
 	}
 	return &refreshRequest{rt: rt, subject: u.PublicID}, nil
@@ -427,7 +428,7 @@ func (s *storage) liveToken(ctx context.Context, tokenID, subject string) (*stor
 		return nil, nil, nil, errTokenNotValid
 	}
 	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
-	if err != nil || !s.stillAllowed(ctx, u, c.ID, t.GrantID) {
+	if err != nil || !s.stillAllowed(ctx, u, c, t.GrantID) {
 		return nil, nil, nil, errTokenNotValid
 	}
 	return t, u, c, nil
@@ -436,11 +437,7 @@ func (s *storage) liveToken(ctx context.Context, tokenID, subject string) (*stor
 // stillAllowed reports whether u is still in the allowed groups of the client (they may
 // have been narrowed, or the user's groups changed, since the grant); when not, the grant
 // is revoked, so no token of it works again.
-func (s *storage) stillAllowed(ctx context.Context, u *store.User, clientID, grantID string) bool {
-	c, err := s.st.OIDCClientByID(ctx, clientID)
-	if err != nil {
-		return false
-	}
+func (s *storage) stillAllowed(ctx context.Context, u *store.User, c *store.OIDCClient, grantID string) bool {
 	if inAllowedGroups(u, c) {
 		return true
 	}

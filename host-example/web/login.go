@@ -104,11 +104,15 @@ type loginState struct {
 // loadSource returns an enabled, configured source and its plugin, or writes a page.
 func (s *Server) loadSource(w http.ResponseWriter, r *http.Request, slug string) (*store.Source, *Plugin, bool) {
 	src, err := s.store.SourceBySlug(r.Context(), slug)
-	if err != nil || s.usable(src) == nil {
+	var p *Plugin
+	if err == nil {
+		p = s.usable(src)
+	}
+	if p == nil {
 		s.message(w, r, http.StatusNotFound, "Unknown login method", "This login method does not exist or is turned off.", "/login")
 		return nil, nil, false
 	}
-	return src, s.usable(src), true
+	return src, p, true
 }
 
 // upstreamBackoff is how long logins of a source pause after its upstream said "too many requests".

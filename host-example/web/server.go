@@ -244,15 +244,21 @@ func (s *Server) callbackURL(path string) string {
 	return u.String()
 }
 
-// clientIP is the remote address, or the first untrusted hop of X-Forwarded-For when
-// the request comes from a trusted proxy.
-func (s *Server) clientIP(r *http.Request) string {
+// peer is the TCP peer's address as text, and whether it is a trusted proxy.
+func (s *Server) peer(r *http.Request) (string, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
-	if err != nil || !s.trusted(addr) {
+	return host, err == nil && s.trusted(addr)
+}
+
+// clientIP is the remote address, or the first untrusted hop of X-Forwarded-For when
+// the request comes from a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	host, trusted := s.peer(r)
+	if !trusted {
 		return host
 	}
 	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
@@ -275,11 +281,8 @@ func (s *Server) warnUntrustedForwarding(r *http.Request) {
 	if s.forwardedWarned.Load() || r.Header.Get("X-Forwarded-For") == "" {
 		return
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if a, err := netip.ParseAddr(host); err == nil && s.trusted(a) {
+	host, trusted := s.peer(r)
+	if trusted {
 		return
 	}
 	if s.forwardedWarned.CompareAndSwap(false, true) {
