@@ -11,12 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
 // commands are host-example's maintenance commands (host-example <command> -h).
 var commands = map[string]func(args []string, stdin io.Reader, stdout io.Writer) error{
+	"serve":                serveCommand,
 	"backup":               backupCommand,
 	"export-key":           exportKeyCommand,
 	"restore":              restoreCommand,
@@ -25,15 +26,20 @@ var commands = map[string]func(args []string, stdin io.Reader, stdout io.Writer)
 
 // usage lists the commands.
 const usage = `Commands (each takes -h):
-  host-example [flags]                        serve (the default)
+  host-example [serve] [flags]                serve (the default)
   host-example backup -data DIR -out FILE     consistent copy of the database, while the host runs
   host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
   host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
   host-example reset-admin-password -data DIR the new password from HOST_ADMIN_PASSWORD or stdin
 `
 
+// dataFlag is a maintenance command's -data flag (HOST_DATA_DIR).
 func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", envOr("HOST_DATA_DIR", "data"), "data directory")
+	def := os.Getenv("HOST_DATA_DIR")
+	if def == "" {
+		def = "data"
+	}
+	return fs.String("data", def, "data directory (HOST_DATA_DIR)")
 }
 
 func backupCommand(args []string, _ io.Reader, stdout io.Writer) error {
@@ -96,7 +102,10 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pw := os.Getenv("HOST_ADMIN_PASSWORD")
+	pw, err := secret("HOST_ADMIN_PASSWORD")
+	if err != nil {
+		return err
+	}
 	if pw == "" {
 		fmt.Fprint(stdout, "New admin password: ")
 		line, err := bufio.NewReader(stdin).ReadString('\n')
@@ -105,8 +114,8 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	if len(pw) < web.MinAdminPassword {
-		return fmt.Errorf("reset-admin-password: the password must have at least %d characters", web.MinAdminPassword)
+	if len(pw) < host.MinAdminPassword {
+		return fmt.Errorf("reset-admin-password: the password must have at least %d characters", host.MinAdminPassword)
 	}
 	st, err := openExisting(*data)
 	if err != nil {
@@ -114,7 +123,7 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	}
 	defer st.Close()
 	ctx := context.Background()
-	n, err := web.ResetAdminPassword(ctx, st, pw)
+	n, err := host.ResetAdminPassword(ctx, st, pw)
 	if err != nil {
 		return fmt.Errorf("reset-admin-password: %w", err)
 	}

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
 func TestBootstrapFileIsStrict(t *testing.T) {
@@ -21,14 +22,14 @@ func TestBootstrapFileIsStrict(t *testing.T) {
 		}
 		return p
 	}
-	list, err := readBootstrap(write(`[{"plugin":"plex","slug":"plex","name":"Plex","enabled":true,"config":{"a":1}}]`))
+	list, err := app.ReadBootstrap(write(`[{"plugin":"plex","slug":"plex","name":"Plex","enabled":true,"config":{"a":1}}]`))
 	if err != nil || len(list) != 1 || !list[0].Enabled || string(list[0].Config) != `{"a":1}` {
 		t.Fatalf("good file: %+v %v", list, err)
 	}
-	if _, err := readBootstrap(write(`[{"plugin":"plex","slug":"plex","name":"Plex","enabeld":true}]`)); err == nil || !strings.Contains(err.Error(), "enabeld") {
+	if _, err := app.ReadBootstrap(write(`[{"plugin":"plex","slug":"plex","name":"Plex","enabeld":true}]`)); err == nil || !strings.Contains(err.Error(), "enabeld") {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if _, err := readBootstrap(write(`[{"plugin":"plex","name":"Plex"}]`)); err == nil || !strings.Contains(err.Error(), "slug") {
+	if _, err := app.ReadBootstrap(write(`[{"plugin":"plex","name":"Plex"}]`)); err == nil || !strings.Contains(err.Error(), "slug") {
 		t.Fatalf("missing slug: %v", err)
 	}
 }
@@ -87,7 +88,7 @@ func TestResetAdminPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if !web.CheckAdminPassword(ctx, st, "a-new-password") || web.CheckAdminPassword(ctx, st, "short") {
+	if !host.CheckAdminPassword(ctx, st, "a-new-password") || host.CheckAdminPassword(ctx, st, "short") {
 		t.Fatal("the new password does not work")
 	}
 }

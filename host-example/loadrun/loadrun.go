@@ -24,10 +24,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader"
 )
 
 // Options bound a run.
@@ -84,49 +83,33 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Open(dir)
+	hs := httptest.NewUnstartedServer(nil)
+	pub, _ := url.Parse("http://" + hs.Listener.Addr().String())
+	a, err := app.New(ctx, app.Config{PublicURL: pub, DataDir: dir, PluginsDir: o.PluginDir, LoginRate: 1 << 30,
+		PluginEnv: plexsim.PluginEnv(simSrv.URL), AdminPassword: "load-run-admin-password"})
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	plugins, err := web.LoadPlugins(ctx, o.PluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + simSrv.URL, "PLEX_APP_URL=" + simSrv.URL}})
-	if err != nil {
+	defer a.Close()
+	if err := a.WaitPlugins(ctx); err != nil {
 		return nil, err
 	}
-	host := httptest.NewUnstartedServer(nil)
-	pub, _ := url.Parse("http://" + host.Listener.Addr().String())
-	srv, err := web.New(web.Config{PublicURL: pub, LoginRate: 1 << 30}, st, plugins)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Close()
-	host.Config.Handler = srv
-	host.Start()
-	defer host.Close()
+	hs.Config.Handler = a.Handler()
+	hs.Start()
+	defer hs.Close()
 
-	plugin := srv.Plugin("plex").P
+	plugin := a.Plugins.Get("plex").P
 	timeout := 10
 	if o.Faults {
 		timeout = 2
 	}
 	cfg := fmt.Sprintf(`{"access_mode":"members","owner_token":%q,"request_timeout_seconds":%d,"allowed_servers":[{"machine_id":%q,"name":"Living Room"},{"machine_id":%q,"name":"Cabin"}]}`,
 		sim.Token("owner"), timeout, plexsim.ServerLivingRoom, plexsim.ServerCabin)
-	src, err := st.CreateSource(ctx, "plex", "plex", "Plex")
-	if err != nil {
-		return nil, err
-	}
-	norm, err := plugin.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := st.SaveConfig(ctx, src.ID, norm); err != nil {
-		return nil, err
-	}
-	if err := st.SetEnabled(ctx, src.ID, true); err != nil {
+	if _, err := a.Sources.Configure(ctx, host.Setup{Plugin: "plex", Slug: "plex", Name: "Plex", Config: json.RawMessage(cfg), Enabled: true}); err != nil {
 		return nil, err
 	}
 	// Warm the owner-side cache once, as a running server would have it.
-	if _, err := oneLogin(ctx, host.URL, simSrv.URL, "friend"); err != nil {
+	if _, err := oneLogin(ctx, hs.URL, simSrv.URL, "friend"); err != nil {
 		return nil, fmt.Errorf("warm-up login: %w", err)
 	}
 	sim.ResetCounts()
@@ -181,7 +164,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					persona = nonMembers[(i/5)%len(nonMembers)]
 				}
 				t0 := time.Now()
-				outcome, _ := oneLogin(ctx, host.URL, simSrv.URL, persona)
+				outcome, _ := oneLogin(ctx, hs.URL, simSrv.URL, persona)
 				results <- result{d: time.Since(t0), outcome: outcome, persona: persona}
 			}
 		}()
@@ -245,7 +228,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.HostRSSKiB = rssKiB(os.Getpid())
 	rep.PluginRestarts = plugin.Restarts()
 	rep.Bound = 5*o.Latency + 500*time.Millisecond
-	users, err := st.Users(context.Background())
+	users, err := a.Store.Users(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +240,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		seen[u.Subject] = true
 	}
 	rep.UsersStored = len(users)
-	evs, _ := st.Events(context.Background(), 100000, "")
+	evs, _ := a.Store.Events(context.Background(), 100000, "")
 	rep.FailureReasons = map[string]int{}
 	for _, e := range evs {
 		if e.Kind == "login_failed" {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -22,11 +21,12 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
@@ -44,11 +44,11 @@ type idp struct {
 	simURL  string
 	store   *store.Store
 	dataDir string
-	web     *web.Server
+	h       *hosttest.Host
 	host    *httptest.Server
 	issuer  string
 	source  *store.Source
-	plugins map[string]*web.Plugin
+	plugins *host.Registry
 	// fileClients are passed as the clients file's at the next start.
 	fileClients []*store.OIDCClient
 	// maxOpen bounds the open authorization requests from the next start (0: the default).
@@ -56,7 +56,7 @@ type idp struct {
 }
 
 const (
-	adminPassword = "test-admin-password"
+	adminPassword = hosttest.AdminPassword
 	rpID          = "demo-app"
 	rpSecret      = "demo-app-secret-0123456789abcdef"
 	rpRedirect    = "http://127.0.0.1:9/callback"
@@ -78,35 +78,16 @@ func readKey(t testing.TB, name string) []byte {
 // newIDP starts everything on a fresh data folder, with the RS256 test key.
 func newIDP(t testing.TB) *idp {
 	t.Helper()
-	sim := plexsim.NewDefault()
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	_, port, _ := net.SplitHostPort(simSrv.Listener.Addr().String())
-	d := &idp{t: t, sim: sim, simURL: "http://localhost:" + port, dataDir: t.TempDir()}
-	st, err := store.Open(d.dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	d.store = st
-	ctx := context.Background()
-	if _, err := openid.ImportKey(ctx, st, openid.RS256, readKey(t, "rs256-a.pem")); err != nil {
-		t.Fatal(err)
-	}
-	d.plugins, err = web.LoadPlugins(ctx, pluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + d.simURL, "PLEX_APP_URL=" + d.simURL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, p := range d.plugins {
-			p.P.Close()
+	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
+	d := &idp{t: t, sim: sim, simURL: simURL}
+	d.h = hosttest.New(t, hosttest.Plugins(pluginDir, plexsim.PluginEnv(simURL)...), hosttest.BeforeStart(func(st *store.Store) {
+		if _, err := openid.ImportKey(context.Background(), st, openid.RS256, readKey(t, "rs256-a.pem")); err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err := web.SetAdminPassword(ctx, st, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	d.start(openid.RS256)
-	d.addSource()
+	}))
+	d.store, d.dataDir = d.h.Store, d.h.DataDir
+	d.started()
+	d.source = d.h.AddSource("plex", "plex", "Plex", membersConfig, sim.Token("owner"))
 	d.addClient(store.OIDCClient{ID: rpID, Name: "Demo app", SecretSHA256: openid.HashSecret(rpSecret), RedirectURIs: []string{rpRedirect},
 		PostLogoutURIs: []string{rpLogout}, GrantTypes: []string{openid.GrantCode, openid.GrantRefresh}, ReleaseAttributes: []string{"plex_pass"}})
 	d.addClient(store.OIDCClient{ID: publicID, Name: "CLI", Public: true, RedirectURIs: []string{"http://127.0.0.1:9/cli"},
@@ -114,60 +95,18 @@ func newIDP(t testing.TB) *idp {
 	return d
 }
 
-// start (re)starts the host's HTTP side on the same store (a restart keeps the listener address).
+// start restarts the host on the same address and store with the signing algorithm alg,
+// the file clients and the bound on open requests the idp holds now.
 func (d *idp) start(alg string) {
 	d.t.Helper()
-	var ln net.Listener
-	if d.host != nil {
-		addr := d.host.Listener.Addr().String()
-		d.host.Close()
-		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
-			d.t.Fatal(err)
-		}
-	}
-	host := httptest.NewUnstartedServer(nil)
-	if ln != nil {
-		host.Listener.Close()
-		host.Listener = ln
-	}
-	pub, _ := url.Parse("http://" + host.Listener.Addr().String())
-	srv, err := web.New(web.Config{PublicURL: pub, LoginRate: 1000}, d.store, d.plugins)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	prov, err := openid.New(context.Background(), openid.Options{Issuer: pub, Store: d.store, SigningAlg: alg, Sessions: srv,
-		FileClients: d.fileClients, MaxOpenAuthRequests: d.maxOpen})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	srv.Mount(prov, openid.Paths...)
-	srv.AllowReturn(openid.LoginPath)
-	host.Config.Handler = srv
-	host.Start()
-	d.t.Cleanup(host.Close)
-	d.web, d.host, d.issuer = srv, host, pub.String()
+	d.h.Restart(func(c *app.Config) {
+		c.SigningAlg, c.FileClients, c.MaxOpenAuthRequests = alg, d.fileClients, d.maxOpen
+	})
+	d.started()
 }
 
-func (d *idp) addSource() {
-	ctx := context.Background()
-	src, err := d.store.CreateSource(ctx, "plex", "plex", "Plex")
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	cfg := strings.ReplaceAll(membersConfig, "OWNER", d.sim.Token("owner"))
-	norm, err := d.plugins["plex"].P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	if _, err := d.store.SaveConfig(ctx, src.ID, norm); err != nil {
-		d.t.Fatal(err)
-	}
-	if err := d.store.SetEnabled(ctx, src.ID, true); err != nil {
-		d.t.Fatal(err)
-	}
-	d.source = src
-}
+// started takes the running host's parts.
+func (d *idp) started() { d.host, d.issuer, d.plugins = d.h.Server, d.h.URL, d.h.Plugins }
 
 func (d *idp) addClient(c store.OIDCClient) {
 	if errs := openid.CheckClient(&c); len(errs) > 0 {

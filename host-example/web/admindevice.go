@@ -114,20 +114,3 @@ func (s *Server) adminLockedOut(w http.ResponseWriter, r *http.Request) {
 			"before is not held up by guesses from elsewhere. If you stay locked out, reset the password on the server with "+
 			"host-example reset-admin-password (it also ends admin sessions and forgets those browsers).", "/admin/login")
 }
-
-// ResetAdminPassword sets a new admin password, ends every admin session and forgets every
-// known admin browser (the recovery of a locked-out or compromised admin); it returns how
-// many admin sessions ended.
-func ResetAdminPassword(ctx context.Context, st *store.Store, password string) (int64, error) {
-	if err := SetAdminPassword(ctx, st, password); err != nil {
-		return 0, fmt.Errorf("set the admin password: %w", err)
-	}
-	n, err := st.DeleteAdminSessions(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("end admin sessions: %w", err)
-	}
-	if err := st.ForgetAdminDevices(ctx); err != nil {
-		return n, fmt.Errorf("forget known admin browsers: %w", err)
-	}
-	return n, nil
-}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
 )
 
 // adminTry posts password to the admin login from address (X-Forwarded-For, trusted loopback).
@@ -51,7 +51,7 @@ func (h *harness) emptyGlobalBucket(net string) {
 // Six addresses guessing empty the global bucket: a browser that signed in as admin before
 // still gets in with the right password; an unknown browser gets 429 with the recovery named.
 func TestKnownAdminBrowserGetsInDuringAGuessingAttack(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
 	known := h.knownAdminBrowser()
 	h.emptyGlobalBucket("203.0.113")
 	p := h.browser().adminTry("192.0.2.50", adminPassword)
@@ -74,7 +74,7 @@ func TestKnownAdminBrowserGetsInDuringAGuessingAttack(t *testing.T) {
 // then counts as unknown, and is held up by the global bucket. Nine do not, and a success
 // starts the count again.
 func TestKnownAdminBrowserLockedOutByItsWrongPasswords(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
 	known := h.knownAdminBrowser()
 	address := 100
 	wrong := func(n int) {
@@ -102,13 +102,13 @@ func TestKnownAdminBrowserLockedOutByItsWrongPasswords(t *testing.T) {
 
 // A password reset (what host-example reset-admin-password runs) forgets every known browser.
 func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
 	known := h.knownAdminBrowser()
 	h.emptyGlobalBucket("203.0.113")
 	if p := known.adminTry("192.0.2.60", adminPassword); p.Status != http.StatusSeeOther {
 		t.Fatalf("the known browser before the reset: %d", p.Status)
 	}
-	if _, err := web.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	if p := known.adminTry("192.0.2.61", adminPassword); p.Status != http.StatusTooManyRequests {
@@ -138,7 +138,7 @@ func (s *syncBuffer) String() string {
 // the flag; from a trusted proxy it is not.
 func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
 	var logs syncBuffer
-	h := newHarness(t, func(c *web.Config) { c.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs}) })
+	h := newHarness(t, func(c *app.Config) { c.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs}) })
 	b := h.browser()
 	b.do("GET", "/login", nil)
 	if logs.String() != "" {
@@ -154,7 +154,7 @@ func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
 	}
 
 	var quiet syncBuffer
-	h = newHarness(t, func(c *web.Config) {
+	h = newHarness(t, func(c *app.Config) {
 		c.TrustedProxies = trustLoopback
 		c.Logger = hclog.New(&hclog.LoggerOptions{Output: &quiet})
 	})

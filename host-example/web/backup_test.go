@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
 // A backup taken while the host serves, restored with its key into a new data folder,
@@ -56,21 +54,8 @@ func TestBackupRestoreThenLogin(t *testing.T) {
 	if err := store.Restore(ctx, restored, backup, key); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(restored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	host := httptest.NewUnstartedServer(nil)
-	pub, _ := url.Parse("http://" + host.Listener.Addr().String())
-	srv, err := web.New(web.Config{PublicURL: pub, LoginRate: 1000}, st, map[string]*web.Plugin{"plex": h.srv.Plugin("plex")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host.Config.Handler = srv
-	host.Start()
-	defer host.Close()
-	h2 := &harness{t: t, sim: h.sim, simURL: h.simURL, host: host, srv: srv, store: st, dataDir: restored, owner: h.owner}
+	h2 := newHarnessOn(t, h.sim, h.simURL, nil, hosttest.Data(restored))
+	st := h2.store
 	b := h2.browser()
 	if p := b.login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("login after the restore: %d %s %.300s", p.Status, p.Location, p.Body)

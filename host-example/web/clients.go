@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -62,10 +63,10 @@ func (s *Server) uiClient(w http.ResponseWriter, r *http.Request) (*store.OIDCCl
 // formClient reads the form into c.
 func formClient(r *http.Request, c *store.OIDCClient) {
 	c.Name = strings.TrimSpace(r.FormValue("name"))
-	c.RedirectURIs = splitLines(r.FormValue("redirect_uris"))
-	c.PostLogoutURIs = splitLines(r.FormValue("post_logout_uris"))
-	c.AllowedGroups = splitLines(r.FormValue("allowed_groups"))
-	c.ReleaseAttributes = splitLines(r.FormValue("release_attributes"))
+	c.RedirectURIs = settings.Lines(r.FormValue("redirect_uris"))
+	c.PostLogoutURIs = settings.Lines(r.FormValue("post_logout_uris"))
+	c.AllowedGroups = settings.Lines(r.FormValue("allowed_groups"))
+	c.ReleaseAttributes = settings.Lines(r.FormValue("release_attributes"))
 	c.GrantTypes = []string{openid.GrantCode}
 	if r.FormValue("refresh") != "" {
 		c.GrantTypes = append(c.GrantTypes, openid.GrantRefresh)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -61,29 +62,8 @@ func eventRowOf(e store.Event, sourceName string) eventRow {
 	return row
 }
 
-// nameOf is the first non-empty name.
-func nameOf(names ...string) string {
-	for _, n := range names {
-		if n != "" {
-			return n
-		}
-	}
-	return ""
-}
-
-// joinDetail is the user's text and the admin's detail of a refusal, without repeating.
-func joinDetail(userText, adminDetail string) string {
-	switch {
-	case userText == "" || strings.Contains(adminDetail, userText):
-		return adminDetail
-	case adminDetail == "":
-		return userText
-	}
-	return userText + " — " + adminDetail
-}
-
 // actionTitle is an action's title from the plugin's schema (its id when unknown).
-func actionTitle(p *Plugin, id string) string {
+func actionTitle(p *host.Plugin, id string) string {
 	for _, a := range p.Schema.Actions {
 		if a.ID == id && a.Title != "" {
 			return a.Title

@@ -13,7 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
 
@@ -175,11 +176,11 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ := web.SetupToken(ctx, h.store)
+	tok, _ := host.SetupToken(ctx, h.store)
 	if p := h.browser().do("GET", "/setup?token="+tok, nil); p.Status != http.StatusOK {
 		t.Fatalf("fresh link: %d", p.Status)
 	}
-	_ = web.SetAdminPassword(ctx, h.store, "set-from-the-environment")
+	_ = host.SetAdminPassword(ctx, h.store, "set-from-the-environment")
 	b := h.browser()
 	p := b.do("GET", "/setup?token="+tok, nil)
 	csrf := csrfOf(b.do("GET", "/admin/login", nil).Body)
@@ -190,7 +191,7 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 		t.Fatalf("setup after a password was set: %d", p.Status)
 	}
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ = web.SetupToken(ctx, h.store)
+	tok, _ = host.SetupToken(ctx, h.store)
 	_ = h.store.SetMeta(ctx, "setup_token_expires", "1")
 	if p := b.do("GET", "/setup?token="+tok, nil); p.Status != http.StatusForbidden {
 		t.Fatalf("expired link: %d", p.Status)
@@ -199,7 +200,7 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 
 // Admin password guessing from many addresses hits a global backoff; successes never count.
 func TestAdminPasswordGuessing(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.TrustedProxies = trustLoopback })
+	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
 	b := h.browser()
 	for i := 0; i < 15; i++ { // successes do not lock the admin out
 		b.header.Set("X-Forwarded-For", "198.51.100.1")
@@ -229,7 +230,7 @@ func TestAdminPasswordGuessing(t *testing.T) {
 // One flooding client is refused while another still begins logins; an X-Forwarded-For entry
 // with a port keys on the client, not on the proxy.
 func TestBeginLoginLimitPerClient(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.LoginRate = 6; c.TrustedProxies = trustLoopback })
+	h := newHarness(t, func(c *app.Config) { c.LoginRate = 6; c.TrustedProxies = trustLoopback })
 	h.addSource(membersConfig)
 	flood := h.browser()
 	flood.header.Set("X-Forwarded-For", "203.0.113.7:4711")

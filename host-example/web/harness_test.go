@@ -1,10 +1,7 @@
 package web_test
 
 import (
-	"context"
-	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
@@ -27,7 +24,7 @@ func TestMain(m *testing.M) {
 	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
 }
 
-const adminPassword = "test-admin-password"
+const adminPassword = hosttest.AdminPassword
 
 // harness is a host with the real Plex plugin process and a simulated plex.tv on
 // another site (localhost vs 127.0.0.1).
@@ -36,75 +33,39 @@ type harness struct {
 	sim     *plexsim.Sim
 	simURL  string
 	host    *httptest.Server
-	srv     *web.Server
+	srv     *hosttest.Host
 	store   *store.Store
 	dataDir string
 	owner   string
 	source  *store.Source
 }
 
-func newHarness(t testing.TB, cfg func(*web.Config)) *harness {
+func newHarness(t testing.TB, cfg func(*app.Config)) *harness {
 	t.Helper()
 	return newHarnessWorld(t, plexsim.DefaultWorld(), cfg)
 }
 
 // newHarnessWorld is newHarness with the simulated plex.tv's personas of world.
-func newHarnessWorld(t testing.TB, world plexsim.World, cfg func(*web.Config)) *harness {
+func newHarnessWorld(t testing.TB, world plexsim.World, cfg func(*app.Config), opts ...hosttest.Option) *harness {
 	t.Helper()
-	sim := plexsim.New(world)
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	_, port, _ := net.SplitHostPort(simSrv.Listener.Addr().String())
-	simURL := "http://localhost:" + port
-	dataDir := t.TempDir()
-	st, err := store.Open(dataDir)
-	if err != nil {
-		t.Fatal(err)
+	sim, simURL := plexsim.Serve(t, world)
+	return newHarnessOn(t, sim, simURL, cfg, opts...)
+}
+
+// newHarnessOn is a harness whose plugin asks the simulated plex.tv sim at simURL.
+func newHarnessOn(t testing.TB, sim *plexsim.Sim, simURL string, cfg func(*app.Config), opts ...hosttest.Option) *harness {
+	t.Helper()
+	if cfg == nil {
+		cfg = func(*app.Config) {}
 	}
-	t.Cleanup(func() { st.Close() })
-	plugins, err := web.LoadPlugins(context.Background(), pluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + simURL, "PLEX_APP_URL=" + simURL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := httptest.NewUnstartedServer(nil)
-	pub, _ := url.Parse("http://" + host.Listener.Addr().String())
-	c := web.Config{PublicURL: pub, LoginRate: 1000}
-	if cfg != nil {
-		cfg(&c)
-	}
-	srv, err := web.New(c, st, plugins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host.Config.Handler = srv
-	host.Start()
-	t.Cleanup(func() { host.Close(); srv.Close() })
-	if err := web.SetAdminPassword(context.Background(), st, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	return &harness{t: t, sim: sim, simURL: simURL, host: host, srv: srv, store: st, dataDir: dataDir, owner: sim.Token("owner")}
+	h := hosttest.New(t, append([]hosttest.Option{hosttest.Plugins(pluginDir, plexsim.PluginEnv(simURL)...), hosttest.Config(cfg)}, opts...)...)
+	return &harness{t: t, sim: sim, simURL: simURL, host: h.Server, srv: h, store: h.Store, dataDir: h.DataDir, owner: sim.Token("owner")}
 }
 
 // addSource creates an enabled Plex source with cfg (OWNER replaced by the owner token).
 func (h *harness) addSource(cfg string) *store.Source {
 	h.t.Helper()
-	ctx := context.Background()
-	src, err := h.store.CreateSource(ctx, "plex", "plex", "Plex")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	cfg = strings.ReplaceAll(cfg, "OWNER", h.owner)
-	norm, err := h.srv.Plugin("plex").P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := h.store.SaveConfig(ctx, src.ID, norm); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.store.SetEnabled(ctx, src.ID, true); err != nil {
-		h.t.Fatal(err)
-	}
-	h.source, _ = h.store.Source(ctx, src.ID)
+	h.source = h.srv.AddSource("plex", "plex", "Plex", cfg, h.owner)
 	return h.source
 }
 

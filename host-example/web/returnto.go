@@ -12,24 +12,29 @@ import (
 // defaultReturn is where a login ends when nothing asked for another page.
 const defaultReturn = "/profile"
 
-// AllowReturn registers paths a login may return to (with any query), such as the OpenID
-// Connect provider's authorization step. Call before serving.
-func (s *Server) AllowReturn(paths ...string) {
-	for _, p := range paths {
+// Door is a protocol the host serves beside its pages (OpenID Connect, forward-auth).
+type Door struct {
+	Handler http.Handler
+	// Paths are the http.ServeMux patterns routed to Handler.
+	Paths []string
+	// Returns are local paths a login may return to (with any query), such as the door's
+	// own authorization step.
+	Returns []string
+	// OnLogout, when set, runs when a person logs out (after the host's session ended), so
+	// the door can end its own session too.
+	OnLogout func(http.ResponseWriter, *http.Request)
+}
+
+// Attach routes a door's paths to it and lets logins return to it. Call before serving.
+func (s *Server) Attach(d Door) {
+	for _, p := range d.Paths {
+		s.mux.Handle(p, d.Handler)
+	}
+	for _, p := range d.Returns {
 		s.returns[p] = true
 	}
-}
-
-// OnLogout registers f to run when a person logs out (after the host's session ended),
-// so a protocol can end its own session too. Call before serving.
-func (s *Server) OnLogout(f func(http.ResponseWriter, *http.Request)) {
-	s.onLogout = append(s.onLogout, f)
-}
-
-// Mount routes patterns to h (a protocol the host serves beside its pages).
-func (s *Server) Mount(h http.Handler, patterns ...string) {
-	for _, p := range patterns {
-		s.mux.Handle(p, h)
+	if d.OnLogout != nil {
+		s.onLogout = append(s.onLogout, d.OnLogout)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rule.Name, rule.Host, rule.PathPrefix = r.FormValue("name"), r.FormValue("host"), r.FormValue("path_prefix")
-	rule.Groups, rule.Bypass = splitLines(r.FormValue("groups")), splitLines(r.FormValue("bypass"))
+	rule.Groups, rule.Bypass = settings.Lines(r.FormValue("groups")), settings.Lines(r.FormValue("bypass"))
 	rule.BypassOptions = r.FormValue("bypass_options") != ""
 	rule.AllowEncodedSlash = r.FormValue("allow_encoded_slash") != ""
 	errs := forwardauth.CheckRule(rule)

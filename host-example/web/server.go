@@ -3,10 +3,9 @@
 package web
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"html/template"
 	"mime"
 	"net"
@@ -14,16 +13,14 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/shared/loader"
-	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 //go:embed templates/*.html
@@ -35,38 +32,36 @@ type Config struct {
 	PublicURL *url.URL
 	// TrustedProxies may set X-Forwarded-For / X-Forwarded-Proto.
 	TrustedProxies []netip.Prefix
-	// SessionLifetime is how long a login lasts.
+	// SessionLifetime is how long an admin login lasts (a person's comes from the login engine).
 	SessionLifetime time.Duration
-	// LoginRate is begin-login, step and password attempts allowed per minute per client
-	// (an IPv4 address or an IPv6 /64); a burst of a third of it is allowed, then a flood is slowed.
-	LoginRate int
 	// SiteName is what the pages call this site (default "host-example").
 	SiteName string
-	Logger   hclog.Logger
+	// StartWait is how long a page that needs the plugins waits for them while they start
+	// (default 10s); then it asks the person to try again.
+	StartWait time.Duration
+	Logger    hclog.Logger
 }
 
-// Plugin is a loaded plugin with what it described.
-type Plugin struct {
-	Manifest *loader.Manifest
-	P        *loader.Plugin
-	Desc     source.Descriptor
-	Schema   *Schema
+// Deps are the application parts the pages translate to HTTP.
+type Deps struct {
+	Store   *store.Store
+	Plugins *host.Registry
+	Sources *host.Sources
+	Logins  *host.Logins
 }
 
 // Server is host-example's handler.
 type Server struct {
 	cfg     Config
 	store   *store.Store
-	plugins map[string]*Plugin
+	plugins *host.Registry
+	sources *host.Sources
+	logins  *host.Logins
 	tmpl    *template.Template
 	mux     *http.ServeMux
 
-	// begins are per-client buckets for starting logins and password attempts.
-	begins *ratelimit.Buckets
 	// adminFails counts failed admin passwords per client; adminFailsAll across all clients.
 	adminFails, adminFailsAll *ratelimit.Buckets
-	// upstream holds, per source, until when its upstream asked everyone to back off.
-	upstream sync.Map
 	// returns are the local paths a login may return to (AllowReturn).
 	returns map[string]bool
 	// onLogout run when a person logs out (OnLogout).
@@ -75,40 +70,13 @@ type Server struct {
 	forwardedWarned atomic.Bool
 }
 
-// LoadPlugins loads every plugin whose manifest is found at dir/plugin.json or dir/*/plugin.json.
-func LoadPlugins(ctx context.Context, dir string, opts loader.Options) (map[string]*Plugin, error) {
-	paths, _ := filepathGlob(dir)
-	out := map[string]*Plugin{}
-	for _, path := range paths {
-		p, err := loader.Load(path, opts)
-		if err != nil {
-			return nil, err
-		}
-		d, err := p.Describe(ctx)
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		sch, err := ParseSchema(d.ConfigSchema)
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		out[p.Manifest.ID] = &Plugin{Manifest: p.Manifest, P: p, Desc: d, Schema: sch}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no plugin manifest (plugin.json) found in " + dir)
-	}
-	return out, nil
-}
-
 // New returns the server.
-func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, error) {
+func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour
 	}
-	if cfg.LoginRate == 0 {
-		cfg.LoginRate = 30
+	if cfg.StartWait == 0 {
+		cfg.StartWait = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
@@ -134,34 +102,24 @@ func New(cfg Config, st *store.Store, plugins map[string]*Plugin) (*Server, erro
 		"safeURL": func(s string) template.URL { return template.URL(s) },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: st, plugins: plugins, tmpl: t, mux: http.NewServeMux(), returns: map[string]bool{},
-		begins:        ratelimit.New(float64(cfg.LoginRate), cfg.LoginRate/3+1, 100000),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, tmpl: t, mux: http.NewServeMux(),
+		returns:       map[string]bool{},
 		adminFails:    ratelimit.New(adminFailuresPerMinute, adminFailuresBurst, 100000),
 		adminFailsAll: ratelimit.New(adminFailuresAllPerMinute, adminFailuresAllBurst, 1)}
 	s.routes()
 	return s, nil
 }
 
-// Close stops every plugin process.
-func (s *Server) Close() {
-	for _, p := range s.plugins {
-		p.P.Close()
-	}
-}
-
-// Plugin returns a loaded plugin by id.
-func (s *Server) Plugin(id string) *Plugin { return s.plugins[id] }
-
 func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /{$}", s.home)
-	m.HandleFunc("GET /login", s.loginPage)
-	m.HandleFunc("POST /login/{slug}", s.beginLogin)
-	m.HandleFunc("POST /login/{slug}/password", s.passwordLogin)
-	m.HandleFunc("GET /callback", s.callback)
-	m.HandleFunc("POST /login/step", s.continueLogin)
+	m.HandleFunc("GET /login", s.started(s.loginPage))
+	m.HandleFunc("POST /login/{slug}", s.started(s.beginLogin))
+	m.HandleFunc("POST /login/{slug}/password", s.started(s.passwordLogin))
+	m.HandleFunc("GET /callback", s.started(s.callback))
+	m.HandleFunc("POST /login/step", s.started(s.continueLogin))
 	m.HandleFunc("GET /profile", s.profile)
 	m.HandleFunc("POST /logout", s.logout)
 	m.HandleFunc("GET /setup", s.setupPage)
@@ -195,7 +153,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/forward-auth/{id}", s.admin(s.editRulePage))
 	m.HandleFunc("POST /admin/forward-auth/{id}", s.admin(s.saveRule))
 	m.HandleFunc("POST /admin/forward-auth/{id}/delete", s.admin(s.deleteRule))
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	m.HandleFunc("GET /healthz", s.healthz)
 }
 
 // Request body limits: the admin UI's forms (mappings included) and everything else.

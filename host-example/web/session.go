@@ -97,6 +97,6 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			s.sessionEnded(w, r)
 			return
 		}
-		h(w, r)
+		s.started(h)(w, r)
 	}
 }

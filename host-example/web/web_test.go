@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
@@ -238,7 +240,7 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 }
 
 func TestRateLimitPerIP(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.LoginRate = 3 })
+	h := newHarness(t, func(c *app.Config) { c.LoginRate = 3 })
 	h.addSource(membersConfig)
 	if last := h.browser().beginLogins(5, nil); last != http.StatusTooManyRequests {
 		t.Fatalf("6th begin-login: %d", last)
@@ -289,7 +291,7 @@ func TestRevalidationJob(t *testing.T) {
 	// Unknown (owner lists failing) changes nothing.
 	h.sim.Inject("users", plexsim.Fault503, -1)
 	h.sim.Inject("home.users", plexsim.Fault503, -1)
-	if err := h.srv.Revalidate(ctx, 0); err != nil {
+	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := h.store.User(ctx, uid); u.Disabled {
@@ -300,7 +302,7 @@ func TestRevalidationJob(t *testing.T) {
 	// The owner removes the share: revoked, disabled, session ended.
 	h.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
 	restartPlugin(t, h) // drops the plugin's warm owner-list cache
-	if err := h.srv.Revalidate(ctx, 0); err != nil {
+	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	u, _ := h.store.User(ctx, uid)
@@ -354,7 +356,7 @@ func TestPluginKilledMidLogin(t *testing.T) {
 }
 
 func TestTrustedProxyOnly(t *testing.T) {
-	h := newHarness(t, func(c *web.Config) { c.LoginRate = 2 })
+	h := newHarness(t, func(c *app.Config) { c.LoginRate = 2 })
 	h.addSource(membersConfig)
 	// An untrusted client cannot dodge the per-IP limit with X-Forwarded-For.
 	b := h.browser()
@@ -402,16 +404,16 @@ func TestFirstStartSetupLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	tok, err := web.SetupToken(ctx, st)
+	tok, err := host.SetupToken(ctx, st)
 	if err != nil || len(tok) != 32 {
 		t.Fatalf("setup token %q %v", tok, err)
 	}
 	// On the harness' own store (password already set) there is no setup link.
-	if tok2, _ := web.SetupToken(ctx, h.store); tok2 != "" {
+	if tok2, _ := host.SetupToken(ctx, h.store); tok2 != "" {
 		t.Fatal("setup link offered although an admin password exists")
 	}
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "") // forget it, then set up through the page
-	tok, _ = web.SetupToken(ctx, h.store)
+	tok, _ = host.SetupToken(ctx, h.store)
 	b := h.browser()
 	p := b.do("GET", "/setup?token="+tok, nil)
 	if p := b.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {"wrong"}, "password": {"a-long-password"}}); p.Status != http.StatusForbidden {
@@ -471,11 +473,11 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	}
 	// One event per owner-token state change, not per check.
 	for i := 0; i < 3; i++ {
-		_ = h.srv.CheckHealth(ctx)
+		_ = h.srv.Jobs.CheckHealth(ctx)
 	}
 	h.sim.RevokeTokens("owner")
-	_ = h.srv.CheckHealth(ctx)
-	_ = h.srv.CheckHealth(ctx)
+	_ = h.srv.Jobs.CheckHealth(ctx)
+	_ = h.srv.Jobs.CheckHealth(ctx)
 	evs, _ := h.store.Events(ctx, 50, "")
 	var states []string
 	for _, e := range evs {

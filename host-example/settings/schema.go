@@ -1,4 +1,6 @@
-package web
+// Package settings reads the part of a plugin's JSON Schema the host renders as a settings form:
+// the properties in document order, their x- extensions, and the form values back into a config.
+package settings
 
 import (
 	"bytes"
@@ -438,3 +440,20 @@ func (s *Schema) CapabilityEnabled(capability string, cfg map[string]any) bool {
 	}
 	return !gated
 }
+
+// CodeField is the last property shown as a code editor (x-widget "code"), or "".
+func (s *Schema) CodeField() string {
+	var out string
+	for _, f := range s.order {
+		if s.Properties[f].Widget == "code" {
+			out = f
+		}
+	}
+	return out
+}
+
+// Scalar is a form value's text: a string as it is, a number or boolean as JSON.
+func Scalar(v any) string { return scalar(v) }
+
+// Lines are a text area's non-empty lines, trimmed.
+func Lines(s string) []string { return splitLines(s) }

@@ -1,4 +1,4 @@
-package web
+package settings
 
 import (
 	"testing"

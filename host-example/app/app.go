@@ -1,0 +1,187 @@
+// Package app is host-example's composition root: it builds the store, the plugin registry,
+// the application layer, the pages and the doors (OpenID Connect, forward-auth) from one
+// Config, and mounts them once.
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
+	"github.com/plexlogin/plexlogin/shared/loader"
+)
+
+// Config is everything the host is built from.
+type Config struct {
+	// PublicURL is what every callback is built from.
+	PublicURL *url.URL
+	// DataDir holds the database and its key file; Store, when set, is used instead.
+	DataDir string
+	Store   *store.Store
+	// PluginsDir holds the plugin manifests (plugin.json or */plugin.json); "": no plugins
+	// (a host that only answers its doors, in tests).
+	PluginsDir string
+	// PluginEnv is added to every plugin's environment as KEY=VALUE (tests, the demo).
+	PluginEnv []string
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// SessionLifetime is how long a login lasts (default 12 h).
+	SessionLifetime time.Duration
+	// LoginRate is login attempts per minute per client (default 30).
+	LoginRate int
+	// SiteName is what the sign-in pages call this site.
+	SiteName string
+	// SigningAlg is the OpenID Connect signing algorithm (RS256 or ES256).
+	SigningAlg string
+	// FileClients are the OpenID Connect clients of a clients file (read-only in the UI).
+	FileClients []*store.OIDCClient
+	// MaxOpenAuthRequests bounds the authorization requests nobody completed (0: the default).
+	MaxOpenAuthRequests int
+	// CookieDomain is the forward-auth cookie's parent domain ("": host-only).
+	CookieDomain string
+	// ForwardCache bounds how long a forward-auth session answer is reused (0: the default).
+	ForwardCache time.Duration
+	// AdminPassword, when set, becomes the admin password at start.
+	AdminPassword string
+	// Bootstrap is the sources to create when they do not exist yet (applied once the
+	// plugins are up).
+	Bootstrap []BootstrapSource
+	// Clock is the doors' clock (default time.Now; tests move it).
+	Clock func() time.Time
+	// StartWait is how long a page waits for the plugins while they start (0: the default).
+	StartWait time.Duration
+	Logger    hclog.Logger
+}
+
+// App is a built host: its parts, and the handler that serves them.
+type App struct {
+	Store   *store.Store
+	Plugins *host.Registry
+	Sources *host.Sources
+	Logins  *host.Logins
+	Jobs    *host.Jobs
+	Web     *web.Server
+	OIDC    *openid.Provider
+	Forward *forwardauth.Service
+	// SetupToken is the first-start setup link's token ("" when an admin password exists).
+	SetupToken string
+
+	ownStore bool
+	cancel   context.CancelFunc
+	loaded   chan struct{}
+}
+
+// New builds the host and starts its plugins in the background: the handler answers at once,
+// pages that need a plugin wait for them (Plugins.Ready, /healthz).
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.PublicURL == nil || cfg.PublicURL.Host == "" {
+		return nil, fmt.Errorf("the public URL must be absolute")
+	}
+	a := &App{Store: cfg.Store, loaded: make(chan struct{})}
+	if a.Store == nil {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data folder: %w", err)
+		}
+		st, err := store.Open(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("open the database: %w", err)
+		}
+		a.Store, a.ownStore = st, true
+	}
+	if err := a.build(ctx, cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if cfg.PluginsDir == "" {
+		_ = a.Plugins.Start(ctx, "", loader.Options{}, nil)
+		close(a.loaded)
+		return a, nil
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	go func() {
+		defer close(a.loaded)
+		err := a.Plugins.Start(lctx, cfg.PluginsDir, loader.Options{Logger: cfg.Logger.Named("plugin"), ExtraEnv: cfg.PluginEnv},
+			func(ctx context.Context) error { return a.applyBootstrap(ctx, cfg.Bootstrap) })
+		if err != nil {
+			cfg.Logger.Error("plugins did not start", "error", err)
+		}
+	}()
+	return a, nil
+}
+
+// build makes the parts and mounts the doors.
+func (a *App) build(ctx context.Context, cfg Config) error {
+	st := a.Store
+	a.Plugins = host.NewRegistry()
+	a.Sources = host.NewSources(st, a.Plugins)
+	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
+		Logger: cfg.Logger.Named("login")})
+	a.Jobs = host.NewJobs(st, a.Sources)
+	var err error
+	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
+		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger},
+		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins})
+	if err != nil {
+		return err
+	}
+	a.OIDC, err = openid.New(ctx, openid.Options{Issuer: cfg.PublicURL, Store: st, SigningAlg: cfg.SigningAlg, Sessions: a.Web,
+		Logger: cfg.Logger.Named("oidc"), FileClients: cfg.FileClients, MaxOpenAuthRequests: cfg.MaxOpenAuthRequests})
+	if err != nil {
+		return fmt.Errorf("OpenID Connect provider: %w", err)
+	}
+	a.Web.Attach(web.Door{Handler: a.OIDC, Paths: openid.Paths, Returns: []string{openid.LoginPath}})
+	if cfg.CookieDomain != "" {
+		if cfg.CookieDomain, err = forwardauth.CheckCookieDomain(cfg.PublicURL.Hostname(), cfg.CookieDomain); err != nil {
+			return fmt.Errorf("cookie domain: %w", err)
+		}
+	}
+	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
+		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth")})
+	if err != nil {
+		return fmt.Errorf("forward-auth: %w", err)
+	}
+	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession})
+	if cfg.AdminPassword != "" {
+		if err := host.SetAdminPassword(ctx, st, cfg.AdminPassword); err != nil {
+			return err
+		}
+	} else if a.SetupToken, err = host.SetupToken(ctx, st); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Handler serves the pages and the doors.
+func (a *App) Handler() http.Handler { return a.Web }
+
+// WaitPlugins blocks until the plugins are up (nil), failed (the error) or ctx ended.
+func (a *App) WaitPlugins(ctx context.Context) error { return a.Plugins.Wait(ctx) }
+
+// Close stops the plugins and closes the store the app opened.
+func (a *App) Close() {
+	if a.cancel != nil {
+		a.cancel()
+		<-a.loaded
+	}
+	if a.Plugins != nil {
+		a.Plugins.Close()
+	}
+	if a.ownStore {
+		a.Store.Close()
+	}
+}

@@ -1,0 +1,106 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Meta keys of the admin password and the first-start setup link.
+const (
+	metaAdminHash    = "admin_password_hash"
+	metaSetupHash    = "setup_token_hash"
+	metaSetupExpires = "setup_token_expires"
+)
+
+// SetupLifetime is how long a first-start setup link works.
+const SetupLifetime = time.Hour
+
+// MinAdminPassword is the shortest admin password accepted.
+const MinAdminPassword = 10
+
+// AdminStore is the persistence of the admin password.
+type AdminStore interface {
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+	DeleteAdminSessions(ctx context.Context) (int64, error)
+	ForgetAdminDevices(ctx context.Context) error
+}
+
+var _ AdminStore = (*store.Store)(nil)
+
+// SetAdminPassword stores the admin password (bcrypt) and voids any setup link.
+func SetAdminPassword(ctx context.Context, st AdminStore, password string) error {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("hash the admin password: %w", err)
+	}
+	if err := st.SetMeta(ctx, metaAdminHash, string(h)); err != nil {
+		return err
+	}
+	return st.SetMeta(ctx, metaSetupHash, "")
+}
+
+// CheckAdminPassword reports whether password is the admin password.
+func CheckAdminPassword(ctx context.Context, st AdminStore, password string) bool {
+	h, err := st.Meta(ctx, metaAdminHash)
+	return err == nil && h != "" && bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) == nil
+}
+
+func hasAdminPassword(ctx context.Context, st AdminStore) bool {
+	h, err := st.Meta(ctx, metaAdminHash)
+	return err == nil && h != ""
+}
+
+// SetupToken returns a new one-time setup token, valid for SetupLifetime, when no admin
+// password exists yet ("" otherwise). Each call voids the previous token.
+func SetupToken(ctx context.Context, st AdminStore) (string, error) {
+	if hasAdminPassword(ctx, st) {
+		return "", st.SetMeta(ctx, metaSetupHash, "")
+	}
+	tok := store.RandomID(16)
+	h, _ := bcrypt.GenerateFromPassword([]byte(tok), bcrypt.MinCost)
+	if err := st.SetMeta(ctx, metaSetupExpires, strconv.FormatInt(time.Now().Add(SetupLifetime).Unix(), 10)); err != nil {
+		return "", err
+	}
+	return tok, st.SetMeta(ctx, metaSetupHash, string(h))
+}
+
+// SetupTokenValid reports whether tok is the live setup token: no admin password yet, not
+// expired, not used.
+func SetupTokenValid(ctx context.Context, st AdminStore, tok string) bool {
+	if tok == "" || hasAdminPassword(ctx, st) {
+		return false
+	}
+	h, err := st.Meta(ctx, metaSetupHash)
+	if err != nil || h == "" {
+		return false
+	}
+	exp, _ := st.Meta(ctx, metaSetupExpires)
+	if n, err := strconv.ParseInt(exp, 10, 64); err != nil || time.Now().Unix() > n {
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(h), []byte(tok)) == nil
+}
+
+// ResetAdminPassword sets a new admin password, ends every admin session and forgets every
+// known admin browser (the recovery of a locked-out or compromised admin); it returns how
+// many admin sessions ended.
+func ResetAdminPassword(ctx context.Context, st AdminStore, password string) (int64, error) {
+	if err := SetAdminPassword(ctx, st, password); err != nil {
+		return 0, fmt.Errorf("set the admin password: %w", err)
+	}
+	n, err := st.DeleteAdminSessions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("end admin sessions: %w", err)
+	}
+	if err := st.ForgetAdminDevices(ctx); err != nil {
+		return n, fmt.Errorf("forget known admin browsers: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,110 @@
+package host
+
+import (
+	"context"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// Jobs are the host's background work: re-validation, health checks and purges.
+type Jobs struct {
+	store   Store
+	sources *Sources
+}
+
+// NewJobs returns the jobs over st's sources.
+func NewJobs(st Store, srcs *Sources) *Jobs { return &Jobs{store: st, sources: srcs} }
+
+// Revalidate asks each plugin about every user of its enabled sources not checked within
+// every: revoked disables the user (ending sessions), unknown changes nothing.
+func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
+	srcs, err := j.store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	for _, src := range srcs {
+		p := j.sources.Usable(src)
+		if p == nil || !p.Desc.Has(source.CapRevalidate) {
+			continue
+		}
+		users, err := j.store.UsersToCheck(ctx, src.ID, time.Now().Add(-every))
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			rv, err := p.P.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation})
+			if err != nil {
+				continue // unknown: nothing changes
+			}
+			_ = j.store.MarkChecked(ctx, u.ID)
+			if rv.Status == source.RevalidationRevoked && !u.Disabled {
+				_ = j.store.SetDisabled(ctx, u.ID, true, store.DisabledByRevalidation)
+				_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "user_revoked", Subject: u.Subject, Name: NameOf(u.Username, u.Name),
+					Reason: rv.Decision.ReasonCode,
+					Detail: "re-validation: access revoked; user disabled and sessions ended"})
+			}
+		}
+	}
+	return nil
+}
+
+// CheckHealth runs each plugin's health actions and records one event per state change.
+func (j *Jobs) CheckHealth(ctx context.Context) error {
+	srcs, err := j.store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	for _, src := range srcs {
+		p := j.sources.Usable(src)
+		if p == nil {
+			continue
+		}
+		for _, a := range p.Schema.Actions {
+			if !a.Health {
+				continue
+			}
+			res, err := p.P.RunAction(ctx, Instance(src), source.ActionRequest{ActionID: a.ID})
+			state := "unknown"
+			if err == nil && res.Message != nil {
+				state = map[string]string{"info": "valid", "error": "revoked"}[res.Message.Level]
+				if state == "" {
+					state = "unknown"
+				}
+			}
+			key := "health:" + src.ID + ":" + a.ID
+			prev, _ := j.store.Meta(ctx, key)
+			if prev == state {
+				continue
+			}
+			_ = j.store.SetMeta(ctx, key, state)
+			detail := ""
+			if res.Message != nil {
+				detail = res.Message.Text
+			}
+			_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "health_" + a.ID, Reason: state, Detail: detail})
+		}
+	}
+	return nil
+}
+
+// Run runs re-validation, health checks and purges every interval until ctx ends; it
+// starts once the plugins are ready.
+func (j *Jobs) Run(ctx context.Context, every time.Duration) {
+	if j.sources.plugins.Wait(ctx) != nil {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		_ = j.CheckHealth(ctx)
+		_ = j.Revalidate(ctx, every)
+		_, _ = j.store.Purge(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,365 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/ratelimit"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// The kinds of login state the host keeps between the steps of a login.
+const (
+	// StateLogin is a begun redirect login, waiting for its callback.
+	StateLogin = "login"
+	// StateStep is a question asked of the person (a LoginStep).
+	StateStep = "step"
+	// StatePassword is a password waiting for its one-time code.
+	StatePassword = "password"
+)
+
+// Timings of login state.
+const (
+	// UpstreamBackoff is how long logins of a source pause after its upstream said "too many requests".
+	UpstreamBackoff = 30 * time.Second
+	// claimHold bounds how long one callback holds its login's state.
+	claimHold = time.Minute
+	// throttleWait is how long a client's too-fast login waits for its turn before it is refused.
+	throttleWait = 2 * time.Second
+)
+
+// LoginConfig tunes the login engine.
+type LoginConfig struct {
+	// SessionLifetime is how long a login lasts.
+	SessionLifetime time.Duration
+	// Rate is begin-login, step and password attempts allowed per minute per client; a burst
+	// of a third of it is allowed, then a flood is slowed.
+	Rate   int
+	Logger hclog.Logger
+}
+
+// Logins runs logins: begin, the callback, a step's answer and a password, each ending in
+// an Outcome or an error that says why.
+type Logins struct {
+	store   Store
+	sources *Sources
+	cfg     LoginConfig
+	log     hclog.Logger
+	// begins are per-client buckets for starting logins and password attempts.
+	begins *ratelimit.Buckets
+	// upstream holds, per source, until when its upstream asked everyone to back off.
+	upstream sync.Map
+}
+
+// NewLogins returns the login engine.
+func NewLogins(st Store, srcs *Sources, cfg LoginConfig) *Logins {
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = 30
+	}
+	return &Logins{store: st, sources: srcs, cfg: cfg, log: logger(cfg.Logger),
+		begins: ratelimit.New(float64(cfg.Rate), cfg.Rate/3+1, 100000)}
+}
+
+// SessionLifetime is how long a login lasts.
+func (l *Logins) SessionLifetime() time.Duration { return l.cfg.SessionLifetime }
+
+// loginState is what the host keeps of a begun redirect login.
+type loginState struct {
+	SourceID string `json:"source_id"`
+	Plugin   []byte `json:"plugin"`
+	Return   string `json:"return,omitempty"`
+}
+
+// stepState is what the host keeps of a login step in progress.
+type stepState struct {
+	SourceID string            `json:"source_id"`
+	Step     *source.LoginStep `json:"step"`
+	Return   string            `json:"return,omitempty"`
+}
+
+// pendingPassword is a password waiting for its one-time code.
+type pendingPassword struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// Begin starts a login with the source of slug.
+type Begin struct {
+	Slug, SessionID string
+	// Client is the rate-limit key of the person's client.
+	Client string
+	// Return is where the browser goes afterwards (already checked by the caller).
+	Return string
+	// Callback is the callback URL of the login with this id.
+	Callback func(loginID string) string
+}
+
+// Begin starts a redirect login; the outcome's Redirect is the upstream's page.
+func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
+	src, p, err := l.bySlug(ctx, b.Slug)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := l.admit(ctx, src, b.Client); err != nil {
+		return Outcome{}, err
+	}
+	// Each begun login has its own id in the callback URL: several tabs each finish their own.
+	id := store.RandomID(16)
+	start, err := p.P.BeginLogin(ctx, Instance(src), source.BeginLogin{CallbackURL: b.Callback(id)})
+	if err != nil {
+		l.noteUpstream(src, err)
+		return Outcome{}, l.failed(ctx, src, err, false)
+	}
+	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return})
+	if _, err := l.store.PutLoginState(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: StateLogin,
+		State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Source: src, Redirect: start.RedirectURL}, nil
+}
+
+// Complete is a callback of a redirect login.
+type Complete struct {
+	SessionID, LoginID string
+	// Query is the callback's query (first values).
+	Query map[string]string
+}
+
+// Complete finishes a login from its callback. The state is claimed for the call (a second
+// callback racing finds nothing) and ends with a completed or refused login; after a "not
+// yet" or "try again" answer it stays, so the same link can be tried again (Retry).
+func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
+	ls, err := l.store.ClaimLoginState(ctx, c.SessionID, StateLogin, c.LoginID, claimHold)
+	if err != nil {
+		return Outcome{}, ErrStale
+	}
+	var st loginState
+	_ = json.Unmarshal(ls.State, &st)
+	src, p, err := l.stillUsable(ctx, st.SourceID)
+	if err != nil {
+		if errors.Is(err, ErrSourceOff) {
+			_ = l.store.DeleteLoginState(ctx, ls.ID)
+		}
+		return Outcome{}, err
+	}
+	id, err := p.P.CompleteLogin(ctx, Instance(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: c.Query})
+	if err != nil && source.AsError(err).Retryable {
+		_ = l.store.ReleaseLoginState(ctx, ls.ID)
+		l.noteUpstream(src, err)
+		return Outcome{}, l.failed(ctx, src, err, true)
+	}
+	_ = l.store.DeleteLoginState(ctx, ls.ID)
+	if err != nil {
+		return Outcome{}, l.failed(ctx, src, err, false)
+	}
+	return l.finish(ctx, src, id, st.Return, c.SessionID)
+}
+
+// Answer is a person's answer to a login step.
+type Answer struct {
+	SessionID, Client, Choice string
+	// Value is the form's value of a step field.
+	Value func(name string) string
+}
+
+// Continue answers a step: the state is taken (single use) before the plugin sees it.
+func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
+	ls, err := l.store.TakeLoginState(ctx, a.SessionID, StateStep)
+	if err != nil {
+		return Outcome{}, ErrStale
+	}
+	var st stepState
+	_ = json.Unmarshal(ls.State, &st)
+	src, p, err := l.stillUsable(ctx, st.SourceID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if st.Step == nil {
+		return Outcome{}, ErrStale
+	}
+	if err := l.admit(ctx, src, a.Client); err != nil {
+		return Outcome{}, err
+	}
+	values := map[string]string{}
+	for _, f := range st.Step.Fields {
+		values[f.Name] = a.Value(f.Name)
+	}
+	id, err := p.P.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values})
+	if err != nil {
+		return Outcome{}, l.failed(ctx, src, err, false)
+	}
+	return l.finish(ctx, src, id, st.Return, a.SessionID)
+}
+
+// PasswordAttempt is a login with a password (and maybe a one-time code).
+type PasswordAttempt struct {
+	Slug, SessionID, Client, Return string
+	Credentials                     source.Credentials
+}
+
+// Password logs in with a password. A code alone continues the password kept from the
+// attempt that asked for it; a needed code is a *SecondFactorError.
+func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, error) {
+	src, p, err := l.bySlug(ctx, a.Slug)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := l.admit(ctx, src, a.Client); err != nil {
+		return Outcome{}, err
+	}
+	cred := a.Credentials
+	if cred.OTP != "" && cred.Password == "" {
+		if ls, err := l.store.TakeLoginState(ctx, a.SessionID, StatePassword); err == nil && ls.SourceID == src.ID {
+			var pp pendingPassword
+			_ = json.Unmarshal(ls.State, &pp)
+			cred.Login, cred.Password = pp.Login, pp.Password
+		}
+	}
+	id, err := p.P.PasswordLogin(ctx, Instance(src), cred)
+	var se *source.Error
+	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
+		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password})
+		_, _ = l.store.PutLoginState(ctx, store.LoginState{SessionID: a.SessionID, SourceID: src.ID, Kind: StatePassword, State: st,
+			ExpiresAt: time.Now().Add(5 * time.Minute)})
+		return Outcome{}, &SecondFactorError{Source: src, Account: cred.Login, Text: se.UserText, Rejected: cred.OTP != ""}
+	}
+	if err != nil {
+		return Outcome{}, l.failed(ctx, src, err, false)
+	}
+	return l.finish(ctx, src, id, a.Return, a.SessionID)
+}
+
+// finish stores the user by (source, subject) and starts the user's session, ending the
+// anonymous one (no session fixation); a login that needs one more step keeps it instead.
+func (l *Logins) finish(ctx context.Context, src *store.Source, id source.Identity, ret, sessionID string) (Outcome, error) {
+	if id.Step != nil {
+		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret})
+		if _, err := l.store.PutLoginState(ctx, store.LoginState{SessionID: sessionID, SourceID: src.ID, Kind: StateStep, State: st,
+			ExpiresAt: CapExpiry(id.Step.ExpiresAt, 15*time.Minute)}); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Source: src, Step: id.Step, Return: ret}, nil
+	}
+	name := NameOf(id.PreferredUsername, id.Name)
+	done, err := l.store.FinishLogin(ctx, store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
+		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
+		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample},
+		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Name: name,
+			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
+		sessionID, l.cfg.SessionLifetime)
+	if errors.Is(err, store.ErrSourceOff) { // turned off while the plugin answered
+		_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "login_denied", Subject: id.Subject,
+			Name: name, Reason: "source_disabled", Detail: "the source was turned off during the login"})
+		return Outcome{}, ErrSourceOff
+	}
+	if err != nil {
+		l.log.Error("store user", "error", err)
+		return Outcome{}, err
+	}
+	if done.Disabled {
+		return Outcome{}, ErrUserDisabled
+	}
+	return Outcome{Source: src, Return: ret,
+		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime), UserID: done.UserID}}, nil
+}
+
+// bySlug is the usable source of slug and its plugin, or ErrUnknownSource.
+func (l *Logins) bySlug(ctx context.Context, slug string) (*store.Source, *Plugin, error) {
+	src, err := l.store.SourceBySlug(ctx, slug)
+	if err != nil {
+		return nil, nil, ErrUnknownSource
+	}
+	p := l.sources.Usable(src)
+	if p == nil {
+		return nil, nil, ErrUnknownSource
+	}
+	return src, p, nil
+}
+
+// stillUsable is the source of a login under way and its plugin, or ErrSourceOff.
+func (l *Logins) stillUsable(ctx context.Context, id string) (*store.Source, *Plugin, error) {
+	src, err := l.store.Source(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	p := l.sources.Usable(src)
+	if p == nil {
+		return nil, nil, ErrSourceOff
+	}
+	return src, p, nil
+}
+
+// admit slows a client that starts logins too fast and refuses it past a short wait; while
+// a source's upstream asked everyone to back off, it says so instead of asking the upstream.
+func (l *Logins) admit(ctx context.Context, src *store.Source, client string) error {
+	if until, ok := l.upstream.Load(src.ID); ok {
+		if wait := time.Until(until.(time.Time)); wait > 0 {
+			return &PausedError{Source: src, Wait: wait}
+		}
+	}
+	if ok, after := l.begins.Wait(ctx, client, throttleWait); !ok {
+		return &ThrottledError{Wait: after}
+	}
+	return nil
+}
+
+// noteUpstream pauses a source's logins for everyone when its upstream rate-limits us.
+func (l *Logins) noteUpstream(src *store.Source, err error) {
+	if source.KindOf(err) == source.KindRateLimited {
+		l.upstream.Store(src.ID, time.Now().Add(UpstreamBackoff))
+		l.log.Warn("upstream rate limit: logins paused", "source", src.ID, "for", UpstreamBackoff)
+	}
+}
+
+// failed records a refused or failed login and returns it as a *FailedError.
+func (l *Logins) failed(ctx context.Context, src *store.Source, err error, retry bool) error {
+	se := source.AsError(err)
+	kind := "login_failed"
+	if se.Kind == source.KindAccessDenied {
+		kind = "login_denied"
+	}
+	_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: kind, Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
+		Detail: joinDetail(se.UserText, se.AdminDetail)})
+	return &FailedError{Source: src, Err: se, Retry: retry}
+}
+
+// CapExpiry is when server-side state expires: the plugin's expiry (the upstream's, such as
+// a code's lifetime), but never later than max from now.
+func CapExpiry(plugin time.Time, max time.Duration) time.Time {
+	limit := time.Now().Add(max)
+	if plugin.IsZero() || plugin.After(limit) {
+		return limit
+	}
+	return plugin
+}
+
+// NameOf is the first non-empty name.
+func NameOf(names ...string) string {
+	for _, n := range names {
+		if n != "" {
+			return n
+		}
+	}
+	return ""
+}
+
+// joinDetail is the user's text and the admin's detail of a refusal, without repeating.
+func joinDetail(userText, adminDetail string) string {
+	switch {
+	case userText == "" || strings.Contains(adminDetail, userText):
+		return adminDetail
+	case adminDetail == "":
+		return userText
+	}
+	return userText + " — " + adminDetail
+}

@@ -1,0 +1,86 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// Outcome is where a login step leads: exactly one of Redirect, Step or SignedIn is set.
+type Outcome struct {
+	// Source is the login method.
+	Source *store.Source
+	// Redirect is the upstream's page the browser goes to (after Begin).
+	Redirect string
+	// Step is one more question for the person; its state is kept server-side.
+	Step *source.LoginStep
+	// SignedIn is the session the login started.
+	SignedIn *SignedIn
+	// Return is where the browser goes after the login, as it was asked for.
+	Return string
+}
+
+// SignedIn is a finished login: the new session's cookie value and expiry.
+type SignedIn struct {
+	Token   string
+	Expires time.Time
+	UserID  int64
+}
+
+// The ways a login ends without an outcome, besides *FailedError, *PausedError,
+// *ThrottledError, *SecondFactorError and store errors.
+var (
+	// ErrUnknownSource: no usable source of that slug (at the start of a login).
+	ErrUnknownSource = errors.New("unknown login method")
+	// ErrSourceOff: the source was turned off or removed while the login was under way.
+	ErrSourceOff = errors.New("login method turned off")
+	// ErrStale: the login's state expired, was used, or belongs to another session.
+	ErrStale = errors.New("this login has expired or was already used")
+	// ErrUserDisabled: the person's account here is disabled.
+	ErrUserDisabled = errors.New("account disabled")
+)
+
+// FailedError is a login the plugin refused or could not finish; the event is recorded.
+type FailedError struct {
+	Source *store.Source
+	Err    *source.Error
+	// Retry is set when the same link may be tried again.
+	Retry bool
+}
+
+func (e *FailedError) Error() string { return fmt.Sprintf("login with %s: %v", e.Source.Slug, e.Err) }
+
+// Unwrap is the plugin's error.
+func (e *FailedError) Unwrap() error { return e.Err }
+
+// PausedError says a source's upstream asked everyone to back off for Wait.
+type PausedError struct {
+	Source *store.Source
+	Wait   time.Duration
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("%s asked to slow down: logins paused for %s", e.Source.Name, e.Wait)
+}
+
+// ThrottledError says this client starts logins too fast; it may try again after Wait.
+type ThrottledError struct{ Wait time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many login attempts: wait %s", e.Wait)
+}
+
+// SecondFactorError asks for a one-time code; the password is kept for a few minutes.
+type SecondFactorError struct {
+	Source  *store.Source
+	Account string
+	// Text is the plugin's words for the person.
+	Text string
+	// Rejected is set when a code was given and not accepted.
+	Rejected bool
+}
+
+func (e *SecondFactorError) Error() string { return "a one-time code is needed for " + e.Account }

@@ -1,0 +1,26 @@
+package host
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Sessions is what the host's doors (OpenID Connect, forward-auth) ask of its sign-in side.
+type Sessions interface {
+	// SignedIn is the request's signed-in user and when that login happened.
+	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// LoginURL is the host's login page that returns to returnTo afterwards.
+	LoginURL(returnTo string) string
+	// EndUserSession ends the request's session when it is userID's.
+	EndUserSession(r *http.Request, userID int64)
+	// Message shows the person a page.
+	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
+	// Confirm shows a page with one button that POSTs (with CSRF) to action.
+	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
+	// CheckCSRF reports whether a POST carries the session's CSRF token.
+	CheckCSRF(r *http.Request) bool
+	// ClientKey is the rate-limit key of the request's client (its address, or its IPv6 /64).
+	ClientKey(r *http.Request) string
+}

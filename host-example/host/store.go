@@ -1,0 +1,42 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Store is the persistence the application layer needs.
+type Store interface {
+	// Sources.
+	CreateSource(ctx context.Context, pluginID, slug, name string) (*store.Source, error)
+	Source(ctx context.Context, id string) (*store.Source, error)
+	SourceBySlug(ctx context.Context, slug string) (*store.Source, error)
+	Sources(ctx context.Context) ([]*store.Source, error)
+	SaveConfig(ctx context.Context, id string, cfg json.RawMessage) (int64, error)
+	SetEnabled(ctx context.Context, id string, on bool) error
+	SaveDraft(ctx context.Context, id string, draft json.RawMessage) error
+
+	// Login state between the steps of a login.
+	PutLoginState(ctx context.Context, st store.LoginState) (string, error)
+	TakeLoginState(ctx context.Context, sessionID, kind string) (*store.LoginState, error)
+	ClaimLoginState(ctx context.Context, sessionID, kind, id string, hold time.Duration) (*store.LoginState, error)
+	ReleaseLoginState(ctx context.Context, id string) error
+	DeleteLoginState(ctx context.Context, id string) error
+
+	// Users and what happened.
+	FinishLogin(ctx context.Context, u store.User, allowed store.Event, oldSessionID string, life time.Duration) (*store.LoginDone, error)
+	UsersToCheck(ctx context.Context, sourceID string, before time.Time) ([]*store.User, error)
+	MarkChecked(ctx context.Context, id int64) error
+	SetDisabled(ctx context.Context, id int64, disabled bool, reason string) error
+	AddEvent(ctx context.Context, e store.Event) error
+
+	// Small settings and upkeep.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+	Purge(ctx context.Context) (int64, error)
+}
+
+var _ Store = (*store.Store)(nil)

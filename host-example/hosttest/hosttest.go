@@ -1,0 +1,151 @@
+// Package hosttest starts a whole host-example for tests: a store in a temporary folder,
+// the real plugin processes, the pages, OpenID Connect and forward-auth, on a loopback
+// address, built by the same composition root (app.New) as the server.
+package hosttest
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// AdminPassword is the admin password of every test host.
+const AdminPassword = "test-admin-password"
+
+// Option adjusts a test host before it starts.
+type Option func(*Host)
+
+// Plugins loads the plugins of dir with env added to their environment.
+func Plugins(dir string, env ...string) Option {
+	return func(h *Host) { h.cfg.PluginsDir, h.cfg.PluginEnv = dir, env }
+}
+
+// Config edits the host's Config (rates, lifetimes, trusted proxies, …).
+func Config(f func(*app.Config)) Option { return func(h *Host) { f(&h.cfg) } }
+
+// Public sets the host's public URL (a reverse proxy in front of it); by default it is
+// the host's own loopback address.
+func Public(u *url.URL) Option { return func(h *Host) { h.public = u } }
+
+// Data uses an existing data folder instead of a new temporary one.
+func Data(dir string) Option { return func(h *Host) { h.DataDir = dir } }
+
+// BeforeStart runs f on the store before the host is built (import a key, seed rows).
+func BeforeStart(f func(*store.Store)) Option {
+	return func(h *Host) { h.before = append(h.before, f) }
+}
+
+// Host is a running test host.
+type Host struct {
+	*app.App
+	// URL is the host's public URL (http://127.0.0.1:port unless Public set another).
+	URL string
+	// Server serves the host.
+	Server *httptest.Server
+	// DataDir holds the store's database and key file.
+	DataDir string
+
+	t      testing.TB
+	cfg    app.Config
+	before []func(*store.Store)
+	addr   string
+	public *url.URL
+}
+
+// New starts a host with the given options; it stops when the test ends.
+func New(t testing.TB, opts ...Option) *Host {
+	t.Helper()
+	h := &Host{t: t, DataDir: t.TempDir(), cfg: app.Config{LoginRate: 1000, AdminPassword: AdminPassword}}
+	for _, o := range opts {
+		o(h)
+	}
+	st, err := store.Open(h.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, f := range h.before {
+		f(st)
+	}
+	h.cfg.Store = st
+	h.start()
+	return h
+}
+
+// start builds the app and serves it, on the address of the previous start if any.
+func (h *Host) start() {
+	h.t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	if h.addr != "" {
+		srv.Listener.Close()
+		ln, err := net.Listen("tcp", h.addr)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		srv.Listener = ln
+	}
+	h.addr = srv.Listener.Addr().String()
+	pub := h.public
+	if pub == nil {
+		pub, _ = url.Parse("http://" + h.addr)
+	}
+	h.cfg.PublicURL = pub
+	a, err := app.New(context.Background(), h.cfg)
+	if err != nil {
+		srv.Listener.Close()
+		h.t.Fatal(err)
+	}
+	srv.Config.Handler = a.Handler()
+	srv.Start()
+	h.App, h.Server, h.URL = a, srv, pub.String()
+	h.t.Cleanup(h.stop)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.WaitPlugins(ctx); err != nil {
+		h.t.Fatalf("plugins: %v", err)
+	}
+}
+
+// stop stops serving and the plugins; the store stays.
+func (h *Host) stop() {
+	if h.Server != nil {
+		h.Server.Close()
+		h.App.Close()
+		h.Server = nil
+	}
+}
+
+// Restart stops the host and starts it again on the same address and store, after f
+// edits the Config.
+func (h *Host) Restart(f func(*app.Config)) {
+	h.t.Helper()
+	h.stop()
+	if f != nil {
+		f(&h.cfg)
+	}
+	h.start()
+}
+
+// AddSource creates, configures and turns on a source of plugin pluginID; each "OWNER" in
+// cfg is replaced by owner (a credential the test's upstream knows).
+func (h *Host) AddSource(pluginID, slug, name, cfg, owner string) *store.Source {
+	h.t.Helper()
+	src, err := h.Sources.Configure(context.Background(), host.Setup{Plugin: pluginID, Slug: slug, Name: name,
+		Config: json.RawMessage(strings.ReplaceAll(cfg, "OWNER", owner)), Enabled: true})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return src
+}
+
+// Plugin is a loaded plugin by id.
+func (h *Host) Plugin(id string) *host.Plugin { return h.Plugins.Get(id) }

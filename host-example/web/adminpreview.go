@@ -1,0 +1,139 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// The mapping editor's live preview and the "would this person get in?" dry run.
+
+// preview is the mapping editor's live preview (JSON in, JSON out).
+func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Field  string `json:"field"`
+		Text   string `json:"text"`
+		Sample string `json:"sample"`
+		// Person is a username or id: their last login's document when the host has one,
+		// else (an id) the owner-side view of them.
+		Person string `json:"person"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	draft, _ := json.Marshal(map[string]string{in.Field: in.Text})
+	req := source.PreviewRequest{Mappings: draft}
+	from := "the pasted document"
+	switch person := strings.TrimSpace(in.Person); {
+	case person != "":
+		u, err := s.store.FindUser(r.Context(), src.ID, person)
+		switch {
+		case err == nil && len(u.PreviewSample) > 0:
+			req.Sample = json.RawMessage(u.PreviewSample)
+			from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
+		case isDigits(person) || err == nil:
+			req.SampleUserID = person
+			if err == nil {
+				req.SampleUserID = u.Subject
+			}
+			from = "the owner's list of users (what it cannot know is marked unknown)"
+		default:
+			_ = json.NewEncoder(w).Encode(map[string]any{"error": "No one called " + person + " has logged in here yet. Enter their id to preview them from the owner's list."})
+			return
+		}
+	case strings.TrimSpace(in.Sample) != "":
+		req.Sample = json.RawMessage(in.Sample)
+	default:
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "Enter a person (username or id), or paste a document."})
+		return
+	}
+	res, err := p.P.PreviewMapping(r.Context(), host.Draft(src), req)
+	if err != nil {
+		se := source.AsError(err)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": strings.TrimSpace(se.UserText + " " + se.AdminDetail)})
+		return
+	}
+	out := map[string]any{"errors": res.Errors, "from": from}
+	if len(res.Errors) == 0 {
+		out["identity"] = map[string]any{"name": res.Identity.Name, "preferred_username": res.Identity.PreferredUsername,
+			"email": res.Identity.Email, "email_verified": res.Identity.EmailVerified, "groups": res.Identity.Groups,
+			"attributes": attributeRows(res.Identity.Attributes), "allowed": res.Identity.Decision.Allowed,
+			"denied_text": res.Identity.Decision.UserText}
+		out["unknown"] = res.Unknown
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits (an id rather than a name).
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// dryRunResult is a dry run's answer, in words, shown beside its form.
+type dryRunResult struct {
+	Who, Verdict, Level, Text, Detail, Reason string
+	// User is the person's last login here (their groups and attributes), when there is one.
+	User *store.User
+}
+
+// dryRun answers "would this person get in now?" from the plugin's re-validation: by
+// username or id; a person who logged in here is checked with their own stored state.
+func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	who := strings.TrimSpace(r.FormValue("who"))
+	if who == "" {
+		who = strings.TrimSpace(r.FormValue("sub"))
+	}
+	res := dryRunResult{Who: who}
+	req := source.RevalidateRequest{Subject: who}
+	if u, err := s.store.FindUser(r.Context(), src.ID, who); err == nil {
+		res.User, req.Subject, req.State = u, u.Subject, u.Revalidation
+		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
+	}
+	switch {
+	case who == "":
+		res.Verdict, res.Level = "Enter a username or an id.", "warning"
+	case res.User == nil && !isDigits(who):
+		res.Verdict, res.Level = "No one called "+who+" has logged in here yet.", "warning"
+		res.Text = "Enter their id (for Plex, the number in their profile's address) to check them before their first login."
+	default:
+		rv, err := p.P.Revalidate(r.Context(), host.ForAction(src), req)
+		switch {
+		case err != nil:
+			se := source.AsError(err)
+			res.Verdict, res.Level, res.Text, res.Detail, res.Reason = "Could not be checked now.", "warning", se.UserText, se.AdminDetail, se.ReasonCode
+		case rv.Status == source.RevalidationAllowed:
+			res.Verdict, res.Level = "Would get in.", "info"
+		case rv.Status == source.RevalidationRevoked:
+			res.Verdict, res.Level = "Would not get in.", "error"
+		default:
+			res.Verdict, res.Level = "Could not be decided now.", "warning"
+		}
+		if err == nil {
+			res.Text, res.Detail, res.Reason = rv.Decision.UserText, rv.Decision.AdminDetail, rv.Decision.ReasonCode
+		}
+		if res.User == nil {
+			res.Text = strings.TrimSpace(res.Text + " They have not logged in here yet.")
+		}
+	}
+	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRun": res})
+}

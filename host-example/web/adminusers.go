@@ -1,0 +1,70 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Admin pages of the people who logged in and of what happened.
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+	users, err := s.store.Users(r.Context())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	srcs, _ := s.store.Sources(r.Context())
+	names := map[string]string{}
+	for _, src := range srcs {
+		names[src.ID] = src.Name
+	}
+	s.render(w, http.StatusOK, "users.html", map[string]any{"Users": users, "Names": names, "Session": sessionOf(r)})
+}
+
+func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	disable := r.FormValue("disabled") == "1"
+	if u, err := s.store.User(r.Context(), id); err == nil {
+		kind := "admin_user_enabled"
+		if disable {
+			kind = "admin_user_disabled"
+		}
+		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject, Name: host.NameOf(u.Username, u.Name)})
+	}
+	if err := s.store.SetDisabled(r.Context(), id, disable, store.DisabledByAdmin); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			http.NotFound(w, r)
+			return
+		}
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("q")
+	evs, err := s.store.Events(r.Context(), 300, q)
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	srcs, _ := s.store.Sources(r.Context())
+	names := map[string]string{}
+	for _, src := range srcs {
+		names[src.ID] = src.Name
+	}
+	rows := make([]eventRow, 0, len(evs))
+	for _, e := range evs {
+		rows = append(rows, eventRowOf(e, names[e.SourceID]))
+	}
+	s.render(w, http.StatusOK, "events.html", map[string]any{"Events": rows, "Query": q, "Session": sessionOf(r)})
+}
