@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -67,7 +68,7 @@ func TestMakeGolden(t *testing.T) {
 	if _, err := st.PutForwardRule(ctx, store.ForwardRule{Name: "Golden app", Host: forwardHost, Groups: []string{userGroup}}); err != nil {
 		t.Fatal(err)
 	}
-	if tk.Forward, _, err = st.CreateForwardSession(ctx, u.ID, time.Hour); err != nil {
+	if tk.Forward, _, err = forwardauth.StartSession(ctx, st, u.ID, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	payload := base64.RawURLEncoding.EncodeToString([]byte("info|Saved."))

@@ -58,8 +58,10 @@ func (s *Store) AnonymousSession(token string) *Session {
 	return &Session{ID: hashToken(token), CSRF: s.seal.MAC("csrf|" + token)}
 }
 
-// MAC authenticates a value the host hands a browser and reads back (a one-time notice),
-// under a key derived from the store's key; label keeps uses apart.
+// MAC is the keyed MAC (HMAC-SHA256, hex) of value under label, with a key derived from the
+// store's key: the primitive the owners of signed values build their formats on (web's
+// notices, forward-auth's cookies). The label keeps uses apart: it is MACed as label + "|"
+// before value, so MAC(label, v) never equals another label's MAC of any value.
 func (s *Store) MAC(label, value string) string { return s.seal.MAC(label + "|" + value) }
 
 // DeleteSession ends a session.

@@ -95,7 +95,7 @@ func (f *fixture) user(sub, username, name, email string, groups ...string) int6
 }
 
 func (f *fixture) forwardToken(uid int64) string {
-	tok, _, err := f.st.CreateForwardSession(context.Background(), uid, time.Hour)
+	tok, _, err := forwardauth.StartSession(context.Background(), f.st, uid, time.Hour)
 	if err != nil {
 		f.t.Fatal(err)
 	}
