@@ -264,7 +264,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !inAllowedGroups(u, c) {
-		_ = p.opts.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: "oidc_denied", Subject: u.Subject, Name: u.Username,
+		_ = p.opts.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventOIDCDenied, Subject: u.Subject, Name: u.Username,
 			Reason: "not_in_allowed_groups", Detail: "client " + c.ID})
 		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Access denied",
 			fmt.Sprintf("Your account may not use %s. Ask the administrator to add you to one of its groups.", c.Name))

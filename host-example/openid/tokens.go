@@ -201,7 +201,7 @@ func (s *storage) stillAllowed(ctx context.Context, u *store.User, c *store.OIDC
 		return true
 	}
 	_ = s.st.RevokeGrant(ctx, grantID)
-	_ = s.st.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: "oidc_denied", Subject: u.Subject, Name: u.Username,
+	_ = s.st.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: store.EventOIDCDenied, Subject: u.Subject, Name: u.Username,
 		Reason: "not_in_allowed_groups", Detail: "client " + c.ID + ": grant revoked"})
 	return false
 }

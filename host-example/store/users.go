@@ -117,7 +117,7 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 		ev.Name = done.Username // the event names the user as apps know them
 	}
 	if done.Disabled {
-		ev = Event{SourceID: u.SourceID, Kind: "login_denied", Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
+		ev = Event{SourceID: u.SourceID, Kind: EventLoginDenied, Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
 	} else {
 		if oldSessionID != "" {
 			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {

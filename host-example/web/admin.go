@@ -418,7 +418,7 @@ func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
 	if on {
 		kind = "admin_source_enabled"
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Detail: src.Name})
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventKind(kind), Detail: src.Name})
 	if err := s.store.SetEnabled(r.Context(), src.ID, on); err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
@@ -741,7 +741,7 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 		if disable {
 			kind = "admin_user_disabled"
 		}
-		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject, Name: nameOf(u.Username, u.Name)})
+		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventKind(kind), Subject: u.Subject, Name: nameOf(u.Username, u.Name)})
 	}
 	if err := s.store.SetDisabled(r.Context(), id, disable, store.DisabledByAdmin); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -100,7 +100,7 @@ func (s *Server) storeClient(w http.ResponseWriter, r *http.Request, c *store.OI
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: event, Detail: "client " + c.ID})
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventKind(event), Detail: "client " + c.ID})
 	s.renderClients(w, r, secret, flash)
 }
 

@@ -81,7 +81,7 @@ func (s *Server) CheckHealth(ctx context.Context) error {
 			if res.Message != nil {
 				detail = res.Message.Text
 			}
-			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "health_" + a.ID, Reason: state, Detail: detail})
+			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.HealthEvent(a.ID), Reason: state, Detail: detail})
 		}
 	}
 	return nil

@@ -289,7 +289,7 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, src *store.
 	if se.Kind == source.KindAccessDenied {
 		kind = "login_denied"
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventKind(kind), Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
 		Detail: joinDetail(se.UserText, se.AdminDetail)})
 	text := se.UserText
 	switch se.Kind {
