@@ -14,7 +14,7 @@ import (
 )
 
 // Sealer encrypts secrets at rest with AES-256-GCM under a key kept in a 0600 file, and
-// MACs values the host signs (anonymous sessions' CSRF tokens) under a key derived from it.
+// MACs values the host signs (Store.MAC) under a key derived from it.
 type Sealer struct {
 	aead   cipher.AEAD
 	macKey []byte

@@ -1,5 +1,9 @@
 // Package store keeps host-example's data in SQLite (pure Go driver): sources, users,
-// sessions, login states and events, with secrets encrypted at rest.
+// sessions, login states, events, the OpenID Connect provider's and forward-auth's rows, with
+// secrets encrypted at rest. It is persistence only: the formats of tokens and cookies belong
+// to their owners (forwardauth, openid, web), which build them on its keyed MAC (MAC) and
+// declare the part of it they use as their own Store interfaces; caches are theirs too, told
+// of changes by Changes.
 package store
 
 import (
