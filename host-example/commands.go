@@ -127,7 +127,7 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("reset-admin-password: %w", err)
 	}
-	_ = st.AddEvent(ctx, store.Event{Kind: "admin_password_reset",
+	_ = st.AddEvent(ctx, store.Event{Kind: store.EventAdminPasswordReset,
 		Detail: fmt.Sprintf("from the command line; %d admin sessions ended; browsers known from earlier admin logins forgotten", n)})
 	fmt.Fprintf(stdout, "\nadmin password changed; %d admin sessions ended; browsers known from earlier admin logins are forgotten\n", n)
 	return nil

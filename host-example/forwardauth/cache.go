@@ -27,14 +27,14 @@ type entry struct {
 	ident   *identity
 	expires time.Time // the session's own end
 	checked time.Time // when the store last said so
-	gen     uint64    // store.Revocations() when checked
+	gen     uint64    // the store's AccessRevoked version when checked
 }
 
 // sessionCache answers "whose session is this?" from memory. An answer is used until the
-// bound (ttl) passes or the store counts a revocation, then asked again: a revocation
-// through this process is seen at once, any other change within ttl.
+// bound (ttl) passes or the store announces a revocation (store.AccessRevoked), then asked
+// again: an announced revocation is seen at once, any other change within ttl.
 type sessionCache struct {
-	store *store.Store
+	store Store
 	ttl   time.Duration
 	now   func() time.Time
 	max   int64
@@ -48,7 +48,7 @@ type sessionCache struct {
 // expired, revoked). Only a cache miss or a stale entry reads the store.
 func (c *sessionCache) lookup(ctx context.Context, token string) (*identity, error) {
 	now := c.now()
-	gen := c.store.Revocations()
+	gen := c.store.Changes().Version(store.AccessRevoked)
 	if v, ok := c.m.Load(token); ok {
 		e := v.(*entry)
 		if e.gen == gen && now.Sub(e.checked) < c.ttl {
@@ -58,7 +58,7 @@ func (c *sessionCache) lookup(ctx context.Context, token string) (*identity, err
 			return e.ident, nil
 		}
 	}
-	id := c.store.ForwardTokenID(token)
+	id := SessionID(c.store, token)
 	if id == "" {
 		return nil, nil // forged: never cached, never read
 	}

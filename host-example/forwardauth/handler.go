@@ -57,7 +57,7 @@ type Options struct {
 	PublicURL *url.URL
 	// CookieDomain is the parent domain the forward-auth cookie is scoped to ("": host-only).
 	CookieDomain string
-	Store        *store.Store
+	Store        Store
 	Sessions     Sessions
 	// SessionLife is how long a forward-auth session lasts (default 12 h).
 	SessionLife time.Duration
@@ -83,7 +83,7 @@ type Service struct {
 	rules   atomic.Pointer[ruleSet]
 }
 
-// ruleSet is the loaded rules and the store.RulesVersion they were loaded at.
+// ruleSet is the loaded rules and the store's ForwardRules version they were loaded at.
 type ruleSet struct {
 	rules   Rules
 	version uint64
@@ -139,7 +139,7 @@ func (s *Service) CookieName() string {
 
 // currentRules is the rule set, reloaded from the store only after a change.
 func (s *Service) currentRules(ctx context.Context) (Rules, error) {
-	v := s.o.Store.RulesVersion()
+	v := s.o.Store.Changes().Version(store.ForwardRules)
 	if rs := s.rules.Load(); rs != nil && rs.version == v {
 		return rs.rules, nil
 	}
@@ -152,18 +152,9 @@ func (s *Service) currentRules(ctx context.Context) (Rules, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs := make(Rules, 0, len(stored))
-	for _, r := range stored {
-		rs = append(rs, FromStore(r))
-	}
+	rs := Rules(stored)
 	s.rules.Store(&ruleSet{rules: rs, version: v})
 	return rs, nil
-}
-
-// FromStore is the rule of a stored rule.
-func FromStore(r store.ForwardRule) Rule {
-	return Rule{ID: r.ID, Host: r.Host, PathPrefix: r.PathPrefix, Groups: r.Groups, Bypass: r.Bypass, BypassOptions: r.BypassOptions,
-		AllowEncodedSlash: r.AllowEncodedSlash}
 }
 
 // isApp reports whether host is a protected app's host.
@@ -229,7 +220,7 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	token, exp, err := s.o.Store.CreateForwardSession(r.Context(), u.ID, s.o.SessionLife)
+	token, exp, err := StartSession(r.Context(), s.o.Store, u.ID, s.o.SessionLife)
 	if err != nil {
 		s.o.Logger.Error("forward-auth session", "error", err)
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -257,7 +248,7 @@ func (s *Service) EndSession(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	if id := s.o.Store.ForwardTokenID(c.Value); id != "" {
+	if id := SessionID(s.o.Store, c.Value); id != "" {
 		if err := s.o.Store.DeleteForwardSession(r.Context(), id); err != nil {
 			s.o.Logger.Error("forward-auth log-out", "error", err)
 		}

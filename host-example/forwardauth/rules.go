@@ -13,23 +13,6 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// Rule protects one app (a host) or a part of it (a path prefix).
-type Rule struct {
-	ID   string
-	Host string // e.g. sonarr.example.com, or sonarr.example.com:8443
-	// PathPrefix, when set, limits the rule to a path and what is below it (segment boundaries).
-	PathPrefix string
-	// Groups, when not empty, are the groups of which a user must be in one; empty: any signed-in user.
-	Groups []string
-	// Bypass are path prefixes the app protects itself (API keys): they pass without a login.
-	Bypass []string
-	// BypassOptions lets CORS preflight (OPTIONS) requests pass without a login.
-	BypassOptions bool
-	// AllowEncodedSlash lets paths holding %2F pass (RabbitMQ's /api/queues/%2F/…); without
-	// it they are refused.
-	AllowEncodedSlash bool
-}
-
 // NormalizeHost lowercases a host, drops a trailing dot and a default port.
 func NormalizeHost(h string) string {
 	h = strings.ToLower(strings.TrimSpace(h))
@@ -44,13 +27,14 @@ func NormalizeHost(h string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// Rules is the rule set; Judge says what it makes of a request.
-type Rules []Rule
+// Rules is the rule set (the stored rules: store.ForwardRule, each protecting one app, a
+// host, or a part of it, a path prefix); Judge says what it makes of a request.
+type Rules []store.ForwardRule
 
 // match is the rule a reading selects on host: the longest path prefix among the host's
 // rules; nil (deny) when none.
-func (rs Rules) match(host string, rd reading) *Rule {
-	var best *Rule
+func (rs Rules) match(host string, rd reading) *store.ForwardRule {
+	var best *store.ForwardRule
 	for i := range rs {
 		r := &rs[i]
 		if NormalizeHost(r.Host) != host || !under(rd.segs, r.PathPrefix, rd.fold) {
@@ -83,7 +67,7 @@ func (rs Rules) hostsNamed(host string) []string {
 // The port is one of the readings: the client writes it in its Host header, and nginx and
 // Caddy choose the server by name, so a request to a host name is judged under the rules of
 // every port that name has rules on.
-func (rs Rules) Judge(host, method string, p *Path) (need []*Rule, ok bool) {
+func (rs Rules) Judge(host, method string, p *Path) (need []*store.ForwardRule, ok bool) {
 	hosts := rs.hostsNamed(host)
 	if len(hosts) == 0 {
 		return nil, false
@@ -94,7 +78,7 @@ func (rs Rules) Judge(host, method string, p *Path) (need []*Rule, ok bool) {
 			if r == nil || (p.EncodedSlash && !r.AllowEncodedSlash) {
 				return nil, false
 			}
-			if !r.Bypassed(method, rd) && !slices.Contains(need, r) {
+			if !bypassed(r, method, rd) && !slices.Contains(need, r) {
 				need = append(need, r)
 			}
 		}
@@ -102,9 +86,9 @@ func (rs Rules) Judge(host, method string, p *Path) (need []*Rule, ok bool) {
 	return need, true
 }
 
-// Bypassed reports whether a reading passes without a login: a preflight, or under a bypass
-// path, compared exactly (a bypass never matches case-folded).
-func (r *Rule) Bypassed(method string, rd reading) bool {
+// bypassed reports whether a reading passes r without a login: a preflight, or under a
+// bypass path, compared exactly (a bypass never matches case-folded).
+func bypassed(r *store.ForwardRule, method string, rd reading) bool {
 	if r.BypassOptions && method == "OPTIONS" {
 		return true
 	}
@@ -116,8 +100,8 @@ func (r *Rule) Bypassed(method string, rd reading) bool {
 	return false
 }
 
-// Allows reports whether a user with groups may pass.
-func (r *Rule) Allows(groups []string) bool {
+// Allows reports whether a user with groups may pass r.
+func Allows(r *store.ForwardRule, groups []string) bool {
 	if len(r.Groups) == 0 {
 		return true
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 var rules = Rules{
@@ -208,7 +210,7 @@ func TestLigaturesMeetTheirLetters(t *testing.T) {
 			t.Fatal(err)
 		}
 		need, ok := rs.Judge("app.example.test", "GET", p)
-		if !ok || !slices.ContainsFunc(need, func(r *Rule) bool { return r.ID == "config" }) {
+		if !ok || !slices.ContainsFunc(need, func(r *store.ForwardRule) bool { return r.ID == "config" }) {
 			t.Errorf("%s: %v, want the /config rule among them", raw, need)
 		}
 	}
@@ -233,7 +235,7 @@ func TestHostPortParsedStrictly(t *testing.T) {
 
 func TestBypassAndGroups(t *testing.T) {
 	admin := &rules[1]
-	if admin.Allows([]string{"plex-friend"}) || !admin.Allows([]string{"plex-friend", "plex-owner"}) || !rules[0].Allows(nil) {
+	if Allows(admin, []string{"plex-friend"}) || !Allows(admin, []string{"plex-friend", "plex-owner"}) || !Allows(&rules[0], nil) {
 		t.Fatal("groups")
 	}
 	if got := judge("app.example.test", "OPTIONS", "/"); got != "app" {

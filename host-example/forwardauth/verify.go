@@ -250,7 +250,7 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 		return Login, nil, nil
 	}
 	for _, rule := range need {
-		if !rule.Allows(ident.groups) {
+		if !Allows(rule, ident.groups) {
 			return Forbid, ident, nil
 		}
 	}

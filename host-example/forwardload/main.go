@@ -61,7 +61,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		tok, _, err := st.CreateForwardSession(ctx, done.UserID, 24*time.Hour)
+		tok, _, err := forwardauth.StartSession(ctx, st, done.UserID, 24*time.Hour)
 		if err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 			_ = j.store.MarkChecked(ctx, u.ID)
 			if rv.Status == source.RevalidationRevoked && !u.Disabled {
 				_ = j.store.SetDisabled(ctx, u.ID, true, store.DisabledByRevalidation)
-				_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "user_revoked", Subject: u.Subject, Name: NameOf(u.Username, u.Name),
+				_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: u.Subject, Name: NameOf(u.Username, u.Name),
 					Reason: rv.Decision.ReasonCode,
 					Detail: "re-validation: access revoked; user disabled and sessions ended"})
 			}
@@ -83,7 +83,7 @@ func (j *Jobs) CheckHealth(ctx context.Context) error {
 			if res.Message != nil {
 				detail = res.Message.Text
 			}
-			_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "health_" + a.ID, Reason: state, Detail: detail})
+			_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.HealthEvent(a.ID), Reason: state, Detail: detail})
 		}
 	}
 	return nil

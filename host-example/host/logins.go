@@ -15,16 +15,6 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// The kinds of login state the host keeps between the steps of a login.
-const (
-	// StateLogin is a begun redirect login, waiting for its callback.
-	StateLogin = "login"
-	// StateStep is a question asked of the person (a LoginStep).
-	StateStep = "step"
-	// StatePassword is a password waiting for its one-time code.
-	StatePassword = "password"
-)
-
 // Timings of login state.
 const (
 	// UpstreamBackoff is how long logins of a source pause after its upstream said "too many requests".
@@ -121,7 +111,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
 	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return})
-	if _, err := l.store.PutLoginState(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: StateLogin,
+	if _, err := l.store.PutLoginState(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: store.StateLogin,
 		State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
 		return Outcome{}, err
 	}
@@ -139,7 +129,7 @@ type Complete struct {
 // callback racing finds nothing) and ends with a completed or refused login; after a "not
 // yet" or "try again" answer it stays, so the same link can be tried again (Retry).
 func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
-	ls, err := l.store.ClaimLoginState(ctx, c.SessionID, StateLogin, c.LoginID, claimHold)
+	ls, err := l.store.ClaimLoginState(ctx, c.SessionID, store.StateLogin, c.LoginID, claimHold)
 	if err != nil {
 		return Outcome{}, ErrStale
 	}
@@ -174,7 +164,7 @@ type Answer struct {
 
 // Continue answers a step: the state is taken (single use) before the plugin sees it.
 func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
-	ls, err := l.store.TakeLoginState(ctx, a.SessionID, StateStep)
+	ls, err := l.store.TakeLoginState(ctx, a.SessionID, store.StateStep)
 	if err != nil {
 		return Outcome{}, ErrStale
 	}
@@ -219,7 +209,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	}
 	cred := a.Credentials
 	if cred.OTP != "" && cred.Password == "" {
-		if ls, err := l.store.TakeLoginState(ctx, a.SessionID, StatePassword); err == nil && ls.SourceID == src.ID {
+		if ls, err := l.store.TakeLoginState(ctx, a.SessionID, store.StatePassword); err == nil && ls.SourceID == src.ID {
 			var pp pendingPassword
 			_ = json.Unmarshal(ls.State, &pp)
 			cred.Login, cred.Password = pp.Login, pp.Password
@@ -229,7 +219,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	var se *source.Error
 	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
 		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password})
-		_, _ = l.store.PutLoginState(ctx, store.LoginState{SessionID: a.SessionID, SourceID: src.ID, Kind: StatePassword, State: st,
+		_, _ = l.store.PutLoginState(ctx, store.LoginState{SessionID: a.SessionID, SourceID: src.ID, Kind: store.StatePassword, State: st,
 			ExpiresAt: time.Now().Add(5 * time.Minute)})
 		return Outcome{}, &SecondFactorError{Source: src, Account: cred.Login, Text: se.UserText, Rejected: cred.OTP != ""}
 	}
@@ -244,7 +234,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 func (l *Logins) finish(ctx context.Context, src *store.Source, id source.Identity, ret, sessionID string) (Outcome, error) {
 	if id.Step != nil {
 		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret})
-		if _, err := l.store.PutLoginState(ctx, store.LoginState{SessionID: sessionID, SourceID: src.ID, Kind: StateStep, State: st,
+		if _, err := l.store.PutLoginState(ctx, store.LoginState{SessionID: sessionID, SourceID: src.ID, Kind: store.StateStep, State: st,
 			ExpiresAt: CapExpiry(id.Step.ExpiresAt, 15*time.Minute)}); err != nil {
 			return Outcome{}, err
 		}
@@ -254,11 +244,11 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, id source.Identi
 	done, err := l.store.FinishLogin(ctx, store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
 		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample},
-		store.Event{SourceID: src.ID, Kind: "login_allowed", Subject: id.Subject, Name: name,
+		store.Event{SourceID: src.ID, Kind: store.EventLoginAllowed, Subject: id.Subject, Name: name,
 			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
 		sessionID, l.cfg.SessionLifetime)
 	if errors.Is(err, store.ErrSourceOff) { // turned off while the plugin answered
-		_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "login_denied", Subject: id.Subject,
+		_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventLoginDenied, Subject: id.Subject,
 			Name: name, Reason: "source_disabled", Detail: "the source was turned off during the login"})
 		return Outcome{}, ErrSourceOff
 	}
@@ -324,9 +314,9 @@ func (l *Logins) noteUpstream(src *store.Source, err error) {
 // failed records a refused or failed login and returns it as a *FailedError.
 func (l *Logins) failed(ctx context.Context, src *store.Source, err error, retry bool) error {
 	se := source.AsError(err)
-	kind := "login_failed"
+	kind := store.EventLoginFailed
 	if se.Kind == source.KindAccessDenied {
-		kind = "login_denied"
+		kind = store.EventLoginDenied
 	}
 	_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: kind, Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
 		Detail: joinDetail(se.UserText, se.AdminDetail)})

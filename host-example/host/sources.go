@@ -106,7 +106,7 @@ func (s *Sources) Save(ctx context.Context, src *store.Source, cfg map[string]an
 	if err == nil {
 		var v int64
 		if v, err = s.store.SaveConfig(ctx, src.ID, norm); err == nil {
-			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: "admin_source_saved", Detail: fmt.Sprintf("%s: settings version %d", src.Name, v)})
+			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventAdminSourceSaved, Detail: fmt.Sprintf("%s: settings version %d", src.Name, v)})
 		}
 		return nil, err
 	}

@@ -21,8 +21,8 @@ type Store interface {
 
 	// Login state between the steps of a login.
 	PutLoginState(ctx context.Context, st store.LoginState) (string, error)
-	TakeLoginState(ctx context.Context, sessionID, kind string) (*store.LoginState, error)
-	ClaimLoginState(ctx context.Context, sessionID, kind, id string, hold time.Duration) (*store.LoginState, error)
+	TakeLoginState(ctx context.Context, sessionID string, kind store.LoginStateKind) (*store.LoginState, error)
+	ClaimLoginState(ctx context.Context, sessionID string, kind store.LoginStateKind, id string, hold time.Duration) (*store.LoginState, error)
 	ReleaseLoginState(ctx context.Context, id string) error
 	DeleteLoginState(ctx context.Context, id string) error
 

@@ -99,23 +99,26 @@ func parseKey(k store.SigningKey) (*signingKey, error) {
 // keyring holds the provider's keys: the newest active key of its algorithm signs; retired
 // keys stay in the JWKS for as long as tokens and id_token hints signed by them are accepted.
 type keyring struct {
-	st      *store.Store
+	st      Store
 	alg     string
 	keepFor time.Duration
 
-	mu     sync.Mutex
-	loaded time.Time
-	active *signingKey
-	all    []*signingKey
+	mu      sync.Mutex
+	loaded  time.Time
+	version uint64 // the store's SigningKeys version when loaded
+	active  *signingKey
+	all     []*signingKey
 }
 
-// keyRefresh is how often the keys are re-read (a rotation by another process shows by then).
+// keyRefresh is how often the keys are re-read (a rotation by another process that the store
+// does not announce shows by then); an announced one (store.SigningKeys) shows at once.
 const keyRefresh = 30 * time.Second
 
 func (k *keyring) load(ctx context.Context) (*signingKey, []*signingKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.active != nil && time.Since(k.loaded) < keyRefresh {
+	v := k.st.Changes().Version(store.SigningKeys)
+	if k.active != nil && k.version == v && time.Since(k.loaded) < keyRefresh {
 		return k.active, k.all, nil
 	}
 	rows, err := k.st.SigningKeys(ctx, time.Now().Add(-k.keepFor))
@@ -137,12 +140,12 @@ func (k *keyring) load(ctx context.Context) (*signingKey, []*signingKey, error) 
 	if active == nil {
 		return nil, nil, fmt.Errorf("no active %s signing key (run host-example -rotate-keys)", k.alg)
 	}
-	k.active, k.all, k.loaded = active, all, time.Now()
+	k.active, k.all, k.loaded, k.version = active, all, time.Now(), v
 	return active, all, nil
 }
 
 // EnsureKey creates a signing key for alg when there is no active one.
-func EnsureKey(ctx context.Context, st *store.Store, alg string) error {
+func EnsureKey(ctx context.Context, st Store, alg string) error {
 	keys, err := st.SigningKeys(ctx, time.Now())
 	if err != nil {
 		return err
@@ -158,7 +161,7 @@ func EnsureKey(ctx context.Context, st *store.Store, alg string) error {
 
 // RotateKey makes a new active key for alg and retires the others of alg; they stay
 // published while tokens they signed are accepted. It returns the new key's id.
-func RotateKey(ctx context.Context, st *store.Store, alg string) (string, error) {
+func RotateKey(ctx context.Context, st Store, alg string) (string, error) {
 	pemKey, err := GenerateKey(alg)
 	if err != nil {
 		return "", err
@@ -167,7 +170,7 @@ func RotateKey(ctx context.Context, st *store.Store, alg string) (string, error)
 }
 
 // ImportKey stores a PEM private key as the active key of alg (tests ship pre-generated keys).
-func ImportKey(ctx context.Context, st *store.Store, alg string, pemKey []byte) (string, error) {
+func ImportKey(ctx context.Context, st Store, alg string, pemKey []byte) (string, error) {
 	id := store.RandomID(8)
 	if _, err := parseKey(store.SigningKey{ID: id, Alg: alg, PrivatePEM: pemKey}); err != nil {
 		return "", err

@@ -45,7 +45,7 @@ type Sessions interface {
 type Options struct {
 	// Issuer is the host's public URL (StaticIssuer).
 	Issuer *url.URL
-	Store  *store.Store
+	Store  Store
 	// SigningAlg is RS256 (default) or ES256.
 	SigningAlg string
 	Sessions   Sessions
@@ -104,7 +104,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{opts: o, authorizeLimit: newAuthorizeLimit()}
-	p.storage = &storage{st: o.Store, keys: &keyring{st: o.Store, alg: o.SigningAlg, keepFor: keyKeep},
+	p.storage = &storage{st: o.Store, clients: &clientCache{st: o.Store}, keys: &keyring{st: o.Store, alg: o.SigningAlg, keepFor: keyKeep},
 		login: func(id string) string { return LoginPath + "?id=" + url.QueryEscape(id) },
 		endSession: func(ctx context.Context, userID int64) {
 			if r := requestOf(ctx); r != nil {
@@ -164,7 +164,7 @@ func (p *Provider) allowedOrigin(origin string) bool {
 }
 
 // cryptoKey is the library's 32-byte key for opaque access tokens, kept encrypted in the store.
-func cryptoKey(ctx context.Context, st *store.Store) ([32]byte, error) {
+func cryptoKey(ctx context.Context, st Store) ([32]byte, error) {
 	var key [32]byte
 	b, err := st.SecretMeta(ctx, "oidc_crypto_key")
 	if err != nil {
@@ -182,7 +182,7 @@ func cryptoKey(ctx context.Context, st *store.Store) ([32]byte, error) {
 }
 
 // syncFileClients makes the store's file clients exactly the file's.
-func syncFileClients(ctx context.Context, st *store.Store, clients []*store.OIDCClient) error {
+func syncFileClients(ctx context.Context, st Store, clients []*store.OIDCClient) error {
 	existing, err := st.OIDCClients(ctx)
 	if err != nil {
 		return err
@@ -246,7 +246,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.opts.Sessions.Message(w, r, http.StatusInternalServerError, "Something went wrong", "The sign-in request could not be read.")
 		return
 	}
-	c, err := p.opts.Store.OIDCClientByID(r.Context(), ar.ClientID)
+	c, err := p.storage.clients.byID(r.Context(), ar.ClientID)
 	if err != nil {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Unknown application", "The application of this sign-in request is no longer registered.")
 		return
@@ -264,7 +264,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !inAllowedGroups(u, c) {
-		_ = p.opts.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: "oidc_denied", Subject: u.Subject, Name: u.Username,
+		_ = p.opts.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventOIDCDenied, Subject: u.Subject, Name: u.Username,
 			Reason: "not_in_allowed_groups", Detail: "client " + c.ID})
 		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Access denied",
 			fmt.Sprintf("Your account may not use %s. Ask the administrator to add you to one of its groups.", c.Name))

@@ -19,7 +19,7 @@ type Seed struct {
 // SeedLoad prepares a load run against a stopped host's store: finished authorization
 // requests with codes for client (valid for validFor), and refresh token families for
 // userID. It writes through the same store the provider reads, as logins would have.
-func SeedLoad(ctx context.Context, st *store.Store, clientID string, userID int64, codes, families int, validFor time.Duration) (*Seed, error) {
+func SeedLoad(ctx context.Context, st Store, clientID string, userID int64, codes, families int, validFor time.Duration) (*Seed, error) {
 	out := &Seed{}
 	scopes := []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, ScopeGroups}
 	for i := 0; i < codes; i++ {

@@ -2,13 +2,10 @@ package openid
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -33,9 +30,10 @@ const (
 // storage implements op.Storage on the host's store: the library does the protocol, the
 // security of the provider (PKCE rules, single-use codes, refresh rotation) lives here.
 type storage struct {
-	st    *store.Store
-	keys  *keyring
-	login func(id string) string
+	st      Store
+	clients *clientCache
+	keys    *keyring
+	login   func(id string) string
 	// endSession ends the browser session of the request in ctx when it belongs to userID.
 	endSession func(ctx context.Context, userID int64)
 	// logoutConfirm is the page that asks before logging out without a valid id_token_hint.
@@ -45,11 +43,6 @@ type storage struct {
 var _ op.Storage = (*storage)(nil)
 var _ op.CanSetUserinfoFromRequest = (*storage)(nil)
 var _ op.CanTerminateSessionFromRequest = (*storage)(nil)
-
-func hashOf(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
 
 // authRequest is an authorization request as the library sees it; the request fields
 // are stored as JSON, the rest comes from the store's row.
@@ -101,7 +94,7 @@ func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 
 // CreateAuthRequest stores a request after the PKCE rules: S256 only; public clients must use it.
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	c, err := s.st.OIDCClientByID(ctx, req.ClientID)
+	c, err := s.clients.byID(ctx, req.ClientID)
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
@@ -187,104 +180,6 @@ func (s *storage) claim(ctx context.Context, ar *authRequest) error {
 	return nil
 }
 
-// CreateAccessToken issues an access token for a code exchange without offline access.
-func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	ar, ok := req.(*authRequest)
-	if !ok {
-		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
-	}
-	if err := s.claim(ctx, ar); err != nil {
-		return "", time.Time{}, err
-	}
-	t := store.AccessToken{ID: store.RandomID(16), GrantID: ar.ID, ClientID: ar.ClientID, UserID: ar.userID, Scopes: ar.Scopes,
-		AuthTime: ar.authTime, Expires: time.Now().Add(accessTokenLifetime)}
-	if err := s.st.PutAccessToken(ctx, t); err != nil {
-		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
-	}
-	return t.ID, t.Expires, nil
-}
-
-// refreshRequest is a presented refresh token as the library sees it.
-type refreshRequest struct {
-	rt      *store.RefreshToken
-	subject string
-}
-
-var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
-
-func (r *refreshRequest) GetAMR() []string             { return r.rt.AMR }
-func (r *refreshRequest) GetAudience() []string        { return []string{r.rt.ClientID} }
-func (r *refreshRequest) GetAuthTime() time.Time       { return r.rt.AuthTime }
-func (r *refreshRequest) GetClientID() string          { return r.rt.ClientID }
-func (r *refreshRequest) GetScopes() []string          { return r.rt.Scopes }
-func (r *refreshRequest) GetSubject() string           { return r.subject }
-func (r *refreshRequest) SetCurrentScopes(sc []string) { r.rt.Scopes = sc }
-
-// CreateAccessAndRefreshTokens issues a refresh token with the access token: a new family
-// for a code exchange, the next of its family (compare and swap) for a refresh.
-func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	now := time.Now()
-	newToken := store.RandomID(32)
-	switch r := req.(type) {
-	case *authRequest:
-		if err := s.claim(ctx, r); err != nil {
-			return "", "", time.Time{}, err
-		}
-		family := store.RandomID(16)
-		access := store.AccessToken{ID: store.RandomID(16), GrantID: r.ID, FamilyID: family, ClientID: r.ClientID, UserID: r.userID,
-			Scopes: r.Scopes, AuthTime: r.authTime, Expires: now.Add(accessTokenLifetime)}
-		if err := s.st.PutAccessToken(ctx, access); err != nil {
-			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
-		}
-		rt := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: family, GrantID: r.ID, ClientID: r.ClientID,
-			UserID: r.userID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.authTime, Expires: now.Add(refreshLifetime)}
-		if err := s.st.PutRefreshToken(ctx, rt); err != nil {
-			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
-		}
-		return access.ID, newToken, access.Expires, nil
-	case *refreshRequest:
-		old := r.rt
-		access := store.AccessToken{ID: store.RandomID(16), GrantID: old.GrantID, FamilyID: old.FamilyID, ClientID: old.ClientID,
-			UserID: old.UserID, Scopes: old.Scopes, AuthTime: old.AuthTime, Expires: now.Add(accessTokenLifetime)}
-		next := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: old.FamilyID, GrantID: old.GrantID,
-			ClientID: old.ClientID, UserID: old.UserID, Scopes: old.Scopes, AMR: old.AMR, AuthTime: old.AuthTime, Expires: old.Expires}
-		err := s.st.RotateRefreshToken(ctx, hashOf(current), next, access)
-		if errors.Is(err, store.ErrRefreshReused) {
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of its family is revoked")
-		}
-		if err != nil {
-			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
-		}
-		return access.ID, newToken, access.Expires, nil
-	}
-	return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
-}
-
-// TokenRequestByRefreshToken answers a live refresh token; presenting a rotated one revokes its family.
-func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
-	if err != nil {
-		return nil, op.ErrInvalidRefreshToken
-	}
-	if rt.Rotated {
-		if err := s.st.RevokeFamily(ctx, rt.FamilyID); err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
-		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of its family is revoked")
-	}
-	if rt.Revoked || time.Now().After(rt.Expires) {
-		return nil, op.ErrInvalidRefreshToken
-	}
-	u, err := s.st.User(ctx, rt.UserID)
-	if err != nil {
-		return nil, op.ErrInvalidRefreshToken
-	}
-	if c, err := s.st.OIDCClientByID(ctx, rt.ClientID); err != nil || !s.stillAllowed(ctx, u, c, rt.GrantID) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
-	}
-	return &refreshRequest{rt: rt, subject: u.PublicID}, nil
-}
-
 // TerminateSession is unused: TerminateSessionFromRequest decides.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
@@ -299,56 +194,6 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 		s.endSession(ctx, u.ID)
 	}
 	return req.RedirectURI, nil
-}
-
-// refreshRef is how GetRefreshTokenInfo names a refresh token to RevokeToken (the library
-// passes that name on instead of the token): its hash, marked.
-const refreshRef = "refresh:"
-
-// RevokeToken revokes an access token (by id) or a refresh token's whole family, only for
-// the client it was issued to.
-func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
-	if hash, ok := strings.CutPrefix(tokenOrID, refreshRef); ok {
-		return s.revokeRefresh(ctx, hash, clientID)
-	}
-	if userID != "" { // an access token's id
-		t, err := s.st.LiveAccessToken(ctx, tokenOrID)
-		if err == nil && t.ClientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("token of another client")
-		}
-		if err := s.st.RevokeAccessToken(ctx, tokenOrID); err != nil {
-			return oidc.ErrServerError()
-		}
-		return nil
-	}
-	return s.revokeRefresh(ctx, hashOf(tokenOrID), clientID)
-}
-
-func (s *storage) revokeRefresh(ctx context.Context, hash, clientID string) *oidc.Error {
-	rt, err := s.st.RefreshTokenByHash(ctx, hash)
-	if err != nil {
-		return nil // RFC 7009: an unknown token is not an error
-	}
-	if rt.ClientID != clientID {
-		return oidc.ErrInvalidClient().WithDescription("token of another client")
-	}
-	if err := s.st.RevokeFamily(ctx, rt.FamilyID); err != nil {
-		return oidc.ErrServerError()
-	}
-	return nil
-}
-
-// GetRefreshTokenInfo names a refresh token of clientID for revocation (RevokeToken).
-func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
-	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
-	if err != nil || rt.ClientID != clientID {
-		return "", "", op.ErrInvalidRefreshToken
-	}
-	u, err := s.st.User(ctx, rt.UserID)
-	if err != nil {
-		return "", "", op.ErrInvalidRefreshToken
-	}
-	return u.PublicID, refreshRef + rt.Hash, nil
 }
 
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
@@ -376,7 +221,7 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 }
 
 func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.st.OIDCClientByID(ctx, id)
+	c, err := s.clients.byID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errors.New("unknown client")
 	}
@@ -387,7 +232,7 @@ func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 }
 
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := s.st.OIDCClientByID(ctx, id)
+	c, err := s.clients.byID(ctx, id)
 	if err != nil || !checkSecret(c, secret) {
 		return errors.New("wrong client id or secret")
 	}
@@ -405,68 +250,11 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	c, err := s.st.OIDCClientByID(ctx, req.GetClientID())
+	c, err := s.clients.byID(ctx, req.GetClientID())
 	if err != nil {
 		return err
 	}
 	setClaims(ui, u, c, scopes)
-	return nil
-}
-
-// errTokenNotValid is every refusal of an access token (one answer: no oracle).
-var errTokenNotValid = errors.New("access token not valid")
-
-// liveToken is a live access token of subject, with its user and client; revoked, expired,
-// another subject's, a disabled user's or source's: refused.
-func (s *storage) liveToken(ctx context.Context, tokenID, subject string) (*store.AccessToken, *store.User, *store.OIDCClient, error) {
-	t, err := s.st.LiveAccessToken(ctx, tokenID)
-	if err != nil {
-		return nil, nil, nil, errTokenNotValid
-	}
-	u, err := s.st.User(ctx, t.UserID)
-	if err != nil || u.PublicID != subject {
-		return nil, nil, nil, errTokenNotValid
-	}
-	c, err := s.st.OIDCClientByID(ctx, t.ClientID)
-	if err != nil || !s.stillAllowed(ctx, u, c, t.GrantID) {
-		return nil, nil, nil, errTokenNotValid
-	}
-	return t, u, c, nil
-}
-
-// stillAllowed reports whether u is still in the allowed groups of the client (they may
-// have been narrowed, or the user's groups changed, since the grant); when not, the grant
-// is revoked, so no token of it works again.
-func (s *storage) stillAllowed(ctx context.Context, u *store.User, c *store.OIDCClient, grantID string) bool {
-	if inAllowedGroups(u, c) {
-		return true
-	}
-	_ = s.st.RevokeGrant(ctx, grantID)
-	_ = s.st.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: "oidc_denied", Subject: u.Subject, Name: u.Username,
-		Reason: "not_in_allowed_groups", Detail: "client " + c.ID + ": grant revoked"})
-	return false
-}
-
-// SetUserinfoFromToken answers userinfo for a live access token only.
-func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, _ string) error {
-	t, u, c, err := s.liveToken(ctx, tokenID, subject)
-	if err != nil {
-		return err
-	}
-	setClaims(ui, u, c, t.Scopes)
-	return nil
-}
-
-// SetIntrospectionFromToken answers introspection by the client the token was issued to.
-func (s *storage) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, u, c, err := s.liveToken(ctx, tokenID, subject)
-	if err != nil || t.ClientID != clientID {
-		return errTokenNotValid
-	}
-	ui := new(oidc.UserInfo)
-	setClaims(ui, u, c, t.Scopes)
-	in.SetUserInfo(ui)
-	in.Scope, in.ClientID, in.Expiration, in.Active = t.Scopes, t.ClientID, oidc.FromTime(t.Expires), true
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // Sealer encrypts secrets at rest with AES-256-GCM under a key kept in a 0600 file, and
-// MACs values the host signs (anonymous sessions' CSRF tokens) under a key derived from it.
+// MACs values the host signs (Store.MAC) under a key derived from it.
 type Sealer struct {
 	aead   cipher.AEAD
 	macKey []byte
@@ -86,6 +86,3 @@ func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 	}
 	return s.aead.Open(nil, sealed[:n], sealed[n:], nil)
 }
-
-// hmacEqual compares two MACs in constant time.
-func hmacEqual(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }

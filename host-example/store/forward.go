@@ -14,53 +14,40 @@ import (
 // nothing else: they live in their own table, so a forward-auth cookie is never a host
 // session (no admin rights, no OpenID Connect login) and a host cookie is never one of them.
 
-// forwardTokenMAC is the MAC label of forward-auth tokens.
-const forwardTokenMAC = "forward|"
-
 // MaxForwardSessions is how many forward-auth sessions a user keeps: minting one more ends
 // the oldest (a browser that lost its cookie, or a script calling the start page, cannot
 // fill the table).
 const MaxForwardSessions = 20
 
-// CreateForwardSession starts a forward-auth session for userID and returns its cookie
-// token: a random id and its MAC, so a forged token is refused without a database read.
-// The user's oldest sessions beyond MaxForwardSessions end.
-func (s *Store) CreateForwardSession(ctx context.Context, userID int64, life time.Duration) (string, time.Time, error) {
-	id := RandomID(32)
+// CreateForwardSession stores a forward-auth session of userID under id (the forward-auth
+// package makes the id and the cookie token of it) and answers when it ends. The user's
+// oldest sessions beyond MaxForwardSessions end.
+func (s *Store) CreateForwardSession(ctx context.Context, id string, userID int64, life time.Duration) (time.Time, error) {
 	exp := s.now().Add(life)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return "", time.Time{}, err
+		return time.Time{}, err
 	}
 	defer tx.Rollback()
 	if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		hashToken(id), userID, s.now().Unix(), exp.Unix()); err != nil {
-		return "", time.Time{}, fmt.Errorf("create forward-auth session: %w", err)
+		id, userID, s.now().Unix(), exp.Unix()); err != nil {
+		return time.Time{}, fmt.Errorf("create forward-auth session: %w", err)
 	}
 	res, err := s.txExec(ctx, tx, `DELETE FROM forward_sessions WHERE rowid IN (SELECT rowid FROM forward_sessions
 		WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, userID, MaxForwardSessions)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("end the oldest forward-auth sessions: %w", err)
+		return time.Time{}, fmt.Errorf("end the oldest forward-auth sessions: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return "", time.Time{}, err
+		return time.Time{}, err
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
-		s.revocations.Add(1) // caches recheck: the ended sessions' cookies stop working
+		s.changes.Notify(AccessRevoked) // caches recheck: the ended sessions' cookies stop working
 	}
-	return id + "." + s.seal.MAC(forwardTokenMAC + id)[:32], exp, nil
+	return exp, nil
 }
 
-// ForwardTokenID is the session id of a well-formed forward-auth token ("" for a forged one).
-func (s *Store) ForwardTokenID(token string) string {
-	id, mac, ok := strings.Cut(token, ".")
-	if !ok || len(id) != 64 || len(mac) != 32 || !hmacEqual(mac, s.seal.MAC(forwardTokenMAC + id)[:32]) {
-		return ""
-	}
-	return hashToken(id)
-}
-
-// ForwardSession is the user of a live forward-auth session id (ForwardTokenID): the session
+// ForwardSession is the user of a live forward-auth session id: the session
 // is unexpired and its user and source are enabled. It answers when the session expires.
 func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time, error) {
 	var uid, exp int64
@@ -82,14 +69,10 @@ func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time
 
 // DeleteForwardSession ends a forward-auth session (log-out).
 func (s *Store) DeleteForwardSession(ctx context.Context, id string) error {
-	defer s.revocations.Add(1)
+	defer s.changes.Notify(AccessRevoked)
 	_, err := s.db.ExecContext(ctx, `DELETE FROM forward_sessions WHERE id = ?`, id)
 	return err
 }
-
-// Revocations counts the changes made through this store that end someone's access: a
-// user or source disabled, a forward-auth log-out. Caches of sessions recheck when it moves.
-func (s *Store) Revocations() uint64 { return s.revocations.Load() }
 
 // ForwardRule is one protected app (a host) or part of it (a path prefix) and who may pass.
 type ForwardRule struct {
@@ -144,7 +127,7 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 	}
 	groups, _ := json.Marshal(nonNil(r.Groups))
 	bypass, _ := json.Marshal(nonNil(r.Bypass))
-	defer s.rulesVersion.Add(1)
+	defer s.changes.Notify(ForwardRules)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
 		allow_encoded_slash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,
 		path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
@@ -158,13 +141,10 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 
 // DeleteForwardRule deletes a rule.
 func (s *Store) DeleteForwardRule(ctx context.Context, id string) error {
-	defer s.rulesVersion.Add(1)
+	defer s.changes.Notify(ForwardRules)
 	_, err := s.db.ExecContext(ctx, `DELETE FROM forward_rules WHERE id = ?`, id)
 	return err
 }
-
-// RulesVersion counts changes of the forward-auth rules made through this store.
-func (s *Store) RulesVersion() uint64 { return s.rulesVersion.Load() }
 
 func nonNil(v []string) []string {
 	if v == nil {

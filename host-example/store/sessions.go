@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -58,8 +57,10 @@ func (s *Store) AnonymousSession(token string) *Session {
 	return &Session{ID: hashToken(token), CSRF: s.seal.MAC("csrf|" + token)}
 }
 
-// MAC authenticates a value the host hands a browser and reads back (a one-time notice),
-// under a key derived from the store's key; label keeps uses apart.
+// MAC is the keyed MAC (HMAC-SHA256, hex) of value under label, with a key derived from the
+// store's key: the primitive the owners of signed values build their formats on (web's
+// notices, forward-auth's cookies). The label keeps uses apart: it is MACed as label + "|"
+// before value, so MAC(label, v) never equals another label's MAC of any value.
 func (s *Store) MAC(label, value string) string { return s.seal.MAC(label + "|" + value) }
 
 // DeleteSession ends a session.
@@ -68,12 +69,29 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return err
 }
 
+// LoginStateKind names what a login state is the state of.
+type LoginStateKind string
+
+// The kinds of login state.
+const (
+	// StateLogin is a login begun at a source, awaiting its callback.
+	StateLogin LoginStateKind = "login"
+	// StateStep is a login's next step (a form the source asked for).
+	StateStep LoginStateKind = "step"
+	// StatePassword is a password login waiting for its second factor.
+	StatePassword LoginStateKind = "password"
+	// StateAction is an admin action of a source in progress.
+	StateAction LoginStateKind = "action"
+	// StateChoices is an admin action's answer waiting for the admin's choice.
+	StateChoices LoginStateKind = "choices"
+)
+
 // LoginState is server-side state of a login or admin action in progress.
 type LoginState struct {
 	ID        string
 	SessionID string
 	SourceID  string
-	Kind      string
+	Kind      LoginStateKind
 	ActionID  string
 	State     []byte
 	ExpiresAt time.Time
@@ -131,14 +149,14 @@ func (s *Store) scanLoginState(row *sql.Row) (*LoginState, error) {
 const loginStateCols = `id, session_id, source_id, kind, action_id, state_enc, expires_at`
 
 // TakeLoginState deletes and returns the session's newest state of a kind: single use.
-func (s *Store) TakeLoginState(ctx context.Context, sessionID, kind string) (*LoginState, error) {
+func (s *Store) TakeLoginState(ctx context.Context, sessionID string, kind LoginStateKind) (*LoginState, error) {
 	return s.scanLoginState(s.db.QueryRowContext(ctx, `DELETE FROM login_states WHERE id = (SELECT id FROM login_states
 		WHERE session_id = ? AND kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1) RETURNING `+loginStateCols, sessionID, kind))
 }
 
 // ClaimLoginState claims the session's state id of a kind for one call, atomically: a second
 // claim before Release or Delete (two callbacks racing) finds nothing. A claim lapses after hold.
-func (s *Store) ClaimLoginState(ctx context.Context, sessionID, kind, id string, hold time.Duration) (*LoginState, error) {
+func (s *Store) ClaimLoginState(ctx context.Context, sessionID string, kind LoginStateKind, id string, hold time.Duration) (*LoginState, error) {
 	now := s.now()
 	return s.scanLoginState(s.db.QueryRowContext(ctx, `UPDATE login_states SET claimed_until = ?
 		WHERE id = ? AND session_id = ? AND kind = ? AND claimed_until < ? RETURNING `+loginStateCols,
@@ -155,53 +173,6 @@ func (s *Store) ReleaseLoginState(ctx context.Context, id string) error {
 func (s *Store) DeleteLoginState(ctx context.Context, id string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM login_states WHERE id = ?`, id)
 	return err
-}
-
-// Event is one recorded decision or state change.
-type Event struct {
-	At       time.Time
-	SourceID string
-	Kind     string
-	// Subject is the person's id at the source; Name a name an admin recognises (username).
-	Subject string
-	Name    string
-	Reason  string
-	Detail  string
-}
-
-// AddEvent records an event.
-func (s *Store) AddEvent(ctx context.Context, e Event) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.now().Unix(), e.SourceID, e.Kind, e.Subject, e.Name, e.Reason, e.Detail)
-	return err
-}
-
-// Events lists the newest events; a query keeps those whose name or subject is it, or whose
-// name, reason or detail contains it (case-insensitive).
-func (s *Store) Events(ctx context.Context, limit int, query string) ([]Event, error) {
-	q := `SELECT at, source_id, kind, subject, name, reason, detail FROM events`
-	var args []any
-	if query = strings.TrimSpace(query); query != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
-		q += ` WHERE subject = ? OR lower(name) LIKE ? ESCAPE '\' OR lower(reason) LIKE ? ESCAPE '\' OR lower(detail) LIKE ? ESCAPE '\'`
-		args = append(args, query, like, like, like)
-	}
-	rows, err := s.read.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&at, &e.SourceID, &e.Kind, &e.Subject, &e.Name, &e.Reason, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = time.Unix(at, 0)
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // CountSessions counts the stored sessions.

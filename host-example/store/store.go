@@ -1,5 +1,9 @@
 // Package store keeps host-example's data in SQLite (pure Go driver): sources, users,
-// sessions, login states and events, with secrets encrypted at rest.
+// sessions, login states, events, the OpenID Connect provider's and forward-auth's rows, with
+// secrets encrypted at rest. It is persistence only: the formats of tokens and cookies belong
+// to their owners (forwardauth, openid, web), which build them on its keyed MAC (MAC) and
+// declare the part of it they use as their own Store interfaces; caches are theirs too, told
+// of changes by Changes.
 package store
 
 import (
@@ -13,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -121,13 +124,12 @@ type Store struct {
 	seal *Sealer
 	// clock is the store's time source (SetClock; tests age codes and states while serving).
 	clock atomic.Pointer[func() time.Time]
-	// clients caches OIDC clients by id (cleared by every change made through this store).
-	clients sync.Map
-	// revocations counts changes that end someone's access (Revocations).
-	revocations atomic.Uint64
-	// rulesVersion counts changes of the forward-auth rules (RulesVersion).
-	rulesVersion atomic.Uint64
+	// changes announces committed changes to the consumers' caches (Changes).
+	changes Changes
 }
+
+// Changes is the store's change notifications: what consumers that cache watch.
+func (s *Store) Changes() *Changes { return &s.changes }
 
 // Open opens (creating) the database under dir and migrates it. The database and its WAL
 // files are repaired to mode 0600 (SQLite gives new WAL files the database file's mode).
@@ -376,7 +378,7 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 				return err
 			}
 		}
-		defer s.revocations.Add(1)
+		defer s.changes.Notify(AccessRevoked)
 	}
 	return tx.Commit()
 }

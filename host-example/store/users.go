@@ -117,7 +117,7 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 		ev.Name = done.Username // the event names the user as apps know them
 	}
 	if done.Disabled {
-		ev = Event{SourceID: u.SourceID, Kind: "login_denied", Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
+		ev = Event{SourceID: u.SourceID, Kind: EventLoginDenied, Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
 	} else {
 		if oldSessionID != "" {
 			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {
@@ -237,7 +237,7 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason
 		return err
 	}
 	if disabled {
-		defer s.revocations.Add(1)
+		defer s.changes.Notify(AccessRevoked)
 		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM forward_sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {

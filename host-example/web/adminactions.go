@@ -42,7 +42,7 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in, _ := json.Marshal(input)
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_action", Reason: actionID, Detail: src.Name + ": " + actionTitle(p, actionID)})
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventAdminAction, Reason: actionID, Detail: src.Name + ": " + actionTitle(p, actionID)})
 	res, err := p.P.RunAction(r.Context(), host.ForAction(src), source.ActionRequest{ActionID: actionID, Input: in,
 		CallbackURL: s.callbackURL("/admin/actions/callback")})
 	s.actionResult(w, r, src, p, actionID, res, err)
@@ -50,7 +50,7 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) actionCallback(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
-	ls, err := s.store.TakeLoginState(r.Context(), sess.ID, "action")
+	ls, err := s.store.TakeLoginState(r.Context(), sess.ID, store.StateAction)
 	if err != nil {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "This action expired or was already completed.", "/admin")
 		return
@@ -84,7 +84,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 	case res.Redirect != nil:
 		st, _ := json.Marshal(actionState{SourceID: src.ID, ActionID: actionID, Plugin: res.Redirect.State})
 		exp := host.CapExpiry(res.Redirect.ExpiresAt, 30*time.Minute)
-		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "action", ActionID: actionID,
+		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: store.StateAction, ActionID: actionID,
 			State: st, ExpiresAt: exp}); err != nil {
 			http.Error(w, "database error", http.StatusInternalServerError)
 			return
@@ -92,7 +92,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 		http.Redirect(w, r, res.Redirect.URL, http.StatusSeeOther)
 	case res.Choices != nil:
 		st, _ := json.Marshal(choicesState{SourceID: src.ID, Field: res.Choices.Field, Options: res.Choices.Options, Patch: res.Choices.Patch})
-		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: "choices", State: st,
+		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: store.StateChoices, State: st,
 			ExpiresAt: time.Now().Add(30 * time.Minute)}); err != nil {
 			http.Error(w, "database error", http.StatusInternalServerError)
 			return
@@ -135,7 +135,7 @@ func (s *Server) applyChoices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ls, err := s.store.TakeLoginState(r.Context(), sessionOf(r).ID, "choices")
+	ls, err := s.store.TakeLoginState(r.Context(), sessionOf(r).ID, store.StateChoices)
 	if err != nil {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "This choice expired.", "/admin/sources/"+src.ID)
 		return

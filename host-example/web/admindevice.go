@@ -101,7 +101,7 @@ func (s *Server) adminDeviceFailed(w http.ResponseWriter, r *http.Request, id st
 	if locked {
 		http.SetCookie(w, &http.Cookie{Name: s.adminDeviceCookie(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 			SameSite: http.SameSiteStrictMode, Secure: s.cfg.PublicURL.Scheme == "https"})
-		_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_device_locked",
+		_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminDeviceLocked,
 			Detail: fmt.Sprintf("%d wrong passwords in a row from a browser known from an earlier admin login (client %s)", adminDeviceMaxFailures, s.clientIP(r))})
 	}
 }

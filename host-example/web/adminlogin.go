@@ -52,7 +52,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_password_set", Reason: "setup_link"})
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminPasswordSet, Reason: "setup_link"})
 	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
@@ -91,7 +91,7 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.adminDeviceFailed(w, r, device)
 		}
-		_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login_failed", Detail: "client " + s.clientIP(r)})
+		_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed, Detail: "client " + s.clientIP(r)})
 		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password.",
 			"Resume": resumeTarget(r.FormValue("resume")), "Fields": keptFields(r)})
 		return
@@ -102,7 +102,7 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rememberAdminDevice(w, r, device)
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_login", Detail: "client " + s.clientIP(r)})
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLogin, Detail: "client " + s.clientIP(r)})
 	if target := resumeTarget(r.FormValue("resume")); target != "" {
 		s.render(w, http.StatusOK, "resume.html", map[string]any{"Session": newSess, "Action": target, "Fields": keptFields(r),
 			"Title": "Send your changes again?"})

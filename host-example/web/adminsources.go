@@ -34,7 +34,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
 	if len(errs) == 0 {
 		src, err := s.store.CreateSource(r.Context(), pluginID, slug, name)
 		if err == nil {
-			_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_source_created", Detail: name + " (" + pluginID + ")"})
+			_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventAdminSourceCreated, Detail: name + " (" + pluginID + ")"})
 		}
 		if err == nil {
 			http.Redirect(w, r, "/admin/sources/"+src.ID, http.StatusSeeOther)
@@ -158,7 +158,7 @@ func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: "admin_draft_discarded"})
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventAdminDraftDiscarded})
 	s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Draft discarded: the form shows the saved settings.", "info")
 }
 
@@ -172,9 +172,9 @@ func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Save valid settings before turning the source on.", "error")
 		return
 	}
-	kind := "admin_source_disabled"
+	kind := store.EventAdminSourceDisabled
 	if on {
-		kind = "admin_source_enabled"
+		kind = store.EventAdminSourceEnabled
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Detail: src.Name})
 	if err := s.store.SetEnabled(r.Context(), src.ID, on); err != nil {

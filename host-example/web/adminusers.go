@@ -33,9 +33,9 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 	}
 	disable := r.FormValue("disabled") == "1"
 	if u, err := s.store.User(r.Context(), id); err == nil {
-		kind := "admin_user_enabled"
+		kind := store.EventAdminUserEnabled
 		if disable {
-			kind = "admin_user_disabled"
+			kind = store.EventAdminUserDisabled
 		}
 		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject, Name: host.NameOf(u.Username, u.Name)})
 	}

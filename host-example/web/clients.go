@@ -101,7 +101,7 @@ func (s *Server) storeClient(w http.ResponseWriter, r *http.Request, c *store.OI
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: event, Detail: "client " + c.ID})
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventKind(event), Detail: "client " + c.ID})
 	s.renderClients(w, r, secret, flash)
 }
 
@@ -128,6 +128,6 @@ func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_client_deleted", Detail: "client " + c.ID})
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminClientDeleted, Detail: "client " + c.ID})
 	s.redirectFlash(w, r, "/admin/clients", "Deleted "+c.ID+".", "info")
 }

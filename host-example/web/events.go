@@ -50,13 +50,13 @@ var eventWords = map[string][2]string{
 
 // eventRowOf puts an event in words; an unknown kind reads as its name with spaces.
 func eventRowOf(e store.Event, sourceName string) eventRow {
-	row := eventRow{At: e.At, Who: e.Name, Subject: e.Subject, Source: sourceName, Reason: e.Reason, Detail: e.Detail, Internal: e.Kind}
-	if w, ok := eventWords[e.Kind]; ok {
+	row := eventRow{At: e.At, Who: e.Name, Subject: e.Subject, Source: sourceName, Reason: e.Reason, Detail: e.Detail, Internal: string(e.Kind)}
+	if w, ok := eventWords[string(e.Kind)]; ok {
 		row.What, row.Level = w[0], w[1]
-	} else if action, ok := strings.CutPrefix(e.Kind, "health_"); ok {
+	} else if action, ok := strings.CutPrefix(string(e.Kind), "health_"); ok {
 		row.What = "Health check " + strings.ReplaceAll(action, "_", " ") + ": " + e.Reason
 	} else {
-		row.What = strings.ReplaceAll(e.Kind, "_", " ")
+		row.What = strings.ReplaceAll(string(e.Kind), "_", " ")
 	}
 	row.Refusal = row.Level == "refused"
 	return row

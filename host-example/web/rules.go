@@ -76,7 +76,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "database error", http.StatusInternalServerError)
 			return
 		default:
-			_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_forward_rule_saved", Detail: "rule " + id + " " + rule.Host + rule.PathPrefix})
+			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminForwardRuleSaved, Detail: "rule " + id + " " + rule.Host + rule.PathPrefix})
 			s.redirectFlash(w, r, "/admin/forward-auth", "Saved "+rule.Host+rule.PathPrefix+".", "info")
 			return
 		}
@@ -94,6 +94,6 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: "admin_forward_rule_deleted", Detail: "rule " + rule.ID + " " + rule.Host + rule.PathPrefix})
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminForwardRuleDeleted, Detail: "rule " + rule.ID + " " + rule.Host + rule.PathPrefix})
 	s.redirectFlash(w, r, "/admin/forward-auth", "Deleted "+rule.Host+rule.PathPrefix+".", "info")
 }

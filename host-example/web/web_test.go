@@ -481,7 +481,7 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	evs, _ := h.store.Events(ctx, 50, "")
 	var states []string
 	for _, e := range evs {
-		if strings.HasPrefix(e.Kind, "health_") {
+		if strings.HasPrefix(string(e.Kind), "health_") {
 			states = append([]string{e.Reason}, states...)
 		}
 	}

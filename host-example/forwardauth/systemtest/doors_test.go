@@ -233,7 +233,7 @@ func TestForwardSessionsCappedPerUser(t *testing.T) {
 	}
 	live := 0
 	for i, tok := range tokens {
-		_, _, err := f.st.ForwardSession(context.Background(), f.st.ForwardTokenID(tok))
+		_, _, err := f.st.ForwardSession(context.Background(), forwardauth.SessionID(f.st, tok))
 		switch {
 		case err == nil:
 			live++

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -64,16 +65,12 @@ func newFixture(t testing.TB) *fixture {
 		}
 	}
 	pub, _ := url.Parse("http://auth.example.test")
-	if f.srv, err = web.New(web.Config{PublicURL: pub}, st, map[string]*web.Plugin{}); err != nil {
+	a, err := app.New(ctx, app.Config{PublicURL: pub, Store: st, CookieDomain: "example.test", ForwardCache: ttl, Clock: f.now})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if f.fa, err = forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: st, Sessions: f.srv,
-		CacheTTL: ttl, Now: f.now}); err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Mount(f.fa, forwardauth.Paths...)
-	f.srv.AllowReturn(forwardauth.StartPath)
-	f.srv.OnLogout(f.fa.EndSession)
+	t.Cleanup(a.Close)
+	f.srv, f.fa = a.Web, a.Forward
 	f.ownerTok = f.forwardToken(f.owner)
 	return f
 }
@@ -95,7 +92,7 @@ func (f *fixture) user(sub, username, name, email string, groups ...string) int6
 }
 
 func (f *fixture) forwardToken(uid int64) string {
-	tok, _, err := f.st.CreateForwardSession(context.Background(), uid, time.Hour)
+	tok, _, err := forwardauth.StartSession(context.Background(), f.st, uid, time.Hour)
 	if err != nil {
 		f.t.Fatal(err)
 	}

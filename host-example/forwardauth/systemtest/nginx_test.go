@@ -2,7 +2,6 @@ package systemtest_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -19,12 +18,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/browsertest"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/host-example/web"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
@@ -135,76 +134,23 @@ func freePort(t *testing.T) string {
 	return p
 }
 
-const adminPassword = "test-admin-password"
+const adminPassword = hosttest.AdminPassword
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	nginx := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
 	s := &stack{t: t, port: freePort(t)}
 	s.auth, s.app = "http://auth.example.test:"+s.port, "http://app.example.test:"+s.port
-	ctx := context.Background()
 
-	s.sim = plexsim.NewDefault()
-	simSrv := httptest.NewServer(s.sim)
-	t.Cleanup(simSrv.Close)
-	_, simPort, _ := net.SplitHostPort(simSrv.Listener.Addr().String())
-	simURL := "http://localhost:" + simPort
-
-	dir := t.TempDir()
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s.st = st
-	plugins, err := web.LoadPlugins(ctx, pluginDir, loader.Options{ExtraEnv: []string{"PLEX_TV_URL=" + simURL, "PLEX_APP_URL=" + simURL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, p := range plugins {
-			p.P.Close()
-		}
-	})
-	if err := web.SetAdminPassword(ctx, st, adminPassword); err != nil {
-		t.Fatal(err)
-	}
+	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
+	s.sim = sim
 	pub, _ := url.Parse(s.auth)
-	srv, err := web.New(web.Config{PublicURL: pub, LoginRate: 1000}, st, plugins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	domain, err := forwardauth.CheckCookieDomain(pub.Hostname(), "example.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: domain, Store: st, Sessions: srv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Mount(fa, forwardauth.Paths...)
-	srv.AllowReturn(forwardauth.StartPath)
-	srv.OnLogout(fa.EndSession)
-	host := httptest.NewServer(srv)
-	t.Cleanup(host.Close)
-
-	src, err := st.CreateSource(ctx, "plex", "plex", "Plex")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.src = src
-	cfg := `{"access_mode":"members","owner_token":"` + s.sim.Token("owner") + `","allowed_servers":[{"machine_id":"` +
-		plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
-	norm, err := plugins["plex"].P.ValidateConfig(ctx, web.Instance(src, json.RawMessage(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.SaveConfig(ctx, src.ID, norm); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetEnabled(ctx, src.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	h := hosttest.New(t, hosttest.Plugins(pluginDir, plexsim.PluginEnv(simURL)...), hosttest.Public(pub),
+		hosttest.Config(func(c *app.Config) { c.CookieDomain = "example.test" }))
+	s.st = h.Store
+	host := h.Server
+	s.src = h.AddSource("plex", "plex", "Plex", `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"`+
+		plexsim.ServerLivingRoom+`","name":"Living Room"}]}`, sim.Token("owner"))
 
 	s.upstream = newEchoApp(t)
 

@@ -1,0 +1,24 @@
+package forwardauth
+
+import (
+	"context"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Store is what forward-auth needs of the host's store (*store.Store is one).
+type Store interface {
+	// MAC is the keyed MAC of value under label (hex).
+	MAC(label, value string) string
+	// CreateForwardSession stores a session of userID under id and answers when it ends.
+	CreateForwardSession(ctx context.Context, id string, userID int64, life time.Duration) (time.Time, error)
+	// ForwardSession is the user of a live session id and when the session ends (store.ErrNotFound: none).
+	ForwardSession(ctx context.Context, id string) (*store.User, time.Time, error)
+	// DeleteForwardSession ends a session.
+	DeleteForwardSession(ctx context.Context, id string) error
+	// ForwardRules lists the rules.
+	ForwardRules(ctx context.Context) ([]store.ForwardRule, error)
+	// Changes announces revocations (store.AccessRevoked) and rule changes (store.ForwardRules).
+	Changes() *store.Changes
+}

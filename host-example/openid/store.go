@@ -1,0 +1,77 @@
+package openid
+
+import (
+	"context"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Store is what the provider needs of the host's store (*store.Store is one).
+type Store interface {
+	// User reads a user by id.
+	User(ctx context.Context, id int64) (*store.User, error)
+	// UserByPublicID reads a user by the public id (the sub apps see).
+	UserByPublicID(ctx context.Context, id string) (*store.User, error)
+	// AddEvent records an event.
+	AddEvent(ctx context.Context, e store.Event) error
+
+	// OIDCClientByID reads a client.
+	OIDCClientByID(ctx context.Context, id string) (*store.OIDCClient, error)
+	// OIDCClients lists the clients.
+	OIDCClients(ctx context.Context) ([]*store.OIDCClient, error)
+	// PutOIDCClient creates or replaces a client.
+	PutOIDCClient(ctx context.Context, c store.OIDCClient) error
+	// DeleteOIDCClient removes a client and ends its tokens.
+	DeleteOIDCClient(ctx context.Context, id string) error
+
+	// CreateAuthRequest stores a new authorization request.
+	CreateAuthRequest(ctx context.Context, ar store.AuthRequest) error
+	// AuthRequestByID reads a live authorization request.
+	AuthRequestByID(ctx context.Context, id string) (*store.AuthRequest, error)
+	// AuthRequestByCode reads the request a code (its hash) was issued for; a reused code revokes its grant.
+	AuthRequestByCode(ctx context.Context, codeHash string) (*store.AuthRequest, error)
+	// CompleteAuthRequest records, once, who signed in for a request and when.
+	CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time) error
+	// SaveAuthCode binds an issued code (its hash) to a request, once.
+	SaveAuthCode(ctx context.Context, id, codeHash string, exp time.Time) error
+	// ClaimCode marks a code used: exactly one caller gets true.
+	ClaimCode(ctx context.Context, codeHash string) (bool, error)
+	// DeleteAuthRequest ends an authorization request.
+	DeleteAuthRequest(ctx context.Context, id string) error
+	// BoundOpenAuthRequests bounds the requests nobody completed, per client key and in all.
+	BoundOpenAuthRequests(ctx context.Context, clientKey string, perClient, total int) (int64, error)
+
+	// PutAccessToken stores an access token.
+	PutAccessToken(ctx context.Context, t store.AccessToken) error
+	// LiveAccessToken reads a live access token.
+	LiveAccessToken(ctx context.Context, id string) (*store.AccessToken, error)
+	// RevokeAccessToken revokes one access token.
+	RevokeAccessToken(ctx context.Context, id string) error
+	// PutRefreshToken stores a refresh token (its hash).
+	PutRefreshToken(ctx context.Context, t store.RefreshToken) error
+	// RefreshTokenByHash reads a refresh token, rotated and revoked ones too.
+	RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error)
+	// RotateRefreshToken replaces a refresh token by the next of its family, atomically.
+	RotateRefreshToken(ctx context.Context, hash string, next store.RefreshToken, access store.AccessToken) error
+	// RevokeFamily revokes a refresh token family and its access tokens.
+	RevokeFamily(ctx context.Context, familyID string) error
+	// RevokeGrant revokes every token of one authorization.
+	RevokeGrant(ctx context.Context, grantID string) error
+
+	// PutSigningKey stores a new signing key.
+	PutSigningKey(ctx context.Context, k store.SigningKey) error
+	// RetireSigningKeys retires every active key of alg but keep.
+	RetireSigningKeys(ctx context.Context, alg, keep string) error
+	// SigningKeys lists the keys retired after since and the active ones, newest first.
+	SigningKeys(ctx context.Context, since time.Time) ([]store.SigningKey, error)
+	// Meta reads a meta value.
+	Meta(ctx context.Context, key string) (string, error)
+	// SecretMeta reads a meta value stored encrypted.
+	SecretMeta(ctx context.Context, key string) ([]byte, error)
+	// SetSecretMeta writes a meta value encrypted.
+	SetSecretMeta(ctx context.Context, key string, value []byte) error
+
+	// Changes announces changes of clients (store.OIDCClients) and keys (store.SigningKeys).
+	Changes() *store.Changes
+}

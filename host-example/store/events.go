@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// EventKind names what an event records.
+type EventKind string
+
+// The kinds of events the host records.
+const (
+	EventLoginAllowed            EventKind = "login_allowed"              // a user signed in
+	EventLoginDenied             EventKind = "login_denied"               // a login refused (access rules, a disabled user)
+	EventLoginFailed             EventKind = "login_failed"               // a login that did not complete
+	EventOIDCDenied              EventKind = "oidc_denied"                // an application's groups refused a user
+	EventUserRevoked             EventKind = "user_revoked"               // re-validation removed a user's access
+	EventAdminLogin              EventKind = "admin_login"                // the admin signed in
+	EventAdminLoginFailed        EventKind = "admin_login_failed"         // a wrong admin password
+	EventAdminDeviceLocked       EventKind = "admin_device_locked"        // a browser locked out of the admin login
+	EventAdminPasswordSet        EventKind = "admin_password_set"         // the admin password was set
+	EventAdminPasswordReset      EventKind = "admin_password_reset"       // the admin password was reset
+	EventAdminSourceCreated      EventKind = "admin_source_created"       // a source was created
+	EventAdminSourceSaved        EventKind = "admin_source_saved"         // a source's settings were saved
+	EventAdminSourceEnabled      EventKind = "admin_source_enabled"       // a source was turned on
+	EventAdminSourceDisabled     EventKind = "admin_source_disabled"      // a source was turned off
+	EventAdminDraftDiscarded     EventKind = "admin_draft_discarded"      // a source's unsaved settings were dropped
+	EventAdminAction             EventKind = "admin_action"               // an admin action of a source ran
+	EventAdminUserDisabled       EventKind = "admin_user_disabled"        // the admin disabled a user
+	EventAdminUserEnabled        EventKind = "admin_user_enabled"         // the admin enabled a user
+	EventAdminClientCreated      EventKind = "admin_client_created"       // an application was registered
+	EventAdminClientChanged      EventKind = "admin_client_changed"       // an application was changed
+	EventAdminClientDeleted      EventKind = "admin_client_deleted"       // an application was deleted
+	EventAdminForwardRuleSaved   EventKind = "admin_forward_rule_saved"   // a protected app was saved
+	EventAdminForwardRuleDeleted EventKind = "admin_forward_rule_deleted" // a protected app was deleted
+)
+
+// healthPrefix begins the kind of a health check's event.
+const healthPrefix = "health_"
+
+// HealthEvent is the kind of the event of a source's health check action.
+func HealthEvent(action string) EventKind { return EventKind(healthPrefix + action) }
+
+// HealthAction is the health check action of a health event's kind (ok false for another kind).
+func (k EventKind) HealthAction() (action string, ok bool) {
+	return strings.CutPrefix(string(k), healthPrefix)
+}
+
+// Event is one recorded decision or state change.
+type Event struct {
+	At       time.Time
+	SourceID string
+	Kind     EventKind
+	// Subject is the person's id at the source; Name a name an admin recognises (username).
+	Subject string
+	Name    string
+	Reason  string
+	Detail  string
+}
+
+// AddEvent records an event.
+func (s *Store) AddEvent(ctx context.Context, e Event) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.now().Unix(), e.SourceID, e.Kind, e.Subject, e.Name, e.Reason, e.Detail)
+	return err
+}
+
+// Events lists the newest events; a query keeps those whose name or subject is it, or whose
+// name, reason or detail contains it (case-insensitive).
+func (s *Store) Events(ctx context.Context, limit int, query string) ([]Event, error) {
+	q := `SELECT at, source_id, kind, subject, name, reason, detail FROM events`
+	var args []any
+	if query = strings.TrimSpace(query); query != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
+		q += ` WHERE subject = ? OR lower(name) LIKE ? ESCAPE '\' OR lower(reason) LIKE ? ESCAPE '\' OR lower(detail) LIKE ? ESCAPE '\'`
+		args = append(args, query, like, like, like)
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&at, &e.SourceID, &e.Kind, &e.Subject, &e.Name, &e.Reason, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = time.Unix(at, 0)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
