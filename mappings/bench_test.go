@@ -8,18 +8,18 @@ import (
 func BenchmarkCompileDefaults(b *testing.B) {
 	sets := MustDefault("plex")
 	for i := 0; i < b.N; i++ {
-		if _, errs := Compile(sets); errs != nil {
+		if _, errs := decl.Compile(sets); errs != nil {
 			b.Fatal(errs)
 		}
 	}
 }
 
 func BenchmarkEvalDefaults(b *testing.B) {
-	p, errs := Compile(MustDefault("plex"))
+	p, errs := decl.Compile(MustDefault("plex"))
 	if errs != nil {
 		b.Fatal(errs)
 	}
-	in := Input{User: personas["owner"], Source: Source{ID: "s", Slug: "plex", Name: "Plex"}}
+	in := Input{Vars: map[string]any{"user": personas["owner"]}, Source: Source{ID: "s", Slug: "plex", Name: "Plex"}}
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -31,11 +31,11 @@ func BenchmarkEvalDefaults(b *testing.B) {
 }
 
 func BenchmarkEvalDefaultsParallel8(b *testing.B) {
-	p, errs := Compile(MustDefault("plex"))
+	p, errs := decl.Compile(MustDefault("plex"))
 	if errs != nil {
 		b.Fatal(errs)
 	}
-	in := Input{User: personas["friend"]}
+	in := Input{Vars: map[string]any{"user": personas["friend"]}}
 	b.SetParallelism(4) // 4 × GOMAXPROCS(2) = 8 goroutines
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -1,6 +1,7 @@
 // Package mappings is the expression engine that turns normalized upstream facts into
 // identity attributes: CEL expressions, type-checked and cost-estimated when an admin
-// saves them, cost-limited when they run. It knows nothing about HTTP or any upstream.
+// saves them, cost-limited when they run. It knows nothing about HTTP or any upstream:
+// the plugin declares the input document (Declare) and hands over its values (Input).
 package mappings
 
 import (
@@ -12,7 +13,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -20,7 +20,6 @@ import (
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
-	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -43,8 +42,7 @@ const (
 	MaxValueBytes = 8 << 10
 	// MaxOutputBytes is the largest set of attributes of one login, as JSON.
 	MaxOutputBytes = 64 << 10
-	// Declared sizes used by the cost estimate.
-	maxServers     = 256
+	// Declared sizes used by the cost estimate (lists of the declared input: ListBound).
 	maxStringBytes = 4096
 	maxRawList     = 1000
 )
@@ -80,33 +78,10 @@ func (e FieldError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Field, e.Line, e.Column, e.Message)
 }
 
-var (
-	envOnce sync.Once
-	baseEnv *cel.Env
-	envErr  error
-)
-
-// Env is the CEL environment every expression compiles in.
-func Env() (*cel.Env, error) {
-	envOnce.Do(func() {
-		baseEnv, envErr = cel.NewEnv(
-			ext.NativeTypes(ext.ParseStructTags(true), reflect.TypeOf(User{}), reflect.TypeOf(Server{}), reflect.TypeOf(Source{})),
-			cel.Variable("user", cel.ObjectType("mappings.User")),
-			cel.Variable("source", cel.ObjectType("mappings.Source")),
-			cel.Variable("raw", cel.MapType(cel.StringType, cel.DynType)),
-			cel.OptionalTypes(),
-			ext.Strings(),
-			ext.Lists(),
-			ext.Sets(),
-		)
-	})
-	return baseEnv, envErr
-}
-
 // estimator gives the declared sizes of the inputs.
-type estimator struct{}
+type estimator struct{ lists map[string]ListBound }
 
-func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+func (e estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 	path := n.Path()
 	t := n.Type()
 	if len(path) == 0 {
@@ -123,8 +98,8 @@ func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 		}
 		return nil
 	}
-	if path[0] == "user" && len(path) == 2 && path[1] == "servers" {
-		return &cost.SizeEstimate{Min: 0, Max: maxServers}
+	if b, ok := e.lists[strings.Join(path, ".")]; ok {
+		return &cost.SizeEstimate{Min: 0, Max: uint64(b.Max)}
 	}
 	switch t.Kind() {
 	case types.StringKind, types.BytesKind:
@@ -157,6 +132,7 @@ type compiledSet struct {
 
 // Program is a compiled list of mapping sets, safe for concurrent use.
 type Program struct {
+	decl *Declaration
 	sets []compiledSet
 }
 
@@ -176,7 +152,7 @@ func position(expr string, offset int) (int, int) {
 	return line, col
 }
 
-func compileOne(env *cel.Env, field string, a Attribute, want *cel.Type, isCondition bool) (*compiled, []FieldError) {
+func (d *Declaration) compileOne(env *cel.Env, field string, a Attribute, want *cel.Type, isCondition bool) (*compiled, []FieldError) {
 	if n := utf8.RuneCountInString(a.Expr); n > MaxExpressionLength {
 		off := len(string([]rune(a.Expr)[:MaxExpressionLength]))
 		l, c := position(a.Expr, off)
@@ -201,14 +177,13 @@ func compileOne(env *cel.Env, field string, a Attribute, want *cel.Type, isCondi
 		return nil, []FieldError{{Field: field, Line: 1, Column: 1,
 			Message: fmt.Sprintf("expression gives %s; %s needs %s (or optional_type(%s))", out, a.Name, want, want)}}
 	}
-	est, err := env.EstimateCost(ast, estimator{})
+	est, err := env.EstimateCost(ast, estimator{lists: d.byPath})
 	if err != nil {
 		return nil, []FieldError{{Field: field, Line: 1, Column: 1, Message: "cost cannot be estimated: " + err.Error()}}
 	}
 	if est.Max > MaxEstimatedCost {
 		return nil, []FieldError{{Field: field, Line: 1, Column: 1,
-			Message: fmt.Sprintf("estimated cost %d is above the limit %d (with up to %d servers, strings of %d bytes, lists of %d in raw)",
-				est.Max, MaxEstimatedCost, maxServers, maxStringBytes, maxRawList)}}
+			Message: fmt.Sprintf("estimated cost %d is above the limit %d (with %s)", est.Max, MaxEstimatedCost, d.sizesText())}}
 	}
 	prg, err := env.Program(ast, cel.CostLimit(RuntimeCostLimit), cel.InterruptCheckFrequency(100), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
@@ -232,15 +207,25 @@ func typeFits(out, want *cel.Type) bool {
 	return false
 }
 
-// Compile checks and compiles sets; every problem is returned, each naming its field
-// ("mappings.<set>.<attribute>") with line and column.
-func Compile(sets []Set) (*Program, []FieldError) {
-	env, err := Env()
+// sizesText lists the sizes the cost estimate assumes, for messages.
+func (d *Declaration) sizesText() string {
+	var parts []string
+	for _, l := range d.lists {
+		parts = append(parts, fmt.Sprintf("up to %d %s", l.Max, l.Noun))
+	}
+	parts = append(parts, fmt.Sprintf("strings of %d bytes", maxStringBytes), fmt.Sprintf("lists of %d in raw", maxRawList))
+	return strings.Join(parts, ", ")
+}
+
+// Compile checks and compiles sets against the declared input; every problem is returned,
+// each naming its field ("mappings.<set>.<attribute>") with line and column.
+func (d *Declaration) Compile(sets []Set) (*Program, []FieldError) {
+	env, err := d.Env()
 	if err != nil {
 		return nil, []FieldError{{Field: "mappings", Line: 1, Column: 1, Message: "environment: " + err.Error()}}
 	}
 	var errs []FieldError
-	p := &Program{}
+	p := &Program{decl: d}
 	names := map[string]bool{}
 	for _, s := range sets {
 		cs := compiledSet{name: s.Name, denyMessage: s.DenyMessage}
@@ -259,14 +244,14 @@ func Compile(sets []Set) (*Program, []FieldError) {
 				errs = append(errs, FieldError{Field: field, Line: 1, Column: 1, Message: "attribute names are lowercase letters, digits and _"})
 				continue
 			}
-			c, e := compileOne(env, field, a, standard[a.Name], false)
+			c, e := d.compileOne(env, field, a, standard[a.Name], false)
 			errs = append(errs, e...)
 			if c != nil {
 				cs.attrs = append(cs.attrs, *c)
 			}
 		}
 		if s.Condition != nil {
-			c, e := compileOne(env, "mappings."+s.Name+".condition", *s.Condition, nil, true)
+			c, e := d.compileOne(env, "mappings."+s.Name+".condition", *s.Condition, nil, true)
 			errs = append(errs, e...)
 			cs.condition = c
 		}
@@ -298,10 +283,15 @@ func (p *Program) Eval(ctx context.Context, in Input) (Result, error) {
 	if raw == nil {
 		raw = map[string]any{}
 	}
-	if in.User.Servers == nil {
-		in.User.Servers = []Server{}
+	vars := map[string]any{"source": in.Source, "raw": raw}
+	for _, v := range p.decl.vars {
+		x, err := declaredValue(v, in.Vars[v.Name])
+		if err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrEval, err)
+		}
+		vars[v.Name] = x
 	}
-	act, err := interpreter.NewActivation(map[string]any{"user": in.User, "source": in.Source, "raw": raw})
+	act, err := interpreter.NewActivation(vars)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %v", ErrEval, err)
 	}
@@ -350,6 +340,24 @@ func (p *Program) Eval(ctx context.Context, in Input) (Result, error) {
 		return res, fmt.Errorf("%w: the attributes together are %d bytes as JSON; at most %d", ErrEval, len(b), MaxOutputBytes)
 	}
 	return res, nil
+}
+
+// declaredValue is x as variable v holds it: its type's zero value when missing, nil
+// lists made empty.
+func declaredValue(v Variable, x any) (any, error) {
+	val := reflect.New(v.Type).Elem()
+	if x != nil {
+		if reflect.TypeOf(x) != v.Type {
+			return nil, fmt.Errorf("variable %s is a %T, want %s", v.Name, x, v.Type)
+		}
+		val.Set(reflect.ValueOf(x))
+	}
+	for i := 0; i < val.NumField(); i++ {
+		if f := val.Field(i); f.Kind() == reflect.Slice && f.IsNil() && f.CanSet() {
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		}
+	}
+	return val.Interface(), nil
 }
 
 // checkOutput bounds one attribute's value: list entries and JSON size.

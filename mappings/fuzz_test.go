@@ -23,11 +23,11 @@ func FuzzCompileEval(f *testing.F) {
 		f.Add("groups", s)
 		f.Add("email_verified", s)
 	}
-	input := Input{User: User{ID: 1, Username: "u", Servers: []Server{{MachineID: "m", Name: "n"}}},
+	input := Input{Vars: map[string]any{"user": User{ID: 1, Username: "u", Servers: []Server{{MachineID: "m", Name: "n"}}}},
 		Raw: map[string]any{"items": []any{1, 2}, "country": "GB"}}
 	f.Fuzz(func(t *testing.T, attr, expr string) {
 		sets := []Set{{Name: "f", Attributes: []Attribute{{Name: attr, Expr: expr, Line: 1}}}}
-		p, errs := Compile(sets)
+		p, errs := decl.Compile(sets)
 		for _, e := range errs {
 			if e.Line < 1 || e.Column < 1 {
 				t.Fatalf("error without a position: %v", e)

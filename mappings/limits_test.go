@@ -14,7 +14,7 @@ func TestTooManyAttributesRefused(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		attrs = append(attrs, Attribute{Name: fmt.Sprintf("a%d", i), Expr: `"x"`})
 	}
-	_, errs := Compile([]Set{{Name: "many", Attributes: attrs}})
+	_, errs := decl.Compile([]Set{{Name: "many", Attributes: attrs}})
 	if len(errs) == 0 || errs[0].Field != fmt.Sprintf("mappings.many.a%d", MaxAttributes) || !strings.Contains(errs[0].Message, "too many attributes") {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -23,7 +23,7 @@ func TestTooManyAttributesRefused(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		sets = append(sets, Set{Name: fmt.Sprintf("s%d", i), Attributes: attrs[:MaxAttributes]})
 	}
-	if _, errs := Compile(sets); len(errs) > 0 {
+	if _, errs := decl.Compile(sets); len(errs) > 0 {
 		t.Fatalf("repeated names: %v", errs)
 	}
 }
@@ -48,7 +48,7 @@ func TestOutputSizesCapped(t *testing.T) {
 		{"big", `raw.xs`, "at most 256"},
 		{"long", `raw.obj`, "bytes as JSON"},
 	} {
-		p, errs := Compile([]Set{{Name: "s", Attributes: []Attribute{{Name: c.name, Expr: c.expr}}}})
+		p, errs := decl.Compile([]Set{{Name: "s", Attributes: []Attribute{{Name: c.name, Expr: c.expr}}}})
 		if len(errs) > 0 {
 			t.Fatalf("%s: %v", c.name, errs)
 		}
@@ -57,7 +57,7 @@ func TestOutputSizesCapped(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
-	p, _ := Compile([]Set{{Name: "s", Attributes: []Attribute{{Name: "groups", Expr: `raw.xs.map(x, string(x)).filter(x, x.size() < 8)`}}}})
+	p, _ := decl.Compile([]Set{{Name: "s", Attributes: []Attribute{{Name: "groups", Expr: `raw.xs.map(x, string(x)).filter(x, x.size() < 8)`}}}})
 	if res, err := p.Eval(context.Background(), Input{Raw: raw}); err != nil || len(res.Attributes["groups"].([]string)) != 10 {
 		t.Fatalf("a list under the limit: %v %v", res.Attributes, err)
 	}

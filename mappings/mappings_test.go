@@ -30,7 +30,7 @@ func mustCompile(t testing.TB, text string) *Program {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, errs := Compile(sets)
+	p, errs := decl.Compile(sets)
 	if errs != nil {
 		t.Fatalf("compile: %v", errs)
 	}
@@ -38,7 +38,7 @@ func mustCompile(t testing.TB, text string) *Program {
 }
 
 func TestDefaultsOnPersonas(t *testing.T) {
-	p, errs := Compile(MustDefault("plex"))
+	p, errs := decl.Compile(MustDefault("plex"))
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -57,7 +57,7 @@ func TestDefaultsOnPersonas(t *testing.T) {
 	}
 	for name, u := range personas {
 		t.Run(name, func(t *testing.T) {
-			res, err := p.Eval(context.Background(), Input{User: u, Source: Source{ID: "s", Slug: "plex", Name: "Plex"}})
+			res, err := p.Eval(context.Background(), Input{Vars: map[string]any{"user": u}, Source: Source{ID: "s", Slug: "plex", Name: "Plex"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,15 +70,15 @@ func TestDefaultsOnPersonas(t *testing.T) {
 
 func TestAdminsExample(t *testing.T) {
 	sets := append(MustDefault("plex"), MustDefault("admins.example")...)
-	p, errs := Compile(sets)
+	p, errs := decl.Compile(sets)
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	res, _ := p.Eval(context.Background(), Input{User: personas["owner"]})
+	res, _ := p.Eval(context.Background(), Input{Vars: map[string]any{"user": personas["owner"]}})
 	if g := res.Attributes["groups"].([]string); !contains(g, "admins") || !contains(g, "plex-owner") {
 		t.Fatalf("owner groups %v (lists must union)", g)
 	}
-	res, _ = p.Eval(context.Background(), Input{User: personas["friend"]})
+	res, _ = p.Eval(context.Background(), Input{Vars: map[string]any{"user": personas["friend"]}})
 	if contains(res.Attributes["groups"].([]string), "admins") {
 		t.Fatal("friend became admin")
 	}
@@ -115,7 +115,7 @@ func TestRejectedAtCompile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, errs := Compile(sets)
+			_, errs := decl.Compile(sets)
 			if len(errs) == 0 {
 				t.Fatal("compiled")
 			}
@@ -148,11 +148,11 @@ func TestRuntimeCostBlowUpStops(t *testing.T) {
 
 func TestConditionCanOnlyDeny(t *testing.T) {
 	p := mustCompile(t, "[gate]\ncondition: user.plex_pass\ndeny_message: Plex Pass required.\n")
-	res, err := p.Eval(context.Background(), Input{User: personas["friend"]})
+	res, err := p.Eval(context.Background(), Input{Vars: map[string]any{"user": personas["friend"]}})
 	if err != nil || !res.Denied || res.DenyReason != "Plex Pass required." {
 		t.Fatalf("%+v %v", res, err)
 	}
-	res, _ = p.Eval(context.Background(), Input{User: personas["owner"]})
+	res, _ = p.Eval(context.Background(), Input{Vars: map[string]any{"user": personas["owner"]}})
 	if res.Denied {
 		t.Fatal("owner denied")
 	}
@@ -174,7 +174,7 @@ groups: ["y", "x"]
 [c]
 email: "back?"
 `)
-	res, err := p.Eval(context.Background(), Input{User: personas["friend"]})
+	res, err := p.Eval(context.Background(), Input{Vars: map[string]any{"user": personas["friend"]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ country: raw.?country.orValue("unknown")
 servers: user.servers.map(s, {"id": s.machine_id, "owned": s.owned})
 source_slug: source.slug
 `)
-	res, err := p.Eval(context.Background(), Input{User: personas["owner"], Source: Source{Slug: "plex"}, Raw: map[string]any{"country": "GB"}})
+	res, err := p.Eval(context.Background(), Input{Vars: map[string]any{"user": personas["owner"]}, Source: Source{Slug: "plex"}, Raw: map[string]any{"country": "GB"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +229,8 @@ deny_message: This service is for Plex Pass members.
 }
 
 func TestCheckSizes(t *testing.T) {
-	ok := Input{User: User{Username: "frank", Servers: make([]Server, maxServers)}, Raw: map[string]any{"l": make([]any, maxRawList)}}
-	if err := ok.CheckSizes(); err != nil {
+	ok := Input{Vars: map[string]any{"user": User{Username: "frank", Servers: make([]Server, maxServers)}}, Raw: map[string]any{"l": make([]any, maxRawList)}}
+	if err := decl.CheckSizes(ok); err != nil {
 		t.Fatalf("within the sizes: %v", err)
 	}
 	deep := map[string]any{}
@@ -241,13 +241,13 @@ func TestCheckSizes(t *testing.T) {
 		cur = next
 	}
 	for name, in := range map[string]Input{
-		"string":  {User: User{Title: strings.Repeat("a", maxStringBytes+1)}},
-		"servers": {User: User{Servers: make([]Server, maxServers+1)}},
+		"string":  userInput(User{Title: strings.Repeat("a", maxStringBytes+1)}),
+		"servers": userInput(User{Servers: make([]Server, maxServers+1)}),
 		"list":    {Raw: map[string]any{"l": make([]any, maxRawList+1)}},
 		"raw str": {Raw: map[string]any{"a": []any{strings.Repeat("b", maxStringBytes+1)}}},
 		"deep":    {Raw: deep},
 	} {
-		if err := in.CheckSizes(); err == nil {
+		if err := decl.CheckSizes(in); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

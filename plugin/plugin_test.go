@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -877,5 +878,28 @@ func TestLoadServersAcrossRestartAndDrafts(t *testing.T) {
 	withToken.ConfigVersion, withToken.Config = -8, json.RawMessage(`{"access_mode":"members","owner_token":"`+patch["owner_token"]+`"}`)
 	if level := check(withToken); level != "info" {
 		t.Fatalf("the newer draft was answered from the older one: %s", level)
+	}
+}
+
+// TestManifestEnvReachesPlugin: with no ExtraEnv, the plex.tv addresses the manifest declares
+// reach the plugin from the host's environment.
+func TestManifestEnvReachesPlugin(t *testing.T) {
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	t.Setenv("PLEX_TV_URL", srv.URL)
+	t.Setenv("PLEX_APP_URL", srv.URL)
+	p, err := loader.Load(manifestPath, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if !slices.Equal(p.Manifest.Env, []string{"PLEX_TV_URL", "PLEX_APP_URL"}) {
+		t.Fatalf("manifest env = %v", p.Manifest.Env)
+	}
+	e := &env{t: t, sim: sim, url: srv.URL, plugin: p, owner: sim.Token("owner")}
+	st, err := p.BeginLogin(context.Background(), e.membersConfig(""), source.BeginLogin{CallbackURL: callback})
+	if err != nil || !strings.HasPrefix(st.RedirectURL, srv.URL) || sim.Counts()["pins.create"] != 1 {
+		t.Fatalf("begin login against the simulator: %+v %v, counts %v", st, err, sim.Counts())
 	}
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// Schema is the part of a plugin's JSON Schema the form renderer understands.
+// Schema is the part of a plugin's JSON Schema the form renderer understands; the
+// extensions (x- keys) are read by source.ParseSchema, the contract's vocabulary.
 type Schema struct {
 	Type        string             `json:"type"`
 	Title       string             `json:"title"`
@@ -26,26 +27,27 @@ type Schema struct {
 	Items       *Schema            `json:"items"`
 	Properties  map[string]*Schema `json:"properties"`
 	Required    []string           `json:"required"`
-	Widget      string             `json:"x-widget"`
-	Capability  string             `json:"x-capability"`
-	Actions     []Action           `json:"x-actions"`
+	// Widget asks for an editor other than the type's default (x-widget).
+	Widget string `json:"-"`
+	// Capability names the capability this boolean switches on (x-capability).
+	Capability string `json:"-"`
+	// Actions are the admin actions the plugin runs (x-actions, top level).
+	Actions []Action `json:"-"`
 	// Defaults is read-only text a code field's value builds on (x-defaults), shown beside it.
-	Defaults string `json:"x-defaults"`
+	Defaults string `json:"-"`
 	// Group places a property in one of the schema's Groups (x-group).
-	Group string `json:"x-group"`
+	Group string `json:"-"`
 	// Groups are the form's sections, in order (x-groups, top level).
-	Groups []Group `json:"x-groups"`
-	order  []string
+	Groups []Group `json:"-"`
+	// SubjectHelp tells an admin which id to enter to check someone before their first
+	// login (x-subject-help, top level); empty when the plugin gives none.
+	SubjectHelp string `json:"-"`
+	order       []string
 }
 
 // Group is a section of a settings form. A collapsed one (internals, rarely changed
 // settings) is folded unless one of its fields has an error.
-type Group struct {
-	ID          string `json:"id"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	Collapsed   bool   `json:"x-collapsed"`
-}
+type Group = source.SchemaGroup
 
 // FieldGroup is a group with its rendered fields.
 type FieldGroup struct {
@@ -100,13 +102,14 @@ type Option struct {
 
 // Action is an admin action a plugin declares.
 type Action struct {
-	ID          string  `json:"id"`
-	Title       string  `json:"title"`
-	Kind        string  `json:"kind"`
-	Description string  `json:"description"`
-	Input       *Schema `json:"input"`
+	ID          string
+	Title       string
+	Kind        string
+	Description string
+	// Input is what the admin enters before running it; nil when nothing.
+	Input *Schema
 	// Health marks an action the host may run periodically to watch a credential.
-	Health bool `json:"x-health"`
+	Health bool
 }
 
 // ParseSchema reads a config schema, keeping the order of properties.
@@ -116,6 +119,25 @@ func ParseSchema(raw json.RawMessage) (*Schema, error) {
 		return nil, fmt.Errorf("config schema: %w", err)
 	}
 	fillOrder(&s, raw)
+	ext, err := source.ParseSchema(raw)
+	if err != nil {
+		return nil, err
+	}
+	s.Groups, s.SubjectHelp = ext.Groups, ext.SubjectHelp
+	for name, f := range ext.Fields {
+		if p := s.Properties[name]; p != nil {
+			p.Widget, p.Capability, p.Defaults, p.Group = f.Widget, f.Capability, f.Defaults, f.Group
+		}
+	}
+	for _, a := range ext.Actions {
+		act := Action{ID: a.ID, Title: a.Title, Kind: a.Kind, Description: a.Description, Health: a.Health}
+		if len(a.Input) > 0 && string(a.Input) != "null" {
+			if act.Input, err = ParseSchema(a.Input); err != nil {
+				return nil, fmt.Errorf("action %s: input: %w", a.ID, err)
+			}
+		}
+		s.Actions = append(s.Actions, act)
+	}
 	return &s, nil
 }
 

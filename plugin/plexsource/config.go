@@ -215,7 +215,7 @@ func compileMappings(text string, defaults bool) (*mappings.Program, []source.Fi
 			where["mappings."+s.Name+".condition"] = *s.Condition
 		}
 	}
-	prog, errs := mappings.Compile(sets)
+	prog, errs := mappingDecl.Compile(sets)
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	var out []source.FieldError
 	for _, e := range errs {

@@ -13,15 +13,15 @@ import (
 
 // mappingInput turns a Plex account and its access facts into the mapping input.
 func mappingInput(u *plextv.User, f access.Facts, inst source.Instance) mappings.Input {
-	servers := make([]mappings.Server, 0, len(f.Servers))
+	servers := make([]Server, 0, len(f.Servers))
 	for _, s := range f.Servers {
-		servers = append(servers, mappings.Server{MachineID: s.MachineID, Name: s.Name, Owned: s.Owned, Home: s.Home, Product: s.Product, Pending: s.Pending})
+		servers = append(servers, Server{MachineID: s.MachineID, Name: s.Name, Owned: s.Owned, Home: s.Home, Product: s.Product, Pending: s.Pending})
 	}
 	return mappings.Input{
-		User: mappings.User{ID: int64(u.ID), UUID: string(u.UUID), Username: string(u.Username), Title: u.DisplayName(),
+		Vars: map[string]any{"user": User{ID: int64(u.ID), UUID: string(u.UUID), Username: string(u.Username), Title: u.DisplayName(),
 			Email: string(u.Email), Confirmed: bool(u.Confirmed), Thumb: string(u.Thumb), Locale: string(u.Locale),
 			PlexPass: u.PlexPass(), TwoFactor: bool(u.TwoFactorEnabled), IsOwner: f.IsOwner, IsHomeMember: f.IsHomeMember,
-			IsManaged: f.IsManaged, IsFriend: f.IsFriend, Servers: servers},
+			IsManaged: f.IsManaged, IsFriend: f.IsFriend, Servers: servers}},
 		Source: mappings.Source{ID: inst.ID, Slug: inst.Slug, Name: inst.Name},
 		Raw:    u.Raw,
 	}
@@ -29,7 +29,8 @@ func mappingInput(u *plextv.User, f access.Facts, inst source.Instance) mappings
 
 // applyMappings evaluates prog and fills the identity's attributes; the subject is never mapped.
 func applyMappings(ctx context.Context, prog *mappings.Program, in mappings.Input) (source.Identity, *mappings.Result, error) {
-	id := source.Identity{Subject: strconv.FormatInt(in.User.ID, 10)}
+	user := mappedUser(in)
+	id := source.Identity{Subject: strconv.FormatInt(user.ID, 10)}
 	res, err := prog.Eval(ctx, in)
 	if err != nil {
 		return id, nil, &source.Error{Kind: source.KindInternal, ReasonCode: "mapping_failed",
@@ -55,7 +56,7 @@ func applyMappings(ctx context.Context, prog *mappings.Program, in mappings.Inpu
 		}
 	}
 	// email_verified only ever comes from Plex's confirmed flag, for the email Plex has.
-	if id.EmailVerified && (!in.User.Confirmed || id.Email != in.User.Email) {
+	if id.EmailVerified && (!user.Confirmed || id.Email != user.Email) {
 		id.EmailVerified = false
 	}
 	id.Attributes, _ = json.Marshal(extra)

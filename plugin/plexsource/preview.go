@@ -63,7 +63,7 @@ func (p *Plex) PreviewMapping(ctx context.Context, inst source.Instance, req sou
 		return source.PreviewResult{}, source.Errorf(source.KindInvalidRequest, "no_sample", "", "give a sample document or a user id")
 	}
 	input := mappingInput(user, facts, inst)
-	if err := input.CheckSizes(); err != nil {
+	if err := mappingDecl.CheckSizes(input); err != nil {
 		return source.PreviewResult{}, source.Errorf(source.KindInvalidRequest, "sample_too_large",
 			"The sample is larger than a Plex account document may be: "+err.Error()+".", "%v", err)
 	}

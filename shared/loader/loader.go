@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,14 +23,16 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// DefaultEnvAllowList is the host environment a plugin sees; nothing else of the host's leaks through.
-var DefaultEnvAllowList = []string{"PATH", "HOME", "TMPDIR", "PLEX_TV_URL", "PLEX_APP_URL", "FEDSOURCE_LOG_LEVEL"}
+// DefaultEnvAllowList is the loader's own part of the host environment every plugin sees; a
+// plugin also sees the variables its manifest declares (Manifest.Env), and nothing else of the host's.
+var DefaultEnvAllowList = []string{"PATH", "HOME", "TMPDIR", "FEDSOURCE_LOG_LEVEL"}
 
 // Options tune a Plugin.
 type Options struct {
 	// Logger receives the plugin's logs; default a null logger.
 	Logger hclog.Logger
-	// EnvAllowList names the host variables passed to the plugin; default DefaultEnvAllowList.
+	// EnvAllowList names the host variables passed to the plugin besides the ones its manifest
+	// declares (Manifest.Env); default DefaultEnvAllowList.
 	EnvAllowList []string
 	// ExtraEnv is added to the plugin's environment as KEY=VALUE (for tests and the demo).
 	ExtraEnv []string
@@ -75,6 +78,9 @@ func Load(path string, opts Options) (*Plugin, error) {
 
 // Start starts the plugin of a manifest.
 func Start(m *Manifest, opts Options) (*Plugin, error) {
+	if err := m.checkEnv(); err != nil {
+		return nil, fmt.Errorf("manifest of %q: %w", m.ID, err)
+	}
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
@@ -147,9 +153,11 @@ func privateCopy(path, want, dir string) (string, error) {
 	return dst.Name(), nil
 }
 
+// env is the plugin's environment: the allow-listed and declared host variables that are
+// set, then ExtraEnv.
 func (p *Plugin) env() []string {
 	var env []string
-	for _, k := range p.opts.EnvAllowList {
+	for _, k := range slices.Concat(p.opts.EnvAllowList, p.Manifest.Env) {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -215,10 +216,13 @@ func TestManifestWithoutChecksumRefused(t *testing.T) {
 
 func TestHostEnvironmentNotInherited(t *testing.T) {
 	t.Setenv("HOST_ONLY_SECRET", "hunter2")
-	t.Setenv("PLEX_TV_URL", "http://127.0.0.1:1")
+	t.Setenv(loadertest.MockEnv, "http://127.0.0.1:1") // declared by the mock's manifest
+	t.Setenv("PLEX_TV_URL", "http://127.0.0.1:2")      // another plugin's variable, not declared
+	t.Setenv("MOCK_UNDECLARED", "x")                   // under the mock's prefix, not declared
 	p := start(t, loader.Options{})
 	inst := validInstance(t, p)
-	for name, want := range map[string]string{"HOST_ONLY_SECRET": "<unset>", "PLEX_TV_URL": "http://127.0.0.1:1"} {
+	for name, want := range map[string]string{"HOST_ONLY_SECRET": "<unset>", loadertest.MockEnv: "http://127.0.0.1:1",
+		"PLEX_TV_URL": "<unset>", "MOCK_UNDECLARED": "<unset>"} {
 		res, err := p.RunAction(context.Background(), inst, source.ActionRequest{ActionID: "env", Input: json.RawMessage(`{"name":"` + name + `"}`)})
 		if err != nil || res.Message == nil {
 			t.Fatalf("env action: %v", err)
@@ -226,6 +230,37 @@ func TestHostEnvironmentNotInherited(t *testing.T) {
 		if res.Message.Text != want {
 			t.Errorf("%s in plugin = %q, want %q", name, res.Message.Text, want)
 		}
+	}
+}
+
+func TestManifestEnvDeclarationsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"PLEX_TV_URL"}, `"PLEX_TV_URL" is not under the plugin's prefix MOCK_`},
+		{[]string{"HOST_ADMIN_PASSWORD"}, `"HOST_ADMIN_PASSWORD" belongs to the host or the loader`},
+		{[]string{"FEDSOURCE_PLUGIN_COOKIE"}, `"FEDSOURCE_PLUGIN_COOKIE" belongs to the host or the loader`},
+		{[]string{"PATH"}, `"PATH" belongs to the host or the loader`},
+		{[]string{"MOCK_A=B"}, `"MOCK_A=B" is not a valid environment variable name`},
+		{[]string{""}, `"" is not a valid environment variable name`},
+		{[]string{"MOCK_"}, `"MOCK_" is not under the plugin's prefix MOCK_`},
+		{[]string{"MOCK_A", "MOCK_A"}, `"MOCK_A" is declared twice`},
+	} {
+		path := copyManifest(t, func(m map[string]any) { m["env"] = tc.env })
+		_, err := loader.ReadManifest(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("env %q: got %v, want an error with %s", tc.env, err, tc.want)
+		}
+		m := loadertest.Manifest("mock", "mock-source")
+		m.Env = tc.env
+		if _, err := loader.WriteSigned(&m, t.TempDir()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("env %q: WriteSigned got %v, want an error with %s", tc.env, err, tc.want)
+		}
+	}
+	m, err := loader.ReadManifest(mockManifest)
+	if err != nil || !slices.Equal(m.Env, []string{loadertest.MockEnv}) {
+		t.Fatalf("mock manifest env = %v (%v), want [%s]", m.Env, err, loadertest.MockEnv)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -18,15 +19,18 @@ const ManifestType = "federated-source"
 
 // Manifest is a plugin.json, with Grafana's field names plus handshake, capabilities and checksums.
 type Manifest struct {
-	ID           string            `json:"id"`
-	Type         string            `json:"type"`
-	Name         string            `json:"name"`
-	Info         Info              `json:"info"`
-	Backend      bool              `json:"backend"`
-	Executable   string            `json:"executable"`
-	Handshake    Handshake         `json:"handshake"`
-	Capabilities []string          `json:"capabilities"`
-	Checksums    map[string]string `json:"checksums,omitempty"`
+	ID           string    `json:"id"`
+	Type         string    `json:"type"`
+	Name         string    `json:"name"`
+	Info         Info      `json:"info"`
+	Backend      bool      `json:"backend"`
+	Executable   string    `json:"executable"`
+	Handshake    Handshake `json:"handshake"`
+	Capabilities []string  `json:"capabilities"`
+	// Env names the host environment variables the plugin may receive besides the loader's
+	// own (DefaultEnvAllowList); each is under the plugin's prefix (EnvPrefix).
+	Env       []string          `json:"env,omitempty"`
+	Checksums map[string]string `json:"checksums,omitempty"`
 
 	// Dir is the folder the manifest was read from.
 	Dir string `json:"-"`
@@ -89,6 +93,33 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("executable %q must be a bare file name in the plugin's folder", m.Executable)
 	case len(m.Handshake.ProtocolVersions) == 0 || m.Handshake.MagicCookieKey == "" || m.Handshake.MagicCookieValue == "":
 		return fmt.Errorf("handshake is incomplete")
+	}
+	return m.checkEnv()
+}
+
+// envNameRE is a portable environment variable name.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// EnvPrefix is the prefix every variable a plugin declares must have: its upper-cased id and "_".
+func (m *Manifest) EnvPrefix() string { return strings.ToUpper(m.ID) + "_" }
+
+// checkEnv refuses a declared variable that is not a valid name, is not under the plugin's
+// prefix, or belongs to the host or the loader.
+func (m *Manifest) checkEnv() error {
+	prefix := m.EnvPrefix()
+	seen := map[string]bool{}
+	for _, name := range m.Env {
+		switch {
+		case !envNameRE.MatchString(name):
+			return fmt.Errorf("env: %q is not a valid environment variable name", name)
+		case seen[name]:
+			return fmt.Errorf("env: %q is declared twice", name)
+		case strings.HasPrefix(name, "HOST_"), strings.HasPrefix(name, "FEDSOURCE_"), slices.Contains(DefaultEnvAllowList, name):
+			return fmt.Errorf("env: %q belongs to the host or the loader; a plugin may not declare it", name)
+		case !strings.HasPrefix(name, prefix) || name == prefix:
+			return fmt.Errorf("env: %q is not under the plugin's prefix %s (its upper-cased id and \"_\")", name, prefix)
+		}
+		seen[name] = true
 	}
 	return nil
 }

@@ -27,8 +27,11 @@ func FileSHA256(path string) (string, error) {
 }
 
 // WriteSigned writes m into dir as plugin.json with the sha256 of every executable
-// named m.Executable_<os>_<arch> found in dir.
+// named m.Executable_<os>_<arch> found in dir; a manifest ReadManifest would refuse is not written.
 func WriteSigned(m *Manifest, dir string) (string, error) {
+	if err := m.check(); err != nil {
+		return "", fmt.Errorf("manifest of %q: %w", m.ID, err)
+	}
 	matches, err := filepath.Glob(filepath.Join(dir, m.Executable+"_*_*"))
 	if err != nil {
 		return "", err

@@ -30,25 +30,27 @@ type Config struct {
 	ClientID      string `json:"client_id"`
 }
 
-const schema = `{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "Mock source",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["api_key"],
-  "properties": {
-    "schema_version": {"type": "integer", "title": "Schema version", "default": 2, "readOnly": true},
-    "greeting": {"type": "string", "title": "Greeting", "description": "Shown after login.", "default": "Hello", "maxLength": 100},
-    "api_key": {"type": "string", "title": "API key", "description": "A secret the mock checks.", "writeOnly": true, "minLength": 1},
-    "mode": {"type": "string", "title": "Who may log in", "default": "open",
-      "oneOf": [{"const": "open", "title": "Anyone"}, {"const": "closed", "title": "Nobody"}]},
-    "client_id": {"type": "string", "title": "Client identifier", "description": "Generated once.", "readOnly": true}
-  },
-  "x-actions": [
-    {"id": "connect", "title": "Connect", "kind": "redirect", "description": "Round trip through the callback."},
-    {"id": "env", "title": "Show an environment variable", "kind": "message"}
-  ]
-}`
+// schema is the mock's config schema, written with the contract's vocabulary.
+var schema = func() json.RawMessage {
+	raw, err := source.NewSchemaBuilder("Mock source").
+		Property("schema_version", source.FieldExtensions{}, map[string]any{"type": "integer", "title": "Schema version", "default": 2, "readOnly": true}).
+		Property("greeting", source.FieldExtensions{}, map[string]any{"type": "string", "title": "Greeting", "description": "Shown after login.",
+			"default": "Hello", "maxLength": 100}).
+		Property("api_key", source.FieldExtensions{}, map[string]any{"type": "string", "title": "API key", "description": "A secret the mock checks.",
+			"writeOnly": true, "minLength": 1}).
+		Property("mode", source.FieldExtensions{}, map[string]any{"type": "string", "title": "Who may log in", "default": "open",
+			"oneOf": []map[string]any{{"const": "open", "title": "Anyone"}, {"const": "closed", "title": "Nobody"}}}).
+		Property("client_id", source.FieldExtensions{}, map[string]any{"type": "string", "title": "Client identifier", "description": "Generated once.",
+			"readOnly": true}).
+		Require("api_key").
+		Action(source.SchemaAction{ID: "connect", Title: "Connect", Kind: source.ActionKindRedirect, Description: "Round trip through the callback."}).
+		Action(source.SchemaAction{ID: "env", Title: "Show an environment variable", Kind: source.ActionKindMessage}).
+		Build()
+	if err != nil {
+		panic("mock: " + err.Error()) // a fixed schema: the tests catch this
+	}
+	return raw
+}()
 
 // Plugin is the mock source.
 type Plugin struct {
@@ -69,7 +71,7 @@ func (p *Plugin) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "mock", Name: "Mock", Version: "1.0.0", ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
 			source.CapMappingPreview},
-		Icon: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=", ConfigSchema: json.RawMessage(schema)}, nil
+		Icon: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=", ConfigSchema: schema}, nil
 }
 
 func decode(raw json.RawMessage) (Config, error) {

@@ -62,6 +62,12 @@ func Run(t *testing.T, f Fixtures) {
 	t.Run("Describe", func(t *testing.T) { desc = testDescribe(t, ctx, f) })
 	var sch *jsonschema.Schema
 	t.Run("SchemaCompiles", func(t *testing.T) { sch = compileSchema(t, desc.ConfigSchema) })
+	// The extensions a host renders: only the vocabulary's keys, each in its place and shape.
+	t.Run("SchemaVocabulary", func(t *testing.T) {
+		if err := source.CheckSchema(desc.ConfigSchema); err != nil {
+			t.Errorf("config schema's extensions: %v", err)
+		}
+	})
 	var inst source.Instance
 	t.Run("ValidConfig", func(t *testing.T) { inst = testValidConfig(t, ctx, f, sch) })
 	t.Run("BadConfigs", func(t *testing.T) { testBadConfigs(t, ctx, f) })
@@ -121,15 +127,6 @@ func compileSchema(t *testing.T, raw json.RawMessage) *jsonschema.Schema {
 				if _, ok := om["const"]; !ok || om["title"] == nil {
 					t.Errorf("property %s: enum labels must be oneOf[{const, title}]", name)
 				}
-			}
-		}
-	}
-	if acts, ok := doc["x-actions"]; ok {
-		list, _ := acts.([]any)
-		for _, a := range list {
-			am, _ := a.(map[string]any)
-			if am["id"] == nil || am["title"] == nil || am["kind"] == nil {
-				t.Errorf("x-actions entry %v needs id, title and kind", am)
 			}
 		}
 	}

@@ -45,9 +45,14 @@ func Manifest(id, executable string) loader.Manifest {
 			MagicCookieValue: pluginrpc.MagicCookieValue}}
 }
 
-// BuildMock builds the contract's mock plugin into dir.
+// MockEnv is the variable the mock plugin's manifest declares (the host passes it through).
+const MockEnv = "MOCK_UPSTREAM_URL"
+
+// BuildMock builds the contract's mock plugin into dir; its manifest declares MockEnv.
 func BuildMock(dir string) (string, error) {
-	return Build(dir, "github.com/plexlogin/plexlogin/shared/mock/mockplugin", Manifest("mock", "mock-source"), false)
+	m := Manifest("mock", "mock-source")
+	m.Env = []string{MockEnv}
+	return Build(dir, "github.com/plexlogin/plexlogin/shared/mock/mockplugin", m, false)
 }
 
 // BuildFromFile is Build with the manifest read from manifestFile (a tracked plugin.json).
