@@ -56,8 +56,12 @@ type serveFlags struct {
 }
 
 // parseServe reads the serve command's flags, each also set by its HOST_* variable.
-func parseServe(args []string) (*serveFlags, error) {
+func parseServe(args []string) (*serveFlags, error) { return parseServeTo(args, os.Stderr) }
+
+// parseServeTo is parseServe writing help and errors to out.
+func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(out)
 	ef := newEnvFlags(fs, usage)
 	f := &serveFlags{}
 	str := func(p *string, name, variable, def, help string) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +92,54 @@ func TestResetAdminPassword(t *testing.T) {
 	defer st.Close()
 	if !host.CheckAdminPassword(ctx, st, "a-new-password") || host.CheckAdminPassword(ctx, st, "short") {
 		t.Fatal("the new password does not work")
+	}
+}
+
+// Every flag of the server has an environment variable, and -h lists both.
+func TestEveryFlagHasAVariable(t *testing.T) {
+	var out strings.Builder
+	f, err := parseServeTo([]string{"-h"}, &out)
+	if f != nil || !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	help := out.String()
+	for _, want := range []string{"-listen  (HOST_LISTEN)", "-data  (HOST_DATA_DIR)", "-plugins  (HOST_PLUGINS_DIR)",
+		"-session-lifetime  (HOST_SESSION_LIFETIME)", "-max-conns  (HOST_MAX_CONNS)", "-log-level  (HOST_LOG_LEVEL)",
+		"HOST_ADMIN_PASSWORD, HOST_ADMIN_PASSWORD_FILE"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("-h does not list %q:\n%s", want, help)
+		}
+	}
+	t.Setenv("HOST_MAX_CONNS", "17")
+	t.Setenv("HOST_SESSION_LIFETIME", "3h")
+	f, err = parseServe([]string{"-session-lifetime", "2h"})
+	if err != nil || f.maxConns != 17 || f.lifetime != 2*time.Hour {
+		t.Fatalf("variables then flags: %+v %v", f, err)
+	}
+	t.Setenv("HOST_MAX_CONNS", "many")
+	if _, err := parseServe(nil); err == nil || !strings.Contains(err.Error(), "HOST_MAX_CONNS") {
+		t.Fatalf("a bad variable: %v", err)
+	}
+}
+
+// A secret comes from its variable, else from the file its _FILE variable names.
+func TestSecretFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(path, []byte("from-a-file-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOST_ADMIN_PASSWORD", "")
+	t.Setenv("HOST_ADMIN_PASSWORD_FILE", path)
+	if v, err := secret("HOST_ADMIN_PASSWORD"); err != nil || v != "from-a-file-secret" {
+		t.Fatalf("from the file: %q %v", v, err)
+	}
+	t.Setenv("HOST_ADMIN_PASSWORD", "from-the-variable")
+	if v, _ := secret("HOST_ADMIN_PASSWORD"); v != "from-the-variable" {
+		t.Fatalf("the variable wins: %q", v)
+	}
+	t.Setenv("HOST_ADMIN_PASSWORD", "")
+	t.Setenv("HOST_ADMIN_PASSWORD_FILE", filepath.Join(t.TempDir(), "missing"))
+	if _, err := secret("HOST_ADMIN_PASSWORD"); err == nil || !strings.Contains(err.Error(), "HOST_ADMIN_PASSWORD_FILE") {
+		t.Fatalf("a missing file: %v", err)
 	}
 }

@@ -114,7 +114,10 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		res.Verdict, res.Level = "Enter a username or an id.", "warning"
 	case res.User == nil && !isDigits(who):
 		res.Verdict, res.Level = "No one called "+who+" has logged in here yet.", "warning"
-		res.Text = "Enter their id (for Plex, the number in their profile's address) to check them before their first login."
+		res.Text = p.Schema.SubjectHelp
+		if res.Text == "" {
+			res.Text = "Enter their id to check them before their first login."
+		}
 	default:
 		rv, err := p.P.Revalidate(r.Context(), host.ForAction(src), req)
 		switch {
