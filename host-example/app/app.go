@@ -185,3 +185,6 @@ func (a *App) Close() {
 		a.Store.Close()
 	}
 }
+
+// The pages are the sessions the doors ask.
+var _ host.Sessions = (*web.Server)(nil)

@@ -13,23 +13,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
-
-// Sessions is what forward-auth needs of the host's own sessions (the web package).
-type Sessions interface {
-	// SignedIn is the request's signed-in user and when that login happened.
-	SignedIn(r *http.Request) (*store.User, time.Time, bool)
-	// LoginURL is the host's login page that returns to returnTo afterwards.
-	LoginURL(returnTo string) string
-	// Message shows the person a page.
-	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
-	// Confirm shows a page with one button that POSTs (with CSRF) to action.
-	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
-	// ClientKey is the rate-limit key of the request's client (its address, or its IPv6 /64).
-	ClientKey(r *http.Request) string
-}
 
 // Paths the service answers (http.ServeMux patterns); the web package routes them here.
 const (
@@ -58,7 +45,7 @@ type Options struct {
 	// CookieDomain is the parent domain the forward-auth cookie is scoped to ("": host-only).
 	CookieDomain string
 	Store        Store
-	Sessions     Sessions
+	Sessions     host.Sessions
 	// SessionLife is how long a forward-auth session lasts (default 12 h).
 	SessionLife time.Duration
 	// CacheTTL bounds how long a session answer is reused (default DefaultCacheTTL).

@@ -6,9 +6,12 @@ package hosttest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
 // AdminPassword is the admin password of every test host.
@@ -149,3 +153,40 @@ func (h *Host) AddSource(pluginID, slug, name, cfg, owner string) *store.Source 
 
 // Plugin is a loaded plugin by id.
 func (h *Host) Plugin(id string) *host.Plugin { return h.Plugins.Get(id) }
+
+// pluginDir is the folder of the plugin Main built.
+var pluginDir string
+
+// Main runs a package's tests after building the module's plugin (package plugin, with the
+// tracked plugin.json) into a temporary folder; PluginDir names it.
+func Main(m *testing.M) {
+	root, err := moduleRoot()
+	if err != nil {
+		panic(err)
+	}
+	loadertest.MainBuilding(m, &pluginDir, modulePath+"/plugin", filepath.Join(root, "plugin.json"))
+}
+
+// PluginDir is the folder of the plugin Main built.
+func PluginDir() string { return pluginDir }
+
+// modulePath is this module's path.
+const modulePath = "github.com/plexlogin/plexlogin"
+
+// moduleRoot is the folder of the go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

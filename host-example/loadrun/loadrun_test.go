@@ -5,18 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 )
 
-var pluginDir string
-
-func TestMain(m *testing.M) {
-	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
-}
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 // The short load run asserts correctness only; latency and memory are reported.
 func TestShortLoadRun(t *testing.T) {
-	rep, err := Run(context.Background(), Options{PluginDir: pluginDir, Logins: 200, Concurrency: 100, Latency: 50 * time.Millisecond,
+	rep, err := Run(context.Background(), Options{PluginDir: hosttest.PluginDir(), Logins: 200, Concurrency: 100, Latency: 50 * time.Millisecond,
 		MaxDuration: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +29,7 @@ func TestShortLoadRun(t *testing.T) {
 // The short fault run: plex.tv failures and plugin kills; every login ends admitted,
 // refused or with a typed "try again" page, and nobody is wrongly admitted or duplicated.
 func TestShortFaultRun(t *testing.T) {
-	rep, err := Run(context.Background(), Options{PluginDir: pluginDir, Logins: 300, Concurrency: 40, Latency: 10 * time.Millisecond,
+	rep, err := Run(context.Background(), Options{PluginDir: hosttest.PluginDir(), Logins: 300, Concurrency: 40, Latency: 10 * time.Millisecond,
 		MaxDuration: 60 * time.Second, Faults: true})
 	if err != nil {
 		t.Fatal(err)

@@ -27,14 +27,9 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
-var pluginDir string
-
-func TestMain(m *testing.M) {
-	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
-}
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 // idp is a running host-example with the real Plex plugin process, a simulated plex.tv and
 // the OpenID Connect provider, plus a registered relying party.
@@ -80,7 +75,7 @@ func newIDP(t testing.TB) *idp {
 	t.Helper()
 	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
 	d := &idp{t: t, sim: sim, simURL: simURL}
-	d.h = hosttest.New(t, hosttest.Plugins(pluginDir, plexsim.PluginEnv(simURL)...), hosttest.BeforeStart(func(st *store.Store) {
+	d.h = hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.BeforeStart(func(st *store.Store) {
 		if _, err := openid.ImportKey(context.Background(), st, openid.RS256, readKey(t, "rs256-a.pem")); err != nil {
 			t.Fatal(err)
 		}

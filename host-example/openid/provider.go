@@ -19,27 +19,10 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
-
-// Sessions is what the provider needs of the host's sessions (the web package).
-type Sessions interface {
-	// SignedIn is the request's signed-in user and when that login happened.
-	SignedIn(r *http.Request) (*store.User, time.Time, bool)
-	// LoginURL is the host's login page that returns to returnTo afterwards.
-	LoginURL(returnTo string) string
-	// EndUserSession ends the request's session when it is userID's.
-	EndUserSession(r *http.Request, userID int64)
-	// Message shows the person a page.
-	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
-	// Confirm shows a page with one button that POSTs (with CSRF) to action.
-	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
-	// CheckCSRF reports whether a POST carries the session's CSRF token.
-	CheckCSRF(r *http.Request) bool
-	// ClientKey is the rate-limit key of the request's client (its address, or its /64).
-	ClientKey(r *http.Request) string
-}
 
 // Options configure the provider.
 type Options struct {
@@ -48,7 +31,7 @@ type Options struct {
 	Store  Store
 	// SigningAlg is RS256 (default) or ES256.
 	SigningAlg string
-	Sessions   Sessions
+	Sessions   host.Sessions
 	Logger     hclog.Logger
 	// FileClients replace every client from a file (read-only in the UI).
 	FileClients []*store.OIDCClient

@@ -15,14 +15,9 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
-var pluginDir string
-
-func TestMain(m *testing.M) {
-	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../plugin.json")
-}
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 const adminPassword = hosttest.AdminPassword
 
@@ -58,7 +53,7 @@ func newHarnessOn(t testing.TB, sim *plexsim.Sim, simURL string, cfg func(*app.C
 	if cfg == nil {
 		cfg = func(*app.Config) {}
 	}
-	h := hosttest.New(t, append([]hosttest.Option{hosttest.Plugins(pluginDir, plexsim.PluginEnv(simURL)...), hosttest.Config(cfg)}, opts...)...)
+	h := hosttest.New(t, append([]hosttest.Option{hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.Config(cfg)}, opts...)...)
 	return &harness{t: t, sim: sim, simURL: simURL, host: h.Server, srv: h, store: h.Store, dataDir: h.DataDir, owner: sim.Token("owner")}
 }
 

@@ -24,14 +24,9 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
-	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
-var pluginDir string
-
-func TestMain(m *testing.M) {
-	loadertest.MainBuilding(m, &pluginDir, "github.com/plexlogin/plexlogin/plugin", "../../../plugin.json")
-}
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 // nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths; the
 // app is the default server of its socket, the layout that lets any Host header reach it.
@@ -145,7 +140,7 @@ func newStack(t *testing.T) *stack {
 	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
 	s.sim = sim
 	pub, _ := url.Parse(s.auth)
-	h := hosttest.New(t, hosttest.Plugins(pluginDir, plexsim.PluginEnv(simURL)...), hosttest.Public(pub),
+	h := hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.Public(pub),
 		hosttest.Config(func(c *app.Config) { c.CookieDomain = "example.test" }))
 	s.st = h.Store
 	host := h.Server
