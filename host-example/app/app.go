@@ -107,8 +107,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	if cfg.PluginsDir == "" {
-		_ = a.Plugins.Start(ctx, "", loader.Options{}, nil)
+		err := a.Plugins.Start(ctx, "", loader.Options{}, func(ctx context.Context) error { return a.prepare(ctx, cfg) })
 		close(a.loaded)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
 		return a, nil
 	}
 	lctx, cancel := context.WithCancel(context.Background())
@@ -116,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	go func() {
 		defer close(a.loaded)
 		err := a.Plugins.Start(lctx, cfg.PluginsDir, loader.Options{Logger: cfg.Logger.Named("plugin"), ExtraEnv: cfg.PluginEnv},
-			func(ctx context.Context) error { return a.applyBootstrap(ctx, cfg.Bootstrap) })
+			func(ctx context.Context) error { return a.prepare(ctx, cfg) })
 		if err != nil {
 			cfg.Logger.Error("plugins did not start", "error", err)
 		}
@@ -156,14 +160,23 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
 	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession})
-	if cfg.AdminPassword != "" {
-		if err := host.SetAdminPassword(ctx, st, cfg.AdminPassword); err != nil {
+	if cfg.AdminPassword == "" {
+		if a.SetupToken, err = host.SetupToken(ctx, st); err != nil {
 			return err
 		}
-	} else if a.SetupToken, err = host.SetupToken(ctx, st); err != nil {
-		return err
 	}
 	return nil
+}
+
+// prepare runs once the plugins are up, before the host says it is ready: the admin
+// password (a bcrypt hash, ~50 ms, kept off the first answer) and the bootstrap sources.
+func (a *App) prepare(ctx context.Context, cfg Config) error {
+	if cfg.AdminPassword != "" {
+		if err := host.SetAdminPassword(ctx, a.Store, cfg.AdminPassword); err != nil {
+			return err
+		}
+	}
+	return a.applyBootstrap(ctx, cfg.Bootstrap)
 }
 
 // Handler serves the pages and the doors.

@@ -1,5 +1,5 @@
 // Command firstanswer measures how long a server takes from exec to its first HTTP answer
-// (any status): it starts the command n times, polls url every millisecond, stops the
+// (any status, or with -ok the first 2xx): it starts the command n times, polls url every millisecond, stops the
 // server after the first answer and prints the minimum, median and maximum.
 //
 //	firstanswer -url http://127.0.0.1:8080/healthz -n 20 -- ./host-example -data /tmp/d
@@ -20,6 +20,7 @@ func main() {
 	target := flag.String("url", "", "the URL to poll")
 	n := flag.Int("n", 20, "runs")
 	limit := flag.Duration("timeout", 30*time.Second, "longest wait for an answer")
+	ok := flag.Bool("ok", false, "count only a 2xx answer (ready), not any answer")
 	flag.Parse()
 	if *target == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: firstanswer -url URL [-n N] -- command [args]")
@@ -28,7 +29,7 @@ func main() {
 	var runs []time.Duration
 	client := &http.Client{Timeout: 100 * time.Millisecond}
 	for i := 0; i < *n; i++ {
-		d, err := once(client, *target, *limit, flag.Args())
+		d, err := once(client, *target, *limit, *ok, flag.Args())
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "firstanswer:", err)
 			os.Exit(1)
@@ -42,7 +43,7 @@ func main() {
 }
 
 // once starts the command, waits for its first answer and stops it.
-func once(client *http.Client, target string, limit time.Duration, argv []string) (time.Duration, error) {
+func once(client *http.Client, target string, limit time.Duration, okOnly bool, argv []string) (time.Duration, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
@@ -56,7 +57,9 @@ func once(client *http.Client, target string, limit time.Duration, argv []string
 	for time.Since(start) < limit {
 		if resp, err := client.Get(target); err == nil {
 			resp.Body.Close()
-			return time.Since(start), nil
+			if !okOnly || resp.StatusCode/100 == 2 {
+				return time.Since(start), nil
+			}
 		}
 		time.Sleep(time.Millisecond)
 	}

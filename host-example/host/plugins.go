@@ -78,6 +78,11 @@ func (r *Registry) Start(ctx context.Context, dir string, opts loader.Options, t
 		return err
 	}
 	if dir == "" { // no plugins: a host that only answers its doors
+		if then != nil {
+			if err := then(ctx); err != nil {
+				return fail(err)
+			}
+		}
 		r.finish(nil, nil)
 		return nil
 	}
