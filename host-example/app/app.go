@@ -91,6 +91,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.PublicURL == nil || cfg.PublicURL.Host == "" {
 		return nil, fmt.Errorf("the public URL must be absolute")
 	}
+	if cfg.AdminPassword != "" {
+		if err := host.CheckAdminPasswordRules(cfg.AdminPassword); err != nil {
+			return nil, fmt.Errorf("HOST_ADMIN_PASSWORD: %w", err)
+		}
+	}
 	a := &App{Store: cfg.Store, loaded: make(chan struct{})}
 	if a.Store == nil {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {

@@ -34,6 +34,18 @@ type AdminStore interface {
 
 var _ AdminStore = (*store.Store)(nil)
 
+// CheckAdminPasswordRules says why password cannot be the admin password, or nil: it has
+// MinAdminPassword characters at least and 72 bytes at most (bcrypt reads no further).
+func CheckAdminPasswordRules(password string) error {
+	switch {
+	case len([]rune(password)) < MinAdminPassword:
+		return fmt.Errorf("the admin password must have at least %d characters", MinAdminPassword)
+	case len(password) > 72:
+		return fmt.Errorf("the admin password must have at most 72 bytes (it has %d)", len(password))
+	}
+	return nil
+}
+
 // SetAdminPassword stores the admin password (bcrypt) and voids any setup link.
 func SetAdminPassword(ctx context.Context, st AdminStore, password string) error {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)

@@ -74,6 +74,9 @@ func (r *Registry) Start(ctx context.Context, dir string, opts loader.Options, t
 		for _, p := range out {
 			p.P.Close()
 		}
+		r.mu.Lock()
+		clear(r.plugins) // none of them runs any more
+		r.mu.Unlock()
 		r.finish(nil, err)
 		return err
 	}

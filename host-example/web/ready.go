@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 )
 
 // The host answers at once while its plugin processes start. Pages that need a plugin wait
@@ -27,8 +29,11 @@ func (s *Server) started(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		again := "/login"
-		if r.Method == http.MethodGet {
-			again = r.URL.RequestURI()
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/admin"):
+			again = "/admin"
+		case r.Method == http.MethodGet:
+			again = (&url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}).String() // never the request's own host
 		}
 		s.message(w, r, http.StatusServiceUnavailable, "Starting up", "This site is starting. Please try again in a few seconds.", again)
 	}

@@ -44,6 +44,12 @@ func TestServesWhilePluginsStart(t *testing.T) {
 	if code, body := get("/login"); code != http.StatusServiceUnavailable || !strings.Contains(body, "Starting up") {
 		t.Fatalf("login page while starting: %d %.200s", code, body)
 	}
+	// The retry link never carries a host of the request's own making.
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "http://evil.example/login?x=1", nil))
+	if body := rec.Body.String(); strings.Contains(body, "evil.example") || !strings.Contains(body, `href="/login?x=1"`) {
+		t.Fatalf("retry link of an absolute-form request: %.300s", body)
+	}
 	if err := reg.Load(context.Background(), "", loader.Options{}); err != nil { // no plugins: ready at once
 		t.Fatal(err)
 	}
