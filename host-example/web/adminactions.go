@@ -28,7 +28,7 @@ type choicesState struct {
 	Patch    json.RawMessage `json:"patch"`
 }
 
-func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) runAction(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return
@@ -48,7 +48,7 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 	s.actionResult(w, r, src, p, actionID, res, err)
 }
 
-func (s *Server) actionCallback(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) actionCallback(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	ls, err := s.store.TakeLoginState(r.Context(), sess.ID, store.StateAction)
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Server) actionCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // actionResult runs a redirect like a login, shows choices, applies a patch or shows a message.
-func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store.Source, p *host.Plugin, actionID string, res source.ActionResult, err error) {
+func (s *sourcePages) actionResult(w http.ResponseWriter, r *http.Request, src *store.Source, p *host.Plugin, actionID string, res source.ActionResult, err error) {
 	ctx := r.Context()
 	sess := sessionOf(r)
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Server) actionResult(w http.ResponseWriter, r *http.Request, src *store
 	}
 }
 
-func (s *Server) applyChoices(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) applyChoices(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return

@@ -27,7 +27,7 @@ const (
 )
 
 // adminDeviceCookie is the known-device cookie's name: "__Host-" behind https, as the session's.
-func (s *Server) adminDeviceCookie() string {
+func (s *adminPages) adminDeviceCookie() string {
 	if s.cfg.PublicURL.Scheme == "https" {
 		return "__Host-hx_admin_device"
 	}
@@ -36,7 +36,7 @@ func (s *Server) adminDeviceCookie() string {
 
 // adminDeviceMAC signs a device id and its issue time under the store's MAC key and the
 // current device key (replaced by a reset).
-func (s *Server) adminDeviceMAC(ctx context.Context, payload string) (string, error) {
+func (s *adminPages) adminDeviceMAC(ctx context.Context, payload string) (string, error) {
 	key, err := s.store.AdminDeviceKey(ctx)
 	if err != nil {
 		return "", err
@@ -46,7 +46,7 @@ func (s *Server) adminDeviceMAC(ctx context.Context, payload string) (string, er
 
 // knownDevice is the id of the request's known admin device: a cookie signed under the
 // current key, issued within adminDeviceLife, of a device not locked out; "" otherwise.
-func (s *Server) knownDevice(r *http.Request) string {
+func (s *adminPages) knownDevice(r *http.Request) string {
 	c, err := r.Cookie(s.adminDeviceCookie())
 	if err != nil || len(c.Value) > maxAdminDeviceCookie {
 		return ""
@@ -74,7 +74,7 @@ func (s *Server) knownDevice(r *http.Request) string {
 
 // rememberAdminDevice gives the browser (again) a known-device cookie after an admin sign-in:
 // the same device id when it had one, with a new issue time.
-func (s *Server) rememberAdminDevice(w http.ResponseWriter, r *http.Request, id string) {
+func (s *adminPages) rememberAdminDevice(w http.ResponseWriter, r *http.Request, id string) {
 	if id == "" {
 		id = store.RandomID(16)
 	} else {
@@ -92,7 +92,7 @@ func (s *Server) rememberAdminDevice(w http.ResponseWriter, r *http.Request, id 
 
 // adminDeviceFailed counts a wrong password sent with a known device's cookie; the device
 // that reaches adminDeviceMaxFailures is locked out and its cookie cleared.
-func (s *Server) adminDeviceFailed(w http.ResponseWriter, r *http.Request, id string) {
+func (s *adminPages) adminDeviceFailed(w http.ResponseWriter, r *http.Request, id string) {
 	locked, err := s.store.AdminDeviceFailed(r.Context(), id, adminDeviceMaxFailures, adminDeviceLife)
 	if err != nil {
 		s.cfg.Logger.Error("count an admin device's failure", "error", err)
@@ -107,7 +107,7 @@ func (s *Server) adminDeviceFailed(w http.ResponseWriter, r *http.Request, id st
 }
 
 // adminLockedOut answers an admin login refused by the rate limits, naming the recovery.
-func (s *Server) adminLockedOut(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) adminLockedOut(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "60")
 	s.message(w, r, http.StatusTooManyRequests, "Too many failed attempts",
 		"Too many wrong admin passwords were tried. Please wait a minute and try again. A browser you signed in to the admin with "+

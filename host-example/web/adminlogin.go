@@ -7,10 +7,77 @@ import (
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// The admin's way in: the first-start setup link, the admin login and the admin home.
+// adminPages are the admin UI: the first-start setup link, the admin login, and the pages of
+// sources, applications, protected apps, users and events (one file per area).
+type adminPages struct {
+	*Server
+	// fails counts failed admin passwords per client; failsAll across all clients.
+	fails, failsAll *ratelimit.Buckets
+}
+
+// newAdminPages returns the admin UI of s.
+func newAdminPages(s *Server) *adminPages {
+	return &adminPages{Server: s,
+		fails:    ratelimit.New(adminFailuresPerMinute, adminFailuresBurst, 100000),
+		failsAll: ratelimit.New(adminFailuresAllPerMinute, adminFailuresAllBurst, 1)}
+}
+
+// sourcePages are the admin pages of sources: settings, actions, the mapping preview and
+// the dry run.
+type sourcePages struct{ *adminPages }
+
+// clientPages are the admin pages of OpenID Connect applications.
+type clientPages struct{ *adminPages }
+
+// rulePages are the admin pages of the apps forward-auth protects.
+type rulePages struct{ *adminPages }
+
+// peoplePages are the admin pages of the people who logged in and of what happened.
+type peoplePages struct{ *adminPages }
+
+// routes mounts the admin UI; every page but the way in is behind the admin guard.
+func (s *adminPages) routes(m *http.ServeMux) {
+	m.HandleFunc("GET /setup", s.setupPage)
+	m.HandleFunc("POST /setup", s.setup)
+	m.HandleFunc("GET /admin/login", s.adminLoginPage)
+	m.HandleFunc("POST /admin/login", s.adminLogin)
+	src, apps, rules, people := &sourcePages{s}, &clientPages{s}, &rulePages{s}, &peoplePages{s}
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /admin":                                s.adminHome,
+		"GET /admin/sources/new":                    src.newSourcePage,
+		"POST /admin/sources":                       src.createSource,
+		"GET /admin/sources/{id}":                   src.editSource,
+		"POST /admin/sources/{id}":                  src.saveSource,
+		"POST /admin/sources/{id}/enabled":          src.setEnabled,
+		"POST /admin/sources/{id}/discard":          src.discardDraft,
+		"POST /admin/sources/{id}/actions/{action}": src.runAction,
+		"GET /admin/actions/callback":               src.actionCallback,
+		"POST /admin/sources/{id}/choices":          src.applyChoices,
+		"POST /admin/sources/{id}/preview":          src.preview,
+		"POST /admin/sources/{id}/dryrun":           src.dryRun,
+		"GET /admin/users":                          people.usersPage,
+		"POST /admin/users/{id}/disabled":           people.setUserDisabled,
+		"GET /admin/events":                         people.eventsPage,
+		"GET /admin/clients":                        apps.clientsPage,
+		"GET /admin/clients/new":                    apps.newClientPage,
+		"POST /admin/clients":                       apps.createClient,
+		"GET /admin/clients/{id}":                   apps.editClientPage,
+		"POST /admin/clients/{id}":                  apps.saveClient,
+		"POST /admin/clients/{id}/delete":           apps.deleteClient,
+		"GET /admin/forward-auth":                   rules.rulesPage,
+		"GET /admin/forward-auth/new":               rules.newRulePage,
+		"POST /admin/forward-auth":                  rules.saveRule,
+		"GET /admin/forward-auth/{id}":              rules.editRulePage,
+		"POST /admin/forward-auth/{id}":             rules.saveRule,
+		"POST /admin/forward-auth/{id}/delete":      rules.deleteRule,
+	} {
+		m.HandleFunc(pattern, s.admin(h))
+	}
+}
 
 // Admin password guessing: failures only count, per client and, from browsers not known
 // from an earlier admin login (admindevice.go), across all clients.
@@ -21,7 +88,7 @@ const (
 	adminFailuresAllBurst     = 20
 )
 
-func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) setupPage(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
 	tok := r.URL.Query().Get("token")
 	if !host.SetupTokenValid(r.Context(), s.store, tok) {
@@ -32,7 +99,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "setup.html", map[string]any{"Token": tok, "Session": sess})
 }
 
-func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		http.Error(w, "bad CSRF token", http.StatusForbidden)
@@ -61,7 +128,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }
 
-func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
 	data := map[string]any{"Session": sess}
 	if r.URL.Query().Get("signed_out") != "" {
@@ -73,21 +140,21 @@ func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 // adminLogin checks the admin password. Only failures count: per client, and across all
 // clients (a global backoff against guessing from many addresses) unless the browser is a
 // known admin device, whose failures count per device instead.
-func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		s.sessionEnded(w, r) // an old login page: ask again, keeping what it carried
 		return
 	}
 	client, device := s.clientKey(r), s.knownDevice(r)
-	if !s.adminFails.Has(client) || (device == "" && !s.adminFailsAll.Has("all")) {
+	if !s.fails.Has(client) || (device == "" && !s.failsAll.Has("all")) {
 		s.adminLockedOut(w, r)
 		return
 	}
 	if !host.CheckAdminPassword(r.Context(), s.store, r.FormValue("password")) {
-		s.adminFails.Take(client)
+		s.fails.Take(client)
 		if device == "" {
-			s.adminFailsAll.Take("all")
+			s.failsAll.Take("all")
 		} else {
 			s.adminDeviceFailed(w, r, device)
 		}
@@ -117,7 +184,7 @@ type pluginRow struct {
 	Restarts int
 }
 
-func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
 	var rows []pluginRow
 	for _, id := range s.plugins.IDs() {
 		p := s.plugins.Get(id)

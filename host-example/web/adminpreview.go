@@ -14,7 +14,7 @@ import (
 // The mapping editor's live preview and the "would this person get in?" dry run.
 
 // preview is the mapping editor's live preview (JSON in, JSON out).
-func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return
@@ -94,7 +94,7 @@ type dryRunResult struct {
 
 // dryRun answers "would this person get in now?" from the plugin's re-validation: by
 // username or id; a person who logged in here is checked with their own stored state.
-func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return

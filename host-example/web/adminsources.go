@@ -13,13 +13,13 @@ import (
 
 // Admin pages of the sources: create, edit, save, discard a draft, turn on and off.
 
-func (s *Server) newSourcePage(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) newSourcePage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "newsource.html", map[string]any{"Plugins": s.plugins.All(), "Plugin": r.URL.Query().Get("plugin"), "Session": sessionOf(r)})
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
-func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) createSource(w http.ResponseWriter, r *http.Request) {
 	pluginID, name, slug := r.FormValue("plugin"), strings.TrimSpace(r.FormValue("name")), r.FormValue("slug")
 	var errs []string
 	if s.plugins.Get(pluginID) == nil {
@@ -57,7 +57,7 @@ func current(src *store.Source) map[string]any {
 	return cfg
 }
 
-func (s *Server) sourceAndPlugin(w http.ResponseWriter, r *http.Request) (*store.Source, *host.Plugin, bool) {
+func (s *sourcePages) sourceAndPlugin(w http.ResponseWriter, r *http.Request) (*store.Source, *host.Plugin, bool) {
 	src, err := s.store.Source(r.Context(), r.PathValue("id"))
 	if err != nil {
 		http.NotFound(w, r)
@@ -71,13 +71,13 @@ func (s *Server) sourceAndPlugin(w http.ResponseWriter, r *http.Request) (*store
 	return src, p, true
 }
 
-func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, src *store.Source, p *host.Plugin, cfg map[string]any,
+func (s *sourcePages) renderEdit(w http.ResponseWriter, r *http.Request, status int, src *store.Source, p *host.Plugin, cfg map[string]any,
 	errs []source.FieldError, flash, flashLevel string) {
 	s.renderEditWith(w, r, status, src, p, cfg, errs, flash, flashLevel, nil)
 }
 
 // renderEditWith is renderEdit with more data for the page (a dry run's answer).
-func (s *Server) renderEditWith(w http.ResponseWriter, r *http.Request, status int, src *store.Source, p *host.Plugin, cfg map[string]any,
+func (s *sourcePages) renderEditWith(w http.ResponseWriter, r *http.Request, status int, src *store.Source, p *host.Plugin, cfg map[string]any,
 	errs []source.FieldError, flash, flashLevel string, extra map[string]any) {
 	codeField := p.Schema.CodeField()
 	data := map[string]any{
@@ -92,7 +92,7 @@ func (s *Server) renderEditWith(w http.ResponseWriter, r *http.Request, status i
 	s.render(w, status, "source.html", data)
 }
 
-func (s *Server) editSource(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) editSource(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return
@@ -108,7 +108,7 @@ func (s *Server) editSource(w http.ResponseWriter, r *http.Request) {
 	s.renderEdit(w, r, http.StatusOK, src, p, current(src), errs, flash, level)
 }
 
-func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) saveSource(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return
@@ -123,7 +123,7 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 
 // saveAndShow validates and stores cfg, then goes back to the edit page with okFlash, or
 // shows the form with its field errors (the config is then kept as the draft).
-func (s *Server) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.Source, p *host.Plugin, cfg map[string]any,
+func (s *sourcePages) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.Source, p *host.Plugin, cfg map[string]any,
 	okFlash string, invalidStatus int, invalidFlash, invalidLevel string) {
 	errs, err := s.sources.Save(r.Context(), src, cfg)
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Server) saveAndShow(w http.ResponseWriter, r *http.Request, src *store.
 }
 
 // discardDraft drops the unsaved settings; the saved ones stay as they are.
-func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) discardDraft(w http.ResponseWriter, r *http.Request) {
 	src, _, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return
@@ -162,7 +162,7 @@ func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) {
 	s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Draft discarded: the form shows the saved settings.", "info")
 }
 
-func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request) {
+func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) {
 	src, _, ok := s.sourceAndPlugin(w, r)
 	if !ok {
 		return

@@ -11,7 +11,7 @@ import (
 
 // Admin pages of the people who logged in and of what happened.
 
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+func (s *peoplePages) usersPage(w http.ResponseWriter, r *http.Request) {
 	users, err := s.store.Users(r.Context())
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -25,7 +25,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "users.html", map[string]any{"Users": users, "Names": names, "Session": sessionOf(r)})
 }
 
-func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
+func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		http.NotFound(w, r)
@@ -50,7 +50,7 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
 
-func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request) {
+func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("q")
 	evs, err := s.store.Events(r.Context(), 300, q)
 	if err != nil {

@@ -13,12 +13,12 @@ import (
 
 // The admin's applications page: OpenID Connect clients. Clients of the clients file show read-only.
 
-func (s *Server) clientsPage(w http.ResponseWriter, r *http.Request) {
+func (s *clientPages) clientsPage(w http.ResponseWriter, r *http.Request) {
 	flash, _ := s.takeFlash(w, r)
 	s.renderClients(w, r, "", flash)
 }
 
-func (s *Server) renderClients(w http.ResponseWriter, r *http.Request, secret, flash string) {
+func (s *clientPages) renderClients(w http.ResponseWriter, r *http.Request, secret, flash string) {
 	clients, err := s.store.OIDCClients(r.Context())
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -28,12 +28,12 @@ func (s *Server) renderClients(w http.ResponseWriter, r *http.Request, secret, f
 		"Issuer": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r), "Title": "Applications"})
 }
 
-func (s *Server) newClientPage(w http.ResponseWriter, r *http.Request) {
+func (s *clientPages) newClientPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "client.html", map[string]any{"New": true, "Client": &store.OIDCClient{}, "Session": sessionOf(r),
 		"Title": "Add an application"})
 }
 
-func (s *Server) editClientPage(w http.ResponseWriter, r *http.Request) {
+func (s *clientPages) editClientPage(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiClient(w, r)
 	if !ok {
 		return
@@ -43,7 +43,7 @@ func (s *Server) editClientPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // uiClient is the client of the path, refusing a file client (read-only here).
-func (s *Server) uiClient(w http.ResponseWriter, r *http.Request) (*store.OIDCClient, bool) {
+func (s *clientPages) uiClient(w http.ResponseWriter, r *http.Request) (*store.OIDCClient, bool) {
 	c, err := s.store.OIDCClientByID(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
@@ -74,7 +74,7 @@ func formClient(r *http.Request, c *store.OIDCClient) {
 }
 
 // createClient registers a client; a confidential one gets a 256-bit secret, shown once.
-func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
+func (s *clientPages) createClient(w http.ResponseWriter, r *http.Request) {
 	c := &store.OIDCClient{ID: strings.TrimSpace(r.FormValue("client_id")), Public: r.FormValue("public") != "", Origin: "ui"}
 	formClient(r, c)
 	secret := ""
@@ -91,7 +91,7 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 
 // storeClient saves a checked client and shows the list (with a new secret, once), or the
 // form again with its errors.
-func (s *Server) storeClient(w http.ResponseWriter, r *http.Request, c *store.OIDCClient, isNew bool, errs []string, secret, event, flash string) {
+func (s *clientPages) storeClient(w http.ResponseWriter, r *http.Request, c *store.OIDCClient, isNew bool, errs []string, secret, event, flash string) {
 	if len(errs) > 0 {
 		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"New": isNew, "Client": c, "Errors": errs,
 			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": "Application"})
@@ -105,7 +105,7 @@ func (s *Server) storeClient(w http.ResponseWriter, r *http.Request, c *store.OI
 	s.renderClients(w, r, secret, flash)
 }
 
-func (s *Server) saveClient(w http.ResponseWriter, r *http.Request) {
+func (s *clientPages) saveClient(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiClient(w, r)
 	if !ok {
 		return
@@ -119,7 +119,7 @@ func (s *Server) saveClient(w http.ResponseWriter, r *http.Request) {
 	s.storeClient(w, r, c, false, openid.CheckClient(c), secret, "admin_client_changed", "Saved "+c.Name+".")
 }
 
-func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
+func (s *clientPages) deleteClient(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiClient(w, r)
 	if !ok {
 		return

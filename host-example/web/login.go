@@ -11,10 +11,24 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// The login pages translate between HTTP and the login engine (host.Logins): the engine
-// decides, these handlers read the request and render its outcome or its error.
+// signIn are the pages a person signs in with. They translate between HTTP and the login
+// engine (host.Logins): the engine decides, these handlers read the request and render its
+// outcome or its error.
+type signIn struct{ *Server }
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+// routes mounts the sign-in pages.
+func (s *signIn) routes(m *http.ServeMux) {
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /login", s.started(s.loginPage))
+	m.HandleFunc("POST /login/{slug}", s.started(s.beginLogin))
+	m.HandleFunc("POST /login/{slug}/password", s.started(s.passwordLogin))
+	m.HandleFunc("GET /callback", s.started(s.callback))
+	m.HandleFunc("POST /login/step", s.started(s.continueLogin))
+	m.HandleFunc("GET /profile", s.profile)
+	m.HandleFunc("POST /logout", s.logout)
+}
+
+func (s *signIn) home(w http.ResponseWriter, r *http.Request) {
 	sess, _, _ := s.session(w, r, false)
 	if sess != nil && sess.UserID != 0 {
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
@@ -29,7 +43,7 @@ type loginButton struct {
 	Password         bool
 }
 
-func (s *Server) loginButtons(r *http.Request) ([]loginButton, error) {
+func (s *signIn) loginButtons(r *http.Request) ([]loginButton, error) {
 	srcs, err := s.store.Sources(r.Context())
 	if err != nil {
 		return nil, err
@@ -49,7 +63,7 @@ func (s *Server) loginButtons(r *http.Request) ([]loginButton, error) {
 	return out, nil
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) {
 	sess, r, err := s.session(w, r, true)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
@@ -74,7 +88,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // formSession is the session of a login form's POST with a valid CSRF token, or nil after
 // telling the person to start again.
-func (s *Server) formSession(w http.ResponseWriter, r *http.Request) (*http.Request, string) {
+func (s *signIn) formSession(w http.ResponseWriter, r *http.Request) (*http.Request, string) {
 	sess, r, err := s.session(w, r, false)
 	if err != nil || sess == nil || !checkCSRF(r, sess) {
 		s.message(w, r, http.StatusForbidden, "Please start again", "Your login page was out of date. Please start again.", "/login")
@@ -83,7 +97,7 @@ func (s *Server) formSession(w http.ResponseWriter, r *http.Request) (*http.Requ
 	return r, sess.ID
 }
 
-func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
 		return
@@ -98,7 +112,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // callback finishes a redirect login.
-func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
 	sess, r, err := s.session(w, r, false)
 	if err != nil || sess == nil {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "Your login session was not found. Your browser may block cookies for this site. Please start again.", "/login")
@@ -121,7 +135,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 // continueLogin answers a step.
-func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) continueLogin(w http.ResponseWriter, r *http.Request) {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
 		return
@@ -135,7 +149,7 @@ func (s *Server) continueLogin(w http.ResponseWriter, r *http.Request) {
 	s.loginOutcome(w, r, out)
 }
 
-func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
 		return
@@ -162,7 +176,7 @@ func (s *Server) passwordLogin(w http.ResponseWriter, r *http.Request) {
 
 // loginOutcome shows a step, or sets the new session's cookie and sends the browser back to
 // where the login was asked from (a safeReturn target) or the profile.
-func (s *Server) loginOutcome(w http.ResponseWriter, r *http.Request, out host.Outcome) {
+func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.Outcome) {
 	if out.Step != nil {
 		s.render(w, http.StatusOK, "step.html", map[string]any{"Step": out.Step, "Session": sessionOf(r), "Title": out.Step.Title})
 		return
@@ -177,7 +191,7 @@ func (s *Server) loginOutcome(w http.ResponseWriter, r *http.Request, out host.O
 
 // loginError tells the person, in their words, why the login did not go on; retry, when
 // set, is a link that tries the same login again.
-func (s *Server) loginError(w http.ResponseWriter, r *http.Request, err error, retry string) {
+func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, retry string) {
 	var (
 		failed    *host.FailedError
 		paused    *host.PausedError
@@ -214,13 +228,13 @@ func (s *Server) loginError(w http.ResponseWriter, r *http.Request, err error, r
 }
 
 // refused tells the person that this site does not let them in, with a way back.
-func (s *Server) refused(w http.ResponseWriter, r *http.Request, text string) {
+func (s *signIn) refused(w http.ResponseWriter, r *http.Request, text string) {
 	s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Access denied", "Text": text,
 		"Back": "/login", "BackLabel": "Back to the login page", "Session": sessionOf(r)})
 }
 
 // loginFailed shows a refused or failed login by its kind.
-func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, f *host.FailedError, retry string) {
+func (s *signIn) loginFailed(w http.ResponseWriter, r *http.Request, f *host.FailedError, retry string) {
 	src, text := f.Source, f.Err.UserText
 	switch f.Err.Kind {
 	case source.KindAccessDenied:
@@ -242,7 +256,7 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, f *host.Fai
 	}
 }
 
-func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || sess.UserID == 0 {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -259,7 +273,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 
 // logout checks CSRF first (a cross-site POST changes nothing), then ends the stored
 // session and clears the cookie.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		s.message(w, r, http.StatusForbidden, "Not logged out", "This log-out request did not come from this site's page. You are still logged in.", "/profile")

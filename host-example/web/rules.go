@@ -12,7 +12,7 @@ import (
 
 // The admin's protected apps page: forward-auth rules (which host and path, who may pass).
 
-func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request) {
+func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) {
 	rules, err := s.store.ForwardRules(r.Context())
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -23,13 +23,13 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request) {
 		"Base": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r)})
 }
 
-func (s *Server) newRulePage(w http.ResponseWriter, r *http.Request) {
+func (s *rulePages) newRulePage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "rule.html", map[string]any{"New": true, "Rule": &store.ForwardRule{}, "Session": sessionOf(r),
 		"Title": "Protect an app"})
 }
 
 // ruleOf is the rule of the path.
-func (s *Server) ruleOf(w http.ResponseWriter, r *http.Request) (*store.ForwardRule, bool) {
+func (s *rulePages) ruleOf(w http.ResponseWriter, r *http.Request) (*store.ForwardRule, bool) {
 	rules, err := s.store.ForwardRules(r.Context())
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -44,7 +44,7 @@ func (s *Server) ruleOf(w http.ResponseWriter, r *http.Request) (*store.ForwardR
 	return nil, false
 }
 
-func (s *Server) editRulePage(w http.ResponseWriter, r *http.Request) {
+func (s *rulePages) editRulePage(w http.ResponseWriter, r *http.Request) {
 	rule, ok := s.ruleOf(w, r)
 	if !ok {
 		return
@@ -53,7 +53,7 @@ func (s *Server) editRulePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // saveRule creates (no id in the path) or changes a rule, or shows the form with its errors.
-func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
+func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) {
 	rule := &store.ForwardRule{}
 	isNew := r.PathValue("id") == ""
 	if !isNew {
@@ -85,7 +85,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
 		"Session": sessionOf(r), "Title": "Protected app"})
 }
 
-func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
+func (s *rulePages) deleteRule(w http.ResponseWriter, r *http.Request) {
 	rule, ok := s.ruleOf(w, r)
 	if !ok {
 		return

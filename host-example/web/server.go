@@ -60,8 +60,6 @@ type Server struct {
 	tmpl    *template.Template
 	mux     *http.ServeMux
 
-	// adminFails counts failed admin passwords per client; adminFailsAll across all clients.
-	adminFails, adminFailsAll *ratelimit.Buckets
 	// returns are the local paths a login may return to (AllowReturn).
 	returns map[string]bool
 	// onLogout run when a person logs out (OnLogout).
@@ -105,55 +103,15 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
 	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, tmpl: t, mux: http.NewServeMux(),
-		returns:       map[string]bool{},
-		adminFails:    ratelimit.New(adminFailuresPerMinute, adminFailuresBurst, 100000),
-		adminFailsAll: ratelimit.New(adminFailuresAllPerMinute, adminFailuresAllBurst, 1)}
+		returns: map[string]bool{}}
 	s.routes()
 	return s, nil
 }
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /{$}", s.home)
-	m.HandleFunc("GET /login", s.started(s.loginPage))
-	m.HandleFunc("POST /login/{slug}", s.started(s.beginLogin))
-	m.HandleFunc("POST /login/{slug}/password", s.started(s.passwordLogin))
-	m.HandleFunc("GET /callback", s.started(s.callback))
-	m.HandleFunc("POST /login/step", s.started(s.continueLogin))
-	m.HandleFunc("GET /profile", s.profile)
-	m.HandleFunc("POST /logout", s.logout)
-	m.HandleFunc("GET /setup", s.setupPage)
-	m.HandleFunc("POST /setup", s.setup)
-	m.HandleFunc("GET /admin/login", s.adminLoginPage)
-	m.HandleFunc("POST /admin/login", s.adminLogin)
-	m.HandleFunc("GET /admin", s.admin(s.adminHome))
-	m.HandleFunc("GET /admin/sources/new", s.admin(s.newSourcePage))
-	m.HandleFunc("POST /admin/sources", s.admin(s.createSource))
-	m.HandleFunc("GET /admin/sources/{id}", s.admin(s.editSource))
-	m.HandleFunc("POST /admin/sources/{id}", s.admin(s.saveSource))
-	m.HandleFunc("POST /admin/sources/{id}/enabled", s.admin(s.setEnabled))
-	m.HandleFunc("POST /admin/sources/{id}/discard", s.admin(s.discardDraft))
-	m.HandleFunc("POST /admin/sources/{id}/actions/{action}", s.admin(s.runAction))
-	m.HandleFunc("GET /admin/actions/callback", s.admin(s.actionCallback))
-	m.HandleFunc("POST /admin/sources/{id}/choices", s.admin(s.applyChoices))
-	m.HandleFunc("POST /admin/sources/{id}/preview", s.admin(s.preview))
-	m.HandleFunc("POST /admin/sources/{id}/dryrun", s.admin(s.dryRun))
-	m.HandleFunc("GET /admin/users", s.admin(s.usersPage))
-	m.HandleFunc("POST /admin/users/{id}/disabled", s.admin(s.setUserDisabled))
-	m.HandleFunc("GET /admin/events", s.admin(s.eventsPage))
-	m.HandleFunc("GET /admin/clients", s.admin(s.clientsPage))
-	m.HandleFunc("GET /admin/clients/new", s.admin(s.newClientPage))
-	m.HandleFunc("POST /admin/clients", s.admin(s.createClient))
-	m.HandleFunc("GET /admin/clients/{id}", s.admin(s.editClientPage))
-	m.HandleFunc("POST /admin/clients/{id}", s.admin(s.saveClient))
-	m.HandleFunc("POST /admin/clients/{id}/delete", s.admin(s.deleteClient))
-	m.HandleFunc("GET /admin/forward-auth", s.admin(s.rulesPage))
-	m.HandleFunc("GET /admin/forward-auth/new", s.admin(s.newRulePage))
-	m.HandleFunc("POST /admin/forward-auth", s.admin(s.saveRule))
-	m.HandleFunc("GET /admin/forward-auth/{id}", s.admin(s.editRulePage))
-	m.HandleFunc("POST /admin/forward-auth/{id}", s.admin(s.saveRule))
-	m.HandleFunc("POST /admin/forward-auth/{id}/delete", s.admin(s.deleteRule))
-	m.HandleFunc("GET /healthz", s.healthz)
+	(&signIn{Server: s}).routes(s.mux)
+	newAdminPages(s).routes(s.mux)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
 }
 
 // Request body limits: the admin UI's forms (mappings included) and everything else.

@@ -82,7 +82,7 @@ func checkCSRF(r *http.Request, sess *store.Session) bool {
 }
 
 // admin guards admin pages: a logged-in admin session, and a CSRF token on every POST.
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+func (s *adminPages) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, r, err := s.session(w, r, false)
 		if err != nil {
