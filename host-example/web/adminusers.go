@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -17,11 +18,7 @@ func (s *peoplePages) usersPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	srcs, _ := s.store.Sources(r.Context())
-	names := map[string]string{}
-	for _, src := range srcs {
-		names[src.ID] = src.Name
-	}
+	names := s.sourceNames(r.Context())
 	s.render(w, http.StatusOK, "users.html", map[string]any{"Users": users, "Names": names, "Session": sessionOf(r)})
 }
 
@@ -57,14 +54,20 @@ func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	srcs, _ := s.store.Sources(r.Context())
-	names := map[string]string{}
-	for _, src := range srcs {
-		names[src.ID] = src.Name
-	}
+	names := s.sourceNames(r.Context())
 	rows := make([]eventRow, 0, len(evs))
 	for _, e := range evs {
 		rows = append(rows, eventRowOf(e, names[e.SourceID]))
 	}
 	s.render(w, http.StatusOK, "events.html", map[string]any{"Events": rows, "Query": q, "Session": sessionOf(r)})
+}
+
+// sourceNames are the sources' names by id (empty when they cannot be read: the page still shows).
+func (s *peoplePages) sourceNames(ctx context.Context) map[string]string {
+	srcs, _ := s.store.Sources(ctx)
+	names := map[string]string{}
+	for _, src := range srcs {
+		names[src.ID] = src.Name
+	}
+	return names
 }

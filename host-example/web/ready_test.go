@@ -19,19 +19,7 @@ import (
 // The host answers while its plugins start: /healthz says "not ready" and a login page asks
 // to try again; once the plugins are up both work.
 func TestServesWhilePluginsStart(t *testing.T) {
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	reg := host.NewRegistry()
-	srcs := host.NewSources(st, reg)
-	pub, _ := url.Parse("http://127.0.0.1")
-	srv, err := web.New(web.Config{PublicURL: pub, StartWait: 50 * time.Millisecond},
-		web.Deps{Store: st, Plugins: reg, Sources: srcs, Logins: host.NewLogins(st, srcs, host.LoginConfig{})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, reg := startingServer(t, 50*time.Millisecond)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -63,19 +51,7 @@ func TestServesWhilePluginsStart(t *testing.T) {
 
 // A login that arrives while the plugins start waits for them instead of failing.
 func TestLoginWaitsForPluginsThatAreStarting(t *testing.T) {
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	reg := host.NewRegistry()
-	srcs := host.NewSources(st, reg)
-	pub, _ := url.Parse("http://127.0.0.1")
-	srv, err := web.New(web.Config{PublicURL: pub, StartWait: time.Minute},
-		web.Deps{Store: st, Plugins: reg, Sources: srcs, Logins: host.NewLogins(st, srcs, host.LoginConfig{})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, reg := startingServer(t, time.Minute)
 	done := make(chan int, 1)
 	go func() {
 		rec := httptest.NewRecorder()
@@ -93,4 +69,24 @@ func TestLoginWaitsForPluginsThatAreStarting(t *testing.T) {
 	if code := <-done; code != http.StatusOK {
 		t.Fatalf("login page after the plugins came up: %d", code)
 	}
+}
+
+// startingServer is the pages of a host whose plugins have not started yet; they wait wait
+// for them.
+func startingServer(t *testing.T, wait time.Duration) (*web.Server, *host.Registry) {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg := host.NewRegistry()
+	srcs := host.NewSources(st, reg)
+	pub, _ := url.Parse("http://127.0.0.1")
+	srv, err := web.New(web.Config{PublicURL: pub, StartWait: wait},
+		web.Deps{Store: st, Plugins: reg, Sources: srcs, Logins: host.NewLogins(st, srcs, host.LoginConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, reg
 }
