@@ -90,10 +90,3 @@ func secret(variable string) (string, error) {
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
-
-// lookupSecret is os.Getenv with the _FILE variant, for values a file refers to (the
-// OpenID Connect clients file's ${VAR} secrets); a file that cannot be read reads as "".
-func lookupSecret(variable string) string {
-	v, _ := secret(variable)
-	return v
-}

@@ -126,7 +126,16 @@ func (f *serveFlags) config(logger hclog.Logger) (app.Config, error) {
 	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, TrustedProxies: trusted, SessionLifetime: f.lifetime, SiteName: f.siteName,
 		SigningAlg: f.signingAlg, CookieDomain: f.cookieDomain, ForwardCache: f.forwardCache, Logger: logger}
 	if f.clientsFile != "" {
-		if cfg.FileClients, err = openid.ReadClientsFile(f.clientsFile, lookupSecret); err != nil {
+		var secretErr error // a secret file that cannot be read says why, not just "empty"
+		lookup := func(variable string) string {
+			v, err := secret(variable)
+			if err != nil && secretErr == nil {
+				secretErr = err
+			}
+			return v
+		}
+		cfg.FileClients, err = openid.ReadClientsFile(f.clientsFile, lookup)
+		if err = errors.Join(secretErr, err); err != nil {
 			return app.Config{}, fmt.Errorf("-oidc-clients: %w", err)
 		}
 	}
@@ -164,16 +173,6 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exposed := []string{f.dataDir}
-	if f.bootstrap != "" {
-		exposed = append(exposed, f.bootstrap)
-	}
-	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-		return err
-	}
-	for _, p := range store.ExposedPaths(exposed...) {
-		logger.Warn("readable by other local users: make folders 0700 and files 0600", "path", p)
-	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
@@ -184,6 +183,13 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	exposed := []string{f.dataDir}
+	if f.bootstrap != "" {
+		exposed = append(exposed, f.bootstrap)
+	}
+	for _, p := range store.ExposedPaths(exposed...) {
+		logger.Warn("readable by other local users: make folders 0700 and files 0600", "path", p)
+	}
 	if a.SetupToken != "" {
 		fmt.Fprintf(stdout, "First start: set the admin password at %s/setup?token=%s\n", strings.TrimRight(cfg.PublicURL.String(), "/"), a.SetupToken)
 	}

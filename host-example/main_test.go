@@ -143,3 +143,29 @@ func TestSecretFromFile(t *testing.T) {
 		t.Fatalf("a missing file: %v", err)
 	}
 }
+
+// A client secret of the clients file may come from a _FILE variable; one that cannot be
+// read says which variable, not just that the secret is empty.
+func TestClientSecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	clients := filepath.Join(dir, "clients.json")
+	if err := os.WriteFile(clients, []byte(`[{"client_id":"app","client_secret_env":"APP_SECRET","name":"App",
+		"redirect_uris":["https://app.example.test/cb"],"grant_types":["authorization_code"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte("a-client-secret-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("APP_SECRET", "")
+	t.Setenv("APP_SECRET_FILE", secretFile)
+	f := &serveFlags{listen: "127.0.0.1:1", dataDir: dir, clientsFile: clients, forwardCache: time.Minute}
+	cfg, err := f.config(nil)
+	if err != nil || len(cfg.FileClients) != 1 || cfg.FileClients[0].ID != "app" {
+		t.Fatalf("clients with a secret from a file: %+v %v", cfg.FileClients, err)
+	}
+	t.Setenv("APP_SECRET_FILE", filepath.Join(dir, "missing"))
+	if _, err := f.config(nil); err == nil || !strings.Contains(err.Error(), "APP_SECRET_FILE") {
+		t.Fatalf("an unreadable secret file: %v", err)
+	}
+}

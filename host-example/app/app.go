@@ -111,15 +111,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	if cfg.PluginsDir == "" {
-		err := a.Plugins.Start(ctx, "", loader.Options{}, func(ctx context.Context) error { return a.prepare(ctx, cfg) })
-		close(a.loaded)
-		if err != nil {
-			a.Close()
-			return nil, err
-		}
-		return a, nil
-	}
 	lctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	go func() {

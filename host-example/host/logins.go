@@ -60,9 +60,6 @@ func NewLogins(st Store, srcs *Sources, cfg LoginConfig) *Logins {
 		begins: ratelimit.New(float64(cfg.Rate), cfg.Rate/3+1, 100000)}
 }
 
-// SessionLifetime is how long a login lasts.
-func (l *Logins) SessionLifetime() time.Duration { return l.cfg.SessionLifetime }
-
 // loginState is what the host keeps of a begun redirect login.
 type loginState struct {
 	SourceID string `json:"source_id"`
@@ -260,7 +257,7 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, id source.Identi
 		return Outcome{}, ErrUserDisabled
 	}
 	return Outcome{Source: src, Return: ret,
-		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime), UserID: done.UserID}}, nil
+		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime)}}, nil
 }
 
 // bySlug is the usable source of slug and its plugin, or ErrUnknownSource.

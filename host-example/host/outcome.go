@@ -27,7 +27,6 @@ type Outcome struct {
 type SignedIn struct {
 	Token   string
 	Expires time.Time
-	UserID  int64
 }
 
 // The ways a login ends without an outcome, besides *FailedError, *PausedError,

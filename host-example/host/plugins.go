@@ -29,7 +29,7 @@ type Plugin struct {
 // ErrNotReady is returned while the plugin processes are still starting.
 var ErrNotReady = errors.New("the login methods are still starting")
 
-// Registry holds the loaded plugins. It is usable at once; the plugins arrive when Load
+// Registry holds the loaded plugins. It is usable at once; the plugins arrive when Start
 // has started them all (Ready), so the host can answer while plugin processes start.
 type Registry struct {
 	ready chan struct{}
@@ -45,13 +45,6 @@ func NewRegistry() *Registry {
 	return &Registry{ready: make(chan struct{}), plugins: map[string]*Plugin{}}
 }
 
-// Loaded returns a ready registry of the given plugins (tests, tools).
-func Loaded(plugins ...*Plugin) *Registry {
-	r := NewRegistry()
-	r.finish(plugins, nil)
-	return r
-}
-
 // ManifestPaths are the manifests in dir: dir/plugin.json and dir/*/plugin.json.
 func ManifestPaths(dir string) []string {
 	direct, _ := filepath.Glob(filepath.Join(dir, "plugin.json"))
@@ -59,15 +52,10 @@ func ManifestPaths(dir string) []string {
 	return append(direct, nested...)
 }
 
-// Load starts every plugin whose manifest is in dir, asks each to describe itself and
-// reads its settings schema; then the registry is ready. A plugin that fails stops the
-// load: the error is kept (Err) and the plugins started so far are stopped.
-func (r *Registry) Load(ctx context.Context, dir string, opts loader.Options) error {
-	return r.Start(ctx, dir, opts, nil)
-}
-
-// Start is Load with a last step run once the plugins are up and before the registry is
-// ready (such as creating the sources of a bootstrap file); its error fails the load.
+// Start starts every plugin whose manifest is in dir ("": none, a host that only answers
+// its doors), asks each to describe itself and reads its settings schema; then runs then
+// (such as creating the sources of a bootstrap file), and the registry is ready. A failure
+// stops the start: the error is kept (Err) and the plugins started so far are stopped.
 func (r *Registry) Start(ctx context.Context, dir string, opts loader.Options, then func(context.Context) error) error {
 	var out []*Plugin
 	fail := func(err error) error {
@@ -77,59 +65,46 @@ func (r *Registry) Start(ctx context.Context, dir string, opts loader.Options, t
 		r.mu.Lock()
 		clear(r.plugins) // none of them runs any more
 		r.mu.Unlock()
-		r.finish(nil, err)
+		r.finish(err)
 		return err
 	}
-	if dir == "" { // no plugins: a host that only answers its doors
-		if then != nil {
-			if err := then(ctx); err != nil {
+	if dir != "" {
+		for _, path := range ManifestPaths(dir) {
+			p, err := loader.Load(path, opts)
+			if err != nil {
 				return fail(err)
 			}
+			pl := &Plugin{Manifest: p.Manifest, P: p}
+			out = append(out, pl) // stopped by fail from here on
+			if pl.Desc, err = p.Describe(ctx); err != nil {
+				return fail(fmt.Errorf("plugin %s: describe: %w", pl.Manifest.ID, err))
+			}
+			if pl.Schema, err = settings.ParseSchema(pl.Desc.ConfigSchema); err != nil {
+				return fail(fmt.Errorf("plugin %s: %w", pl.Manifest.ID, err))
+			}
 		}
-		r.finish(nil, nil)
-		return nil
+		if len(out) == 0 {
+			return fail(errors.New("no plugin manifest (plugin.json) found in " + dir))
+		}
 	}
-	for _, path := range ManifestPaths(dir) {
-		p, err := loader.Load(path, opts)
-		if err != nil {
-			return fail(err)
-		}
-		d, err := p.Describe(ctx)
-		if err != nil {
-			p.Close()
-			return fail(fmt.Errorf("plugin %s: describe: %w", p.Manifest.ID, err))
-		}
-		sch, err := settings.ParseSchema(d.ConfigSchema)
-		if err != nil {
-			p.Close()
-			return fail(fmt.Errorf("plugin %s: %w", p.Manifest.ID, err))
-		}
-		out = append(out, &Plugin{Manifest: p.Manifest, P: p, Desc: d, Schema: sch})
+	r.mu.Lock()
+	for _, p := range out {
+		r.plugins[p.Manifest.ID] = p
 	}
-	if len(out) == 0 {
-		return fail(errors.New("no plugin manifest (plugin.json) found in " + dir))
-	}
+	r.mu.Unlock()
 	if then != nil {
-		r.mu.Lock()
-		for _, p := range out {
-			r.plugins[p.Manifest.ID] = p
-		}
-		r.mu.Unlock()
 		if err := then(ctx); err != nil {
 			return fail(err)
 		}
 	}
-	r.finish(out, nil)
+	r.finish(nil)
 	return nil
 }
 
-// finish makes the registry ready with plugins, or failed with err.
-func (r *Registry) finish(plugins []*Plugin, err error) {
+// finish makes the registry ready, or failed with err.
+func (r *Registry) finish(err error) {
 	r.once.Do(func() {
 		r.mu.Lock()
-		for _, p := range plugins {
-			r.plugins[p.Manifest.ID] = p
-		}
 		r.err = err
 		r.mu.Unlock()
 		close(r.ready)

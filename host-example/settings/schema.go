@@ -226,20 +226,20 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 			}
 			f.HasSecret = has && v != nil && v != "" && fmt.Sprint(v) != "[]"
 		case p.ReadOnly:
-			f.Kind, f.Value = "readonly", scalar(v)
+			f.Kind, f.Value = "readonly", Scalar(v)
 		case len(p.OneOf) > 0:
 			f.Kind = "select"
 			for _, o := range p.OneOf {
-				val := scalar(o.Const)
-				f.Options = append(f.Options, SelectOption{Value: val, Label: o.Title, Selected: val == scalar(v)})
+				val := Scalar(o.Const)
+				f.Options = append(f.Options, SelectOption{Value: val, Label: o.Title, Selected: val == Scalar(v)})
 			}
 		case p.Type == "boolean":
 			f.Kind = "checkbox"
 			f.Checked, _ = v.(bool)
 		case p.Type == "integer" || p.Type == "number":
-			f.Kind, f.Value = "number", scalar(v)
+			f.Kind, f.Value = "number", Scalar(v)
 		case p.Type == "string" && (p.Widget == "code" || p.Widget == "textarea"):
-			f.Kind, f.Value, f.Defaults = "code", scalar(v), p.Defaults
+			f.Kind, f.Value, f.Defaults = "code", Scalar(v), p.Defaults
 		case p.Type == "array" && p.Items != nil && p.Items.Type == "object":
 			f.Kind = "rows"
 			f.Columns = p.Items.order
@@ -255,7 +255,7 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 				m, _ := item.(map[string]any)
 				row := make([]string, len(f.Columns))
 				for i, c := range f.Columns {
-					row[i] = scalar(m[c])
+					row[i] = Scalar(m[c])
 				}
 				f.Rows = append(f.Rows, row)
 			}
@@ -265,11 +265,11 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 			list, _ := v.([]any)
 			var lines []string
 			for _, x := range list {
-				lines = append(lines, scalar(x))
+				lines = append(lines, Scalar(x))
 			}
 			f.Value = strings.Join(lines, "\n")
 		default:
-			f.Kind, f.Value = "text", scalar(v)
+			f.Kind, f.Value = "text", Scalar(v)
 		}
 		for _, e := range errs {
 			if e.Field == name || strings.HasPrefix(e.Field, name+".") {
@@ -293,7 +293,8 @@ func (s *Schema) OtherErrors(errs []source.FieldError) []source.FieldError {
 	return out
 }
 
-func scalar(v any) string {
+// Scalar is a form value's text: a string as it is, a number as JSON writes it.
+func Scalar(v any) string {
 	switch t := v.(type) {
 	case nil:
 		return ""
@@ -319,7 +320,7 @@ func (s *Schema) ParseForm(form url.Values, stored map[string]any) map[string]an
 				out[name] = v
 			}
 		case p.WriteOnly && p.Type == "array":
-			lines := splitLines(raw)
+			lines := Lines(raw)
 			if len(lines) == 0 && form.Get("clear."+name) == "" {
 				if v, ok := stored[name]; ok {
 					out[name] = v
@@ -372,7 +373,7 @@ func (s *Schema) ParseForm(form url.Values, stored map[string]any) map[string]an
 			}
 			out[name] = rows
 		case p.Type == "array":
-			out[name] = toAny(splitLines(raw))
+			out[name] = toAny(Lines(raw))
 		default:
 			if _, ok := form["f."+name]; ok {
 				out[name] = raw
@@ -382,7 +383,8 @@ func (s *Schema) ParseForm(form url.Values, stored map[string]any) map[string]an
 	return out
 }
 
-func splitLines(s string) []string {
+// Lines are a text area's non-empty lines, trimmed.
+func Lines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -473,9 +475,3 @@ func (s *Schema) CodeField() string {
 	}
 	return out
 }
-
-// Scalar is a form value's text: a string as it is, a number or boolean as JSON.
-func Scalar(v any) string { return scalar(v) }
-
-// Lines are a text area's non-empty lines, trimmed.
-func Lines(s string) []string { return splitLines(s) }

@@ -38,7 +38,7 @@ func TestServesWhilePluginsStart(t *testing.T) {
 	if body := rec.Body.String(); strings.Contains(body, "evil.example") || !strings.Contains(body, `href="/login?x=1"`) {
 		t.Fatalf("retry link of an absolute-form request: %.300s", body)
 	}
-	if err := reg.Load(context.Background(), "", loader.Options{}); err != nil { // no plugins: ready at once
+	if err := reg.Start(context.Background(), "", loader.Options{}, nil); err != nil { // no plugins: ready at once
 		t.Fatal(err)
 	}
 	if code, body := get("/healthz"); code != http.StatusOK || body != "ok" {
@@ -63,7 +63,7 @@ func TestLoginWaitsForPluginsThatAreStarting(t *testing.T) {
 		t.Fatalf("the login page answered %d before the plugins were up", code)
 	case <-time.After(200 * time.Millisecond):
 	}
-	if err := reg.Load(context.Background(), "", loader.Options{}); err != nil {
+	if err := reg.Start(context.Background(), "", loader.Options{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if code := <-done; code != http.StatusOK {
