@@ -220,7 +220,7 @@ func (d *Declaration) sizesText() string {
 // Compile checks and compiles sets against the declared input; every problem is returned,
 // each naming its field ("mappings.<set>.<attribute>") with line and column.
 func (d *Declaration) Compile(sets []Set) (*Program, []FieldError) {
-	env, err := d.Env()
+	env, err := d.celEnv()
 	if err != nil {
 		return nil, []FieldError{{Field: "mappings", Line: 1, Column: 1, Message: "environment: " + err.Error()}}
 	}

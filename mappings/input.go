@@ -63,9 +63,36 @@ func Declare(vars []Variable, lists []ListBound) (*Declaration, error) {
 		if l.Max <= 0 || l.Noun == "" || !strings.Contains(l.Path, ".") {
 			return nil, fmt.Errorf("mapping input: list bound %+v needs a variable.field path, a positive maximum and a noun", l)
 		}
+		if !d.isList(l.Path) {
+			return nil, fmt.Errorf("mapping input: list bound path %q names no list of the declared variables", l.Path)
+		}
 		d.byPath[l.Path] = l
 	}
 	return d, nil
+}
+
+// isList reports whether path ("user.servers") names a list field of a declared variable.
+func (d *Declaration) isList(path string) bool {
+	name, rest, _ := strings.Cut(path, ".")
+	var t reflect.Type
+	for _, v := range d.vars {
+		if v.Name == name {
+			t = v.Type
+		}
+	}
+	for _, field := range strings.Split(rest, ".") {
+		if t == nil || t.Kind() != reflect.Struct {
+			return false
+		}
+		var next reflect.Type
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); celField(f) == field {
+				next = f.Type
+			}
+		}
+		t = next
+	}
+	return t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array)
 }
 
 // MustDeclare is Declare for a fixed declaration; it panics on a broken one (a build-time error).
@@ -83,8 +110,8 @@ func celName(t reflect.Type) string {
 	return p[len(p)-1] + "." + t.Name()
 }
 
-// Env is the CEL environment the declaration's expressions compile in.
-func (d *Declaration) Env() (*cel.Env, error) {
+// celEnv is the CEL environment the declaration's expressions compile in.
+func (d *Declaration) celEnv() (*cel.Env, error) {
 	d.envOnce.Do(func() {
 		types := []any{ext.ParseStructTags(true)}
 		for _, t := range structTypes(d.vars) {
@@ -156,10 +183,12 @@ const maxRawDepth = 32
 // maxRawList entries): with such an input the static bound would not hold.
 func (d *Declaration) CheckSizes(in Input) error {
 	for _, v := range d.vars {
-		if x, ok := in.Vars[v.Name]; ok {
-			if err := d.checkStruct(v.Name, reflect.ValueOf(x)); err != nil {
-				return err
-			}
+		x, err := declaredValue(v, in.Vars[v.Name])
+		if err != nil {
+			return err
+		}
+		if err := d.checkStruct(v.Name, reflect.ValueOf(x)); err != nil {
+			return err
 		}
 	}
 	for name, s := range map[string]string{"source.id": in.Source.ID, "source.slug": in.Source.Slug, "source.name": in.Source.Name} {

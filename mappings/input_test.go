@@ -56,6 +56,12 @@ func TestDeclarationChecked(t *testing.T) {
 		{[]Variable{{Name: "raw", Type: reflect.TypeOf(User{})}}, nil, `variable name "raw" is taken`},
 		{[]Variable{{Name: "user", Type: reflect.TypeOf(User{})}, {Name: "user", Type: reflect.TypeOf(Server{})}}, nil, `variable name "user" is taken`},
 		{nil, []ListBound{{Path: "servers", Max: 1, Noun: "servers"}}, `needs a variable.field path`},
+		{[]Variable{{Name: "user", Type: reflect.TypeOf(User{})}}, []ListBound{{Path: "user.server", Max: 1, Noun: "servers"}},
+			`list bound path "user.server" names no list`},
+		{[]Variable{{Name: "user", Type: reflect.TypeOf(User{})}}, []ListBound{{Path: "user.username", Max: 1, Noun: "names"}},
+			`list bound path "user.username" names no list`},
+		{[]Variable{{Name: "user", Type: reflect.TypeOf(User{})}}, []ListBound{{Path: "who.servers", Max: 1, Noun: "servers"}},
+			`list bound path "who.servers" names no list`},
 	} {
 		if _, err := Declare(tc.vars, tc.lists); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %s", err, tc.want)

@@ -252,3 +252,14 @@ func TestCheckSizes(t *testing.T) {
 		}
 	}
 }
+
+// A variable of another type than declared is an error, not a panic.
+func TestCheckSizesRefusesAMistypedVariable(t *testing.T) {
+	err := decl.CheckSizes(Input{Vars: map[string]any{"user": "frank"}})
+	if err == nil || !strings.Contains(err.Error(), "variable user is a string, want mappings.User") {
+		t.Fatalf("got %v", err)
+	}
+	if err := decl.CheckSizes(Input{}); err != nil {
+		t.Fatalf("a missing variable is its zero value: %v", err)
+	}
+}

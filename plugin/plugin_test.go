@@ -35,30 +35,12 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// syncBuffer collects plugin logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	t      testing.TB
 	sim    *plexsim.Sim
 	url    string
 	plugin *loader.Plugin
-	logs   *syncBuffer
+	logs   *loadertest.LogBuffer
 	owner  string
 }
 
@@ -68,7 +50,7 @@ func newEnv(t testing.TB) *env {
 	sim := plexsim.NewDefault()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	logs := &syncBuffer{}
+	logs := &loadertest.LogBuffer{}
 	logger := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Trace})
 	p, err := loader.Load(manifestPath, loader.Options{Logger: logger,
 		ExtraEnv: []string{"PLEX_TV_URL=" + srv.URL, "PLEX_APP_URL=" + srv.URL, "FEDSOURCE_LOG_LEVEL=trace"}})

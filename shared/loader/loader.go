@@ -76,9 +76,9 @@ func Load(path string, opts Options) (*Plugin, error) {
 	return Start(m, opts)
 }
 
-// Start starts the plugin of a manifest.
+// Start starts the plugin of a manifest, holding one built in code to ReadManifest's rules.
 func Start(m *Manifest, opts Options) (*Plugin, error) {
-	if err := m.checkEnv(); err != nil {
+	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("manifest of %q: %w", m.ID, err)
 	}
 	if opts.Logger == nil {

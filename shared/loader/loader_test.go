@@ -264,6 +264,27 @@ func TestManifestEnvDeclarationsChecked(t *testing.T) {
 	}
 }
 
+// A manifest built in code is held to ReadManifest's rules before its plugin starts.
+func TestStartChecksTheManifest(t *testing.T) {
+	good, err := loader.ReadManifest(mockManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want, edit := range map[string]func(m *loader.Manifest){
+		`"PLEX_TV_URL" is not under the plugin's prefix MOCK_`: func(m *loader.Manifest) { m.Env = []string{"PLEX_TV_URL"} },
+		`must be a bare file name`:                             func(m *loader.Manifest) { m.Executable = "../mock-source" },
+	} {
+		m := *good
+		edit(&m)
+		if p, err := loader.Start(&m, loader.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			if p != nil {
+				p.Close()
+			}
+			t.Errorf("got %v, want an error with %s", err, want)
+		}
+	}
+}
+
 func executable(t *testing.T) string {
 	m, err := loader.ReadManifest(mockManifest)
 	if err != nil {

@@ -122,7 +122,7 @@ func (b *SchemaBuilder) Property(name string, ext FieldExtensions, schema map[st
 	return b
 }
 
-// Require lists properties a config must have.
+// Require lists properties a config must have; Build refuses one never added.
 func (b *SchemaBuilder) Require(names ...string) *SchemaBuilder {
 	b.required = append(b.required, names...)
 	return b
@@ -182,6 +182,11 @@ func (b *SchemaBuilder) Build() (json.RawMessage, error) {
 		props.Write(value)
 	}
 	props.WriteByte('}')
+	for _, name := range b.required {
+		if !seen[name] {
+			return nil, fmt.Errorf("config schema: required property %q is not a property (no config could have it)", name)
+		}
+	}
 	doc := struct {
 		Schema               string          `json:"$schema"`
 		Title                string          `json:"title"`

@@ -60,6 +60,18 @@ func TestSchemaBuilderRefusesRawExtensions(t *testing.T) {
 	}
 }
 
+func TestSchemaBuilderRefusesBadProperties(t *testing.T) {
+	_, err := source.NewSchemaBuilder("E").Property("a", source.FieldExtensions{}, map[string]any{"type": "string"}).Require("b").Build()
+	if err == nil || !strings.Contains(err.Error(), `required property "b" is not a property`) {
+		t.Fatalf("got %v", err)
+	}
+	_, err = source.NewSchemaBuilder("E").Property("a", source.FieldExtensions{}, map[string]any{"type": "string"}).
+		Property("a", source.FieldExtensions{}, map[string]any{"type": "string"}).Build()
+	if err == nil || !strings.Contains(err.Error(), `property "a" added twice`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestCheckSchemaRefusesUnknownKeysAndShapes(t *testing.T) {
 	for _, tc := range []struct{ schema, want string }{
 		{`{"x-colour":"red","properties":{}}`, `top level: x-colour is not an extension known here`},

@@ -123,16 +123,21 @@ func (c *schemaChecker) sections(v any) {
 			c.fail(at, "section id %q is declared twice", id)
 		}
 		c.groups[id] = true
-		for _, k := range sortedKeys(g) {
-			switch {
-			case !strings.HasPrefix(k, "x-"):
-			case k == XCollapsed:
-				if _, ok := g[k].(bool); !ok {
-					c.fail(at, "%s must be a boolean, not %s", k, jsonType(g[k]))
-				}
-			default:
-				c.unknown(at, k)
+		c.onlyFlag(at, g, XCollapsed)
+	}
+}
+
+// onlyFlag checks the extensions of a section or an action: flag, a boolean, is the one it may have.
+func (c *schemaChecker) onlyFlag(at string, m map[string]any, flag string) {
+	for _, k := range sortedKeys(m) {
+		switch {
+		case !strings.HasPrefix(k, "x-"):
+		case k == flag:
+			if _, ok := m[k].(bool); !ok {
+				c.fail(at, "%s must be a boolean, not %s", k, jsonType(m[k]))
 			}
+		default:
+			c.unknown(at, k)
 		}
 	}
 }
@@ -168,17 +173,7 @@ func (c *schemaChecker) actions(v any) {
 			c.fail(at, "action id %q is declared twice", id)
 		}
 		ids[id] = true
-		for _, k := range sortedKeys(a) {
-			switch {
-			case !strings.HasPrefix(k, "x-"):
-			case k == XHealth:
-				if _, ok := a[k].(bool); !ok {
-					c.fail(at, "%s must be a boolean, not %s", k, jsonType(a[k]))
-				}
-			default:
-				c.unknown(at, k)
-			}
-		}
+		c.onlyFlag(at, a, XHealth)
 		if in, ok := a["input"]; ok {
 			m, ok := in.(map[string]any)
 			if !ok {
