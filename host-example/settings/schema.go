@@ -238,7 +238,7 @@ func (s *Schema) Fields(cfg map[string]any, errs []source.FieldError) []Field {
 			f.Checked, _ = v.(bool)
 		case p.Type == "integer" || p.Type == "number":
 			f.Kind, f.Value = "number", Scalar(v)
-		case p.Type == "string" && (p.Widget == "code" || p.Widget == "textarea"):
+		case p.Type == "string" && (p.Widget == source.WidgetCode || p.Widget == source.WidgetTextarea):
 			f.Kind, f.Value, f.Defaults = "code", Scalar(v), p.Defaults
 		case p.Type == "array" && p.Items != nil && p.Items.Type == "object":
 			f.Kind = "rows"
@@ -469,7 +469,7 @@ func (s *Schema) CapabilityEnabled(capability string, cfg map[string]any) bool {
 func (s *Schema) CodeField() string {
 	var out string
 	for _, f := range s.order {
-		if s.Properties[f].Widget == "code" {
+		if s.Properties[f].Widget == source.WidgetCode {
 			out = f
 		}
 	}

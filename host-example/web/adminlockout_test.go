@@ -1,18 +1,17 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
 // adminTry posts password to the admin login from address (X-Forwarded-For, trusted loopback).
@@ -116,28 +115,10 @@ func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log output safe to read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // X-Forwarded-For from a peer outside the trusted proxies is logged once, naming the peer and
 // the flag; from a trusted proxy it is not.
 func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
-	var logs syncBuffer
+	var logs loadertest.LogBuffer
 	h := newHarness(t, func(c *app.Config) { c.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs}) })
 	b := h.browser()
 	b.do("GET", "/login", nil)
@@ -153,7 +134,7 @@ func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
 		t.Fatalf("want one warning naming the peer and -trusted-proxies, got %d:\n%s", n, out)
 	}
 
-	var quiet syncBuffer
+	var quiet loadertest.LogBuffer
 	h = newHarness(t, func(c *app.Config) {
 		c.TrustedProxies = trustLoopback
 		c.Logger = hclog.New(&hclog.LoggerOptions{Output: &quiet})
