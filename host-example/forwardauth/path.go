@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -170,23 +171,11 @@ func resolve(segs []string, dropParams, decode bool) reading {
 // add keeps a reading unless an equal one is kept already.
 func (p *Path) add(r reading) {
 	for _, o := range p.readings {
-		if o.fold == r.fold && equalSegs(o.segs, r.segs) {
+		if o.fold == r.fold && slices.Equal(o.segs, r.segs) {
 			return
 		}
 	}
 	p.readings = append(p.readings, r)
-}
-
-func equalSegs(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Readings are the path's distinct readings as paths ("/a/b"), the case-folded ones marked

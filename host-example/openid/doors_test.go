@@ -16,6 +16,8 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
 	_ "modernc.org/sqlite" // reads the test's database
 )
 
@@ -414,5 +416,47 @@ func TestPurgeRemovesExpiredOIDCRows(t *testing.T) {
 	}
 	if got := count(); !slices.Equal(got, []int{0, 0, 0, 0}) {
 		t.Fatalf("after 31 days %v: %v, want none", tables, got)
+	}
+}
+
+// revoke asks the revocation endpoint, as client id with secret, to revoke token.
+func revoke(t *testing.T, d *idp, id, secret, token, hint string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", d.issuer+"/revoke", strings.NewReader(url.Values{"token": {token}, "token_type_hint": {hint}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// Revoking a refresh token revokes its family (the access token issued with it too), and
+// only the client a token was issued to can revoke it: another registered client's try
+// leaves the refresh and access tokens working.
+func TestRevocationOnlyByItsOwnClient(t *testing.T) {
+	d := newIDP(t)
+	const otherID, otherSecret = "other-app", "other-app-secret-0123456789abcdef"
+	d.addClient(store.OIDCClient{ID: otherID, Name: "Other app", SecretSHA256: openid.HashSecret(otherSecret),
+		RedirectURIs: []string{"http://127.0.0.1:9/other"}, GrantTypes: []string{openid.GrantCode, openid.GrantRefresh}})
+	r := d.rp(gooidc.ScopeOpenID, gooidc.ScopeOfflineAccess)
+	ctx := context.Background()
+	tok, _ := r.login(t, d.browser(), "friend")
+	revoke(t, d, otherID, otherSecret, tok.AccessToken, "access_token")
+	if !userinfoOK(r, tok) {
+		t.Fatal("another client revoked the access token")
+	}
+	revoke(t, d, otherID, otherSecret, tok.RefreshToken, "refresh_token")
+	next, err := r.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("another client revoked the refresh token: %v", err)
+	}
+	revoke(t, d, rpID, rpSecret, next.RefreshToken, "refresh_token")
+	if _, err := r.config.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token(); err == nil {
+		t.Fatal("the revoked refresh token still works")
+	}
+	if userinfoOK(r, next) {
+		t.Fatal("the access token of the revoked family still works")
 	}
 }

@@ -3,19 +3,14 @@ package store
 import (
 	"context"
 	"testing"
-	"time"
 )
 
 // Each change the store makes announces its topic, after the change; others stay put.
 func TestChangesAnnounced(t *testing.T) {
 	s, _ := open(t)
 	ctx := context.Background()
-	src, _ := s.CreateSource(ctx, "p", "slug", "name")
-	_ = s.SetEnabled(ctx, src.ID, true)
-	done, err := s.FinishLogin(ctx, User{SourceID: src.ID, Subject: "1"}, Event{Kind: EventLoginAllowed}, "", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := enabledSource(t, s, "slug")
+	user := userID(t, s, src, "1")
 	for _, c := range []struct {
 		name  string
 		topic Topic
@@ -27,7 +22,7 @@ func TestChangesAnnounced(t *testing.T) {
 		{"a key stored", SigningKeys, func() error { return s.PutSigningKey(ctx, SigningKey{ID: "k", Alg: "RS256", PrivatePEM: []byte("x")}) }},
 		{"keys retired", SigningKeys, func() error { return s.RetireSigningKeys(ctx, "RS256", "none") }},
 		{"a forward-auth log-out", AccessRevoked, func() error { return s.DeleteForwardSession(ctx, "nothing") }},
-		{"a user disabled", AccessRevoked, func() error { return s.SetDisabled(ctx, done.UserID, true, DisabledByAdmin) }},
+		{"a user disabled", AccessRevoked, func() error { return s.SetDisabled(ctx, user, true, DisabledByAdmin) }},
 		{"a source disabled", AccessRevoked, func() error { return s.SetEnabled(ctx, src.ID, false) }},
 	} {
 		var before [topicCount]uint64

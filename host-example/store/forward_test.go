@@ -12,16 +12,8 @@ import (
 func TestForwardSessionsCappedPerUser(t *testing.T) {
 	s, _ := open(t)
 	ctx := context.Background()
-	src, _ := s.CreateSource(ctx, "p", "slug", "name")
-	_ = s.SetEnabled(ctx, src.ID, true)
-	user := func(sub string) int64 {
-		done, err := s.FinishLogin(ctx, User{SourceID: src.ID, Subject: sub}, Event{Kind: "login_allowed"}, "", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return done.UserID
-	}
-	alice, bob := user("1"), user("2")
+	src := enabledSource(t, s, "slug")
+	alice, bob := userID(t, s, src, "1"), userID(t, s, src, "2")
 	mint := func(userID int64) (string, error) {
 		id := RandomID(32)
 		_, err := s.CreateForwardSession(ctx, id, userID, time.Hour)

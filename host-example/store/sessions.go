@@ -54,7 +54,7 @@ func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 // AnonymousSession is the session of a cookie token with no stored session: nothing is
 // stored for it, its id is the token's hash and its CSRF token a MAC of the token.
 func (s *Store) AnonymousSession(token string) *Session {
-	return &Session{ID: hashToken(token), CSRF: s.seal.MAC("csrf|" + token)}
+	return &Session{ID: hashToken(token), CSRF: s.MAC("csrf", token)}
 }
 
 // MAC is the keyed MAC (HMAC-SHA256, hex) of value under label, with a key derived from the

@@ -24,6 +24,16 @@ func enabledSource(t *testing.T, s *Store, slug string) *Source {
 	return src
 }
 
+// userID logs (source, sub) in and returns the user's id.
+func userID(t *testing.T, s *Store, src *Source, sub string) int64 {
+	t.Helper()
+	done, err := s.FinishLogin(context.Background(), User{SourceID: src.ID, Subject: sub}, Event{Kind: EventLoginAllowed}, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return done.UserID
+}
+
 // loginAs logs (source, sub) in with the mapped username and returns the username the host gave.
 func loginAs(t *testing.T, s *Store, src *Source, sub, mapped string) string {
 	t.Helper()

@@ -308,3 +308,59 @@ func TestEncodedSlashOnlyWhereAllowed(t *testing.T) {
 		}
 	}
 }
+
+// The start page reuses a live forward-auth cookie of the signed-in person (no new session),
+// and mints a new one when the cookie is another person's.
+func TestStartReusesTheSamePersonsCookie(t *testing.T) {
+	f := newFixture(t)
+	host := f.hostCookie() // frank, the friend
+	minted := func(w *httptest.ResponseRecorder) bool {
+		for _, c := range w.Result().Cookies() {
+			if c.Name == "hx_forward" && c.Value != "" {
+				return true
+			}
+		}
+		return false
+	}
+	w := f.start("198.51.100.1", host, &http.Cookie{Name: "hx_forward", Value: f.forwardToken(f.friend)})
+	if w.Code != http.StatusSeeOther || minted(w) {
+		t.Fatalf("own live cookie: %d, minted %v", w.Code, minted(w))
+	}
+	w = f.start("198.51.100.1", host, &http.Cookie{Name: "hx_forward", Value: f.ownerTok})
+	if w.Code != http.StatusSeeOther || !minted(w) {
+		t.Fatalf("another person's cookie: %d, minted %v", w.Code, minted(w))
+	}
+}
+
+// The denied page is always 403 and no-store, escapes the person's name, links absolutely
+// to the host (it is shown in the app's origin), and says why when the cookie came twice.
+func TestDeniedPage(t *testing.T) {
+	f := newFixture(t)
+	mallory := f.forwardToken(f.user("3", "mallory", `<b>Mallory</b> & "co"`, "m@example.test"))
+	denied := func(cookies ...*http.Cookie) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "http://app.example.test"+forwardauth.DeniedPath, nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		return w
+	}
+	w := denied(&http.Cookie{Name: "hx_forward", Value: mallory})
+	body := w.Body.String()
+	if w.Code != http.StatusForbidden || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("%d, Cache-Control %q", w.Code, w.Header().Get("Cache-Control"))
+	}
+	if strings.Contains(body, "<b>Mallory") || !strings.Contains(body, "&lt;b&gt;Mallory&lt;/b&gt; &amp; &#34;co&#34;") {
+		t.Errorf("the name is not escaped: %s", body)
+	}
+	for _, link := range []string{`href="http://auth.example.test/profile"`, `href="http://auth.example.test` + forwardauth.LogoutPath + `"`} {
+		if !strings.Contains(body, link) {
+			t.Errorf("no absolute link %s: %s", link, body)
+		}
+	}
+	w = denied(&http.Cookie{Name: "hx_forward", Value: mallory}, &http.Cookie{Name: "__Secure-hx_forward", Value: "planted"})
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "more than once") || strings.Contains(w.Body.String(), "Mallory") {
+		t.Errorf("cookie sent twice: %d %s", w.Code, w.Body.String())
+	}
+}
