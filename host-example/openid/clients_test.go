@@ -11,6 +11,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 func TestCORSOnlyForRegisteredOrigins(t *testing.T) {
@@ -90,5 +91,36 @@ func TestFileClientLogsIn(t *testing.T) {
 	d.start(openid.RS256)
 	if _, err := d.store.OIDCClientByID(context.Background(), "from-file"); err == nil {
 		t.Fatal("a client removed from the file survived a restart")
+	}
+}
+
+// The allowed CORS origins follow the registered clients: a new client's origin is allowed
+// at once, a deleted one's no more (the set is kept between requests).
+func TestCORSFollowsClientChanges(t *testing.T) {
+	d := newIDP(t)
+	allowed := func(origin string) bool {
+		req, _ := http.NewRequest("GET", d.issuer+"/.well-known/openid-configuration", nil)
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Access-Control-Allow-Origin") == origin
+	}
+	const origin = "https://spa.example.test"
+	if allowed(origin) {
+		t.Fatal("an unregistered origin is allowed")
+	}
+	d.addClient(store.OIDCClient{ID: "spa", Name: "SPA", Public: true, RedirectURIs: []string{origin + "/cb"},
+		GrantTypes: []string{openid.GrantCode}})
+	if !allowed(origin) {
+		t.Fatal("a new client's origin is not allowed")
+	}
+	if err := d.store.DeleteOIDCClient(context.Background(), "spa"); err != nil {
+		t.Fatal(err)
+	}
+	if allowed(origin) {
+		t.Fatal("a deleted client's origin is still allowed")
 	}
 }

@@ -132,18 +132,7 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler
 
 // allowedOrigin admits a CORS origin only when it is the origin of a registered redirect URI.
 func (p *Provider) allowedOrigin(origin string) bool {
-	clients, err := p.opts.Store.OIDCClients(context.Background())
-	if err != nil {
-		return false
-	}
-	for _, c := range clients {
-		for _, ru := range c.RedirectURIs {
-			if u, err := url.Parse(ru); err == nil && u.Scheme+"://"+u.Host == origin {
-				return true
-			}
-		}
-	}
-	return false
+	return p.storage.clients.allowsOrigin(context.Background(), origin)
 }
 
 // cryptoKey is the library's 32-byte key for opaque access tokens, kept encrypted in the store.

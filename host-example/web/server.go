@@ -1,5 +1,6 @@
-// Package web is host-example's HTTP side: login pages, the callback, sessions, the
-// admin UI rendered from each plugin's JSON Schema, and the background jobs.
+// Package web is host-example's pages: the sign-in pages and the callback, the host's
+// sessions (the doors' host.Sessions), and the admin UI rendered from each plugin's settings
+// schema. It translates HTTP to the application layer (package host) and back.
 package web
 
 import (
