@@ -35,12 +35,47 @@ func rawOrNil(s string) json.RawMessage {
 
 func descriptorToPB(d source.Descriptor) *pb.DescribeResponse {
 	return &pb.DescribeResponse{Id: d.ID, Name: d.Name, Version: d.Version, ProtocolVersion: uint32(d.ProtocolVersion),
-		Capabilities: d.Capabilities, Icon: d.Icon, ConfigSchemaJson: string(d.ConfigSchema)}
+		Capabilities: d.Capabilities, Icon: d.Icon, ConfigSchemaJson: string(d.ConfigSchema), CredentialKinds: credentialKindsToPB(d.CredentialKinds)}
+}
+
+func credentialKindsToPB(ks []source.CredentialKind) []*pb.CredentialKind {
+	var out []*pb.CredentialKind
+	for _, k := range ks {
+		out = append(out, &pb.CredentialKind{Kind: k.Kind, App: k.App, StorageKey: k.StorageKey, StartPath: k.StartPath,
+			ConfigField: k.ConfigField, Description: k.Description})
+	}
+	return out
+}
+
+func credentialKindsFromPB(ks []*pb.CredentialKind) []source.CredentialKind {
+	var out []source.CredentialKind
+	for _, k := range ks {
+		out = append(out, source.CredentialKind{Kind: k.GetKind(), App: k.GetApp(), StorageKey: k.GetStorageKey(),
+			StartPath: k.GetStartPath(), ConfigField: k.GetConfigField(), Description: k.GetDescription()})
+	}
+	return out
+}
+
+func credentialsToPB(cs []source.Credential) []*pb.Credential {
+	var out []*pb.Credential
+	for _, c := range cs {
+		out = append(out, &pb.Credential{Kind: c.Kind, Value: c.Value})
+	}
+	return out
+}
+
+func credentialsFromPB(cs []*pb.Credential) []source.Credential {
+	var out []source.Credential
+	for _, c := range cs {
+		out = append(out, source.Credential{Kind: c.GetKind(), Value: c.GetValue()})
+	}
+	return out
 }
 
 func descriptorFromPB(r *pb.DescribeResponse) source.Descriptor {
 	return source.Descriptor{ID: r.GetId(), Name: r.GetName(), Version: r.GetVersion(), ProtocolVersion: int(r.GetProtocolVersion()),
-		Capabilities: r.GetCapabilities(), Icon: r.GetIcon(), ConfigSchema: rawOrNil(r.GetConfigSchemaJson())}
+		Capabilities: r.GetCapabilities(), Icon: r.GetIcon(), ConfigSchema: rawOrNil(r.GetConfigSchemaJson()),
+		CredentialKinds: credentialKindsFromPB(r.GetCredentialKinds())}
 }
 
 func unixOrZero(t time.Time) int64 {
@@ -68,14 +103,15 @@ func decisionFromPB(d *pb.Decision) source.Decision {
 func identityToPB(id source.Identity) *pb.Identity {
 	return &pb.Identity{Sub: id.Subject, PreferredUsername: id.PreferredUsername, Email: id.Email, EmailVerified: id.EmailVerified,
 		Name: id.Name, Picture: id.Picture, Groups: id.Groups, AttributesJson: string(id.Attributes), RawJson: string(id.Raw),
-		Decision: decisionToPB(id.Decision), RevalidationState: id.RevalidationState, PreviewSample: id.PreviewSample}
+		Decision: decisionToPB(id.Decision), RevalidationState: id.RevalidationState, PreviewSample: id.PreviewSample,
+		Credentials: credentialsToPB(id.Credentials)}
 }
 
 func identityFromPB(id *pb.Identity) source.Identity {
 	return source.Identity{Subject: id.GetSub(), PreferredUsername: id.GetPreferredUsername(), Email: id.GetEmail(),
 		EmailVerified: id.GetEmailVerified(), Name: id.GetName(), Picture: id.GetPicture(), Groups: id.GetGroups(),
 		Attributes: rawOrNil(id.GetAttributesJson()), Raw: rawOrNil(id.GetRawJson()), Decision: decisionFromPB(id.GetDecision()),
-		RevalidationState: id.GetRevalidationState(), PreviewSample: id.GetPreviewSample()}
+		RevalidationState: id.GetRevalidationState(), PreviewSample: id.GetPreviewSample(), Credentials: credentialsFromPB(id.GetCredentials())}
 }
 
 func choicesToPB(cs []source.Choice) []*pb.Choice {

@@ -62,7 +62,8 @@ func (c *Client) BeginLogin(ctx context.Context, inst source.Instance, req sourc
 
 // CompleteLogin finishes a redirect login.
 func (c *Client) CompleteLogin(ctx context.Context, inst source.Instance, req source.CompleteLogin) (source.Identity, error) {
-	r, err := c.rpc.CompleteLogin(ctx, &pb.CompleteLoginRequest{Instance: instanceToPB(inst), LoginState: req.State, CallbackQuery: req.CallbackQuery})
+	r, err := c.rpc.CompleteLogin(ctx, &pb.CompleteLoginRequest{Instance: instanceToPB(inst), LoginState: req.State, CallbackQuery: req.CallbackQuery,
+		WantCredentials: req.Want})
 	if err != nil {
 		return source.Identity{}, errorFromStatus(err)
 	}
@@ -71,7 +72,8 @@ func (c *Client) CompleteLogin(ctx context.Context, inst source.Instance, req so
 
 // ContinueLogin answers a login step.
 func (c *Client) ContinueLogin(ctx context.Context, inst source.Instance, req source.ContinueLogin) (source.Identity, error) {
-	r, err := c.rpc.ContinueLogin(ctx, &pb.ContinueLoginRequest{Instance: instanceToPB(inst), StepState: req.State, Choice: req.Choice, Values: req.Values})
+	r, err := c.rpc.ContinueLogin(ctx, &pb.ContinueLoginRequest{Instance: instanceToPB(inst), StepState: req.State, Choice: req.Choice, Values: req.Values,
+		WantCredentials: req.Want})
 	if err != nil {
 		return source.Identity{}, errorFromStatus(err)
 	}
@@ -80,7 +82,8 @@ func (c *Client) ContinueLogin(ctx context.Context, inst source.Instance, req so
 
 // PasswordLogin logs in with credentials.
 func (c *Client) PasswordLogin(ctx context.Context, inst source.Instance, cred source.Credentials) (source.Identity, error) {
-	r, err := c.rpc.PasswordLogin(ctx, &pb.PasswordLoginRequest{Instance: instanceToPB(inst), Login: cred.Login, Password: cred.Password, Otp: cred.OTP})
+	r, err := c.rpc.PasswordLogin(ctx, &pb.PasswordLoginRequest{Instance: instanceToPB(inst), Login: cred.Login, Password: cred.Password, Otp: cred.OTP,
+		WantCredentials: cred.Want})
 	if err != nil {
 		return source.Identity{}, errorFromStatus(err)
 	}
@@ -119,4 +122,11 @@ func (c *Client) PreviewMapping(ctx context.Context, inst source.Instance, req s
 		return source.PreviewResult{}, errorFromStatus(err)
 	}
 	return source.PreviewResult{Identity: identityFromPB(r.GetIdentity()), Errors: fieldErrorsFromPB(r.GetErrors()), Unknown: r.GetUnknown()}, nil
+}
+
+// RevokeCredential signs a handed-over credential out upstream (source.ErrUnimplemented from an older plugin).
+func (c *Client) RevokeCredential(ctx context.Context, inst source.Instance, cred source.Credential) error {
+	_, err := c.rpc.RevokeCredential(ctx, &pb.RevokeCredentialRequest{Instance: instanceToPB(inst),
+		Credential: &pb.Credential{Kind: cred.Kind, Value: cred.Value}})
+	return errorFromStatus(err)
 }

@@ -57,7 +57,8 @@ func (s *grpcServer) BeginLogin(ctx context.Context, r *pb.BeginLoginRequest) (*
 }
 
 func (s *grpcServer) CompleteLogin(ctx context.Context, r *pb.CompleteLoginRequest) (*pb.CompleteLoginResponse, error) {
-	id, err := s.impl.CompleteLogin(ctx, instanceFromPB(r.GetInstance()), source.CompleteLogin{State: r.GetLoginState(), CallbackQuery: r.GetCallbackQuery()})
+	id, err := s.impl.CompleteLogin(ctx, instanceFromPB(r.GetInstance()), source.CompleteLogin{State: r.GetLoginState(), CallbackQuery: r.GetCallbackQuery(),
+		Want: r.GetWantCredentials()})
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
@@ -70,7 +71,8 @@ func (s *grpcServer) ContinueLogin(ctx context.Context, r *pb.ContinueLoginReque
 	if !ok {
 		return nil, errorToStatus(source.ErrUnimplemented)
 	}
-	id, err := p.ContinueLogin(ctx, instanceFromPB(r.GetInstance()), source.ContinueLogin{State: r.GetStepState(), Choice: r.GetChoice(), Values: r.GetValues()})
+	id, err := p.ContinueLogin(ctx, instanceFromPB(r.GetInstance()), source.ContinueLogin{State: r.GetStepState(), Choice: r.GetChoice(), Values: r.GetValues(),
+		Want: r.GetWantCredentials()})
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
@@ -83,7 +85,8 @@ func (s *grpcServer) PasswordLogin(ctx context.Context, r *pb.PasswordLoginReque
 	if !ok {
 		return nil, errorToStatus(source.ErrUnimplemented)
 	}
-	id, err := p.PasswordLogin(ctx, instanceFromPB(r.GetInstance()), source.Credentials{Login: r.GetLogin(), Password: r.GetPassword(), OTP: r.GetOtp()})
+	id, err := p.PasswordLogin(ctx, instanceFromPB(r.GetInstance()), source.Credentials{Login: r.GetLogin(), Password: r.GetPassword(), OTP: r.GetOtp(),
+		Want: r.GetWantCredentials()})
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
@@ -133,4 +136,16 @@ func (s *grpcServer) PreviewMapping(ctx context.Context, r *pb.PreviewMappingReq
 		return nil, errorToStatus(err)
 	}
 	return &pb.PreviewMappingResponse{Identity: identityToPB(res.Identity), Errors: fieldErrorsToPB(res.Errors), Unknown: res.Unknown}, nil
+}
+
+func (s *grpcServer) RevokeCredential(ctx context.Context, r *pb.RevokeCredentialRequest) (*pb.RevokeCredentialResponse, error) {
+	p, ok := s.impl.(source.CredentialRevoker)
+	if !ok {
+		return nil, errorToStatus(source.ErrUnimplemented)
+	}
+	c := r.GetCredential()
+	if err := p.RevokeCredential(ctx, instanceFromPB(r.GetInstance()), source.Credential{Kind: c.GetKind(), Value: c.GetValue()}); err != nil {
+		return nil, errorToStatus(err)
+	}
+	return &pb.RevokeCredentialResponse{}, nil
 }

@@ -20,6 +20,9 @@ const (
 	CapRevalidate     = "revalidate"
 	CapActions        = "actions"
 	CapMappingPreview = "mapping.preview"
+	// CapCredentials: logins can hand the host upstream credentials it asks for, and
+	// RevokeCredential signs one out (contract 1.2).
+	CapCredentials = "credentials"
 )
 
 // Source is what every plugin implements: describe, validate config, redirect login.
@@ -107,7 +110,48 @@ type Descriptor struct {
 	Icon            string
 	// ConfigSchema is a JSON Schema 2020-12 document.
 	ConfigSchema json.RawMessage
+	// CredentialKinds are the upstream credentials logins can hand over (contract 1.2).
+	CredentialKinds []CredentialKind
 }
+
+// CredentialKind is an upstream credential a login can return, and the browser app that
+// signs in with it by reading it from localStorage.
+type CredentialKind struct {
+	// Kind is namespaced by the plugin, e.g. "<plugin>.token".
+	Kind string
+	// App is the browser app that uses it, as an admin knows it.
+	App string
+	// StorageKey is the localStorage key under which App reads it.
+	StorageKey string
+	// StartPath is App's entry path, where a browser goes once the key is written.
+	StartPath string
+	// ConfigField is the top-level boolean config field that turns handing it over on.
+	ConfigField string
+	// Description says what the credential can do, for the admin.
+	Description string
+}
+
+// Kind is the declared kind named k, if d has one.
+func (d Descriptor) Kind(k string) (CredentialKind, bool) {
+	for _, c := range d.CredentialKinds {
+		if c.Kind == k {
+			return c, true
+		}
+	}
+	return CredentialKind{}, false
+}
+
+// Credential is an upstream credential a login hands to the host; Value is a secret.
+type Credential struct {
+	Kind  string
+	Value string
+}
+
+// String never shows the value, so a credential printed by mistake leaks nothing.
+func (c Credential) String() string { return c.Kind + ":<redacted>" }
+
+// GoString never shows the value either.
+func (c Credential) GoString() string { return c.String() }
 
 // Has reports whether the descriptor lists capability c.
 func (d Descriptor) Has(c string) bool {
@@ -136,6 +180,8 @@ type LoginStart struct {
 type CompleteLogin struct {
 	State         []byte
 	CallbackQuery map[string]string
+	// Want are the credential kinds the host asks for; the plugin returns no other.
+	Want []string
 }
 
 // Credentials are a password login's input.
@@ -143,6 +189,8 @@ type Credentials struct {
 	Login    string
 	Password string
 	OTP      string
+	// Want are the credential kinds the host asks for; the plugin returns no other.
+	Want []string
 }
 
 // Decision is an access decision with its reason.
@@ -173,6 +221,19 @@ type Identity struct {
 	// PreviewSample is the login's own mapping input (secrets stripped, the plugin's format):
 	// as PreviewRequest.Sample it previews this person as this login saw them.
 	PreviewSample []byte
+	// Credentials are the upstream credentials the host asked for and the instance hands
+	// over (contract 1.2); secrets, never serialised with the identity.
+	Credentials []Credential `json:"-"`
+}
+
+// Wants reports whether kind k is among the kinds asked for.
+func Wants(want []string, k string) bool {
+	for _, w := range want {
+		if w == k {
+			return true
+		}
+	}
+	return false
 }
 
 // LoginStep is one more question in a login.
@@ -199,6 +260,8 @@ type ContinueLogin struct {
 	State  []byte
 	Choice string
 	Values map[string]string
+	// Want are the credential kinds the host asks for; the plugin returns no other.
+	Want []string
 }
 
 // RevalidationStatus is the answer of a re-validation.
@@ -300,4 +363,11 @@ type PreviewResult struct {
 type Warner interface {
 	// ConfigWarnings lists warnings about inst.Config, a config ValidateConfig accepted.
 	ConfigWarnings(ctx context.Context, inst Instance) ([]FieldError, error)
+}
+
+// CredentialRevoker is implemented by a source that can sign a handed-over credential out
+// upstream (contract 1.2). Optional: a host treats ErrUnimplemented as "cannot be revoked".
+type CredentialRevoker interface {
+	// RevokeCredential signs c out at the upstream; one already invalid is not an error.
+	RevokeCredential(ctx context.Context, inst Instance, c Credential) error
 }

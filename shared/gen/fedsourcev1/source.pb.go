@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1. Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.2: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
@@ -363,8 +363,11 @@ type DescribeResponse struct {
 	Icon string `protobuf:"bytes,6,opt,name=icon,proto3" json:"icon,omitempty"`
 	// JSON Schema 2020-12 of the config; secrets are writeOnly; admin actions under "x-actions".
 	ConfigSchemaJson string `protobuf:"bytes,7,opt,name=config_schema_json,json=configSchemaJson,proto3" json:"config_schema_json,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The upstream credentials this plugin can hand to the host at login (capability
+	// "credentials"). Added in 1.2.
+	CredentialKinds []*CredentialKind `protobuf:"bytes,8,rep,name=credential_kinds,json=credentialKinds,proto3" json:"credential_kinds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
@@ -446,6 +449,245 @@ func (x *DescribeResponse) GetConfigSchemaJson() string {
 	return ""
 }
 
+func (x *DescribeResponse) GetCredentialKinds() []*CredentialKind {
+	if x != nil {
+		return x.CredentialKinds
+	}
+	return nil
+}
+
+// CredentialKind is an upstream credential a login can return, and the browser app that signs in with it.
+type CredentialKind struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Namespaced kind, e.g. "<plugin>.token".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The browser app that uses it, as an admin knows it.
+	App string `protobuf:"bytes,2,opt,name=app,proto3" json:"app,omitempty"`
+	// The localStorage key under which that app reads it.
+	StorageKey string `protobuf:"bytes,3,opt,name=storage_key,json=storageKey,proto3" json:"storage_key,omitempty"`
+	// The app's entry path, where a browser goes once the key is written.
+	StartPath string `protobuf:"bytes,4,opt,name=start_path,json=startPath,proto3" json:"start_path,omitempty"`
+	// The top-level boolean config field that turns handing it over on for an instance.
+	ConfigField string `protobuf:"bytes,5,opt,name=config_field,json=configField,proto3" json:"config_field,omitempty"`
+	// What the credential can do, in one or two sentences for the admin.
+	Description   string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CredentialKind) Reset() {
+	*x = CredentialKind{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CredentialKind) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CredentialKind) ProtoMessage() {}
+
+func (x *CredentialKind) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CredentialKind.ProtoReflect.Descriptor instead.
+func (*CredentialKind) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CredentialKind) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetApp() string {
+	if x != nil {
+		return x.App
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetStorageKey() string {
+	if x != nil {
+		return x.StorageKey
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetStartPath() string {
+	if x != nil {
+		return x.StartPath
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetConfigField() string {
+	if x != nil {
+		return x.ConfigField
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// Credential is one upstream credential a login hands to the host. Its value is a secret.
+type Credential struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Credential) Reset() {
+	*x = Credential{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Credential) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Credential) ProtoMessage() {}
+
+func (x *Credential) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Credential.ProtoReflect.Descriptor instead.
+func (*Credential) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Credential) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Credential) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+type RevokeCredentialRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Credential    *Credential            `protobuf:"bytes,2,opt,name=credential,proto3" json:"credential,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCredentialRequest) Reset() {
+	*x = RevokeCredentialRequest{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCredentialRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCredentialRequest) ProtoMessage() {}
+
+func (x *RevokeCredentialRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCredentialRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCredentialRequest) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RevokeCredentialRequest) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *RevokeCredentialRequest) GetCredential() *Credential {
+	if x != nil {
+		return x.Credential
+	}
+	return nil
+}
+
+type RevokeCredentialResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCredentialResponse) Reset() {
+	*x = RevokeCredentialResponse{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCredentialResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCredentialResponse) ProtoMessage() {}
+
+func (x *RevokeCredentialResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCredentialResponse.ProtoReflect.Descriptor instead.
+func (*RevokeCredentialResponse) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{8}
+}
+
 type ValidateConfigRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The draft config to validate; for an edit the host has already merged stored secrets
@@ -457,7 +699,7 @@ type ValidateConfigRequest struct {
 
 func (x *ValidateConfigRequest) Reset() {
 	*x = ValidateConfigRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[5]
+	mi := &file_fedsource_v1_source_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -469,7 +711,7 @@ func (x *ValidateConfigRequest) String() string {
 func (*ValidateConfigRequest) ProtoMessage() {}
 
 func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[5]
+	mi := &file_fedsource_v1_source_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -482,7 +724,7 @@ func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
 func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{5}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ValidateConfigRequest) GetInstance() *Instance {
@@ -502,7 +744,7 @@ type ValidateConfigResponse struct {
 
 func (x *ValidateConfigResponse) Reset() {
 	*x = ValidateConfigResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[6]
+	mi := &file_fedsource_v1_source_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +756,7 @@ func (x *ValidateConfigResponse) String() string {
 func (*ValidateConfigResponse) ProtoMessage() {}
 
 func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[6]
+	mi := &file_fedsource_v1_source_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +769,7 @@ func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
 func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{6}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValidateConfigResponse) GetNormalizedConfigJson() string {
@@ -546,7 +788,7 @@ type ConfigWarningsRequest struct {
 
 func (x *ConfigWarningsRequest) Reset() {
 	*x = ConfigWarningsRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +800,7 @@ func (x *ConfigWarningsRequest) String() string {
 func (*ConfigWarningsRequest) ProtoMessage() {}
 
 func (x *ConfigWarningsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[7]
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +813,7 @@ func (x *ConfigWarningsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigWarningsRequest.ProtoReflect.Descriptor instead.
 func (*ConfigWarningsRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{7}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConfigWarningsRequest) GetInstance() *Instance {
@@ -591,7 +833,7 @@ type ConfigWarningsResponse struct {
 
 func (x *ConfigWarningsResponse) Reset() {
 	*x = ConfigWarningsResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +845,7 @@ func (x *ConfigWarningsResponse) String() string {
 func (*ConfigWarningsResponse) ProtoMessage() {}
 
 func (x *ConfigWarningsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[8]
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +858,7 @@ func (x *ConfigWarningsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigWarningsResponse.ProtoReflect.Descriptor instead.
 func (*ConfigWarningsResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{8}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ConfigWarningsResponse) GetWarnings() []*FieldError {
@@ -639,7 +881,7 @@ type BeginLoginRequest struct {
 
 func (x *BeginLoginRequest) Reset() {
 	*x = BeginLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +893,7 @@ func (x *BeginLoginRequest) String() string {
 func (*BeginLoginRequest) ProtoMessage() {}
 
 func (x *BeginLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +906,7 @@ func (x *BeginLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginLoginRequest.ProtoReflect.Descriptor instead.
 func (*BeginLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{9}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *BeginLoginRequest) GetInstance() *Instance {
@@ -703,7 +945,7 @@ type BeginLoginResponse struct {
 
 func (x *BeginLoginResponse) Reset() {
 	*x = BeginLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -715,7 +957,7 @@ func (x *BeginLoginResponse) String() string {
 func (*BeginLoginResponse) ProtoMessage() {}
 
 func (x *BeginLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -728,7 +970,7 @@ func (x *BeginLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginLoginResponse.ProtoReflect.Descriptor instead.
 func (*BeginLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{10}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BeginLoginResponse) GetRedirectUrl() string {
@@ -758,13 +1000,15 @@ type CompleteLoginRequest struct {
 	LoginState []byte                 `protobuf:"bytes,2,opt,name=login_state,json=loginState,proto3" json:"login_state,omitempty"`
 	// The query parameters of the callback request.
 	CallbackQuery map[string]string `protobuf:"bytes,3,rep,name=callback_query,json=callbackQuery,proto3" json:"callback_query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Credential kinds the host asks for (added in 1.2); the plugin returns none it was not asked for.
+	WantCredentials []string `protobuf:"bytes,4,rep,name=want_credentials,json=wantCredentials,proto3" json:"want_credentials,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CompleteLoginRequest) Reset() {
 	*x = CompleteLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +1020,7 @@ func (x *CompleteLoginRequest) String() string {
 func (*CompleteLoginRequest) ProtoMessage() {}
 
 func (x *CompleteLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +1033,7 @@ func (x *CompleteLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteLoginRequest.ProtoReflect.Descriptor instead.
 func (*CompleteLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CompleteLoginRequest) GetInstance() *Instance {
@@ -813,6 +1057,13 @@ func (x *CompleteLoginRequest) GetCallbackQuery() map[string]string {
 	return nil
 }
 
+func (x *CompleteLoginRequest) GetWantCredentials() []string {
+	if x != nil {
+		return x.WantCredentials
+	}
+	return nil
+}
+
 type CompleteLoginResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Set when the login is finished.
@@ -825,7 +1076,7 @@ type CompleteLoginResponse struct {
 
 func (x *CompleteLoginResponse) Reset() {
 	*x = CompleteLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +1088,7 @@ func (x *CompleteLoginResponse) String() string {
 func (*CompleteLoginResponse) ProtoMessage() {}
 
 func (x *CompleteLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +1101,7 @@ func (x *CompleteLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteLoginResponse.ProtoReflect.Descriptor instead.
 func (*CompleteLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CompleteLoginResponse) GetIdentity() *Identity {
@@ -885,7 +1136,7 @@ type LoginStep struct {
 
 func (x *LoginStep) Reset() {
 	*x = LoginStep{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +1148,7 @@ func (x *LoginStep) String() string {
 func (*LoginStep) ProtoMessage() {}
 
 func (x *LoginStep) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +1161,7 @@ func (x *LoginStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginStep.ProtoReflect.Descriptor instead.
 func (*LoginStep) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *LoginStep) GetTitle() string {
@@ -976,7 +1227,7 @@ type StepField struct {
 
 func (x *StepField) Reset() {
 	*x = StepField{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1239,7 @@ func (x *StepField) String() string {
 func (*StepField) ProtoMessage() {}
 
 func (x *StepField) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1252,7 @@ func (x *StepField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepField.ProtoReflect.Descriptor instead.
 func (*StepField) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StepField) GetName() string {
@@ -1037,15 +1288,17 @@ type ContinueLoginRequest struct {
 	Instance  *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
 	StepState []byte                 `protobuf:"bytes,2,opt,name=step_state,json=stepState,proto3" json:"step_state,omitempty"`
 	// The picked choice's value.
-	Choice        string            `protobuf:"bytes,3,opt,name=choice,proto3" json:"choice,omitempty"`
-	Values        map[string]string `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Choice string            `protobuf:"bytes,3,opt,name=choice,proto3" json:"choice,omitempty"`
+	Values map[string]string `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Credential kinds the host asks for (added in 1.2).
+	WantCredentials []string `protobuf:"bytes,5,rep,name=want_credentials,json=wantCredentials,proto3" json:"want_credentials,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ContinueLoginRequest) Reset() {
 	*x = ContinueLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1310,7 @@ func (x *ContinueLoginRequest) String() string {
 func (*ContinueLoginRequest) ProtoMessage() {}
 
 func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1323,7 @@ func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContinueLoginRequest.ProtoReflect.Descriptor instead.
 func (*ContinueLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ContinueLoginRequest) GetInstance() *Instance {
@@ -1101,20 +1354,29 @@ func (x *ContinueLoginRequest) GetValues() map[string]string {
 	return nil
 }
 
+func (x *ContinueLoginRequest) GetWantCredentials() []string {
+	if x != nil {
+		return x.WantCredentials
+	}
+	return nil
+}
+
 type PasswordLoginRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance *Instance              `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
 	Login    string                 `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
 	Password string                 `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
 	// One-time code for a second factor; empty when none was asked for yet.
-	Otp           string `protobuf:"bytes,4,opt,name=otp,proto3" json:"otp,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Otp string `protobuf:"bytes,4,opt,name=otp,proto3" json:"otp,omitempty"`
+	// Credential kinds the host asks for (added in 1.2).
+	WantCredentials []string `protobuf:"bytes,5,rep,name=want_credentials,json=wantCredentials,proto3" json:"want_credentials,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *PasswordLoginRequest) Reset() {
 	*x = PasswordLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1388,7 @@ func (x *PasswordLoginRequest) String() string {
 func (*PasswordLoginRequest) ProtoMessage() {}
 
 func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1401,7 @@ func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginRequest.ProtoReflect.Descriptor instead.
 func (*PasswordLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PasswordLoginRequest) GetInstance() *Instance {
@@ -1170,6 +1432,13 @@ func (x *PasswordLoginRequest) GetOtp() string {
 	return ""
 }
 
+func (x *PasswordLoginRequest) GetWantCredentials() []string {
+	if x != nil {
+		return x.WantCredentials
+	}
+	return nil
+}
+
 type PasswordLoginResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Identity      *Identity              `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
@@ -1180,7 +1449,7 @@ type PasswordLoginResponse struct {
 
 func (x *PasswordLoginResponse) Reset() {
 	*x = PasswordLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1461,7 @@ func (x *PasswordLoginResponse) String() string {
 func (*PasswordLoginResponse) ProtoMessage() {}
 
 func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1474,7 @@ func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginResponse.ProtoReflect.Descriptor instead.
 func (*PasswordLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PasswordLoginResponse) GetIdentity() *Identity {
@@ -1235,7 +1504,7 @@ type RevalidateRequest struct {
 
 func (x *RevalidateRequest) Reset() {
 	*x = RevalidateRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1516,7 @@ func (x *RevalidateRequest) String() string {
 func (*RevalidateRequest) ProtoMessage() {}
 
 func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1529,7 @@ func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateRequest.ProtoReflect.Descriptor instead.
 func (*RevalidateRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RevalidateRequest) GetInstance() *Instance {
@@ -1294,7 +1563,7 @@ type RevalidateResponse struct {
 
 func (x *RevalidateResponse) Reset() {
 	*x = RevalidateResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1575,7 @@ func (x *RevalidateResponse) String() string {
 func (*RevalidateResponse) ProtoMessage() {}
 
 func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1588,7 @@ func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateResponse.ProtoReflect.Descriptor instead.
 func (*RevalidateResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RevalidateResponse) GetStatus() RevalidationStatus {
@@ -1354,7 +1623,7 @@ type RunActionRequest struct {
 
 func (x *RunActionRequest) Reset() {
 	*x = RunActionRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1366,7 +1635,7 @@ func (x *RunActionRequest) String() string {
 func (*RunActionRequest) ProtoMessage() {}
 
 func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1379,7 +1648,7 @@ func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionRequest.ProtoReflect.Descriptor instead.
 func (*RunActionRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RunActionRequest) GetInstance() *Instance {
@@ -1439,7 +1708,7 @@ type RunActionResponse struct {
 
 func (x *RunActionResponse) Reset() {
 	*x = RunActionResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1720,7 @@ func (x *RunActionResponse) String() string {
 func (*RunActionResponse) ProtoMessage() {}
 
 func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1733,7 @@ func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionResponse.ProtoReflect.Descriptor instead.
 func (*RunActionResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RunActionResponse) GetResult() isRunActionResponse_Result {
@@ -1550,7 +1819,7 @@ type ActionRedirect struct {
 
 func (x *ActionRedirect) Reset() {
 	*x = ActionRedirect{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1562,7 +1831,7 @@ func (x *ActionRedirect) String() string {
 func (*ActionRedirect) ProtoMessage() {}
 
 func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1575,7 +1844,7 @@ func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionRedirect.ProtoReflect.Descriptor instead.
 func (*ActionRedirect) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ActionRedirect) GetUrl() string {
@@ -1612,7 +1881,7 @@ type ActionChoices struct {
 
 func (x *ActionChoices) Reset() {
 	*x = ActionChoices{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1893,7 @@ func (x *ActionChoices) String() string {
 func (*ActionChoices) ProtoMessage() {}
 
 func (x *ActionChoices) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1906,7 @@ func (x *ActionChoices) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionChoices.ProtoReflect.Descriptor instead.
 func (*ActionChoices) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ActionChoices) GetField() string {
@@ -1673,7 +1942,7 @@ type Choice struct {
 
 func (x *Choice) Reset() {
 	*x = Choice{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +1954,7 @@ func (x *Choice) String() string {
 func (*Choice) ProtoMessage() {}
 
 func (x *Choice) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +1967,7 @@ func (x *Choice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Choice.ProtoReflect.Descriptor instead.
 func (*Choice) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Choice) GetValue() string {
@@ -1739,7 +2008,7 @@ type ActionConfigPatch struct {
 
 func (x *ActionConfigPatch) Reset() {
 	*x = ActionConfigPatch{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +2020,7 @@ func (x *ActionConfigPatch) String() string {
 func (*ActionConfigPatch) ProtoMessage() {}
 
 func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +2033,7 @@ func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionConfigPatch.ProtoReflect.Descriptor instead.
 func (*ActionConfigPatch) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ActionConfigPatch) GetValuesJson() string {
@@ -1785,7 +2054,7 @@ type ActionMessage struct {
 
 func (x *ActionMessage) Reset() {
 	*x = ActionMessage{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1797,7 +2066,7 @@ func (x *ActionMessage) String() string {
 func (*ActionMessage) ProtoMessage() {}
 
 func (x *ActionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1810,7 +2079,7 @@ func (x *ActionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionMessage.ProtoReflect.Descriptor instead.
 func (*ActionMessage) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ActionMessage) GetText() string {
@@ -1842,7 +2111,7 @@ type PreviewMappingRequest struct {
 
 func (x *PreviewMappingRequest) Reset() {
 	*x = PreviewMappingRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1854,7 +2123,7 @@ func (x *PreviewMappingRequest) String() string {
 func (*PreviewMappingRequest) ProtoMessage() {}
 
 func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1867,7 +2136,7 @@ func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingRequest.ProtoReflect.Descriptor instead.
 func (*PreviewMappingRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PreviewMappingRequest) GetInstance() *Instance {
@@ -1911,7 +2180,7 @@ type PreviewMappingResponse struct {
 
 func (x *PreviewMappingResponse) Reset() {
 	*x = PreviewMappingResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[28]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1923,7 +2192,7 @@ func (x *PreviewMappingResponse) String() string {
 func (*PreviewMappingResponse) ProtoMessage() {}
 
 func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[28]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1936,7 +2205,7 @@ func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingResponse.ProtoReflect.Descriptor instead.
 func (*PreviewMappingResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PreviewMappingResponse) GetIdentity() *Identity {
@@ -1976,7 +2245,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2257,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2270,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Decision) GetAllowed() bool {
@@ -2054,13 +2323,16 @@ type Identity struct {
 	// PreviewMappingRequest.sample_json, a preview of this person gives what this login gave.
 	// Hosts keep the last one per user. Added in 1.1; empty from older plugins.
 	PreviewSample []byte `protobuf:"bytes,12,opt,name=preview_sample,json=previewSample,proto3" json:"preview_sample,omitempty"`
+	// Upstream credentials the host asked for in the login request and the instance is set to
+	// hand over (added in 1.2). Secrets: the host keeps them sealed and never logs them.
+	Credentials   []*Credential `protobuf:"bytes,13,rep,name=credentials,proto3" json:"credentials,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2072,7 +2344,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2085,7 +2357,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Identity) GetSub() string {
@@ -2172,6 +2444,13 @@ func (x *Identity) GetPreviewSample() []byte {
 	return nil
 }
 
+func (x *Identity) GetCredentials() []*Credential {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
 // FieldError is a problem with one config field.
 type FieldError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2187,7 +2466,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[31]
+	mi := &file_fedsource_v1_source_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2478,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[31]
+	mi := &file_fedsource_v1_source_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2491,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *FieldError) GetField() string {
@@ -2263,7 +2542,7 @@ type SourceError struct {
 
 func (x *SourceError) Reset() {
 	*x = SourceError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[32]
+	mi := &file_fedsource_v1_source_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2554,7 @@ func (x *SourceError) String() string {
 func (*SourceError) ProtoMessage() {}
 
 func (x *SourceError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[32]
+	mi := &file_fedsource_v1_source_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2567,7 @@ func (x *SourceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceError.ProtoReflect.Descriptor instead.
 func (*SourceError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SourceError) GetKind() ErrorKind {
@@ -2361,7 +2640,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x04name\x18\x05 \x01(\tR\x04name\"\r\n" +
 	"\vPingRequest\"\x0e\n" +
 	"\fPingResponse\"\x11\n" +
-	"\x0fDescribeRequest\"\xe1\x01\n" +
+	"\x0fDescribeRequest\"\xaa\x02\n" +
 	"\x10DescribeResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -2369,7 +2648,27 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x10protocol_version\x18\x04 \x01(\rR\x0fprotocolVersion\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x12\n" +
 	"\x04icon\x18\x06 \x01(\tR\x04icon\x12,\n" +
-	"\x12config_schema_json\x18\a \x01(\tR\x10configSchemaJson\"K\n" +
+	"\x12config_schema_json\x18\a \x01(\tR\x10configSchemaJson\x12G\n" +
+	"\x10credential_kinds\x18\b \x03(\v2\x1c.fedsource.v1.CredentialKindR\x0fcredentialKinds\"\xbb\x01\n" +
+	"\x0eCredentialKind\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
+	"\x03app\x18\x02 \x01(\tR\x03app\x12\x1f\n" +
+	"\vstorage_key\x18\x03 \x01(\tR\n" +
+	"storageKey\x12\x1d\n" +
+	"\n" +
+	"start_path\x18\x04 \x01(\tR\tstartPath\x12!\n" +
+	"\fconfig_field\x18\x05 \x01(\tR\vconfigField\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\"6\n" +
+	"\n" +
+	"Credential\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x87\x01\n" +
+	"\x17RevokeCredentialRequest\x122\n" +
+	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x128\n" +
+	"\n" +
+	"credential\x18\x02 \x01(\v2\x18.fedsource.v1.CredentialR\n" +
+	"credential\"\x1a\n" +
+	"\x18RevokeCredentialResponse\"K\n" +
 	"\x15ValidateConfigRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\"N\n" +
 	"\x16ValidateConfigResponse\x124\n" +
@@ -2387,12 +2686,13 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\fredirect_url\x18\x01 \x01(\tR\vredirectUrl\x12\x1f\n" +
 	"\vlogin_state\x18\x02 \x01(\fR\n" +
 	"loginState\x12&\n" +
-	"\x0fexpires_at_unix\x18\x03 \x01(\x03R\rexpiresAtUnix\"\x8b\x02\n" +
+	"\x0fexpires_at_unix\x18\x03 \x01(\x03R\rexpiresAtUnix\"\xb6\x02\n" +
 	"\x14CompleteLoginRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x1f\n" +
 	"\vlogin_state\x18\x02 \x01(\fR\n" +
 	"loginState\x12\\\n" +
-	"\x0ecallback_query\x18\x03 \x03(\v25.fedsource.v1.CompleteLoginRequest.CallbackQueryEntryR\rcallbackQuery\x1a@\n" +
+	"\x0ecallback_query\x18\x03 \x03(\v25.fedsource.v1.CompleteLoginRequest.CallbackQueryEntryR\rcallbackQuery\x12)\n" +
+	"\x10want_credentials\x18\x04 \x03(\tR\x0fwantCredentials\x1a@\n" +
 	"\x12CallbackQueryEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"x\n" +
@@ -2412,21 +2712,23 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +
 	"\x06secret\x18\x03 \x01(\bR\x06secret\x12\x1d\n" +
 	"\n" +
-	"input_mode\x18\x04 \x01(\tR\tinputMode\"\x84\x02\n" +
+	"input_mode\x18\x04 \x01(\tR\tinputMode\"\xaf\x02\n" +
 	"\x14ContinueLoginRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x1d\n" +
 	"\n" +
 	"step_state\x18\x02 \x01(\fR\tstepState\x12\x16\n" +
 	"\x06choice\x18\x03 \x01(\tR\x06choice\x12F\n" +
-	"\x06values\x18\x04 \x03(\v2..fedsource.v1.ContinueLoginRequest.ValuesEntryR\x06values\x1a9\n" +
+	"\x06values\x18\x04 \x03(\v2..fedsource.v1.ContinueLoginRequest.ValuesEntryR\x06values\x12)\n" +
+	"\x10want_credentials\x18\x05 \x03(\tR\x0fwantCredentials\x1a9\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +
 	"\x14PasswordLoginRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12\x1a\n" +
 	"\bpassword\x18\x03 \x01(\tR\bpassword\x12\x10\n" +
-	"\x03otp\x18\x04 \x01(\tR\x03otp\"x\n" +
+	"\x03otp\x18\x04 \x01(\tR\x03otp\x12)\n" +
+	"\x10want_credentials\x18\x05 \x03(\tR\x0fwantCredentials\"x\n" +
 	"\x15PasswordLoginResponse\x122\n" +
 	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\x12+\n" +
 	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\x88\x01\n" +
@@ -2492,7 +2794,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\vreason_code\x18\x02 \x01(\tR\n" +
 	"reasonCode\x12\x1b\n" +
 	"\tuser_text\x18\x03 \x01(\tR\buserText\x12!\n" +
-	"\fadmin_detail\x18\x04 \x01(\tR\vadminDetail\"\x9c\x03\n" +
+	"\fadmin_detail\x18\x04 \x01(\tR\vadminDetail\"\xd8\x03\n" +
 	"\bIdentity\x12\x10\n" +
 	"\x03sub\x18\x01 \x01(\tR\x03sub\x12-\n" +
 	"\x12preferred_username\x18\x02 \x01(\tR\x11preferredUsername\x12\x14\n" +
@@ -2506,7 +2808,8 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\bdecision\x18\n" +
 	" \x01(\v2\x16.fedsource.v1.DecisionR\bdecision\x12-\n" +
 	"\x12revalidation_state\x18\v \x01(\fR\x11revalidationState\x12%\n" +
-	"\x0epreview_sample\x18\f \x01(\fR\rpreviewSample\"h\n" +
+	"\x0epreview_sample\x18\f \x01(\fR\rpreviewSample\x12:\n" +
+	"\vcredentials\x18\r \x03(\v2\x18.fedsource.v1.CredentialR\vcredentials\"h\n" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
@@ -2541,7 +2844,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x1aERROR_KIND_INVALID_REQUEST\x10\t\x12\x17\n" +
 	"\x13ERROR_KIND_REPLAYED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_KIND_INTERNAL\x10\v2\xb0\a\n" +
+	"\x13ERROR_KIND_INTERNAL\x10\v2\x93\b\n" +
 	"\x0fFederatedSource\x12=\n" +
 	"\x04Ping\x12\x19.fedsource.v1.PingRequest\x1a\x1a.fedsource.v1.PingResponse\x12I\n" +
 	"\bDescribe\x12\x1d.fedsource.v1.DescribeRequest\x1a\x1e.fedsource.v1.DescribeResponse\x12[\n" +
@@ -2555,7 +2858,8 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"Revalidate\x12\x1f.fedsource.v1.RevalidateRequest\x1a .fedsource.v1.RevalidateResponse\x12L\n" +
 	"\tRunAction\x12\x1e.fedsource.v1.RunActionRequest\x1a\x1f.fedsource.v1.RunActionResponse\x12[\n" +
 	"\x0ePreviewMapping\x12#.fedsource.v1.PreviewMappingRequest\x1a$.fedsource.v1.PreviewMappingResponse\x12[\n" +
-	"\x0eConfigWarnings\x12#.fedsource.v1.ConfigWarningsRequest\x1a$.fedsource.v1.ConfigWarningsResponseBCZAgithub.com/plexlogin/plexlogin/shared/gen/fedsourcev1;fedsourcev1b\x06proto3"
+	"\x0eConfigWarnings\x12#.fedsource.v1.ConfigWarningsRequest\x1a$.fedsource.v1.ConfigWarningsResponse\x12a\n" +
+	"\x10RevokeCredential\x12%.fedsource.v1.RevokeCredentialRequest\x1a&.fedsource.v1.RevokeCredentialResponseBCZAgithub.com/plexlogin/plexlogin/shared/gen/fedsourcev1;fedsourcev1b\x06proto3"
 
 var (
 	file_fedsource_v1_source_proto_rawDescOnce sync.Once
@@ -2570,108 +2874,118 @@ func file_fedsource_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_fedsource_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_fedsource_v1_source_proto_goTypes = []any{
-	(RevalidationStatus)(0),        // 0: fedsource.v1.RevalidationStatus
-	(ErrorKind)(0),                 // 1: fedsource.v1.ErrorKind
-	(*Instance)(nil),               // 2: fedsource.v1.Instance
-	(*PingRequest)(nil),            // 3: fedsource.v1.PingRequest
-	(*PingResponse)(nil),           // 4: fedsource.v1.PingResponse
-	(*DescribeRequest)(nil),        // 5: fedsource.v1.DescribeRequest
-	(*DescribeResponse)(nil),       // 6: fedsource.v1.DescribeResponse
-	(*ValidateConfigRequest)(nil),  // 7: fedsource.v1.ValidateConfigRequest
-	(*ValidateConfigResponse)(nil), // 8: fedsource.v1.ValidateConfigResponse
-	(*ConfigWarningsRequest)(nil),  // 9: fedsource.v1.ConfigWarningsRequest
-	(*ConfigWarningsResponse)(nil), // 10: fedsource.v1.ConfigWarningsResponse
-	(*BeginLoginRequest)(nil),      // 11: fedsource.v1.BeginLoginRequest
-	(*BeginLoginResponse)(nil),     // 12: fedsource.v1.BeginLoginResponse
-	(*CompleteLoginRequest)(nil),   // 13: fedsource.v1.CompleteLoginRequest
-	(*CompleteLoginResponse)(nil),  // 14: fedsource.v1.CompleteLoginResponse
-	(*LoginStep)(nil),              // 15: fedsource.v1.LoginStep
-	(*StepField)(nil),              // 16: fedsource.v1.StepField
-	(*ContinueLoginRequest)(nil),   // 17: fedsource.v1.ContinueLoginRequest
-	(*PasswordLoginRequest)(nil),   // 18: fedsource.v1.PasswordLoginRequest
-	(*PasswordLoginResponse)(nil),  // 19: fedsource.v1.PasswordLoginResponse
-	(*RevalidateRequest)(nil),      // 20: fedsource.v1.RevalidateRequest
-	(*RevalidateResponse)(nil),     // 21: fedsource.v1.RevalidateResponse
-	(*RunActionRequest)(nil),       // 22: fedsource.v1.RunActionRequest
-	(*RunActionResponse)(nil),      // 23: fedsource.v1.RunActionResponse
-	(*ActionRedirect)(nil),         // 24: fedsource.v1.ActionRedirect
-	(*ActionChoices)(nil),          // 25: fedsource.v1.ActionChoices
-	(*Choice)(nil),                 // 26: fedsource.v1.Choice
-	(*ActionConfigPatch)(nil),      // 27: fedsource.v1.ActionConfigPatch
-	(*ActionMessage)(nil),          // 28: fedsource.v1.ActionMessage
-	(*PreviewMappingRequest)(nil),  // 29: fedsource.v1.PreviewMappingRequest
-	(*PreviewMappingResponse)(nil), // 30: fedsource.v1.PreviewMappingResponse
-	(*Decision)(nil),               // 31: fedsource.v1.Decision
-	(*Identity)(nil),               // 32: fedsource.v1.Identity
-	(*FieldError)(nil),             // 33: fedsource.v1.FieldError
-	(*SourceError)(nil),            // 34: fedsource.v1.SourceError
-	nil,                            // 35: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	nil,                            // 36: fedsource.v1.ContinueLoginRequest.ValuesEntry
-	nil,                            // 37: fedsource.v1.RunActionRequest.CallbackQueryEntry
-	nil,                            // 38: fedsource.v1.Choice.DetailsEntry
+	(RevalidationStatus)(0),          // 0: fedsource.v1.RevalidationStatus
+	(ErrorKind)(0),                   // 1: fedsource.v1.ErrorKind
+	(*Instance)(nil),                 // 2: fedsource.v1.Instance
+	(*PingRequest)(nil),              // 3: fedsource.v1.PingRequest
+	(*PingResponse)(nil),             // 4: fedsource.v1.PingResponse
+	(*DescribeRequest)(nil),          // 5: fedsource.v1.DescribeRequest
+	(*DescribeResponse)(nil),         // 6: fedsource.v1.DescribeResponse
+	(*CredentialKind)(nil),           // 7: fedsource.v1.CredentialKind
+	(*Credential)(nil),               // 8: fedsource.v1.Credential
+	(*RevokeCredentialRequest)(nil),  // 9: fedsource.v1.RevokeCredentialRequest
+	(*RevokeCredentialResponse)(nil), // 10: fedsource.v1.RevokeCredentialResponse
+	(*ValidateConfigRequest)(nil),    // 11: fedsource.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil),   // 12: fedsource.v1.ValidateConfigResponse
+	(*ConfigWarningsRequest)(nil),    // 13: fedsource.v1.ConfigWarningsRequest
+	(*ConfigWarningsResponse)(nil),   // 14: fedsource.v1.ConfigWarningsResponse
+	(*BeginLoginRequest)(nil),        // 15: fedsource.v1.BeginLoginRequest
+	(*BeginLoginResponse)(nil),       // 16: fedsource.v1.BeginLoginResponse
+	(*CompleteLoginRequest)(nil),     // 17: fedsource.v1.CompleteLoginRequest
+	(*CompleteLoginResponse)(nil),    // 18: fedsource.v1.CompleteLoginResponse
+	(*LoginStep)(nil),                // 19: fedsource.v1.LoginStep
+	(*StepField)(nil),                // 20: fedsource.v1.StepField
+	(*ContinueLoginRequest)(nil),     // 21: fedsource.v1.ContinueLoginRequest
+	(*PasswordLoginRequest)(nil),     // 22: fedsource.v1.PasswordLoginRequest
+	(*PasswordLoginResponse)(nil),    // 23: fedsource.v1.PasswordLoginResponse
+	(*RevalidateRequest)(nil),        // 24: fedsource.v1.RevalidateRequest
+	(*RevalidateResponse)(nil),       // 25: fedsource.v1.RevalidateResponse
+	(*RunActionRequest)(nil),         // 26: fedsource.v1.RunActionRequest
+	(*RunActionResponse)(nil),        // 27: fedsource.v1.RunActionResponse
+	(*ActionRedirect)(nil),           // 28: fedsource.v1.ActionRedirect
+	(*ActionChoices)(nil),            // 29: fedsource.v1.ActionChoices
+	(*Choice)(nil),                   // 30: fedsource.v1.Choice
+	(*ActionConfigPatch)(nil),        // 31: fedsource.v1.ActionConfigPatch
+	(*ActionMessage)(nil),            // 32: fedsource.v1.ActionMessage
+	(*PreviewMappingRequest)(nil),    // 33: fedsource.v1.PreviewMappingRequest
+	(*PreviewMappingResponse)(nil),   // 34: fedsource.v1.PreviewMappingResponse
+	(*Decision)(nil),                 // 35: fedsource.v1.Decision
+	(*Identity)(nil),                 // 36: fedsource.v1.Identity
+	(*FieldError)(nil),               // 37: fedsource.v1.FieldError
+	(*SourceError)(nil),              // 38: fedsource.v1.SourceError
+	nil,                              // 39: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	nil,                              // 40: fedsource.v1.ContinueLoginRequest.ValuesEntry
+	nil,                              // 41: fedsource.v1.RunActionRequest.CallbackQueryEntry
+	nil,                              // 42: fedsource.v1.Choice.DetailsEntry
 }
 var file_fedsource_v1_source_proto_depIdxs = []int32{
-	2,  // 0: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
-	2,  // 1: fedsource.v1.ConfigWarningsRequest.instance:type_name -> fedsource.v1.Instance
-	33, // 2: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
-	2,  // 3: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
-	2,  // 4: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
-	35, // 5: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	32, // 6: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
-	15, // 7: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
-	26, // 8: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
-	16, // 9: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
-	2,  // 10: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
-	36, // 11: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
-	2,  // 12: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
-	32, // 13: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
-	15, // 14: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
-	2,  // 15: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
-	0,  // 16: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
-	31, // 17: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
-	2,  // 18: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
-	37, // 19: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
-	24, // 20: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
-	25, // 21: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
-	27, // 22: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
-	28, // 23: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
-	26, // 24: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
-	38, // 25: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
-	2,  // 26: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
-	32, // 27: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
-	33, // 28: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
-	31, // 29: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
-	1,  // 30: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
-	33, // 31: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
-	3,  // 32: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
-	5,  // 33: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
-	7,  // 34: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
-	11, // 35: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
-	13, // 36: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
-	17, // 37: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
-	18, // 38: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
-	20, // 39: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
-	22, // 40: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
-	29, // 41: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
-	9,  // 42: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
-	4,  // 43: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
-	6,  // 44: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
-	8,  // 45: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
-	12, // 46: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
-	14, // 47: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	14, // 48: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	19, // 49: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
-	21, // 50: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
-	23, // 51: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
-	30, // 52: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
-	10, // 53: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
-	43, // [43:54] is the sub-list for method output_type
-	32, // [32:43] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	7,  // 0: fedsource.v1.DescribeResponse.credential_kinds:type_name -> fedsource.v1.CredentialKind
+	2,  // 1: fedsource.v1.RevokeCredentialRequest.instance:type_name -> fedsource.v1.Instance
+	8,  // 2: fedsource.v1.RevokeCredentialRequest.credential:type_name -> fedsource.v1.Credential
+	2,  // 3: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
+	2,  // 4: fedsource.v1.ConfigWarningsRequest.instance:type_name -> fedsource.v1.Instance
+	37, // 5: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
+	2,  // 6: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
+	2,  // 7: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
+	39, // 8: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	36, // 9: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
+	19, // 10: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	30, // 11: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
+	20, // 12: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
+	2,  // 13: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
+	40, // 14: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
+	2,  // 15: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
+	36, // 16: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
+	19, // 17: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	2,  // 18: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
+	0,  // 19: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
+	35, // 20: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
+	2,  // 21: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
+	41, // 22: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
+	28, // 23: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
+	29, // 24: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
+	31, // 25: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
+	32, // 26: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
+	30, // 27: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
+	42, // 28: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
+	2,  // 29: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
+	36, // 30: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
+	37, // 31: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
+	35, // 32: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
+	8,  // 33: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
+	1,  // 34: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
+	37, // 35: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
+	3,  // 36: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
+	5,  // 37: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
+	11, // 38: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
+	15, // 39: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
+	17, // 40: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
+	21, // 41: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
+	22, // 42: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
+	24, // 43: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
+	26, // 44: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
+	33, // 45: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
+	13, // 46: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
+	9,  // 47: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
+	4,  // 48: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
+	6,  // 49: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
+	12, // 50: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
+	16, // 51: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
+	18, // 52: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	18, // 53: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	23, // 54: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
+	25, // 55: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
+	27, // 56: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
+	34, // 57: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
+	14, // 58: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
+	10, // 59: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
+	48, // [48:60] is the sub-list for method output_type
+	36, // [36:48] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_fedsource_v1_source_proto_init() }
@@ -2679,7 +2993,7 @@ func file_fedsource_v1_source_proto_init() {
 	if File_fedsource_v1_source_proto != nil {
 		return
 	}
-	file_fedsource_v1_source_proto_msgTypes[21].OneofWrappers = []any{
+	file_fedsource_v1_source_proto_msgTypes[25].OneofWrappers = []any{
 		(*RunActionResponse_Redirect)(nil),
 		(*RunActionResponse_Choices)(nil),
 		(*RunActionResponse_ConfigPatch)(nil),
@@ -2691,7 +3005,7 @@ func file_fedsource_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedsource_v1_source_proto_rawDesc), len(file_fedsource_v1_source_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   37,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

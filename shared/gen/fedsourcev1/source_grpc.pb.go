@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1. Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.2: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
@@ -28,17 +28,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	FederatedSource_Ping_FullMethodName           = "/fedsource.v1.FederatedSource/Ping"
-	FederatedSource_Describe_FullMethodName       = "/fedsource.v1.FederatedSource/Describe"
-	FederatedSource_ValidateConfig_FullMethodName = "/fedsource.v1.FederatedSource/ValidateConfig"
-	FederatedSource_BeginLogin_FullMethodName     = "/fedsource.v1.FederatedSource/BeginLogin"
-	FederatedSource_CompleteLogin_FullMethodName  = "/fedsource.v1.FederatedSource/CompleteLogin"
-	FederatedSource_ContinueLogin_FullMethodName  = "/fedsource.v1.FederatedSource/ContinueLogin"
-	FederatedSource_PasswordLogin_FullMethodName  = "/fedsource.v1.FederatedSource/PasswordLogin"
-	FederatedSource_Revalidate_FullMethodName     = "/fedsource.v1.FederatedSource/Revalidate"
-	FederatedSource_RunAction_FullMethodName      = "/fedsource.v1.FederatedSource/RunAction"
-	FederatedSource_PreviewMapping_FullMethodName = "/fedsource.v1.FederatedSource/PreviewMapping"
-	FederatedSource_ConfigWarnings_FullMethodName = "/fedsource.v1.FederatedSource/ConfigWarnings"
+	FederatedSource_Ping_FullMethodName             = "/fedsource.v1.FederatedSource/Ping"
+	FederatedSource_Describe_FullMethodName         = "/fedsource.v1.FederatedSource/Describe"
+	FederatedSource_ValidateConfig_FullMethodName   = "/fedsource.v1.FederatedSource/ValidateConfig"
+	FederatedSource_BeginLogin_FullMethodName       = "/fedsource.v1.FederatedSource/BeginLogin"
+	FederatedSource_CompleteLogin_FullMethodName    = "/fedsource.v1.FederatedSource/CompleteLogin"
+	FederatedSource_ContinueLogin_FullMethodName    = "/fedsource.v1.FederatedSource/ContinueLogin"
+	FederatedSource_PasswordLogin_FullMethodName    = "/fedsource.v1.FederatedSource/PasswordLogin"
+	FederatedSource_Revalidate_FullMethodName       = "/fedsource.v1.FederatedSource/Revalidate"
+	FederatedSource_RunAction_FullMethodName        = "/fedsource.v1.FederatedSource/RunAction"
+	FederatedSource_PreviewMapping_FullMethodName   = "/fedsource.v1.FederatedSource/PreviewMapping"
+	FederatedSource_ConfigWarnings_FullMethodName   = "/fedsource.v1.FederatedSource/ConfigWarnings"
+	FederatedSource_RevokeCredential_FullMethodName = "/fedsource.v1.FederatedSource/RevokeCredential"
 )
 
 // FederatedSourceClient is the client API for FederatedSource service.
@@ -76,6 +77,9 @@ type FederatedSourceClient interface {
 	// ValidateConfig accepted (it never blocks a save). Added in 1.1: an older plugin answers
 	// UNIMPLEMENTED, and the host shows no warning.
 	ConfigWarnings(ctx context.Context, in *ConfigWarningsRequest, opts ...grpc.CallOption) (*ConfigWarningsResponse, error)
+	// RevokeCredential asks the upstream to sign out a credential an earlier login handed over
+	// (optional capability "credentials"). Added in 1.2: an older plugin answers UNIMPLEMENTED.
+	RevokeCredential(ctx context.Context, in *RevokeCredentialRequest, opts ...grpc.CallOption) (*RevokeCredentialResponse, error)
 }
 
 type federatedSourceClient struct {
@@ -196,6 +200,16 @@ func (c *federatedSourceClient) ConfigWarnings(ctx context.Context, in *ConfigWa
 	return out, nil
 }
 
+func (c *federatedSourceClient) RevokeCredential(ctx context.Context, in *RevokeCredentialRequest, opts ...grpc.CallOption) (*RevokeCredentialResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeCredentialResponse)
+	err := c.cc.Invoke(ctx, FederatedSource_RevokeCredential_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FederatedSourceServer is the server API for FederatedSource service.
 // All implementations must embed UnimplementedFederatedSourceServer
 // for forward compatibility.
@@ -231,6 +245,9 @@ type FederatedSourceServer interface {
 	// ValidateConfig accepted (it never blocks a save). Added in 1.1: an older plugin answers
 	// UNIMPLEMENTED, and the host shows no warning.
 	ConfigWarnings(context.Context, *ConfigWarningsRequest) (*ConfigWarningsResponse, error)
+	// RevokeCredential asks the upstream to sign out a credential an earlier login handed over
+	// (optional capability "credentials"). Added in 1.2: an older plugin answers UNIMPLEMENTED.
+	RevokeCredential(context.Context, *RevokeCredentialRequest) (*RevokeCredentialResponse, error)
 	mustEmbedUnimplementedFederatedSourceServer()
 }
 
@@ -273,6 +290,9 @@ func (UnimplementedFederatedSourceServer) PreviewMapping(context.Context, *Previ
 }
 func (UnimplementedFederatedSourceServer) ConfigWarnings(context.Context, *ConfigWarningsRequest) (*ConfigWarningsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfigWarnings not implemented")
+}
+func (UnimplementedFederatedSourceServer) RevokeCredential(context.Context, *RevokeCredentialRequest) (*RevokeCredentialResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCredential not implemented")
 }
 func (UnimplementedFederatedSourceServer) mustEmbedUnimplementedFederatedSourceServer() {}
 func (UnimplementedFederatedSourceServer) testEmbeddedByValue()                         {}
@@ -493,6 +513,24 @@ func _FederatedSource_ConfigWarnings_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FederatedSource_RevokeCredential_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCredentialRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FederatedSourceServer).RevokeCredential(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FederatedSource_RevokeCredential_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FederatedSourceServer).RevokeCredential(ctx, req.(*RevokeCredentialRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FederatedSource_ServiceDesc is the grpc.ServiceDesc for FederatedSource service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -543,6 +581,10 @@ var FederatedSource_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfigWarnings",
 			Handler:    _FederatedSource_ConfigWarnings_Handler,
+		},
+		{
+			MethodName: "RevokeCredential",
+			Handler:    _FederatedSource_RevokeCredential_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
