@@ -101,7 +101,8 @@ func (c *Client) Revalidate(ctx context.Context, inst source.Instance, req sourc
 	if err != nil {
 		return source.Revalidation{}, errorFromStatus(err)
 	}
-	return source.Revalidation{Status: revalidationFromPB[r.GetStatus()], Decision: decisionFromPB(r.GetDecision())}, nil
+	return source.Revalidation{Status: revalidationFromPB[r.GetStatus()], Decision: decisionFromPB(r.GetDecision()),
+		NewState: r.GetNewRevalidationState(), RefusedCredentials: r.GetRefusedCredentials()}, nil
 }
 
 // RunAction runs an admin action.

@@ -103,7 +103,8 @@ func (s *grpcServer) Revalidate(ctx context.Context, r *pb.RevalidateRequest) (*
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.RevalidateResponse{Status: pb.RevalidationStatus(revalidationToPB[rv.Status]), Decision: decisionToPB(rv.Decision)}, nil
+	return &pb.RevalidateResponse{Status: pb.RevalidationStatus(revalidationToPB[rv.Status]), Decision: decisionToPB(rv.Decision),
+		NewRevalidationState: rv.NewState, RefusedCredentials: rv.RefusedCredentials}, nil
 }
 
 var revalidationToPB = map[source.RevalidationStatus]pb.RevalidationStatus{

@@ -295,6 +295,11 @@ type RevalidateRequest struct {
 type Revalidation struct {
 	Status   RevalidationStatus
 	Decision Decision
+	// NewState, when set, replaces the stored revalidation state (contract 1.2).
+	NewState []byte
+	// RefusedCredentials are kinds whose handed-over value the upstream refused; the host
+	// deletes its copies (contract 1.2).
+	RefusedCredentials []string
 }
 
 // ActionRequest is the input of an admin action.

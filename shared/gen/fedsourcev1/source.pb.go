@@ -1554,11 +1554,16 @@ func (x *RevalidateRequest) GetRevalidationState() []byte {
 }
 
 type RevalidateResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Status        RevalidationStatus     `protobuf:"varint,1,opt,name=status,proto3,enum=fedsource.v1.RevalidationStatus" json:"status,omitempty"`
-	Decision      *Decision              `protobuf:"bytes,2,opt,name=decision,proto3" json:"decision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Status   RevalidationStatus     `protobuf:"varint,1,opt,name=status,proto3,enum=fedsource.v1.RevalidationStatus" json:"status,omitempty"`
+	Decision *Decision              `protobuf:"bytes,2,opt,name=decision,proto3" json:"decision,omitempty"`
+	// Set when the host should replace the stored revalidation_state (for instance without a
+	// credential the upstream refused). Added in 1.2.
+	NewRevalidationState []byte `protobuf:"bytes,3,opt,name=new_revalidation_state,json=newRevalidationState,proto3" json:"new_revalidation_state,omitempty"`
+	// Credential kinds whose handed-over value the upstream refused: the host deletes them. Added in 1.2.
+	RefusedCredentials []string `protobuf:"bytes,4,rep,name=refused_credentials,json=refusedCredentials,proto3" json:"refused_credentials,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RevalidateResponse) Reset() {
@@ -1601,6 +1606,20 @@ func (x *RevalidateResponse) GetStatus() RevalidationStatus {
 func (x *RevalidateResponse) GetDecision() *Decision {
 	if x != nil {
 		return x.Decision
+	}
+	return nil
+}
+
+func (x *RevalidateResponse) GetNewRevalidationState() []byte {
+	if x != nil {
+		return x.NewRevalidationState
+	}
+	return nil
+}
+
+func (x *RevalidateResponse) GetRefusedCredentials() []string {
+	if x != nil {
+		return x.RefusedCredentials
 	}
 	return nil
 }
@@ -2735,10 +2754,12 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x11RevalidateRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x10\n" +
 	"\x03sub\x18\x02 \x01(\tR\x03sub\x12-\n" +
-	"\x12revalidation_state\x18\x03 \x01(\fR\x11revalidationState\"\x82\x01\n" +
+	"\x12revalidation_state\x18\x03 \x01(\fR\x11revalidationState\"\xe9\x01\n" +
 	"\x12RevalidateResponse\x128\n" +
 	"\x06status\x18\x01 \x01(\x0e2 .fedsource.v1.RevalidationStatusR\x06status\x122\n" +
-	"\bdecision\x18\x02 \x01(\v2\x16.fedsource.v1.DecisionR\bdecision\"\xe4\x02\n" +
+	"\bdecision\x18\x02 \x01(\v2\x16.fedsource.v1.DecisionR\bdecision\x124\n" +
+	"\x16new_revalidation_state\x18\x03 \x01(\fR\x14newRevalidationState\x12/\n" +
+	"\x13refused_credentials\x18\x04 \x03(\tR\x12refusedCredentials\"\xe4\x02\n" +
 	"\x10RunActionRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x1b\n" +
 	"\taction_id\x18\x02 \x01(\tR\bactionId\x12\x1d\n" +
