@@ -89,12 +89,15 @@ type ForwardRule struct {
 	BypassOptions bool
 	// AllowEncodedSlash lets paths holding %2F pass.
 	AllowEncodedSlash bool
+	// Handover is the credential kind a signed-in user's browser may receive on this app's
+	// origin (its bridge writes it where the app reads it); "" for none.
+	Handover string
 }
 
 // ForwardRules lists the rules by host and path prefix.
 func (s *Store) ForwardRules(ctx context.Context) ([]ForwardRule, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
-		allow_encoded_slash FROM forward_rules ORDER BY host, path_prefix`)
+		allow_encoded_slash, handover FROM forward_rules ORDER BY host, path_prefix`)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +106,7 @@ func (s *Store) ForwardRules(ctx context.Context) ([]ForwardRule, error) {
 	for rows.Next() {
 		var r ForwardRule
 		var groups, bypass string
-		if err := rows.Scan(&r.ID, &r.Name, &r.Host, &r.PathPrefix, &groups, &bypass, &r.BypassOptions, &r.AllowEncodedSlash); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.Host, &r.PathPrefix, &groups, &bypass, &r.BypassOptions, &r.AllowEncodedSlash, &r.Handover); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {
@@ -129,10 +132,10 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 	bypass, _ := json.Marshal(nonNil(r.Bypass))
 	defer s.changes.Notify(ForwardRules)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
-		allow_encoded_slash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,
-		path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
-		bypass_options = excluded.bypass_options, allow_encoded_slash = excluded.allow_encoded_slash`,
-		r.ID, r.Name, r.Host, r.PathPrefix, string(groups), string(bypass), r.BypassOptions, r.AllowEncodedSlash, s.now().Unix())
+		allow_encoded_slash, handover, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+		host = excluded.host, path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
+		bypass_options = excluded.bypass_options, allow_encoded_slash = excluded.allow_encoded_slash, handover = excluded.handover`,
+		r.ID, r.Name, r.Host, r.PathPrefix, string(groups), string(bypass), r.BypassOptions, r.AllowEncodedSlash, r.Handover, s.now().Unix())
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 		return "", ErrDuplicateRule
 	}

@@ -115,6 +115,11 @@ var migrations = []string{
 	// with one count here, and lock that device out.
 	`CREATE TABLE admin_devices (id TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, locked INTEGER NOT NULL DEFAULT 0,
 		updated_at INTEGER NOT NULL);`,
+	// 11: upstream credentials a login handed over (sealed), one per user and kind, and the
+	// protected apps that may receive one (a rule's handover kind).
+	`CREATE TABLE user_credentials (user_id INTEGER NOT NULL, kind TEXT NOT NULL, value_enc BLOB NOT NULL, stamp TEXT NOT NULL,
+		created_at INTEGER NOT NULL, PRIMARY KEY (user_id, kind));
+	ALTER TABLE forward_rules ADD COLUMN handover TEXT NOT NULL DEFAULT '';`,
 }
 
 // Store is the database.
@@ -373,7 +378,8 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 		for _, q := range []string{`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`DELETE FROM forward_sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`UPDATE oidc_tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
-			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`} {
+			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
+			`DELETE FROM user_credentials WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err
 			}

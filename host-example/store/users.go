@@ -30,6 +30,9 @@ type User struct {
 	Disabled       bool
 	DisabledReason string
 	LastLoginAt    time.Time
+	// Credentials are the upstream credentials this login handed over: FinishLogin replaces
+	// the user's stored ones with them (never read back into a User).
+	Credentials []Credential
 }
 
 // Disabled reasons.
@@ -136,6 +139,9 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 			}
 		}
 		done.Token = token
+		if err := s.replaceCredentials(ctx, tx, done.UserID, u.Credentials); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := s.txExec(ctx, tx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Name, ev.Reason, ev.Detail); err != nil {
@@ -238,12 +244,36 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason
 	}
 	if disabled {
 		defer s.changes.Notify(AccessRevoked)
-		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM forward_sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
-			`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`} {
-			if _, err := s.txExec(ctx, tx, q, id); err != nil {
-				return err
-			}
+		if err := s.endAccess(ctx, tx, id); err != nil {
+			return err
 		}
+	}
+	return tx.Commit()
+}
+
+// endAccess ends every session of a user (host, forward-auth), revokes the user's OpenID
+// Connect tokens and deletes the credentials the user's logins handed over.
+func (s *Store) endAccess(ctx context.Context, tx *sql.Tx, id int64) error {
+	for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM forward_sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
+		`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`, `DELETE FROM user_credentials WHERE user_id = ?`} {
+		if _, err := s.txExec(ctx, tx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SignOutEverywhere ends every session and grant of a user (host, forward-auth, OpenID
+// Connect) and deletes the credentials the user's logins handed over; the user stays enabled.
+func (s *Store) SignOutEverywhere(ctx context.Context, id int64) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	defer s.changes.Notify(AccessRevoked)
+	if err := s.endAccess(ctx, tx, id); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
