@@ -71,6 +71,7 @@ type App struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	Jobs    *host.Jobs
+	People  *host.People
 	Web     *web.Server
 	OIDC    *openid.Provider
 	Forward *forwardauth.Service
@@ -131,11 +132,12 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Sources = host.NewSources(st, a.Plugins)
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
 		Logger: cfg.Logger.Named("login")})
-	a.Jobs = host.NewJobs(st, a.Sources)
+	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
+	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger},
-		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins})
+		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
 	if err != nil {
 		return err
 	}
@@ -151,11 +153,19 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		}
 	}
 	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
-		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth")})
+		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth"),
+		Kinds: a.Sources})
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession})
+	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
+		AlsoSignOut: func(ctx context.Context) []web.Link {
+			var out []web.Link
+			for _, l := range a.Forward.SignOutLinks(ctx) {
+				out = append(out, web.Link(l))
+			}
+			return out
+		}})
 	if cfg.AdminPassword == "" {
 		if a.SetupToken, err = host.SetupToken(ctx, st); err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // Paths the service answers (http.ServeMux patterns); the web package routes them here.
@@ -29,7 +30,7 @@ const (
 )
 
 // Paths lists every path of the service.
-var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath}
+var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath, HandoverNginxPath, HandoverProxyPath}
 
 // DefaultStartRate is how many start requests a client may make a minute (a burst of a
 // third of it): a person opens a few apps at once; a loop or a script is refused.
@@ -55,6 +56,8 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger hclog.Logger
+	// Kinds tells the declared credential kinds, for apps that receive one (nil: none).
+	Kinds Kinds
 }
 
 // Service answers reverse proxies and issues the forward-auth cookie.
@@ -96,6 +99,9 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
+	if o.Kinds == nil {
+		o.Kinds = noKinds{}
+	}
 	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux(),
 		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
 	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx))
@@ -104,7 +110,16 @@ func New(o Options) (*Service, error) {
 	s.mux.HandleFunc("GET "+StartPath, s.start)
 	s.mux.HandleFunc(DeniedPath, s.denied)
 	s.mux.HandleFunc("GET "+LogoutPath, s.logoutPage)
+	s.mux.HandleFunc("GET "+HandoverNginxPath, s.bridge(true))
+	s.mux.HandleFunc("GET "+HandoverProxyPath, s.bridge(false))
 	return s, nil
+}
+
+// noKinds declares no credential kind.
+type noKinds struct{}
+
+func (noKinds) CredentialKind(string) (source.CredentialKind, bool) {
+	return source.CredentialKind{}, false
 }
 
 // ServeHTTP serves the service's paths.

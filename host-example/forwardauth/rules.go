@@ -198,3 +198,37 @@ func validPort(p string) bool {
 	}
 	return n >= 1 && n <= 65535
 }
+
+// CheckHandover lists what forbids rule r to hand a credential over: the browser app that
+// receives it must have an origin of its own (localStorage is per origin, so any other app
+// or script on the origin could read it), so the rule covers a whole host that no other rule
+// shares and that is not this site's own host. It also refuses a rule on a host that hands
+// over. rules are the stored ones (r's own among them when it is being changed).
+func CheckHandover(r *store.ForwardRule, rules []store.ForwardRule, siteHost string) []string {
+	var errs []string
+	host := NormalizeHost(r.Host)
+	for _, o := range rules {
+		if o.ID == r.ID || NormalizeHost(o.Host) != host {
+			continue
+		}
+		if r.Handover != "" {
+			errs = append(errs, "Sign-in hand-over: "+r.Host+" has another rule ("+o.Host+o.PathPrefix+"); the app that receives a sign-in must "+
+				"have its host to itself, since every page on that host could read it.")
+		} else if o.Handover != "" {
+			errs = append(errs, "Host: "+r.Host+" hands a sign-in over to its app ("+o.Name+"), so it cannot hold another app: every page "+
+				"on that host could read the sign-in.")
+		}
+	}
+	if r.Handover == "" {
+		return errs
+	}
+	if r.PathPrefix != "" {
+		errs = append(errs, "Sign-in hand-over: only for a whole host, never a path such as "+r.PathPrefix+": the browser keeps the sign-in "+
+			"for the whole origin, so every other app and any injected script on "+r.Host+" could read it. Give the app a host of its own, "+
+			"for example plexweb.example.com.")
+	}
+	if hostName(host) == hostName(NormalizeHost(siteHost)) {
+		errs = append(errs, "Sign-in hand-over: "+r.Host+" is this sign-in site's own host; the app needs a host of its own.")
+	}
+	return errs
+}

@@ -19,6 +19,10 @@ type Store interface {
 	DeleteForwardSession(ctx context.Context, id string) error
 	// ForwardRules lists the rules.
 	ForwardRules(ctx context.Context) ([]store.ForwardRule, error)
+	// UserCredential is a user's handed-over credential of kind (store.ErrNotFound: none).
+	UserCredential(ctx context.Context, userID int64, kind string) (*store.Credential, error)
+	// CredentialStamp is the stamp of a user's credential of kind ("" when none).
+	CredentialStamp(ctx context.Context, userID int64, kind string) (string, error)
 	// Changes announces revocations (store.AccessRevoked) and rule changes (store.ForwardRules).
 	Changes() *store.Changes
 }

@@ -27,6 +27,7 @@ const (
 	Allow  Verdict = iota // pass, with the user's identity (none on a bypass)
 	Login                 // no live session: log in first
 	Forbid                // not allowed: unknown host, unreadable path, or not in the rule's groups
+	Bridge                // allowed, but the browser goes through the app's hand-over bridge first
 )
 
 // Remote-* headers sent on every 2xx, empty when unknown, so a value a client put in the
@@ -254,6 +255,9 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 			return Forbid, ident, nil
 		}
 	}
+	if hr := rs.handoverRule(t.host); hr != nil && s.needsBridge(r.Context(), r, t, ident.userID, hr.Handover) {
+		return Bridge, ident, nil
+	}
 	return Allow, ident, nil
 }
 
@@ -298,8 +302,12 @@ func (s *Service) verify(f flavour) http.HandlerFunc {
 				h.Set(HeaderGroups, ident.groupsHeader)
 			}
 			w.WriteHeader(http.StatusOK)
-		case Login:
-			w.Header().Set("Location", s.startURL(t.URL()))
+		case Login, Bridge:
+			if v == Login {
+				w.Header().Set("Location", s.startURL(t.URL()))
+			} else {
+				w.Header().Set("Location", bridgeURL(t))
+			}
 			if f == flavourNginx {
 				w.WriteHeader(http.StatusUnauthorized)
 			} else {

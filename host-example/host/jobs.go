@@ -12,10 +12,13 @@ import (
 type Jobs struct {
 	store   Store
 	sources *Sources
+	people  *People
 }
 
 // NewJobs returns the jobs over st's sources.
-func NewJobs(st Store, srcs *Sources) *Jobs { return &Jobs{store: st, sources: srcs} }
+func NewJobs(st Store, srcs *Sources, people *People) *Jobs {
+	return &Jobs{store: st, sources: srcs, people: people}
+}
 
 // Revalidate asks each plugin about every user of its enabled sources not checked within
 // every: revoked disables the user (ending sessions), unknown changes nothing.
@@ -39,8 +42,14 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 				continue // unknown: nothing changes
 			}
 			_ = j.store.MarkChecked(ctx, u.ID)
+			if rv.NewState != nil {
+				_ = j.store.SetRevalidation(ctx, u.ID, rv.NewState)
+			}
+			if len(rv.RefusedCredentials) > 0 {
+				_ = j.store.DeleteUserCredentials(ctx, u.ID, rv.RefusedCredentials...)
+			}
 			if rv.Status == source.RevalidationRevoked && !u.Disabled {
-				_ = j.store.SetDisabled(ctx, u.ID, true, store.DisabledByRevalidation)
+				_ = j.people.Disable(ctx, u, store.DisabledByRevalidation)
 				_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: u.Subject, Name: NameOf(u.Username, u.Name),
 					Reason: rv.Decision.ReasonCode,
 					Detail: "re-validation: access revoked; user disabled and sessions ended"})

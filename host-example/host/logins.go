@@ -139,7 +139,7 @@ func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
 		}
 		return Outcome{}, err
 	}
-	id, err := p.P.CompleteLogin(ctx, Instance(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: c.Query})
+	id, err := p.P.CompleteLogin(ctx, Instance(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: c.Query, Want: Want(src, p)})
 	if err != nil && source.AsError(err).Retryable {
 		_ = l.store.ReleaseLoginState(ctx, ls.ID)
 		l.noteUpstream(src, err)
@@ -149,7 +149,7 @@ func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, id, st.Return, c.SessionID)
+	return l.finish(ctx, src, p, id, st.Return, c.SessionID)
 }
 
 // Answer is a person's answer to a login step.
@@ -181,11 +181,12 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	for _, f := range st.Step.Fields {
 		values[f.Name] = a.Value(f.Name)
 	}
-	id, err := p.P.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values})
+	id, err := p.P.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values,
+		Want: Want(src, p)})
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, id, st.Return, a.SessionID)
+	return l.finish(ctx, src, p, id, st.Return, a.SessionID)
 }
 
 // PasswordAttempt is a login with a password (and maybe a one-time code).
@@ -212,6 +213,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 			cred.Login, cred.Password = pp.Login, pp.Password
 		}
 	}
+	cred.Want = Want(src, p)
 	id, err := p.P.PasswordLogin(ctx, Instance(src), cred)
 	var se *source.Error
 	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
@@ -223,12 +225,12 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, id, a.Return, a.SessionID)
+	return l.finish(ctx, src, p, id, a.Return, a.SessionID)
 }
 
 // finish stores the user by (source, subject) and starts the user's session, ending the
 // anonymous one (no session fixation); a login that needs one more step keeps it instead.
-func (l *Logins) finish(ctx context.Context, src *store.Source, id source.Identity, ret, sessionID string) (Outcome, error) {
+func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id source.Identity, ret, sessionID string) (Outcome, error) {
 	if id.Step != nil {
 		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret})
 		if _, err := l.store.PutLoginState(ctx, store.LoginState{SessionID: sessionID, SourceID: src.ID, Kind: store.StateStep, State: st,
@@ -240,7 +242,8 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, id source.Identi
 	name := NameOf(id.PreferredUsername, id.Name)
 	done, err := l.store.FinishLogin(ctx, store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
-		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample},
+		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample,
+		Credentials: kept(id, Want(src, p))},
 		store.Event{SourceID: src.ID, Kind: store.EventLoginAllowed, Subject: id.Subject, Name: name,
 			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
 		sessionID, l.cfg.SessionLifetime)

@@ -106,6 +106,9 @@ func (s *Sources) Save(ctx context.Context, src *store.Source, cfg map[string]an
 	if err == nil {
 		var v int64
 		if v, err = s.store.SaveConfig(ctx, src.ID, norm); err == nil {
+			if err := s.dropTurnedOff(ctx, src, p, norm); err != nil {
+				return nil, fmt.Errorf("drop credentials no longer handed over: %w", err)
+			}
 			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventAdminSourceSaved, Detail: fmt.Sprintf("%s: settings version %d", src.Name, v)})
 		}
 		return nil, err

@@ -32,6 +32,13 @@ type Store interface {
 	MarkChecked(ctx context.Context, id int64) error
 	SetDisabled(ctx context.Context, id int64, disabled bool, reason string) error
 	AddEvent(ctx context.Context, e store.Event) error
+	SignOutEverywhere(ctx context.Context, id int64) error
+	SetRevalidation(ctx context.Context, userID int64, state []byte) error
+
+	// Credentials logins handed over.
+	UserCredentials(ctx context.Context, userID int64) ([]store.Credential, error)
+	DeleteUserCredentials(ctx context.Context, userID int64, kinds ...string) error
+	DeleteSourceCredentials(ctx context.Context, sourceID, kind string) (int64, error)
 
 	// Small settings and upkeep.
 	Meta(ctx context.Context, key string) (string, error)

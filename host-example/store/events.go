@@ -16,6 +16,8 @@ const (
 	EventLoginFailed             EventKind = "login_failed"               // a login that did not complete
 	EventOIDCDenied              EventKind = "oidc_denied"                // an application's groups refused a user
 	EventUserRevoked             EventKind = "user_revoked"               // re-validation removed a user's access
+	EventSignedOutEverywhere     EventKind = "signed_out_everywhere"      // a user ended every session and grant
+	EventCredentialRevoked       EventKind = "credential_revoked"         // a handed-over credential was signed out upstream
 	EventAdminLogin              EventKind = "admin_login"                // the admin signed in
 	EventAdminLoginFailed        EventKind = "admin_login_failed"         // a wrong admin password
 	EventAdminDeviceLocked       EventKind = "admin_device_locked"        // a browser locked out of the admin login

@@ -36,7 +36,15 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject, Name: host.NameOf(u.Username, u.Name)})
 	}
-	if err := s.store.SetDisabled(r.Context(), id, disable, store.DisabledByAdmin); err != nil {
+	var err2 error
+	if u, err := s.store.User(r.Context(), id); err != nil {
+		err2 = err
+	} else if disable && s.people != nil {
+		err2 = s.people.Disable(r.Context(), u, store.DisabledByAdmin)
+	} else {
+		err2 = s.store.SetDisabled(r.Context(), id, disable, store.DisabledByAdmin)
+	}
+	if err := err2; err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			http.NotFound(w, r)
 			return

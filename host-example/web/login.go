@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
@@ -26,6 +27,7 @@ func (s *signIn) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /login/step", s.started(s.continueLogin))
 	m.HandleFunc("GET /profile", s.profile)
 	m.HandleFunc("POST /logout", s.logout)
+	m.HandleFunc("POST /logout/everywhere", s.logoutEverywhere)
 }
 
 func (s *signIn) home(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +79,11 @@ func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Sources": buttons, "Session": sess, "Return": s.safeReturn(r.URL.Query().Get("return"))}
 	if r.URL.Query().Get("signed_out") != "" {
 		data["Info"] = "You are signed out."
+		var links []Link
+		for _, f := range s.alsoSignOut {
+			links = append(links, f(r.Context())...)
+		}
+		data["AlsoSignOut"] = links
 	}
 	if sess.UserID != 0 {
 		if u, err := s.store.User(r.Context(), sess.UserID); err == nil {
@@ -291,6 +298,34 @@ func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
 	if sess.Admin {
 		http.Redirect(w, r, "/admin/login?signed_out=1", http.StatusSeeOther)
 		return
+	}
+	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+}
+
+// logoutEverywhere ends every session and grant of the signed-in person (other browsers,
+// apps' tokens, handed-over credentials), after the same CSRF check as a log-out.
+func (s *signIn) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, false)
+	if sess == nil || !checkCSRF(r, sess) || sess.UserID == 0 || s.people == nil {
+		s.message(w, r, http.StatusForbidden, "Not signed out", "This sign-out request did not come from this site's page. You are still signed in.", "/profile")
+		return
+	}
+	u, err := s.store.User(r.Context(), sess.UserID)
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	if err := s.people.SignOutEverywhere(r.Context(), u); err != nil {
+		s.cfg.Logger.Error("sign out everywhere", "error", err)
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventSignedOutEverywhere, Subject: u.Subject,
+		Name: host.NameOf(u.Username, u.Name)})
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.PublicURL.Scheme == "https"})
+	for _, f := range s.onLogout {
+		f(w, r)
 	}
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
 }

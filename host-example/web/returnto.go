@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,6 +24,14 @@ type Door struct {
 	// OnLogout, when set, runs when a person logs out (after the host's session ended), so
 	// the door can end its own session too.
 	OnLogout func(http.ResponseWriter, *http.Request)
+	// AlsoSignOut, when set, lists pages the signed-out page links, where a person signs out
+	// of an app the host cannot reach (a browser app's own storage).
+	AlsoSignOut func(ctx context.Context) []Link
+}
+
+// Link is a labelled address.
+type Link struct {
+	Label, URL string
 }
 
 // Attach routes a door's paths to it and lets logins return to it. Call before serving.
@@ -35,6 +44,9 @@ func (s *Server) Attach(d Door) {
 	}
 	if d.OnLogout != nil {
 		s.onLogout = append(s.onLogout, d.OnLogout)
+	}
+	if d.AlsoSignOut != nil {
+		s.alsoSignOut = append(s.alsoSignOut, d.AlsoSignOut)
 	}
 }
 

@@ -25,7 +25,7 @@ func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *rulePages) newRulePage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "rule.html", map[string]any{"New": true, "Rule": &store.ForwardRule{}, "Session": sessionOf(r),
-		"Title": "Protect an app"})
+		"Title": "Protect an app", "Kinds": s.sources.CredentialKinds(), "Bridge": forwardauth.BridgePath})
 }
 
 // ruleOf is the rule of the path.
@@ -49,7 +49,8 @@ func (s *rulePages) editRulePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "rule.html", map[string]any{"Rule": rule, "Session": sessionOf(r), "Title": rule.Host + rule.PathPrefix})
+	s.render(w, http.StatusOK, "rule.html", map[string]any{"Rule": rule, "Session": sessionOf(r), "Title": rule.Host + rule.PathPrefix,
+		"Kinds": s.sources.CredentialKinds(), "Bridge": forwardauth.BridgePath})
 }
 
 // saveRule creates (no id in the path) or changes a rule, or shows the form with its errors.
@@ -66,7 +67,21 @@ func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) {
 	rule.Groups, rule.Bypass = settings.Lines(r.FormValue("groups")), settings.Lines(r.FormValue("bypass"))
 	rule.BypassOptions = r.FormValue("bypass_options") != ""
 	rule.AllowEncodedSlash = r.FormValue("allow_encoded_slash") != ""
+	rule.Handover = r.FormValue("handover")
 	errs := forwardauth.CheckRule(rule)
+	if rule.Handover != "" {
+		if _, ok := s.sources.CredentialKind(rule.Handover); !ok {
+			errs = append(errs, "Sign-in hand-over: no login method offers "+rule.Handover+".")
+		}
+	}
+	if len(errs) == 0 {
+		all, err := s.store.ForwardRules(r.Context())
+		if err != nil {
+			http.Error(w, "database error", http.StatusInternalServerError)
+			return
+		}
+		errs = forwardauth.CheckHandover(rule, all, s.cfg.PublicURL.Host)
+	}
 	if len(errs) == 0 {
 		id, err := s.store.PutForwardRule(r.Context(), *rule)
 		switch {
@@ -82,7 +97,7 @@ func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, http.StatusUnprocessableEntity, "rule.html", map[string]any{"New": isNew, "Rule": rule, "Errors": errs,
-		"Session": sessionOf(r), "Title": "Protected app"})
+		"Session": sessionOf(r), "Title": "Protected app", "Kinds": s.sources.CredentialKinds(), "Bridge": forwardauth.BridgePath})
 }
 
 func (s *rulePages) deleteRule(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,7 @@ type Deps struct {
 	Plugins *host.Registry
 	Sources *host.Sources
 	Logins  *host.Logins
+	People  *host.People
 }
 
 // Server is host-example's handler.
@@ -58,6 +60,7 @@ type Server struct {
 	plugins *host.Registry
 	sources *host.Sources
 	logins  *host.Logins
+	people  *host.People
 	tmpl    *template.Template
 	mux     *http.ServeMux
 
@@ -65,6 +68,8 @@ type Server struct {
 	returns map[string]bool
 	// onLogout run when a person logs out (OnLogout).
 	onLogout []func(http.ResponseWriter, *http.Request)
+	// alsoSignOut list the pages a signed-out person may visit to sign out of apps too.
+	alsoSignOut []func(ctx context.Context) []Link
 	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
 	forwardedWarned atomic.Bool
 }
@@ -103,7 +108,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, tmpl: t, mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, tmpl: t, mux: http.NewServeMux(),
 		returns: map[string]bool{}}
 	s.routes()
 	return s, nil

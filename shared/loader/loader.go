@@ -374,6 +374,19 @@ func (p *Plugin) ConfigWarnings(ctx context.Context, inst source.Instance) ([]so
 	})
 }
 
+// RevokeCredential signs a handed-over credential out upstream (ErrUnimplemented from a
+// plugin that cannot).
+func (p *Plugin) RevokeCredential(ctx context.Context, inst source.Instance, c source.Credential) error {
+	_, err := call(p, func(s source.Full) (struct{}, error) {
+		r, ok := s.(source.CredentialRevoker)
+		if !ok {
+			return struct{}{}, source.ErrUnimplemented
+		}
+		return struct{}{}, r.RevokeCredential(ctx, inst, c)
+	})
+	return err
+}
+
 // BeginLogin starts a redirect login.
 func (p *Plugin) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
 	return call(p, func(s source.Full) (source.LoginStart, error) { return s.BeginLogin(ctx, inst, req) })

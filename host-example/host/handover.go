@@ -1,0 +1,160 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
+)
+
+// Handing over upstream credentials (contract 1.2): a login returns a credential only when
+// the host asks for it, and the host asks only when the source's config turns it on (the
+// boolean field the plugin names). The host keeps the last one per user and kind, sealed,
+// and deletes it when the user's access ends.
+
+// Want are the credential kinds the host asks a login of src for: those its plugin declares
+// and src's config turns on.
+func Want(src *store.Source, p *Plugin) []string {
+	if p == nil || !p.Desc.Has(source.CapCredentials) {
+		return nil
+	}
+	var out []string
+	for _, k := range p.Desc.CredentialKinds {
+		if handoverOn(src.Config, k) {
+			out = append(out, k.Kind)
+		}
+	}
+	return out
+}
+
+// handoverOn reports whether cfg turns the handing over of kind k on.
+func handoverOn(cfg json.RawMessage, k source.CredentialKind) bool {
+	if k.ConfigField == "" || len(cfg) == 0 {
+		return false
+	}
+	var m map[string]any
+	if json.Unmarshal(cfg, &m) != nil {
+		return false
+	}
+	on, _ := m[k.ConfigField].(bool)
+	return on
+}
+
+// kept are the credentials of id the host asked for (a plugin's others are dropped).
+func kept(id source.Identity, want []string) []store.Credential {
+	var out []store.Credential
+	for _, c := range id.Credentials {
+		if source.Wants(want, c.Kind) && c.Value != "" {
+			out = append(out, store.Credential{Kind: c.Kind, Value: c.Value})
+		}
+	}
+	return out
+}
+
+// CredentialKinds are the credential kinds the loaded plugins declare, for rules to hand over.
+func (s *Sources) CredentialKinds() []source.CredentialKind {
+	var out []source.CredentialKind
+	for _, p := range s.plugins.All() {
+		if p.Desc.Has(source.CapCredentials) {
+			out = append(out, p.Desc.CredentialKinds...)
+		}
+	}
+	return out
+}
+
+// CredentialKind is the declared kind named k.
+func (s *Sources) CredentialKind(k string) (source.CredentialKind, bool) {
+	for _, c := range s.CredentialKinds() {
+		if c.Kind == k {
+			return c, true
+		}
+	}
+	return source.CredentialKind{}, false
+}
+
+// dropTurnedOff deletes the kept credentials of every kind src's saved config no longer turns on.
+func (s *Sources) dropTurnedOff(ctx context.Context, src *store.Source, p *Plugin, cfg json.RawMessage) error {
+	for _, k := range p.Desc.CredentialKinds {
+		if handoverOn(cfg, k) {
+			continue
+		}
+		if _, err := s.store.DeleteSourceCredentials(ctx, src.ID, k.Kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// People is what the host does to a person as a whole: disable, sign out everywhere.
+type People struct {
+	store   Store
+	sources *Sources
+	log     hclog.Logger
+}
+
+// NewPeople returns the person actions over st.
+func NewPeople(st Store, srcs *Sources, log hclog.Logger) *People {
+	return &People{store: st, sources: srcs, log: logger(log)}
+}
+
+// Disable disables a user (reason: store.DisabledBy*), ending every session and grant, and
+// signs the user's handed-over credentials out upstream where the plugin can.
+func (p *People) Disable(ctx context.Context, u *store.User, reason string) error {
+	creds, err := p.store.UserCredentials(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := p.store.SetDisabled(ctx, u.ID, true, reason); err != nil {
+		return err
+	}
+	p.revokeUpstream(ctx, u, creds)
+	return nil
+}
+
+// SignOutEverywhere ends every session and grant of a user and signs the user's handed-over
+// credentials out upstream where the plugin can; the user may sign in again.
+func (p *People) SignOutEverywhere(ctx context.Context, u *store.User) error {
+	creds, err := p.store.UserCredentials(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := p.store.SignOutEverywhere(ctx, u.ID); err != nil {
+		return err
+	}
+	p.revokeUpstream(ctx, u, creds)
+	return nil
+}
+
+// revokeUpstream asks the user's plugin to sign creds out upstream (already deleted here);
+// a failure is logged: a copy handed to a browser then lives until signed out upstream.
+func (p *People) revokeUpstream(ctx context.Context, u *store.User, creds []store.Credential) {
+	if len(creds) == 0 {
+		return
+	}
+	src, err := p.store.Source(ctx, u.SourceID)
+	if err != nil {
+		return
+	}
+	pl := p.sources.plugins.Get(src.PluginID)
+	if pl == nil || !pl.Desc.Has(source.CapCredentials) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	for _, c := range creds {
+		err := pl.P.RevokeCredential(ctx, Instance(src), source.Credential{Kind: c.Kind, Value: c.Value})
+		switch {
+		case err == nil:
+			_ = p.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventCredentialRevoked, Subject: u.Subject,
+				Name: NameOf(u.Username, u.Name), Detail: c.Kind + " signed out upstream"})
+		case errors.Is(err, source.ErrUnimplemented):
+		default:
+			p.log.Warn("sign a handed-over credential out upstream", "source", src.ID, "kind", c.Kind, "error", err)
+		}
+	}
+}
