@@ -39,13 +39,13 @@ type Kinds interface {
 	CredentialKind(kind string) (source.CredentialKind, bool)
 }
 
-// handoverRule is the rule of host that hands a credential over, or nil: it must be the
-// host's only rule (a dedicated origin, CheckHandover).
+// handoverRule is the rule of host that hands a credential over, or nil: it must be the only
+// rule of the host's name on any port (a dedicated origin, CheckHandover).
 func (rs Rules) handoverRule(host string) *store.ForwardRule {
-	host = NormalizeHost(host)
+	name := hostName(NormalizeHost(host))
 	var found *store.ForwardRule
 	for i := range rs {
-		if NormalizeHost(rs[i].Host) != host {
+		if hostName(NormalizeHost(rs[i].Host)) != name {
 			continue
 		}
 		if found != nil || rs[i].Handover == "" || rs[i].PathPrefix != "" {

@@ -206,9 +206,9 @@ func validPort(p string) bool {
 // over. rules are the stored ones (r's own among them when it is being changed).
 func CheckHandover(r *store.ForwardRule, rules []store.ForwardRule, siteHost string) []string {
 	var errs []string
-	host := NormalizeHost(r.Host)
+	name := hostName(NormalizeHost(r.Host))
 	for _, o := range rules {
-		if o.ID == r.ID || NormalizeHost(o.Host) != host {
+		if o.ID == r.ID || hostName(NormalizeHost(o.Host)) != name {
 			continue
 		}
 		if r.Handover != "" {
@@ -227,7 +227,7 @@ func CheckHandover(r *store.ForwardRule, rules []store.ForwardRule, siteHost str
 			"for the whole origin, so every other app and any injected script on "+r.Host+" could read it. Give the app a host of its own, "+
 			"for example plexweb.example.com.")
 	}
-	if hostName(host) == hostName(NormalizeHost(siteHost)) {
+	if name == hostName(NormalizeHost(siteHost)) {
 		errs = append(errs, "Sign-in hand-over: "+r.Host+" is this sign-in site's own host; the app needs a host of its own.")
 	}
 	return errs

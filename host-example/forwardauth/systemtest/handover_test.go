@@ -19,7 +19,9 @@ var webKind = source.CredentialKind{Kind: "up.token", App: "Up Web", StorageKey:
 
 type kinds struct{}
 
-func (kinds) CredentialKind(k string) (source.CredentialKind, bool) { return webKind, k == webKind.Kind }
+func (kinds) CredentialKind(k string) (source.CredentialKind, bool) {
+	return webKind, k == webKind.Kind
+}
 
 const secretToken = "up-account-token-5b9e0c2d7a"
 
@@ -200,11 +202,13 @@ func TestHandoverDetour(t *testing.T) {
 func TestHandoverRuleNeedsItsOwnOrigin(t *testing.T) {
 	existing := []store.ForwardRule{{ID: "a", Host: "apps.example.test"}, {ID: "b", Host: "plex.example.test", Handover: "up.token"}}
 	cases := map[string]store.ForwardRule{
-		"a path":                    {Host: "web.example.test", PathPrefix: "/plex", Handover: "up.token"},
-		"a shared host":             {Host: "apps.example.test", Handover: "up.token"},
-		"the site's own host":       {Host: "auth.example.test", Handover: "up.token"},
-		"a second app on its host":  {Host: "plex.example.test", PathPrefix: "/other"},
-		"the same host by its port": {Host: "apps.example.test:443", Handover: "up.token"},
+		"a path":                        {Host: "web.example.test", PathPrefix: "/plex", Handover: "up.token"},
+		"a shared host":                 {Host: "apps.example.test", Handover: "up.token"},
+		"the site's own host":           {Host: "auth.example.test", Handover: "up.token"},
+		"a second app on its host":      {Host: "plex.example.test", PathPrefix: "/other"},
+		"the same host by its port":     {Host: "apps.example.test:443", Handover: "up.token"},
+		"the same name, another port":   {Host: "apps.example.test:8443", Handover: "up.token"},
+		"the site's name, another port": {Host: "auth.example.test:8443", Handover: "up.token"},
 	}
 	for name, r := range cases {
 		if errs := forwardauth.CheckRule(&r); len(errs) > 0 {
