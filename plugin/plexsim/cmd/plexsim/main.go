@@ -4,6 +4,7 @@ package main
 import (
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"time"
 
@@ -19,7 +20,14 @@ func main() {
 	sim := plexsim.NewDefault()
 	sim.SetLatency(*latency)
 	if *publicURL == "" {
-		*publicURL = "http://" + *addr
+		host, port, err := net.SplitHostPort(*addr)
+		if err != nil {
+			log.Fatalf("-listen %q: %v", *addr, err)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		*publicURL = "http://" + net.JoinHostPort(host, port)
 	}
 	sim.SetPublicURL(*publicURL)
 	if *ownerToken != "" {
