@@ -36,7 +36,7 @@ func (s *Sim) resourceList(p *Persona) []resourceEntry {
 
 // legacyResources is GET /api/resources: XML <Device> elements, always XML.
 func (s *Sim) legacyResources(w http.ResponseWriter, r *http.Request) {
-	p, _, ok := s.authed(w, r)
+	p, tok, ok := s.authed(w, r)
 	if !ok {
 		return
 	}
@@ -50,9 +50,10 @@ func (s *Sim) legacyResources(w http.ResponseWriter, r *http.Request) {
 				owner = fmt.Sprintf(` ownerID="%d" sourceTitle="%s"`, o.ID, xmlEsc(o.Username))
 			}
 		}
-		fmt.Fprintf(&b, "\n  "+`<Device name="%s" product="%s" productVersion="1.43.3.10828" platform="Linux" platformVersion="6.17" device="Docker Container" clientIdentifier="%s" createdAt="1628211599" lastSeenAt="1763600000" provides="server" owned="%s" home="%s"%s accessToken="srv%s" publicAddress="203.0.113.10" httpsRequired="0" synced="0" relay="1" dnsRebindingProtection="0" natLoopbackSupported="0" publicAddressMatches="0" presence="1">`,
-			xmlEsc(e.srv.Name), xmlEsc(e.srv.Product), e.srv.MachineID, b01(e.owned), b01(e.home), owner, e.srv.MachineID[:8])
-		fmt.Fprintf(&b, "\n    "+`<Connection protocol="https" address="10.0.0.10" port="32400" uri="https://10-0-0-10.%s.plex.direct:32400" local="1"/>`+"\n  </Device>", e.srv.MachineID)
+		fmt.Fprintf(&b, "\n  "+`<Device name="%s" product="%s" productVersion="1.43.3.10828" platform="Linux" platformVersion="6.17" device="Docker Container" clientIdentifier="%s" createdAt="1628211599" lastSeenAt="1763600000" provides="server" owned="%s" home="%s"%s accessToken="%s" publicAddress="203.0.113.10" httpsRequired="0" synced="0" relay="1" dnsRebindingProtection="0" natLoopbackSupported="0" publicAddressMatches="0" presence="1">`,
+			xmlEsc(e.srv.Name), xmlEsc(e.srv.Product), e.srv.MachineID, b01(e.owned), b01(e.home), owner, xmlEsc(s.accessToken(p, tok, e)))
+		c := s.connectionOf(e.srv)
+		fmt.Fprintf(&b, "\n    "+`<Connection protocol="%s" address="%s" port="%d" uri="%s" local="%s"/>`+"\n  </Device>", c.Protocol, xmlEsc(c.Address), c.Port, xmlEsc(c.URI), b01(c.Local))
 	}
 	fmt.Fprintf(&b, "\n  "+`<Device name="Chrome" product="Plex Web" productVersion="4.145" platform="Chrome" clientIdentifier="player-%s" createdAt="1628211599" lastSeenAt="1763600000" provides="client,player,pubsub-player" owned="1" presence="0"/>`, p.UUID)
 	b.WriteString("\n</MediaContainer>")

@@ -29,6 +29,14 @@ type Server struct {
 	Name      string
 	Owner     string
 	Product   string
+	Sections  []Section // its libraries; nil = DefaultSections
+}
+
+// Section is a library of a simulated Plex Media Server.
+type Section struct {
+	Key   string // library section id, as in /library/sections/{key}
+	Title string
+	Type  string // movie, show, artist or photo
 }
 
 // Share is a server shared with a user.
@@ -36,6 +44,33 @@ type Share struct {
 	User      string
 	MachineID string
 	Pending   bool
+	Sections  []string // titles of the shared libraries; nil = all of the server's
+}
+
+// DefaultSections is the libraries of a server that names none: Films, TV Shows and Music.
+func DefaultSections() []Section {
+	return []Section{{Key: "1", Title: "Films", Type: "movie"}, {Key: "2", Title: "TV Shows", Type: "show"}, {Key: "3", Title: "Music", Type: "artist"}}
+}
+
+// libraries is the server's sections, DefaultSections when it names none.
+func (srv Server) libraries() []Section {
+	if srv.Sections == nil {
+		return DefaultSections()
+	}
+	return srv.Sections
+}
+
+// shares reports whether the share includes the library titled title.
+func (sh Share) shares(title string) bool {
+	if sh.Sections == nil {
+		return true
+	}
+	for _, t := range sh.Sections {
+		if t == title {
+			return true
+		}
+	}
+	return false
 }
 
 // World is the simulated plex.tv's data.
@@ -57,7 +92,7 @@ const (
 // DefaultWorld is the personas of the tests and the demo:
 //
 //   - owner: owns Living Room and Cabin, Plex Pass, Home admin, two-factor off, password "owner-pass"
-//   - friend: a share on Living Room
+//   - friend: a share on Living Room with its Films and TV Shows (not Music)
 //   - pending: a share on Living Room not yet accepted
 //   - noshare: a friend of the owner with no share
 //   - otherhome: a share on Cabin, and admin of his own Plex Home with his own server
@@ -96,7 +131,7 @@ func DefaultWorld() World {
 			{MachineID: ServerElsewhere, Name: "Hank's Place", Owner: "otherhome", Product: "Plex Media Server"},
 		},
 		Shares: []Share{
-			{User: "friend", MachineID: ServerLivingRoom},
+			{User: "friend", MachineID: ServerLivingRoom, Sections: []string{"Films", "TV Shows"}},
 			{User: "pending", MachineID: ServerLivingRoom, Pending: true},
 			{User: "otherhome", MachineID: ServerCabin},
 			{User: "twofactor", MachineID: ServerLivingRoom},

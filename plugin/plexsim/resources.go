@@ -16,30 +16,29 @@ func (s *Sim) serverByID(mid string) *Server {
 }
 
 func (s *Sim) resources(w http.ResponseWriter, r *http.Request) {
-	p, _, ok := s.authed(w, r)
+	p, tok, ok := s.authed(w, r)
 	if !ok {
 		return
 	}
 	var out []map[string]any
-	add := func(srv Server, owned, home bool) {
+	for _, e := range s.resourceList(p) {
+		srv := e.srv
 		owner := s.personas[srv.Owner]
 		var ownerID, sourceTitle any
-		if !owned && owner != nil {
+		if !e.owned && owner != nil {
 			ownerID, sourceTitle = owner.ID, owner.Username
 		}
+		c := s.connectionOf(srv)
 		out = append(out, map[string]any{
 			"name": srv.Name, "product": srv.Product, "productVersion": "1.43.3.10828-00f62d37d", "platform": "Linux",
 			"platformVersion": "6.17", "device": "Docker Container", "clientIdentifier": srv.MachineID,
 			"createdAt": "2017-07-19T03:29:26Z", "lastSeenAt": "2026-11-20T19:47:43Z", "provides": "server",
-			"ownerId": ownerID, "sourceTitle": sourceTitle, "publicAddress": nil, "accessToken": "srv" + srv.MachineID[:8],
-			"owned": owned, "home": home, "synced": false, "relay": false, "presence": true, "httpsRequired": false,
+			"ownerId": ownerID, "sourceTitle": sourceTitle, "publicAddress": nil, "accessToken": s.accessToken(p, tok, e),
+			"owned": e.owned, "home": e.home, "synced": false, "relay": false, "presence": true, "httpsRequired": false,
 			"publicAddressMatches": true, "dnsRebindingProtection": true, "natLoopbackSupported": true, "searchEnabled": true,
-			"connections": []map[string]any{{"IPv6": false, "address": "10.0.0.10", "local": true, "port": 32400, "protocol": "https",
-				"relay": false, "uri": "https://10-0-0-10." + srv.MachineID + ".plex.direct:32400"}},
+			"connections": []map[string]any{{"IPv6": false, "address": c.Address, "local": c.Local, "port": c.Port, "protocol": c.Protocol,
+				"relay": false, "uri": c.URI}},
 		})
-	}
-	for _, e := range s.resourceList(p) {
-		add(e.srv, e.owned, e.home)
 	}
 	// Every account has a player; players are owned too and provide no server.
 	out = append(out, map[string]any{"name": "Chrome", "product": "Plex Web", "productVersion": "4.145", "platform": "Chrome",
@@ -58,7 +57,7 @@ func resourcesXML(list []map[string]any) string {
 	fmt.Fprintf(&b, `<MediaContainer size="%d">`, len(list))
 	for _, r := range list {
 		b.WriteString("\n  <resource")
-		for _, k := range []string{"name", "product", "productVersion", "platform", "clientIdentifier", "provides", "ownerId", "sourceTitle", "owned", "home", "presence", "lastSeenAt"} {
+		for _, k := range []string{"name", "product", "productVersion", "platform", "clientIdentifier", "provides", "ownerId", "sourceTitle", "accessToken", "owned", "home", "presence", "lastSeenAt"} {
 			v, ok := r[k]
 			if !ok || v == nil {
 				continue
@@ -71,7 +70,7 @@ func resourcesXML(list []map[string]any) string {
 		b.WriteString("><connections>")
 		if conns, ok := r["connections"].([]map[string]any); ok {
 			for _, c := range conns {
-				fmt.Fprintf(&b, `<connection protocol="%v" address="%v" port="%v" uri="%v" local="%s"/>`, c["protocol"], c["address"], c["port"], c["uri"], b01(c["local"] == true))
+				fmt.Fprintf(&b, `<connection protocol="%v" address="%s" port="%v" uri="%s" local="%s"/>`, c["protocol"], xmlEsc(fmt.Sprint(c["address"])), c["port"], xmlEsc(fmt.Sprint(c["uri"])), b01(c["local"] == true))
 			}
 		}
 		b.WriteString("</connections></resource>")
@@ -100,8 +99,12 @@ func (s *Sim) sharedServers(w http.ResponseWriter, r *http.Request) {
 		if sh.Pending {
 			accepted = ""
 		}
-		fmt.Fprintf(&b, "\n  "+`<SharedServer id="%d" username="%s" email="%s" userID="%d" accessToken="shr%d" name="%s" acceptedAt="%s" invitedAt="1690000000" allowSync="1" owned="1" allLibraries="1"><Section id="1" key="1" title="Films" type="movie" shared="1"/></SharedServer>`,
-			9000+i, xmlEsc(q.Username), xmlEsc(q.Email), q.ID, 9000+i, xmlEsc(srv.Name), accepted)
+		fmt.Fprintf(&b, "\n  "+`<SharedServer id="%d" username="%s" email="%s" userID="%d" accessToken="%s" name="%s" acceptedAt="%s" invitedAt="1690000000" allowSync="1" owned="1" allLibraries="%s">`,
+			9000+i, xmlEsc(q.Username), xmlEsc(q.Email), q.ID, s.ServerToken(sh.User, srv.MachineID), xmlEsc(srv.Name), accepted, b01(sh.Sections == nil))
+		for _, sec := range srv.libraries() {
+			fmt.Fprintf(&b, `<Section id="%s" key="%s" title="%s" type="%s" shared="%s"/>`, sec.Key, sec.Key, xmlEsc(sec.Title), sec.Type, b01(sh.shares(sec.Title)))
+		}
+		b.WriteString("</SharedServer>")
 	}
 	b.WriteString("\n</MediaContainer>")
 	writeXML(w, http.StatusOK, b.String())

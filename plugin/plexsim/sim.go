@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -57,8 +58,10 @@ type Sim struct {
 	dead      []string       // tokens issued already revoked
 	friendsOK bool           // serve the legacy /api/v2/friends array instead of 410
 	now       func() time.Time
+	publicURL string // base URL clients reach the sim at; "" = unknown
+	serverKey []byte // HMAC key of the per-(user, server) access tokens
 
-	mux *http.ServeMux
+	handler http.Handler
 }
 
 // New returns a simulator serving w.
@@ -67,6 +70,8 @@ func New(w World) *Sim {
 		faults: map[string]*fault{}, counts: map[string]int{}, failures: map[string]int{}, now: time.Now}
 	n, _ := rand.Int(rand.Reader, big.NewInt(899_999_999))
 	s.nextPIN = 1_000_000_000 + n.Int64()
+	s.serverKey = make([]byte, 32)
+	_, _ = rand.Read(s.serverKey)
 	for i := range w.Personas {
 		p := &w.Personas[i]
 		s.personas[p.Key] = p
@@ -78,8 +83,34 @@ func New(w World) *Sim {
 // NewDefault returns a simulator of DefaultWorld.
 func NewDefault() *Sim { return New(DefaultWorld()) }
 
-// ServeHTTP serves plex.tv, clients.plex.tv and app.plex.tv paths alike.
-func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves plex.tv, clients.plex.tv and app.plex.tv paths alike, the simulated
+// Plex Media Servers under /pms/{machineID}/ and the simulated Plex Web under /web/.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// SetPublicURL tells the sim the base URL clients reach it at (scheme://host[:port], no
+// trailing slash): resources then point at its simulated servers there, and Plex Web calls it.
+func (s *Sim) SetPublicURL(u string) {
+	s.mu.Lock()
+	s.publicURL = strings.TrimRight(u, "/")
+	s.mu.Unlock()
+}
+
+// PublicURL is the base URL set by SetPublicURL ("" when unset).
+func (s *Sim) PublicURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.publicURL
+}
+
+// PMSURL is the base URL of the simulated Plex Media Server with this machine identifier
+// ("" when the public URL is unset).
+func (s *Sim) PMSURL(machineID string) string {
+	base := s.PublicURL()
+	if base == "" {
+		return ""
+	}
+	return base + PMSPrefix + machineID
+}
 
 func (s *Sim) routes() {
 	m := http.NewServeMux()
@@ -111,7 +142,14 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /__sim/counts", s.countsHTTP)
 	m.HandleFunc("POST /__sim/reset", s.resetHTTP)
 	m.HandleFunc("GET /__sim/personas", s.personasHTTP)
-	s.mux = m
+	m.HandleFunc("GET "+PMSPrefix+"{mid}/identity", s.wrap("pms.identity", s.pmsIdentity))
+	m.HandleFunc("GET "+PMSPrefix+"{mid}/library/sections", s.wrap("pms.sections", s.pmsSections))
+	m.HandleFunc("GET /web", webRedirect)
+	m.HandleFunc("GET /web/{$}", webRedirect)
+	m.HandleFunc("GET /web/index.html", s.webPage)
+	m.HandleFunc("GET /web/app.js", s.webScript)
+	m.HandleFunc("GET /web/app.css", webStyle)
+	s.handler = withCORS(m)
 }
 
 // SetLatency delays every API answer by d.
@@ -171,7 +209,8 @@ func (s *Sim) Token(key string) string {
 	return s.issueLocked(key)
 }
 
-// Secrets returns every token issued and every PIN id created so far, for leak checks.
+// Secrets returns every token issued, every per-server access token and every PIN id
+// created so far, for leak checks.
 func (s *Sim) Secrets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -181,6 +220,11 @@ func (s *Sim) Secrets() []string {
 	}
 	for id := range s.pins {
 		out = append(out, strconv.FormatInt(id, 10))
+	}
+	for _, p := range s.world.Personas {
+		for _, srv := range s.world.Servers {
+			out = append(out, s.ServerToken(p.Key, srv.MachineID))
+		}
 	}
 	return append(out, s.dead...)
 }

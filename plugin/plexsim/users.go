@@ -111,8 +111,14 @@ func (s *Sim) sharedUsers(w http.ResponseWriter, r *http.Request) {
 			q.ID, xmlEsc(q.Title), xmlEsc(q.Username), xmlEsc(q.Email), q.UUID, b01(q.HomePIN != ""), b01(q.HomeOf == p.Key), b01(q.Managed))
 		for i, sh := range e.shares {
 			srv := s.serverByID(sh.MachineID)
-			fmt.Fprintf(&b, "\n    "+`<Server id="%d" serverId="%d" machineIdentifier="%s" name="%s" lastSeenAt="1763600000" numLibraries="3" allLibraries="1" owned="1" pending="%s"/>`,
-				5558590+i, 8035120+i, srv.MachineID, xmlEsc(srv.Name), b01(sh.Pending))
+			n := 0
+			for _, sec := range srv.libraries() {
+				if sh.shares(sec.Title) {
+					n++
+				}
+			}
+			fmt.Fprintf(&b, "\n    "+`<Server id="%d" serverId="%d" machineIdentifier="%s" name="%s" lastSeenAt="1763600000" numLibraries="%d" allLibraries="%s" owned="1" pending="%s"/>`,
+				5558590+i, 8035120+i, srv.MachineID, xmlEsc(srv.Name), n, b01(sh.Sections == nil), b01(sh.Pending))
 		}
 		b.WriteString("\n  </User>")
 	}
