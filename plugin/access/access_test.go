@@ -140,7 +140,7 @@ func TestCacheSingleflightAndStaleOnError(t *testing.T) {
 
 func TestRevalidateUnknownNeverRevoked(t *testing.T) {
 	f := &fake{ownerID: 1, usersErr: &plextv.Error{Op: "GET /api/users"}}
-	ans, _ := checker(f, ModeMembers).Revalidate(context.Background(), 5, "")
+	ans, _, _ := checker(f, ModeMembers).Revalidate(context.Background(), 5, "")
 	if ans != Unknown {
 		t.Fatalf("got %v, want Unknown", ans)
 	}
