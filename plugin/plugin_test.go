@@ -191,6 +191,17 @@ func TestConformance(t *testing.T) {
 				Fields: []string{"password_login", "owner_cache_ttl_seconds"}},
 		},
 		Errors: errs,
+		Login: func(ctx context.Context, s source.Full, inst source.Instance, want []string) (source.Identity, error) {
+			st, err := s.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: callback})
+			if err != nil {
+				return source.Identity{}, err
+			}
+			code, _, _ := plexsim.ForwardURL(st.RedirectURL)
+			if err := e.sim.Claim(code, "friend"); err != nil {
+				return source.Identity{}, err
+			}
+			return s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, Want: want})
+		},
 	})
 }
 
