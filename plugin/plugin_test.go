@@ -191,6 +191,17 @@ func TestConformance(t *testing.T) {
 				Fields: []string{"password_login", "owner_cache_ttl_seconds"}},
 		},
 		Errors: errs,
+		Login: func(ctx context.Context, s source.Full, inst source.Instance, want []string) (source.Identity, error) {
+			st, err := s.BeginLogin(ctx, inst, source.BeginLogin{CallbackURL: callback})
+			if err != nil {
+				return source.Identity{}, err
+			}
+			code, _, _ := plexsim.ForwardURL(st.RedirectURL)
+			if err := e.sim.Claim(code, "friend"); err != nil {
+				return source.Identity{}, err
+			}
+			return s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, Want: want})
+		},
 	})
 }
 
@@ -409,7 +420,7 @@ func TestIdentityAndStrippedSecrets(t *testing.T) {
 		t.Fatalf("attributes %s", id.Attributes)
 	}
 	if strings.Contains(string(id.RevalidationState), "sim") {
-		t.Fatal("user token kept although keep_user_token is off")
+		t.Fatal("user token kept although plex_web_sso is off")
 	}
 	// Owner: Plex Pass, both servers, email unverified never claimed.
 	owner, err := e.login(e.membersConfig(""), "owner")
@@ -795,7 +806,7 @@ func TestSecondOwnerAccount(t *testing.T) {
 func TestRevalidateWithKeptUserToken(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	inst := e.membersConfig(`,"keep_user_token":true`)
+	inst := e.membersConfig(`,"plex_web_sso":true`)
 	id, err := e.login(inst, "friend")
 	if err != nil {
 		t.Fatal(err)
@@ -809,7 +820,7 @@ func TestRevalidateWithKeptUserToken(t *testing.T) {
 	}
 	// The share is removed: the user's own resources no longer list the server.
 	e.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
-	fresh := e.membersConfig(`,"keep_user_token":true`)
+	fresh := e.membersConfig(`,"plex_web_sso":true`)
 	fresh.ID = "fresh-owner-cache"
 	rv, err = e.plugin.Revalidate(ctx, fresh, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
 	if err != nil || rv.Status != source.RevalidationRevoked {
@@ -817,7 +828,7 @@ func TestRevalidateWithKeptUserToken(t *testing.T) {
 	}
 	// plex.tv down: unknown, never revoked.
 	e.sim.Inject("resources", plexsim.Fault503, -1)
-	down := e.membersConfig(`,"keep_user_token":true,"request_timeout_seconds":1`)
+	down := e.membersConfig(`,"plex_web_sso":true,"request_timeout_seconds":1`)
 	down.ID = "down"
 	rv, err = e.plugin.Revalidate(ctx, down, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
 	if err != nil || rv.Status != source.RevalidationUnknown {

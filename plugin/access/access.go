@@ -113,6 +113,9 @@ type Result struct {
 	Unavailable bool
 	// RateLimited is set with Unavailable when plex.tv answered "too many requests".
 	RateLimited bool
+	// TokenRefused is set when plex.tv refused the user's token itself (401, or 422 "Invalid
+	// token"): an answer about the token, not an outage.
+	TokenRefused bool
 }
 
 // Checker evaluates a Policy against plex.tv with an owner-side cache.
@@ -280,6 +283,7 @@ func (c *Checker) Evaluate(ctx context.Context, user *plextv.User, token string)
 		}
 	}
 	resourcesOK := !skip && resErr == nil
+	r.TokenRefused = plextv.IsRevokedToken(resErr)
 	for mid, f := range facts {
 		// When the user's own resources answered, they are the truth about accepted shares;
 		// the owner list only adds pending invitations.
@@ -420,70 +424,4 @@ func (c *Checker) detail(f Facts, o ownerSide, resErr error, skipped bool, seen 
 		parts = append(parts, "stale: "+strings.Join(o.stale, "; "))
 	}
 	return strings.Join(parts, " | ")
-}
-
-// Revalidation is the answer for an earlier login.
-type Revalidation int
-
-// Re-validation answers.
-const (
-	Unknown Revalidation = iota
-	StillAllowed
-	Revoked
-)
-
-// Revalidate answers from the owner lists (and the user's token, when kept) whether
-// user id is still allowed. Failures are Unknown, never Revoked.
-func (c *Checker) Revalidate(ctx context.Context, id int64, userToken string) (Revalidation, string) {
-	if c.Policy.Mode == ModeAny {
-		return StillAllowed, ReasonAnyAccount
-	}
-	o := c.owner(ctx, id)
-	if o.ownerIDs[id] {
-		return StillAllowed, ReasonOwner
-	}
-	if userToken != "" {
-		u := &plextv.User{ID: plextv.Int(id)}
-		r := c.Evaluate(ctx, u, userToken)
-		switch {
-		case r.Allowed:
-			return StillAllowed, r.Reason
-		case !r.Unavailable && len(o.unknown) == 0:
-			return Revoked, r.Reason
-		}
-		return Unknown, ReasonUnavailable
-	}
-	if len(c.Policy.OwnerTokens) == 0 {
-		return Unknown, "no_owner_token"
-	}
-	switch c.Policy.Mode {
-	case ModeMembers:
-		if c.memberByOwnerList(o) {
-			return StillAllowed, ReasonMember
-		}
-		if o.inHome {
-			return StillAllowed, ReasonHomeMember
-		}
-		if c.Policy.AllowFriends && o.shared != nil {
-			return StillAllowed, ReasonFriend
-		}
-		if len(o.unknown) > 0 || !o.haveShared || !o.haveHome {
-			return Unknown, ReasonUnavailable
-		}
-		return Revoked, ReasonNotMember
-	case ModeHome:
-		if o.inHome {
-			return StillAllowed, ReasonHomeMember
-		}
-		if len(o.unknown) > 0 || !o.haveHome {
-			return Unknown, ReasonUnavailable
-		}
-		return Revoked, ReasonNotHome
-	case ModeOwner:
-		if len(o.unknown) > 0 {
-			return Unknown, ReasonUnavailable
-		}
-		return Revoked, ReasonNotOwner
-	}
-	return Unknown, ""
 }

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,8 +141,33 @@ func TestCacheSingleflightAndStaleOnError(t *testing.T) {
 
 func TestRevalidateUnknownNeverRevoked(t *testing.T) {
 	f := &fake{ownerID: 1, usersErr: &plextv.Error{Op: "GET /api/users"}}
-	ans, _ := checker(f, ModeMembers).Revalidate(context.Background(), 5, "")
+	ans, _, _ := checker(f, ModeMembers).Revalidate(context.Background(), 5, "")
 	if ans != Unknown {
 		t.Fatalf("got %v, want Unknown", ans)
+	}
+}
+
+// A kept token plex.tv refuses is reported and the owner lists answer; an outage is not a refusal.
+func TestRevalidateWithARefusedToken(t *testing.T) {
+	shared := []plextv.SharedUser{{ID: 5, Servers: []plextv.SharedWith{{MachineIdentifier: mid}}}}
+	refused := fmt.Errorf("GET /api/v2/resources: %w", plextv.ErrUnauthorized)
+	outage := &plextv.Error{Op: "GET /api/v2/resources"}
+	for _, c := range []struct {
+		name        string
+		users       []plextv.SharedUser
+		resErr      error
+		want        Revalidation
+		wantRefused bool
+	}{
+		{"refused, share stands", shared, refused, StillAllowed, true},
+		{"refused, no share", nil, refused, Revoked, true},
+		{"invalid token, no share", nil, fmt.Errorf("x: %w", plextv.ErrInvalidToken), Revoked, true},
+		{"outage, no share", nil, outage, Unknown, false},
+	} {
+		f := &fake{ownerID: 1, users: c.users, resErr: c.resErr}
+		ans, _, gotRefused := checker(f, ModeMembers).Revalidate(context.Background(), 5, "user-tok")
+		if ans != c.want || gotRefused != c.wantRefused {
+			t.Errorf("%s: got %v refused=%t, want %v refused=%t", c.name, ans, gotRefused, c.want, c.wantRefused)
+		}
 	}
 }

@@ -39,8 +39,11 @@ type Config struct {
 	MemberFreshness       int            `json:"member_cache_freshness_seconds"`
 	PasswordLogin         bool           `json:"password_login"`
 	HomeProfiles          bool           `json:"home_profiles"`
-	KeepUserToken         bool           `json:"keep_user_token"`
-	RequestTimeout        int            `json:"request_timeout_seconds"`
+	// PlexWebSSO keeps each user's plex.tv token (sealed, by the host) for re-validation and
+	// lets a login hand it over as TokenKind when the host asks; stored configs may still say
+	// keep_user_token, read as this.
+	PlexWebSSO     bool `json:"plex_web_sso"`
+	RequestTimeout int  `json:"request_timeout_seconds"`
 	// Mappings is the admin's mapping sets in the mappings text format.
 	Mappings string `json:"mappings"`
 	// IncludeDefaultMappings applies the default Plex mapping set before the admin's.

@@ -18,6 +18,9 @@ import (
 // legacyServerIDs is schema version 1's list of allowed machine IDs.
 const legacyServerIDs = "allowed_server_ids"
 
+// legacyKeepUserToken is the old name of SSOField, still read (never written).
+const legacyKeepUserToken = "keep_user_token"
+
 // decodeConfig decodes raw into a Config with mapstructure, reporting every unknown and
 // every mistyped setting together, per field, and migrating schema version 1.
 func decodeConfig(raw json.RawMessage) (Config, []source.FieldError) {
@@ -37,7 +40,7 @@ func decodeConfig(raw json.RawMessage) (Config, []source.FieldError) {
 		TagName:    "json",
 		Result:     &c,
 		Metadata:   &md,
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(migrateV1, noNumberAsText),
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(migrateV1, migrateKeepUserToken, noNumberAsText),
 	})
 	if err != nil {
 		return c, []source.FieldError{{Message: "internal: " + err.Error()}}
@@ -67,7 +70,7 @@ var knownKeys, settingType = func() (map[string]map[string]bool, map[string]stri
 	if err := json.Unmarshal(configSchema(), &s); err != nil {
 		panic(err)
 	}
-	keys := map[string]map[string]bool{"": {legacyServerIDs: true}}
+	keys := map[string]map[string]bool{"": {legacyServerIDs: true, legacyKeepUserToken: true}}
 	types := map[string]string{}
 	for name, p := range s.Properties {
 		keys[""][name] = true
@@ -148,6 +151,31 @@ func migrateV1(from, to reflect.Type, data any) (any, error) {
 	}
 	if _, newer := out["allowed_servers"]; !newer {
 		out["allowed_servers"] = servers
+	}
+	return out, nil
+}
+
+// migrateKeepUserToken reads the old "keep_user_token" as SSOField, which wins when both are set.
+func migrateKeepUserToken(from, to reflect.Type, data any) (any, error) {
+	m, ok := data.(map[string]any)
+	if to != configType || !ok {
+		return data, nil
+	}
+	old, has := m[legacyKeepUserToken]
+	if !has {
+		return data, nil
+	}
+	keep, ok := old.(bool)
+	if !ok && old != nil {
+		return nil, &fieldError{legacyKeepUserToken, "must be true or false"}
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	delete(out, legacyKeepUserToken)
+	if _, newer := out[SSOField]; !newer {
+		out[SSOField] = keep
 	}
 	return out, nil
 }

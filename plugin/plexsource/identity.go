@@ -66,7 +66,8 @@ func applyMappings(ctx context.Context, prog *mappings.Program, in mappings.Inpu
 }
 
 // buildIdentity maps an admitted user; an access condition of the mappings may still deny.
-func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *plextv.User, res access.Result, token string) (source.Identity, error) {
+// With SSOField on the revalidation state keeps token, and the identity carries it when want asks.
+func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *plextv.User, res access.Result, token string, want []string) (source.Identity, error) {
 	id, mres, err := applyMappings(ctx, in.prog, mappingInput(u, res.Facts, inst))
 	if err != nil {
 		return source.Identity{}, err
@@ -77,9 +78,10 @@ func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *p
 			Subject:     strconv.FormatInt(int64(u.ID), 10), DisplayName: u.AdminName()}
 	}
 	st := revalidationState{ID: int64(u.ID)}
-	if in.cfg.KeepUserToken {
+	if in.cfg.PlexWebSSO {
 		st.Token = token
 	}
+	id.Credentials = handOver(in.cfg, want, token)
 	id.RevalidationState, _ = json.Marshal(st)
 	id.Decision = source.Decision{Allowed: true, ReasonCode: res.Reason, UserText: res.UserText, AdminDetail: res.AdminDetail}
 	id.PreviewSample, _ = json.Marshal(loginDocument{Version: 1, Account: u.Raw, Facts: res.Facts})

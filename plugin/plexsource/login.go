@@ -142,7 +142,7 @@ func (p *Plex) CompleteLogin(ctx context.Context, inst source.Instance, req sour
 		if err != nil {
 			return source.Identity{}, err
 		}
-		return p.login(ctx, in, inst, token)
+		return p.login(ctx, in, inst, token, req.Want)
 	})
 	if err != nil {
 		p.opts.Logger.Info("login not completed", "source", inst.ID, "reason", source.AsError(err).ReasonCode)

@@ -35,7 +35,7 @@ func TestManagedProfileIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := p.login(ctx, in, inst, string(kid.AuthToken))
+	id, err := p.login(ctx, in, inst, string(kid.AuthToken), nil)
 	if err != nil {
 		t.Fatalf("managed profile login: %v", err)
 	}

@@ -157,8 +157,8 @@ func (p *Plex) Ping(context.Context) error { return nil }
 func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
-			source.CapMappingPreview},
-		Icon: Icon, ConfigSchema: configSchema()}, nil
+			source.CapMappingPreview, source.CapCredentials},
+		Icon: Icon, ConfigSchema: configSchema(), CredentialKinds: credentialKinds()}, nil
 }
 
 // ValidateConfig checks, migrates and normalizes a config, generating the client identifier
@@ -221,8 +221,9 @@ func plexError(err error, what string) *source.Error {
 	return &source.Error{Kind: source.KindInternal, ReasonCode: "plex_error", UserText: "Something went wrong talking to Plex.", AdminDetail: detail}
 }
 
-// login fetches the account of token, evaluates the policy and builds the identity.
-func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, token string) (source.Identity, error) {
+// login fetches the account of token, evaluates the policy and builds the identity, handing
+// over the credential kinds in want that the config allows.
+func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, token string, want []string) (source.Identity, error) {
 	user, err := in.client.User(ctx, token)
 	if err != nil {
 		return source.Identity{}, plexError(err, "read account")
@@ -232,11 +233,11 @@ func (p *Plex) login(ctx context.Context, in *instance, inst source.Instance, to
 			return source.Identity{Step: step}, err
 		}
 	}
-	return p.decide(ctx, in, inst, user, token)
+	return p.decide(ctx, in, inst, user, token, want)
 }
 
 // decide evaluates the policy for an account and builds its identity.
-func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, user *plextv.User, token string) (source.Identity, error) {
+func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, user *plextv.User, token string, want []string) (source.Identity, error) {
 	res := in.checker.Evaluate(ctx, user, token)
 	p.opts.Logger.Info("login decision", "source", inst.ID, "plex_id", int64(user.ID), "allowed", res.Allowed, "reason", res.Reason)
 	if res.RateLimited {
@@ -251,7 +252,7 @@ func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, u
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: res.Reason, UserText: res.UserText,
 			AdminDetail: res.AdminDetail, Subject: strconv.FormatInt(int64(user.ID), 10), DisplayName: user.AdminName()}
 	}
-	id, err := buildIdentity(ctx, in, inst, user, res, token)
+	id, err := buildIdentity(ctx, in, inst, user, res, token, want)
 	if err != nil {
 		p.opts.Logger.Error("mapping failed", "source", inst.ID, "plex_id", int64(user.ID), "error", err.Error())
 	}
@@ -289,16 +290,20 @@ func (p *Plex) PasswordLogin(ctx context.Context, inst source.Instance, cred sou
 	if token == "" {
 		return source.Identity{}, plexError(errors.New("sign-in answer carries no token"), "sign in")
 	}
-	return p.login(ctx, in, inst, token)
+	return p.login(ctx, in, inst, token, cred.Want)
 }
 
-// revalidationState is kept by the host (encrypted) for Revalidate.
+// revalidationState is kept by the host (encrypted) for Revalidate; Token only with SSOField on.
 type revalidationState struct {
 	ID    int64  `json:"id"`
 	Token string `json:"token,omitempty"`
 }
 
-// Revalidate answers from the owner lists (and the kept user token, if opted in).
+// Revalidate answers from the owner lists and, with SSOField on, the kept user token. A kept
+// token plex.tv refuses is dropped: the answer comes from the owner lists, NewState is the
+// state without it and RefusedCredentials names TokenKind, so the host drops its copies too.
+// A state that keeps a token while SSOField is off is answered as without one and replaced
+// by the state without it.
 func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.RevalidateRequest) (source.Revalidation, error) {
 	in, err := p.instance(inst)
 	if err != nil {
@@ -317,11 +322,18 @@ func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.
 		}
 	}
 	tok := ""
-	if in.cfg.KeepUserToken && st.ID == id {
+	if in.cfg.PlexWebSSO && st.ID == id {
 		tok = st.Token
 	}
-	ans, reason := in.checker.Revalidate(ctx, id, tok)
+	ans, reason, refused := in.checker.Revalidate(ctx, id, tok)
 	out := source.Revalidation{Decision: source.Decision{ReasonCode: reason}}
+	if refused {
+		p.opts.Logger.Info("kept user token refused by plex.tv; dropped", "source", inst.ID, "plex_id", id)
+		out.RefusedCredentials = []string{TokenKind}
+	}
+	if st.Token != "" && (refused || !in.cfg.PlexWebSSO) {
+		out.NewState, _ = json.Marshal(revalidationState{ID: st.ID})
+	}
 	switch ans {
 	case access.StillAllowed:
 		out.Status, out.Decision.Allowed = source.RevalidationAllowed, true

@@ -92,7 +92,7 @@ func (p *Plex) ContinueLogin(ctx context.Context, inst source.Instance, req sour
 			return source.Identity{}, errBadState
 		}
 		if req.Choice == selfChoice {
-			return p.decide(ctx, in, inst, user, st.Token)
+			return p.decide(ctx, in, inst, user, st.Token, req.Want)
 		}
 		profileKey := "pin/" + inst.ID + "/" + req.Choice
 		if needsPIN && p.pinTries.count(profileKey) >= maxPINTriesPerProfile {
@@ -116,6 +116,7 @@ func (p *Plex) ContinueLogin(ctx context.Context, inst source.Instance, req sour
 		if err != nil {
 			return source.Identity{}, plexError(err, "switch profile")
 		}
-		return p.decide(ctx, in, inst, profile, string(profile.AuthToken))
+		// A profile signs in with its own token from the switch, never the account's.
+		return p.decide(ctx, in, inst, profile, string(profile.AuthToken), req.Want)
 	})
 }

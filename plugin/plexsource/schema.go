@@ -51,8 +51,8 @@ func configSchema() json.RawMessage {
 			map[string]any{"type": "boolean", "title": "Allow plex.tv username and password", "default": false}},
 		"home_profiles": {source.FieldExtensions{Group: "signin"}, map[string]any{"type": "boolean", "title": "Let Plex Home members pick a profile", "default": false,
 			"description": "After the Plex login, a Home with managed profiles gets a \"Who is watching?\" step; a profile needs its PIN."}},
-		"keep_user_token": {source.FieldExtensions{Group: "advanced"}, map[string]any{"type": "boolean", "title": "Keep users' Plex tokens", "default": false,
-			"description": "Lets re-validation use the user's own token. Off: tokens are dropped after login."}},
+		SSOField: {source.FieldExtensions{Group: "signin"}, map[string]any{"type": "boolean", "title": "Sign users into Plex Web", "default": false,
+			"description": ssoDescription}},
 		"mappings": {source.FieldExtensions{Group: "mappings", Widget: source.WidgetCode, Language: "cel-mappings", Defaults: defaultMappingsText()},
 			map[string]any{"type": "string", "title": "Attribute mappings", "default": "", "maxLength": 65536,
 				"description": "Mapping sets in the mappings text format (CEL expressions per attribute). Applied after the defaults."}},
@@ -99,7 +99,7 @@ func configSchema() json.RawMessage {
 
 // propertyOrder is the order the settings appear in a rendered form.
 var propertyOrder = []string{"access_mode", "allowed_servers", "allow_friends", "owner_token", "additional_owner_tokens",
-	"mappings", "include_default_mappings", "password_login", "home_profiles", "keep_user_token", "product", "owner_cache_ttl_seconds",
+	"mappings", "include_default_mappings", "password_login", "home_profiles", SSOField, "product", "owner_cache_ttl_seconds",
 	"member_cache_freshness_seconds", "request_timeout_seconds", "client_identifier", "owner_ids", "state_key", "schema_version"}
 
 // defaultMappingsText is the default mapping file, shown read-only beside the editor.

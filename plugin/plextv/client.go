@@ -367,6 +367,14 @@ func (c *Client) SwitchHomeUser(ctx context.Context, token, uuid, pin string) (*
 		op: "POST /api/v2/home/users/{uuid}/switch", endpoint: "switch", token: token, query: q, json: true}, DecodeUser)
 }
 
+// SignOut invalidates token at plex.tv (DELETE /api/v2/users/signout). A token plex.tv
+// already refuses answers ErrUnauthorized or ErrInvalidToken (see IsRevokedToken).
+func (c *Client) SignOut(ctx context.Context, token string) error {
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: "/api/v2/users/signout", op: "DELETE /api/v2/users/signout",
+		endpoint: "signout", token: token, json: true, retry: true})
+	return err
+}
+
 // AuthURL is the app.plex.tv address a browser is sent to for a PIN.
 func AuthURL(appURL, clientID, code, product, forwardURL string) string {
 	q := url.Values{}

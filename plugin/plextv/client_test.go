@@ -267,3 +267,22 @@ func TestOwnerListsDecode(t *testing.T) {
 		t.Fatalf("not the owner: %v", err)
 	}
 }
+
+// SignOut invalidates the token; signing a dead token out again says so as a revoked token.
+func TestSignOut(t *testing.T) {
+	sim, c := setup(t)
+	ctx := context.Background()
+	tok := sim.Token("friend")
+	if _, err := c.User(ctx, tok); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	if err := c.SignOut(ctx, tok); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	if _, err := c.User(ctx, tok); !plextv.IsRevokedToken(err) {
+		t.Fatalf("token still accepted after sign-out: %v", err)
+	}
+	if err := c.SignOut(ctx, tok); !plextv.IsRevokedToken(err) {
+		t.Fatalf("second sign-out: %v", err)
+	}
+}

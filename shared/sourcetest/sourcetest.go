@@ -49,6 +49,10 @@ type Fixtures struct {
 	Errors map[source.Kind]ErrorCase
 	// CallbackURL is the host callback used for BeginLogin; default http://127.0.0.1:1/callback.
 	CallbackURL string
+	// Login completes one successful login against inst asking for the credential kinds in
+	// want. A plugin that declares source.CapCredentials must give it, for a person whose
+	// login can hand over every declared kind when its config field is on.
+	Login func(ctx context.Context, src source.Full, inst source.Instance, want []string) (source.Identity, error)
 }
 
 // Run runs the whole kit.
@@ -75,6 +79,7 @@ func Run(t *testing.T, f Fixtures) {
 	t.Run("ConfigWarnings", func(t *testing.T) { testWarnings(t, ctx, f, inst) })
 	t.Run("BeginLogin", func(t *testing.T) { testBeginLogin(t, ctx, f, inst) })
 	t.Run("OptionalCalls", func(t *testing.T) { testOptional(t, ctx, f, desc, inst) })
+	t.Run("Credentials", func(t *testing.T) { testCredentials(t, ctx, f, desc, inst) })
 	t.Run("ErrorsSurviveTheWire", func(t *testing.T) { testErrors(t, ctx, f, inst) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, ctx, f, inst) })
 }
