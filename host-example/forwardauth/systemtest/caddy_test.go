@@ -35,11 +35,28 @@ http://app.example.test:{{.Port}} {
 		header_up Cookie "(^|;\s*)(__Secure-)?hx_forward=[^;]*(;\s*)?" "$1"
 	}
 }
-`))
+{{with .PlexWeb}}
+# Plex Web on a host of its own (docs/plex-sso.md): the bridge first, then forward-auth.
+http://plexweb.example.test:{{$.Port}} {
+	bind 127.0.0.1
+	handle /.host-example/handover {
+		rewrite * /forward-auth/handover/proxy?{query}
+		reverse_proxy {{$.Host}}
+	}
+	handle {
+		forward_auth {{$.Host}} {
+			uri /forward-auth/caddy
+		}
+		reverse_proxy {{.}} {
+			header_up Cookie "(^|;\s*)(__Secure-)?hx_forward=[^;]*(;\s*)?" "$1"
+		}
+	}
+}
+{{end}}`))
 
 // startCaddy runs Debian's Caddy, unprivileged, in front of the host at hostAddr for the app
-// at upstreamAddr; it answers Caddy's address.
-func startCaddy(t *testing.T, hostAddr, upstreamAddr string) string {
+// at upstreamAddr (and, when plexWeb is set, Plex Web at that address); it answers Caddy's address.
+func startCaddy(t *testing.T, hostAddr, upstreamAddr, plexWeb string) string {
 	caddy := browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")
 	port := freePort(t)
 	dir, err := os.MkdirTemp("", "caddy-")
@@ -48,7 +65,7 @@ func startCaddy(t *testing.T, hostAddr, upstreamAddr string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	var conf bytes.Buffer
-	if err := caddyfile.Execute(&conf, map[string]string{"Port": port, "Host": hostAddr, "Upstream": upstreamAddr}); err != nil {
+	if err := caddyfile.Execute(&conf, map[string]string{"Port": port, "Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb}); err != nil {
 		t.Fatal(err)
 	}
 	confPath := filepath.Join(dir, "Caddyfile")
@@ -92,7 +109,7 @@ func TestCaddyJudgesTheRealRequest(t *testing.T) {
 	host := httptest.NewServer(f.srv)
 	t.Cleanup(host.Close)
 	app := newEchoApp(t)
-	addr := startCaddy(t, host.Listener.Addr().String(), app.Listener.Addr().String())
+	addr := startCaddy(t, host.Listener.Addr().String(), app.Listener.Addr().String(), "")
 	appHost := "app.example.test:" + strings.TrimPrefix(addr, "127.0.0.1:")
 	ctx := context.Background()
 	for _, r := range []store.ForwardRule{

@@ -82,7 +82,16 @@ http {
       internal;
       proxy_pass http://{{.Host}}/forward-auth/denied;
     }
-
+{{if .PlexWeb}}
+    # The Plex Web bridge pasted into an app that does not hand a sign-in over (refused).
+    location = /.host-example/handover {
+      proxy_pass http://{{.Host}}/forward-auth/handover/nginx$is_args$args;
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+{{end}}
     location / {
       auth_request /.host-example/auth;
       auth_request_set $target $upstream_http_location;
@@ -103,6 +112,44 @@ http {
       proxy_pass http://{{.Upstream}};
     }
   }
+{{with .PlexWeb}}
+  # Plex Web on a host of its own (docs/plex-sso.md): forward-auth, and the bridge that signs
+  # the browser into Plex Web.
+  server {
+    listen 127.0.0.1:{{$.Port}};
+    server_name plexweb.example.test;
+
+    location = /.host-example/auth {
+      internal;
+      proxy_pass http://{{$.Host}}/forward-auth/nginx;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location = /.host-example/denied {
+      internal;
+      proxy_pass http://{{$.Host}}/forward-auth/denied;
+    }
+    location = /.host-example/handover {
+      proxy_pass http://{{$.Host}}/forward-auth/handover/nginx$is_args$args;
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location / {
+      auth_request /.host-example/auth;
+      auth_request_set $target $upstream_http_location;
+      error_page 401 =302 $target;
+      error_page 403 /.host-example/denied;
+      proxy_set_header Cookie $cookie_for_app;
+      proxy_pass http://{{.}};
+    }
+  }
+{{end}}
 }
 `))
 
@@ -113,6 +160,8 @@ type stack struct {
 	st       *store.Store
 	src      *store.Source
 	sim      *plexsim.Sim
+	simURL   string
+	hostAddr string // host-example's own listener
 	port     string // nginx's
 	auth     string // http://auth.example.test:port
 	app      string // http://app.example.test:port
@@ -131,7 +180,11 @@ func freePort(t *testing.T) string {
 
 const adminPassword = hosttest.AdminPassword
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackOf(t, "", false) }
+
+// newStackOf is newStack with a source config (sourceCfg; "" for the default) and, with
+// plexWeb, the Plex Web host (plexweb.example.test) proxied to the simulator's Plex Web.
+func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
 	t.Helper()
 	nginx := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
 	s := &stack{t: t, port: freePort(t)}
@@ -144,8 +197,17 @@ func newStack(t *testing.T) *stack {
 		hosttest.Config(func(c *app.Config) { c.CookieDomain = "example.test" }))
 	s.st = h.Store
 	host := h.Server
-	s.src = h.AddSource("plex", "plex", "Plex", `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"`+
-		plexsim.ServerLivingRoom+`","name":"Living Room"}]}`, sim.Token("owner"))
+	if sourceCfg == "" {
+		sourceCfg = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
+			plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
+	}
+	s.src = h.AddSource("plex", "plex", "Plex", sourceCfg, sim.Token("owner"))
+	s.simURL, s.hostAddr = simURL, host.Listener.Addr().String()
+	webAddr := ""
+	if plexWeb {
+		su, _ := url.Parse(simURL)
+		webAddr = "127.0.0.1:" + su.Port()
+	}
 
 	s.upstream = newEchoApp(t)
 
@@ -162,7 +224,7 @@ func newStack(t *testing.T) *stack {
 	}
 	var conf strings.Builder
 	if err := nginxConf.Execute(&conf, map[string]any{"Dir": ndir, "Port": s.port, "Host": host.Listener.Addr().String(),
-		"Upstream": s.upstream.Listener.Addr().String()}); err != nil {
+		"Upstream": s.upstream.Listener.Addr().String(), "PlexWeb": webAddr}); err != nil {
 		t.Fatal(err)
 	}
 	confPath := filepath.Join(ndir, "nginx.conf")
