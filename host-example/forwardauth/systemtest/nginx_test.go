@@ -68,29 +68,10 @@ http {
     listen 127.0.0.1:{{.Port}} default_server;
     server_name app.example.test;
 
-    location = /.host-example/auth {
-      internal;
-      proxy_pass http://{{.Host}}/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
-    location = /.host-example/denied {
-      internal;
-      proxy_pass http://{{.Host}}/forward-auth/denied;
-    }
+{{template "auth" .}}
 {{if .PlexWeb}}
     # The Plex Web bridge pasted into an app that does not hand a sign-in over (refused).
-    location = /.host-example/handover {
-      proxy_pass http://{{.Host}}/forward-auth/handover/nginx$is_args$args;
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
+{{template "bridge" .}}
 {{end}}
     location / {
       auth_request /.host-example/auth;
@@ -119,27 +100,8 @@ http {
     listen 127.0.0.1:{{$.Port}};
     server_name plexweb.example.test;
 
-    location = /.host-example/auth {
-      internal;
-      proxy_pass http://{{$.Host}}/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
-    location = /.host-example/denied {
-      internal;
-      proxy_pass http://{{$.Host}}/forward-auth/denied;
-    }
-    location = /.host-example/handover {
-      proxy_pass http://{{$.Host}}/forward-auth/handover/nginx$is_args$args;
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
+{{template "auth" $}}
+{{template "bridge" $}}
     location / {
       auth_request /.host-example/auth;
       auth_request_set $target $upstream_http_location;
@@ -151,7 +113,27 @@ http {
   }
 {{end}}
 }
-`))
+{{define "auth"}}    location = /.host-example/auth {
+      internal;
+      proxy_pass http://{{.Host}}/forward-auth/nginx;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location = /.host-example/denied {
+      internal;
+      proxy_pass http://{{.Host}}/forward-auth/denied;
+    }{{end}}
+{{define "bridge"}}    location = /.host-example/handover {
+      proxy_pass http://{{.Host}}/forward-auth/handover/nginx$is_args$args;
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }{{end}}`))
 
 // stack is host-example (real plugin process, simulated plex.tv) behind a real nginx, with
 // an upstream app that echoes the headers it receives.
