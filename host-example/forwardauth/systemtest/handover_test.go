@@ -27,7 +27,7 @@ const secretToken = "up-account-token-5b9e0c2d7a"
 
 // handoverFixture adds a dedicated app origin that receives up.token (for plex-friend), the
 // friend's stored credential, and a forward-auth service that knows the kind.
-func handoverFixture(t *testing.T) (*fixture, *forwardauth.Service) {
+func handoverFixture(t testing.TB) (*fixture, *forwardauth.Service) {
 	f := newFixture(t)
 	ctx := context.Background()
 	r := store.ForwardRule{Host: "web.example.test", Groups: []string{"plex-friend", "plex-owner"}, Handover: webKind.Kind}
