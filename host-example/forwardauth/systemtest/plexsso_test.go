@@ -100,6 +100,16 @@ func TestPlexWebSignedInBehindNginx(t *testing.T) {
 	if who := browsertest.Text(t, uctx, "#who"); who != "Sign in" {
 		t.Fatalf("Plex Web after signing out of it: %q", who)
 	}
+	// The host's own sign-out links that hop for every host that receives a sign-in.
+	steps(t, uctx, "sign out", chromedp.Navigate(s.auth+"/profile"), visible("#logout"), click("#logout"), visible("#also-sign-out"))
+	href, err := chromedp.Run(uctx, chromedp.Evaluate[string](`document.querySelector("a.also-sign-out").href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if link := browsertest.Text(t, uctx, "#also-sign-out"); !strings.Contains(link, "Sign out of Plex Web too") ||
+		href != web+forwardauth.BridgePath+"?signout=1" {
+		t.Fatalf("signed-out page: %q -> %q", link, href)
+	}
 }
 
 // The same behind Caddy: the bridge's location is handled before forward_auth, and the host
