@@ -126,20 +126,23 @@ func TestRevalidateAfterTheKeptTokenIsSignedOut(t *testing.T) {
 	if e.signsInAs(id.Credentials[0].Value) != 0 {
 		t.Fatal("the simulator still accepts a signed-out token")
 	}
-	rv, err := e.plugin.Revalidate(ctx, inst, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
+	if strings.Contains(string(id.RevalidationState), `"token"`) {
+		t.Fatalf("handed over, the token is also in the state %s", id.RevalidationState)
+	}
+	rv, err := e.plugin.Revalidate(ctx, inst, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState, Credentials: id.Credentials})
 	if err != nil || rv.Status != source.RevalidationAllowed {
 		t.Fatalf("token refused, share still there: %+v %v", rv, err)
 	}
 	if len(rv.RefusedCredentials) != 1 || rv.RefusedCredentials[0] != plexsource.TokenKind {
 		t.Fatalf("refused credentials %v", rv.RefusedCredentials)
 	}
-	if len(rv.NewState) == 0 || strings.Contains(string(rv.NewState), `"token"`) {
+	if strings.Contains(string(rv.NewState), `"token"`) {
 		t.Fatalf("new state %s", rv.NewState)
 	}
 	e.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
 	fresh := e.membersConfig(`,"plex_web_sso":true`)
 	fresh.ID = "fresh-owner-cache"
-	rv, err = e.plugin.Revalidate(ctx, fresh, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState})
+	rv, err = e.plugin.Revalidate(ctx, fresh, source.RevalidateRequest{Subject: "2001", State: id.RevalidationState, Credentials: id.Credentials})
 	if err != nil || rv.Status != source.RevalidationRevoked || len(rv.RefusedCredentials) != 1 {
 		t.Fatalf("token refused, share removed: %+v %v", rv, err)
 	}

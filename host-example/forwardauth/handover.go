@@ -88,8 +88,13 @@ func navigation(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Accept"), "text/html")
 }
 
-// bridgeURL is the bridge on the app's origin, returning to uri.
+// bridgeURL is the bridge on the app's origin, returning to uri; a uri over maxReturn is left
+// out (as in startURL: the proxy's buffer for the answer's headers), so the bridge goes on to the
+// app's start page.
 func bridgeURL(t target) string {
+	if len(t.uri) > maxReturn {
+		return t.scheme + "://" + t.host + BridgePath
+	}
 	return t.scheme + "://" + t.host + BridgePath + "?" + url.Values{"rd": {t.uri}}.Encode()
 }
 

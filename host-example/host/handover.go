@@ -56,6 +56,23 @@ func kept(id source.Identity, want []string) []store.Credential {
 	return out
 }
 
+// declared are the credentials of cs of the kinds p declares, for p's re-validation (the
+// one copy the plugin re-validates with: it keeps none of its own).
+func declared(p *Plugin, cs []store.Credential) []source.Credential {
+	if !p.Desc.Has(source.CapCredentials) {
+		return nil
+	}
+	var out []source.Credential
+	for _, c := range cs {
+		for _, k := range p.Desc.CredentialKinds {
+			if k.Kind == c.Kind {
+				out = append(out, source.Credential{Kind: c.Kind, Value: c.Value})
+			}
+		}
+	}
+	return out
+}
+
 // CredentialKinds are the credential kinds the loaded plugins declare, for rules to hand over.
 func (s *Sources) CredentialKinds() []source.CredentialKind {
 	var out []source.CredentialKind

@@ -37,7 +37,12 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 			return err
 		}
 		for _, u := range users {
-			rv, err := p.P.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation})
+			creds, err := j.store.UserCredentials(ctx, u.ID)
+			if err != nil {
+				continue // unknown: nothing changes
+			}
+			rv, err := p.P.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation,
+				Credentials: declared(p, creds)})
 			if err != nil {
 				continue // unknown: nothing changes
 			}

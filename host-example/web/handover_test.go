@@ -157,3 +157,44 @@ func TestRevalidationAfterPlexRefusedTheKeptToken(t *testing.T) {
 		t.Fatalf("not revoked after the share was removed: %+v", u)
 	}
 }
+
+// The kept credential is the only copy: the re-validation state holds none (it used to, so
+// turning the setting or the source off, or a failed sign-out at plex.tv, left a live token
+// in users.reval_enc), and re-validation still uses the kept one.
+func TestThePlexTokenIsKeptOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(ssoConfig)
+	ctx := context.Background()
+	h.browser().login("plex", "friend")
+	tok, uid := kept(t, h)
+	if tok == "" {
+		t.Fatal("no token kept")
+	}
+	if u, _ := h.store.User(ctx, uid); strings.Contains(string(u.Revalidation), tok) {
+		t.Fatalf("the re-validation state holds a second copy of the token: %s", u.Revalidation)
+	}
+	// Re-validation uses the kept copy: signed out at plex.tv, it is found refused and dropped.
+	signout, _ := http.NewRequest("DELETE", h.simURL+"/api/v2/users/signout", nil)
+	signout.Header.Set("X-Plex-Token", tok)
+	if resp, err := http.DefaultClient.Do(signout); err != nil || resp.StatusCode != 204 {
+		t.Fatalf("sign the token out: %v %v", resp, err)
+	}
+	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := kept(t, h); left != "" {
+		t.Fatal("re-validation did not use the kept token")
+	}
+	// The setting turned off: no copy of a live token is left anywhere the host reads.
+	h.browser().login("plex", "friend")
+	tok, _ = kept(t, h)
+	cfg := map[string]any{}
+	_ = json.Unmarshal([]byte(strings.Replace(membersConfig, "OWNER", h.owner, 1)), &cfg)
+	if errs, err := h.srv.Sources.Save(ctx, src, cfg); err != nil || len(errs) > 0 {
+		t.Fatal(errs, err)
+	}
+	u, _ := h.store.User(ctx, uid)
+	if left, _ := kept(t, h); left != "" || strings.Contains(string(u.Revalidation), tok) {
+		t.Fatalf("after the setting was turned off: kept %q, state %s", left, u.Revalidation)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,8 +168,8 @@ func TestCredentialsHandedOverOnlyWhenOnAndAsked(t *testing.T) {
 			if acct, err := w.whoIs(tok); err != nil || acct != f.account {
 				t.Fatalf("the handed-over token signs in as %d (%v), want %d", acct, err, f.account)
 			}
-			if keptToken(t, id) != tok {
-				t.Fatal("the kept token is not the handed-over one")
+			if keptToken(t, id) != "" {
+				t.Fatal("handed over, the token is also kept in the revalidation state: a second copy the host cannot delete")
 			}
 		})
 	}
@@ -372,5 +373,33 @@ func TestRevalidateDropsATokenKeptBeforeTheSettingWentOff(t *testing.T) {
 	var st revalidationState
 	if err := json.Unmarshal(rv.NewState, &st); err != nil || st.ID != 2001 || st.Token != "" {
 		t.Fatalf("new state %s: %v", rv.NewState, err)
+	}
+}
+
+// A host that asks for the token keeps the one copy: re-validation uses the copy the host
+// passes (a refusal is reported), uses none once the host deleted it, and drops a token an
+// older login left in the state.
+func TestRevalidateUsesTheHostsCopy(t *testing.T) {
+	w := newSSOWorld(t)
+	ctx := context.Background()
+	inst := w.instance(true)
+	id, err := w.pinLogin(inst, "friend", []string{TokenKind})
+	if err != nil || len(id.Credentials) != 1 || keptToken(t, id) != "" {
+		t.Fatalf("login: credentials %v, state %s, %v", id.Credentials, id.RevalidationState, err)
+	}
+	tok := id.Credentials[0].Value
+	legacy, _ := json.Marshal(revalidationState{ID: 2001, Token: tok})
+	rv, err := w.p.Revalidate(ctx, inst, source.RevalidateRequest{Subject: id.Subject, State: legacy, Credentials: id.Credentials})
+	if err != nil || rv.Status != source.RevalidationAllowed || len(rv.RefusedCredentials) != 0 || strings.Contains(string(rv.NewState), tok) || len(rv.NewState) == 0 {
+		t.Fatalf("host's copy and an older state's: %+v %v", rv, err)
+	}
+	w.signOut(tok)
+	rv, err = w.p.Revalidate(ctx, inst, source.RevalidateRequest{Subject: id.Subject, State: id.RevalidationState, Credentials: id.Credentials})
+	if err != nil || len(rv.RefusedCredentials) != 1 {
+		t.Fatalf("the host's copy was not used: %+v %v", rv, err)
+	}
+	rv, err = w.p.Revalidate(ctx, inst, source.RevalidateRequest{Subject: id.Subject, State: id.RevalidationState})
+	if err != nil || len(rv.RefusedCredentials) != 0 || rv.Status != source.RevalidationAllowed {
+		t.Fatalf("no copy from the host: %+v %v", rv, err)
 	}
 }

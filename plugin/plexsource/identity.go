@@ -66,7 +66,8 @@ func applyMappings(ctx context.Context, prog *mappings.Program, in mappings.Inpu
 }
 
 // buildIdentity maps an admitted user; an access condition of the mappings may still deny.
-// With SSOField on the revalidation state keeps token, and the identity carries it when want asks.
+// With SSOField on, token is kept once: handed over when want asks (the host keeps it, deletes
+// it when access ends and passes it to Revalidate), else in the revalidation state.
 func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *plextv.User, res access.Result, token string, want []string) (source.Identity, error) {
 	id, mres, err := applyMappings(ctx, in.prog, mappingInput(u, res.Facts, inst))
 	if err != nil {
@@ -78,10 +79,10 @@ func buildIdentity(ctx context.Context, in *instance, inst source.Instance, u *p
 			Subject:     strconv.FormatInt(int64(u.ID), 10), DisplayName: u.AdminName()}
 	}
 	st := revalidationState{ID: int64(u.ID)}
-	if in.cfg.PlexWebSSO {
-		st.Token = token
-	}
 	id.Credentials = handOver(in.cfg, want, token)
+	if in.cfg.PlexWebSSO && len(id.Credentials) == 0 {
+		st.Token = token // a host that does not keep it (did not ask): the state is the one copy
+	}
 	id.RevalidationState, _ = json.Marshal(st)
 	id.Decision = source.Decision{Allowed: true, ReasonCode: res.Reason, UserText: res.UserText, AdminDetail: res.AdminDetail}
 	id.PreviewSample, _ = json.Marshal(loginDocument{Version: 1, Account: u.Raw, Facts: res.Facts})

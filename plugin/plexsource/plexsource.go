@@ -293,17 +293,19 @@ func (p *Plex) PasswordLogin(ctx context.Context, inst source.Instance, cred sou
 	return p.login(ctx, in, inst, token, cred.Want)
 }
 
-// revalidationState is kept by the host (encrypted) for Revalidate; Token only with SSOField on.
+// revalidationState is kept by the host (encrypted) for Revalidate; Token only with SSOField
+// on and a host that did not ask for the token (one that asks keeps it and passes it back).
 type revalidationState struct {
 	ID    int64  `json:"id"`
 	Token string `json:"token,omitempty"`
 }
 
-// Revalidate answers from the owner lists and, with SSOField on, the kept user token. A kept
-// token plex.tv refuses is dropped: the answer comes from the owner lists, NewState is the
-// state without it and RefusedCredentials names TokenKind, so the host drops its copies too.
-// A state that keeps a token while SSOField is off is answered as without one and replaced
-// by the state without it.
+// Revalidate answers from the owner lists and, with SSOField on, the kept user token: the
+// host's copy (req.Credentials) when it passes one, else the state's (a host that does not
+// keep it). A kept token plex.tv refuses is reported: the answer comes from the owner lists
+// and RefusedCredentials names TokenKind, so the host drops its copy. A token in the state is
+// dropped (NewState without it) when refused, when SSOField is off, and when the host passes
+// its own copy, so that a token the host deleted is not used from a second copy.
 func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.RevalidateRequest) (source.Revalidation, error) {
 	in, err := p.instance(inst)
 	if err != nil {
@@ -321,9 +323,17 @@ func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.
 				"revalidation state is unreadable or belongs to another subject")
 		}
 	}
-	tok := ""
-	if in.cfg.PlexWebSSO && st.ID == id {
+	tok, hostKeeps := "", false
+	for _, c := range req.Credentials {
+		if c.Kind == TokenKind && c.Value != "" {
+			tok, hostKeeps = c.Value, true
+		}
+	}
+	if !hostKeeps {
 		tok = st.Token
+	}
+	if !in.cfg.PlexWebSSO {
+		tok = ""
 	}
 	ans, reason, refused := in.checker.Revalidate(ctx, id, tok)
 	out := source.Revalidation{Decision: source.Decision{ReasonCode: reason}}
@@ -331,7 +341,7 @@ func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.
 		p.opts.Logger.Info("kept user token refused by plex.tv; dropped", "source", inst.ID, "plex_id", id)
 		out.RefusedCredentials = []string{TokenKind}
 	}
-	if st.Token != "" && (refused || !in.cfg.PlexWebSSO) {
+	if st.Token != "" && (refused || hostKeeps || !in.cfg.PlexWebSSO) {
 		out.NewState, _ = json.Marshal(revalidationState{ID: st.ID})
 	}
 	switch ans {

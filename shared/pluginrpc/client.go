@@ -97,7 +97,8 @@ var revalidationFromPB = map[pb.RevalidationStatus]source.RevalidationStatus{
 
 // Revalidate re-checks an earlier identity.
 func (c *Client) Revalidate(ctx context.Context, inst source.Instance, req source.RevalidateRequest) (source.Revalidation, error) {
-	r, err := c.rpc.Revalidate(ctx, &pb.RevalidateRequest{Instance: instanceToPB(inst), Sub: req.Subject, RevalidationState: req.State})
+	r, err := c.rpc.Revalidate(ctx, &pb.RevalidateRequest{Instance: instanceToPB(inst), Sub: req.Subject, RevalidationState: req.State,
+		Credentials: credentialsToPB(req.Credentials)})
 	if err != nil {
 		return source.Revalidation{}, errorFromStatus(err)
 	}

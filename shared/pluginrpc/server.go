@@ -99,7 +99,8 @@ func (s *grpcServer) Revalidate(ctx context.Context, r *pb.RevalidateRequest) (*
 	if !ok {
 		return nil, errorToStatus(source.ErrUnimplemented)
 	}
-	rv, err := p.Revalidate(ctx, instanceFromPB(r.GetInstance()), source.RevalidateRequest{Subject: r.GetSub(), State: r.GetRevalidationState()})
+	rv, err := p.Revalidate(ctx, instanceFromPB(r.GetInstance()), source.RevalidateRequest{Subject: r.GetSub(), State: r.GetRevalidationState(),
+		Credentials: credentialsFromPB(r.GetCredentials())})
 	if err != nil {
 		return nil, errorToStatus(err)
 	}

@@ -289,6 +289,9 @@ func (s RevalidationStatus) String() string {
 type RevalidateRequest struct {
 	Subject string
 	State   []byte
+	// Credentials are the user's credentials the host keeps (contract 1.2), of the kinds the
+	// plugin declares; a plugin uses these, never a copy kept in State.
+	Credentials []Credential
 }
 
 // Revalidation is the answer of Revalidate.

@@ -159,6 +159,15 @@ func TestHandoverDetour(t *testing.T) {
 		loc.Query().Get("rd") != "/web/index.html" {
 		t.Fatalf("navigation without the mark: %d %q", w.Code, w.Header().Get("Location"))
 	}
+	// A very long address is not carried to the bridge (the 401's Location would overflow
+	// nginx's buffer for the answer's headers, and the bridge would not return to it anyway).
+	long := nginxBridge("http://web.example.test/web/index.html?q=" + strings.Repeat("%22", 2000))
+	long.Set("Sec-Fetch-Mode", "navigate")
+	long.Set("Sec-Fetch-Dest", "document")
+	if w := serve(fa, forwardauth.NginxPath, long, friend); w.Code != http.StatusUnauthorized || len(w.Header().Get("Location")) > 2000 ||
+		!strings.HasSuffix(w.Header().Get("Location"), forwardauth.BridgePath) {
+		t.Errorf("a long address: %d, Location of %d bytes", w.Code, len(w.Header().Get("Location")))
+	}
 	if w := ask("cors", friend); w.Code != 200 {
 		t.Errorf("an XHR is never detoured: %d", w.Code)
 	}

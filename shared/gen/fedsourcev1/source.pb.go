@@ -1498,8 +1498,13 @@ type RevalidateRequest struct {
 	Sub string `protobuf:"bytes,2,opt,name=sub,proto3" json:"sub,omitempty"`
 	// The opaque revalidation_state of that login's Identity, if any.
 	RevalidationState []byte `protobuf:"bytes,3,opt,name=revalidation_state,json=revalidationState,proto3" json:"revalidation_state,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The user's credentials the host keeps (contract 1.2): of the kinds the plugin declares,
+	// as handed over by the user's last login and not deleted since. A plugin re-validates with
+	// these, never with a copy of its own in revalidation_state, so that a credential the host
+	// deletes (access ended, setting or source off) is gone everywhere.
+	Credentials   []*Credential `protobuf:"bytes,4,rep,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RevalidateRequest) Reset() {
@@ -1549,6 +1554,13 @@ func (x *RevalidateRequest) GetSub() string {
 func (x *RevalidateRequest) GetRevalidationState() []byte {
 	if x != nil {
 		return x.RevalidationState
+	}
+	return nil
+}
+
+func (x *RevalidateRequest) GetCredentials() []*Credential {
+	if x != nil {
+		return x.Credentials
 	}
 	return nil
 }
@@ -2750,11 +2762,12 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x10want_credentials\x18\x05 \x03(\tR\x0fwantCredentials\"x\n" +
 	"\x15PasswordLoginResponse\x122\n" +
 	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\x12+\n" +
-	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\x88\x01\n" +
+	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\xc4\x01\n" +
 	"\x11RevalidateRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\x12\x10\n" +
 	"\x03sub\x18\x02 \x01(\tR\x03sub\x12-\n" +
-	"\x12revalidation_state\x18\x03 \x01(\fR\x11revalidationState\"\xe9\x01\n" +
+	"\x12revalidation_state\x18\x03 \x01(\fR\x11revalidationState\x12:\n" +
+	"\vcredentials\x18\x04 \x03(\v2\x18.fedsource.v1.CredentialR\vcredentials\"\xe9\x01\n" +
 	"\x12RevalidateResponse\x128\n" +
 	"\x06status\x18\x01 \x01(\x0e2 .fedsource.v1.RevalidationStatusR\x06status\x122\n" +
 	"\bdecision\x18\x02 \x01(\v2\x16.fedsource.v1.DecisionR\bdecision\x124\n" +
@@ -2961,52 +2974,53 @@ var file_fedsource_v1_source_proto_depIdxs = []int32{
 	36, // 16: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
 	19, // 17: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
 	2,  // 18: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
-	0,  // 19: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
-	35, // 20: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
-	2,  // 21: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
-	41, // 22: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
-	28, // 23: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
-	29, // 24: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
-	31, // 25: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
-	32, // 26: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
-	30, // 27: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
-	42, // 28: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
-	2,  // 29: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
-	36, // 30: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
-	37, // 31: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
-	35, // 32: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
-	8,  // 33: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
-	1,  // 34: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
-	37, // 35: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
-	3,  // 36: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
-	5,  // 37: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
-	11, // 38: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
-	15, // 39: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
-	17, // 40: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
-	21, // 41: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
-	22, // 42: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
-	24, // 43: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
-	26, // 44: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
-	33, // 45: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
-	13, // 46: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
-	9,  // 47: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
-	4,  // 48: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
-	6,  // 49: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
-	12, // 50: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
-	16, // 51: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
-	18, // 52: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	18, // 53: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	23, // 54: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
-	25, // 55: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
-	27, // 56: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
-	34, // 57: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
-	14, // 58: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
-	10, // 59: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
-	48, // [48:60] is the sub-list for method output_type
-	36, // [36:48] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	8,  // 19: fedsource.v1.RevalidateRequest.credentials:type_name -> fedsource.v1.Credential
+	0,  // 20: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
+	35, // 21: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
+	2,  // 22: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
+	41, // 23: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
+	28, // 24: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
+	29, // 25: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
+	31, // 26: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
+	32, // 27: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
+	30, // 28: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
+	42, // 29: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
+	2,  // 30: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
+	36, // 31: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
+	37, // 32: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
+	35, // 33: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
+	8,  // 34: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
+	1,  // 35: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
+	37, // 36: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
+	3,  // 37: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
+	5,  // 38: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
+	11, // 39: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
+	15, // 40: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
+	17, // 41: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
+	21, // 42: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
+	22, // 43: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
+	24, // 44: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
+	26, // 45: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
+	33, // 46: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
+	13, // 47: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
+	9,  // 48: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
+	4,  // 49: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
+	6,  // 50: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
+	12, // 51: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
+	16, // 52: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
+	18, // 53: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	18, // 54: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	23, // 55: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
+	25, // 56: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
+	27, // 57: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
+	34, // 58: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
+	14, // 59: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
+	10, // 60: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
+	49, // [49:61] is the sub-list for method output_type
+	37, // [37:49] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_fedsource_v1_source_proto_init() }
