@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/host-example/localpath"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -120,17 +121,8 @@ func bridgeTarget(nginx bool, h http.Header) (target, error) {
 
 // localReturn is raw when it is a path on the app's origin to go on to (not the bridge), else "".
 func localReturn(raw string) string {
-	if raw == "" || len(raw) > maxReturn || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") ||
-		strings.ContainsAny(raw, "\\") {
-		return ""
-	}
-	for _, c := range raw {
-		if c < 0x20 || c == 0x7f {
-			return ""
-		}
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, BridgePath) {
+	u, ok := localpath.Parse(raw, maxReturn)
+	if !ok || strings.HasPrefix(u.Path, BridgePath) {
 		return ""
 	}
 	return raw

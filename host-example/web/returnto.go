@@ -4,9 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/localpath"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -53,17 +53,8 @@ func (s *Server) Attach(d Door) {
 // safeReturn is raw when it is a registered local path (the one way back after a login),
 // else "": no scheme, no host, no "//" or "\", no control characters.
 func (s *Server) safeReturn(raw string) string {
-	if raw == "" || len(raw) > 2048 || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") ||
-		strings.ContainsAny(raw, "\\\r\n\t") {
-		return ""
-	}
-	for _, c := range raw {
-		if c < 0x20 || c == 0x7f {
-			return ""
-		}
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" {
+	u, ok := localpath.Parse(raw, 2048)
+	if !ok || u.Fragment != "" {
 		return ""
 	}
 	if u.Path == defaultReturn || s.returns[u.Path] {
