@@ -49,6 +49,7 @@ func main() {
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
 	listen, public, dataDir, plugins, proxies, bootstrap, signingAlg, clientsFile, cookieDomain, siteName, logLevel string
+	logFormat, metricsListen                                                                                        string
 
 	lifetime, revalidate, forwardCache time.Duration
 	maxConns, maxConnsPerClient        int
@@ -94,8 +95,16 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	dur(&f.forwardCache, "forward-auth-cache", "HOST_FORWARD_AUTH_CACHE", forwardauth.DefaultCacheTTL, "revocation bound of forward-auth: how long a session answer is reused")
 	str(&f.siteName, "site-name", "HOST_SITE_NAME", "host-example", "what the sign-in pages call this site")
 	str(&f.logLevel, "log-level", "HOST_LOG_LEVEL", "info", "log level: trace, debug, info, warn or error")
+	str(&f.logFormat, "log-format", "HOST_LOG_FORMAT", "text", "log format: text, or json (one object a line, for log shippers)")
+	str(&f.metricsListen, "metrics-listen", "HOST_METRICS_LISTEN", "", "address to serve Prometheus /metrics on, apart from -listen (empty: off)")
 	if err := ef.parse(args); err != nil {
 		return nil, err
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return nil, fmt.Errorf("-log-format %q: use text or json", f.logFormat)
+	}
+	if f.metricsListen != "" && f.metricsListen == f.listen {
+		return nil, errors.New("-metrics-listen must differ from -listen: the metrics are never served on the public port")
 	}
 	return f, nil
 }
@@ -163,7 +172,7 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(f.logLevel)})
+	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(f.logLevel), JSONFormat: f.logFormat == "json"})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.rotateKeys {
@@ -213,6 +222,13 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 		}
 		go a.Jobs.Run(ctx, f.revalidate)
 	}()
+	if f.metricsListen != "" {
+		ms, err := serveMetrics(ctx, f.metricsListen, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "metrics at http://%s/metrics\n", ms)
+	}
 	fmt.Fprintf(stdout, "host-example serving %s (login page %s/login)\n", cfg.PublicURL, strings.TrimRight(cfg.PublicURL.String(), "/"))
 	go func() {
 		<-ctx.Done()
@@ -247,4 +263,25 @@ func rotateKeys(ctx context.Context, f *serveFlags, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "new %s signing key %s; running servers use it within a minute\n", f.signingAlg, id)
 	return nil
+}
+
+// serveMetrics serves /metrics (and /healthz) on addr until ctx ends and answers the address
+// it listens on.
+func serveMetrics(ctx context.Context, addr string, a *app.App) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("-metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.Handle("GET /healthz", a.Handler())
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
+	go func() { _ = ms.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = ms.Shutdown(sctx)
+	}()
+	return ln.Addr().String(), nil
 }

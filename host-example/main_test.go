@@ -169,3 +169,19 @@ func TestClientSecretFromFile(t *testing.T) {
 		t.Fatalf("an unreadable secret file: %v", err)
 	}
 }
+
+// The log format and the metrics address are checked: json or text, and never the public port.
+func TestLogFormatAndMetricsListenChecked(t *testing.T) {
+	if _, err := parseServe([]string{"-log-format", "xml"}); err == nil || !strings.Contains(err.Error(), "text or json") {
+		t.Fatalf("a bad log format: %v", err)
+	}
+	if _, err := parseServe([]string{"-listen", "127.0.0.1:9", "-metrics-listen", "127.0.0.1:9"}); err == nil ||
+		!strings.Contains(err.Error(), "never served on the public port") {
+		t.Fatalf("metrics on the public port: %v", err)
+	}
+	t.Setenv("HOST_METRICS_LISTEN", "127.0.0.1:9100")
+	t.Setenv("HOST_LOG_FORMAT", "json")
+	if f, err := parseServe(nil); err != nil || f.metricsListen != "127.0.0.1:9100" || f.logFormat != "json" {
+		t.Fatalf("from the environment: %+v %v", f, err)
+	}
+}

@@ -14,8 +14,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/auditlog"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/metrics"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -75,9 +77,12 @@ type App struct {
 	Web     *web.Server
 	OIDC    *openid.Provider
 	Forward *forwardauth.Service
+	// Metrics are always counted; main serves them only on -metrics-listen.
+	Metrics *metrics.Metrics
 	// SetupToken is the first-start setup link's token ("" when an admin password exists).
 	SetupToken string
 
+	audit    *auditlog.Log
 	ownStore bool
 	cancel   context.CancelFunc
 	loaded   chan struct{}
@@ -129,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 func (a *App) build(ctx context.Context, cfg Config) error {
 	st := a.Store
 	a.Plugins = host.NewRegistry()
+	a.observe(cfg)
 	a.Sources = host.NewSources(st, a.Plugins)
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
 		Logger: cfg.Logger.Named("login")})
@@ -142,7 +148,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		return err
 	}
 	a.OIDC, err = openid.New(ctx, openid.Options{Issuer: cfg.PublicURL, Store: st, SigningAlg: cfg.SigningAlg, Sessions: a.Web,
-		Logger: cfg.Logger.Named("oidc"), FileClients: cfg.FileClients, MaxOpenAuthRequests: cfg.MaxOpenAuthRequests})
+		Logger: cfg.Logger.Named("oidc"), FileClients: cfg.FileClients, MaxOpenAuthRequests: cfg.MaxOpenAuthRequests,
+		Granted: a.Metrics.Grant, Audit: a.audit})
 	if err != nil {
 		return fmt.Errorf("OpenID Connect provider: %w", err)
 	}
@@ -154,7 +161,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	}
 	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
 		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth"),
-		Kinds: a.Sources})
+		Kinds: a.Sources, Decided: a.Metrics.Forward, Audit: a.audit})
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/auditlog"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -58,6 +59,10 @@ type Options struct {
 	Logger hclog.Logger
 	// Kinds tells the declared credential kinds, for apps that receive one (nil: none).
 	Kinds Kinds
+	// Decided, when set, is told each answer's proxy (nginx, traefik, caddy) and outcome.
+	Decided func(proxy, outcome string)
+	// Audit writes the denials to the log (rate-limited; nil: not written).
+	Audit *auditlog.Log
 }
 
 // Service answers reverse proxies and issues the forward-auth cookie.
@@ -102,11 +107,14 @@ func New(o Options) (*Service, error) {
 	if o.Kinds == nil {
 		o.Kinds = noKinds{}
 	}
+	if o.Decided == nil {
+		o.Decided = func(string, string) {}
+	}
 	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux(),
 		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
-	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx))
-	s.mux.HandleFunc(TraefikPath, s.verify(flavourRedirect))
-	s.mux.HandleFunc(CaddyPath, s.verify(flavourRedirect))
+	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx, "nginx"))
+	s.mux.HandleFunc(TraefikPath, s.verify(flavourRedirect, "traefik"))
+	s.mux.HandleFunc(CaddyPath, s.verify(flavourRedirect, "caddy"))
 	s.mux.HandleFunc("GET "+StartPath, s.start)
 	s.mux.HandleFunc(DeniedPath, s.denied)
 	s.mux.HandleFunc("GET "+LogoutPath, s.logoutPage)

@@ -30,6 +30,20 @@ const (
 	Bridge                // allowed, but the browser goes through the app's hand-over bridge first
 )
 
+// String is the verdict as metrics and logs name it.
+func (v Verdict) String() string {
+	switch v {
+	case Allow:
+		return "allow"
+	case Login:
+		return "login"
+	case Bridge:
+		return "handover"
+	default:
+		return "forbid"
+	}
+}
+
 // Remote-* headers sent on every 2xx, empty when unknown, so a value a client put in the
 // request can never pass a proxy that copies them.
 const (
@@ -262,7 +276,7 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 }
 
 // verify is one proxy flavour's endpoint.
-func (s *Service) verify(f flavour) http.HandlerFunc {
+func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		read, refuse := forwardedTarget, http.StatusBadRequest
@@ -279,12 +293,27 @@ func (s *Service) verify(f flavour) http.HandlerFunc {
 		}
 		if err != nil {
 			s.o.Logger.Debug("forward-auth: unreadable proxy request", "error", err)
+			s.o.Decided(proxy, "bad_request")
+			s.o.Audit.Info("forward_auth_refused", "forward-auth: unreadable proxy request", "proxy", proxy, "error", err.Error())
 			http.Error(w, "forward-auth: "+err.Error(), refuse)
 			return
 		}
 		v, ident, err := s.decide(r, t)
 		if err != nil {
 			s.o.Logger.Error("forward-auth decision", "host", t.host, "error", err)
+		}
+		s.o.Decided(proxy, v.String())
+		if v == Forbid {
+			who := ""
+			if ident != nil {
+				who = ident.id
+			}
+			path, _, _ := strings.Cut(t.uri, "?")
+			if len(path) > 200 {
+				path = path[:200] + "…"
+			}
+			s.o.Audit.Info("forward_auth_denied", "forward-auth: denied", "proxy", proxy, "host", t.host, "method", t.method,
+				"path", path, "user", who)
 		}
 		switch v {
 		case Allow:

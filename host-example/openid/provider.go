@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/plexlogin/plexlogin/host-example/auditlog"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -38,6 +39,11 @@ type Options struct {
 	// MaxOpenAuthRequests bounds the authorization requests nobody completed yet (default
 	// DefaultMaxOpenAuthRequests); past it the busiest clients lose their oldest.
 	MaxOpenAuthRequests int
+	// Granted, when set, is told each token request's grant type and outcome (issued,
+	// refused, error).
+	Granted func(grantType, outcome string)
+	// Audit writes each token request's grant type, client and outcome to the log (rate-limited).
+	Audit *auditlog.Log
 }
 
 // Paths the provider serves; the web package routes them here.
@@ -128,7 +134,53 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 }
 
 // ServeHTTP serves the provider's paths.
-func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != tokenPath || r.Method != http.MethodPost {
+		p.handler.ServeHTTP(w, r)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	p.handler.ServeHTTP(sw, r)
+	outcome := "issued"
+	switch {
+	case sw.status >= 500:
+		outcome = "error"
+	case sw.status >= 300:
+		outcome = "refused"
+	}
+	grant := r.PostFormValue("grant_type")
+	if p.opts.Granted != nil {
+		p.opts.Granted(grant, outcome)
+	}
+	client := r.PostFormValue("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		client = id
+	}
+	if len(client) > 100 {
+		client = client[:100]
+	}
+	if len(grant) > 100 {
+		grant = grant[:100]
+	}
+	p.opts.Audit.Info("token_"+outcome, "OpenID Connect token request", "grant_type", grant, "client", client, "status", sw.status)
+}
+
+// tokenPath is the token endpoint's path.
+const tokenPath = "/oauth/token"
+
+// statusWriter remembers the status of the answer it writes.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // allowedOrigin admits a CORS origin only when it is the origin of a registered redirect URI.
 func (p *Provider) allowedOrigin(origin string) bool {

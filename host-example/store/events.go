@@ -65,6 +65,9 @@ type Event struct {
 func (s *Store) AddEvent(ctx context.Context, e Event) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		s.now().Unix(), e.SourceID, e.Kind, e.Subject, e.Name, e.Reason, e.Detail)
+	if err == nil {
+		s.recorded(e)
+	}
 	return err
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // cachedDB is a *sql.DB whose queries are prepared once and kept: SQLite spends a large share
@@ -14,6 +16,17 @@ type cachedDB struct {
 	// pending are queries first seen inside a transaction, prepared at the next use of the
 	// database outside one (with one writer connection, preparing inside would deadlock).
 	pending sync.Map
+	// name is "read" or "write", for the observer.
+	name string
+	// observe, when set, is told each query's duration (Store.Observe).
+	observe atomic.Pointer[func(db, op string, d time.Duration)]
+}
+
+// timed tells the observer, if any, how long op took since start.
+func (d *cachedDB) timed(op string, start time.Time) {
+	if f := d.observe.Load(); f != nil {
+		(*f)(d.name, op, time.Since(start))
+	}
 }
 
 func (d *cachedDB) prep(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -42,6 +55,7 @@ func (d *cachedDB) prepOne(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // QueryRowContext runs q as a cached prepared statement.
 func (d *cachedDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	defer d.timed("query", time.Now())
 	st, err := d.prep(ctx, q)
 	if err != nil {
 		return d.DB.QueryRowContext(ctx, q, args...)
@@ -51,6 +65,7 @@ func (d *cachedDB) QueryRowContext(ctx context.Context, q string, args ...any) *
 
 // QueryContext runs q as a cached prepared statement.
 func (d *cachedDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	defer d.timed("query", time.Now())
 	st, err := d.prep(ctx, q)
 	if err != nil {
 		return nil, err
@@ -60,6 +75,7 @@ func (d *cachedDB) QueryContext(ctx context.Context, q string, args ...any) (*sq
 
 // ExecContext runs q as a cached prepared statement.
 func (d *cachedDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	defer d.timed("exec", time.Now())
 	st, err := d.prep(ctx, q)
 	if err != nil {
 		return nil, err
@@ -78,6 +94,7 @@ func (d *cachedDB) inTx(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 
 // txExec runs q in tx, with the writer's cached statement once there is one.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	defer s.db.timed("exec", time.Now())
 	if st := s.db.inTx(ctx, tx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -86,6 +103,7 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (
 
 // txQueryRow runs q in tx, with the writer's cached statement once there is one.
 func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	defer s.db.timed("query", time.Now())
 	if st := s.db.inTx(ctx, tx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -131,6 +131,33 @@ type Store struct {
 	clock atomic.Pointer[func() time.Time]
 	// changes announces committed changes to the consumers' caches (Changes).
 	changes Changes
+	// onEvent, when set, is told each event recorded (Observe).
+	onEvent atomic.Pointer[func(Event)]
+}
+
+// Observer is told what the store does, for metrics and logs: each query's duration (db is
+// "read" or "write", op "query" or "exec") and each event once it is recorded.
+type Observer struct {
+	Query func(db, op string, d time.Duration)
+	Event func(Event)
+}
+
+// Observe sets the observer (its nil fields observe nothing).
+func (s *Store) Observe(o Observer) {
+	if o.Query != nil {
+		s.db.observe.Store(&o.Query)
+		s.read.observe.Store(&o.Query)
+	}
+	if o.Event != nil {
+		s.onEvent.Store(&o.Event)
+	}
+}
+
+// recorded tells the observer, if any, of an event the store recorded.
+func (s *Store) recorded(e Event) {
+	if f := s.onEvent.Load(); f != nil {
+		(*f)(e)
+	}
 }
 
 // Changes is the store's change notifications: what consumers that cache watch.
@@ -158,7 +185,7 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{db: &cachedDB{DB: w}, read: &cachedDB{DB: r}, seal: seal}
+	s := &Store{db: &cachedDB{DB: w, name: "write"}, read: &cachedDB{DB: r, name: "read"}, seal: seal}
 	s.SetClock(time.Now)
 	if err := s.migrate(); err != nil {
 		w.Close()

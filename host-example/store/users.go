@@ -147,7 +147,11 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Name, ev.Reason, ev.Detail); err != nil {
 		return nil, err
 	}
-	return &done, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	s.recorded(ev)
+	return &done, nil
 }
 
 const userCols = `id, public_id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,

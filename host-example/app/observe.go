@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/auditlog"
+	"github.com/plexlogin/plexlogin/host-example/metrics"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// observe makes the metrics and the audit log and has the store report to them: every
+// recorded event is counted and written to the log (rate-limited per kind); sign-ins are
+// counted by source, outcome and reason.
+func (a *App) observe(cfg Config) {
+	a.Metrics = metrics.New(func() map[string]int {
+		out := map[string]int{}
+		for id, p := range a.Plugins.All() {
+			out[id] = p.P.Restarts()
+		}
+		return out
+	}, a.Plugins.Ready)
+	a.audit = auditlog.New(cfg.Logger.Named("audit"), 0)
+	a.Store.Observe(store.Observer{Query: a.Metrics.Query, Event: a.recorded})
+}
+
+// signInOutcomes are the event kinds of a sign-in and the outcome each counts as.
+var signInOutcomes = map[store.EventKind]string{
+	store.EventLoginAllowed: "allowed",
+	store.EventLoginDenied:  "denied",
+	store.EventLoginFailed:  "failed",
+}
+
+// recorded counts and logs an event the store recorded.
+func (a *App) recorded(e store.Event) {
+	a.Metrics.Event(string(e.Kind))
+	src := ""
+	if e.SourceID != "" {
+		if s, err := a.Store.Source(context.Background(), e.SourceID); err == nil {
+			src = s.Slug
+		}
+	}
+	if outcome, ok := signInOutcomes[e.Kind]; ok {
+		a.Metrics.SignIn(src, outcome, e.Reason)
+	}
+	kind := string(e.Kind)
+	if strings.HasPrefix(kind, "admin_") {
+		kind = "admin"
+	}
+	a.audit.Info(kind, "event", "event", string(e.Kind), "source", src, "who", e.Name, "subject", e.Subject, "reason", e.Reason,
+		"detail", e.Detail)
+}

@@ -1,0 +1,119 @@
+// Package metrics is the host's Prometheus metrics: sign-ins and refusals by source and
+// reason, token grants by type, forward-auth decisions by outcome, plugin restarts and store
+// latency, on a registry of their own. No label names a person.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the host's collectors; the zero of each count exists from the start.
+type Metrics struct {
+	reg         *prometheus.Registry
+	signIns     *prometheus.CounterVec
+	grants      *prometheus.CounterVec
+	forward     *prometheus.CounterVec
+	events      *prometheus.CounterVec
+	storeTime   *prometheus.HistogramVec
+	restartsFor func() map[string]int
+	ready       func() bool
+}
+
+// New registers the collectors; restarts answers each plugin's restarts and ready whether
+// the host is ready, both read at each scrape.
+func New(restarts func() map[string]int, ready func() bool) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), restartsFor: restarts, ready: ready}
+	m.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_signins_total",
+		Help: "Sign-ins through a source, by source (its slug), outcome (allowed, denied, failed) and reason code."},
+		[]string{"source", "outcome", "reason"})
+	m.grants = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_oidc_token_requests_total",
+		Help: "OpenID Connect token endpoint requests, by grant type and outcome (issued, refused, error)."},
+		[]string{"grant_type", "outcome"})
+	m.forward = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_forward_auth_decisions_total",
+		Help: "Forward-auth answers, by proxy flavour and outcome (allow, login, forbid, handover, bad_request)."},
+		[]string{"proxy", "outcome"})
+	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_events_total",
+		Help: "Events recorded (what the admin's Events page lists), by kind."}, []string{"kind"})
+	m.storeTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hostexample_store_seconds",
+		Help:    "Time of each database statement, by database handle (read, write) and operation (query, exec).",
+		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}},
+		[]string{"db", "op"})
+	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.storeTime, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
+	for _, o := range []string{"allow", "login", "forbid", "handover", "bad_request"} {
+		for _, p := range []string{"nginx", "traefik", "caddy"} {
+			m.forward.WithLabelValues(p, o)
+		}
+	}
+	for _, g := range grantTypes {
+		for _, o := range []string{"issued", "refused", "error"} {
+			m.grants.WithLabelValues(g, o)
+		}
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// SignIn counts a sign-in's outcome.
+func (m *Metrics) SignIn(source, outcome, reason string) {
+	m.signIns.WithLabelValues(source, outcome, reason).Inc()
+}
+
+// Event counts a recorded event.
+func (m *Metrics) Event(kind string) { m.events.WithLabelValues(kind).Inc() }
+
+// grantTypes are the grant types counted by name; any other is "other".
+var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", "other"}
+
+// Grant counts a token request; an unknown grant type is counted as "other", so a client
+// cannot make up labels.
+func (m *Metrics) Grant(grantType, outcome string) {
+	known := "other"
+	for _, g := range grantTypes {
+		if g == grantType {
+			known = g
+		}
+	}
+	m.grants.WithLabelValues(known, outcome).Inc()
+}
+
+// Forward counts a forward-auth answer.
+func (m *Metrics) Forward(proxy, outcome string) { m.forward.WithLabelValues(proxy, outcome).Inc() }
+
+// Query observes a database statement's time.
+func (m *Metrics) Query(db, op string, d time.Duration) {
+	m.storeTime.WithLabelValues(db, op).Observe(d.Seconds())
+}
+
+// pluginCollector reads the plugins' restarts and the host's readiness at each scrape.
+type pluginCollector struct{ m *Metrics }
+
+var (
+	restartsDesc = prometheus.NewDesc("hostexample_plugin_restarts_total", "Times a plugin process was started again after it died.",
+		[]string{"plugin"}, nil)
+	readyDesc = prometheus.NewDesc("hostexample_ready", "1 once the plugins are up and the host answers (as /healthz), else 0.", nil, nil)
+)
+
+func (c pluginCollector) Describe(ch chan<- *prometheus.Desc) { ch <- restartsDesc; ch <- readyDesc }
+
+func (c pluginCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.m.restartsFor != nil {
+		for id, n := range c.m.restartsFor() {
+			ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(n), id)
+		}
+	}
+	ready := 0.0
+	if c.m.ready != nil && c.m.ready() {
+		ready = 1
+	}
+	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, ready)
+}
