@@ -61,7 +61,7 @@ func TestMetricsCountWhatHappensAndNameNoOne(t *testing.T) {
 		`hostexample_oidc_token_requests_total{grant_type="authorization_code",outcome="refused"}`:     "1",
 		`hostexample_forward_auth_decisions_total{outcome="forbid",proxy="nginx"}`:                     "1",
 		`hostexample_plugin_restarts_total{plugin="plex"}`:                                             "0",
-		`hostexample_ready`:                                                                            "1",
+		`hostexample_ready`: "1",
 	} {
 		if got := value(body, series); got != want {
 			t.Errorf("%s = %q, want %s", series, got, want)
