@@ -9,6 +9,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 )
 
 // scrape is the metrics' text as Prometheus reads it.
@@ -100,4 +105,41 @@ func grep(body, part string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The log says what happened (events, token requests, forward-auth denials) as JSON lines,
+// and never holds the Plex token a login kept.
+func TestAuditLogInJSONWithoutSecrets(t *testing.T) {
+	buf := &loadertest.LogBuffer{}
+	h := newHarness(t, func(c *app.Config) {
+		c.Logger = hclog.New(&hclog.LoggerOptions{Output: buf, JSONFormat: true, Level: hclog.Info})
+	})
+	h.addSource(ssoConfig)
+	b := h.browser()
+	b.login("plex", "friend")
+	tok, _ := kept(t, h)
+	req, _ := http.NewRequest("GET", h.host.URL+"/forward-auth/nginx", nil)
+	req.Header.Set("X-Original-URL", "http://nowhere.example.test/secret-path?code=abc")
+	req.Header.Set("X-Original-Host", "nowhere.example.test")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	resp, err := http.PostForm(h.host.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt-secret-value"},
+		"client_id": {"demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	out := buf.String()
+	for _, want := range []string{`"event":"login_allowed"`, `"@message":"forward-auth: denied"`, `"path":"/secret-path"`,
+		`"@message":"OpenID Connect token request"`, `"grant_type":"refresh_token"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %s", want)
+		}
+	}
+	for _, secret := range []string{tok, "rt-secret-value", "code=abc"} {
+		if secret != "" && strings.Contains(out, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
 }
