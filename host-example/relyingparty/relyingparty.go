@@ -12,10 +12,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -216,19 +218,38 @@ td{padding:.3em .6em;border-bottom:1px solid #eee;vertical-align:top}.pill{backg
 .err{color:#b00020}</style></head><body><main><h1>Demo app</h1>
 {{with .Error}}<p class="err" id="error">{{.}}</p>{{end}}
 {{if .Claims}}<p id="hello">Signed in as <strong>{{index .Claims "preferred_username"}}</strong>. The id_token was verified against the provider's keys; its claims:</p>
-<table id="claims">{{range .Keys}}<tr><td>{{.}}</td><td>{{index $.Claims .}}</td></tr>{{end}}</table>
+<table id="claims">{{range .Rows}}<tr><td>{{.Key}}</td><td>{{.Value}}</td></tr>{{end}}</table>
 <p id="groups">Groups: {{range .Groups}}<span class="pill">{{.}}</span>{{else}}none{{end}}</p>
 <p><a class="btn" href="/logout" id="logout">Log out</a></p>
 {{else}}<p>This application lets you in through host-example (OpenID Connect).</p>
 <p><a class="btn" href="/login" id="login">Log in with host-example</a></p>{{end}}
 </main></body></html>`))
 
-func (a *App) page(w http.ResponseWriter, status int, errText string, claims map[string]any) {
-	var keys []string
-	for k := range claims {
-		keys = append(keys, k)
+// row is one claim of the page's table, its value as shown.
+type row struct{ Key, Value string }
+
+// timeClaims are the claims that hold a time as seconds since 1970 (OpenID Connect Core, 2).
+var timeClaims = map[string]bool{"auth_time": true, "iat": true, "exp": true, "nbf": true, "updated_at": true}
+
+// claimText is a claim's value as the page shows it: a time claim as a UTC date and time
+// followed by the raw number, anything else as it decoded.
+func claimText(key string, v any) string {
+	if n, ok := v.(float64); ok {
+		raw := strconv.FormatFloat(n, 'f', -1, 64)
+		if timeClaims[key] {
+			return time.Unix(int64(n), 0).UTC().Format("2006-01-02 15:04:05 UTC") + " (" + raw + ")"
+		}
+		return raw
 	}
-	sort.Strings(keys)
+	return fmt.Sprint(v)
+}
+
+func (a *App) page(w http.ResponseWriter, status int, errText string, claims map[string]any) {
+	var rows []row
+	for k, v := range claims {
+		rows = append(rows, row{k, claimText(k, v)})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Key < rows[j].Key })
 	var groups []string
 	if g, ok := claims["groups"].([]any); ok {
 		for _, x := range g {
@@ -240,5 +261,5 @@ func (a *App) page(w http.ResponseWriter, status int, errText string, claims map
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, map[string]any{"Error": errText, "Claims": claims, "Keys": keys, "Groups": groups})
+	_ = pageTmpl.Execute(w, map[string]any{"Error": errText, "Claims": claims, "Rows": rows, "Groups": groups})
 }

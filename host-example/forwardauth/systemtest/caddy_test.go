@@ -197,6 +197,15 @@ func TestCaddyJudgesTheRealRequest(t *testing.T) {
 	if code != http.StatusForbidden || strings.Contains(body, friend) {
 		t.Errorf("a planted second cookie: %d %s", code, body)
 	}
+	// Caddy tells the app the Host as sent, the scheme and the peer's address itself, replacing a
+	// client's X-Forwarded-* (it trusts no proxy).
+	code, body, _ = send("GET", "/shows", friend, map[string]string{"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+		"X-Forwarded-Host": "evil.example"})
+	if code != http.StatusOK || !strings.Contains(body, "\nhost="+appHost+"\n") || !strings.Contains(body, "proto=http\n") ||
+		!strings.Contains(body, "forwarded-for=127.0.0.1\n") || !strings.Contains(body, "forwarded-host="+appHost+"\n") ||
+		strings.Contains(body, "203.0.113.7") || strings.Contains(body, "evil.example") {
+		t.Errorf("what the app is told of the request: %d %s", code, body)
+	}
 	ownerTok := f.forwardToken(f.owner)
 	if code, body, _ := send("GET", "/admin/settings", ownerTok, nil); code != http.StatusOK || !strings.Contains(body, "id="+owner.PublicID+"\n") {
 		t.Errorf("owner on /admin: %d %s, want 200 with Remote-Id %s", code, body, owner.PublicID)

@@ -115,4 +115,11 @@ func TestNginxOddHostAndAbsoluteForm(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "user=olivia\n") || !strings.Contains(body, "id="+ownerUser.PublicID+"\n") {
 		t.Errorf("owner on /admin: %d %s, want Remote-Id %s", code, body, ownerUser.PublicID)
 	}
+	// The app is told the host nginx chose ($host, the one judged), the scheme and the peer's
+	// address, never what a client wrote in X-Forwarded-*.
+	code, body = ask("GET /shows", appHost, friend, "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https")
+	if code != http.StatusOK || !strings.Contains(body, "\nhost=app.example.test\n") || !strings.Contains(body, "proto=http\n") ||
+		!strings.Contains(body, "forwarded-for=127.0.0.1\n") || strings.Contains(body, "203.0.113.7") {
+		t.Errorf("what the app is told of the request: %d %s", code, body)
+	}
 }

@@ -90,6 +90,9 @@ http {
       proxy_set_header Remote-Groups $auth_groups;
       proxy_set_header Remote-Id $auth_id;
       proxy_set_header Cookie $cookie_for_app;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-For $remote_addr;
       proxy_pass http://{{.Upstream}};
     }
   }

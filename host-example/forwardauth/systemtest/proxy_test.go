@@ -19,7 +19,8 @@ import (
 
 // Helpers shared by the tests with a real proxy (nginx, Caddy).
 
-// newEchoApp is an upstream app that shows the path, the Remote-* headers and the cookies it receives.
+// newEchoApp is an upstream app that shows the path, the Remote-* headers, the cookies, the Host
+// and the X-Forwarded-Proto, -For and -Host it receives.
 func newEchoApp(t *testing.T) *httptest.Server {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -30,8 +31,14 @@ email=%s
 groups=%s
 id=%s
 cookie=%s
+host=%s
+proto=%s
+forwarded-for=%s
+forwarded-host=%s
 </pre>`, r.URL.RequestURI(), r.Header.Get("Remote-User"), r.Header.Get("Remote-Name"), r.Header.Get("Remote-Email"),
-			r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Id"), html.EscapeString(r.Header.Get("Cookie")))
+			r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Id"), html.EscapeString(r.Header.Get("Cookie")),
+			html.EscapeString(r.Host), html.EscapeString(r.Header.Get("X-Forwarded-Proto")), html.EscapeString(strings.Join(r.Header.Values("X-Forwarded-For"), ", ")),
+			html.EscapeString(r.Header.Get("X-Forwarded-Host")))
 	}))
 	t.Cleanup(app.Close)
 	return app
