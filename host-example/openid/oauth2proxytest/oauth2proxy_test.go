@@ -121,7 +121,8 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 	}
 
 	// The owners-only app: the friend (still signed in at host-example) gets oauth2-proxy's 403.
-	browsertest.Steps(t, friend, "friend at the owners' app", chromedp.Navigate(owners.url+"/"), browsertest.Visible("body"))
+	// (.status-code is on oauth2-proxy's error page.)
+	browsertest.Steps(t, friend, "friend at the owners' app", chromedp.Navigate(owners.url+"/"), browsertest.Visible(".status-code"))
 	browsertest.WaitLocation(t, friend, owners.url+"/oauth2/callback")
 	if code := status(t, friend); code != http.StatusForbidden {
 		t.Fatalf("friend at the owners' app: status %d, want 403: %s", code, browsertest.Text(t, friend, "body"))
