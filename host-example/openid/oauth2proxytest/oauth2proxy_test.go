@@ -39,11 +39,11 @@ func TestMain(m *testing.M) { hosttest.Main(m) }
 const membersConfig = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
 	plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
 
-// TestOAuth2ProxyRecipe runs two oauth2-proxies with docs/oidc.md's flags in front of an app
-// that echoes the headers it gets: a friend whose Plex e-mail is unconfirmed signs in through
-// the first and the app receives his groups, his opaque sub as X-Forwarded-User and his
-// username as X-Forwarded-Preferred-Username; the second (--allowed-group=plex-owner)
-// refuses him with its 403 and lets the owner in.
+// TestOAuth2ProxyRecipe runs two oauth2-proxies with the flags of docs/oidc.md (read from the
+// page) in front of an app that echoes the headers it gets: a friend whose Plex e-mail is
+// unconfirmed signs in through the first, and the app receives his groups, his opaque sub as
+// X-Forwarded-User and his username as X-Forwarded-Preferred-Username; the second
+// (--allowed-group=plex-owner) refuses him with its 403 and lets the owner in.
 func TestOAuth2ProxyRecipe(t *testing.T) {
 	bin := browsertest.Required(t, "oauth2-proxy (OAUTH2_PROXY=$(scripts/oauth2-proxy))", os.Getenv("OAUTH2_PROXY"))
 	if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil {
@@ -255,25 +255,16 @@ func readClients(t *testing.T, proxies ...*proxy) []*store.OIDCClient {
 	return clients
 }
 
-// start runs oauth2-proxy with the recipe's flags (plain http here: --cookie-secure=false)
-// and extra ones; the secrets go in its environment, as the recipe keeps them off the
-// command line. It stops with the test.
+// start runs oauth2-proxy with the flags of docs/oidc.md's recipe (plain http here:
+// --cookie-secure=false) and extra ones; the secrets go in its environment, as the recipe's
+// do. It stops with the test.
 func (p *proxy) start(t *testing.T, bin, issuer, upstream string, extra ...string) {
 	t.Helper()
-	args := append([]string{
-		"--http-address=" + p.addr,
-		"--provider=oidc",
-		"--oidc-issuer-url=" + issuer,
-		"--client-id=" + p.clientID,
-		"--redirect-url=" + p.url + "/oauth2/callback",
-		"--upstream=" + upstream + "/",
-		"--email-domain=*",
-		"--scope=openid profile email groups",
-		"--code-challenge-method=S256",
-		"--insecure-oidc-allow-unverified-email",
-		"--skip-provider-button",
-		"--cookie-secure=false",
-	}, extra...)
+	args := append(recipeFlags(t, map[string]string{"--http-address": p.addr, "--oidc-issuer-url": issuer,
+		"--client-id": p.clientID, "--redirect-url": p.url + "/oauth2/callback", "--upstream": upstream + "/"}),
+		"--cookie-secure=false") // plain http here
+	args = append(args, extra...)
+	t.Logf("oauth2-proxy %s", strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
 	// The cookie secret as the recipe makes it: 32 random bytes, URL-safe base64.
 	cmd.Env = append(os.Environ(), "OAUTH2_PROXY_CLIENT_SECRET="+p.secret,
