@@ -33,6 +33,9 @@ func setClaims(ui *oidc.UserInfo, u *store.User, c *store.OIDCClient, scopes []s
 	}
 	if slices.Contains(scopes, oidc.ScopeEmail) && u.Email != "" {
 		ui.Email, ui.EmailVerified = u.Email, oidc.Bool(u.EmailVerified)
+		if !u.EmailVerified {
+			ui.AppendClaims("email_verified", false)
+		}
 	}
 	if slices.Contains(scopes, ScopeGroups) {
 		groups := u.Groups

@@ -198,7 +198,7 @@ func ReadClientsFile(path string, getenv func(string) string) ([]*store.OIDCClie
 	for i, m := range probe {
 		if _, ok := m["client_secret"]; ok {
 			return nil, fmt.Errorf(`%s: client %d has a plaintext "client_secret": store its SHA-256 instead, `+
-				`"client_secret_sha256": "<printf %%s 'the-secret' | sha256sum>", or name an environment variable in "client_secret_env"`, path, i+1)
+				`"client_secret_sha256": "<printf %%s 'the-secret' | sha256sum | cut -d' ' -f1>", or name an environment variable in "client_secret_env"`, path, i+1)
 		}
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))

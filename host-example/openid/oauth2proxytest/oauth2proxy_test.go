@@ -61,8 +61,8 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 	upstream := newEchoApp(t)
 
 	// The two apps are registered as a clients file, as docs/oidc.md shows.
-	everyone, owners := newProxy(t, "whoami"), newProxy(t, "whoami-owners")
-	clients := readClients(t, everyone, owners)
+	everyone, owners, strict := newProxy(t, "whoami"), newProxy(t, "whoami-owners"), newProxy(t, "whoami-strict")
+	clients := readClients(t, everyone, owners, strict)
 	h := hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...),
 		hosttest.Config(func(c *app.Config) { c.FileClients = clients }))
 	src := h.AddSource("plex", "plex", "Plex", membersConfig, sim.Token("owner"))
@@ -70,6 +70,7 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 	owners.start(t, bin, h.URL, upstream.URL, "--allowed-group=plex-owner",
 		// Both test proxies live on 127.0.0.1; apps on hosts of their own need no cookie name.
 		"--cookie-name=_oauth2_proxy_owners")
+	strict.start(t, bin, h.URL, upstream.URL, "--insecure-oidc-allow-unverified-email=false", "--cookie-name=_oauth2_proxy_strict")
 
 	// The friend, in a browser of his own: oauth2-proxy sends him straight to host-example
 	// (--skip-provider-button), he logs in with Plex and lands on the app.
@@ -129,6 +130,12 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 	}
 	if body := browsertest.Text(t, friend, "body"); strings.Contains(body, "X-Forwarded") {
 		t.Fatalf("the owners' app served the friend: %s", body)
+	}
+
+	// Without --insecure-oidc-allow-unverified-email oauth2-proxy refuses him: his email_verified is false.
+	browsertest.Steps(t, friend, "friend at a proxy without the flag", chromedp.Navigate(strict.url+"/"), browsertest.Visible(".status-code"))
+	if code := status(t, friend); code != http.StatusForbidden {
+		t.Fatalf("friend at a proxy without --insecure-oidc-allow-unverified-email: status %d, want 403: %s", code, browsertest.Text(t, friend, "body"))
 	}
 
 	// The owner, in another browser: let in, with plex-owner among the groups.
