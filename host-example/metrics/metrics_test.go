@@ -1,0 +1,27 @@
+package metrics
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// A client's made-up grant type is counted as "other": a label cannot be made up from outside.
+func TestUnknownGrantTypeIsOther(t *testing.T) {
+	m := New(func() map[string]int { return map[string]int{"p": 2} }, func() bool { return false })
+	m.Grant("refresh_token", "issued")
+	m.Grant("x-evil-"+strings.Repeat("a", 50), "refused")
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body := w.Body.String()
+	for _, want := range []string{`hostexample_oidc_token_requests_total{grant_type="refresh_token",outcome="issued"} 1`,
+		`hostexample_oidc_token_requests_total{grant_type="other",outcome="refused"} 1`,
+		`hostexample_plugin_restarts_total{plugin="p"} 2`, "hostexample_ready 0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s", want)
+		}
+	}
+	if strings.Contains(body, "x-evil") {
+		t.Error("a made-up grant type became a label")
+	}
+}
