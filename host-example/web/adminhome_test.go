@@ -170,9 +170,38 @@ func TestPersonPageAndDelete(t *testing.T) {
 		t.Fatalf("after revoking one grant: %s", textIn(t, p.Body, "person-access"))
 	}
 
+	// One session ends alone: the forward-auth one.
+	end := regexp.MustCompile(`action="(` + link + `/sessions/forward/\d+)"`).FindStringSubmatch(p.Body)
+	if end == nil {
+		t.Fatal("no End button for the forward-auth session")
+	}
+	if r := a.do("POST", end[1], url.Values{"csrf": {csrf}}); r.Location != link {
+		t.Fatalf("end a session: %d %s", r.Status, r.Location)
+	}
+	if _, _, err := h.store.ForwardSession(ctx, "fwd-frank"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the ended forward-auth session lives: %v", err)
+	}
+	if r := user.do("GET", "/profile", nil); r.Status != http.StatusOK {
+		t.Fatalf("ending the forward-auth session ended the host one: %d", r.Status)
+	}
+	// Disable and enable from the page come back to it.
+	if r := a.do("POST", link+"/disabled", url.Values{"csrf": {csrf}, "disabled": {"1"}, "back": {"person"}}); r.Location != link {
+		t.Fatalf("disable from the person page: %d %s", r.Status, r.Location)
+	}
+	if p = a.do("GET", link, nil); !strings.Contains(p.Body, `id="person-enable"`) {
+		t.Fatal("disabled, the page offers no Enable")
+	}
+	a.do("POST", link+"/disabled", url.Values{"csrf": {csrf}, "disabled": {"0"}, "back": {"person"}})
+	user.login("plex", "friend") // disabling ended his sessions: a new one
+	tok, _ = kept(t, h)
+	if err := h.store.PutAccessToken(ctx, store.AccessToken{ID: "at-g3", GrantID: "g3", FamilyID: "f-g3", ClientID: "grafana", UserID: uid,
+		Scopes: []string{"openid"}, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
 	// The confirmation says what ends and what the events keep.
 	confirm := a.do("GET", link+"/delete", nil)
-	for _, want := range []string{"1 session) and of the protected apps (1 session)", "1 grant", "signed out at plex.tv",
+	for _, want := range []string{"1 session) and of the protected apps (0 sessions)", "(1 grant)", "signed out at plex.tv",
 		"keep the name and the account id 2001", "new id for apps (sub)", "frank stays reserved", "frank-2", "disable the person instead"} {
 		if !strings.Contains(html.UnescapeString(confirm.Body), want) {
 			t.Errorf("the confirmation lacks %q", want)
@@ -187,11 +216,8 @@ func TestPersonPageAndDelete(t *testing.T) {
 	if plexUser(t, h.simURL, tok) != 0 {
 		t.Error("plex.tv still takes the kept token")
 	}
-	if _, err := h.store.LiveAccessToken(ctx, "at-g2"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.store.LiveAccessToken(ctx, "at-g3"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an app's token lives after the deletion: %v", err)
-	}
-	if _, _, err := h.store.ForwardSession(ctx, "fwd-frank"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("the forward-auth session lives: %v", err)
 	}
 	if r := user.do("GET", "/profile", nil); r.Status == http.StatusOK {
 		t.Error("the deleted person's session still shows the profile")
