@@ -80,14 +80,14 @@ func (j *Jobs) CheckHealth(ctx context.Context) error {
 				continue
 			}
 			res, err := p.P.RunAction(ctx, Instance(src), source.ActionRequest{ActionID: a.ID})
-			state := "unknown"
+			state := HealthUnknown
 			if err == nil && res.Message != nil {
-				state = map[string]string{"info": "valid", "error": "revoked"}[res.Message.Level]
+				state = map[string]string{"info": HealthValid, "error": HealthRevoked}[res.Message.Level]
 				if state == "" {
-					state = "unknown"
+					state = HealthUnknown
 				}
 			}
-			key := "health:" + src.ID + ":" + a.ID
+			key := healthKey(src.ID, a.ID)
 			prev, _ := j.store.Meta(ctx, key)
 			if prev == state {
 				continue

@@ -34,6 +34,9 @@ type Store interface {
 	AddEvent(ctx context.Context, e store.Event) error
 	SignOutEverywhere(ctx context.Context, id int64) error
 	SetRevalidation(ctx context.Context, userID int64, state []byte) error
+	SourceUsers(ctx context.Context, sourceID string) ([]*store.User, error)
+	DeleteUser(ctx context.Context, id int64) error
+	DeleteSource(ctx context.Context, id string) error
 
 	// Credentials logins handed over.
 	UserCredentials(ctx context.Context, userID int64) ([]store.Credential, error)

@@ -36,6 +36,9 @@ const (
 	EventAdminClientDeleted      EventKind = "admin_client_deleted"       // an application was deleted
 	EventAdminForwardRuleSaved   EventKind = "admin_forward_rule_saved"   // a protected app was saved
 	EventAdminForwardRuleDeleted EventKind = "admin_forward_rule_deleted" // a protected app was deleted
+	EventAdminUserDeleted        EventKind = "admin_user_deleted"         // the admin deleted a person
+	EventAdminSourceDeleted      EventKind = "admin_source_deleted"       // the admin deleted a source and its people
+	EventAdminAccessRevoked      EventKind = "admin_access_revoked"       // the admin ended a person's session or app access
 )
 
 // healthPrefix begins the kind of a health check's event.

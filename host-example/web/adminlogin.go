@@ -1,10 +1,8 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
@@ -75,6 +73,9 @@ func (s *adminPages) routes(m *http.ServeMux) {
 		"POST /admin/forward-auth/{id}":             rules.saveRule,
 		"POST /admin/forward-auth/{id}/delete":      rules.deleteRule,
 	} {
+		m.HandleFunc(pattern, s.admin(h))
+	}
+	for pattern, h := range overviewRoutes(s, src, people) {
 		m.HandleFunc(pattern, s.admin(h))
 	}
 }
@@ -176,26 +177,4 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
-}
-
-type pluginRow struct {
-	*host.Plugin
-	Healthy  bool
-	Restarts int
-}
-
-func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
-	var rows []pluginRow
-	for _, id := range s.plugins.IDs() {
-		p := s.plugins.Get(id)
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		rows = append(rows, pluginRow{Plugin: p, Healthy: p.P.Ping(ctx) == nil, Restarts: p.P.Restarts()})
-		cancel()
-	}
-	srcs, err := s.store.Sources(r.Context())
-	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
-		return
-	}
-	s.render(w, http.StatusOK, "admin.html", map[string]any{"Plugins": rows, "Sources": srcs, "Session": sessionOf(r)})
 }

@@ -13,13 +13,16 @@ import (
 // Admin pages of the people who logged in and of what happened.
 
 func (s *peoplePages) usersPage(w http.ResponseWriter, r *http.Request) {
-	users, err := s.store.Users(r.Context())
+	q := r.URL.Query().Get("q")
+	users, err := s.store.SearchUsers(r.Context(), q)
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
 	names := s.sourceNames(r.Context())
-	s.render(w, http.StatusOK, "users.html", map[string]any{"Users": users, "Names": names, "Session": sessionOf(r)})
+	flash, level := s.takeFlash(w, r)
+	s.render(w, http.StatusOK, "users.html", map[string]any{"Users": users, "Names": names, "Query": q, "Flash": flash, "FlashLevel": level,
+		"Session": sessionOf(r)})
 }
 
 func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +53,10 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	if r.FormValue("back") == "person" {
+		http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)

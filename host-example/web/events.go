@@ -46,6 +46,9 @@ var eventWords = map[string][2]string{
 	"admin_client_deleted":       {"Application deleted", "admin"},
 	"admin_forward_rule_saved":   {"Protected app saved", "admin"},
 	"admin_forward_rule_deleted": {"Protected app deleted", "admin"},
+	"admin_user_deleted":         {"Person deleted by the admin", "admin"},
+	"admin_source_deleted":       {"Source deleted", "admin"},
+	"admin_access_revoked":       {"Access ended by the admin", "admin"},
 }
 
 // eventRowOf puts an event in words; an unknown kind reads as its name with spaces.

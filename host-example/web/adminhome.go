@@ -1,0 +1,165 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The admin home (what is going on: each source's health, the last day's sign-ins and
+// refusals, the apps, warnings that need action) and the technical page (the plugins).
+
+// overviewRoutes are the admin pages of this file, the person pages and a source's deletion.
+func overviewRoutes(s *adminPages, src *sourcePages, people *peoplePages) map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /admin/technical":                         s.technicalPage,
+		"GET /admin/users/{id}":                        people.personPage,
+		"GET /admin/users/{id}/delete":                 people.deleteUserPage,
+		"POST /admin/users/{id}/delete":                people.deleteUser,
+		"POST /admin/users/{id}/grants/{grant}":        people.revokeGrant,
+		"POST /admin/users/{id}/sessions/{kind}/{ref}": people.endSession,
+		"POST /admin/users/{id}/signout":               people.signOutEverywhere,
+		"GET /admin/sources/{id}/delete":               src.deleteSourcePage,
+		"POST /admin/sources/{id}/delete":              src.deleteSource,
+	}
+}
+
+// pluginState is a loaded plugin and whether its process answers now.
+type pluginState struct {
+	*host.Plugin
+	Running  bool
+	Restarts int
+}
+
+// pluginStates pings every loaded plugin (2 s each at most).
+func (s *adminPages) pluginStates(ctx context.Context) map[string]pluginState {
+	out := map[string]pluginState{}
+	for _, id := range s.plugins.IDs() {
+		p := s.plugins.Get(id)
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		out[id] = pluginState{Plugin: p, Running: p.P.Ping(pctx) == nil, Restarts: p.P.Restarts()}
+		cancel()
+	}
+	return out
+}
+
+// sourceStatus is one source as the home page shows it.
+type sourceStatus struct {
+	*store.Source
+	// Plugin is its plugin's state; nil when the plugin is not loaded.
+	Plugin *pluginState
+	Health []host.Health
+	// LastLogin is its newest successful sign-in, if any.
+	LastLogin *store.Event
+	// SignIns, Refused and Failed count the last day's sign-ins, refusals (by the source's
+	// rules or an app's groups) and logins that did not complete.
+	SignIns, Refused, Failed int
+}
+
+// warning is something on the home page that needs the admin.
+type warning struct {
+	Text, Link, LinkText string
+}
+
+// dayCounts are the last day's events of a source, as sign-ins, refusals and failures.
+func dayCounts(n map[store.EventKind]int) (signIns, refused, failed int) {
+	return n[store.EventLoginAllowed], n[store.EventLoginDenied] + n[store.EventOIDCDenied], n[store.EventLoginFailed]
+}
+
+func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	srcs, err := s.store.Sources(ctx)
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	counts, err := s.store.EventCounts(ctx, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	clients, _ := s.store.OIDCClients(ctx)
+	rules, _ := s.store.ForwardRules(ctx)
+	plugins := s.pluginStates(ctx)
+	var rows []sourceStatus
+	var total sourceStatus
+	for _, src := range srcs {
+		row := sourceStatus{Source: src}
+		if p, ok := plugins[src.PluginID]; ok {
+			row.Plugin = &p
+			row.Health = host.HealthOf(ctx, s.store, src, p.Plugin)
+		}
+		if e, err := s.store.LastEvent(ctx, src.ID, store.EventLoginAllowed); err == nil {
+			row.LastLogin = e
+		}
+		row.SignIns, row.Refused, row.Failed = dayCounts(counts[src.ID])
+		total.SignIns, total.Refused, total.Failed = total.SignIns+row.SignIns, total.Refused+row.Refused, total.Failed+row.Failed
+		rows = append(rows, row)
+	}
+	flash, level := s.takeFlash(w, r)
+	s.render(w, http.StatusOK, "admin.html", map[string]any{"Sources": rows, "Total": total, "Warnings": homeWarnings(rows, plugins),
+		"Clients": clients, "Rules": rules, "Plugins": s.plugins.IDs(), "PluginStates": plugins, "Flash": flash, "FlashLevel": level,
+		"Session": sessionOf(r)})
+}
+
+// homeWarnings are what needs the admin: no source, a source never configured, turned off,
+// without its plugin or failing a health check, and a plugin that restarted or does not answer.
+func homeWarnings(rows []sourceStatus, plugins map[string]pluginState) []warning {
+	var out []warning
+	if len(rows) == 0 {
+		out = append(out, warning{Text: "No source yet: nobody can sign in. Add one below.", Link: "#sources", LinkText: "Sources"})
+	}
+	for _, row := range rows {
+		link := "/admin/sources/" + row.ID
+		switch {
+		case row.Config == nil:
+			out = append(out, warning{Text: row.Name + " was never configured: finish its settings, or delete it.", Link: link, LinkText: "Settings"})
+		case !row.Enabled:
+			out = append(out, warning{Text: row.Name + " is turned off: nobody can sign in with it.", Link: link, LinkText: "Settings"})
+		}
+		if row.Plugin == nil {
+			out = append(out, warning{Text: fmt.Sprintf("The plugin %q of %s is not loaded: nobody can sign in with it.", row.PluginID, row.Name),
+				Link: "/admin/technical", LinkText: "Plugins"})
+		}
+		for _, h := range row.Health {
+			switch h.State {
+			case host.HealthRevoked:
+				out = append(out, warning{Text: fmt.Sprintf("%s: the check “%s” fails at its last run. Sign-ins and re-validation that need it fail: run it on the source's page and fix what it says.",
+					row.Name, h.Title), Link: link, LinkText: "Settings"})
+			case host.HealthUnknown:
+				out = append(out, warning{Text: fmt.Sprintf("%s: the check “%s” could not run at its last try (the plugin or upstream did not answer).",
+					row.Name, h.Title), Link: link, LinkText: "Settings"})
+			}
+		}
+	}
+	for _, id := range sortedKeys(plugins) {
+		p := plugins[id]
+		if !p.Running {
+			out = append(out, warning{Text: fmt.Sprintf("The plugin %s does not answer.", p.Desc.Name), Link: "/admin/technical", LinkText: "Plugins"})
+		}
+		if p.Restarts > 0 {
+			out = append(out, warning{Text: fmt.Sprintf("The plugin %s was restarted %d× since the host started (its process ended): see the host's log for why.",
+				p.Desc.Name, p.Restarts), Link: "/admin/technical", LinkText: "Plugins"})
+		}
+	}
+	return out
+}
+
+// sortedKeys are the keys of plugins, sorted.
+func sortedKeys(plugins map[string]pluginState) []string { return slices.Sorted(maps.Keys(plugins)) }
+
+// technicalPage lists the plugins: version, process, restarts, capabilities and environment.
+func (s *adminPages) technicalPage(w http.ResponseWriter, r *http.Request) {
+	states := s.pluginStates(r.Context())
+	var rows []pluginState
+	for _, id := range sortedKeys(states) {
+		rows = append(rows, states[id])
+	}
+	s.render(w, http.StatusOK, "technical.html", map[string]any{"Title": "Technical", "Plugins": rows, "Session": sessionOf(r)})
+}
