@@ -42,7 +42,7 @@ type Config struct {
 	SessionLifetime time.Duration
 	// LoginRate is login attempts per minute per client (default 30).
 	LoginRate int
-	// SiteName is what the sign-in pages call this site.
+	// SiteName is what the sign-in pages call this site ("": PublicURL's host name).
 	SiteName string
 	// SigningAlg is the OpenID Connect signing algorithm (RS256 or ES256).
 	SigningAlg string

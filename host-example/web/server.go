@@ -36,7 +36,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// SessionLifetime is how long an admin login lasts (a person's comes from the login engine).
 	SessionLifetime time.Duration
-	// SiteName is what the pages call this site (default "host-example").
+	// SiteName is what the pages call this site (default: the public URL's host name).
 	SiteName string
 	// StartWait is how long a page that needs the plugins waits for them while they start
 	// (default 10s); then it asks the person to try again.
@@ -85,8 +85,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" {
-		cfg.SiteName = "host-example"
+	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" && cfg.PublicURL != nil {
+		cfg.SiteName = cfg.PublicURL.Hostname()
 	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"join": strings.Join,
