@@ -142,7 +142,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
-		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger},
+		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != ""},
 		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
 	if err != nil {
 		return err
