@@ -30,7 +30,8 @@ const usage = `Commands (each takes -h):
   host-example backup -data DIR -out FILE     consistent copy of the database, while the host runs
   host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
   host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
-  host-example reset-admin-password -data DIR the new password from HOST_ADMIN_PASSWORD or stdin
+  host-example reset-admin-password -data DIR the new password from HOST_ADMIN_PASSWORD or stdin; turns the
+                                              local password on and removes its TOTP code (the break-glass)
 `
 
 // dataFlag is a maintenance command's -data flag (HOST_DATA_DIR).
@@ -128,8 +129,8 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 		return fmt.Errorf("reset-admin-password: %w", err)
 	}
 	_ = st.AddEvent(ctx, store.Event{Kind: store.EventAdminPasswordReset,
-		Detail: fmt.Sprintf("from the command line; %d admin sessions ended; browsers known from earlier admin logins forgotten", n)})
-	fmt.Fprintf(stdout, "\nadmin password changed; %d admin sessions ended; browsers known from earlier admin logins are forgotten\n", n)
+		Detail: fmt.Sprintf("from the command line; the local password is on, without a TOTP code; %d admin sessions ended; browsers known from earlier admin logins forgotten", n)})
+	fmt.Fprintf(stdout, "\nadmin password changed (the local password is on, without a TOTP code); %d admin sessions ended; browsers known from earlier admin logins are forgotten\n", n)
 	return nil
 }
 

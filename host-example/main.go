@@ -93,7 +93,7 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	num(&f.maxConnsPerClient, "max-conns-per-client", "HOST_MAX_CONNS_PER_CLIENT", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	str(&f.cookieDomain, "cookie-domain", "HOST_COOKIE_DOMAIN", "", "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
 	dur(&f.forwardCache, "forward-auth-cache", "HOST_FORWARD_AUTH_CACHE", forwardauth.DefaultCacheTTL, "revocation bound of forward-auth: how long a session answer is reused")
-	str(&f.siteName, "site-name", "HOST_SITE_NAME", "host-example", "what the sign-in pages call this site")
+	str(&f.siteName, "site-name", "HOST_SITE_NAME", "", "what the sign-in pages call this site (empty: the host name of -public-url)")
 	str(&f.logLevel, "log-level", "HOST_LOG_LEVEL", "info", "log level: trace, debug, info, warn or error")
 	str(&f.logFormat, "log-format", "HOST_LOG_FORMAT", "text", "log format: text, or json (one object a line, for log shippers)")
 	str(&f.metricsListen, "metrics-listen", "HOST_METRICS_LISTEN", "", "address to serve Prometheus /metrics on, apart from -listen (empty: off)")

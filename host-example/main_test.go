@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -92,6 +94,50 @@ func TestResetAdminPassword(t *testing.T) {
 	defer st.Close()
 	if !host.CheckAdminPassword(ctx, st, "a-new-password") || host.CheckAdminPassword(ctx, st, "short") {
 		t.Fatal("the new password does not work")
+	}
+}
+
+// reset-admin-password is the break-glass: it only opens the database (no plugin, no
+// plex.tv), turns a local password that was off on again and removes its TOTP.
+func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := host.SetAdminPassword(ctx, st, "an-old-password"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := host.BeginAdminTOTP(ctx, st, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	if ok, err := host.ConfirmAdminTOTP(ctx, st, code, time.Now()); !ok || err != nil {
+		t.Fatalf("confirm: %v %v", ok, err)
+	}
+	_ = host.SetAdminGroup(ctx, st, "admins")
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "olivia", At: time.Now()})
+	if err := host.TurnOffAdminPassword(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	t.Setenv("HOST_ADMIN_PASSWORD", "")
+	var out strings.Builder
+	if err := resetPasswordCommand([]string{"-data", data}, strings.NewReader("a-new-password\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "without a TOTP code") {
+		t.Fatalf("output: %s", out.String())
+	}
+	st, err = store.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if on, _ := host.AdminTOTPOn(ctx, st); on || !host.AdminPasswordOn(ctx, st) || !host.CheckAdminPassword(ctx, st, "a-new-password") {
+		t.Fatalf("after the reset: TOTP on %v, password on %v", on, host.AdminPasswordOn(ctx, st))
 	}
 }
 

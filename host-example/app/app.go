@@ -42,7 +42,7 @@ type Config struct {
 	SessionLifetime time.Duration
 	// LoginRate is login attempts per minute per client (default 30).
 	LoginRate int
-	// SiteName is what the sign-in pages call this site.
+	// SiteName is what the sign-in pages call this site ("": PublicURL's host name).
 	SiteName string
 	// SigningAlg is the OpenID Connect signing algorithm (RS256 or ES256).
 	SigningAlg string
@@ -142,7 +142,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
-		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger},
+		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != ""},
 		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
 	if err != nil {
 		return err

@@ -13,7 +13,9 @@ import (
 
 // Meta keys of the admin password and the first-start setup link.
 const (
-	metaAdminHash    = "admin_password_hash"
+	metaAdminHash = "admin_password_hash"
+	// metaAdminOff is "1" while the local password is turned off (TurnOffAdminPassword).
+	metaAdminOff     = "admin_password_off"
 	metaSetupHash    = "setup_token_hash"
 	metaSetupExpires = "setup_token_expires"
 )
@@ -24,10 +26,13 @@ const SetupLifetime = time.Hour
 // MinAdminPassword is the shortest admin password accepted.
 const MinAdminPassword = 10
 
-// AdminStore is the persistence of the admin password.
+// AdminStore is the persistence of the admin password, its TOTP and the source admins.
 type AdminStore interface {
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
+	SecretMeta(ctx context.Context, key string) ([]byte, error)
+	SetSecretMeta(ctx context.Context, key string, value []byte) error
+	AdvanceMetaStep(ctx context.Context, key string, step int64) (bool, error)
 	DeleteAdminSessions(ctx context.Context) (int64, error)
 	ForgetAdminDevices(ctx context.Context) error
 }
@@ -46,7 +51,8 @@ func CheckAdminPasswordRules(password string) error {
 	return nil
 }
 
-// SetAdminPassword stores the admin password (bcrypt) and voids any setup link.
+// SetAdminPassword stores the admin password (bcrypt), turning the local password on if it
+// was off, and voids any setup link. Its TOTP, if any, stays.
 func SetAdminPassword(ctx context.Context, st AdminStore, password string) error {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
@@ -55,7 +61,16 @@ func SetAdminPassword(ctx context.Context, st AdminStore, password string) error
 	if err := st.SetMeta(ctx, metaAdminHash, string(h)); err != nil {
 		return err
 	}
+	if err := st.SetMeta(ctx, metaAdminOff, ""); err != nil {
+		return err
+	}
 	return st.SetMeta(ctx, metaSetupHash, "")
+}
+
+// AdminPasswordOn reports whether a local admin password is set (not turned off, not before setup).
+func AdminPasswordOn(ctx context.Context, st AdminStore) bool {
+	h, err := st.Meta(ctx, metaAdminHash)
+	return err == nil && h != ""
 }
 
 // CheckAdminPassword reports whether password is the admin password.
@@ -64,9 +79,11 @@ func CheckAdminPassword(ctx context.Context, st AdminStore, password string) boo
 	return err == nil && h != "" && bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) == nil
 }
 
+// hasAdminPassword reports whether the admin was set up: a password, or one turned off in
+// favour of the source admins (then no setup link may set one).
 func hasAdminPassword(ctx context.Context, st AdminStore) bool {
-	h, err := st.Meta(ctx, metaAdminHash)
-	return err == nil && h != ""
+	off, _ := st.Meta(ctx, metaAdminOff)
+	return AdminPasswordOn(ctx, st) || off == "1"
 }
 
 // SetupToken returns a new one-time setup token, valid for SetupLifetime, when no admin
@@ -100,12 +117,15 @@ func SetupTokenValid(ctx context.Context, st AdminStore, tok string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(h), []byte(tok)) == nil
 }
 
-// ResetAdminPassword sets a new admin password, ends every admin session and forgets every
-// known admin browser (the recovery of a locked-out or compromised admin); it returns how
-// many admin sessions ended.
+// ResetAdminPassword sets a new admin password (turning it on if it was off), removes its
+// TOTP, ends every admin session and forgets every known admin browser (the recovery of a
+// locked-out or compromised admin); it returns how many admin sessions ended.
 func ResetAdminPassword(ctx context.Context, st AdminStore, password string) (int64, error) {
 	if err := SetAdminPassword(ctx, st, password); err != nil {
 		return 0, fmt.Errorf("set the admin password: %w", err)
+	}
+	if err := TurnOffAdminTOTP(ctx, st); err != nil {
+		return 0, fmt.Errorf("remove the admin TOTP: %w", err)
 	}
 	n, err := st.DeleteAdminSessions(ctx)
 	if err != nil {

@@ -23,6 +23,7 @@ const (
 	EventAdminDeviceLocked       EventKind = "admin_device_locked"        // a browser locked out of the admin login
 	EventAdminPasswordSet        EventKind = "admin_password_set"         // the admin password was set
 	EventAdminPasswordReset      EventKind = "admin_password_reset"       // the admin password was reset
+	EventAdminSecurityChanged    EventKind = "admin_security_changed"     // the admin group, the TOTP or the local password changed
 	EventAdminSourceCreated      EventKind = "admin_source_created"       // a source was created
 	EventAdminSourceSaved        EventKind = "admin_source_saved"         // a source's settings were saved
 	EventAdminSourceEnabled      EventKind = "admin_source_enabled"       // a source was turned on

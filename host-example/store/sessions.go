@@ -84,6 +84,8 @@ const (
 	StateAction LoginStateKind = "action"
 	// StateChoices is an admin action's answer waiting for the admin's choice.
 	StateChoices LoginStateKind = "choices"
+	// StateAdminCode is an admin login whose password was right, waiting for its TOTP code.
+	StateAdminCode LoginStateKind = "admin_code"
 )
 
 // LoginState is server-side state of a login or admin action in progress.

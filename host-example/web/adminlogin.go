@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
@@ -43,6 +44,8 @@ func (s *adminPages) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /setup", s.setup)
 	m.HandleFunc("GET /admin/login", s.adminLoginPage)
 	m.HandleFunc("POST /admin/login", s.adminLogin)
+	s.signInRoutes(m)
+	(&securityPages{s}).routes(m)
 	src, apps, rules, people := &sourcePages{s}, &clientPages{s}, &rulePages{s}, &peoplePages{s}
 	for pattern, h := range map[string]http.HandlerFunc{
 		"GET /admin":                                s.adminHome,
@@ -131,16 +134,24 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) {
 
 func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
-	data := map[string]any{"Session": sess}
+	data := s.adminLoginData(r, sess)
 	if r.URL.Query().Get("signed_out") != "" {
 		data["Info"] = "You are signed out of the admin."
 	}
 	s.render(w, http.StatusOK, "adminlogin.html", data)
 }
 
+// adminLoginData is what the admin login page shows: the password form while the local
+// password is on, and the sign-in through a source while an admin group is set.
+func (s *adminPages) adminLoginData(r *http.Request, sess *store.Session) map[string]any {
+	return map[string]any{"Session": sess, "PasswordOn": host.AdminPasswordOn(r.Context(), s.store),
+		"SourceAdmins": host.AdminGroup(r.Context(), s.store) != "", "SourceLogin": "/login?return=" + url.QueryEscape(sourceAdminPath)}
+}
+
 // adminLogin checks the admin password. Only failures count: per client, and across all
 // clients (a global backoff against guessing from many addresses) unless the browser is a
-// known admin device, whose failures count per device instead.
+// known admin device, whose failures count per device instead. With a TOTP, a right password
+// leads to the code (adminCode) instead of the admin.
 func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
@@ -153,17 +164,42 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !host.CheckAdminPassword(r.Context(), s.store, r.FormValue("password")) {
-		s.fails.Take(client)
-		if device == "" {
-			s.failsAll.Take("all")
-		} else {
-			s.adminDeviceFailed(w, r, device)
+		s.adminFailed(w, r, client, device, "wrong password")
+		data := s.adminLoginData(r, sess)
+		data["Error"], data["Resume"], data["Fields"] = "Wrong password.", resumeTarget(r.FormValue("resume")), keptFields(r)
+		if !data["PasswordOn"].(bool) {
+			data["Error"] = "The admin password is turned off: sign in through a source."
 		}
-		_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed, Detail: "client " + s.clientIP(r)})
-		s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Error": "Wrong password.",
-			"Resume": resumeTarget(r.FormValue("resume")), "Fields": keptFields(r)})
+		s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
 		return
 	}
+	totpOn, err := host.AdminTOTPOn(r.Context(), s.store)
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	if totpOn {
+		s.askAdminCode(w, r, sess, adminCodeState{}, "", http.StatusOK)
+		return
+	}
+	s.adminSignedIn(w, r, device)
+}
+
+// adminFailed counts a wrong password or code: per client, and across all clients or per
+// known device.
+func (s *adminPages) adminFailed(w http.ResponseWriter, r *http.Request, client, device, what string) {
+	s.fails.Take(client)
+	if device == "" {
+		s.failsAll.Take("all")
+	} else {
+		s.adminDeviceFailed(w, r, device)
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed, Detail: what + "; client " + s.clientIP(r)})
+}
+
+// adminSignedIn starts the admin session after the password (and code), and goes to the
+// admin or offers to send the changes the ended session kept.
+func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device string) {
 	newSess, r, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)

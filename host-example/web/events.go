@@ -33,6 +33,7 @@ var eventWords = map[string][2]string{
 	"admin_login_failed":         {"Wrong admin password", "refused"},
 	"admin_password_set":         {"Admin password set", "admin"},
 	"admin_password_reset":       {"Admin password reset", "admin"},
+	"admin_security_changed":     {"Admin sign-in changed", "admin"},
 	"admin_source_created":       {"Source created", "admin"},
 	"admin_source_saved":         {"Settings saved", "admin"},
 	"admin_source_enabled":       {"Source turned on", "admin"},

@@ -43,15 +43,16 @@ func (s *adminPages) sessionEnded(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
-	s.render(w, http.StatusUnauthorized, "adminlogin.html", map[string]any{"Session": sess, "Title": "Your admin session ended",
-		"Resume": r.URL.Path, "Fields": fields})
+	data := s.adminLoginData(r, sess)
+	data["Title"], data["Resume"], data["Fields"] = "Your admin session ended", resumeTarget(r.URL.Path), fields
+	s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
 }
 
 // resumeTarget is the kept form's action when it is an admin path (else "").
 func resumeTarget(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.RawQuery != "" || !strings.HasPrefix(u.Path, "/admin/") ||
-		strings.ContainsAny(raw, "\\\r\n\t") || strings.Contains(raw, "//") || strings.Contains(raw, "..") || raw == "/admin/login" {
+		strings.ContainsAny(raw, "\\\r\n\t") || strings.Contains(raw, "//") || strings.Contains(raw, "..") || strings.HasPrefix(raw, "/admin/login") {
 		return ""
 	}
 	return u.Path

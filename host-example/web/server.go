@@ -36,12 +36,17 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// SessionLifetime is how long an admin login lasts (a person's comes from the login engine).
 	SessionLifetime time.Duration
-	// SiteName is what the pages call this site (default "host-example").
+	// SiteName is what the pages call this site (default: the public URL's host name).
 	SiteName string
 	// StartWait is how long a page that needs the plugins waits for them while they start
 	// (default 10s); then it asks the person to try again.
 	StartWait time.Duration
-	Logger    hclog.Logger
+	// Clock is the admin TOTP's clock (default time.Now; tests move it).
+	Clock func() time.Time
+	// AdminPasswordFixed is set when HOST_ADMIN_PASSWORD sets the admin password at every
+	// start: then it cannot be turned off here.
+	AdminPasswordFixed bool
+	Logger             hclog.Logger
 }
 
 // Deps are the application parts the pages translate to HTTP.
@@ -85,8 +90,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" {
-		cfg.SiteName = "host-example"
+	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" && cfg.PublicURL != nil {
+		cfg.SiteName = cfg.PublicURL.Hostname()
 	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"join": strings.Join,
@@ -249,7 +254,7 @@ func (s *Server) clientKey(r *http.Request) string {
 }
 
 var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
-	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
+	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin sign-in", "newsource.html": "New source",
 	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
 	"rules.html": "Protected apps", "rule.html": "Protected app", "resume.html": "Send your changes again?"}
 

@@ -89,6 +89,9 @@ func (s *adminPages) admin(h http.HandlerFunc) http.HandlerFunc {
 			http.Error(w, "session error", http.StatusInternalServerError)
 			return
 		}
+		if sess != nil && sess.Admin && !s.stillSourceAdmin(r, sess) {
+			sess = nil // a source admin disabled, or without the admin group now
+		}
 		if r.Method != http.MethodPost && (sess == nil || !sess.Admin) {
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 			return

@@ -1,0 +1,194 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// codeAt is the TOTP code of secret at t.
+func codeAt(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// enrolTOTP sets a password, enrols a TOTP and confirms it with the code of at; it returns the secret.
+func enrolTOTP(t *testing.T, st *store.Store, at time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := host.BeginAdminTOTP(ctx, st, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := host.AdminTOTPOn(ctx, st); on {
+		t.Fatal("TOTP on before its confirmation")
+	}
+	if ok, err := host.ConfirmAdminTOTP(ctx, st, "000000x", at); ok || err != nil {
+		t.Fatalf("a malformed code confirmed the enrolment: %v %v", ok, err)
+	}
+	if ok, err := host.ConfirmAdminTOTP(ctx, st, codeAt(t, key.Secret(), at), at); !ok || err != nil {
+		t.Fatalf("confirm: %v %v", ok, err)
+	}
+	if on, _ := host.AdminTOTPOn(ctx, st); !on {
+		t.Fatal("TOTP not on after its confirmation")
+	}
+	return key.Secret()
+}
+
+// A code is accepted once; the codes of the steps either side are accepted, two steps away
+// are not; a step before the last accepted one is refused.
+func TestAdminTOTP(t *testing.T) {
+	ctx := context.Background()
+	// Each case has its own store: a step accepted in one would make the next case's older step a reuse.
+	at := time.Unix(1_700_000_000, 0)
+	cases := []struct {
+		name   string
+		offset time.Duration
+		want   bool
+	}{
+		{"the step now", 0, true},
+		{"one step behind", -host.TOTPPeriod, true},
+		{"one step ahead", host.TOTPPeriod, true},
+		{"two steps behind", -2 * host.TOTPPeriod, false},
+		{"two steps ahead", 2 * host.TOTPPeriod, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := openStore(t)
+			secret := enrolTOTP(t, st, at.Add(-10*host.TOTPPeriod))
+			ok, err := host.CheckAdminTOTP(ctx, st, codeAt(t, secret, at.Add(c.offset)), at)
+			if err != nil || ok != c.want {
+				t.Fatalf("got %v %v, want %v", ok, err, c.want)
+			}
+		})
+	}
+
+	st := openStore(t)
+	secret := enrolTOTP(t, st, at.Add(-10*host.TOTPPeriod))
+	now := codeAt(t, secret, at)
+	if ok, _ := host.CheckAdminTOTP(ctx, st, now, at); !ok {
+		t.Fatal("the current code refused")
+	}
+	if ok, _ := host.CheckAdminTOTP(ctx, st, now, at.Add(5*time.Second)); ok {
+		t.Fatal("a reused code accepted")
+	}
+	if ok, _ := host.CheckAdminTOTP(ctx, st, codeAt(t, secret, at.Add(-host.TOTPPeriod)), at); ok {
+		t.Fatal("the code of a step before the used one accepted")
+	}
+	if ok, _ := host.CheckAdminTOTP(ctx, st, codeAt(t, secret, at.Add(host.TOTPPeriod)), at.Add(host.TOTPPeriod)); !ok {
+		t.Fatal("the next step's code refused")
+	}
+}
+
+// The code that confirmed the enrolment cannot sign in too.
+func TestAdminTOTPEnrolmentCodeIsUsed(t *testing.T) {
+	st := openStore(t)
+	at := time.Unix(1_700_000_000, 0)
+	ctx := context.Background()
+	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := host.BeginAdminTOTP(ctx, st, "example.test")
+	code := codeAt(t, key.Secret(), at)
+	if ok, _ := host.ConfirmAdminTOTP(ctx, st, code, at); !ok {
+		t.Fatal("confirm")
+	}
+	if ok, _ := host.CheckAdminTOTP(ctx, st, code, at); ok {
+		t.Fatal("the enrolment's code signed in")
+	}
+}
+
+// reset-admin-password's function removes the TOTP, and turns a password that was off on.
+func TestResetAdminPasswordClearsTOTPAndTurnsThePasswordOn(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	enrolTOTP(t, st, time.Now())
+	if _, err := host.ResetAdminPassword(ctx, st, "another-long-password"); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := host.AdminTOTPOn(ctx, st); on {
+		t.Fatal("TOTP still on after the reset")
+	}
+
+	if err := host.SetAdminGroup(ctx, st, "admins"); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "alice", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.TurnOffAdminPassword(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := host.ResetAdminPassword(ctx, st, "a-third-long-password"); err != nil {
+		t.Fatal(err)
+	}
+	if !host.AdminPasswordOn(ctx, st) || !host.CheckAdminPassword(ctx, st, "a-third-long-password") {
+		t.Fatal("the reset did not turn the password on")
+	}
+}
+
+// The local password turns off only after a member of the current admin group signed in
+// through a source; while off, no setup link is made, the password checks nothing, and the
+// admin group stays as it is.
+func TestTurnOffAdminPassword(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.TurnOffAdminPassword(ctx, st); !errors.Is(err, host.ErrAdminGroupUnset) {
+		t.Fatalf("without an admin group: %v", err)
+	}
+	if err := host.SetAdminGroup(ctx, st, "admins"); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.TurnOffAdminPassword(ctx, st); !errors.Is(err, host.ErrNoSourceAdminYet) {
+		t.Fatalf("before a source admin signed in: %v", err)
+	}
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "old-admins", Name: "alice", At: time.Now()})
+	if err := host.TurnOffAdminPassword(ctx, st); !errors.Is(err, host.ErrNoSourceAdminYet) {
+		t.Fatalf("after a sign-in under another group: %v", err)
+	}
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "alice", At: time.Now()})
+	if err := host.TurnOffAdminPassword(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if host.AdminPasswordOn(ctx, st) || host.CheckAdminPassword(ctx, st, "a-long-password") {
+		t.Fatal("the password still works")
+	}
+	if tok, err := host.SetupToken(ctx, st); err != nil || tok != "" {
+		t.Fatalf("a setup link while the password is off: %q %v", tok, err)
+	}
+	if err := host.SetAdminGroup(ctx, st, ""); !errors.Is(err, host.ErrPasswordOff) {
+		t.Fatalf("admin group changed while the password is off: %v", err)
+	}
+	if !host.IsSourceAdmin(&store.User{Groups: []string{"x", "admins"}}, "admins") ||
+		host.IsSourceAdmin(&store.User{Groups: []string{"admins"}, Disabled: true}, "admins") ||
+		host.IsSourceAdmin(&store.User{Groups: []string{""}}, "") {
+		t.Fatal("IsSourceAdmin")
+	}
+}

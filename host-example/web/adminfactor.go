@@ -1,0 +1,160 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The admin's other ways in: the TOTP code after the local password, and the sign-in through
+// a source of a person the mapping gave the admin group (host/sourceadmin.go).
+
+// sourceAdminPath is where a source login returns to become an admin session.
+const sourceAdminPath = "/admin/login/source"
+
+const (
+	// adminCodeLife is how long the code may take after the right password.
+	adminCodeLife = 5 * time.Minute
+	// adminCodeAttempts is how many wrong codes one right password allows.
+	adminCodeAttempts = 3
+	// sourceAdminFreshness is how recent a source login must be to become an admin session.
+	sourceAdminFreshness = 5 * time.Minute
+)
+
+// adminCodeState is an admin login whose password was right, kept for the browser's session.
+type adminCodeState struct {
+	Attempts int `json:"attempts"`
+}
+
+// signInRoutes mounts the admin's second step and the sign-in through a source.
+func (s *adminPages) signInRoutes(m *http.ServeMux) {
+	m.HandleFunc("POST /admin/login/code", s.adminCode)
+	m.HandleFunc("GET "+sourceAdminPath, s.sourceAdminLogin)
+	s.returns[sourceAdminPath] = true
+}
+
+// now is the pages' clock (Config.Clock).
+func (s *Server) now() time.Time {
+	if s.cfg.Clock != nil {
+		return s.cfg.Clock()
+	}
+	return time.Now()
+}
+
+// askAdminCode keeps cs for the browser's session and asks for the TOTP code.
+func (s *adminPages) askAdminCode(w http.ResponseWriter, r *http.Request, sess *store.Session, cs adminCodeState, errText string, status int) {
+	b, _ := json.Marshal(cs)
+	if _, err := s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, Kind: store.StateAdminCode, State: b,
+		ExpiresAt: time.Now().Add(adminCodeLife)}); err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, status, "adminlogin.html", map[string]any{"Session": sess, "Code": true, "Error": errText, "Title": "Admin code",
+		"Resume": resumeTarget(r.FormValue("resume")), "Fields": keptFields(r)})
+}
+
+// adminCode checks the TOTP code of a login whose password was right: bound to the browser's
+// session, counted like wrong passwords, a used code refused.
+func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, false)
+	if sess == nil || !checkCSRF(r, sess) {
+		s.sessionEnded(w, r)
+		return
+	}
+	client, device := s.clientKey(r), s.knownDevice(r)
+	if !s.fails.Has(client) || (device == "" && !s.failsAll.Has("all")) {
+		s.adminLockedOut(w, r)
+		return
+	}
+	st, err := s.store.TakeLoginState(r.Context(), sess.ID, store.StateAdminCode)
+	if errors.Is(err, store.ErrNotFound) {
+		data := s.adminLoginData(r, sess)
+		data["Error"] = "This sign-in took too long or was already used. Enter the password again."
+		s.render(w, http.StatusBadRequest, "adminlogin.html", data)
+		return
+	}
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	var cs adminCodeState
+	_ = json.Unmarshal(st.State, &cs)
+	ok, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	if !ok {
+		s.adminFailed(w, r, client, device, "wrong or reused TOTP code")
+		if cs.Attempts++; cs.Attempts < adminCodeAttempts {
+			s.askAdminCode(w, r, sess, cs, "Wrong or already used code. Codes change every 30 seconds: enter the current one.", http.StatusUnauthorized)
+			return
+		}
+		data := s.adminLoginData(r, sess)
+		data["Error"] = fmt.Sprintf("%d wrong codes: enter the password again.", adminCodeAttempts)
+		s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
+		return
+	}
+	s.adminSignedIn(w, r, device)
+}
+
+// sourceAdminLogin makes the session of a person who just signed in through a source an
+// admin session, when the mapping of that login gave them the admin group.
+func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
+	sess, r, err := s.session(w, r, false)
+	if err != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	group := host.AdminGroup(r.Context(), s.store)
+	if sess == nil || sess.UserID == 0 || group == "" {
+		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+		return
+	}
+	again := "/login?return=" + sourceAdminPath
+	if time.Since(sess.CreatedAt) > sourceAdminFreshness {
+		s.message(w, r, http.StatusUnauthorized, "Sign in again", "To open the admin, sign in through your source again (an older sign-in is not enough).", again)
+		return
+	}
+	u, err := s.store.User(r.Context(), sess.UserID)
+	if err != nil {
+		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+		return
+	}
+	src, _ := s.store.Source(r.Context(), u.SourceID)
+	name := host.NameOf(u.Username, u.Name)
+	if !host.IsSourceAdmin(u, group) || s.sources.Usable(src) == nil {
+		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventAdminLoginFailed, Subject: u.Subject, Name: name,
+			Detail: fmt.Sprintf("signed in through a source without the admin group %q; client %s", group, s.clientIP(r))})
+		s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Not an admin",
+			"Text": fmt.Sprintf("You are signed in as %s, but your sign-in did not give you the admin group, so you cannot open the admin.", name),
+			"Back": "/profile", "BackLabel": "Go to your profile", "Session": sess})
+		return
+	}
+	if _, r, err = s.newSession(w, r, u.ID, true, s.cfg.SessionLifetime); err != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	if err := host.RecordSourceAdminSignIn(r.Context(), s.store, host.SourceAdminSignIn{Group: group, Name: name, Source: src.Name,
+		At: time.Now()}); err != nil {
+		s.cfg.Logger.Error("record a source admin's sign-in", "error", err)
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventAdminLogin, Subject: u.Subject, Name: name,
+		Detail: fmt.Sprintf("through %s with the admin group %q; client %s", src.Name, group, s.clientIP(r))})
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+// stillSourceAdmin reports whether an admin session begun through a source is still one: the
+// person is not disabled and still has the current admin group.
+func (s *adminPages) stillSourceAdmin(r *http.Request, sess *store.Session) bool {
+	if sess.UserID == 0 {
+		return true
+	}
+	u, err := s.store.User(r.Context(), sess.UserID)
+	return err == nil && host.IsSourceAdmin(u, host.AdminGroup(r.Context(), s.store))
+}
