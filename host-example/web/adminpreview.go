@@ -38,11 +38,17 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 	switch person := strings.TrimSpace(in.Person); {
 	case person != "":
 		u, err := s.store.FindUser(r.Context(), src.ID, person)
+		known := err == nil
+		if !known { // a person refused before any login: the id their events have
+			if e, err := s.store.EventPerson(r.Context(), src.ID, person); err == nil {
+				person, known = e.Subject, true
+			}
+		}
 		switch {
 		case err == nil && len(u.PreviewSample) > 0:
 			req.Sample = json.RawMessage(u.PreviewSample)
 			from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
-		case isDigits(person) || err == nil:
+		case known || isDigits(person):
 			req.SampleUserID = person
 			if err == nil {
 				req.SampleUserID = u.Subject

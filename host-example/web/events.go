@@ -93,6 +93,9 @@ func eventRowOf(e store.Event, sourceName string) eventRow {
 		ReasonWords: reasonWords(e.Reason), Facts: factsOf(e.Detail), Internal: string(e.Kind)}
 	if w, ok := eventWords[string(e.Kind)]; ok {
 		row.What, row.Level = w[0], w[1]
+		if e.Kind == store.EventAdminAction {
+			row.ReasonWords = "" // the action's id: its title is in the detail
+		}
 	} else if action, ok := e.Kind.HealthAction(); ok {
 		row.What = "Health check " + strings.ReplaceAll(action, "_", " ") + ": " + e.Reason
 		row.ReasonWords = "" // said in What

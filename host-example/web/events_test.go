@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -124,5 +126,23 @@ func TestDryRunFromARefusalEvent(t *testing.T) {
 	if !strings.Contains(p.Body, "nora (id 2003): Would not get in.") || !strings.Contains(p.Body, `value="Nora"`) ||
 		!strings.Contains(p.Body, "Reason: Not a member") || strings.Contains(p.Body, ">not_a_member<") {
 		t.Fatalf("the dry run by a refused person's name: %s", p.Body)
+	}
+	// The mapping editor's preview finds them by that name too.
+	req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview",
+		strings.NewReader(`{"field":"mappings","text":"[x]\nname: user.username + \"!\"\n","person":"nora"}`))
+	req.Header = b.header.Clone()
+	req.Header.Set("X-CSRF-Token", csrf)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Error    string
+		Identity struct{ Name string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Error != "" || out.Identity.Name != "nora!" {
+		t.Fatalf("preview of nora: %+v (%v)", out, err)
 	}
 }
