@@ -55,6 +55,8 @@ func (k EventKind) HealthAction() (action string, ok bool) {
 
 // Event is one recorded decision or state change.
 type Event struct {
+	// ID orders events (a later event has a larger one); 0 for one not yet recorded.
+	ID       int64
 	At       time.Time
 	SourceID string
 	Kind     EventKind
@@ -78,27 +80,6 @@ func (s *Store) AddEvent(ctx context.Context, e Event) error {
 // Events lists the newest events; a query keeps those whose name or subject is it, or whose
 // name, reason or detail contains it (case-insensitive).
 func (s *Store) Events(ctx context.Context, limit int, query string) ([]Event, error) {
-	q := `SELECT at, source_id, kind, subject, name, reason, detail FROM events`
-	var args []any
-	if query = strings.TrimSpace(query); query != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
-		q += ` WHERE subject = ? OR lower(name) LIKE ? ESCAPE '\' OR lower(reason) LIKE ? ESCAPE '\' OR lower(detail) LIKE ? ESCAPE '\'`
-		args = append(args, query, like, like, like)
-	}
-	rows, err := s.read.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&at, &e.SourceID, &e.Kind, &e.Subject, &e.Name, &e.Reason, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = time.Unix(at, 0)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	page, err := s.EventPage(ctx, EventFilter{Query: query, Limit: limit})
+	return page.Events, err
 }

@@ -60,6 +60,7 @@ func (s *adminPages) routes(m *http.ServeMux) {
 		"POST /admin/sources/{id}/choices":          src.applyChoices,
 		"POST /admin/sources/{id}/preview":          src.preview,
 		"POST /admin/sources/{id}/dryrun":           src.dryRun,
+		"GET /admin/sources/{id}/dryrun":            src.dryRunForm,
 		"GET /admin/users":                          people.usersPage,
 		"POST /admin/users/{id}/disabled":           people.setUserDisabled,
 		"GET /admin/events":                         people.eventsPage,

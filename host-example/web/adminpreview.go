@@ -38,11 +38,17 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 	switch person := strings.TrimSpace(in.Person); {
 	case person != "":
 		u, err := s.store.FindUser(r.Context(), src.ID, person)
+		known := err == nil
+		if !known { // a person refused before any login: the id their events have
+			if e, err := s.store.EventPerson(r.Context(), src.ID, person); err == nil {
+				person, known = e.Subject, true
+			}
+		}
 		switch {
 		case err == nil && len(u.PreviewSample) > 0:
 			req.Sample = json.RawMessage(u.PreviewSample)
 			from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
-		case isDigits(person) || err == nil:
+		case known || isDigits(person):
 			req.SampleUserID = person
 			if err == nil {
 				req.SampleUserID = u.Subject
@@ -87,13 +93,27 @@ func isDigits(s string) bool {
 
 // dryRunResult is a dry run's answer, in words, shown beside its form.
 type dryRunResult struct {
-	Who, Verdict, Level, Text, Detail, Reason string
+	Who, Verdict, Level, Text, Reason string
+	// ReasonWords is the reason code in words; Facts the plugin's detail as a list.
+	ReasonWords string
+	Facts       []fact
 	// User is the person's last login here (their groups and attributes), when there is one.
 	User *store.User
 }
 
+// dryRunForm is the source page with the dry run's person filled in (?who=, as the events
+// page's "Check again" links to it), not yet checked: a GET asks nothing of the upstream.
+func (s *sourcePages) dryRunForm(w http.ResponseWriter, r *http.Request) {
+	src, p, ok := s.sourceAndPlugin(w, r)
+	if !ok {
+		return
+	}
+	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRunWho": strings.TrimSpace(r.FormValue("who"))})
+}
+
 // dryRun answers "would this person get in now?" from the plugin's re-validation: by
-// username or id; a person who logged in here is checked with their own stored state.
+// username or id; a person who logged in here is checked with their own stored state, one
+// refused before any login by the subject of their newest event here.
 func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 	src, p, ok := s.sourceAndPlugin(w, r)
 	if !ok {
@@ -105,14 +125,18 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 	}
 	res := dryRunResult{Who: who}
 	req := source.RevalidateRequest{Subject: who}
+	known := false
 	if u, err := s.store.FindUser(r.Context(), src.ID, who); err == nil {
-		res.User, req.Subject, req.State = u, u.Subject, u.Revalidation
+		res.User, req.Subject, req.State, known = u, u.Subject, u.Revalidation, true
 		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
+	} else if e, err := s.store.EventPerson(r.Context(), src.ID, who); err == nil {
+		req.Subject, known = e.Subject, true
+		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(e.Name, e.Subject), e.Subject)
 	}
 	switch {
 	case who == "":
 		res.Verdict, res.Level = "Enter a username or an id.", "warning"
-	case res.User == nil && !isDigits(who):
+	case !known && !isDigits(who):
 		res.Verdict, res.Level = "No one called "+who+" has logged in here yet.", "warning"
 		res.Text = p.Schema.SubjectHelp
 		if res.Text == "" {
@@ -120,10 +144,11 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		rv, err := p.P.Revalidate(r.Context(), host.ForAction(src), req)
+		detail := ""
 		switch {
 		case err != nil:
 			se := source.AsError(err)
-			res.Verdict, res.Level, res.Text, res.Detail, res.Reason = "Could not be checked now.", "warning", se.UserText, se.AdminDetail, se.ReasonCode
+			res.Verdict, res.Level, res.Text, detail, res.Reason = "Could not be checked now.", "warning", se.UserText, se.AdminDetail, se.ReasonCode
 		case rv.Status == source.RevalidationAllowed:
 			res.Verdict, res.Level = "Would get in.", "info"
 		case rv.Status == source.RevalidationRevoked:
@@ -132,11 +157,12 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 			res.Verdict, res.Level = "Could not be decided now.", "warning"
 		}
 		if err == nil {
-			res.Text, res.Detail, res.Reason = rv.Decision.UserText, rv.Decision.AdminDetail, rv.Decision.ReasonCode
+			res.Text, detail, res.Reason = rv.Decision.UserText, rv.Decision.AdminDetail, rv.Decision.ReasonCode
 		}
 		if res.User == nil {
 			res.Text = strings.TrimSpace(res.Text + " They have not logged in here yet.")
 		}
+		res.Facts, res.ReasonWords = factsOf(detail), reasonWords(res.Reason)
 	}
-	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRun": res})
+	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRun": res, "DryRunWho": who})
 }

@@ -62,21 +62,6 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
 
-func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query().Get("q")
-	evs, err := s.store.Events(r.Context(), 300, q)
-	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
-		return
-	}
-	names := s.sourceNames(r.Context())
-	rows := make([]eventRow, 0, len(evs))
-	for _, e := range evs {
-		rows = append(rows, eventRowOf(e, names[e.SourceID]))
-	}
-	s.render(w, http.StatusOK, "events.html", map[string]any{"Events": rows, "Query": q, "Session": sessionOf(r)})
-}
-
 // sourceNames are the sources' names by id (empty when they cannot be read: the page still shows).
 func (s *peoplePages) sourceNames(ctx context.Context) map[string]string {
 	srcs, _ := s.store.Sources(ctx)

@@ -29,8 +29,7 @@ func (s *clientPages) renderClients(w http.ResponseWriter, r *http.Request, secr
 }
 
 func (s *clientPages) newClientPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "client.html", map[string]any{"New": true, "Client": &store.OIDCClient{}, "Session": sessionOf(r),
-		"Title": "Add an application"})
+	s.renderClient(w, r, http.StatusOK, &store.OIDCClient{}, true, nil, "Add an application")
 }
 
 func (s *clientPages) editClientPage(w http.ResponseWriter, r *http.Request) {
@@ -38,8 +37,57 @@ func (s *clientPages) editClientPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "client.html", map[string]any{"Client": c, "Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh),
-		"Session": sessionOf(r), "Title": c.Name})
+	s.renderClient(w, r, http.StatusOK, c, false, nil, c.Name)
+}
+
+// renderClient shows a client's form, its allowed groups and released attributes offered
+// from those logins have produced (the others, typed, in the text beside them).
+func (s *clientPages) renderClient(w http.ResponseWriter, r *http.Request, status int, c *store.OIDCClient, isNew bool, errs []string, title string) {
+	groups, attrs, _ := s.store.SeenNames(r.Context()) // none seen: the text fields alone
+	s.render(w, status, "client.html", map[string]any{"New": isNew, "Client": c, "Errors": errs,
+		"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": title,
+		"Groups": pickListOf(groups, c.AllowedGroups), "Attributes": pickListOf(attrs, c.ReleaseAttributes)})
+}
+
+// pickList is a list of names to pick from (Seen, the chosen ones checked) and the chosen
+// names that are not among them (Other).
+type pickList struct {
+	Seen  []pick
+	Other []string
+}
+
+// pick is a name offered with a checkbox.
+type pick struct {
+	Name    string
+	Checked bool
+}
+
+// pickListOf offers the seen names with the chosen ones checked.
+func pickListOf(seen, chosen []string) pickList {
+	var l pickList
+	for _, n := range seen {
+		l.Seen = append(l.Seen, pick{Name: n, Checked: slices.Contains(chosen, n)})
+	}
+	for _, n := range chosen {
+		if !slices.Contains(seen, n) {
+			l.Other = append(l.Other, n)
+		}
+	}
+	return l
+}
+
+// formNames are the names a form field gives, its values (checkboxes, a text of one name a
+// line) together, each once.
+func formNames(r *http.Request, field string) []string {
+	var out []string
+	for _, v := range r.PostForm[field] {
+		for _, n := range settings.Lines(v) {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // uiClient is the client of the path, refusing a file client (read-only here).
@@ -65,8 +113,8 @@ func formClient(r *http.Request, c *store.OIDCClient) {
 	c.Name = strings.TrimSpace(r.FormValue("name"))
 	c.RedirectURIs = settings.Lines(r.FormValue("redirect_uris"))
 	c.PostLogoutURIs = settings.Lines(r.FormValue("post_logout_uris"))
-	c.AllowedGroups = settings.Lines(r.FormValue("allowed_groups"))
-	c.ReleaseAttributes = settings.Lines(r.FormValue("release_attributes"))
+	c.AllowedGroups = formNames(r, "allowed_groups")
+	c.ReleaseAttributes = formNames(r, "release_attributes")
 	c.GrantTypes = []string{openid.GrantCode}
 	if r.FormValue("refresh") != "" {
 		c.GrantTypes = append(c.GrantTypes, openid.GrantRefresh)
@@ -93,8 +141,7 @@ func (s *clientPages) createClient(w http.ResponseWriter, r *http.Request) {
 // form again with its errors.
 func (s *clientPages) storeClient(w http.ResponseWriter, r *http.Request, c *store.OIDCClient, isNew bool, errs []string, secret, event, flash string) {
 	if len(errs) > 0 {
-		s.render(w, http.StatusUnprocessableEntity, "client.html", map[string]any{"New": isNew, "Client": c, "Errors": errs,
-			"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": "Application"})
+		s.renderClient(w, r, http.StatusUnprocessableEntity, c, isNew, errs, "Application")
 		return
 	}
 	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
