@@ -153,7 +153,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("OpenID Connect provider: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.OIDC, Paths: openid.Paths, Returns: []string{openid.LoginPath}})
+	a.Web.Attach(web.Door{Handler: a.OIDC, Paths: openid.Paths, Returns: []string{openid.LoginPath}, AppName: a.OIDC.AppName})
 	if cfg.CookieDomain != "" {
 		if cfg.CookieDomain, err = forwardauth.CheckCookieDomain(cfg.PublicURL.Hostname(), cfg.CookieDomain); err != nil {
 			return fmt.Errorf("cookie domain: %w", err)
@@ -161,11 +161,12 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	}
 	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
 		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth"),
-		Kinds: a.Sources, Decided: a.Metrics.Forward, Audit: a.audit})
+		Kinds: a.Sources, Decided: a.Metrics.Forward, Audit: a.audit, SiteName: a.Web.SiteName})
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
 	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
+		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {
 			var out []web.Link
 			for _, l := range a.Forward.SignOutLinks(ctx) {

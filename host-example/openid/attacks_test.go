@@ -247,7 +247,7 @@ func TestPromptLoginAndMaxAgeForceAFreshLogin(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	for _, opt := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")} {
 		p := b.follow(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), opt))
-		if p.location != "" || !strings.Contains(p.body, "Log in with") {
+		if p.location != "" || !strings.Contains(p.body, "Sign in with") {
 			t.Fatalf("no fresh login asked: %d %s", p.status, p.location)
 		}
 	}
@@ -307,7 +307,7 @@ func TestLogoutWithoutHintAsksFirst(t *testing.T) {
 	b := d.browser()
 	r.login(t, b, "friend")
 	p := b.follow(d.issuer + "/end_session?post_logout_redirect_uri=" + url.QueryEscape(rpLogout) + "&client_id=" + rpID)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Log out?") {
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Sign out?") {
 		t.Fatalf("no confirmation: %d %s", p.status, p.location)
 	}
 	if p := b.do("GET", "/profile", nil); p.status != http.StatusOK {

@@ -70,6 +70,8 @@ type Server struct {
 	onLogout []func(http.ResponseWriter, *http.Request)
 	// alsoSignOut list the pages a signed-out person may visit to sign out of apps too.
 	alsoSignOut []func(ctx context.Context) []Link
+	// appNames name the app of a login's return address (Door.AppName).
+	appNames []func(ctx context.Context, returnPath string) string
 	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
 	forwardedWarned atomic.Bool
 }
@@ -157,6 +159,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// SiteName is what the pages call this site.
+func (s *Server) SiteName() string { return s.cfg.SiteName }
 
 // callbackURL is the public URL of a path.
 func (s *Server) callbackURL(path string) string {
@@ -248,16 +253,23 @@ func (s *Server) clientKey(r *http.Request) string {
 	return ratelimit.ClientKey(a)
 }
 
-var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
+var pageTitles = map[string]string{"login.html": "Sign in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin login", "newsource.html": "New source",
-	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
+	"choices.html": "Choose", "step.html": "Sign in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
 	"rules.html": "Protected apps", "rule.html": "Protected app", "resume.html": "Send your changes again?"}
+
+// loginStages are the pages of a login in progress, for the header: the login page itself
+// offers no sign-in link, and a page in the middle of a login says so.
+var loginStages = map[string]string{"login.html": "login", "step.html": "step", "otp.html": "step", "pending.html": "step"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = pageTitles[name]
 	}
 	data["Site"] = s.cfg.SiteName
+	if _, ok := data["Stage"]; !ok {
+		data["Stage"] = loginStages[name]
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -268,5 +280,18 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data map
 
 // message renders a page that tells the person what happened, in their words.
 func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
-	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Again": again, "Session": sessionOf(r)})
+	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Again": again, "Session": s.sessionFor(r)})
+}
+
+// sessionFor is the request's session for the header: the one loaded for it, else the
+// cookie's (a door's page did not load one), nil for none.
+func (s *Server) sessionFor(r *http.Request) *store.Session {
+	if sess := sessionOf(r); sess != nil {
+		return sess
+	}
+	sess, _, err := s.session(nil, r, false)
+	if err != nil {
+		return nil
+	}
+	return sess
 }
