@@ -63,7 +63,11 @@ type Config struct {
 	Clock func() time.Time
 	// StartWait is how long a page waits for the plugins while they start (0: the default).
 	StartWait time.Duration
-	Logger    hclog.Logger
+	// ImageSources are origins beyond https: that pictures may load from (tests: a simulated plex.tv on http).
+	ImageSources []string
+	// DocsURL is where help text links the docs (web.Config.DocsURL).
+	DocsURL string
+	Logger  hclog.Logger
 }
 
 // App is a built host: its parts, and the handler that serves them.
@@ -142,7 +146,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
-		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger},
+		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL},
 		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
 	if err != nil {
 		return err

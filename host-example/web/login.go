@@ -270,21 +270,6 @@ func (s *signIn) loginFailed(w http.ResponseWriter, r *http.Request, f *host.Fai
 	}
 }
 
-func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
-	sess, r, _ := s.session(w, r, false)
-	if sess == nil || sess.UserID == 0 {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	u, err := s.store.User(r.Context(), sess.UserID)
-	if err != nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	src, _ := s.store.Source(r.Context(), u.SourceID)
-	s.render(w, http.StatusOK, "profile.html", map[string]any{"User": u, "Source": src, "Session": sess})
-}
-
 // logout checks CSRF first (a cross-site POST changes nothing), then ends the stored
 // session and clears the cookie.
 func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {

@@ -42,7 +42,15 @@ type Config struct {
 	// (default 10s); then it asks the person to try again.
 	StartWait time.Duration
 	Logger    hclog.Logger
+	// ImageSources are origins beyond https: that pictures may load from (a test's simulated
+	// plex.tv on http); avatars of real accounts come from plex.tv over https.
+	ImageSources []string
+	// DocsURL is where help text links a doc file (DocsURL + "mappings.md"); default DefaultDocsURL.
+	DocsURL string
 }
+
+// DefaultDocsURL is the project's docs folder on GitHub: the docs of this version's source.
+const DefaultDocsURL = "https://github.com/plexlogin/plexlogin/blob/main/docs/"
 
 // Deps are the application parts the pages translate to HTTP.
 type Deps struct {
@@ -72,6 +80,8 @@ type Server struct {
 	alsoSignOut []func(ctx context.Context) []Link
 	// appNames name the app of a login's return address (Door.AppName).
 	appNames []func(ctx context.Context, returnPath string) string
+	// csp is the Content-Security-Policy of every page.
+	csp string
 	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
 	forwardedWarned atomic.Bool
 }
@@ -87,6 +97,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
+	if cfg.DocsURL == "" {
+		cfg.DocsURL = DefaultDocsURL
+	}
+	if !strings.HasSuffix(cfg.DocsURL, "/") {
+		cfg.DocsURL += "/"
+	}
 	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" {
 		cfg.SiteName = "host-example"
 	}
@@ -101,17 +117,20 @@ func New(cfg Config, d Deps) (*Server, error) {
 			out, _ := json.MarshalIndent(v, "", "  ")
 			return string(out)
 		},
-		"add":     func(a, b int) int { return a + b },
-		"attrs":   attributeRows,
-		"errPart": errorPart,
-		"initial": initial,
-		"safeURL": func(s string) template.URL { return template.URL(s) },
+		"add":       func(a, b int) int { return a + b },
+		"attrs":     attributeRows,
+		"attrLabel": attributeLabel,
+		"errPart":   errorPart,
+		"initial":   initial,
+		"safeURL":   func(s string) template.URL { return template.URL(s) },
+		"docLinks":  func(text string) template.HTML { return docLinks(cfg.DocsURL, text) },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
 	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, tmpl: t, mux: http.NewServeMux(),
-		returns: map[string]bool{}}
+		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
+			"; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"}
 	s.routes()
 	return s, nil
 }
@@ -135,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", s.csp)
 	s.warnUntrustedForwarding(r)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBody)
