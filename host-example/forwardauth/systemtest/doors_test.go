@@ -410,3 +410,21 @@ func TestDeniedPageSaysWhy(t *testing.T) {
 		t.Errorf("a ruled host called not set up: %s", body)
 	}
 }
+
+// The sign-in page of a forward-auth login names the app the login returns to: its rule's
+// name, else its host and path.
+func TestLoginPageNamesTheProtectedApp(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.st.PutForwardRule(context.Background(), store.ForwardRule{Name: "Sonarr", Host: "sonarr.example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	for rd, want := range map[string]string{"http://sonarr.example.test/series": "Sign in to Sonarr", "http://app.example.test/admin/x": "Sign in to app.example.test/admin",
+		"http://elsewhere.example.test/": "Sign in to " + f.srv.SiteName()} {
+		r := httptest.NewRequest("GET", "http://auth.example.test/login?return="+url.QueryEscape(forwardauth.StartPath+"?rd="+url.QueryEscape(rd)), nil)
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: lacks %q: %s", rd, want, w.Body.String())
+		}
+	}
+}
