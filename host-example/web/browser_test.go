@@ -164,7 +164,11 @@ func TestBrowserSessionEndedKeepsEditsAndSignedInStates(t *testing.T) {
 	if s := textOf(t, ctx, "#signed-in"); !strings.Contains(s, "Frank Friend") {
 		t.Fatalf("/login while signed in: %q", s)
 	}
-	steps(t, ctx, "user logs out", click("#nav-logout"), visible("#info"), visible("#nav-login"))
+	steps(t, ctx, "user logs out", click("#nav-logout"), visible("#info"), visible("#login-plex"))
+	// Back on the sign-in page, signed out: no profile, no sign-out, and no link to the page itself.
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#nav-login, #nav-logout, #nav-profile").length`)); n != 0 {
+		t.Fatalf("the signed-out sign-in page's header has %d sign-in/out links", n)
+	}
 }
 
 // On a phone (390 px wide) no page scrolls sideways, and the admin tables become stacked
