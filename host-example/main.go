@@ -27,6 +27,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func main() {
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
 	listen, public, dataDir, plugins, proxies, bootstrap, signingAlg, clientsFile, cookieDomain, siteName, logLevel string
-	logFormat, metricsListen                                                                                        string
+	logFormat, metricsListen, docsURL                                                                               string
 
 	lifetime, revalidate, forwardCache time.Duration
 	maxConns, maxConnsPerClient        int
@@ -94,6 +95,7 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	str(&f.cookieDomain, "cookie-domain", "HOST_COOKIE_DOMAIN", "", "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
 	dur(&f.forwardCache, "forward-auth-cache", "HOST_FORWARD_AUTH_CACHE", forwardauth.DefaultCacheTTL, "revocation bound of forward-auth: how long a session answer is reused")
 	str(&f.siteName, "site-name", "HOST_SITE_NAME", "", "what the sign-in pages call this site (empty: the host name of -public-url)")
+	str(&f.docsURL, "docs-url", "HOST_DOCS_URL", web.DefaultDocsURL, "where the admin pages' help links the docs (a doc file's name is appended)")
 	str(&f.logLevel, "log-level", "HOST_LOG_LEVEL", "info", "log level: trace, debug, info, warn or error")
 	str(&f.logFormat, "log-format", "HOST_LOG_FORMAT", "text", "log format: text, or json (one object a line, for log shippers)")
 	str(&f.metricsListen, "metrics-listen", "HOST_METRICS_LISTEN", "", "address to serve Prometheus /metrics on, apart from -listen (empty: off)")
@@ -132,7 +134,7 @@ func (f *serveFlags) config(logger hclog.Logger) (app.Config, error) {
 	if f.forwardCache < time.Second || f.forwardCache > 10*time.Minute {
 		return app.Config{}, fmt.Errorf("-forward-auth-cache %s: must be between 1s and 10m", f.forwardCache)
 	}
-	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, TrustedProxies: trusted, SessionLifetime: f.lifetime, SiteName: f.siteName,
+	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, TrustedProxies: trusted, SessionLifetime: f.lifetime, SiteName: f.siteName, DocsURL: f.docsURL,
 		SigningAlg: f.signingAlg, CookieDomain: f.cookieDomain, ForwardCache: f.forwardCache, Logger: logger}
 	if f.clientsFile != "" {
 		var secretErr error // a secret file that cannot be read says why, not just "empty"

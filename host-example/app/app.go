@@ -63,7 +63,11 @@ type Config struct {
 	Clock func() time.Time
 	// StartWait is how long a page waits for the plugins while they start (0: the default).
 	StartWait time.Duration
-	Logger    hclog.Logger
+	// ImageSources are origins beyond https: that pictures may load from (tests: a simulated plex.tv on http).
+	ImageSources []string
+	// DocsURL is where help text links the docs (web.Config.DocsURL).
+	DocsURL string
+	Logger  hclog.Logger
 }
 
 // App is a built host: its parts, and the handler that serves them.
@@ -142,7 +146,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
-		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != ""},
+		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
+		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL},
 		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
 	if err != nil {
 		return err
@@ -153,7 +158,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("OpenID Connect provider: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.OIDC, Paths: openid.Paths, Returns: []string{openid.LoginPath}})
+	a.Web.Attach(web.Door{Handler: a.OIDC, Paths: openid.Paths, Returns: []string{openid.LoginPath}, AppName: a.OIDC.AppName})
 	if cfg.CookieDomain != "" {
 		if cfg.CookieDomain, err = forwardauth.CheckCookieDomain(cfg.PublicURL.Hostname(), cfg.CookieDomain); err != nil {
 			return fmt.Errorf("cookie domain: %w", err)
@@ -161,11 +166,12 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	}
 	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
 		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth"),
-		Kinds: a.Sources, Decided: a.Metrics.Forward, Audit: a.audit})
+		Kinds: a.Sources, Decided: a.Metrics.Forward, Audit: a.audit, SiteName: a.Web.SiteName})
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
 	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
+		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {
 			var out []web.Link
 			for _, l := range a.Forward.SignOutLinks(ctx) {

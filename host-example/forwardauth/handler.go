@@ -3,7 +3,6 @@ package forwardauth
 import (
 	"context"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -63,6 +62,8 @@ type Options struct {
 	Decided func(proxy, outcome string)
 	// Audit writes the denials to the log (rate-limited; nil: not written).
 	Audit *auditlog.Log
+	// SiteName is what the pages call this site (nil: the public URL's host).
+	SiteName func() string
 }
 
 // Service answers reverse proxies and issues the forward-auth cookie.
@@ -109,6 +110,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Decided == nil {
 		o.Decided = func(string, string) {}
+	}
+	if o.SiteName == nil {
+		o.SiteName = o.PublicURL.Hostname
 	}
 	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux(),
 		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
@@ -265,42 +269,6 @@ func (s *Service) EndSession(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cache.forget(c.Value)
 	http.SetCookie(w, s.cookie("", time.Time{}))
-}
-
-// deniedPage is the 403 page a proxy shows in the app's own origin: every link is absolute.
-var deniedPage = template.Must(template.New("denied").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>No access</title>
-<style>body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}main{max-width:28rem;margin:4rem auto;background:#fff;
-padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0002}a{color:#1f5fbf}</style></head><body><main id="denied">
-<h1>No access to this app</h1>
-{{if .Twice}}<p>Your browser sends this site's sign-in cookie more than once: an app under {{.Domain}} set a copy of it.
-To be safe, no app is opened this way. Clear your browser's cookies for {{.Domain}}, then sign in again.</p>
-{{else}}<p>{{if .Name}}You are signed in as <strong>{{.Name}}</strong>, but this{{else}}This{{end}} app is only for some people
-(members of certain groups). Ask whoever runs this site to let you in.</p>{{end}}
-<p><a href="{{.Profile}}">Your profile</a> · <a href="{{.Logout}}" id="sign-out">Sign out</a></p></main></body></html>`))
-
-// denied is the page a proxy shows for a 403 (nginx: error_page 403).
-func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
-	name := ""
-	token, twice := s.token(r)
-	if token != "" {
-		if ident, _ := s.cache.lookup(r.Context(), token); ident != nil {
-			name = ident.name
-			if name == "" {
-				name = ident.user
-			}
-		}
-	}
-	base := strings.TrimRight(s.o.PublicURL.String(), "/")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusForbidden)
-	domain := s.o.CookieDomain
-	if domain == "" {
-		domain = s.o.PublicURL.Hostname()
-	}
-	_ = deniedPage.Execute(w, map[string]any{"Name": name, "Twice": twice, "Domain": domain, "Profile": base + "/profile",
-		"Logout": base + LogoutPath})
 }
 
 // logoutPage asks the person to confirm signing out of this site and its apps.

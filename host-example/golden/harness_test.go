@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -75,6 +76,9 @@ func (s *sessions) Confirm(w http.ResponseWriter, _ *http.Request, _, _, _, _ st
 	w.WriteHeader(http.StatusOK)
 }
 func (s *sessions) Message(w http.ResponseWriter, _ *http.Request, status int, title, text string) {
+	http.Error(w, title+": "+text, status)
+}
+func (s *sessions) Offer(w http.ResponseWriter, _ *http.Request, status int, title, text string, _ []host.Way) {
 	http.Error(w, title+": "+text, status)
 }
 

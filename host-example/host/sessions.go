@@ -23,4 +23,17 @@ type Sessions interface {
 	CheckCSRF(r *http.Request) bool
 	// ClientKey is the rate-limit key of the request's client (its address, or its IPv6 /64).
 	ClientKey(r *http.Request) string
+	// Offer shows a page with a few ways on, each a button that POSTs (with CSRF) to its action.
+	Offer(w http.ResponseWriter, r *http.Request, status int, title, text string, ways []Way)
+}
+
+// Way is one button of an Offer page.
+type Way struct {
+	// ID names the button; Label is its text.
+	ID, Label string
+	// Action is the local path the button POSTs to, with Fields.
+	Action string
+	Fields map[string]string
+	// Secondary shows it as the lesser way.
+	Secondary bool
 }

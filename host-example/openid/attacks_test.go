@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -247,7 +249,7 @@ func TestPromptLoginAndMaxAgeForceAFreshLogin(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	for _, opt := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")} {
 		p := b.follow(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), opt))
-		if p.location != "" || !strings.Contains(p.body, "Log in with") {
+		if p.location != "" || !strings.Contains(p.body, "Sign in with") {
 			t.Fatalf("no fresh login asked: %d %s", p.status, p.location)
 		}
 	}
@@ -307,7 +309,7 @@ func TestLogoutWithoutHintAsksFirst(t *testing.T) {
 	b := d.browser()
 	r.login(t, b, "friend")
 	p := b.follow(d.issuer + "/end_session?post_logout_redirect_uri=" + url.QueryEscape(rpLogout) + "&client_id=" + rpID)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Log out?") {
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Sign out?") {
 		t.Fatalf("no confirmation: %d %s", p.status, p.location)
 	}
 	if p := b.do("GET", "/profile", nil); p.status != http.StatusOK {
@@ -394,5 +396,58 @@ func TestSigningAlgorithm(t *testing.T) {
 	tok, _ := r.login(t, d.browser(), "friend")
 	if kid(tok) == "" || alg(tok) != "ES256" {
 		t.Fatalf("id_token alg %q", alg(tok))
+	}
+}
+
+// A user refused by an application's allowed groups is not left at a dead end: the page names
+// the app and is headed as signed in; "Back to <app>" ends the request and answers the app at
+// its registered redirect URI with error=access_denied and its state; "Use another account"
+// signs out and returns to the same authorization, whose login page says "Sign in to <app>".
+func TestRefusedUserWaysOn(t *testing.T) {
+	d := newIDP(t)
+	c, _ := d.store.OIDCClientByID(context.Background(), rpID)
+	c.AllowedGroups = []string{"plex-owner"}
+	d.addClient(*c)
+	r := d.rp()
+	b := d.browser()
+	idRE := regexp.MustCompile(`name="id" value="([^"]+)"`)
+	refused := func(p page) (csrf, id string) {
+		t.Helper()
+		if p.status != http.StatusForbidden || !strings.Contains(p.body, "No access to Demo app") || !strings.Contains(p.body, `id="other-account"`) ||
+			!strings.Contains(p.body, "Back to Demo app") || !strings.Contains(p.body, `id="nav-logout"`) || strings.Contains(p.body, `id="nav-login"`) {
+			t.Fatalf("refusal page: %d %s", p.status, p.body)
+		}
+		return csrfRE.FindStringSubmatch(p.body)[1], idRE.FindStringSubmatch(p.body)[1]
+	}
+	login := b.follow(r.config.AuthCodeURL("st4te", s256()))
+	if !strings.Contains(login.body, "Sign in to Demo app") {
+		t.Fatalf("the login page does not name the app: %s", login.body)
+	}
+	csrf, id := refused(b.plexLogin(login, "friend"))
+	if p := b.do("POST", openid.BackToAppPath, url.Values{"id": {id}}); p.status != http.StatusForbidden {
+		t.Fatalf("back without the CSRF token: %d %s", p.status, p.location)
+	}
+	p := b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {id}})
+	back, err := url.Parse(p.location)
+	if p.status != http.StatusFound || err != nil || !strings.HasPrefix(p.location, rpRedirect+"?") ||
+		back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "st4te" || back.Query().Get("code") != "" {
+		t.Fatalf("back to the app: %d %s", p.status, p.location)
+	}
+	if p := b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {id}}); p.status != http.StatusBadRequest {
+		t.Fatalf("the ended request answered again: %d %s", p.status, p.location)
+	}
+	// Another account: signed out, and back to the same authorization, which now succeeds.
+	csrf, id = refused(b.follow(r.config.AuthCodeURL("again", s256())))
+	p = b.do("POST", openid.OtherAccountPath, url.Values{"csrf": {csrf}, "id": {id}})
+	if p.status != http.StatusSeeOther || !strings.Contains(p.location, "/login?return=") {
+		t.Fatalf("another account: %d %s", p.status, p.location)
+	}
+	login = b.follow(p.location)
+	if !strings.Contains(login.body, "Sign in to Demo app") || strings.Contains(login.body, `id="signed-in"`) {
+		t.Fatalf("after another account: %s", login.body)
+	}
+	if done := b.plexLogin(login, "owner"); !strings.HasPrefix(done.location, rpRedirect+"?") || !strings.Contains(done.location, "code=") ||
+		!strings.Contains(done.location, "state=again") {
+		t.Fatalf("the owner's sign-in for the same request: %d %s", done.status, done.location)
 	}
 }

@@ -56,11 +56,14 @@ func setClaims(ui *oidc.UserInfo, u *store.User, c *store.OIDCClient, scopes []s
 }
 
 // inAllowedGroups reports whether u may use c: no group rule, or one of c's groups.
-func inAllowedGroups(u *store.User, c *store.OIDCClient) bool {
+func inAllowedGroups(u *store.User, c *store.OIDCClient) bool { return Admits(c, u.Groups) }
+
+// Admits reports whether someone in groups may use c: it has no group rule, or they are in one of its groups.
+func Admits(c *store.OIDCClient, groups []string) bool {
 	if len(c.AllowedGroups) == 0 {
 		return true
 	}
-	for _, g := range u.Groups {
+	for _, g := range groups {
 		if slices.Contains(c.AllowedGroups, g) {
 			return true
 		}

@@ -199,7 +199,7 @@ func (b *browser) follow(u string) page {
 	return page{}
 }
 
-// plexLogin presses "Log in with Plex" on a login page and approves as persona; it returns
+// plexLogin presses "Sign in with Plex" on a login page and approves as persona; it returns
 // the page after the callback's redirects.
 func (b *browser) plexLogin(login page, persona string) page {
 	b.d.t.Helper()
@@ -227,7 +227,7 @@ func (b *browser) plexLogin(login page, persona string) page {
 func (b *browser) authorize(u, persona string) page {
 	b.d.t.Helper()
 	p := b.follow(u)
-	if p.location == "" && strings.Contains(p.body, "Log in with") {
+	if p.location == "" && strings.Contains(p.body, "Sign in with") {
 		p = b.plexLogin(p, persona)
 	}
 	return p

@@ -55,7 +55,7 @@ const (
 
 // Paths lists the URL paths (http.ServeMux patterns) the provider answers.
 var Paths = []string{"/.well-known/openid-configuration", "/authorize", "/authorize/callback", "/oauth/token", "/oauth/introspect",
-	"/userinfo", "/revoke", "/end_session", "/keys", LoginPath, LogoutPath, LoggedOutPath}
+	"/userinfo", "/revoke", "/end_session", "/keys", LoginPath, LogoutPath, LoggedOutPath, OtherAccountPath, BackToAppPath}
 
 // Provider is the OpenID Connect provider.
 type Provider struct {
@@ -123,10 +123,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		mux.HandleFunc(path, p.formOnly)
 	}
 	mux.HandleFunc("GET "+LoginPath, p.login)
+	mux.HandleFunc("POST "+OtherAccountPath, p.otherAccount)
+	mux.HandleFunc("POST "+BackToAppPath, p.backToApp)
 	mux.HandleFunc("GET "+LogoutPath, p.logoutPage)
 	mux.HandleFunc("POST "+LogoutPath, p.logout)
 	mux.HandleFunc("GET "+LoggedOutPath, func(w http.ResponseWriter, r *http.Request) {
-		o.Sessions.Message(w, r, http.StatusOK, "Logged out", "You are logged out.")
+		o.Sessions.Message(w, r, http.StatusOK, "Signed out", "You are signed out.")
 	})
 	mux.Handle("/", p.op)
 	p.handler = mux
@@ -290,8 +292,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	if !inAllowedGroups(u, c) {
 		_ = p.opts.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventOIDCDenied, Subject: u.Subject, Name: u.Username,
 			Reason: "not_in_allowed_groups", Detail: "client " + c.ID})
-		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Access denied",
-			fmt.Sprintf("Your account may not use %s. Ask the administrator to add you to one of its groups.", c.Name))
+		p.refuse(w, r, id, c)
 		return
 	}
 	if err := p.opts.Store.CompleteAuthRequest(r.Context(), id, u.ID, authTime); err != nil {
@@ -319,13 +320,13 @@ func fresh(ar *authRequest, authTime time.Time) bool {
 
 // logoutPage asks before logging out when the application gave no valid id_token_hint.
 func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) {
-	p.opts.Sessions.Confirm(w, r, "Log out?", "An application asks to log you out of this site.", LogoutPath, "Log out",
+	p.opts.Sessions.Confirm(w, r, "Sign out?", "An application asks to sign you out of this site.", LogoutPath, "Sign out",
 		map[string]string{"redirect": r.URL.Query().Get("redirect")})
 }
 
 func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
 	if !p.opts.Sessions.CheckCSRF(r) {
-		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Not logged out", "This request did not come from this site's page.")
+		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Not signed out", "This request did not come from this site's page.")
 		return
 	}
 	u, _, ok := p.opts.Sessions.SignedIn(r)

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/browsertest"
+	"github.com/plexlogin/plexlogin/host-example/store"
 
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
@@ -161,13 +164,25 @@ func TestBrowserSessionEndedKeepsEditsAndSignedInStates(t *testing.T) {
 	if s := textOf(t, ctx, "#signed-in"); !strings.Contains(s, "Frank Friend") {
 		t.Fatalf("/login while signed in: %q", s)
 	}
-	steps(t, ctx, "user logs out", click("#nav-logout"), visible("#info"), visible("#nav-login"))
+	steps(t, ctx, "user logs out", click("#nav-logout"), visible("#info"), visible("#login-plex"))
+	// Back on the sign-in page, signed out: no profile, no sign-out, and no link to the page itself.
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#nav-login, #nav-logout, #nav-profile").length`)); n != 0 {
+		t.Fatalf("the signed-out sign-in page's header has %d sign-in/out links", n)
+	}
 }
 
-// On a phone (390 px wide) no page scrolls sideways: wide tables scroll inside their card.
+// On a phone (390 px wide) no page scrolls sideways, and the admin tables become stacked
+// cards: every action in them is on screen.
 func TestBrowserPhoneLayout(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
+	if err := h.store.PutOIDCClient(context.Background(), store.OIDCClient{ID: "grafana", Name: "Grafana", RedirectURIs: []string{"https://grafana.example.test/login/generic_oauth"},
+		Origin: "ui"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.PutForwardRule(context.Background(), store.ForwardRule{Name: "Sonarr", Host: "sonarr.example.test", Groups: []string{"plex-friend"}}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := newBrowser(t)
 	steps(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	steps(t, ctx, "login page", chromedp.Navigate(h.host.URL+"/login"), visible("#login-plex"))
@@ -186,6 +201,14 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		if !fits {
 			w, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 			t.Errorf("%s is %d px wide on a 390 px phone", p, w)
+		}
+		offscreen, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main table a, main table button"))
+			.filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.textContent.trim())`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(offscreen) > 0 {
+			t.Errorf("%s: actions off-screen on a 390 px phone: %q", p, offscreen)
 		}
 		if p == "/admin/users" {
 			screenshot(t, ctx, "phone-users")
@@ -227,4 +250,55 @@ func TestBrowserPreviewAgreesWithLogin(t *testing.T) {
 		t.Fatalf("dry run: %s", r)
 	}
 	screenshot(t, ctx, "dry-run")
+}
+
+// "Who is watching?": the header says a sign-in is under way (no sign-in link), each profile
+// shows its avatar (served by the simulated plex.tv), the PIN field shows only for a protected
+// profile, and "Not you?" starts over; the profile then lists the apps and where one is signed in.
+func TestBrowserWhoIsWatching(t *testing.T) {
+	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
+	h := newHarnessOn(t, sim, simURL, func(c *app.Config) { c.ImageSources = []string{simURL} })
+	h.addSource(homeProfilesConfig)
+	if _, err := h.store.PutForwardRule(context.Background(), store.ForwardRule{Name: "Kids' films", Host: "films.example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	steps(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	steps(t, ctx, "login page", chromedp.Navigate(h.host.URL+"/login"), visible("#login-plex"))
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#nav-login").length`)); n != 0 {
+		t.Fatal("the login page links the login page")
+	}
+	steps(t, ctx, "owner", append(append([]chromedp.Action[chromedp.Void]{click("#login-plex")}, approveAs("owner")...), visible("#step"))...)
+	if s := textOf(t, ctx, "header"); !strings.Contains(s, "Signing in") || strings.Contains(s, "Sign in") {
+		t.Fatalf("header during the step: %q", s)
+	}
+	kid := "#choice-" + kidProfile
+	steps(t, ctx, "avatars", chromedp.Poll[chromedp.Void](`document.querySelectorAll("#step .choice img").length > 1 &&
+		Array.from(document.querySelectorAll("#step .choice img")).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
+	pinShown := func() bool {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("#label-pin")).display !== "none"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if pinShown() {
+		t.Error("the PIN field shows for the account itself, which has none")
+	}
+	steps(t, ctx, "pick the kid", click(kid))
+	if !pinShown() {
+		t.Fatal("no PIN field for the protected profile")
+	}
+	screenshot(t, ctx, "who-is-watching")
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#not-you").getAttribute("href")`))
+	if err != nil || !strings.HasPrefix(href, "/login") {
+		t.Fatalf("Not you? links %q", href)
+	}
+	steps(t, ctx, "pin", chromedp.SendKeys(chromedp.CSS("#field-pin"), "1234"), click("#step-continue"), visible("#profile"))
+	for sel, want := range map[string]string{"#p-apps": "Kids' films", "#p-sessions": "This site, in a browser", "#profile": "Plex account id"} {
+		if got := textOf(t, ctx, sel); !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q: %s", sel, want, got)
+		}
+	}
+	screenshot(t, ctx, "phone-profile")
 }

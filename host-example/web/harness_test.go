@@ -121,7 +121,7 @@ func csrfOf(body string) string {
 	return ""
 }
 
-// startLogin opens the login page and presses "Log in with Plex"; it returns the app.plex.tv URL.
+// startLogin opens the login page and presses "Sign in with Plex"; it returns the app.plex.tv URL.
 func (b *browser) startLogin(slug string) string {
 	b.h.t.Helper()
 	p := b.do("GET", "/login", nil)
@@ -155,7 +155,7 @@ func (b *browser) adminLogin() {
 	}
 }
 
-// beginLogins presses "Log in with Plex" n times (before(i) runs first each time) and
+// beginLogins presses "Sign in with Plex" n times (before(i) runs first each time) and
 // returns the last status.
 func (b *browser) beginLogins(n int, before func(i int)) int {
 	last := 0

@@ -76,7 +76,8 @@ func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	data := map[string]any{"Sources": buttons, "Session": sess, "Return": s.safeReturn(r.URL.Query().Get("return"))}
+	ret := s.safeReturn(r.URL.Query().Get("return"))
+	data := map[string]any{"Sources": buttons, "Session": sess, "Return": ret, "App": s.appName(r.Context(), ret)}
 	if r.URL.Query().Get("signed_out") != "" {
 		data["Info"] = "You are signed out."
 		var links []Link
@@ -98,7 +99,7 @@ func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *signIn) formSession(w http.ResponseWriter, r *http.Request) (*http.Request, string) {
 	sess, r, err := s.session(w, r, false)
 	if err != nil || sess == nil || !checkCSRF(r, sess) {
-		s.message(w, r, http.StatusForbidden, "Please start again", "Your login page was out of date. Please start again.", "/login")
+		s.message(w, r, http.StatusForbidden, "Please start again", "Your sign-in page was out of date. Please start again.", "/login")
 		return r, ""
 	}
 	return r, sess.ID
@@ -122,7 +123,7 @@ func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) {
 func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
 	sess, r, err := s.session(w, r, false)
 	if err != nil || sess == nil {
-		s.message(w, r, http.StatusBadRequest, "Please start again", "Your login session was not found. Your browser may block cookies for this site. Please start again.", "/login")
+		s.message(w, r, http.StatusBadRequest, "Please start again", "Your sign-in session was not found. Your browser may block cookies for this site. Please start again.", "/login")
 		return
 	}
 	q := map[string]string{}
@@ -185,7 +186,13 @@ func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) {
 // where the login was asked from (a safeReturn target) or the profile.
 func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.Outcome) {
 	if out.Step != nil {
-		s.render(w, http.StatusOK, "step.html", map[string]any{"Step": out.Step, "Session": sessionOf(r), "Title": out.Step.Title})
+		choices, fields := stepView(out.Step)
+		ret, again := s.safeReturn(out.Return), "/login"
+		if ret != "" {
+			again = s.LoginURL(ret)
+		}
+		s.render(w, http.StatusOK, "step.html", map[string]any{"Step": out.Step, "Choices": choices, "Fields": fields, "Session": sessionOf(r),
+			"Title": out.Step.Title, "App": s.appName(r.Context(), ret), "Again": again})
 		return
 	}
 	s.setCookie(w, out.SignedIn.Token, out.SignedIn.Expires)
@@ -206,24 +213,24 @@ func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, r
 	)
 	switch {
 	case errors.Is(err, host.ErrUnknownSource):
-		s.message(w, r, http.StatusNotFound, "Unknown login method", "This login method does not exist or is turned off.", "/login")
+		s.message(w, r, http.StatusNotFound, "Unknown sign-in method", "This sign-in method does not exist or is turned off.", "/login")
 	case errors.Is(err, host.ErrSourceOff):
-		s.message(w, r, http.StatusForbidden, "Login method turned off",
-			"This login method was turned off or removed by the administrator, so this login cannot finish. Please start again with another way to log in, or ask the administrator.",
+		s.message(w, r, http.StatusForbidden, "Sign-in method turned off",
+			"This sign-in method was turned off or removed by the administrator, so this sign-in cannot finish. Please start again with another way to sign in, or ask the administrator.",
 			"/login")
 	case errors.Is(err, host.ErrStale):
-		s.message(w, r, http.StatusBadRequest, "Please start again", "This login has expired or was already used. Please start again.", "/login")
+		s.message(w, r, http.StatusBadRequest, "Please start again", "This sign-in has expired or was already used. Please start again.", "/login")
 	case errors.Is(err, host.ErrUserDisabled):
 		s.refused(w, r, "Your account here has been disabled by an administrator.")
 	case errors.As(err, &paused):
 		secs := int(paused.Wait.Seconds()) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		s.message(w, r, http.StatusServiceUnavailable, paused.Source.Name+" is busy",
-			fmt.Sprintf("%s asked us to slow down, so logins are paused for everyone for %d seconds. Please try again then.",
+			fmt.Sprintf("%s asked us to slow down, so sign-ins are paused for everyone for %d seconds. Please try again then.",
 				paused.Source.Name, secs), "/login")
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.Wait.Seconds())+1))
-		s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Too many login attempts from your network. Please wait a minute and try again.", "/login")
+		s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Too many sign-in attempts from your network. Please wait a minute and try again.", "/login")
 	case errors.As(err, &failed):
 		if !failed.Retry {
 			retry = ""
@@ -237,7 +244,7 @@ func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, r
 // refused tells the person that this site does not let them in, with a way back.
 func (s *signIn) refused(w http.ResponseWriter, r *http.Request, text string) {
 	s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Access denied", "Text": text,
-		"Back": "/login", "BackLabel": "Back to the login page", "Session": sessionOf(r)})
+		"Back": "/login", "BackLabel": "Back to the sign-in page", "Session": sessionOf(r)})
 }
 
 // loginFailed shows a refused or failed login by its kind.
@@ -250,32 +257,17 @@ func (s *signIn) loginFailed(w http.ResponseWriter, r *http.Request, f *host.Fai
 		s.render(w, http.StatusAccepted, "pending.html", map[string]any{"Source": src, "Retry": retry, "Session": sessionOf(r)})
 	case source.KindUpstreamUnavailable, source.KindRateLimited:
 		if text == "" {
-			text = "The login service is unreachable right now."
+			text = "The sign-in service is unreachable right now."
 		}
 		s.render(w, http.StatusServiceUnavailable, "message.html", map[string]any{"Title": src.Name + " is unreachable", "Text": text,
 			"Again": "/login", "Retry": retry, "Session": sessionOf(r)})
 	case source.KindExpired, source.KindReplayed, source.KindInvalidRequest:
 		s.message(w, r, http.StatusBadRequest, "Please start again", text, "/login")
 	case source.KindInvalidCredentials, source.KindSecondFactorRequired:
-		s.message(w, r, http.StatusUnauthorized, "Login failed", text, "/login")
+		s.message(w, r, http.StatusUnauthorized, "Sign-in failed", text, "/login")
 	default:
-		s.message(w, r, http.StatusInternalServerError, "Login failed", "Something went wrong. The administrator can see what.", "/login")
+		s.message(w, r, http.StatusInternalServerError, "Sign-in failed", "Something went wrong. The administrator can see what.", "/login")
 	}
-}
-
-func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
-	sess, r, _ := s.session(w, r, false)
-	if sess == nil || sess.UserID == 0 {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	u, err := s.store.User(r.Context(), sess.UserID)
-	if err != nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	src, _ := s.store.Source(r.Context(), u.SourceID)
-	s.render(w, http.StatusOK, "profile.html", map[string]any{"User": u, "Source": src, "Session": sess})
 }
 
 // logout checks CSRF first (a cross-site POST changes nothing), then ends the stored
@@ -283,7 +275,7 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
 func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
-		s.message(w, r, http.StatusForbidden, "Not logged out", "This log-out request did not come from this site's page. You are still logged in.", "/profile")
+		s.message(w, r, http.StatusForbidden, "Not signed out", "This sign-out request did not come from this site's page. You are still signed in.", "/profile")
 		return
 	}
 	if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/localpath"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -27,6 +28,9 @@ type Door struct {
 	// AlsoSignOut, when set, lists pages the signed-out page links, where a person signs out
 	// of an app the host cannot reach (a browser app's own storage).
 	AlsoSignOut func(ctx context.Context) []Link
+	// AppName, when set, names the app a login's return address belongs to ("" when it is
+	// not the door's), so the sign-in page can say "Sign in to <app>".
+	AppName func(ctx context.Context, returnPath string) string
 }
 
 // Link is a labelled address.
@@ -48,6 +52,22 @@ func (s *Server) Attach(d Door) {
 	if d.AlsoSignOut != nil {
 		s.alsoSignOut = append(s.alsoSignOut, d.AlsoSignOut)
 	}
+	if d.AppName != nil {
+		s.appNames = append(s.appNames, d.AppName)
+	}
+}
+
+// appName is the name of the app a login returns to, as its door tells it ("" for none).
+func (s *Server) appName(ctx context.Context, ret string) string {
+	if ret == "" {
+		return ""
+	}
+	for _, f := range s.appNames {
+		if name := f(ctx, ret); name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // safeReturn is raw when it is a registered local path (the one way back after a login),
@@ -103,6 +123,16 @@ func (s *Server) Confirm(w http.ResponseWriter, r *http.Request, title, text, ac
 	}
 	s.render(w, http.StatusOK, "confirm.html", map[string]any{"Title": title, "Text": text, "Action": action, "Button": button,
 		"Fields": fields, "Session": sess})
+}
+
+// Offer shows a page with a few ways on, each a button that POSTs, with the CSRF token, to its action.
+func (s *Server) Offer(w http.ResponseWriter, r *http.Request, status int, title, text string, ways []host.Way) {
+	sess, r, err := s.session(w, r, true)
+	if err != nil {
+		http.Error(w, "session error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Ways": ways, "Session": sess})
 }
 
 // CheckCSRF reports whether a POST carries the session's CSRF token.

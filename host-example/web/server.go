@@ -47,7 +47,15 @@ type Config struct {
 	// start: then it cannot be turned off here.
 	AdminPasswordFixed bool
 	Logger             hclog.Logger
+	// ImageSources are origins beyond https: that pictures may load from (a test's simulated
+	// plex.tv on http); avatars of real accounts come from plex.tv over https.
+	ImageSources []string
+	// DocsURL is where help text links a doc file (DocsURL + "mappings.md"); default DefaultDocsURL.
+	DocsURL string
 }
+
+// DefaultDocsURL is the project's docs folder on GitHub: the docs of this version's source.
+const DefaultDocsURL = "https://github.com/plexlogin/plexlogin/blob/main/docs/"
 
 // Deps are the application parts the pages translate to HTTP.
 type Deps struct {
@@ -75,6 +83,10 @@ type Server struct {
 	onLogout []func(http.ResponseWriter, *http.Request)
 	// alsoSignOut list the pages a signed-out person may visit to sign out of apps too.
 	alsoSignOut []func(ctx context.Context) []Link
+	// appNames name the app of a login's return address (Door.AppName).
+	appNames []func(ctx context.Context, returnPath string) string
+	// csp is the Content-Security-Policy of every page.
+	csp string
 	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
 	forwardedWarned atomic.Bool
 }
@@ -90,6 +102,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
+	if cfg.DocsURL == "" {
+		cfg.DocsURL = DefaultDocsURL
+	}
+	if !strings.HasSuffix(cfg.DocsURL, "/") {
+		cfg.DocsURL += "/"
+	}
 	if cfg.SiteName = strings.TrimSpace(cfg.SiteName); cfg.SiteName == "" && cfg.PublicURL != nil {
 		cfg.SiteName = cfg.PublicURL.Hostname()
 	}
@@ -104,17 +122,20 @@ func New(cfg Config, d Deps) (*Server, error) {
 			out, _ := json.MarshalIndent(v, "", "  ")
 			return string(out)
 		},
-		"add":     func(a, b int) int { return a + b },
-		"attrs":   attributeRows,
-		"errPart": errorPart,
-		"initial": initial,
-		"safeURL": func(s string) template.URL { return template.URL(s) },
+		"add":       func(a, b int) int { return a + b },
+		"attrs":     attributeRows,
+		"attrLabel": attributeLabel,
+		"errPart":   errorPart,
+		"initial":   initial,
+		"safeURL":   func(s string) template.URL { return template.URL(s) },
+		"docLinks":  func(text string) template.HTML { return docLinks(cfg.DocsURL, text) },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
 	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, tmpl: t, mux: http.NewServeMux(),
-		returns: map[string]bool{}}
+		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
+			"; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"}
 	s.routes()
 	return s, nil
 }
@@ -138,7 +159,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", s.csp)
 	s.warnUntrustedForwarding(r)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBody)
@@ -162,6 +183,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// SiteName is what the pages call this site.
+func (s *Server) SiteName() string { return s.cfg.SiteName }
 
 // callbackURL is the public URL of a path.
 func (s *Server) callbackURL(path string) string {
@@ -253,16 +277,23 @@ func (s *Server) clientKey(r *http.Request) string {
 	return ratelimit.ClientKey(a)
 }
 
-var pageTitles = map[string]string{"login.html": "Log in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
+var pageTitles = map[string]string{"login.html": "Sign in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin sign-in", "newsource.html": "New source",
-	"choices.html": "Choose", "step.html": "Log in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
+	"choices.html": "Choose", "step.html": "Sign in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
 	"rules.html": "Protected apps", "rule.html": "Protected app", "resume.html": "Send your changes again?"}
+
+// loginStages are the pages of a login in progress, for the header: the login page itself
+// offers no sign-in link, and a page in the middle of a login says so.
+var loginStages = map[string]string{"login.html": "login", "step.html": "step", "otp.html": "step", "pending.html": "step"}
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = pageTitles[name]
 	}
 	data["Site"] = s.cfg.SiteName
+	if _, ok := data["Stage"]; !ok {
+		data["Stage"] = loginStages[name]
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -273,5 +304,18 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data map
 
 // message renders a page that tells the person what happened, in their words.
 func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
-	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Again": again, "Session": sessionOf(r)})
+	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Again": again, "Session": s.sessionFor(r)})
+}
+
+// sessionFor is the request's session for the header: the one loaded for it, else the
+// cookie's (a door's page did not load one), nil for none.
+func (s *Server) sessionFor(r *http.Request) *store.Session {
+	if sess := sessionOf(r); sess != nil {
+		return sess
+	}
+	sess, _, err := s.session(nil, r, false)
+	if err != nil {
+		return nil
+	}
+	return sess
 }

@@ -115,7 +115,7 @@ func (s *Sim) homeUsersV2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, 1002, "Home not found")
 		return
 	}
-	users := []map[string]any{}
+	users, base := []map[string]any{}, s.PublicURL()
 	for _, m := range members {
 		var username, email any = m.Username, m.Email
 		if m.Managed {
@@ -126,7 +126,7 @@ func (s *Sim) homeUsersV2(w http.ResponseWriter, r *http.Request) {
 			profile = "little_kid"
 		}
 		users = append(users, map[string]any{"id": m.ID, "uuid": m.UUID, "title": m.Title, "username": username, "email": email,
-			"thumb": "https://plex.tv/users/" + m.UUID + "/avatar", "hasPassword": m.Password != "", "restricted": m.Managed,
+			"thumb": avatarURL(base, m.UUID), "hasPassword": m.Password != "", "restricted": m.Managed,
 			"restrictionProfile": profile, "admin": m.Key == a.Key, "guest": false, "protected": m.HomePIN != ""})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": a.ID + 100000, "name": a.Title + "'s Home", "guestUserID": nil, "guestEnabled": false,

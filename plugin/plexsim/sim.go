@@ -133,6 +133,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST /api/v2/users/signin", s.wrap("signin", s.signin))
 	m.HandleFunc("POST /api/v2/home/users/{uuid}/switch", s.wrap("switch", s.switchUser))
 	m.HandleFunc("GET /api/v2/ping", s.wrap("ping", s.ping))
+	m.HandleFunc("GET /users/{uuid}/avatar", s.avatar)
 	m.HandleFunc("DELETE /api/v2/users/signout", s.wrap("signout", s.signout))
 	m.HandleFunc("GET /auth", s.authPage)
 	m.HandleFunc("GET /auth/", s.authPage)

@@ -152,3 +152,32 @@ func TestLegacyFriendsMode(t *testing.T) {
 		t.Fatalf("legacy mode: %d %v %s", status, err, body)
 	}
 }
+
+// The Home list's avatars point at the sim itself once its public URL is known, and it serves them.
+func TestAvatarsServed(t *testing.T) {
+	sim, base := plexsim.Serve(t, plexsim.DefaultWorld())
+	req, _ := http.NewRequest("GET", base+"/api/home/users", nil)
+	req.Header.Set("X-Plex-Token", sim.Token("owner"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := base + "/users/60718293a4b5c6d7/avatar"
+	if !strings.Contains(string(body), `thumb="`+want+`"`) {
+		t.Fatalf("home users: %s", body)
+	}
+	resp, err = http.Get(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(string(svg), ">K</text>") {
+		t.Fatalf("avatar: %d %s", resp.StatusCode, svg)
+	}
+	if resp, err := http.Get(base + "/users/nobody/avatar"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown avatar: %v", resp)
+	}
+}

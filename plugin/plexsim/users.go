@@ -31,7 +31,7 @@ func (s *Sim) userDoc(p *Persona, token string) map[string]any {
 	doc := map[string]any{
 		"id": p.ID, "uuid": p.UUID, "username": p.Username, "title": p.Title, "email": p.Email, "friendlyName": p.Title,
 		"locale": locale, "confirmed": p.Confirmed, "emailOnlyAuth": false, "hasPassword": p.Password != "", "protected": p.HomePIN != "",
-		"thumb": "https://plex.tv/users/" + p.UUID + "/avatar?c=1700000000", "authToken": token,
+		"thumb": avatarURL(s.publicURL, p.UUID) + "?c=1700000000", "authToken": token,
 		"mailingListStatus": nil, "mailingListActive": false, "scrobbleTypes": "", "country": "GB",
 		"subscription": map[string]any{"active": p.PlexPass, "subscribedAt": nil, "status": status, "paymentService": nil, "plan": plan,
 			"features": []string{"home", "adaptive_bitrate"}},
@@ -58,7 +58,7 @@ func (s *Sim) user(w http.ResponseWriter, r *http.Request) {
 	if !wantsJSON(r) {
 		writeXML(w, http.StatusOK, fmt.Sprintf(`<user id="%d" uuid="%s" username="%s" title="%s" email="%s" confirmed="%s" restricted="%s" home="%s" homeAdmin="%s" thumb="%s"/>`,
 			p.ID, p.UUID, xmlEsc(p.Username), xmlEsc(p.Title), xmlEsc(p.Email), b01(p.Confirmed), b01(p.Managed), b01(p.HomeAdmin || p.HomeOf != ""), b01(p.HomeAdmin),
-			"https://plex.tv/users/"+p.UUID+"/avatar"))
+			avatarURL(s.PublicURL(), p.UUID)))
 		return
 	}
 	s.mu.Lock()
@@ -136,7 +136,7 @@ func (s *Sim) homeUsers(w http.ResponseWriter, r *http.Request) {
 		writeXML(w, http.StatusOK, `<MediaContainer size="0" friendlyName="myPlex" identifier="com.plexapp.plugins.myplex"/>`)
 		return
 	}
-	admin := a.Key
+	admin, base := a.Key, s.PublicURL()
 	var b strings.Builder
 	fmt.Fprintf(&b, `<MediaContainer size="%d" friendlyName="%s's Home" identifier="com.plexapp.plugins.myplex">`, len(members), xmlEsc(a.Title))
 	for _, m := range members {
@@ -144,8 +144,9 @@ func (s *Sim) homeUsers(w http.ResponseWriter, r *http.Request) {
 		if m.Managed {
 			rp = ` restrictionProfile="little_kid"`
 		}
-		fmt.Fprintf(&b, "\n  "+`<User id="%d" uuid="%s" admin="%s" guest="0" restricted="%s"%s protected="%s" title="%s" username="%s" email="%s" thumb="https://plex.tv/users/%s/avatar"/>`,
-			m.ID, m.UUID, b01(m.Key == admin), b01(m.Managed), rp, b01(m.HomePIN != "" || m.Key == admin), xmlEsc(m.Title), xmlEsc(m.Username), xmlEsc(m.Email), m.UUID)
+		fmt.Fprintf(&b, "\n  "+`<User id="%d" uuid="%s" admin="%s" guest="0" restricted="%s"%s protected="%s" title="%s" username="%s" email="%s" thumb="%s"/>`,
+			m.ID, m.UUID, b01(m.Key == admin), b01(m.Managed), rp, b01(m.HomePIN != "" || m.Key == admin), xmlEsc(m.Title), xmlEsc(m.Username), xmlEsc(m.Email),
+			xmlEsc(avatarURL(base, m.UUID)))
 	}
 	b.WriteString("\n</MediaContainer>")
 	writeXML(w, http.StatusOK, b.String())

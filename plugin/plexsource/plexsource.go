@@ -201,7 +201,7 @@ func plexError(err error, what string) *source.Error {
 			UserText: "Plex is busy right now. Please wait a minute and try again.", AdminDetail: detail}
 	case errors.Is(err, plextv.ErrLockedOut):
 		return &source.Error{Kind: source.KindRateLimited, ReasonCode: "plex_signin_throttled", Retryable: true,
-			UserText: "Plex has paused sign-ins from here after repeated failures. Wait a while, or use Log in with Plex.", AdminDetail: detail}
+			UserText: "Plex has paused sign-ins from here after repeated failures. Wait a while, or use Sign in with Plex.", AdminDetail: detail}
 	case errors.Is(err, plextv.ErrNotFound):
 		return &source.Error{Kind: source.KindExpired, ReasonCode: "pin_expired",
 			UserText: "This login has expired. Please start again.", AdminDetail: detail}
@@ -267,7 +267,7 @@ func (p *Plex) PasswordLogin(ctx context.Context, inst source.Instance, cred sou
 	}
 	if !in.cfg.PasswordLogin {
 		return source.Identity{}, source.Errorf(source.KindInvalidRequest, "password_login_disabled",
-			"Password login is turned off for this source. Use Log in with Plex.", "password_login is off")
+			"Password login is turned off for this source. Use Sign in with Plex.", "password_login is off")
 	}
 	if cred.Login == "" || cred.Password == "" {
 		return source.Identity{}, &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "credentials_missing",
@@ -278,7 +278,7 @@ func (p *Plex) PasswordLogin(ctx context.Context, inst source.Instance, cred sou
 		e := plexError(err, "sign in")
 		if errors.Is(err, plextv.ErrUnauthorized) {
 			e = &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "wrong_login_or_password",
-				UserText:    "Wrong login or password. If you signed up for Plex with Google or Apple, use Log in with Plex instead.",
+				UserText:    "Wrong login or password. If you signed up for Plex with Google or Apple, use Sign in with Plex instead.",
 				AdminDetail: e.AdminDetail}
 		}
 		if errors.Is(err, plextv.ErrRateLimited) {

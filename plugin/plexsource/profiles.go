@@ -41,15 +41,24 @@ func (p *Plex) profileStep(ctx context.Context, in *instance, inst source.Instan
 		e.ReasonCode, e.UserText = "home_profiles_unavailable", "Plex could not list your Home profiles. Please try again."
 		return nil, e
 	}
-	choices := []source.Choice{{Value: selfChoice, Label: user.DisplayName(), Description: "This Plex account"}}
+	self := source.Choice{Value: selfChoice, Label: user.DisplayName(), Description: "This Plex account"}
+	if user.Thumb != "" {
+		self.Details = map[string]string{"thumb": string(user.Thumb)}
+	}
+	choices := []source.Choice{self}
 	offered := map[string]bool{selfChoice: false}
 	for _, h := range home {
 		if !h.Managed() || int64(h.ID) == int64(user.ID) || h.UUID == "" {
 			continue
 		}
-		c := source.Choice{Value: string(h.UUID), Label: string(h.Title), Description: "Managed profile"}
+		// Details: "pin" required for a protected profile (the host shows the PIN field
+		// only for those), "thumb" its avatar on plex.tv.
+		c := source.Choice{Value: string(h.UUID), Label: string(h.Title), Description: "Managed profile", Details: map[string]string{}}
 		if h.Protected {
-			c.Details = map[string]string{"pin": "required"}
+			c.Details["pin"] = "required"
+		}
+		if h.Thumb != "" {
+			c.Details["thumb"] = string(h.Thumb)
 		}
 		offered[c.Value] = bool(h.Protected)
 		choices = append(choices, c)

@@ -336,7 +336,9 @@ type ActionChoices struct {
 	Patch   json.RawMessage
 }
 
-// Choice is one offered value.
+// Choice is one offered value. In a login step, Details["thumb"] is a picture of it (an
+// https URL), and Details[<a field's name>] = "required" means that field is asked for only
+// with the choices that say so (a protected profile's PIN).
 type Choice struct {
 	Value       string            `json:"value"`
 	Label       string            `json:"label"`

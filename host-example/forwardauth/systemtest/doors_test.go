@@ -364,3 +364,67 @@ func TestDeniedPage(t *testing.T) {
 		t.Errorf("cookie sent twice: %d %s", w.Code, w.Body.String())
 	}
 }
+
+// The denied page says what was refused, from the address the proxy names (X-Original-URL
+// and X-Original-Host, for the words only): a host with no rule is "not set up" and offers
+// the host's sign-in with no return address and no profile or sign-out to an anonymous
+// visitor; a rule's refusal names the app and the groups it admits; the page carries the site's name.
+func TestDeniedPageSaysWhy(t *testing.T) {
+	f := newFixture(t)
+	denied := func(original string, cookies ...*http.Cookie) string {
+		t.Helper()
+		r := httptest.NewRequest("GET", "http://127.0.0.1:8080"+forwardauth.DeniedPath, nil)
+		if original != "" {
+			u, _ := url.Parse(original)
+			r.Header.Set("X-Original-URL", original)
+			r.Header.Set("X-Original-Host", u.Hostname())
+		}
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if w.Code != http.StatusForbidden {
+			t.Fatalf("%s: %d", original, w.Code)
+		}
+		return w.Body.String()
+	}
+	body := denied("http://unknown.example.test/some/page?x=1")
+	for _, want := range []string{"This address is not set up", "unknown.example.test", `href="http://auth.example.test/login"`, "<strong>" + f.srv.SiteName() + "</strong>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no rule: lacks %q: %s", want, body)
+		}
+	}
+	for _, not := range []string{"return=", "Your profile", "Sign out", "some/page"} {
+		if strings.Contains(body, not) {
+			t.Errorf("no rule, anonymous: shows %q: %s", not, body)
+		}
+	}
+	body = denied("http://app.example.test/admin/settings", &http.Cookie{Name: "hx_forward", Value: f.forwardToken(f.friend)})
+	for _, want := range []string{"No access to app.example.test/admin", "Frank Friend", "plex-owner", "Your profile", "Sign out"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("rule: lacks %q: %s", want, body)
+		}
+	}
+	if strings.Contains(body, "not set up") {
+		t.Errorf("a ruled host called not set up: %s", body)
+	}
+}
+
+// The sign-in page of a forward-auth login names the app the login returns to: its rule's
+// name, else its host and path.
+func TestLoginPageNamesTheProtectedApp(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.st.PutForwardRule(context.Background(), store.ForwardRule{Name: "Sonarr", Host: "sonarr.example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	for rd, want := range map[string]string{"http://sonarr.example.test/series": "Sign in to Sonarr", "http://app.example.test/admin/x": "Sign in to app.example.test/admin",
+		"http://elsewhere.example.test/": "Sign in to " + f.srv.SiteName()} {
+		r := httptest.NewRequest("GET", "http://auth.example.test/login?return="+url.QueryEscape(forwardauth.StartPath+"?rd="+url.QueryEscape(rd)), nil)
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: lacks %q: %s", rd, want, w.Body.String())
+		}
+	}
+}

@@ -129,6 +129,8 @@ http {
     location = /.host-example/denied {
       internal;
       proxy_pass http://{{.Host}}/forward-auth/denied;
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;   # for the page's words only
+      proxy_set_header X-Original-Host $host;
     }{{end}}
 {{define "bridge"}}    location = /.host-example/handover {
       proxy_pass http://{{.Host}}/forward-auth/handover/nginx$is_args$args;
@@ -294,9 +296,15 @@ func TestNginxForwardAuthInTheBrowser(t *testing.T) {
 	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	steps, click, visible := browsertest.Steps, browsertest.Click, browsertest.Visible
 
-	// Before any rule, an unknown host is refused.
-	if code, _, _ := s.get(s.app+"/", nil); code != http.StatusForbidden {
+	// Before any rule, an unknown host is refused: the page says the address is not set up and
+	// offers the host's sign-in, carrying no return address to it (an open redirect).
+	code, body, _ := s.get(s.app+"/", nil)
+	if code != http.StatusForbidden {
 		t.Fatalf("unknown host: %d, want 403", code)
+	}
+	if !strings.Contains(body, "This address is not set up") || !strings.Contains(body, `href="`+s.auth+`/login"`) ||
+		strings.Contains(body, "return=") || strings.Contains(body, "Your profile") {
+		t.Fatalf("unknown host's page: %s", body)
 	}
 
 	// The admin protects the app: the whole host for anyone, /admin for plex-owner.
@@ -343,7 +351,8 @@ func TestNginxForwardAuthInTheBrowser(t *testing.T) {
 	}
 	// Outside the groups of /admin: nginx shows the 403 page.
 	steps(t, uctx, "admin part", chromedp.Navigate(s.app+"/admin/settings"), visible("#denied"))
-	if d := browsertest.Text(t, uctx, "#denied"); !strings.Contains(d, "No access") || !strings.Contains(d, "Frank Friend") {
+	if d := browsertest.Text(t, uctx, "#denied"); !strings.Contains(d, "No access to Demo app admin") || !strings.Contains(d, "Frank Friend") ||
+		!strings.Contains(d, "only for members of plex-owner") {
 		t.Fatalf("403 page: %s", d)
 	}
 	browsertest.Screenshot(t, uctx, "forward-auth-denied")
@@ -363,7 +372,7 @@ func TestNginxForwardAuthInTheBrowser(t *testing.T) {
 		t.Fatalf("no forward-auth cookie for the app; cookies %v", cookies)
 	}
 	forged := map[string]string{"Remote-User": "olivia", "Remote-Groups": "plex-owner", "Remote-Email": "olivia@example.test"}
-	code, body, _ := s.get(s.app+"/", forged, fwd)
+	code, body, _ = s.get(s.app+"/", forged, fwd)
 	if code != 200 || !strings.Contains(body, "user=frank\n") || !strings.Contains(body, "groups=plex-friend") ||
 		strings.Contains(body, "olivia") || strings.Contains(body, "plex-owner") {
 		t.Fatalf("forged headers with a session: %d %s", code, body)

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The person's own profile: who they are, in words; the apps they may use; where they are
+// signed in; and the buttons to sign out here or everywhere.
+
+// profileApp is an app the person may use: its name and how it is reached.
+type profileApp struct {
+	Name, Kind string
+	// Address is a protected app's host and path ("" for an OpenID Connect application).
+	Address string
+}
+
+// profileSession is one live session in words.
+type profileSession struct {
+	What         string
+	Since, Until time.Time
+}
+
+func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
+	sess, r, _ := s.session(w, r, false)
+	if sess == nil || sess.UserID == 0 {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	u, err := s.store.User(r.Context(), sess.UserID)
+	if err != nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	src, _ := s.store.Source(r.Context(), u.SourceID)
+	apps, names, err := s.usableApps(r.Context(), u.Groups)
+	if err != nil {
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	live, err := s.store.LiveSessions(r.Context(), u.ID)
+	if err != nil {
+		s.cfg.Logger.Error("profile sessions", "error", err)
+		http.Error(w, "database error", http.StatusInternalServerError)
+		return
+	}
+	var sessions []profileSession
+	for _, l := range live {
+		ps := profileSession{Since: l.Since, Until: l.Until}
+		switch l.Kind {
+		case store.SessionHost:
+			ps.What = "This site, in a browser"
+		case store.SessionForward:
+			ps.What = "Protected apps, in a browser"
+		default:
+			ps.What = names[l.ClientID]
+			if ps.What == "" {
+				ps.What = l.ClientID
+			}
+		}
+		sessions = append(sessions, ps)
+	}
+	s.render(w, http.StatusOK, "profile.html", map[string]any{"User": u, "Source": src, "Session": sess, "Apps": apps, "Sessions": sessions})
+}
+
+// usableApps are the apps someone in groups may use: the OpenID Connect applications whose
+// allowed groups admit them and the protected apps whose rules do; names maps each
+// application's client id to its name.
+func (s *signIn) usableApps(ctx context.Context, groups []string) ([]profileApp, map[string]string, error) {
+	clients, err := s.store.OIDCClients(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rules, err := s.store.ForwardRules(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var apps []profileApp
+	names := map[string]string{}
+	for _, c := range clients {
+		name := c.Name
+		if name == "" {
+			name = c.ID
+		}
+		names[c.ID] = name
+		if openid.Admits(c, groups) {
+			apps = append(apps, profileApp{Name: name, Kind: "Application"})
+		}
+	}
+	for i := range rules {
+		r := &rules[i]
+		if !forwardauth.Allows(r, groups) {
+			continue
+		}
+		name := r.Name
+		if name == "" {
+			name = r.Host + r.PathPrefix
+		}
+		apps = append(apps, profileApp{Name: name, Kind: "Protected app", Address: r.Host + r.PathPrefix})
+	}
+	return apps, names, nil
+}
+
+// attributeLabels are the words for the attributes mappings usually make (docs/mappings.md).
+var attributeLabels = map[string]string{
+	"plex_pass": "Plex Pass", "uuid": "Plex account UUID", "two_factor": "Two-step verification", "locale": "Language",
+	"is_owner": "Server owner", "is_home_member": "Member of the owner's Plex Home", "is_managed": "Managed profile",
+	"is_friend": "Friend of the server", "confirmed": "E-mail confirmed", "email_verified": "E-mail confirmed",
+	"thumb": "Picture", "servers": "Servers", "title": "Name", "id": "Plex account id",
+}
+
+// attributeLabel is an attribute's name in words: a known one's label, else its words
+// ("watch_time" → "Watch time").
+func attributeLabel(name string) string {
+	if l, ok := attributeLabels[name]; ok {
+		return l
+	}
+	words := strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(name))
+	r, size := utf8.DecodeRuneInString(words)
+	if words == "" || r == utf8.RuneError {
+		return name
+	}
+	return string(unicode.ToUpper(r)) + words[size:]
+}
