@@ -46,7 +46,11 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	live, err := s.store.LiveSessions(r.Context(), u.ID)
+	live, err := s.store.UserSessions(r.Context(), u.ID)
+	var grants []store.Grant
+	if err == nil {
+		grants, err = s.store.UserGrants(r.Context(), u.ID)
+	}
 	if err != nil {
 		s.cfg.Logger.Error("profile sessions", "error", err)
 		http.Error(w, "database error", http.StatusInternalServerError)
@@ -54,17 +58,16 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
 	}
 	var sessions []profileSession
 	for _, l := range live {
-		ps := profileSession{Since: l.Since, Until: l.Until}
-		switch l.Kind {
-		case store.SessionHost:
-			ps.What = "This site, in a browser"
-		case store.SessionForward:
+		ps := profileSession{What: "This site, in a browser", Since: l.CreatedAt, Until: l.ExpiresAt}
+		if l.Kind == store.ForwardAuthSession {
 			ps.What = "Protected apps, in a browser"
-		default:
-			ps.What = names[l.ClientID]
-			if ps.What == "" {
-				ps.What = l.ClientID
-			}
+		}
+		sessions = append(sessions, ps)
+	}
+	for _, g := range grants {
+		ps := profileSession{What: names[g.ClientID], Since: g.AuthTime, Until: g.ExpiresAt}
+		if ps.What == "" {
+			ps.What = g.ClientID
 		}
 		sessions = append(sessions, ps)
 	}
