@@ -87,7 +87,8 @@ var eventGroups = []eventGroup{
 		store.EventAdminSourceCreated, store.EventAdminSourceSaved, store.EventAdminSourceEnabled, store.EventAdminSourceDisabled,
 		store.EventAdminDraftDiscarded, store.EventAdminAction, store.EventAdminUserDisabled, store.EventAdminUserEnabled,
 		store.EventAdminClientCreated, store.EventAdminClientChanged, store.EventAdminClientDeleted,
-		store.EventAdminForwardRuleSaved, store.EventAdminForwardRuleDeleted}},
+		store.EventAdminForwardRuleSaved, store.EventAdminForwardRuleDeleted, store.EventAdminSecurityChanged,
+		store.EventAdminUserDeleted, store.EventAdminSourceDeleted, store.EventAdminAccessRevoked}},
 	{ID: "health", Title: "Health checks", Health: true},
 }
 
