@@ -35,6 +35,7 @@ type Buckets struct {
 type bucket struct {
 	lim  *rate.Limiter
 	seen time.Time
+	held int // tokens claimed by attempts under way (Claim)
 }
 
 // New returns buckets refilling perMinute tokens a minute up to burst, keeping at most maxKeys keys.
@@ -121,6 +122,33 @@ func (b *Buckets) Wait(ctx context.Context, key string, maxWait time.Duration) (
 // Has reports whether key has a token left, without taking it.
 func (b *Buckets) Has(key string) bool {
 	return b.get(key, time.Now()).Tokens() >= 1
+}
+
+// Claim holds one of key's tokens for an attempt whose outcome is not known yet (an admin
+// password being checked): while held, others' claims see it as gone, so attempts sent at
+// once cannot all pass a look at the tokens left. done(true) takes the held token (the
+// attempt failed), done(false) frees it; ok is false, and done a no-op, when none is left.
+func (b *Buckets) Claim(key string) (ok bool, done func(counts bool)) {
+	now := time.Now()
+	lim := b.get(key, now)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.buckets[key]
+	if e == nil || lim.TokensAt(now)-float64(e.held) < 1 {
+		return false, func(bool) {}
+	}
+	e.held++
+	var once sync.Once
+	return true, func(counts bool) {
+		once.Do(func() {
+			b.mu.Lock()
+			e.held--
+			b.mu.Unlock()
+			if counts {
+				lim.Allow()
+			}
+		})
+	}
 }
 
 // Take takes a token for key if there is one.

@@ -53,3 +53,30 @@ func TestBucketsBounded(t *testing.T) {
 		t.Fatalf("%d keys kept", n)
 	}
 }
+
+// A claimed token is gone for other claims until done: done(true) takes it, done(false)
+// frees it; a refused claim holds nothing.
+func TestClaimHoldsUntilDone(t *testing.T) {
+	b := New(1, 2, 10) // one a minute: nothing refills during the test
+	ok1, done1 := b.Claim("k")
+	ok2, done2 := b.Claim("k")
+	if !ok1 || !ok2 {
+		t.Fatal("claims within the burst refused")
+	}
+	if ok, done := b.Claim("k"); ok {
+		t.Fatal("a claim over the burst passed while two are under way")
+	} else {
+		done(true) // a no-op
+	}
+	done2(false)
+	ok3, done3 := b.Claim("k")
+	if !ok3 {
+		t.Fatal("a freed claim's token cannot be claimed")
+	}
+	done1(true)
+	done3(true)
+	done3(true) // once only
+	if b.Has("k") {
+		t.Fatal("two failed attempts left a token of a burst of two")
+	}
+}

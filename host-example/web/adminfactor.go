@@ -66,11 +66,13 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 		s.sessionEnded(w, r)
 		return
 	}
-	client, device := s.clientKey(r), s.knownDevice(r)
-	if !s.fails.Has(client) || (device == "" && !s.failsAll.Has("all")) {
+	device := s.knownDevice(r)
+	done, ok := s.claimAttempt(r, device)
+	if !ok {
 		s.adminLockedOut(w, r)
 		return
 	}
+	defer done(false)
 	st, err := s.store.TakeLoginState(r.Context(), sess.ID, store.StateAdminCode)
 	if errors.Is(err, store.ErrNotFound) {
 		data := s.adminLoginData(r, sess)
@@ -84,13 +86,13 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 	}
 	var cs adminCodeState
 	_ = json.Unmarshal(st.State, &cs)
-	ok, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
+	right, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
 	if err != nil {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	if !ok {
-		s.adminFailed(w, r, client, device, "wrong or reused TOTP code")
+	if !right {
+		s.adminFailed(w, r, done, device, "wrong or reused TOTP code")
 		if cs.Attempts++; cs.Attempts < adminCodeAttempts {
 			s.askAdminCode(w, r, sess, cs, "Wrong or already used code. Codes change every 30 seconds: enter the current one.", http.StatusUnauthorized)
 			return

@@ -159,13 +159,15 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		s.sessionEnded(w, r) // an old login page: ask again, keeping what it carried
 		return
 	}
-	client, device := s.clientKey(r), s.knownDevice(r)
-	if !s.fails.Has(client) || (device == "" && !s.failsAll.Has("all")) {
+	device := s.knownDevice(r)
+	done, ok := s.claimAttempt(r, device)
+	if !ok {
 		s.adminLockedOut(w, r)
 		return
 	}
+	defer done(false)
 	if !host.CheckAdminPassword(r.Context(), s.store, r.FormValue("password")) {
-		s.adminFailed(w, r, client, device, "wrong password")
+		s.adminFailed(w, r, done, device, "wrong password")
 		data := s.adminLoginData(r, sess)
 		data["Error"], data["Resume"], data["Fields"] = "Wrong password.", resumeTarget(r.FormValue("resume")), keptFields(r)
 		if !data["PasswordOn"].(bool) {
@@ -186,13 +188,29 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 	s.adminSignedIn(w, r, device)
 }
 
-// adminFailed counts a wrong password or code: per client, and across all clients or per
-// known device.
-func (s *adminPages) adminFailed(w http.ResponseWriter, r *http.Request, client, device, what string) {
-	s.fails.Take(client)
+// claimAttempt holds, before a password or code is checked, the tokens its failure takes: per
+// client, and across all clients unless the browser is a known device. Held tokens count for
+// attempts sent meanwhile, so a burst sent at once gets no more checks than one sent in turn.
+// done(true) takes them, done(false) frees them; ok is false when the limits are reached.
+func (s *adminPages) claimAttempt(r *http.Request, device string) (done func(failed bool), ok bool) {
+	okClient, doneClient := s.fails.Claim(s.clientKey(r))
+	okAll, doneAll := true, func(bool) {}
 	if device == "" {
-		s.failsAll.Take("all")
-	} else {
+		okAll, doneAll = s.failsAll.Claim("all")
+	}
+	done = func(failed bool) { doneClient(failed); doneAll(failed) }
+	if !okClient || !okAll {
+		done(false)
+		return done, false
+	}
+	return done, true
+}
+
+// adminFailed counts a wrong password or code (done, from claimAttempt): per client, and
+// across all clients or per known device.
+func (s *adminPages) adminFailed(w http.ResponseWriter, r *http.Request, done func(failed bool), device, what string) {
+	done(true)
+	if device != "" {
 		s.adminDeviceFailed(w, r, device)
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed, Detail: what + "; client " + s.clientIP(r)})
