@@ -104,8 +104,8 @@ func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
 	_ = deniedPage.Execute(w, data)
 }
 
-// explainDenial says why t was refused: its host has no rule, or the rules it falls under
-// admit groups the person is not in.
+// explainDenial says why t was refused: its host has no rule, or (to a signed-in person only)
+// the rules it falls under admit groups the person is not in.
 func (s *Service) explainDenial(ctx context.Context, data map[string]any, t target, ident *identity) {
 	rs, err := s.currentRules(ctx)
 	if err != nil {
@@ -116,20 +116,16 @@ func (s *Service) explainDenial(ctx context.Context, data map[string]any, t targ
 		return
 	}
 	p, err := ParsePath(t.uri)
-	if err != nil {
+	if err != nil || ident == nil { // the headers are anyone's: an app's groups are told only to the refused
 		return
 	}
 	need, ok := rs.Judge(t.host, t.method, p)
 	if !ok {
 		return
 	}
-	var groups []string
-	if ident != nil {
-		groups = ident.groups
-	}
 	var apps []deniedApp
 	for _, rule := range need {
-		if !Allows(rule, groups) {
+		if !Allows(rule, ident.groups) {
 			apps = append(apps, deniedApp{Name: ruleName(rule), Groups: rule.Groups})
 		}
 	}

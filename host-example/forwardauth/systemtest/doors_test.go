@@ -428,3 +428,24 @@ func TestLoginPageNamesTheProtectedApp(t *testing.T) {
 		}
 	}
 }
+
+// Anyone can ask for the denied page with a forged X-Original-URL: without a forward-auth
+// session it names neither the app's groups nor the app, only the way to sign in (a real
+// anonymous visitor is sent to sign in, never refused with a 403).
+func TestDeniedPageTellsAnonymousCallersNoGroups(t *testing.T) {
+	f := newFixture(t)
+	r := httptest.NewRequest("GET", "http://127.0.0.1:8080"+forwardauth.DeniedPath, nil)
+	r.Header.Set("X-Original-URL", "http://app.example.test/admin/settings")
+	r.Header.Set("X-Original-Host", "app.example.test")
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	body := w.Body.String()
+	if w.Code != http.StatusForbidden || !strings.Contains(body, `href="http://auth.example.test/login"`) {
+		t.Fatalf("%d, no sign-in: %s", w.Code, body)
+	}
+	for _, not := range []string{"plex-owner", "only for members", "No access to app.example.test/admin"} {
+		if strings.Contains(body, not) {
+			t.Errorf("an anonymous caller is told %q: %s", not, body)
+		}
+	}
+}
