@@ -1,0 +1,35 @@
+package web_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The person page renders whole, its events as facts: a template error would cut it off at
+// the first event (the page then lacks its end).
+func TestPersonPageRendersItsEvents(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(ssoConfig)
+	h.browser().login("plex", "friend")
+	_, uid := kept(t, h)
+	frank, err := h.store.User(context.Background(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.AddEvent(context.Background(), store.Event{SourceID: frank.SourceID, Kind: store.EventLoginDenied, Subject: frank.Subject,
+		Name: frank.Username, Reason: "not_a_member", Detail: "mode=members | servers checked: 2"}); err != nil {
+		t.Fatal(err)
+	}
+	a := h.browser()
+	a.adminLogin()
+	p := a.do("GET", "/admin/users/"+strconv.FormatInt(uid, 10), nil)
+	for _, want := range []string{"Servers checked: 2", "Reason: Not a member", "Signed in", `id="person-events"`, "All their events", "</html>"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the person page lacks %q:\n%s", want, p.Body[max(0, len(p.Body)-1500):])
+		}
+	}
+}
