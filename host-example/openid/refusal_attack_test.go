@@ -1,0 +1,51 @@
+package openid_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/openid"
+)
+
+// A refusal's ways on act only on an authorization request of this browser: another browser,
+// signed in with its own CSRF token, cannot end someone's request or send its state and
+// access_denied to the app, nor restart it as another account.
+func TestRefusalWaysOnRefuseAnotherBrowsersRequest(t *testing.T) {
+	d := newIDP(t)
+	c, _ := d.store.OIDCClientByID(context.Background(), rpID)
+	c.AllowedGroups = []string{"plex-owner"}
+	d.addClient(*c)
+	r := d.rp()
+	idRE := regexp.MustCompile(`name="id" value="([^"]+)"`)
+	refusal := func(b *browser, state string) (csrf, id string) {
+		t.Helper()
+		p := b.plexLogin(b.follow(r.config.AuthCodeURL(state, s256())), "friend")
+		if p.status != http.StatusForbidden || idRE.FindStringSubmatch(p.body) == nil {
+			t.Fatalf("no refusal: %d %s", p.status, p.body)
+		}
+		return csrfRE.FindStringSubmatch(p.body)[1], idRE.FindStringSubmatch(p.body)[1]
+	}
+	victim, attacker := d.browser(), d.browser()
+	_, victimID := refusal(victim, "victim-state")
+	csrf, _ := refusal(attacker, "attacker-state")
+	for _, path := range []string{openid.BackToAppPath, openid.OtherAccountPath} {
+		if p := attacker.do("POST", path, url.Values{"csrf": {csrf}, "id": {victimID}}); p.status != http.StatusBadRequest || p.location != "" ||
+			strings.Contains(p.body, "victim-state") {
+			t.Fatalf("%s with another browser's request: %d %s", path, p.status, p.location)
+		}
+	}
+	// The victim's request is untouched: its own way back still answers the app.
+	vp := victim.do("GET", "/profile", nil)
+	vcsrf := csrfRE.FindStringSubmatch(vp.body)
+	if vcsrf == nil {
+		t.Fatalf("no CSRF token on the victim's profile: %s", vp.body)
+	}
+	if p := victim.do("POST", openid.BackToAppPath, url.Values{"csrf": {vcsrf[1]}, "id": {victimID}}); p.status != http.StatusFound ||
+		!strings.Contains(p.location, "state=victim-state") {
+		t.Fatalf("the victim's own way back: %d %s", p.status, p.location)
+	}
+}
