@@ -119,7 +119,7 @@ func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
 	}
 	_ = host.SetAdminGroup(ctx, st, "admins")
 	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "olivia", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st); err != nil {
+	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

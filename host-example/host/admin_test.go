@@ -140,7 +140,7 @@ func TestResetAdminPasswordClearsTOTPAndTurnsThePasswordOn(t *testing.T) {
 	if err := host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "alice", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.TurnOffAdminPassword(ctx, st); err != nil {
+	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := host.ResetAdminPassword(ctx, st, "a-third-long-password"); err != nil {
@@ -160,21 +160,21 @@ func TestTurnOffAdminPassword(t *testing.T) {
 	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.TurnOffAdminPassword(ctx, st); !errors.Is(err, host.ErrAdminGroupUnset) {
+	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrAdminGroupUnset) {
 		t.Fatalf("without an admin group: %v", err)
 	}
 	if err := host.SetAdminGroup(ctx, st, "admins"); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.TurnOffAdminPassword(ctx, st); !errors.Is(err, host.ErrNoSourceAdminYet) {
+	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("before a source admin signed in: %v", err)
 	}
 	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "old-admins", Name: "alice", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st); !errors.Is(err, host.ErrNoSourceAdminYet) {
+	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("after a sign-in under another group: %v", err)
 	}
 	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "alice", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st); err != nil {
+	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	if host.AdminPasswordOn(ctx, st) || host.CheckAdminPassword(ctx, st, "a-long-password") {

@@ -27,6 +27,12 @@ const (
 var ErrNoSourceAdminYet = errors.New("no one has signed in to the admin through a source with the admin group yet: " +
 	"sign in that way once (in another browser), then turn the password off")
 
+// ErrSourceAdminGone refuses turning the local password off when the person who signed in
+// through a source could not any more (disabled, deleted, out of the admin group, or the
+// source off): the password would be off with no way in but the server's command line.
+var ErrSourceAdminGone = errors.New("the last person who signed in to the admin through a source could not do so now " +
+	"(disabled, deleted, no longer in the admin group, or the source is off): have a current admin sign in that way first")
+
 // ErrAdminGroupUnset refuses turning the local password off while no admin group is set.
 var ErrAdminGroupUnset = errors.New("no admin group is set, so no one could sign in to the admin without the password")
 
@@ -64,6 +70,8 @@ func IsSourceAdmin(u *store.User, group string) bool {
 
 // SourceAdminSignIn is a successful admin sign-in through a source.
 type SourceAdminSignIn struct {
+	// UserID is the person's user id (0 in records from before it was kept).
+	UserID int64     `json:"user_id,omitempty"`
 	Group  string    `json:"group"`
 	Name   string    `json:"name"`
 	Source string    `json:"source"`
@@ -90,14 +98,19 @@ func LastSourceAdminSignIn(ctx context.Context, st AdminStore) *SourceAdminSignI
 }
 
 // TurnOffAdminPassword removes the local admin password and its TOTP, once a member of the
-// current admin group has signed in to the admin through a source.
-func TurnOffAdminPassword(ctx context.Context, st AdminStore) error {
+// current admin group has signed in to the admin through a source and, as canStill says of
+// that sign-in now, could do so again (nil: not asked).
+func TurnOffAdminPassword(ctx context.Context, st AdminStore, canStill func(SourceAdminSignIn) bool) error {
 	g := AdminGroup(ctx, st)
 	if g == "" {
 		return ErrAdminGroupUnset
 	}
-	if in := LastSourceAdminSignIn(ctx, st); in == nil || in.Group != g {
+	in := LastSourceAdminSignIn(ctx, st)
+	if in == nil || in.Group != g {
 		return ErrNoSourceAdminYet
+	}
+	if canStill != nil && !canStill(*in) {
+		return ErrSourceAdminGone
 	}
 	if err := st.SetMeta(ctx, metaAdminOff, "1"); err != nil {
 		return fmt.Errorf("turn the admin password off: %w", err)

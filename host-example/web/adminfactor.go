@@ -142,7 +142,7 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	if err := host.RecordSourceAdminSignIn(r.Context(), s.store, host.SourceAdminSignIn{Group: group, Name: name, Source: src.Name,
+	if err := host.RecordSourceAdminSignIn(r.Context(), s.store, host.SourceAdminSignIn{UserID: u.ID, Group: group, Name: name, Source: src.Name,
 		At: time.Now()}); err != nil {
 		s.cfg.Logger.Error("record a source admin's sign-in", "error", err)
 	}

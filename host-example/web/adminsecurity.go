@@ -134,8 +134,15 @@ func (s *securityPages) passwordOff(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, securityPath, "Not turned off: HOST_ADMIN_PASSWORD sets the password at every start. Remove it from the server's settings first.", "error")
 		return
 	}
-	err := host.TurnOffAdminPassword(r.Context(), s.store)
-	if errors.Is(err, host.ErrNoSourceAdminYet) || errors.Is(err, host.ErrAdminGroupUnset) {
+	err := host.TurnOffAdminPassword(r.Context(), s.store, func(in host.SourceAdminSignIn) bool {
+		u, err := s.store.User(r.Context(), in.UserID)
+		if err != nil {
+			return false
+		}
+		src, err := s.store.Source(r.Context(), u.SourceID)
+		return err == nil && s.sources.Usable(src) != nil && host.IsSourceAdmin(u, in.Group)
+	})
+	if errors.Is(err, host.ErrNoSourceAdminYet) || errors.Is(err, host.ErrAdminGroupUnset) || errors.Is(err, host.ErrSourceAdminGone) {
 		s.redirectFlash(w, r, securityPath, "Not turned off: "+err.Error()+".", "error")
 		return
 	}

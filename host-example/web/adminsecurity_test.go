@@ -237,6 +237,22 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 		t.Fatalf("turned off on a sign-in of another group:\n%s", body)
 	}
 	post("/admin/security/group", url.Values{"group": {"admins"}})
+	// That admin disabled since: the password stays on (no one could get in without it).
+	users, _ := h.store.Users(context.Background())
+	var ownerID int64
+	for _, u := range users {
+		if u.Username == "owner" {
+			ownerID = u.ID
+		}
+	}
+	_ = h.store.SetDisabled(context.Background(), ownerID, true, store.DisabledByAdmin)
+	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "Not turned off: the last person who signed in") {
+		t.Fatalf("turned off though the source admin was disabled:\n%s", body)
+	}
+	_ = h.store.SetDisabled(context.Background(), ownerID, false, "")
+	if p := h.sourceAdminSignIn(owner, "owner"); p.Status != http.StatusSeeOther {
+		t.Fatalf("the owner again: %d %s", p.Status, p.Body)
+	}
 	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "The local password is off") {
 		t.Fatalf("not turned off:\n%s", body)
 	}
