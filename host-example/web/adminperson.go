@@ -31,15 +31,7 @@ func (s *peoplePages) userOf(w http.ResponseWriter, r *http.Request) (*store.Use
 		return nil, false
 	}
 	u, err := s.store.User(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
-		return nil, false
-	}
-	return u, true
+	return loaded(w, r, u, err)
 }
 
 // personLink is the path of a person's page.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -14,15 +13,7 @@ import (
 // whose plugin is gone can be deleted too); it answers 404 itself when there is none.
 func (s *sourcePages) sourceOf(w http.ResponseWriter, r *http.Request) (*store.Source, bool) {
 	src, err := s.store.Source(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
-		return nil, false
-	}
-	return src, true
+	return loaded(w, r, src, err)
 }
 
 // deleteSourcePage says what deleting the source ends, and what stays.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -93,12 +92,7 @@ func formNames(r *http.Request, field string) []string {
 // uiClient is the client of the path, refusing a file client (read-only here).
 func (s *clientPages) uiClient(w http.ResponseWriter, r *http.Request) (*store.OIDCClient, bool) {
 	c, err := s.store.OIDCClientByID(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+	if _, ok := loaded(w, r, c, err); !ok {
 		return nil, false
 	}
 	if c.Origin == "file" {
