@@ -155,15 +155,7 @@ type stack struct {
 	upstream *httptest.Server
 }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, p, _ := net.SplitHostPort(l.Addr().String())
-	return p
-}
+func freePort(t *testing.T) string { return hosttest.FreePort(t) }
 
 const adminPassword = hosttest.AdminPassword
 
@@ -240,10 +232,10 @@ func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
 			t.Logf("nginx error.log:\n%s", b)
 		}
 	})
+	// nginx writes its pid file once its sockets are bound: a listener that answers on the
+	// port before that is not this nginx.
 	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", "127.0.0.1:"+s.port)
-		if err == nil {
-			c.Close()
+		if _, err := os.Stat(filepath.Join(ndir, "nginx.pid")); err == nil {
 			break
 		}
 		if i == 100 {

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,12 +214,7 @@ type proxy struct {
 // newProxy picks the proxy's address and makes its client secret as docs/oidc.md says
 // (openssl rand -hex 32).
 func newProxy(t *testing.T, clientID string) *proxy {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := "127.0.0.1:" + hosttest.FreePort(t)
 	return &proxy{clientID: clientID, secret: hex.EncodeToString(random(t, 32)), addr: addr, url: "http://" + addr}
 }
 
