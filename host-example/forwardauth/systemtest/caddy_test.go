@@ -26,6 +26,13 @@ var caddyfile = template.Must(template.New("caddy").Parse(`{
 }
 http://app.example.test:{{.Port}} {
 	bind 127.0.0.1
+{{- if .PlexWeb}}
+	# the Plex Web bridge pasted into an app that does not hand a sign-in over (refused)
+	handle /.host-example/handover {
+		rewrite * /forward-auth/handover/proxy?{query}
+		reverse_proxy {{.Host}}
+	}
+{{- end}}
 	forward_auth {{.Host}} {
 		uri /forward-auth/caddy
 		copy_headers Remote-User Remote-Name Remote-Email Remote-Groups Remote-Id

@@ -2,6 +2,7 @@ package systemtest_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -120,8 +121,11 @@ func TestPlexWebSignedInBehindCaddy(t *testing.T) {
 	caddy := startCaddy(t, s.hostAddr, s.upstream.Listener.Addr().String(), "127.0.0.1:"+su.Port())
 	web := "http://plexweb.example.test:" + strings.TrimPrefix(caddy, "127.0.0.1:")
 	ctx := context.Background()
-	if _, err := s.st.PutForwardRule(ctx, store.ForwardRule{Host: strings.TrimPrefix(web, "http://"), Handover: "plex.token"}); err != nil {
-		t.Fatal(err)
+	appHost := "app.example.test:" + strings.TrimPrefix(caddy, "127.0.0.1:")
+	for _, r := range []store.ForwardRule{{Host: strings.TrimPrefix(web, "http://"), Handover: "plex.token"}, {Host: appHost}} {
+		if _, err := s.st.PutForwardRule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	uctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	browsertest.Steps(t, uctx, "open Plex Web", append(append([]browsertest.Action{chromedp.Navigate(web + "/web/index.html"),
@@ -131,14 +135,38 @@ func TestPlexWebSignedInBehindCaddy(t *testing.T) {
 	if who := browsertest.Text(t, uctx, "#who"); who != "signed in as frank" {
 		t.Fatalf("Plex Web behind Caddy says %q", who)
 	}
-	// The app's site has no bridge: a client's X-Forwarded-Host naming Plex Web gets it nothing there.
-	req, _ := http.NewRequest("GET", "http://"+caddy+forwardauth.BridgePath, nil)
-	req.Host = "app.example.test:" + strings.TrimPrefix(caddy, "127.0.0.1:")
-	req.Header.Set("X-Forwarded-Host", strings.TrimPrefix(web, "http://"))
-	if resp, err := http.DefaultClient.Do(req); err == nil {
+	// The bridge pasted into another app's site: Caddy replaces a client's X-Forwarded-Host,
+	// so a friend with his cookie and a forged host naming Plex Web gets no token there.
+	var fwd *http.Cookie
+	cookies, err := chromedp.Run(uctx, browsertest.Cookies(web))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cookies {
+		if c.Name == "hx_forward" {
+			fwd = c
+		}
+	}
+	tok, err := s.st.UserCredential(ctx, frankID(t, s), "plex.token")
+	if fwd == nil || err != nil {
+		t.Fatalf("no forward-auth cookie (%v) or kept token (%v)", fwd, err)
+	}
+	for _, forged := range []string{"", strings.TrimPrefix(web, "http://")} {
+		req, _ := http.NewRequest("GET", "http://"+caddy+forwardauth.BridgePath, nil)
+		req.Host = appHost
+		if forged != "" {
+			req.Header.Set("X-Forwarded-Host", forged)
+		}
+		req.AddCookie(fwd)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			t.Errorf("the app's site answered the bridge: %d", resp.StatusCode)
+		// The bridge itself answers (forward_auth let the friend in on the app): "No sign-in here".
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "No sign-in here") || strings.Contains(string(b), tok.Value) {
+			t.Errorf("bridge on the app's site, forged host %q: %d", forged, resp.StatusCode)
 		}
 	}
 }
