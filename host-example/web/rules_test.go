@@ -41,3 +41,27 @@ func TestRuleFormEncodedSlashOption(t *testing.T) {
 		t.Fatal("the option stayed on after it was cleared")
 	}
 }
+
+// The hand-over a rule names must be one a loaded plugin offers: another is refused, and
+// the form offers only the plugins' kinds.
+func TestRuleFormHandoverOnlyOfferedKinds(t *testing.T) {
+	h := newHarness(t, nil)
+	b := h.browser()
+	b.adminLogin()
+	p := b.do("GET", "/admin/forward-auth/new", nil)
+	if !strings.Contains(p.Body, `name="handover" value="plex.token"`) || !strings.Contains(p.Body, "Sign users into Plex Web here") {
+		t.Fatalf("the form does not offer the plugin's kind: %s", p.Body)
+	}
+	form := url.Values{"csrf": {csrfOf(p.Body)}, "host": {"web.example.test"}, "handover": {"evil.token"}}
+	if p := b.do("POST", "/admin/forward-auth", form); p.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.Body, "no login method offers evil.token") {
+		t.Fatalf("an unoffered kind: %d %s", p.Status, p.Body)
+	}
+	if rules, _ := h.store.ForwardRules(context.Background()); len(rules) != 0 {
+		t.Fatalf("saved: %+v", rules)
+	}
+	form.Set("handover", "plex.token")
+	if p := b.do("POST", "/admin/forward-auth", form); p.Status != http.StatusSeeOther {
+		t.Fatalf("the offered kind: %d %s", p.Status, p.Body)
+	}
+}
