@@ -82,8 +82,8 @@ func (s *Sources) CredentialKinds() []source.CredentialKind {
 
 // CredentialKind is the declared kind named k.
 func (s *Sources) CredentialKind(k string) (source.CredentialKind, bool) {
-	for _, c := range s.CredentialKinds() {
-		if c.Kind == k {
+	for _, p := range s.plugins.All() {
+		if c, ok := p.Desc.Kind(k); ok && p.Desc.Has(source.CapCredentials) {
 			return c, true
 		}
 	}

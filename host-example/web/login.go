@@ -282,16 +282,22 @@ func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database error", http.StatusInternalServerError)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.PublicURL.Scheme == "https"})
-	for _, f := range s.onLogout {
-		f(w, r)
-	}
+	s.clearBrowser(w, r)
 	if sess.Admin {
 		http.Redirect(w, r, "/admin/login?signed_out=1", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+}
+
+// clearBrowser clears the host's session cookie and has each door end its own session in
+// this browser (after the stored session ended).
+func (s *signIn) clearBrowser(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.PublicURL.Scheme == "https"})
+	for _, f := range s.onLogout {
+		f(w, r)
+	}
 }
 
 // logoutEverywhere ends every session and grant of the signed-in person (other browsers,
@@ -314,10 +320,6 @@ func (s *signIn) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventSignedOutEverywhere, Subject: u.Subject,
 		Name: host.NameOf(u.Username, u.Name)})
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.PublicURL.Scheme == "https"})
-	for _, f := range s.onLogout {
-		f(w, r)
-	}
+	s.clearBrowser(w, r)
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
 }
