@@ -29,19 +29,15 @@ func (s *Store) AdminDeviceKey(ctx context.Context) (string, error) {
 
 // ForgetAdminDevices voids every known-device cookie (a new key) and their failure counts.
 func (s *Store) ForgetAdminDevices(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	key := RandomID(32)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+			metaAdminDeviceKey, key); err != nil {
+			return err
+		}
+		_, err := s.txExec(ctx, tx, `DELETE FROM admin_devices`)
 		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-		metaAdminDeviceKey, RandomID(32)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM admin_devices`); err != nil {
-		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // AdminDeviceLocked reports whether a device was locked out by its wrong passwords.

@@ -24,24 +24,25 @@ const MaxForwardSessions = 20
 // oldest sessions beyond MaxForwardSessions end.
 func (s *Store) CreateForwardSession(ctx context.Context, id string, userID int64, life time.Duration) (time.Time, error) {
 	exp := s.now().Add(life)
-	tx, err := s.db.BeginTx(ctx, nil)
+	var ended int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, created_ns, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			id, userID, s.now().Unix(), s.now().UnixNano(), exp.Unix()); err != nil {
+			return fmt.Errorf("create forward-auth session: %w", err)
+		}
+		// The new session stays; of the others, the newest MaxForwardSessions-1 do.
+		res, err := s.txExec(ctx, tx, `DELETE FROM forward_sessions WHERE id IN (SELECT id FROM forward_sessions
+			WHERE user_id = ? AND id != ? ORDER BY created_at DESC, created_ns DESC, id DESC LIMIT -1 OFFSET ?)`, userID, id, MaxForwardSessions-1)
+		if err != nil {
+			return fmt.Errorf("end the oldest forward-auth sessions: %w", err)
+		}
+		ended, _ = res.RowsAffected()
+		return nil
+	})
 	if err != nil {
 		return time.Time{}, err
 	}
-	defer tx.Rollback()
-	if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		id, userID, s.now().Unix(), exp.Unix()); err != nil {
-		return time.Time{}, fmt.Errorf("create forward-auth session: %w", err)
-	}
-	res, err := s.txExec(ctx, tx, `DELETE FROM forward_sessions WHERE rowid IN (SELECT rowid FROM forward_sessions
-		WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, userID, MaxForwardSessions)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("end the oldest forward-auth sessions: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return time.Time{}, err
-	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	if ended > 0 {
 		s.changes.Notify(AccessRevoked) // caches recheck: the ended sessions' cookies stop working
 	}
 	return exp, nil

@@ -9,19 +9,6 @@ import (
 	"time"
 )
 
-// tx runs fn in a write transaction.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // AuthRequest is an OpenID Connect authorization request in progress; Data is the
 // provider's own record of it.
 type AuthRequest struct {

@@ -38,7 +38,7 @@ func (s *Store) RetireSigningKeys(ctx context.Context, alg, keep string) error {
 // SigningKeys lists keys retired after since (and the active ones), newest first.
 func (s *Store) SigningKeys(ctx context.Context, since time.Time) ([]SigningKey, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, alg, private_enc, created_at, retired_at FROM oidc_keys
-		WHERE retired_at = 0 OR retired_at > ? ORDER BY created_at DESC, rowid DESC`, since.Unix())
+		WHERE retired_at = 0 OR retired_at > ? ORDER BY created_at DESC, id DESC`, since.Unix())
 	if err != nil {
 		return nil, err
 	}

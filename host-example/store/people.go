@@ -48,16 +48,19 @@ const (
 // which is a hash of the cookie).
 type UserSession struct {
 	Kind      SessionKind
-	Ref       int64
+	Ref       string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
+// sessionRef is the name of the session id on the admin's pages: a keyed hash of it, short.
+func (s *Store) sessionRef(id string) string { return s.MAC("session-ref", id)[:16] }
+
 // UserSessions lists a user's unexpired sessions, host ones then forward-auth ones, newest first.
 func (s *Store) UserSessions(ctx context.Context, userID int64) ([]UserSession, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT 'host', rowid, created_at, expires_at FROM sessions WHERE user_id = ? AND expires_at > ?
-		UNION ALL SELECT 'forward', rowid, created_at, expires_at FROM forward_sessions WHERE user_id = ? AND expires_at > ?
-		ORDER BY 1 DESC, 3 DESC`, userID, s.now().Unix(), userID, s.now().Unix())
+	rows, err := s.read.QueryContext(ctx, `SELECT 'host', id, created_at, expires_at FROM sessions WHERE user_id = ? AND expires_at > ?
+		UNION ALL SELECT 'forward', id, created_at, expires_at FROM forward_sessions WHERE user_id = ? AND expires_at > ?
+		ORDER BY 1 DESC, 3 DESC, 2`, userID, s.now().Unix(), userID, s.now().Unix())
 	if err != nil {
 		return nil, fmt.Errorf("list a user's sessions: %w", err)
 	}
@@ -65,11 +68,12 @@ func (s *Store) UserSessions(ctx context.Context, userID int64) ([]UserSession, 
 	var out []UserSession
 	for rows.Next() {
 		var us UserSession
+		var id string
 		var created, exp int64
-		if err := rows.Scan(&us.Kind, &us.Ref, &created, &exp); err != nil {
+		if err := rows.Scan(&us.Kind, &id, &created, &exp); err != nil {
 			return nil, err
 		}
-		us.CreatedAt, us.ExpiresAt = time.Unix(created, 0), time.Unix(exp, 0)
+		us.Ref, us.CreatedAt, us.ExpiresAt = s.sessionRef(id), time.Unix(created, 0), time.Unix(exp, 0)
 		out = append(out, us)
 	}
 	return out, rows.Err()
@@ -77,12 +81,34 @@ func (s *Store) UserSessions(ctx context.Context, userID int64) ([]UserSession, 
 
 // EndUserSession ends one session of a user (kind and Ref as UserSessions gave them);
 // ErrNotFound when the user has no such session.
-func (s *Store) EndUserSession(ctx context.Context, userID int64, kind SessionKind, ref int64) error {
+func (s *Store) EndUserSession(ctx context.Context, userID int64, kind SessionKind, ref string) error {
 	table := map[SessionKind]string{HostSession: "sessions", ForwardAuthSession: "forward_sessions"}[kind]
 	if table == "" {
 		return ErrNotFound
 	}
-	r, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE rowid = ? AND user_id = ?`, ref, userID)
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM `+table+` WHERE user_id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("end a session: %w", err)
+	}
+	id := ""
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("end a session: %w", err)
+		}
+		if s.sessionRef(v) == ref {
+			id = v
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("end a session: %w", err)
+	}
+	if id == "" {
+		return ErrNotFound
+	}
+	r, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return fmt.Errorf("end a session: %w", err)
 	}

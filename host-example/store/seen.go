@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // seenLimit bounds each list of names SeenNames returns.
@@ -10,33 +12,47 @@ const seenLimit = 500
 
 // SeenNames are the distinct groups and attribute names that logins gave the users of every
 // source, sorted: what an admin picks an application's allowed groups and released
-// attributes from.
+// attributes from. Values that are not a list of texts (groups) or an object (attributes)
+// count for nothing.
 func (s *Store) SeenNames(ctx context.Context) (groups, attributes []string, err error) {
-	if groups, err = s.distinct(ctx, `SELECT DISTINCT j.value FROM users, json_each(CASE WHEN json_valid(users.groups_json) THEN users.groups_json ELSE '[]' END) j
-		WHERE j.type = 'text' AND j.value != '' ORDER BY 1 LIMIT ?`); err != nil {
-		return nil, nil, fmt.Errorf("groups seen: %w", err)
-	}
-	if attributes, err = s.distinct(ctx, `SELECT DISTINCT j.key FROM users, json_each(CASE WHEN NOT json_valid(users.attributes_json) THEN '{}'
-		WHEN json_type(users.attributes_json) = 'object' THEN users.attributes_json ELSE '{}' END) j ORDER BY 1 LIMIT ?`); err != nil {
-		return nil, nil, fmt.Errorf("attributes seen: %w", err)
-	}
-	return groups, attributes, nil
-}
-
-// distinct runs a query of one text column, limited to seenLimit rows.
-func (s *Store) distinct(ctx context.Context, q string) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, q, seenLimit)
+	rows, err := s.read.QueryContext(ctx, `SELECT groups_json, attributes_json FROM users`)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("names seen: %w", err)
 	}
 	defer rows.Close()
-	var out []string
+	gs, as := map[string]bool{}, map[string]bool{}
 	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
+		var gj, aj []byte
+		if err := rows.Scan(&gj, &aj); err != nil {
+			return nil, nil, fmt.Errorf("names seen: %w", err)
 		}
-		out = append(out, v)
+		var list []any
+		if json.Unmarshal(gj, &list) == nil {
+			for _, g := range list {
+				if g, ok := g.(string); ok && g != "" {
+					gs[g] = true
+				}
+			}
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(aj, &obj) == nil {
+			for k := range obj {
+				as[k] = true
+			}
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("names seen: %w", err)
+	}
+	return sortedFirst(gs), sortedFirst(as), nil
+}
+
+// sortedFirst is set's members, sorted, the first seenLimit of them.
+func sortedFirst(set map[string]bool) []string {
+	var out []string
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out[:min(len(out), seenLimit)]
 }

@@ -106,25 +106,21 @@ const MaxLoginStates = 5
 // PutLoginState stores state (encrypted) under st.ID (a new id when empty) and returns the id; a session keeps
 // at most MaxLoginStates of a kind.
 func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback()
-	if _, err := s.txExec(ctx, tx, `DELETE FROM login_states WHERE id IN (SELECT id FROM login_states WHERE session_id = ? AND kind = ?
-		ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
-		return "", err
-	}
 	id := st.ID
 	if id == "" {
 		id = RandomID(16)
 	}
-	if _, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, st.SessionID, st.SourceID, st.Kind, st.ActionID, s.seal.Seal(st.State), st.ExpiresAt.Unix(), s.now().UnixNano()); err != nil {
-		return "", err
-	}
-	return id, tx.Commit()
+	sealed := s.seal.Seal(st.State)
+	return id, s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `DELETE FROM login_states WHERE id IN (SELECT id FROM login_states WHERE session_id = ? AND kind = ?
+			ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
+			return err
+		}
+		_, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, st.SessionID, st.SourceID, st.Kind, st.ActionID, sealed, st.ExpiresAt.Unix(), s.now().UnixNano())
+		return err
+	})
 }
 
 func (s *Store) scanLoginState(row *sql.Row) (*LoginState, error) {
@@ -153,7 +149,7 @@ const loginStateCols = `id, session_id, source_id, kind, action_id, state_enc, e
 // TakeLoginState deletes and returns the session's newest state of a kind: single use.
 func (s *Store) TakeLoginState(ctx context.Context, sessionID string, kind LoginStateKind) (*LoginState, error) {
 	return s.scanLoginState(s.db.QueryRowContext(ctx, `DELETE FROM login_states WHERE id = (SELECT id FROM login_states
-		WHERE session_id = ? AND kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1) RETURNING `+loginStateCols, sessionID, kind))
+		WHERE session_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT 1) RETURNING `+loginStateCols, sessionID, kind))
 }
 
 // ClaimLoginState claims the session's state id of a kind for one call, atomically: a second

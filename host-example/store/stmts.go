@@ -18,6 +18,8 @@ type cachedDB struct {
 	pending sync.Map
 	// name is "read" or "write", for the observer.
 	name string
+	// dialect is the engine's; PostgreSQL's driver caches its own prepared statements.
+	dialect dialect
 	// observe, when set, is told each query's duration (Store.Observe).
 	observe atomic.Pointer[func(db, op string, d time.Duration)]
 }
@@ -56,6 +58,9 @@ func (d *cachedDB) prepOne(ctx context.Context, q string) (*sql.Stmt, error) {
 // QueryRowContext runs q as a cached prepared statement.
 func (d *cachedDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	defer d.timed("query", time.Now())
+	if d.dialect == postgresDialect {
+		return d.DB.QueryRowContext(ctx, d.dialect.rebind(q), d.dialect.args(args)...)
+	}
 	st, err := d.prep(ctx, q)
 	if err != nil {
 		return d.DB.QueryRowContext(ctx, q, args...)
@@ -66,6 +71,9 @@ func (d *cachedDB) QueryRowContext(ctx context.Context, q string, args ...any) *
 // QueryContext runs q as a cached prepared statement.
 func (d *cachedDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	defer d.timed("query", time.Now())
+	if d.dialect == postgresDialect {
+		return d.DB.QueryContext(ctx, d.dialect.rebind(q), d.dialect.args(args)...)
+	}
 	st, err := d.prep(ctx, q)
 	if err != nil {
 		return nil, err
@@ -76,6 +84,9 @@ func (d *cachedDB) QueryContext(ctx context.Context, q string, args ...any) (*sq
 // ExecContext runs q as a cached prepared statement.
 func (d *cachedDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	defer d.timed("exec", time.Now())
+	if d.dialect == postgresDialect {
+		return d.DB.ExecContext(ctx, d.dialect.rebind(q), d.dialect.args(args)...)
+	}
 	st, err := d.prep(ctx, q)
 	if err != nil {
 		return nil, err
@@ -85,6 +96,9 @@ func (d *cachedDB) ExecContext(ctx context.Context, q string, args ...any) (sql.
 
 // inTx is q's cached statement for tx, or nil (then q is queued to be prepared later).
 func (d *cachedDB) inTx(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	if d.dialect == postgresDialect {
+		return nil
+	}
 	if st, ok := d.stmts.Load(q); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt))
 	}
@@ -98,7 +112,7 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (
 	if st := s.db.inTx(ctx, tx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return tx.ExecContext(ctx, q, args...)
+	return tx.ExecContext(ctx, s.dialect.rebind(q), s.dialect.args(args)...)
 }
 
 // txQueryRow runs q in tx, with the writer's cached statement once there is one.
@@ -107,7 +121,13 @@ func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...an
 	if st := s.db.inTx(ctx, tx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return tx.QueryRowContext(ctx, q, args...)
+	return tx.QueryRowContext(ctx, s.dialect.rebind(q), s.dialect.args(args)...)
+}
+
+// txQuery runs q in tx (rows: queries outside the hot path, not cached).
+func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	defer s.db.timed("query", time.Now())
+	return tx.QueryContext(ctx, s.dialect.rebind(q), s.dialect.args(args)...)
 }
 
 // Close closes the cached statements and the database.

@@ -20,10 +20,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
-// migrations are applied in order; the index+1 is the schema version.
+// migrations are SQLite's first migrations, applied in order; the index+1 is the schema
+// version. PostgreSQL starts at their result (postgresBaseline); later changes are
+// laterMigrations, of both engines.
 var migrations = []string{
 	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 	CREATE TABLE sources (
@@ -126,9 +129,15 @@ var migrations = []string{
 type Store struct {
 	db   *cachedDB // one writer connection: SQLite allows one writer at a time
 	read *cachedDB // readers (WAL: they see every committed write and never block it)
+	// dialect is the engine: SQLite, or PostgreSQL (then db and read are two pools).
+	dialect dialect
 	seal *Sealer
 	// clock is the store's time source (SetClock; tests age codes and states while serving).
 	clock atomic.Pointer[func() time.Time]
+	// pgConfig is a shared database's connection settings (connections of its own: LISTEN,
+	// advisory locks); where names it in messages.
+	pgConfig *pgx.ConnConfig
+	where    string
 	// changes announces committed changes to the consumers' caches (Changes).
 	changes Changes
 	// onEvent, when set, is told each event recorded (Observe).
@@ -163,9 +172,43 @@ func (s *Store) recorded(e Event) {
 // Changes is the store's change notifications: what consumers that cache watch.
 func (s *Store) Changes() *Changes { return &s.changes }
 
-// Open opens (creating) the database under dir and migrates it. The database and its WAL
-// files are repaired to mode 0600 (SQLite gives new WAL files the database file's mode).
-func Open(dir string) (*Store, error) {
+// Options say which database a store opens.
+type Options struct {
+	// Database is empty for the embedded SQLite database in Dir, or a postgres:// URL of a
+	// database shared by replicas.
+	Database string
+	// Dir is the data folder: the key file, and the SQLite database.
+	Dir string
+	// ConnectWait is how long an unreachable PostgreSQL is retried at start (0: 30 s).
+	ConnectWait time.Duration
+}
+
+// connectWait is o.ConnectWait or its default.
+func (o Options) connectWait() time.Duration {
+	if o.ConnectWait > 0 {
+		return o.ConnectWait
+	}
+	return 30 * time.Second
+}
+
+// Open opens (creating) the SQLite database under dir and migrates it.
+func Open(dir string) (*Store, error) { return OpenWith(context.Background(), Options{Dir: dir}) }
+
+// OpenWith opens the database o names (creating SQLite's, or PostgreSQL's schema) and
+// migrates it.
+func OpenWith(ctx context.Context, o Options) (*Store, error) {
+	if IsPostgres(o.Database) {
+		return openPostgres(ctx, o)
+	}
+	if o.Database != "" {
+		return nil, fmt.Errorf("-database %q: expected empty (SQLite in the data folder) or a postgres:// URL", o.Database)
+	}
+	return openSQLite(o.Dir)
+}
+
+// openSQLite opens (creating) the database under dir and migrates it. The database and its
+// WAL files are repaired to mode 0600 (SQLite gives new WAL files the database file's mode).
+func openSQLite(dir string) (*Store, error) {
 	seal, err := LoadOrCreateKey(dir)
 	if err != nil {
 		return nil, err
@@ -185,7 +228,7 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{db: &cachedDB{DB: w, name: "write"}, read: &cachedDB{DB: r, name: "read"}, seal: seal}
+	s := &Store{db: &cachedDB{DB: w, name: "write"}, read: &cachedDB{DB: r, name: "read"}, seal: seal, where: "SQLite database " + db}
 	s.SetClock(time.Now)
 	if err := s.migrate(); err != nil {
 		w.Close()
@@ -241,15 +284,21 @@ func (s *Store) migrate() error {
 	if err := s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("the database has schema version %d, newer than this binary's %d: run the newer binary, or restore a backup made for this one", v, len(migrations))
+	if err := newerSchema(v); err != nil {
+		return err
 	}
-	for i := v; i < len(migrations); i++ {
+	for i := v; i < schemaVersion(); i++ {
+		q := ""
+		if i < len(migrations) {
+			q = migrations[i]
+		} else {
+			q = laterMigrations[i-len(migrations)].sqlite
+		}
 		tx, err := s.db.Begin()
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(migrations[i]); err != nil {
+		if _, err := tx.Exec(q); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
@@ -260,6 +309,17 @@ func (s *Store) migrate() error {
 		if err := tx.Commit(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// schemaVersion is this binary's schema version.
+func schemaVersion() int { return len(migrations) + len(laterMigrations) }
+
+// newerSchema refuses a database whose schema version v is newer than this binary's.
+func newerSchema(v int) error {
+	if v > schemaVersion() {
+		return fmt.Errorf("the database has schema version %d, newer than this binary's %d: run the newer binary, or restore a backup made for this one", v, schemaVersion())
 	}
 	return nil
 }
@@ -393,15 +453,13 @@ func (s *Store) DiscardDraft(ctx context.Context, id string) error {
 
 // SetEnabled enables or disables a source; disabling ends its users' sessions.
 func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := s.txExec(ctx, tx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id); err != nil {
-		return err
-	}
-	if !on {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE sources SET enabled = ?, updated_at = ? WHERE id = ?`, on, s.now().Unix(), id); err != nil {
+			return err
+		}
+		if on {
+			return nil
+		}
 		for _, q := range []string{`DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`DELETE FROM forward_sessions WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
 			`UPDATE oidc_tokens SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE source_id = ?)`,
@@ -411,9 +469,12 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 				return err
 			}
 		}
-		defer s.changes.Notify(AccessRevoked)
+		return nil
+	})
+	if err == nil && !on {
+		s.changes.Notify(AccessRevoked)
 	}
-	return tx.Commit()
+	return err
 }
 
 // SetClock replaces the store's clock (tests that age codes, sessions and states).

@@ -90,13 +90,13 @@ func (s *Store) assignUsername(ctx context.Context, tx *sql.Tx, userID int64, ba
 // the others, oldest first, get the lowest free suffix, never a name another user has
 // as such.
 func (s *Store) reserveExistingUsernames(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.reserveUsernamesIn(ctx, tx) })
+}
+
+// reserveUsernamesIn does reserveExistingUsernames' work in tx.
+func (s *Store) reserveUsernamesIn(ctx context.Context, tx *sql.Tx) error {
 	var pending string
-	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaUsernamesPending).Scan(&pending); errors.Is(err, sql.ErrNoRows) {
+	if err := s.txQueryRow(ctx, tx, `SELECT value FROM meta WHERE key = ?`, metaUsernamesPending).Scan(&pending); errors.Is(err, sql.ErrNoRows) {
 		return nil
 	} else if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (s *Store) reserveExistingUsernames(ctx context.Context) error {
 		id   int64
 		name string
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, username FROM users ORDER BY created_at, id`)
+	rows, err := s.txQuery(ctx, tx, `SELECT id, username FROM users ORDER BY created_at, id`)
 	if err != nil {
 		return err
 	}
@@ -125,11 +125,11 @@ func (s *Store) reserveExistingUsernames(ctx context.Context) error {
 	taken := map[string]int64{}
 	reserve := func(u row, name string) error {
 		taken[usernameKey(name)] = u.id
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usernames (key, user_id, created_at) VALUES (?, ?, ?)`, usernameKey(name), u.id, s.now().Unix()); err != nil {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO usernames (key, user_id, created_at) VALUES (?, ?, ?)`, usernameKey(name), u.id, s.now().Unix()); err != nil {
 			return fmt.Errorf("reserve username %q: %w", name, err)
 		}
 		if name != u.name {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET username = ? WHERE id = ?`, name, u.id); err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE users SET username = ? WHERE id = ?`, name, u.id); err != nil {
 				return err
 			}
 		}
@@ -144,7 +144,7 @@ func (s *Store) reserveExistingUsernames(ctx context.Context) error {
 		}
 		if name == "" {
 			if u.name != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE users SET username = '' WHERE id = ?`, u.id); err != nil {
+				if _, err := s.txExec(ctx, tx, `UPDATE users SET username = '' WHERE id = ?`, u.id); err != nil {
 					return err
 				}
 			}
@@ -166,10 +166,8 @@ func (s *Store) reserveExistingUsernames(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, metaUsernamesPending); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err = s.txExec(ctx, tx, `DELETE FROM meta WHERE key = ?`, metaUsernamesPending)
+	return err
 }
 
 // UsernameHolder is the id of the user a username is reserved for (any case), or ErrNotFound.

@@ -90,64 +90,62 @@ var ErrSourceOff = errors.New("the login method was turned off")
 // unless an admin disabled the user, replaces the browser's session with the user's — in one
 // transaction, and only while the source is on (else ErrSourceOff, nothing stored).
 func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessionID string, life time.Duration) (*LoginDone, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	var on bool
-	if err := s.txQueryRow(ctx, tx, `SELECT enabled FROM sources WHERE id = ?`, u.SourceID).Scan(&on); errors.Is(err, sql.ErrNoRows) || (err == nil && !on) {
-		return nil, ErrSourceOff
-	} else if err != nil {
-		return nil, fmt.Errorf("read the source: %w", err)
-	}
 	mapped := u.Username
 	u.Username = cleanUsername(u.Username)
+	token, csrf := RandomID(32), RandomID(16)
 	var done LoginDone
-	if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
-		return nil, err
-	}
-	if done.Username, err = s.assignUsername(ctx, tx, done.UserID, u.Username); err != nil {
-		return nil, err
-	}
-	if done.Username != u.Username {
-		if _, err := s.txExec(ctx, tx, `UPDATE users SET username = ? WHERE id = ?`, done.Username, done.UserID); err != nil {
-			return nil, err
+	var ev Event
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		done, ev = LoginDone{}, allowed
+		var err error
+		var on bool
+		if err := s.txQueryRow(ctx, tx, `SELECT enabled FROM sources WHERE id = ?`, u.SourceID).Scan(&on); errors.Is(err, sql.ErrNoRows) || (err == nil && !on) {
+			return ErrSourceOff
+		} else if err != nil {
+			return fmt.Errorf("read the source: %w", err)
 		}
-	}
-	ev := allowed
-	if ev.Name == mapped && done.Username != "" {
-		ev.Name = done.Username // the event names the user as apps know them
-	}
-	if done.Disabled {
-		ev = Event{SourceID: u.SourceID, Kind: EventLoginDenied, Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
-	} else {
-		if oldSessionID != "" {
-			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {
-				return nil, err
+		if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
+			return err
+		}
+		if done.Username, err = s.assignUsername(ctx, tx, done.UserID, u.Username); err != nil {
+			return err
+		}
+		if done.Username != u.Username {
+			if _, err := s.txExec(ctx, tx, `UPDATE users SET username = ? WHERE id = ?`, done.Username, done.UserID); err != nil {
+				return err
 			}
 		}
-		token := RandomID(32)
-		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, 0, ?, ?, ?)`,
-			hashToken(token), done.UserID, RandomID(16), s.now().Unix(), s.now().Add(life).Unix()); err != nil {
-			return nil, err
+		if ev.Name == mapped && done.Username != "" {
+			ev.Name = done.Username // the event names the user as apps know them
 		}
-		if oldSessionID != "" {
-			// Logins still under way in other tabs of this browser follow it to the new session.
-			if _, err := s.txExec(ctx, tx, `UPDATE login_states SET session_id = ? WHERE session_id = ?`, hashToken(token), oldSessionID); err != nil {
-				return nil, err
+		if done.Disabled {
+			ev = Event{SourceID: u.SourceID, Kind: EventLoginDenied, Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}
+		} else {
+			if oldSessionID != "" {
+				if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = ?`, oldSessionID); err != nil {
+					return err
+				}
+			}
+			if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, 0, ?, ?, ?)`,
+				hashToken(token), done.UserID, csrf, s.now().Unix(), s.now().Add(life).Unix()); err != nil {
+				return err
+			}
+			if oldSessionID != "" {
+				// Logins still under way in other tabs of this browser follow it to the new session.
+				if _, err := s.txExec(ctx, tx, `UPDATE login_states SET session_id = ? WHERE session_id = ?`, hashToken(token), oldSessionID); err != nil {
+					return err
+				}
+			}
+			done.Token = token
+			if err := s.replaceCredentials(ctx, tx, done.UserID, u.Credentials); err != nil {
+				return err
 			}
 		}
-		done.Token = token
-		if err := s.replaceCredentials(ctx, tx, done.UserID, u.Credentials); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := s.txExec(ctx, tx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Name, ev.Reason, ev.Detail); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
+		_, err = s.txExec(ctx, tx, `INSERT INTO events (at, source_id, kind, subject, name, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.now().Unix(), ev.SourceID, ev.Kind, ev.Subject, ev.Name, ev.Reason, ev.Detail)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.recorded(ev)
@@ -235,24 +233,22 @@ func (s *Store) MarkChecked(ctx context.Context, id int64) error {
 
 // SetDisabled disables (ending the user's sessions) or enables a user.
 func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	if !disabled {
 		reason = ""
 	}
-	if _, err := s.txExec(ctx, tx, `UPDATE users SET disabled = ?, disabled_reason = ? WHERE id = ?`, disabled, reason, id); err != nil {
-		return err
-	}
-	if disabled {
-		defer s.changes.Notify(AccessRevoked)
-		if err := s.endAccess(ctx, tx, id); err != nil {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET disabled = ?, disabled_reason = ? WHERE id = ?`, disabled, reason, id); err != nil {
 			return err
 		}
+		if disabled {
+			return s.endAccess(ctx, tx, id)
+		}
+		return nil
+	})
+	if err == nil && disabled {
+		s.changes.Notify(AccessRevoked)
 	}
-	return tx.Commit()
+	return err
 }
 
 // endAccess ends every session of a user (host, forward-auth), revokes the user's OpenID
@@ -270,16 +266,8 @@ func (s *Store) endAccess(ctx context.Context, tx *sql.Tx, id int64) error {
 // SignOutEverywhere ends every session and grant of a user (host, forward-auth, OpenID
 // Connect) and deletes the credentials the user's logins handed over; the user stays enabled.
 func (s *Store) SignOutEverywhere(ctx context.Context, id int64) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	defer s.changes.Notify(AccessRevoked)
-	if err := s.endAccess(ctx, tx, id); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.endAccess(ctx, tx, id) })
 }
 
 // CountUsers counts users of a source with a subject (tests, duplicates).

@@ -171,7 +171,7 @@ func TestPersonPageAndDelete(t *testing.T) {
 	}
 
 	// One session ends alone: the forward-auth one.
-	end := regexp.MustCompile(`action="(` + link + `/sessions/forward/\d+)"`).FindStringSubmatch(p.Body)
+	end := regexp.MustCompile(`action="(` + link + `/sessions/forward/[0-9a-f]+)"`).FindStringSubmatch(p.Body)
 	if end == nil {
 		t.Fatal("no End button for the forward-auth session")
 	}

@@ -99,13 +99,8 @@ func (s *peoplePages) endSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ref, err := strconv.ParseInt(r.PathValue("ref"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
 	kind := store.SessionKind(r.PathValue("kind"))
-	err = s.store.EndUserSession(r.Context(), u.ID, kind, ref)
+	err := s.store.EndUserSession(r.Context(), u.ID, kind, r.PathValue("ref"))
 	if errors.Is(err, store.ErrNotFound) {
 		s.redirectFlash(w, r, personLink(u), "That session had already ended.", "warning")
 		return

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// dialect is the SQL engine under a Store: the queries are written once, in the SQL both
+// engines read, with SQLite's ? placeholders; PostgreSQL gets them rewritten (rebind).
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgresDialect
+)
+
+// String names the dialect in messages.
+func (d dialect) String() string {
+	if d == postgresDialect {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// rebound caches rewritten queries (query → its PostgreSQL form).
+var rebound sync.Map
+
+// rebind is q for d: for PostgreSQL, ? placeholders become $1, $2 … (outside quoted text)
+// and SQLite's LIMIT -1 ("no limit") becomes LIMIT ALL.
+func (d dialect) rebind(q string) string {
+	if d != postgresDialect {
+		return q
+	}
+	if r, ok := rebound.Load(q); ok {
+		return r.(string)
+	}
+	var b strings.Builder
+	n, quoted := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+			b.WriteByte(c)
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	r := strings.ReplaceAll(b.String(), "LIMIT -1", "LIMIT ALL")
+	rebound.Store(q, r)
+	return r
+}
+
+// args are args for d: PostgreSQL's integer columns take booleans as 0 and 1, as SQLite's do.
+func (d dialect) args(args []any) []any {
+	if d != postgresDialect {
+		return args
+	}
+	for i, a := range args {
+		if v, ok := a.(bool); ok {
+			if v {
+				args[i] = int64(1)
+			} else {
+				args[i] = int64(0)
+			}
+		}
+	}
+	return args
+}
+
+// retryable reports whether err is PostgreSQL refusing a transaction that may succeed when
+// run again: a serialization failure (40001) or a deadlock (40P01).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// maxTxAttempts bounds how often a write transaction is run again after a serialization failure.
+const maxTxAttempts = 20
+
+// tx runs fn in a write transaction. On PostgreSQL it is SERIALIZABLE (what SQLite's one
+// writer gives) and run again, after a short random pause, when PostgreSQL refuses it for a
+// concurrent one; fn must therefore have no effect outside the transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if s.dialect == postgresDialect {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, opts, fn)
+		if err == nil || !retryable(err) || attempt == maxTxAttempts {
+			if err != nil && retryable(err) {
+				return fmt.Errorf("a write transaction lost to concurrent ones %d times: %w", attempt, err)
+			}
+			return err
+		}
+		pause := time.Duration(attempt) * time.Duration(1+mrand.IntN(5)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// tryTx runs fn in one transaction with opts.
+func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
