@@ -99,7 +99,7 @@ func binDir() (string, error) {
 	}
 	for _, name := range []string{"initdb", "postgres"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("no %s in %s (install Debian's postgresql or set %s)", name, dir, BinEnv)
+			return "", fmt.Errorf("no %s in %s (%s names another folder)", name, dir, BinEnv)
 		}
 	}
 	return dir, nil
