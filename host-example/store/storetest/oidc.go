@@ -64,6 +64,8 @@ func (e *env) revoked(s *store.Store, g grant) bool {
 // A request is read on either handle, completed once (the first user stays), given a code
 // once and only once completed, read by its code, and deleted.
 func authRequestLifecycle(e *env) {
+	src := e.source("s")
+	uid, other := e.login(e.a, src, "1", "").UserID, e.login(e.a, src, "2", "").UserID
 	e.authRequest(e.a, "r1", "ck")
 	ar, err := e.b.AuthRequestByID(e.ctx, "r1")
 	e.ok(err, "read")
@@ -75,12 +77,12 @@ func authRequestLifecycle(e *env) {
 	e.is(err, store.ErrNotFound, "unknown request")
 	e.is(e.b.SaveAuthCode(e.ctx, "r1", "early", e.time().Add(time.Minute)), store.ErrNotFound, "a code before completion")
 	authTime := e.time().Add(-time.Minute)
-	e.ok(e.b.CompleteAuthRequest(e.ctx, "r1", 7, authTime), "complete")
-	e.is(e.a.CompleteAuthRequest(e.ctx, "r1", 8, e.time()), store.ErrNotFound, "second completion")
-	e.is(e.a.CompleteAuthRequest(e.ctx, "no-such-request", 8, e.time()), store.ErrNotFound, "completion of an unknown request")
+	e.ok(e.b.CompleteAuthRequest(e.ctx, "r1", uid, authTime), "complete")
+	e.is(e.a.CompleteAuthRequest(e.ctx, "r1", other, e.time()), store.ErrNotFound, "second completion")
+	e.is(e.a.CompleteAuthRequest(e.ctx, "no-such-request", other, e.time()), store.ErrNotFound, "completion of an unknown request")
 	ar, err = e.a.AuthRequestByID(e.ctx, "r1")
 	e.ok(err, "read completed")
-	if !ar.Done || ar.UserID != 7 || !ar.AuthTime.Equal(authTime) {
+	if !ar.Done || ar.UserID != uid || !ar.AuthTime.Equal(authTime) {
 		e.Fatalf("completed: %+v", ar)
 	}
 	codeExp := e.time().Add(time.Minute)
@@ -88,7 +90,7 @@ func authRequestLifecycle(e *env) {
 	e.is(e.b.SaveAuthCode(e.ctx, "r1", "code-2", codeExp), store.ErrNotFound, "second code")
 	ar, err = e.b.AuthRequestByCode(e.ctx, "code-1")
 	e.ok(err, "read by code")
-	if ar.ID != "r1" || ar.CodeHash != "code-1" || ar.UserID != 7 || !ar.ExpiresAt.Equal(codeExp) {
+	if ar.ID != "r1" || ar.CodeHash != "code-1" || ar.UserID != uid || !ar.ExpiresAt.Equal(codeExp) {
 		e.Fatalf("by code: %+v", ar)
 	}
 	_, err = e.b.AuthRequestByCode(e.ctx, "code-2")
@@ -100,9 +102,10 @@ func authRequestLifecycle(e *env) {
 
 // An expired request is neither read nor completed; a code's expiry is the request's.
 func authRequestExpires(e *env) {
+	uid := e.login(e.a, e.source("s"), "1", "").UserID
 	e.authRequest(e.a, "r1", "ck")
 	e.authRequest(e.a, "r2", "ck")
-	e.ok(e.b.CompleteAuthRequest(e.ctx, "r2", 1, e.time()), "complete")
+	e.ok(e.b.CompleteAuthRequest(e.ctx, "r2", uid, e.time()), "complete")
 	e.ok(e.b.SaveAuthCode(e.ctx, "r2", "code", e.time().Add(time.Minute)), "save code")
 	e.advance(time.Minute + time.Second)
 	_, err := e.a.AuthRequestByCode(e.ctx, "code")
@@ -110,14 +113,15 @@ func authRequestExpires(e *env) {
 	e.advance(10 * time.Minute)
 	_, err = e.b.AuthRequestByID(e.ctx, "r1")
 	e.is(err, store.ErrNotFound, "expired request")
-	e.is(e.b.CompleteAuthRequest(e.ctx, "r1", 1, e.time()), store.ErrNotFound, "completion of an expired request")
+	e.is(e.b.CompleteAuthRequest(e.ctx, "r1", uid, e.time()), store.ErrNotFound, "completion of an expired request")
 }
 
 // Open requests are bounded per client (its newest kept) and in all (a batch down to nine
 // tenths); completed requests are not counted nor dropped.
 func authRequestBound(e *env) {
+	uid := e.login(e.a, e.source("s"), "1", "").UserID
 	e.authRequest(e.a, "done", "k1")
-	e.ok(e.a.CompleteAuthRequest(e.ctx, "done", 1, e.time()), "complete")
+	e.ok(e.a.CompleteAuthRequest(e.ctx, "done", uid, e.time()), "complete")
 	ids := []string{"r0", "r1", "r2", "r3", "r4"}
 	for i, id := range ids {
 		e.advance(time.Second)

@@ -129,15 +129,17 @@ func raceRotateRefreshToken(e *env) {
 // Two browsers complete one request: one does, the other gets ErrNotFound, and the request
 // keeps the winner's user.
 func raceCompleteAuthRequest(e *env) {
+	src := e.source("s")
+	users := [2]int64{e.login(e.a, src, "1", "").UserID, e.login(e.a, src, "2", "").UserID}
 	for i := range rounds {
 		id := fmt.Sprint("r", i)
 		e.authRequest(e.a, id, "ck")
 		got := race(e, func(s *store.Store, side int) outcome {
-			err := s.CompleteAuthRequest(e.ctx, id, int64(side+1), e.time())
+			err := s.CompleteAuthRequest(e.ctx, id, users[side], e.time())
 			return outcome{err == nil, err}
 		})
 		w := e.oneWinner(i, "CompleteAuthRequest", got, store.ErrNotFound)
-		if ar, err := e.b.AuthRequestByID(e.ctx, id); err != nil || ar.UserID != int64(w+1) {
+		if ar, err := e.b.AuthRequestByID(e.ctx, id); err != nil || ar.UserID != users[w] {
 			e.Fatalf("round %d: completed by side %d, stored %+v %v", i, w, ar, err)
 		}
 	}
@@ -145,10 +147,11 @@ func raceCompleteAuthRequest(e *env) {
 
 // Two codes for one request: one is bound, the other gets ErrNotFound and finds nothing.
 func raceSaveAuthCode(e *env) {
+	uid := e.login(e.a, e.source("s"), "1", "").UserID
 	for i := range rounds {
 		id := fmt.Sprint("r", i)
 		e.authRequest(e.a, id, "ck")
-		e.ok(e.a.CompleteAuthRequest(e.ctx, id, 1, e.time()), "complete")
+		e.ok(e.a.CompleteAuthRequest(e.ctx, id, uid, e.time()), "complete")
 		codes := [2]string{fmt.Sprint("x", i), fmt.Sprint("y", i)}
 		got := race(e, func(s *store.Store, side int) outcome {
 			err := s.SaveAuthCode(e.ctx, id, codes[side], e.time().Add(time.Minute))

@@ -164,10 +164,12 @@ func racePutLoginStateCap(e *env) {
 		session := fmt.Sprint("sess", i)
 		var older []string
 		for j := range store.MaxLoginStates - 1 {
+			e.advance(time.Second) // the older states are older: this race is about the cap, not ties
 			s := fmt.Sprint("old", j)
 			e.putState(e.a, session, store.StateLogin, s)
 			older = append([]string{s}, older...)
 		}
+		e.advance(time.Second)
 		got := race(e, func(s *store.Store, side int) error {
 			_, err := s.PutLoginState(e.ctx, store.LoginState{SessionID: session, Kind: store.StateLogin,
 				State: []byte(fmt.Sprint("new", side)), ExpiresAt: e.time().Add(time.Minute)})
