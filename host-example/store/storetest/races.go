@@ -26,6 +26,7 @@ var raceChecks = []check{
 	{"RaceAdminDeviceFailed", raceAdminDeviceFailed},
 	{"RaceAdminDeviceKey", raceAdminDeviceKey},
 	{"RacePutLoginStateCap", racePutLoginStateCap},
+	{"RaceForwardSessionCap", raceForwardSessionCap},
 }
 
 // outcome is one side's answer in a race: whether it won, and its error.
