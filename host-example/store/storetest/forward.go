@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+var forwardChecks = []check{
+	{"ForwardSessionCreateReadExpireDelete", forwardSessionCreateReadExpireDelete},
+	{"ForwardSessionCapKeepsNewest", forwardSessionCapKeepsNewest},
+	{"ForwardRules", forwardRules},
+}
+
+// forwardLive reports whether a forward-auth session is live, read on s.
+func (e *env) forwardLive(s *store.Store, id string) bool {
+	e.Helper()
+	_, _, err := s.ForwardSession(e.ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.Fatalf("read forward-auth session: %v", err)
+	}
+	return err == nil
+}
+
+// A forward-auth session gives its user on either handle until it expires, is deleted, or its
+// user is disabled.
+func forwardSessionCreateReadExpireDelete(e *env) {
+	src := e.source("s")
+	uid := e.login(e.a, src, "1", "alice").UserID
+	exp, err := e.a.CreateForwardSession(e.ctx, "f1", uid, time.Hour)
+	e.ok(err, "create")
+	if !exp.Equal(e.time().Add(time.Hour)) {
+		e.Fatalf("expiry %v, want %v", exp, e.time().Add(time.Hour))
+	}
+	_, err = e.a.CreateForwardSession(e.ctx, "f2", uid, 2*time.Hour)
+	e.ok(err, "create another")
+	u, gotExp, err := e.b.ForwardSession(e.ctx, "f1")
+	e.ok(err, "read")
+	if u.ID != uid || u.Username != "alice" || !gotExp.Equal(exp) {
+		e.Fatalf("read %+v until %v", u, gotExp)
+	}
+	if e.forwardLive(e.b, "no-such-session") {
+		e.Fatal("unknown forward-auth session live")
+	}
+	e.advance(time.Hour)
+	if e.forwardLive(e.b, "f1") || !e.forwardLive(e.b, "f2") {
+		e.Fatal("expiry")
+	}
+	before := e.a.Changes().Version(store.AccessRevoked)
+	e.ok(e.a.DeleteForwardSession(e.ctx, "f2"), "delete")
+	if e.a.Changes().Version(store.AccessRevoked) == before {
+		e.Error("a forward-auth log-out was not announced as AccessRevoked")
+	}
+	if e.forwardLive(e.b, "f2") {
+		e.Fatal("deleted forward-auth session live")
+	}
+	_, err = e.a.CreateForwardSession(e.ctx, "f3", uid, time.Hour)
+	e.ok(err, "create")
+	e.ok(e.b.SetDisabled(e.ctx, uid, true, store.DisabledByAdmin), "disable")
+	if e.forwardLive(e.a, "f3") {
+		e.Fatal("a disabled user's forward-auth session live")
+	}
+}
+
+// A user keeps the newest MaxForwardSessions forward-auth sessions, those minted within the
+// same second (the clock's unit here) in the order they were minted; ending the oldest is
+// announced; another user's sessions are kept.
+func forwardSessionCapKeepsNewest(e *env) {
+	src := e.source("s")
+	alice, bob := e.login(e.a, src, "1", "").UserID, e.login(e.a, src, "2", "").UserID
+	_, err := e.a.CreateForwardSession(e.ctx, "bob", bob, time.Hour)
+	e.ok(err, "bob's session")
+	for _, tick := range []time.Duration{time.Second, 0} {
+		var ids []string
+		for i := range store.MaxForwardSessions + 2 {
+			e.advance(tick)
+			s := e.a
+			if i%2 == 1 {
+				s = e.b
+			}
+			id := fmt.Sprintf("alice-%v-%d", tick, i)
+			_, err := s.CreateForwardSession(e.ctx, id, alice, time.Hour)
+			e.ok(err, "alice's session")
+			ids = append(ids, id)
+		}
+		before := e.b.Changes().Version(store.AccessRevoked)
+		id := fmt.Sprintf("alice-%v-last", tick)
+		_, err := e.b.CreateForwardSession(e.ctx, id, alice, time.Hour)
+		e.ok(err, "one more")
+		ids = append(ids, id)
+		if e.b.Changes().Version(store.AccessRevoked) == before {
+			e.Errorf("tick %v: ending the oldest session was not announced", tick)
+		}
+		var live []string
+		for _, id := range ids {
+			if e.forwardLive(e.a, id) {
+				live = append(live, id)
+			}
+		}
+		if want := ids[len(ids)-store.MaxForwardSessions:]; !slices.Equal(live, want) {
+			e.Errorf("tick %v: live %v, want %v", tick, live, want)
+		}
+	}
+	if !e.forwardLive(e.a, "bob") {
+		e.Error("another user's session ended")
+	}
+}
+
+// Rules are created (an id made), replaced by id, listed by host and path on either handle,
+// refused twice for one host and path, and deleted; each change is announced.
+func forwardRules(e *env) {
+	changed := func(s *store.Store, f func()) {
+		e.Helper()
+		before := s.Changes().Version(store.ForwardRules)
+		f()
+		if s.Changes().Version(store.ForwardRules) == before {
+			e.Error("a rule change was not announced")
+		}
+	}
+	r := store.ForwardRule{Name: "App", Host: "b.example.org", PathPrefix: "/x", Groups: []string{"g1"}, Bypass: []string{"/api"},
+		BypassOptions: true, AllowEncodedSlash: true, Handover: "plex"}
+	var id string
+	changed(e.a, func() {
+		var err error
+		id, err = e.a.PutForwardRule(e.ctx, r)
+		e.ok(err, "create")
+	})
+	other, err := e.b.PutForwardRule(e.ctx, store.ForwardRule{Host: "a.example.org"})
+	e.ok(err, "create another")
+	if id == "" || other == "" || id == other {
+		e.Fatalf("ids %q %q", id, other)
+	}
+	rules, err := e.b.ForwardRules(e.ctx)
+	e.ok(err, "list")
+	r.ID = id
+	if len(rules) != 2 || rules[0].ID != other || rules[1].Host != r.Host || !slices.Equal(rules[1].Groups, r.Groups) ||
+		!slices.Equal(rules[1].Bypass, r.Bypass) || rules[1].Name != r.Name || rules[1].PathPrefix != r.PathPrefix ||
+		!rules[1].BypassOptions || !rules[1].AllowEncodedSlash || rules[1].Handover != "plex" {
+		e.Fatalf("rules: %+v", rules)
+	}
+	_, err = e.a.PutForwardRule(e.ctx, store.ForwardRule{Host: "b.example.org", PathPrefix: "/x"})
+	e.is(err, store.ErrDuplicateRule, "a second rule for one host and path")
+	r.Groups, r.Handover = nil, ""
+	changed(e.b, func() {
+		got, err := e.b.PutForwardRule(e.ctx, r)
+		if err != nil || got != id {
+			e.Fatalf("replace: %q %v", got, err)
+		}
+	})
+	changed(e.a, func() { e.ok(e.a.DeleteForwardRule(e.ctx, other), "delete") })
+	rules, err = e.b.ForwardRules(e.ctx)
+	e.ok(err, "list")
+	if len(rules) != 1 || rules[0].ID != id || len(rules[0].Groups) != 0 || rules[0].Handover != "" {
+		e.Fatalf("after a replace and a delete: %+v", rules)
+	}
+}

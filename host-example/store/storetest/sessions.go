@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+var sessionChecks = []check{
+	{"SessionCreateReadExpireDelete", sessionCreateReadExpireDelete},
+	{"SessionAdminOnesEnd", sessionAdminOnesEnd},
+}
+
+// A session is read on either handle by its cookie token until it expires or is deleted.
+func sessionCreateReadExpireDelete(e *env) {
+	src := e.source("s")
+	uid := e.login(e.a, src, "1", "").UserID
+	token, sess, err := e.a.CreateSession(e.ctx, uid, false, time.Hour)
+	e.ok(err, "create")
+	anonToken, anon, err := e.a.CreateSession(e.ctx, 0, false, 2*time.Hour)
+	e.ok(err, "create anonymous")
+	if token == "" || sess.ID == "" || sess.ID == token || sess.CSRF == "" || anon.ID == sess.ID {
+		e.Fatalf("sessions: %q %+v %+v", token, sess, anon)
+	}
+	got, err := e.b.Session(e.ctx, token)
+	e.ok(err, "read")
+	if got.ID != sess.ID || got.UserID != uid || got.Admin || got.CSRF != sess.CSRF || !got.CreatedAt.Equal(e.time()) ||
+		!got.ExpiresAt.Equal(e.time().Add(time.Hour)) {
+		e.Fatalf("read %+v, created %+v", got, sess)
+	}
+	if got, err := e.b.Session(e.ctx, anonToken); err != nil || got.UserID != 0 || got.ID != anon.ID {
+		e.Fatalf("anonymous session: %+v %v", got, err)
+	}
+	_, err = e.b.Session(e.ctx, "no-such-token")
+	e.is(err, store.ErrNotFound, "unknown token")
+	_, err = e.b.Session(e.ctx, sess.ID)
+	e.is(err, store.ErrNotFound, "the session id as a token")
+	if n, err := e.b.CountSessions(e.ctx); err != nil || n != 3 { // the login's, and these two
+		e.Fatalf("%d sessions (%v)", n, err)
+	}
+	e.advance(time.Hour)
+	if e.sessionLive(e.b, token) {
+		e.Error("session live at its expiry")
+	}
+	if !e.sessionLive(e.b, anonToken) {
+		e.Error("session ended before its expiry")
+	}
+	e.ok(e.a.DeleteSession(e.ctx, anon.ID), "delete")
+	if e.sessionLive(e.b, anonToken) {
+		e.Error("deleted session live")
+	}
+}
+
+// Ending the admin sessions ends those only, and answers how many.
+func sessionAdminOnesEnd(e *env) {
+	var admins []string
+	for range 2 {
+		tok, sess, err := e.a.CreateSession(e.ctx, 0, true, time.Hour)
+		e.ok(err, "admin session")
+		if !sess.Admin {
+			e.Fatal("an admin session without Admin")
+		}
+		admins = append(admins, tok)
+	}
+	plain, _, err := e.a.CreateSession(e.ctx, 0, false, time.Hour)
+	e.ok(err, "session")
+	if got, err := e.b.Session(e.ctx, admins[0]); err != nil || !got.Admin {
+		e.Fatalf("admin session read: %+v %v", got, err)
+	}
+	if n, err := e.b.DeleteAdminSessions(e.ctx); err != nil || n != 2 {
+		e.Fatalf("ended %d admin sessions (%v), want 2", n, err)
+	}
+	if e.sessionLive(e.a, admins[1]) || !e.sessionLive(e.a, plain) {
+		e.Error("ending the admin sessions ended the wrong ones")
+	}
+}
+
+var loginStateChecks = []check{
+	{"LoginStateTakeSingleUse", loginStateTakeSingleUse},
+	{"LoginStateClaimReleaseDelete", loginStateClaimReleaseDelete},
+	{"LoginStateCapKeepsNewest", loginStateCapKeepsNewest},
+}
+
+// putState stores a login state of session and kind on s, expiring in a minute.
+func (e *env) putState(s *store.Store, session string, kind store.LoginStateKind, state string) string {
+	e.Helper()
+	id, err := s.PutLoginState(e.ctx, store.LoginState{SessionID: session, SourceID: "src", Kind: kind, ActionID: "act",
+		State: []byte(state), ExpiresAt: e.time().Add(time.Minute)})
+	e.ok(err, "put login state")
+	return id
+}
+
+// takeAll takes a session's states of a kind, newest first, until none is left.
+func (e *env) takeAll(s *store.Store, session string, kind store.LoginStateKind) []string {
+	e.Helper()
+	var out []string
+	for {
+		st, err := s.TakeLoginState(e.ctx, session, kind)
+		if errors.Is(err, store.ErrNotFound) {
+			return out
+		}
+		e.ok(err, "take login state")
+		out = append(out, string(st.State))
+		if len(out) > 100 {
+			e.Fatal("a state was taken more than once")
+		}
+	}
+}
+
+// Taking gives the session's newest state of a kind once, whole; other sessions and kinds are
+// apart; an expired state is not given.
+func loginStateTakeSingleUse(e *env) {
+	id := e.putState(e.a, "sess", store.StateLogin, "first")
+	e.advance(time.Second)
+	e.putState(e.a, "sess", store.StateLogin, "second")
+	e.putState(e.a, "sess", store.StateStep, "step")
+	e.putState(e.a, "other", store.StateLogin, "other's")
+	given, err := e.a.PutLoginState(e.ctx, store.LoginState{ID: "chosen-id", SessionID: "sess", Kind: store.StateAction,
+		ExpiresAt: e.time().Add(time.Minute)})
+	if err != nil || given != "chosen-id" || id == "" {
+		e.Fatalf("ids: %q %v, and %q", given, err, id)
+	}
+	st, err := e.b.TakeLoginState(e.ctx, "sess", store.StateLogin)
+	e.ok(err, "take")
+	if string(st.State) != "second" || st.SessionID != "sess" || st.SourceID != "src" || st.Kind != store.StateLogin || st.ActionID != "act" {
+		e.Fatalf("taken: %+v", st)
+	}
+	if got := e.takeAll(e.b, "sess", store.StateLogin); len(got) != 1 || got[0] != "first" {
+		e.Fatalf("left: %v", got)
+	}
+	if got := e.takeAll(e.a, "sess", store.StateLogin); len(got) != 0 {
+		e.Fatalf("taken twice: %v", got)
+	}
+	if got := e.takeAll(e.a, "sess", store.StateStep); len(got) != 1 {
+		e.Fatalf("another kind: %v", got)
+	}
+	e.advance(time.Minute + time.Second)
+	if got := e.takeAll(e.b, "other", store.StateLogin); len(got) != 0 {
+		e.Fatalf("expired state taken: %v", got)
+	}
+}
+
+// A claim is exclusive on either handle until released, lapses after its hold, and finds
+// nothing for another session, another kind, or a deleted or expired state.
+func loginStateClaimReleaseDelete(e *env) {
+	id := e.putState(e.a, "sess", store.StateLogin, "s")
+	_, err := e.b.ClaimLoginState(e.ctx, "other", store.StateLogin, id, time.Minute)
+	e.is(err, store.ErrNotFound, "another session's claim")
+	_, err = e.b.ClaimLoginState(e.ctx, "sess", store.StateStep, id, time.Minute)
+	e.is(err, store.ErrNotFound, "a claim of another kind")
+	st, err := e.b.ClaimLoginState(e.ctx, "sess", store.StateLogin, id, 10*time.Second)
+	if err != nil || string(st.State) != "s" || st.ID != id {
+		e.Fatalf("claim: %+v %v", st, err)
+	}
+	_, err = e.a.ClaimLoginState(e.ctx, "sess", store.StateLogin, id, time.Minute)
+	e.is(err, store.ErrNotFound, "second claim")
+	e.ok(e.a.ReleaseLoginState(e.ctx, id), "release")
+	_, err = e.b.ClaimLoginState(e.ctx, "sess", store.StateLogin, id, 10*time.Second)
+	e.ok(err, "claim after a release")
+	e.advance(11 * time.Second)
+	_, err = e.a.ClaimLoginState(e.ctx, "sess", store.StateLogin, id, time.Minute)
+	e.ok(err, "claim after the hold lapsed")
+	e.ok(e.b.DeleteLoginState(e.ctx, id), "delete")
+	e.ok(e.b.ReleaseLoginState(e.ctx, id), "release a deleted state")
+	_, err = e.a.ClaimLoginState(e.ctx, "sess", store.StateLogin, id, time.Minute)
+	e.is(err, store.ErrNotFound, "claim of a deleted state")
+	old := e.putState(e.a, "sess", store.StateLogin, "old")
+	e.advance(2 * time.Minute)
+	_, err = e.b.ClaimLoginState(e.ctx, "sess", store.StateLogin, old, time.Minute)
+	e.is(err, store.ErrNotFound, "claim of an expired state")
+}
+
+// A session keeps its newest MaxLoginStates states of a kind; states begun in the same
+// instant are ordered as they were stored. Other sessions and kinds keep theirs.
+func loginStateCapKeepsNewest(e *env) {
+	for _, tick := range []time.Duration{time.Second, 0} {
+		session := fmt.Sprintf("sess-%d", tick)
+		var want []string
+		for i := range store.MaxLoginStates + 3 {
+			e.advance(tick)
+			s := e.a
+			if i%2 == 1 {
+				s = e.b
+			}
+			e.putState(s, session, store.StateLogin, fmt.Sprint(i))
+			want = append([]string{fmt.Sprint(i)}, want...)
+		}
+		e.putState(e.a, session, store.StateStep, "step")
+		e.putState(e.a, "other-"+session, store.StateLogin, "other")
+		got := e.takeAll(e.b, session, store.StateLogin)
+		if fmt.Sprint(got) != fmt.Sprint(want[:store.MaxLoginStates]) {
+			e.Errorf("tick %v: kept %v, want %v", tick, got, want[:store.MaxLoginStates])
+		}
+		if n := len(e.takeAll(e.b, session, store.StateStep)) + len(e.takeAll(e.b, "other-"+session, store.StateLogin)); n != 2 {
+			e.Errorf("tick %v: the cap took other kinds' or sessions' states", tick)
+		}
+	}
+}
