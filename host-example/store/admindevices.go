@@ -58,8 +58,9 @@ func (s *Store) AdminDeviceFailed(ctx context.Context, id string, max int, life 
 		return false, err
 	}
 	var locked bool
-	err := s.db.QueryRowContext(ctx, `INSERT INTO admin_devices (id, failures, locked, updated_at) VALUES (?, 1, ? <= 1, ?)
-		ON CONFLICT(id) DO UPDATE SET failures = failures + 1, locked = (locked OR failures + 1 >= ?), updated_at = excluded.updated_at
+	err := s.db.QueryRowContext(ctx, `INSERT INTO admin_devices (id, failures, locked, updated_at) VALUES (?, 1, CASE WHEN ? <= 1 THEN 1 ELSE 0 END, ?)
+		ON CONFLICT(id) DO UPDATE SET failures = admin_devices.failures + 1,
+		locked = CASE WHEN admin_devices.locked = 1 OR admin_devices.failures + 1 >= ? THEN 1 ELSE 0 END, updated_at = excluded.updated_at
 		RETURNING locked`, id, max, now.Unix(), max).Scan(&locked)
 	return locked, err
 }

@@ -26,6 +26,9 @@ func (s *Sealer) keyID() string { return s.MAC("key-id")[:32] }
 
 // Backup writes a consistent copy of the database to out (mode 0600; out must not exist).
 func (s *Store) Backup(ctx context.Context, out string) error {
+	if s.dialect == postgresDialect {
+		return fmt.Errorf("backup: the data is in %s: back it up with pg_dump (docs/scale.md), and keep secret.key apart", s.where)
+	}
 	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("backup: %s already exists", out)
 	}

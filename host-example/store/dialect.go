@@ -88,6 +88,16 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
+// isUniqueViolation reports whether err is either engine refusing a row that breaks a
+// UNIQUE constraint.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
 // maxTxAttempts bounds how often a write transaction is run again after a serialization failure.
 const maxTxAttempts = 20
 

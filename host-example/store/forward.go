@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -26,13 +25,14 @@ func (s *Store) CreateForwardSession(ctx context.Context, id string, userID int6
 	exp := s.now().Add(life)
 	var ended int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, created_ns, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			id, userID, s.now().Unix(), s.now().UnixNano(), exp.Unix()); err != nil {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, seq, expires_at)
+			VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM forward_sessions WHERE user_id = ?), ?)`,
+			id, userID, s.now().Unix(), userID, exp.Unix()); err != nil {
 			return fmt.Errorf("create forward-auth session: %w", err)
 		}
 		// The new session stays; of the others, the newest MaxForwardSessions-1 do.
 		res, err := s.txExec(ctx, tx, `DELETE FROM forward_sessions WHERE id IN (SELECT id FROM forward_sessions
-			WHERE user_id = ? AND id != ? ORDER BY created_at DESC, created_ns DESC, id DESC LIMIT -1 OFFSET ?)`, userID, id, MaxForwardSessions-1)
+			WHERE user_id = ? AND id != ? ORDER BY seq DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?)`, userID, id, MaxForwardSessions-1)
 		if err != nil {
 			return fmt.Errorf("end the oldest forward-auth sessions: %w", err)
 		}
@@ -137,7 +137,7 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 		host = excluded.host, path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
 		bypass_options = excluded.bypass_options, allow_encoded_slash = excluded.allow_encoded_slash, handover = excluded.handover`,
 		r.ID, r.Name, r.Host, r.PathPrefix, string(groups), string(bypass), r.BypassOptions, r.AllowEncodedSlash, r.Handover, s.now().Unix())
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+	if isUniqueViolation(err) {
 		return "", ErrDuplicateRule
 	}
 	return r.ID, err

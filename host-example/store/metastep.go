@@ -12,7 +12,7 @@ import (
 func (s *Store) AdvanceMetaStep(ctx context.Context, key string, step int64) (bool, error) {
 	r, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value
-		WHERE meta.value = '' OR CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)`, key, strconv.FormatInt(step, 10))
+		WHERE CASE WHEN meta.value = '' THEN 1 WHEN CAST(meta.value AS BIGINT) < CAST(excluded.value AS BIGINT) THEN 1 ELSE 0 END = 1`, key, strconv.FormatInt(step, 10))
 	if err != nil {
 		return false, fmt.Errorf("advance %s: %w", key, err)
 	}

@@ -57,7 +57,7 @@ func (s *Store) BoundOpenAuthRequests(ctx context.Context, clientKey string, per
 	}
 	r, err = s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM
 		(SELECT id, created_at, ROW_NUMBER() OVER (PARTITION BY client_key ORDER BY created_at DESC, id DESC) AS rank
-		FROM oidc_auth_requests WHERE done = 0) ORDER BY rank DESC, created_at ASC LIMIT ?)`, open-total*9/10)
+		FROM oidc_auth_requests WHERE done = 0) AS ranked ORDER BY rank DESC, created_at ASC LIMIT ?)`, open-total*9/10)
 	if err != nil {
 		return dropped, fmt.Errorf("bound open authorization requests: %w", err)
 	}
@@ -255,7 +255,7 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshTo
 	var scopes, amr string
 	var at, exp, rotated int64
 	err := s.db.QueryRowContext(ctx, `SELECT r.hash, r.id, r.family_id, r.grant_id, r.client_id, r.user_id, r.scopes, r.amr, r.auth_time,
-		r.expires_at, r.rotated_at, r.revoked OR u.disabled OR NOT src.enabled
+		r.expires_at, r.rotated_at, CASE WHEN r.revoked != 0 OR u.disabled != 0 OR src.enabled = 0 THEN 1 ELSE 0 END
 		FROM oidc_refresh r JOIN users u ON u.id = r.user_id JOIN sources src ON src.id = u.source_id WHERE r.hash = ?`, hash).
 		Scan(&t.Hash, &t.ID, &t.FamilyID, &t.GrantID, &t.ClientID, &t.UserID, &scopes, &amr, &at, &exp, &rotated, &t.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {

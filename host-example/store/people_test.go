@@ -14,7 +14,7 @@ func everything(t *testing.T, s *Store, userID int64) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"sessions", "forward_sessions", "oidc_tokens", "oidc_refresh", "oidc_auth_requests", "user_credentials"} {
 		var n int
-		if err := s.db.QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE user_id = ?`, userID).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM `+table+` WHERE user_id = ?`, userID).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		out[table] = n
@@ -232,7 +232,7 @@ func TestDeleteSource(t *testing.T) {
 		}
 	}
 	var states int
-	_ = s.db.QueryRow(`SELECT COUNT(*) FROM login_states WHERE source_id = ?`, src.ID).Scan(&states)
+	_ = s.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM login_states WHERE source_id = ?`, src.ID).Scan(&states)
 	if states != 0 {
 		t.Errorf("%d login states left", states)
 	}

@@ -81,15 +81,18 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	// 12: replicas. Each topic of Changes has a version in the database, so a replica's caches
 	// learn of another's changes; guessing limits count in the database (attempts); a new
 	// signing key is published before it signs (active_at); a forward-auth session's age
-	// is known to the nanosecond, so the newest are the ones a cap keeps (no SQLite rowid).
+	// and a login state's place in line are kept (seq), so the newest are the ones a cap keeps
+	// (no SQLite rowid).
 	{sqlite: `CREATE TABLE change_versions (topic INTEGER PRIMARY KEY, version INTEGER NOT NULL DEFAULT 0);
 	CREATE TABLE attempts (key TEXT PRIMARY KEY, count INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
 	CREATE INDEX attempts_expiry ON attempts(expires_at);
 	ALTER TABLE oidc_keys ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE forward_sessions ADD COLUMN created_ns INTEGER NOT NULL DEFAULT 0;`,
+	ALTER TABLE forward_sessions ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE login_states ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;`,
 		postgres: `CREATE TABLE change_versions (topic BIGINT PRIMARY KEY, version BIGINT NOT NULL DEFAULT 0);
 	CREATE TABLE attempts (key TEXT PRIMARY KEY, count BIGINT NOT NULL DEFAULT 0, expires_at BIGINT NOT NULL);
 	CREATE INDEX attempts_expiry ON attempts(expires_at);
 	ALTER TABLE oidc_keys ADD COLUMN active_at BIGINT NOT NULL DEFAULT 0;
-	ALTER TABLE forward_sessions ADD COLUMN created_ns BIGINT NOT NULL DEFAULT 0;`},
+	ALTER TABLE forward_sessions ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE login_states ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;`},
 }

@@ -113,12 +113,12 @@ func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error
 	sealed := s.seal.Seal(st.State)
 	return id, s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.txExec(ctx, tx, `DELETE FROM login_states WHERE id IN (SELECT id FROM login_states WHERE session_id = ? AND kind = ?
-			ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
+			ORDER BY seq DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
 			return err
 		}
-		_, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, st.SessionID, st.SourceID, st.Kind, st.ActionID, sealed, st.ExpiresAt.Unix(), s.now().UnixNano())
+		_, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM login_states WHERE session_id = ? AND kind = ?))`,
+			id, st.SessionID, st.SourceID, st.Kind, st.ActionID, sealed, st.ExpiresAt.Unix(), s.now().UnixNano(), st.SessionID, st.Kind)
 		return err
 	})
 }
@@ -149,7 +149,7 @@ const loginStateCols = `id, session_id, source_id, kind, action_id, state_enc, e
 // TakeLoginState deletes and returns the session's newest state of a kind: single use.
 func (s *Store) TakeLoginState(ctx context.Context, sessionID string, kind LoginStateKind) (*LoginState, error) {
 	return s.scanLoginState(s.db.QueryRowContext(ctx, `DELETE FROM login_states WHERE id = (SELECT id FROM login_states
-		WHERE session_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT 1) RETURNING `+loginStateCols, sessionID, kind))
+		WHERE session_id = ? AND kind = ? ORDER BY seq DESC, created_at DESC, id DESC LIMIT 1) RETURNING `+loginStateCols, sessionID, kind))
 }
 
 // ClaimLoginState claims the session's state id of a kind for one call, atomically: a second

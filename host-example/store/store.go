@@ -131,7 +131,7 @@ type Store struct {
 	read *cachedDB // readers (WAL: they see every committed write and never block it)
 	// dialect is the engine: SQLite, or PostgreSQL (then db and read are two pools).
 	dialect dialect
-	seal *Sealer
+	seal    *Sealer
 	// clock is the store's time source (SetClock; tests age codes and states while serving).
 	clock atomic.Pointer[func() time.Time]
 	// pgConfig is a shared database's connection settings (connections of its own: LISTEN,
@@ -446,9 +446,14 @@ func (s *Store) SaveDraft(ctx context.Context, id string, cfg json.RawMessage) e
 
 // DiscardDraft drops a source's unsaved settings (a never-saved source keeps an empty draft).
 func (s *Store) DiscardDraft(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sources SET draft_enc = CASE WHEN config_enc IS NULL THEN ? ELSE NULL END, updated_at = ? WHERE id = ?`,
-		s.seal.Seal([]byte(`{}`)), s.now().Unix(), id)
-	return err
+	empty := s.seal.Seal([]byte(`{}`))
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE sources SET draft_enc = ?, updated_at = ? WHERE id = ? AND config_enc IS NULL`, empty, s.now().Unix(), id); err != nil {
+			return err
+		}
+		_, err := s.txExec(ctx, tx, `UPDATE sources SET draft_enc = NULL, updated_at = ? WHERE id = ? AND config_enc IS NOT NULL`, s.now().Unix(), id)
+		return err
+	})
 }
 
 // SetEnabled enables or disables a source; disabling ends its users' sessions.

@@ -1,0 +1,32 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/postgrestest"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+func TestMain(m *testing.M) { postgrestest.Main(m) }
+
+// PostgreSQL passes the suite with two stores on one database: two replicas' pools, each
+// with its own copy of the key file.
+func TestPostgres(t *testing.T) {
+	srv := postgrestest.Shared(t)
+	Run(t, func(t *testing.T) (a, b *store.Store) {
+		url := srv.NewDatabase(t)
+		dir := t.TempDir()
+		a, err := store.OpenWith(context.Background(), store.Options{Database: url, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		b, err = store.OpenWith(context.Background(), store.Options{Database: url, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return a, b
+	})
+}
