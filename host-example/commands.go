@@ -30,6 +30,7 @@ const usage = `Commands (each takes -h):
   host-example backup -data DIR -out FILE     consistent copy of the database, while the host runs
   host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
   host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
+  host-example copy-store -from DIR|FILE -to postgres://…   a SQLite data folder or backup into an empty PostgreSQL database
   host-example reset-admin-password -data DIR the new password from HOST_ADMIN_PASSWORD or stdin; turns the
                                               local password on and removes its TOTP code (the break-glass)
 `
@@ -43,16 +44,21 @@ func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", def, "data directory (HOST_DATA_DIR)")
 }
 
+// databaseFlag is a maintenance command's -database flag (HOST_DATABASE).
+func databaseFlag(fs *flag.FlagSet) *string {
+	return fs.String("database", os.Getenv("HOST_DATABASE"), "postgres:// URL of a shared database (HOST_DATABASE; empty: SQLite in -data)")
+}
+
 func backupCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	data, out := dataFlag(fs), fs.String("out", "", "the backup file to write (must not exist)")
+	data, database, out := dataFlag(fs), databaseFlag(fs), fs.String("out", "", "the backup file to write (must not exist)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("backup: -out is required")
 	}
-	st, err := openExisting(*data)
+	st, err := openExisting(*data, *database)
 	if err != nil {
 		return err
 	}
@@ -99,7 +105,7 @@ func restoreCommand(args []string, _ io.Reader, stdout io.Writer) error {
 
 func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("reset-admin-password", flag.ContinueOnError)
-	data := dataFlag(fs)
+	data, database := dataFlag(fs), databaseFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,7 +124,7 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	if len(pw) < host.MinAdminPassword {
 		return fmt.Errorf("reset-admin-password: the password must have at least %d characters", host.MinAdminPassword)
 	}
-	st, err := openExisting(*data)
+	st, err := openExisting(*data, *database)
 	if err != nil {
 		return err
 	}
@@ -135,8 +141,11 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 }
 
 // openExisting opens the store of a data folder that already has a database (a typo in
-// -data must not create an empty one).
-func openExisting(dir string) (*store.Store, error) {
+// -data must not create an empty one), or the shared database.
+func openExisting(dir, database string) (*store.Store, error) {
+	if database != "" {
+		return store.OpenWith(context.Background(), store.Options{Database: database, Dir: dir})
+	}
 	if _, err := os.Stat(filepath.Join(dir, "host.db")); err != nil {
 		return nil, fmt.Errorf("no database in %s (-data): %w", dir, err)
 	}

@@ -49,7 +49,7 @@ func main() {
 
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
-	listen, public, dataDir, plugins, proxies, bootstrap, signingAlg, clientsFile, cookieDomain, siteName, logLevel string
+	listen, public, dataDir, database, plugins, proxies, bootstrap, signingAlg, clientsFile, cookieDomain, siteName, logLevel string
 	logFormat, metricsListen, docsURL                                                                               string
 
 	lifetime, revalidate, forwardCache time.Duration
@@ -80,7 +80,8 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	}
 	str(&f.listen, "listen", "HOST_LISTEN", "127.0.0.1:8080", "address to listen on")
 	str(&f.public, "public-url", "HOST_PUBLIC_URL", "", "public URL callbacks are built from (default http://<listen>)")
-	str(&f.dataDir, "data", "HOST_DATA_DIR", "data", "data directory (SQLite database and key file)")
+	str(&f.dataDir, "data", "HOST_DATA_DIR", "data", "data directory (the key file, and the SQLite database unless -database is set)")
+	str(&f.database, "database", "HOST_DATABASE", "", "postgres://user@host/dbname of a PostgreSQL database shared by replicas (empty: SQLite in -data); a password is best kept in ~/.pgpass or PGPASSFILE")
 	str(&f.plugins, "plugins", "HOST_PLUGINS_DIR", "", "folder with plugin manifests (plugin.json or */plugin.json); relative: beside this executable, else in -data; empty: this executable's folder")
 	str(&f.proxies, "trusted-proxies", "HOST_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is honoured")
 	dur(&f.lifetime, "session-lifetime", "HOST_SESSION_LIFETIME", 12*time.Hour, "how long a login lasts")
@@ -134,7 +135,7 @@ func (f *serveFlags) config(logger hclog.Logger) (app.Config, error) {
 	if f.forwardCache < time.Second || f.forwardCache > 10*time.Minute {
 		return app.Config{}, fmt.Errorf("-forward-auth-cache %s: must be between 1s and 10m", f.forwardCache)
 	}
-	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, TrustedProxies: trusted, SessionLifetime: f.lifetime, SiteName: f.siteName, DocsURL: f.docsURL,
+	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, Database: f.database, TrustedProxies: trusted, SessionLifetime: f.lifetime, SiteName: f.siteName, DocsURL: f.docsURL,
 		SigningAlg: f.signingAlg, CookieDomain: f.cookieDomain, ForwardCache: f.forwardCache, Logger: logger}
 	if f.clientsFile != "" {
 		var secretErr error // a secret file that cannot be read says why, not just "empty"
@@ -254,7 +255,7 @@ func rotateKeys(ctx context.Context, f *serveFlags, stdout io.Writer) error {
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return err
 	}
-	st, err := store.Open(f.dataDir)
+	st, err := store.OpenWith(ctx, store.Options{Database: f.database, Dir: f.dataDir})
 	if err != nil {
 		return err
 	}

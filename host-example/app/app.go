@@ -28,8 +28,11 @@ import (
 type Config struct {
 	// PublicURL is what every callback is built from.
 	PublicURL *url.URL
-	// DataDir holds the database and its key file; Store, when set, is used instead.
+	// DataDir holds the key file and, unless Database is set, the SQLite database; Store,
+	// when set, is used instead.
 	DataDir string
+	// Database is a postgres:// URL of a database shared by replicas, or empty (SQLite).
+	Database string
 	Store   *store.Store
 	// PluginsDir holds the plugin manifests (plugin.json or */plugin.json); "": no plugins
 	// (a host that only answers its doors, in tests).
@@ -111,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data folder: %w", err)
 		}
-		st, err := store.Open(cfg.DataDir)
+		st, err := store.OpenWith(ctx, store.Options{Database: cfg.Database, Dir: cfg.DataDir})
 		if err != nil {
 			return nil, fmt.Errorf("open the database: %w", err)
 		}

@@ -124,9 +124,9 @@ func TestPostgresBadDatabaseErrors(t *testing.T) {
 	srv := postgrestest.Shared(t)
 	ctx := context.Background()
 	for url, want := range map[string]string{
-		"postgres://a b@/x":                             "not a PostgreSQL URL",
-		"mysql://x":                                     "expected empty",
-		srv.DSN("no_such_database"):                     "does not exist",
+		"postgres://a b@/x":         "not a PostgreSQL URL",
+		"mysql://x":                 "expected empty",
+		srv.DSN("no_such_database"): "does not exist",
 		"postgres://postgres@/x?host=/nonexistent-sock": "unreachable",
 	} {
 		_, err := OpenWith(ctx, Options{Database: url, Dir: t.TempDir(), ConnectWait: 1})
