@@ -90,7 +90,7 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	num(&f.maxConns, "max-conns", "HOST_MAX_CONNS", 4096, "open connections at most, in total")
 	str(&f.signingAlg, "oidc-signing-alg", "HOST_OIDC_SIGNING_ALG", openid.RS256, "OpenID Connect signing algorithm: RS256 or ES256")
 	str(&f.clientsFile, "oidc-clients", "HOST_OIDC_CLIENTS", "", "JSON file of OpenID Connect clients (config as code; read-only in the admin UI)")
-	fs.BoolVar(&f.rotateKeys, "rotate-keys", false, "make a new OpenID Connect signing key, retire the old one (still published while its tokens live) and exit")
+	fs.BoolVar(&f.rotateKeys, "rotate-keys", false, "make a new OpenID Connect signing key, published at once and signing 15 minutes later, when the old one retires (still published while its tokens live), and exit")
 	ef.bind("rotate-keys", "HOST_ROTATE_KEYS")
 	num(&f.maxConnsPerClient, "max-conns-per-client", "HOST_MAX_CONNS_PER_CLIENT", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	str(&f.cookieDomain, "cookie-domain", "HOST_COOKIE_DOMAIN", "", "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
@@ -260,11 +260,12 @@ func rotateKeys(ctx context.Context, f *serveFlags, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	id, err := openid.RotateKey(ctx, st, f.signingAlg)
+	id, at, err := openid.RotateKey(ctx, st, f.signingAlg, openid.KeyLead)
 	if err != nil {
 		return fmt.Errorf("rotate keys: %w", err)
 	}
-	fmt.Fprintf(stdout, "new %s signing key %s; running servers use it within a minute\n", f.signingAlg, id)
+	fmt.Fprintf(stdout, "new %s signing key %s: published now, signs from %s (every server and relying party has seen it by then); the old key retires then and stays published while its tokens live\n",
+		f.signingAlg, id, at.Format(time.RFC3339))
 	return nil
 }
 

@@ -93,6 +93,8 @@ type App struct {
 	ownStore bool
 	cancel   context.CancelFunc
 	loaded   chan struct{}
+	// followed is closed when the store's change feed stopped (Follow).
+	followed chan struct{}
 }
 
 // New builds the host and starts its plugins in the background: the handler answers at once,
@@ -126,6 +128,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	a.followed = make(chan struct{})
+	go func() {
+		defer close(a.followed)
+		poll := cfg.ForwardCache
+		if poll <= 0 {
+			poll = forwardauth.DefaultCacheTTL
+		}
+		a.Store.Follow(lctx, poll, cfg.Logger.Named("store").Warn)
+	}()
 	go func() {
 		defer close(a.loaded)
 		err := a.Plugins.Start(lctx, cfg.PluginsDir, loader.Options{Logger: cfg.Logger.Named("plugin"), ExtraEnv: cfg.PluginEnv},
@@ -212,6 +223,7 @@ func (a *App) Close() {
 	if a.cancel != nil {
 		a.cancel()
 		<-a.loaded
+		<-a.followed
 	}
 	if a.Plugins != nil {
 		a.Plugins.Close()

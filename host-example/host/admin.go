@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -18,6 +19,9 @@ const (
 	metaAdminOff     = "admin_password_off"
 	metaSetupHash    = "setup_token_hash"
 	metaSetupExpires = "setup_token_expires"
+	// metaSetupSeed is "<random>.<expiry>": the setup token is its MAC, so replicas starting
+	// together print the same link.
+	metaSetupSeed = "setup_token_seed"
 )
 
 // SetupLifetime is how long a first-start setup link works.
@@ -32,6 +36,8 @@ type AdminStore interface {
 	SetMeta(ctx context.Context, key, value string) error
 	SecretMeta(ctx context.Context, key string) ([]byte, error)
 	SetSecretMeta(ctx context.Context, key string, value []byte) error
+	MetaOnce(ctx context.Context, key, value string) (string, error)
+	MAC(label, value string) string
 	AdvanceMetaStep(ctx context.Context, key string, step int64) (bool, error)
 	DeleteAdminSessions(ctx context.Context) (int64, error)
 	ForgetAdminDevices(ctx context.Context) error
@@ -64,7 +70,7 @@ func SetAdminPassword(ctx context.Context, st AdminStore, password string) error
 	if err := st.SetMeta(ctx, metaAdminOff, ""); err != nil {
 		return err
 	}
-	return st.SetMeta(ctx, metaSetupHash, "")
+	return voidSetupToken(ctx, st)
 }
 
 // AdminPasswordOn reports whether a local admin password is set (not turned off, not before setup).
@@ -86,18 +92,42 @@ func hasAdminPassword(ctx context.Context, st AdminStore) bool {
 	return AdminPasswordOn(ctx, st) || off == "1"
 }
 
-// SetupToken returns a new one-time setup token, valid for SetupLifetime, when no admin
-// password exists yet ("" otherwise). Each call voids the previous token.
+// SetupToken returns the one-time setup token, valid for SetupLifetime from its making, when
+// no admin password exists yet ("" otherwise). Replicas starting together get the same
+// token; once it expired, or an admin password was set, the next call makes a new one.
 func SetupToken(ctx context.Context, st AdminStore) (string, error) {
 	if hasAdminPassword(ctx, st) {
-		return "", st.SetMeta(ctx, metaSetupHash, "")
+		return "", voidSetupToken(ctx, st)
 	}
-	tok := store.RandomID(16)
+	fresh := func() string { return store.RandomID(16) + "." + strconv.FormatInt(time.Now().Add(SetupLifetime).Unix(), 10) }
+	seed, err := st.MetaOnce(ctx, metaSetupSeed, fresh())
+	if err != nil {
+		return "", err
+	}
+	_, exp, _ := strings.Cut(seed, ".")
+	if n, err := strconv.ParseInt(exp, 10, 64); err != nil || time.Now().Unix() >= n {
+		if err := st.SetMeta(ctx, metaSetupSeed, fresh()); err != nil {
+			return "", err
+		}
+		if seed, err = st.Meta(ctx, metaSetupSeed); err != nil {
+			return "", err
+		}
+		_, exp, _ = strings.Cut(seed, ".")
+	}
+	tok := st.MAC("setup-token", seed)[:32]
 	h, _ := bcrypt.GenerateFromPassword([]byte(tok), bcrypt.MinCost)
-	if err := st.SetMeta(ctx, metaSetupExpires, strconv.FormatInt(time.Now().Add(SetupLifetime).Unix(), 10)); err != nil {
+	if err := st.SetMeta(ctx, metaSetupExpires, exp); err != nil {
 		return "", err
 	}
 	return tok, st.SetMeta(ctx, metaSetupHash, string(h))
+}
+
+// voidSetupToken ends the setup token, if any: the next one is new.
+func voidSetupToken(ctx context.Context, st AdminStore) error {
+	if err := st.SetMeta(ctx, metaSetupSeed, ""); err != nil {
+		return err
+	}
+	return st.SetMeta(ctx, metaSetupHash, "")
 }
 
 // SetupTokenValid reports whether tok is the live setup token: no admin password yet, not

@@ -103,8 +103,10 @@ func (j *Jobs) CheckHealth(ctx context.Context) error {
 	return nil
 }
 
-// Run runs re-validation, health checks and purges every interval until ctx ends; it
-// starts once the plugins are ready.
+// Run runs health checks, re-validation and purges every interval until ctx ends; it
+// starts once the plugins are ready. Health checks run on every replica (each has its own
+// plugin processes); re-validation and purges are database-wide and run on one replica at a
+// time (RunAlone): a replica that finds them running elsewhere skips that round.
 func (j *Jobs) Run(ctx context.Context, every time.Duration) {
 	if j.sources.plugins.Wait(ctx) != nil {
 		return
@@ -113,8 +115,10 @@ func (j *Jobs) Run(ctx context.Context, every time.Duration) {
 	defer t.Stop()
 	for {
 		_ = j.CheckHealth(ctx)
-		_ = j.Revalidate(ctx, every)
-		_, _ = j.store.Purge(ctx)
+		_, _ = j.store.RunAlone(ctx, "revalidate-and-purge", func(ctx context.Context) {
+			_ = j.Revalidate(ctx, every)
+			_, _ = j.store.Purge(ctx)
+		})
 		select {
 		case <-ctx.Done():
 			return

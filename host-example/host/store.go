@@ -47,6 +47,8 @@ type Store interface {
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
 	Purge(ctx context.Context) (int64, error)
+	// RunAlone runs fn unless another replica runs the job of that name (database-wide jobs).
+	RunAlone(ctx context.Context, name string, fn func(context.Context)) (bool, error)
 }
 
 var _ Store = (*store.Store)(nil)

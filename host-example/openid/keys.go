@@ -108,6 +108,8 @@ type keyring struct {
 	version uint64 // the store's SigningKeys version when loaded
 	active  *signingKey
 	all     []*signingKey
+	// next is when a published key starts signing (zero: none waits): the keys are read again then.
+	next time.Time
 }
 
 // keyRefresh is how often the keys are re-read (a rotation by another process that the store
@@ -118,58 +120,88 @@ func (k *keyring) load(ctx context.Context) (*signingKey, []*signingKey, error) 
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	v := k.st.Changes().Version(store.SigningKeys)
-	if k.active != nil && k.version == v && time.Since(k.loaded) < keyRefresh {
+	if k.active != nil && k.version == v && time.Since(k.loaded) < keyRefresh && (k.next.IsZero() || time.Now().Before(k.next)) {
 		return k.active, k.all, nil
 	}
 	rows, err := k.st.SigningKeys(ctx, time.Now().Add(-k.keepFor))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read signing keys: %w", err)
 	}
+	// The key of alg that signs: not retired, already active, the latest to become active.
+	// Keys that become active later are published already (a rotation's first phase).
 	var active *signingKey
+	var activeAt, next time.Time
 	var all []*signingKey
+	now := time.Now()
 	for _, r := range rows {
 		sk, err := parseKey(r)
 		if err != nil {
 			return nil, nil, err
 		}
 		all = append(all, sk)
-		if active == nil && r.Alg == k.alg && r.RetiredAt.IsZero() {
-			active = sk
+		if r.Alg != k.alg || !r.RetiredAt.IsZero() && !r.RetiredAt.After(now) {
+			continue
+		}
+		if r.ActiveAt.After(now) {
+			if next.IsZero() || r.ActiveAt.Before(next) {
+				next = r.ActiveAt
+			}
+			continue
+		}
+		if active == nil || r.ActiveAt.After(activeAt) {
+			active, activeAt = sk, r.ActiveAt
 		}
 	}
 	if active == nil {
 		return nil, nil, fmt.Errorf("no active %s signing key (run host-example -rotate-keys)", k.alg)
 	}
-	k.active, k.all, k.loaded, k.version = active, all, time.Now(), v
+	k.active, k.all, k.loaded, k.version, k.next = active, all, time.Now(), v, next
 	return active, all, nil
 }
 
-// EnsureKey creates a signing key for alg when there is no active one.
+// EnsureKey creates a signing key for alg, active at once, when alg has none that is not
+// retired (replicas starting together on a new database keep one).
 func EnsureKey(ctx context.Context, st Store, alg string) error {
 	keys, err := st.SigningKeys(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if k.Alg == alg && k.RetiredAt.IsZero() {
+		if k.Alg == alg && (k.RetiredAt.IsZero() || k.RetiredAt.After(time.Now())) {
 			return nil
 		}
 	}
-	_, err = RotateKey(ctx, st, alg)
+	pemKey, err := GenerateKey(alg)
+	if err != nil {
+		return err
+	}
+	_, err = st.FirstSigningKey(ctx, store.SigningKey{ID: store.RandomID(8), Alg: alg, PrivatePEM: pemKey})
 	return err
 }
 
-// RotateKey makes a new active key for alg and retires the others of alg; they stay
-// published while tokens they signed are accepted. It returns the new key's id.
-func RotateKey(ctx context.Context, st Store, alg string) (string, error) {
+// KeyLead is how long a rotated key is published before it signs: every replica has read it
+// (they re-read keys at least every 30 s) and relying parties' key caches have had time to
+// fetch it, so no token is signed with a key a verifier has not seen.
+const KeyLead = 15 * time.Minute
+
+// RotateKey rotates alg's signing key in two phases: a new key, published at once, signs
+// from lead on; the others of alg retire then and stay published while tokens they signed
+// are accepted. It returns the new key's id and when it signs.
+func RotateKey(ctx context.Context, st Store, alg string, lead time.Duration) (string, time.Time, error) {
 	pemKey, err := GenerateKey(alg)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	return ImportKey(ctx, st, alg, pemKey)
+	id := store.RandomID(8)
+	at := time.Now().Add(lead).Truncate(time.Second)
+	if err := st.PutSigningKey(ctx, store.SigningKey{ID: id, Alg: alg, PrivatePEM: pemKey, ActiveAt: at}); err != nil {
+		return "", time.Time{}, err
+	}
+	return id, at, st.RetireSigningKeysAt(ctx, alg, id, at)
 }
 
-// ImportKey stores a PEM private key as the active key of alg (tests ship pre-generated keys).
+// ImportKey stores a PEM private key as the active key of alg at once, retiring the others
+// now (tests ship pre-generated keys; a running fleet rotates with RotateKey).
 func ImportKey(ctx context.Context, st Store, alg string, pemKey []byte) (string, error) {
 	id := store.RandomID(8)
 	if _, err := parseKey(store.SigningKey{ID: id, Alg: alg, PrivatePEM: pemKey}); err != nil {

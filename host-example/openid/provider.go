@@ -196,11 +196,14 @@ func cryptoKey(ctx context.Context, st Store) ([32]byte, error) {
 	if err != nil {
 		return key, err
 	}
-	if len(b) != 32 {
+	if len(b) != 32 { // first start: replicas starting together keep the first one's
 		b = make([]byte, 32)
 		_, _ = rand.Read(b)
-		if err := st.SetSecretMeta(ctx, "oidc_crypto_key", b); err != nil {
+		if b, err = st.SecretMetaOnce(ctx, "oidc_crypto_key", b); err != nil {
 			return key, err
+		}
+		if len(b) != 32 {
+			return key, fmt.Errorf("the stored token key has %d bytes, not 32", len(b))
 		}
 	}
 	copy(key[:], b)

@@ -63,6 +63,10 @@ type Store interface {
 	PutSigningKey(ctx context.Context, k store.SigningKey) error
 	// RetireSigningKeys retires every active key of alg but keep.
 	RetireSigningKeys(ctx context.Context, alg, keep string) error
+	// RetireSigningKeysAt retires every key of alg but keep at a time to come.
+	RetireSigningKeysAt(ctx context.Context, alg, keep string, at time.Time) error
+	// FirstSigningKey stores k unless alg has a key that is not retired.
+	FirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error)
 	// SigningKeys lists the keys retired after since and the active ones, newest first.
 	SigningKeys(ctx context.Context, since time.Time) ([]store.SigningKey, error)
 	// Meta reads a meta value.
@@ -71,6 +75,8 @@ type Store interface {
 	SecretMeta(ctx context.Context, key string) ([]byte, error)
 	// SetSecretMeta writes a meta value encrypted.
 	SetSecretMeta(ctx context.Context, key string, value []byte) error
+	// SecretMetaOnce stores value encrypted unless one is there, and answers the one kept.
+	SecretMetaOnce(ctx context.Context, key string, value []byte) ([]byte, error)
 
 	// Changes announces changes of clients (store.OIDCClients) and keys (store.SigningKeys).
 	Changes() *store.Changes

@@ -36,7 +36,9 @@ func (s *Store) CreateForwardSession(ctx context.Context, id string, userID int6
 		if err != nil {
 			return fmt.Errorf("end the oldest forward-auth sessions: %w", err)
 		}
-		ended, _ = res.RowsAffected()
+		if ended, _ = res.RowsAffected(); ended > 0 {
+			return s.changed(ctx, tx, AccessRevoked)
+		}
 		return nil
 	})
 	if err != nil {
@@ -70,8 +72,7 @@ func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time
 
 // DeleteForwardSession ends a forward-auth session (log-out).
 func (s *Store) DeleteForwardSession(ctx context.Context, id string) error {
-	defer s.changes.Notify(AccessRevoked)
-	_, err := s.db.ExecContext(ctx, `DELETE FROM forward_sessions WHERE id = ?`, id)
+	_, err := s.execChanging(ctx, AccessRevoked, `DELETE FROM forward_sessions WHERE id = ?`, id)
 	return err
 }
 
@@ -131,8 +132,7 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 	}
 	groups, _ := json.Marshal(nonNil(r.Groups))
 	bypass, _ := json.Marshal(nonNil(r.Bypass))
-	defer s.changes.Notify(ForwardRules)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
+	_, err := s.execChanging(ctx, ForwardRules, `INSERT INTO forward_rules (id, name, host, path_prefix, groups_json, bypass_json, bypass_options,
 		allow_encoded_slash, handover, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,
 		host = excluded.host, path_prefix = excluded.path_prefix, groups_json = excluded.groups_json, bypass_json = excluded.bypass_json,
 		bypass_options = excluded.bypass_options, allow_encoded_slash = excluded.allow_encoded_slash, handover = excluded.handover`,
@@ -145,8 +145,7 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 
 // DeleteForwardRule deletes a rule.
 func (s *Store) DeleteForwardRule(ctx context.Context, id string) error {
-	defer s.changes.Notify(ForwardRules)
-	_, err := s.db.ExecContext(ctx, `DELETE FROM forward_rules WHERE id = ?`, id)
+	_, err := s.execChanging(ctx, ForwardRules, `DELETE FROM forward_rules WHERE id = ?`, id)
 	return err
 }
 

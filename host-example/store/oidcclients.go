@@ -37,16 +37,14 @@ func jsonList(l []string) string {
 
 // PutOIDCClient creates or replaces a client.
 func (s *Store) PutOIDCClient(ctx context.Context, c OIDCClient) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_clients (id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types,
+	_, err := s.execChanging(ctx, OIDCClients, `INSERT INTO oidc_clients (id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types,
 		allowed_groups, release_attributes, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_sha256 = excluded.secret_sha256, public = excluded.public,
 		redirect_uris = excluded.redirect_uris, post_logout_uris = excluded.post_logout_uris, grant_types = excluded.grant_types,
 		allowed_groups = excluded.allowed_groups, release_attributes = excluded.release_attributes, origin = excluded.origin`,
 		c.ID, c.Name, c.SecretSHA256, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutURIs), jsonList(c.GrantTypes),
 		jsonList(c.AllowedGroups), jsonList(c.ReleaseAttributes), c.Origin, s.now().Unix())
-	if err == nil {
-		s.changes.Notify(OIDCClients)
-	}
+
 	return err
 }
 
@@ -102,6 +100,6 @@ func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		return nil
+		return s.changed(ctx, tx, OIDCClients)
 	})
 }

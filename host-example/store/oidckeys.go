@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"time"
@@ -13,31 +14,63 @@ type SigningKey struct {
 	Alg        string
 	PrivatePEM []byte
 	CreatedAt  time.Time
-	RetiredAt  time.Time // zero while active
+	// ActiveAt is when it starts signing (published before: a rotation's lead); zero: at once.
+	ActiveAt  time.Time
+	RetiredAt time.Time // zero while active
 }
 
 // PutSigningKey stores a new key.
 func (s *Store) PutSigningKey(ctx context.Context, k SigningKey) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_keys (id, alg, private_enc, created_at) VALUES (?, ?, ?, ?)`,
-		k.ID, k.Alg, s.seal.Seal(k.PrivatePEM), s.now().Unix())
-	if err == nil {
+	_, err := s.execChanging(ctx, SigningKeys, `INSERT INTO oidc_keys (id, alg, private_enc, created_at, active_at) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, k.Alg, s.seal.Seal(k.PrivatePEM), s.now().Unix(), s.activeAt(k))
+	return err
+}
+
+// activeAt is when k signs from, as stored.
+func (s *Store) activeAt(k SigningKey) int64 {
+	if k.ActiveAt.IsZero() {
+		return s.now().Unix()
+	}
+	return k.ActiveAt.Unix()
+}
+
+// FirstSigningKey stores k unless alg has a key that is not retired: replicas starting
+// together on a new database keep one first key. It reports whether k was stored.
+func (s *Store) FirstSigningKey(ctx context.Context, k SigningKey) (bool, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := s.txExec(ctx, tx, `INSERT INTO oidc_keys (id, alg, private_enc, created_at, active_at)
+			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM oidc_keys WHERE alg = ? AND (retired_at = 0 OR retired_at > ?))`,
+			k.ID, k.Alg, s.seal.Seal(k.PrivatePEM), s.now().Unix(), s.activeAt(k), k.Alg, s.now().Unix())
+		if err != nil {
+			return err
+		}
+		if n, _ = r.RowsAffected(); n > 0 {
+			return s.changed(ctx, tx, SigningKeys)
+		}
+		return nil
+	})
+	if err == nil && n > 0 {
 		s.changes.Notify(SigningKeys)
 	}
-	return err
+	return n > 0, err
 }
 
 // RetireSigningKeys marks every active key of alg but keep as retired now.
 func (s *Store) RetireSigningKeys(ctx context.Context, alg, keep string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE oidc_keys SET retired_at = ? WHERE alg = ? AND id != ? AND retired_at = 0`, s.now().Unix(), alg, keep)
-	if err == nil {
-		s.changes.Notify(SigningKeys)
-	}
+	return s.RetireSigningKeysAt(ctx, alg, keep, s.now())
+}
+
+// RetireSigningKeysAt marks every key of alg but keep that is not retired as retired at at
+// (in the future: when keep starts signing).
+func (s *Store) RetireSigningKeysAt(ctx context.Context, alg, keep string, at time.Time) error {
+	_, err := s.execChanging(ctx, SigningKeys, `UPDATE oidc_keys SET retired_at = ? WHERE alg = ? AND id != ? AND retired_at = 0`, at.Unix(), alg, keep)
 	return err
 }
 
 // SigningKeys lists keys retired after since (and the active ones), newest first.
 func (s *Store) SigningKeys(ctx context.Context, since time.Time) ([]SigningKey, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, alg, private_enc, created_at, retired_at FROM oidc_keys
+	rows, err := s.read.QueryContext(ctx, `SELECT id, alg, private_enc, created_at, active_at, retired_at FROM oidc_keys
 		WHERE retired_at = 0 OR retired_at > ? ORDER BY created_at DESC, id DESC`, since.Unix())
 	if err != nil {
 		return nil, err
@@ -47,14 +80,14 @@ func (s *Store) SigningKeys(ctx context.Context, since time.Time) ([]SigningKey,
 	for rows.Next() {
 		var k SigningKey
 		var enc []byte
-		var created, retired int64
-		if err := rows.Scan(&k.ID, &k.Alg, &enc, &created, &retired); err != nil {
+		var created, active, retired int64
+		if err := rows.Scan(&k.ID, &k.Alg, &enc, &created, &active, &retired); err != nil {
 			return nil, err
 		}
 		if k.PrivatePEM, err = s.seal.Open(enc); err != nil {
 			return nil, err
 		}
-		k.CreatedAt = time.Unix(created, 0)
+		k.CreatedAt, k.ActiveAt = time.Unix(created, 0), time.Unix(max(active, created), 0)
 		if retired != 0 {
 			k.RetiredAt = time.Unix(retired, 0)
 		}
@@ -69,6 +102,20 @@ func (s *Store) SecretMeta(ctx context.Context, key string) ([]byte, error) {
 	if errors.Is(err, ErrNotFound) || v == "" {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal.Open(b)
+}
+
+// SecretMetaOnce stores value encrypted under key unless a value is there already, and
+// answers the value kept: replicas starting together all get the first one's.
+func (s *Store) SecretMetaOnce(ctx context.Context, key string, value []byte) ([]byte, error) {
+	v, err := s.MetaOnce(ctx, key, hex.EncodeToString(s.seal.Seal(value)))
 	if err != nil {
 		return nil, err
 	}

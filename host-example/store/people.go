@@ -108,14 +108,13 @@ func (s *Store) EndUserSession(ctx context.Context, userID int64, kind SessionKi
 	if id == "" {
 		return ErrNotFound
 	}
-	r, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id = ? AND user_id = ?`, id, userID)
+	r, err := s.execChanging(ctx, AccessRevoked, `DELETE FROM `+table+` WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return fmt.Errorf("end a session: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	s.changes.Notify(AccessRevoked)
 	return nil
 }
 
@@ -217,7 +216,7 @@ func (s *Store) deleteUsers(ctx context.Context, tx *sql.Tx, sel string, arg any
 			return fmt.Errorf("delete users: %w", err)
 		}
 	}
-	return nil
+	return s.changed(ctx, tx, AccessRevoked)
 }
 
 // DeleteUser deletes a user with every session (host, forward-auth), OpenID Connect token and

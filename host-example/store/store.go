@@ -138,6 +138,10 @@ type Store struct {
 	// advisory locks); where names it in messages.
 	pgConfig *pgx.ConnConfig
 	where    string
+	// noListen makes Follow poll only (tests of the fallback).
+	noListen bool
+	// feed is how the change feed runs (Follow).
+	feed atomic.Pointer[FeedStatus]
 	// changes announces committed changes to the consumers' caches (Changes).
 	changes Changes
 	// onEvent, when set, is told each event recorded (Observe).
@@ -355,6 +359,20 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	return err
 }
 
+// MetaOnce writes value under key unless a non-empty value is there already, and answers
+// the value kept (one statement: replicas racing agree on the first one's).
+func (s *Store) MetaOnce(ctx context.Context, key, value string) (string, error) {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE meta.value = ''`, key, value); err != nil {
+		return "", fmt.Errorf("write %s: %w", key, err)
+	}
+	var v string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v); err != nil {
+		return "", fmt.Errorf("read %s: %w", key, err)
+	}
+	return v, nil
+}
+
 // Source is a configured source.
 type Source struct {
 	ID            string
@@ -474,7 +492,7 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 				return err
 			}
 		}
-		return nil
+		return s.changed(ctx, tx, AccessRevoked)
 	})
 	if err == nil && !on {
 		s.changes.Notify(AccessRevoked)

@@ -260,7 +260,7 @@ func (s *Store) endAccess(ctx context.Context, tx *sql.Tx, id int64) error {
 			return err
 		}
 	}
-	return nil
+	return s.changed(ctx, tx, AccessRevoked)
 }
 
 // SignOutEverywhere ends every session and grant of a user (host, forward-auth, OpenID
