@@ -50,7 +50,7 @@ func main() {
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
 	listen, public, dataDir, database, plugins, proxies, bootstrap, signingAlg, clientsFile, cookieDomain, siteName, logLevel string
-	logFormat, metricsListen, docsURL                                                                               string
+	logFormat, metricsListen, docsURL                                                                                         string
 
 	lifetime, revalidate, forwardCache time.Duration
 	maxConns, maxConnsPerClient        int

@@ -33,7 +33,7 @@ type Config struct {
 	DataDir string
 	// Database is a postgres:// URL of a database shared by replicas, or empty (SQLite).
 	Database string
-	Store   *store.Store
+	Store    *store.Store
 	// PluginsDir holds the plugin manifests (plugin.json or */plugin.json); "": no plugins
 	// (a host that only answers its doors, in tests).
 	PluginsDir string

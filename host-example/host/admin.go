@@ -99,7 +99,9 @@ func SetupToken(ctx context.Context, st AdminStore) (string, error) {
 	if hasAdminPassword(ctx, st) {
 		return "", voidSetupToken(ctx, st)
 	}
-	fresh := func() string { return store.RandomID(16) + "." + strconv.FormatInt(time.Now().Add(SetupLifetime).Unix(), 10) }
+	fresh := func() string {
+		return store.RandomID(16) + "." + strconv.FormatInt(time.Now().Add(SetupLifetime).Unix(), 10)
+	}
 	seed, err := st.MetaOnce(ctx, metaSetupSeed, fresh())
 	if err != nil {
 		return "", err

@@ -45,7 +45,7 @@ func TestPostgresChangeFeed(t *testing.T) {
 	defer cancel()
 	url, dir := postgrestest.Shared(t).NewDatabase(t), t.TempDir()
 	a, b := second(t, url, dir), second(t, url, dir) // both replicas read the key from one folder
-	go b.Follow(ctx, time.Hour, logTo(t)) // an hour: only a notification can be quick
+	go b.Follow(ctx, time.Hour, logTo(t))            // an hour: only a notification can be quick
 	for b.Feed().Listening == false {
 		time.Sleep(10 * time.Millisecond)
 	}
