@@ -21,6 +21,7 @@ var commands = map[string]func(args []string, stdin io.Reader, stdout io.Writer)
 	"backup":               backupCommand,
 	"export-key":           exportKeyCommand,
 	"restore":              restoreCommand,
+	"copy-store":           copyStoreCommand,
 	"reset-admin-password": resetPasswordCommand,
 }
 
