@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
-	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -14,15 +16,11 @@ import (
 // sources, applications, protected apps, users and events (one file per area).
 type adminPages struct {
 	*Server
-	// fails counts failed admin passwords per client; failsAll across all clients.
-	fails, failsAll *ratelimit.Buckets
 }
 
 // newAdminPages returns the admin UI of s.
 func newAdminPages(s *Server) *adminPages {
-	return &adminPages{Server: s,
-		fails:    ratelimit.New(adminFailuresPerMinute, adminFailuresBurst, 100000),
-		failsAll: ratelimit.New(adminFailuresAllPerMinute, adminFailuresAllBurst, 1)}
+	return &adminPages{Server: s}
 }
 
 // sourcePages are the admin pages of sources: settings, actions, the mapping preview and
@@ -85,12 +83,13 @@ func (s *adminPages) routes(m *http.ServeMux) {
 }
 
 // Admin password guessing: failures only count, per client and, from browsers not known
-// from an earlier admin login (admindevice.go), across all clients.
+// from an earlier admin login (admindevice.go), across all clients. The counters are in the
+// database (store.ClaimGuess), so every replica counts the same guesses.
 const (
-	adminFailuresPerMinute    = 1
-	adminFailuresBurst        = 5
-	adminFailuresAllPerMinute = 6
-	adminFailuresAllBurst     = 20
+	adminFailuresPerClient = 5
+	adminFailuresWindow    = 5 * time.Minute
+	adminFailuresAll       = 20
+	adminFailuresAllWindow = 3 * time.Minute
 )
 
 func (s *adminPages) setupPage(w http.ResponseWriter, r *http.Request) {
@@ -188,18 +187,32 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 	s.adminSignedIn(w, r, device)
 }
 
-// claimAttempt holds, before a password or code is checked, the tokens its failure takes: per
-// client, and across all clients unless the browser is a known device. Held tokens count for
-// attempts sent meanwhile, so a burst sent at once gets no more checks than one sent in turn.
-// done(true) takes them, done(false) frees them; ok is false when the limits are reached.
+// claimAttempt counts, before a password or code is checked, the guess it is: per client, and
+// across all clients unless the browser is a known device. Counted first, guesses sent at
+// once get no more checks than ones sent in turn. done(true) keeps them counted, done(false)
+// takes them back (the first call decides); ok is false when a limit is reached.
 func (s *adminPages) claimAttempt(r *http.Request, device string) (done func(failed bool), ok bool) {
-	okClient, doneClient := s.fails.Claim(s.clientKey(r))
-	okAll, doneAll := true, func(bool) {}
-	if device == "" {
-		okAll, doneAll = s.failsAll.Claim("all")
+	ctx := r.Context()
+	var claimed []string
+	var once sync.Once
+	done = func(failed bool) { // the first call decides: a failure keeps the guesses counted
+		once.Do(func() {
+			if !failed {
+				for _, k := range claimed {
+					_ = s.store.ForgiveGuess(context.WithoutCancel(ctx), k)
+				}
+			}
+		})
 	}
-	done = func(failed bool) { doneClient(failed); doneAll(failed) }
-	if !okClient || !okAll {
+	claim := func(key string, max int, window time.Duration) bool {
+		ok, err := s.store.ClaimGuess(ctx, key, max, window)
+		if ok {
+			claimed = append(claimed, key)
+		}
+		return ok && err == nil
+	}
+	if !claim("admin/client/"+s.clientKey(r), adminFailuresPerClient, adminFailuresWindow) ||
+		device == "" && !claim("admin/all", adminFailuresAll, adminFailuresAllWindow) {
 		done(false)
 		return done, false
 	}

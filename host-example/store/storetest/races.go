@@ -27,6 +27,8 @@ var raceChecks = []check{
 	{"RaceAdminDeviceKey", raceAdminDeviceKey},
 	{"RacePutLoginStateCap", racePutLoginStateCap},
 	{"RaceForwardSessionCap", raceForwardSessionCap},
+	{"RaceClaimGuess", raceClaimGuess},
+	{"RaceMetaOnce", raceMetaOnce},
 }
 
 // outcome is one side's answer in a race: whether it won, and its error.
