@@ -47,7 +47,13 @@ type env struct {
 // newEnv starts a simulator and a real plugin process pointed at it.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	sim := plexsim.NewDefault()
+	return newEnvWorld(t, plexsim.DefaultWorld())
+}
+
+// newEnvWorld is newEnv with a simulator of world w.
+func newEnvWorld(t testing.TB, w plexsim.World) *env {
+	t.Helper()
+	sim := plexsim.New(w)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	logs := &loadertest.LogBuffer{}

@@ -181,8 +181,13 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	for _, f := range st.Step.Fields {
 		values[f.Name] = a.Value(f.Name)
 	}
+	guess, err := l.claimGuess(ctx, src, st.Step.GuardOf(a.Choice))
+	if err != nil {
+		return Outcome{}, err
+	}
 	id, err := p.P.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values,
 		Want: Want(src, p)})
+	guess.settle(ctx, l, source.WrongGuess(id, err))
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
