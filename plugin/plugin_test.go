@@ -208,6 +208,11 @@ func TestConformance(t *testing.T) {
 			}
 			return s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, Want: want})
 		},
+		GuardedStep: func(ctx context.Context, s source.Full, _ source.Instance) (source.Instance, *source.LoginStep, source.ContinueLogin, error) {
+			inst := e.membersConfig(`,"home_profiles":true`)
+			id, err := e.login(inst, "owner")
+			return inst, id.Step, source.ContinueLogin{Choice: "60718293a4b5c6d7", Values: map[string]string{"pin": "0000"}}, err
+		},
 	})
 }
 
