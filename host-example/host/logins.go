@@ -159,7 +159,8 @@ type Answer struct {
 	Value func(name string) string
 }
 
-// Continue answers a step: the state is taken (single use) before the plugin sees it.
+// Continue answers a step: the state is taken (single use) before the plugin sees it. An
+// answer to a guarded choice is counted as a guess in the store first (claimGuess).
 func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	ls, err := l.store.TakeLoginState(ctx, a.SessionID, store.StateStep)
 	if err != nil {
