@@ -228,3 +228,58 @@ func TestManifestCapabilitiesAreDescribes(t *testing.T) {
 		}
 	}
 }
+
+// A protected profile's choice carries a guess guard across the wire (the host counts its
+// wrong PINs in its database); the account itself and a profile without a PIN carry none.
+// A wrong PIN says so on the step that asks again and on the error that ends the login; a
+// right one does not.
+func TestPINChoicesCarryAGuard(t *testing.T) {
+	w := plexsim.DefaultWorld()
+	w.Personas = append(w.Personas, plexsim.Persona{Key: "toddler", Label: "Managed profile without a PIN", ID: 3003,
+		UUID: "a4b5c6d7e8f90a1b", Title: "Toddler", Managed: true, HomeOf: "owner"})
+	e := newEnvWorld(t, w)
+	ctx := context.Background()
+	inst := e.membersConfig(`,"home_profiles":true`)
+	const kid = "60718293a4b5c6d7"
+	id, err := e.login(inst, "owner")
+	if err != nil || id.Step == nil {
+		t.Fatalf("no profile step: %+v %v", id, err)
+	}
+	guarded := map[string]*source.GuessGuard{}
+	for _, c := range id.Step.Choices {
+		guarded[c.Label] = c.Guard
+	}
+	if len(guarded) != 3 || guarded["Olivia Owner"] != nil || guarded["Toddler"] != nil {
+		t.Fatalf("guards on choices that need no PIN (or a choice missing): %v", guarded)
+	}
+	g := guarded["Kid"]
+	if g == nil || g.Key != "pin/"+kid || g.Max != 5 || g.Window != 15*time.Minute || g.ReasonCode != "profile_pin_locked" ||
+		!strings.Contains(g.UserText, "Too many wrong PINs") || g.Check() != nil {
+		t.Fatalf("the protected profile's guard: %+v", g)
+	}
+	if id.Step.WrongGuess {
+		t.Fatal("the first step says a guess was wrong")
+	}
+	st := id.Step.State
+	for i := 1; i <= 3; i++ {
+		got, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: st, Choice: kid, Values: map[string]string{"pin": "0000"}})
+		if !source.WrongGuess(got, err) {
+			t.Fatalf("wrong PIN %d not reported as a wrong guess: %+v %v", i, got, err)
+		}
+		if i < 3 {
+			st = got.Step.State
+		} else if source.AsError(err).ReasonCode != "profile_pin_tries_exhausted" {
+			t.Fatalf("third wrong PIN: %v", err)
+		}
+	}
+	id, _ = e.login(inst, "owner")
+	got, err := e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: kid, Values: map[string]string{"pin": "1234"}})
+	if err != nil || got.Subject != "3002" || source.WrongGuess(got, err) {
+		t.Fatalf("right PIN: %+v %v", got, err)
+	}
+	id, _ = e.login(inst, "owner")
+	got, err = e.plugin.ContinueLogin(ctx, inst, source.ContinueLogin{State: id.Step.State, Choice: "a4b5c6d7e8f90a1b"})
+	if err != nil || got.Subject != "3003" || source.WrongGuess(got, err) {
+		t.Fatalf("the profile without a PIN: %+v %v", got, err)
+	}
+}

@@ -47,7 +47,13 @@ type env struct {
 // newEnv starts a simulator and a real plugin process pointed at it.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	sim := plexsim.NewDefault()
+	return newEnvWorld(t, plexsim.DefaultWorld())
+}
+
+// newEnvWorld is newEnv with a simulator of world w.
+func newEnvWorld(t testing.TB, w plexsim.World) *env {
+	t.Helper()
+	sim := plexsim.New(w)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	logs := &loadertest.LogBuffer{}
@@ -201,6 +207,11 @@ func TestConformance(t *testing.T) {
 				return source.Identity{}, err
 			}
 			return s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, Want: want})
+		},
+		GuardedStep: func(ctx context.Context, s source.Full, _ source.Instance) (source.Instance, *source.LoginStep, source.ContinueLogin, error) {
+			inst := e.membersConfig(`,"home_profiles":true`)
+			id, err := e.login(inst, "owner")
+			return inst, id.Step, source.ContinueLogin{Choice: "60718293a4b5c6d7", Values: map[string]string{"pin": "0000"}}, err
 		},
 	})
 }

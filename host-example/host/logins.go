@@ -159,7 +159,8 @@ type Answer struct {
 	Value func(name string) string
 }
 
-// Continue answers a step: the state is taken (single use) before the plugin sees it.
+// Continue answers a step: the state is taken (single use) before the plugin sees it. An
+// answer to a guarded choice is counted as a guess in the store first (claimGuess).
 func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	ls, err := l.store.TakeLoginState(ctx, a.SessionID, store.StateStep)
 	if err != nil {
@@ -181,8 +182,13 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	for _, f := range st.Step.Fields {
 		values[f.Name] = a.Value(f.Name)
 	}
+	guess, err := l.claimGuess(ctx, src, st.Step.GuardOf(a.Choice))
+	if err != nil {
+		return Outcome{}, err
+	}
 	id, err := p.P.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values,
 		Want: Want(src, p)})
+	guess.settle(ctx, l, source.WrongGuess(id, err))
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}

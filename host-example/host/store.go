@@ -43,6 +43,10 @@ type Store interface {
 	DeleteUserCredentials(ctx context.Context, userID int64, kinds ...string) error
 	DeleteSourceCredentials(ctx context.Context, sourceID, kind string) (int64, error)
 
+	// Guesses of secrets counted across replicas (a guarded login step's choice).
+	ClaimGuess(ctx context.Context, key string, max int, window time.Duration) (bool, error)
+	ForgiveGuess(ctx context.Context, key string) error
+
 	// Small settings and upkeep.
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error

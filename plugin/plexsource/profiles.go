@@ -56,6 +56,7 @@ func (p *Plex) profileStep(ctx context.Context, in *instance, inst source.Instan
 		c := source.Choice{Value: string(h.UUID), Label: string(h.Title), Description: "Managed profile", Details: map[string]string{}}
 		if h.Protected {
 			c.Details["pin"] = "required"
+			c.Guard = pinGuard(c.Value)
 		}
 		if h.Thumb != "" {
 			c.Details["thumb"] = string(h.Thumb)
@@ -72,6 +73,18 @@ func (p *Plex) profileStep(ctx context.Context, in *instance, inst source.Instan
 		Choices: choices, Fields: []source.StepField{{Name: "pin", Title: "Profile PIN", Secret: true, InputMode: "numeric"}},
 		State: st, ExpiresAt: exp, Error: errText}, nil
 }
+
+// pinGuard is the guess guard of a protected profile: its wrong PINs counted by the host,
+// across its replicas and our restarts, with the limit and the words of our own counter.
+func pinGuard(profile string) *source.GuessGuard {
+	return &source.GuessGuard{Key: "pin/" + profile, Max: maxPINTriesPerProfile, Window: pinTryWindow,
+		ReasonCode: errPINLocked.ReasonCode, UserText: errPINLocked.UserText}
+}
+
+// errPINLocked refuses a profile whose wrong PINs reached the limit of its window.
+var errPINLocked = &source.Error{Kind: source.KindRateLimited, ReasonCode: "profile_pin_locked",
+	UserText:    "Too many wrong PINs for this profile. Wait a quarter of an hour and try again.",
+	AdminDetail: "profile PIN tries exhausted for this profile"}
 
 var errNotOffered = &source.Error{Kind: source.KindInvalidRequest, ReasonCode: "choice_not_offered",
 	UserText: "That profile was not one of the choices. Please start again.", AdminDetail: "step answered with a choice it did not offer"}
@@ -104,22 +117,27 @@ func (p *Plex) ContinueLogin(ctx context.Context, inst source.Instance, req sour
 			return p.decide(ctx, in, inst, user, st.Token, req.Want)
 		}
 		profileKey := "pin/" + inst.ID + "/" + req.Choice
+		// The host counts guesses per profile in its database (the choice's guard, shared by
+		// its replicas); this count of our own process is the limit for a host that does not.
 		if needsPIN && p.pinTries.count(profileKey) >= maxPINTriesPerProfile {
-			return source.Identity{}, &source.Error{Kind: source.KindRateLimited, ReasonCode: "profile_pin_locked",
-				UserText:    "Too many wrong PINs for this profile. Wait a quarter of an hour and try again.",
-				AdminDetail: "profile PIN tries exhausted for this profile"}
+			return source.Identity{}, errPINLocked
 		}
 		profile, err := in.client.SwitchHomeUser(ctx, st.Token, req.Choice, req.Values["pin"])
 		if errors.Is(err, plextv.ErrHomePIN) {
+			// Every answer below says the guess was wrong, so the host keeps it counted.
 			p.pinTries.add(profileKey, time.Now().Add(pinTryWindow))
 			if st.Tries+1 >= maxPINTriesPerLogin {
 				return source.Identity{}, &source.Error{Kind: source.KindInvalidCredentials, ReasonCode: "profile_pin_tries_exhausted",
-					UserText: "That PIN was wrong too often. Please start again.", AdminDetail: "wrong profile PIN, tries of this login exhausted"}
+					UserText: "That PIN was wrong too often. Please start again.", AdminDetail: "wrong profile PIN, tries of this login exhausted",
+					WrongGuess: true}
 			}
 			step, serr := p.profileStep(ctx, in, inst, user, st.Token, "That PIN is not right.", st.Tries+1)
 			if serr != nil || step == nil {
-				return source.Identity{}, plexError(err, "switch profile")
+				e := *plexError(err, "switch profile")
+				e.WrongGuess = true
+				return source.Identity{}, &e
 			}
+			step.WrongGuess = true
 			return source.Identity{Step: step}, nil
 		}
 		if err != nil {

@@ -5,6 +5,7 @@ package pluginrpc
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -117,7 +118,8 @@ func identityFromPB(id *pb.Identity) source.Identity {
 func choicesToPB(cs []source.Choice) []*pb.Choice {
 	out := make([]*pb.Choice, 0, len(cs))
 	for _, o := range cs {
-		out = append(out, &pb.Choice{Value: o.Value, Label: o.Label, Description: o.Description, Details: o.Details})
+		out = append(out, &pb.Choice{Value: o.Value, Label: o.Label, Description: o.Description, Details: o.Details,
+			Guard: guardToPB(o.Guard)})
 	}
 	return out
 }
@@ -125,16 +127,33 @@ func choicesToPB(cs []source.Choice) []*pb.Choice {
 func choicesFromPB(cs []*pb.Choice) []source.Choice {
 	var out []source.Choice
 	for _, o := range cs {
-		out = append(out, source.Choice{Value: o.GetValue(), Label: o.GetLabel(), Description: o.GetDescription(), Details: o.GetDetails()})
+		out = append(out, source.Choice{Value: o.GetValue(), Label: o.GetLabel(), Description: o.GetDescription(), Details: o.GetDetails(),
+			Guard: guardFromPB(o.GetGuard())})
 	}
 	return out
+}
+
+func guardToPB(g *source.GuessGuard) *pb.GuessGuard {
+	if g == nil {
+		return nil
+	}
+	return &pb.GuessGuard{Key: g.Key, Max: int32(min(g.Max, math.MaxInt32)), WindowSeconds: int64(g.Window / time.Second),
+		ReasonCode: g.ReasonCode, UserText: g.UserText}
+}
+
+func guardFromPB(g *pb.GuessGuard) *source.GuessGuard {
+	if g == nil {
+		return nil
+	}
+	return &source.GuessGuard{Key: g.GetKey(), Max: int(g.GetMax()), Window: time.Duration(g.GetWindowSeconds()) * time.Second,
+		ReasonCode: g.GetReasonCode(), UserText: g.GetUserText()}
 }
 
 // loginResultToPB splits an identity into the response's identity or step.
 func loginResultToPB(id source.Identity) (*pb.Identity, *pb.LoginStep) {
 	if st := id.Step; st != nil {
 		step := &pb.LoginStep{Title: st.Title, Text: st.Text, Choices: choicesToPB(st.Choices), State: st.State,
-			ExpiresAtUnix: unixOrZero(st.ExpiresAt), Error: st.Error}
+			ExpiresAtUnix: unixOrZero(st.ExpiresAt), Error: st.Error, WrongGuess: st.WrongGuess}
 		for _, f := range st.Fields {
 			step.Fields = append(step.Fields, &pb.StepField{Name: f.Name, Title: f.Title, Secret: f.Secret, InputMode: f.InputMode})
 		}
@@ -148,7 +167,7 @@ func loginResultFromPB(id *pb.Identity, st *pb.LoginStep) source.Identity {
 		return identityFromPB(id)
 	}
 	step := &source.LoginStep{Title: st.GetTitle(), Text: st.GetText(), Choices: choicesFromPB(st.GetChoices()), State: st.GetState(),
-		ExpiresAt: timeOrZero(st.GetExpiresAtUnix()), Error: st.GetError()}
+		ExpiresAt: timeOrZero(st.GetExpiresAtUnix()), Error: st.GetError(), WrongGuess: st.GetWrongGuess()}
 	for _, f := range st.GetFields() {
 		step.Fields = append(step.Fields, source.StepField{Name: f.GetName(), Title: f.GetTitle(), Secret: f.GetSecret(), InputMode: f.GetInputMode()})
 	}
@@ -235,7 +254,7 @@ func errorToStatus(err error) error {
 	st := status.New(code, msg)
 	withDetails, derr := st.WithDetails(&pb.SourceError{Kind: pb.ErrorKind(e.Kind), ReasonCode: e.ReasonCode, UserText: e.UserText,
 		AdminDetail: e.AdminDetail, FieldErrors: fieldErrorsToPB(e.FieldErrors), Retryable: e.Retryable, Subject: e.Subject,
-		DisplayName: e.DisplayName})
+		DisplayName: e.DisplayName, WrongGuess: e.WrongGuess})
 	if derr != nil {
 		return st.Err()
 	}
@@ -258,7 +277,7 @@ func errorFromStatus(err error) error {
 		if se, ok := d.(*pb.SourceError); ok {
 			return &source.Error{Kind: source.Kind(se.GetKind()), ReasonCode: se.GetReasonCode(), UserText: se.GetUserText(),
 				AdminDetail: se.GetAdminDetail(), FieldErrors: fieldErrorsFromPB(se.GetFieldErrors()), Retryable: se.GetRetryable(),
-				Subject: se.GetSubject(), DisplayName: se.GetDisplayName()}
+				Subject: se.GetSubject(), DisplayName: se.GetDisplayName(), WrongGuess: se.GetWrongGuess()}
 		}
 	}
 	switch st.Code() {

@@ -79,6 +79,9 @@ type Error struct {
 	Retryable   bool
 	// Subject and DisplayName say who a refused login was about, when known (else empty).
 	Subject, DisplayName string
+	// WrongGuess says a ContinueLogin answer was a wrong guess at a guarded choice and the
+	// login ends here: the host keeps the guess counted (contract 1.3).
+	WrongGuess bool
 }
 
 func (e *Error) Error() string {

@@ -245,6 +245,9 @@ type LoginStep struct {
 	State     []byte
 	ExpiresAt time.Time
 	Error     string
+	// WrongGuess says the answer that led to this step was a wrong guess at a guarded
+	// choice: the host keeps the guess counted (contract 1.3).
+	WrongGuess bool
 }
 
 // StepField is a value the person types in a step.
@@ -344,6 +347,8 @@ type Choice struct {
 	Label       string            `json:"label"`
 	Description string            `json:"description,omitempty"`
 	Details     map[string]string `json:"details,omitempty"`
+	// Guard, in a login step, says answering this choice is a guess of a secret (contract 1.3).
+	Guard *GuessGuard `json:"guard,omitempty"`
 }
 
 // ActionMessage is a message for the admin.

@@ -53,6 +53,10 @@ type Fixtures struct {
 	// want. A plugin that declares source.CapCredentials must give it, for a person whose
 	// login can hand over every declared kind when its config field is on.
 	Login func(ctx context.Context, src source.Full, inst source.Instance, want []string) (source.Identity, error)
+	// GuardedStep, for a plugin whose login steps guard guesses (contract 1.3), logs in up to
+	// a step with a guarded choice (inst, or an instance of its own with what such a step
+	// needs turned on) and gives a wrong answer to that choice, its State left empty.
+	GuardedStep func(ctx context.Context, src source.Full, inst source.Instance) (source.Instance, *source.LoginStep, source.ContinueLogin, error)
 }
 
 // Run runs the whole kit.
@@ -80,6 +84,7 @@ func Run(t *testing.T, f Fixtures) {
 	t.Run("BeginLogin", func(t *testing.T) { testBeginLogin(t, ctx, f, inst) })
 	t.Run("OptionalCalls", func(t *testing.T) { testOptional(t, ctx, f, desc, inst) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, ctx, f, desc, inst) })
+	t.Run("GuessGuards", func(t *testing.T) { testGuessGuards(t, ctx, f, inst) })
 	t.Run("ErrorsSurviveTheWire", func(t *testing.T) { testErrors(t, ctx, f, inst) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, ctx, f, inst) })
 }

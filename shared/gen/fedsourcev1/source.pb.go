@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1 (contract 1.2: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.3: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
@@ -1129,7 +1129,10 @@ type LoginStep struct {
 	State         []byte `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
 	ExpiresAtUnix int64  `protobuf:"varint,6,opt,name=expires_at_unix,json=expiresAtUnix,proto3" json:"expires_at_unix,omitempty"`
 	// Why the previous answer was not accepted, in user words; empty the first time.
-	Error         string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	// Set when the answer that led to this step was a wrong guess at a guarded choice
+	// (Choice.guard): the host keeps the guess counted. Added in 1.3.
+	WrongGuess    bool `protobuf:"varint,8,opt,name=wrong_guess,json=wrongGuess,proto3" json:"wrong_guess,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1211,6 +1214,13 @@ func (x *LoginStep) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *LoginStep) GetWrongGuess() bool {
+	if x != nil {
+		return x.WrongGuess
+	}
+	return false
 }
 
 // StepField is a value the person types in a step.
@@ -1962,11 +1972,15 @@ func (x *ActionChoices) GetPatchJson() string {
 }
 
 type Choice struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
-	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	Details       map[string]string      `protobuf:"bytes,4,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Value       string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Label       string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Details     map[string]string      `protobuf:"bytes,4,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// In a login step: answering this choice is a guess of a secret, limited across every
+	// process of the installation. Added in 1.3; an older host ignores it (so a plugin keeps
+	// its own limit too).
+	Guard         *GuessGuard `protobuf:"bytes,5,opt,name=guard,proto3" json:"guard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2029,6 +2043,101 @@ func (x *Choice) GetDetails() map[string]string {
 	return nil
 }
 
+func (x *Choice) GetGuard() *GuessGuard {
+	if x != nil {
+		return x.Guard
+	}
+	return nil
+}
+
+// GuessGuard says that answering a choice of a login step is a guess of a secret (such as a
+// PIN) and limits wrong guesses across the installation, whatever process answers: before
+// ContinueLogin with this choice the host counts one guess under key (within the source),
+// and once max were counted within window (from the first of them) it refuses without
+// calling, with reason_code and user_text. The host takes the guess back unless the plugin
+// answers that it was wrong (LoginStep.wrong_guess or SourceError.wrong_guess).
+// Added in 1.3.
+type GuessGuard struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What is guessed, unique within the source (for example "pin/<profile id>"); at most 200 bytes.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// Wrong guesses allowed within the window; at least 1.
+	Max int32 `protobuf:"varint,2,opt,name=max,proto3" json:"max,omitempty"`
+	// How long the count lasts, from the first guess counted; at least 1.
+	WindowSeconds int64 `protobuf:"varint,3,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
+	// The refusal once the limit is reached: a reason code for the admin's event and the
+	// person's words (the host has generic ones when these are empty).
+	ReasonCode    string `protobuf:"bytes,4,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	UserText      string `protobuf:"bytes,5,opt,name=user_text,json=userText,proto3" json:"user_text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuessGuard) Reset() {
+	*x = GuessGuard{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuessGuard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuessGuard) ProtoMessage() {}
+
+func (x *GuessGuard) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuessGuard.ProtoReflect.Descriptor instead.
+func (*GuessGuard) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GuessGuard) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *GuessGuard) GetMax() int32 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+func (x *GuessGuard) GetWindowSeconds() int64 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
+}
+
+func (x *GuessGuard) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *GuessGuard) GetUserText() string {
+	if x != nil {
+		return x.UserText
+	}
+	return ""
+}
+
 // ActionConfigPatch asks the host to merge values into the stored config and validate it.
 type ActionConfigPatch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2039,7 +2148,7 @@ type ActionConfigPatch struct {
 
 func (x *ActionConfigPatch) Reset() {
 	*x = ActionConfigPatch{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2051,7 +2160,7 @@ func (x *ActionConfigPatch) String() string {
 func (*ActionConfigPatch) ProtoMessage() {}
 
 func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2064,7 +2173,7 @@ func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionConfigPatch.ProtoReflect.Descriptor instead.
 func (*ActionConfigPatch) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ActionConfigPatch) GetValuesJson() string {
@@ -2085,7 +2194,7 @@ type ActionMessage struct {
 
 func (x *ActionMessage) Reset() {
 	*x = ActionMessage{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2097,7 +2206,7 @@ func (x *ActionMessage) String() string {
 func (*ActionMessage) ProtoMessage() {}
 
 func (x *ActionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2110,7 +2219,7 @@ func (x *ActionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionMessage.ProtoReflect.Descriptor instead.
 func (*ActionMessage) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ActionMessage) GetText() string {
@@ -2142,7 +2251,7 @@ type PreviewMappingRequest struct {
 
 func (x *PreviewMappingRequest) Reset() {
 	*x = PreviewMappingRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[31]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2263,7 @@ func (x *PreviewMappingRequest) String() string {
 func (*PreviewMappingRequest) ProtoMessage() {}
 
 func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[31]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2276,7 @@ func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingRequest.ProtoReflect.Descriptor instead.
 func (*PreviewMappingRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PreviewMappingRequest) GetInstance() *Instance {
@@ -2211,7 +2320,7 @@ type PreviewMappingResponse struct {
 
 func (x *PreviewMappingResponse) Reset() {
 	*x = PreviewMappingResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[32]
+	mi := &file_fedsource_v1_source_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2332,7 @@ func (x *PreviewMappingResponse) String() string {
 func (*PreviewMappingResponse) ProtoMessage() {}
 
 func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[32]
+	mi := &file_fedsource_v1_source_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2345,7 @@ func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingResponse.ProtoReflect.Descriptor instead.
 func (*PreviewMappingResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PreviewMappingResponse) GetIdentity() *Identity {
@@ -2276,7 +2385,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[33]
+	mi := &file_fedsource_v1_source_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2288,7 +2397,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[33]
+	mi := &file_fedsource_v1_source_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2301,7 +2410,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{33}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Decision) GetAllowed() bool {
@@ -2363,7 +2472,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[34]
+	mi := &file_fedsource_v1_source_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2375,7 +2484,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[34]
+	mi := &file_fedsource_v1_source_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2388,7 +2497,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{34}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Identity) GetSub() string {
@@ -2497,7 +2606,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[35]
+	mi := &file_fedsource_v1_source_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2509,7 +2618,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[35]
+	mi := &file_fedsource_v1_source_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2522,7 +2631,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{35}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *FieldError) GetField() string {
@@ -2565,15 +2674,18 @@ type SourceError struct {
 	// The person a refused or failed login was about, when the plugin knows it: the subject
 	// (as Identity.subject would have been) and a name an admin recognises (a username).
 	// Added in 1.1; empty from older plugins.
-	Subject       string `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
-	DisplayName   string `protobuf:"bytes,8,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Subject     string `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
+	DisplayName string `protobuf:"bytes,8,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Set by ContinueLogin when the answer was a wrong guess at a guarded choice (Choice.guard)
+	// and the login ends here: the host keeps the guess counted. Added in 1.3.
+	WrongGuess    bool `protobuf:"varint,9,opt,name=wrong_guess,json=wrongGuess,proto3" json:"wrong_guess,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SourceError) Reset() {
 	*x = SourceError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[36]
+	mi := &file_fedsource_v1_source_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2697,7 @@ func (x *SourceError) String() string {
 func (*SourceError) ProtoMessage() {}
 
 func (x *SourceError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[36]
+	mi := &file_fedsource_v1_source_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2710,7 @@ func (x *SourceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceError.ProtoReflect.Descriptor instead.
 func (*SourceError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{36}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SourceError) GetKind() ErrorKind {
@@ -2655,6 +2767,13 @@ func (x *SourceError) GetDisplayName() string {
 		return x.DisplayName
 	}
 	return ""
+}
+
+func (x *SourceError) GetWrongGuess() bool {
+	if x != nil {
+		return x.WrongGuess
+	}
+	return false
 }
 
 var File_fedsource_v1_source_proto protoreflect.FileDescriptor
@@ -2729,7 +2848,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"x\n" +
 	"\x15CompleteLoginResponse\x122\n" +
 	"\bidentity\x18\x01 \x01(\v2\x16.fedsource.v1.IdentityR\bidentity\x12+\n" +
-	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\xea\x01\n" +
+	"\x04step\x18\x02 \x01(\v2\x17.fedsource.v1.LoginStepR\x04step\"\x8b\x02\n" +
 	"\tLoginStep\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12.\n" +
@@ -2737,7 +2856,9 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x06fields\x18\x04 \x03(\v2\x17.fedsource.v1.StepFieldR\x06fields\x12\x14\n" +
 	"\x05state\x18\x05 \x01(\fR\x05state\x12&\n" +
 	"\x0fexpires_at_unix\x18\x06 \x01(\x03R\rexpiresAtUnix\x12\x14\n" +
-	"\x05error\x18\a \x01(\tR\x05error\"l\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12\x1f\n" +
+	"\vwrong_guess\x18\b \x01(\bR\n" +
+	"wrongGuess\"l\n" +
 	"\tStepField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +
@@ -2798,15 +2919,24 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12.\n" +
 	"\aoptions\x18\x02 \x03(\v2\x14.fedsource.v1.ChoiceR\aoptions\x12\x1d\n" +
 	"\n" +
-	"patch_json\x18\x03 \x01(\tR\tpatchJson\"\xcf\x01\n" +
+	"patch_json\x18\x03 \x01(\tR\tpatchJson\"\xff\x01\n" +
 	"\x06Choice\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12;\n" +
-	"\adetails\x18\x04 \x03(\v2!.fedsource.v1.Choice.DetailsEntryR\adetails\x1a:\n" +
+	"\adetails\x18\x04 \x03(\v2!.fedsource.v1.Choice.DetailsEntryR\adetails\x12.\n" +
+	"\x05guard\x18\x05 \x01(\v2\x18.fedsource.v1.GuessGuardR\x05guard\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x95\x01\n" +
+	"\n" +
+	"GuessGuard\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x10\n" +
+	"\x03max\x18\x02 \x01(\x05R\x03max\x12%\n" +
+	"\x0ewindow_seconds\x18\x03 \x01(\x03R\rwindowSeconds\x12\x1f\n" +
+	"\vreason_code\x18\x04 \x01(\tR\n" +
+	"reasonCode\x12\x1b\n" +
+	"\tuser_text\x18\x05 \x01(\tR\buserText\"4\n" +
 	"\x11ActionConfigPatch\x12\x1f\n" +
 	"\vvalues_json\x18\x01 \x01(\tR\n" +
 	"valuesJson\"9\n" +
@@ -2849,7 +2979,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
 	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
-	"\x06column\x18\x04 \x01(\x05R\x06column\"\xb3\x02\n" +
+	"\x06column\x18\x04 \x01(\x05R\x06column\"\xd4\x02\n" +
 	"\vSourceError\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.fedsource.v1.ErrorKindR\x04kind\x12\x1f\n" +
 	"\vreason_code\x18\x02 \x01(\tR\n" +
@@ -2859,7 +2989,9 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\ffield_errors\x18\x05 \x03(\v2\x18.fedsource.v1.FieldErrorR\vfieldErrors\x12\x1c\n" +
 	"\tretryable\x18\x06 \x01(\bR\tretryable\x12\x18\n" +
 	"\asubject\x18\a \x01(\tR\asubject\x12!\n" +
-	"\fdisplay_name\x18\b \x01(\tR\vdisplayName*\x9c\x01\n" +
+	"\fdisplay_name\x18\b \x01(\tR\vdisplayName\x12\x1f\n" +
+	"\vwrong_guess\x18\t \x01(\bR\n" +
+	"wrongGuess*\x9c\x01\n" +
 	"\x12RevalidationStatus\x12#\n" +
 	"\x1fREVALIDATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bREVALIDATION_STATUS_ALLOWED\x10\x01\x12\x1f\n" +
@@ -2908,7 +3040,7 @@ func file_fedsource_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_fedsource_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_fedsource_v1_source_proto_goTypes = []any{
 	(RevalidationStatus)(0),          // 0: fedsource.v1.RevalidationStatus
 	(ErrorKind)(0),                   // 1: fedsource.v1.ErrorKind
@@ -2941,18 +3073,19 @@ var file_fedsource_v1_source_proto_goTypes = []any{
 	(*ActionRedirect)(nil),           // 28: fedsource.v1.ActionRedirect
 	(*ActionChoices)(nil),            // 29: fedsource.v1.ActionChoices
 	(*Choice)(nil),                   // 30: fedsource.v1.Choice
-	(*ActionConfigPatch)(nil),        // 31: fedsource.v1.ActionConfigPatch
-	(*ActionMessage)(nil),            // 32: fedsource.v1.ActionMessage
-	(*PreviewMappingRequest)(nil),    // 33: fedsource.v1.PreviewMappingRequest
-	(*PreviewMappingResponse)(nil),   // 34: fedsource.v1.PreviewMappingResponse
-	(*Decision)(nil),                 // 35: fedsource.v1.Decision
-	(*Identity)(nil),                 // 36: fedsource.v1.Identity
-	(*FieldError)(nil),               // 37: fedsource.v1.FieldError
-	(*SourceError)(nil),              // 38: fedsource.v1.SourceError
-	nil,                              // 39: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	nil,                              // 40: fedsource.v1.ContinueLoginRequest.ValuesEntry
-	nil,                              // 41: fedsource.v1.RunActionRequest.CallbackQueryEntry
-	nil,                              // 42: fedsource.v1.Choice.DetailsEntry
+	(*GuessGuard)(nil),               // 31: fedsource.v1.GuessGuard
+	(*ActionConfigPatch)(nil),        // 32: fedsource.v1.ActionConfigPatch
+	(*ActionMessage)(nil),            // 33: fedsource.v1.ActionMessage
+	(*PreviewMappingRequest)(nil),    // 34: fedsource.v1.PreviewMappingRequest
+	(*PreviewMappingResponse)(nil),   // 35: fedsource.v1.PreviewMappingResponse
+	(*Decision)(nil),                 // 36: fedsource.v1.Decision
+	(*Identity)(nil),                 // 37: fedsource.v1.Identity
+	(*FieldError)(nil),               // 38: fedsource.v1.FieldError
+	(*SourceError)(nil),              // 39: fedsource.v1.SourceError
+	nil,                              // 40: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	nil,                              // 41: fedsource.v1.ContinueLoginRequest.ValuesEntry
+	nil,                              // 42: fedsource.v1.RunActionRequest.CallbackQueryEntry
+	nil,                              // 43: fedsource.v1.Choice.DetailsEntry
 }
 var file_fedsource_v1_source_proto_depIdxs = []int32{
 	7,  // 0: fedsource.v1.DescribeResponse.credential_kinds:type_name -> fedsource.v1.CredentialKind
@@ -2960,67 +3093,68 @@ var file_fedsource_v1_source_proto_depIdxs = []int32{
 	8,  // 2: fedsource.v1.RevokeCredentialRequest.credential:type_name -> fedsource.v1.Credential
 	2,  // 3: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
 	2,  // 4: fedsource.v1.ConfigWarningsRequest.instance:type_name -> fedsource.v1.Instance
-	37, // 5: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
+	38, // 5: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
 	2,  // 6: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
 	2,  // 7: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
-	39, // 8: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	36, // 9: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
+	40, // 8: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	37, // 9: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
 	19, // 10: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
 	30, // 11: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
 	20, // 12: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
 	2,  // 13: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
-	40, // 14: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
+	41, // 14: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
 	2,  // 15: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
-	36, // 16: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
+	37, // 16: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
 	19, // 17: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
 	2,  // 18: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
 	8,  // 19: fedsource.v1.RevalidateRequest.credentials:type_name -> fedsource.v1.Credential
 	0,  // 20: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
-	35, // 21: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
+	36, // 21: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
 	2,  // 22: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
-	41, // 23: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
+	42, // 23: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
 	28, // 24: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
 	29, // 25: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
-	31, // 26: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
-	32, // 27: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
+	32, // 26: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
+	33, // 27: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
 	30, // 28: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
-	42, // 29: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
-	2,  // 30: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
-	36, // 31: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
-	37, // 32: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
-	35, // 33: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
-	8,  // 34: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
-	1,  // 35: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
-	37, // 36: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
-	3,  // 37: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
-	5,  // 38: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
-	11, // 39: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
-	15, // 40: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
-	17, // 41: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
-	21, // 42: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
-	22, // 43: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
-	24, // 44: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
-	26, // 45: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
-	33, // 46: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
-	13, // 47: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
-	9,  // 48: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
-	4,  // 49: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
-	6,  // 50: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
-	12, // 51: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
-	16, // 52: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
-	18, // 53: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	18, // 54: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	23, // 55: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
-	25, // 56: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
-	27, // 57: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
-	34, // 58: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
-	14, // 59: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
-	10, // 60: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
-	49, // [49:61] is the sub-list for method output_type
-	37, // [37:49] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	43, // 29: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
+	31, // 30: fedsource.v1.Choice.guard:type_name -> fedsource.v1.GuessGuard
+	2,  // 31: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
+	37, // 32: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
+	38, // 33: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
+	36, // 34: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
+	8,  // 35: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
+	1,  // 36: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
+	38, // 37: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
+	3,  // 38: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
+	5,  // 39: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
+	11, // 40: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
+	15, // 41: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
+	17, // 42: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
+	21, // 43: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
+	22, // 44: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
+	24, // 45: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
+	26, // 46: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
+	34, // 47: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
+	13, // 48: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
+	9,  // 49: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
+	4,  // 50: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
+	6,  // 51: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
+	12, // 52: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
+	16, // 53: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
+	18, // 54: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	18, // 55: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	23, // 56: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
+	25, // 57: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
+	27, // 58: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
+	35, // 59: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
+	14, // 60: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
+	10, // 61: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
+	50, // [50:62] is the sub-list for method output_type
+	38, // [38:50] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_fedsource_v1_source_proto_init() }
@@ -3040,7 +3174,7 @@ func file_fedsource_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedsource_v1_source_proto_rawDesc), len(file_fedsource_v1_source_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
