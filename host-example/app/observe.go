@@ -21,7 +21,10 @@ func (a *App) observe(cfg Config) {
 		return out
 	}, a.Plugins.Ready)
 	a.audit = auditlog.New(cfg.Logger.Named("audit"), 0)
-	a.Store.Observe(store.Observer{Query: a.Metrics.Query, Event: a.recorded})
+	a.Store.Observe(store.Observer{Query: a.Metrics.Query, Event: a.recorded, Retry: a.Metrics.TxRetry})
+	if a.Store.Shared() {
+		a.Metrics.WatchFeed(func() bool { return a.Store.Feed().Listening })
+	}
 }
 
 // signInOutcomes are the event kinds of a sign-in and the outcome each counts as.

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,8 +21,11 @@ type Metrics struct {
 	forward     *prometheus.CounterVec
 	events      *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
+	retries     prometheus.Counter
 	restartsFor func() map[string]int
 	ready       func() bool
+	// feed, when set (a shared database), answers whether the change feed listens.
+	feed atomic.Pointer[func() bool]
 }
 
 // New registers the collectors; restarts answers each plugin's restarts and ready whether
@@ -43,7 +47,9 @@ func New(restarts func() map[string]int, ready func() bool) *Metrics {
 		Help:    "Time of each database statement, by database handle (read, write) and operation (query, exec).",
 		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}},
 		[]string{"db", "op"})
-	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.storeTime, collectors.NewGoCollector(),
+	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "hostexample_store_tx_retries_total",
+		Help: "Write transactions run again after PostgreSQL refused them for a concurrent one (serialization failure or deadlock)."})
+	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.storeTime, m.retries, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
 	for _, o := range []string{"allow", "login", "forbid", "handover", "bad_request"} {
 		for _, p := range []string{"nginx", "traefik", "caddy"} {
@@ -94,6 +100,13 @@ func (m *Metrics) Query(db, op string, d time.Duration) {
 	m.storeTime.WithLabelValues(db, op).Observe(d.Seconds())
 }
 
+// TxRetry counts a write transaction run again.
+func (m *Metrics) TxRetry() { m.retries.Inc() }
+
+// WatchFeed has each scrape report whether listening answers true: the change feed of a
+// shared database (1 listening, 0 polling only).
+func (m *Metrics) WatchFeed(listening func() bool) { m.feed.Store(&listening) }
+
 // pluginCollector reads the plugins' restarts and the host's readiness at each scrape.
 type pluginCollector struct{ m *Metrics }
 
@@ -101,9 +114,15 @@ var (
 	restartsDesc = prometheus.NewDesc("hostexample_plugin_restarts_total", "Times a plugin process was started again after it died.",
 		[]string{"plugin"}, nil)
 	readyDesc = prometheus.NewDesc("hostexample_ready", "1 once the plugins are up and the host answers (as /healthz), else 0.", nil, nil)
+	feedDesc  = prometheus.NewDesc("hostexample_store_change_feed_listening",
+		"On a shared database: 1 while other replicas' changes arrive by LISTEN/NOTIFY, 0 while only polled (-forward-auth-cache).", nil, nil)
 )
 
-func (c pluginCollector) Describe(ch chan<- *prometheus.Desc) { ch <- restartsDesc; ch <- readyDesc }
+func (c pluginCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- restartsDesc
+	ch <- readyDesc
+	ch <- feedDesc
+}
 
 func (c pluginCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.m.restartsFor != nil {
@@ -116,4 +135,11 @@ func (c pluginCollector) Collect(ch chan<- prometheus.Metric) {
 		ready = 1
 	}
 	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, ready)
+	if f := c.m.feed.Load(); f != nil {
+		listening := 0.0
+		if (*f)() {
+			listening = 1
+		}
+		ch <- prometheus.MustNewConstMetric(feedDesc, prometheus.GaugeValue, listening)
+	}
 }

@@ -25,3 +25,29 @@ func TestUnknownGrantTypeIsOther(t *testing.T) {
 		t.Error("a made-up grant type became a label")
 	}
 }
+
+// The change feed's gauge shows only on a shared database, and follows the feed; retried
+// transactions are counted.
+func TestChangeFeedGaugeAndRetries(t *testing.T) {
+	m := New(nil, nil)
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	if strings.Contains(scrape(), "hostexample_store_change_feed_listening") {
+		t.Fatal("a feed gauge without a shared database")
+	}
+	listening := true
+	m.WatchFeed(func() bool { return listening })
+	if !strings.Contains(scrape(), "hostexample_store_change_feed_listening 1") {
+		t.Fatal("the feed listens, the gauge does not say 1")
+	}
+	listening = false
+	m.TxRetry()
+	m.TxRetry()
+	body := scrape()
+	if !strings.Contains(body, "hostexample_store_change_feed_listening 0") || !strings.Contains(body, "hostexample_store_tx_retries_total 2") {
+		t.Fatalf("gauge or retries wrong:\n%s", body)
+	}
+}

@@ -57,6 +57,9 @@ type FeedStatus struct {
 	Polled time.Time
 }
 
+// Shared reports whether the database is shared by replicas (PostgreSQL).
+func (s *Store) Shared() bool { return s.dialect == postgresDialect }
+
 // Feed reports how the change feed runs (zero on SQLite).
 func (s *Store) Feed() FeedStatus {
 	if f := s.feed.Load(); f != nil {

@@ -117,6 +117,9 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 			}
 			return err
 		}
+		if f := s.onRetry.Load(); f != nil {
+			(*f)()
+		}
 		pause := time.Duration(attempt) * time.Duration(1+mrand.IntN(5)) * time.Millisecond
 		select {
 		case <-ctx.Done():

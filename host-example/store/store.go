@@ -144,6 +144,8 @@ type Store struct {
 	feed atomic.Pointer[FeedStatus]
 	// changes announces committed changes to the consumers' caches (Changes).
 	changes Changes
+	// onRetry, when set, is told each transaction run again (Observe).
+	onRetry atomic.Pointer[func()]
 	// onEvent, when set, is told each event recorded (Observe).
 	onEvent atomic.Pointer[func(Event)]
 }
@@ -153,6 +155,8 @@ type Store struct {
 type Observer struct {
 	Query func(db, op string, d time.Duration)
 	Event func(Event)
+	// Retry is told each write transaction run again after a serialization failure.
+	Retry func()
 }
 
 // Observe sets the observer (its nil fields observe nothing).
@@ -163,6 +167,9 @@ func (s *Store) Observe(o Observer) {
 	}
 	if o.Event != nil {
 		s.onEvent.Store(&o.Event)
+	}
+	if o.Retry != nil {
+		s.onRetry.Store(&o.Retry)
 	}
 }
 
