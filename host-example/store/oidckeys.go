@@ -105,6 +105,11 @@ func (s *Store) SecretMeta(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.openHex(v)
+}
+
+// openHex opens a sealed value kept as hex.
+func (s *Store) openHex(v string) ([]byte, error) {
 	b, err := hex.DecodeString(v)
 	if err != nil {
 		return nil, err
@@ -119,11 +124,7 @@ func (s *Store) SecretMetaOnce(ctx context.Context, key string, value []byte) ([
 	if err != nil {
 		return nil, err
 	}
-	b, err := hex.DecodeString(v)
-	if err != nil {
-		return nil, err
-	}
-	return s.seal.Open(b)
+	return s.openHex(v)
 }
 
 // SetSecretMeta writes a meta value encrypted.
