@@ -3,7 +3,6 @@ package replicatest
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -91,6 +90,7 @@ func newCluster(t *testing.T) *cluster {
 			"-forward-auth-cache", forwardCache.String(), "-revalidate-interval", "1h"}
 		r.env = append(plexsim.PluginEnv(c.simURL), "HOST_ADMIN_PASSWORD="+adminPassword, "DEMO_RP_SECRET="+clientSecret)
 		c.replicas = append(c.replicas, r)
+		t.Cleanup(r.stop)
 		addrs = append(addrs, r.addr)
 	}
 	t.Cleanup(func() {
@@ -293,32 +293,56 @@ func (c *cluster) forwardCookie(t *testing.T, hc *http.Client) *http.Cookie {
 // askForward asks replica r's nginx endpoint about token for the app's path (as nginx's
 // auth_request does) and answers the status: 200 allowed, 401 not signed in.
 func (c *cluster) askForward(r *replica, token, path string) (int, error) {
-	hdr := http.Header{"X-Original-Url": {c.app + path}, "X-Original-Method": {"GET"}, "X-Original-Host": {"app.example.test"},
-		"Cookie": {"hx_forward=" + token}}
-	p, err := try(client(r.addr, nil), "GET", c.auth+forwardauth.NginxPath, nil, hdr)
+	p, err := try(client(r.addr, nil), "GET", c.auth+forwardauth.NginxPath, nil, c.forwardHeaders(token, path))
 	return p.status, err
 }
 
-// seedForwardSessions makes n users of the source, each with a forward-auth session, through
-// the test's own store connection; it answers the sessions' cookie tokens.
-func (c *cluster) seedForwardSessions(t *testing.T, prefix string, n int) []string {
+// forwardHeaders are nginx's auth_request headers for the app's path with the cookie token.
+func (c *cluster) forwardHeaders(token, path string) http.Header {
+	return http.Header{"X-Original-Url": {c.app + path}, "X-Original-Method": {"GET"}, "X-Original-Host": {"app.example.test"},
+		"Cookie": {"hx_forward=" + token}}
+}
+
+// session is a forward-auth session of a seeded user.
+type session struct{ token, user string }
+
+// seedUser makes a user of the source as a login would, through the test's own store
+// connection, and answers its id.
+func (c *cluster) seedUser(t *testing.T, name string) int64 {
 	t.Helper()
-	ctx := context.Background()
-	toks := make([]string, n)
-	var wg sync.WaitGroup
+	id, err := c.newUser(name)
+	if err != nil {
+		t.Fatalf("seed user %s: %v", name, err)
+	}
+	return id
+}
+
+func (c *cluster) newUser(name string) (int64, error) {
+	done, err := c.st.FinishLogin(context.Background(), store.User{SourceID: c.source.ID, Subject: name, Username: name, Name: name,
+		Email: name + "@example.test", Groups: []string{"plex-friend"}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
+	if err != nil {
+		return 0, err
+	}
+	return done.UserID, nil
+}
+
+// seedForwardSessions makes n users of the source (prefix0, prefix1, …), each with a
+// forward-auth session, through the test's own store connection.
+func (c *cluster) seedForwardSessions(t *testing.T, prefix string, n int) []session {
+	t.Helper()
+	out := make([]session, n)
 	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			name := fmt.Sprintf("%s%d", prefix, i)
-			done, err := c.st.FinishLogin(ctx, store.User{SourceID: c.source.ID, Subject: name, Username: name, Name: name,
-				Email: name + "@example.test", Groups: []string{"plex-friend"}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
-			if err != nil {
-				errs[i] = err
-				return
+			id, err := c.newUser(name)
+			if err == nil {
+				out[i].token, _, err = forwardauth.StartSession(context.Background(), c.st, id, 24*time.Hour)
 			}
-			toks[i], _, errs[i] = forwardauth.StartSession(ctx, c.st, done.UserID, 24*time.Hour)
+			out[i].user, errs[i] = name, err
 		}()
 	}
 	wg.Wait()
@@ -327,13 +351,5 @@ func (c *cluster) seedForwardSessions(t *testing.T, prefix string, n int) []stri
 			t.Fatalf("seed forward-auth sessions: %v", err)
 		}
 	}
-	return toks
-}
-
-// jsonOf decodes a JSON body.
-func jsonOf(t *testing.T, body string, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(body), v); err != nil {
-		t.Fatalf("JSON %q: %v", body, err)
-	}
+	return out
 }

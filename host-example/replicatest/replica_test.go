@@ -1,8 +1,6 @@
 package replicatest
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,7 +29,7 @@ type replica struct {
 	err  error         // its exit status, valid once done is closed
 }
 
-// start runs the process; it is stopped (SIGTERM, then SIGKILL) when the test ends.
+// start runs the process (again); stop ends it.
 func (r *replica) start(t *testing.T) {
 	t.Helper()
 	r.mu.Lock()
@@ -53,11 +51,16 @@ func (r *replica) start(t *testing.T) {
 	done := make(chan struct{})
 	r.cmd, r.done = cmd, done
 	go func() { r.err = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { r.stop(done, cmd) })
 }
 
-// stop ends the process of one start politely, then by force.
-func (r *replica) stop(done chan struct{}, cmd *exec.Cmd) {
+// stop ends the process of the last start politely, then by force.
+func (r *replica) stop() {
+	r.mu.Lock()
+	cmd, done := r.cmd, r.done
+	r.mu.Unlock()
+	if cmd == nil {
+		return
+	}
 	select {
 	case <-done:
 		return
@@ -201,12 +204,4 @@ func waitGone(pids []int) []int {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// errExited is a request's failure because its replica is not running.
-var errExited = errors.New("replica not running")
-
-// ctxTimeout is a context for one request of a test.
-func ctxTimeout() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 15*time.Second)
 }
