@@ -45,8 +45,10 @@ func testKillDuringLoad(t *testing.T, c *cluster) {
 		t.Errorf("%d forward-auth requests failed; at most %d were in flight on the killed replica", n, loadWorkers)
 	}
 
-	// Every failure nginx saw was a request it had sent to the killed replica; retries of
-	// requests in flight there (nginx's proxy_next_upstream) are counted.
+	// Every failure nginx saw was a request it had sent to the killed replica. nginx passes a
+	// request on to the next replica (proxy_next_upstream error timeout, the default) when
+	// the connection fails: in flight at the kill (GETs, and anything not yet sent) or
+	// refused afterwards; those are counted as passed on.
 	failed, retried, onVictim, total := 0, 0, 0, 0
 	for _, e := range c.nginx.entries(t, mark) {
 		total++
@@ -69,7 +71,7 @@ func testKillDuringLoad(t *testing.T, c *cluster) {
 			}
 		}
 	}
-	t.Logf("nginx during the load: %d requests (subrequests included), %d sent to %s, %d of those retried on another replica, %d answered 5xx; "+
+	t.Logf("nginx during the load: %d requests (subrequests included), %d tried on %s, %d of those passed on to another replica, %d answered 5xx; "+
 		"clients saw %d forward-auth failures and %d refresh-grant errors", total, onVictim, victim.name, retried, failed,
 		failures(outcomes), refresh.Errors)
 
