@@ -85,8 +85,9 @@ func testLogoutEndsForwardAuthEverywhere(t *testing.T, c *cluster) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// Through nginx, whichever replica answers: back to the login.
-	p := do(t, hc, "GET", c.app+"/after", nil, nil)
+	// Through nginx with the old cookie (the browser's was cleared), whichever replica
+	// answers: back to the sign-in.
+	p := do(t, client("127.0.0.1:"+c.port, nil), "GET", c.app+"/after", nil, http.Header{"Cookie": {"hx_forward=" + fwd.Value}})
 	t.Logf("the app through nginx after the log-out: %d %s", p.status, p.location)
 	if !t.Failed() && p.status != http.StatusFound {
 		t.Errorf("the app through nginx after the log-out: %d, want 302 to the sign-in", p.status)
