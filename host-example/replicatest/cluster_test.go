@@ -52,6 +52,10 @@ type cluster struct {
 	nginx    *nginx
 	st       *store.Store
 	source   *store.Source
+
+	base               string // the folder of the replicas' data folders and logs
+	key                []byte // the installation's key, copied to each replica's secret.key
+	bootstrap, clients string // the bootstrap and OIDC clients files every replica reads
 }
 
 // newCluster starts everything; it all stops when the test ends.
@@ -79,18 +83,11 @@ func newCluster(t *testing.T) *cluster {
 	writeFile(t, clients, fmt.Sprintf(`[{"client_id":%q,"client_secret_env":"DEMO_RP_SECRET","name":"Demo app",
   "redirect_uris":[%q],"grant_types":["authorization_code","refresh_token"]}]`, clientID, redirectURI))
 
+	c.base, c.key, c.bootstrap, c.clients = base, key, bootstrap, clients
 	var addrs []string
 	for i := 1; i <= 3; i++ {
-		r := &replica{name: fmt.Sprintf("r%d", i), addr: "127.0.0.1:" + hosttest.FreePort(t), data: filepath.Join(base, fmt.Sprintf("r%d", i))}
-		r.log = filepath.Join(base, r.name+".log")
-		mkdir(t, r.data)
-		writeFile(t, filepath.Join(r.data, store.KeyFile), string(key))
-		r.args = []string{"-listen", r.addr, "-public-url", c.auth, "-database", c.dsn, "-data", r.data, "-plugins", bins.pluginDir,
-			"-trusted-proxies", "127.0.0.1/32", "-bootstrap", bootstrap, "-oidc-clients", clients, "-cookie-domain", "example.test",
-			"-forward-auth-cache", forwardCache.String(), "-revalidate-interval", "1h"}
-		r.env = append(plexsim.PluginEnv(c.simURL), "HOST_ADMIN_PASSWORD="+adminPassword, "DEMO_RP_SECRET="+clientSecret)
+		r := c.newReplica(t, fmt.Sprintf("r%d", i), c.dsn)
 		c.replicas = append(c.replicas, r)
-		t.Cleanup(r.stop)
 		addrs = append(addrs, r.addr)
 	}
 	t.Cleanup(func() {
@@ -100,12 +97,14 @@ func newCluster(t *testing.T) *cluster {
 			}
 		}
 	})
-	// The three start at once on the empty database, each with a copy of one key: one of
-	// them creates the schema and the bootstrap's source, the others find them.
-	for _, r := range c.replicas {
+	// The first replica creates the schema, the keys and the bootstrap's source; the others
+	// join it (FirstStartTogether starts three at once on empty databases).
+	c.replicas[0].start(t)
+	c.replicas[0].waitReady(t)
+	for _, r := range c.replicas[1:] {
 		r.start(t)
 	}
-	for _, r := range c.replicas {
+	for _, r := range c.replicas[1:] {
 		r.waitReady(t)
 	}
 
@@ -146,6 +145,22 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newReplica lays out a replica on database dsn (not started): its port, its -data folder
+// with a copy of the cluster's key, its flags and environment; it stops when the test ends.
+func (c *cluster) newReplica(t *testing.T, name, dsn string) *replica {
+	t.Helper()
+	r := &replica{name: name, addr: "127.0.0.1:" + hosttest.FreePort(t), data: filepath.Join(c.base, name)}
+	r.log = filepath.Join(c.base, name+".log")
+	mkdir(t, r.data)
+	writeFile(t, filepath.Join(r.data, store.KeyFile), string(c.key))
+	r.args = []string{"-listen", r.addr, "-public-url", c.auth, "-database", dsn, "-data", r.data, "-plugins", bins.pluginDir,
+		"-trusted-proxies", "127.0.0.1/32", "-bootstrap", c.bootstrap, "-oidc-clients", c.clients, "-cookie-domain", "example.test",
+		"-forward-auth-cache", forwardCache.String(), "-revalidate-interval", "1h"}
+	r.env = append(plexsim.PluginEnv(c.simURL), "HOST_ADMIN_PASSWORD="+adminPassword, "DEMO_RP_SECRET="+clientSecret)
+	t.Cleanup(r.stop)
+	return r
 }
 
 // newEchoApp is the protected app: it answers who nginx said the user is.

@@ -17,4 +17,5 @@ func TestReplicas(t *testing.T) {
 	t.Run("LogoutEndsForwardAuth", func(t *testing.T) { testLogoutEndsForwardAuthEverywhere(t, c) })
 	t.Run("KillDuringLoad", func(t *testing.T) { testKillDuringLoad(t, c) })
 	t.Run("PostgresRestartUnderLoad", func(t *testing.T) { testPostgresRestartUnderLoad(t, c) })
+	t.Run("FirstStartTogether", func(t *testing.T) { testFirstStartTogether(t, c) })
 }
