@@ -1,0 +1,228 @@
+package replicatest
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/browsertest"
+)
+
+// nginxConf is forwardauth/systemtest's configuration (docs/forward-auth.md) with the
+// identity server behind an upstream of the replicas: round-robin, no stickiness. The access
+// log names the replica of every request, subrequests (auth_request) included.
+var nginxConf = template.Must(template.New("nginx").Parse(`
+worker_processes 1;
+daemon off;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log info;
+events { worker_connections 1024; }
+http {
+  log_format replicas '$msec $host "$request" $status upstream="$upstream_addr" upstream_status="$upstream_status"';
+  access_log {{.Dir}}/access.log replicas;
+  log_subrequest on;
+  client_body_temp_path {{.Dir}}/tmp/body;
+  proxy_temp_path {{.Dir}}/tmp/proxy;
+  fastcgi_temp_path {{.Dir}}/tmp/fastcgi;
+  uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
+  scgi_temp_path {{.Dir}}/tmp/scgi;
+
+  upstream hosts {
+{{range .Replicas}}    server {{.}};
+{{end}}  }
+
+  map $http_cookie $cookie_for_app {
+    default $http_cookie;
+    "~^(?<a>(?:.*; )?)(?:__Secure-)?hx_forward=[^;]*(?:; )?(?<b>.*)$" "$a$b";
+  }
+
+  # The identity server, the default server of its socket (a load tool may name 127.0.0.1).
+  server {
+    listen 127.0.0.1:{{.Port}} default_server;
+    server_name auth.example.test;
+    location / {
+      proxy_pass http://hosts;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+
+  # A protected app.
+  server {
+    listen 127.0.0.1:{{.Port}};
+    server_name app.example.test;
+
+    location = /.host-example/auth {
+      internal;
+      proxy_pass http://hosts/forward-auth/nginx;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Original-Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location = /.host-example/denied {
+      internal;
+      proxy_pass http://hosts/forward-auth/denied;
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Host $host;
+    }
+    location / {
+      auth_request /.host-example/auth;
+      auth_request_set $target $upstream_http_location;
+      error_page 401 =302 $target;
+      error_page 403 /.host-example/denied;
+
+      auth_request_set $auth_user $upstream_http_remote_user;
+      proxy_set_header Remote-User $auth_user;
+      proxy_set_header Cookie $cookie_for_app;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_pass http://{{.App}};
+    }
+  }
+}
+`))
+
+// nginx is the running nginx and its folder.
+type nginx struct {
+	dir string
+}
+
+// startNginx writes the configuration and runs nginx on port (as nobody when the test runs
+// as root, as in CI); it stops when the test ends.
+func startNginx(t *testing.T, port, app string, replicas []string) *nginx {
+	t.Helper()
+	bin := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
+	dir, err := os.MkdirTemp("", "nginx-replicas-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, d := range []string{"tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var conf strings.Builder
+	if err := nginxConf.Execute(&conf, map[string]any{"Dir": dir, "Port": port, "App": app, "Replicas": replicas}); err != nil {
+		t.Fatal(err)
+	}
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if os.Geteuid() == 0 {
+		const nobody = 65534
+		for _, p := range []string{dir, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs"), confPath} {
+			if err := os.Chown(p, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody}
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	n := &nginx{dir: dir}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			if len(b) > 8000 {
+				b = b[len(b)-8000:]
+			}
+			t.Logf("nginx error.log:\n%s", b)
+		}
+	})
+	// nginx writes its pid file once its sockets are bound.
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); err == nil {
+			break
+		}
+		if i == 200 {
+			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx did not start: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return n
+}
+
+// logEntry is one line of the access log.
+type logEntry struct {
+	host, request, status string
+	// upstreams are the replicas nginx tried, in order (more than one: it retried).
+	upstreams []string
+	// upstreamStatus is the status each of them answered ("502" for a failed attempt).
+	upstreamStatus []string
+}
+
+// mark is the access log's size now: entries after it are what happened since.
+func (n *nginx) mark(t *testing.T) int64 {
+	t.Helper()
+	fi, err := os.Stat(filepath.Join(n.dir, "access.log"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return 0
+		}
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// entries are the access log's lines written after mark.
+func (n *nginx) entries(t *testing.T, mark int64) []logEntry {
+	t.Helper()
+	f, err := os.Open(filepath.Join(n.dir, "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(mark, 0); err != nil {
+		t.Fatal(err)
+	}
+	var out []logEntry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		m := logLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		out = append(out, logEntry{host: m[2], request: m[3], status: m[4], upstreams: splitList(m[5]), upstreamStatus: splitList(m[6])})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// logLine is the replicas log format: msec, host, request, status, upstreams, their statuses.
+var logLine = regexp.MustCompile(`^(\S+) (\S+) "(.*)" (\d+) upstream="([^"]*)" upstream_status="([^"]*)"$`)
+
+// splitList splits nginx's lists ("a, b" for each upstream tried; "a : b" across an
+// internal redirect); "-" is none.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(strings.ReplaceAll(s, " : ", ", "), ",") {
+		if f = strings.TrimSpace(f); f != "" && f != "-" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
