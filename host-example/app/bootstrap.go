@@ -39,7 +39,9 @@ func ReadBootstrap(path string) ([]BootstrapSource, error) {
 	return list, nil
 }
 
-// applyBootstrap creates the sources unless a source with the slug exists.
+// applyBootstrap creates the sources unless a source with the slug exists. Replicas
+// starting together on a new database race here: the slug is unique, so one creates each
+// source and the others, refused, find it made.
 func (a *App) applyBootstrap(ctx context.Context, list []BootstrapSource) error {
 	for _, bs := range list {
 		if _, err := a.Store.SourceBySlug(ctx, bs.Slug); err == nil {
@@ -47,6 +49,9 @@ func (a *App) applyBootstrap(ctx context.Context, list []BootstrapSource) error 
 		}
 		if _, err := a.Sources.Configure(ctx, host.Setup{Plugin: bs.Plugin, Slug: bs.Slug, Name: bs.Name, Config: bs.Config,
 			Enabled: bs.Enabled}); err != nil {
+			if _, found := a.Store.SourceBySlug(ctx, bs.Slug); found == nil {
+				continue // another replica made it meanwhile
+			}
 			return fmt.Errorf("bootstrap: %w", err)
 		}
 	}

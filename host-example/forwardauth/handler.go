@@ -3,6 +3,7 @@ package forwardauth
 import (
 	"context"
 	"errors"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"net/url"
 	"strings"
@@ -212,7 +213,7 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	rs, err := s.currentRules(r.Context())
 	if err != nil {
 		s.o.Logger.Error("forward-auth rules", "error", err)
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	rd, ok := ReturnTarget(r.URL.Query().Get("rd"), s.o.PublicURL.Scheme, s.o.CookieDomain, rs.isApp)
@@ -237,7 +238,7 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	token, exp, err := StartSession(r.Context(), s.o.Store, u.ID, s.o.SessionLife)
 	if err != nil {
 		s.o.Logger.Error("forward-auth session", "error", err)
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	http.SetCookie(w, s.cookie(token, exp))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -145,7 +146,7 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 		}
 		rs, err := s.currentRules(r.Context())
 		if err != nil {
-			http.Error(w, "database error", http.StatusInternalServerError)
+			dbunavailable.Answer(w)
 			return
 		}
 		rule := rs.handoverRule(t.host)
@@ -167,7 +168,7 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 		var ident *identity
 		if token != "" {
 			if ident, err = s.cache.lookup(r.Context(), token); err != nil {
-				http.Error(w, "database error", http.StatusInternalServerError)
+				dbunavailable.Answer(w)
 				return
 			}
 		}
@@ -197,7 +198,7 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 		}
 		if err != nil {
 			s.o.Logger.Error("handover: read the credential", "error", err)
-			http.Error(w, "database error", http.StatusInternalServerError)
+			dbunavailable.Answer(w)
 			return
 		}
 		http.SetCookie(w, s.markCookie(t, s.mark(cred.Stamp, false)))

@@ -300,7 +300,14 @@ func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 		}
 		v, ident, err := s.decide(r, t)
 		if err != nil {
+			// The store is unreachable (a database restart): nothing is decided, so nothing
+			// passes, and the proxy is told it is an outage, not a refusal. nginx's
+			// auth_request shows its 500 page for it; Caddy and Traefik pass the 503 on.
 			s.o.Logger.Error("forward-auth decision", "host", t.host, "error", err)
+			s.o.Decided(proxy, "unavailable")
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "forward-auth: the sign-in service cannot reach its database; try again in a moment", http.StatusServiceUnavailable)
+			return
 		}
 		s.o.Decided(proxy, v.String())
 		if v == Forbid {

@@ -39,7 +39,7 @@ func New(restarts func() map[string]int, ready func() bool) *Metrics {
 		Help: "OpenID Connect token endpoint requests, by grant type and outcome (issued, refused, error)."},
 		[]string{"grant_type", "outcome"})
 	m.forward = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_forward_auth_decisions_total",
-		Help: "Forward-auth answers, by proxy flavour and outcome (allow, login, forbid, handover, bad_request)."},
+		Help: "Forward-auth answers, by proxy flavour and outcome (allow, login, forbid, handover, bad_request, unavailable)."},
 		[]string{"proxy", "outcome"})
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_events_total",
 		Help: "Events recorded (what the admin's Events page lists), by kind."}, []string{"kind"})
@@ -51,7 +51,7 @@ func New(restarts func() map[string]int, ready func() bool) *Metrics {
 		Help: "Write transactions run again after PostgreSQL refused them for a concurrent one (serialization failure or deadlock)."})
 	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.storeTime, m.retries, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
-	for _, o := range []string{"allow", "login", "forbid", "handover", "bad_request"} {
+	for _, o := range []string{"allow", "login", "forbid", "handover", "bad_request", "unavailable"} {
 		for _, p := range []string{"nginx", "traefik", "caddy"} {
 			m.forward.WithLabelValues(p, o)
 		}

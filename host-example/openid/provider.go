@@ -141,8 +141,9 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.handler.ServeHTTP(w, r)
 		return
 	}
+	ctx, mark := withFaultMark(r.Context())
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	p.handler.ServeHTTP(sw, r)
+	p.handler.ServeHTTP(&outageWriter{statusWriter: sw, mark: mark}, r.WithContext(ctx))
 	outcome := "issued"
 	switch {
 	case sw.status >= 500:

@@ -154,7 +154,7 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	row, err := s.st.AuthRequestByCode(ctx, hashOf(code))
 	if err != nil {
-		return nil, err
+		return nil, storeFault(ctx, err)
 	}
 	return s.authRequestOf(ctx, row)
 }
@@ -226,7 +226,7 @@ func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 		return nil, errors.New("unknown client")
 	}
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, oidc.ErrServerError().WithParent(storeFault(ctx, err))
 	}
 	return client{c: c, login: s.login}, nil
 }
@@ -234,6 +234,7 @@ func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	c, err := s.clients.byID(ctx, id)
 	if err != nil || !checkSecret(c, secret) {
+		_ = storeFault(ctx, err)
 		return errors.New("wrong client id or secret")
 	}
 	return nil

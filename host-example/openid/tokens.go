@@ -100,8 +100,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 // TokenRequestByRefreshToken answers a live refresh token; presenting a rotated one revokes its family.
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, op.ErrInvalidRefreshToken
+	} else if err != nil { // the store is unreachable: the token may well be good, so say so, not invalid_grant
+		return nil, oidc.ErrServerError().WithParent(storeFault(ctx, err))
 	}
 	if rt.Rotated {
 		if err := s.st.RevokeFamily(ctx, rt.FamilyID); err != nil {
@@ -113,10 +115,16 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, op.ErrInvalidRefreshToken
 	}
 	u, err := s.st.User(ctx, rt.UserID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, op.ErrInvalidRefreshToken
+	} else if err != nil {
+		return nil, oidc.ErrServerError().WithParent(storeFault(ctx, err))
 	}
-	if c, err := s.clients.byID(ctx, rt.ClientID); err != nil || !s.stillAllowed(ctx, u, c, rt.GrantID) {
+	c, err := s.clients.byID(ctx, rt.ClientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, oidc.ErrServerError().WithParent(storeFault(ctx, err))
+	}
+	if err != nil || !s.stillAllowed(ctx, u, c, rt.GrantID) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
 	}
 	return &refreshRequest{rt: rt, subject: u.PublicID}, nil

@@ -70,9 +70,11 @@ func (s *Store) Feed() FeedStatus {
 
 // Follow feeds Changes with the changes other replicas of a shared database commit, until
 // ctx ends: it reads the topics' versions at least every poll, and at once when a
-// notification arrives on a dedicated LISTEN connection. After that connection was lost
-// (notifications sent meanwhile are lost) every topic is announced, so every cache is
-// flushed. Where LISTEN cannot work (PgBouncer in transaction mode) polling alone remains.
+// notification arrives on a dedicated LISTEN connection. Once listening again after that
+// connection was lost (notifications sent meanwhile are lost) every topic is announced, so
+// every cache is flushed; while the database is away nothing is flushed, so cached answers
+// go on within their bounds. Where LISTEN cannot work (PgBouncer in transaction mode)
+// polling alone remains.
 // On SQLite it returns at once.
 func (s *Store) Follow(ctx context.Context, poll time.Duration, log func(msg string, args ...any)) {
 	if s.dialect != postgresDialect {
@@ -80,7 +82,7 @@ func (s *Store) Follow(ctx context.Context, poll time.Duration, log func(msg str
 	}
 	seen := map[Topic]int64{}
 	_ = s.syncVersions(ctx, seen, false)
-	pause := time.Second
+	pause, lost := time.Second, false
 	for ctx.Err() == nil {
 		conn, err := s.conn(ctx)
 		if err == nil && s.noListen {
@@ -94,21 +96,26 @@ func (s *Store) Follow(ctx context.Context, poll time.Duration, log func(msg str
 			}
 		}
 		if conn == nil {
+			// Polling carries every change (the versions are in the database); cached
+			// answers keep serving within their bounds while the database is away.
+			s.feed.Store(&FeedStatus{Polled: s.Feed().Polled})
 			log("change feed: LISTEN unavailable, polling", "every", poll, "error", err)
-		}
-		// Whatever happened while not listening: flush everything.
-		s.flushAll()
-		_ = s.syncVersions(ctx, seen, false)
-		if conn == nil {
 			s.poll(ctx, seen, poll, pause)
 			pause = min(2*pause, 30*time.Second)
 			continue
 		}
+		if lost {
+			// Listening again: notifications sent meanwhile are lost, so every cache reads again.
+			s.flushAll()
+			log("change feed: listening again; caches flushed")
+		}
+		_ = s.syncVersions(ctx, seen, true)
 		pause = time.Second
 		s.listen(ctx, conn, seen, poll)
 		conn.Close(context.Background())
+		lost = true
 		if ctx.Err() == nil {
-			log("change feed: LISTEN connection lost; caches flushed, reconnecting")
+			log("change feed: LISTEN connection lost, reconnecting")
 		}
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func (s *sourcePages) actionResult(w http.ResponseWriter, r *http.Request, src *
 		exp := host.CapExpiry(res.Redirect.ExpiresAt, 30*time.Minute)
 		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: store.StateAction, ActionID: actionID,
 			State: st, ExpiresAt: exp}); err != nil {
-			http.Error(w, "database error", http.StatusInternalServerError)
+			dbunavailable.Answer(w)
 			return
 		}
 		http.Redirect(w, r, res.Redirect.URL, http.StatusSeeOther)
@@ -94,7 +95,7 @@ func (s *sourcePages) actionResult(w http.ResponseWriter, r *http.Request, src *
 		st, _ := json.Marshal(choicesState{SourceID: src.ID, Field: res.Choices.Field, Options: res.Choices.Options, Patch: res.Choices.Patch})
 		if _, err := s.store.PutLoginState(ctx, store.LoginState{SessionID: sess.ID, SourceID: src.ID, Kind: store.StateChoices, State: st,
 			ExpiresAt: time.Now().Add(30 * time.Minute)}); err != nil {
-			http.Error(w, "database error", http.StatusInternalServerError)
+			dbunavailable.Answer(w)
 			return
 		}
 		picked := map[string]bool{}
@@ -167,7 +168,7 @@ func (s *sourcePages) applyChoices(w http.ResponseWriter, r *http.Request) {
 	// Into the form, not saved: the admin reviews and presses Save (kept as the draft meanwhile).
 	raw, _ := json.Marshal(cfg)
 	if err := s.store.SaveDraft(r.Context(), src.ID, raw); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	src, _ = s.store.Source(r.Context(), src.ID)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"time"
 
@@ -51,7 +52,7 @@ func (s *adminPages) askAdminCode(w http.ResponseWriter, r *http.Request, sess *
 	b, _ := json.Marshal(cs)
 	if _, err := s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, Kind: store.StateAdminCode, State: b,
 		ExpiresAt: time.Now().Add(adminCodeLife)}); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.render(w, status, "adminlogin.html", map[string]any{"Session": sess, "Code": true, "Error": errText, "Title": "Admin code",
@@ -81,14 +82,14 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	var cs adminCodeState
 	_ = json.Unmarshal(st.State, &cs)
 	right, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	if !right {

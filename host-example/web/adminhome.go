@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"maps"
 	"net/http"
 	"slices"
@@ -76,12 +77,12 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	srcs, err := s.store.Sources(ctx)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	counts, err := s.store.EventCounts(ctx, time.Now().Add(-24*time.Hour))
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	clients, _ := s.store.OIDCClients(ctx)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"net/url"
 	"sync"
@@ -120,7 +121,7 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := host.SetAdminPassword(r.Context(), s.store, pw); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminPasswordSet, Reason: "setup_link"})
@@ -177,7 +178,7 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	totpOn, err := host.AdminTOTPOn(r.Context(), s.store)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	if totpOn {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strconv"
 
@@ -47,7 +48,7 @@ func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) {
 	sessions, err2 := s.store.UserSessions(ctx, u.ID)
 	grants, err3 := s.store.UserGrants(ctx, u.ID)
 	if err := errors.Join(err1, err2, err3); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	names := s.sourceNames(ctx)
@@ -86,7 +87,7 @@ func (s *peoplePages) revokeGrant(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, personLink(u), "That app access was already gone.", "warning")
 		return
 	} else if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.adminEvent(r, u, store.EventAdminAccessRevoked, "an app's access (OpenID Connect grant) revoked by the admin")
@@ -105,7 +106,7 @@ func (s *peoplePages) endSession(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, personLink(u), "That session had already ended.", "warning")
 		return
 	} else if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.adminEvent(r, u, store.EventAdminAccessRevoked, fmt.Sprintf("a %s session ended by the admin", sessionWords[kind]))
@@ -122,7 +123,7 @@ func (s *peoplePages) signOutEverywhere(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if err := s.people.SignOutEverywhere(r.Context(), u); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.adminEvent(r, u, store.EventAdminAccessRevoked, "signed out everywhere by the admin")
@@ -140,7 +141,7 @@ func (s *peoplePages) deleteUserPage(w http.ResponseWriter, r *http.Request) {
 	grants, err2 := s.store.UserGrants(ctx, u.ID)
 	creds, err3 := s.store.UserCredentials(ctx, u.ID)
 	if err := errors.Join(err1, err2, err3); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	var onSite, onApps int
@@ -181,7 +182,7 @@ func (s *peoplePages) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.people.Delete(r.Context(), u); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.adminEvent(r, u, store.EventAdminUserDeleted, "deleted by the admin: sessions, app access and kept credentials ended")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"image"
 	"image/png"
 	"net/http"
@@ -37,7 +38,7 @@ func (s *securityPages) securityPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	totpOn, err := host.AdminTOTPOn(ctx, s.store)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	flash, level := s.takeFlash(w, r)
@@ -76,7 +77,7 @@ func (s *securityPages) setGroup(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, host.ErrPasswordOff):
 		s.redirectFlash(w, r, securityPath, "Not changed: "+err.Error()+".", "error")
 	case err != nil:
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 	default:
 		g := host.AdminGroup(r.Context(), s.store)
 		if g == "" {
@@ -93,7 +94,7 @@ func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := host.BeginAdminTOTP(r.Context(), s.store, s.cfg.SiteName); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	http.Redirect(w, r, securityPath+"#totp", http.StatusSeeOther)
@@ -102,7 +103,7 @@ func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
 func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	ok, err := host.ConfirmAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	if !ok {
@@ -115,7 +116,7 @@ func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 func (s *securityPages) totpOff(w http.ResponseWriter, r *http.Request) {
 	ok, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	if !ok {
@@ -123,7 +124,7 @@ func (s *securityPages) totpOff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := host.TurnOffAdminTOTP(r.Context(), s.store); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.changed(w, r, "TOTP code turned off", "The code is off: the password alone signs in.")
@@ -147,7 +148,7 @@ func (s *securityPages) passwordOff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.changed(w, r, "local admin password turned off", "The local password is off: the admin login offers only the sign-in through a source. "+
@@ -165,7 +166,7 @@ func (s *securityPages) passwordOn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := host.SetAdminPassword(r.Context(), s.store, pw); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.changed(w, r, "local admin password turned on", "The local password is on again.")

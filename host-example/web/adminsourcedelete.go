@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -24,7 +25,7 @@ func (s *sourcePages) deleteSourcePage(w http.ResponseWriter, r *http.Request) {
 	}
 	use, err := s.store.SourceUsage(r.Context(), src.ID)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	ends := []string{"The source " + src.Name + " and its settings (the secrets in them included) are deleted: nobody can sign in with it, " +
@@ -59,7 +60,7 @@ func (s *sourcePages) deleteSource(w http.ResponseWriter, r *http.Request) {
 	}
 	use, _ := s.store.SourceUsage(r.Context(), src.ID)
 	if err := s.people.DeleteSource(r.Context(), src); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventAdminSourceDeleted,

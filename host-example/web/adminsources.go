@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"regexp"
 	"strings"
@@ -155,7 +156,7 @@ func (s *sourcePages) discardDraft(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DiscardDraft(r.Context(), src.ID); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventAdminDraftDiscarded})
@@ -178,7 +179,7 @@ func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: kind, Detail: src.Name})
 	if err := s.store.SetEnabled(r.Context(), src.ID, on); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)

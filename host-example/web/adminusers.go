@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strconv"
 
@@ -16,7 +17,7 @@ func (s *peoplePages) usersPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("q")
 	users, err := s.store.SearchUsers(r.Context(), q)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	names := s.sourceNames(r.Context())
@@ -52,7 +53,7 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	if r.FormValue("back") == "person" {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,7 +21,7 @@ func (s *clientPages) clientsPage(w http.ResponseWriter, r *http.Request) {
 func (s *clientPages) renderClients(w http.ResponseWriter, r *http.Request, secret, flash string) {
 	clients, err := s.store.OIDCClients(r.Context())
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.render(w, http.StatusOK, "clients.html", map[string]any{"Clients": clients, "Secret": secret, "Flash": flash,
@@ -139,7 +140,7 @@ func (s *clientPages) storeClient(w http.ResponseWriter, r *http.Request, c *sto
 		return
 	}
 	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventKind(event), Detail: "client " + c.ID})
@@ -166,7 +167,7 @@ func (s *clientPages) deleteClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DeleteOIDCClient(r.Context(), c.ID); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminClientDeleted, Detail: "client " + c.ID})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -172,7 +173,7 @@ func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page, err := s.store.EventPage(r.Context(), eventFilterOf(q))
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	srcs, checkable := s.eventSources(r.Context())

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -14,7 +15,7 @@ func loaded[T any](w http.ResponseWriter, r *http.Request, v T, err error) (T, b
 	case errors.Is(err, store.ErrNotFound):
 		http.NotFound(w, r)
 	case err != nil:
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 	default:
 		return v, true
 	}

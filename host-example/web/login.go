@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strconv"
 
@@ -73,7 +74,7 @@ func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	buttons, err := s.loginButtons(r)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	ret := s.safeReturn(r.URL.Query().Get("return"))
@@ -237,7 +238,7 @@ func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, r
 		}
 		s.loginFailed(w, r, failed, retry)
 	default:
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 	}
 }
 
@@ -279,7 +280,7 @@ func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	s.clearBrowser(w, r)
@@ -310,12 +311,12 @@ func (s *signIn) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.User(r.Context(), sess.UserID)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	if err := s.people.SignOutEverywhere(r.Context(), u); err != nil {
 		s.cfg.Logger.Error("sign out everywhere", "error", err)
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventSignedOutEverywhere, Subject: u.Subject,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
 	src, _ := s.store.Source(r.Context(), u.SourceID)
 	apps, names, err := s.usableApps(r.Context(), u.Groups)
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	live, err := s.store.UserSessions(r.Context(), u.ID)
@@ -53,7 +54,7 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.cfg.Logger.Error("profile sessions", "error", err)
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	var sessions []profileSession

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) {
 	rules, err := s.store.ForwardRules(r.Context())
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	flash, _ := s.takeFlash(w, r)
@@ -32,7 +33,7 @@ func (s *rulePages) newRulePage(w http.ResponseWriter, r *http.Request) {
 func (s *rulePages) ruleOf(w http.ResponseWriter, r *http.Request) (*store.ForwardRule, bool) {
 	rules, err := s.store.ForwardRules(r.Context())
 	if err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return nil, false
 	}
 	for i := range rules {
@@ -77,7 +78,7 @@ func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) {
 	if len(errs) == 0 {
 		all, err := s.store.ForwardRules(r.Context())
 		if err != nil {
-			http.Error(w, "database error", http.StatusInternalServerError)
+			dbunavailable.Answer(w)
 			return
 		}
 		errs = forwardauth.CheckHandover(rule, all, s.cfg.PublicURL.Host)
@@ -88,7 +89,7 @@ func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, store.ErrDuplicateRule):
 			errs = append(errs, "Host and path: another rule already protects "+rule.Host+rule.PathPrefix+"; edit that one.")
 		case err != nil:
-			http.Error(w, "database error", http.StatusInternalServerError)
+			dbunavailable.Answer(w)
 			return
 		default:
 			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminForwardRuleSaved, Detail: "rule " + id + " " + rule.Host + rule.PathPrefix})
@@ -106,7 +107,7 @@ func (s *rulePages) deleteRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.DeleteForwardRule(r.Context(), rule.ID); err != nil {
-		http.Error(w, "database error", http.StatusInternalServerError)
+		dbunavailable.Answer(w)
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminForwardRuleDeleted, Detail: "rule " + rule.ID + " " + rule.Host + rule.PathPrefix})
