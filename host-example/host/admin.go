@@ -22,6 +22,9 @@ const (
 	// metaSetupSeed is "<random>.<expiry>": the setup token is its MAC, so replicas starting
 	// together print the same link.
 	metaSetupSeed = "setup_token_seed"
+	// metaSetupUsed is the expiry of the last setup token used: a token is used once, by the
+	// first request (on any replica) to advance it (AdvanceMetaStep).
+	metaSetupUsed = "setup_token_used"
 )
 
 // SetupLifetime is how long a first-start setup link works.
@@ -147,6 +150,25 @@ func SetupTokenValid(ctx context.Context, st AdminStore, tok string) bool {
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(h), []byte(tok)) == nil
+}
+
+// UseSetupToken takes the live setup token tok for setting the first admin password: true
+// for the first caller only, on whichever replica (requests that all saw a valid token race
+// here, not in SetAdminPassword). A token is identified by its expiry, which a newer token's
+// always passes.
+func UseSetupToken(ctx context.Context, st AdminStore, tok string) (bool, error) {
+	if !SetupTokenValid(ctx, st, tok) {
+		return false, nil
+	}
+	exp, err := st.Meta(ctx, metaSetupExpires)
+	if err != nil {
+		return false, err
+	}
+	n, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("setup token expiry %q: %w", exp, err)
+	}
+	return st.AdvanceMetaStep(ctx, metaSetupUsed, n)
 }
 
 // ResetAdminPassword sets a new admin password (turning it on if it was off), removes its

@@ -192,3 +192,33 @@ func TestTurnOffAdminPassword(t *testing.T) {
 		t.Fatal("IsSourceAdmin")
 	}
 }
+
+// A setup token sets one admin password: of requests that all found it valid (on any
+// replica, before any of them set a password), only the first may use it.
+func TestSetupTokenIsUsedOnce(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	tok, err := host.SetupToken(ctx, st)
+	if err != nil || tok == "" {
+		t.Fatalf("setup token %q %v", tok, err)
+	}
+	if !host.SetupTokenValid(ctx, st, tok) || !host.SetupTokenValid(ctx, st, tok) {
+		t.Fatal("a fresh setup token is not valid")
+	}
+	if ok, err := host.UseSetupToken(ctx, st, "wrong"); ok || err != nil {
+		t.Fatalf("a wrong token was used: %v %v", ok, err)
+	}
+	used := 0
+	for i := 0; i < 3; i++ {
+		ok, err := host.UseSetupToken(ctx, st, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			used++
+		}
+	}
+	if used != 1 {
+		t.Fatalf("the setup token was used %d times before a password was set", used)
+	}
+}

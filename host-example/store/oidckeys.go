@@ -62,9 +62,12 @@ func (s *Store) RetireSigningKeys(ctx context.Context, alg, keep string) error {
 }
 
 // RetireSigningKeysAt marks every key of alg but keep that is not retired as retired at at
-// (in the future: when keep starts signing).
+// (in the future: when keep starts signing), except keys due to sign after keep (of those
+// due at the same time, a greater id): of rotations run at once, the one due last wins,
+// rather than each retiring the other's key.
 func (s *Store) RetireSigningKeysAt(ctx context.Context, alg, keep string, at time.Time) error {
-	_, err := s.execChanging(ctx, SigningKeys, `UPDATE oidc_keys SET retired_at = ? WHERE alg = ? AND id != ? AND retired_at = 0`, at.Unix(), alg, keep)
+	_, err := s.execChanging(ctx, SigningKeys, `UPDATE oidc_keys SET retired_at = ? WHERE alg = ? AND id != ? AND retired_at = 0
+		AND (active_at < ? OR active_at = ? AND id < ?)`, at.Unix(), alg, keep, at.Unix(), at.Unix(), keep)
 	return err
 }
 

@@ -120,6 +120,10 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) {
 			"Error": fmt.Sprintf("Choose a password of at least %d characters.", host.MinAdminPassword)})
 		return
 	}
+	if used, err := host.UseSetupToken(r.Context(), s.store, r.FormValue("token")); err != nil || !used {
+		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid: it expired, was already used, or an admin password is set.", "")
+		return
+	}
 	if err := host.SetAdminPassword(r.Context(), s.store, pw); err != nil {
 		dbunavailable.Answer(w)
 		return

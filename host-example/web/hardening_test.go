@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/plexlogin/plexlogin/host-example/app"
@@ -271,3 +272,38 @@ func TestUpstreamRateLimitPausesLogins(t *testing.T) {
 }
 
 var trustLoopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+
+// A setup link sets one admin password even when several requests use it at once (as
+// replicas behind a load balancer would each take one): one is let in, the others refused.
+func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
+	tok, _ := host.SetupToken(ctx, h.store)
+	const n = 6
+	browsers, csrfs := make([]*browser, n), make([]string, n)
+	for i := range browsers {
+		browsers[i] = h.browser()
+		csrfs[i] = csrfOf(browsers[i].do("GET", "/setup?token="+tok, nil).Body)
+	}
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range browsers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := browsers[i].do("POST", "/setup", url.Values{"csrf": {csrfs[i]}, "token": {tok}, "password": {"password-number-" + strconv.Itoa(i)}})
+			statuses[i] = p.Status
+		}()
+	}
+	wg.Wait()
+	in := 0
+	for _, s := range statuses {
+		if s == http.StatusSeeOther {
+			in++
+		}
+	}
+	if in != 1 {
+		t.Fatalf("a setup link used at once by %d requests let %d in: %v", n, in, statuses)
+	}
+}
