@@ -22,7 +22,7 @@ func guessKey(sourceID string, g *source.GuessGuard) string {
 
 // claimedGuess is one guess counted in the store before the plugin checks it; key is empty
 // when the answer was no guess (its choice has no usable guard).
-type claimedGuess struct{ key string }
+type claimedGuess struct{ guess *store.Guess }
 
 // claimGuess counts the answer to a guarded choice as a guess before the plugin checks it,
 // in the store, so every replica (and a restarted plugin) sees the same count. Once the
@@ -38,11 +38,11 @@ func (l *Logins) claimGuess(ctx context.Context, src *store.Source, g *source.Gu
 		return claimedGuess{}, nil
 	}
 	key := guessKey(src.ID, g)
-	ok, err := l.store.ClaimGuess(ctx, key, g.Max, g.Window)
+	counted, err := l.store.ClaimGuess(ctx, key, g.Max, g.Window)
 	if err != nil {
 		return claimedGuess{}, fmt.Errorf("login step: %w", err)
 	}
-	if !ok {
+	if counted == nil {
 		refusal := &source.Error{Kind: source.KindRateLimited, ReasonCode: g.ReasonCode, UserText: g.UserText,
 			AdminDetail: fmt.Sprintf("guess limit reached: %d wrong guesses within %s under %q; the plugin was not asked", g.Max, g.Window, g.Key)}
 		if refusal.ReasonCode == "" {
@@ -53,16 +53,16 @@ func (l *Logins) claimGuess(ctx context.Context, src *store.Source, g *source.Gu
 		}
 		return claimedGuess{}, l.failed(ctx, src, refusal, false)
 	}
-	return claimedGuess{key: key}, nil
+	return claimedGuess{guess: counted}, nil
 }
 
 // settle keeps a counted guess the plugin said was wrong and takes back any other (a right
 // guess, or one the plugin could not check).
 func (c claimedGuess) settle(ctx context.Context, l *Logins, wrong bool) {
-	if c.key == "" || wrong {
+	if c.guess == nil || wrong {
 		return
 	}
-	if err := l.store.ForgiveGuess(context.WithoutCancel(ctx), c.key); err != nil {
+	if err := l.store.ForgiveGuess(context.WithoutCancel(ctx), c.guess); err != nil {
 		l.log.Warn("login step: a guess was not taken back", "error", err)
 	}
 }

@@ -44,8 +44,8 @@ type Store interface {
 	DeleteSourceCredentials(ctx context.Context, sourceID, kind string) (int64, error)
 
 	// Guesses of secrets counted across replicas (a guarded login step's choice).
-	ClaimGuess(ctx context.Context, key string, max int, window time.Duration) (bool, error)
-	ForgiveGuess(ctx context.Context, key string) error
+	ClaimGuess(ctx context.Context, key string, max int, window time.Duration) (*store.Guess, error)
+	ForgiveGuess(ctx context.Context, g *store.Guess) error
 
 	// Small settings and upkeep.
 	Meta(ctx context.Context, key string) (string, error)

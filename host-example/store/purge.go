@@ -16,8 +16,8 @@ const (
 // Purge deletes every row past its own expiry: sessions (forward-auth ones too), login
 // states, authorization requests, code tombstones (kept for the code's life plus a margin,
 // so a replayed code still revokes its grant), access tokens, refresh token families whose
-// last token expired, guess counters past their window (and beyond MaxGuessKeys, those
-// that end first), and events past their retention. It answers how many rows went.
+// last token expired, guess counters past their window (and beyond MaxGuessKeys, the
+// lowest counts), and events past their retention. It answers how many rows went.
 func (s *Store) Purge(ctx context.Context) (int64, error) {
 	now := s.now().Unix()
 	queries := []struct {
@@ -35,7 +35,7 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 			(SELECT family_id FROM oidc_refresh WHERE expires_at > ?)`, []any{now, now}},
 		{"old events", `DELETE FROM events WHERE at <= ?`, []any{now - int64(EventsKeep/time.Second)}},
 		{"guess counters", `DELETE FROM attempts WHERE expires_at <= ?`, []any{now}},
-		{"guess counters over the limit", `DELETE FROM attempts WHERE key IN (SELECT key FROM attempts ORDER BY expires_at DESC, key LIMIT -1 OFFSET ?)`,
+		{"guess counters over the limit", `DELETE FROM attempts WHERE key IN (SELECT key FROM attempts ORDER BY count DESC, expires_at DESC, key LIMIT -1 OFFSET ?)`,
 			[]any{MaxGuessKeys}},
 		{"events over the limit", `DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)`, []any{EventsMax}},
 	}

@@ -198,7 +198,7 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 // takes them back (the first call decides); ok is false when a limit is reached.
 func (s *adminPages) claimAttempt(r *http.Request, device string) (done func(failed bool), ok bool) {
 	ctx := r.Context()
-	var claimed []string
+	var claimed []*store.Guess
 	var once sync.Once
 	done = func(failed bool) { // the first call decides: a failure keeps the guesses counted
 		once.Do(func() {
@@ -210,11 +210,11 @@ func (s *adminPages) claimAttempt(r *http.Request, device string) (done func(fai
 		})
 	}
 	claim := func(key string, max int, window time.Duration) bool {
-		ok, err := s.store.ClaimGuess(ctx, key, max, window)
-		if ok {
-			claimed = append(claimed, key)
+		g, err := s.store.ClaimGuess(ctx, key, max, window)
+		if g != nil {
+			claimed = append(claimed, g)
 		}
-		return ok && err == nil
+		return g != nil && err == nil
 	}
 	if !claim("admin/client/"+s.clientKey(r), adminFailuresPerClient, adminFailuresWindow) ||
 		device == "" && !claim("admin/all", adminFailuresAll, adminFailuresAllWindow) {

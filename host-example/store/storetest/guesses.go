@@ -17,11 +17,11 @@ func raceClaimGuess(e *env) {
 		var counted atomic.Int32
 		got := race(e, func(s *store.Store, _ int) error {
 			for range perSide {
-				ok, err := s.ClaimGuess(e.ctx, key, max, time.Hour)
+				g, err := s.ClaimGuess(e.ctx, key, max, time.Hour)
 				if err != nil {
 					return err
 				}
-				if ok {
+				if g != nil {
 					counted.Add(1)
 				}
 			}
