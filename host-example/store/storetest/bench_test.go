@@ -159,21 +159,19 @@ func BenchmarkFinishLoginParallel(b *testing.B) {
 
 // refreshChain is one refresh-token family being rotated, as a client refreshing does.
 type refreshChain struct {
-	st   *store.Store
-	cur  store.RefreshToken
-	seq  int
-	name string
+	st  *store.Store
+	cur store.RefreshToken
 }
 
 // newRefreshChain starts family name of user uid.
 func newRefreshChain(st *store.Store, uid int64, name string) (*refreshChain, error) {
-	rt := store.RefreshToken{Hash: name + "-0", ID: name + "-id-0", FamilyID: name, GrantID: "grant-" + name, ClientID: "bench-client",
+	rt := store.RefreshToken{Hash: store.RandomID(32), ID: store.RandomID(16), FamilyID: name, GrantID: "grant-" + name, ClientID: "bench-client",
 		UserID: uid, Scopes: []string{"openid", "profile", "offline_access"}, AMR: []string{"fed"}, AuthTime: time.Now(),
 		Expires: time.Now().Add(24 * time.Hour)}
 	if err := st.PutRefreshToken(context.Background(), rt); err != nil {
 		return nil, err
 	}
-	return &refreshChain{st: st, cur: rt, name: name}, nil
+	return &refreshChain{st: st, cur: rt}, nil
 }
 
 // grant is the store's part of one refresh grant at the token endpoint: read the presented
@@ -193,10 +191,9 @@ func (c *refreshChain) grant() error {
 	if err != nil {
 		return err
 	}
-	c.seq++
 	next := *rt
-	next.Hash, next.ID = c.name+"-"+strconv.Itoa(c.seq), c.name+"-id-"+strconv.Itoa(c.seq)
-	access := store.AccessToken{ID: c.name + "-at-" + strconv.Itoa(c.seq), GrantID: rt.GrantID, FamilyID: rt.FamilyID, ClientID: rt.ClientID,
+	next.Hash, next.ID = store.RandomID(32), store.RandomID(16) // random, spread over the index as real hashes are
+	access := store.AccessToken{ID: store.RandomID(16), GrantID: rt.GrantID, FamilyID: rt.FamilyID, ClientID: rt.ClientID,
 		UserID: rt.UserID, Scopes: rt.Scopes, AuthTime: rt.AuthTime, Expires: time.Now().Add(time.Hour)}
 	if err := c.st.RotateRefreshToken(ctx, rt.Hash, next, access); err != nil {
 		return fmt.Errorf("rotate %s: %w", rt.Hash, err)
