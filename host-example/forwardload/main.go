@@ -1,17 +1,23 @@
 // Command forwardload seeds a host-example data folder for a forward-auth load run: an
 // enabled source, users with forward-auth sessions, a rule for the app, and a vegeta
 // targets file (one target per session, round-robin) asking the nginx endpoint about the app.
+// With -database the rows go to that PostgreSQL database (empty: the host's schema is made
+// here) and -data holds only the key file, as the host started with the same two flags has it.
 //
 //	forwardload -data DIR -url http://127.0.0.1:8080 -sessions 1000 > targets.http
+//	forwardload -data DIR -database postgres://… -sessions 1000 > targets.http
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
@@ -30,12 +36,13 @@ func run() error {
 	base := flag.String("url", "http://127.0.0.1:8080", "the host's address as the load generator reaches it")
 	app := flag.String("app", "app.example.test", "the protected app's host")
 	sessions := flag.Int("sessions", 1000, "users, each with one forward-auth session")
+	database := flag.String("database", "", "postgres://… of an empty database to seed instead of SQLite in -data")
 	flag.Parse()
 	if *dir == "" {
 		return fmt.Errorf("-data is required")
 	}
 	ctx := context.Background()
-	st, err := store.Open(*dir)
+	st, err := store.OpenWith(ctx, store.Options{Database: *database, Dir: *dir})
 	if err != nil {
 		return err
 	}
@@ -54,21 +61,56 @@ func run() error {
 	if _, err := st.PutForwardRule(ctx, rule); err != nil {
 		return err
 	}
-	for i := 0; i < *sessions; i++ {
-		n := strconv.Itoa(i)
-		done, err := st.FinishLogin(ctx, store.User{SourceID: src.ID, Subject: "load-" + n, Username: "user" + n, Name: "User " + n,
-			Email: "user" + n + "@example.test", Groups: []string{"members", "friends"}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
-		if err != nil {
-			return err
-		}
-		tok, _, err := forwardauth.StartSession(ctx, st, done.UserID, 24*time.Hour)
-		if err != nil {
-			return err
-		}
+	tokens, err := seedSessions(ctx, st, src.ID, *sessions)
+	if err != nil {
+		return err
+	}
+	for i, tok := range tokens {
 		fmt.Printf("GET %s%s\nX-Original-URL: http://%s/library/%d?page=2\nX-Original-Method: GET\nX-Original-Host: %s\nCookie: hx_forward=%s\n\n",
 			*base, forwardauth.NginxPath, *app, i, hostOnly(*app), tok)
 	}
 	return nil
+}
+
+// seeders is how many logins the seed stores at once (a PostgreSQL commit waits for the disk).
+const seeders = 8
+
+// seedSessions logs n users of source in and gives each a forward-auth session; it answers
+// their cookie tokens in user order.
+func seedSessions(ctx context.Context, st *store.Store, source string, n int) ([]string, error) {
+	tokens := make([]string, n)
+	var next atomic.Int64
+	errs := make([]error, seeders)
+	var wg sync.WaitGroup
+	for w := range seeders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
+				tok, err := seedSession(ctx, st, source, k)
+				if err != nil {
+					errs[w] = fmt.Errorf("session %d: %w", k, err)
+					next.Store(int64(n)) // the others stop at their next session
+					return
+				}
+				tokens[k] = tok
+			}
+		}()
+	}
+	wg.Wait()
+	return tokens, errors.Join(errs...)
+}
+
+// seedSession logs user k in and answers the cookie token of a new forward-auth session.
+func seedSession(ctx context.Context, st *store.Store, source string, k int) (string, error) {
+	n := strconv.Itoa(k)
+	done, err := st.FinishLogin(ctx, store.User{SourceID: source, Subject: "load-" + n, Username: "user" + n, Name: "User " + n,
+		Email: "user" + n + "@example.test", Groups: []string{"members", "friends"}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := forwardauth.StartSession(ctx, st, done.UserID, 24*time.Hour)
+	return tok, err
 }
 
 // hostOnly is a host[:port] without its port, as nginx's $host has it.

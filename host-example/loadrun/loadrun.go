@@ -41,6 +41,9 @@ type Options struct {
 	MaxDuration time.Duration
 	// Faults turns on injected plex.tv failures and random kills of the plugin process.
 	Faults bool
+	// Database is a postgres:// URL of an empty database for the host, or empty (SQLite in a
+	// temporary data folder).
+	Database string
 }
 
 // Report is what a run measured.
@@ -85,7 +88,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer os.RemoveAll(dir)
 	hs := httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + hs.Listener.Addr().String())
-	a, err := app.New(ctx, app.Config{PublicURL: pub, DataDir: dir, PluginsDir: o.PluginDir, LoginRate: 1 << 30,
+	a, err := app.New(ctx, app.Config{PublicURL: pub, DataDir: dir, Database: o.Database, PluginsDir: o.PluginDir, LoginRate: 1 << 30,
 		PluginEnv: plexsim.PluginEnv(simSrv.URL), AdminPassword: "load-run-admin-password"})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ func main() {
 	flag.DurationVar(&o.Latency, "latency", 100*time.Millisecond, "latency added to every plex.tv answer")
 	flag.DurationVar(&o.MaxDuration, "max", 120*time.Second, "stop after this long")
 	flag.BoolVar(&o.Faults, "faults", false, "inject plex.tv faults and kill the plugin at random")
+	flag.StringVar(&o.Database, "database", "", "postgres://… of an empty database for the host (default: SQLite in a temporary folder)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the host, simulator and generator here")
 	flag.Parse()
 	if *cpuprofile != "" {

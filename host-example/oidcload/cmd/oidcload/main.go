@@ -1,6 +1,7 @@
 // Command oidcload seeds a host-example data folder for a token-endpoint load run and runs it.
 //
 //	oidcload seed -data DIR -alg RS256 -codes 20000 -families 5000 > seed.json
+//	oidcload seed -data DIR -database postgres://… -alg ES256 -codes 0 > seed.json
 //	oidcload run -token-url http://127.0.0.1:8080/oauth/token -seed seed.json -grant refresh_token -rate 480 -duration 10s
 package main
 
@@ -48,9 +49,10 @@ func seed(args []string) error {
 	alg := fs.String("alg", openid.RS256, "signing algorithm")
 	codes := fs.Int("codes", 10000, "codes to prepare")
 	families := fs.Int("families", 2000, "refresh token families to prepare")
+	database := fs.String("database", "", "postgres://… of an empty database to seed (the host then runs with it and -data) instead of SQLite in -data")
 	_ = fs.Parse(args)
 	ctx := context.Background()
-	st, err := store.Open(*dir)
+	st, err := store.OpenWith(ctx, store.Options{Database: *database, Dir: *dir})
 	if err != nil {
 		return err
 	}
