@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -34,11 +35,12 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	w := stdlib.OpenDB(*cfg)
-	w.SetMaxOpenConns(postgresPool)
-	w.SetConnMaxIdleTime(5 * time.Minute)
 	r := stdlib.OpenDB(*cfg)
-	r.SetMaxOpenConns(postgresPool)
-	r.SetConnMaxIdleTime(5 * time.Minute)
+	for _, db := range []*sql.DB{w, r} {
+		db.SetMaxOpenConns(postgresPool)
+		db.SetMaxIdleConns(postgresPool) // database/sql keeps 2 by default: a burst would reconnect
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
 	s := &Store{db: &cachedDB{DB: w, name: "write", dialect: postgresDialect}, read: &cachedDB{DB: r, name: "read", dialect: postgresDialect},
 		dialect: postgresDialect, pgConfig: cfg, where: where}
 	s.SetClock(time.Now)
