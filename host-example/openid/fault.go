@@ -2,7 +2,6 @@ package openid
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync/atomic"
 
@@ -24,10 +23,10 @@ func withFaultMark(ctx context.Context) (context.Context, *atomic.Bool) {
 	return context.WithValue(ctx, faultKey{}, mark), mark
 }
 
-// storeFault marks the request of ctx when err is the store failing (not a row missing),
-// and answers err.
+// storeFault marks the request of ctx when err is the store out of reach (not an answer
+// about the data: a row missing, a code reused), and answers err.
 func storeFault(ctx context.Context, err error) error {
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if store.Unavailable(err) {
 		if mark, ok := ctx.Value(faultKey{}).(*atomic.Bool); ok {
 			mark.Store(true)
 		}

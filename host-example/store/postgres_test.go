@@ -203,3 +203,36 @@ func TestSchemasAreEquivalent(t *testing.T) {
 		t.Errorf("the schema description has only %d lines: %v", len(a), a)
 	}
 }
+
+// A database out of reach is told apart from answers about the data: a stopped server's
+// errors are Unavailable, a missing row or a reused code is not.
+func TestUnavailableIsAnOutage(t *testing.T) {
+	srv := postgrestest.Start(t)
+	url := srv.NewDatabase(t)
+	s, err := OpenWith(context.Background(), Options{Database: url, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.AuthRequestByCode(ctx, "nothing"); !errors.Is(err, ErrNotFound) || Unavailable(err) {
+		t.Fatalf("a missing code: %v (unavailable %v)", err, Unavailable(err))
+	}
+	if Unavailable(ErrCodeReused) || Unavailable(nil) {
+		t.Fatal("a reused code or no error counted as an outage")
+	}
+	srv.Stop(t)
+	_, err = s.AuthRequestByCode(ctx, "nothing")
+	if err == nil || !Unavailable(err) {
+		t.Fatalf("with the server stopped: %v (unavailable %v)", err, Unavailable(err))
+	}
+	srv.Start(t)
+	if _, err := s.AuthRequestByCode(ctx, "nothing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after the restart: %v", err)
+	}
+	lite, _ := open(t)
+	lite.Close()
+	if _, err := lite.AuthRequestByCode(ctx, "nothing"); !Unavailable(err) {
+		t.Fatalf("a closed SQLite store: %v", err)
+	}
+}
