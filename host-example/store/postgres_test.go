@@ -127,7 +127,8 @@ func TestPostgresBadDatabaseErrors(t *testing.T) {
 		"postgres://a b@/x":         "not a PostgreSQL URL",
 		"mysql://x":                 "expected empty",
 		srv.DSN("no_such_database"): "does not exist",
-		"postgres://postgres@/x?host=/nonexistent-sock": "unreachable",
+		strings.Replace(srv.DSN("postgres"), "postgres@", "nobody_here@", 1): "refused the login",
+		"postgres://postgres@/x?host=/nonexistent-sock":                      "unreachable",
 	} {
 		_, err := OpenWith(ctx, Options{Database: url, Dir: t.TempDir(), ConnectWait: 1})
 		if err == nil || !strings.Contains(err.Error(), want) {
