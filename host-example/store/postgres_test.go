@@ -237,3 +237,15 @@ func TestUnavailableIsAnOutage(t *testing.T) {
 		t.Fatalf("a closed SQLite store: %v", err)
 	}
 }
+
+// A replica of an older binary refuses a database a newer one migrated, on PostgreSQL too.
+func TestPostgresNewerSchemaRefused(t *testing.T) {
+	s, url := openPG(t)
+	if _, err := s.db.ExecContext(context.Background(), `INSERT INTO schema_version (version) VALUES (?)`, schemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := OpenWith(context.Background(), Options{Database: url, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Fatalf("open a newer database: %v", err)
+	}
+}
