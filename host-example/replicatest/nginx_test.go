@@ -3,16 +3,14 @@ package replicatest
 import (
 	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"text/template"
-	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/browsertest"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 )
 
 // nginxConf is forwardauth/systemtest's configuration (docs/forward-auth.md) with the
@@ -104,62 +102,8 @@ type nginx struct {
 func startNginx(t *testing.T, port, app string, replicas []string) *nginx {
 	t.Helper()
 	bin := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
-	dir, err := os.MkdirTemp("", "nginx-replicas-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	for _, d := range []string{"tmp", "logs"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var conf strings.Builder
-	if err := nginxConf.Execute(&conf, map[string]any{"Dir": dir, "Port": port, "App": app, "Replicas": replicas}); err != nil {
-		t.Fatal(err)
-	}
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if os.Geteuid() == 0 {
-		const nobody = 65534
-		for _, p := range []string{dir, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs"), confPath} {
-			if err := os.Chown(p, nobody, nobody); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody}
-	}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
+	dir := hosttest.Nginx(t, bin, nginxConf, map[string]any{"Port": port, "App": app, "Replicas": replicas})
 	n := &nginx{dir: dir}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			if len(b) > 8000 {
-				b = b[len(b)-8000:]
-			}
-			t.Logf("nginx error.log:\n%s", b)
-		}
-	})
-	// nginx writes its pid file once its sockets are bound.
-	for i := 0; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); err == nil {
-			break
-		}
-		if i == 200 {
-			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx did not start: %s", b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	return n
 }
 

@@ -7,11 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -191,59 +187,8 @@ func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
 	s.upstream = newEchoApp(t)
 
 	// nginx runs unprivileged in its own prefix: as root (CI), as nobody in a folder of its own.
-	ndir, err := os.MkdirTemp("", "nginx-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(ndir) })
-	for _, d := range []string{"tmp", "logs"} {
-		if err := os.MkdirAll(filepath.Join(ndir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var conf strings.Builder
-	if err := nginxConf.Execute(&conf, map[string]any{"Dir": ndir, "Port": s.port, "Host": host.Listener.Addr().String(),
-		"Upstream": s.upstream.Listener.Addr().String(), "PlexWeb": webAddr}); err != nil {
-		t.Fatal(err)
-	}
-	confPath := filepath.Join(ndir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(nginx, "-p", ndir, "-c", confPath, "-e", filepath.Join(ndir, "error.log"))
-	if os.Geteuid() == 0 {
-		const nobody = 65534
-		for _, p := range []string{ndir, filepath.Join(ndir, "tmp"), filepath.Join(ndir, "logs"), confPath} {
-			if err := os.Chown(p, nobody, nobody); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(ndir, "error.log"))
-			t.Logf("nginx error.log:\n%s", b)
-		}
-	})
-	// nginx writes its pid file once its sockets are bound: a listener that answers on the
-	// port before that is not this nginx.
-	for i := 0; ; i++ {
-		if _, err := os.Stat(filepath.Join(ndir, "nginx.pid")); err == nil {
-			break
-		}
-		if i == 100 {
-			b, _ := os.ReadFile(filepath.Join(ndir, "error.log"))
-			t.Fatalf("nginx did not start: %s", b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	hosttest.Nginx(t, nginx, nginxConf, map[string]any{"Port": s.port, "Host": host.Listener.Addr().String(),
+		"Upstream": s.upstream.Listener.Addr().String(), "PlexWeb": webAddr})
 	return s
 }
 

@@ -1,0 +1,79 @@
+package hosttest
+
+import (
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// Nginx starts the nginx binary bin on the configuration conf renders with data (data["Dir"]
+// is set to nginx's own folder, for its paths), unprivileged: as nobody in a folder of its
+// own when the test runs as root (CI). It answers the folder (error.log, the access logs);
+// nginx stops when the test ends, or with the test binary, and its error log is shown when
+// the test failed.
+func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]any) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nginx-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, d := range []string{"tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data["Dir"] = dir
+	var text strings.Builder
+	if err := conf.Execute(&text, data); err != nil {
+		t.Fatal(err)
+	}
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(text.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errorLog := filepath.Join(dir, "error.log")
+	cmd := osexec.Command(bin, "-p", dir, "-c", confPath, "-e", errorLog)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if os.Geteuid() == 0 {
+		const nobody = 65534
+		for _, p := range []string{dir, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs"), confPath} {
+			if err := os.Chown(p, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody}
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(errorLog)
+			if len(b) > 8000 {
+				b = b[len(b)-8000:]
+			}
+			t.Logf("nginx error.log:\n%s", b)
+		}
+	})
+	// nginx writes its pid file once its sockets are bound: a listener that answers on the
+	// port before that is not this nginx.
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); err == nil {
+			return dir
+		}
+		if i == 200 {
+			b, _ := os.ReadFile(errorLog)
+			t.Fatalf("nginx did not start: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
