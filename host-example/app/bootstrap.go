@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -41,7 +42,8 @@ func ReadBootstrap(path string) ([]BootstrapSource, error) {
 
 // applyBootstrap creates the sources unless a source with the slug exists. Replicas
 // starting together on a new database race here: the slug is unique, so one creates each
-// source and the others, refused, find it made.
+// source and the others, refused, find it made. A source this replica made whose settings
+// the plugin refuses is an error, as on one replica.
 func (a *App) applyBootstrap(ctx context.Context, list []BootstrapSource) error {
 	for _, bs := range list {
 		if _, err := a.Store.SourceBySlug(ctx, bs.Slug); err == nil {
@@ -49,7 +51,7 @@ func (a *App) applyBootstrap(ctx context.Context, list []BootstrapSource) error 
 		}
 		if _, err := a.Sources.Configure(ctx, host.Setup{Plugin: bs.Plugin, Slug: bs.Slug, Name: bs.Name, Config: bs.Config,
 			Enabled: bs.Enabled}); err != nil {
-			if _, found := a.Store.SourceBySlug(ctx, bs.Slug); found == nil {
+			if errors.Is(err, host.ErrSlugTaken) {
 				continue // another replica made it meanwhile
 			}
 			return fmt.Errorf("bootstrap: %w", err)

@@ -84,6 +84,7 @@ type Service struct {
 type ruleSet struct {
 	rules   Rules
 	version uint64
+	loaded  time.Time // when they were read
 }
 
 // New sets the service up; CookieDomain must already be checked (CheckCookieDomain).
@@ -152,23 +153,29 @@ func (s *Service) CookieName() string {
 	return cookieName
 }
 
-// currentRules is the rule set, reloaded from the store only after a change.
+// currentRules is the rule set, reloaded from the store after a change, and at least every
+// CacheTTL: a change whose announcement this replica missed (the database out of its reach
+// while another replica still writes) is then read, or, unreadable, answered as an outage.
 func (s *Service) currentRules(ctx context.Context) (Rules, error) {
 	v := s.o.Store.Changes().Version(store.ForwardRules)
-	if rs := s.rules.Load(); rs != nil && rs.version == v {
+	fresh := func(rs *ruleSet) bool {
+		return rs != nil && rs.version == v && s.o.Now().Sub(rs.loaded) < s.o.CacheTTL
+	}
+	if rs := s.rules.Load(); fresh(rs) {
 		return rs.rules, nil
 	}
 	s.rulesMu.Lock()
 	defer s.rulesMu.Unlock()
-	if rs := s.rules.Load(); rs != nil && rs.version == v {
+	if rs := s.rules.Load(); fresh(rs) {
 		return rs.rules, nil
 	}
+	now := s.o.Now()
 	stored, err := s.o.Store.ForwardRules(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rs := Rules(stored)
-	s.rules.Store(&ruleSet{rules: rs, version: v})
+	s.rules.Store(&ruleSet{rules: rs, version: v, loaded: now})
 	return rs, nil
 }
 

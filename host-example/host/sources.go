@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 
@@ -70,6 +71,10 @@ type Setup struct {
 	Enabled            bool
 }
 
+// ErrSlugTaken is Configure refused because a source with the slug exists (another replica
+// may have made it a moment before).
+var ErrSlugTaken = errors.New("a source with this slug exists")
+
 // Configure creates a source, has its plugin validate the settings, saves what the plugin
 // normalised and turns the source on or off.
 func (s *Sources) Configure(ctx context.Context, set Setup) (*store.Source, error) {
@@ -79,6 +84,9 @@ func (s *Sources) Configure(ctx context.Context, set Setup) (*store.Source, erro
 	}
 	src, err := s.store.CreateSource(ctx, set.Plugin, set.Slug, set.Name)
 	if err != nil {
+		if _, found := s.store.SourceBySlug(ctx, set.Slug); found == nil {
+			err = ErrSlugTaken
+		}
 		return nil, fmt.Errorf("source %s: %w", set.Slug, err)
 	}
 	norm, err := p.P.ValidateConfig(ctx, Candidate(src, set.Config))

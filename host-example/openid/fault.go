@@ -24,9 +24,10 @@ func withFaultMark(ctx context.Context) (context.Context, *atomic.Bool) {
 }
 
 // storeFault marks the request of ctx when err is the store out of reach (not an answer
-// about the data: a row missing, a code reused), and answers err.
+// about the data: a row missing, a code reused), and answers err. A request whose own
+// context ended (its client went away) is no outage: its storage calls fail for that.
 func storeFault(ctx context.Context, err error) error {
-	if store.Unavailable(err) {
+	if ctx.Err() == nil && store.Unavailable(err) {
 		if mark, ok := ctx.Value(faultKey{}).(*atomic.Bool); ok {
 			mark.Store(true)
 		}
@@ -34,15 +35,17 @@ func storeFault(ctx context.Context, err error) error {
 	return err
 }
 
-// outageWriter replaces the answer of a request whose store failed by the outage answer.
+// outageWriter replaces the answer of a request whose store failed by the outage answer,
+// unless that answer has already begun.
 type outageWriter struct {
 	*statusWriter
 	mark     *atomic.Bool
 	replaced bool
+	started  bool // the library's own answer has begun: it is passed on whole
 }
 
 func (w *outageWriter) WriteHeader(code int) {
-	if w.mark.Load() && !w.replaced {
+	if w.mark.Load() && !w.replaced && !w.started {
 		w.replaced = true
 		w.status = http.StatusServiceUnavailable
 		h := w.ResponseWriter.Header()
@@ -53,6 +56,10 @@ func (w *outageWriter) WriteHeader(code int) {
 		_, _ = w.ResponseWriter.Write([]byte(`{"error":"server_error","error_description":"the database cannot be reached; try again in a moment"}`))
 		return
 	}
+	if w.replaced {
+		return
+	}
+	w.started = true
 	w.statusWriter.WriteHeader(code)
 }
 
@@ -60,9 +67,10 @@ func (w *outageWriter) Write(b []byte) (int, error) {
 	if w.replaced {
 		return len(b), nil
 	}
-	if w.mark.Load() {
+	if w.mark.Load() && !w.started {
 		w.WriteHeader(http.StatusOK)
 		return len(b), nil
 	}
+	w.started = true
 	return w.statusWriter.Write(b)
 }
