@@ -460,3 +460,22 @@ func TestRevocationOnlyByItsOwnClient(t *testing.T) {
 		t.Fatal("the access token of the revoked family still works")
 	}
 }
+
+// A client id that does not exist is refused as a wrong secret is: the token endpoint does
+// not tell which client ids exist (nor answer a server error for a caller's mistake).
+func TestUnknownClientRefusedLikeAWrongSecret(t *testing.T) {
+	d := newIDP(t)
+	status := func(id, secret string) int {
+		resp, err := http.PostForm(d.issuer+"/oauth/token", url.Values{"client_id": {id}, "client_secret": {secret},
+			"grant_type": {"refresh_token"}, "refresh_token": {"whatever"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	wrong, unknown := status(rpID, "not-the-secret"), status("no-such-client", "not-the-secret")
+	if unknown != wrong || unknown >= 500 {
+		t.Fatalf("unknown client %d, wrong secret %d: want the same refusal", unknown, wrong)
+	}
+}

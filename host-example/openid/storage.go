@@ -223,7 +223,8 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.clients.byID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errors.New("unknown client")
+		// invalid_client, not a server error: a client id that does not exist is the caller's mistake
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(storeFault(ctx, err))

@@ -56,9 +56,12 @@ func (s *Store) FirstSigningKey(ctx context.Context, k SigningKey) (bool, error)
 	return n > 0, err
 }
 
-// RetireSigningKeys marks every active key of alg but keep as retired now.
+// RetireSigningKeys marks every key of alg but keep that is not retired as retired now,
+// waiting ones too: ImportKey's key signs at once, alone.
 func (s *Store) RetireSigningKeys(ctx context.Context, alg, keep string) error {
-	return s.RetireSigningKeysAt(ctx, alg, keep, s.now())
+	_, err := s.execChanging(ctx, SigningKeys, `UPDATE oidc_keys SET retired_at = ? WHERE alg = ? AND id != ? AND retired_at = 0`,
+		s.now().Unix(), alg, keep)
+	return err
 }
 
 // RetireSigningKeysAt marks every key of alg but keep that is not retired as retired at at
