@@ -73,26 +73,11 @@ func ExportKey(dataDir, out string) error {
 // Restore makes dataDir (which must hold no database) from a backup and its key file. It
 // refuses a key that did not seal the backup, and checks that every sealed source config opens.
 func Restore(ctx context.Context, dataDir, backup, keyFile string) error {
-	key, err := os.ReadFile(keyFile)
-	if err != nil {
+	if err := checkBackupKey(backup, keyFile); err != nil {
+		if errors.Is(err, ErrKeyMismatch) {
+			return err
+		}
 		return fmt.Errorf("restore: %w", err)
-	}
-	seal, err := sealerOf(key, keyFile)
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	db, err := sql.Open("sqlite", "file:"+backup+"?mode=ro")
-	if err != nil {
-		return err
-	}
-	var id string
-	err = db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaKeyID).Scan(&id)
-	db.Close()
-	if err != nil {
-		return fmt.Errorf("restore: %s is not a backup of host-example (%w)", backup, err)
-	}
-	if id != seal.keyID() {
-		return ErrKeyMismatch
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
@@ -118,6 +103,32 @@ func Restore(ctx context.Context, dataDir, backup, keyFile string) error {
 		os.Remove(dbPath)
 		os.Remove(filepath.Join(dataDir, KeyFile))
 		return fmt.Errorf("restore: the restored store does not open: %w", err)
+	}
+	return nil
+}
+
+// checkBackupKey refuses (ErrKeyMismatch) a key file that did not seal the backup file, and
+// a file that is not a backup of host-example.
+func checkBackupKey(backup, keyFile string) error {
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		return fmt.Errorf("the key: %w", err)
+	}
+	seal, err := sealerOf(key, keyFile)
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+backup+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var id string
+	if err := db.QueryRow(`SELECT value FROM meta WHERE key = ?`, metaKeyID).Scan(&id); err != nil {
+		return fmt.Errorf("%s is not a backup of host-example (%w)", backup, err)
+	}
+	if id != seal.keyID() {
+		return ErrKeyMismatch
 	}
 	return nil
 }

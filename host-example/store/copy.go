@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -132,15 +131,7 @@ func openCopySource(o CopyOptions) (src *Store, keyPath string, done func(), err
 	if o.Key == "" {
 		return nil, "", nil, fmt.Errorf("copy-store: %s is a backup file: -key is required (the key exported with host-example export-key)", o.From)
 	}
-	key, err := os.ReadFile(o.Key)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("copy-store: -key: %w", err)
-	}
-	seal, err := sealerOf(key, o.Key)
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("copy-store: -key: %w", err)
-	}
-	if err := checkBackupKey(o.From, seal); err != nil {
+	if err := checkBackupKey(o.From, o.Key); err != nil {
 		return nil, "", nil, fmt.Errorf("copy-store: %w", err)
 	}
 	tmp, err := os.MkdirTemp("", "copy-store-source-")
@@ -161,24 +152,6 @@ func openCopySource(o CopyOptions) (src *Store, keyPath string, done func(), err
 		return nil, "", nil, fmt.Errorf("copy-store: open the backup %s: %w", o.From, err)
 	}
 	return src, o.Key, func() { src.Close(); cleanup() }, nil
-}
-
-// checkBackupKey refuses (ErrKeyMismatch) a key that did not seal the backup file, as
-// Restore does.
-func checkBackupKey(backup string, seal *Sealer) error {
-	db, err := sql.Open("sqlite", "file:"+backup+"?mode=ro")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var id string
-	if err := db.QueryRow(`SELECT value FROM meta WHERE key = ?`, metaKeyID).Scan(&id); err != nil {
-		return fmt.Errorf("%s is not a backup of host-example (%w)", backup, err)
-	}
-	if id != seal.keyID() {
-		return ErrKeyMismatch
-	}
-	return nil
 }
 
 // checkKeyDestination refuses a replica data folder holding a key file that is not key.
