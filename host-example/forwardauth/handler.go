@@ -3,7 +3,6 @@ package forwardauth
 import (
 	"context"
 	"errors"
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/plexlogin/plexlogin/host-example/auditlog"
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"

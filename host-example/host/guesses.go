@@ -20,7 +20,7 @@ func guessKey(sourceID string, g *source.GuessGuard) string {
 	return "source/" + sourceID + "/" + g.Key
 }
 
-// claimedGuess is one guess counted in the store before the plugin checks it; key is empty
+// claimedGuess is one guess counted in the store before the plugin checks it; guess is nil
 // when the answer was no guess (its choice has no usable guard).
 type claimedGuess struct{ guess *store.Guess }
 

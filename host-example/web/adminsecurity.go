@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"image"
 	"image/png"
 	"net/http"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )

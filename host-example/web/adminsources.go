@@ -2,11 +2,11 @@ package web
 
 import (
 	"encoding/json"
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"regexp"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"

@@ -3,10 +3,10 @@ package web
 import (
 	"context"
 	"errors"
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strconv"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"

@@ -2,9 +2,9 @@ package web
 
 import (
 	"errors"
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 

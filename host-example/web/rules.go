@@ -2,10 +2,10 @@ package web
 
 import (
 	"errors"
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"net/http"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
