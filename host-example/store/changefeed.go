@@ -34,6 +34,13 @@ func (s *Store) changed(ctx context.Context, tx *sql.Tx, t Topic) error {
 // execChanging runs one statement that changes data of topic, recording the change for the
 // other replicas in the same transaction, and announces it here once committed.
 func (s *Store) execChanging(ctx context.Context, t Topic, q string, args ...any) (sql.Result, error) {
+	if s.dialect != postgresDialect { // one process: the statement alone, then the announcement
+		res, err := s.db.ExecContext(ctx, q, args...)
+		if err == nil {
+			s.changes.Notify(t)
+		}
+		return res, err
+	}
 	var res sql.Result
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error

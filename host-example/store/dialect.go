@@ -9,6 +9,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,16 +74,22 @@ func (d dialect) args(args []any) []any {
 	if d != postgresDialect {
 		return args
 	}
+	var out []any // a copy once a boolean is met: the caller's slice stays as it was
 	for i, a := range args {
 		if v, ok := a.(bool); ok {
+			if out == nil {
+				out = slices.Clone(args)
+			}
+			out[i] = int64(0)
 			if v {
-				args[i] = int64(1)
-			} else {
-				args[i] = int64(0)
+				out[i] = int64(1)
 			}
 		}
 	}
-	return args
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // retryable reports whether err is PostgreSQL refusing a transaction that may succeed when
