@@ -60,10 +60,8 @@ func declared(p *Plugin, cs []store.Credential) []source.Credential {
 	}
 	var out []source.Credential
 	for _, c := range cs {
-		for _, k := range p.Desc.CredentialKinds {
-			if k.Kind == c.Kind {
-				out = append(out, source.Credential{Kind: c.Kind, Value: c.Value})
-			}
+		if _, ok := p.Desc.Kind(c.Kind); ok {
+			out = append(out, source.Credential{Kind: c.Kind, Value: c.Value})
 		}
 	}
 	return out

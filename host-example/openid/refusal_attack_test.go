@@ -49,3 +49,29 @@ func TestRefusalWaysOnRefuseAnotherBrowsersRequest(t *testing.T) {
 		t.Fatalf("the victim's own way back: %d %s", p.status, p.location)
 	}
 }
+
+// "Back to <app>" answers only at a redirect URI the app still has registered: one the admin
+// removed since the request began gets no code, state or error, and the request stays open.
+func TestRefusalWayBackOnlyToARegisteredRedirectURI(t *testing.T) {
+	d := newIDP(t)
+	c, _ := d.store.OIDCClientByID(context.Background(), rpID)
+	c.AllowedGroups = []string{"plex-owner"}
+	d.addClient(*c)
+	r := d.rp()
+	b := d.browser()
+	p := b.plexLogin(b.follow(r.config.AuthCodeURL("moved-state", s256())), "friend")
+	idm := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if p.status != http.StatusForbidden || idm == nil {
+		t.Fatalf("no refusal: %d %s", p.status, p.body)
+	}
+	csrf := csrfRE.FindStringSubmatch(p.body)[1]
+	c.RedirectURIs = []string{"http://127.0.0.1:9/elsewhere"}
+	d.addClient(*c)
+	if p := b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {idm[1]}}); p.status != http.StatusBadRequest ||
+		p.location != "" || !strings.Contains(p.body, "no longer registered") {
+		t.Fatalf("back to an unregistered redirect URI: %d %s %s", p.status, p.location, p.body)
+	}
+	if row, err := d.store.AuthRequestByID(context.Background(), idm[1]); err != nil || row.Done {
+		t.Fatalf("the request was ended: %v", err)
+	}
+}

@@ -175,6 +175,19 @@ func TestPersonPageAndDelete(t *testing.T) {
 	if end == nil {
 		t.Fatal("no End button for the forward-auth session")
 	}
+	// A kind of session the page did not offer ends nothing, nor does the ref under another kind.
+	for _, other := range []string{"/sessions/bogus/", "/sessions/host/"} {
+		r := a.do("POST", strings.Replace(end[1], "/sessions/forward/", other, 1), url.Values{"csrf": {csrf}})
+		if _, _, err := h.store.ForwardSession(ctx, "fwd-frank"); r.Location != link || err != nil {
+			t.Fatalf("end %s: %d %s, the forward-auth session: %v", other, r.Status, r.Location, err)
+		}
+		if r := user.do("GET", "/profile", nil); r.Status != http.StatusOK {
+			t.Fatalf("end %s ended the host session: %d", other, r.Status)
+		}
+		if p := a.do("GET", link, nil); !strings.Contains(p.Body, "That session had already ended.") {
+			t.Fatalf("end %s: no warning: %s", other, textIn(t, p.Body, "person-access"))
+		}
+	}
 	if r := a.do("POST", end[1], url.Values{"csrf": {csrf}}); r.Location != link {
 		t.Fatalf("end a session: %d %s", r.Status, r.Location)
 	}

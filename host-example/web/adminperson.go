@@ -65,7 +65,7 @@ func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) {
 		apps = append(apps, row)
 	}
 	flash, level := s.takeFlash(w, r)
-	s.render(w, http.StatusOK, "person.html", map[string]any{"Title": host.NameOf(u.Name, u.Username, u.Subject), "User": u,
+	s.render(w, http.StatusOK, "person.html", map[string]any{"Title": nameOf(u), "User": u,
 		"Source": names[u.SourceID], "Events": rows, "Sessions": sessions, "Grants": apps, "Link": personLink(u),
 		"Flash": flash, "FlashLevel": level, "Session": sessionOf(r)})
 }

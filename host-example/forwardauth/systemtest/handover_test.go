@@ -2,9 +2,11 @@ package systemtest_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +232,28 @@ func TestHandoverRuleNeedsItsOwnOrigin(t *testing.T) {
 	ok := store.ForwardRule{ID: "b", Host: "plex.example.test", Handover: "up.token", Groups: []string{"x"}}
 	if errs := forwardauth.CheckHandover(&ok, existing, "auth.example.test"); len(errs) > 0 {
 		t.Errorf("changing the hand-over rule itself: %v", errs)
+	}
+}
+
+// The bridge goes on only to a path of the app's own origin: an rd naming another origin, or
+// the bridge itself, is replaced by the kind's start page, with the credential still written.
+func TestHandoverBridgeGoesOnOnlyOnTheAppsOrigin(t *testing.T) {
+	f, fa := handoverFixture(t)
+	friend := &http.Cookie{Name: "hx_forward", Value: f.forwardToken(f.friend)}
+	next := regexp.MustCompile(`id="bridge-next" href="([^"]*)"`)
+	for rd, want := range map[string]string{
+		"/web/index.html#!/settings":          "/web/index.html#!/settings",
+		"https://evil.example/":               webKind.StartPath,
+		"//evil.example/":                     webKind.StartPath,
+		"/\\evil.example/":                    webKind.StartPath,
+		"javascript:alert(1)":                 webKind.StartPath,
+		forwardauth.BridgePath + "?signout=1": webKind.StartPath,
+	} {
+		w := serve(fa, forwardauth.HandoverNginxPath+"?rd="+url.QueryEscape(rd), nginxBridge("http://web.example.test"+forwardauth.BridgePath), friend)
+		m := next.FindStringSubmatch(w.Body.String())
+		if w.Code != 200 || m == nil || html.UnescapeString(m[1]) != want || !strings.Contains(w.Body.String(), secretToken) ||
+			strings.Contains(w.Body.String(), "evil.example") || strings.Contains(w.Body.String(), "alert(1)") {
+			t.Errorf("rd %q: %d, goes on to %v, want %q", rd, w.Code, m, want)
+		}
 	}
 }
