@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -95,7 +96,7 @@ func (s *Sources) dropTurnedOff(ctx context.Context, src *store.Source, p *Plugi
 			continue
 		}
 		if _, err := s.store.DeleteSourceCredentials(ctx, src.ID, k.Kind); err != nil {
-			return err
+			return fmt.Errorf("delete the %s credentials the settings no longer hand over: %w", k.Kind, err)
 		}
 	}
 	return nil

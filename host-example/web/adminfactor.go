@@ -51,7 +51,7 @@ func (s *Server) now() time.Time {
 func (s *adminPages) askAdminCode(w http.ResponseWriter, r *http.Request, sess *store.Session, cs adminCodeState, errText string, status int) {
 	b, _ := json.Marshal(cs)
 	if _, err := s.store.PutLoginState(r.Context(), store.LoginState{SessionID: sess.ID, Kind: store.StateAdminCode, State: b,
-		ExpiresAt: time.Now().Add(adminCodeLife)}); err != nil {
+		ExpiresAt: s.now().Add(adminCodeLife)}); err != nil {
 		dbunavailable.Answer(w)
 		return
 	}
@@ -120,7 +120,7 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	again := "/login?return=" + sourceAdminPath
-	if time.Since(sess.CreatedAt) > sourceAdminFreshness {
+	if s.now().Sub(sess.CreatedAt) > sourceAdminFreshness {
 		s.message(w, r, http.StatusUnauthorized, "Sign in again", "To open the admin, sign in through your source again (an older sign-in is not enough).", again)
 		return
 	}
@@ -144,7 +144,7 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := host.RecordSourceAdminSignIn(r.Context(), s.store, host.SourceAdminSignIn{UserID: u.ID, Group: group, Name: name, Source: src.Name,
-		At: time.Now()}); err != nil {
+		At: s.now()}); err != nil {
 		s.cfg.Logger.Error("record a source admin's sign-in", "error", err)
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventAdminLogin, Subject: u.Subject, Name: name,
