@@ -28,10 +28,11 @@ const metaUsernamesPending = "usernames_pending"
 const maxUsernameSuffix = 100000
 
 // cleanUsername is the username a mapping produced without surrounding spaces and without
-// control and format characters (a header drops the first, the second only hide).
+// control, format and line separator characters (a header drops the first, the others only
+// hide or break the text).
 func cleanUsername(name string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return -1
 		}
 		return r

@@ -86,12 +86,13 @@ type LoginDone struct {
 // the login was under way.
 var ErrSourceOff = errors.New("the login method was turned off")
 
-// FinishLogin stores the user (with a username unique on the host), records the event and,
-// unless an admin disabled the user, replaces the browser's session with the user's — in one
-// transaction, and only while the source is on (else ErrSourceOff, nothing stored).
+// FinishLogin stores the user (with a username unique on the host, its names and e-mail as
+// apps receive them: forApps), records the event and, unless an admin disabled the user,
+// replaces the browser's session with the user's — in one transaction, and only while the
+// source is on (else ErrSourceOff, nothing stored).
 func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessionID string, life time.Duration) (*LoginDone, error) {
-	mapped := u.Username
-	u.Username = cleanUsername(u.Username)
+	mapped, mappedName := u.Username, u.Name
+	u = u.forApps()
 	token, csrf := RandomID(32), RandomID(16)
 	var done LoginDone
 	var ev Event
@@ -115,8 +116,11 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 				return err
 			}
 		}
-		if ev.Name == mapped && done.Username != "" {
-			ev.Name = done.Username // the event names the user as apps know them
+		switch { // the event names the user as apps know them
+		case ev.Name == mapped && done.Username != "":
+			ev.Name = done.Username
+		case ev.Name == mappedName:
+			ev.Name = u.Name
 		}
 		if done.Disabled {
 			ev = Event{SourceID: u.SourceID, Kind: EventLoginDenied, Subject: u.Subject, Reason: "user_disabled", Detail: "the user was disabled by an admin"}

@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // homeProfilesConfig is membersConfig with the "Who is watching?" step.
@@ -100,5 +102,28 @@ func TestProfileStepRefusedAfterTheSourceIsTurnedOff(t *testing.T) {
 	}
 	if p := b.do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
 		t.Fatalf("the browser is signed in: %d %s", p.Status, p.Body)
+	}
+}
+
+// A Plex display name of 8 KiB with a right-to-left override logs in (it once failed the
+// login with 500 in the mapping's value limit): the person's page shows it without the
+// override, cut to source.MaxNameLength code points.
+func TestLongNameWithBidiControlLogsIn(t *testing.T) {
+	world := plexsim.DefaultWorld()
+	for i := range world.Personas {
+		if world.Personas[i].Key == "friend" {
+			world.Personas[i].Title = "\u202eFrank " + strings.Repeat("é", 8<<10)
+		}
+	}
+	h := newHarnessWorld(t, world, nil)
+	h.addSource(membersConfig)
+	b := h.browser()
+	if p := b.login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		t.Fatalf("login: %d %s", p.Status, p.Body)
+	}
+	_, rest, _ := strings.Cut(b.do("GET", "/profile", nil).Body, `id="p-name">`)
+	name, _, _ := strings.Cut(rest, "<")
+	if !strings.HasPrefix(name, "Frank é") || strings.ContainsRune(name, '\u202e') || utf8.RuneCountInString(name) > source.MaxNameLength {
+		t.Fatalf("the profile shows the name %.40q… (%d code points)", name, utf8.RuneCountInString(name))
 	}
 }

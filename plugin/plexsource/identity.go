@@ -11,14 +11,16 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// mappingInput turns a Plex account and its access facts into the mapping input.
+// mappingInput turns a Plex account and its access facts into the mapping input. The names
+// a person chooses at plex.tv are cut to the host's bound (source.MaxNameLength), so a long
+// one never makes the mapping's value limit fail the login.
 func mappingInput(u *plextv.User, f access.Facts, inst source.Instance) mappings.Input {
 	servers := make([]Server, 0, len(f.Servers))
 	for _, s := range f.Servers {
 		servers = append(servers, Server{MachineID: s.MachineID, Name: s.Name, Owned: s.Owned, Home: s.Home, Product: s.Product, Pending: s.Pending})
 	}
 	return mappings.Input{
-		Vars: map[string]any{"user": User{ID: int64(u.ID), UUID: string(u.UUID), Username: string(u.Username), Title: u.DisplayName(),
+		Vars: map[string]any{"user": User{ID: int64(u.ID), UUID: string(u.UUID), Username: source.CutName(string(u.Username)), Title: source.CutName(u.DisplayName()),
 			Email: string(u.Email), Confirmed: bool(u.Confirmed), Thumb: string(u.Thumb), Locale: string(u.Locale),
 			PlexPass: u.PlexPass(), TwoFactor: bool(u.TwoFactorEnabled), IsOwner: f.IsOwner, IsHomeMember: f.IsHomeMember,
 			IsManaged: f.IsManaged, IsFriend: f.IsFriend, Servers: servers}},

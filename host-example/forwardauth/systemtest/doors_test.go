@@ -13,6 +13,7 @@ import (
 
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // askHeader is the proxy's subrequest with every header as given.
@@ -188,6 +189,21 @@ func TestRemoteID(t *testing.T) {
 	w = f.nginx("", "POST", "http://app.example.test/api/hooks/x")
 	if v, ok := w.Header()["Remote-Id"]; w.Code != 200 || !ok || len(v) != 1 || v[0] != "" {
 		t.Fatalf("bypass: Remote-Id %q present %v (status %d), want present and empty", v, ok, w.Code)
+	}
+}
+
+// Issue 28 #11: the names in the Remote-* headers are what the host stored of the login:
+// without bidi controls or zero-width spaces, cut to source.MaxNameLength code points.
+func TestRemoteNamesAreClean(t *testing.T) {
+	f := newFixture(t)
+	long := strings.Repeat("李", 7<<10)
+	eve := f.user("3", "\u202eeve\u200b", "\u2067Olivia Owner\u2069 "+long, "eve\u202e@example.test", "plex-friend")
+	w := f.nginx(f.forwardToken(eve), "GET", "http://app.example.test/")
+	name := w.Header().Get("Remote-Name")
+	if w.Code != 200 || w.Header().Get("Remote-User") != "eve" || w.Header().Get("Remote-Email") != "" ||
+		name != "Olivia Owner "+long[:len("李")*(source.MaxNameLength-len("Olivia Owner "))] {
+		t.Fatalf("%d: Remote-User %+q, Remote-Email %+q, Remote-Name %.40q… (%d bytes)", w.Code, w.Header().Get("Remote-User"),
+			w.Header().Get("Remote-Email"), name, len(name))
 	}
 }
 
