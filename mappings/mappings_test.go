@@ -82,6 +82,24 @@ func TestAdminsExample(t *testing.T) {
 	if contains(res.Attributes["groups"].([]string), "admins") {
 		t.Fatal("friend became admin")
 	}
+	// Keyed on the Plex account id, never on a username a person can change and another take.
+	for _, c := range []struct {
+		user  User
+		admin bool
+	}{
+		{User{ID: 12345678, Username: "alice"}, true},
+		{User{ID: 12345678, Username: "alice-renamed"}, true},
+		{User{ID: 99999999, Username: "alice"}, false}, // someone who took the name
+		{User{ID: 99999998, Username: "bob"}, false},
+	} {
+		res, err := p.Eval(context.Background(), Input{Vars: map[string]any{"user": c.user}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := contains(res.Attributes["groups"].([]string), "admins"); got != c.admin {
+			t.Errorf("account %d named %q: admin %v, want %v", c.user.ID, c.user.Username, got, c.admin)
+		}
+	}
 }
 
 func contains(l []string, s string) bool {
@@ -221,7 +239,7 @@ groups: |
   user.servers.map(s, !s.pending, "media-" + s.name)
   + (user.plex_pass ? ["plex-pass"] : [])
 [admins]
-groups: user.is_owner || user.username in ["alice", "bob"] ? ["admins"] : []
+groups: user.is_owner || user.id in [12345678, 23456789] ? ["admins"] : []
 [gate]
 condition: user.plex_pass || user.is_owner
 deny_message: This service is for Plex Pass members.
