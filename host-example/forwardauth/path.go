@@ -10,13 +10,15 @@ import (
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Apps and the servers in front of them read one request path in different ways: Go's
 // ServeMux and most routers resolve only literal dot segments and decode each segment after
 // splitting (so %2F stays inside a segment); Java servers drop ";parameters" from each
 // segment before resolving; some servers decode the whole path first; some decode and parse
-// it again (so a decoded "?" or "#" ends it); ASP.NET routes case-insensitively. A path is
+// it again (so a decoded "?" or "#" ends it); ASP.NET routes case-insensitively; some apps
+// fold compatibility characters (NFKC: "／" is "/", "ａ" is "a") before routing. A path is
 // judged under every one of these readings, and passes only if each passes under the rule
 // it selects (Rules.Judge). What no reading makes safe is refused outright (ParsePath).
 
@@ -32,16 +34,19 @@ type Path struct {
 
 // reading is one way to read a path: its decoded segments, without empty ones and with dot
 // segments resolved. fold: rules are selected case-insensitively (bypass paths never are).
+// compat: the segments are another reading's, compatibility-folded, split and resolved again.
 type reading struct {
-	segs []string
-	fold bool
+	segs   []string
+	fold   bool
+	compat bool
 }
 
 // ParsePath reads raw, the path and query of a request as the proxy forwarded it. It
 // refuses a path that does not start with "/", holds a raw "#", "\", space or control
 // character, a bad or doubly encoded escape, an encoded "\" or control character (NUL), a
-// dot segment hidden behind ";" or an escape ("..;", ".;x", "%2e%2e", "..%2F"), or a
-// segment ending in a dot or a space ("/admin.", "/admin%20": Windows servers strip those).
+// dot segment hidden behind ";" or an escape ("..;", ".;x", "%2e%2e", "..%2F"), a segment
+// ending in a dot or a space ("/admin.", "/admin%20": Windows servers strip those), or a
+// compatibility form of "\" ("＼").
 func ParsePath(raw string) (*Path, error) {
 	p, _, _ := strings.Cut(raw, "?")
 	if p == "" {
@@ -74,9 +79,10 @@ func ParsePath(raw string) (*Path, error) {
 		// As Java servers do: ";parameters" dropped from each segment first.
 		path.add(resolve(rawSegs, true, true))
 	}
+	dec := p
 	if escaped {
 		// Decoded first, then split (servers that decode %2F too).
-		dec := unescape(p)
+		dec = unescape(p)
 		decSegs := strings.Split(dec[1:], "/")
 		path.add(resolve(decSegs, false, false))
 		if strings.IndexByte(dec, ';') >= 0 {
@@ -89,11 +95,61 @@ func ParsePath(raw string) (*Path, error) {
 			path.add(resolve(cut, true, false))
 		}
 	}
+	if escaped || !isASCII(p) {
+		if err := path.addCompatible(dec); err != nil {
+			return nil, err
+		}
+	}
 	// Each reading case-folded too (ASP.NET routes case-insensitively).
 	for _, r := range path.readings {
-		path.readings = append(path.readings, reading{segs: r.segs, fold: true})
+		path.readings = append(path.readings, reading{segs: r.segs, fold: true, compat: r.compat})
 	}
 	return path, nil
+}
+
+// addCompatible adds the readings of an app that folds compatibility characters (NFKC)
+// before routing: a full-width "/" then splits a segment and full-width dots make a dot
+// segment, so the folded path is split and resolved again (with ";parameters" dropped too,
+// when it holds a ";"). The app may fold the decoded path dec before resolving its dot
+// segments, or fold a reading after its server resolved them: both are read. A folded "\"
+// is refused, as an encoded one is. ParsePath calls it only for a path with a non-ASCII
+// byte or an escape, so the common ASCII path costs nothing more.
+func (p *Path) addCompatible(dec string) error {
+	if err := p.addFolded(dec); err != nil {
+		return err
+	}
+	for i, n := 0, len(p.readings); i < n; i++ {
+		if segs := p.readings[i].segs; slices.ContainsFunc(segs, func(s string) bool { return !isASCII(s) }) {
+			if err := p.addFolded("/" + strings.Join(segs, "/")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addFolded adds the readings of path src once compatibility-folded, if that changes it.
+func (p *Path) addFolded(src string) error {
+	if isASCII(src) {
+		return nil
+	}
+	folded := norm.NFKC.String(src)
+	if folded == src {
+		return nil
+	}
+	if strings.IndexByte(folded, '\\') >= 0 {
+		return fmt.Errorf("%w: %q folds to a backslash", ErrBadPath, src)
+	}
+	segs := strings.Split(folded, "/")
+	c := resolve(segs, false, false)
+	c.compat = true
+	p.add(c)
+	if strings.IndexByte(folded, ';') >= 0 {
+		c = resolve(segs, true, false)
+		c.compat = true
+		p.add(c)
+	}
+	return nil
 }
 
 // checkSegment refuses a raw segment no reading makes safe.
@@ -184,6 +240,9 @@ func (p *Path) Readings() []string {
 	out := make([]string, 0, len(p.readings))
 	for _, r := range p.readings {
 		s := "/" + strings.Join(r.segs, "/")
+		if r.compat {
+			s = "(compatible) " + s
+		}
 		if r.fold {
 			s = "(folded) " + s
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -79,6 +81,24 @@ func TestEveryReadingIsJudged(t *testing.T) {
 		{"/ADM%C4%B0N/", "admin,app"},
 		{"/admin/%E2%84%AA", "admin"},
 		{"/%C5%BFecret", "app"},
+		// Issue 28 #12: compatibility forms (NFKC, as apps that fold them route): a full-width
+		// "/" splits, full-width dots are a dot segment, full-width letters meet theirs.
+		{"/admin%EF%BC%8Fx", "admin,app"},
+		{"/admin／x", "admin,app"},
+		{"/public%EF%BC%8F%EF%BC%8E%EF%BC%8E%EF%BC%8Fadmin", "admin,app"},
+		{"/public/．．/admin", "admin,app"},
+		{"/admin／x/..", "admin,app"}, // folded before its dot segments are resolved
+		{"/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E/", "admin,app"},
+		{"/api/v1/webhook/x／..／..／..／..／admin", "admin"}, // anonymous through the bypass, before
+		{"/public%EF%BC%BC..%EF%BC%BCadmin", "refused"},  // a full-width "\", as an encoded one
+		// Ordinary non-ASCII paths keep passing, judged as they are.
+		{"/caf%C3%A9", "app"},
+		{"/cafe%CC%81/x", "app"},
+		{"/café/x", "app"},
+		{"/%E6%9D%B1%E4%BA%AC%E3%80%80%E3%82%BF%E3%83%AF%E3%83%BC", "app"}, // 東京　タワー (ideographic space)
+		{"/%F0%9F%98%80/%F0%9F%91%A9%E2%80%8D%F0%9F%92%BB", "app"},         // emoji, one with a ZWJ
+		{"/admin/%EF%BC%A1", "admin"},
+		{"/_matrix/client/v3/directory/room/%23%E9%83%A8%E5%B1%8B:example.test", "app"},
 		// Encoded slashes: only under a rule that allows them.
 		{"/admin%2fusers", "refused"},
 		{"/public%2Fx", "refused"},
@@ -248,10 +268,12 @@ func TestBypassAndGroups(t *testing.T) {
 
 // FuzzMatchNeverEscapesAPrefix: whatever the spelling, a path that Go's ServeMux routes to
 // /admin (as is, case-folded, or with ";parameters" dropped as Java servers do), or that
-// lies under /admin once decoded and resolved, is judged under the admin rule or refused.
+// lies under /admin once decoded (and compatibility-folded, NFKC) and resolved, is judged
+// under the admin rule or refused.
 func FuzzMatchNeverEscapesAPrefix(f *testing.F) {
 	for _, s := range []string{"/admin", "/public/../admin", "/%2e%2e/admin", "//admin/x", "/a/b/../../admin", "/admin/..;/api",
-		"/ADMIN/", "/admin;x/y", "/x%2F..%2Fadmin", "/%23/../admin", "/login.view;jsessionid=1"} {
+		"/ADMIN/", "/admin;x/y", "/x%2F..%2Fadmin", "/%23/../admin", "/login.view;jsessionid=1",
+		"/admin%EF%BC%8Fx", "/public/．．/admin", "/%EF%BD%81dmin", "/admin／x/.."} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -270,21 +292,23 @@ func FuzzMatchNeverEscapesAPrefix(f *testing.F) {
 				t.Fatalf("%q: ServeMux routes %q to /admin, judged %s", raw, variant, verdict)
 			}
 		}
-		// Decoded first, then resolved (servers that decode %2F).
-		var segs []string
-		for _, s := range strings.Split(unescape(p), "/") {
-			switch s {
-			case "", ".":
-			case "..":
-				if len(segs) > 0 {
-					segs = segs[:len(segs)-1]
+		// Decoded first, then resolved (servers that decode %2F), and the same folded (NFKC).
+		for _, dec := range []string{unescape(p), norm.NFKC.String(unescape(p))} {
+			var segs []string
+			for _, s := range strings.Split(dec, "/") {
+				switch s {
+				case "", ".":
+				case "..":
+					if len(segs) > 0 {
+						segs = segs[:len(segs)-1]
+					}
+				default:
+					segs = append(segs, s)
 				}
-			default:
-				segs = append(segs, s)
 			}
-		}
-		if len(segs) > 0 && strings.EqualFold(segs[0], "admin") {
-			t.Fatalf("%q: decoded it is under /admin (%q), judged %s", raw, segs, verdict)
+			if len(segs) > 0 && strings.EqualFold(segs[0], "admin") {
+				t.Fatalf("%q: decoded it is under /admin (%q), judged %s", raw, segs, verdict)
+			}
 		}
 	})
 }

@@ -138,7 +138,7 @@ func TestOddHostRefused(t *testing.T) {
 }
 
 // Issue 17 #4 and #6: every reading of the path is judged (as Go routes it, as Java servers
-// drop ";parameters", decoded, case-folded); dot segments hidden behind ";" or an escape, and
+// drop ";parameters", decoded, case-folded, compatibility-folded); dot segments hidden behind ";" or an escape, and
 // names ending in a dot or a space, are refused.
 func TestPathReadings(t *testing.T) {
 	f := newFixture(t)
@@ -166,6 +166,16 @@ func TestPathReadings(t *testing.T) {
 		{"encoded slash, rule without the option", friend, "GET", "/public%2Fx", 403},
 		{"Matrix room alias", friend, "GET", "/_matrix/client/v3/directory/room/%23room:example.test", 200},
 		{"encoded # before ..", friend, "GET", "/admin%23/../public", 403},
+		// Issue 28 #12: compatibility forms (NFKC) are a reading; ordinary non-ASCII paths pass.
+		{"full-width slash after /admin", friend, "GET", "/admin%EF%BC%8Fx", 403},
+		{"full-width slash after /admin, raw", friend, "GET", "/admin／x", 403},
+		{"full-width slash after /admin, owner", f.ownerTok, "GET", "/admin%EF%BC%8Fx", 200},
+		{"full-width dots to /admin", friend, "GET", "/public/%EF%BC%8E%EF%BC%8E/admin", 403},
+		{"full-width letters", friend, "GET", "/%EF%BD%81dmin/", 403},
+		{"accent", friend, "GET", "/caf%C3%A9/menu", 200},
+		{"CJK", friend, "GET", "/%E6%9D%B1%E4%BA%AC/%E3%82%BF%E3%83%AF%E3%83%BC", 200},
+		{"emoji", friend, "GET", "/%F0%9F%98%80", 200},
+		{"non-ASCII Matrix alias", friend, "GET", "/_matrix/client/v3/directory/room/%23caf%C3%A9:example.test", 200},
 	} {
 		w := f.nginx(c.token, c.method, app+c.path)
 		if w.Code != c.want {
