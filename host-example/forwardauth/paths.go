@@ -9,7 +9,8 @@ import (
 // ProxyOnlyPaths to the forward-auth listener (and answers 404 for them on the public one
 // when that listener is set), the documented closing block of docs/forward-auth.md lets only
 // PublicPaths through host-example's public server block, and the paths that release a
-// credential are refused on the public host whatever the listeners.
+// credential answer 404 on the public listener for a request whose Host is the public host,
+// with or without a forward-auth listener.
 
 // PublicPaths are the paths a browser is sent to on the public URL: the login for an app
 // (StartPath) and the sign-out link apps show (LogoutPath).
@@ -32,6 +33,12 @@ var releasing = []string{HandoverNginxPath, HandoverProxyPath}
 func (s *Service) onPublicHost(r *http.Request) bool {
 	return hostName(NormalizeHost(r.Host)) == hostName(NormalizeHost(s.o.PublicURL.Host))
 }
+
+// ProxyHandler serves the service's paths on a listener only the proxy reaches
+// (-forward-auth-listen): no request there comes through the public site, so none is refused
+// for its Host (an internal name may be the public one, split-horizon DNS). The web package
+// routes only ProxyOnlyPaths to it.
+func (s *Service) ProxyHandler() http.Handler { return s.mux }
 
 // refusedOnPublicHost reports whether r asks a path that releases a credential on the public
 // host, and answers 404 then, as if the path did not exist: a client there writes every header
