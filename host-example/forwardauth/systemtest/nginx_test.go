@@ -47,16 +47,19 @@ http {
     "~^(?<a>(?:.*; )?)(?:__Secure-)?hx_forward=[^;]*(?:; )?(?<b>.*)$" "$a$b";
   }
 
-  # The identity server itself.
+  # The identity server itself: of /forward-auth/, browsers reach only the public paths.
   server {
     listen 127.0.0.1:{{.Port}};
     server_name auth.example.test;
-    location / {
-      proxy_pass http://{{.Host}};
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
+    location ~ ^/forward-auth/(?!(start|logout)$) { return 404; }
+{{template "public" .}}
+  }
+  # The same site without that closing location (set up from an older page): the host itself
+  # refuses the paths that release a credential there.
+  server {
+    listen 127.0.0.1:{{.UnclosedPort}};
+    server_name auth.example.test;
+{{template "public" .}}
   }
 
   # A protected app, the default server of its socket: a request with any Host reaches it.
@@ -112,6 +115,12 @@ http {
   }
 {{end}}
 }
+{{define "public"}}    location / {
+      proxy_pass http://{{.Host}};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }{{end}}
 {{define "auth"}}    location = /.host-example/auth {
       internal;
       proxy_pass http://{{.Host}}/forward-auth/nginx;
@@ -146,6 +155,7 @@ type stack struct {
 	simURL   string
 	hostAddr string // host-example's own listener
 	port     string // nginx's
+	unclosed string // nginx's port of the public site without the closing location
 	auth     string // http://auth.example.test:port
 	app      string // http://app.example.test:port
 	upstream *httptest.Server
@@ -162,7 +172,7 @@ func newStack(t *testing.T) *stack { return newStackOf(t, "", false) }
 func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
 	t.Helper()
 	nginx := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
-	s := &stack{t: t, port: freePort(t)}
+	s := &stack{t: t, port: freePort(t), unclosed: freePort(t)}
 	s.auth, s.app = "http://auth.example.test:"+s.port, "http://app.example.test:"+s.port
 
 	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
@@ -187,7 +197,7 @@ func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
 	s.upstream = newEchoApp(t)
 
 	// nginx runs unprivileged in its own prefix: as root (CI), as nobody in a folder of its own.
-	hosttest.Nginx(t, nginx, nginxConf, map[string]any{"Port": s.port, "Host": host.Listener.Addr().String(),
+	hosttest.Nginx(t, nginx, nginxConf, map[string]any{"Port": s.port, "UnclosedPort": s.unclosed, "Host": host.Listener.Addr().String(),
 		"Upstream": s.upstream.Listener.Addr().String(), "PlexWeb": webAddr})
 	return s
 }

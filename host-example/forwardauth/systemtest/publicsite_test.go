@@ -1,0 +1,80 @@
+package systemtest_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// plexToken is frank's kept plex.tv token in the public-site tests.
+const plexToken = "frank-plex-account-token-9c1e"
+
+// stolenCookie protects the Plex Web host (with the hand-over) and signs frank in with his
+// Plex token kept; it answers his forward-auth cookie, as a sibling app's logs would hold it.
+func stolenCookie(t *testing.T, s *stack, plexWeb string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.st.PutForwardRule(ctx, store.ForwardRule{Host: plexWeb, Handover: "plex.token"}); err != nil {
+		t.Fatal(err)
+	}
+	done, err := s.st.FinishLogin(ctx, store.User{SourceID: s.src.ID, Subject: "friend-1", Username: "frank", Groups: []string{"plex-friend"},
+		Credentials: []store.Credential{{Kind: "plex.token", Value: plexToken}}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := forwardauth.StartSession(ctx, s.st, done.UserID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Issue 28 #3 through the real nginx: through host-example's own public server block (as
+// docs/forward-auth.md shows it, and the same without its closing location), a stolen
+// hx_forward with forged X-Original-URL/-Host and X-Forwarded-Host/-Proto naming the Plex Web
+// host gets no token from either bridge path, nor with an absolute request line naming the
+// public site while Host names Plex Web; the documented block answers 404 (nginx's own) for
+// every proxy-only path and lets the public ones through.
+func TestNginxPublicSiteReleasesNothing(t *testing.T) {
+	s := newStackOf(t, ssoSource, true)
+	plexWeb := "plexweb.example.test:" + s.port
+	stolen := stolenCookie(t, s, plexWeb)
+	forged := "X-Original-URL: http://" + plexWeb + forwardauth.BridgePath + "\nX-Original-Host: plexweb.example.test\nX-Original-Method: GET\n" +
+		"X-Forwarded-Host: " + plexWeb + "\nX-Forwarded-Proto: http\nCookie: hx_forward=" + stolen + "\n"
+	ask := func(port, requestLine, host string) (int, string) {
+		t.Helper()
+		return rawRequest(t, "127.0.0.1:"+port, requestLine+" HTTP/1.1\nHost: "+host+"\nConnection: close\n"+forged+"\n")
+	}
+	for _, site := range []struct{ name, port string }{{"the documented public site", s.port}, {"the public site without its closing location", s.unclosed}} {
+		for _, p := range []string{forwardauth.HandoverNginxPath, forwardauth.HandoverProxyPath} {
+			for name, req := range map[string][2]string{
+				"Host of the public site": {"GET " + p, "auth.example.test:" + site.port},
+				"absolute request line":   {"GET http://auth.example.test:" + site.port + p, plexWeb},
+			} {
+				code, body := ask(site.port, req[0], req[1])
+				if code != http.StatusNotFound || strings.Contains(body, plexToken) {
+					t.Errorf("%s, %s, %s: %d, the token handed out: %v", site.name, p, name, code, strings.Contains(body, plexToken))
+				}
+			}
+		}
+	}
+	// The documented closing location: nginx itself answers 404 for every proxy-only path, and
+	// passes the public ones on.
+	for _, p := range forwardauth.ProxyOnlyPaths {
+		code, body := ask(s.port, "GET "+p, "auth.example.test:"+s.port)
+		if code != http.StatusNotFound || !strings.Contains(body, "nginx") {
+			t.Errorf("documented public site %s: %d %.100q, want nginx's 404", p, code, body)
+		}
+	}
+	for _, p := range forwardauth.PublicPaths {
+		if code, body := ask(s.port, "GET "+p, "auth.example.test:"+s.port); code == http.StatusNotFound || slices.Contains([]int{502, 504}, code) {
+			t.Errorf("documented public site %s: %d %.100q, want host-example's answer", p, code, body)
+		}
+	}
+}
