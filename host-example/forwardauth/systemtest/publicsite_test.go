@@ -78,3 +78,40 @@ func TestNginxPublicSiteReleasesNothing(t *testing.T) {
 		}
 	}
 }
+
+// The same through the real Caddy: its public site (Caddy passes Host as the client sent it,
+// and chooses the site by it) with the documented closing matcher answers 404 for every
+// proxy-only path and lets the public ones through; without the matcher the host's own
+// refusal stands: a stolen hx_forward with forged X-Original-* gets no token.
+func TestCaddyPublicSiteReleasesNothing(t *testing.T) {
+	s := newStackOf(t, ssoSource, false)
+	data := map[string]string{"Host": s.hostAddr, "Upstream": s.upstream.Listener.Addr().String(), "PublicPort": freePort(t), "UnclosedPort": freePort(t)}
+	startCaddyWith(t, data)
+	waitListening(t, "127.0.0.1:"+data["PublicPort"], nil, func() string { return "" })
+	plexWeb := "plexweb.example.test:" + s.port
+	stolen := stolenCookie(t, s, plexWeb)
+	forged := "X-Original-URL: http://" + plexWeb + forwardauth.BridgePath + "\nX-Original-Host: plexweb.example.test\nX-Original-Method: GET\n" +
+		"X-Forwarded-Host: " + plexWeb + "\nX-Forwarded-Proto: http\nCookie: hx_forward=" + stolen + "\n"
+	ask := func(port, path string) (int, string) {
+		t.Helper()
+		return rawRequest(t, "127.0.0.1:"+port, "GET "+path+" HTTP/1.1\nHost: auth.example.test:"+port+"\nConnection: close\n"+forged+"\n")
+	}
+	for _, port := range []string{data["PublicPort"], data["UnclosedPort"]} {
+		for _, p := range []string{forwardauth.HandoverNginxPath, forwardauth.HandoverProxyPath} {
+			if code, body := ask(port, p); code != http.StatusNotFound || strings.Contains(body, plexToken) {
+				t.Errorf("Caddy's public site on %s, %s: %d, the token handed out: %v", port, p, code, strings.Contains(body, plexToken))
+			}
+		}
+	}
+	for _, p := range forwardauth.ProxyOnlyPaths {
+		// Caddy's respond sends an empty body; host-example's 404 says "404 page not found".
+		if code, body := ask(data["PublicPort"], p); code != http.StatusNotFound || body != "" {
+			t.Errorf("Caddy's documented public site %s: %d %.100q, want the matcher's 404", p, code, body)
+		}
+	}
+	for _, p := range forwardauth.PublicPaths {
+		if code, body := ask(data["PublicPort"], p); code == http.StatusNotFound || slices.Contains([]int{502, 504}, code) {
+			t.Errorf("Caddy's documented public site %s: %d %.100q, want host-example's answer", p, code, body)
+		}
+	}
+}
