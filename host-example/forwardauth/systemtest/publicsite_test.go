@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -112,6 +113,49 @@ func TestCaddyPublicSiteReleasesNothing(t *testing.T) {
 	for _, p := range forwardauth.PublicPaths {
 		if code, body := ask(data["PublicPort"], p); code == http.StatusNotFound || slices.Contains([]int{502, 504}, code) {
 			t.Errorf("Caddy's documented public site %s: %d %.100q, want host-example's answer", p, code, body)
+		}
+	}
+}
+
+// With -forward-auth-listen, nginx's proxy-only locations ask that listener (the documented
+// configuration with its address): forward-auth, its 403 page and the bridge answer there,
+// while host-example's public listener answers 404 for every proxy-only path.
+func TestNginxThroughTheForwardAuthListener(t *testing.T) {
+	s := newStackOf(t, ssoSource, true, hosttest.ProxyListener())
+	ctx := context.Background()
+	appHost := "app.example.test:" + s.port
+	for _, r := range []store.ForwardRule{{Host: appHost}, {Host: appHost, PathPrefix: "/admin", Groups: []string{"plex-owner"}}} {
+		if _, err := s.st.PutForwardRule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	friend := &http.Cookie{Name: "hx_forward", Value: stolenCookie(t, s, "plexweb.example.test:"+s.port)}
+	if code, _, hdr := s.get(s.app+"/shows", nil); code != http.StatusFound || !strings.HasPrefix(hdr.Get("Location"), s.auth+forwardauth.StartPath) {
+		t.Errorf("anonymous: %d %q, want the login", code, hdr.Get("Location"))
+	}
+	if code, body, _ := s.get(s.app+"/shows", nil, friend); code != http.StatusOK || !strings.Contains(body, "user=frank\n") {
+		t.Errorf("signed in: %d %.200s", code, body)
+	}
+	if code, body, _ := s.get(s.app+"/admin/", nil, friend); code != http.StatusForbidden || !strings.Contains(body, `id="denied"`) {
+		t.Errorf("outside the groups: %d %.200s, want the 403 page", code, body)
+	}
+	// The bridge answers there: a browser without a session goes on to the public site.
+	if code, _, hdr := s.get("http://plexweb.example.test:"+s.port+forwardauth.BridgePath, nil); code != http.StatusFound ||
+		!strings.HasPrefix(hdr.Get("Location"), s.auth+"/") {
+		t.Errorf("the bridge through the listener: %d %q, want the way to %s", code, hdr.Get("Location"), s.auth)
+	}
+	// The public site's pages still work through nginx.
+	if code, body, _ := s.get(s.auth+"/login", nil); code != http.StatusOK {
+		t.Errorf("the public site's login: %d %.200s", code, body)
+	}
+	for _, p := range forwardauth.ProxyOnlyPaths {
+		resp, err := http.Get(s.host.Server.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the public listener %s: %d, want 404", p, resp.StatusCode)
 		}
 	}
 }
