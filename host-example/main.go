@@ -50,7 +50,7 @@ func main() {
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
 	listen, public, dataDir, database, plugins, proxies, bootstrap, signingAlg, clientsFile, cookieDomain, siteName, logLevel string
-	logFormat, metricsListen, docsURL                                                                                         string
+	logFormat, metricsListen, docsURL, forwardAuthListen                                                                      string
 
 	lifetime, revalidate, forwardCache time.Duration
 	maxConns, maxConnsPerClient        int
@@ -100,6 +100,7 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	str(&f.logLevel, "log-level", "HOST_LOG_LEVEL", "info", "log level: trace, debug, info, warn or error")
 	str(&f.logFormat, "log-format", "HOST_LOG_FORMAT", "text", "log format: text, or json (one object a line, for log shippers)")
 	str(&f.metricsListen, "metrics-listen", "HOST_METRICS_LISTEN", "", "address to serve Prometheus /metrics on, apart from -listen (empty: off)")
+	str(&f.forwardAuthListen, "forward-auth-listen", "HOST_FORWARD_AUTH_LISTEN", "", "address to serve the paths only a reverse proxy asks on (forward-auth's decisions and 403 page, the sign-in hand-over bridge), apart from -listen, which then answers 404 for them (empty: on -listen)")
 	if err := ef.parse(args); err != nil {
 		return nil, err
 	}
@@ -108,6 +109,9 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	}
 	if f.metricsListen != "" && f.metricsListen == f.listen {
 		return nil, errors.New("-metrics-listen must differ from -listen: the metrics are never served on the public port")
+	}
+	if f.forwardAuthListen != "" && (f.forwardAuthListen == f.listen || f.forwardAuthListen == f.metricsListen) {
+		return nil, errors.New("-forward-auth-listen must differ from -listen and -metrics-listen: it keeps the proxy's paths off the public port")
 	}
 	return f, nil
 }
@@ -189,9 +193,21 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.ProxyURL = proxyURL(ln.Addr().String())
+	var pln net.Listener
+	if f.forwardAuthListen != "" {
+		if pln, err = net.Listen("tcp", f.forwardAuthListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("-forward-auth-listen: %w", err)
+		}
+		cfg.ProxyURL, cfg.ProxyListener = proxyURL(pln.Addr().String()), true
+	}
 	a, err := app.New(ctx, cfg)
 	if err != nil {
 		ln.Close()
+		if pln != nil {
+			pln.Close()
+		}
 		return err
 	}
 	defer a.Close()
@@ -205,16 +221,27 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	if a.SetupToken != "" {
 		fmt.Fprintf(stdout, "First start: set the admin password at %s/setup?token=%s\n", strings.TrimRight(cfg.PublicURL.String(), "/"), a.SetupToken)
 	}
-	ln = connlimit.New(ln, f.maxConns, f.maxConnsPerClient, func(addr netip.Addr) bool {
+	trusted := func(addr netip.Addr) bool {
 		for _, p := range cfg.TrustedProxies {
 			if p.Contains(addr) {
 				return true
 			}
 		}
 		return false
-	})
-	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
+	}
+	ln = connlimit.New(ln, f.maxConns, f.maxConnsPerClient, trusted)
+	hs := newServer(a.Handler())
+	if pln != nil {
+		ps := newServer(a.ProxyHandler())
+		go func() { _ = ps.Serve(connlimit.New(pln, f.maxConns, f.maxConnsPerClient, trusted)) }()
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = ps.Shutdown(sctx)
+		}()
+		fmt.Fprintf(stdout, "proxy-only paths (forward-auth) at %s\n", cfg.ProxyURL)
+	}
 	failed := make(chan error, 1)
 	go func() {
 		<-a.Plugins.Done()
@@ -248,6 +275,25 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	default:
 		return nil
 	}
+}
+
+// newServer is the HTTP server of a listener for a reverse proxy's clients (or the proxy).
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
+}
+
+// proxyURL is the address a reverse proxy asks the proxy-only paths on, for the admin's
+// Protected apps page: the listener's, with loopback for a listener on every interface.
+func proxyURL(addr string) *url.URL {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
 
 // rotateKeys makes a new OpenID Connect signing key and exits.

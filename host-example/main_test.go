@@ -231,3 +231,26 @@ func TestLogFormatAndMetricsListenChecked(t *testing.T) {
 		t.Fatalf("from the environment: %+v %v", f, err)
 	}
 }
+
+// -forward-auth-listen is never the public port nor the metrics', is set by its variable, and
+// the address the admin page shows a proxy is the listener's, loopback for every interface.
+func TestForwardAuthListenChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"-listen", "127.0.0.1:9", "-forward-auth-listen", "127.0.0.1:9"},
+		{"-metrics-listen", "127.0.0.1:9", "-forward-auth-listen", "127.0.0.1:9"},
+	} {
+		if _, err := parseServe(args); err == nil || !strings.Contains(err.Error(), "-forward-auth-listen must differ") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	t.Setenv("HOST_FORWARD_AUTH_LISTEN", "127.0.0.1:9091")
+	if f, err := parseServe(nil); err != nil || f.forwardAuthListen != "127.0.0.1:9091" {
+		t.Fatalf("from the environment: %+v %v", f, err)
+	}
+	for addr, want := range map[string]string{"127.0.0.1:9091": "http://127.0.0.1:9091", "10.0.0.5:8080": "http://10.0.0.5:8080",
+		"0.0.0.0:9091": "http://127.0.0.1:9091", "[::]:9091": "http://127.0.0.1:9091", "[::1]:9091": "http://[::1]:9091"} {
+		if got := proxyURL(addr); got == nil || got.String() != want {
+			t.Errorf("proxyURL(%q) = %v, want %s", addr, got, want)
+		}
+	}
+}

@@ -70,7 +70,13 @@ type Config struct {
 	ImageSources []string
 	// DocsURL is where help text links the docs (web.Config.DocsURL).
 	DocsURL string
-	Logger  hclog.Logger
+	// ProxyURL is where reverse proxies reach the proxy-only paths: the forward-auth listener,
+	// else host-example's own (shown on the admin's Protected apps page; nil: not known).
+	ProxyURL *url.URL
+	// ProxyListener is set when ProxyHandler is served on a listener of its own
+	// (-forward-auth-listen): Handler then answers 404 for the proxy-only paths.
+	ProxyListener bool
+	Logger        hclog.Logger
 }
 
 // App is a built host: its parts, and the handler that serves them.
@@ -161,7 +167,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
-		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL},
+		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
 		web.Deps{Store: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
 	if err != nil {
 		return err
@@ -184,7 +190,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
+	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, ProxyOnly: forwardauth.ProxyOnlyPaths,
+		ProxyHandler: a.Forward.ProxyHandler(), Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
 		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {
 			var out []web.Link
@@ -212,8 +219,11 @@ func (a *App) prepare(ctx context.Context, cfg Config) error {
 	return a.applyBootstrap(ctx, cfg.Bootstrap)
 }
 
-// Handler serves the pages and the doors.
+// Handler serves the pages and the doors (the public listener).
 func (a *App) Handler() http.Handler { return a.Web }
+
+// ProxyHandler serves only the paths a reverse proxy asks (the forward-auth listener).
+func (a *App) ProxyHandler() http.Handler { return a.Web.ProxyHandler() }
 
 // WaitPlugins blocks until the plugins are up (nil), failed (the error) or ctx ended.
 func (a *App) WaitPlugins(ctx context.Context) error { return a.Plugins.Wait(ctx) }

@@ -136,8 +136,13 @@ func (noKinds) CredentialKind(string) (source.CredentialKind, bool) {
 	return source.CredentialKind{}, false
 }
 
-// ServeHTTP serves the service's paths.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the service's paths (those that release a credential not on the public host).
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.refusedOnPublicHost(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // The forward-auth cookie's names: plain http, and behind https.
 const (

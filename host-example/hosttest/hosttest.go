@@ -43,6 +43,10 @@ func Public(u *url.URL) Option { return func(h *Host) { h.public = u } }
 // Data uses an existing data folder instead of a new temporary one.
 func Data(dir string) Option { return func(h *Host) { h.DataDir = dir } }
 
+// ProxyListener serves the proxy-only paths on a listener of their own (-forward-auth-listen):
+// Host.Proxy, which Config.ProxyURL names; the public listener answers 404 for them.
+func ProxyListener() Option { return func(h *Host) { h.cfg.ProxyListener = true } }
+
 // BeforeStart runs f on the store before the host is built (import a key, seed rows).
 func BeforeStart(f func(*store.Store)) Option {
 	return func(h *Host) { h.before = append(h.before, f) }
@@ -57,12 +61,15 @@ type Host struct {
 	Server *httptest.Server
 	// DataDir holds the store's database and key file.
 	DataDir string
+	// Proxy serves the proxy-only paths when ProxyListener is set (nil otherwise).
+	Proxy *httptest.Server
 
-	t      testing.TB
-	cfg    app.Config
-	before []func(*store.Store)
-	addr   string
-	public *url.URL
+	t         testing.TB
+	cfg       app.Config
+	before    []func(*store.Store)
+	addr      string
+	proxyAddr string
+	public    *url.URL
 }
 
 // New starts a host with the given options; it stops when the test ends.
@@ -88,29 +95,33 @@ func New(t testing.TB, opts ...Option) *Host {
 // start builds the app and serves it, on the address of the previous start if any.
 func (h *Host) start() {
 	h.t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	if h.addr != "" {
-		srv.Listener.Close()
-		ln, err := net.Listen("tcp", h.addr)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		srv.Listener = ln
-	}
-	h.addr = srv.Listener.Addr().String()
+	srv := h.listen(&h.addr)
 	pub := h.public
 	if pub == nil {
 		pub, _ = url.Parse("http://" + h.addr)
 	}
 	h.cfg.PublicURL = pub
+	h.cfg.ProxyURL, _ = url.Parse("http://" + h.addr)
+	var proxy *httptest.Server
+	if h.cfg.ProxyListener {
+		proxy = h.listen(&h.proxyAddr)
+		h.cfg.ProxyURL, _ = url.Parse("http://" + h.proxyAddr)
+	}
 	a, err := app.New(context.Background(), h.cfg)
 	if err != nil {
 		srv.Listener.Close()
+		if proxy != nil {
+			proxy.Listener.Close()
+		}
 		h.t.Fatal(err)
 	}
 	srv.Config.Handler = a.Handler()
 	srv.Start()
-	h.App, h.Server, h.URL = a, srv, pub.String()
+	if proxy != nil {
+		proxy.Config.Handler = a.ProxyHandler()
+		proxy.Start()
+	}
+	h.App, h.Server, h.Proxy, h.URL = a, srv, proxy, pub.String()
 	h.t.Cleanup(h.stop)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -119,9 +130,28 @@ func (h *Host) start() {
 	}
 }
 
+// listen is an unstarted server on *addr, or on a new loopback address it records there.
+func (h *Host) listen(addr *string) *httptest.Server {
+	h.t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	if *addr != "" {
+		srv.Listener.Close()
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		srv.Listener = ln
+	}
+	*addr = srv.Listener.Addr().String()
+	return srv
+}
+
 // stop stops serving and the plugins; the store stays.
 func (h *Host) stop() {
 	if h.Server != nil {
+		if h.Proxy != nil {
+			h.Proxy.Close()
+		}
 		h.Server.Close()
 		h.App.Close()
 		h.Server = nil

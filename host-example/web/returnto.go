@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
@@ -19,6 +20,12 @@ type Door struct {
 	Handler http.Handler
 	// Paths are the http.ServeMux patterns routed to Handler.
 	Paths []string
+	// ProxyOnly are those of Paths that only a reverse proxy asks: served by ProxyHandler
+	// (the server's) with the door's ProxyHandler, and not by the public handler when
+	// Config.ProxyListener is set.
+	ProxyOnly []string
+	// ProxyHandler serves ProxyOnly on the forward-auth listener (nil: Handler).
+	ProxyHandler http.Handler
 	// Returns are local paths a login may return to (with any query), such as the door's
 	// own authorization step.
 	Returns []string
@@ -41,7 +48,16 @@ type Link struct {
 // Attach routes a door's paths to it and lets logins return to it. Call before serving.
 func (s *Server) Attach(d Door) {
 	for _, p := range d.Paths {
-		s.mux.Handle(p, d.Handler)
+		if !s.cfg.ProxyListener || !slices.Contains(d.ProxyOnly, p) {
+			s.mux.Handle(p, d.Handler)
+		}
+	}
+	proxy := d.ProxyHandler
+	if proxy == nil {
+		proxy = d.Handler
+	}
+	for _, p := range d.ProxyOnly {
+		s.proxyMux.Handle(p, proxy)
 	}
 	for _, p := range d.Returns {
 		s.returns[p] = true

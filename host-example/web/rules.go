@@ -21,7 +21,18 @@ func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	flash, _ := s.takeFlash(w, r)
 	s.render(w, http.StatusOK, "rules.html", map[string]any{"Rules": rules, "Flash": flash,
-		"Base": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r)})
+		"Base": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "ProxyBase": s.proxyBase(), "ProxyListener": s.cfg.ProxyListener,
+		"Session": sessionOf(r)})
+}
+
+// proxyBase is the address a reverse proxy asks the proxy-only paths on ("" when not known):
+// the forward-auth listener, else host-example's own listener, never the public URL, whose
+// site refuses the paths that release a credential.
+func (s *rulePages) proxyBase() string {
+	if s.cfg.ProxyURL == nil {
+		return ""
+	}
+	return strings.TrimRight(s.cfg.ProxyURL.String(), "/")
 }
 
 func (s *rulePages) newRulePage(w http.ResponseWriter, r *http.Request) {

@@ -52,6 +52,13 @@ type Config struct {
 	ImageSources []string
 	// DocsURL is where help text links a doc file (DocsURL + "mappings.md"); default DefaultDocsURL.
 	DocsURL string
+	// ProxyURL is where reverse proxies reach the doors' proxy-only paths (the forward-auth
+	// listener when there is one, else host-example's own listener), which the Protected apps
+	// page shows; nil: not known here (the page says so).
+	ProxyURL *url.URL
+	// ProxyListener is set when the proxy-only paths have a listener of their own
+	// (ProxyHandler): the public handler then answers 404 for them.
+	ProxyListener bool
 }
 
 // DefaultDocsURL is the project's docs folder on GitHub: the docs of this version's source.
@@ -76,6 +83,8 @@ type Server struct {
 	people  *host.People
 	tmpl    *template.Template
 	mux     *http.ServeMux
+	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
+	proxyMux *http.ServeMux
 
 	// returns are the local paths a login may return to (AllowReturn).
 	returns map[string]bool
@@ -133,7 +142,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, tmpl: t, mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"}
 	s.routes()
@@ -144,6 +153,7 @@ func (s *Server) routes() {
 	(&signIn{Server: s}).routes(s.mux)
 	newAdminPages(s).routes(s.mux)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.proxyMux.HandleFunc("GET /healthz", s.healthz)
 }
 
 // Request body limits: the admin UI's forms (mappings included) and everything else.
@@ -152,9 +162,19 @@ const (
 	maxBody      = 64 << 10
 )
 
-// ServeHTTP adds security headers, caps the body, refuses multipart (no form here needs a
-// file) and parses a form once, on the request the server owns, then serves.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves the public listener: the pages and the doors' paths (not their proxy-only
+// ones when those have a listener of their own).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s.mux, w, r) }
+
+// ProxyHandler serves the forward-auth listener: only the doors' proxy-only paths (and
+// /healthz), which a reverse proxy asks on host-example's internal address.
+func (s *Server) ProxyHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(s.proxyMux, w, r) })
+}
+
+// serve adds security headers, caps the body, refuses multipart (no form here needs a
+// file) and parses a form once, on the request the server owns, then serves mux.
+func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -181,7 +201,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.mux.ServeHTTP(w, r)
+	mux.ServeHTTP(w, r)
 }
 
 // SiteName is what the pages call this site.

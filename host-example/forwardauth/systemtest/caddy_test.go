@@ -42,6 +42,25 @@ http://app.example.test:{{.Port}} {
 		header_up Cookie "(^|;\s*)(__Secure-)?hx_forward=[^;]*(;\s*)?" "$1"
 	}
 }
+{{with .PublicPort}}
+# host-example's public site (docs/deploy.md): of /forward-auth/, browsers reach only the
+# public paths (docs/forward-auth.md).
+http://auth.example.test:{{.}} {
+	bind 127.0.0.1
+	@proxyonly {
+		path /forward-auth/*
+		not path /forward-auth/start /forward-auth/logout
+	}
+	respond @proxyonly 404
+	reverse_proxy {{$.Host}}
+}
+# The same site without the closing matcher: the host itself refuses the paths that release
+# a credential there.
+http://auth.example.test:{{$.UnclosedPort}} {
+	bind 127.0.0.1
+	reverse_proxy {{$.Host}}
+}
+{{end}}
 {{with .PlexWeb}}
 # Plex Web on a host of its own (docs/plex-sso.md): the bridge first, then forward-auth.
 http://plexweb.example.test:{{$.Port}} {
@@ -64,15 +83,22 @@ http://plexweb.example.test:{{$.Port}} {
 // startCaddy runs Debian's Caddy, unprivileged, in front of the host at hostAddr for the app
 // at upstreamAddr (and, when plexWeb is set, Plex Web at that address); it answers Caddy's address.
 func startCaddy(t *testing.T, hostAddr, upstreamAddr, plexWeb string) string {
+	return startCaddyWith(t, map[string]string{"Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb})
+}
+
+// startCaddyWith is startCaddy with the template's data (Host, Upstream, PlexWeb, and with
+// PublicPort and UnclosedPort host-example's public site); it sets Port, Caddy's address.
+func startCaddyWith(t *testing.T, data map[string]string) string {
 	caddy := browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")
 	port := freePort(t)
+	data["Port"] = port
 	dir, err := os.MkdirTemp("", "caddy-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	var conf bytes.Buffer
-	if err := caddyfile.Execute(&conf, map[string]string{"Port": port, "Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb}); err != nil {
+	if err := caddyfile.Execute(&conf, data); err != nil {
 		t.Fatal(err)
 	}
 	confPath := filepath.Join(dir, "Caddyfile")

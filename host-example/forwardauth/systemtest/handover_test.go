@@ -55,8 +55,10 @@ func handoverFixture(t testing.TB) (*fixture, *forwardauth.Service) {
 	return f, fa
 }
 
+// serve asks the service as the proxy does: on host-example's internal address (nginx's
+// proxy_pass sends its upstream's address as Host), never on the public host.
 func serve(fa *forwardauth.Service, path string, h http.Header, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest("GET", "http://auth.example.test"+path, nil)
+	r := httptest.NewRequest("GET", "http://127.0.0.1:8080"+path, nil)
 	r.Header = h.Clone()
 	for _, c := range cookies {
 		r.AddCookie(c)

@@ -47,16 +47,19 @@ http {
     "~^(?<a>(?:.*; )?)(?:__Secure-)?hx_forward=[^;]*(?:; )?(?<b>.*)$" "$a$b";
   }
 
-  # The identity server itself.
+  # The identity server itself: of /forward-auth/, browsers reach only the public paths.
   server {
     listen 127.0.0.1:{{.Port}};
     server_name auth.example.test;
-    location / {
-      proxy_pass http://{{.Host}};
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
+    location ~ ^/forward-auth/(?!(start|logout)$) { return 404; }
+{{template "public" .}}
+  }
+  # The same site without that closing location (set up from an older page): the host itself
+  # refuses the paths that release a credential there.
+  server {
+    listen 127.0.0.1:{{.UnclosedPort}};
+    server_name auth.example.test;
+{{template "public" .}}
   }
 
   # A protected app, the default server of its socket: a request with any Host reaches it.
@@ -112,9 +115,15 @@ http {
   }
 {{end}}
 }
+{{define "public"}}    location / {
+      proxy_pass http://{{.Host}};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }{{end}}
 {{define "auth"}}    location = /.host-example/auth {
       internal;
-      proxy_pass http://{{.Host}}/forward-auth/nginx;
+      proxy_pass http://{{.ProxyHost}}/forward-auth/nginx;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
@@ -124,12 +133,12 @@ http {
     }
     location = /.host-example/denied {
       internal;
-      proxy_pass http://{{.Host}}/forward-auth/denied;
+      proxy_pass http://{{.ProxyHost}}/forward-auth/denied;
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;   # for the page's words only
       proxy_set_header X-Original-Host $host;
     }{{end}}
 {{define "bridge"}}    location = /.host-example/handover {
-      proxy_pass http://{{.Host}}/forward-auth/handover/nginx$is_args$args;
+      proxy_pass http://{{.ProxyHost}}/forward-auth/handover/nginx$is_args$args;
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
       proxy_set_header X-Original-Method $request_method;
       proxy_set_header X-Original-Host $host;
@@ -141,11 +150,13 @@ http {
 type stack struct {
 	t        *testing.T
 	st       *store.Store
+	host     *hosttest.Host
 	src      *store.Source
 	sim      *plexsim.Sim
 	simURL   string
 	hostAddr string // host-example's own listener
 	port     string // nginx's
+	unclosed string // nginx's port of the public site without the closing location
 	auth     string // http://auth.example.test:port
 	app      string // http://app.example.test:port
 	upstream *httptest.Server
@@ -158,19 +169,20 @@ const adminPassword = hosttest.AdminPassword
 func newStack(t *testing.T) *stack { return newStackOf(t, "", false) }
 
 // newStackOf is newStack with a source config (sourceCfg; "" for the default) and, with
-// plexWeb, the Plex Web host (plexweb.example.test) proxied to the simulator's Plex Web.
-func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
+// plexWeb, the Plex Web host (plexweb.example.test) proxied to the simulator's Plex Web; opts
+// adjust the host (with hosttest.ProxyListener the proxy-only locations ask its listener).
+func newStackOf(t *testing.T, sourceCfg string, plexWeb bool, opts ...hosttest.Option) *stack {
 	t.Helper()
 	nginx := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
-	s := &stack{t: t, port: freePort(t)}
+	s := &stack{t: t, port: freePort(t), unclosed: freePort(t)}
 	s.auth, s.app = "http://auth.example.test:"+s.port, "http://app.example.test:"+s.port
 
 	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
 	s.sim = sim
 	pub, _ := url.Parse(s.auth)
-	h := hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.Public(pub),
-		hosttest.Config(func(c *app.Config) { c.CookieDomain = "example.test" }))
-	s.st = h.Store
+	h := hosttest.New(t, append([]hosttest.Option{hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.Public(pub),
+		hosttest.Config(func(c *app.Config) { c.CookieDomain = "example.test" })}, opts...)...)
+	s.st, s.host = h.Store, h
 	host := h.Server
 	if sourceCfg == "" {
 		sourceCfg = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
@@ -187,7 +199,11 @@ func newStackOf(t *testing.T, sourceCfg string, plexWeb bool) *stack {
 	s.upstream = newEchoApp(t)
 
 	// nginx runs unprivileged in its own prefix: as root (CI), as nobody in a folder of its own.
-	hosttest.Nginx(t, nginx, nginxConf, map[string]any{"Port": s.port, "Host": host.Listener.Addr().String(),
+	proxyHost := s.hostAddr
+	if h.Proxy != nil {
+		proxyHost = h.Proxy.Listener.Addr().String()
+	}
+	hosttest.Nginx(t, nginx, nginxConf, map[string]any{"Port": s.port, "UnclosedPort": s.unclosed, "Host": s.hostAddr, "ProxyHost": proxyHost,
 		"Upstream": s.upstream.Listener.Addr().String(), "PlexWeb": webAddr})
 	return s
 }
