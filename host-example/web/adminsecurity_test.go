@@ -169,13 +169,19 @@ func TestWrongAdminCodesLockOutAKnownBrowser(t *testing.T) {
 // returns the answer of the admin's source sign-in.
 func (h *harness) sourceAdminSignIn(b *browser, persona string) page {
 	h.t.Helper()
+	return h.sourceAdminSignInVia(b, "plex", persona)
+}
+
+// sourceAdminSignInVia is sourceAdminSignIn through the source of slug.
+func (h *harness) sourceAdminSignInVia(b *browser, slug, persona string) page {
+	h.t.Helper()
 	p := b.do("GET", "/admin/login", nil)
 	link := regexp.MustCompile(`href="([^"]+)" id="admin-source-login"`).FindStringSubmatch(p.Body)
 	if link == nil {
 		h.t.Fatalf("no sign-in through a source on the admin login:\n%s", p.Body)
 	}
 	p = b.do("GET", strings.ReplaceAll(link[1], "&amp;", "&"), nil)
-	p = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}, "return": {"/admin/login/source"}})
+	p = b.do("POST", "/login/"+slug, url.Values{"csrf": {csrfOf(p.Body)}, "return": {"/admin/login/source"}})
 	code, fwd, err := plexsim.ForwardURL(p.Location)
 	if err != nil {
 		h.t.Fatal(err)
