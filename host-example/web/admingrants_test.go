@@ -53,8 +53,17 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 		t.Fatalf("Hank's own source did not make him plex-owner: %+v %v", hank, err)
 	}
 
+	// An earlier version's bare admin group that no one signed in with: no grant, and the
+	// admin home asks for the pairs until they are saved.
+	_ = h.store.SetMeta(t.Context(), "admin_group", "plex-owner")
+	if err := host.UpgradeAdminGroup(t.Context(), h.store); err != nil {
+		t.Fatal(err)
+	}
 	admin := h.browser()
 	admin.adminLogin()
+	if p := admin.do("GET", "/admin", nil); !strings.Contains(p.Body, "Admin grants need confirming") {
+		t.Fatalf("no warning of grants to confirm on the admin home:\n%s", p.Body)
+	}
 	p := admin.do("GET", "/admin/security", nil)
 	form := url.Values{"csrf": {csrfOf(p.Body)}, "grant_source": {first.ID, ""}, "grant_group": {"plex-owner", ""}}
 	if p = admin.do("POST", "/admin/security/grants", form); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="confirm-grants"`) {
@@ -79,7 +88,10 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if got, want := grantAdmins(p.Body), []string{"owner / Plex / plex-owner"}; !slices.Equal(got, want) {
 		t.Fatalf("the security page lists %q as admins, want %q", got, want)
 	}
-	if evs, _ := h.store.Events(t.Context(), 5, "admin grants"); len(evs) != 1 || evs[0].Kind != store.EventAdminSecurityChanged ||
+	if p := admin.do("GET", "/admin", nil); strings.Contains(p.Body, "Admin grants need confirming") {
+		t.Fatal("the warning stays after the grants were saved")
+	}
+	if evs, _ := h.store.Events(t.Context(), 5, "became \"plex-owner\" of Plex"); len(evs) != 1 || evs[0].Kind != store.EventAdminSecurityChanged ||
 		!strings.Contains(evs[0].Detail, `"plex-owner" of Plex`) {
 		t.Fatalf("no event of the saved grants: %+v", evs)
 	}
