@@ -1,12 +1,17 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // The admin grants on the security page: each names a source and a group of that source's
@@ -127,4 +132,71 @@ func (s *securityPages) setGrants(w http.ResponseWriter, r *http.Request) {
 		s.changed(w, r, "admin grants "+host.DescribeGrants(old, byID)+" became "+host.DescribeGrants(grants, byID),
 			"Saved: people whom "+host.DescribeGrants(grants, byID)+" gives can open the admin by signing in through that source.")
 	}
+}
+
+// maxGrantPreviews bounds the people whose last sign-in a saved mapping is tried on (one
+// plugin call each).
+const maxGrantPreviews = 500
+
+// grantChanges says, once a source's settings are saved, whom its mapping would now make an
+// admin or stop being one through a grant that names the source, tried on each person's last
+// sign-in document ("" when no grant names the source). It takes effect at their next
+// sign-in; stillSourceAdmin reads the stored groups until then.
+func (s *adminPages) grantChanges(ctx context.Context, sourceID string, p *host.Plugin) string {
+	var groups []string
+	for _, g := range host.AdminGrants(ctx, s.store) {
+		if g.SourceID == sourceID {
+			groups = append(groups, g.Group)
+		}
+	}
+	if len(groups) == 0 {
+		return ""
+	}
+	src, err := s.store.Source(ctx, sourceID)
+	if err != nil {
+		return " Admin grants: could not check who would gain or lose the admin."
+	}
+	users, err := s.store.SourceUsers(ctx, sourceID)
+	if err != nil {
+		return " Admin grants: could not check who would gain or lose the admin."
+	}
+	var gain, lose, unknown []string
+	for i, u := range users {
+		if u.Disabled {
+			continue
+		}
+		name := host.NameOf(u.Username, u.Name)
+		before := slices.ContainsFunc(groups, func(g string) bool { return u.HasGroupFrom(g, sourceID) })
+		if i >= maxGrantPreviews || len(u.PreviewSample) == 0 {
+			unknown = append(unknown, name)
+			continue
+		}
+		res, err := p.P.PreviewMapping(ctx, host.Instance(src), source.PreviewRequest{Sample: u.PreviewSample})
+		if err != nil || len(res.Errors) > 0 {
+			unknown = append(unknown, name)
+			continue
+		}
+		after := res.Identity.Decision.Allowed && slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(res.Identity.Groups, g) })
+		switch {
+		case after && !before:
+			gain = append(gain, name)
+		case before && !after:
+			lose = append(lose, name)
+		}
+	}
+	text := fmt.Sprintf(" Admin grants of %s: with this mapping, at their next sign-in ", src.Name)
+	switch {
+	case len(gain) == 0 && len(lose) == 0:
+		text += "no one known here would gain or lose the admin"
+	case len(lose) == 0:
+		text += "these would become admins: " + strings.Join(gain, ", ")
+	case len(gain) == 0:
+		text += "these would no longer be admins: " + strings.Join(lose, ", ")
+	default:
+		text += "these would become admins: " + strings.Join(gain, ", ") + "; these would no longer be: " + strings.Join(lose, ", ")
+	}
+	if len(unknown) > 0 {
+		text += fmt.Sprintf(" (%d without a stored sign-in not checked)", len(unknown))
+	}
+	return text + "."
 }

@@ -155,3 +155,40 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 		t.Fatalf("a 6-minute-old sign-in opened the admin: %d %s", p.Status, p.Location)
 	}
 }
+
+// Saving the mapping of a source an admin grant names says who would gain or lose the admin
+// at their next sign-in, tried on each person's last sign-in; a source no grant names says nothing.
+func TestSavingAGrantedSourcesMappingShowsAdminChanges(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	for _, who := range []string{"owner", "friend"} {
+		if p := h.browser().login("plex", who); p.Status != http.StatusSeeOther {
+			t.Fatalf("%s: %d", who, p.Status)
+		}
+	}
+	b := h.browser()
+	b.adminLogin()
+	save := func() string {
+		t.Helper()
+		p := b.do("GET", "/admin/sources/"+src.ID, nil)
+		form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.password_login": {"on"},
+			"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
+			"f.mappings": {"[admins]\ngroups: user.username == \"frank\" ? [\"plex-owner\"] : []\n"}}
+		if p = b.do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", p.Status, p.Body)
+		}
+		return b.do("GET", "/admin/sources/"+src.ID, nil).Body
+	}
+	if body := save(); strings.Contains(body, "Admin grants") {
+		t.Fatal("admin changes shown for a source no grant names")
+	}
+	if err := host.SetAdminGrants(t.Context(), h.store, []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The form leaves include_default_mappings unchecked: the mapping gives "plex-owner" to
+	// frank only, so he would become an admin and the owner would no longer be one.
+	body := save()
+	if !strings.Contains(body, "these would become admins: frank; these would no longer be: owner") {
+		t.Fatalf("no admin changes on saving:\n%s", body)
+	}
+}
