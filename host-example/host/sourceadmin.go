@@ -30,7 +30,7 @@ var ErrNoSourceAdminYet = errors.New("no one has signed in to the admin through 
 	"sign in that way once (in another browser), then turn the password off")
 
 // ErrSourceAdminGone refuses turning the local password off when the person who signed in
-// through a source could not any more (disabled, deleted, out of the admin group, or the
+// through a source could not any more (disabled, deleted, no longer given a granted group, or the
 // source off): the password would be off with no way in but the server's command line.
 var ErrSourceAdminGone = errors.New("the last person who signed in to the admin through a source could not do so now " +
 	"(disabled, deleted, no longer given the granted group, or the source is off): have a current admin sign in that way first")
