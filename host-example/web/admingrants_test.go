@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
@@ -37,7 +39,10 @@ func grantAdmins(body string) []string {
 // admin, never the owner of the second source whose mapping gives the same group name. The
 // security page lists exactly the people a set of grants admits before it saves them.
 func TestAdminGrantIsOfItsSource(t *testing.T) {
-	h := newHarness(t, func(c *app.Config) { c.AdminPassword = "" })
+	// An earlier version's bare admin group that no one signed in with: the host's start
+	// makes no grant of it, and the admin home asks for the pairs until they are saved.
+	h := newHarnessWorld(t, plexsim.DefaultWorld(), func(c *app.Config) { c.AdminPassword = "" },
+		hosttest.BeforeStart(func(st *store.Store) { _ = st.SetMeta(context.Background(), "admin_group", "plex-owner") }))
 	if err := host.SetAdminPassword(t.Context(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +58,8 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 		t.Fatalf("Hank's own source did not make him plex-owner: %+v %v", hank, err)
 	}
 
-	// An earlier version's bare admin group that no one signed in with: no grant, and the
-	// admin home asks for the pairs until they are saved.
-	_ = h.store.SetMeta(t.Context(), "admin_group", "plex-owner")
-	if err := host.UpgradeAdminGroup(t.Context(), h.store); err != nil {
-		t.Fatal(err)
+	if g, _ := h.store.Meta(t.Context(), "admin_group"); g != "" {
+		t.Fatalf("the bare admin group was not upgraded at start: %q", g)
 	}
 	admin := h.browser()
 	admin.adminLogin()
