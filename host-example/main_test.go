@@ -117,8 +117,8 @@ func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
 	if ok, err := host.ConfirmAdminTOTP(ctx, st, code, time.Now()); !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}
-	_ = host.SetAdminGroup(ctx, st, "admins")
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "olivia", At: time.Now()})
+	_ = host.SetAdminGrants(ctx, st, []host.Grant{{SourceID: "plex", Group: "admins"}})
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "plex", Group: "admins", Name: "olivia", At: time.Now()})
 	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}

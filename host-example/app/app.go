@@ -157,6 +157,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // build makes the parts and mounts the doors.
 func (a *App) build(ctx context.Context, cfg Config) error {
 	st := a.Store
+	if err := host.UpgradeAdminGroup(ctx, st); err != nil {
+		return err
+	}
 	a.Plugins = host.NewRegistry()
 	a.observe(cfg)
 	a.Sources = host.NewSources(st, a.Plugins)

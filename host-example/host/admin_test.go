@@ -134,10 +134,10 @@ func TestResetAdminPasswordClearsTOTPAndTurnsThePasswordOn(t *testing.T) {
 		t.Fatal("TOTP still on after the reset")
 	}
 
-	if err := host.SetAdminGroup(ctx, st, "admins"); err != nil {
+	if err := host.SetAdminGrants(ctx, st, []host.Grant{{SourceID: "src", Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "alice", At: time.Now()}); err != nil {
+	if err := host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
@@ -151,9 +151,9 @@ func TestResetAdminPasswordClearsTOTPAndTurnsThePasswordOn(t *testing.T) {
 	}
 }
 
-// The local password turns off only after a member of the current admin group signed in
-// through a source; while off, no setup link is made, the password checks nothing, and the
-// admin group stays as it is.
+// The local password turns off only after someone signed in through a source with a current
+// admin grant; while off, no setup link is made, the password checks nothing, and the grants
+// keep the one that person signed in with.
 func TestTurnOffAdminPassword(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
@@ -163,17 +163,22 @@ func TestTurnOffAdminPassword(t *testing.T) {
 	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrAdminGroupUnset) {
 		t.Fatalf("without an admin group: %v", err)
 	}
-	if err := host.SetAdminGroup(ctx, st, "admins"); err != nil {
+	grants := []host.Grant{{SourceID: "src", Group: "admins"}, {SourceID: "ldap", Group: "ops"}}
+	if err := host.SetAdminGrants(ctx, st, grants); err != nil {
 		t.Fatal(err)
 	}
 	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("before a source admin signed in: %v", err)
 	}
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "old-admins", Name: "alice", At: time.Now()})
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "src", Group: "old-admins", Name: "alice", At: time.Now()})
 	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("after a sign-in under another group: %v", err)
 	}
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "admins", Name: "alice", At: time.Now()})
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "other", Group: "admins", Name: "alice", At: time.Now()})
+	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
+		t.Fatalf("after a sign-in with the group of another source: %v", err)
+	}
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: time.Now()})
 	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -183,13 +188,40 @@ func TestTurnOffAdminPassword(t *testing.T) {
 	if tok, err := host.SetupToken(ctx, st); err != nil || tok != "" {
 		t.Fatalf("a setup link while the password is off: %q %v", tok, err)
 	}
-	if err := host.SetAdminGroup(ctx, st, ""); !errors.Is(err, host.ErrPasswordOff) {
-		t.Fatalf("admin group changed while the password is off: %v", err)
+	if err := host.SetAdminGrants(ctx, st, nil); !errors.Is(err, host.ErrPasswordOff) {
+		t.Fatalf("admin grants removed while the password is off: %v", err)
 	}
-	if !host.IsSourceAdmin(&store.User{Groups: []string{"x", "admins"}}, "admins") ||
-		host.IsSourceAdmin(&store.User{Groups: []string{"admins"}, Disabled: true}, "admins") ||
-		host.IsSourceAdmin(&store.User{Groups: []string{""}}, "") {
-		t.Fatal("IsSourceAdmin")
+	if err := host.SetAdminGrants(ctx, st, grants[1:]); !errors.Is(err, host.ErrPasswordOff) {
+		t.Fatalf("the last source admin's grant removed while the password is off: %v", err)
+	}
+	if err := host.SetAdminGrants(ctx, st, grants[:1]); err != nil {
+		t.Fatalf("a grant other than the last source admin's removed while the password is off: %v", err)
+	}
+	if got := host.AdminGrants(ctx, st); len(got) != 1 || got[0] != grants[0] {
+		t.Fatalf("grants %+v", got)
+	}
+}
+
+// A grant admits a person only through the group the named source's mapping gave them: the
+// same group from another source, or given by an admin, does not count; nor does a disabled person.
+func TestIsSourceAdminMatchesTheGrantsSource(t *testing.T) {
+	grants := []host.Grant{{SourceID: "src", Group: "admins"}}
+	from := func(ms ...store.Membership) *store.User { return &store.User{SourceID: "src", Memberships: ms} }
+	if !host.IsSourceAdmin(from(store.Membership{Group: "x", From: "src"}, store.Membership{Group: "admins", From: "src"}), grants) {
+		t.Error("the granted source's group does not admit")
+	}
+	for name, u := range map[string]*store.User{
+		"another source's group": from(store.Membership{Group: "admins", From: "friend"}),
+		"an admin-set group":     from(store.Membership{Group: "admins", From: store.FromAdmin}),
+		"another group":          from(store.Membership{Group: "admin", From: "src"}),
+		"a disabled person":      {Memberships: []store.Membership{{Group: "admins", From: "src"}}, Disabled: true},
+	} {
+		if host.IsSourceAdmin(u, grants) {
+			t.Errorf("%s admits", name)
+		}
+	}
+	if host.IsSourceAdmin(from(store.Membership{Group: "", From: ""}), []host.Grant{{}}) {
+		t.Error("an empty grant admits")
 	}
 }
 

@@ -6,77 +6,92 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// Source admins: people who sign in to the admin through a source, because the mapping of
-// their last login gave them the admin group (docs/mappings.md, "An admin group"). Once one
-// has signed in, the local admin password may be turned off; reset-admin-password (which
-// only touches the database) turns it on again.
+// Source admins: people who sign in to the admin through a source, because an admin grant
+// names that source and a group that the source's mapping gave them at their last login
+// through it (docs/mappings.md, "Admin grants"). A group of the same name from another
+// source, or one an admin gave by hand, matches no grant that does not name its origin.
+// Once one has signed in, the local admin password may be turned off; reset-admin-password
+// (which only touches the database) turns it on again. The grants themselves, their upgrade
+// from a bare group and who they admit are admingrants.go.
 
 // Meta keys of the source admins.
 const (
-	metaAdminGroup  = "admin_group"
+	metaAdminGrants = "admin_grants"           // JSON []Grant
 	metaSourceAdmin = "source_admin_signed_in" // JSON SourceAdminSignIn of the last one
 )
 
 // ErrNoSourceAdminYet refuses turning the local password off before a source admin signed in.
-var ErrNoSourceAdminYet = errors.New("no one has signed in to the admin through a source with the admin group yet: " +
+var ErrNoSourceAdminYet = errors.New("no one has signed in to the admin through a source with a current admin grant yet: " +
 	"sign in that way once (in another browser), then turn the password off")
 
 // ErrSourceAdminGone refuses turning the local password off when the person who signed in
-// through a source could not any more (disabled, deleted, out of the admin group, or the
+// through a source could not any more (disabled, deleted, no longer given a granted group, or the
 // source off): the password would be off with no way in but the server's command line.
 var ErrSourceAdminGone = errors.New("the last person who signed in to the admin through a source could not do so now " +
-	"(disabled, deleted, no longer in the admin group, or the source is off): have a current admin sign in that way first")
+	"(disabled, deleted, no longer given the granted group, or the source is off): have a current admin sign in that way first")
 
-// ErrAdminGroupUnset refuses turning the local password off while no admin group is set.
-var ErrAdminGroupUnset = errors.New("no admin group is set, so no one could sign in to the admin without the password")
+// ErrAdminGroupUnset refuses turning the local password off while no admin grant is set.
+var ErrAdminGroupUnset = errors.New("no admin grant is set, so no one could sign in to the admin without the password")
 
-// ErrPasswordOff refuses changing the admin group while the local password is off (it could
-// leave no way in but the server's command line).
-var ErrPasswordOff = errors.New("the local password is off: turn it on again before changing the admin group")
+// ErrPasswordOff refuses admin grants without the one the last source admin signed in with
+// while the local password is off (they could leave no way in but the server's command line).
+var ErrPasswordOff = errors.New("the local password is off: keep the admin grant the last source admin signed in with, " +
+	"or turn the password on again first")
 
-// AdminGroup is the group whose members may sign in to the admin through their source ("": nobody).
-func AdminGroup(ctx context.Context, st AdminStore) string {
-	g, _ := st.Meta(ctx, metaAdminGroup)
-	return g
+// Grant lets the people to whom one source's mapping gives one group sign in to the admin
+// through that source.
+type Grant struct {
+	SourceID string `json:"source"`
+	Group    string `json:"group"`
 }
 
-// SetAdminGroup sets the admin group ("" lets nobody in through a source); refused while
-// the local password is off.
-func SetAdminGroup(ctx context.Context, st AdminStore, group string) error {
-	group = strings.TrimSpace(group)
-	if group == AdminGroup(ctx, st) {
+// AdminGrants are the admin grants (none: nobody signs in to the admin through a source).
+func AdminGrants(ctx context.Context, st AdminStore) []Grant {
+	v, _ := st.Meta(ctx, metaAdminGrants)
+	var gs []Grant
+	if v != "" && json.Unmarshal([]byte(v), &gs) != nil {
 		return nil
 	}
-	if !AdminPasswordOn(ctx, st) {
-		return ErrPasswordOff
-	}
-	if err := st.SetMeta(ctx, metaAdminGroup, group); err != nil {
-		return fmt.Errorf("set the admin group: %w", err)
-	}
-	return nil
+	return gs
 }
 
-// IsSourceAdmin reports whether u may sign in to the admin: not disabled, and the last login
-// gave it group (not empty).
-func IsSourceAdmin(u *store.User, group string) bool {
-	return u != nil && group != "" && !u.Disabled && slices.Contains(u.Groups, group)
+// IsSourceAdmin reports whether u may sign in to the admin: not disabled, and the mapping of
+// a granted source gave it that grant's group at its last login through that source.
+func IsSourceAdmin(u *store.User, grants []Grant) bool { return GrantOf(u, grants) != nil }
+
+// GrantOf is the first of grants that lets u sign in to the admin, or nil.
+func GrantOf(u *store.User, grants []Grant) *Grant {
+	if u == nil || u.Disabled {
+		return nil
+	}
+	for _, g := range grants {
+		if g.Group != "" && g.SourceID != "" && u.HasGroupFrom(g.Group, g.SourceID) {
+			return &g
+		}
+	}
+	return nil
 }
 
 // SourceAdminSignIn is a successful admin sign-in through a source.
 type SourceAdminSignIn struct {
 	// UserID is the person's user id (0 in records from before it was kept).
-	UserID int64     `json:"user_id,omitempty"`
-	Group  string    `json:"group"`
-	Name   string    `json:"name"`
-	Source string    `json:"source"`
-	At     time.Time `json:"at"`
+	UserID int64 `json:"user_id,omitempty"`
+	// SourceID and Group are the grant the person signed in with (SourceID "" in records
+	// from before admin grants, until UpgradeAdminGroup fills it in).
+	SourceID string    `json:"source_id,omitempty"`
+	Group    string    `json:"group"`
+	Name     string    `json:"name"`
+	Source   string    `json:"source"`
+	At       time.Time `json:"at"`
 }
+
+// Grant is the grant of the sign-in.
+func (in SourceAdminSignIn) Grant() Grant { return Grant{SourceID: in.SourceID, Group: in.Group} }
 
 // RecordSourceAdminSignIn keeps in as the last admin sign-in through a source.
 func RecordSourceAdminSignIn(ctx context.Context, st AdminStore, in SourceAdminSignIn) error {
@@ -97,16 +112,16 @@ func LastSourceAdminSignIn(ctx context.Context, st AdminStore) *SourceAdminSignI
 	return &in
 }
 
-// TurnOffAdminPassword removes the local admin password and its TOTP, once a member of the
-// current admin group has signed in to the admin through a source and, as canStill says of
-// that sign-in now, could do so again (nil: not asked).
+// TurnOffAdminPassword removes the local admin password and its TOTP, once someone has
+// signed in to the admin through a source with a current admin grant and, as canStill says
+// of that sign-in now, could do so again (nil: not asked).
 func TurnOffAdminPassword(ctx context.Context, st AdminStore, canStill func(SourceAdminSignIn) bool) error {
-	g := AdminGroup(ctx, st)
-	if g == "" {
+	grants := AdminGrants(ctx, st)
+	if len(grants) == 0 {
 		return ErrAdminGroupUnset
 	}
 	in := LastSourceAdminSignIn(ctx, st)
-	if in == nil || in.Group != g {
+	if in == nil || !slices.Contains(grants, in.Grant()) {
 		return ErrNoSourceAdminYet
 	}
 	if canStill != nil && !canStill(*in) {

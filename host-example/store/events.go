@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -23,7 +24,7 @@ const (
 	EventAdminDeviceLocked       EventKind = "admin_device_locked"        // a browser locked out of the admin login
 	EventAdminPasswordSet        EventKind = "admin_password_set"         // the admin password was set
 	EventAdminPasswordReset      EventKind = "admin_password_reset"       // the admin password was reset
-	EventAdminSecurityChanged    EventKind = "admin_security_changed"     // the admin group, the TOTP or the local password changed
+	EventAdminSecurityChanged    EventKind = "admin_security_changed"     // the admin grants, the TOTP or the local password changed
 	EventAdminSourceCreated      EventKind = "admin_source_created"       // a source was created
 	EventAdminSourceSaved        EventKind = "admin_source_saved"         // a source's settings were saved
 	EventAdminSourceEnabled      EventKind = "admin_source_enabled"       // a source was turned on
@@ -82,4 +83,24 @@ func (s *Store) AddEvent(ctx context.Context, e Event) error {
 func (s *Store) Events(ctx context.Context, limit int, query string) ([]Event, error) {
 	page, err := s.EventPage(ctx, EventFilter{Query: query, Limit: limit})
 	return page.Events, err
+}
+
+// EventSources are the distinct sources (ids, not "") of the events of kind whose detail
+// contains text: the sources through which something happened, such as an admin sign-in.
+func (s *Store) EventSources(ctx context.Context, kind EventKind, text string) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT source_id FROM events WHERE kind = ? AND source_id <> '' AND detail LIKE ? ESCAPE '\'
+		ORDER BY source_id`, kind, containsPattern(text))
+	if err != nil {
+		return nil, fmt.Errorf("sources of %s events: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sources of %s events: %w", kind, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -13,8 +13,11 @@ import (
 // them (end one session, revoke one grant, delete the user).
 
 // likeArg is q lower-cased as a LIKE pattern that matches it anywhere (escape '\').
-func likeArg(q string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+func likeArg(q string) string { return containsPattern(strings.ToLower(q)) }
+
+// containsPattern is a LIKE pattern (escape '\') that matches q anywhere, as it is.
+func containsPattern(q string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
 }
 
 // SearchUsers lists the users whose name, username or e-mail contains q (without case) or

@@ -95,4 +95,16 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE oidc_keys ADD COLUMN active_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE forward_sessions ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE login_states ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;`},
+	// 13: admin grants (issue 28). Each of a person's groups is kept with where it came from
+	// (groups_json: [{"name", "from"}], from a source's id or "admin"); the groups a database
+	// has came from the person's own source's mapping. A session keeps the time of the sign-in
+	// it stands on (auth_time), which an admin session begun through a source copies.
+	{sqlite: `UPDATE users SET groups_json = (SELECT json_group_array(json_object('name', j.value, 'from', users.source_id))
+		FROM json_each(users.groups_json) AS j WHERE j.type = 'text');
+	ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+	UPDATE sessions SET auth_time = created_at;`,
+		postgres: `UPDATE users SET groups_json = COALESCE((SELECT json_agg(json_build_object('name', j.g #>> '{}', 'from', users.source_id) ORDER BY j.n)::text
+		FROM json_array_elements(users.groups_json::json) WITH ORDINALITY AS j(g, n) WHERE json_typeof(j.g) = 'string'), '[]');
+	ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+	UPDATE sessions SET auth_time = created_at;`},
 }

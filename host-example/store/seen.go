@@ -12,7 +12,7 @@ const seenLimit = 500
 
 // SeenNames are the distinct groups and attribute names that logins gave the users of every
 // source, sorted: what an admin picks an application's allowed groups and released
-// attributes from. Values that are not a list of texts (groups) or an object (attributes)
+// attributes from. Values that are not a list of memberships (groups) or an object (attributes)
 // count for nothing.
 func (s *Store) SeenNames(ctx context.Context) (groups, attributes []string, err error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT groups_json, attributes_json FROM users`)
@@ -26,11 +26,11 @@ func (s *Store) SeenNames(ctx context.Context) (groups, attributes []string, err
 		if err := rows.Scan(&gj, &aj); err != nil {
 			return nil, nil, fmt.Errorf("names seen: %w", err)
 		}
-		var list []any
+		var list []Membership
 		if json.Unmarshal(gj, &list) == nil {
-			for _, g := range list {
-				if g, ok := g.(string); ok && g != "" {
-					gs[g] = true
+			for _, m := range list {
+				if m.Group != "" {
+					gs[m.Group] = true
 				}
 			}
 		}

@@ -15,19 +15,31 @@ type Session struct {
 	CSRF   string
 	// CreatedAt is when the session began: for a user's session, when that login happened.
 	CreatedAt time.Time
+	// AuthTime is when the person proved who they are for this session: the sign-in it was
+	// made by, which an admin session begun through a source copies from the person's
+	// session (so renewing the session never makes the sign-in fresher).
+	AuthTime  time.Time
 	ExpiresAt time.Time
 }
 
-// CreateSession starts a session and returns its cookie token.
+// CreateSession starts a session of a sign-in made now and returns its cookie token.
 func (s *Store) CreateSession(ctx context.Context, userID int64, admin bool, life time.Duration) (string, *Session, error) {
+	return s.CreateSessionSince(ctx, userID, admin, s.now(), life)
+}
+
+// CreateSessionSince starts a session standing on a sign-in made at authTime, lasting life
+// from then (never past it), and returns its cookie token.
+func (s *Store) CreateSessionSince(ctx context.Context, userID int64, admin bool, authTime time.Time, life time.Duration) (string, *Session, error) {
 	token := RandomID(32)
-	sess := &Session{ID: hashToken(token), UserID: userID, Admin: admin, CSRF: RandomID(16), ExpiresAt: s.now().Add(life)}
+	now := s.now()
+	sess := &Session{ID: hashToken(token), UserID: userID, Admin: admin, CSRF: RandomID(16), CreatedAt: time.Unix(now.Unix(), 0),
+		AuthTime: time.Unix(authTime.Unix(), 0), ExpiresAt: time.Unix(authTime.Add(life).Unix(), 0)}
 	var uid any
 	if userID != 0 {
 		uid = userID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		sess.ID, uid, admin, sess.CSRF, s.now().Unix(), sess.ExpiresAt.Unix())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		sess.ID, uid, admin, sess.CSRF, now.Unix(), sess.AuthTime.Unix(), sess.ExpiresAt.Unix())
 	return token, sess, err
 }
 
@@ -36,18 +48,18 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, admin bool, lif
 func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	var sess Session
 	var uid sql.NullInt64
-	var created, exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.created_at, s.expires_at FROM sessions s
+	var created, auth, exp int64
+	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.created_at, s.auth_time, s.expires_at FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id LEFT JOIN sources src ON src.id = u.source_id
 		WHERE s.id = ? AND s.expires_at > ? AND (s.user_id IS NULL OR (u.disabled = 0 AND src.enabled = 1))`,
-		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &created, &exp)
+		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &created, &auth, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	sess.UserID, sess.CreatedAt, sess.ExpiresAt = uid.Int64, time.Unix(created, 0), time.Unix(exp, 0)
+	sess.UserID, sess.CreatedAt, sess.AuthTime, sess.ExpiresAt = uid.Int64, time.Unix(created, 0), time.Unix(auth, 0), time.Unix(exp, 0)
 	return &sess, nil
 }
 

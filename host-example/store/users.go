@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -21,10 +22,14 @@ type User struct {
 	EmailVerified bool
 	Name          string
 	Picture       string
-	Groups        []string
-	Attributes    json.RawMessage
-	Raw           json.RawMessage
-	Revalidation  []byte
+	// Groups are the person's group names, each once: what apps and rules see.
+	Groups []string
+	// Memberships are the person's groups with where each came from (read only: FinishLogin
+	// stores Groups as the groups of SourceID's mapping and keeps those of other origins).
+	Memberships  []Membership
+	Attributes   json.RawMessage
+	Raw          json.RawMessage
+	Revalidation []byte
 	// PreviewSample is the last login's document for mapping previews (the plugin's format).
 	PreviewSample  json.RawMessage
 	Disabled       bool
@@ -33,6 +38,50 @@ type User struct {
 	// Credentials are the upstream credentials this login handed over: FinishLogin replaces
 	// the user's stored ones with them (never read back into a User).
 	Credentials []Credential
+}
+
+// Membership is one of a person's groups and where it came from.
+type Membership struct {
+	Group string `json:"name"`
+	// From is the id of the source whose mapping gave it at the person's last login through
+	// that source, or FromAdmin.
+	From string `json:"from"`
+}
+
+// FromAdmin is the origin of a group an admin gave a person by hand.
+const FromAdmin = "admin"
+
+// HasGroupFrom reports whether origin (a source id or FromAdmin) gave u the group.
+func (u *User) HasGroupFrom(group, origin string) bool {
+	return slices.Contains(u.Memberships, Membership{Group: group, From: origin})
+}
+
+// groupNames are the names of ms, each once, in order.
+func groupNames(ms []Membership) []string {
+	var out []string
+	for _, m := range ms {
+		if !slices.Contains(out, m.Group) {
+			out = append(out, m.Group)
+		}
+	}
+	return out
+}
+
+// loginMemberships are the memberships after a login through sourceID that gave groups:
+// kept's of other origins, then groups as that source's.
+func loginMemberships(kept []Membership, sourceID string, groups []string) []Membership {
+	out := []Membership{}
+	for _, m := range kept {
+		if m.From != sourceID {
+			out = append(out, m)
+		}
+	}
+	for _, g := range groups {
+		if m := (Membership{Group: g, From: sourceID}); !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Disabled reasons.
@@ -55,10 +104,7 @@ const upsertSQL = `INSERT INTO users (source_id, sub, username, email, email_ver
 	RETURNING id, disabled`
 
 func (s *Store) upsertArgs(u User) []any {
-	groups, _ := json.Marshal(u.Groups)
-	if u.Groups == nil {
-		groups = []byte("[]")
-	}
+	groups, _ := json.Marshal(loginMemberships(u.Memberships, u.SourceID, u.Groups))
 	attrs, raw := string(u.Attributes), string(u.Raw)
 	if attrs == "" {
 		attrs = "{}"
@@ -105,6 +151,9 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 		} else if err != nil {
 			return fmt.Errorf("read the source: %w", err)
 		}
+		if u.Memberships, err = s.keptMemberships(ctx, tx, u.SourceID, u.Subject); err != nil {
+			return err
+		}
 		if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
 			return err
 		}
@@ -130,8 +179,8 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 					return err
 				}
 			}
-			if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES (?, ?, 0, ?, ?, ?)`,
-				hashToken(token), done.UserID, csrf, s.now().Unix(), s.now().Add(life).Unix()); err != nil {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, 0, ?, ?, ?, ?)`,
+				hashToken(token), done.UserID, csrf, s.now().Unix(), s.now().Unix(), s.now().Add(life).Unix()); err != nil {
 				return err
 			}
 			if oldSessionID != "" {
@@ -171,7 +220,8 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 		}
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(groups), &u.Groups)
+	_ = json.Unmarshal([]byte(groups), &u.Memberships)
+	u.Groups = groupNames(u.Memberships)
 	u.Attributes, u.Raw = json.RawMessage(attrs), json.RawMessage(raw)
 	if preview != "" {
 		u.PreviewSample = json.RawMessage(preview)
@@ -182,6 +232,22 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// keptMemberships are the stored memberships of the user of a source with subject sub (none
+// for a new user), which a login through that source replaces only its own of.
+func (s *Store) keptMemberships(ctx context.Context, tx *sql.Tx, sourceID, sub string) ([]Membership, error) {
+	var groups string
+	err := s.txQueryRow(ctx, tx, `SELECT groups_json FROM users WHERE source_id = ? AND sub = ?`, sourceID, sub).Scan(&groups)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the user's groups: %w", err)
+	}
+	var ms []Membership
+	_ = json.Unmarshal([]byte(groups), &ms)
+	return ms, nil
 }
 
 // FindUser is the user of a source whose subject is who, or whose username is who (without

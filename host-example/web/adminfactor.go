@@ -13,7 +13,7 @@ import (
 )
 
 // The admin's other ways in: the TOTP code after the local password, and the sign-in through
-// a source of a person the mapping gave the admin group (host/sourceadmin.go).
+// a source of a person whom an admin grant admits (host/sourceadmin.go).
 
 // sourceAdminPath is where a source login returns to become an admin session.
 const sourceAdminPath = "/admin/login/source"
@@ -107,20 +107,28 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // sourceAdminLogin makes the session of a person who just signed in through a source an
-// admin session, when the mapping of that login gave them the admin group.
+// admin session, when an admin grant names that source and a group its mapping gave them;
+// the admin session keeps the sign-in's time and ends a fixed time after it.
 func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, err := s.session(w, r, false)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	group := host.AdminGroup(r.Context(), s.store)
-	if sess == nil || sess.UserID == 0 || group == "" {
+	grants := host.AdminGrants(r.Context(), s.store)
+	if sess == nil || sess.UserID == 0 || len(grants) == 0 {
 		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 		return
 	}
+	if sess.Admin {
+		// An admin session is no sign-in: turning it into a new one would renew it forever.
+		s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Already in the admin",
+			"Text": "This browser is signed in to the admin already. To sign in through your source again, sign out of the admin first.",
+			"Back": "/admin", "BackLabel": "Go to the admin", "Session": sess})
+		return
+	}
 	again := "/login?return=" + sourceAdminPath
-	if s.now().Sub(sess.CreatedAt) > sourceAdminFreshness {
+	if s.now().Sub(sess.AuthTime) > sourceAdminFreshness {
 		s.message(w, r, http.StatusUnauthorized, "Sign in again", "To open the admin, sign in through your source again (an older sign-in is not enough).", again)
 		return
 	}
@@ -131,33 +139,35 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	src, _ := s.store.Source(r.Context(), u.SourceID)
 	name := host.NameOf(u.Username, u.Name)
-	if !host.IsSourceAdmin(u, group) || s.sources.Usable(src) == nil {
+	grant := host.GrantOf(u, grants)
+	if grant == nil || s.sources.Usable(src) == nil {
 		_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventAdminLoginFailed, Subject: u.Subject, Name: name,
-			Detail: fmt.Sprintf("signed in through a source without the admin group %q; client %s", group, s.clientIP(r))})
+			Detail: fmt.Sprintf("signed in through a source without a group an admin grant names for it; client %s", s.clientIP(r))})
 		s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Not an admin",
-			"Text": fmt.Sprintf("You are signed in as %s, but your sign-in did not give you the admin group, so you cannot open the admin.", name),
+			"Text": fmt.Sprintf("You are signed in as %s, but your sign-in did not give you a group that lets you open the admin.", name),
 			"Back": "/profile", "BackLabel": "Go to your profile", "Session": sess})
 		return
 	}
-	if _, r, err = s.newSession(w, r, u.ID, true, s.cfg.SessionLifetime); err != nil {
+	// The admin session stands on the source sign-in: it ends SessionLifetime after it.
+	if _, r, err = s.newSessionSince(w, r, u.ID, true, sess.AuthTime, s.cfg.SessionLifetime); err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	if err := host.RecordSourceAdminSignIn(r.Context(), s.store, host.SourceAdminSignIn{UserID: u.ID, Group: group, Name: name, Source: src.Name,
+	if err := host.RecordSourceAdminSignIn(r.Context(), s.store, host.SourceAdminSignIn{UserID: u.ID, SourceID: grant.SourceID, Group: grant.Group, Name: name, Source: src.Name,
 		At: s.now()}); err != nil {
 		s.cfg.Logger.Error("record a source admin's sign-in", "error", err)
 	}
 	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventAdminLogin, Subject: u.Subject, Name: name,
-		Detail: fmt.Sprintf("through %s with the admin group %q; client %s", src.Name, group, s.clientIP(r))})
+		Detail: fmt.Sprintf("through %s with the admin grant of its group %q; client %s", src.Name, grant.Group, s.clientIP(r))})
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }
 
 // stillSourceAdmin reports whether an admin session begun through a source is still one: the
-// person is not disabled and still has the current admin group.
+// person is not disabled and a current admin grant still admits them.
 func (s *adminPages) stillSourceAdmin(r *http.Request, sess *store.Session) bool {
 	if sess.UserID == 0 {
 		return true
 	}
 	u, err := s.store.User(r.Context(), sess.UserID)
-	return err == nil && host.IsSourceAdmin(u, host.AdminGroup(r.Context(), s.store))
+	return err == nil && host.IsSourceAdmin(u, host.AdminGrants(r.Context(), s.store))
 }

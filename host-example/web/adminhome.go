@@ -103,8 +103,12 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
 		total.SignIns, total.Refused, total.Failed = total.SignIns+row.SignIns, total.Refused+row.Refused, total.Failed+row.Failed
 		rows = append(rows, row)
 	}
+	warnings := homeWarnings(rows, plugins)
+	if why := host.GrantsUnconfirmed(ctx, s.store); why != "" {
+		warnings = append([]warning{{Text: "Admin grants need confirming: " + why + ".", Link: "/admin/security#source-admins", LinkText: "Security"}}, warnings...)
+	}
 	flash, level := s.takeFlash(w, r)
-	s.render(w, http.StatusOK, "admin.html", map[string]any{"Sources": rows, "Total": total, "Warnings": homeWarnings(rows, plugins),
+	s.render(w, http.StatusOK, "admin.html", map[string]any{"Sources": rows, "Total": total, "Warnings": warnings,
 		"Clients": clients, "Rules": rules, "Plugins": s.plugins.IDs(), "PluginStates": plugins, "Flash": flash, "FlashLevel": level,
 		"Session": sessionOf(r)})
 }

@@ -147,10 +147,10 @@ func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminLoginData is what the admin login page shows: the password form while the local
-// password is on, and the sign-in through a source while an admin group is set.
+// password is on, and the sign-in through a source while an admin grant is set.
 func (s *adminPages) adminLoginData(r *http.Request, sess *store.Session) map[string]any {
 	return map[string]any{"Session": sess, "PasswordOn": host.AdminPasswordOn(r.Context(), s.store),
-		"SourceAdmins": host.AdminGroup(r.Context(), s.store) != "", "SourceLogin": "/login?return=" + url.QueryEscape(sourceAdminPath)}
+		"SourceAdmins": len(host.AdminGrants(r.Context(), s.store)) > 0, "SourceLogin": "/login?return=" + url.QueryEscape(sourceAdminPath)}
 }
 
 // adminLogin checks the admin password. Only failures count: per client, and across all

@@ -13,7 +13,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// securityPages is the admin's security page: the admin group of the source admins, the
+// securityPages is the admin's security page: the admin grants of the source admins, the
 // local password's TOTP, and turning the local password off or on again.
 type securityPages struct{ *adminPages }
 
@@ -21,7 +21,7 @@ type securityPages struct{ *adminPages }
 func (s *securityPages) routes(m *http.ServeMux) {
 	for pattern, h := range map[string]http.HandlerFunc{
 		"GET /admin/security":               s.securityPage,
-		"POST /admin/security/group":        s.setGroup,
+		"POST /admin/security/grants":       s.setGrants,
 		"POST /admin/security/totp/begin":   s.beginTOTP,
 		"POST /admin/security/totp/confirm": s.confirmTOTP,
 		"POST /admin/security/totp/off":     s.totpOff,
@@ -44,8 +44,11 @@ func (s *securityPages) securityPage(w http.ResponseWriter, r *http.Request) {
 	flash, level := s.takeFlash(w, r)
 	data := map[string]any{"Session": sessionOf(r), "Title": "Security", "Flash": flash, "FlashLevel": level,
 		"PasswordOn": host.AdminPasswordOn(ctx, s.store), "Fixed": s.cfg.AdminPasswordFixed, "TOTPOn": totpOn,
-		"Group": host.AdminGroup(ctx, s.store), "LastSourceAdmin": host.LastSourceAdminSignIn(ctx, s.store),
-		"MinPassword": host.MinAdminPassword}
+		"LastSourceAdmin": host.LastSourceAdminSignIn(ctx, s.store), "MinPassword": host.MinAdminPassword}
+	if err := s.grantsData(r, data, host.AdminGrants(ctx, s.store)); err != nil {
+		dbunavailable.Answer(w)
+		return
+	}
 	if key, err := host.PendingAdminTOTP(ctx, s.store); err == nil && key != nil && !totpOn {
 		data["Pending"] = map[string]string{"Secret": key.Secret(), "URI": key.String(), "QR": qrDataURL(key.Image)}
 	}
@@ -69,23 +72,6 @@ func qrDataURL(image func(w, h int) (image.Image, error)) string {
 func (s *securityPages) changed(w http.ResponseWriter, r *http.Request, detail, text string) {
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminSecurityChanged, Detail: detail + "; client " + s.clientIP(r)})
 	s.redirectFlash(w, r, securityPath, text, "info")
-}
-
-func (s *securityPages) setGroup(w http.ResponseWriter, r *http.Request) {
-	err := host.SetAdminGroup(r.Context(), s.store, r.FormValue("group"))
-	switch {
-	case errors.Is(err, host.ErrPasswordOff):
-		s.redirectFlash(w, r, securityPath, "Not changed: "+err.Error()+".", "error")
-	case err != nil:
-		dbunavailable.Answer(w)
-	default:
-		g := host.AdminGroup(r.Context(), s.store)
-		if g == "" {
-			s.changed(w, r, "admin group removed", "Nobody signs in to the admin through a source now.")
-			return
-		}
-		s.changed(w, r, "admin group set to "+g, "People whose sign-in gives them the group "+g+" can now open the admin.")
-	}
 }
 
 func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +127,7 @@ func (s *securityPages) passwordOff(w http.ResponseWriter, r *http.Request) {
 			return false
 		}
 		src, err := s.store.Source(r.Context(), u.SourceID)
-		return err == nil && s.sources.Usable(src) != nil && host.IsSourceAdmin(u, in.Group)
+		return err == nil && s.sources.Usable(src) != nil && host.IsSourceAdmin(u, []host.Grant{in.Grant()})
 	})
 	if errors.Is(err, host.ErrNoSourceAdminYet) || errors.Is(err, host.ErrAdminGroupUnset) || errors.Is(err, host.ErrSourceAdminGone) {
 		s.redirectFlash(w, r, securityPath, "Not turned off: "+err.Error()+".", "error")

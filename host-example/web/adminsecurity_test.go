@@ -169,13 +169,19 @@ func TestWrongAdminCodesLockOutAKnownBrowser(t *testing.T) {
 // returns the answer of the admin's source sign-in.
 func (h *harness) sourceAdminSignIn(b *browser, persona string) page {
 	h.t.Helper()
+	return h.sourceAdminSignInVia(b, "plex", persona)
+}
+
+// sourceAdminSignInVia is sourceAdminSignIn through the source of slug.
+func (h *harness) sourceAdminSignInVia(b *browser, slug, persona string) page {
+	h.t.Helper()
 	p := b.do("GET", "/admin/login", nil)
 	link := regexp.MustCompile(`href="([^"]+)" id="admin-source-login"`).FindStringSubmatch(p.Body)
 	if link == nil {
 		h.t.Fatalf("no sign-in through a source on the admin login:\n%s", p.Body)
 	}
 	p = b.do("GET", strings.ReplaceAll(link[1], "&amp;", "&"), nil)
-	p = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}, "return": {"/admin/login/source"}})
+	p = b.do("POST", "/login/"+slug, url.Values{"csrf": {csrfOf(p.Body)}, "return": {"/admin/login/source"}})
 	code, fwd, err := plexsim.ForwardURL(p.Location)
 	if err != nil {
 		h.t.Fatal(err)
@@ -210,10 +216,13 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 		}
 		return admin.do("GET", "/admin/security", nil).Body
 	}
-	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "Not turned off: no admin group is set") {
+	grant := func(group string) url.Values {
+		return url.Values{"grant_source": {h.source.ID}, "grant_group": {group}, "confirm": {"1"}}
+	}
+	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "Not turned off: no admin grant is set") {
 		t.Fatalf("turned off without an admin group:\n%s", body)
 	}
-	post("/admin/security/group", url.Values{"group": {"admins"}})
+	post("/admin/security/grants", grant("admins"))
 	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "Not turned off: no one has signed in") {
 		t.Fatalf("turned off before a source admin signed in:\n%s", body)
 	}
@@ -229,14 +238,14 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 		t.Fatalf("the source admin's admin page: %d", p.Status)
 	}
 	// Another admin group: the owner's admin session is no longer one.
-	post("/admin/security/group", url.Values{"group": {"other"}})
+	post("/admin/security/grants", grant("other"))
 	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther {
 		t.Fatalf("a source admin without the admin group: %d", p.Status)
 	}
 	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "Not turned off: no one has signed in") {
 		t.Fatalf("turned off on a sign-in of another group:\n%s", body)
 	}
-	post("/admin/security/group", url.Values{"group": {"admins"}})
+	post("/admin/security/grants", grant("admins"))
 	// That admin disabled since: the password stays on (no one could get in without it).
 	users, _ := h.store.Users(context.Background())
 	var ownerID int64
@@ -256,8 +265,8 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "The local password is off") {
 		t.Fatalf("not turned off:\n%s", body)
 	}
-	if body := post("/admin/security/group", url.Values{"group": {""}}); !strings.Contains(body, "Not changed: the local password is off") {
-		t.Fatalf("the admin group changed while the password is off:\n%s", body)
+	if body := post("/admin/security/grants", url.Values{"confirm": {"1"}}); !strings.Contains(body, "Not saved: the local password is off") {
+		t.Fatalf("the admin grants removed while the password is off:\n%s", body)
 	}
 
 	b := h.browser()

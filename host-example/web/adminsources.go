@@ -136,6 +136,7 @@ func (s *sourcePages) saveAndShow(w http.ResponseWriter, r *http.Request, src *s
 		s.renderEdit(w, r, invalidStatus, src, p, cfg, errs, invalidFlash, invalidLevel)
 		return
 	}
+	okFlash += s.grantChanges(r.Context(), src.ID, p)
 	if saved, err := s.store.Source(r.Context(), src.ID); err == nil {
 		if warns, err := p.P.ConfigWarnings(r.Context(), host.Instance(saved)); err == nil && len(warns) > 0 {
 			var texts []string

@@ -109,7 +109,7 @@ func (s *Server) SignedIn(r *http.Request) (*store.User, time.Time, bool) {
 	if err != nil || u.Disabled {
 		return nil, time.Time{}, false
 	}
-	return u, sess.CreatedAt, true
+	return u, sess.AuthTime, true
 }
 
 // LoginURL is the login page that returns to returnTo after the login.

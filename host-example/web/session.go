@@ -49,12 +49,27 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*
 	return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
 }
 
-// newSession starts a stored session and sets its cookie (HttpOnly, SameSite=Lax).
+// newSession starts a stored session of a sign-in made now and sets its cookie (HttpOnly, SameSite=Lax).
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
+	return s.startSession(w, r, func(ctx context.Context) (string, *store.Session, error) {
+		return s.store.CreateSession(ctx, userID, admin, life)
+	})
+}
+
+// newSessionSince starts a stored session standing on a sign-in made at authTime, ending
+// life after it, and sets its cookie.
+func (s *Server) newSessionSince(w http.ResponseWriter, r *http.Request, userID int64, admin bool, authTime time.Time, life time.Duration) (*store.Session, *http.Request, error) {
+	return s.startSession(w, r, func(ctx context.Context) (string, *store.Session, error) {
+		return s.store.CreateSessionSince(ctx, userID, admin, authTime, life)
+	})
+}
+
+// startSession replaces the request's session with the one create stores and sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, create func(context.Context) (string, *store.Session, error)) (*store.Session, *http.Request, error) {
 	if c, err := r.Cookie(s.cookieName()); err == nil {
 		_ = s.store.DeleteSession(r.Context(), s.store.AnonymousSession(c.Value).ID) // no session fixation
 	}
-	token, sess, err := s.store.CreateSession(r.Context(), userID, admin, life)
+	token, sess, err := create(r.Context())
 	if err != nil {
 		return nil, r, err
 	}
@@ -90,7 +105,7 @@ func (s *adminPages) admin(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if sess != nil && sess.Admin && !s.stillSourceAdmin(r, sess) {
-			sess = nil // a source admin disabled, or without the admin group now
+			sess = nil // a source admin disabled, or no longer admitted by an admin grant
 		}
 		if r.Method != http.MethodPost && (sess == nil || !sess.Admin) {
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)

@@ -11,6 +11,31 @@ import (
 var sessionChecks = []check{
 	{"SessionCreateReadExpireDelete", sessionCreateReadExpireDelete},
 	{"SessionAdminOnesEnd", sessionAdminOnesEnd},
+	{"SessionKeepsItsSignInTime", sessionKeepsItsSignInTime},
+}
+
+// A session keeps the time of the sign-in it stands on: now for a new sign-in, the given
+// time for one made from an earlier sign-in, which it never outlives by more than its life.
+func sessionKeepsItsSignInTime(e *env) {
+	tok, sess, err := e.a.CreateSession(e.ctx, 0, false, time.Hour)
+	e.ok(err, "create")
+	if got, err := e.b.Session(e.ctx, tok); err != nil || !got.AuthTime.Equal(e.time()) || !sess.AuthTime.Equal(e.time()) {
+		e.Fatalf("a new sign-in's session: %+v %v", got, err)
+	}
+	signedIn := e.time()
+	e.advance(10 * time.Minute)
+	tok, sess, err = e.a.CreateSessionSince(e.ctx, 0, true, signedIn, time.Hour)
+	e.ok(err, "create since")
+	got, err := e.b.Session(e.ctx, tok)
+	e.ok(err, "read")
+	if !got.AuthTime.Equal(signedIn) || !got.ExpiresAt.Equal(signedIn.Add(time.Hour)) || !got.CreatedAt.Equal(e.time()) || !got.Admin ||
+		!sess.ExpiresAt.Equal(got.ExpiresAt) {
+		e.Fatalf("a session from an earlier sign-in: %+v (created %+v)", got, sess)
+	}
+	e.advance(50 * time.Minute)
+	if e.sessionLive(e.b, tok) {
+		e.Error("a session outlived its sign-in by more than its life")
+	}
 }
 
 // A session is read on either handle by its cookie token until it expires or is deleted.

@@ -39,7 +39,8 @@ func userCreatedThenUpdated(e *env) {
 	got, err := e.b.User(e.ctx, first.UserID)
 	e.ok(err, "read user")
 	if got.PublicID == "" || got.SourceID != src.ID || got.Subject != "42" || got.Username != "alice" || got.Email != "a@example.org" ||
-		!got.EmailVerified || got.Name != "Alice" || !slices.Equal(got.Groups, []string{"g1", "g2"}) || string(got.Revalidation) != "state-1" {
+		!got.EmailVerified || got.Name != "Alice" || !slices.Equal(got.Groups, []string{"g1", "g2"}) || string(got.Revalidation) != "state-1" ||
+		!slices.Equal(got.Memberships, []store.Membership{{Group: "g1", From: src.ID}, {Group: "g2", From: src.ID}}) {
 		e.Fatalf("stored user: %+v", got)
 	}
 	var attrs map[string]string
@@ -56,6 +57,7 @@ func userCreatedThenUpdated(e *env) {
 	again, err := e.a.User(e.ctx, first.UserID)
 	e.ok(err, "read user again")
 	if again.PublicID != got.PublicID || again.Email != "new@example.org" || !slices.Equal(again.Groups, []string{"g3"}) ||
+		!slices.Equal(again.Memberships, []store.Membership{{Group: "g3", From: src.ID}}) ||
 		!again.LastLoginAt.Equal(e.time()) {
 		e.Fatalf("updated user: %+v (was %+v)", again, got)
 	}

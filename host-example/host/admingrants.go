@@ -1,0 +1,263 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// Admin grants: saving them, who they admit, and the upgrade of the bare admin group of
+// earlier versions (one group name matched against every source's groups) into grants.
+
+// Meta keys of the grants' upgrade.
+const (
+	// metaAdminGroup is the bare admin group of earlier versions (UpgradeAdminGroup empties it).
+	metaAdminGroup = "admin_group"
+	// metaGrantsUnconfirmed says why the grants need the admin's confirmation ("": they do not).
+	metaGrantsUnconfirmed = "admin_grants_unconfirmed"
+)
+
+// ErrBadGrant refuses a grant that names a group without a source.
+var ErrBadGrant = errors.New("each admin grant names the source whose group it is")
+
+// GrantStore is the persistence of the admin grants and of what they are judged against.
+type GrantStore interface {
+	AdminStore
+	Users(ctx context.Context) ([]*store.User, error)
+	User(ctx context.Context, id int64) (*store.User, error)
+	Sources(ctx context.Context) ([]*store.Source, error)
+	EventSources(ctx context.Context, kind store.EventKind, text string) ([]string, error)
+	AddEvent(ctx context.Context, e store.Event) error
+}
+
+var _ GrantStore = (*store.Store)(nil)
+
+// CleanGrants are grants trimmed, each once, without those that name no group (a form's
+// blank or emptied line); ErrBadGrant when one names a group without a source.
+func CleanGrants(grants []Grant) ([]Grant, error) {
+	out := []Grant{}
+	for _, g := range grants {
+		g = Grant{SourceID: strings.TrimSpace(g.SourceID), Group: strings.TrimSpace(g.Group)}
+		switch {
+		case g.Group == "":
+		case g.SourceID == "":
+			return nil, ErrBadGrant
+		case !slices.Contains(out, g):
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// SetAdminGrants replaces the admin grants (cleaned) and marks them confirmed. While the
+// local password is off they must keep the grant the last source admin signed in with
+// (ErrPasswordOff), so someone can still get in.
+func SetAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error {
+	grants, err := CleanGrants(grants)
+	if err != nil {
+		return err
+	}
+	if !AdminPasswordOn(ctx, st) {
+		if in := LastSourceAdminSignIn(ctx, st); in == nil || !slices.Contains(grants, in.Grant()) {
+			return ErrPasswordOff
+		}
+	}
+	b, _ := json.Marshal(grants)
+	if err := st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
+		return fmt.Errorf("set the admin grants: %w", err)
+	}
+	if err := st.SetMeta(ctx, metaGrantsUnconfirmed, ""); err != nil {
+		return fmt.Errorf("set the admin grants: %w", err)
+	}
+	return nil
+}
+
+// GrantsUnconfirmed says why the admin grants need the admin's confirmation ("": they do
+// not): the upgrade from a bare admin group could not tell which sources were meant.
+func GrantsUnconfirmed(ctx context.Context, st AdminStore) string {
+	v, _ := st.Meta(ctx, metaGrantsUnconfirmed)
+	return v
+}
+
+// SourceAdmin is a person whom the admin grants let sign in to the admin.
+type SourceAdmin struct {
+	User  *store.User
+	Grant Grant
+}
+
+// SourceAdmins are the people known to the host (every user who signed in once) whom grants
+// let sign in to the admin, as of their last login, newest login first.
+func SourceAdmins(ctx context.Context, st GrantStore, grants []Grant) ([]SourceAdmin, error) {
+	if len(grants) == 0 {
+		return nil, nil
+	}
+	users, err := st.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the people the admin grants admit: %w", err)
+	}
+	var out []SourceAdmin
+	for _, u := range users {
+		if g := GrantOf(u, grants); g != nil {
+			out = append(out, SourceAdmin{User: u, Grant: *g})
+		}
+	}
+	return out, nil
+}
+
+// UpgradeAdminGroup turns the bare admin group of an earlier version into admin grants, once
+// (every replica may run it; they find the same): one grant of the group per source through
+// which someone signed in to the admin with it (the events, and the last such sign-in, which
+// keeps an install whose local password is off working). When no one had, or more than one
+// source could give the group, the grants are marked as needing the admin's confirmation.
+func UpgradeAdminGroup(ctx context.Context, st GrantStore) error {
+	group, err := st.Meta(ctx, metaAdminGroup)
+	if errors.Is(err, store.ErrNotFound) || err == nil && group == "" {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	srcs, err := st.Sources(ctx)
+	if err != nil {
+		return fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	byID := map[string]*store.Source{}
+	for _, s := range srcs {
+		byID[s.ID] = s
+	}
+	// The old code recorded each source sign-in as "through <source> with the admin group %q".
+	ids, err := st.EventSources(ctx, store.EventAdminLogin, fmt.Sprintf("with the admin group %q", group))
+	if err != nil {
+		return fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	last := LastSourceAdminSignIn(ctx, st)
+	if last != nil && last.Group == group && last.SourceID == "" {
+		if last.SourceID = lastSignInSource(ctx, st, last, srcs); last.SourceID != "" {
+			if err := RecordSourceAdminSignIn(ctx, st, *last); err != nil {
+				return fmt.Errorf("upgrade the admin group: %w", err)
+			}
+		}
+	}
+	if last != nil && last.Group == group && last.SourceID != "" {
+		ids = append(ids, last.SourceID)
+	}
+	grants := []Grant{}
+	for _, id := range ids {
+		if g := (Grant{SourceID: id, Group: group}); byID[id] != nil && !slices.Contains(grants, g) {
+			grants = append(grants, g)
+		}
+	}
+	could, err := sourcesGiving(ctx, st, group, grants, srcs)
+	if err != nil {
+		return err
+	}
+	why := ""
+	switch {
+	case len(grants) == 0:
+		why = fmt.Sprintf("the admin group %q of an earlier version matched every source's groups, and no one has signed in to the admin with it: "+
+			"no source admin is granted until you name the source", group)
+	case len(could) > 1:
+		why = fmt.Sprintf("the admin group %q of an earlier version matched every source's groups, and more than one source could give it (%s): "+
+			"only %s, through which a source admin signed in, is granted now", group, sourceNames(could, byID), sourceNames(grantSources(grants), byID))
+	}
+	b, _ := json.Marshal(grants)
+	if err := st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
+		return fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	if err := st.SetMeta(ctx, metaGrantsUnconfirmed, why); err != nil {
+		return fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	if err := st.SetMeta(ctx, metaAdminGroup, ""); err != nil {
+		return fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	return st.AddEvent(ctx, store.Event{Kind: store.EventAdminSecurityChanged,
+		Detail: fmt.Sprintf("the admin group %q became the admin grants %s (upgrade)", group, DescribeGrants(grants, byID))})
+}
+
+// lastSignInSource is the source of a sign-in recorded before admin grants: its person's
+// source, else the only source of its name ("" when neither tells).
+func lastSignInSource(ctx context.Context, st GrantStore, in *SourceAdminSignIn, srcs []*store.Source) string {
+	if in.UserID != 0 {
+		if u, err := st.User(ctx, in.UserID); err == nil {
+			return u.SourceID
+		}
+	}
+	id := ""
+	for _, s := range srcs {
+		if s.Name == in.Source {
+			if id != "" {
+				return ""
+			}
+			id = s.ID
+		}
+	}
+	return id
+}
+
+// sourcesGiving are the ids of the sources that could give group: those of grants, those
+// with a person it gave the group, those whose settings name it, and those of a granted
+// source's plugin (whose default mapping may give it too).
+func sourcesGiving(ctx context.Context, st GrantStore, group string, grants []Grant, srcs []*store.Source) ([]string, error) {
+	users, err := st.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("upgrade the admin group: %w", err)
+	}
+	out := grantSources(grants)
+	var plugins []string
+	for _, s := range srcs {
+		if slices.Contains(out, s.ID) {
+			plugins = append(plugins, s.PluginID)
+		}
+	}
+	for _, s := range srcs {
+		could := slices.Contains(plugins, s.PluginID) || strings.Contains(string(s.Config), group) || strings.Contains(string(s.Draft), group)
+		for _, u := range users {
+			could = could || u.HasGroupFrom(group, s.ID)
+		}
+		if could && !slices.Contains(out, s.ID) {
+			out = append(out, s.ID)
+		}
+	}
+	return out, nil
+}
+
+// grantSources are the sources grants name, each once.
+func grantSources(grants []Grant) []string {
+	var out []string
+	for _, g := range grants {
+		if !slices.Contains(out, g.SourceID) {
+			out = append(out, g.SourceID)
+		}
+	}
+	return out
+}
+
+// sourceNames names the sources ids for the admin ("A, B").
+func sourceNames(ids []string, byID map[string]*store.Source) string {
+	var names []string
+	for _, id := range ids {
+		if s := byID[id]; s != nil {
+			names = append(names, s.Name)
+		} else {
+			names = append(names, id)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// DescribeGrants names grants for events and pages: `"admins" of Plex, "ops" of LDAP`, or "none".
+func DescribeGrants(grants []Grant, byID map[string]*store.Source) string {
+	if len(grants) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, g := range grants {
+		parts = append(parts, fmt.Sprintf("%q of %s", g.Group, sourceNames([]string{g.SourceID}, byID)))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,156 @@
+package host_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// grantsWorld is a host of two households: the first source's owner, a friend, and the
+// owner of the second source (a friend's own server, same plugin), whose mapping gives him
+// the same group name "plex-owner".
+type grantsWorld struct {
+	st                  *store.Store
+	first, hanks        *store.Source
+	owner, friend, hank int64
+}
+
+func newGrantsWorld(t *testing.T) *grantsWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &grantsWorld{st: openStore(t)}
+	source := func(slug, name string) *store.Source {
+		src, err := w.st.CreateSource(ctx, "plex", slug, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.st.SetEnabled(ctx, src.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	login := func(src *store.Source, sub, username string, groups ...string) int64 {
+		done, err := w.st.FinishLogin(ctx, store.User{SourceID: src.ID, Subject: sub, Username: username, Groups: groups},
+			store.Event{SourceID: src.ID, Kind: store.EventLoginAllowed, Subject: sub}, "", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return done.UserID
+	}
+	w.first, w.hanks = source("plex", "Plex"), source("hanks", "Hank's Plex")
+	w.owner = login(w.first, "1001", "owner", "plex-owner", "plex-server:Living Room")
+	w.friend = login(w.first, "2001", "frank", "plex-friend")
+	w.hank = login(w.hanks, "2004", "hank", "plex-owner")
+	return w
+}
+
+// admitted are the ids of the people the current grants admit.
+func (w *grantsWorld) admitted(t *testing.T) []int64 {
+	t.Helper()
+	admins, err := host.SourceAdmins(context.Background(), w.st, host.AdminGrants(context.Background(), w.st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, a := range admins {
+		ids = append(ids, a.User.ID)
+	}
+	return ids
+}
+
+// An earlier version's bare admin group, through which the first source's owner signed in,
+// becomes the grant of that source only: he stays an admin, the second source's owner with
+// the same group name does not become one, and since that source could give the group too,
+// the grants need the admin's confirmation. Run again, the upgrade changes nothing.
+func TestUpgradeAdminGroupKeepsItsSourceAdminOnly(t *testing.T) {
+	ctx := context.Background()
+	w := newGrantsWorld(t)
+	st := w.st
+	_ = st.SetMeta(ctx, "admin_group", "plex-owner")
+	_ = st.AddEvent(ctx, store.Event{SourceID: w.first.ID, Kind: store.EventAdminLogin, Subject: "1001", Name: "owner",
+		Detail: `through Plex with the admin group "plex-owner"; client 192.0.2.1`})
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{UserID: w.owner, Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()})
+	if err := host.UpgradeAdminGroup(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	want := []host.Grant{{SourceID: w.first.ID, Group: "plex-owner"}}
+	if got := host.AdminGrants(ctx, st); !slices.Equal(got, want) {
+		t.Fatalf("grants %+v, want %+v", got, want)
+	}
+	if got := w.admitted(t); !slices.Equal(got, []int64{w.owner}) {
+		t.Fatalf("admitted %v, want only the owner %d (hank is %d)", got, w.owner, w.hank)
+	}
+	if why := host.GrantsUnconfirmed(ctx, st); !strings.Contains(why, "Hank's Plex") {
+		t.Fatalf("no confirmation asked though another source could give the group: %q", why)
+	}
+	if in := host.LastSourceAdminSignIn(ctx, st); in == nil || in.SourceID != w.first.ID {
+		t.Fatalf("the last sign-in's source not filled in: %+v", in)
+	}
+	if g, _ := st.Meta(ctx, "admin_group"); g != "" {
+		t.Fatalf("the bare group stays: %q", g)
+	}
+	if evs, _ := st.Events(ctx, 5, "(upgrade)"); len(evs) != 1 {
+		t.Fatalf("no event of the upgrade: %+v", evs)
+	}
+	if err := host.SetAdminGrants(ctx, st, want); err != nil || host.GrantsUnconfirmed(ctx, st) != "" {
+		t.Fatalf("saving the grants does not confirm them: %v %q", err, host.GrantsUnconfirmed(ctx, st))
+	}
+	if err := host.UpgradeAdminGroup(ctx, st); err != nil || !slices.Equal(host.AdminGrants(ctx, st), want) {
+		t.Fatalf("a second upgrade changed the grants: %+v %v", host.AdminGrants(ctx, st), err)
+	}
+}
+
+// An install whose local password is off, whose events were purged and whose last sign-in
+// record predates user ids keeps working through the pair of that sign-in (found by the
+// source's name); with a single source that could give the group, nothing needs confirming.
+func TestUpgradeAdminGroupWithThePasswordOff(t *testing.T) {
+	ctx := context.Background()
+	w := newGrantsWorld(t)
+	st := w.st
+	if err := st.DeleteSource(ctx, w.hanks.ID); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.SetMeta(ctx, "admin_group", "plex-owner")
+	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()})
+	_ = st.SetMeta(ctx, "admin_password_off", "1")
+	_ = st.SetMeta(ctx, "admin_password_hash", "")
+	if err := host.UpgradeAdminGroup(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.admitted(t); !slices.Equal(got, []int64{w.owner}) {
+		t.Fatalf("admitted %v, want the owner %d", got, w.owner)
+	}
+	if why := host.GrantsUnconfirmed(ctx, st); why != "" {
+		t.Fatalf("confirmation asked of a single possible source: %q", why)
+	}
+	if err := host.SetAdminGrants(ctx, st, host.AdminGrants(ctx, st)); err != nil {
+		t.Fatalf("the grants cannot be saved (confirmed) while the password is off: %v", err)
+	}
+}
+
+// When no one has signed in to the admin with the bare group, no grant is made (no one is
+// admitted) and the admin is asked to name the source.
+func TestUpgradeAdminGroupWithoutASignIn(t *testing.T) {
+	ctx := context.Background()
+	w := newGrantsWorld(t)
+	_ = w.st.SetMeta(ctx, "admin_group", "plex-owner")
+	_ = w.st.AddEvent(ctx, store.Event{SourceID: w.first.ID, Kind: store.EventAdminLogin,
+		Detail: `through Plex with the admin group "admins"; client 192.0.2.1`}) // another group's
+	if err := host.UpgradeAdminGroup(ctx, w.st); err != nil {
+		t.Fatal(err)
+	}
+	if got := host.AdminGrants(ctx, w.st); len(got) != 0 {
+		t.Fatalf("grants %+v without a sign-in", got)
+	}
+	if got := w.admitted(t); len(got) != 0 {
+		t.Fatalf("admitted %v", got)
+	}
+	if why := host.GrantsUnconfirmed(ctx, w.st); !strings.Contains(why, "no one has signed in") {
+		t.Fatalf("not asked to confirm: %q", why)
+	}
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+// rewindGroupOrigins puts s back as the schema before group origins and sign-in times had
+// it (the last migration), with a user whose groups are bare names (one no text) and a
+// session begun at 100.
+func rewindGroupOrigins(t *testing.T, s *Store) {
+	t.Helper()
+	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN auth_time`, `DELETE FROM schema_version WHERE version >= ?`,
+		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id, groups_json) VALUES ('src', '42', 1, 1, 'pub', '["b","a",3]')`,
+		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id) VALUES ('src', '43', 1, 1, 'pub2')`,
+		`INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES ('sid', NULL, 1, 'c', 100, 200)`} {
+		var err error
+		if q == `DELETE FROM schema_version WHERE version >= ?` {
+			_, err = s.db.ExecContext(context.Background(), q, schemaVersion())
+		} else {
+			_, err = s.db.ExecContext(context.Background(), q)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// checkGroupOrigins checks what the migration made of rewindGroupOrigins' rows: the groups
+// are the user's own source's, in order, and the session's sign-in time is its start.
+func checkGroupOrigins(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := s.UserByPublicID(ctx, "pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Membership{{"b", "src"}, {"a", "src"}}; !slices.Equal(u.Memberships, want) || !slices.Equal(u.Groups, []string{"b", "a"}) {
+		t.Fatalf("migrated groups %+v %v, want %+v", u.Memberships, u.Groups, want)
+	}
+	var raw string
+	if err := s.read.QueryRowContext(ctx, `SELECT groups_json FROM users WHERE public_id = 'pub2'`).Scan(&raw); err != nil || raw != "[]" {
+		t.Fatalf("no groups migrated to %q (%v)", raw, err)
+	}
+	var auth int64
+	if err := s.read.QueryRowContext(ctx, `SELECT auth_time FROM sessions WHERE id = 'sid'`).Scan(&auth); err != nil || auth != 100 {
+		t.Fatalf("the session's sign-in time %d (%v), want its start", auth, err)
+	}
+}
+
+// A database from before group origins migrates on SQLite: each group a person had is kept
+// as one their own source gave (the only origin there was), and sessions keep their start as
+// their sign-in time.
+func TestMigrateGroupOriginsSQLite(t *testing.T) {
+	s, dir := open(t)
+	rewindGroupOrigins(t, s)
+	s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer s.Close()
+	checkGroupOrigins(t, s)
+}
+
+// The same on PostgreSQL.
+func TestMigrateGroupOriginsPostgres(t *testing.T) {
+	s, _ := openPG(t)
+	rewindGroupOrigins(t, s)
+	if err := s.migratePostgres(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	checkGroupOrigins(t, s)
+}
