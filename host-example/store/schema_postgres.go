@@ -95,4 +95,8 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE oidc_keys ADD COLUMN active_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE forward_sessions ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE login_states ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;`},
+	// 13: codes die with their session. A completed authorization request keeps the host
+	// session that completed it (its stored id); a code claims only while that session lives.
+	{sqlite: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';`,
+		postgres: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';`},
 }
