@@ -44,27 +44,35 @@ func (s *Store) CreateAuthRequest(ctx context.Context, ar AuthRequest) error {
 // their own client's list first (a client with many open requests loses its oldest before a
 // client with one loses that one). It answers how many rows went.
 func (s *Store) BoundOpenAuthRequests(ctx context.Context, clientKey string, perClient, total int) (int64, error) {
-	r, err := s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM oidc_auth_requests
-		WHERE client_key = ? AND done = 0 ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, clientKey, perClient)
+	return s.boundOpen(ctx, "oidc_auth_requests", "done = 0", clientKey, perClient, total)
+}
+
+// boundOpen bounds the open rows (those matching open) of table, which has id, client_key
+// and created_at columns: clientKey's newest perClient stay, and past total, in one batch
+// down to nine tenths of total, the rows furthest down their own client's list go first,
+// the oldest of a rank first. It answers how many rows went.
+func (s *Store) boundOpen(ctx context.Context, table, open, clientKey string, perClient, total int) (int64, error) {
+	r, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM `+table+`
+		WHERE client_key = ? AND `+open+` ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, clientKey, perClient)
 	if err != nil {
-		return 0, fmt.Errorf("bound a client's open authorization requests: %w", err)
+		return 0, fmt.Errorf("bound a client's open rows of %s: %w", table, err)
 	}
 	dropped, _ := r.RowsAffected()
-	var open int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_auth_requests WHERE done = 0`).Scan(&open); err != nil {
-		return dropped, fmt.Errorf("count open authorization requests: %w", err)
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+open).Scan(&n); err != nil {
+		return dropped, fmt.Errorf("count open rows of %s: %w", table, err)
 	}
-	if open <= total {
+	if n <= total {
 		return dropped, nil
 	}
-	r, err = s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM
+	r, err = s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM
 		(SELECT id, created_at, ROW_NUMBER() OVER (PARTITION BY client_key ORDER BY created_at DESC, id DESC) AS rank
-		FROM oidc_auth_requests WHERE done = 0) AS ranked ORDER BY rank DESC, created_at ASC LIMIT ?)`, open-total*9/10)
+		FROM `+table+` WHERE `+open+`) AS ranked ORDER BY rank DESC, created_at ASC LIMIT ?)`, n-total*9/10)
 	if err != nil {
-		return dropped, fmt.Errorf("bound open authorization requests: %w", err)
+		return dropped, fmt.Errorf("bound open rows of %s: %w", table, err)
 	}
-	n, _ := r.RowsAffected()
-	return dropped + n, nil
+	m, _ := r.RowsAffected()
+	return dropped + m, nil
 }
 
 // CountOpenAuthRequests counts the authorization requests nobody has completed yet.

@@ -95,8 +95,16 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE oidc_keys ADD COLUMN active_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE forward_sessions ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE login_states ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;`},
-	// 13: codes die with their session. A completed authorization request keeps the host
-	// session that completed it (its stored id); a code claims only while that session lives.
-	{sqlite: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';`,
-		postgres: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';`},
+	// 13: codes and login starts (issue 28). A completed authorization request keeps the host
+	// session that completed it (its stored id): a code claims only while that session lives.
+	// A login start keeps who began it (client_key), so the open ones are bounded as
+	// authorization requests are (BoundLoginStarts), by index.
+	{sqlite: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE login_states ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
+	CREATE INDEX login_states_client ON login_states(client_key, kind, created_at, id);
+	CREATE INDEX login_states_kind ON login_states(kind, created_at, id);`,
+		postgres: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE login_states ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
+	CREATE INDEX login_states_client ON login_states(client_key, kind, created_at, id);
+	CREATE INDEX login_states_kind ON login_states(kind, created_at, id);`},
 }
