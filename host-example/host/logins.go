@@ -93,9 +93,11 @@ type Begin struct {
 	Slug, SessionID string
 	// Client is the rate-limit key of the person's client.
 	Client string
-	// Person is the user signed in in this browser (0 for none): their starts count against
-	// their own share of the budget, not their network's.
-	Person int64
+	// Person is the user signed in in this browser (0 for none), and Browser the id of a
+	// browser that signed someone in here before ("" for none): starts count against that
+	// person's or browser's own share of the budget, not their network's.
+	Person  int64
+	Browser string
 	// Return is where the browser goes afterwards (already checked by the caller).
 	Return string
 	// Callback is the callback URL of the login with this id.
@@ -111,7 +113,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 	if err := l.admit(ctx, b.Client); err != nil {
 		return Outcome{}, err
 	}
-	if err := l.spend(src, b.Client, b.Person); err != nil {
+	if err := l.spend(src, quietKey(b.Client, b.Person, b.Browser)); err != nil {
 		return Outcome{}, err
 	}
 	// Each begun login has its own id in the callback URL: several tabs each finish their own.
@@ -218,8 +220,9 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 // PasswordAttempt is a login with a password (and maybe a one-time code).
 type PasswordAttempt struct {
 	Slug, SessionID, Client, Return string
-	// Person is the user signed in in this browser (0 for none), as Begin's.
+	// Person and Browser are as Begin's.
 	Person      int64
+	Browser     string
 	Credentials source.Credentials
 }
 
@@ -233,7 +236,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	if err := l.admit(ctx, a.Client); err != nil {
 		return Outcome{}, err
 	}
-	if err := l.spend(src, a.Client, a.Person); err != nil {
+	if err := l.spend(src, quietKey(a.Client, a.Person, a.Browser)); err != nil {
 		return Outcome{}, err
 	}
 	cred := a.Credentials
@@ -328,15 +331,16 @@ func (l *Logins) admit(ctx context.Context, client string) error {
 	return nil
 }
 
-// spend takes a login start that calls src from the budget (startBudget). While src's
+// spend takes a login start that calls src from the budget (startBudget), counted against
+// key's share (quietKey). While src's
 // upstream asked us to back off, only quiet clients start (the others get *PausedError);
 // when the budget is spent for this client, *ThrottledError with Busy.
-func (l *Logins) spend(src *store.Source, client string, person int64) error {
+func (l *Logins) spend(src *store.Source, key string) error {
 	var wait time.Duration
 	if until, ok := l.upstream.Load(src.ID); ok {
 		wait = time.Until(until.(time.Time))
 	}
-	if l.budget.take(quietKey(client, person), wait <= 0) {
+	if l.budget.take(key, wait <= 0) {
 		return nil
 	}
 	if wait > 0 {

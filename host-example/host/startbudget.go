@@ -14,7 +14,8 @@ import (
 // a sign-in code) is spent from a budget of this host process, so that a flood from very many
 // addresses cannot make the host hammer the upstream, which would then refuse everyone. A
 // share of the budget is kept for clients that are not flooding: a browser whose person is
-// signed in here, and a network that has not started more than its share lately.
+// signed in here or that signed someone in before, and a network that has not started more
+// than its share lately.
 
 // Default start limits (StartLimits).
 const (
@@ -22,7 +23,7 @@ const (
 	// per host process; the bucket holds as many (a burst of a minute's worth).
 	DefaultStartsPerMinute = 300
 	// DefaultStartsPerNetwork is how many starts a minute a network (an IPv4 /24, an IPv6
-	// /48) or a signed-in person may make and still count as quiet.
+	// /48), a signed-in person or a known browser may make and still count as quiet.
 	DefaultStartsPerNetwork = 30
 	// DefaultMaxOpenStarts bounds the login starts stored (each a few hundred bytes); past it
 	// the busiest clients lose their oldest.
@@ -39,7 +40,8 @@ type StartLimits struct {
 	PerMinute int
 	// Reserve is the part of the budget that only quiet clients may take (a third of PerMinute).
 	Reserve int
-	// PerNetwork is a quiet network's or signed-in person's starts a minute (DefaultStartsPerNetwork).
+	// PerNetwork is a quiet network's, signed-in person's or known browser's starts a minute
+	// (DefaultStartsPerNetwork).
 	PerNetwork int
 	// MaxOpen bounds the login starts stored (DefaultMaxOpenStarts).
 	MaxOpen int
@@ -77,10 +79,13 @@ func newStartBudget(l StartLimits) *startBudget {
 }
 
 // quietKey is whose share a start counts against: the signed-in person's (person, 0 for
-// none), else the client address's network.
-func quietKey(client string, person int64) string {
-	if person != 0 {
+// none), else the known browser's (browser, "" for none), else the client address's network.
+func quietKey(client string, person int64, browser string) string {
+	switch {
+	case person != 0:
 		return "person " + strconv.FormatInt(person, 10)
+	case browser != "":
+		return "browser " + browser
 	}
 	return "network " + ratelimit.NetworkOf(client)
 }

@@ -22,8 +22,9 @@ func (h *harness) from(addr string) *browser {
 
 // A flood of login starts from many addresses of one IPv6 /48, each a new browser, asks
 // plex.tv for no more PINs than the budget, leaves the stored starts bounded, and leaves the
-// reserve to the others: a browser of another network, and a person signed in from inside
-// the flooding /48, still start and finish a login.
+// reserve to the others: a browser of another network, a person signed in from inside the
+// flooding /48, and a browser there that signed in before and signed out, still start and
+// finish a login.
 func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	limits := host.StartLimits{PerMinute: 40, Reserve: 10, PerNetwork: 5, MaxOpen: 15}
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.LoginStarts = limits })
@@ -31,6 +32,12 @@ func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	insider := h.from("2001:db8:1:ffff::1")
 	if p := insider.login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("the insider's first login: %d %s", p.Status, p.Location)
+	}
+	returning := h.from("2001:db8:1:fffe::1")
+	returning.login("plex", "friend")
+	p := returning.do("GET", "/profile", nil)
+	if p = returning.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", p.Status)
 	}
 	h.sim.ResetCounts()
 	refused := 0
@@ -54,6 +61,9 @@ func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	}
 	if p := insider.login("plex", "owner"); p.Location != "/profile" {
 		t.Fatalf("a signed-in person inside the flooding network: %d %s", p.Status, p.Location)
+	}
+	if p := returning.login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("a browser that signed in before, inside the flooding network: %d %s", p.Status, p.Location)
 	}
 }
 
