@@ -45,6 +45,8 @@ type Config struct {
 	SessionLifetime time.Duration
 	// LoginRate is login attempts per minute per client (default 30).
 	LoginRate int
+	// LoginStarts tune the budget of login starts that call a source (zero: the defaults).
+	LoginStarts host.StartLimits
 	// SiteName is what the sign-in pages call this site ("": PublicURL's host name).
 	SiteName string
 	// SigningAlg is the OpenID Connect signing algorithm (RS256 or ES256).
@@ -164,7 +166,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.observe(cfg)
 	a.Sources = host.NewSources(st, a.Plugins)
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
-		Logger: cfg.Logger.Named("login")})
+		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login")})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error

@@ -57,8 +57,11 @@ type tokens struct {
 }
 
 // sessions is the host's sessions as forward-auth and the provider see them: user (when
-// set) is signed in.
-type sessions struct{ user *store.User }
+// set) is signed in, in the stored session id.
+type sessions struct {
+	user *store.User
+	id   string
+}
 
 func (s *sessions) SignedIn(*http.Request) (*store.User, time.Time, bool) {
 	if s.user == nil {
@@ -66,6 +69,7 @@ func (s *sessions) SignedIn(*http.Request) (*store.User, time.Time, bool) {
 	}
 	return s.user, time.Now(), true
 }
+func (s *sessions) SessionID(*http.Request) string { return s.id }
 func (s *sessions) LoginURL(returnTo string) string {
 	return "/login?return=" + url.QueryEscape(returnTo)
 }

@@ -79,7 +79,11 @@ func TestMakeGolden(t *testing.T) {
 		RedirectURIs: []string{redirectURI}, GrantTypes: []string{openid.GrantCode, openid.GrantRefresh}, Origin: "ui"}); err != nil {
 		t.Fatal(err)
 	}
-	codeExchange(t, st, u, &tk)
+	sess, err := st.Session(ctx, done.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codeExchange(t, st, u, sess.ID, &tk)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +94,10 @@ func TestMakeGolden(t *testing.T) {
 	}
 }
 
-// codeExchange signs u in to the golden client through the provider (authorize, login,
-// token) and keeps the tokens.
-func codeExchange(t *testing.T, st *store.Store, u *store.User, tk *tokens) {
-	srv := provider(t, st, &sessions{user: u})
+// codeExchange signs u in (in the host session sessionID) to the golden client through the
+// provider (authorize, login, token) and keeps the tokens.
+func codeExchange(t *testing.T, st *store.Store, u *store.User, sessionID string, tk *tokens) {
+	srv := provider(t, st, &sessions{user: u, id: sessionID})
 	b := browser()
 	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "response_type": {"code"},
 		"scope": {"openid profile email groups offline_access"}, "state": {"golden-state"}, "nonce": {"golden-nonce"}}

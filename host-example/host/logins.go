@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -17,7 +19,8 @@ import (
 
 // Timings of login state.
 const (
-	// UpstreamBackoff is how long logins of a source pause after its upstream said "too many requests".
+	// UpstreamBackoff is how long, after a source's upstream said "too many requests", only
+	// quiet clients may start logins that call it (startBudget).
 	UpstreamBackoff = 30 * time.Second
 	// claimHold bounds how long one callback holds its login's state.
 	claimHold = time.Minute
@@ -31,7 +34,9 @@ type LoginConfig struct {
 	SessionLifetime time.Duration
 	// Rate is begin-login, step and password attempts allowed per minute per client; a burst
 	// of a third of it is allowed, then a flood is slowed.
-	Rate   int
+	Rate int
+	// Starts tune the budget of login starts that call a source and the bound on stored ones.
+	Starts StartLimits
 	Logger hclog.Logger
 }
 
@@ -44,7 +49,9 @@ type Logins struct {
 	log     hclog.Logger
 	// begins are per-client buckets for starting logins and password attempts.
 	begins *ratelimit.Buckets
-	// upstream holds, per source, until when its upstream asked everyone to back off.
+	// budget is this process's budget of login starts that call a source.
+	budget *startBudget
+	// upstream holds, per source, until when its upstream asked us to back off.
 	upstream sync.Map
 }
 
@@ -56,8 +63,9 @@ func NewLogins(st Store, srcs *Sources, cfg LoginConfig) *Logins {
 	if cfg.Rate == 0 {
 		cfg.Rate = 30
 	}
+	cfg.Starts = cfg.Starts.withDefaults()
 	return &Logins{store: st, sources: srcs, cfg: cfg, log: logger(cfg.Logger),
-		begins: ratelimit.New(float64(cfg.Rate), cfg.Rate/3+1, 100000)}
+		begins: ratelimit.New(float64(cfg.Rate), cfg.Rate/3+1, 100000), budget: newStartBudget(cfg.Starts)}
 }
 
 // loginState is what the host keeps of a begun redirect login.
@@ -85,6 +93,11 @@ type Begin struct {
 	Slug, SessionID string
 	// Client is the rate-limit key of the person's client.
 	Client string
+	// Person is the user signed in in this browser (0 for none), and Browser the id of a
+	// browser that signed someone in here before ("" for none): starts count against that
+	// person's or browser's own share of the budget, not their network's.
+	Person  int64
+	Browser string
 	// Return is where the browser goes afterwards (already checked by the caller).
 	Return string
 	// Callback is the callback URL of the login with this id.
@@ -97,7 +110,10 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	if err := l.admit(ctx, src, b.Client); err != nil {
+	if err := l.admit(ctx, b.Client); err != nil {
+		return Outcome{}, err
+	}
+	if err := l.spend(src, quietKey(b.Client, b.Person, b.Browser)); err != nil {
 		return Outcome{}, err
 	}
 	// Each begun login has its own id in the callback URL: several tabs each finish their own.
@@ -108,9 +124,15 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
 	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return})
+	client := clientRef(b.Client)
 	if _, err := l.store.PutLoginState(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: store.StateLogin,
-		State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
+		ClientKey: client, State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
 		return Outcome{}, err
+	}
+	if n, err := l.store.BoundLoginStarts(ctx, client, openStartsPerClient, l.cfg.Starts.MaxOpen); err != nil {
+		l.log.Error("bound login starts", "error", err)
+	} else if n > 1 {
+		l.log.Warn("more login starts open than kept: the oldest of the busiest clients were dropped", "dropped", n, "kept", l.cfg.Starts.MaxOpen)
 	}
 	return Outcome{Source: src, Redirect: start.RedirectURL}, nil
 }
@@ -175,7 +197,7 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	if st.Step == nil {
 		return Outcome{}, ErrStale
 	}
-	if err := l.admit(ctx, src, a.Client); err != nil {
+	if err := l.admit(ctx, a.Client); err != nil {
 		return Outcome{}, err
 	}
 	values := map[string]string{}
@@ -198,7 +220,10 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 // PasswordAttempt is a login with a password (and maybe a one-time code).
 type PasswordAttempt struct {
 	Slug, SessionID, Client, Return string
-	Credentials                     source.Credentials
+	// Person and Browser are as Begin's.
+	Person      int64
+	Browser     string
+	Credentials source.Credentials
 }
 
 // Password logs in with a password. A code alone continues the password kept from the
@@ -208,7 +233,10 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	if err != nil {
 		return Outcome{}, err
 	}
-	if err := l.admit(ctx, src, a.Client); err != nil {
+	if err := l.admit(ctx, a.Client); err != nil {
+		return Outcome{}, err
+	}
+	if err := l.spend(src, quietKey(a.Client, a.Person, a.Browser)); err != nil {
 		return Outcome{}, err
 	}
 	cred := a.Credentials
@@ -295,26 +323,46 @@ func (l *Logins) stillUsable(ctx context.Context, id string) (*store.Source, *Pl
 	return src, p, nil
 }
 
-// admit slows a client that starts logins too fast and refuses it past a short wait; while
-// a source's upstream asked everyone to back off, it says so instead of asking the upstream.
-func (l *Logins) admit(ctx context.Context, src *store.Source, client string) error {
-	if until, ok := l.upstream.Load(src.ID); ok {
-		if wait := time.Until(until.(time.Time)); wait > 0 {
-			return &PausedError{Source: src, Wait: wait}
-		}
-	}
+// admit slows a client that starts logins too fast and refuses it past a short wait.
+func (l *Logins) admit(ctx context.Context, client string) error {
 	if ok, after := l.begins.Wait(ctx, client, throttleWait); !ok {
 		return &ThrottledError{Wait: after}
 	}
 	return nil
 }
 
-// noteUpstream pauses a source's logins for everyone when its upstream rate-limits us.
+// spend takes a login start that calls src from the budget (startBudget), counted against
+// key's share (quietKey). While src's
+// upstream asked us to back off, only quiet clients start (the others get *PausedError);
+// when the budget is spent for this client, *ThrottledError with Busy.
+func (l *Logins) spend(src *store.Source, key string) error {
+	var wait time.Duration
+	if until, ok := l.upstream.Load(src.ID); ok {
+		wait = time.Until(until.(time.Time))
+	}
+	if l.budget.take(key, wait <= 0) {
+		return nil
+	}
+	if wait > 0 {
+		return &PausedError{Source: src, Wait: wait}
+	}
+	return &ThrottledError{Wait: time.Minute, Busy: true}
+}
+
+// noteUpstream closes the shared part of the budget for a source's starts when its upstream
+// rate-limits us: for UpstreamBackoff only quiet clients start (not everyone is paused).
 func (l *Logins) noteUpstream(src *store.Source, err error) {
 	if source.KindOf(err) == source.KindRateLimited {
 		l.upstream.Store(src.ID, time.Now().Add(UpstreamBackoff))
-		l.log.Warn("upstream rate limit: logins paused", "source", src.ID, "for", UpstreamBackoff)
+		l.log.Warn("upstream rate limit: only quiet clients start logins", "source", src.ID, "for", UpstreamBackoff)
 	}
+}
+
+// clientRef is how a stored login start names its client: a hash of the rate-limit key, not
+// the address.
+func clientRef(client string) string {
+	h := sha256.Sum256([]byte("login start client|" + client))
+	return hex.EncodeToString(h[:16])
 }
 
 // failed records a refused or failed login and returns it as a *FailedError.

@@ -55,20 +55,28 @@ func (e *FailedError) Error() string { return fmt.Sprintf("login with %s: %v", e
 // Unwrap is the plugin's error.
 func (e *FailedError) Unwrap() error { return e.Err }
 
-// PausedError says a source's upstream asked everyone to back off for Wait.
+// PausedError says a source's upstream asked us to back off: for Wait, only clients that
+// are not flooding start logins with it.
 type PausedError struct {
 	Source *store.Source
 	Wait   time.Duration
 }
 
 func (e *PausedError) Error() string {
-	return fmt.Sprintf("%s asked to slow down: logins paused for %s", e.Source.Name, e.Wait)
+	return fmt.Sprintf("%s asked to slow down: logins from busy networks paused for %s", e.Source.Name, e.Wait)
 }
 
-// ThrottledError says this client starts logins too fast; it may try again after Wait.
-type ThrottledError struct{ Wait time.Duration }
+// ThrottledError says this client starts logins too fast, or (Busy) that the host's budget
+// of login starts is spent for now; it may try again after Wait.
+type ThrottledError struct {
+	Wait time.Duration
+	Busy bool
+}
 
 func (e *ThrottledError) Error() string {
+	if e.Busy {
+		return fmt.Sprintf("too many logins started on this host: wait %s", e.Wait)
+	}
 	return fmt.Sprintf("too many login attempts: wait %s", e.Wait)
 }
 

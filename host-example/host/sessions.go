@@ -11,6 +11,9 @@ import (
 type Sessions interface {
 	// SignedIn is the request's signed-in user and when that login happened.
 	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// SessionID is the stored id of the request's signed-in session ("" when none): what a
+	// credential minted for this sign-in is bound to, so that it dies with the session.
+	SessionID(r *http.Request) string
 	// LoginURL is the host's login page that returns to returnTo afterwards.
 	LoginURL(returnTo string) string
 	// EndUserSession ends the request's session when it is userID's.

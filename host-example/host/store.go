@@ -21,6 +21,8 @@ type Store interface {
 
 	// Login state between the steps of a login.
 	PutLoginState(ctx context.Context, st store.LoginState) (string, error)
+	// BoundLoginStarts bounds the login starts stored, per client and in all.
+	BoundLoginStarts(ctx context.Context, clientKey string, perClient, total int) (int64, error)
 	TakeLoginState(ctx context.Context, sessionID string, kind store.LoginStateKind) (*store.LoginState, error)
 	ClaimLoginState(ctx context.Context, sessionID string, kind store.LoginStateKind, id string, hold time.Duration) (*store.LoginState, error)
 	ReleaseLoginState(ctx context.Context, id string) error

@@ -116,7 +116,7 @@ func TestCallbackWithBodyIDIsRefused(t *testing.T) {
 	b := signedIn(t, d, "friend")
 	first := requestID(t, startAuthorize(t, b, r.config.AuthCodeURL("a", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
 	second := requestID(t, startAuthorize(t, b, r.config.AuthCodeURL("b", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
-	if err := d.store.CompleteAuthRequest(context.Background(), first, 1, time.Now()); err != nil {
+	if err := d.store.CompleteAuthRequest(context.Background(), first, 1, "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	p := b.do("POST", "/authorize/callback?id="+second, url.Values{"id": {first}})

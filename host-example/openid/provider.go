@@ -299,7 +299,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, r, id, c)
 		return
 	}
-	if err := p.opts.Store.CompleteAuthRequest(r.Context(), id, u.ID, authTime); err != nil {
+	if err := p.opts.Store.CompleteAuthRequest(r.Context(), id, u.ID, p.opts.Sessions.SessionID(r), authTime); err != nil {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired", "This sign-in request expired or was already used. Go back to the application and try again.")
 		return
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -98,13 +97,15 @@ func (p *Provider) otherAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 // backToApp ends the request and answers the application at its redirect URI, when that is
-// still one of its registered ones, with error=access_denied and its state (RFC 6749 4.1.2.1).
+// still one the authorization request would accept (the library's own matcher: a public
+// client's loopback URI on any port, RFC 8252 §7.3), with error=access_denied and its state
+// (RFC 6749 4.1.2.1).
 func (p *Provider) backToApp(w http.ResponseWriter, r *http.Request) {
 	ar, c := p.refusedRequest(w, r)
 	if ar == nil {
 		return
 	}
-	if !slices.Contains(c.RedirectURIs, ar.RedirectURI) {
+	if op.ValidateAuthReqRedirectURI(client{c: c, login: p.storage.login}, ar.RedirectURI, ar.ResponseType) != nil {
 		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Unknown application address",
 			"The address this sign-in request came from is no longer registered for "+appName(c)+". Open the application again.")
 		return

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/plexlogin/plexlogin/host-example/openid"
 )
 
@@ -73,5 +75,32 @@ func TestRefusalWayBackOnlyToARegisteredRedirectURI(t *testing.T) {
 	}
 	if row, err := d.store.AuthRequestByID(context.Background(), idm[1]); err != nil || row.Done {
 		t.Fatalf("the request was ended: %v", err)
+	}
+}
+
+// "Back to <app>" reaches a native app on the loopback port it asked with, as the
+// authorization request accepted it (RFC 8252 §7.3: the port is the app's, not the
+// registration's), with access_denied and its state.
+func TestRefusalWayBackToANativeAppOnAnotherLoopbackPort(t *testing.T) {
+	d := newIDP(t)
+	c, _ := d.store.OIDCClientByID(context.Background(), publicID)
+	c.AllowedGroups = []string{"plex-owner"}
+	d.addClient(*c)
+	const redirect = "http://127.0.0.1:51234/cli" // registered: http://127.0.0.1:9/cli
+	cfg := oauth2.Config{ClientID: publicID, Endpoint: d.rp().config.Endpoint, RedirectURL: redirect, Scopes: []string{"openid"}}
+	b := d.browser()
+	p := b.plexLogin(b.follow(cfg.AuthCodeURL("native-state", s256())), "friend")
+	idm := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if p.status != http.StatusForbidden || idm == nil {
+		t.Fatalf("no refusal: %d %s %s", p.status, p.location, p.body)
+	}
+	p = b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrfRE.FindStringSubmatch(p.body)[1]}, "id": {idm[1]}})
+	back, err := url.Parse(p.location)
+	if p.status != http.StatusFound || err != nil || back.Scheme+"://"+back.Host+back.Path != redirect ||
+		back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "native-state" || back.Query().Has("code") {
+		t.Fatalf("back to the native app: %d %q %s", p.status, p.location, p.body)
+	}
+	if _, err := d.store.AuthRequestByID(context.Background(), idm[1]); err == nil {
+		t.Fatal("the refused request is still open")
 	}
 }

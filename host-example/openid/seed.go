@@ -22,6 +22,14 @@ type Seed struct {
 func SeedLoad(ctx context.Context, st Store, clientID string, userID int64, codes, families int, validFor time.Duration) (*Seed, error) {
 	out := &Seed{}
 	scopes := []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, ScopeGroups}
+	var session string // the codes' host session, as a browser's sign-in would have made
+	if codes > 0 {
+		_, sess, err := st.CreateSession(ctx, userID, false, validFor)
+		if err != nil {
+			return nil, err
+		}
+		session = sess.ID
+	}
 	for i := 0; i < codes; i++ {
 		ar := &authRequest{ClientID: clientID, RedirectURI: "http://127.0.0.1:9/callback", Scopes: scopes, ResponseType: oidc.ResponseTypeCode,
 			Nonce: store.RandomID(8)}
@@ -30,7 +38,7 @@ func SeedLoad(ctx context.Context, st Store, clientID string, userID int64, code
 		if err := st.CreateAuthRequest(ctx, store.AuthRequest{ID: id, ClientID: clientID, Data: data, ExpiresAt: time.Now().Add(validFor)}); err != nil {
 			return nil, err
 		}
-		if err := st.CompleteAuthRequest(ctx, id, userID, time.Now()); err != nil {
+		if err := st.CompleteAuthRequest(ctx, id, userID, session, time.Now()); err != nil {
 			return nil, err
 		}
 		if err := st.SaveAuthCode(ctx, id, hashOf(code), time.Now().Add(validFor)); err != nil {

@@ -167,15 +167,32 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	return s.st.DeleteAuthRequest(ctx, id)
 }
 
-// claim takes an authorization request's code for this one exchange; a second exchange
-// (also one racing this one) loses and revokes the grant.
+// claim takes an authorization request's code for this one exchange, with or without a
+// refresh token: only while the person's access lasts (user, source and the host session
+// that completed the request; the store checks these in the claim itself) and the client's
+// groups still admit them (as a refresh checks). A second exchange (also one racing this
+// one) loses and revokes the grant.
 func (s *storage) claim(ctx context.Context, ar *authRequest) error {
 	ok, err := s.st.ClaimCode(ctx, ar.codeHash)
+	if errors.Is(err, store.ErrAccessEnded) {
+		return oidc.ErrInvalidGrant().WithDescription("the sign-in this code was issued for has ended")
+	}
 	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
+		return oidc.ErrServerError().WithParent(storeFault(ctx, err))
 	}
 	if !ok {
 		return oidc.ErrInvalidGrant().WithDescription("the code was already used; every token of this grant is revoked")
+	}
+	u, err := s.st.User(ctx, ar.userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return oidc.ErrServerError().WithParent(storeFault(ctx, err))
+	}
+	c, cerr := s.clients.byID(ctx, ar.ClientID)
+	if cerr != nil && !errors.Is(cerr, store.ErrNotFound) {
+		return oidc.ErrServerError().WithParent(storeFault(ctx, cerr))
+	}
+	if err != nil || cerr != nil || !s.stillAllowed(ctx, u, c, ar.ID) {
+		return oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application")
 	}
 	return nil
 }

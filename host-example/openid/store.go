@@ -31,16 +31,20 @@ type Store interface {
 	AuthRequestByID(ctx context.Context, id string) (*store.AuthRequest, error)
 	// AuthRequestByCode reads the request a code (its hash) was issued for; a reused code revokes its grant.
 	AuthRequestByCode(ctx context.Context, codeHash string) (*store.AuthRequest, error)
-	// CompleteAuthRequest records, once, who signed in for a request and when.
-	CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time) error
+	// CompleteAuthRequest records, once, who signed in for a request, in which host session and when.
+	CompleteAuthRequest(ctx context.Context, id string, userID int64, sessionID string, authTime time.Time) error
 	// SaveAuthCode binds an issued code (its hash) to a request, once.
 	SaveAuthCode(ctx context.Context, id, codeHash string, exp time.Time) error
-	// ClaimCode marks a code used: exactly one caller gets true.
+	// ClaimCode marks a code used: exactly one caller gets true, only while the code's user,
+	// source and host session last (else store.ErrAccessEnded).
 	ClaimCode(ctx context.Context, codeHash string) (bool, error)
 	// DeleteAuthRequest ends an authorization request.
 	DeleteAuthRequest(ctx context.Context, id string) error
 	// BoundOpenAuthRequests bounds the requests nobody completed, per client key and in all.
 	BoundOpenAuthRequests(ctx context.Context, clientKey string, perClient, total int) (int64, error)
+
+	// CreateSession starts a host session (load seeds bind their codes to one).
+	CreateSession(ctx context.Context, userID int64, admin bool, life time.Duration) (string, *store.Session, error)
 
 	// PutAccessToken stores an access token.
 	PutAccessToken(ctx context.Context, t store.AccessToken) error

@@ -22,6 +22,20 @@ func ClientKey(addr netip.Addr) string {
 	return addr.String()
 }
 
+// NetworkOf is the network of a client key (ClientKey's): an IPv4 address's /24, an IPv6
+// /64's /48 (one site); a key that is neither is its own network.
+func NetworkOf(clientKey string) string {
+	if a, err := netip.ParseAddr(clientKey); err == nil {
+		p, _ := a.Prefix(24)
+		return p.String()
+	}
+	if p, err := netip.ParsePrefix(clientKey); err == nil && p.Addr().Is6() {
+		n, _ := p.Addr().Prefix(48)
+		return n.String()
+	}
+	return clientKey
+}
+
 // Buckets is a set of token buckets, one per key, with the same rate and burst.
 type Buckets struct {
 	limit   rate.Limit

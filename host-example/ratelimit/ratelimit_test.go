@@ -20,6 +20,19 @@ func TestClientKeyIPv6By64(t *testing.T) {
 	}
 }
 
+// A client key's network is its IPv4 /24 or its IPv6 /48.
+func TestNetworkOf(t *testing.T) {
+	for key, want := range map[string]string{
+		"192.0.2.7": "192.0.2.0/24", "192.0.2.250": "192.0.2.0/24", "198.51.100.1": "198.51.100.0/24",
+		ClientKey(netip.MustParseAddr("2001:db8:1:2::1")): "2001:db8:1::/48", ClientKey(netip.MustParseAddr("2001:db8:1:ffff::1")): "2001:db8:1::/48",
+		ClientKey(netip.MustParseAddr("2001:db8:2::1")): "2001:db8:2::/48", "not an address": "not an address",
+	} {
+		if got := NetworkOf(key); got != want {
+			t.Errorf("NetworkOf(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
 // One flooding client runs out of tokens; another client still gets in.
 func TestBucketsPerClient(t *testing.T) {
 	b := New(60, 3, 100)

@@ -90,7 +90,7 @@ func fillSQLite(t *testing.T) *copyFixture {
 		ExpiresAt: now.Add(10 * time.Minute)}))
 	ar := AuthRequest{ID: "ar-" + RandomID(4), ClientID: "app", Data: json.RawMessage(`{"state":"t"}`), ExpiresAt: now.Add(10 * time.Minute)}
 	must(src.CreateAuthRequest(ctx, ar))
-	must(src.CompleteAuthRequest(ctx, ar.ID, f.user.ID, now))
+	must(src.CompleteAuthRequest(ctx, ar.ID, f.user.ID, hashToken(f.token), now))
 	f.code = hashToken(RandomID(16))
 	must(src.SaveAuthCode(ctx, ar.ID, f.code, now.Add(time.Minute)))
 	f.access = "at-" + RandomID(8)
@@ -215,7 +215,7 @@ func TestCopyToPostgresKeepsEverything(t *testing.T) {
 	if at, err := dst.LiveAccessToken(ctx, f.access); err != nil || at.UserID != f.user.ID {
 		t.Fatalf("the access token: %+v %v", at, err)
 	}
-	if ar, err := dst.AuthRequestByCode(ctx, f.code); err != nil || ar.UserID != f.user.ID {
+	if ar, err := dst.AuthRequestByCode(ctx, f.code); err != nil || ar.UserID != f.user.ID || ar.SessionID != hashToken(f.token) {
 		t.Fatalf("the authorization request: %+v %v", ar, err)
 	}
 	if c, err := dst.OIDCClientByID(ctx, "app"); err != nil || c.SecretSHA256 != hashToken(f.secret) {

@@ -16,8 +16,10 @@ type AuthRequest struct {
 	ClientID string
 	Data     json.RawMessage
 	UserID   int64
-	AuthTime time.Time
-	Done     bool
+	// SessionID is the host session that completed it (its stored id): the code dies with it.
+	SessionID string
+	AuthTime  time.Time
+	Done      bool
 	// CodeHash is set once a code was issued for it.
 	CodeHash string
 	// BindingHash is the hash of the value in the starting browser's binding cookie.
@@ -42,27 +44,35 @@ func (s *Store) CreateAuthRequest(ctx context.Context, ar AuthRequest) error {
 // their own client's list first (a client with many open requests loses its oldest before a
 // client with one loses that one). It answers how many rows went.
 func (s *Store) BoundOpenAuthRequests(ctx context.Context, clientKey string, perClient, total int) (int64, error) {
-	r, err := s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM oidc_auth_requests
-		WHERE client_key = ? AND done = 0 ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, clientKey, perClient)
+	return s.boundOpen(ctx, "oidc_auth_requests", "done = 0", clientKey, perClient, total)
+}
+
+// boundOpen bounds the open rows (those matching open) of table, which has id, client_key
+// and created_at columns: clientKey's newest perClient stay, and past total, in one batch
+// down to nine tenths of total, the rows furthest down their own client's list go first,
+// the oldest of a rank first. It answers how many rows went.
+func (s *Store) boundOpen(ctx context.Context, table, open, clientKey string, perClient, total int) (int64, error) {
+	r, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM `+table+`
+		WHERE client_key = ? AND `+open+` ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`, clientKey, perClient)
 	if err != nil {
-		return 0, fmt.Errorf("bound a client's open authorization requests: %w", err)
+		return 0, fmt.Errorf("bound a client's open rows of %s: %w", table, err)
 	}
 	dropped, _ := r.RowsAffected()
-	var open int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_auth_requests WHERE done = 0`).Scan(&open); err != nil {
-		return dropped, fmt.Errorf("count open authorization requests: %w", err)
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+open).Scan(&n); err != nil {
+		return dropped, fmt.Errorf("count open rows of %s: %w", table, err)
 	}
-	if open <= total {
+	if n <= total {
 		return dropped, nil
 	}
-	r, err = s.db.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id IN (SELECT id FROM
+	r, err = s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM
 		(SELECT id, created_at, ROW_NUMBER() OVER (PARTITION BY client_key ORDER BY created_at DESC, id DESC) AS rank
-		FROM oidc_auth_requests WHERE done = 0) AS ranked ORDER BY rank DESC, created_at ASC LIMIT ?)`, open-total*9/10)
+		FROM `+table+` WHERE `+open+`) AS ranked ORDER BY rank DESC, created_at ASC LIMIT ?)`, n-total*9/10)
 	if err != nil {
-		return dropped, fmt.Errorf("bound open authorization requests: %w", err)
+		return dropped, fmt.Errorf("bound open rows of %s: %w", table, err)
 	}
-	n, _ := r.RowsAffected()
-	return dropped + n, nil
+	m, _ := r.RowsAffected()
+	return dropped + m, nil
 }
 
 // CountOpenAuthRequests counts the authorization requests nobody has completed yet.
@@ -72,13 +82,14 @@ func (s *Store) CountOpenAuthRequests(ctx context.Context) (int, error) {
 	return n, err
 }
 
-const authRequestCols = `id, client_id, data, COALESCE(user_id, 0), auth_time, done, COALESCE(code_hash, ''), binding_hash, created_at, expires_at`
+const authRequestCols = `id, client_id, data, COALESCE(user_id, 0), session_id, auth_time, done, COALESCE(code_hash, ''), binding_hash,
+	created_at, expires_at`
 
 func (s *Store) scanAuthRequest(row *sql.Row) (*AuthRequest, error) {
 	var ar AuthRequest
 	var data string
 	var at, created, exp int64
-	if err := row.Scan(&ar.ID, &ar.ClientID, &data, &ar.UserID, &at, &ar.Done, &ar.CodeHash, &ar.BindingHash, &created, &exp); err != nil {
+	if err := row.Scan(&ar.ID, &ar.ClientID, &data, &ar.UserID, &ar.SessionID, &at, &ar.Done, &ar.CodeHash, &ar.BindingHash, &created, &exp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -114,11 +125,12 @@ func (s *Store) AuthRequestByCode(ctx context.Context, codeHash string) (*AuthRe
 // ErrCodeReused is a second use of an authorization code (its grant is now revoked).
 var ErrCodeReused = errors.New("authorization code already used: grant revoked")
 
-// CompleteAuthRequest records who signed in for an authorization request, and when: once
-// (a request already completed answers ErrNotFound, so a second browser cannot change the user).
-func (s *Store) CompleteAuthRequest(ctx context.Context, id string, userID int64, authTime time.Time) error {
-	r, err := s.db.ExecContext(ctx, `UPDATE oidc_auth_requests SET user_id = ?, auth_time = ?, done = 1 WHERE id = ? AND done = 0 AND expires_at > ?`,
-		userID, authTime.Unix(), id, s.now().Unix())
+// CompleteAuthRequest records who signed in for an authorization request, in which host
+// session (its stored id) and when: once (a request already completed answers ErrNotFound,
+// so a second browser cannot change the user).
+func (s *Store) CompleteAuthRequest(ctx context.Context, id string, userID int64, sessionID string, authTime time.Time) error {
+	r, err := s.db.ExecContext(ctx, `UPDATE oidc_auth_requests SET user_id = ?, session_id = ?, auth_time = ?, done = 1
+		WHERE id = ? AND done = 0 AND expires_at > ?`, userID, sessionID, authTime.Unix(), id, s.now().Unix())
 	if err != nil {
 		return err
 	}
@@ -144,22 +156,44 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string, exp time.
 	})
 }
 
-// ClaimCode marks a code used, atomically: exactly one caller gets true. A caller that
+// ClaimCode marks a code used, atomically: exactly one caller gets true, and only while the
+// access the code was minted under lasts: its user and the user's source enabled, and the
+// host session that completed its request still live (signing that session out, signing out
+// everywhere, disabling, deleting: each ends it). A code whose access ended is spent and
+// answers ErrAccessEnded (turning the source on again does not revive it). A caller that
 // loses the race revokes the grant (a code used twice).
 func (s *Store) ClaimCode(ctx context.Context, codeHash string) (bool, error) {
-	r, err := s.db.ExecContext(ctx, `UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0`, s.now().Unix(), codeHash)
+	now := s.now().Unix()
+	r, err := s.db.ExecContext(ctx, `UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0 AND EXISTS (
+		SELECT 1 FROM oidc_auth_requests ar JOIN users u ON u.id = ar.user_id JOIN sources src ON src.id = u.source_id
+		JOIN sessions sess ON sess.id = ar.session_id AND sess.user_id = ar.user_id
+		WHERE ar.code_hash = oidc_codes.code_hash AND ar.done = 1 AND u.disabled = 0 AND src.enabled = 1 AND sess.expires_at > ?)`,
+		now, codeHash, now)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("claim a code: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 1 {
 		return true, nil
 	}
 	var grant string
-	if err := s.db.QueryRowContext(ctx, `SELECT grant_id FROM oidc_codes WHERE code_hash = ?`, codeHash).Scan(&grant); err == nil {
-		return false, s.RevokeGrant(ctx, grant)
+	var used int64
+	err = s.db.QueryRowContext(ctx, `SELECT grant_id, used_at FROM oidc_codes WHERE code_hash = ?`, codeHash).Scan(&grant, &used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read a code: %w", err)
+	case used == 0:
+		if _, err := s.db.ExecContext(ctx, `UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0`, now, codeHash); err != nil {
+			return false, fmt.Errorf("spend a code whose access ended: %w", err)
+		}
+		return false, ErrAccessEnded
 	}
-	return false, nil
+	return false, s.RevokeGrant(ctx, grant)
 }
+
+// ErrAccessEnded is a code whose user, source or host session ended after it was minted.
+var ErrAccessEnded = errors.New("the access this code was issued under has ended")
 
 // DeleteAuthRequest ends an authorization request (the code's tombstone stays).
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {

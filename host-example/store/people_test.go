@@ -40,7 +40,7 @@ func giveEverything(t *testing.T, s *Store, src *Source, sub, username string) (
 	if err := s.CreateAuthRequest(ctx, AuthRequest{ID: grant, ClientID: "app", Data: []byte(`{}`), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteAuthRequest(ctx, grant, id, time.Now()); err != nil {
+	if err := s.CompleteAuthRequest(ctx, grant, id, hashToken(done.Token), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutAccessToken(ctx, AccessToken{ID: "at-" + sub, GrantID: grant, FamilyID: "fam-" + sub, ClientID: "app", UserID: id,

@@ -16,14 +16,14 @@ func TestAuthRequestCompletesOnce(t *testing.T) {
 		ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteAuthRequest(ctx, "r1", 1, time.Now()); err != nil {
+	if err := s.CompleteAuthRequest(ctx, "r1", 1, "s1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteAuthRequest(ctx, "r1", 2, time.Now()); !errors.Is(err, ErrNotFound) {
+	if err := s.CompleteAuthRequest(ctx, "r1", 2, "s2", time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second completion: %v, want ErrNotFound", err)
 	}
 	ar, err := s.AuthRequestByID(ctx, "r1")
-	if err != nil || ar.UserID != 1 || ar.BindingHash != "b" {
+	if err != nil || ar.UserID != 1 || ar.SessionID != "s1" || ar.BindingHash != "b" {
 		t.Fatalf("request after a second completion: %+v %v", ar, err)
 	}
 }

@@ -107,4 +107,16 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 		FROM json_array_elements(users.groups_json::json) WITH ORDINALITY AS j(g, n) WHERE json_typeof(j.g) = 'string'), '[]');
 	ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
 	UPDATE sessions SET auth_time = created_at;`},
+	// 14: codes and login starts (issue 28). A completed authorization request keeps the host
+	// session that completed it (its stored id): a code claims only while that session lives.
+	// A login start keeps who began it (client_key), so the open ones are bounded as
+	// authorization requests are (BoundLoginStarts), by index.
+	{sqlite: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE login_states ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
+	CREATE INDEX login_states_client ON login_states(client_key, kind, created_at, id);
+	CREATE INDEX login_states_kind ON login_states(kind, created_at, id);`,
+		postgres: `ALTER TABLE oidc_auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE login_states ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
+	CREATE INDEX login_states_client ON login_states(client_key, kind, created_at, id);
+	CREATE INDEX login_states_kind ON login_states(kind, created_at, id);`},
 }

@@ -107,6 +107,9 @@ type LoginState struct {
 	SourceID  string
 	Kind      LoginStateKind
 	ActionID  string
+	// ClientKey names who began a login start (a hash of the client's address), for the
+	// bounds of BoundLoginStarts; "" for the other kinds.
+	ClientKey string
 	State     []byte
 	ExpiresAt time.Time
 }
@@ -128,9 +131,9 @@ func (s *Store) PutLoginState(ctx context.Context, st LoginState) (string, error
 			ORDER BY seq DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?)`, st.SessionID, st.Kind, MaxLoginStates-1); err != nil {
 			return err
 		}
-		_, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, state_enc, expires_at, created_at, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM login_states WHERE session_id = ? AND kind = ?))`,
-			id, st.SessionID, st.SourceID, st.Kind, st.ActionID, sealed, st.ExpiresAt.Unix(), s.now().UnixNano(), st.SessionID, st.Kind)
+		_, err := s.txExec(ctx, tx, `INSERT INTO login_states (id, session_id, source_id, kind, action_id, client_key, state_enc, expires_at, created_at, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM login_states WHERE session_id = ? AND kind = ?))`,
+			id, st.SessionID, st.SourceID, st.Kind, st.ActionID, st.ClientKey, sealed, st.ExpiresAt.Unix(), s.now().UnixNano(), st.SessionID, st.Kind)
 		return err
 	})
 }
@@ -183,6 +186,21 @@ func (s *Store) ReleaseLoginState(ctx context.Context, id string) error {
 func (s *Store) DeleteLoginState(ctx context.Context, id string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM login_states WHERE id = ?`, id)
 	return err
+}
+
+// BoundLoginStarts bounds the login starts (StateLogin: what anonymous traffic can fill), as
+// BoundOpenAuthRequests bounds authorization requests: each client keeps its newest
+// perClient, and past total the rows furthest down their own client's list go first. It
+// answers how many rows went.
+func (s *Store) BoundLoginStarts(ctx context.Context, clientKey string, perClient, total int) (int64, error) {
+	return s.boundOpen(ctx, "login_states", "kind = 'login'", clientKey, perClient, total)
+}
+
+// CountLoginStarts counts the login starts (StateLogin) stored.
+func (s *Store) CountLoginStarts(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_states WHERE kind = 'login'`).Scan(&n)
+	return n, err
 }
 
 // CountSessions counts the stored sessions.

@@ -322,10 +322,12 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool, reason
 }
 
 // endAccess ends every session of a user (host, forward-auth), revokes the user's OpenID
-// Connect tokens and deletes the credentials the user's logins handed over.
+// Connect tokens, ends the authorization requests the user completed (their codes give
+// nothing after it) and deletes the credentials the user's logins handed over.
 func (s *Store) endAccess(ctx context.Context, tx *sql.Tx, id int64) error {
 	for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM forward_sessions WHERE user_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ?`,
-		`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`, `DELETE FROM user_credentials WHERE user_id = ?`} {
+		`UPDATE oidc_refresh SET revoked = 1 WHERE user_id = ?`, `DELETE FROM oidc_auth_requests WHERE user_id = ?`,
+		`DELETE FROM user_credentials WHERE user_id = ?`} {
 		if _, err := s.txExec(ctx, tx, q, id); err != nil {
 			return err
 		}

@@ -250,27 +250,6 @@ func TestBeginLoginLimitPerClient(t *testing.T) {
 	}
 }
 
-// When plex.tv answers 429, logins pause for everyone (without asking plex.tv) and the page says so.
-func TestUpstreamRateLimitPausesLogins(t *testing.T) {
-	h := newHarness(t, nil)
-	h.addSource(membersConfig)
-	h.sim.Inject("pins.create", plexsim.FaultRateLimit, 3)
-	b := h.browser()
-	if last := b.beginLogins(1, nil); last != http.StatusServiceUnavailable {
-		t.Fatalf("plex.tv 429: %d", last)
-	}
-	h.sim.ResetCounts()
-	c := h.browser()
-	p := c.do("GET", "/login", nil)
-	p = c.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}})
-	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "paused for everyone") {
-		t.Fatalf("another browser during the pause: %d %s", p.Status, p.Body)
-	}
-	if n := h.sim.Counts()["pins.create"]; n != 0 {
-		t.Fatalf("plex.tv asked %d times during the pause", n)
-	}
-}
-
 var trustLoopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
 // A setup link sets one admin password even when several requests use it at once (as

@@ -106,13 +106,21 @@ func (s *signIn) formSession(w http.ResponseWriter, r *http.Request) (*http.Requ
 	return r, sess.ID
 }
 
+// personOf is the user signed in in the request's session (0 for none).
+func personOf(r *http.Request) int64 {
+	if sess := sessionOf(r); sess != nil {
+		return sess.UserID
+	}
+	return 0
+}
+
 func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
 		return
 	}
 	out, err := s.logins.Begin(r.Context(), host.Begin{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
-		Return: s.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
+		Person: personOf(r), Browser: s.knownBrowser(r), Return: s.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
 	if err != nil {
 		s.loginError(w, r, err, "")
 		return
@@ -165,7 +173,7 @@ func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ret := s.safeReturn(r.FormValue("return"))
 	out, err := s.logins.Password(r.Context(), host.PasswordAttempt{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
-		Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
+		Person: personOf(r), Browser: s.knownBrowser(r), Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
 	var sf *host.SecondFactorError
 	if errors.As(err, &sf) {
 		data := map[string]any{"Source": sf.Source, "Account": sf.Account, "Text": sf.Text, "Session": sessionOf(r),
@@ -197,6 +205,7 @@ func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.O
 		return
 	}
 	s.setCookie(w, out.SignedIn.Token, out.SignedIn.Expires)
+	s.rememberBrowser(w, r)
 	ret := s.safeReturn(out.Return)
 	if ret == "" {
 		ret = defaultReturn
@@ -227,8 +236,11 @@ func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, r
 		secs := int(paused.Wait.Seconds()) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		s.message(w, r, http.StatusServiceUnavailable, paused.Source.Name+" is busy",
-			fmt.Sprintf("%s asked us to slow down, so sign-ins are paused for everyone for %d seconds. Please try again then.",
+			fmt.Sprintf("%s asked us to slow down, so sign-ins from busy networks are paused for %d seconds. Please try again then.",
 				paused.Source.Name, secs), "/login")
+	case errors.As(err, &throttled) && throttled.Busy:
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.Wait.Seconds())+1))
+		s.message(w, r, http.StatusTooManyRequests, "Too many sign-ins", "Too many sign-ins are being started on this site right now. Please wait a minute and try again.", "/login")
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.Wait.Seconds())+1))
 		s.message(w, r, http.StatusTooManyRequests, "Too many attempts", "Too many sign-in attempts from your network. Please wait a minute and try again.", "/login")

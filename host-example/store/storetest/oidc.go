@@ -14,6 +14,7 @@ var oidcChecks = []check{
 	{"AuthRequestBound", authRequestBound},
 	{"CodeSingleUse", codeSingleUse},
 	{"CodeReplayRevokesGrant", codeReplayRevokesGrant},
+	{"CodeDiesWithItsAccess", codeDiesWithItsAccess},
 	{"OIDCClients", oidcClients},
 }
 
@@ -24,19 +25,29 @@ func (e *env) authRequest(s *store.Store, id, ck string) {
 		ClientKey: ck, ExpiresAt: e.time().Add(10 * time.Minute)}), "create authorization request")
 }
 
-// grant is an authorization request completed by a new user and given code, with an access and
-// a refresh token issued from it (the grant's id is the request's).
+// grant is an authorization request completed by a new user in the host session of cookie
+// token session and given code, with an access and a refresh token issued from it (the
+// grant's id is the request's).
 type grant struct {
-	id, code, access, refresh string
-	userID                    int64
+	id, code, access, refresh, session string
+	userID                             int64
+}
+
+// sessionID is the stored id of the live host session of cookie token.
+func (e *env) sessionID(s *store.Store, token string) string {
+	e.Helper()
+	sess, err := s.Session(e.ctx, token)
+	e.ok(err, "read session")
+	return sess.ID
 }
 
 // issue makes a grant: a request completed on a, its code saved on b, its tokens stored.
 func (e *env) issue(src *store.Source, id string) grant {
 	e.Helper()
-	g := grant{id: id, code: "code-" + id, access: "at-" + id, refresh: "rt-" + id, userID: e.login(e.a, src, "sub-"+id, "").UserID}
+	done := e.login(e.a, src, "sub-"+id, "")
+	g := grant{id: id, code: "code-" + id, access: "at-" + id, refresh: "rt-" + id, userID: done.UserID, session: done.Token}
 	e.authRequest(e.a, id, "ck")
-	e.ok(e.a.CompleteAuthRequest(e.ctx, id, g.userID, e.time()), "complete")
+	e.ok(e.a.CompleteAuthRequest(e.ctx, id, g.userID, e.sessionID(e.a, g.session), e.time()), "complete")
 	e.ok(e.b.SaveAuthCode(e.ctx, id, g.code, e.time().Add(time.Minute)), "save code")
 	e.ok(e.a.PutAccessToken(e.ctx, store.AccessToken{ID: g.access, GrantID: id, FamilyID: "fam-" + id, ClientID: "client",
 		UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)}), "access token")
@@ -77,12 +88,12 @@ func authRequestLifecycle(e *env) {
 	e.is(err, store.ErrNotFound, "unknown request")
 	e.is(e.b.SaveAuthCode(e.ctx, "r1", "early", e.time().Add(time.Minute)), store.ErrNotFound, "a code before completion")
 	authTime := e.time().Add(-time.Minute)
-	e.ok(e.b.CompleteAuthRequest(e.ctx, "r1", uid, authTime), "complete")
-	e.is(e.a.CompleteAuthRequest(e.ctx, "r1", other, e.time()), store.ErrNotFound, "second completion")
-	e.is(e.a.CompleteAuthRequest(e.ctx, "no-such-request", other, e.time()), store.ErrNotFound, "completion of an unknown request")
+	e.ok(e.b.CompleteAuthRequest(e.ctx, "r1", uid, "sess-1", authTime), "complete")
+	e.is(e.a.CompleteAuthRequest(e.ctx, "r1", other, "", e.time()), store.ErrNotFound, "second completion")
+	e.is(e.a.CompleteAuthRequest(e.ctx, "no-such-request", other, "", e.time()), store.ErrNotFound, "completion of an unknown request")
 	ar, err = e.a.AuthRequestByID(e.ctx, "r1")
 	e.ok(err, "read completed")
-	if !ar.Done || ar.UserID != uid || !ar.AuthTime.Equal(authTime) {
+	if !ar.Done || ar.UserID != uid || ar.SessionID != "sess-1" || !ar.AuthTime.Equal(authTime) {
 		e.Fatalf("completed: %+v", ar)
 	}
 	codeExp := e.time().Add(time.Minute)
@@ -105,7 +116,7 @@ func authRequestExpires(e *env) {
 	uid := e.login(e.a, e.source("s"), "1", "").UserID
 	e.authRequest(e.a, "r1", "ck")
 	e.authRequest(e.a, "r2", "ck")
-	e.ok(e.b.CompleteAuthRequest(e.ctx, "r2", uid, e.time()), "complete")
+	e.ok(e.b.CompleteAuthRequest(e.ctx, "r2", uid, "", e.time()), "complete")
 	e.ok(e.b.SaveAuthCode(e.ctx, "r2", "code", e.time().Add(time.Minute)), "save code")
 	e.advance(time.Minute + time.Second)
 	_, err := e.a.AuthRequestByCode(e.ctx, "code")
@@ -113,7 +124,7 @@ func authRequestExpires(e *env) {
 	e.advance(10 * time.Minute)
 	_, err = e.b.AuthRequestByID(e.ctx, "r1")
 	e.is(err, store.ErrNotFound, "expired request")
-	e.is(e.b.CompleteAuthRequest(e.ctx, "r1", uid, e.time()), store.ErrNotFound, "completion of an expired request")
+	e.is(e.b.CompleteAuthRequest(e.ctx, "r1", uid, "", e.time()), store.ErrNotFound, "completion of an expired request")
 }
 
 // Open requests are bounded per client (its newest kept) and in all (a batch down to nine
@@ -121,7 +132,7 @@ func authRequestExpires(e *env) {
 func authRequestBound(e *env) {
 	uid := e.login(e.a, e.source("s"), "1", "").UserID
 	e.authRequest(e.a, "done", "k1")
-	e.ok(e.a.CompleteAuthRequest(e.ctx, "done", uid, e.time()), "complete")
+	e.ok(e.a.CompleteAuthRequest(e.ctx, "done", uid, "", e.time()), "complete")
 	ids := []string{"r0", "r1", "r2", "r3", "r4"}
 	for i, id := range ids {
 		e.advance(time.Second)
@@ -195,6 +206,57 @@ func codeReplayRevokesGrant(e *env) {
 	e.is(err, store.ErrCodeReused, "a used code")
 	if !e.revoked(e.a, g) {
 		e.Error("a replayed code left its grant live")
+	}
+}
+
+// A code claims only while the access it was minted under lasts: signing out everywhere,
+// disabling the user, signing out the host session that completed its request, or turning
+// the source off spends it (ErrAccessEnded, no tokens), and turning the source on again does
+// not revive it; a code of another user, or of another session of the same user, still claims.
+func codeDiesWithItsAccess(e *env) {
+	src := e.source("s")
+	ended := func(g grant, what string) {
+		e.Helper()
+		ok, err := e.b.ClaimCode(e.ctx, g.code)
+		if ok || !errors.Is(err, store.ErrAccessEnded) {
+			e.Errorf("%s: claim %v %v, want ErrAccessEnded", what, ok, err)
+		}
+	}
+	claims := func(g grant, what string) {
+		e.Helper()
+		if ok, err := e.b.ClaimCode(e.ctx, g.code); !ok || err != nil {
+			e.Errorf("%s: claim %v %v, want the code", what, ok, err)
+		}
+	}
+	everywhere, bystander := e.issue(src, "everywhere"), e.issue(src, "bystander")
+	e.ok(e.a.SignOutEverywhere(e.ctx, everywhere.userID), "sign out everywhere")
+	if _, err := e.b.AuthRequestByCode(e.ctx, everywhere.code); !errors.Is(err, store.ErrNotFound) {
+		e.Errorf("the request of a code after signing out everywhere: %v, want ErrNotFound", err)
+	}
+	ended(everywhere, "after signing out everywhere")
+	claims(bystander, "another user's code")
+
+	disabled := e.issue(src, "disabled")
+	e.ok(e.a.SetDisabled(e.ctx, disabled.userID, true, store.DisabledByAdmin), "disable")
+	e.ok(e.a.SetDisabled(e.ctx, disabled.userID, false, ""), "enable again")
+	ended(disabled, "after the user was disabled (and enabled again)")
+
+	signedOut := e.issue(src, "signed-out")
+	other := e.login(e.a, src, "sub-signed-out", "") // the same user in a second browser
+	same := grant{id: "same", code: "code-same", userID: signedOut.userID, session: other.Token}
+	e.authRequest(e.a, same.id, "ck")
+	e.ok(e.a.CompleteAuthRequest(e.ctx, same.id, same.userID, e.sessionID(e.a, same.session), e.time()), "complete in the second browser")
+	e.ok(e.b.SaveAuthCode(e.ctx, same.id, same.code, e.time().Add(time.Minute)), "save code")
+	e.ok(e.a.DeleteSession(e.ctx, e.sessionID(e.a, signedOut.session)), "sign the first browser out")
+	ended(signedOut, "after its session signed out")
+	claims(same, "the same user's code of another session")
+
+	sourceOff := e.issue(src, "source-off")
+	e.ok(e.a.SetEnabled(e.ctx, src.ID, false), "turn the source off")
+	ended(sourceOff, "while the source is off")
+	e.ok(e.a.SetEnabled(e.ctx, src.ID, true), "turn the source on")
+	if ok, err := e.b.ClaimCode(e.ctx, sourceOff.code); ok {
+		e.Errorf("a code spent while the source was off claims once it is on again (%v)", err)
 	}
 }
 

@@ -138,7 +138,7 @@ func raceCompleteAuthRequest(e *env) {
 		id := fmt.Sprint("r", i)
 		e.authRequest(e.a, id, "ck")
 		got := race(e, func(s *store.Store, side int) outcome {
-			err := s.CompleteAuthRequest(e.ctx, id, users[side], e.time())
+			err := s.CompleteAuthRequest(e.ctx, id, users[side], "", e.time())
 			return outcome{err == nil, err}
 		})
 		w := e.oneWinner(i, "CompleteAuthRequest", got, store.ErrNotFound)
@@ -154,7 +154,7 @@ func raceSaveAuthCode(e *env) {
 	for i := range rounds {
 		id := fmt.Sprint("r", i)
 		e.authRequest(e.a, id, "ck")
-		e.ok(e.a.CompleteAuthRequest(e.ctx, id, uid, e.time()), "complete")
+		e.ok(e.a.CompleteAuthRequest(e.ctx, id, uid, "", e.time()), "complete")
 		codes := [2]string{fmt.Sprint("x", i), fmt.Sprint("y", i)}
 		got := race(e, func(s *store.Store, side int) outcome {
 			err := s.SaveAuthCode(e.ctx, id, codes[side], e.time().Add(time.Minute))

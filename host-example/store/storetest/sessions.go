@@ -106,6 +106,7 @@ var loginStateChecks = []check{
 	{"LoginStateTakeSingleUse", loginStateTakeSingleUse},
 	{"LoginStateClaimReleaseDelete", loginStateClaimReleaseDelete},
 	{"LoginStateCapKeepsNewest", loginStateCapKeepsNewest},
+	{"LoginStartsBound", loginStartsBound},
 }
 
 // putState stores a login state of session and kind on s, expiring in a minute.
@@ -221,5 +222,51 @@ func loginStateCapKeepsNewest(e *env) {
 		if n := len(e.takeAll(e.b, session, store.StateStep)) + len(e.takeAll(e.b, "other-"+session, store.StateLogin)); n != 2 {
 			e.Errorf("tick %v: the cap took other kinds' or sessions' states", tick)
 		}
+	}
+}
+
+// Login starts are bounded per client (its newest kept) and in all (a batch down to nine
+// tenths, the busiest client's oldest first); other kinds of state are not counted nor dropped.
+func loginStartsBound(e *env) {
+	start := func(s *store.Store, id, client string) {
+		e.Helper()
+		e.advance(time.Millisecond)
+		_, err := s.PutLoginState(e.ctx, store.LoginState{ID: id, SessionID: "sess-" + id, SourceID: "src", Kind: store.StateLogin,
+			ClientKey: client, ExpiresAt: e.time().Add(time.Hour)})
+		e.ok(err, "put login start")
+	}
+	live := func(id string) bool {
+		e.Helper()
+		_, err := e.b.ClaimLoginState(e.ctx, "sess-"+id, store.StateLogin, id, time.Second)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			e.Fatalf("claim %s: %v", id, err)
+		}
+		return err == nil
+	}
+	e.putState(e.a, "sess-step", store.StateStep, "a step")
+	flood := []string{"f0", "f1", "f2", "f3", "f4"}
+	for i, id := range flood {
+		start([]*store.Store{e.a, e.b}[i%2], id, "flood")
+	}
+	start(e.b, "q0", "quiet")
+	if n, err := e.b.CountLoginStarts(e.ctx); err != nil || n != 6 {
+		e.Fatalf("%d login starts (%v), want 6", n, err)
+	}
+	if n, err := e.a.BoundLoginStarts(e.ctx, "flood", 3, 100); err != nil || n != 2 {
+		e.Fatalf("per client: dropped %d (%v), want 2", n, err)
+	}
+	if n, err := e.b.BoundLoginStarts(e.ctx, "quiet", 3, 2); err != nil || n != 3 {
+		e.Fatalf("in all: dropped %d (%v), want 3", n, err)
+	}
+	for _, id := range flood { // down to one: the flood's newest is older than the quiet client's one
+		if live(id) {
+			e.Errorf("%s was kept", id)
+		}
+	}
+	if !live("q0") {
+		e.Error("the quiet client's one start went")
+	}
+	if got := e.takeAll(e.a, "sess-step", store.StateStep); len(got) != 1 {
+		e.Errorf("another kind of state was dropped: %v", got)
 	}
 }
