@@ -1,0 +1,161 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// The proof of the current admin that every change of the admin's ways in asks for, however
+// the admin session began (a session alone, stolen or left open, changes none of them): the
+// current TOTP code where one is kept, else the current local password, else (the password is
+// off) a sign-in through a source within sourceAdminFreshness. freshProof checks it for any
+// handler; the form fields come from the "proof" template (templates/proof.html).
+
+const (
+	// proofFailuresPerSession is how many wrong proofs one admin session may send in
+	// proofFailuresWindow (with the admin login's per-client limit on top).
+	proofFailuresPerSession = 5
+	proofFailuresWindow     = 15 * time.Minute
+)
+
+// The kinds of proof (proofNeeded).
+const (
+	proofCode     = "code"
+	proofPassword = "password"
+	proofSource   = "source"
+)
+
+// errProof is a proof refused; its text says the admin what to do.
+type errProof struct{ text string }
+
+func (e *errProof) Error() string { return e.text }
+
+// proofNeeded is the kind of proof a change asks for now.
+func (s *adminPages) proofNeeded(r *http.Request) (string, error) {
+	totpOn, err := host.AdminTOTPOn(r.Context(), s.store)
+	switch {
+	case err != nil:
+		return "", err
+	case totpOn:
+		return proofCode, nil
+	case host.AdminPasswordOn(r.Context(), s.store):
+		return proofPassword, nil
+	}
+	return proofSource, nil
+}
+
+// signedInAt is when the person of a source admin's session signed in through the source.
+func signedInAt(sess *store.Session) time.Time { return sess.CreatedAt }
+
+// sourceProofFresh reports whether sess is a source admin's session signed in recently
+// enough to be the proof.
+func (s *adminPages) sourceProofFresh(sess *store.Session) bool {
+	return sess != nil && sess.UserID != 0 && s.now().Sub(signedInAt(sess)) <= sourceAdminFreshness
+}
+
+// freshProof checks the proof of the current admin that r carries (the form's proof_code or
+// proof_password, or its session's recent sign-in through a source) and answers how it was
+// proven; an *errProof when it was not, another error when the database failed. Wrong codes
+// and passwords count per session and per client.
+func (s *adminPages) freshProof(r *http.Request) (string, error) {
+	kind, err := s.proofNeeded(r)
+	if err != nil {
+		return "", err
+	}
+	sess := sessionOf(r)
+	if kind == proofSource {
+		if !s.sourceProofFresh(sess) {
+			return "", &errProof{fmt.Sprintf("Not changed: the local password is off, so this change needs a sign-in through your source "+
+				"within the last %d minutes. Sign in again, then make the change.", int(sourceAdminFreshness/time.Minute))}
+		}
+		return "sign-in through a source at " + signedInAt(sess).UTC().Format("15:04:05 UTC"), nil
+	}
+	field := map[string]string{proofCode: "proof_code", proofPassword: "proof_password"}[kind]
+	if r.FormValue(field) == "" { // no guess: nothing to count
+		if kind == proofCode {
+			return "", &errProof{"Not changed: enter the current code of your authenticator app to prove it is you."}
+		}
+		return "", &errProof{"Not changed: enter the current admin password to prove it is you."}
+	}
+	done, ok := s.claimGuesses(r, guessLimit{"admin/proof/session/" + sess.ID, proofFailuresPerSession, proofFailuresWindow},
+		guessLimit{"admin/client/" + s.clientKey(r), adminFailuresPerClient, adminFailuresWindow})
+	if !ok {
+		return "", &errProof{"Not changed: too many wrong codes or passwords. Wait a few minutes and try again."}
+	}
+	defer done(false)
+	var right bool
+	if kind == proofCode {
+		right, err = host.CheckAdminTOTP(r.Context(), s.store, r.FormValue(field), s.now())
+	} else {
+		right = host.CheckAdminPassword(r.Context(), s.store, r.FormValue(field))
+	}
+	if err != nil {
+		return "", err
+	}
+	if !right {
+		done(true)
+		what := map[string]string{proofCode: "TOTP code", proofPassword: "password"}[kind]
+		_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed,
+			Detail: fmt.Sprintf("wrong %s to prove a change of the admin's ways in; %s; client %s", what, s.actor(r), s.clientIP(r))})
+		if kind == proofCode {
+			return "", &errProof{"Not changed: that is not the current code of your authenticator app (or it was used already)."}
+		}
+		return "", &errProof{"Not changed: that is not the current admin password."}
+	}
+	return map[string]string{proofCode: "TOTP code", proofPassword: "password"}[kind], nil
+}
+
+// proofForm is what the "proof" template shows: the field the change asks for, or whether
+// the session's sign-in through a source is recent enough.
+func (s *adminPages) proofForm(r *http.Request) map[string]any {
+	kind, _ := s.proofNeeded(r)
+	return map[string]any{"Kind": kind, "Fresh": s.sourceProofFresh(sessionOf(r)),
+		"Again": "/login?return=" + url.QueryEscape(sourceAdminPath), "Minutes": int(sourceAdminFreshness / time.Minute)}
+}
+
+// actor names who made a change in the admin: the local admin, or the source admin.
+func (s *adminPages) actor(r *http.Request) string {
+	sess := sessionOf(r)
+	if sess == nil || sess.UserID == 0 {
+		return "by the local admin"
+	}
+	if u, err := s.store.User(r.Context(), sess.UserID); err == nil {
+		return fmt.Sprintf("by the source admin %s (user %d)", host.NameOf(u.Username, u.Name), u.ID)
+	}
+	return fmt.Sprintf("by the source admin of user %d", sess.UserID)
+}
+
+// isProofRefusal reports whether err is a refused proof, and its text.
+func isProofRefusal(err error) (string, bool) {
+	var p *errProof
+	if errors.As(err, &p) {
+		return p.text, true
+	}
+	return "", false
+}
+
+// waysInChangesShown is how long the admin home shows a change of the admin's ways in.
+const waysInChangesShown = 24 * time.Hour
+
+// waysInChanges are the changes of the admin's ways in of the last waysInChangesShown (the
+// admin home's banner), newest first, at most 20.
+func (s *adminPages) waysInChanges(r *http.Request) []store.Event {
+	page, err := s.store.EventPage(r.Context(), store.EventFilter{Kinds: []store.EventKind{store.EventAdminSecurityChanged, store.EventAdminPasswordReset}, Limit: 20})
+	if err != nil {
+		s.cfg.Logger.Error("read the changes of the admin's ways in", "error", err)
+		return nil
+	}
+	var out []store.Event
+	for _, e := range page.Events {
+		if s.now().Sub(e.At) <= waysInChangesShown {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,212 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// proofHarness is a host whose local password is not fixed, with a plex source whose mapping
+// gives its owner the group "admins" (the attacker's own account there), and the admin
+// browser signed in with the password.
+func proofHarness(t *testing.T, clock *testClock) (*harness, *browser) {
+	t.Helper()
+	h := newHarness(t, func(c *app.Config) { c.AdminPassword = ""; c.TrustedProxies = trustLoopback; c.Clock = clock.now })
+	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
+	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(mapping), 1))
+	admin := h.browser()
+	admin.adminLogin()
+	return h, admin
+}
+
+// securityPost posts form to a path of the security page with b (its CSRF token added).
+func (b *browser) securityPost(path string, form url.Values) page {
+	b.h.t.Helper()
+	p := b.do("GET", "/admin/security", nil)
+	form.Set("csrf", csrfOf(p.Body))
+	return b.do("POST", path, form)
+}
+
+// The issue's attack, from one admin session (left open, or its cookie stolen) on a host with
+// a TOTP and no source admins: set the admin group to a group the attacker has, sign in through
+// the source, turn the password off, on again with the attacker's password, the group back to
+// empty. Every step that changes a way in asks for the current code, which the session does
+// not give: the owner's password and TOTP stay.
+func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
+	clock := newTestClock()
+	h, owner := proofHarness(t, clock)
+	stolen := h.browser() // the attacker holds an admin session of the owner's, from elsewhere
+	stolen.adminLogin()
+	stolen.header.Set("X-Forwarded-For", "203.0.113.66")
+	secret := owner.enrolTOTP(clock)
+	clock.advance(2 * host.TOTPPeriod)
+	ctx := context.Background()
+	const attackerPassword = "the-attackers-password"
+
+	intact := func(when string) {
+		t.Helper()
+		if on, _ := host.AdminTOTPOn(ctx, h.store); !on || !host.CheckAdminPassword(ctx, h.store, adminPassword) ||
+			host.CheckAdminPassword(ctx, h.store, attackerPassword) {
+			t.Fatalf("%s: TOTP on %v, owner's password %v, attacker's password %v", when, on,
+				host.CheckAdminPassword(ctx, h.store, adminPassword), host.CheckAdminPassword(ctx, h.store, attackerPassword))
+		}
+	}
+	refused := func(p page, what string) {
+		t.Helper()
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Not changed") {
+			t.Fatalf("%s: %d %s", what, p.Status, p.Body)
+		}
+	}
+	// 1. The admin group, without the code, with a wrong one, with the password instead.
+	refused(stolen.securityPost("/admin/security/group", url.Values{"group": {"admins"}}), "the group without proof")
+	refused(stolen.securityPost("/admin/security/group", url.Values{"group": {"admins"}, "proof_code": {clock.wrongCode(t, secret)}}), "the group with a wrong code")
+	refused(stolen.securityPost("/admin/security/group", url.Values{"group": {"admins"}, "proof_password": {adminPassword}}), "the group with the password only")
+	if g := host.AdminGroup(ctx, h.store); g != "" {
+		t.Fatalf("the admin group was set to %q", g)
+	}
+	// The other ways in, from the same session: none changes.
+	refused(stolen.securityPost("/admin/security/totp/off", url.Values{"proof_code": {clock.wrongCode(t, secret)}}), "the code off")
+	refused(stolen.securityPost("/admin/security/password/off", url.Values{}), "the password off")
+	intact("after the stolen session's tries")
+
+	// 2. Had the group been set (the owner set it, say): the attacker, signed in through the
+	// source with it, is a source admin, and still changes no way in.
+	if err := host.SetAdminGroup(ctx, h.store, "admins"); err != nil {
+		t.Fatal(err)
+	}
+	attacker := h.browser()
+	attacker.header.Set("X-Forwarded-For", "203.0.113.67")
+	if p := h.sourceAdminSignIn(attacker, "owner"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		t.Fatalf("the attacker through the source: %d %s", p.Status, p.Body)
+	}
+	refused(attacker.securityPost("/admin/security/password/off", url.Values{}), "the password off by a fresh source admin")
+	refused(attacker.securityPost("/admin/security/group", url.Values{"group": {""}}), "the group back to empty")
+	intact("after the source admin's tries")
+
+	// 3. Had the password been turned off (by the owner, with the code), it keeps its TOTP: the
+	// fresh source admin cannot turn it on again with a password of his, nor take the code off.
+	if p := owner.securityPost("/admin/security/password/off", url.Values{"proof_code": {clock.code(t, secret, 0)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the owner turns the password off with the code: %d %s", p.Status, p.Body)
+	}
+	if on, _ := host.AdminTOTPOn(ctx, h.store); !on || host.AdminPasswordOn(ctx, h.store) {
+		t.Fatalf("after the password off: TOTP on %v, password on %v", on, host.AdminPasswordOn(ctx, h.store))
+	}
+	if p := h.sourceAdminSignIn(attacker, "owner"); p.Status != http.StatusSeeOther {
+		t.Fatalf("the attacker again: %d", p.Status)
+	}
+	refused(attacker.securityPost("/admin/security/password/on", url.Values{"password": {attackerPassword}}), "the password on without the code")
+	refused(attacker.securityPost("/admin/security/password/on", url.Values{"password": {attackerPassword}, "proof_code": {clock.wrongCode(t, secret)}}),
+		"the password on with a wrong code")
+	if host.AdminPasswordOn(ctx, h.store) || host.CheckAdminPassword(ctx, h.store, attackerPassword) {
+		t.Fatal("the attacker's password was installed")
+	}
+	if on, _ := host.AdminTOTPOn(ctx, h.store); !on {
+		t.Fatal("the TOTP was removed")
+	}
+	// The owner, signed in through the source, turns it on again with the code; the login then asks for the code again.
+	clock.advance(host.TOTPPeriod)
+	if p := attacker.securityPost("/admin/security/password/on", url.Values{"password": {adminPassword}, "proof_code": {clock.code(t, secret, 0)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the password on with the code: %d %s", p.Status, p.Body)
+	}
+	h.browser().adminPasswordStep("192.0.2.9")
+
+	// Each change is an event with the old and new state, shown on the admin home.
+	evs, _ := h.store.Events(ctx, 10, "local admin password turned off")
+	if len(evs) != 1 || !strings.Contains(evs[0].Detail, "before: password on, TOTP on") || !strings.Contains(evs[0].Detail, "after: password off, TOTP on") ||
+		!strings.Contains(evs[0].Detail, "proof: TOTP code") {
+		t.Fatalf("the event of the password off: %+v", evs)
+	}
+	home := attacker.do("GET", "/admin", nil)
+	if !strings.Contains(home.Body, `id="ways-in-changed"`) || !strings.Contains(home.Body, "local admin password turned on") ||
+		!strings.Contains(home.Body, "TOTP code turned on") {
+		t.Fatalf("no banner of the changes on the admin home:\n%s", home.Body)
+	}
+	clock.advance(25 * time.Hour)
+	if home = h.browser().do("GET", "/admin", nil); strings.Contains(home.Body, `id="ways-in-changed"`) {
+		t.Fatal("the banner outlived a day")
+	}
+}
+
+// With the local password off and no TOTP, the proof is a sign-in through the source of the
+// last minutes: an older one changes nothing until the admin signs in again.
+func TestSourceAdminProofIsARecentSignIn(t *testing.T) {
+	clock := newTestClock()
+	h, owner := proofHarness(t, clock)
+	ctx := context.Background()
+	if p := owner.securityPost("/admin/security/group", url.Values{"group": {"admins"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the group with the password: %d %s", p.Status, p.Body)
+	}
+	src := h.browser()
+	if p := h.sourceAdminSignIn(src, "owner"); p.Status != http.StatusSeeOther {
+		t.Fatalf("through the source: %d", p.Status)
+	}
+	if p := owner.securityPost("/admin/security/password/off", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the password off: %d %s", p.Status, p.Body)
+	}
+	clock.advance(6 * time.Minute)
+	p := src.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}})
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "sign in again") || host.AdminPasswordOn(ctx, h.store) {
+		t.Fatalf("the password on with a sign-in 6 minutes old: %d %s", p.Status, p.Body)
+	}
+	// The password admin's session (no source sign-in) is no proof either.
+	if p = owner.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("the password on from the local admin's session: %d", p.Status)
+	}
+	clock.advance(-6 * time.Minute)
+	if p = src.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}}); p.Status != http.StatusSeeOther ||
+		!host.CheckAdminPassword(ctx, h.store, "a-password-again") {
+		t.Fatalf("the password on with a fresh sign-in: %d %s", p.Status, p.Body)
+	}
+}
+
+// An enrolment under way is seen and confirmed only by the session that began it; another
+// session replaces it only when asked to (with its proof), and that is recorded.
+func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
+	clock := newTestClock()
+	h, a := proofHarness(t, clock)
+	b := h.browser()
+	b.adminLogin()
+	if p := a.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("begin: %d %s", p.Status, p.Body)
+	}
+	m := secretRE.FindStringSubmatch(a.do("GET", "/admin/security", nil).Body)
+	if m == nil {
+		t.Fatal("no secret shown to the session that began the enrolment")
+	}
+	if p := b.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "being set up in another admin session") {
+		t.Fatalf("another session's view of the enrolment:\n%s", p.Body)
+	}
+	if p := b.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("confirm from another session: %d", p.Status)
+	}
+	if on, _ := host.AdminTOTPOn(context.Background(), h.store); on {
+		t.Fatal("another session confirmed the enrolment")
+	}
+	if p := b.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("begin again from another session: %d", p.Status)
+	}
+	if p := a.do("GET", "/admin/security", nil); !strings.Contains(p.Body, m[1]) {
+		t.Fatal("the enrolment was replaced without being asked to")
+	}
+	if p := b.securityPost("/admin/security/totp/begin", url.Values{"replace": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("replace: %d %s", p.Status, p.Body)
+	}
+	if p := a.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) {
+		t.Fatal("the replaced enrolment is still shown")
+	}
+	if evs, _ := h.store.Events(context.Background(), 5, "replacing the enrolment another admin session began"); len(evs) != 1 {
+		t.Fatalf("no event of the replacement: %+v", evs)
+	}
+	_ = store.EventAdminSecurityChanged
+}
