@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -158,4 +161,55 @@ func (s *adminPages) waysInChanges(r *http.Request) []store.Event {
 		}
 	}
 	return out
+}
+
+// Actions that can later give a person a granted group (a source's settings decide the
+// groups of its people; turning a source or a person on lets them use the groups they have)
+// ask for the proof too, when a grant could be reached through them. The two predicates
+// below say when; with grants of a source and a group, they narrow to the sources a grant names.
+
+// grantReachesSource reports whether the admin's grants could be reached through the source
+// srcID: today any source, while an admin group is set.
+func (s *adminPages) grantReachesSource(r *http.Request, srcID string) bool {
+	return host.AdminGroup(r.Context(), s.store) != ""
+}
+
+// holdsGrant reports whether u has a granted group (today: the admin group).
+func (s *adminPages) holdsGrant(r *http.Request, u *store.User) bool {
+	g := host.AdminGroup(r.Context(), s.store)
+	return g != "" && slices.Contains(u.Groups, g)
+}
+
+// proofOrAsk checks the proof a change asks for (freshProof). Without it, or with a wrong
+// one, it answers a page that shows the form's fields and asks for the proof, and sends them
+// on with it (nothing typed is lost), and reports false; why says what the change could do.
+func (s *adminPages) proofOrAsk(w http.ResponseWriter, r *http.Request, why string) (how string, ok bool) {
+	how, err := s.freshProof(r)
+	text, refused := isProofRefusal(err)
+	if err == nil {
+		return how, true
+	}
+	if !refused {
+		dbunavailable.Answer(w)
+		return "", false
+	}
+	var fields []resumeField
+	for name, values := range r.PostForm {
+		if name == "csrf" || name == "proof_code" || name == "proof_password" {
+			continue
+		}
+		for _, v := range values {
+			f := resumeField{Name: name, Value: v, Shown: v}
+			if secretLike(name) {
+				f.Shown = "(hidden)"
+			}
+			if len(fields) < maxResumeFields {
+				fields = append(fields, f)
+			}
+		}
+	}
+	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
+	s.render(w, http.StatusForbidden, "resume.html", map[string]any{"Session": sessionOf(r), "Action": r.URL.Path, "Fields": fields,
+		"Title": "Prove it is you", "Why": why, "Error": text, "Proof": s.proofForm(r)})
+	return "", false
 }

@@ -3,8 +3,11 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +211,112 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if evs, _ := h.store.Events(context.Background(), 5, "replacing the enrolment another admin session began"); len(evs) != 1 {
 		t.Fatalf("no event of the replacement: %+v", evs)
 	}
-	_ = store.EventAdminSecurityChanged
+}
+
+// While a group can open the admin, what could later give it to a person asks for the proof
+// too: saving a source's settings, turning a source on, turning on a person who has the group.
+// Without the proof nothing changes and a page keeps the form's fields and asks for it.
+func TestActionsThatCanGiveTheAdminAskForProof(t *testing.T) {
+	clock := newTestClock()
+	h, stolen := proofHarness(t, clock)
+	ctx := context.Background()
+	src := h.source
+	srcPath := "/admin/sources/" + src.ID
+	edit := func(form url.Values) page { // the settings form as shown, with form's fields changed
+		t.Helper()
+		p := stolen.do("GET", srcPath, nil)
+		all := settingsForm(p.Body)
+		for k, v := range form {
+			all[k] = v
+		}
+		all.Set("csrf", csrfOf(p.Body))
+		return stolen.do("POST", srcPath, all)
+	}
+	asked := func(p page, what string) {
+		t.Helper()
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Prove it is you") || !strings.Contains(p.Body, `name="proof_password"`) {
+			t.Fatalf("%s: %d %s", what, p.Status, p.Body)
+		}
+	}
+	const everyone = "[admins]\ngroups: [\"admins\"]"
+	// No admin group yet: a source's settings save as before.
+	if p := edit(url.Values{"f.mappings": {"[admins]\ngroups: user.is_owner ? [\"admins\"] : []"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("a save without an admin group asked for proof: %s", p.Body)
+	}
+	if p := stolen.securityPost("/admin/security/group", url.Values{"group": {"admins"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the group: %d", p.Status)
+	}
+	before, _ := h.store.Source(ctx, src.ID)
+	p := edit(url.Values{"f.mappings": {everyone}})
+	asked(p, "a mapping giving everyone the admin group, without proof")
+	if !strings.Contains(p.Body, `value="[admins]`) {
+		t.Fatalf("the typed mapping is not kept:\n%s", p.Body)
+	}
+	asked(edit(url.Values{"f.mappings": {everyone}, "proof_password": {"a-guess-at-it"}}), "with a wrong password")
+	if after, _ := h.store.Source(ctx, src.ID); string(after.Config) != string(before.Config) || strings.Contains(string(after.Draft), "groups: [") {
+		t.Fatalf("the settings changed without proof: %s / %s", after.Config, after.Draft)
+	}
+	if p := edit(url.Values{"f.mappings": {everyone}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("the save with the proof: %d %s", p.Status, p.Body)
+	}
+	if after, _ := h.store.Source(ctx, src.ID); !strings.Contains(string(after.Config), `groups: [\"admins\"]`) {
+		t.Fatalf("the mapping saved with the proof is not the settings: %s", after.Config)
+	}
+
+	// Turning the source on again.
+	if err := h.store.SetEnabled(ctx, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	home := stolen.do("GET", "/admin", nil)
+	asked(stolen.do("POST", srcPath+"/enabled", url.Values{"csrf": {csrfOf(home.Body)}, "enabled": {"1"}}), "turning the source on")
+	if s, _ := h.store.Source(ctx, src.ID); s.Enabled {
+		t.Fatal("the source was turned on without proof")
+	}
+	if p := stolen.do("POST", srcPath+"/enabled", url.Values{"csrf": {csrfOf(home.Body)}, "enabled": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("turning the source on with the proof: %d %s", p.Status, p.Body)
+	}
+
+	// Turning on a person whose sign-in gave them the admin group.
+	if p := h.sourceAdminSignIn(h.browser(), "owner"); p.Status != http.StatusSeeOther {
+		t.Fatalf("the owner through the source: %d", p.Status)
+	}
+	var ownerID int64
+	users, _ := h.store.Users(ctx)
+	for _, u := range users {
+		if u.Username == "owner" {
+			ownerID = u.ID
+		}
+	}
+	_ = h.store.SetDisabled(ctx, ownerID, true, store.DisabledByAdmin)
+	path := "/admin/users/" + strconv.FormatInt(ownerID, 10) + "/disabled"
+	asked(stolen.do("POST", path, url.Values{"csrf": {csrfOf(home.Body)}, "disabled": {"0"}}), "turning the admin-group person on")
+	if u, _ := h.store.User(ctx, ownerID); !u.Disabled {
+		t.Fatal("the person was turned on without proof")
+	}
+	if p := stolen.do("POST", path, url.Values{"csrf": {csrfOf(home.Body)}, "disabled": {"0"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("turning the person on with the proof: %d", p.Status)
+	}
+	if u, _ := h.store.User(ctx, ownerID); u.Disabled {
+		t.Fatal("the person is still off")
+	}
+}
+
+// settingsForm is what a source's settings form (its f.* fields) would send as shown in body.
+func settingsForm(body string) url.Values {
+	v := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="(?:text|number)" name="(f\.[^"]+)"[^>]*value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		v.Add(m[1], html.UnescapeString(m[2]))
+	}
+	for _, m := range regexp.MustCompile(`<input type="checkbox" name="(f\.[^"]+)" checked>`).FindAllStringSubmatch(body, -1) {
+		v.Add(m[1], "on")
+	}
+	for _, m := range regexp.MustCompile(`(?s)<select name="(f\.[^"]+)"[^>]*>(.*?)</select>`).FindAllStringSubmatch(body, -1) {
+		if o := regexp.MustCompile(`<option value="([^"]*)" selected>`).FindStringSubmatch(m[2]); o != nil {
+			v.Add(m[1], html.UnescapeString(o[1]))
+		}
+	}
+	for _, m := range regexp.MustCompile(`<textarea[^>]*name="(f\.[^"]+)"[^>]*>([^<]*)</textarea>`).FindAllStringSubmatch(body, -1) {
+		v.Add(m[1], html.UnescapeString(m[2]))
+	}
+	return v
 }
