@@ -204,8 +204,8 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		if used, err := host.UseAdminRecovery(r.Context(), s.store, recovery, s.now()); err != nil || !used {
 			recovery = "" // used by another request meanwhile: this one exempted nothing more
 		} else {
-			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLogin, Detail: "the password was accepted through the recovery link " +
-				"of reset-admin-password (now used); the browser is a known admin browser; client " + s.clientIP(r)})
+			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminSecurityChanged, Detail: "recovery link of reset-admin-password used: " +
+				"the new password was accepted and this browser is a known admin browser; client " + s.clientIP(r)})
 		}
 	}
 	if totpOn {

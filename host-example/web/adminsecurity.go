@@ -153,7 +153,10 @@ func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, securityPath, "The local password is off: a code is only asked after it.", "error")
 		return
 	}
-	if on, err := host.AdminTOTPOn(r.Context(), s.store); err != nil || on {
+	if on, err := host.AdminTOTPOn(r.Context(), s.store); err != nil {
+		dbunavailable.Answer(w)
+		return
+	} else if on {
 		s.redirectFlash(w, r, securityPath, "Not begun: "+host.ErrAdminTOTPOn.Error()+".", "error")
 		return
 	}
