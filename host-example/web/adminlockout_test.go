@@ -155,6 +155,11 @@ func TestResetAdminPasswordLetsTheAdminInDuringAnAttack(t *testing.T) {
 		t.Fatalf("an unknown browser without the link during the attack: %d", p.Status)
 	}
 	// The link alone opens nothing; a wrong password through it is refused and counted.
+	if resp, err := http.Get(h.host.URL + link); err != nil || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("the recovery page may send its address on: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 	if p := admin.do("GET", link, nil); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="admin-password"`) {
 		t.Fatalf("the recovery link: %d %s", p.Status, p.Body)
 	}

@@ -150,6 +150,7 @@ func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		data["Recovery"] = tok
+		w.Header().Set("Referrer-Policy", "no-referrer") // the token is in this page's address
 		data["Info"] = "Recovery link: enter the new admin password. This browser is not held up by wrong passwords tried elsewhere, " +
 			"and becomes a known admin browser once the password is accepted."
 	}
