@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,8 +33,9 @@ const usage = `Commands (each takes -h):
   host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
   host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
   host-example copy-store -from DIR|FILE -to postgres://…   a SQLite data folder or backup into an empty PostgreSQL database
-  host-example reset-admin-password -data DIR the new password from HOST_ADMIN_PASSWORD or stdin; turns the
-                                              local password on and removes its TOTP code (the break-glass)
+  host-example reset-admin-password -data DIR [-public-url URL]   the new password from HOST_ADMIN_PASSWORD or stdin;
+                                              turns the local password on, removes its TOTP code, clears the admin's
+                                              guess counters and prints a one-hour recovery link (the break-glass)
 `
 
 // dataFlag is a maintenance command's -data flag (HOST_DATA_DIR).
@@ -107,8 +109,13 @@ func restoreCommand(args []string, _ io.Reader, stdout io.Writer) error {
 func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("reset-admin-password", flag.ContinueOnError)
 	data, database := dataFlag(fs), databaseFlag(fs)
+	public := fs.String("public-url", os.Getenv("HOST_PUBLIC_URL"), "the host's public URL, to print the recovery link whole (HOST_PUBLIC_URL; empty: its path only)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	base := strings.TrimRight(*public, "/")
+	if u, err := url.Parse(base); base != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
+		return fmt.Errorf("reset-admin-password: -public-url %q is not an absolute http(s) URL", *public)
 	}
 	pw, err := secret("HOST_ADMIN_PASSWORD")
 	if err != nil {
@@ -122,8 +129,8 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	if len(pw) < host.MinAdminPassword {
-		return fmt.Errorf("reset-admin-password: the password must have at least %d characters", host.MinAdminPassword)
+	if err := host.CheckAdminPasswordRules(pw); err != nil {
+		return fmt.Errorf("reset-admin-password: %w", err)
 	}
 	st, err := openExisting(*data, *database)
 	if err != nil {
@@ -131,13 +138,20 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	}
 	defer st.Close()
 	ctx := context.Background()
-	n, err := host.ResetAdminPassword(ctx, st, pw)
+	done, err := host.ResetAdminPassword(ctx, st, pw)
 	if err != nil {
 		return fmt.Errorf("reset-admin-password: %w", err)
 	}
 	_ = st.AddEvent(ctx, store.Event{Kind: store.EventAdminPasswordReset,
-		Detail: fmt.Sprintf("from the command line; the local password is on, without a TOTP code; %d admin sessions ended; browsers known from earlier admin logins forgotten", n)})
-	fmt.Fprintf(stdout, "\nadmin password changed (the local password is on, without a TOTP code); %d admin sessions ended; browsers known from earlier admin logins are forgotten\n", n)
+		Detail: fmt.Sprintf("from the command line; the local password is on, without a TOTP code; %d admin sessions ended; browsers known from earlier admin logins "+
+			"and the admin's guess counters forgotten; a recovery link made (one use, %s)", done.SessionsEnded, host.RecoveryLifetime)})
+	fmt.Fprintf(stdout, "\nadmin password changed (the local password is on, without a TOTP code); %d admin sessions ended; browsers known from earlier admin logins "+
+		"and the admin's guess counters are forgotten.\n\nRecovery link (works once, for %s; it opens the admin sign-in even while wrong passwords "+
+		"are being tried from elsewhere, and makes that browser a known admin browser once the new password is accepted):\n\n  %s%s%s\n",
+		done.SessionsEnded, host.RecoveryLifetime, base, host.RecoveryPath, done.Recovery)
+	if base == "" {
+		fmt.Fprintln(stdout, "\n(The path only: open it on the host's public address, or give -public-url / HOST_PUBLIC_URL to print it whole.)")
+	}
 	return nil
 }
 

@@ -109,12 +109,12 @@ func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
 	if err := host.SetAdminPassword(ctx, st, "an-old-password"); err != nil {
 		t.Fatal(err)
 	}
-	key, err := host.BeginAdminTOTP(ctx, st, "example.test")
+	key, _, err := host.BeginAdminTOTP(ctx, st, "example.test", "session-a", time.Now(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, _ := totp.GenerateCode(key.Secret(), time.Now())
-	if ok, err := host.ConfirmAdminTOTP(ctx, st, code, time.Now()); !ok || err != nil {
+	if ok, err := host.ConfirmAdminTOTP(ctx, st, "session-a", code, time.Now()); !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}
 	_ = host.SetAdminGrants(ctx, st, []host.Grant{{SourceID: "plex", Group: "admins"}})
@@ -128,8 +128,19 @@ func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
 	if err := resetPasswordCommand([]string{"-data", data}, strings.NewReader("a-new-password\n"), &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "without a TOTP code") {
+	if !strings.Contains(out.String(), "without a TOTP code") || !strings.Contains(out.String(), "\n  "+host.RecoveryPath) {
 		t.Fatalf("output: %s", out.String())
+	}
+	// With the public URL the link is printed whole; a bad one is refused before anything changes.
+	out.Reset()
+	t.Setenv("HOST_PUBLIC_URL", "https://id.example.test/")
+	if err := resetPasswordCommand([]string{"-data", data}, strings.NewReader("a-new-password\n"), &out); err != nil ||
+		!strings.Contains(out.String(), "\n  https://id.example.test"+host.RecoveryPath) {
+		t.Fatalf("with HOST_PUBLIC_URL: %v %s", err, out.String())
+	}
+	if err := resetPasswordCommand([]string{"-data", data, "-public-url", "id.example.test"}, strings.NewReader("another-password\n"), &out); err == nil ||
+		!strings.Contains(err.Error(), "-public-url") {
+		t.Fatalf("a public URL that is not absolute: %v", err)
 	}
 	st, err = store.Open(data)
 	if err != nil {

@@ -44,7 +44,11 @@ type AdminStore interface {
 	AdvanceMetaStep(ctx context.Context, key string, step int64) (bool, error)
 	DeleteAdminSessions(ctx context.Context) (int64, error)
 	ForgetAdminDevices(ctx context.Context) error
+	ForgetGuesses(ctx context.Context, prefix string) error
 }
+
+// AdminGuessPrefix begins the key of every guess counter of the admin's sign-in and proofs.
+const AdminGuessPrefix = "admin/"
 
 var _ AdminStore = (*store.Store)(nil)
 
@@ -171,22 +175,38 @@ func UseSetupToken(ctx context.Context, st AdminStore, tok string) (bool, error)
 	return st.AdvanceMetaStep(ctx, metaSetupUsed, n)
 }
 
+// AdminReset is what ResetAdminPassword did.
+type AdminReset struct {
+	// SessionsEnded is how many admin sessions ended.
+	SessionsEnded int64
+	// Recovery is the token of the recovery link (RecoveryPath + Recovery).
+	Recovery string
+}
+
 // ResetAdminPassword sets a new admin password (turning it on if it was off), removes its
-// TOTP, ends every admin session and forgets every known admin browser (the recovery of a
-// locked-out or compromised admin); it returns how many admin sessions ended.
-func ResetAdminPassword(ctx context.Context, st AdminStore, password string) (int64, error) {
+// TOTP, ends every admin session, forgets every known admin browser and the admin's guess
+// counters, and makes a recovery link (the recovery of a locked-out or compromised admin).
+func ResetAdminPassword(ctx context.Context, st AdminStore, password string) (AdminReset, error) {
+	var done AdminReset
 	if err := SetAdminPassword(ctx, st, password); err != nil {
-		return 0, fmt.Errorf("set the admin password: %w", err)
+		return done, fmt.Errorf("set the admin password: %w", err)
 	}
 	if err := TurnOffAdminTOTP(ctx, st); err != nil {
-		return 0, fmt.Errorf("remove the admin TOTP: %w", err)
+		return done, fmt.Errorf("remove the admin TOTP: %w", err)
 	}
 	n, err := st.DeleteAdminSessions(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("end admin sessions: %w", err)
+		return done, fmt.Errorf("end admin sessions: %w", err)
 	}
+	done.SessionsEnded = n
 	if err := st.ForgetAdminDevices(ctx); err != nil {
-		return n, fmt.Errorf("forget known admin browsers: %w", err)
+		return done, fmt.Errorf("forget known admin browsers: %w", err)
 	}
-	return n, nil
+	if err := st.ForgetGuesses(ctx, AdminGuessPrefix); err != nil {
+		return done, fmt.Errorf("forget the admin's guess counters: %w", err)
+	}
+	if done.Recovery, err = newAdminRecovery(ctx, st, time.Now()); err != nil {
+		return done, err
+	}
+	return done, nil
 }

@@ -40,17 +40,17 @@ func enrolTOTP(t *testing.T, st *store.Store, at time.Time) string {
 	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	key, err := host.BeginAdminTOTP(ctx, st, "example.test")
+	key, _, err := host.BeginAdminTOTP(ctx, st, "example.test", "session-a", at, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if on, _ := host.AdminTOTPOn(ctx, st); on {
 		t.Fatal("TOTP on before its confirmation")
 	}
-	if ok, err := host.ConfirmAdminTOTP(ctx, st, "000000x", at); ok || err != nil {
+	if ok, err := host.ConfirmAdminTOTP(ctx, st, "session-a", "000000x", at); ok || err != nil {
 		t.Fatalf("a malformed code confirmed the enrolment: %v %v", ok, err)
 	}
-	if ok, err := host.ConfirmAdminTOTP(ctx, st, codeAt(t, key.Secret(), at), at); !ok || err != nil {
+	if ok, err := host.ConfirmAdminTOTP(ctx, st, "session-a", codeAt(t, key.Secret(), at), at); !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}
 	if on, _ := host.AdminTOTPOn(ctx, st); !on {
@@ -112,9 +112,9 @@ func TestAdminTOTPEnrolmentCodeIsUsed(t *testing.T) {
 	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	key, _ := host.BeginAdminTOTP(ctx, st, "example.test")
+	key, _, _ := host.BeginAdminTOTP(ctx, st, "example.test", "session-a", at, false)
 	code := codeAt(t, key.Secret(), at)
-	if ok, _ := host.ConfirmAdminTOTP(ctx, st, code, at); !ok {
+	if ok, _ := host.ConfirmAdminTOTP(ctx, st, "session-a", code, at); !ok {
 		t.Fatal("confirm")
 	}
 	if ok, _ := host.CheckAdminTOTP(ctx, st, code, at); ok {

@@ -62,10 +62,8 @@ func SetAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error {
 	if err != nil {
 		return err
 	}
-	if !AdminPasswordOn(ctx, st) {
-		if in := LastSourceAdminSignIn(ctx, st); in == nil || !slices.Contains(grants, in.Grant()) {
-			return ErrPasswordOff
-		}
+	if err := CheckAdminGrants(ctx, st, grants); err != nil {
+		return err
 	}
 	b, _ := json.Marshal(grants)
 	if err := st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
@@ -73,6 +71,17 @@ func SetAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error {
 	}
 	if err := st.SetMeta(ctx, metaGrantsUnconfirmed, ""); err != nil {
 		return fmt.Errorf("set the admin grants: %w", err)
+	}
+	return nil
+}
+
+// CheckAdminGrants refuses grants that would leave no way in: while the local password is off
+// they must keep the grant the last source admin signed in with (ErrPasswordOff).
+func CheckAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error {
+	if !AdminPasswordOn(ctx, st) {
+		if in := LastSourceAdminSignIn(ctx, st); in == nil || !slices.Contains(grants, in.Grant()) {
+			return ErrPasswordOff
+		}
 	}
 	return nil
 }

@@ -1,7 +1,10 @@
 package host
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,7 +17,8 @@ import (
 // The admin's TOTP second factor (RFC 6238: 30-second steps, six digits, SHA-1, what every
 // authenticator app reads). The secret is sealed in the store. A code is accepted for its
 // step and one step either side (clock skew), and once: the last accepted step is kept and
-// no step at or before it is accepted again.
+// no step at or before it is accepted again. Turning the local password off keeps the TOTP:
+// it is asked again when the password is on again (and is the proof that turning it on takes).
 
 // Meta keys of the admin TOTP.
 const (
@@ -35,40 +39,100 @@ func AdminTOTPOn(ctx context.Context, st AdminStore) (bool, error) {
 	return len(b) > 0, nil
 }
 
-// BeginAdminTOTP makes a new secret for the admin to add to an authenticator app and keeps
-// it until ConfirmAdminTOTP; issuer names this site in the app.
-func BeginAdminTOTP(ctx context.Context, st AdminStore, issuer string) (*otp.Key, error) {
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: "admin", Period: uint(TOTPPeriod / time.Second)})
-	if err != nil {
-		return nil, fmt.Errorf("make a TOTP secret: %w", err)
-	}
-	if err := st.SetSecretMeta(ctx, metaTOTPPending, []byte(key.String())); err != nil {
-		return nil, fmt.Errorf("keep the TOTP secret: %w", err)
-	}
-	return key, nil
+// TOTPEnrolmentLife is how long an enrolment stays under way before it may be replaced.
+const TOTPEnrolmentLife = 15 * time.Minute
+
+// ErrTOTPEnrolmentUnderWay refuses beginning an enrolment while another admin session's is
+// under way: it is replaced only when asked for (BeginAdminTOTP's replace), never silently.
+var ErrTOTPEnrolmentUnderWay = errors.New("a code is being set up in another admin session")
+
+// ErrTOTPEnrolmentElsewhere refuses confirming an enrolment another admin session began.
+var ErrTOTPEnrolmentElsewhere = errors.New("this code set-up was begun in another admin session")
+
+// ErrAdminTOTPOn refuses beginning an enrolment while a code is on: turn it off first.
+var ErrAdminTOTPOn = errors.New("a code is on already: turn it off first (with its current code)")
+
+// TOTPEnrolment is an enrolment under way: its key, the admin session that began it (by its
+// id) and when.
+type TOTPEnrolment struct {
+	Key     *otp.Key
+	Session string
+	Began   time.Time
 }
 
-// PendingAdminTOTP is the enrolment under way, or nil.
-func PendingAdminTOTP(ctx context.Context, st AdminStore) (*otp.Key, error) {
+// pendingTOTP is how an enrolment is kept (sealed).
+type pendingTOTP struct {
+	URI     string `json:"uri"`
+	Session string `json:"session"`
+	Began   int64  `json:"began"`
+}
+
+// BeginAdminTOTP makes a new secret for the admin session session to add to an authenticator
+// app and keeps it until ConfirmAdminTOTP; issuer names this site in the app. An enrolment of
+// another session under way (not older than TOTPEnrolmentLife) is replaced only when replace
+// is true (ErrTOTPEnrolmentUnderWay otherwise); the replaced one is returned, or nil.
+func BeginAdminTOTP(ctx context.Context, st AdminStore, issuer, session string, now time.Time, replace bool) (key *otp.Key, replaced *TOTPEnrolment, err error) {
+	if on, err := AdminTOTPOn(ctx, st); err != nil || on {
+		return nil, nil, cmp.Or(err, ErrAdminTOTPOn)
+	}
+	key, err = totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: "admin", Period: uint(TOTPPeriod / time.Second)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("make a TOTP secret: %w", err)
+	}
+	b, _ := json.Marshal(pendingTOTP{URI: key.String(), Session: session, Began: now.Unix()})
+	old, err := PendingAdminTOTP(ctx, st, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if old == nil || old.Session == session || replace {
+		if err := st.SetSecretMeta(ctx, metaTOTPPending, b); err != nil {
+			return nil, nil, fmt.Errorf("keep the TOTP secret: %w", err)
+		}
+		if old != nil && old.Session == session {
+			old = nil // one's own enrolment begun again: nobody else's replaced
+		}
+		return key, old, nil
+	}
+	return nil, nil, ErrTOTPEnrolmentUnderWay
+}
+
+// PendingAdminTOTP is the enrolment under way at now, or nil (none, or older than
+// TOTPEnrolmentLife).
+func PendingAdminTOTP(ctx context.Context, st AdminStore, now time.Time) (*TOTPEnrolment, error) {
 	b, err := st.SecretMeta(ctx, metaTOTPPending)
 	if err != nil || len(b) == 0 {
 		return nil, err
 	}
-	return otp.NewKeyFromURL(string(b))
+	var p pendingTOTP
+	if json.Unmarshal(b, &p) != nil {
+		p = pendingTOTP{URI: string(b)} // kept before enrolments had a session: of none
+	}
+	if now.Sub(time.Unix(p.Began, 0)) > TOTPEnrolmentLife {
+		return nil, nil
+	}
+	key, err := otp.NewKeyFromURL(p.URI)
+	if err != nil {
+		return nil, fmt.Errorf("read the TOTP enrolment: %w", err)
+	}
+	return &TOTPEnrolment{Key: key, Session: p.Session, Began: time.Unix(p.Began, 0)}, nil
 }
 
-// ConfirmAdminTOTP turns the pending TOTP on when code is valid for it at now (the code's step
-// is then used); false when the code is wrong or no enrolment is under way.
-func ConfirmAdminTOTP(ctx context.Context, st AdminStore, code string, now time.Time) (bool, error) {
-	key, err := PendingAdminTOTP(ctx, st)
-	if err != nil || key == nil {
+// ConfirmAdminTOTP turns the pending TOTP on when the admin session session began it and code
+// is valid for it at now (the code's step is then used); false when the code is wrong or no
+// enrolment is under way, ErrTOTPEnrolmentElsewhere when another session began it.
+func ConfirmAdminTOTP(ctx context.Context, st AdminStore, session, code string, now time.Time) (bool, error) {
+	e, err := PendingAdminTOTP(ctx, st, now)
+	if err != nil || e == nil {
 		return false, err
 	}
-	step, ok := totpStep(key.Secret(), code, now)
+	if e.Session != session {
+		return false, ErrTOTPEnrolmentElsewhere
+	}
+	step, ok := totpStep(e.Key.Secret(), code, now)
 	if !ok {
 		return false, nil
 	}
-	if err := st.SetSecretMeta(ctx, metaTOTPSecret, []byte(key.Secret())); err != nil {
+	if err := st.SetSecretMeta(ctx, metaTOTPSecret, []byte(e.Key.Secret())); err != nil {
 		return false, fmt.Errorf("turn the admin TOTP on: %w", err)
 	}
 	if err := st.SetMeta(ctx, metaTOTPStep, fmt.Sprint(step)); err != nil {

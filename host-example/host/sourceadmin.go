@@ -112,9 +112,10 @@ func LastSourceAdminSignIn(ctx context.Context, st AdminStore) *SourceAdminSignI
 	return &in
 }
 
-// TurnOffAdminPassword removes the local admin password and its TOTP, once someone has
-// signed in to the admin through a source with a current admin grant and, as canStill says
-// of that sign-in now, could do so again (nil: not asked).
+// TurnOffAdminPassword removes the local admin password, once someone has signed in to the
+// admin through a source with a current admin grant and, as canStill says of that sign-in
+// now, could do so again (nil: not asked). Its TOTP stays: it is the proof that turning the
+// password on again asks for, and the login asks for it again once the password is on.
 func TurnOffAdminPassword(ctx context.Context, st AdminStore, canStill func(SourceAdminSignIn) bool) error {
 	grants := AdminGrants(ctx, st)
 	if len(grants) == 0 {
@@ -133,5 +134,5 @@ func TurnOffAdminPassword(ctx context.Context, st AdminStore, canStill func(Sour
 	if err := st.SetMeta(ctx, metaAdminHash, ""); err != nil {
 		return fmt.Errorf("turn the admin password off: %w", err)
 	}
-	return TurnOffAdminTOTP(ctx, st)
+	return nil
 }

@@ -62,3 +62,15 @@ func (s *Store) Guesses(ctx context.Context, key string) (int, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(count), 0) FROM attempts WHERE key = ? AND expires_at > ?`, key, s.now().Unix()).Scan(&n)
 	return n, err
 }
+
+// ForgetGuesses drops every guess counter whose key begins with prefix (a reset of the
+// guesses of one door, e.g. "admin/").
+func (s *Store) ForgetGuesses(ctx context.Context, prefix string) error {
+	if prefix == "" {
+		return errors.New("forget guesses: no prefix")
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM attempts WHERE substr(key, 1, ?) = ?`, len(prefix), prefix); err != nil {
+		return fmt.Errorf("forget the guesses under %q: %w", prefix, err)
+	}
+	return nil
+}

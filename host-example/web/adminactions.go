@@ -37,6 +37,7 @@ func (s *sourcePages) runAction(w http.ResponseWriter, r *http.Request) {
 	actionID := r.PathValue("action")
 	input := map[string]any{}
 	_ = r.ParseForm()
+
 	for k, v := range r.PostForm {
 		if strings.HasPrefix(k, "input.") {
 			input[strings.TrimPrefix(k, "input.")] = v[0]
@@ -122,6 +123,17 @@ func (s *sourcePages) actionResult(w http.ResponseWriter, r *http.Request, src *
 		_ = json.Unmarshal(res.ConfigPatch, &patch)
 		for k, v := range patch {
 			cfg[k] = v
+		}
+		if s.grantReachesSource(r, src.ID) { // saving asks for the proof: into the form, for Save
+			raw, _ := json.Marshal(cfg)
+			if err := s.store.SaveDraft(ctx, src.ID, raw); err != nil {
+				dbunavailable.Answer(w)
+				return
+			}
+			src, _ = s.store.Source(ctx, src.ID)
+			s.renderEdit(w, r, http.StatusOK, src, p, cfg, nil, "Updated by "+actionID+" in the form below. Nothing is saved yet: "+
+				"the settings of this source can give its people the admin, so Save asks for proof that it is you.", "info")
+			return
 		}
 		s.saveAndShow(w, r, src, p, cfg, "Updated by "+actionID+".", http.StatusOK, "Updated; the settings still need attention.", "warning")
 	case res.Message != nil:

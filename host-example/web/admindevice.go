@@ -112,5 +112,6 @@ func (s *adminPages) adminLockedOut(w http.ResponseWriter, r *http.Request) {
 	s.message(w, r, http.StatusTooManyRequests, "Too many failed attempts",
 		"Too many wrong admin passwords were tried. Please wait a minute and try again. A browser you signed in to the admin with "+
 			"before is not held up by guesses from elsewhere. If you stay locked out, reset the password on the server with "+
-			"host-example reset-admin-password (it also ends admin sessions and forgets those browsers).", "/admin/login")
+			"host-example reset-admin-password: it also ends admin sessions and forgets those browsers, and prints a recovery link "+
+			"that gets you in with the new password even while the guessing goes on.", "/admin/login")
 }

@@ -68,7 +68,7 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	device := s.knownDevice(r)
-	done, ok := s.claimAttempt(r, device)
+	done, ok := s.claimAttempt(r, device, false)
 	if !ok {
 		s.adminLockedOut(w, r)
 		return

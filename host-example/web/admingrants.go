@@ -110,13 +110,21 @@ func (s *securityPages) setGrants(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.PostFormValue("confirm") != "1" {
-		data := map[string]any{"Session": sessionOf(r), "Title": "Confirm the admin grants"}
+		data := map[string]any{"Session": sessionOf(r), "Title": "Confirm the admin grants", "Proof": s.proofForm(r)}
 		if err := s.grantsData(r, data, grants); err != nil {
 			dbunavailable.Answer(w)
 			return
 		}
 		data["Grants"] = adminGrantRows(grants, byID)
 		s.render(w, http.StatusOK, "grantsconfirm.html", data)
+		return
+	}
+	if err := host.CheckAdminGrants(ctx, s.store, grants); err != nil {
+		s.redirectFlash(w, r, securityPath, "Not saved: "+err.Error()+".", "error")
+		return
+	}
+	how, before, ok := s.proven(w, r)
+	if !ok {
 		return
 	}
 	old := host.AdminGrants(ctx, s.store)
@@ -127,9 +135,9 @@ func (s *securityPages) setGrants(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		dbunavailable.Answer(w)
 	case len(grants) == 0:
-		s.changed(w, r, "admin grants "+host.DescribeGrants(old, byID)+" removed", "Nobody signs in to the admin through a source now.")
+		s.changed(w, r, before, how, "admin grants "+host.DescribeGrants(old, byID)+" removed", "Nobody signs in to the admin through a source now.")
 	default:
-		s.changed(w, r, "admin grants "+host.DescribeGrants(old, byID)+" became "+host.DescribeGrants(grants, byID),
+		s.changed(w, r, before, how, "admin grants "+host.DescribeGrants(old, byID)+" became "+host.DescribeGrants(grants, byID),
 			"Saved: people whom "+host.DescribeGrants(grants, byID)+" gives can open the admin by signing in through that source.")
 	}
 }

@@ -83,6 +83,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 		t.Fatalf("the confirmation of both lists %q, want %q", got, want)
 	}
 	form.Set("confirm", "1")
+	form.Set("proof_password", adminPassword)
 	if p = admin.do("POST", "/admin/security/grants", form); p.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.Status, p.Body)
 	}
@@ -175,7 +176,7 @@ func TestSavingAGrantedSourcesMappingShowsAdminChanges(t *testing.T) {
 		p := b.do("GET", "/admin/sources/"+src.ID, nil)
 		form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.password_login": {"on"},
 			"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
-			"f.mappings": {"[admins]\ngroups: user.username == \"frank\" ? [\"plex-owner\"] : []\n"}}
+			"f.mappings": {"[admins]\ngroups: user.username == \"frank\" ? [\"plex-owner\"] : []\n"}, "proof_password": {adminPassword}}
 		if p = b.do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
 			t.Fatalf("save: %d %s", p.Status, p.Body)
 		}

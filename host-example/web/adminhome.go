@@ -110,7 +110,7 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
 	flash, level := s.takeFlash(w, r)
 	s.render(w, http.StatusOK, "admin.html", map[string]any{"Sources": rows, "Total": total, "Warnings": warnings,
 		"Clients": clients, "Rules": rules, "Plugins": s.plugins.IDs(), "PluginStates": plugins, "Flash": flash, "FlashLevel": level,
-		"Session": sessionOf(r)})
+		"Session": sessionOf(r), "WaysInChanged": s.waysInChanges(r)})
 }
 
 // homeWarnings are what needs the admin: no source, a source never configured, turned off,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,7 +100,8 @@ func TestKnownAdminBrowserLockedOutByItsWrongPasswords(t *testing.T) {
 	}
 }
 
-// A password reset (what host-example reset-admin-password runs) forgets every known browser.
+// A password reset (what host-example reset-admin-password runs) forgets every known browser:
+// while the attack goes on, that browser alone is held up again.
 func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
 	known := h.knownAdminBrowser()
@@ -110,8 +112,74 @@ func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
 	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
+	h.emptyGlobalBucket("198.18.0")
 	if p := known.adminTry("192.0.2.61", adminPassword); p.Status != http.StatusTooManyRequests {
 		t.Fatalf("a browser known before the reset: %d", p.Status)
+	}
+}
+
+// adminTryRecovery opens the recovery link and posts password from address.
+func (b *browser) adminTryRecovery(address, link, password string) page {
+	b.h.t.Helper()
+	b.header.Set("X-Forwarded-For", address)
+	p := b.do("GET", link, nil)
+	if p.Status != http.StatusOK {
+		return p
+	}
+	return b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {password},
+		"recovery": {regexp.MustCompile(`name="recovery" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]}})
+}
+
+// The break-glass during the guessing attack the lockout page describes: the admin, whose own
+// address used up its tries and whose browser the reset forgot, signs in with the new password
+// through the recovery link while the attack goes on; the browser is then a known one; the link
+// works once; it signs in to nothing by itself.
+func TestResetAdminPasswordLetsTheAdminInDuringAnAttack(t *testing.T) {
+	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
+	admin := h.knownAdminBrowser()
+	for i := 0; i < 5; i++ { // the admin's own tries, from home, with the old password forgotten
+		admin.adminTry("192.0.2.70", "not-the-password")
+	}
+	h.emptyGlobalBucket("203.0.113")
+	if p := admin.adminTry("192.0.2.70", adminPassword); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("the admin's address before the reset: %d", p.Status)
+	}
+	const newPassword = "a-brand-new-password"
+	reset, err := host.ResetAdminPassword(context.Background(), h.store, newPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := host.RecoveryPath + reset.Recovery
+	h.emptyGlobalBucket("198.18.0") // the attack goes on
+	if p := h.browser().adminTry("192.0.2.71", newPassword); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("an unknown browser without the link during the attack: %d", p.Status)
+	}
+	// The link alone opens nothing; a wrong password through it is refused and counted.
+	if resp, err := http.Get(h.host.URL + link); err != nil || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("the recovery page may send its address on: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	if p := admin.do("GET", link, nil); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="admin-password"`) {
+		t.Fatalf("the recovery link: %d %s", p.Status, p.Body)
+	}
+	if p := admin.do("GET", "/admin", nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("the recovery link signed in by itself: %d", p.Status)
+	}
+	if p := admin.adminTryRecovery("192.0.2.70", link, "wrong-password"); p.Status != http.StatusUnauthorized {
+		t.Fatalf("a wrong password through the link: %d %s", p.Status, p.Body)
+	}
+	if p := admin.adminTryRecovery("192.0.2.70", link, newPassword); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		t.Fatalf("the new password through the link during the attack: %d %s", p.Status, p.Body)
+	}
+	// Used: the link opens nothing any more; the browser is known now and gets in without it.
+	if p := h.browser().do("GET", link, nil); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Recovery link not valid") {
+		t.Fatalf("the recovery link used twice: %d", p.Status)
+	}
+	p := admin.do("GET", "/admin", nil)
+	admin.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}})
+	if p := admin.adminTry("192.0.2.72", newPassword); p.Status != http.StatusSeeOther {
+		t.Fatalf("the browser the link made known, during the attack: %d", p.Status)
 	}
 }
 

@@ -143,6 +143,17 @@ func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("signed_out") != "" {
 		data["Info"] = "You are signed out of the admin."
 	}
+	if tok := r.URL.Query().Get("recovery"); tok != "" {
+		if !host.AdminRecoveryValid(r.Context(), s.store, tok, s.now()) {
+			s.message(w, r, http.StatusForbidden, "Recovery link not valid", "This recovery link is not valid: it expired (after an hour), "+
+				"was used already, or a newer reset replaced it. Run host-example reset-admin-password again for a new one.", "/admin/login")
+			return
+		}
+		data["Recovery"] = tok
+		w.Header().Set("Referrer-Policy", "no-referrer") // the token is in this page's address
+		data["Info"] = "Recovery link: enter the new admin password. This browser is not held up by wrong passwords tried elsewhere, " +
+			"and becomes a known admin browser once the password is accepted."
+	}
 	s.render(w, http.StatusOK, "adminlogin.html", data)
 }
 
@@ -164,7 +175,11 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	device := s.knownDevice(r)
-	done, ok := s.claimAttempt(r, device)
+	recovery := r.FormValue("recovery")
+	if recovery != "" && (device != "" || !host.AdminRecoveryValid(r.Context(), s.store, recovery, s.now())) {
+		recovery = "" // a known browser needs none; a link no longer valid exempts nothing
+	}
+	done, ok := s.claimAttempt(r, device, recovery != "")
 	if !ok {
 		s.adminLockedOut(w, r)
 		return
@@ -174,6 +189,7 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		s.adminFailed(w, r, done, device, "wrong password")
 		data := s.adminLoginData(r, sess)
 		data["Error"], data["Resume"], data["Fields"] = "Wrong password.", resumeTarget(r.FormValue("resume")), keptFields(r)
+		data["Recovery"] = recovery
 		if !data["PasswordOn"].(bool) {
 			data["Error"] = "The admin password is turned off: sign in through a source."
 		}
@@ -185,7 +201,18 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		dbunavailable.Answer(w)
 		return
 	}
+	if recovery != "" {
+		if used, err := host.UseAdminRecovery(r.Context(), s.store, recovery, s.now()); err != nil || !used {
+			recovery = "" // used by another request meanwhile: this one exempted nothing more
+		} else {
+			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminSecurityChanged, Detail: "recovery link of reset-admin-password used: " +
+				"the new password was accepted and this browser is a known admin browser; client " + s.clientIP(r)})
+		}
+	}
 	if totpOn {
+		if recovery != "" {
+			s.rememberAdminDevice(w, r, "") // known once the password is accepted: the code step is exempt too
+		}
 		s.askAdminCode(w, r, sess, adminCodeState{}, "", http.StatusOK)
 		return
 	}
@@ -193,10 +220,28 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // claimAttempt counts, before a password or code is checked, the guess it is: per client, and
-// across all clients unless the browser is a known device. Counted first, guesses sent at
-// once get no more checks than ones sent in turn. done(true) keeps them counted, done(false)
-// takes them back (the first call decides); ok is false when a limit is reached.
-func (s *adminPages) claimAttempt(r *http.Request, device string) (done func(failed bool), ok bool) {
+// across all clients unless the browser is a known device or came by the recovery link.
+// Counted first, guesses sent at once get no more checks than ones sent in turn. done(true)
+// keeps them counted, done(false) takes them back (the first call decides); ok is false when
+// a limit is reached.
+func (s *adminPages) claimAttempt(r *http.Request, device string, recovery bool) (done func(failed bool), ok bool) {
+	limits := []guessLimit{{"admin/client/" + s.clientKey(r), adminFailuresPerClient, adminFailuresWindow}}
+	if device == "" && !recovery {
+		limits = append(limits, guessLimit{"admin/all", adminFailuresAll, adminFailuresAllWindow})
+	}
+	return s.claimGuesses(r, limits...)
+}
+
+// guessLimit is a limit of guesses: at most max under key within window.
+type guessLimit struct {
+	key    string
+	max    int
+	window time.Duration
+}
+
+// claimGuesses counts one guess under each limit's key, before the guess is checked; as
+// claimAttempt answers.
+func (s *adminPages) claimGuesses(r *http.Request, limits ...guessLimit) (done func(failed bool), ok bool) {
 	ctx := r.Context()
 	var claimed []*store.Guess
 	var once sync.Once
@@ -209,17 +254,15 @@ func (s *adminPages) claimAttempt(r *http.Request, device string) (done func(fai
 			}
 		})
 	}
-	claim := func(key string, max int, window time.Duration) bool {
-		g, err := s.store.ClaimGuess(ctx, key, max, window)
+	for _, l := range limits {
+		g, err := s.store.ClaimGuess(ctx, l.key, l.max, l.window)
 		if g != nil {
 			claimed = append(claimed, g)
 		}
-		return g != nil && err == nil
-	}
-	if !claim("admin/client/"+s.clientKey(r), adminFailuresPerClient, adminFailuresWindow) ||
-		device == "" && !claim("admin/all", adminFailuresAll, adminFailuresAllWindow) {
-		done(false)
-		return done, false
+		if g == nil || err != nil {
+			done(false)
+			return done, false
+		}
 	}
 	return done, true
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"net/http"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
@@ -35,24 +37,34 @@ func (s *securityPages) routes(m *http.ServeMux) {
 const securityPath = "/admin/security"
 
 func (s *securityPages) securityPage(w http.ResponseWriter, r *http.Request) {
+	flash, level := s.takeFlash(w, r)
+	s.renderSecurity(w, r, http.StatusOK, flash, level)
+}
+
+// renderSecurity shows the security page with a flash; a form refused keeps what was typed
+// (but passwords).
+func (s *securityPages) renderSecurity(w http.ResponseWriter, r *http.Request, status int, flash, level string) {
 	ctx := r.Context()
 	totpOn, err := host.AdminTOTPOn(ctx, s.store)
 	if err != nil {
 		dbunavailable.Answer(w)
 		return
 	}
-	flash, level := s.takeFlash(w, r)
 	data := map[string]any{"Session": sessionOf(r), "Title": "Security", "Flash": flash, "FlashLevel": level,
 		"PasswordOn": host.AdminPasswordOn(ctx, s.store), "Fixed": s.cfg.AdminPasswordFixed, "TOTPOn": totpOn,
-		"LastSourceAdmin": host.LastSourceAdminSignIn(ctx, s.store), "MinPassword": host.MinAdminPassword}
+		"LastSourceAdmin": host.LastSourceAdminSignIn(ctx, s.store), "MinPassword": host.MinAdminPassword, "Proof": s.proofForm(r)}
 	if err := s.grantsData(r, data, host.AdminGrants(ctx, s.store)); err != nil {
 		dbunavailable.Answer(w)
 		return
 	}
-	if key, err := host.PendingAdminTOTP(ctx, s.store); err == nil && key != nil && !totpOn {
-		data["Pending"] = map[string]string{"Secret": key.Secret(), "URI": key.String(), "QR": qrDataURL(key.Image)}
+	if e, err := host.PendingAdminTOTP(ctx, s.store, s.now()); err == nil && e != nil && !totpOn {
+		if e.Session == sessionOf(r).ID {
+			data["Pending"] = map[string]string{"Secret": e.Key.Secret(), "URI": e.Key.String(), "QR": qrDataURL(e.Key.Image)}
+		} else {
+			data["PendingElsewhere"] = e.Began
+		}
 	}
-	s.render(w, http.StatusOK, "security.html", data)
+	s.render(w, status, "security.html", data)
 }
 
 // qrDataURL is a PNG data: URL of the QR code that image draws, or "" when it fails.
@@ -68,10 +80,41 @@ func qrDataURL(image func(w, h int) (image.Image, error)) string {
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
 }
 
-// changed records a change of the admin's security and goes back to the page with text.
-func (s *securityPages) changed(w http.ResponseWriter, r *http.Request, detail, text string) {
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminSecurityChanged, Detail: detail + "; client " + s.clientIP(r)})
+// proven checks the proof a change of the admin's ways in asks for (freshProof) and the
+// state before it; false when it answered (the page again, with why).
+func (s *securityPages) proven(w http.ResponseWriter, r *http.Request) (how string, before host.AdminWaysIn, ok bool) {
+	before, err := host.AdminWaysInNow(r.Context(), s.store)
+	if err == nil {
+		how, err = s.freshProof(r)
+	}
+	if text, refused := isProofRefusal(err); refused {
+		s.renderSecurity(w, r, http.StatusForbidden, text, "error")
+		return "", before, false
+	}
+	if err != nil {
+		dbunavailable.Answer(w)
+		return "", before, false
+	}
+	return how, before, true
+}
+
+// changed records a change of the admin's ways in (what, the state before and after, the
+// proof, who and from where) and goes back to the page with text.
+func (s *securityPages) changed(w http.ResponseWriter, r *http.Request, before host.AdminWaysIn, how, what, text string) {
+	s.recordChange(r, before, how, what)
 	s.redirectFlash(w, r, securityPath, text, "info")
+}
+
+// recordChange records a change of the admin's ways in: what, the state before and after,
+// the proof, who and from where (the admin home shows it for a day).
+func (s *securityPages) recordChange(r *http.Request, before host.AdminWaysIn, how, what string) {
+	after, err := host.AdminWaysInNow(r.Context(), s.store)
+	state := "after: unknown (" + fmt.Sprint(err) + ")"
+	if err == nil {
+		state = "after: " + after.String()
+	}
+	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminSecurityChanged, Detail: fmt.Sprintf("%s; before: %s; %s; proof: %s; %s; client %s",
+		what, before, state, how, s.actor(r), s.clientIP(r))})
 }
 
 func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
@@ -79,15 +122,50 @@ func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, securityPath, "The local password is off: a code is only asked after it.", "error")
 		return
 	}
-	if _, err := host.BeginAdminTOTP(r.Context(), s.store, s.cfg.SiteName); err != nil {
+	if on, err := host.AdminTOTPOn(r.Context(), s.store); err != nil {
+		dbunavailable.Answer(w)
+		return
+	} else if on {
+		s.redirectFlash(w, r, securityPath, "Not begun: "+host.ErrAdminTOTPOn.Error()+".", "error")
+		return
+	}
+	if e, err := host.PendingAdminTOTP(r.Context(), s.store, s.now()); err == nil && e != nil && e.Session != sessionOf(r).ID && r.FormValue("replace") != "1" {
+		s.redirectFlash(w, r, securityPath, "Not begun: "+host.ErrTOTPEnrolmentUnderWay.Error()+" (since "+e.Began.UTC().Format("15:04 UTC")+
+			"). Replace it only if that was you, or let it expire.", "error")
+		return
+	}
+	how, before, ok := s.proven(w, r)
+	if !ok {
+		return
+	}
+	_, replaced, err := host.BeginAdminTOTP(r.Context(), s.store, s.cfg.SiteName, sessionOf(r).ID, s.now(), r.FormValue("replace") == "1")
+	switch {
+	case errors.Is(err, host.ErrTOTPEnrolmentUnderWay), errors.Is(err, host.ErrAdminTOTPOn):
+		s.redirectFlash(w, r, securityPath, "Not begun: "+err.Error()+".", "error")
+		return
+	case err != nil:
 		dbunavailable.Answer(w)
 		return
 	}
+	what := "TOTP enrolment begun"
+	if replaced != nil {
+		what += ", replacing the enrolment another admin session began at " + replaced.Began.UTC().Format(time.RFC3339)
+	}
+	s.recordChange(r, before, how, what)
 	http.Redirect(w, r, securityPath+"#totp", http.StatusSeeOther)
 }
 
 func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	ok, err := host.ConfirmAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
+	before, err := host.AdminWaysInNow(r.Context(), s.store)
+	if err != nil {
+		dbunavailable.Answer(w)
+		return
+	}
+	ok, err := host.ConfirmAdminTOTP(r.Context(), s.store, sessionOf(r).ID, r.FormValue("code"), s.now())
+	if errors.Is(err, host.ErrTOTPEnrolmentElsewhere) {
+		s.redirectFlash(w, r, securityPath, "Not turned on: "+err.Error()+".", "error")
+		return
+	}
 	if err != nil {
 		dbunavailable.Answer(w)
 		return
@@ -96,29 +174,29 @@ func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, securityPath, "That code is not right: the code is not on yet. Check the time of your phone and enter the current code.", "error")
 		return
 	}
-	s.changed(w, r, "TOTP code turned on", "The code is on: the admin login asks for it after the password.")
+	s.changed(w, r, before, "the enrolment begun with a proof in this session, and a code of the new secret", "TOTP code turned on",
+		"The code is on: the admin login asks for it after the password.")
 }
 
 func (s *securityPages) totpOff(w http.ResponseWriter, r *http.Request) {
-	ok, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
-	if err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
+	how, before, ok := s.proven(w, r)
 	if !ok {
-		s.redirectFlash(w, r, securityPath, "That code is not right (or was used already): the code stays on.", "error")
 		return
 	}
 	if err := host.TurnOffAdminTOTP(r.Context(), s.store); err != nil {
 		dbunavailable.Answer(w)
 		return
 	}
-	s.changed(w, r, "TOTP code turned off", "The code is off: the password alone signs in.")
+	s.changed(w, r, before, how, "TOTP code turned off", "The code is off: the password alone signs in.")
 }
 
 func (s *securityPages) passwordOff(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.AdminPasswordFixed {
 		s.redirectFlash(w, r, securityPath, "Not turned off: HOST_ADMIN_PASSWORD sets the password at every start. Remove it from the server's settings first.", "error")
+		return
+	}
+	how, before, ok := s.proven(w, r)
+	if !ok {
 		return
 	}
 	err := host.TurnOffAdminPassword(r.Context(), s.store, func(in host.SourceAdminSignIn) bool {
@@ -137,8 +215,8 @@ func (s *securityPages) passwordOff(w http.ResponseWriter, r *http.Request) {
 		dbunavailable.Answer(w)
 		return
 	}
-	s.changed(w, r, "local admin password turned off", "The local password is off: the admin login offers only the sign-in through a source. "+
-		"host-example reset-admin-password on the server sets a new one.")
+	s.changed(w, r, before, how, "local admin password turned off", "The local password is off: the admin login offers only the sign-in through a source. "+
+		"Its TOTP code is kept: turning the password on again asks for it. host-example reset-admin-password on the server sets a new password.")
 }
 
 func (s *securityPages) passwordOn(w http.ResponseWriter, r *http.Request) {
@@ -151,9 +229,13 @@ func (s *securityPages) passwordOn(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, securityPath, "Not turned on: "+err.Error()+".", "error")
 		return
 	}
+	how, before, ok := s.proven(w, r)
+	if !ok {
+		return
+	}
 	if err := host.SetAdminPassword(r.Context(), s.store, pw); err != nil {
 		dbunavailable.Answer(w)
 		return
 	}
-	s.changed(w, r, "local admin password turned on", "The local password is on again.")
+	s.changed(w, r, before, how, "local admin password turned on", "The local password is on again.")
 }

@@ -63,7 +63,7 @@ func (b *browser) enrolTOTP(clock *testClock) string {
 	t := b.h.t.(*testing.T)
 	t.Helper()
 	p := b.do("GET", "/admin/security", nil)
-	if p = b.do("POST", "/admin/security/totp/begin", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+	if p = b.do("POST", "/admin/security/totp/begin", url.Values{"csrf": {csrfOf(p.Body)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("begin: %d %s", p.Status, p.Body)
 	}
 	p = b.do("GET", "/admin/security", nil)
@@ -211,6 +211,7 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 		t.Helper()
 		p := admin.do("GET", "/admin/security", nil)
 		form.Set("csrf", csrfOf(p.Body))
+		form.Set("proof_password", adminPassword)
 		if p = admin.do("POST", path, form); p.Status != http.StatusSeeOther {
 			t.Fatalf("%s: %d %s", path, p.Status, p.Body)
 		}

@@ -87,6 +87,9 @@ func (s *sourcePages) renderEditWith(w http.ResponseWriter, r *http.Request, sta
 		"Draft": src.Draft != nil, "CodeField": codeField,
 		"CanPreview": p.Desc.Has(source.CapMappingPreview), "CanDryRun": p.Desc.Has(source.CapRevalidate),
 	}
+	if s.grantReachesSource(r, src.ID) {
+		data["Proof"] = s.proofForm(r)
+	}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -117,6 +120,11 @@ func (s *sourcePages) saveSource(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
+	}
+	if s.grantReachesSource(r, src.ID) {
+		if _, ok := s.proofOrAsk(w, r, "The settings of "+src.Name+" decide the groups of its people, and a group of theirs can open the admin."); !ok {
+			return
+		}
 	}
 	cfg := p.Schema.ParseForm(r.PostForm, current(src))
 	s.saveAndShow(w, r, src, p, cfg, "Saved.", http.StatusUnprocessableEntity, "Not saved: fix the fields marked below.", "error")
@@ -173,6 +181,11 @@ func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) {
 	if on && src.Config == nil {
 		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Save valid settings before turning the source on.", "error")
 		return
+	}
+	if on && s.grantReachesSource(r, src.ID) {
+		if _, ok := s.proofOrAsk(w, r, "Turning "+src.Name+" on lets its people sign in with the groups they have, and a group of theirs can open the admin."); !ok {
+			return
+		}
 	}
 	kind := store.EventAdminSourceDisabled
 	if on {

@@ -20,7 +20,8 @@ func TestBrowserAdminTOTPSignIn(t *testing.T) {
 	steps(t, ctx, "sign in and open Security",
 		chromedp.Navigate(h.host.URL+"/admin/login"),
 		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#nav-security"),
-		click("#nav-security"), visible("#totp-begin"), click("#totp-begin"), visible("#totp-secret"), visible("#totp-qr"))
+		click("#nav-security"), visible("#totp-begin"),
+		chromedp.SendKeys(chromedp.CSS("#totp-begin-form input[name=proof_password]"), adminPassword), click("#totp-begin"), visible("#totp-secret"), visible("#totp-qr"))
 	secret := strings.TrimSpace(textOf(t, ctx, "#totp-secret"))
 	if !regexp.MustCompile(`^[A-Z2-7]{16,}$`).MatchString(secret) || !strings.HasPrefix(textOf(t, ctx, "#totp-uri"), "otpauth://totp/") {
 		t.Fatalf("enrolment shows secret %q, URI %q", secret, textOf(t, ctx, "#totp-uri"))

@@ -51,3 +51,24 @@ func raceMetaOnce(e *env) {
 		}
 	}
 }
+
+// Forgetting the guesses of one door drops every counter under its prefix, on every handle,
+// and keeps the others.
+func forgetGuesses(e *env) {
+	for _, key := range []string{"admin/all", "admin/client/a", "source/s/pin", "admins"} {
+		g, err := e.a.ClaimGuess(e.ctx, key, 5, time.Hour)
+		e.ok(err, "ClaimGuess")
+		if g == nil {
+			e.Fatalf("%s not counted", key)
+		}
+	}
+	e.ok(e.b.ForgetGuesses(e.ctx, "admin/"), "ForgetGuesses")
+	for key, want := range map[string]int{"admin/all": 0, "admin/client/a": 0, "source/s/pin": 1, "admins": 1} {
+		if n, err := e.a.Guesses(e.ctx, key); err != nil || n != want {
+			e.Fatalf("%s after forgetting admin/: %d %v, want %d", key, n, err, want)
+		}
+	}
+	if err := e.a.ForgetGuesses(e.ctx, ""); err == nil {
+		e.Fatal("forgetting every guess with an empty prefix")
+	}
+}

@@ -12,6 +12,7 @@ var metaChecks = []check{
 	{"AdminDeviceKey", adminDeviceKey},
 	{"AdminDeviceFailuresLock", adminDeviceFailuresLock},
 	{"Events", events},
+	{"ForgetGuesses", forgetGuesses},
 }
 
 // Meta values, plain and sealed, are written on one handle and read on the other.
