@@ -184,7 +184,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
+	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, Returns: []string{forwardauth.StartPath, forwardauth.HandoverCodePath}, OnLogout: a.Forward.EndSession,
 		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {
 			var out []web.Link

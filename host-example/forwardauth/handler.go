@@ -31,7 +31,7 @@ const (
 )
 
 // Paths lists every path of the service.
-var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath, HandoverNginxPath, HandoverProxyPath}
+var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath, HandoverNginxPath, HandoverProxyPath, HandoverCodePath}
 
 // DefaultStartRate is how many start requests a client may make a minute (a burst of a
 // third of it): a person opens a few apps at once; a loop or a script is refused.
@@ -126,6 +126,7 @@ func New(o Options) (*Service, error) {
 	s.mux.HandleFunc("GET "+LogoutPath, s.logoutPage)
 	s.mux.HandleFunc("GET "+HandoverNginxPath, s.bridge(true))
 	s.mux.HandleFunc("GET "+HandoverProxyPath, s.bridge(false))
+	s.mux.HandleFunc("GET "+HandoverCodePath, s.handoverCode)
 	return s, nil
 }
 

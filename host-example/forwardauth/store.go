@@ -23,6 +23,10 @@ type Store interface {
 	UserCredential(ctx context.Context, userID int64, kind string) (*store.Credential, error)
 	// CredentialStamp is the stamp of a user's credential of kind ("" when none).
 	CredentialStamp(ctx context.Context, userID int64, kind string) (string, error)
+	// CreateHandoverCode stores a hand-over code's hash bound to c.
+	CreateHandoverCode(ctx context.Context, code string, c store.HandoverCode) error
+	// ClaimHandoverCode redeems a hand-over code once (store.ErrNotFound: it unlocks nothing).
+	ClaimHandoverCode(ctx context.Context, code, origin, stateHash string) (*store.HandoverCode, error)
 	// Changes announces revocations (store.AccessRevoked) and rule changes (store.ForwardRules).
 	Changes() *store.Changes
 }

@@ -11,6 +11,9 @@ import (
 type Sessions interface {
 	// SignedIn is the request's signed-in user and when that login happened.
 	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// SessionID is the id of the request's signed-in host session ("" when none), to bind
+	// what is given on the strength of that session to it.
+	SessionID(r *http.Request) string
 	// LoginURL is the host's login page that returns to returnTo afterwards.
 	LoginURL(returnTo string) string
 	// EndUserSession ends the request's session when it is userID's.

@@ -96,6 +96,15 @@ func (s *Server) SignedIn(r *http.Request) (*store.User, time.Time, bool) {
 	return u, sess.CreatedAt, true
 }
 
+// SessionID is the id of the request's signed-in session ("" when none).
+func (s *Server) SessionID(r *http.Request) string {
+	sess, _, err := s.session(nil, r, false)
+	if err != nil || sess == nil || sess.UserID == 0 {
+		return ""
+	}
+	return sess.ID
+}
+
 // LoginURL is the login page that returns to returnTo after the login.
 func (s *Server) LoginURL(returnTo string) string {
 	return "/login?return=" + url.QueryEscape(returnTo)
