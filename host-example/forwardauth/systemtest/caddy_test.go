@@ -46,6 +46,11 @@ http://app.example.test:{{.Port}} {
 # Plex Web on a host of its own (docs/plex-sso.md): the bridge first, then forward-auth.
 http://plexweb.example.test:{{$.Port}} {
 	bind 127.0.0.1
+{{- if $.ReflectCORS}}
+	# a careless CORS setup: any origin may read answers, with credentials
+	header Access-Control-Allow-Origin {http.request.header.Origin}
+	header Access-Control-Allow-Credentials true
+{{- end}}
 	handle /.host-example/handover {
 		rewrite * /forward-auth/handover/proxy?{query}
 		reverse_proxy {{$.Host}}
@@ -64,15 +69,22 @@ http://plexweb.example.test:{{$.Port}} {
 // startCaddy runs Debian's Caddy, unprivileged, in front of the host at hostAddr for the app
 // at upstreamAddr (and, when plexWeb is set, Plex Web at that address); it answers Caddy's address.
 func startCaddy(t *testing.T, hostAddr, upstreamAddr, plexWeb string) string {
+	return startCaddyWith(t, map[string]string{"Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb})
+}
+
+// startCaddyWith is startCaddy with the template's values (Host, Upstream, PlexWeb,
+// ReflectCORS; Port is chosen).
+func startCaddyWith(t *testing.T, vars map[string]string) string {
 	caddy := browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")
 	port := freePort(t)
+	vars["Port"] = port
 	dir, err := os.MkdirTemp("", "caddy-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	var conf bytes.Buffer
-	if err := caddyfile.Execute(&conf, map[string]string{"Port": port, "Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb}); err != nil {
+	if err := caddyfile.Execute(&conf, vars); err != nil {
 		t.Fatal(err)
 	}
 	confPath := filepath.Join(dir, "Caddyfile")

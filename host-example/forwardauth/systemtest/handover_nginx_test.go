@@ -80,11 +80,44 @@ func TestPlexWebHandoverBehindNginx(t *testing.T) {
 	} {
 		for _, start := range []string{web + forwardauth.BridgePath, web + forwardauth.BridgePath + "?rd=%2Fweb%2Findex.html",
 			web + "/web/index.html", web + forwardauth.BridgePath + "?code=" + strings.Repeat("A", 43)} {
-			last, bodies := s.follow(t, start, hdr, stolen)
+			last, bodies := follow(t, start, hdr, jarOf(t, s.port, map[string][]*http.Cookie{"plexweb": {stolen}, "app": {stolen}, "auth": {stolen}}))
 			if strings.Contains(bodies, tok.Value) {
 				t.Errorf("%s from %s: the token handed over (ended at %s)", name, start, last)
 			}
 		}
+	}
+
+	// A browser without fetch metadata (Safari before 16.4) with the friend's cookies: handed
+	// over on the code and the state cookie alone; its code, replayed, gets nothing.
+	own := jarOf(t, s.port, map[string][]*http.Cookie{"plexweb": {stolen}, "auth": {cookieOf(t, uctx, s.auth, "hx_session")}})
+	html := map[string]string{"Accept": "text/html,application/xhtml+xml"}
+	last, body := follow(t, web+"/web/index.html", html, own)
+	if !strings.Contains(body, `localStorage.setItem("myPlexAccessToken","`+tok.Value+`")`) || !strings.Contains(last, "code=") {
+		t.Fatalf("a browser without fetch metadata: ended at %s without the token", last)
+	}
+	if again, body := follow(t, last, html, own); strings.Contains(body, tok.Value) {
+		t.Errorf("the code replayed: the token handed over again (%s)", again)
+	}
+	// The code of a fresh round trip on another app's bridge location: refused there.
+	own = jarOf(t, s.port, map[string][]*http.Cookie{"plexweb": {stolen}, "app": {stolen}, "auth": {cookieOf(t, uctx, s.auth, "hx_session")}})
+	first := s.client()
+	req, _ := http.NewRequest("GET", web+forwardauth.BridgePath+"?rd=%2F&again=1", nil)
+	req.AddCookie(stolen)
+	resp, err := first.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.Contains(loc, forwardauth.HandoverCodePath) {
+		t.Fatalf("the bridge's first step: %d %q", resp.StatusCode, loc)
+	}
+	code, _, hdr := s.get(resp.Header.Get("Location"), nil, cookieOf(t, uctx, s.auth, "hx_session"))
+	back, _ := url.Parse(hdr.Get("Location"))
+	if code != http.StatusSeeOther || back == nil || back.Query().Get("code") == "" {
+		t.Fatalf("the public host: %d %q", code, hdr.Get("Location"))
+	}
+	if _, body := follow(t, s.app+forwardauth.BridgePath+"?"+back.RawQuery, html, own); strings.Contains(body, tok.Value) {
+		t.Errorf("the code on another app's bridge location: the token handed over")
 	}
 
 	// A refused browser (a code it did not ask for): Plex Web opens signed out, and page loads
@@ -103,20 +136,28 @@ func TestPlexWebHandoverBehindNginx(t *testing.T) {
 	}
 }
 
-// follow GETs u through nginx as a plain client with only cookie, following every redirect
-// (at most 20) with a cookie jar; it answers the last address and every body it read.
-func (s *stack) follow(t *testing.T, u string, hdr map[string]string, cookie *http.Cookie) (string, string) {
-	t.Helper()
+// jarOf is a cookie jar holding cookies for each of hosts (on the stack's names).
+func jarOf(t *testing.T, port string, cookies map[string][]*http.Cookie) http.CookieJar {
 	jar, _ := cookiejar.New(nil)
-	for _, host := range []string{"plexweb", "app", "auth"} {
-		hu, _ := url.Parse("http://" + host + ".example.test:" + s.port + "/")
-		jar.SetCookies(hu, []*http.Cookie{{Name: cookie.Name, Value: cookie.Value, Path: "/"}})
+	for host, cs := range cookies {
+		hu, _ := url.Parse("http://" + host + ".example.test:" + port + "/")
+		for _, c := range cs {
+			jar.SetCookies(hu, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
+		}
 	}
+	return jar
+}
+
+// follow GETs u as a plain client with jar (the fake names reach 127.0.0.1 on the URL's port),
+// sending hdr on every request and following every redirect (at most 20); it answers the last
+// address and its body.
+func follow(t *testing.T, u string, hdr map[string]string, jar http.CookieJar) (string, string) {
+	t.Helper()
 	d := &net.Dialer{}
-	c := &http.Client{Timeout: 10 * time.Second, Jar: jar, Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, network, "127.0.0.1:"+s.port)
+	c := &http.Client{Timeout: 10 * time.Second, Jar: jar, Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		return d.DialContext(ctx, network, "127.0.0.1:"+port)
 	}}}
-	var bodies strings.Builder
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 20 {
 			return errors.New("too many redirects")
@@ -136,6 +177,5 @@ func (s *stack) follow(t *testing.T, u string, hdr map[string]string, cookie *ht
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	bodies.Write(b)
-	return resp.Request.URL.String(), bodies.String()
+	return resp.Request.URL.String(), string(b)
 }
