@@ -18,6 +18,7 @@ import (
 type handoverBrowser struct {
 	t      testing.TB
 	fa     *forwardauth.Service
+	pub    *forwardauth.Service // answers the public host (nil: fa; another replica's)
 	origin string            // the app's origin, http://web.example.test
 	app    map[string]string // cookies sent to the app's origin
 	host   *http.Cookie      // the public host's session cookie (nil: signed out there)
@@ -82,7 +83,11 @@ func (b *handoverBrowser) public(loc string) *httptest.ResponseRecorder {
 		r.AddCookie(b.host)
 	}
 	w := httptest.NewRecorder()
-	b.fa.ServeHTTP(w, r)
+	if b.pub != nil {
+		b.pub.ServeHTTP(w, r)
+	} else {
+		b.fa.ServeHTTP(w, r)
+	}
 	return w
 }
 
