@@ -61,6 +61,9 @@ type Options struct {
 	Kinds Kinds
 	// Decided, when set, is told each answer's proxy (nginx, traefik, caddy) and outcome.
 	Decided func(proxy, outcome string)
+	// HandedOver, when set, is told each credential handed to a browser: its kind, and
+	// whether it was a navigation (yes, unknown).
+	HandedOver func(kind, navigation string)
 	// Audit writes the denials to the log (rate-limited; nil: not written).
 	Audit *auditlog.Log
 	// SiteName is what the pages call this site (nil: the public URL's host).
@@ -112,6 +115,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Decided == nil {
 		o.Decided = func(string, string) {}
+	}
+	if o.HandedOver == nil {
+		o.HandedOver = func(string, string) {}
 	}
 	if o.SiteName == nil {
 		o.SiteName = o.PublicURL.Hostname

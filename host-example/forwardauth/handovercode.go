@@ -122,9 +122,18 @@ func (s *Service) handoverAppName(ctx context.Context, rawOrigin string) string 
 	return ""
 }
 
-// handedOver records a credential handed to a browser: an event on the person, and the count.
+// handedOver records a credential handed to a browser: an event on the person (kind, origin,
+// client, whether it was a navigation) and the count.
 func (s *Service) handedOver(r *http.Request, b bridgeReq, navigation string) {
-	_ = r
-	_ = b
-	_ = navigation
+	s.o.HandedOver(b.kind.Kind, navigation)
+	u, err := s.o.Store.User(r.Context(), b.ident.userID)
+	if err != nil {
+		s.o.Logger.Error("handover: read the person for the event", "error", err)
+		return
+	}
+	detail := "kind=" + b.kind.Kind + " | origin=" + b.origin() + " | client=" + s.o.Sessions.ClientKey(r) + " | navigation=" + navigation
+	if err := s.o.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventCredentialHandedOver, Subject: u.Subject,
+		Name: u.Username, Detail: detail}); err != nil {
+		s.o.Logger.Error("handover: record the event", "error", err)
+	}
 }

@@ -19,6 +19,10 @@ type Store interface {
 	DeleteForwardSession(ctx context.Context, id string) error
 	// ForwardRules lists the rules.
 	ForwardRules(ctx context.Context) ([]store.ForwardRule, error)
+	// User is a user by id (store.ErrNotFound: none).
+	User(ctx context.Context, id int64) (*store.User, error)
+	// AddEvent records an event.
+	AddEvent(ctx context.Context, e store.Event) error
 	// UserCredential is a user's handed-over credential of kind (store.ErrNotFound: none).
 	UserCredential(ctx context.Context, userID int64, kind string) (*store.Credential, error)
 	// CredentialStamp is the stamp of a user's credential of kind ("" when none).

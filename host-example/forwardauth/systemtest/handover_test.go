@@ -48,7 +48,12 @@ func handoverFixture(t testing.TB) (*fixture, *forwardauth.Service) {
 		t.Fatal(err)
 	}
 	pub, _ := url.Parse("http://auth.example.test")
-	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}, Now: f.now})
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}, Now: f.now,
+		HandedOver: func(kind, navigation string) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.counted = append(f.counted, kind+"/"+navigation)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +109,16 @@ func TestHandoverBridge(t *testing.T) {
 	}
 	if mark == nil || mark.Domain != "" || !mark.HttpOnly || strings.Contains(mark.Value, secretToken) {
 		t.Fatalf("handover mark: %+v", mark)
+	}
+	// Issue 28 #7: the hand-over is an event of the person (kind, origin, client, navigation)
+	// and counted.
+	if evs := handoverEvents(t, f); len(evs) != 1 || !strings.Contains(evs[0], "kind=up.token") ||
+		!strings.Contains(evs[0], "origin=http://web.example.test") || !strings.Contains(evs[0], "client=") ||
+		!strings.Contains(evs[0], "navigation=yes") || strings.Contains(evs[0], secretToken) {
+		t.Errorf("hand-over events: %q", evs)
+	}
+	if strings.Join(f.counted, ",") != "up.token/yes" {
+		t.Errorf("counted hand-overs: %q", f.counted)
 	}
 
 	refused := map[string]http.Header{

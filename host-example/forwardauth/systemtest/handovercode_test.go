@@ -37,6 +37,9 @@ func TestHandoverStolenForwardCookieGetsNoToken(t *testing.T) {
 			}
 		}
 	}
+	if evs := handoverEvents(t, f); len(evs) != 0 || len(f.counted) != 0 {
+		t.Errorf("hand-overs recorded for refusals: %q %q", evs, f.counted)
+	}
 }
 
 // A code unlocks nothing used twice, late, on another origin, without its state cookie or
@@ -172,6 +175,9 @@ func TestHandoverOnlyForTopLevelNavigations(t *testing.T) {
 	old.noMeta = true
 	if w, _ := old.handOver("/"); !handedOver(w, secretToken) {
 		t.Errorf("a browser without fetch metadata: %d %s", w.Code, w.Body.String())
+	}
+	if evs := handoverEvents(t, f); len(evs) == 0 || !strings.Contains(evs[0], "navigation=unknown") {
+		t.Errorf("the hand-over without fetch metadata is recorded as %q, want navigation=unknown", evs)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 // handoverBrowser is a browser as the bridge and the public host see it through the
@@ -19,11 +20,11 @@ type handoverBrowser struct {
 	t      testing.TB
 	fa     *forwardauth.Service
 	pub    *forwardauth.Service // answers the public host (nil: fa; another replica's)
-	origin string            // the app's origin, http://web.example.test
-	app    map[string]string // cookies sent to the app's origin
-	host   *http.Cookie      // the public host's session cookie (nil: signed out there)
-	extra  http.Header       // added to every request (forged or missing fetch metadata)
-	noMeta bool              // sends no fetch metadata (an older browser)
+	origin string               // the app's origin, http://web.example.test
+	app    map[string]string    // cookies sent to the app's origin
+	host   *http.Cookie         // the public host's session cookie (nil: signed out there)
+	extra  http.Header          // added to every request (forged or missing fetch metadata)
+	noMeta bool                 // sends no fetch metadata (an older browser)
 }
 
 // newHandoverBrowser is the browser of a person whose forward-auth session and host session
@@ -111,6 +112,24 @@ func (b *handoverBrowser) handOver(rd string) (*httptest.ResponseRecorder, strin
 	}
 	back := b.codeBack(b.public(first.Header().Get("Location")))
 	return b.bridge(back), back
+}
+
+// handoverEvents are the details of the friend's credential_handed_over events, newest first.
+func handoverEvents(t testing.TB, f *fixture) []string {
+	evs, err := f.st.UserEvents(context.Background(), f.src.ID, "2", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		if e.Kind == store.EventCredentialHandedOver {
+			if e.Name != "frank" {
+				t.Errorf("hand-over event of %q, want frank", e.Name)
+			}
+			out = append(out, e.Detail)
+		}
+	}
+	return out
 }
 
 // handedOver reports whether an answer wrote the credential.
