@@ -76,6 +76,7 @@ type Service struct {
 	cache  *sessionCache
 	mux    *http.ServeMux
 	starts *ratelimit.Buckets // per client, for the start page
+	codes  *ratelimit.Buckets // per client, for the hand-over code page (its own: neither starves the other)
 	// noOriginalHost logs once that nginx's configuration does not send X-Original-Host.
 	noOriginalHost sync.Once
 
@@ -123,7 +124,7 @@ func New(o Options) (*Service, error) {
 		o.SiteName = o.PublicURL.Hostname
 	}
 	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux(),
-		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
+		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000), codes: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
 	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx, "nginx"))
 	s.mux.HandleFunc(TraefikPath, s.verify(flavourRedirect, "traefik"))
 	s.mux.HandleFunc(CaddyPath, s.verify(flavourRedirect, "caddy"))

@@ -27,7 +27,7 @@ var PublicHandoverPaths = []string{HandoverCodePath}
 func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	if !s.starts.Take(s.o.Sessions.ClientKey(r)) {
+	if !s.codes.Take(s.o.Sessions.ClientKey(r)) {
 		w.Header().Set("Retry-After", "60")
 		s.o.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-ins",
 			"This address asked to sign in to apps too often. Wait a minute and open the app again.")

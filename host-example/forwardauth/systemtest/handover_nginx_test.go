@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/plexlogin/plexlogin/host-example/browsertest"
@@ -54,8 +57,10 @@ func cookieOf(t *testing.T, ctx context.Context, u, name string) *http.Cookie {
 // Issue 28 #1, through the real nginx of docs/plex-sso.md: the friend, signed in at
 // host-example, opens Plex Web signed in with one navigation (to its bare address); his
 // forward-auth cookie, stolen by a sibling app and replayed from a plain HTTP client that
-// follows every redirect (with or without forged fetch metadata), gets no token; a browser
-// the bridge refuses reaches Plex Web signed out, and stays there, not in a loop.
+// follows every redirect (with or without forged fetch metadata), gets no token; a client
+// without fetch metadata is handed over on code and state alone, and its code replayed gets
+// nothing; a browser whose host session ended signs in once and opens Plex Web signed in; a
+// browser the bridge refuses reaches Plex Web signed out, and stays there, not in a loop.
 func TestPlexWebHandoverBehindNginx(t *testing.T) {
 	s := newStackOf(t, ssoSource, true)
 	plexWebRules(t, s.st, s.port)
@@ -78,8 +83,9 @@ func TestPlexWebHandoverBehindNginx(t *testing.T) {
 		"forged navigation": {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "same-site", "Accept": "text/html"},
 		"a sibling's CORS":  {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Origin": s.app},
 	} {
-		for _, start := range []string{web + forwardauth.BridgePath, web + forwardauth.BridgePath + "?rd=%2Fweb%2Findex.html",
-			web + "/web/index.html", web + forwardauth.BridgePath + "?code=" + strings.Repeat("A", 43)} {
+		// (Every client here is 127.0.0.1: few enough starts for the per-client rate of the
+		// public host's code page, which the browsers below need too.)
+		for _, start := range []string{web + forwardauth.BridgePath + "?rd=%2Fweb%2Findex.html", web + forwardauth.BridgePath + "?code=" + strings.Repeat("A", 43)} {
 			last, bodies := follow(t, start, hdr, jarOf(t, s.port, map[string][]*http.Cookie{"plexweb": {stolen}, "app": {stolen}, "auth": {stolen}}))
 			if strings.Contains(bodies, tok.Value) {
 				t.Errorf("%s from %s: the token handed over (ended at %s)", name, start, last)
@@ -119,6 +125,22 @@ func TestPlexWebHandoverBehindNginx(t *testing.T) {
 	if _, body := follow(t, s.app+forwardauth.BridgePath+"?"+back.RawQuery, html, own); strings.Contains(body, tok.Value) {
 		t.Errorf("the code on another app's bridge location: the token handed over")
 	}
+
+	// A browser whose host-example session ended while hx_forward lives: the public host asks
+	// it to sign in once, then Plex Web opens signed in.
+	ectx := signInOnTheApp(t, s.app)
+	if err := chromedp.Do(ectx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.DeleteCookies, network.DeleteCookiesParams{Name: "hx_session", URL: s.auth + "/"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := chromedp.Run(ectx, browsertest.Cookies(s.auth)); len(c) == 0 || slices.ContainsFunc(c, func(c *http.Cookie) bool { return c.Name == "hx_session" }) {
+		t.Fatalf("the host session cookie was not removed: %v", c)
+	}
+	browsertest.Steps(t, ectx, "Plex Web after the host session ended", append(append([]browsertest.Action{chromedp.Navigate(web + "/web/index.html"),
+		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, approveAs("friend")...), browsertest.Visible(`body[data-state="ready"]`))...)
+	browsertest.WaitLocation(t, ectx, web+"/web/index.html")
 
 	// A refused browser (a code it did not ask for): Plex Web opens signed out, and page loads
 	// go straight there afterwards.
