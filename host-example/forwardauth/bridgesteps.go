@@ -129,7 +129,8 @@ func newSecret() string {
 
 // bridgeBegin is the first step: a browser not yet through the forward-auth sign-in goes
 // there first; one already given (or signed out of) the current credential goes on, unless it
-// asks again; otherwise the state cookie is set (kept when there is one: two tabs share it)
+// asks again; otherwise the state cookie is set (its value kept when there is one: two tabs
+// share it)
 // and the browser goes to the public host for a code.
 func (s *Service) bridgeBegin(w http.ResponseWriter, r *http.Request, b bridgeReq) {
 	if b.ident == nil {
@@ -147,9 +148,10 @@ func (s *Service) bridgeBegin(w http.ResponseWriter, r *http.Request, b bridgeRe
 	}
 	if state == "" {
 		state = newSecret()
-		http.SetCookie(w, &http.Cookie{Name: stateCookieName(b.t), Value: state, Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Secure: b.t.scheme == "https", MaxAge: int(stateLife / time.Second)})
 	}
+	// Set again when kept: its life starts anew, for a sign-in on the way.
+	http.SetCookie(w, &http.Cookie{Name: stateCookieName(b.t), Value: state, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: b.t.scheme == "https", MaxAge: int(stateLife / time.Second)})
 	u := *s.o.PublicURL
 	u.Path = strings.TrimRight(u.Path, "/") + HandoverCodePath
 	u.RawQuery = url.Values{"origin": {b.origin()}, "state": {stateHash(state)}, "rd": {b.next}}.Encode()

@@ -19,8 +19,10 @@ import (
 // Handing a credential over to a browser app: on an app whose rule names a credential kind
 // (store.ForwardRule.Handover), the proxy serves BridgePath on the app's own origin from this
 // service; the bridge writes the signed-in user's credential where the app reads it
-// (localStorage, per origin) and sends the browser on. Forward-auth sends a browser that has
-// not been through the bridge since its credential changed there first.
+// (localStorage, per origin) and sends the browser on, but only on a code the public host
+// minted for the person signed in there (bridgesteps.go, handovercode.go): the forward-auth
+// cookie reaches every app under the cookie domain, so alone it unlocks nothing. Forward-auth
+// sends a browser that has not been through the bridge since its credential changed there first.
 
 // Bridge endpoints, per proxy flavour, and where the proxy serves them on the app's origin.
 const (

@@ -3,6 +3,7 @@ package systemtest_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -213,5 +214,49 @@ func TestHandoverCodeEndpoint(t *testing.T) {
 	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?return=") ||
 		!strings.Contains(loc, url.QueryEscape(forwardauth.HandoverCodePath)) {
 		t.Errorf("signed out at the public host: %d %q", w.Code, loc)
+	}
+}
+
+// Behind https the bridge's state cookie is "__Host-" (host-only, Secure, Path /: no sibling
+// app can set it for the parent domain), SameSite=Lax and HttpOnly; the public host mints
+// codes only for https origins; two state cookies are refused, as two hx_forward are.
+func TestHandoverStateCookie(t *testing.T) {
+	f, hfa := handoverFixture(t)
+	pub, _ := url.Parse("https://auth.example.test")
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newHandoverBrowser(t, f, fa, f.friend)
+	b.origin = "https://web.example.test"
+	b.app["__Secure-hx_forward"] = b.app["hx_forward"]
+	delete(b.app, "hx_forward")
+	w := b.bridge("?rd=%2F")
+	var state *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if strings.Contains(c.Name, "hx_handover_state") {
+			state = c
+		}
+	}
+	if w.Code != http.StatusFound || state == nil || state.Name != "__Host-hx_handover_state" || !state.Secure || state.Domain != "" ||
+		state.Path != "/" || !state.HttpOnly || state.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("the state cookie behind https: %d %+v", w.Code, state)
+	}
+	loc, _ := url.Parse(w.Header().Get("Location"))
+	if loc == nil || loc.Query().Get("origin") != "https://web.example.test" || loc.Query().Get("state") == state.Value {
+		t.Fatalf("the first step sends %q: the origin, and the state's hash, never the state", w.Header().Get("Location"))
+	}
+	plain := url.Values{"origin": {"http://web.example.test"}, "state": {loc.Query().Get("state")}}
+	if w := b.public("http://auth.example.test" + forwardauth.HandoverCodePath + "?" + plain.Encode()); w.Code != http.StatusBadRequest {
+		t.Errorf("an http origin behind an https public URL: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// Two state cookies (a sibling's for the parent domain, over http): refused.
+	r := httptest.NewRequest("GET", "http://auth.example.test"+forwardauth.HandoverNginxPath+"?rd=%2F", nil)
+	r.Header = nginxBridge("http://web.example.test" + forwardauth.BridgePath + "?rd=%2F")
+	r.Header.Set("Cookie", "hx_forward="+f.forwardToken(f.friend)+"; hx_handover_state="+strings.Repeat("a", 43)+"; hx_handover_state="+strings.Repeat("b", 43))
+	w = httptest.NewRecorder()
+	hfa.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "more than once") {
+		t.Errorf("two state cookies: %d %q", w.Code, w.Header().Get("Location"))
 	}
 }
