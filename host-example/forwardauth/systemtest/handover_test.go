@@ -60,8 +60,13 @@ func handoverFixture(t testing.TB) (*fixture, *forwardauth.Service) {
 	return f, fa
 }
 
+// upstream is host-example's address as a proxy reaches it (the Host the documented nginx
+// bridge location passes): the proxy-only paths are not asked on the public host.
+const upstream = "http://127.0.0.1:8080"
+
+// serve asks fa's path as the proxy does, with h and cookies.
 func serve(fa *forwardauth.Service, path string, h http.Header, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest("GET", "http://auth.example.test"+path, nil)
+	r := httptest.NewRequest("GET", upstream+path, nil)
 	r.Header = h.Clone()
 	for _, c := range cookies {
 		r.AddCookie(c)

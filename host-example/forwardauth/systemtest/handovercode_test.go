@@ -251,7 +251,7 @@ func TestHandoverStateCookie(t *testing.T) {
 		t.Errorf("an http origin behind an https public URL: %d %q", w.Code, w.Header().Get("Location"))
 	}
 	// Two state cookies (a sibling's for the parent domain, over http): refused.
-	r := httptest.NewRequest("GET", "http://auth.example.test"+forwardauth.HandoverNginxPath+"?rd=%2F", nil)
+	r := httptest.NewRequest("GET", upstream+forwardauth.HandoverNginxPath+"?rd=%2F", nil)
 	r.Header = nginxBridge("http://web.example.test" + forwardauth.BridgePath + "?rd=%2F")
 	r.Header.Set("Cookie", "hx_forward="+f.forwardToken(f.friend)+"; hx_handover_state="+strings.Repeat("a", 43)+"; hx_handover_state="+strings.Repeat("b", 43))
 	w = httptest.NewRecorder()

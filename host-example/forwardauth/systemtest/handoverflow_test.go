@@ -54,7 +54,7 @@ func (b *handoverBrowser) header(h http.Header) http.Header {
 // bridge asks the bridge on the app's origin with query, keeping the cookies it sets.
 func (b *handoverBrowser) bridge(query string) *httptest.ResponseRecorder {
 	b.t.Helper()
-	r := httptest.NewRequest("GET", "http://auth.example.test"+forwardauth.HandoverNginxPath+query, nil)
+	r := httptest.NewRequest("GET", upstream+forwardauth.HandoverNginxPath+query, nil)
 	r.Header = b.header(nginxBridge(b.origin + forwardauth.BridgePath + query))
 	for k, v := range b.app {
 		r.AddCookie(&http.Cookie{Name: k, Value: v})
