@@ -159,6 +159,7 @@ func TestMigrateVersion2Database(t *testing.T) {
 		`DROP TABLE oidc_refresh`, `DROP TABLE oidc_keys`, `DROP INDEX users_public_id`, `ALTER TABLE users DROP COLUMN public_id`,
 		`DROP TABLE forward_sessions`, `DROP TABLE forward_rules`, `DROP INDEX events_subject`, `DROP INDEX events_at`, `ALTER TABLE events DROP COLUMN name`, `ALTER TABLE users DROP COLUMN preview_json`,
 		`DROP TABLE usernames`, `DROP TABLE admin_devices`, `DROP TABLE user_credentials`, `DROP TABLE change_versions`, `DROP TABLE attempts`, `ALTER TABLE login_states DROP COLUMN seq`,
+		`DROP TABLE handover_codes`,
 		`DELETE FROM schema_version WHERE version >= 3`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at) VALUES ('src', '42', 1, 1)`} {
 		if _, err := raw.Exec(q); err != nil {
