@@ -191,12 +191,12 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	}
 	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
 		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth"),
-		Kinds: a.Sources, Decided: a.Metrics.Forward, Audit: a.audit, SiteName: a.Web.SiteName})
+		Kinds: a.Sources, Decided: a.Metrics.Forward, HandedOver: a.Metrics.HandedOver, Audit: a.audit, SiteName: a.Web.SiteName})
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
 	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, ProxyOnly: forwardauth.ProxyOnlyPaths,
-		ProxyHandler: a.Forward.ProxyHandler(), Returns: []string{forwardauth.StartPath}, OnLogout: a.Forward.EndSession,
+		ProxyHandler: a.Forward.ProxyHandler(), Returns: []string{forwardauth.StartPath, forwardauth.HandoverCodePath}, OnLogout: a.Forward.EndSession,
 		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {
 			var out []web.Link

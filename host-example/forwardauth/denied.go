@@ -23,6 +23,9 @@ func ruleName(r *store.ForwardRule) string {
 // no rule protects.
 func (s *Service) AppName(ctx context.Context, returnPath string) string {
 	u, err := url.Parse(returnPath)
+	if err == nil && u.Path == HandoverCodePath {
+		return s.handoverAppName(ctx, u.Query().Get("origin"))
+	}
 	if err != nil || u.Path != StartPath {
 		return ""
 	}

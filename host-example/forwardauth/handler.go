@@ -31,7 +31,7 @@ const (
 )
 
 // Paths lists every path of the service.
-var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath, HandoverNginxPath, HandoverProxyPath}
+var Paths = []string{NginxPath, TraefikPath, CaddyPath, StartPath, DeniedPath, LogoutPath, HandoverNginxPath, HandoverProxyPath, HandoverCodePath}
 
 // DefaultStartRate is how many start requests a client may make a minute (a burst of a
 // third of it): a person opens a few apps at once; a loop or a script is refused.
@@ -61,6 +61,9 @@ type Options struct {
 	Kinds Kinds
 	// Decided, when set, is told each answer's proxy (nginx, traefik, caddy) and outcome.
 	Decided func(proxy, outcome string)
+	// HandedOver, when set, is told each credential handed to a browser: its kind, and
+	// whether it was a navigation (yes, unknown).
+	HandedOver func(kind, navigation string)
 	// Audit writes the denials to the log (rate-limited; nil: not written).
 	Audit *auditlog.Log
 	// SiteName is what the pages call this site (nil: the public URL's host).
@@ -73,6 +76,7 @@ type Service struct {
 	cache  *sessionCache
 	mux    *http.ServeMux
 	starts *ratelimit.Buckets // per client, for the start page
+	codes  *ratelimit.Buckets // per client, for the hand-over code page (its own: neither starves the other)
 	// noOriginalHost logs once that nginx's configuration does not send X-Original-Host.
 	noOriginalHost sync.Once
 
@@ -113,11 +117,14 @@ func New(o Options) (*Service, error) {
 	if o.Decided == nil {
 		o.Decided = func(string, string) {}
 	}
+	if o.HandedOver == nil {
+		o.HandedOver = func(string, string) {}
+	}
 	if o.SiteName == nil {
 		o.SiteName = o.PublicURL.Hostname
 	}
 	s := &Service{o: o, cache: &sessionCache{store: o.Store, ttl: o.CacheTTL, now: o.Now, max: 100000}, mux: http.NewServeMux(),
-		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
+		starts: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000), codes: ratelimit.New(float64(o.StartRate), o.StartRate/3+1, 100000)}
 	s.mux.HandleFunc(NginxPath, s.verify(flavourNginx, "nginx"))
 	s.mux.HandleFunc(TraefikPath, s.verify(flavourRedirect, "traefik"))
 	s.mux.HandleFunc(CaddyPath, s.verify(flavourRedirect, "caddy"))
@@ -126,6 +133,7 @@ func New(o Options) (*Service, error) {
 	s.mux.HandleFunc("GET "+LogoutPath, s.logoutPage)
 	s.mux.HandleFunc("GET "+HandoverNginxPath, s.bridge(true))
 	s.mux.HandleFunc("GET "+HandoverProxyPath, s.bridge(false))
+	s.mux.HandleFunc("GET "+HandoverCodePath, s.handoverCode)
 	return s, nil
 }
 

@@ -19,8 +19,10 @@ import (
 // Handing a credential over to a browser app: on an app whose rule names a credential kind
 // (store.ForwardRule.Handover), the proxy serves BridgePath on the app's own origin from this
 // service; the bridge writes the signed-in user's credential where the app reads it
-// (localStorage, per origin) and sends the browser on. Forward-auth sends a browser that has
-// not been through the bridge since its credential changed there first.
+// (localStorage, per origin) and sends the browser on, but only on a code the public host
+// minted for the person signed in there (bridgesteps.go, handovercode.go): the forward-auth
+// cookie reaches every app under the cookie domain, so alone it unlocks nothing. Forward-auth
+// sends a browser that has not been through the bridge since its credential changed there first.
 
 // Bridge endpoints, per proxy flavour, and where the proxy serves them on the app's origin.
 const (
@@ -68,17 +70,13 @@ func (s *Service) mark(stamp string, out bool) string {
 }
 
 // needsBridge reports whether a navigation by user to an app whose rule hands over kind goes
-// to the bridge first: the user has a credential the browser was not given nor signed out of.
-func (s *Service) needsBridge(ctx context.Context, r *http.Request, t target, userID int64, kind string) bool {
+// to the bridge first: the user has a credential the browser was not given nor signed out of,
+// or it asks for the origin's bare "/" (the bridge goes on to the kind's start page).
+func (s *Service) needsBridge(r *http.Request, t target, userID int64, kind string) bool {
 	if t.method != http.MethodGet || !navigation(r) {
 		return false
 	}
-	stamp, err := s.o.Store.CredentialStamp(ctx, userID, kind)
-	if err != nil || stamp == "" {
-		return false
-	}
-	c, err := r.Cookie(handoverCookie)
-	return err != nil || (c.Value != s.mark(stamp, false) && c.Value != s.mark(stamp, true))
+	return t.uri == "/" || s.needsHandover(r, userID, kind)
 }
 
 // navigation reports whether a request loads a page in a browser tab (fetch metadata, or an
@@ -129,8 +127,11 @@ func localReturn(raw string) string {
 	return raw
 }
 
-// bridge serves BridgePath for one flavour: it writes the signed-in user's credential into
-// the app's localStorage (or, with signout=1, removes it) and goes on to the app.
+// bridge serves BridgePath for one flavour. Its steps are told apart by the query (so the
+// documented proxy locations, which pass the query on, serve them all): ?signout=1 signs the
+// browser out of the app; ?code= redeems a code the public host minted (bridgeRedeem);
+// ?error= is the public host's refusal; anything else begins a hand-over (bridgeBegin).
+// Every step answers only a top-level navigation of the app's own origin.
 func (s *Service) bridge(nginx bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -172,38 +173,25 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 				return
 			}
 		}
-		next := localReturn(r.URL.Query().Get("rd"))
-		if next == "" {
-			next = kind.StartPath
+		b := bridgeReq{t: t, rule: rule, kind: kind, ident: ident, next: localReturn(r.URL.Query().Get("rd"))}
+		if b.next == "" || b.next == "/" {
+			b.next = kind.StartPath
 		}
-		if r.URL.Query().Get("signout") != "" {
+		q := r.URL.Query()
+		if why := notTopLevel(r, b.origin()); why != "" {
+			s.bridgeRefuse(w, r, b, "this address only opens as a page of "+b.t.host, why)
+			return
+		}
+		switch {
+		case q.Get("signout") != "":
 			s.bridgeSignOut(w, r, t, kind, ident)
-			return
+		case q.Has("code"):
+			s.bridgeRedeem(w, r, b, q.Get("code"))
+		case q.Has("error"):
+			s.bridgeRefuse(w, r, b, "the sign-in did not let this browser receive it", "the public host refused: "+q.Get("error"))
+		default:
+			s.bridgeBegin(w, r, b)
 		}
-		if ident == nil {
-			back := t.scheme + "://" + t.host + BridgePath + "?" + url.Values{"rd": {next}}.Encode()
-			http.Redirect(w, r, s.startURL(back), http.StatusFound)
-			return
-		}
-		if !Allows(rule, ident.groups) {
-			s.bridgePage(w, http.StatusForbidden, bridgeData{Title: "No access to this app", Text: "You are signed in, but this app is only for some people."})
-			return
-		}
-		cred, err := s.o.Store.UserCredential(r.Context(), ident.userID, kind.Kind)
-		if errors.Is(err, store.ErrNotFound) {
-			s.bridgePage(w, http.StatusOK, bridgeData{Title: "Sign in to " + kind.App + " yourself",
-				Text: "Your sign-in here did not bring a " + kind.App + " sign-in with it (the login method does not hand it over, " +
-					"or you signed in before it did). Sign out and in again, or sign in to " + kind.App + " on its own page.", Next: next, App: kind.App})
-			return
-		}
-		if err != nil {
-			s.o.Logger.Error("handover: read the credential", "error", err)
-			dbunavailable.Answer(w)
-			return
-		}
-		http.SetCookie(w, s.markCookie(t, s.mark(cred.Stamp, false)))
-		s.bridgePage(w, http.StatusOK, bridgeData{Title: "Signing you in to " + kind.App, Text: "One moment…", Next: next, App: kind.App,
-			Key: kind.StorageKey, Value: cred.Value, Write: true})
 	}
 }
 
@@ -236,6 +224,8 @@ type bridgeData struct {
 	Key, Value                   string
 	Write, Clear                 bool
 	Nonce                        string
+	// Again is the bridge's address that asks for the hand-over again ("": none).
+	Again string
 }
 
 // bridgePage renders a bridge page under a CSP that runs only its own script (by nonce).
@@ -255,7 +245,7 @@ var bridgeTmpl = template.Must(template.New("bridge").Parse(`<!doctype html><htm
 <style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}main{max-width:28rem;margin:4rem auto;background:#fff;
 padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0002}a{color:#1f5fbf}</style></head><body><main id="bridge">
 <h1>{{.Title}}</h1><p id="bridge-text">{{.Text}}</p>
-{{if .Next}}<p><a id="bridge-next" href="{{.Next}}">Continue to {{.App}}</a>{{if .Home}} · <a href="{{.Home}}">Back to sign-in</a>{{end}}</p>{{end}}
+{{if .Next}}<p><a id="bridge-next" href="{{.Next}}">Continue to {{.App}}</a>{{if .Again}} · <a id="bridge-again" href="{{.Again}}">Try the sign-in again</a>{{end}}{{if .Home}} · <a href="{{.Home}}">Back to sign-in</a>{{end}}</p>{{end}}
 {{if .Write}}<noscript><p>Your browser runs no JavaScript here, so {{.App}} cannot be signed in for you.</p></noscript>
 <script nonce="{{.Nonce}}">try{localStorage.setItem({{.Key}},{{.Value}});location.replace({{.Next}});}catch(e){document.getElementById("bridge-text").textContent="This browser does not let the sign-in be stored (private mode?).";}</script>
 {{else if .Clear}}<script nonce="{{.Nonce}}">try{localStorage.removeItem({{.Key}});}catch(e){}</script>{{end}}

@@ -13,8 +13,9 @@ import (
 // with or without a forward-auth listener.
 
 // PublicPaths are the paths a browser is sent to on the public URL: the login for an app
-// (StartPath) and the sign-out link apps show (LogoutPath).
-var PublicPaths = []string{StartPath, LogoutPath}
+// (StartPath), the sign-out link apps show (LogoutPath) and the hand-over's code
+// (HandoverCodePath, which releases a code only to an app origin's bridge).
+var PublicPaths = []string{StartPath, LogoutPath, HandoverCodePath}
 
 // ProxyOnlyPaths are the paths only a reverse proxy asks, on host-example's internal address:
 // the decisions (nginx, Traefik, Caddy), the 403 page nginx fetches for an app's origin, and

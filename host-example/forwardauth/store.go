@@ -19,10 +19,18 @@ type Store interface {
 	DeleteForwardSession(ctx context.Context, id string) error
 	// ForwardRules lists the rules.
 	ForwardRules(ctx context.Context) ([]store.ForwardRule, error)
+	// User is a user by id (store.ErrNotFound: none).
+	User(ctx context.Context, id int64) (*store.User, error)
+	// AddEvent records an event.
+	AddEvent(ctx context.Context, e store.Event) error
 	// UserCredential is a user's handed-over credential of kind (store.ErrNotFound: none).
 	UserCredential(ctx context.Context, userID int64, kind string) (*store.Credential, error)
 	// CredentialStamp is the stamp of a user's credential of kind ("" when none).
 	CredentialStamp(ctx context.Context, userID int64, kind string) (string, error)
+	// CreateHandoverCode stores a hand-over code's hash bound to c.
+	CreateHandoverCode(ctx context.Context, code string, c store.HandoverCode) error
+	// ClaimHandoverCode redeems a hand-over code once (store.ErrNotFound: it unlocks nothing).
+	ClaimHandoverCode(ctx context.Context, code, origin, stateHash string) (*store.HandoverCode, error)
 	// Changes announces revocations (store.AccessRevoked) and rule changes (store.ForwardRules).
 	Changes() *store.Changes
 }

@@ -269,7 +269,7 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 			return Forbid, ident, nil
 		}
 	}
-	if hr := rs.handoverRule(t.host); hr != nil && s.needsBridge(r.Context(), r, t, ident.userID, hr.Handover) {
+	if hr := rs.handoverRule(t.host); hr != nil && s.needsBridge(r, t, ident.userID, hr.Handover) {
 		return Bridge, ident, nil
 	}
 	return Allow, ident, nil

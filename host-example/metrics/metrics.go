@@ -20,6 +20,7 @@ type Metrics struct {
 	grants      *prometheus.CounterVec
 	forward     *prometheus.CounterVec
 	events      *prometheus.CounterVec
+	handovers   *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
 	retries     prometheus.Counter
 	restartsFor func() map[string]int
@@ -43,13 +44,16 @@ func New(restarts func() map[string]int, ready func() bool) *Metrics {
 		[]string{"proxy", "outcome"})
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_events_total",
 		Help: "Events recorded (what the admin's Events page lists), by kind."}, []string{"kind"})
+	m.handovers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_credential_handovers_total",
+		Help: "Kept credentials written into an app's browser storage by the hand-over bridge, by credential kind and navigation " +
+			"(yes: the browser's fetch metadata said a page load; unknown: it sent none)."}, []string{"kind", "navigation"})
 	m.storeTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hostexample_store_seconds",
 		Help:    "Time of each database statement, by database handle (read, write) and operation (query, exec).",
 		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}},
 		[]string{"db", "op"})
 	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "hostexample_store_tx_retries_total",
 		Help: "Write transactions run again after PostgreSQL refused them for a concurrent one (serialization failure or deadlock)."})
-	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.storeTime, m.retries, collectors.NewGoCollector(),
+	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.handovers, m.storeTime, m.retries, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
 	for _, o := range []string{"allow", "login", "forbid", "handover", "bad_request", "unavailable"} {
 		for _, p := range []string{"nginx", "traefik", "caddy"} {
@@ -94,6 +98,11 @@ func (m *Metrics) Grant(grantType, outcome string) {
 
 // Forward counts a forward-auth answer.
 func (m *Metrics) Forward(proxy, outcome string) { m.forward.WithLabelValues(proxy, outcome).Inc() }
+
+// HandedOver counts a credential of kind handed to a browser, with whether it was a navigation (yes, unknown).
+func (m *Metrics) HandedOver(kind, navigation string) {
+	m.handovers.WithLabelValues(kind, navigation).Inc()
+}
 
 // Query observes a database statement's time.
 func (m *Metrics) Query(db, op string, d time.Duration) {

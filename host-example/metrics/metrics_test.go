@@ -26,6 +26,23 @@ func TestUnknownGrantTypeIsOther(t *testing.T) {
 	}
 }
 
+// Hand-overs are counted by credential kind and navigation (issue 28 #7: an alert watches
+// navigation="unknown").
+func TestHandoversCountedByNavigation(t *testing.T) {
+	m := New(nil, nil)
+	m.HandedOver("plex.token", "yes")
+	m.HandedOver("plex.token", "unknown")
+	m.HandedOver("plex.token", "unknown")
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`hostexample_credential_handovers_total{kind="plex.token",navigation="yes"} 1`,
+		`hostexample_credential_handovers_total{kind="plex.token",navigation="unknown"} 2`} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("no %s", want)
+		}
+	}
+}
+
 // The change feed's gauge shows only on a shared database, and follows the feed; retried
 // transactions are counted.
 func TestChangeFeedGaugeAndRetries(t *testing.T) {

@@ -76,6 +76,8 @@ func fillSQLite(t *testing.T) *copyFixture {
 	gone := login("103", "liam")
 	must(src.DeleteUser(ctx, gone.UserID))
 	f.deleted = gone.UserID
+	must(src.CreateHandoverCode(ctx, "code-"+RandomID(8), HandoverCode{UserID: f.user.ID, SessionID: hashToken(done.Token),
+		Origin: "https://web.example.test", StateHash: "st"}))
 	f.admin, _, err = src.CreateSession(ctx, 0, true, time.Hour)
 	must(err)
 	f.forward = "fwd-" + RandomID(8)

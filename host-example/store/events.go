@@ -19,6 +19,7 @@ const (
 	EventUserRevoked             EventKind = "user_revoked"               // re-validation removed a user's access
 	EventSignedOutEverywhere     EventKind = "signed_out_everywhere"      // a user ended every session and grant
 	EventCredentialRevoked       EventKind = "credential_revoked"         // a handed-over credential was signed out upstream
+	EventCredentialHandedOver    EventKind = "credential_handed_over"     // a kept credential was written into an app's browser storage
 	EventAdminLogin              EventKind = "admin_login"                // the admin signed in
 	EventAdminLoginFailed        EventKind = "admin_login_failed"         // a wrong admin password
 	EventAdminDeviceLocked       EventKind = "admin_device_locked"        // a browser locked out of the admin login

@@ -14,7 +14,7 @@ const (
 )
 
 // Purge deletes every row past its own expiry: sessions (forward-auth ones too), login
-// states, authorization requests, code tombstones (kept for the code's life plus a margin,
+// states, authorization requests, hand-over codes, code tombstones (kept for the code's life plus a margin,
 // so a replayed code still revokes its grant), access tokens, refresh token families whose
 // last token expired, guess counters past their window (and beyond MaxGuessKeys, the
 // lowest counts), and events past their retention. It answers how many rows went.
@@ -29,6 +29,7 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 		{"sessions", `DELETE FROM sessions WHERE expires_at <= ?`, []any{now}},
 		{"forward-auth sessions", `DELETE FROM forward_sessions WHERE expires_at <= ?`, []any{now}},
 		{"authorization requests", `DELETE FROM oidc_auth_requests WHERE expires_at <= ?`, []any{now}},
+		{"hand-over codes", `DELETE FROM handover_codes WHERE expires_at <= ?`, []any{now}},
 		{"code tombstones", `DELETE FROM oidc_codes WHERE expires_at <= ?`, []any{now}},
 		{"access tokens", `DELETE FROM oidc_tokens WHERE expires_at <= ?`, []any{now}},
 		{"refresh tokens", `DELETE FROM oidc_refresh WHERE expires_at <= ? AND family_id NOT IN

@@ -119,4 +119,15 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE login_states ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
 	CREATE INDEX login_states_client ON login_states(client_key, kind, created_at, id);
 	CREATE INDEX login_states_kind ON login_states(kind, created_at, id);`},
+	// 15: hand-over codes (issue 28, the Plex Web hand-over): a code the public host mints for
+	// a signed-in person and the app origin's bridge redeems once, within seconds; stored hashed,
+	// bound to the origin, the bridge's state, the user and the host session.
+	{sqlite: `CREATE TABLE handover_codes (code_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, session_id TEXT NOT NULL,
+		origin TEXT NOT NULL, state_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX handover_codes_expiry ON handover_codes(expires_at);
+	CREATE INDEX handover_codes_user ON handover_codes(user_id);`,
+		postgres: `CREATE TABLE handover_codes (code_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL, session_id TEXT NOT NULL,
+		origin TEXT NOT NULL, state_hash TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT NOT NULL DEFAULT 0);
+	CREATE INDEX handover_codes_expiry ON handover_codes(expires_at);
+	CREATE INDEX handover_codes_user ON handover_codes(user_id);`},
 }

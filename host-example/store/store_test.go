@@ -161,6 +161,7 @@ func TestMigrateVersion2Database(t *testing.T) {
 		`DROP TABLE usernames`, `DROP TABLE admin_devices`, `DROP TABLE user_credentials`, `DROP TABLE change_versions`, `DROP TABLE attempts`, `ALTER TABLE login_states DROP COLUMN seq`,
 		`ALTER TABLE sessions DROP COLUMN auth_time`,
 		`DROP INDEX login_states_client`, `DROP INDEX login_states_kind`, `ALTER TABLE login_states DROP COLUMN client_key`,
+		`DROP TABLE handover_codes`,
 		`DELETE FROM schema_version WHERE version >= 3`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at) VALUES ('src', '42', 1, 1)`} {
 		if _, err := raw.Exec(q); err != nil {

@@ -46,6 +46,7 @@ var eventWords = map[string][2]string{
 	"user_revoked":               {"Access removed at re-validation", "refused"},
 	"signed_out_everywhere":      {"Signed out everywhere", ""},
 	"credential_revoked":         {"Signed out upstream", ""},
+	"credential_handed_over":     {"Sign-in handed to an app", ""},
 	"admin_login":                {"Admin signed in", "admin"},
 	"admin_login_failed":         {"Wrong admin password", "refused"},
 	"admin_device_locked":        {"Browser locked out of the admin sign-in", "refused"},
@@ -80,7 +81,7 @@ type eventGroup struct {
 
 // eventGroups are the filter's groups of kinds; every kind of eventWords is in one.
 var eventGroups = []eventGroup{
-	{ID: "sign-ins", Title: "Sign-ins", Kinds: []store.EventKind{store.EventLoginAllowed, store.EventAdminLogin}},
+	{ID: "sign-ins", Title: "Sign-ins", Kinds: []store.EventKind{store.EventLoginAllowed, store.EventAdminLogin, store.EventCredentialHandedOver}},
 	{ID: "refusals", Title: "Refusals and failures", Kinds: []store.EventKind{store.EventLoginDenied, store.EventLoginFailed,
 		store.EventOIDCDenied, store.EventUserRevoked, store.EventAdminLoginFailed, store.EventAdminDeviceLocked}},
 	{ID: "sign-outs", Title: "Sign-outs", Kinds: []store.EventKind{store.EventSignedOutEverywhere, store.EventCredentialRevoked}},

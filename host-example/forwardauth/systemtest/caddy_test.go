@@ -49,7 +49,7 @@ http://auth.example.test:{{.}} {
 	bind 127.0.0.1
 	@proxyonly {
 		path /forward-auth/*
-		not path /forward-auth/start /forward-auth/logout
+		not path /forward-auth/start /forward-auth/logout /forward-auth/handover-code
 	}
 	respond @proxyonly 404
 	reverse_proxy {{$.Host}}
@@ -65,6 +65,11 @@ http://auth.example.test:{{$.UnclosedPort}} {
 # Plex Web on a host of its own (docs/plex-sso.md): the bridge first, then forward-auth.
 http://plexweb.example.test:{{$.Port}} {
 	bind 127.0.0.1
+{{- if $.ReflectCORS}}
+	# a careless CORS setup: any origin may read answers, with credentials
+	header Access-Control-Allow-Origin {http.request.header.Origin}
+	header Access-Control-Allow-Credentials true
+{{- end}}
 	handle /.host-example/handover {
 		rewrite * /forward-auth/handover/proxy?{query}
 		reverse_proxy {{$.Host}}
@@ -86,7 +91,7 @@ func startCaddy(t *testing.T, hostAddr, upstreamAddr, plexWeb string) string {
 	return startCaddyWith(t, map[string]string{"Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb})
 }
 
-// startCaddyWith is startCaddy with the template's data (Host, Upstream, PlexWeb, and with
+// startCaddyWith is startCaddy with the template's data (Host, Upstream, PlexWeb, ReflectCORS, and with
 // PublicPort and UnclosedPort host-example's public site); it sets Port, Caddy's address.
 func startCaddyWith(t *testing.T, data map[string]string) string {
 	caddy := browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")

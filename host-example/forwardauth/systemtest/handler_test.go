@@ -30,6 +30,7 @@ type fixture struct {
 	owner    int64 // in plex-owner
 	friend   int64 // in plex-friend only
 	ownerTok string
+	counted  []string // hand-overs the metrics were told of: kind/navigation
 }
 
 const ttl = 30 * time.Second

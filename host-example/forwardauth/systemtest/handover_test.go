@@ -48,17 +48,25 @@ func handoverFixture(t testing.TB) (*fixture, *forwardauth.Service) {
 		t.Fatal(err)
 	}
 	pub, _ := url.Parse("http://auth.example.test")
-	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}, Now: f.now})
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}, Now: f.now,
+		HandedOver: func(kind, navigation string) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.counted = append(f.counted, kind+"/"+navigation)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f, fa
 }
 
-// serve asks the service as the proxy does: on host-example's internal address (nginx's
-// proxy_pass sends its upstream's address as Host), never on the public host.
+// upstream is host-example's address as a proxy reaches it (the Host the documented nginx
+// bridge location passes): the proxy-only paths are not asked on the public host.
+const upstream = "http://127.0.0.1:8080"
+
+// serve asks fa's path as the proxy does, with h and cookies.
 func serve(fa *forwardauth.Service, path string, h http.Header, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest("GET", "http://127.0.0.1:8080"+path, nil)
+	r := httptest.NewRequest("GET", upstream+path, nil)
 	r.Header = h.Clone()
 	for _, c := range cookies {
 		r.AddCookie(c)
@@ -77,13 +85,15 @@ func nginxBridge(rawURL string) http.Header {
 // The bridge writes the friend's credential into the app origin's storage, with no-store, no
 // referrer and a nonce CSP, and the credential in no header or URL; it refuses an app whose
 // rule does not hand over, a forged URL naming another host, and a person outside the groups.
+// Issue 28: it writes it only after the code round trip through the public host (the friend
+// signed in there), never on the forward-auth cookie alone.
 func TestHandoverBridge(t *testing.T) {
 	f, fa := handoverFixture(t)
 	friend := &http.Cookie{Name: "hx_forward", Value: f.forwardToken(f.friend)}
-	path := forwardauth.HandoverNginxPath + "?rd=" + url.QueryEscape("/web/index.html#!/media")
-	w := serve(fa, path, nginxBridge("http://web.example.test"+forwardauth.BridgePath), friend)
+	b := newHandoverBrowser(t, f, fa, f.friend)
+	w, _ := b.handOver("/web/index.html#!/media")
 	body := w.Body.String()
-	if w.Code != 200 || !strings.Contains(body, `localStorage.setItem("upAccessToken","`+secretToken+`")`) {
+	if w.Code != 200 || !handedOver(w, secretToken) {
 		t.Fatalf("bridge: %d %s", w.Code, body)
 	}
 	csp := w.Header().Get("Content-Security-Policy")
@@ -105,6 +115,16 @@ func TestHandoverBridge(t *testing.T) {
 	if mark == nil || mark.Domain != "" || !mark.HttpOnly || strings.Contains(mark.Value, secretToken) {
 		t.Fatalf("handover mark: %+v", mark)
 	}
+	// Issue 28 #7: the hand-over is an event of the person (kind, origin, client, navigation)
+	// and counted.
+	if evs := handoverEvents(t, f); len(evs) != 1 || !strings.Contains(evs[0], "kind=up.token") ||
+		!strings.Contains(evs[0], "origin=http://web.example.test") || !strings.Contains(evs[0], "client=") ||
+		!strings.Contains(evs[0], "navigation=yes") || strings.Contains(evs[0], secretToken) {
+		t.Errorf("hand-over events: %q", evs)
+	}
+	if strings.Join(f.counted, ",") != "up.token/yes" {
+		t.Errorf("counted hand-overs: %q", f.counted)
+	}
 
 	refused := map[string]http.Header{
 		"an app without hand-over":  nginxBridge("http://other.example.test" + forwardauth.BridgePath),
@@ -120,24 +140,26 @@ func TestHandoverBridge(t *testing.T) {
 		}
 	}
 	// Caddy and Traefik: the host from the X-Forwarded-* the proxy sets.
-	px := http.Header{"X-Forwarded-Proto": {"http"}, "X-Forwarded-Host": {"other.example.test"}}
+	px := http.Header{"X-Forwarded-Proto": {"http"}, "X-Forwarded-Host": {"other.example.test"}, "Sec-Fetch-Mode": {"navigate"}}
 	if w := serve(fa, forwardauth.HandoverProxyPath, px, friend); w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), secretToken) {
 		t.Errorf("proxy flavour, app without hand-over: %d", w.Code)
 	}
 	px.Set("X-Forwarded-Host", "web.example.test")
-	if w := serve(fa, forwardauth.HandoverProxyPath, px, friend); w.Code != 200 || !strings.Contains(w.Body.String(), secretToken) {
-		t.Errorf("proxy flavour: %d %s", w.Code, w.Body.String())
+	if w := serve(fa, forwardauth.HandoverProxyPath, px, friend); w.Code != http.StatusFound ||
+		!strings.HasPrefix(w.Header().Get("Location"), "http://auth.example.test"+forwardauth.HandoverCodePath+"?") {
+		t.Errorf("proxy flavour, first step: %d %q", w.Code, w.Header().Get("Location"))
 	}
-	// Outside the rule's groups: refused, with a credential stored.
+	// Outside the rule's groups: the public host sends the browser back refused, and the
+	// bridge refuses it, with a credential stored.
 	done, err := f.st.FinishLogin(context.Background(), store.User{SourceID: f.src.ID, Subject: "3", Username: "nina", Groups: []string{"plex-other"},
 		Credentials: []store.Credential{{Kind: webKind.Kind, Value: "nina-token"}}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nina := &http.Cookie{Name: "hx_forward", Value: f.forwardToken(done.UserID)}
-	if w := serve(fa, forwardauth.HandoverNginxPath, nginxBridge("http://web.example.test"+forwardauth.BridgePath), nina); w.Code != http.StatusForbidden ||
-		strings.Contains(w.Body.String(), "nina-token") {
-		t.Errorf("outside the groups: %d", w.Code)
+	nina := newHandoverBrowser(t, f, fa, done.UserID)
+	if w, back := nina.handOver("/"); w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), "nina-token") ||
+		!strings.Contains(back, "error=access_denied") || strings.Contains(back, "code=") {
+		t.Errorf("outside the groups: %d (back with %q)", w.Code, back)
 	}
 	// Signed out: to the sign-in, back to the bridge.
 	if w := serve(fa, forwardauth.HandoverNginxPath, nginxBridge("http://web.example.test"+forwardauth.BridgePath),
@@ -179,18 +201,35 @@ func TestHandoverDetour(t *testing.T) {
 		t.Errorf("a person with no credential is never detoured: %d", w.Code)
 	}
 	given := func(query string) *http.Cookie {
-		w := serve(fa, forwardauth.HandoverNginxPath+query, nginxBridge("http://web.example.test"+forwardauth.BridgePath), friend)
-		for _, c := range w.Result().Cookies() {
-			if c.Name == "hx_handover" {
-				return c
-			}
+		b := newHandoverBrowser(t, f, fa, f.friend)
+		if query == "" {
+			b.handOver("/")
+		} else {
+			b.bridge(query)
 		}
-		t.Fatalf("no mark from the bridge%s", query)
-		return nil
+		if b.app["hx_handover"] == "" {
+			t.Fatalf("no mark from the bridge%s", query)
+		}
+		return &http.Cookie{Name: "hx_handover", Value: b.app["hx_handover"]}
 	}
 	mark := given("")
 	if w := ask("navigate", friend, mark); w.Code != 200 {
 		t.Errorf("navigation after the bridge: %d", w.Code)
+	}
+	// The origin's bare "/" is not the app's page: through the bridge, which goes on to the
+	// kind's start page without another hand-over.
+	root := nginxBridge("http://web.example.test/")
+	root.Set("Sec-Fetch-Mode", "navigate")
+	root.Set("Sec-Fetch-Dest", "document")
+	if w := serve(fa, forwardauth.NginxPath, root, friend, mark); w.Code != http.StatusUnauthorized ||
+		w.Header().Get("Location") != "http://web.example.test"+forwardauth.BridgePath+"?rd=%2F" {
+		t.Errorf("the bare /: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	root = nginxBridge("http://web.example.test" + forwardauth.BridgePath + "?rd=%2F")
+	root.Set("Sec-Fetch-Mode", "navigate")
+	if w := serve(fa, forwardauth.HandoverNginxPath+"?rd=%2F", root, friend, mark); w.Code != http.StatusFound ||
+		w.Header().Get("Location") != webKind.StartPath {
+		t.Errorf("the bridge for the bare / of a browser already given the credential: %d %q", w.Code, w.Header().Get("Location"))
 	}
 	// Signed out of the app: the key is removed and the browser is not handed it again.
 	out := serve(fa, forwardauth.HandoverNginxPath+"?signout=1", nginxBridge("http://web.example.test"+forwardauth.BridgePath), friend)
@@ -238,22 +277,23 @@ func TestHandoverRuleNeedsItsOwnOrigin(t *testing.T) {
 }
 
 // The bridge goes on only to a path of the app's own origin: an rd naming another origin, or
-// the bridge itself, is replaced by the kind's start page, with the credential still written.
+// the bridge itself, is replaced by the kind's start page, with the credential still written;
+// so is the origin's bare "/" (issue 28: it is not the app's page).
 func TestHandoverBridgeGoesOnOnlyOnTheAppsOrigin(t *testing.T) {
 	f, fa := handoverFixture(t)
-	friend := &http.Cookie{Name: "hx_forward", Value: f.forwardToken(f.friend)}
 	next := regexp.MustCompile(`id="bridge-next" href="([^"]*)"`)
 	for rd, want := range map[string]string{
 		"/web/index.html#!/settings":          "/web/index.html#!/settings",
+		"/":                                   webKind.StartPath,
 		"https://evil.example/":               webKind.StartPath,
 		"//evil.example/":                     webKind.StartPath,
 		"/\\evil.example/":                    webKind.StartPath,
 		"javascript:alert(1)":                 webKind.StartPath,
 		forwardauth.BridgePath + "?signout=1": webKind.StartPath,
 	} {
-		w := serve(fa, forwardauth.HandoverNginxPath+"?rd="+url.QueryEscape(rd), nginxBridge("http://web.example.test"+forwardauth.BridgePath), friend)
+		w, _ := newHandoverBrowser(t, f, fa, f.friend).handOver(rd)
 		m := next.FindStringSubmatch(w.Body.String())
-		if w.Code != 200 || m == nil || html.UnescapeString(m[1]) != want || !strings.Contains(w.Body.String(), secretToken) ||
+		if w.Code != 200 || m == nil || html.UnescapeString(m[1]) != want || !handedOver(w, secretToken) ||
 			strings.Contains(w.Body.String(), "evil.example") || strings.Contains(w.Body.String(), "alert(1)") {
 			t.Errorf("rd %q: %d, goes on to %v, want %q", rd, w.Code, m, want)
 		}

@@ -51,7 +51,7 @@ http {
   server {
     listen 127.0.0.1:{{.Port}};
     server_name auth.example.test;
-    location ~ ^/forward-auth/(?!(start|logout)$) { return 404; }
+    location ~ ^/forward-auth/(?!(start|logout|handover-code)$) { return 404; }
 {{template "public" .}}
   }
   # The same site without that closing location (set up from an older page): the host itself
