@@ -16,7 +16,6 @@ import (
 // releases only a code, and only to <origin>BridgePath of an origin whose rule hands over.
 const HandoverCodePath = "/forward-auth/handover-code"
 
-
 // handoverCode serves HandoverCodePath: for a top-level navigation, an app origin whose rule
 // hands over a known kind and a well-formed state hash, it checks the host's own session (none:
 // the sign-in, then back here) and the rule's groups, mints a code bound to the origin, the
