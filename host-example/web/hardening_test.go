@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,42 @@ func TestAnonymousVisitsStoreNoSession(t *testing.T) {
 	}
 	if p := b.login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
+	}
+}
+
+// The pages run only their own scripts: the CSP allows no inline script but by a nonce of
+// that answer (a new one each time), and every script of a page carries it; a page with
+// none (the login) is no exception, and a script an attacker got into a page would not run.
+func TestPagesRunOnlyTheirOwnScripts(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	admin := h.browser()
+	admin.adminLogin()
+	seen := map[string]bool{}
+	for _, path := range []string{"/login", "/admin", "/admin/events", "/admin/sources/" + h.source.ID, "/admin/clients"} {
+		p := admin.do("GET", path, nil)
+		if path == "/login" {
+			p = h.browser().do("GET", path, nil)
+		}
+		csp := p.Header.Get("Content-Security-Policy")
+		m := regexp.MustCompile(`script-src ([^;]*)`).FindStringSubmatch(csp)
+		if p.Status != http.StatusOK || m == nil || strings.Contains(m[1], "unsafe-inline") {
+			t.Fatalf("%s: %d, script-src of %q", path, p.Status, csp)
+		}
+		nonce := regexp.MustCompile(`'nonce-([A-Za-z0-9_-]{24})'`).FindStringSubmatch(m[1])
+		if nonce == nil || seen[nonce[1]] {
+			t.Fatalf("%s: no fresh nonce in %q", path, m[1])
+		}
+		seen[nonce[1]] = true
+		scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(p.Body, -1)
+		if len(scripts) == 0 {
+			t.Fatalf("%s: no script to check", path)
+		}
+		for _, sc := range scripts {
+			if sc != `<script nonce="`+nonce[1]+`">` {
+				t.Fatalf("%s: a script without the answer's nonce: %s", path, sc)
+			}
+		}
 	}
 }
 

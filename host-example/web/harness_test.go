@@ -84,6 +84,7 @@ type page struct {
 	Status   int
 	Body     string
 	Location string
+	Header   http.Header
 }
 
 func (b *browser) do(method, path string, form url.Values) page {
@@ -109,7 +110,7 @@ func (b *browser) do(method, path string, form url.Values) page {
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Body: string(data), Location: resp.Header.Get("Location")}
+	return page{Status: resp.StatusCode, Body: string(data), Location: resp.Header.Get("Location"), Header: resp.Header}
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
