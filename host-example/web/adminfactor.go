@@ -36,6 +36,7 @@ type adminCodeState struct {
 func (s *adminPages) signInRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/login/code", s.adminCode)
 	m.HandleFunc("GET "+sourceAdminPath, s.sourceAdminLogin)
+	m.HandleFunc("POST "+sourceAdminPath, s.sourceAdminLogin)
 	s.returns[sourceAdminPath] = true
 }
 
@@ -146,6 +147,18 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Not an admin",
 			"Text": fmt.Sprintf("You are signed in as %s, but your sign-in did not give you a group that lets you open the admin.", name),
 			"Back": "/profile", "BackLabel": "Go to your profile", "Session": sess})
+		return
+	}
+	// The way back from the source is a GET another site can send a person to: it only asks;
+	// the person's own POST, with the session's CSRF token, opens the admin.
+	if r.Method != http.MethodPost {
+		s.render(w, http.StatusOK, "confirm.html", map[string]any{"Title": "Open the admin",
+			"Text":   fmt.Sprintf("You signed in as %s through %s. Open the admin as %s?", name, src.Name, name),
+			"Action": sourceAdminPath, "Button": "Open the admin", "Session": sess})
+		return
+	}
+	if !checkCSRF(r, sess) {
+		s.sessionEnded(w, r)
 		return
 	}
 	// The admin session stands on the source sign-in: it ends SessionLifetime after it.

@@ -130,11 +130,11 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 		t.Fatalf("sign-in: %d %s", p.Status, p.Body)
 	}
 	clock.advance(4 * time.Minute) // the sign-in is fresh enough still
-	if p := owner.do("GET", "/admin/login/source", nil); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+	if p := h.openAdminThroughSource(owner); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("the owner through the source: %d %s", p.Status, p.Body)
 	}
 	clock.advance(4 * time.Minute)
-	if p := owner.do("GET", "/admin/login/source", nil); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Already in the admin") {
+	if p := h.openAdminThroughSource(owner); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Already in the admin") {
 		t.Fatalf("an admin session made a new one of itself: %d %s", p.Status, p.Location)
 	}
 	clock.advance(12*time.Hour - 9*time.Minute) // a minute before the sign-in is 12 h old
@@ -154,7 +154,7 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 		t.Fatalf("sign-in: %d %s", p.Status, p.Body)
 	}
 	clock.advance(6 * time.Minute)
-	if p := late.do("GET", "/admin/login/source", nil); p.Status != http.StatusUnauthorized {
+	if p := h.openAdminThroughSource(late); p.Status != http.StatusUnauthorized {
 		t.Fatalf("a 6-minute-old sign-in opened the admin: %d %s", p.Status, p.Location)
 	}
 }
@@ -193,5 +193,39 @@ func TestSavingAGrantedSourcesMappingShowsAdminChanges(t *testing.T) {
 	body := save()
 	if !strings.Contains(body, "these would become admins: frank; these would no longer be: owner") {
 		t.Fatalf("no admin changes on saving:\n%s", body)
+	}
+}
+
+// The way back from a source sign-in is a GET another site can send a person to: it only
+// asks. Opening the admin takes the person's own POST with the session's CSRF token, so a
+// cross-site link or form makes no admin session of a fresh sign-in.
+func TestSourceAdminSignInAsksBeforeOpeningTheAdmin(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	if err := host.SetAdminGrants(t.Context(), h.store, []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
+		t.Fatal(err)
+	}
+	owner := h.browser()
+	if p := owner.login("plex", "owner"); p.Status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", p.Status, p.Body)
+	}
+	p := owner.do("GET", "/admin/login/source", nil)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `id="confirm-button"`) {
+		t.Fatalf("the way back did not ask: %d %s", p.Status, p.Body)
+	}
+	for name, form := range map[string]url.Values{"no token": {}, "another token": {"csrf": {"0123456789abcdef0123456789abcdef"}}} {
+		owner.do("POST", "/admin/login/source", form)
+		if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther {
+			t.Fatalf("a POST with %s opened the admin: %d", name, p.Status)
+		}
+	}
+	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
+		t.Fatalf("the GET alone opened the admin: %d %s", p.Status, p.Location)
+	}
+	if p := owner.do("POST", "/admin/login/source", url.Values{"csrf": {csrfOf(owner.do("GET", "/admin/login/source", nil).Body)}}); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		t.Fatalf("the person's own POST: %d %s", p.Status, p.Location)
+	}
+	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusOK {
+		t.Fatalf("the admin after the person's POST: %d", p.Status)
 	}
 }
