@@ -129,7 +129,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 		ClientKey: client, State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
 		return Outcome{}, err
 	}
-	if n, err := l.store.BoundLoginStarts(ctx, client, openStartsPerClient, l.cfg.Starts.MaxOpen); err != nil {
+	if n, err := l.store.BoundLoginStarts(ctx, client, l.cfg.Starts.OpenPerClient, l.cfg.Starts.MaxOpen); err != nil {
 		l.log.Error("bound login starts", "error", err)
 	} else if n > 1 {
 		l.log.Warn("more login starts open than kept: the oldest of the busiest clients were dropped", "dropped", n, "kept", l.cfg.Starts.MaxOpen)

@@ -28,9 +28,9 @@ const (
 	// DefaultMaxOpenStarts bounds the login starts stored (each a few hundred bytes); past it
 	// the busiest clients lose their oldest.
 	DefaultMaxOpenStarts = 20000
-	// openStartsPerClient is how many login starts one client address keeps; a new one
-	// drops its oldest.
-	openStartsPerClient = 20
+	// DefaultOpenStartsPerClient is how many login starts one client address keeps; a new
+	// one drops its oldest.
+	DefaultOpenStartsPerClient = 20
 )
 
 // StartLimits tune the budget of login starts that call a source and the bound on the ones
@@ -45,6 +45,8 @@ type StartLimits struct {
 	PerNetwork int
 	// MaxOpen bounds the login starts stored (DefaultMaxOpenStarts).
 	MaxOpen int
+	// OpenPerClient bounds the login starts one client keeps (DefaultOpenStartsPerClient).
+	OpenPerClient int
 }
 
 // withDefaults is l with each zero value replaced by its default.
@@ -60,6 +62,9 @@ func (l StartLimits) withDefaults() StartLimits {
 	}
 	if l.MaxOpen <= 0 {
 		l.MaxOpen = DefaultMaxOpenStarts
+	}
+	if l.OpenPerClient <= 0 {
+		l.OpenPerClient = DefaultOpenStartsPerClient
 	}
 	return l
 }

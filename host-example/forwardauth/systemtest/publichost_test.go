@@ -29,7 +29,7 @@ func TestEveryPathIsPublicOrProxyOnly(t *testing.T) {
 // Issue 28 #3: the bridge asked on the public host (host-example's own server block passes the
 // client's Host) with a stolen hx_forward and forged X-Original-*/X-Forwarded-* naming the
 // app's origin gets 404 and no credential, in every spelling of the public host; asked as the
-// proxy asks it (nginx: its upstream's address; Caddy: the app's host) it still hands over.
+// proxy asks it (nginx: its upstream's address; Caddy: the app's host) the bridge answers.
 func TestCredentialPathsRefusedOnThePublicHost(t *testing.T) {
 	f, fa := handoverFixture(t)
 	friend := &http.Cookie{Name: "hx_forward", Value: f.forwardToken(f.friend)}
@@ -52,10 +52,14 @@ func TestCredentialPathsRefusedOnThePublicHost(t *testing.T) {
 			}
 		}
 	}
-	// As the proxies ask: nginx with its upstream's address, Caddy with the app's own host.
+	// As the proxies ask (nginx with its upstream's address, Caddy with the app's own host) the
+	// bridge answers: its first step, on to the public host for a code (the token itself then
+	// takes that code, TestHandoverBridge).
 	for path, h := range map[string]string{forwardauth.HandoverNginxPath: "127.0.0.1:8080", forwardauth.HandoverProxyPath: "web.example.test"} {
-		if w := ask(h, path); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), secretToken) {
-			t.Errorf("%s asked as the proxy does (Host %q): %d, want the hand-over", path, h, w.Code)
+		w := ask(h, path)
+		if loc := w.Header().Get("Location"); w.Code != http.StatusFound || !strings.Contains(loc, forwardauth.HandoverCodePath+"?") ||
+			strings.Contains(w.Body.String(), secretToken) {
+			t.Errorf("%s asked as the proxy does (Host %q): %d to %q, want the bridge's first step", path, h, w.Code, loc)
 		}
 	}
 	// The other paths are not refused there: a verify endpoint on the public host still judges.
