@@ -91,7 +91,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	a, err := app.New(ctx, app.Config{PublicURL: pub, DataDir: dir, Database: o.Database, PluginsDir: o.PluginDir, LoginRate: 1 << 30,
 		// One load generator is one client: the limits on a client's starts would refuse it.
 		LoginStarts: host.StartLimits{PerMinute: 1 << 30, PerNetwork: 1 << 30, OpenPerClient: 1 << 20},
-		PluginEnv: plexsim.PluginEnv(simSrv.URL), AdminPassword: "load-run-admin-password"})
+		PluginEnv:   plexsim.PluginEnv(simSrv.URL), AdminPassword: "load-run-admin-password"})
 	if err != nil {
 		return nil, err
 	}
