@@ -33,7 +33,9 @@ func dial(t *testing.T, srv pb.FederatedSourceServer) *Client {
 }
 
 // older is a plugin built against contract 1.3: its generated server lacks RenewSourceCredentials.
-type older struct{ pb.UnimplementedFederatedSourceServer }
+type older struct {
+	pb.UnimplementedFederatedSourceServer
+}
 
 // TestRenewFromOlderPlugins: a plugin of contract 1.3, or one without the call, answers
 // unimplemented, which a host reads as "nothing to renew".
