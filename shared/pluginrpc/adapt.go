@@ -289,7 +289,7 @@ func renewalFromPB(r *pb.RenewSourceCredentialsResponse) source.Renewal {
 	out := source.Renewal{ConfigPatch: rawOrNil(r.GetConfigPatchJson()), RenewAfter: timeOrZero(r.GetRenewAfterUnix())}
 	for _, c := range r.GetCredentials() {
 		ec := source.ExpiringCredential{Field: c.GetField(), Label: c.GetLabel(), ExpiresAt: timeOrZero(c.GetExpiresAtUnix()),
-			RenewedAt: timeOrZero(c.GetRenewedAtUnix())}
+			RenewedAt: timeOrZero(c.GetRenewedAtUnix()), Warning: c.GetWarning()}
 		if c.GetError() != nil {
 			ec.Err = sourceErrorFromPB(c.GetError())
 		}

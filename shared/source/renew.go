@@ -41,6 +41,8 @@ type ExpiringCredential struct {
 	// Err, when set, says it could not be renewed: retryable (try later, keep the old
 	// value while it lasts) or not (the upstream refused it: an admin must act).
 	Err *Error
+	// Warning is something an admin should know that needs no action now.
+	Warning string
 }
 
 // Refused reports whether the upstream refused to renew the credential (not retryable).

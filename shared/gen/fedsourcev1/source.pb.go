@@ -357,7 +357,8 @@ type DescribeResponse struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Version         string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	ProtocolVersion uint32                 `protobuf:"varint,4,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	// Capability names: "login.redirect", "login.password", "login.steps", "revalidate", "actions", "mapping.preview".
+	// Capability names: "login.redirect", "login.password", "login.steps", "revalidate", "actions", "mapping.preview",
+	// "credentials" (1.2), "config.renew" (1.4).
 	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Icon as a data: URL (SVG or PNG).
 	Icon string `protobuf:"bytes,6,opt,name=icon,proto3" json:"icon,omitempty"`
@@ -817,7 +818,10 @@ type ExpiringCredential struct {
 	// RATE_LIMITED) means try again later, keeping the old value while it lasts; any other
 	// (INVALID_CREDENTIALS) means the upstream refused it and an admin must act (user_text
 	// says what). The other credentials of the answer are unaffected.
-	Error         *SourceError `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	Error *SourceError `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// Something an admin should know that needs no action now (for example: the upstream
+	// refused the renewal and the plugin fell back to an older credential that still works).
+	Warning       string `protobuf:"bytes,6,opt,name=warning,proto3" json:"warning,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -885,6 +889,13 @@ func (x *ExpiringCredential) GetError() *SourceError {
 		return x.Error
 	}
 	return nil
+}
+
+func (x *ExpiringCredential) GetWarning() string {
+	if x != nil {
+		return x.Warning
+	}
+	return ""
 }
 
 type ValidateConfigRequest struct {
@@ -3035,13 +3046,14 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x1eRenewSourceCredentialsResponse\x12*\n" +
 	"\x11config_patch_json\x18\x01 \x01(\tR\x0fconfigPatchJson\x12(\n" +
 	"\x10renew_after_unix\x18\x02 \x01(\x03R\x0erenewAfterUnix\x12B\n" +
-	"\vcredentials\x18\x03 \x03(\v2 .fedsource.v1.ExpiringCredentialR\vcredentials\"\xc1\x01\n" +
+	"\vcredentials\x18\x03 \x03(\v2 .fedsource.v1.ExpiringCredentialR\vcredentials\"\xdb\x01\n" +
 	"\x12ExpiringCredential\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12&\n" +
 	"\x0fexpires_at_unix\x18\x03 \x01(\x03R\rexpiresAtUnix\x12&\n" +
 	"\x0frenewed_at_unix\x18\x04 \x01(\x03R\rrenewedAtUnix\x12/\n" +
-	"\x05error\x18\x05 \x01(\v2\x19.fedsource.v1.SourceErrorR\x05error\"K\n" +
+	"\x05error\x18\x05 \x01(\v2\x19.fedsource.v1.SourceErrorR\x05error\x12\x18\n" +
+	"\awarning\x18\x06 \x01(\tR\awarning\"K\n" +
 	"\x15ValidateConfigRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\"N\n" +
 	"\x16ValidateConfigResponse\x124\n" +
