@@ -289,7 +289,7 @@ func (s *Sim) redeemKeyPINLocked(p *pin, deviceJWT string) error {
 	if p.jwk == nil || p.token != "" || deviceJWT == "" {
 		return nil
 	}
-	c, err := s.verifyDeviceJWTLocked(deviceJWT, p.clientID, *p.jwk, p.thumb, p.claimant != "")
+	_, err := s.verifyDeviceJWTLocked(deviceJWT, p.clientID, *p.jwk, p.thumb, p.claimant != "")
 	if err != nil || p.claimant == "" {
 		return err
 	}
@@ -297,6 +297,6 @@ func (s *Sim) redeemKeyPINLocked(p *pin, deviceJWT string) error {
 	if d == nil || d.thumb != p.thumb {
 		return errSignature // revoked, or re-keyed, since the approval
 	}
-	p.token = s.issuePlexJWTLocked(d, c.Scope)
+	p.token = s.issuePlexJWTLocked(d)
 	return nil
 }

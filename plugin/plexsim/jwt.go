@@ -53,7 +53,6 @@ type nonce struct {
 type plexClaims struct {
 	jwt.Claims
 	Thumbprint string `json:"thumbprint"`
-	Scope      string `json:"scope,omitempty"`
 	UserID     int64  `json:"user_id"`
 	UUID       string `json:"user_uuid"`
 	Pad        string `json:"pad,omitempty"`
@@ -178,11 +177,11 @@ func (s *Sim) verifyDeviceJWTLocked(raw, clientID string, key jose.JSONWebKey, t
 // issuePlexJWTLocked issues a Plex JWT to persona for device d, signed by the sim's key, and
 // invalidates the legacy tokens issued to that device: "Plex invalidates a device's legacy
 // token only when a JWT is issued for that device" (nickelsh1ts/streamarr #322, one report).
-func (s *Sim) issuePlexJWTLocked(d *device, scope string) string {
+func (s *Sim) issuePlexJWTLocked(d *device) string {
 	p := s.personas[d.persona]
 	now := s.now()
 	c := plexClaims{Claims: jwt.Claims{Issuer: "plex.tv", Audience: jwt.Audience{"plex.tv", d.clientID}, IssuedAt: jwt.NewNumericDate(now),
-		Expiry: jwt.NewNumericDate(now.Add(s.jwt.life))}, Thumbprint: d.thumb, Scope: scope, UserID: p.ID, UUID: p.UUID}
+		Expiry: jwt.NewNumericDate(now.Add(s.jwt.life))}, Thumbprint: d.thumb, UserID: p.ID, UUID: p.UUID}
 	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: s.jwt.key},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", s.jwt.kid))
 	var out string

@@ -105,12 +105,12 @@ func (s *Sim) authToken(w http.ResponseWriter, r *http.Request) {
 		writeJWTError(w, r, http.StatusUnprocessableEntity, errSignature.Error())
 		return
 	}
-	c, err := s.verifyDeviceJWTLocked(in.JWT, d.clientID, d.key, d.thumb, true)
+	_, err := s.verifyDeviceJWTLocked(in.JWT, d.clientID, d.key, d.thumb, true)
 	if err != nil {
 		writeJWTError(w, r, statusOf(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"auth_token": s.issuePlexJWTLocked(d, c.Scope)})
+	writeJSON(w, http.StatusOK, map[string]string{"auth_token": s.issuePlexJWTLocked(d)})
 }
 
 func statusOf(err error) int {

@@ -276,7 +276,8 @@ func sourceErrorFromPB(se *pb.SourceError) *source.Error {
 func renewalToPB(r source.Renewal) *pb.RenewSourceCredentialsResponse {
 	out := &pb.RenewSourceCredentialsResponse{ConfigPatchJson: string(r.ConfigPatch), RenewAfterUnix: unixOrZero(r.RenewAfter)}
 	for _, c := range r.Credentials {
-		pc := &pb.ExpiringCredential{Field: c.Field, Label: c.Label, ExpiresAtUnix: unixOrZero(c.ExpiresAt), RenewedAtUnix: unixOrZero(c.RenewedAt)}
+		pc := &pb.ExpiringCredential{Field: c.Field, Label: c.Label, ExpiresAtUnix: unixOrZero(c.ExpiresAt), RenewedAtUnix: unixOrZero(c.RenewedAt),
+			Warning: c.Warning}
 		if c.Err != nil {
 			pc.Error = sourceErrorToPB(c.Err)
 		}
