@@ -290,3 +290,55 @@ func TestExpiredOwnerTokenAsksForRenewal(t *testing.T) {
 		t.Fatalf("login after the renewal: %v", err)
 	}
 }
+
+// TestRevokedDeviceReauthorisedWithDeviceKey: a device revoked at plex.tv after the first
+// renewal turns the health red; Re-authorise with Plex (device key) — a strong PIN carrying
+// a new key, approved at app.plex.tv, polled with the device's JWT — fixes it with every
+// other setting kept.
+func TestRevokedDeviceReauthorisedWithDeviceKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.sim.SetJWTLife(2 * time.Second)
+	inst, _ := e.legacyConfig("plex-reauth")
+	inst = e.merge(inst, json.RawMessage(`{"allow_friends":true,"product":"Reauth test"}`))
+	up := e.upgrade(inst)
+	waitUntil(time.Unix(keysOf(t, up).Keys[0].IssuedAt+1, 0))
+	up = e.merge(up, e.renew(up).ConfigPatch) // the first renewal drops the legacy fallback
+	e.sim.SetJWTLife(plexsim.DefaultJWTLife)
+	e.sim.RevokeDevice(keysOf(t, up).Keys[0].ClientID)
+	if r, err := e.plugin.RunAction(ctx, up, source.ActionRequest{ActionID: "owner_token_health"}); err != nil || r.Message.Level != "error" {
+		t.Fatalf("health of a revoked device's token: %v %+v", err, r.Message)
+	}
+	res, err := e.plugin.RunAction(ctx, up, source.ActionRequest{ActionID: "reauthorize_device_key", CallbackURL: "http://127.0.0.1:1/admin/cb"})
+	if err != nil || res.Redirect == nil {
+		t.Fatalf("re-authorise: %v %+v", err, res)
+	}
+	code, _, _ := plexsim.ForwardURL(res.Redirect.URL)
+	if _, err := e.plugin.RunAction(ctx, up, source.ActionRequest{ActionID: "reauthorize_device_key", State: res.Redirect.State}); source.KindOf(err) != source.KindPending {
+		t.Fatalf("before the approval: %v, want pending", err)
+	}
+	if err := e.sim.Claim(code, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.plugin.RunAction(ctx, up, source.ActionRequest{ActionID: "reauthorize_device_key", State: res.Redirect.State})
+	if err != nil || len(res.ConfigPatch) == 0 {
+		t.Fatalf("re-authorise return: %v %+v", err, res)
+	}
+	fixed := e.merge(up, res.ConfigPatch)
+	var cfg map[string]any
+	_ = json.Unmarshal(fixed.Config, &cfg)
+	k := keysOf(t, fixed)
+	if cfg["allow_friends"] != true || cfg["product"] != "Reauth test" || len(k.Keys) != 1 || len(k.OwnerToken) != plexsim.PlexJWTLength {
+		t.Fatalf("settings not kept or no device key: %v %d keys", cfg["allow_friends"], len(k.Keys))
+	}
+	if r, err := e.plugin.RunAction(ctx, fixed, source.ActionRequest{ActionID: "owner_token_health"}); err != nil || r.Message.Level != "info" {
+		t.Fatalf("health after the re-authorisation: %v %+v", err, r.Message)
+	}
+	if r := e.renew(fixed); len(r.Credentials) != 1 || r.Credentials[0].Err != nil || len(r.ConfigPatch) != 0 {
+		t.Fatalf("renewal after the re-authorisation: %+v", r)
+	}
+	// Only the owner's share list (read with the new token) admits a friend without a share.
+	if id, err := e.login(fixed, "noshare"); err != nil || id.Decision.ReasonCode != "friend_of_owner" {
+		t.Fatalf("the owner lists after the re-authorisation: %v %+v", err, id.Decision)
+	}
+}

@@ -49,6 +49,8 @@ func (p *Plex) RunAction(ctx context.Context, inst source.Instance, req source.A
 		return p.ownerTokenHealth(ctx, inst)
 	case ActionUpgrade:
 		return p.upgrade(ctx, inst)
+	case ActionReauthorizeKey:
+		return p.reauthorizeKey(ctx, inst, req)
 	}
 	return source.ActionResult{}, source.Errorf(source.KindInvalidRequest, "unknown_action", "", "no action %q", req.ActionID)
 }

@@ -93,6 +93,8 @@ func configSchema() json.RawMessage {
 		Description: "Sign in as the server owner; pick the servers whose members may log in."}).
 		Action(source.SchemaAction{ID: ActionReauthorize, Title: "Re-authorise with Plex", Kind: source.ActionKindRedirect,
 			Description: "Replace a dead owner token; every other setting is kept."}).
+		Action(source.SchemaAction{ID: ActionReauthorizeKey, Title: "Re-authorise with Plex (device key)", Kind: source.ActionKindRedirect,
+			Description: "Replace the owner token with a Plex token renewed by a device key of its own every few days; every other setting is kept."}).
 		Action(source.SchemaAction{ID: ActionCheckMachineID, Title: "Check a machine ID", Kind: source.ActionKindMessage,
 			Input: json.RawMessage(`{"type":"object","properties":{"machine_id":{"type":"string","title":"Machine ID"}}}`)}).
 		Action(source.SchemaAction{ID: ActionOwnerTokenHealth, Title: "Check the owner token", Kind: source.ActionKindMessage, Health: true}).
