@@ -260,7 +260,7 @@ func TestRenewalNetworkFaultKeepsOldToken(t *testing.T) {
 }
 
 // TestExpiredOwnerTokenAsksForRenewal: plex.tv's 498 on the owner token (a login that needs
-// the owner lists, the health check) reaches the host marked source_credentials_expired, and the
+// the owner lists, a re-validation, the health check) reaches the host marked source_credentials_expired, and the
 // renewal it triggers renews at once, whatever the token's own claims say.
 func TestExpiredOwnerTokenAsksForRenewal(t *testing.T) {
 	e := newEnv(t)
@@ -277,6 +277,9 @@ func TestExpiredOwnerTokenAsksForRenewal(t *testing.T) {
 	_, err := e.login(up, "noshare")
 	if !source.SourceCredentialsExpired(err) || source.KindOf(err) != source.KindUpstreamUnavailable {
 		t.Fatalf("login with an expired owner token: %v", err)
+	}
+	if _, err := e.plugin.Revalidate(context.Background(), up, source.RevalidateRequest{Subject: "2003"}); !source.SourceCredentialsExpired(err) {
+		t.Fatalf("re-validation with an expired owner token: %v", err)
 	}
 	_, err = e.plugin.RunAction(context.Background(), up, source.ActionRequest{ActionID: "owner_token_health"})
 	if !source.SourceCredentialsExpired(err) {

@@ -213,6 +213,11 @@ func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 	return o
 }
 
+// OwnerTokenExpired reports whether plex.tv answers 498 (expired) to an owner token's lists.
+func (c *Checker) OwnerTokenExpired(ctx context.Context) bool {
+	return c.owner(ctx, 0).expired
+}
+
 // Warm fetches the owner lists into the cache (a no-op while they are fresh), so that no
 // login pays for them.
 func (c *Checker) Warm(ctx context.Context) {

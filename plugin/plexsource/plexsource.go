@@ -375,6 +375,10 @@ func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.
 		out.Decision.UserText = "Your access to this Plex server has ended."
 	default:
 		out.Status = source.RevalidationUnknown
+		if in.checker.OwnerTokenExpired(ctx) {
+			// Unknown because plex.tv answered 498 to an owner token: the host renews at once.
+			return out, source.ExpiredSourceCredentials("", "re-validation: an owner token expired")
+		}
 	}
 	return out, nil
 }
