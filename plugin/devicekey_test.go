@@ -101,6 +101,18 @@ func (e *env) renew(inst source.Instance) source.Renewal {
 	return r
 }
 
+// renewNow renews an upgraded source's tokens at once: the sim expires them early (498).
+func (e *env) renewNow(inst source.Instance) json.RawMessage {
+	e.t.Helper()
+	time.Sleep(1100 * time.Millisecond) // JWT times are whole seconds
+	e.sim.ExpireJWTs()
+	r := e.renew(inst)
+	if len(r.ConfigPatch) == 0 {
+		e.t.Fatalf("renewal after 498: %+v", r)
+	}
+	return r.ConfigPatch
+}
+
 // waitUntil sleeps until t (renewals run in real time against short-lived tokens).
 func waitUntil(t time.Time) { time.Sleep(time.Until(t) + 50*time.Millisecond) }
 
@@ -239,8 +251,8 @@ func TestUpgradeFailingHalfWayKeepsLegacy(t *testing.T) {
 	}
 }
 
-// TestRenewalNetworkFaultKeepsOldToken: a renewal that cannot reach plex.tv changes nothing,
-// says so as a retryable error and asks to be called again soon.
+// TestRenewalNetworkFaultKeepsOldToken: a renewal that cannot reach plex.tv, or is rate
+// limited, changes nothing, says so as a retryable error and asks to be called again soon.
 func TestRenewalNetworkFaultKeepsOldToken(t *testing.T) {
 	e := newEnv(t)
 	e.sim.SetJWTLife(2 * time.Second)
@@ -254,6 +266,12 @@ func TestRenewalNetworkFaultKeepsOldToken(t *testing.T) {
 	if len(r.ConfigPatch) != 0 || c.Err == nil || !c.Err.Retryable || r.RenewAfter.IsZero() {
 		t.Fatalf("renewal during a fault: %+v", r)
 	}
+	e.sim.Inject("auth.nonce", plexsim.FaultRateLimit, -1)
+	r = e.renew(up)
+	e.sim.ClearFaults()
+	if c := r.Credentials[0]; len(r.ConfigPatch) != 0 || c.Err == nil || c.Err.Kind != source.KindRateLimited || !c.Err.Retryable {
+		t.Fatalf("renewal while rate limited: %+v", r)
+	}
 	if r = e.renew(up); len(r.ConfigPatch) == 0 {
 		t.Fatal("the retry after the fault did not renew")
 	}
@@ -266,7 +284,9 @@ func TestExpiredOwnerTokenAsksForRenewal(t *testing.T) {
 	e := newEnv(t)
 	inst, _ := e.legacyConfig("plex-expired")
 	up := e.upgrade(inst)
-	e.sim.Advance(plexsim.DefaultJWTLife + time.Hour)
+	up = e.merge(up, e.renewNow(up)) // renewed once: no legacy fallback left
+	time.Sleep(1100 * time.Millisecond) // JWT times are whole seconds
+	e.sim.ExpireJWTs()
 	up.ID = "plex-expired-2" // no owner lists cached under this id
 	up = e.merge(up, json.RawMessage(`{}`))
 	// A member is admitted by his own server list; one the owner lists must decide gets
@@ -286,7 +306,7 @@ func TestExpiredOwnerTokenAsksForRenewal(t *testing.T) {
 		t.Fatalf("health with an expired owner token: %v", err)
 	}
 	r := e.renew(up)
-	if len(r.ConfigPatch) == 0 || r.Credentials[0].Err != nil {
+	if len(r.ConfigPatch) == 0 || r.Credentials[0].Err != nil || r.Credentials[0].Warning != "" {
 		t.Fatalf("renewal after 498: %+v", r)
 	}
 	if id, err := e.login(e.merge(up, r.ConfigPatch), "friend"); err != nil || !id.Decision.Allowed {

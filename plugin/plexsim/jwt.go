@@ -76,6 +76,7 @@ type jwtState struct {
 	asked    map[string][]time.Time // client identifier → nonce requests in the last minute
 	issued   []string               // every Plex JWT issued, for leak checks
 	deviceOf map[string]string      // legacy token → client identifier it was issued to
+	cutoff   time.Time              // JWTs issued up to this time answer 498 (ExpireJWTs)
 }
 
 func newJWTState() jwtState {
@@ -219,7 +220,7 @@ func (s *Sim) plexJWTPersonaLocked(raw string) (*Persona, error) {
 	if err := tok.Claims(s.jwt.key.Public(), &c); err != nil {
 		return nil, err
 	}
-	if c.Expiry == nil || !s.now().Before(c.Expiry.Time()) {
+	if c.Expiry == nil || !s.now().Before(c.Expiry.Time()) || (c.IssuedAt != nil && !c.IssuedAt.Time().After(s.jwt.cutoff)) {
 		return nil, errJWTExpired
 	}
 	if s.jwt.revoked[c.Thumbprint] {

@@ -138,6 +138,14 @@ func (s *Sim) SetJWTLife(d time.Duration) {
 // Advance moves the sim's clock forward by d (PIN, nonce and JWT expiry follow it).
 func (s *Sim) Advance(d time.Duration) { s.clock.Add(int64(d)) }
 
+// ExpireJWTs makes every Plex JWT issued so far answer 498 "Token Expired" before its exp,
+// as a token that expired early (the docs' 498 "to any call"); new ones are unaffected.
+func (s *Sim) ExpireJWTs() {
+	s.mu.Lock()
+	s.jwt.cutoff = s.now()
+	s.mu.Unlock()
+}
+
 // RevokeDevice removes the device with this client identifier, as an account owner does
 // under Authorized Devices: its key is forgotten and every Plex JWT issued to it refused.
 func (s *Sim) RevokeDevice(clientID string) {

@@ -89,7 +89,7 @@ func (p *Plex) RenewSourceCredentials(ctx context.Context, inst source.Instance)
 	}
 	if !out.RenewAfter.IsZero() {
 		// Whole seconds on the wire, and never now: the next call comes at least a second on.
-		out.RenewAfter = time.Unix(max(out.RenewAfter.Unix(), now.Unix())+1, 0)
+		out.RenewAfter = time.Unix(max(out.RenewAfter.Unix(), p.opts.Now().Unix())+1, 0)
 	}
 	if changed {
 		kept := []DeviceKey{}
