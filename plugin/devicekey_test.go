@@ -284,7 +284,7 @@ func TestExpiredOwnerTokenAsksForRenewal(t *testing.T) {
 	e := newEnv(t)
 	inst, _ := e.legacyConfig("plex-expired")
 	up := e.upgrade(inst)
-	up = e.merge(up, e.renewNow(up)) // renewed once: no legacy fallback left
+	up = e.merge(up, e.renewNow(up))    // renewed once: no legacy fallback left
 	time.Sleep(1100 * time.Millisecond) // JWT times are whole seconds
 	e.sim.ExpireJWTs()
 	up.ID = "plex-expired-2" // no owner lists cached under this id
