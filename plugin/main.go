@@ -17,6 +17,9 @@ func main() {
 	pluginrpc.Serve(plexsource.New(plexsource.Options{
 		BaseURL: os.Getenv("PLEX_TV_URL"),
 		AppURL:  os.Getenv("PLEX_APP_URL"),
-		Logger:  logger,
+		// The device-key endpoints: PLEX_CLIENTS_URL, else PLEX_TV_URL (a simulator serves
+		// every host name alike), else https://clients.plex.tv.
+		ClientsURL: os.Getenv("PLEX_CLIENTS_URL"),
+		Logger:     logger,
 	}))
 }

@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -207,6 +210,21 @@ func TestConformance(t *testing.T) {
 				return source.Identity{}, err
 			}
 			return s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, Want: want})
+		},
+		Renewing: func(context.Context, source.Full, source.Instance) (source.Instance, error) {
+			e.sim.SetJWTLife(2 * time.Second)
+			defer e.sim.SetJWTLife(plexsim.DefaultJWTLife)
+			inst, _ := e.legacyConfig("conformance-renew")
+			up := e.upgrade(inst)
+			waitUntil(time.Unix(keysOf(t, up).Keys[0].IssuedAt+1, 0))
+			return up, nil
+		},
+		ExpiredCredentials: func(ctx context.Context, s source.Full, _ source.Instance) error {
+			inst, _ := e.legacyConfig("conformance-expired")
+			up := e.upgrade(inst)
+			e.sim.Advance(plexsim.DefaultJWTLife + time.Hour)
+			_, err := s.RunAction(ctx, up, source.ActionRequest{ActionID: "owner_token_health"})
+			return err
 		},
 		GuardedStep: func(ctx context.Context, s source.Full, _ source.Instance) (source.Instance, *source.LoginStep, source.ContinueLogin, error) {
 			inst := e.membersConfig(`,"home_profiles":true`)
@@ -891,19 +909,34 @@ func TestManifestEnvReachesPlugin(t *testing.T) {
 	sim := plexsim.NewDefault()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
+	// clients.plex.tv is the same simulator behind a proxy that counts what reaches it.
+	var viaClients atomic.Int64
+	target, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	clients := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		viaClients.Add(1)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(clients.Close)
 	t.Setenv("PLEX_TV_URL", srv.URL)
 	t.Setenv("PLEX_APP_URL", srv.URL)
+	t.Setenv("PLEX_CLIENTS_URL", clients.URL)
 	p, err := loader.Load(manifestPath, loader.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	if !slices.Equal(p.Manifest.Env, []string{"PLEX_TV_URL", "PLEX_APP_URL"}) {
+	if !slices.Equal(p.Manifest.Env, []string{"PLEX_TV_URL", "PLEX_APP_URL", "PLEX_CLIENTS_URL"}) {
 		t.Fatalf("manifest env = %v", p.Manifest.Env)
 	}
 	e := &env{t: t, sim: sim, url: srv.URL, plugin: p, owner: sim.Token("owner")}
 	st, err := p.BeginLogin(context.Background(), e.membersConfig(""), source.BeginLogin{CallbackURL: callback})
-	if err != nil || !strings.HasPrefix(st.RedirectURL, srv.URL) || sim.Counts()["pins.create"] != 1 {
+	if err != nil || !strings.HasPrefix(st.RedirectURL, srv.URL) || sim.Counts()["pins.create"] != 1 || viaClients.Load() != 0 {
 		t.Fatalf("begin login against the simulator: %+v %v, counts %v", st, err, sim.Counts())
+	}
+	inst, _ := e.legacyConfig("plex-env")
+	e.upgrade(inst)
+	if viaClients.Load() == 0 {
+		t.Fatal("the device-key calls did not go to PLEX_CLIENTS_URL")
 	}
 }

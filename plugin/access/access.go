@@ -116,6 +116,9 @@ type Result struct {
 	// TokenRefused is set when plex.tv refused the user's token itself (401, or 422 "Invalid
 	// token"): an answer about the token, not an outage.
 	TokenRefused bool
+	// OwnerTokenExpired is set when plex.tv answered 498 (expired) to an owner token: an
+	// owner list could not be read until the owner tokens are renewed.
+	OwnerTokenExpired bool
 }
 
 // Checker evaluates a Policy against plex.tv with an owner-side cache.
@@ -132,6 +135,7 @@ type ownerSide struct {
 	sharedAge  time.Duration
 	inHome     bool
 	unknown    []string // lists that could not be read
+	expired    bool     // an owner token was answered 498 (expired)
 	stale      []string
 	haveShared bool // at least one users list was read
 	haveHome   bool
@@ -160,6 +164,10 @@ func redactErr(err error) string {
 // owner reads the owner lists (cached) for user id.
 func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 	o := ownerSide{ownerIDs: map[int64]bool{}}
+	unknown := func(what string, err error) {
+		o.unknown = append(o.unknown, what+" ("+redactErr(err)+")")
+		o.expired = o.expired || errors.Is(err, plextv.ErrTokenExpired)
+	}
 	for i, tok := range c.Policy.OwnerTokens {
 		label := "owner"
 		if i > 0 {
@@ -168,13 +176,13 @@ func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 		if len(c.Policy.OwnerIDs) == len(c.Policy.OwnerTokens) && c.Policy.OwnerIDs[i] != 0 {
 			o.ownerIDs[c.Policy.OwnerIDs[i]] = true
 		} else if acct, err := c.Cache.Get(ctx, tok, "account", func(ctx context.Context) (any, error) { return c.Upstream.User(ctx, tok) }); err != nil {
-			o.unknown = append(o.unknown, label+" account ("+redactErr(err)+")")
+			unknown(label+" account", err)
 		} else {
 			o.ownerIDs[int64(acct.Value.(*plextv.User).ID)] = true
 		}
 		users, err := c.Cache.Get(ctx, tok, "users", func(ctx context.Context) (any, error) { return c.Upstream.SharedUsers(ctx, tok) })
 		if err != nil {
-			o.unknown = append(o.unknown, label+" share list ("+redactErr(err)+")")
+			unknown(label+" share list", err)
 		} else {
 			o.haveShared = true
 			if users.StaleErr != nil {
@@ -189,7 +197,7 @@ func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 		}
 		home, err := c.Cache.Get(ctx, tok, "home", func(ctx context.Context) (any, error) { return c.Upstream.HomeUsers(ctx, tok) })
 		if err != nil {
-			o.unknown = append(o.unknown, label+" Home list ("+redactErr(err)+")")
+			unknown(label+" Home list", err)
 		} else {
 			o.haveHome = true
 			if home.StaleErr != nil {
@@ -203,6 +211,11 @@ func (c *Checker) owner(ctx context.Context, id int64) ownerSide {
 		}
 	}
 	return o
+}
+
+// OwnerTokenExpired reports whether plex.tv answers 498 (expired) to an owner token's lists.
+func (c *Checker) OwnerTokenExpired(ctx context.Context) bool {
+	return c.owner(ctx, 0).expired
 }
 
 // Warm fetches the owner lists into the cache (a no-op while they are fresh), so that no
@@ -228,7 +241,7 @@ func (c *Checker) memberByOwnerList(o ownerSide) bool {
 func (c *Checker) Evaluate(ctx context.Context, user *plextv.User, token string) Result {
 	id := int64(user.ID)
 	o := c.owner(ctx, id)
-	r := Result{}
+	r := Result{OwnerTokenExpired: o.expired}
 	r.Facts.IsManaged = bool(user.Restricted) && user.Username == "" && user.Email == ""
 	r.Facts.IsOwner = o.ownerIDs[id]
 	r.Facts.IsHomeMember = o.inHome

@@ -2,6 +2,7 @@ package plexsim
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -24,6 +25,28 @@ func (s *Sim) createPIN(w http.ResponseWriter, r *http.Request) {
 		strong = r.PostForm.Get("strong") == "true"
 	}
 	p := &pin{clientID: cid, product: plexParam(r, "X-Plex-Product"), strong: strong, created: s.now()}
+	// A PIN carrying a device key: JSON {"jwk": {…}, "strong": true} (Plex's documentation,
+	// JWT Authentication; python-plexapi MyPlexJWTLogin._getCode).
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var in struct {
+			JWK    json.RawMessage `json:"jwk"`
+			Strong bool            `json:"strong"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+			writeJWTError(w, r, http.StatusBadRequest, "Invalid request")
+			return
+		}
+		p.strong = p.strong || in.Strong
+		strong = p.strong
+		if len(in.JWK) > 0 {
+			key, thumb, err := parseDeviceKey(in.JWK)
+			if err != nil {
+				writeJWTError(w, r, http.StatusBadRequest, "Invalid JWK")
+				return
+			}
+			p.jwk, p.thumb = &key, thumb
+		}
+	}
 	if strong {
 		p.code = randCode(25, "abcdefghijklmnopqrstuvwxyz0123456789")
 		p.expires = p.created.Add(1800 * time.Second)
@@ -84,13 +107,19 @@ func (s *Sim) checkPIN(w http.ResponseWriter, r *http.Request) {
 	p := s.pins[id]
 	ok := p != nil && p.clientID == cid && s.now().Before(p.expires)
 	var cp pin
+	var err error
 	if ok {
+		err = s.redeemKeyPINLocked(p, r.URL.Query().Get("deviceJWT"))
 		cp = *p
 	}
 	s.mu.Unlock()
 	if !ok {
 		// Expired, unknown, or created under another client identifier.
 		writeError(w, r, http.StatusNotFound, 1020, "Code not found or expired")
+		return
+	}
+	if err != nil {
+		writeJWTError(w, r, statusOf(err), err.Error())
 		return
 	}
 	s.writePIN(w, r, http.StatusOK, &cp)
@@ -124,7 +153,17 @@ func (s *Sim) Claim(code, persona string) error {
 			if !s.now().Before(pn.expires) {
 				return fmt.Errorf("code expired")
 			}
+			if pn.jwk != nil {
+				// Approving a PIN that carries a device key registers the key for the PIN's
+				// client identifier; the poll's deviceJWT then gets a Plex JWT.
+				if err := s.registerLocked(pn.clientID, persona, *pn.jwk, pn.thumb); err != nil {
+					return err
+				}
+				pn.claimant = persona
+				return nil
+			}
 			pn.token = s.issueLocked(persona)
+			s.jwt.deviceOf[pn.token] = pn.clientID
 			return nil
 		}
 	}
@@ -168,6 +207,7 @@ func (s *Sim) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(s.failures, strings.ToLower(login))
 	tok := s.issueLocked(p.Key)
+	s.jwt.deviceOf[tok] = plexParam(r, "X-Plex-Client-Identifier")
 	doc := s.userDoc(p, tok)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, doc)
@@ -239,4 +279,24 @@ func ForwardURL(authURL string) (code, forward string, err error) {
 		return "", "", err
 	}
 	return q.Get("code"), q.Get("forwardUrl"), nil
+}
+
+// redeemKeyPINLocked gives an approved PIN carrying a device key its Plex JWT when polled
+// with a deviceJWT signed by that key (python-plexapi MyPlexJWTLogin._checkLogin: GET
+// /api/v2/pins/{id}?deviceJWT=…). [INFERRED] Until then, or without a deviceJWT, its
+// authToken stays null; a deviceJWT that does not verify answers as the token exchange does.
+func (s *Sim) redeemKeyPINLocked(p *pin, deviceJWT string) error {
+	if p.jwk == nil || p.token != "" || deviceJWT == "" {
+		return nil
+	}
+	_, err := s.verifyDeviceJWTLocked(deviceJWT, p.clientID, *p.jwk, p.thumb, p.claimant != "")
+	if err != nil || p.claimant == "" {
+		return err
+	}
+	d := s.jwt.devices[p.clientID]
+	if d == nil || d.thumb != p.thumb {
+		return errSignature // revoked, or re-keyed, since the approval
+	}
+	p.token = s.issuePlexJWTLocked(d)
+	return nil
 }

@@ -11,7 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // Fault modes for Inject.
@@ -40,6 +43,9 @@ type pin struct {
 	created  time.Time
 	expires  time.Time
 	token    string
+	jwk      *jose.JSONWebKey // a strong PIN's device key (JWT flow); nil for a classic PIN
+	thumb    string           // its thumbprint
+	claimant string           // who approved a PIN carrying a key (its token comes with the poll's deviceJWT)
 }
 
 // Sim is a simulated plex.tv. Create it with New; it is an http.Handler.
@@ -60,6 +66,8 @@ type Sim struct {
 	now       func() time.Time
 	publicURL string // base URL clients reach the sim at; "" = unknown
 	serverKey []byte // HMAC key of the per-(user, server) access tokens
+	jwt       jwtState
+	clock     atomic.Int64 // nanoseconds the sim's clock is ahead of the real one (Advance)
 
 	handler http.Handler
 }
@@ -67,7 +75,8 @@ type Sim struct {
 // New returns a simulator serving w.
 func New(w World) *Sim {
 	s := &Sim{world: w, personas: map[string]*Persona{}, tokens: map[string]string{}, pins: map[int64]*pin{},
-		faults: map[string]*fault{}, counts: map[string]int{}, failures: map[string]int{}, now: time.Now}
+		faults: map[string]*fault{}, counts: map[string]int{}, failures: map[string]int{}, jwt: newJWTState()}
+	s.now = func() time.Time { return time.Now().Add(time.Duration(s.clock.Load())) }
 	n, _ := rand.Int(rand.Reader, big.NewInt(899_999_999))
 	s.nextPIN = 1_000_000_000 + n.Int64()
 	s.serverKey = make([]byte, 32)
@@ -133,6 +142,11 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST /api/v2/users/signin", s.wrap("signin", s.signin))
 	m.HandleFunc("POST /api/v2/home/users/{uuid}/switch", s.wrap("switch", s.switchUser))
 	m.HandleFunc("GET /api/v2/ping", s.wrap("ping", s.ping))
+	m.HandleFunc("POST /api/v2/auth/jwk", s.wrap("auth.jwk", s.registerJWK))
+	m.HandleFunc("GET /api/v2/auth/nonce", s.wrap("auth.nonce", s.authNonce))
+	m.HandleFunc("POST /api/v2/auth/token", s.wrap("auth.token", s.authToken))
+	m.HandleFunc("GET /api/v2/auth/keys", s.wrap("auth.keys", s.authKeys))
+	m.HandleFunc("POST /__sim/jwt", s.jwtControlHTTP)
 	m.HandleFunc("GET /users/{uuid}/avatar", s.avatar)
 	m.HandleFunc("DELETE /api/v2/users/signout", s.wrap("signout", s.signout))
 	m.HandleFunc("GET /auth", s.authPage)
@@ -227,6 +241,7 @@ func (s *Sim) Secrets() []string {
 			out = append(out, s.ServerToken(p.Key, srv.MachineID))
 		}
 	}
+	out = append(out, s.jwt.issued...)
 	return append(out, s.dead...)
 }
 

@@ -3,6 +3,7 @@ package plexsim
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -133,12 +134,25 @@ func b01(v bool) string {
 	return "0"
 }
 
-// authed returns the persona of the request's token, or writes 401.
+// authed returns the persona of the request's token, or writes 401. Both kinds of token are
+// taken ("servers accept both kinds", Plex's documentation; plex.tv the same): a legacy
+// token the sim issued, or a Plex JWT it signed, which answers 498 "Token Expired" once
+// expired (Plex's documentation) and 401 once its device is revoked.
 func (s *Sim) authed(w http.ResponseWriter, r *http.Request) (*Persona, string, bool) {
 	tok := plexParam(r, "X-Plex-Token")
 	s.mu.Lock()
 	key, ok := s.tokens[tok]
 	p := s.personas[key]
+	if !ok && isJWT(tok) {
+		var err error
+		p, err = s.plexJWTPersonaLocked(tok)
+		ok = err == nil
+		if errors.Is(err, errJWTExpired) {
+			s.mu.Unlock()
+			writeJWTError(w, r, 498, errJWTExpired.Error())
+			return nil, "", false
+		}
+	}
 	s.mu.Unlock()
 	if !ok || p == nil {
 		writeError(w, r, http.StatusUnauthorized, 1001, "User could not be authenticated")

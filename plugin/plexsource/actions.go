@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,6 +47,10 @@ func (p *Plex) RunAction(ctx context.Context, inst source.Instance, req source.A
 		return p.checkMachineID(ctx, inst, req)
 	case ActionOwnerTokenHealth:
 		return p.ownerTokenHealth(ctx, inst)
+	case ActionUpgrade:
+		return p.upgrade(ctx, inst)
+	case ActionReauthorizeKey:
+		return p.reauthorizeKey(ctx, inst, req)
 	}
 	return source.ActionResult{}, source.Errorf(source.KindInvalidRequest, "unknown_action", "", "no action %q", req.ActionID)
 }
@@ -169,24 +174,51 @@ func (p *Plex) checkMachineID(ctx context.Context, inst source.Instance, req sou
 	return msg("warning", "No server with machine ID %s is visible to the owner account.", mid), nil
 }
 
+// ownerTokenHealth checks every owner token on its own: one account's dead token turns the
+// check red ("error") without hiding how the others are. A device-key token says when it
+// expires; one plex.tv answers 498 (expired early) fails the check with the typed error
+// that makes the host renew at once (contract 1.4).
 func (p *Plex) ownerTokenHealth(ctx context.Context, inst source.Instance) (source.ActionResult, error) {
 	in, err := p.actionInstance(inst)
 	if err != nil {
 		return source.ActionResult{}, err
 	}
-	if in.cfg.OwnerToken == "" {
+	slots := in.cfg.tokenSlots()
+	if in.cfg.OwnerToken == "" || len(slots) == 0 {
 		return msg("warning", "No owner token: use Sign in to Plex to load servers."), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	h, u, err := tokenHealth(ctx, in.client, in.cfg.OwnerToken)
-	switch h {
-	case TokenValid:
-		return msg("info", "valid: the owner token works (account %s).", u.DisplayName()), nil
-	case TokenRevoked:
-		return msg("error", "revoked: Plex no longer accepts the owner token. Use Re-authorise with Plex."), nil
+	level, rank := "info", map[string]int{"info": 0, "warning": 1, "error": 2}
+	var lines []string
+	for i, s := range slots {
+		h, u, err := tokenHealth(ctx, in.client, s.token)
+		if errors.Is(err, plextv.ErrTokenExpired) {
+			return source.ActionResult{}, plexError(err, "check "+s.field)
+		}
+		name := "the owner token"
+		if i > 0 {
+			name = "the owner token " + s.field
+		}
+		kind := ""
+		if d := in.cfg.deviceFor(s.token); d != nil {
+			kind = fmt.Sprintf(", a device-key token expiring %s", time.Unix(d.ExpiresAt, 0).UTC().Format(time.RFC3339))
+		}
+		var line, l string
+		switch h {
+		case TokenValid:
+			line, l = fmt.Sprintf("valid: %s works (account %s%s).", name, u.DisplayName(), kind), "info"
+		case TokenRevoked:
+			line, l = fmt.Sprintf("revoked: Plex no longer accepts %s. Use Re-authorise with Plex.", name), "error"
+		default:
+			line, l = fmt.Sprintf("unknown: Plex could not be asked about %s (%s). Nothing was changed.", name, plexError(err, "check token").AdminDetail), "warning"
+		}
+		lines = append(lines, line)
+		if rank[l] > rank[level] {
+			level = l
+		}
 	}
-	return msg("warning", "unknown: Plex could not be asked (%s). Nothing was changed.", plexError(err, "check token").AdminDetail), nil
+	return msg(level, "%s", strings.Join(lines, "\n")), nil
 }
 
 func msg(level, format string, args ...any) source.ActionResult {

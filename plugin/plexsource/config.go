@@ -54,6 +54,8 @@ type Config struct {
 	// OwnerIDs are the Plex account ids of the owner tokens, in ownerTokens() order,
 	// resolved when the config is validated so that no login pays for them.
 	OwnerIDs []int64 `json:"owner_ids"`
+	// DeviceKeys are the device keys of the owner tokens upgraded to device-key tokens.
+	DeviceKeys []DeviceKey `json:"owner_device_keys"`
 }
 
 // includeDefaults reports whether the default mapping set applies (default yes).
@@ -172,6 +174,7 @@ func normalize(c *Config) []source.FieldError {
 	if c.OwnerIDs == nil {
 		c.OwnerIDs = []int64{}
 	}
+	errs = append(errs, normalizeDeviceKeys(c)...)
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10
 	} else if c.RequestTimeout < 1 || c.RequestTimeout > 60 {

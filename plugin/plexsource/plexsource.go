@@ -36,6 +36,11 @@ type Options struct {
 	BaseURL string
 	// AppURL of app.plex.tv; default https://app.plex.tv.
 	AppURL string
+	// ClientsURL of clients.plex.tv (the device-key endpoints); default BaseURL when that
+	// was set, else https://clients.plex.tv.
+	ClientsURL string
+	// Now is the clock of device-key renewals; default time.Now (tests).
+	Now func() time.Time
 	// HTTPClient is shared by every instance; default plextv's.
 	HTTPClient *http.Client
 	Logger     hclog.Logger
@@ -62,6 +67,7 @@ var _ source.Revalidator = (*Plex)(nil)
 var _ source.ActionRunner = (*Plex)(nil)
 var _ source.MappingPreviewer = (*Plex)(nil)
 var _ source.StepContinuer = (*Plex)(nil)
+var _ source.Renewer = (*Plex)(nil)
 
 // New returns the Plex source.
 func New(opts Options) *Plex {
@@ -73,6 +79,9 @@ func New(opts Options) *Plex {
 	}
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return &Plex{opts: opts, instances: map[source.InstanceKey]*instance{}, caches: map[string]*access.Cache{},
 		used: newMemory(100000), pinTries: newMemory(100000)}
@@ -127,8 +136,7 @@ func (p *Plex) derive(id string, cfg Config) (*instance, error) {
 	}
 	client, err := plextv.New(plextv.Identity{ClientID: cfg.ClientIdentifier, Product: product, Version: Version,
 		Device: "Identity server", Platform: "Web"},
-		plextv.Options{BaseURL: p.opts.BaseURL, HTTPClient: p.opts.HTTPClient, Timeout: time.Duration(cfg.RequestTimeout) * time.Second,
-			Backoff: p.opts.Backoff})
+		p.clientOptions(cfg))
 	if err != nil {
 		return nil, source.Errorf(source.KindInternal, "bad_base_url", "", "%v", err)
 	}
@@ -150,6 +158,12 @@ func (p *Plex) derive(id string, cfg Config) (*instance, error) {
 		Upstream: client, Cache: cache}}, nil
 }
 
+// clientOptions are the plex.tv client options of a config.
+func (p *Plex) clientOptions(cfg Config) plextv.Options {
+	return plextv.Options{BaseURL: p.opts.BaseURL, ClientsURL: p.opts.ClientsURL, HTTPClient: p.opts.HTTPClient,
+		Timeout: time.Duration(cfg.RequestTimeout) * time.Second, Backoff: p.opts.Backoff}
+}
+
 // Ping is a no-op.
 func (p *Plex) Ping(context.Context) error { return nil }
 
@@ -157,7 +171,7 @@ func (p *Plex) Ping(context.Context) error { return nil }
 func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
-			source.CapMappingPreview, source.CapCredentials},
+			source.CapMappingPreview, source.CapCredentials, source.CapRenew},
 		Icon: Icon, ConfigSchema: configSchema(), CredentialKinds: credentialKinds()}, nil
 }
 
@@ -196,6 +210,10 @@ func plexError(err error, what string) *source.Error {
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.Is(err, plextv.ErrTokenExpired):
+		// Only a device-key (JWT) owner token expires: user logins get legacy tokens from
+		// the classic PIN flow. The host renews the owner tokens at once.
+		return source.ExpiredSourceCredentials("Plex is unreachable right now. Please try again in a moment.", "%s", detail)
 	case errors.Is(err, plextv.ErrRateLimited):
 		return &source.Error{Kind: source.KindRateLimited, ReasonCode: "plex_rate_limited", Retryable: true,
 			UserText: "Plex is busy right now. Please wait a minute and try again.", AdminDetail: detail}
@@ -247,6 +265,11 @@ func (p *Plex) decide(ctx context.Context, in *instance, inst source.Instance, u
 	if res.Unavailable {
 		return source.Identity{}, &source.Error{Kind: source.KindUpstreamUnavailable, ReasonCode: res.Reason, Retryable: true,
 			UserText: res.UserText, AdminDetail: res.AdminDetail}
+	}
+	if !res.Allowed && res.OwnerTokenExpired {
+		// Not a denial: the owner lists could not be read until the owner tokens are renewed.
+		return source.Identity{}, source.ExpiredSourceCredentials("Plex is unreachable right now. Please try again in a moment.",
+			"owner token expired: %s", res.AdminDetail)
 	}
 	if !res.Allowed {
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: res.Reason, UserText: res.UserText,
@@ -352,6 +375,10 @@ func (p *Plex) Revalidate(ctx context.Context, inst source.Instance, req source.
 		out.Decision.UserText = "Your access to this Plex server has ended."
 	default:
 		out.Status = source.RevalidationUnknown
+		if in.checker.OwnerTokenExpired(ctx) {
+			// Unknown because plex.tv answered 498 to an owner token: the host renews at once.
+			return out, source.ExpiredSourceCredentials("", "re-validation: an owner token expired")
+		}
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@
 package plextv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,9 @@ import (
 const (
 	DefaultBaseURL = "https://plex.tv"
 	DefaultAppURL  = "https://app.plex.tv"
+	// DefaultClientsURL is where the device-key (JWT) endpoints live: only at
+	// clients.plex.tv/api/v2/auth/* (plex-api.md §1.1).
+	DefaultClientsURL = "https://clients.plex.tv"
 )
 
 // Identity is what the client tells plex.tv about itself in X-Plex-* headers.
@@ -35,6 +39,10 @@ type Identity struct {
 // Options configure a Client. Zero values take the defaults.
 type Options struct {
 	BaseURL string
+	// ClientsURL is the base of the device-key endpoints and of PINs carrying a key;
+	// default BaseURL when that was set (a simulator serves every host name alike), else
+	// DefaultClientsURL.
+	ClientsURL string
 	// HTTPClient is shared between clients; default one with sane transport limits.
 	HTTPClient *http.Client
 	// Timeout bounds one request; default 10s.
@@ -51,9 +59,10 @@ type Options struct {
 
 // Client talks to one plex.tv base URL as one client identifier.
 type Client struct {
-	base *url.URL
-	id   Identity
-	opts Options
+	base    *url.URL
+	clients *url.URL
+	id      Identity
+	opts    Options
 }
 
 var defaultHTTP = &http.Client{Transport: &http.Transport{
@@ -68,12 +77,22 @@ var defaultHTTP = &http.Client{Transport: &http.Transport{
 
 // New returns a client; id.ClientID and id.Product are required.
 func New(id Identity, opts Options) (*Client, error) {
+	if opts.ClientsURL == "" {
+		opts.ClientsURL = opts.BaseURL
+	}
+	if opts.ClientsURL == "" {
+		opts.ClientsURL = DefaultClientsURL
+	}
 	if opts.BaseURL == "" {
 		opts.BaseURL = DefaultBaseURL
 	}
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("plex.tv base URL %q is not an absolute http(s) URL", opts.BaseURL)
+	}
+	cu, err := url.Parse(opts.ClientsURL)
+	if err != nil || (cu.Scheme != "https" && cu.Scheme != "http") || cu.Host == "" {
+		return nil, fmt.Errorf("clients.plex.tv base URL %q is not an absolute http(s) URL", opts.ClientsURL)
 	}
 	if id.ClientID == "" || id.Product == "" {
 		return nil, errors.New("plex.tv client needs a client identifier and a product name")
@@ -98,7 +117,7 @@ func New(id Identity, opts Options) (*Client, error) {
 	if opts.Backoff <= 0 {
 		opts.Backoff = 250 * time.Millisecond
 	}
-	return &Client{base: u, id: id, opts: opts}, nil
+	return &Client{base: u, clients: cu, id: id, opts: opts}, nil
 }
 
 // ClientID is the X-Plex-Client-Identifier the client sends.
@@ -118,6 +137,10 @@ type request struct {
 	accept   []int
 	// product overrides the client's X-Plex-Product for this call.
 	product string
+	// clients sends the call to the clients base URL (device-key endpoints).
+	clients bool
+	// body is a JSON request body.
+	body []byte
 }
 
 func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
@@ -155,6 +178,9 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	u := *c.base
+	if r.clients {
+		u = *c.clients
+	}
 	u.Path = strings.TrimRight(u.Path, "/") + r.path
 	if r.query != nil {
 		u.RawQuery = r.query.Encode()
@@ -162,6 +188,8 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	var body io.Reader
 	if r.form != nil {
 		body = strings.NewReader(r.form.Encode())
+	} else if r.body != nil {
+		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
@@ -169,6 +197,8 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	}
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if r.json {
 		req.Header.Set("Accept", "application/json")

@@ -20,6 +20,11 @@ var (
 	ErrUnavailable     = errors.New("plex.tv unavailable")
 	ErrMalformed       = errors.New("malformed plex.tv answer")
 	ErrTooLarge        = errors.New("plex.tv answer too large")
+	// The device-key (JWT) errors Plex documents (plex-api.md §10).
+	ErrTokenExpired    = errors.New("token expired (498)")
+	ErrSignature       = errors.New("device key not accepted (422 Signature Verification Failed)")
+	ErrThumbprintTaken = errors.New("device key already registered (422 Thumbprint Already Taken)")
+	ErrBadRequest      = errors.New("request refused (400)")
 )
 
 // Error is a failed plex.tv call. Op names the endpoint with ids redacted; no URL,
@@ -93,6 +98,14 @@ func classify(status, code int, message string) error {
 		return ErrUnauthorized
 	}
 	switch {
+	case status == 498:
+		return ErrTokenExpired
+	case status == 422 && message == "Signature Verification Failed":
+		return ErrSignature
+	case status == 422 && message == "Thumbprint Already Taken":
+		return ErrThumbprintTaken
+	case status == 400:
+		return ErrBadRequest
 	case status == 401:
 		return ErrUnauthorized
 	case status == 422 && message == "Invalid token":

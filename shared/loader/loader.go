@@ -387,6 +387,18 @@ func (p *Plugin) RevokeCredential(ctx context.Context, inst source.Instance, c s
 	return err
 }
 
+// RenewSourceCredentials renews a source's expiring credentials (ErrUnimplemented from a
+// plugin that has none to renew, or is older than contract 1.4).
+func (p *Plugin) RenewSourceCredentials(ctx context.Context, inst source.Instance) (source.Renewal, error) {
+	return call(p, func(s source.Full) (source.Renewal, error) {
+		r, ok := s.(source.Renewer)
+		if !ok {
+			return source.Renewal{}, source.ErrUnimplemented
+		}
+		return r.RenewSourceCredentials(ctx, inst)
+	})
+}
+
 // BeginLogin starts a redirect login.
 func (p *Plugin) BeginLogin(ctx context.Context, inst source.Instance, req source.BeginLogin) (source.LoginStart, error) {
 	return call(p, func(s source.Full) (source.LoginStart, error) { return s.BeginLogin(ctx, inst, req) })

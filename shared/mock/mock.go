@@ -28,6 +28,9 @@ type Config struct {
 	APIKey        string `json:"api_key"`
 	Mode          string `json:"mode"`
 	ClientID      string `json:"client_id"`
+	// Lease is a credential that expires (contract 1.4): "<unix expiry>.<random>", or
+	// "revoked" (the upstream refuses to renew it); empty: nothing expires.
+	Lease string `json:"lease,omitempty"`
 }
 
 // schema is the mock's config schema, written with the contract's vocabulary.
@@ -42,6 +45,8 @@ var schema = func() json.RawMessage {
 			"oneOf": []map[string]any{{"const": "open", "title": "Anyone"}, {"const": "closed", "title": "Nobody"}}}).
 		Property("client_id", source.FieldExtensions{}, map[string]any{"type": "string", "title": "Client identifier", "description": "Generated once.",
 			"readOnly": true}).
+		Property("lease", source.FieldExtensions{}, map[string]any{"type": "string", "title": "Lease",
+			"description": "A credential that expires and is renewed.", "writeOnly": true}).
 		Require("api_key").
 		Action(source.SchemaAction{ID: "connect", Title: "Connect", Kind: source.ActionKindRedirect, Description: "Round trip through the callback."}).
 		Action(source.SchemaAction{ID: "env", Title: "Show an environment variable", Kind: source.ActionKindMessage}).
@@ -70,7 +75,7 @@ func (p *Plugin) Ping(context.Context) error { return nil }
 func (p *Plugin) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "mock", Name: "Mock", Version: "1.0.0", ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
-			source.CapMappingPreview},
+			source.CapMappingPreview, source.CapRenew},
 		Icon: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=", ConfigSchema: schema}, nil
 }
 
@@ -90,7 +95,7 @@ func decode(raw json.RawMessage) (Config, error) {
 	var fields []source.FieldError
 	for k := range generic {
 		switch k {
-		case "schema_version", "greeting", "api_key", "mode", "client_id":
+		case "schema_version", "greeting", "api_key", "mode", "client_id", "lease":
 		default:
 			fields = append(fields, source.FieldError{Field: k, Message: "unknown setting"})
 		}
@@ -239,6 +244,10 @@ func (p *Plugin) markDone(nonce string) bool {
 }
 
 func (p *Plugin) identity(c Config, user string) (source.Identity, error) {
+	if exp, ok := leaseExpiry(c.Lease); ok && !time.Now().Before(exp) {
+		return source.Identity{}, source.ExpiredSourceCredentials("The sign-in service is unavailable right now. Please try again.",
+			"the lease expired at %s", exp.UTC().Format(time.RFC3339))
+	}
 	if c.Mode == "closed" {
 		return source.Identity{}, &source.Error{Kind: source.KindAccessDenied, ReasonCode: "closed", UserText: "This source admits nobody.",
 			AdminDetail: "mode is closed", Subject: "mock-" + user, DisplayName: user}

@@ -2,8 +2,10 @@ package mock_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
@@ -29,7 +31,11 @@ func provokeLogin(k source.Kind) func(context.Context, source.Full, source.Insta
 			return err
 		}
 		code := strings.SplitN(st.RedirectURL, "code=", 2)[1]
-		_, err = s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, CallbackQuery: map[string]string{"code": code, "error": k.String()}})
+		q := map[string]string{"code": code}
+		if k != source.KindUnspecified {
+			q["error"] = k.String()
+		}
+		_, err = s.CompleteLogin(ctx, inst, source.CompleteLogin{State: st.State, CallbackQuery: q})
 		return err
 	}
 }
@@ -59,7 +65,20 @@ func fixtures(src source.Full) sourcetest.Fixtures {
 		_, err := s.PasswordLogin(ctx, inst, source.Credentials{Login: "a", Password: "wrong"})
 		return err
 	}}
+	withLease := func(inst source.Instance, lease string) source.Instance {
+		var m map[string]any
+		_ = json.Unmarshal(inst.Config, &m)
+		m["lease"] = lease
+		inst.Config, _ = json.Marshal(m)
+		return inst
+	}
 	return sourcetest.Fixtures{
+		Renewing: func(_ context.Context, _ source.Full, inst source.Instance) (source.Instance, error) {
+			return withLease(inst, mock.Lease(time.Now().Add(time.Minute))), nil
+		},
+		ExpiredCredentials: func(ctx context.Context, s source.Full, inst source.Instance) error {
+			return provokeLogin(0)(ctx, s, withLease(inst, mock.Lease(time.Now().Add(-time.Minute))))
+		},
 		Source:      src,
 		ValidConfig: `{"api_key":"k","greeting":"Hi"}`,
 		BadConfigs: []sourcetest.BadConfig{

@@ -252,13 +252,51 @@ func errorToStatus(err error) error {
 		msg += ": " + e.ReasonCode
 	}
 	st := status.New(code, msg)
-	withDetails, derr := st.WithDetails(&pb.SourceError{Kind: pb.ErrorKind(e.Kind), ReasonCode: e.ReasonCode, UserText: e.UserText,
-		AdminDetail: e.AdminDetail, FieldErrors: fieldErrorsToPB(e.FieldErrors), Retryable: e.Retryable, Subject: e.Subject,
-		DisplayName: e.DisplayName, WrongGuess: e.WrongGuess})
+	withDetails, derr := st.WithDetails(sourceErrorToPB(e))
 	if derr != nil {
 		return st.Err()
 	}
 	return withDetails.Err()
+}
+
+func sourceErrorToPB(e *source.Error) *pb.SourceError {
+	return &pb.SourceError{Kind: pb.ErrorKind(e.Kind), ReasonCode: e.ReasonCode, UserText: e.UserText,
+		AdminDetail: e.AdminDetail, FieldErrors: fieldErrorsToPB(e.FieldErrors), Retryable: e.Retryable, Subject: e.Subject,
+		DisplayName: e.DisplayName, WrongGuess: e.WrongGuess, SourceCredentialsExpired: e.SourceCredentialsExpired}
+}
+
+func sourceErrorFromPB(se *pb.SourceError) *source.Error {
+	return &source.Error{Kind: source.Kind(se.GetKind()), ReasonCode: se.GetReasonCode(), UserText: se.GetUserText(),
+		AdminDetail: se.GetAdminDetail(), FieldErrors: fieldErrorsFromPB(se.GetFieldErrors()), Retryable: se.GetRetryable(),
+		Subject: se.GetSubject(), DisplayName: se.GetDisplayName(), WrongGuess: se.GetWrongGuess(),
+		SourceCredentialsExpired: se.GetSourceCredentialsExpired()}
+}
+
+// renewalToPB and renewalFromPB carry a renewal's answer (contract 1.4).
+func renewalToPB(r source.Renewal) *pb.RenewSourceCredentialsResponse {
+	out := &pb.RenewSourceCredentialsResponse{ConfigPatchJson: string(r.ConfigPatch), RenewAfterUnix: unixOrZero(r.RenewAfter)}
+	for _, c := range r.Credentials {
+		pc := &pb.ExpiringCredential{Field: c.Field, Label: c.Label, ExpiresAtUnix: unixOrZero(c.ExpiresAt), RenewedAtUnix: unixOrZero(c.RenewedAt),
+			Warning: c.Warning}
+		if c.Err != nil {
+			pc.Error = sourceErrorToPB(c.Err)
+		}
+		out.Credentials = append(out.Credentials, pc)
+	}
+	return out
+}
+
+func renewalFromPB(r *pb.RenewSourceCredentialsResponse) source.Renewal {
+	out := source.Renewal{ConfigPatch: rawOrNil(r.GetConfigPatchJson()), RenewAfter: timeOrZero(r.GetRenewAfterUnix())}
+	for _, c := range r.GetCredentials() {
+		ec := source.ExpiringCredential{Field: c.GetField(), Label: c.GetLabel(), ExpiresAt: timeOrZero(c.GetExpiresAtUnix()),
+			RenewedAt: timeOrZero(c.GetRenewedAtUnix()), Warning: c.GetWarning()}
+		if c.GetError() != nil {
+			ec.Err = sourceErrorFromPB(c.GetError())
+		}
+		out.Credentials = append(out.Credentials, ec)
+	}
+	return out
 }
 
 // ErrTransport marks a failure of the plugin process or connection rather than of the plugin's logic.
@@ -275,9 +313,7 @@ func errorFromStatus(err error) error {
 	}
 	for _, d := range st.Details() {
 		if se, ok := d.(*pb.SourceError); ok {
-			return &source.Error{Kind: source.Kind(se.GetKind()), ReasonCode: se.GetReasonCode(), UserText: se.GetUserText(),
-				AdminDetail: se.GetAdminDetail(), FieldErrors: fieldErrorsFromPB(se.GetFieldErrors()), Retryable: se.GetRetryable(),
-				Subject: se.GetSubject(), DisplayName: se.GetDisplayName(), WrongGuess: se.GetWrongGuess()}
+			return sourceErrorFromPB(se)
 		}
 	}
 	switch st.Code() {

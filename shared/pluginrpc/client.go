@@ -13,7 +13,10 @@ type Client struct {
 	rpc pb.FederatedSourceClient
 }
 
-var _ source.Full = (*Client)(nil)
+var (
+	_ source.Full    = (*Client)(nil)
+	_ source.Renewer = (*Client)(nil)
+)
 
 // NewClient wraps a gRPC client of the contract.
 func NewClient(rpc pb.FederatedSourceClient) *Client { return &Client{rpc: rpc} }
@@ -131,4 +134,13 @@ func (c *Client) RevokeCredential(ctx context.Context, inst source.Instance, cre
 	_, err := c.rpc.RevokeCredential(ctx, &pb.RevokeCredentialRequest{Instance: instanceToPB(inst),
 		Credential: &pb.Credential{Kind: cred.Kind, Value: cred.Value}})
 	return errorFromStatus(err)
+}
+
+// RenewSourceCredentials renews a source's expiring credentials (source.ErrUnimplemented from an older plugin).
+func (c *Client) RenewSourceCredentials(ctx context.Context, inst source.Instance) (source.Renewal, error) {
+	r, err := c.rpc.RenewSourceCredentials(ctx, &pb.RenewSourceCredentialsRequest{Instance: instanceToPB(inst)})
+	if err != nil {
+		return source.Renewal{}, errorFromStatus(err)
+	}
+	return renewalFromPB(r), nil
 }

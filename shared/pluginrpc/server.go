@@ -151,3 +151,15 @@ func (s *grpcServer) RevokeCredential(ctx context.Context, r *pb.RevokeCredentia
 	}
 	return &pb.RevokeCredentialResponse{}, nil
 }
+
+func (s *grpcServer) RenewSourceCredentials(ctx context.Context, r *pb.RenewSourceCredentialsRequest) (*pb.RenewSourceCredentialsResponse, error) {
+	p, ok := s.impl.(source.Renewer)
+	if !ok {
+		return nil, errorToStatus(source.ErrUnimplemented)
+	}
+	res, err := p.RenewSourceCredentials(ctx, instanceFromPB(r.GetInstance()))
+	if err != nil {
+		return nil, errorToStatus(err)
+	}
+	return renewalToPB(res), nil
+}

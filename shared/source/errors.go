@@ -82,6 +82,9 @@ type Error struct {
 	// WrongGuess says a ContinueLogin answer was a wrong guess at a guarded choice and the
 	// login ends here: the host keeps the guess counted (contract 1.3).
 	WrongGuess bool
+	// SourceCredentialsExpired says the call failed because credentials the source's own
+	// config holds expired early: the host renews them at once (contract 1.4).
+	SourceCredentialsExpired bool
 }
 
 func (e *Error) Error() string {
@@ -142,3 +145,18 @@ func AsError(err error) *Error {
 
 // ErrUnimplemented is returned by hosts for optional calls a plugin lacks.
 var ErrUnimplemented = &Error{Kind: KindUnimplemented, ReasonCode: "unimplemented", UserText: "Not supported by this source."}
+
+// ExpiredSourceCredentials is the error of a call that failed because the source's own
+// credentials expired early (contract 1.4): retryable and of kind upstream_unavailable, as a
+// host of an earlier version should see it, and marked so a host of 1.4 renews at once.
+func ExpiredSourceCredentials(userText, format string, args ...any) *Error {
+	e := Errorf(KindUpstreamUnavailable, "source_credentials_expired", userText, format, args...)
+	e.SourceCredentialsExpired = true
+	return e
+}
+
+// SourceCredentialsExpired reports whether err says the source's own credentials expired.
+func SourceCredentialsExpired(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.SourceCredentialsExpired
+}

@@ -23,6 +23,9 @@ const (
 	// CapCredentials: logins can hand the host upstream credentials it asks for, and
 	// RevokeCredential signs one out (contract 1.2).
 	CapCredentials = "credentials"
+	// CapRenew: a source's config can hold credentials that expire, and
+	// RenewSourceCredentials renews them (contract 1.4).
+	CapRenew = "config.renew"
 )
 
 // Source is what every plugin implements: describe, validate config, redirect login.

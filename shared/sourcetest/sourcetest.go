@@ -57,6 +57,12 @@ type Fixtures struct {
 	// a step with a guarded choice (inst, or an instance of its own with what such a step
 	// needs turned on) and gives a wrong answer to that choice, its State left empty.
 	GuardedStep func(ctx context.Context, src source.Full, inst source.Instance) (source.Instance, *source.LoginStep, source.ContinueLogin, error)
+	// Renewing, for a plugin that declares source.CapRenew (contract 1.4), is inst (or an
+	// instance of its own) with credentials that expire, ready to be renewed.
+	Renewing func(ctx context.Context, src source.Full, inst source.Instance) (source.Instance, error)
+	// ExpiredCredentials, for a plugin that declares source.CapRenew, makes a call fail
+	// because the source's own credentials expired early, and returns its error.
+	ExpiredCredentials func(ctx context.Context, src source.Full, inst source.Instance) error
 }
 
 // Run runs the whole kit.
@@ -85,6 +91,7 @@ func Run(t *testing.T, f Fixtures) {
 	t.Run("OptionalCalls", func(t *testing.T) { testOptional(t, ctx, f, desc, inst) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, ctx, f, desc, inst) })
 	t.Run("GuessGuards", func(t *testing.T) { testGuessGuards(t, ctx, f, inst) })
+	t.Run("Renew", func(t *testing.T) { testRenew(t, ctx, f, desc, inst) })
 	t.Run("ErrorsSurviveTheWire", func(t *testing.T) { testErrors(t, ctx, f, inst) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, ctx, f, inst) })
 }

@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1 (contract 1.3: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.4: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
@@ -357,7 +357,8 @@ type DescribeResponse struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Version         string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	ProtocolVersion uint32                 `protobuf:"varint,4,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	// Capability names: "login.redirect", "login.password", "login.steps", "revalidate", "actions", "mapping.preview".
+	// Capability names: "login.redirect", "login.password", "login.steps", "revalidate", "actions", "mapping.preview",
+	// "credentials" (1.2), "config.renew" (1.4).
 	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Icon as a data: URL (SVG or PNG).
 	Icon string `protobuf:"bytes,6,opt,name=icon,proto3" json:"icon,omitempty"`
@@ -688,6 +689,215 @@ func (*RevokeCredentialResponse) Descriptor() ([]byte, []int) {
 	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{8}
 }
 
+type RenewSourceCredentialsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The source as stored, its latest renewed values included.
+	Instance      *Instance `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewSourceCredentialsRequest) Reset() {
+	*x = RenewSourceCredentialsRequest{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewSourceCredentialsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewSourceCredentialsRequest) ProtoMessage() {}
+
+func (x *RenewSourceCredentialsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewSourceCredentialsRequest.ProtoReflect.Descriptor instead.
+func (*RenewSourceCredentialsRequest) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RenewSourceCredentialsRequest) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+// RenewSourceCredentialsResponse is a renewal's outcome. Added in 1.4.
+type RenewSourceCredentialsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Top-level config values to merge into the stored config (secrets included), as a JSON
+	// object; empty when nothing changed. The host merges them into the config the plugin
+	// was called with (never over an admin's later save of the same fields), validates the
+	// result with ValidateConfig and stores it like an admin's save.
+	ConfigPatchJson string `protobuf:"bytes,1,opt,name=config_patch_json,json=configPatchJson,proto3" json:"config_patch_json,omitempty"`
+	// When to call again (unix seconds); 0: the source holds nothing that expires now, and
+	// the host schedules no renewal until the config changes.
+	RenewAfterUnix int64 `protobuf:"varint,2,opt,name=renew_after_unix,json=renewAfterUnix,proto3" json:"renew_after_unix,omitempty"`
+	// One entry per expiring credential, for the admin's pages and the source's health.
+	Credentials   []*ExpiringCredential `protobuf:"bytes,3,rep,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewSourceCredentialsResponse) Reset() {
+	*x = RenewSourceCredentialsResponse{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewSourceCredentialsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewSourceCredentialsResponse) ProtoMessage() {}
+
+func (x *RenewSourceCredentialsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewSourceCredentialsResponse.ProtoReflect.Descriptor instead.
+func (*RenewSourceCredentialsResponse) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RenewSourceCredentialsResponse) GetConfigPatchJson() string {
+	if x != nil {
+		return x.ConfigPatchJson
+	}
+	return ""
+}
+
+func (x *RenewSourceCredentialsResponse) GetRenewAfterUnix() int64 {
+	if x != nil {
+		return x.RenewAfterUnix
+	}
+	return 0
+}
+
+func (x *RenewSourceCredentialsResponse) GetCredentials() []*ExpiringCredential {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+// ExpiringCredential is one credential of a source's config that expires.
+type ExpiringCredential struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The config field that holds it (a top-level property, with an index for a list:
+	// "tokens" or "tokens[1]"); stable across renewals.
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// Who or what it is, as an admin knows it (an account name); never the secret.
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// When it expires (unix seconds); 0 when unknown.
+	ExpiresAtUnix int64 `protobuf:"varint,3,opt,name=expires_at_unix,json=expiresAtUnix,proto3" json:"expires_at_unix,omitempty"`
+	// When it was last renewed (unix seconds); 0 when never.
+	RenewedAtUnix int64 `protobuf:"varint,4,opt,name=renewed_at_unix,json=renewedAtUnix,proto3" json:"renewed_at_unix,omitempty"`
+	// Set when this credential could not be renewed: a retryable kind (UPSTREAM_UNAVAILABLE,
+	// RATE_LIMITED) means try again later, keeping the old value while it lasts; any other
+	// (INVALID_CREDENTIALS) means the upstream refused it and an admin must act (user_text
+	// says what). The other credentials of the answer are unaffected.
+	Error *SourceError `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// Something an admin should know that needs no action now (for example: the upstream
+	// refused the renewal and the plugin fell back to an older credential that still works).
+	Warning       string `protobuf:"bytes,6,opt,name=warning,proto3" json:"warning,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpiringCredential) Reset() {
+	*x = ExpiringCredential{}
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpiringCredential) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpiringCredential) ProtoMessage() {}
+
+func (x *ExpiringCredential) ProtoReflect() protoreflect.Message {
+	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpiringCredential.ProtoReflect.Descriptor instead.
+func (*ExpiringCredential) Descriptor() ([]byte, []int) {
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ExpiringCredential) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ExpiringCredential) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ExpiringCredential) GetExpiresAtUnix() int64 {
+	if x != nil {
+		return x.ExpiresAtUnix
+	}
+	return 0
+}
+
+func (x *ExpiringCredential) GetRenewedAtUnix() int64 {
+	if x != nil {
+		return x.RenewedAtUnix
+	}
+	return 0
+}
+
+func (x *ExpiringCredential) GetError() *SourceError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *ExpiringCredential) GetWarning() string {
+	if x != nil {
+		return x.Warning
+	}
+	return ""
+}
+
 type ValidateConfigRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The draft config to validate; for an edit the host has already merged stored secrets
@@ -699,7 +909,7 @@ type ValidateConfigRequest struct {
 
 func (x *ValidateConfigRequest) Reset() {
 	*x = ValidateConfigRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +921,7 @@ func (x *ValidateConfigRequest) String() string {
 func (*ValidateConfigRequest) ProtoMessage() {}
 
 func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[9]
+	mi := &file_fedsource_v1_source_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +934,7 @@ func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
 func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{9}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ValidateConfigRequest) GetInstance() *Instance {
@@ -744,7 +954,7 @@ type ValidateConfigResponse struct {
 
 func (x *ValidateConfigResponse) Reset() {
 	*x = ValidateConfigResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +966,7 @@ func (x *ValidateConfigResponse) String() string {
 func (*ValidateConfigResponse) ProtoMessage() {}
 
 func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[10]
+	mi := &file_fedsource_v1_source_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +979,7 @@ func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
 func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{10}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ValidateConfigResponse) GetNormalizedConfigJson() string {
@@ -788,7 +998,7 @@ type ConfigWarningsRequest struct {
 
 func (x *ConfigWarningsRequest) Reset() {
 	*x = ConfigWarningsRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +1010,7 @@ func (x *ConfigWarningsRequest) String() string {
 func (*ConfigWarningsRequest) ProtoMessage() {}
 
 func (x *ConfigWarningsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[11]
+	mi := &file_fedsource_v1_source_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +1023,7 @@ func (x *ConfigWarningsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigWarningsRequest.ProtoReflect.Descriptor instead.
 func (*ConfigWarningsRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{11}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ConfigWarningsRequest) GetInstance() *Instance {
@@ -833,7 +1043,7 @@ type ConfigWarningsResponse struct {
 
 func (x *ConfigWarningsResponse) Reset() {
 	*x = ConfigWarningsResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1055,7 @@ func (x *ConfigWarningsResponse) String() string {
 func (*ConfigWarningsResponse) ProtoMessage() {}
 
 func (x *ConfigWarningsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[12]
+	mi := &file_fedsource_v1_source_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1068,7 @@ func (x *ConfigWarningsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigWarningsResponse.ProtoReflect.Descriptor instead.
 func (*ConfigWarningsResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{12}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ConfigWarningsResponse) GetWarnings() []*FieldError {
@@ -881,7 +1091,7 @@ type BeginLoginRequest struct {
 
 func (x *BeginLoginRequest) Reset() {
 	*x = BeginLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +1103,7 @@ func (x *BeginLoginRequest) String() string {
 func (*BeginLoginRequest) ProtoMessage() {}
 
 func (x *BeginLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[13]
+	mi := &file_fedsource_v1_source_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1116,7 @@ func (x *BeginLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginLoginRequest.ProtoReflect.Descriptor instead.
 func (*BeginLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{13}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BeginLoginRequest) GetInstance() *Instance {
@@ -945,7 +1155,7 @@ type BeginLoginResponse struct {
 
 func (x *BeginLoginResponse) Reset() {
 	*x = BeginLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1167,7 @@ func (x *BeginLoginResponse) String() string {
 func (*BeginLoginResponse) ProtoMessage() {}
 
 func (x *BeginLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[14]
+	mi := &file_fedsource_v1_source_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1180,7 @@ func (x *BeginLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginLoginResponse.ProtoReflect.Descriptor instead.
 func (*BeginLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{14}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BeginLoginResponse) GetRedirectUrl() string {
@@ -1008,7 +1218,7 @@ type CompleteLoginRequest struct {
 
 func (x *CompleteLoginRequest) Reset() {
 	*x = CompleteLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1020,7 +1230,7 @@ func (x *CompleteLoginRequest) String() string {
 func (*CompleteLoginRequest) ProtoMessage() {}
 
 func (x *CompleteLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[15]
+	mi := &file_fedsource_v1_source_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1033,7 +1243,7 @@ func (x *CompleteLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteLoginRequest.ProtoReflect.Descriptor instead.
 func (*CompleteLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{15}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CompleteLoginRequest) GetInstance() *Instance {
@@ -1076,7 +1286,7 @@ type CompleteLoginResponse struct {
 
 func (x *CompleteLoginResponse) Reset() {
 	*x = CompleteLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1298,7 @@ func (x *CompleteLoginResponse) String() string {
 func (*CompleteLoginResponse) ProtoMessage() {}
 
 func (x *CompleteLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[16]
+	mi := &file_fedsource_v1_source_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1311,7 @@ func (x *CompleteLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteLoginResponse.ProtoReflect.Descriptor instead.
 func (*CompleteLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{16}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CompleteLoginResponse) GetIdentity() *Identity {
@@ -1139,7 +1349,7 @@ type LoginStep struct {
 
 func (x *LoginStep) Reset() {
 	*x = LoginStep{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1361,7 @@ func (x *LoginStep) String() string {
 func (*LoginStep) ProtoMessage() {}
 
 func (x *LoginStep) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[17]
+	mi := &file_fedsource_v1_source_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1374,7 @@ func (x *LoginStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoginStep.ProtoReflect.Descriptor instead.
 func (*LoginStep) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{17}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LoginStep) GetTitle() string {
@@ -1237,7 +1447,7 @@ type StepField struct {
 
 func (x *StepField) Reset() {
 	*x = StepField{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1249,7 +1459,7 @@ func (x *StepField) String() string {
 func (*StepField) ProtoMessage() {}
 
 func (x *StepField) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[18]
+	mi := &file_fedsource_v1_source_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1262,7 +1472,7 @@ func (x *StepField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepField.ProtoReflect.Descriptor instead.
 func (*StepField) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{18}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StepField) GetName() string {
@@ -1308,7 +1518,7 @@ type ContinueLoginRequest struct {
 
 func (x *ContinueLoginRequest) Reset() {
 	*x = ContinueLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1530,7 @@ func (x *ContinueLoginRequest) String() string {
 func (*ContinueLoginRequest) ProtoMessage() {}
 
 func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[19]
+	mi := &file_fedsource_v1_source_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1543,7 @@ func (x *ContinueLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContinueLoginRequest.ProtoReflect.Descriptor instead.
 func (*ContinueLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{19}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ContinueLoginRequest) GetInstance() *Instance {
@@ -1386,7 +1596,7 @@ type PasswordLoginRequest struct {
 
 func (x *PasswordLoginRequest) Reset() {
 	*x = PasswordLoginRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1398,7 +1608,7 @@ func (x *PasswordLoginRequest) String() string {
 func (*PasswordLoginRequest) ProtoMessage() {}
 
 func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[20]
+	mi := &file_fedsource_v1_source_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1411,7 +1621,7 @@ func (x *PasswordLoginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginRequest.ProtoReflect.Descriptor instead.
 func (*PasswordLoginRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{20}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PasswordLoginRequest) GetInstance() *Instance {
@@ -1459,7 +1669,7 @@ type PasswordLoginResponse struct {
 
 func (x *PasswordLoginResponse) Reset() {
 	*x = PasswordLoginResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1681,7 @@ func (x *PasswordLoginResponse) String() string {
 func (*PasswordLoginResponse) ProtoMessage() {}
 
 func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[21]
+	mi := &file_fedsource_v1_source_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1694,7 @@ func (x *PasswordLoginResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PasswordLoginResponse.ProtoReflect.Descriptor instead.
 func (*PasswordLoginResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{21}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PasswordLoginResponse) GetIdentity() *Identity {
@@ -1519,7 +1729,7 @@ type RevalidateRequest struct {
 
 func (x *RevalidateRequest) Reset() {
 	*x = RevalidateRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1741,7 @@ func (x *RevalidateRequest) String() string {
 func (*RevalidateRequest) ProtoMessage() {}
 
 func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[22]
+	mi := &file_fedsource_v1_source_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1754,7 @@ func (x *RevalidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateRequest.ProtoReflect.Descriptor instead.
 func (*RevalidateRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{22}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RevalidateRequest) GetInstance() *Instance {
@@ -1590,7 +1800,7 @@ type RevalidateResponse struct {
 
 func (x *RevalidateResponse) Reset() {
 	*x = RevalidateResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1812,7 @@ func (x *RevalidateResponse) String() string {
 func (*RevalidateResponse) ProtoMessage() {}
 
 func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[23]
+	mi := &file_fedsource_v1_source_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1825,7 @@ func (x *RevalidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevalidateResponse.ProtoReflect.Descriptor instead.
 func (*RevalidateResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{23}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevalidateResponse) GetStatus() RevalidationStatus {
@@ -1664,7 +1874,7 @@ type RunActionRequest struct {
 
 func (x *RunActionRequest) Reset() {
 	*x = RunActionRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +1886,7 @@ func (x *RunActionRequest) String() string {
 func (*RunActionRequest) ProtoMessage() {}
 
 func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[24]
+	mi := &file_fedsource_v1_source_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1899,7 @@ func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionRequest.ProtoReflect.Descriptor instead.
 func (*RunActionRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{24}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RunActionRequest) GetInstance() *Instance {
@@ -1749,7 +1959,7 @@ type RunActionResponse struct {
 
 func (x *RunActionResponse) Reset() {
 	*x = RunActionResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1971,7 @@ func (x *RunActionResponse) String() string {
 func (*RunActionResponse) ProtoMessage() {}
 
 func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[25]
+	mi := &file_fedsource_v1_source_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1984,7 @@ func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionResponse.ProtoReflect.Descriptor instead.
 func (*RunActionResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{25}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RunActionResponse) GetResult() isRunActionResponse_Result {
@@ -1860,7 +2070,7 @@ type ActionRedirect struct {
 
 func (x *ActionRedirect) Reset() {
 	*x = ActionRedirect{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2082,7 @@ func (x *ActionRedirect) String() string {
 func (*ActionRedirect) ProtoMessage() {}
 
 func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[26]
+	mi := &file_fedsource_v1_source_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2095,7 @@ func (x *ActionRedirect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionRedirect.ProtoReflect.Descriptor instead.
 func (*ActionRedirect) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{26}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ActionRedirect) GetUrl() string {
@@ -1922,7 +2132,7 @@ type ActionChoices struct {
 
 func (x *ActionChoices) Reset() {
 	*x = ActionChoices{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2144,7 @@ func (x *ActionChoices) String() string {
 func (*ActionChoices) ProtoMessage() {}
 
 func (x *ActionChoices) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[27]
+	mi := &file_fedsource_v1_source_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2157,7 @@ func (x *ActionChoices) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionChoices.ProtoReflect.Descriptor instead.
 func (*ActionChoices) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{27}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ActionChoices) GetField() string {
@@ -1987,7 +2197,7 @@ type Choice struct {
 
 func (x *Choice) Reset() {
 	*x = Choice{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[28]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1999,7 +2209,7 @@ func (x *Choice) String() string {
 func (*Choice) ProtoMessage() {}
 
 func (x *Choice) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[28]
+	mi := &file_fedsource_v1_source_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2012,7 +2222,7 @@ func (x *Choice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Choice.ProtoReflect.Descriptor instead.
 func (*Choice) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{28}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Choice) GetValue() string {
@@ -2075,7 +2285,7 @@ type GuessGuard struct {
 
 func (x *GuessGuard) Reset() {
 	*x = GuessGuard{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2297,7 @@ func (x *GuessGuard) String() string {
 func (*GuessGuard) ProtoMessage() {}
 
 func (x *GuessGuard) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[29]
+	mi := &file_fedsource_v1_source_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2310,7 @@ func (x *GuessGuard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuessGuard.ProtoReflect.Descriptor instead.
 func (*GuessGuard) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{29}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GuessGuard) GetKey() string {
@@ -2148,7 +2358,7 @@ type ActionConfigPatch struct {
 
 func (x *ActionConfigPatch) Reset() {
 	*x = ActionConfigPatch{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2370,7 @@ func (x *ActionConfigPatch) String() string {
 func (*ActionConfigPatch) ProtoMessage() {}
 
 func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[30]
+	mi := &file_fedsource_v1_source_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2383,7 @@ func (x *ActionConfigPatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionConfigPatch.ProtoReflect.Descriptor instead.
 func (*ActionConfigPatch) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{30}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ActionConfigPatch) GetValuesJson() string {
@@ -2194,7 +2404,7 @@ type ActionMessage struct {
 
 func (x *ActionMessage) Reset() {
 	*x = ActionMessage{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[31]
+	mi := &file_fedsource_v1_source_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2206,7 +2416,7 @@ func (x *ActionMessage) String() string {
 func (*ActionMessage) ProtoMessage() {}
 
 func (x *ActionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[31]
+	mi := &file_fedsource_v1_source_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2429,7 @@ func (x *ActionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionMessage.ProtoReflect.Descriptor instead.
 func (*ActionMessage) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{31}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ActionMessage) GetText() string {
@@ -2251,7 +2461,7 @@ type PreviewMappingRequest struct {
 
 func (x *PreviewMappingRequest) Reset() {
 	*x = PreviewMappingRequest{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[32]
+	mi := &file_fedsource_v1_source_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2263,7 +2473,7 @@ func (x *PreviewMappingRequest) String() string {
 func (*PreviewMappingRequest) ProtoMessage() {}
 
 func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[32]
+	mi := &file_fedsource_v1_source_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2276,7 +2486,7 @@ func (x *PreviewMappingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingRequest.ProtoReflect.Descriptor instead.
 func (*PreviewMappingRequest) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{32}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PreviewMappingRequest) GetInstance() *Instance {
@@ -2320,7 +2530,7 @@ type PreviewMappingResponse struct {
 
 func (x *PreviewMappingResponse) Reset() {
 	*x = PreviewMappingResponse{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[33]
+	mi := &file_fedsource_v1_source_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2332,7 +2542,7 @@ func (x *PreviewMappingResponse) String() string {
 func (*PreviewMappingResponse) ProtoMessage() {}
 
 func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[33]
+	mi := &file_fedsource_v1_source_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2345,7 +2555,7 @@ func (x *PreviewMappingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewMappingResponse.ProtoReflect.Descriptor instead.
 func (*PreviewMappingResponse) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{33}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PreviewMappingResponse) GetIdentity() *Identity {
@@ -2385,7 +2595,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[34]
+	mi := &file_fedsource_v1_source_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2397,7 +2607,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[34]
+	mi := &file_fedsource_v1_source_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2410,7 +2620,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{34}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Decision) GetAllowed() bool {
@@ -2472,7 +2682,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[35]
+	mi := &file_fedsource_v1_source_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2694,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[35]
+	mi := &file_fedsource_v1_source_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2707,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{35}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Identity) GetSub() string {
@@ -2606,7 +2816,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[36]
+	mi := &file_fedsource_v1_source_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2618,7 +2828,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[36]
+	mi := &file_fedsource_v1_source_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2631,7 +2841,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{36}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *FieldError) GetField() string {
@@ -2678,14 +2888,19 @@ type SourceError struct {
 	DisplayName string `protobuf:"bytes,8,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Set by ContinueLogin when the answer was a wrong guess at a guarded choice (Choice.guard)
 	// and the login ends here: the host keeps the guess counted. Added in 1.3.
-	WrongGuess    bool `protobuf:"varint,9,opt,name=wrong_guess,json=wrongGuess,proto3" json:"wrong_guess,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WrongGuess bool `protobuf:"varint,9,opt,name=wrong_guess,json=wrongGuess,proto3" json:"wrong_guess,omitempty"`
+	// Set when the call failed because credentials the source's own config holds expired
+	// before their time (the upstream said so): a host of 1.4 calls RenewSourceCredentials at
+	// once. The kind stays what an older host should see (UPSTREAM_UNAVAILABLE, retryable).
+	// Added in 1.4.
+	SourceCredentialsExpired bool `protobuf:"varint,10,opt,name=source_credentials_expired,json=sourceCredentialsExpired,proto3" json:"source_credentials_expired,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *SourceError) Reset() {
 	*x = SourceError{}
-	mi := &file_fedsource_v1_source_proto_msgTypes[37]
+	mi := &file_fedsource_v1_source_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2697,7 +2912,7 @@ func (x *SourceError) String() string {
 func (*SourceError) ProtoMessage() {}
 
 func (x *SourceError) ProtoReflect() protoreflect.Message {
-	mi := &file_fedsource_v1_source_proto_msgTypes[37]
+	mi := &file_fedsource_v1_source_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2710,7 +2925,7 @@ func (x *SourceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceError.ProtoReflect.Descriptor instead.
 func (*SourceError) Descriptor() ([]byte, []int) {
-	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{37}
+	return file_fedsource_v1_source_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SourceError) GetKind() ErrorKind {
@@ -2776,6 +2991,13 @@ func (x *SourceError) GetWrongGuess() bool {
 	return false
 }
 
+func (x *SourceError) GetSourceCredentialsExpired() bool {
+	if x != nil {
+		return x.SourceCredentialsExpired
+	}
+	return false
+}
+
 var File_fedsource_v1_source_proto protoreflect.FileDescriptor
 
 const file_fedsource_v1_source_proto_rawDesc = "" +
@@ -2818,7 +3040,20 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\n" +
 	"credential\x18\x02 \x01(\v2\x18.fedsource.v1.CredentialR\n" +
 	"credential\"\x1a\n" +
-	"\x18RevokeCredentialResponse\"K\n" +
+	"\x18RevokeCredentialResponse\"S\n" +
+	"\x1dRenewSourceCredentialsRequest\x122\n" +
+	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\"\xba\x01\n" +
+	"\x1eRenewSourceCredentialsResponse\x12*\n" +
+	"\x11config_patch_json\x18\x01 \x01(\tR\x0fconfigPatchJson\x12(\n" +
+	"\x10renew_after_unix\x18\x02 \x01(\x03R\x0erenewAfterUnix\x12B\n" +
+	"\vcredentials\x18\x03 \x03(\v2 .fedsource.v1.ExpiringCredentialR\vcredentials\"\xdb\x01\n" +
+	"\x12ExpiringCredential\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12&\n" +
+	"\x0fexpires_at_unix\x18\x03 \x01(\x03R\rexpiresAtUnix\x12&\n" +
+	"\x0frenewed_at_unix\x18\x04 \x01(\x03R\rrenewedAtUnix\x12/\n" +
+	"\x05error\x18\x05 \x01(\v2\x19.fedsource.v1.SourceErrorR\x05error\x12\x18\n" +
+	"\awarning\x18\x06 \x01(\tR\awarning\"K\n" +
 	"\x15ValidateConfigRequest\x122\n" +
 	"\binstance\x18\x01 \x01(\v2\x16.fedsource.v1.InstanceR\binstance\"N\n" +
 	"\x16ValidateConfigResponse\x124\n" +
@@ -2979,7 +3214,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
 	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
-	"\x06column\x18\x04 \x01(\x05R\x06column\"\xd4\x02\n" +
+	"\x06column\x18\x04 \x01(\x05R\x06column\"\x92\x03\n" +
 	"\vSourceError\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.fedsource.v1.ErrorKindR\x04kind\x12\x1f\n" +
 	"\vreason_code\x18\x02 \x01(\tR\n" +
@@ -2991,7 +3226,9 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\asubject\x18\a \x01(\tR\asubject\x12!\n" +
 	"\fdisplay_name\x18\b \x01(\tR\vdisplayName\x12\x1f\n" +
 	"\vwrong_guess\x18\t \x01(\bR\n" +
-	"wrongGuess*\x9c\x01\n" +
+	"wrongGuess\x12<\n" +
+	"\x1asource_credentials_expired\x18\n" +
+	" \x01(\bR\x18sourceCredentialsExpired*\x9c\x01\n" +
 	"\x12RevalidationStatus\x12#\n" +
 	"\x1fREVALIDATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bREVALIDATION_STATUS_ALLOWED\x10\x01\x12\x1f\n" +
@@ -3010,7 +3247,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\x1aERROR_KIND_INVALID_REQUEST\x10\t\x12\x17\n" +
 	"\x13ERROR_KIND_REPLAYED\x10\n" +
 	"\x12\x17\n" +
-	"\x13ERROR_KIND_INTERNAL\x10\v2\x93\b\n" +
+	"\x13ERROR_KIND_INTERNAL\x10\v2\x88\t\n" +
 	"\x0fFederatedSource\x12=\n" +
 	"\x04Ping\x12\x19.fedsource.v1.PingRequest\x1a\x1a.fedsource.v1.PingResponse\x12I\n" +
 	"\bDescribe\x12\x1d.fedsource.v1.DescribeRequest\x1a\x1e.fedsource.v1.DescribeResponse\x12[\n" +
@@ -3025,7 +3262,8 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\tRunAction\x12\x1e.fedsource.v1.RunActionRequest\x1a\x1f.fedsource.v1.RunActionResponse\x12[\n" +
 	"\x0ePreviewMapping\x12#.fedsource.v1.PreviewMappingRequest\x1a$.fedsource.v1.PreviewMappingResponse\x12[\n" +
 	"\x0eConfigWarnings\x12#.fedsource.v1.ConfigWarningsRequest\x1a$.fedsource.v1.ConfigWarningsResponse\x12a\n" +
-	"\x10RevokeCredential\x12%.fedsource.v1.RevokeCredentialRequest\x1a&.fedsource.v1.RevokeCredentialResponseBCZAgithub.com/plexlogin/plexlogin/shared/gen/fedsourcev1;fedsourcev1b\x06proto3"
+	"\x10RevokeCredential\x12%.fedsource.v1.RevokeCredentialRequest\x1a&.fedsource.v1.RevokeCredentialResponse\x12s\n" +
+	"\x16RenewSourceCredentials\x12+.fedsource.v1.RenewSourceCredentialsRequest\x1a,.fedsource.v1.RenewSourceCredentialsResponseBCZAgithub.com/plexlogin/plexlogin/shared/gen/fedsourcev1;fedsourcev1b\x06proto3"
 
 var (
 	file_fedsource_v1_source_proto_rawDescOnce sync.Once
@@ -3040,121 +3278,129 @@ func file_fedsource_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_fedsource_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_fedsource_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_fedsource_v1_source_proto_goTypes = []any{
-	(RevalidationStatus)(0),          // 0: fedsource.v1.RevalidationStatus
-	(ErrorKind)(0),                   // 1: fedsource.v1.ErrorKind
-	(*Instance)(nil),                 // 2: fedsource.v1.Instance
-	(*PingRequest)(nil),              // 3: fedsource.v1.PingRequest
-	(*PingResponse)(nil),             // 4: fedsource.v1.PingResponse
-	(*DescribeRequest)(nil),          // 5: fedsource.v1.DescribeRequest
-	(*DescribeResponse)(nil),         // 6: fedsource.v1.DescribeResponse
-	(*CredentialKind)(nil),           // 7: fedsource.v1.CredentialKind
-	(*Credential)(nil),               // 8: fedsource.v1.Credential
-	(*RevokeCredentialRequest)(nil),  // 9: fedsource.v1.RevokeCredentialRequest
-	(*RevokeCredentialResponse)(nil), // 10: fedsource.v1.RevokeCredentialResponse
-	(*ValidateConfigRequest)(nil),    // 11: fedsource.v1.ValidateConfigRequest
-	(*ValidateConfigResponse)(nil),   // 12: fedsource.v1.ValidateConfigResponse
-	(*ConfigWarningsRequest)(nil),    // 13: fedsource.v1.ConfigWarningsRequest
-	(*ConfigWarningsResponse)(nil),   // 14: fedsource.v1.ConfigWarningsResponse
-	(*BeginLoginRequest)(nil),        // 15: fedsource.v1.BeginLoginRequest
-	(*BeginLoginResponse)(nil),       // 16: fedsource.v1.BeginLoginResponse
-	(*CompleteLoginRequest)(nil),     // 17: fedsource.v1.CompleteLoginRequest
-	(*CompleteLoginResponse)(nil),    // 18: fedsource.v1.CompleteLoginResponse
-	(*LoginStep)(nil),                // 19: fedsource.v1.LoginStep
-	(*StepField)(nil),                // 20: fedsource.v1.StepField
-	(*ContinueLoginRequest)(nil),     // 21: fedsource.v1.ContinueLoginRequest
-	(*PasswordLoginRequest)(nil),     // 22: fedsource.v1.PasswordLoginRequest
-	(*PasswordLoginResponse)(nil),    // 23: fedsource.v1.PasswordLoginResponse
-	(*RevalidateRequest)(nil),        // 24: fedsource.v1.RevalidateRequest
-	(*RevalidateResponse)(nil),       // 25: fedsource.v1.RevalidateResponse
-	(*RunActionRequest)(nil),         // 26: fedsource.v1.RunActionRequest
-	(*RunActionResponse)(nil),        // 27: fedsource.v1.RunActionResponse
-	(*ActionRedirect)(nil),           // 28: fedsource.v1.ActionRedirect
-	(*ActionChoices)(nil),            // 29: fedsource.v1.ActionChoices
-	(*Choice)(nil),                   // 30: fedsource.v1.Choice
-	(*GuessGuard)(nil),               // 31: fedsource.v1.GuessGuard
-	(*ActionConfigPatch)(nil),        // 32: fedsource.v1.ActionConfigPatch
-	(*ActionMessage)(nil),            // 33: fedsource.v1.ActionMessage
-	(*PreviewMappingRequest)(nil),    // 34: fedsource.v1.PreviewMappingRequest
-	(*PreviewMappingResponse)(nil),   // 35: fedsource.v1.PreviewMappingResponse
-	(*Decision)(nil),                 // 36: fedsource.v1.Decision
-	(*Identity)(nil),                 // 37: fedsource.v1.Identity
-	(*FieldError)(nil),               // 38: fedsource.v1.FieldError
-	(*SourceError)(nil),              // 39: fedsource.v1.SourceError
-	nil,                              // 40: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	nil,                              // 41: fedsource.v1.ContinueLoginRequest.ValuesEntry
-	nil,                              // 42: fedsource.v1.RunActionRequest.CallbackQueryEntry
-	nil,                              // 43: fedsource.v1.Choice.DetailsEntry
+	(RevalidationStatus)(0),                // 0: fedsource.v1.RevalidationStatus
+	(ErrorKind)(0),                         // 1: fedsource.v1.ErrorKind
+	(*Instance)(nil),                       // 2: fedsource.v1.Instance
+	(*PingRequest)(nil),                    // 3: fedsource.v1.PingRequest
+	(*PingResponse)(nil),                   // 4: fedsource.v1.PingResponse
+	(*DescribeRequest)(nil),                // 5: fedsource.v1.DescribeRequest
+	(*DescribeResponse)(nil),               // 6: fedsource.v1.DescribeResponse
+	(*CredentialKind)(nil),                 // 7: fedsource.v1.CredentialKind
+	(*Credential)(nil),                     // 8: fedsource.v1.Credential
+	(*RevokeCredentialRequest)(nil),        // 9: fedsource.v1.RevokeCredentialRequest
+	(*RevokeCredentialResponse)(nil),       // 10: fedsource.v1.RevokeCredentialResponse
+	(*RenewSourceCredentialsRequest)(nil),  // 11: fedsource.v1.RenewSourceCredentialsRequest
+	(*RenewSourceCredentialsResponse)(nil), // 12: fedsource.v1.RenewSourceCredentialsResponse
+	(*ExpiringCredential)(nil),             // 13: fedsource.v1.ExpiringCredential
+	(*ValidateConfigRequest)(nil),          // 14: fedsource.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil),         // 15: fedsource.v1.ValidateConfigResponse
+	(*ConfigWarningsRequest)(nil),          // 16: fedsource.v1.ConfigWarningsRequest
+	(*ConfigWarningsResponse)(nil),         // 17: fedsource.v1.ConfigWarningsResponse
+	(*BeginLoginRequest)(nil),              // 18: fedsource.v1.BeginLoginRequest
+	(*BeginLoginResponse)(nil),             // 19: fedsource.v1.BeginLoginResponse
+	(*CompleteLoginRequest)(nil),           // 20: fedsource.v1.CompleteLoginRequest
+	(*CompleteLoginResponse)(nil),          // 21: fedsource.v1.CompleteLoginResponse
+	(*LoginStep)(nil),                      // 22: fedsource.v1.LoginStep
+	(*StepField)(nil),                      // 23: fedsource.v1.StepField
+	(*ContinueLoginRequest)(nil),           // 24: fedsource.v1.ContinueLoginRequest
+	(*PasswordLoginRequest)(nil),           // 25: fedsource.v1.PasswordLoginRequest
+	(*PasswordLoginResponse)(nil),          // 26: fedsource.v1.PasswordLoginResponse
+	(*RevalidateRequest)(nil),              // 27: fedsource.v1.RevalidateRequest
+	(*RevalidateResponse)(nil),             // 28: fedsource.v1.RevalidateResponse
+	(*RunActionRequest)(nil),               // 29: fedsource.v1.RunActionRequest
+	(*RunActionResponse)(nil),              // 30: fedsource.v1.RunActionResponse
+	(*ActionRedirect)(nil),                 // 31: fedsource.v1.ActionRedirect
+	(*ActionChoices)(nil),                  // 32: fedsource.v1.ActionChoices
+	(*Choice)(nil),                         // 33: fedsource.v1.Choice
+	(*GuessGuard)(nil),                     // 34: fedsource.v1.GuessGuard
+	(*ActionConfigPatch)(nil),              // 35: fedsource.v1.ActionConfigPatch
+	(*ActionMessage)(nil),                  // 36: fedsource.v1.ActionMessage
+	(*PreviewMappingRequest)(nil),          // 37: fedsource.v1.PreviewMappingRequest
+	(*PreviewMappingResponse)(nil),         // 38: fedsource.v1.PreviewMappingResponse
+	(*Decision)(nil),                       // 39: fedsource.v1.Decision
+	(*Identity)(nil),                       // 40: fedsource.v1.Identity
+	(*FieldError)(nil),                     // 41: fedsource.v1.FieldError
+	(*SourceError)(nil),                    // 42: fedsource.v1.SourceError
+	nil,                                    // 43: fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	nil,                                    // 44: fedsource.v1.ContinueLoginRequest.ValuesEntry
+	nil,                                    // 45: fedsource.v1.RunActionRequest.CallbackQueryEntry
+	nil,                                    // 46: fedsource.v1.Choice.DetailsEntry
 }
 var file_fedsource_v1_source_proto_depIdxs = []int32{
 	7,  // 0: fedsource.v1.DescribeResponse.credential_kinds:type_name -> fedsource.v1.CredentialKind
 	2,  // 1: fedsource.v1.RevokeCredentialRequest.instance:type_name -> fedsource.v1.Instance
 	8,  // 2: fedsource.v1.RevokeCredentialRequest.credential:type_name -> fedsource.v1.Credential
-	2,  // 3: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
-	2,  // 4: fedsource.v1.ConfigWarningsRequest.instance:type_name -> fedsource.v1.Instance
-	38, // 5: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
-	2,  // 6: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
-	2,  // 7: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
-	40, // 8: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
-	37, // 9: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
-	19, // 10: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
-	30, // 11: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
-	20, // 12: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
-	2,  // 13: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
-	41, // 14: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
-	2,  // 15: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
-	37, // 16: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
-	19, // 17: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
-	2,  // 18: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
-	8,  // 19: fedsource.v1.RevalidateRequest.credentials:type_name -> fedsource.v1.Credential
-	0,  // 20: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
-	36, // 21: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
-	2,  // 22: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
-	42, // 23: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
-	28, // 24: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
-	29, // 25: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
-	32, // 26: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
-	33, // 27: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
-	30, // 28: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
-	43, // 29: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
-	31, // 30: fedsource.v1.Choice.guard:type_name -> fedsource.v1.GuessGuard
-	2,  // 31: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
-	37, // 32: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
-	38, // 33: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
-	36, // 34: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
-	8,  // 35: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
-	1,  // 36: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
-	38, // 37: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
-	3,  // 38: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
-	5,  // 39: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
-	11, // 40: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
-	15, // 41: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
-	17, // 42: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
-	21, // 43: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
-	22, // 44: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
-	24, // 45: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
-	26, // 46: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
-	34, // 47: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
-	13, // 48: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
-	9,  // 49: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
-	4,  // 50: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
-	6,  // 51: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
-	12, // 52: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
-	16, // 53: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
-	18, // 54: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	18, // 55: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
-	23, // 56: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
-	25, // 57: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
-	27, // 58: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
-	35, // 59: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
-	14, // 60: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
-	10, // 61: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
-	50, // [50:62] is the sub-list for method output_type
-	38, // [38:50] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	2,  // 3: fedsource.v1.RenewSourceCredentialsRequest.instance:type_name -> fedsource.v1.Instance
+	13, // 4: fedsource.v1.RenewSourceCredentialsResponse.credentials:type_name -> fedsource.v1.ExpiringCredential
+	42, // 5: fedsource.v1.ExpiringCredential.error:type_name -> fedsource.v1.SourceError
+	2,  // 6: fedsource.v1.ValidateConfigRequest.instance:type_name -> fedsource.v1.Instance
+	2,  // 7: fedsource.v1.ConfigWarningsRequest.instance:type_name -> fedsource.v1.Instance
+	41, // 8: fedsource.v1.ConfigWarningsResponse.warnings:type_name -> fedsource.v1.FieldError
+	2,  // 9: fedsource.v1.BeginLoginRequest.instance:type_name -> fedsource.v1.Instance
+	2,  // 10: fedsource.v1.CompleteLoginRequest.instance:type_name -> fedsource.v1.Instance
+	43, // 11: fedsource.v1.CompleteLoginRequest.callback_query:type_name -> fedsource.v1.CompleteLoginRequest.CallbackQueryEntry
+	40, // 12: fedsource.v1.CompleteLoginResponse.identity:type_name -> fedsource.v1.Identity
+	22, // 13: fedsource.v1.CompleteLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	33, // 14: fedsource.v1.LoginStep.choices:type_name -> fedsource.v1.Choice
+	23, // 15: fedsource.v1.LoginStep.fields:type_name -> fedsource.v1.StepField
+	2,  // 16: fedsource.v1.ContinueLoginRequest.instance:type_name -> fedsource.v1.Instance
+	44, // 17: fedsource.v1.ContinueLoginRequest.values:type_name -> fedsource.v1.ContinueLoginRequest.ValuesEntry
+	2,  // 18: fedsource.v1.PasswordLoginRequest.instance:type_name -> fedsource.v1.Instance
+	40, // 19: fedsource.v1.PasswordLoginResponse.identity:type_name -> fedsource.v1.Identity
+	22, // 20: fedsource.v1.PasswordLoginResponse.step:type_name -> fedsource.v1.LoginStep
+	2,  // 21: fedsource.v1.RevalidateRequest.instance:type_name -> fedsource.v1.Instance
+	8,  // 22: fedsource.v1.RevalidateRequest.credentials:type_name -> fedsource.v1.Credential
+	0,  // 23: fedsource.v1.RevalidateResponse.status:type_name -> fedsource.v1.RevalidationStatus
+	39, // 24: fedsource.v1.RevalidateResponse.decision:type_name -> fedsource.v1.Decision
+	2,  // 25: fedsource.v1.RunActionRequest.instance:type_name -> fedsource.v1.Instance
+	45, // 26: fedsource.v1.RunActionRequest.callback_query:type_name -> fedsource.v1.RunActionRequest.CallbackQueryEntry
+	31, // 27: fedsource.v1.RunActionResponse.redirect:type_name -> fedsource.v1.ActionRedirect
+	32, // 28: fedsource.v1.RunActionResponse.choices:type_name -> fedsource.v1.ActionChoices
+	35, // 29: fedsource.v1.RunActionResponse.config_patch:type_name -> fedsource.v1.ActionConfigPatch
+	36, // 30: fedsource.v1.RunActionResponse.message:type_name -> fedsource.v1.ActionMessage
+	33, // 31: fedsource.v1.ActionChoices.options:type_name -> fedsource.v1.Choice
+	46, // 32: fedsource.v1.Choice.details:type_name -> fedsource.v1.Choice.DetailsEntry
+	34, // 33: fedsource.v1.Choice.guard:type_name -> fedsource.v1.GuessGuard
+	2,  // 34: fedsource.v1.PreviewMappingRequest.instance:type_name -> fedsource.v1.Instance
+	40, // 35: fedsource.v1.PreviewMappingResponse.identity:type_name -> fedsource.v1.Identity
+	41, // 36: fedsource.v1.PreviewMappingResponse.errors:type_name -> fedsource.v1.FieldError
+	39, // 37: fedsource.v1.Identity.decision:type_name -> fedsource.v1.Decision
+	8,  // 38: fedsource.v1.Identity.credentials:type_name -> fedsource.v1.Credential
+	1,  // 39: fedsource.v1.SourceError.kind:type_name -> fedsource.v1.ErrorKind
+	41, // 40: fedsource.v1.SourceError.field_errors:type_name -> fedsource.v1.FieldError
+	3,  // 41: fedsource.v1.FederatedSource.Ping:input_type -> fedsource.v1.PingRequest
+	5,  // 42: fedsource.v1.FederatedSource.Describe:input_type -> fedsource.v1.DescribeRequest
+	14, // 43: fedsource.v1.FederatedSource.ValidateConfig:input_type -> fedsource.v1.ValidateConfigRequest
+	18, // 44: fedsource.v1.FederatedSource.BeginLogin:input_type -> fedsource.v1.BeginLoginRequest
+	20, // 45: fedsource.v1.FederatedSource.CompleteLogin:input_type -> fedsource.v1.CompleteLoginRequest
+	24, // 46: fedsource.v1.FederatedSource.ContinueLogin:input_type -> fedsource.v1.ContinueLoginRequest
+	25, // 47: fedsource.v1.FederatedSource.PasswordLogin:input_type -> fedsource.v1.PasswordLoginRequest
+	27, // 48: fedsource.v1.FederatedSource.Revalidate:input_type -> fedsource.v1.RevalidateRequest
+	29, // 49: fedsource.v1.FederatedSource.RunAction:input_type -> fedsource.v1.RunActionRequest
+	37, // 50: fedsource.v1.FederatedSource.PreviewMapping:input_type -> fedsource.v1.PreviewMappingRequest
+	16, // 51: fedsource.v1.FederatedSource.ConfigWarnings:input_type -> fedsource.v1.ConfigWarningsRequest
+	9,  // 52: fedsource.v1.FederatedSource.RevokeCredential:input_type -> fedsource.v1.RevokeCredentialRequest
+	11, // 53: fedsource.v1.FederatedSource.RenewSourceCredentials:input_type -> fedsource.v1.RenewSourceCredentialsRequest
+	4,  // 54: fedsource.v1.FederatedSource.Ping:output_type -> fedsource.v1.PingResponse
+	6,  // 55: fedsource.v1.FederatedSource.Describe:output_type -> fedsource.v1.DescribeResponse
+	15, // 56: fedsource.v1.FederatedSource.ValidateConfig:output_type -> fedsource.v1.ValidateConfigResponse
+	19, // 57: fedsource.v1.FederatedSource.BeginLogin:output_type -> fedsource.v1.BeginLoginResponse
+	21, // 58: fedsource.v1.FederatedSource.CompleteLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	21, // 59: fedsource.v1.FederatedSource.ContinueLogin:output_type -> fedsource.v1.CompleteLoginResponse
+	26, // 60: fedsource.v1.FederatedSource.PasswordLogin:output_type -> fedsource.v1.PasswordLoginResponse
+	28, // 61: fedsource.v1.FederatedSource.Revalidate:output_type -> fedsource.v1.RevalidateResponse
+	30, // 62: fedsource.v1.FederatedSource.RunAction:output_type -> fedsource.v1.RunActionResponse
+	38, // 63: fedsource.v1.FederatedSource.PreviewMapping:output_type -> fedsource.v1.PreviewMappingResponse
+	17, // 64: fedsource.v1.FederatedSource.ConfigWarnings:output_type -> fedsource.v1.ConfigWarningsResponse
+	10, // 65: fedsource.v1.FederatedSource.RevokeCredential:output_type -> fedsource.v1.RevokeCredentialResponse
+	12, // 66: fedsource.v1.FederatedSource.RenewSourceCredentials:output_type -> fedsource.v1.RenewSourceCredentialsResponse
+	54, // [54:67] is the sub-list for method output_type
+	41, // [41:54] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_fedsource_v1_source_proto_init() }
@@ -3162,7 +3408,7 @@ func file_fedsource_v1_source_proto_init() {
 	if File_fedsource_v1_source_proto != nil {
 		return
 	}
-	file_fedsource_v1_source_proto_msgTypes[25].OneofWrappers = []any{
+	file_fedsource_v1_source_proto_msgTypes[28].OneofWrappers = []any{
 		(*RunActionResponse_Redirect)(nil),
 		(*RunActionResponse_Choices)(nil),
 		(*RunActionResponse_ConfigPatch)(nil),
@@ -3174,7 +3420,7 @@ func file_fedsource_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fedsource_v1_source_proto_rawDesc), len(file_fedsource_v1_source_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   42,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

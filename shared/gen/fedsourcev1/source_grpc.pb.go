@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1 (contract 1.3: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.4: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
@@ -28,18 +28,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	FederatedSource_Ping_FullMethodName             = "/fedsource.v1.FederatedSource/Ping"
-	FederatedSource_Describe_FullMethodName         = "/fedsource.v1.FederatedSource/Describe"
-	FederatedSource_ValidateConfig_FullMethodName   = "/fedsource.v1.FederatedSource/ValidateConfig"
-	FederatedSource_BeginLogin_FullMethodName       = "/fedsource.v1.FederatedSource/BeginLogin"
-	FederatedSource_CompleteLogin_FullMethodName    = "/fedsource.v1.FederatedSource/CompleteLogin"
-	FederatedSource_ContinueLogin_FullMethodName    = "/fedsource.v1.FederatedSource/ContinueLogin"
-	FederatedSource_PasswordLogin_FullMethodName    = "/fedsource.v1.FederatedSource/PasswordLogin"
-	FederatedSource_Revalidate_FullMethodName       = "/fedsource.v1.FederatedSource/Revalidate"
-	FederatedSource_RunAction_FullMethodName        = "/fedsource.v1.FederatedSource/RunAction"
-	FederatedSource_PreviewMapping_FullMethodName   = "/fedsource.v1.FederatedSource/PreviewMapping"
-	FederatedSource_ConfigWarnings_FullMethodName   = "/fedsource.v1.FederatedSource/ConfigWarnings"
-	FederatedSource_RevokeCredential_FullMethodName = "/fedsource.v1.FederatedSource/RevokeCredential"
+	FederatedSource_Ping_FullMethodName                   = "/fedsource.v1.FederatedSource/Ping"
+	FederatedSource_Describe_FullMethodName               = "/fedsource.v1.FederatedSource/Describe"
+	FederatedSource_ValidateConfig_FullMethodName         = "/fedsource.v1.FederatedSource/ValidateConfig"
+	FederatedSource_BeginLogin_FullMethodName             = "/fedsource.v1.FederatedSource/BeginLogin"
+	FederatedSource_CompleteLogin_FullMethodName          = "/fedsource.v1.FederatedSource/CompleteLogin"
+	FederatedSource_ContinueLogin_FullMethodName          = "/fedsource.v1.FederatedSource/ContinueLogin"
+	FederatedSource_PasswordLogin_FullMethodName          = "/fedsource.v1.FederatedSource/PasswordLogin"
+	FederatedSource_Revalidate_FullMethodName             = "/fedsource.v1.FederatedSource/Revalidate"
+	FederatedSource_RunAction_FullMethodName              = "/fedsource.v1.FederatedSource/RunAction"
+	FederatedSource_PreviewMapping_FullMethodName         = "/fedsource.v1.FederatedSource/PreviewMapping"
+	FederatedSource_ConfigWarnings_FullMethodName         = "/fedsource.v1.FederatedSource/ConfigWarnings"
+	FederatedSource_RevokeCredential_FullMethodName       = "/fedsource.v1.FederatedSource/RevokeCredential"
+	FederatedSource_RenewSourceCredentials_FullMethodName = "/fedsource.v1.FederatedSource/RenewSourceCredentials"
 )
 
 // FederatedSourceClient is the client API for FederatedSource service.
@@ -80,6 +81,12 @@ type FederatedSourceClient interface {
 	// RevokeCredential asks the upstream to sign out a credential an earlier login handed over
 	// (optional capability "credentials"). Added in 1.2: an older plugin answers UNIMPLEMENTED.
 	RevokeCredential(ctx context.Context, in *RevokeCredentialRequest, opts ...grpc.CallOption) (*RevokeCredentialResponse, error)
+	// RenewSourceCredentials renews the credentials a source's own config holds that expire
+	// (optional capability "config.renew"): it answers the config values to merge into the
+	// stored config (validated and sealed as an admin's save) and when to call again. The host
+	// calls it before renew_after passes, and at once after an error marked
+	// source_credentials_expired. Added in 1.4: an older plugin answers UNIMPLEMENTED.
+	RenewSourceCredentials(ctx context.Context, in *RenewSourceCredentialsRequest, opts ...grpc.CallOption) (*RenewSourceCredentialsResponse, error)
 }
 
 type federatedSourceClient struct {
@@ -210,6 +217,16 @@ func (c *federatedSourceClient) RevokeCredential(ctx context.Context, in *Revoke
 	return out, nil
 }
 
+func (c *federatedSourceClient) RenewSourceCredentials(ctx context.Context, in *RenewSourceCredentialsRequest, opts ...grpc.CallOption) (*RenewSourceCredentialsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RenewSourceCredentialsResponse)
+	err := c.cc.Invoke(ctx, FederatedSource_RenewSourceCredentials_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FederatedSourceServer is the server API for FederatedSource service.
 // All implementations must embed UnimplementedFederatedSourceServer
 // for forward compatibility.
@@ -248,6 +265,12 @@ type FederatedSourceServer interface {
 	// RevokeCredential asks the upstream to sign out a credential an earlier login handed over
 	// (optional capability "credentials"). Added in 1.2: an older plugin answers UNIMPLEMENTED.
 	RevokeCredential(context.Context, *RevokeCredentialRequest) (*RevokeCredentialResponse, error)
+	// RenewSourceCredentials renews the credentials a source's own config holds that expire
+	// (optional capability "config.renew"): it answers the config values to merge into the
+	// stored config (validated and sealed as an admin's save) and when to call again. The host
+	// calls it before renew_after passes, and at once after an error marked
+	// source_credentials_expired. Added in 1.4: an older plugin answers UNIMPLEMENTED.
+	RenewSourceCredentials(context.Context, *RenewSourceCredentialsRequest) (*RenewSourceCredentialsResponse, error)
 	mustEmbedUnimplementedFederatedSourceServer()
 }
 
@@ -293,6 +316,9 @@ func (UnimplementedFederatedSourceServer) ConfigWarnings(context.Context, *Confi
 }
 func (UnimplementedFederatedSourceServer) RevokeCredential(context.Context, *RevokeCredentialRequest) (*RevokeCredentialResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeCredential not implemented")
+}
+func (UnimplementedFederatedSourceServer) RenewSourceCredentials(context.Context, *RenewSourceCredentialsRequest) (*RenewSourceCredentialsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RenewSourceCredentials not implemented")
 }
 func (UnimplementedFederatedSourceServer) mustEmbedUnimplementedFederatedSourceServer() {}
 func (UnimplementedFederatedSourceServer) testEmbeddedByValue()                         {}
@@ -531,6 +557,24 @@ func _FederatedSource_RevokeCredential_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FederatedSource_RenewSourceCredentials_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenewSourceCredentialsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FederatedSourceServer).RenewSourceCredentials(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FederatedSource_RenewSourceCredentials_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FederatedSourceServer).RenewSourceCredentials(ctx, req.(*RenewSourceCredentialsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FederatedSource_ServiceDesc is the grpc.ServiceDesc for FederatedSource service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -585,6 +629,10 @@ var FederatedSource_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeCredential",
 			Handler:    _FederatedSource_RevokeCredential_Handler,
+		},
+		{
+			MethodName: "RenewSourceCredentials",
+			Handler:    _FederatedSource_RenewSourceCredentials_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
