@@ -167,13 +167,15 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	return s.st.DeleteAuthRequest(ctx, id)
 }
 
-// claim takes an authorization request's code for this one exchange, with or without a
-// refresh token: only while the person's access lasts (user, source and the host session
-// that completed the request; the store checks these in the claim itself) and the client's
-// groups still admit them (as a refresh checks). A second exchange (also one racing this
-// one) loses and revokes the grant.
-func (s *storage) claim(ctx context.Context, ar *authRequest) error {
-	ok, err := s.st.ClaimCode(ctx, ar.codeHash)
+// claim takes an authorization request's code for this one exchange and stores the tokens
+// it issues, in the claim's own transaction: only while the person's access lasts (user,
+// source and the host session that completed the request; the store checks these in the
+// claim, so an end of access racing the exchange either refuses it or revokes what it wrote)
+// and the client's groups still admit them (as a refresh checks; when not, the grant and so
+// the tokens just written are revoked). A second exchange (also one racing this one) loses
+// and revokes the grant.
+func (s *storage) claim(ctx context.Context, ar *authRequest, issue store.CodeTokens) error {
+	ok, err := s.st.ClaimCode(ctx, ar.codeHash, issue)
 	if errors.Is(err, store.ErrAccessEnded) {
 		return oidc.ErrInvalidGrant().WithDescription("the sign-in this code was issued for has ended")
 	}
@@ -191,7 +193,11 @@ func (s *storage) claim(ctx context.Context, ar *authRequest) error {
 	if cerr != nil && !errors.Is(cerr, store.ErrNotFound) {
 		return oidc.ErrServerError().WithParent(storeFault(ctx, cerr))
 	}
-	if err != nil || cerr != nil || !s.stillAllowed(ctx, u, c, ar.ID) {
+	if err != nil || cerr != nil {
+		_ = s.st.RevokeGrant(ctx, ar.ID)
+		return oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application")
+	}
+	if !s.stillAllowed(ctx, u, c, ar.ID) {
 		return oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application")
 	}
 	return nil

@@ -35,9 +35,10 @@ type Store interface {
 	CompleteAuthRequest(ctx context.Context, id string, userID int64, sessionID string, authTime time.Time) error
 	// SaveAuthCode binds an issued code (its hash) to a request, once.
 	SaveAuthCode(ctx context.Context, id, codeHash string, exp time.Time) error
-	// ClaimCode marks a code used: exactly one caller gets true, only while the code's user,
-	// source and host session last (else store.ErrAccessEnded).
-	ClaimCode(ctx context.Context, codeHash string) (bool, error)
+	// ClaimCode marks a code used and stores the tokens it issues, in one transaction: exactly
+	// one caller gets true, only while the code's user, source and host session last (else
+	// store.ErrAccessEnded).
+	ClaimCode(ctx context.Context, codeHash string, issue store.CodeTokens) (bool, error)
 	// DeleteAuthRequest ends an authorization request.
 	DeleteAuthRequest(ctx context.Context, id string) error
 	// BoundOpenAuthRequests bounds the requests nobody completed, per client key and in all.
@@ -46,8 +47,6 @@ type Store interface {
 	// CreateSession starts a host session (load seeds bind their codes to one).
 	CreateSession(ctx context.Context, userID int64, admin bool, life time.Duration) (string, *store.Session, error)
 
-	// PutAccessToken stores an access token.
-	PutAccessToken(ctx context.Context, t store.AccessToken) error
 	// LiveAccessToken reads a live access token.
 	LiveAccessToken(ctx context.Context, id string) (*store.AccessToken, error)
 	// RevokeAccessToken revokes one access token.

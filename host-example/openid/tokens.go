@@ -30,13 +30,10 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if !ok {
 		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
-	if err := s.claim(ctx, ar); err != nil {
-		return "", time.Time{}, err
-	}
 	t := store.AccessToken{ID: store.RandomID(16), GrantID: ar.ID, ClientID: ar.ClientID, UserID: ar.userID, Scopes: ar.Scopes,
 		AuthTime: ar.authTime, Expires: time.Now().Add(accessTokenLifetime)}
-	if err := s.st.PutAccessToken(ctx, t); err != nil {
-		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
+	if err := s.claim(ctx, ar, store.CodeTokens{Access: &t}); err != nil {
+		return "", time.Time{}, err
 	}
 	return t.ID, t.Expires, nil
 }
@@ -64,19 +61,13 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	newToken := store.RandomID(32)
 	switch r := req.(type) {
 	case *authRequest:
-		if err := s.claim(ctx, r); err != nil {
-			return "", "", time.Time{}, err
-		}
 		family := store.RandomID(16)
 		access := store.AccessToken{ID: store.RandomID(16), GrantID: r.ID, FamilyID: family, ClientID: r.ClientID, UserID: r.userID,
 			Scopes: r.Scopes, AuthTime: r.authTime, Expires: now.Add(accessTokenLifetime)}
-		if err := s.st.PutAccessToken(ctx, access); err != nil {
-			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
-		}
 		rt := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: family, GrantID: r.ID, ClientID: r.ClientID,
 			UserID: r.userID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.authTime, Expires: now.Add(refreshLifetime)}
-		if err := s.st.PutRefreshToken(ctx, rt); err != nil {
-			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+		if err := s.claim(ctx, r, store.CodeTokens{Access: &access, Refresh: &rt}); err != nil {
+			return "", "", time.Time{}, err
 		}
 		return access.ID, newToken, access.Expires, nil
 	case *refreshRequest:

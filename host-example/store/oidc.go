@@ -156,23 +156,70 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string, exp time.
 	})
 }
 
-// ClaimCode marks a code used, atomically: exactly one caller gets true, and only while the
-// access the code was minted under lasts: its user and the user's source enabled, and the
-// host session that completed its request still live (signing that session out, signing out
-// everywhere, disabling, deleting: each ends it). A code whose access ended is spent and
-// answers ErrAccessEnded (turning the source on again does not revive it). A caller that
-// loses the race revokes the grant (a code used twice).
-func (s *Store) ClaimCode(ctx context.Context, codeHash string) (bool, error) {
+// CodeTokens are the tokens a code exchange issues: an access token, and a refresh token
+// (the first of a new family) when offline access was granted. The zero value writes none.
+type CodeTokens struct {
+	Access  *AccessToken
+	Refresh *RefreshToken
+}
+
+// ClaimCode marks a code used and stores the tokens it issues, in one transaction: exactly
+// one caller gets true, and only while the access the code was minted under lasts: its user
+// and the user's source enabled, and the host session that completed its request still live
+// (signing that session out, signing out everywhere, disabling, deleting: each ends it). A
+// code whose access ended is spent and answers ErrAccessEnded (turning the source on again
+// does not revive it). A caller that loses the race revokes the grant (a code used twice).
+//
+// Why no token outlives an end of access that committed before the tokens were written
+// (endAccess: Sign out everywhere, Disable; turning the source off alike): the claim's check
+// of the session, user and source and the writing of the tokens are one write transaction,
+// and the end of access is one too (it deletes the sessions, then revokes every token row of
+// the user). With SQLite the one writer runs them one after the other: the end first leaves no
+// session, so the claim fails and nothing is written; the claim first commits the tokens
+// before the end starts, and the end's UPDATEs revoke them. With PostgreSQL both are
+// SERIALIZABLE, so every interleaving ends as one of those two serial orders, or one side is
+// refused with 40001 and tx runs it again against the new state (the claim then finds no
+// session; the end then sees the tokens). The interleaving separate statements allowed (the
+// claim reads the session, the end deletes it and revokes the rows it sees, the tokens are
+// inserted after) is a cycle of read-write dependencies (the claim read the session the end
+// deleted; the end read the user's tokens without the claim's new rows), which SSI refuses.
+// The storetest check CodeClaimRacingEndOfAccess runs that interleaving (AfterClaim).
+func (s *Store) ClaimCode(ctx context.Context, codeHash string, issue CodeTokens) (bool, error) {
 	now := s.now().Unix()
-	r, err := s.db.ExecContext(ctx, `UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0 AND EXISTS (
+	var won bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := s.txExec(ctx, tx, `UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0 AND EXISTS (
 		SELECT 1 FROM oidc_auth_requests ar JOIN users u ON u.id = ar.user_id JOIN sources src ON src.id = u.source_id
 		JOIN sessions sess ON sess.id = ar.session_id AND sess.user_id = ar.user_id
 		WHERE ar.code_hash = oidc_codes.code_hash AND ar.done = 1 AND u.disabled = 0 AND src.enabled = 1 AND sess.expires_at > ?)`,
-		now, codeHash, now)
+			now, codeHash, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			won = false
+			return nil
+		}
+		won = true
+		if f := s.afterClaim.Load(); f != nil {
+			(*f)()
+		}
+		if issue.Access != nil {
+			if err := s.insertAccessToken(ctx, tx, *issue.Access); err != nil {
+				return fmt.Errorf("store the code's access token: %w", err)
+			}
+		}
+		if issue.Refresh != nil {
+			if err := s.insertRefreshToken(ctx, tx, *issue.Refresh); err != nil {
+				return fmt.Errorf("store the code's refresh token: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("claim a code: %w", err)
 	}
-	if n, _ := r.RowsAffected(); n == 1 {
+	if won {
 		return true, nil
 	}
 	var grant string
@@ -190,6 +237,16 @@ func (s *Store) ClaimCode(ctx context.Context, codeHash string) (bool, error) {
 		return false, ErrAccessEnded
 	}
 	return false, s.RevokeGrant(ctx, grant)
+}
+
+// AfterClaim sets a function ClaimCode calls inside its transaction between the claim and
+// the writing of the tokens (tests run an end of access there); nil removes it.
+func (s *Store) AfterClaim(f func()) {
+	if f == nil {
+		s.afterClaim.Store(nil)
+		return
+	}
+	s.afterClaim.Store(&f)
 }
 
 // ErrAccessEnded is a code whose user, source or host session ended after it was minted.
@@ -227,7 +284,12 @@ type AccessToken struct {
 
 // PutAccessToken stores an access token.
 func (s *Store) PutAccessToken(ctx context.Context, t AccessToken) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertAccessToken(ctx, tx, t) })
+}
+
+// insertAccessToken stores an access token in tx.
+func (s *Store) insertAccessToken(ctx context.Context, tx *sql.Tx, t AccessToken) error {
+	_, err := s.txExec(ctx, tx, `INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.GrantID, t.FamilyID, t.ClientID, t.UserID, jsonList(t.Scopes), t.AuthTime.Unix(), t.Expires.Unix())
 	return err
 }
@@ -277,7 +339,12 @@ type RefreshToken struct {
 
 // PutRefreshToken stores a refresh token (its hash).
 func (s *Store) PutRefreshToken(ctx context.Context, t RefreshToken) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertRefreshToken(ctx, tx, t) })
+}
+
+// insertRefreshToken stores a refresh token (its hash) in tx.
+func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, t RefreshToken) error {
+	_, err := s.txExec(ctx, tx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Hash, t.ID, t.FamilyID, t.GrantID, t.ClientID, t.UserID, jsonList(t.Scopes), jsonList(t.AMR),
 		t.AuthTime.Unix(), t.Expires.Unix())
 	return err
@@ -320,15 +387,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next Refres
 			reused = true
 			return nil
 		}
-		if _, err := s.txExec(ctx, tx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, next.Hash, next.ID, next.FamilyID, next.GrantID, next.ClientID, next.UserID, jsonList(next.Scopes),
-			jsonList(next.AMR), next.AuthTime.Unix(), next.Expires.Unix()); err != nil {
+		if err := s.insertRefreshToken(ctx, tx, next); err != nil {
 			return err
 		}
-		_, err = s.txExec(ctx, tx, `INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, access.ID, access.GrantID, access.FamilyID, access.ClientID, access.UserID, jsonList(access.Scopes),
-			access.AuthTime.Unix(), access.Expires.Unix())
-		return err
+		return s.insertAccessToken(ctx, tx, access)
 	})
 	if err != nil {
 		return err

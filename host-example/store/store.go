@@ -47,6 +47,8 @@ type Store struct {
 	onRetry atomic.Pointer[func()]
 	// onEvent, when set, is told each event recorded (Observe).
 	onEvent atomic.Pointer[func(Event)]
+	// afterClaim, when set, runs in ClaimCode's transaction before the tokens are written (AfterClaim).
+	afterClaim atomic.Pointer[func()]
 }
 
 // Observer is told what the store does, for metrics and logs: each query's duration (db is

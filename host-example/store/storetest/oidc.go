@@ -15,6 +15,7 @@ var oidcChecks = []check{
 	{"CodeSingleUse", codeSingleUse},
 	{"CodeReplayRevokesGrant", codeReplayRevokesGrant},
 	{"CodeDiesWithItsAccess", codeDiesWithItsAccess},
+	{"CodeClaimRacingEndOfAccess", codeClaimRacingEndOfAccess},
 	{"OIDCClients", oidcClients},
 }
 
@@ -44,16 +45,33 @@ func (e *env) sessionID(s *store.Store, token string) string {
 // issue makes a grant: a request completed on a, its code saved on b, its tokens stored.
 func (e *env) issue(src *store.Source, id string) grant {
 	e.Helper()
+	g := e.minted(src, id)
+	t := e.tokens(g)
+	e.ok(e.a.PutAccessToken(e.ctx, *t.Access), "access token")
+	e.ok(e.a.PutRefreshToken(e.ctx, *t.Refresh), "refresh token")
+	return g
+}
+
+// minted makes a grant whose tokens are not stored yet: a request completed on a by a new
+// user, its code saved on b.
+func (e *env) minted(src *store.Source, id string) grant {
+	e.Helper()
 	done := e.login(e.a, src, "sub-"+id, "")
 	g := grant{id: id, code: "code-" + id, access: "at-" + id, refresh: "rt-" + id, userID: done.UserID, session: done.Token}
 	e.authRequest(e.a, id, "ck")
 	e.ok(e.a.CompleteAuthRequest(e.ctx, id, g.userID, e.sessionID(e.a, g.session), e.time()), "complete")
 	e.ok(e.b.SaveAuthCode(e.ctx, id, g.code, e.time().Add(time.Minute)), "save code")
-	e.ok(e.a.PutAccessToken(e.ctx, store.AccessToken{ID: g.access, GrantID: id, FamilyID: "fam-" + id, ClientID: "client",
-		UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)}), "access token")
-	e.ok(e.a.PutRefreshToken(e.ctx, store.RefreshToken{Hash: g.refresh, ID: "rid-" + id, FamilyID: "fam-" + id, GrantID: id,
-		ClientID: "client", UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)}), "refresh token")
 	return g
+}
+
+// tokens are a grant's access token and refresh token (a family of one).
+func (e *env) tokens(g grant) store.CodeTokens {
+	return store.CodeTokens{
+		Access: &store.AccessToken{ID: g.access, GrantID: g.id, FamilyID: "fam-" + g.id, ClientID: "client",
+			UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)},
+		Refresh: &store.RefreshToken{Hash: g.refresh, ID: "rid-" + g.id, FamilyID: "fam-" + g.id, GrantID: g.id,
+			ClientID: "client", UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)},
+	}
 }
 
 // revoked reports whether a grant's access and refresh tokens are both revoked (false when
@@ -168,13 +186,13 @@ func authRequestBound(e *env) {
 func codeSingleUse(e *env) {
 	src := e.source("s")
 	g, other := e.issue(src, "g1"), e.issue(src, "g2")
-	if ok, err := e.a.ClaimCode(e.ctx, g.code); err != nil || !ok {
+	if ok, err := e.a.ClaimCode(e.ctx, g.code, store.CodeTokens{}); err != nil || !ok {
 		e.Fatalf("first claim: %v %v", ok, err)
 	}
 	if e.revoked(e.b, g) {
 		e.Fatal("the first claim revoked its grant")
 	}
-	if ok, err := e.b.ClaimCode(e.ctx, g.code); err != nil || ok {
+	if ok, err := e.b.ClaimCode(e.ctx, g.code, store.CodeTokens{}); err != nil || ok {
 		e.Fatalf("second claim: %v %v", ok, err)
 	}
 	if !e.revoked(e.a, g) {
@@ -183,7 +201,7 @@ func codeSingleUse(e *env) {
 	if e.revoked(e.a, other) {
 		e.Error("a second claim revoked another grant")
 	}
-	if ok, err := e.b.ClaimCode(e.ctx, "no-such-code"); err != nil || ok {
+	if ok, err := e.b.ClaimCode(e.ctx, "no-such-code", store.CodeTokens{}); err != nil || ok {
 		e.Fatalf("unknown code: %v %v", ok, err)
 	}
 	e.ok(e.b.RevokeGrant(e.ctx, other.id), "revoke grant")
@@ -199,7 +217,7 @@ func codeReplayRevokesGrant(e *env) {
 	if _, err := e.b.AuthRequestByCode(e.ctx, g.code); err != nil {
 		e.Fatalf("unused code: %v", err)
 	}
-	if ok, err := e.a.ClaimCode(e.ctx, g.code); err != nil || !ok {
+	if ok, err := e.a.ClaimCode(e.ctx, g.code, store.CodeTokens{}); err != nil || !ok {
 		e.Fatalf("claim: %v %v", ok, err)
 	}
 	_, err := e.b.AuthRequestByCode(e.ctx, g.code)
@@ -217,14 +235,14 @@ func codeDiesWithItsAccess(e *env) {
 	src := e.source("s")
 	ended := func(g grant, what string) {
 		e.Helper()
-		ok, err := e.b.ClaimCode(e.ctx, g.code)
+		ok, err := e.b.ClaimCode(e.ctx, g.code, store.CodeTokens{})
 		if ok || !errors.Is(err, store.ErrAccessEnded) {
 			e.Errorf("%s: claim %v %v, want ErrAccessEnded", what, ok, err)
 		}
 	}
 	claims := func(g grant, what string) {
 		e.Helper()
-		if ok, err := e.b.ClaimCode(e.ctx, g.code); !ok || err != nil {
+		if ok, err := e.b.ClaimCode(e.ctx, g.code, store.CodeTokens{}); !ok || err != nil {
 			e.Errorf("%s: claim %v %v, want the code", what, ok, err)
 		}
 	}
@@ -255,7 +273,7 @@ func codeDiesWithItsAccess(e *env) {
 	e.ok(e.a.SetEnabled(e.ctx, src.ID, false), "turn the source off")
 	ended(sourceOff, "while the source is off")
 	e.ok(e.a.SetEnabled(e.ctx, src.ID, true), "turn the source on")
-	if ok, err := e.b.ClaimCode(e.ctx, sourceOff.code); ok {
+	if ok, err := e.b.ClaimCode(e.ctx, sourceOff.code, store.CodeTokens{}); ok {
 		e.Errorf("a code spent while the source was off claims once it is on again (%v)", err)
 	}
 }

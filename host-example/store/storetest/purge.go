@@ -73,7 +73,7 @@ func purgeExpired(e *env) {
 func purgeKeepsCodeTombstonesAndLiveFamilies(e *env) {
 	src := e.source("s")
 	g := e.issue(src, "g1") // a code for a minute
-	if ok, err := e.a.ClaimCode(e.ctx, g.code); err != nil || !ok {
+	if ok, err := e.a.ClaimCode(e.ctx, g.code, store.CodeTokens{}); err != nil || !ok {
 		e.Fatalf("claim: %v %v", ok, err)
 	}
 	uid := e.login(e.a, src, "fam", "").UserID

@@ -67,7 +67,7 @@ func raceClaimCode(e *env) {
 	for i := range rounds {
 		g := e.issue(src, fmt.Sprint("g", i))
 		got := race(e, func(s *store.Store, _ int) outcome {
-			ok, err := s.ClaimCode(e.ctx, g.code)
+			ok, err := s.ClaimCode(e.ctx, g.code, store.CodeTokens{})
 			return outcome{ok, err}
 		})
 		e.oneWinner(i, "ClaimCode", got, nil)
