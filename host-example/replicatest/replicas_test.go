@@ -14,6 +14,7 @@ func TestReplicas(t *testing.T) {
 	t.Logf("cluster up in %v", time.Since(t0).Round(time.Millisecond))
 	t.Run("BrowserLogin", func(t *testing.T) { testBrowserLogin(t, c) })
 	t.Run("OIDC", func(t *testing.T) { testOIDCAcrossReplicas(t, c) })
+	t.Run("CodeRacingEndOfAccess", func(t *testing.T) { testCodeRacingEndOfAccess(t, c) })
 	t.Run("LogoutEndsForwardAuth", func(t *testing.T) { testLogoutEndsForwardAuthEverywhere(t, c) })
 	t.Run("BreakGlass", func(t *testing.T) { testBreakGlassAcrossReplicas(t, c) })
 	t.Run("KillDuringLoad", func(t *testing.T) { testKillDuringLoad(t, c) })

@@ -1,0 +1,110 @@
+package replicatest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
+)
+
+// codeRaces is how many exchanges race each end of access.
+const codeRaces = 30
+
+// testCodeRacingEndOfAccess: a person's code, minted at one replica, is exchanged at r3 while
+// the admin at r2 signs them out everywhere, or disables them (and turns them on again).
+// Whichever wins, no refresh family of the exchange works afterwards at r1 (review B, LOW 1:
+// tokens written after a separate claim outlived the end). The storetest check
+// CodeClaimRacingEndOfAccess runs the harmful interleaving deterministically; this runs the
+// real thing, a few milliseconds apart.
+func testCodeRacingEndOfAccess(t *testing.T, c *cluster) {
+	r1, r2, r3 := c.replicas[0], c.replicas[1], c.replicas[2]
+	adminJar, _ := cookiejar.New(nil)
+	admin := client(r2.addr, adminJar)
+	p := do(t, admin, "GET", c.auth+"/admin/login", nil, nil)
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no admin login form: %d %.300s", p.status, p.body)
+	}
+	if p := do(t, admin, "POST", c.auth+"/admin/login", url.Values{"csrf": {m[1]}, "password": {adminPassword}}, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("admin login: %d %.300s", p.status, p.body)
+	}
+	csrf := func() string {
+		t.Helper()
+		m := csrfRE.FindStringSubmatch(do(t, admin, "GET", c.auth+"/admin/users", nil, nil).body)
+		if m == nil {
+			t.Fatal("no CSRF token on the admin's users page")
+		}
+		return m[1]
+	}
+	post := func(path string, form url.Values) page {
+		t.Helper()
+		form.Set("csrf", csrf())
+		p, err := try(admin, "POST", c.auth+path, form, nil)
+		if err != nil || p.status != http.StatusSeeOther {
+			t.Errorf("POST %s: %d %v %.300s", path, p.status, err, p.body)
+		}
+		return p
+	}
+	ends := []struct {
+		name      string
+		end, undo func(uid int64)
+	}{
+		{"sign out everywhere", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/signout", uid), url.Values{}) }, nil},
+		{"disable", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"1"}}) },
+			func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"0"}}) }},
+	}
+	cfg := c.oauthConfig()
+	for k, end := range ends {
+		exchanged, survived := 0, 0
+		for i := range codeRaces {
+			name := fmt.Sprintf("coderace%d-%d", k, i)
+			done, err := c.st.FinishLogin(context.Background(), store.User{SourceID: c.source.ID, Subject: name, Username: name, Name: name,
+				Email: name + "@example.test", Groups: []string{"plex-friend"}}, store.Event{Kind: store.EventLoginAllowed}, "", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jar, _ := cookiejar.New(nil)
+			jar.SetCookies(mustURL(t, c.auth+"/"), []*http.Cookie{{Name: "hx_session", Value: done.Token, Path: "/"}})
+			code, verifier := c.codeAt(t, jar, c.replicas[i%3])
+			var tok *oauth2.Token
+			var xerr error
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(i%12) * time.Millisecond) // spread the exchange over the end's few milliseconds
+				tok, xerr = cfg.Exchange(at(r3), code, oauth2.VerifierOption(verifier))
+			}()
+			go func() {
+				defer wg.Done()
+				end.end(done.UserID)
+			}()
+			wg.Wait()
+			if end.undo != nil {
+				end.undo(done.UserID)
+			}
+			if xerr != nil {
+				if oauthError(xerr) != "invalid_grant" {
+					t.Errorf("%s, race %d: the exchange failed otherwise than invalid_grant: %v", end.name, i, xerr)
+				}
+				continue
+			}
+			exchanged++
+			if _, err := cfg.TokenSource(at(r1), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+				survived++
+				t.Errorf("%s, race %d: the family of an exchange racing it refreshes afterwards", end.name, i)
+			} else if oauthError(err) != "invalid_grant" {
+				t.Errorf("%s, race %d: the refresh failed otherwise than invalid_grant: %v", end.name, i, err)
+			}
+		}
+		t.Logf("%s: %d races, %d exchanges won, %d families outlived it", end.name, codeRaces, exchanged, survived)
+	}
+}
