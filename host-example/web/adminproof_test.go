@@ -22,11 +22,17 @@ import (
 // browser signed in with the password.
 func proofHarness(t *testing.T, clock *testClock) (*harness, *browser) {
 	t.Helper()
+	return proofHarnessMapping(t, clock, "[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
+}
+
+// proofHarnessMapping is proofHarness with the plex source's mapping admins.
+func proofHarnessMapping(t *testing.T, clock *testClock, admins string) (*harness, *browser) {
+	t.Helper()
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = ""; c.TrustedProxies = trustLoopback; c.Clock = clock.now })
 	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
+	mapping, _ := json.Marshal(admins)
 	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(mapping), 1))
 	admin := h.browser()
 	admin.adminLogin()

@@ -85,7 +85,7 @@ func qrDataURL(image func(w, h int) (image.Image, error)) string {
 func (s *securityPages) proven(w http.ResponseWriter, r *http.Request) (how string, before host.AdminWaysIn, ok bool) {
 	before, err := host.AdminWaysInNow(r.Context(), s.store)
 	if err == nil {
-		how, err = s.freshProof(r)
+		how, err = s.freshProof(w, r)
 	}
 	if text, refused := isProofRefusal(err); refused {
 		s.renderSecurity(w, r, http.StatusForbidden, text, "error")
