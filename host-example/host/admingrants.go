@@ -86,6 +86,32 @@ func CheckAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error 
 	return nil
 }
 
+// ErrLastWayIn refuses turning off or deleting the source or the person of the last admin
+// sign-in through a source while the local password is off.
+var ErrLastWayIn = errors.New("the local password is off, and this is the way in of the last person who signed in to the admin " +
+	"through a source: turn the local password on first (Security page)")
+
+// CheckAdminWayInKept refuses (ErrLastWayIn) turning off or deleting the source sourceID
+// ("": none) or the person u (nil: none) while the local password is off and they are the
+// source or the person of the last admin sign-in through a source: as CheckAdminGrants
+// refuses grants without its grant, since no way in but the server's command line would be
+// left. A sign-in recorded without its person matches whoever holds its grant.
+func CheckAdminWayInKept(ctx context.Context, st AdminStore, sourceID string, u *store.User) error {
+	if AdminPasswordOn(ctx, st) {
+		return nil
+	}
+	in := LastSourceAdminSignIn(ctx, st)
+	switch {
+	case in == nil:
+		return nil
+	case sourceID != "" && sourceID == in.SourceID,
+		u != nil && in.UserID != 0 && u.ID == in.UserID,
+		u != nil && in.UserID == 0 && u.HasGroupFrom(in.Group, in.SourceID):
+		return ErrLastWayIn
+	}
+	return nil
+}
+
 // GrantsUnconfirmed says why the admin grants need the admin's confirmation ("": they do
 // not): the upgrade from a bare admin group could not tell which sources were meant.
 func GrantsUnconfirmed(ctx context.Context, st AdminStore) string {

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -153,4 +154,44 @@ func TestUpgradeAdminGroupWithoutASignIn(t *testing.T) {
 	if why := host.GrantsUnconfirmed(ctx, w.st); !strings.Contains(why, "no one has signed in") {
 		t.Fatalf("not asked to confirm: %q", why)
 	}
+}
+
+// While the local password is off, the source and the person of the last admin sign-in
+// through a source are kept (turning them off or deleting them is refused); a record from
+// before user ids matches whoever holds its grant. Others, and all once the password is on,
+// pass (the pages' part is TestLastWayInIsKeptWhileThePasswordIsOff).
+func TestAdminWayInKeptWhileThePasswordIsOff(t *testing.T) {
+	ctx := context.Background()
+	w := newGrantsWorld(t)
+	st := w.st
+	user := func(id int64) *store.User {
+		u, err := st.User(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	check := func(when, sourceID string, u *store.User, refused bool) {
+		t.Helper()
+		if err := host.CheckAdminWayInKept(ctx, st, sourceID, u); refused != errors.Is(err, host.ErrLastWayIn) || !refused && err != nil {
+			t.Fatalf("%s: %v (refusal wanted: %v)", when, err, refused)
+		}
+	}
+	_ = host.SetAdminPassword(ctx, st, "a-long-admin-password")
+	in := host.SourceAdminSignIn{UserID: w.owner, SourceID: w.first.ID, Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()}
+	_ = host.RecordSourceAdminSignIn(ctx, st, in)
+	check("the source, password on", w.first.ID, nil, false)
+	check("the person, password on", "", user(w.owner), false)
+	_ = st.SetMeta(ctx, "admin_password_off", "1")
+	_ = st.SetMeta(ctx, "admin_password_hash", "")
+	check("the source", w.first.ID, nil, true)
+	check("the person", "", user(w.owner), true)
+	check("another source", w.hanks.ID, nil, false)
+	check("another person", "", user(w.friend), false)
+	check("the other source's holder of the same group", "", user(w.hank), false)
+	in.UserID = 0 // a record from before user ids
+	_ = host.RecordSourceAdminSignIn(ctx, st, in)
+	check("the grant's holder, record without its person", "", user(w.owner), true)
+	check("another person, record without its person", "", user(w.friend), false)
+	check("the other source's holder, record without its person", "", user(w.hank), false)
 }

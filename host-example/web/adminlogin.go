@@ -91,6 +91,9 @@ const (
 	adminFailuresWindow    = 5 * time.Minute
 	adminFailuresAll       = 20
 	adminFailuresAllWindow = 3 * time.Minute
+	// adminAllKey is the counter across all clients: wrong admin passwords and codes of
+	// unknown browsers, at the login and as the proof of a change (adminproof.go).
+	adminAllKey = "admin/all"
 )
 
 func (s *adminPages) setupPage(w http.ResponseWriter, r *http.Request) {
@@ -225,11 +228,17 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 // keeps them counted, done(false) takes them back (the first call decides); ok is false when
 // a limit is reached.
 func (s *adminPages) claimAttempt(r *http.Request, device string, recovery bool) (done func(failed bool), ok bool) {
+	return s.claimGuesses(r, s.attemptLimits(r, device, recovery)...)
+}
+
+// attemptLimits are the limits of an admin password or code guess: per client, and across
+// all clients (adminAllKey) unless the browser is a known device or came by the recovery link.
+func (s *adminPages) attemptLimits(r *http.Request, device string, recovery bool) []guessLimit {
 	limits := []guessLimit{{"admin/client/" + s.clientKey(r), adminFailuresPerClient, adminFailuresWindow}}
 	if device == "" && !recovery {
-		limits = append(limits, guessLimit{"admin/all", adminFailuresAll, adminFailuresAllWindow})
+		limits = append(limits, guessLimit{adminAllKey, adminFailuresAll, adminFailuresAllWindow})
 	}
-	return s.claimGuesses(r, limits...)
+	return limits
 }
 
 // guessLimit is a limit of guesses: at most max under key within window.

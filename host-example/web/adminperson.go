@@ -181,6 +181,10 @@ func (s *peoplePages) deleteUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := host.CheckAdminWayInKept(r.Context(), s.store, "", u); err != nil {
+		s.redirectFlash(w, r, personLink(u), "Not deleted: "+err.Error()+".", "error")
+		return
+	}
 	if err := s.people.Delete(r.Context(), u); err != nil {
 		dbunavailable.Answer(w)
 		return

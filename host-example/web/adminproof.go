@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
@@ -20,12 +21,29 @@ import (
 // off) a sign-in through a source within sourceAdminFreshness. freshProof checks it for any
 // handler; the form fields come from the "proof" template (templates/proof.html).
 
+// Wrong proofs count where a new session or address does not reset them: per admin
+// session, per person (the local admin, or the source admin's user: a source admin gets a
+// new session with each sign-in), and as admin login guesses (attemptLimits: per client and,
+// from browsers not known from an earlier admin login, in the admin's bucket across all
+// clients, which bounds the code guesses of every person and address together).
 const (
 	// proofFailuresPerSession is how many wrong proofs one admin session may send in
-	// proofFailuresWindow (with the admin login's per-client limit on top).
+	// proofFailuresWindow.
 	proofFailuresPerSession = 5
 	proofFailuresWindow     = 15 * time.Minute
+	// proofFailuresPerPerson is how many wrong proofs one person's admin sessions may send
+	// together in proofFailuresPersonWindow.
+	proofFailuresPerPerson    = 10
+	proofFailuresPersonWindow = time.Hour
 )
+
+// proofPersonKey is the counter of the wrong proofs of the person of sess.
+func proofPersonKey(sess *store.Session) string {
+	if sess.UserID == 0 {
+		return "admin/proof/person/local"
+	}
+	return "admin/proof/person/user/" + strconv.FormatInt(sess.UserID, 10)
+}
 
 // The kinds of proof (proofNeeded).
 const (
@@ -66,8 +84,8 @@ func (s *adminPages) sourceProofFresh(sess *store.Session) bool {
 // freshProof checks the proof of the current admin that r carries (the form's proof_code or
 // proof_password, or its session's recent sign-in through a source) and answers how it was
 // proven; an *errProof when it was not, another error when the database failed. Wrong codes
-// and passwords count per session and per client.
-func (s *adminPages) freshProof(r *http.Request) (string, error) {
+// and passwords count per session, per person and as admin login guesses (above).
+func (s *adminPages) freshProof(w http.ResponseWriter, r *http.Request) (string, error) {
 	kind, err := s.proofNeeded(r)
 	if err != nil {
 		return "", err
@@ -87,10 +105,11 @@ func (s *adminPages) freshProof(r *http.Request) (string, error) {
 		}
 		return "", &errProof{"Not changed: enter the current admin password to prove it is you."}
 	}
-	done, ok := s.claimGuesses(r, guessLimit{"admin/proof/session/" + sess.ID, proofFailuresPerSession, proofFailuresWindow},
-		guessLimit{"admin/client/" + s.clientKey(r), adminFailuresPerClient, adminFailuresWindow})
+	device := s.knownDevice(r)
+	done, ok := s.claimGuesses(r, append([]guessLimit{{"admin/proof/session/" + sess.ID, proofFailuresPerSession, proofFailuresWindow},
+		{proofPersonKey(sess), proofFailuresPerPerson, proofFailuresPersonWindow}}, s.attemptLimits(r, device, false)...)...)
 	if !ok {
-		return "", &errProof{"Not changed: too many wrong codes or passwords. Wait a few minutes and try again."}
+		return "", &errProof{"Not changed: too many wrong codes or passwords. Wait a few minutes (up to an hour after many) and try again."}
 	}
 	defer done(false)
 	var right bool
@@ -103,10 +122,8 @@ func (s *adminPages) freshProof(r *http.Request) (string, error) {
 		return "", err
 	}
 	if !right {
-		done(true)
 		what := map[string]string{proofCode: "TOTP code", proofPassword: "password"}[kind]
-		_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed,
-			Detail: fmt.Sprintf("wrong %s to prove a change of the admin's ways in; %s; client %s", what, s.actor(r), s.clientIP(r))})
+		s.adminFailed(w, r, done, device, fmt.Sprintf("wrong %s to prove a change of the admin's ways in; %s", what, s.actor(r)))
 		if kind == proofCode {
 			return "", &errProof{"Not changed: that is not the current code of your authenticator app (or it was used already)."}
 		}
@@ -185,7 +202,7 @@ func (s *adminPages) holdsGrant(r *http.Request, u *store.User) bool {
 // one, it answers a page that shows the form's fields and asks for the proof, and sends them
 // on with it (nothing typed is lost), and reports false; why says what the change could do.
 func (s *adminPages) proofOrAsk(w http.ResponseWriter, r *http.Request, why string) (how string, ok bool) {
-	how, err := s.freshProof(r)
+	how, err := s.freshProof(w, r)
 	text, refused := isProofRefusal(err)
 	if err == nil {
 		return how, true

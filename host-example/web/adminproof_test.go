@@ -22,11 +22,17 @@ import (
 // browser signed in with the password.
 func proofHarness(t *testing.T, clock *testClock) (*harness, *browser) {
 	t.Helper()
+	return proofHarnessMapping(t, clock, "[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
+}
+
+// proofHarnessMapping is proofHarness with the plex source's mapping admins.
+func proofHarnessMapping(t *testing.T, clock *testClock, admins string) (*harness, *browser) {
+	t.Helper()
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = ""; c.TrustedProxies = trustLoopback; c.Clock = clock.now })
 	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
+	mapping, _ := json.Marshal(admins)
 	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(mapping), 1))
 	admin := h.browser()
 	admin.adminLogin()
@@ -204,7 +210,7 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if p := b.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "being set up in another admin session") {
 		t.Fatalf("another session's view of the enrolment:\n%s", p.Body)
 	}
-	if p := b.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}}); p.Status != http.StatusSeeOther {
+	if p := b.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("confirm from another session: %d", p.Status)
 	}
 	if on, _ := host.AdminTOTPOn(context.Background(), h.store); on {
@@ -225,6 +231,55 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if evs, _ := h.store.Events(context.Background(), 5, "replacing the enrolment another admin session began"); len(evs) != 1 {
 		t.Fatalf("no event of the replacement: %+v", evs)
 	}
+}
+
+// Confirming a TOTP enrolment turns on the code that proves every later change of the ways
+// in, so it asks for the proof too (the password: the code is not on yet). A copy of the
+// session that began the enrolment (left open, or its cookie stolen) sees the secret, but
+// cannot turn the code on with its own phone.
+func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
+	clock := newTestClock()
+	h, owner := proofHarness(t, clock)
+	ctx := context.Background()
+	if p := owner.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("begin: %d %s", p.Status, p.Body)
+	}
+	thief := copyBrowser(owner)
+	thief.header.Set("X-Forwarded-For", "203.0.113.99")
+	m := secretRE.FindStringSubmatch(thief.do("GET", "/admin/security", nil).Body)
+	if m == nil {
+		t.Fatal("the session's copy sees no secret")
+	}
+	for _, form := range []url.Values{{}, {"proof_password": {"a-guess-at-it"}}} {
+		form.Set("code", clock.code(t, m[1], 0))
+		if p := thief.securityPost("/admin/security/totp/confirm", form); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Not changed") {
+			t.Fatalf("confirm by the session's copy with %v: %d %s", form, p.Status, p.Body)
+		}
+	}
+	if on, _ := host.AdminTOTPOn(ctx, h.store); on {
+		t.Fatal("the session's copy turned the code on without the password")
+	}
+	p := owner.do("GET", "/admin/security", nil)
+	if !regexp.MustCompile(`(?s)action="/admin/security/totp/confirm" id="totp-confirm-form">.*name="proof_password".*id="totp-confirm"`).MatchString(p.Body) {
+		t.Fatalf("the confirm form asks for no proof:\n%s", p.Body)
+	}
+	if p = owner.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("confirm with the password: %d %s", p.Status, p.Body)
+	}
+	if on, _ := host.AdminTOTPOn(ctx, h.store); !on {
+		t.Fatal("the code is not on after its confirmation with the password")
+	}
+	if evs, _ := h.store.Events(ctx, 5, "TOTP code turned on"); len(evs) != 1 || !strings.Contains(evs[0].Detail, "proof: password") {
+		t.Fatalf("the event of the confirmation: %+v", evs)
+	}
+}
+
+// copyBrowser is a second client holding b's cookies (a session left open, or its cookies stolen).
+func copyBrowser(b *browser) *browser {
+	c := b.h.browser()
+	u, _ := url.Parse(b.h.host.URL + "/")
+	c.c.Jar.SetCookies(u, b.c.Jar.Cookies(u))
+	return c
 }
 
 // While a group can open the admin, what could later give it to a person asks for the proof

@@ -85,7 +85,7 @@ func qrDataURL(image func(w, h int) (image.Image, error)) string {
 func (s *securityPages) proven(w http.ResponseWriter, r *http.Request) (how string, before host.AdminWaysIn, ok bool) {
 	before, err := host.AdminWaysInNow(r.Context(), s.store)
 	if err == nil {
-		how, err = s.freshProof(r)
+		how, err = s.freshProof(w, r)
 	}
 	if text, refused := isProofRefusal(err); refused {
 		s.renderSecurity(w, r, http.StatusForbidden, text, "error")
@@ -155,10 +155,12 @@ func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, securityPath+"#totp", http.StatusSeeOther)
 }
 
+// confirmTOTP turns on the enrolment this session began, with a code of its secret and the
+// proof again (the password, as the code is not on yet): the proof given at the beginning
+// does not cover whoever holds the session later, and the code would prove every change after.
 func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	before, err := host.AdminWaysInNow(r.Context(), s.store)
-	if err != nil {
-		dbunavailable.Answer(w)
+	how, before, ok := s.proven(w, r)
+	if !ok {
 		return
 	}
 	ok, err := host.ConfirmAdminTOTP(r.Context(), s.store, sessionOf(r).ID, r.FormValue("code"), s.now())
@@ -174,7 +176,7 @@ func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, securityPath, "That code is not right: the code is not on yet. Check the time of your phone and enter the current code.", "error")
 		return
 	}
-	s.changed(w, r, before, "the enrolment begun with a proof in this session, and a code of the new secret", "TOTP code turned on",
+	s.changed(w, r, before, how+", with a code of the new secret of the enrolment begun in this session", "TOTP code turned on",
 		"The code is on: the admin login asks for it after the password.")
 }
 

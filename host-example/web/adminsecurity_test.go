@@ -71,11 +71,11 @@ func (b *browser) enrolTOTP(clock *testClock) string {
 	if m == nil || !strings.Contains(p.Body, "otpauth://totp/") || !strings.Contains(p.Body, `src="data:image/png;base64,`) {
 		t.Fatalf("no secret, URI or QR code on the enrolment:\n%s", p.Body)
 	}
-	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.wrongCode(t, m[1])}})
+	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.wrongCode(t, m[1])}, "proof_password": {adminPassword}})
 	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, "the code is not on yet") || !strings.Contains(p.Body, `id="totp-secret"`) {
 		t.Fatalf("a wrong code confirmed the enrolment:\n%s", p.Body)
 	}
-	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, m[1], 0)}})
+	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}})
 	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-state">On`) {
 		t.Fatalf("TOTP not on after its confirmation:\n%s", p.Body)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -56,6 +57,10 @@ func (s *sourcePages) deleteSourcePage(w http.ResponseWriter, r *http.Request) {
 func (s *sourcePages) deleteSource(w http.ResponseWriter, r *http.Request) {
 	src, ok := s.sourceOf(w, r)
 	if !ok {
+		return
+	}
+	if err := host.CheckAdminWayInKept(r.Context(), s.store, src.ID, nil); err != nil {
+		s.redirectFlash(w, r, "/admin", "Not deleted: "+err.Error()+".", "error")
 		return
 	}
 	use, _ := s.store.SourceUsage(r.Context(), src.ID)

@@ -182,6 +182,10 @@ func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Save valid settings before turning the source on.", "error")
 		return
 	}
+	if err := host.CheckAdminWayInKept(r.Context(), s.store, src.ID, nil); !on && err != nil {
+		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Not turned off: "+err.Error()+".", "error")
+		return
+	}
 	if on && s.grantReachesSource(r, src.ID) {
 		if _, ok := s.proofOrAsk(w, r, "Turning "+src.Name+" on lets its people sign in with the groups they have, and a group of theirs can open the admin."); !ok {
 			return

@@ -33,6 +33,12 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	disable := r.FormValue("disabled") == "1"
+	if u, err := s.store.User(r.Context(), id); err == nil && disable {
+		if err := host.CheckAdminWayInKept(r.Context(), s.store, "", u); err != nil {
+			s.redirectFlash(w, r, personLink(u), "Not turned off: "+err.Error()+".", "error")
+			return
+		}
+	}
 	if u, err := s.store.User(r.Context(), id); err == nil && !disable && u.Disabled && s.holdsGrant(r, u) {
 		if _, ok := s.proofOrAsk(w, r, "Turning "+host.NameOf(u.Username, u.Name)+" on again lets them open the admin: their sign-in gave them a granted group."); !ok {
 			return

@@ -28,7 +28,8 @@ func TestBrowserAdminTOTPSignIn(t *testing.T) {
 	}
 	screenshot(t, ctx, "admin-totp-enrol")
 	steps(t, ctx, "confirm the code",
-		chromedp.SendKeys(chromedp.CSS("#totp-confirm-code"), clock.code(t, secret, 0)), click("#totp-confirm"), visible("#totp-state"))
+		chromedp.SendKeys(chromedp.CSS("#totp-confirm-code"), clock.code(t, secret, 0)),
+		chromedp.SendKeys(chromedp.CSS("#totp-confirm-form input[name=proof_password]"), adminPassword), click("#totp-confirm"), visible("#totp-state"))
 	waitText(t, ctx, "#totp-state", "On")
 	steps(t, ctx, "sign out", click("#nav-logout"), visible("#admin-password"))
 
