@@ -169,23 +169,21 @@ func (s *Service) needsHandover(r *http.Request, userID int64, kind string) bool
 	return err != nil || (c.Value != s.mark(stamp, false) && c.Value != s.mark(stamp, true))
 }
 
-// bridgeRedeem is the second step: the code, with this origin and the state cookie, is
-// claimed (once); its user must be the forward-auth session's, else the browser signs in to
-// forward-auth again (Plex Web and forward-auth never name different people).
-func (s *Service) bridgeRedeem(w http.ResponseWriter, r *http.Request, b bridgeReq, code string) {
+// bridgeRedeem is the second step: the code (taken, already spent by this presentation:
+// takeCodes) must be for this origin and the state cookie; its user must be the forward-auth
+// session's, else the browser signs in to forward-auth again (Plex Web and forward-auth never
+// name different people).
+func (s *Service) bridgeRedeem(w http.ResponseWriter, r *http.Request, b bridgeReq, c *store.HandoverCode, takeErr error) {
 	state, ambiguous := readState(r, b.t)
 	if state == "" || ambiguous {
 		s.bridgeRefuse(w, r, b, "this browser did not begin this sign-in here", "no single state cookie")
 		return
 	}
-	c, err := s.o.Store.ClaimHandoverCode(r.Context(), code, b.origin(), stateHash(state))
-	if errors.Is(err, store.ErrNotFound) {
-		s.bridgeRefuse(w, r, b, "the sign-in link was used already, came too late or was not this browser's", err.Error())
-		return
+	if takeErr == nil {
+		takeErr = c.Matches(b.origin(), stateHash(state))
 	}
-	if err != nil {
-		s.o.Logger.Error("handover: claim the code", "error", err)
-		dbunavailable.Answer(w)
+	if takeErr != nil {
+		s.bridgeRefuse(w, r, b, "the sign-in link was used already, came too late or was not this browser's", takeErr.Error())
 		return
 	}
 	if b.ident == nil || b.ident.userID != c.UserID {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -139,6 +140,13 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
+		q := r.URL.Query()
+		taken, takeErr := s.takeCodes(r.Context(), q["code"])
+		if takeErr != nil && !errors.Is(takeErr, store.ErrNotFound) {
+			s.o.Logger.Error("handover: spend the code", "error", takeErr)
+			dbunavailable.Answer(w)
+			return
+		}
 		t, err := bridgeTarget(nginx, r.Header)
 		if err != nil {
 			s.o.Logger.Debug("handover: unreadable proxy request", "error", err)
@@ -177,7 +185,6 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 		if b.next == "" || b.next == "/" {
 			b.next = kind.StartPath
 		}
-		q := r.URL.Query()
 		if why := notTopLevel(r, b.origin()); why != "" {
 			s.bridgeRefuse(w, r, b, "this address only opens as a page of "+b.t.host, why)
 			return
@@ -186,13 +193,45 @@ func (s *Service) bridge(nginx bool) http.HandlerFunc {
 		case q.Get("signout") != "":
 			s.bridgeSignOut(w, r, t, kind, ident)
 		case q.Has("code"):
-			s.bridgeRedeem(w, r, b, q.Get("code"))
+			s.bridgeRedeem(w, r, b, taken, takeErr)
 		case q.Has("error"):
 			s.bridgeRefuse(w, r, b, "the sign-in did not let this browser receive it", "the public host refused: "+q.Get("error"))
 		default:
 			s.bridgeBegin(w, r, b)
 		}
 	}
+}
+
+// maxCodes is how many codes one bridge request spends (the public host sends one).
+const maxCodes = 4
+
+// takeCodes spends the codes a bridge request carries before anything else is checked, so a
+// code refused for any reason (no state cookie, fetch metadata, Origin, another app's bridge
+// location…) unlocks nothing afterwards. It answers the binding of the only code, or
+// store.ErrCodeRefused (none given counts as refused: the caller asks only with ?code=).
+func (s *Service) takeCodes(ctx context.Context, codes []string) (*store.HandoverCode, error) {
+	var taken *store.HandoverCode
+	var err error
+	for i, code := range codes {
+		if i == maxCodes {
+			break
+		}
+		if code == "" {
+			continue
+		}
+		c, e := s.o.Store.TakeHandoverCode(ctx, code)
+		if e != nil && !errors.Is(e, store.ErrNotFound) {
+			return nil, fmt.Errorf("spend a hand-over code: %w", e)
+		}
+		taken, err = c, e
+	}
+	if len(codes) != 1 || taken == nil {
+		if err == nil {
+			err = fmt.Errorf("%w (none, or more than one)", store.ErrCodeRefused)
+		}
+		return nil, err
+	}
+	return taken, nil
 }
 
 // bridgeSignOut removes the credential from the app's localStorage and marks the browser

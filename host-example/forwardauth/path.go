@@ -45,8 +45,9 @@ type reading struct {
 // refuses a path that does not start with "/", holds a raw "#", "\", space or control
 // character, a bad or doubly encoded escape, an encoded "\" or control character (NUL), a
 // dot segment hidden behind ";" or an escape ("..;", ".;x", "%2e%2e", "..%2F"), a segment
-// ending in a dot or a space ("/admin.", "/admin%20": Windows servers strip those), or a
-// compatibility form of "\" ("＼").
+// ending in a dot or a space ("/admin.", "/admin%20": Windows servers strip those), a
+// compatibility form of "\" ("＼"), a control, or of an escape still encoded once decoded
+// again ("％252e"), and a segment that folds to dots and spaces only (addFolded).
 func ParsePath(raw string) (*Path, error) {
 	p, _, _ := strings.Cut(raw, "?")
 	if p == "" {
@@ -128,7 +129,13 @@ func (p *Path) addCompatible(dec string) error {
 	return nil
 }
 
-// addFolded adds the readings of path src once compatibility-folded, if that changes it.
+// addFolded adds the readings of path src once compatibility-folded, if that changes it. The
+// folded path goes through the further readings the ASCII path's decoded one does: a "％"
+// folded into an escape is decoded once more (the decoded path holds it decoded once already:
+// an escape still there after that is refused, as a doubly encoded one is), a folded "?" or
+// "#" ends the path, ";parameters" are dropped, and a segment ending in a folded dot or space
+// is also read without them (Windows servers strip them; a segment of only dots and spaces
+// is refused, as it hides a dot segment).
 func (p *Path) addFolded(src string) error {
 	if isASCII(src) {
 		return nil
@@ -137,19 +144,89 @@ func (p *Path) addFolded(src string) error {
 	if folded == src {
 		return nil
 	}
-	if strings.IndexByte(folded, '\\') >= 0 {
-		return fmt.Errorf("%w: %q folds to a backslash", ErrBadPath, src)
+	if err := p.addFoldedForm(src, folded); err != nil {
+		return err
 	}
-	segs := strings.Split(folded, "/")
-	c := resolve(segs, false, false)
-	c.compat = true
-	p.add(c)
-	if strings.IndexByte(folded, ';') >= 0 {
-		c = resolve(segs, true, false)
-		c.compat = true
-		p.add(c)
+	if !hasEscape(folded) {
+		return nil
+	}
+	again := unescape(folded)
+	if again == folded || hasEscape(again) {
+		return fmt.Errorf("%w: %q folds to an escape encoded twice", ErrBadPath, src)
+	}
+	return p.addFoldedForm(src, again)
+}
+
+// addFoldedForm adds the compatible readings of folded, a folded form of src: as it is, cut at
+// a "?" or "#", each with ";parameters" dropped too, and each with the dots and spaces that end
+// a segment trimmed.
+func (p *Path) addFoldedForm(src, folded string) error {
+	if strings.ContainsFunc(folded, func(r rune) bool { return r == '\\' || r < ' ' || r == 0x7f }) {
+		return fmt.Errorf("%w: %q folds to a backslash or a control character", ErrBadPath, src)
+	}
+	forms := []string{folded}
+	if i := strings.IndexAny(folded, "?#"); i >= 0 {
+		forms = append(forms, folded[:i])
+	}
+	for _, f := range forms {
+		segs := strings.Split(f, "/")
+		variants := [][]string{segs}
+		if strings.IndexByte(f, ';') >= 0 {
+			noParams := make([]string, len(segs))
+			for i, s := range segs {
+				noParams[i], _, _ = strings.Cut(s, ";")
+			}
+			variants = append(variants, noParams)
+		}
+		for _, v := range variants {
+			trimmed, err := trimEnds(v)
+			if err != nil {
+				return fmt.Errorf("%w: %q %v", ErrBadPath, src, err)
+			}
+			for _, segs := range [][]string{v, trimmed} {
+				if segs == nil {
+					continue
+				}
+				c := resolve(segs, false, false)
+				c.compat = true
+				p.add(c)
+			}
+		}
 	}
 	return nil
+}
+
+// trimEnds is segs with the dots and spaces that end each segment removed (nil when none
+// does); a segment of only dots and spaces, other than a dot segment, is an error.
+func trimEnds(segs []string) ([]string, error) {
+	var out []string
+	for i, s := range segs {
+		if s == "." || s == ".." {
+			continue
+		}
+		t := strings.TrimRight(s, ". ")
+		if t == s {
+			continue
+		}
+		if t == "" {
+			return nil, fmt.Errorf("segment %q folds to dots and spaces (a hidden dot segment)", s)
+		}
+		if out == nil {
+			out = slices.Clone(segs)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// hasEscape reports whether s holds a %XX escape.
+func hasEscape(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' && isHex(s[i+1]) && isHex(s[i+2]) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkSegment refuses a raw segment no reading makes safe.

@@ -91,6 +91,29 @@ func TestEveryReadingIsJudged(t *testing.T) {
 		{"/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E/", "admin,app"},
 		{"/api/v1/webhook/x／..／..／..／..／admin", "admin"}, // anonymous through the bypass, before
 		{"/public%EF%BC%BC..%EF%BC%BCadmin", "refused"},  // a full-width "\", as an encoded one
+		// Review of issue 28 (L3): a compatible reading goes through the ASCII path's further
+		// readings: trailing dots and spaces trimmed, a folded "％" decoded once more, a folded
+		// "？" ending the path; what the ASCII path refuses there is refused.
+		{"/admin%E3%80%80/", "admin,app"}, // ideographic space: "/admin "
+		{"/admin%C2%A0/", "admin,app"},    // no-break space
+		{"/admin%EF%BC%8E/", "admin,app"}, // full-width dot: "/admin."
+		{"/admin%EF%BC%8E%E3%80%80/x", "admin,app"},
+		{"/admin%E2%80%A6", "admin,app"},   // "…": "/admin..."
+		{"/%EF%BC%8561dmin/", "admin,app"}, // full-width percent: "/%61dmin", decoded "/admin"
+		{"/api/v1/webhook/%EF%BC%852e%EF%BC%852e/%EF%BC%852e%EF%BC%852e/%EF%BC%852e%EF%BC%852e/admin", "admin"},
+		{"/api/v1/webhook/％2e％2e/％2e％2e/％2e％2e/admin", "admin"},
+		{"/admin%EF%BC%9Fx", "admin,app"}, // full-width "?"
+		{"/public%EF%BC%83/../admin", "admin,app"},
+		{"/public/%EF%BC%85252e%EF%BC%85252e/admin", "refused"},  // still an escape after decoding once more
+		{"/public/x%EF%BC%855c/admin", "refused"},                // "％5c": a backslash
+		{"/public/x%EF%BC%8500", "refused"},                      // "％00": NUL
+		{"/public/%E3%80%80/x", "refused"},                       // a segment of a folded space only
+		{"/public/%EF%BC%8E%EF%BC%8E%EF%BC%8E/admin", "refused"}, // "..." as Windows reads it
+		// … and ordinary non-ASCII paths with those characters are still judged as they are.
+		{"/wiki/Wait%E2%80%A6", "app"},
+		{"/sale/100%EF%BC%85", "app"},
+		{"/faq/why%EF%BC%9F", "app"},
+		{"/docs/%EF%BC%85zz", "app"},
 		// Ordinary non-ASCII paths keep passing, judged as they are.
 		{"/caf%C3%A9", "app"},
 		{"/cafe%CC%81/x", "app"},
@@ -273,7 +296,8 @@ func TestBypassAndGroups(t *testing.T) {
 func FuzzMatchNeverEscapesAPrefix(f *testing.F) {
 	for _, s := range []string{"/admin", "/public/../admin", "/%2e%2e/admin", "//admin/x", "/a/b/../../admin", "/admin/..;/api",
 		"/ADMIN/", "/admin;x/y", "/x%2F..%2Fadmin", "/%23/../admin", "/login.view;jsessionid=1",
-		"/admin%EF%BC%8Fx", "/public/．．/admin", "/%EF%BD%81dmin", "/admin／x/.."} {
+		"/admin%EF%BC%8Fx", "/public/．．/admin", "/%EF%BD%81dmin", "/admin／x/..", "/admin%E3%80%80/", "/%EF%BC%8561dmin/",
+		"/api/v1/webhook/％2e％2e/％2e％2e/％2e％2e/admin"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -292,10 +316,16 @@ func FuzzMatchNeverEscapesAPrefix(f *testing.F) {
 				t.Fatalf("%q: ServeMux routes %q to /admin, judged %s", raw, variant, verdict)
 			}
 		}
-		// Decoded first, then resolved (servers that decode %2F), and the same folded (NFKC).
-		for _, dec := range []string{unescape(p), norm.NFKC.String(unescape(p))} {
+		// Decoded first, then resolved (servers that decode %2F), the same folded (NFKC), that
+		// decoded once more (a folded "％" made an escape), and those with the dots and spaces
+		// that end a segment trimmed (Windows servers).
+		folded := norm.NFKC.String(unescape(p))
+		for _, dec := range []string{unescape(p), folded, unescape(folded)} {
 			var segs []string
 			for _, s := range strings.Split(dec, "/") {
+				if t := strings.TrimRight(s, ". "); dec != unescape(p) && t != "" && s != "." && s != ".." {
+					s = t
+				}
 				switch s {
 				case "", ".":
 				case "..":

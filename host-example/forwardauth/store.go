@@ -29,8 +29,9 @@ type Store interface {
 	CredentialStamp(ctx context.Context, userID int64, kind string) (string, error)
 	// CreateHandoverCode stores a hand-over code's hash bound to c.
 	CreateHandoverCode(ctx context.Context, code string, c store.HandoverCode) error
-	// ClaimHandoverCode redeems a hand-over code once (store.ErrNotFound: it unlocks nothing).
-	ClaimHandoverCode(ctx context.Context, code, origin, stateHash string) (*store.HandoverCode, error)
+	// TakeHandoverCode spends a hand-over code and answers its binding (store.ErrNotFound: it
+	// unlocks nothing).
+	TakeHandoverCode(ctx context.Context, code string) (*store.HandoverCode, error)
 	// Changes announces revocations (store.AccessRevoked) and rule changes (store.ForwardRules).
 	Changes() *store.Changes
 }

@@ -93,9 +93,9 @@ type Begin struct {
 	Slug, SessionID string
 	// Client is the rate-limit key of the person's client.
 	Client string
-	// Person is the user signed in in this browser (0 for none), and Browser the id of a
-	// browser that signed someone in here before ("" for none): starts count against that
-	// person's or browser's own share of the budget, not their network's.
+	// Person is the user signed in in this browser (0 for none), and Browser the opaque id of
+	// the person behind this browser (signed in here now or before; "" for none): starts count
+	// against that person's one share of the budget (Browser's when given), not their network's.
 	Person  int64
 	Browser string
 	// Return is where the browser goes afterwards (already checked by the caller).
@@ -294,7 +294,7 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id so
 		return Outcome{}, ErrUserDisabled
 	}
 	return Outcome{Source: src, Return: ret,
-		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime)}}, nil
+		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime), UserID: done.UserID}}, nil
 }
 
 // bySlug is the usable source of slug and its plugin, or ErrUnknownSource.

@@ -23,10 +23,11 @@ type Outcome struct {
 	Return string
 }
 
-// SignedIn is a finished login: the new session's cookie value and expiry.
+// SignedIn is a finished login: the new session's cookie value and expiry, and its user.
 type SignedIn struct {
 	Token   string
 	Expires time.Time
+	UserID  int64
 }
 
 // The ways a login ends without an outcome, besides *FailedError, *PausedError,

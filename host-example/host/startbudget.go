@@ -13,9 +13,9 @@ import (
 // A login start that calls the source (the plugin asks its upstream for something, such as
 // a sign-in code) is spent from a budget of this host process, so that a flood from very many
 // addresses cannot make the host hammer the upstream, which would then refuse everyone. A
-// share of the budget is kept for clients that are not flooding: a browser whose person is
-// signed in here or that signed someone in before, and a network that has not started more
-// than its share lately.
+// share of the budget is kept for clients that are not flooding: a person signed in in the
+// browser or who signed in there before (one share per person, however many browsers), and a
+// network that has not started more than its share lately.
 
 // Default start limits (StartLimits).
 const (
@@ -83,14 +83,15 @@ func newStartBudget(l StartLimits) *startBudget {
 		quiet: ratelimit.New(float64(l.PerNetwork), l.PerNetwork, 100000)}
 }
 
-// quietKey is whose share a start counts against: the signed-in person's (person, 0 for
-// none), else the known browser's (browser, "" for none), else the client address's network.
+// quietKey is whose share a start counts against: the person behind the browser (browser,
+// an opaque id of the person, the same in all their browsers; "" for none), else the
+// signed-in person (person, 0 for none), else the client address's network.
 func quietKey(client string, person int64, browser string) string {
 	switch {
-	case person != 0:
-		return "person " + strconv.FormatInt(person, 10)
 	case browser != "":
 		return "browser " + browser
+	case person != 0:
+		return "person " + strconv.FormatInt(person, 10)
 	}
 	return "network " + ratelimit.NetworkOf(client)
 }

@@ -61,11 +61,25 @@ func (s *Store) CreateHandoverCode(ctx context.Context, code string, c HandoverC
 	})
 }
 
-// ClaimHandoverCode redeems code for origin with the bridge's stateHash: atomically, once
-// (the first presentation uses it up, whatever it carries). It answers what the code is
-// bound to when the code is unexpired, for origin and stateHash, and its host session is
-// still live; otherwise ErrCodeRefused.
+// ClaimHandoverCode redeems code for origin with the bridge's stateHash: TakeHandoverCode,
+// then the code's binding checked (Matches).
 func (s *Store) ClaimHandoverCode(ctx context.Context, code, origin, stateHash string) (*HandoverCode, error) {
+	c, err := s.TakeHandoverCode(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Matches(origin, stateHash); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// TakeHandoverCode uses code up, atomically and once: its first presentation spends it,
+// whatever refuses the request afterwards (a bridge spends any code it is shown before it
+// checks anything else). It answers what the code is bound to when the code was unused and
+// unexpired and its host session is still live; otherwise ErrCodeRefused. The caller checks
+// the binding (Matches).
+func (s *Store) TakeHandoverCode(ctx context.Context, code string) (*HandoverCode, error) {
 	now := s.now().Unix()
 	var c HandoverCode
 	var exp int64
@@ -75,24 +89,31 @@ func (s *Store) ClaimHandoverCode(ctx context.Context, code, origin, stateHash s
 		return nil, fmt.Errorf("%w (unknown or used)", ErrCodeRefused)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("claim hand-over code: %w", err)
+		return nil, fmt.Errorf("take hand-over code: %w", err)
 	}
-	switch {
-	case exp <= now:
+	if exp <= now {
 		return nil, fmt.Errorf("%w (expired)", ErrCodeRefused)
-	case c.Origin != origin:
-		return nil, fmt.Errorf("%w (another origin)", ErrCodeRefused)
-	case subtle.ConstantTimeCompare([]byte(c.StateHash), []byte(stateHash)) != 1:
-		return nil, fmt.Errorf("%w (another state)", ErrCodeRefused)
 	}
 	var live int
 	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE id = ? AND user_id = ? AND expires_at > ?`,
 		c.SessionID, c.UserID, now).Scan(&live)
 	if err != nil {
-		return nil, fmt.Errorf("claim hand-over code: read its session: %w", err)
+		return nil, fmt.Errorf("take hand-over code: read its session: %w", err)
 	}
 	if live == 0 {
 		return nil, fmt.Errorf("%w (its host session ended)", ErrCodeRefused)
 	}
 	return &c, nil
+}
+
+// Matches is nil when a taken code is for origin and the bridge's stateHash, else
+// ErrCodeRefused.
+func (c *HandoverCode) Matches(origin, stateHash string) error {
+	switch {
+	case c.Origin != origin:
+		return fmt.Errorf("%w (another origin)", ErrCodeRefused)
+	case subtle.ConstantTimeCompare([]byte(c.StateHash), []byte(stateHash)) != 1:
+		return fmt.Errorf("%w (another state)", ErrCodeRefused)
+	}
+	return nil
 }

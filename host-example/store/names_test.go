@@ -96,3 +96,32 @@ func finish(t *testing.T, s *Store, u User) *User {
 	}
 	return got
 }
+
+// Review of issue 28 (L4): every default-ignorable code point (they show as nothing: the
+// combining grapheme joiner, the Hangul fillers, the variation selectors, the Khmer inherent
+// vowels, the Mongolian free variation selectors, tags, the zero-width joiners) and the
+// blank Braille pattern are removed from usernames, so "frank" with one of them is frank
+// (and a second person so named gets a suffix). The display name, which identifies no one,
+// keeps the joiners and the emoji variation selector that names with emoji need.
+func TestUsernamesLoseDefaultIgnorables(t *testing.T) {
+	s, _ := open(t)
+	src := enabledSource(t, s, "plex")
+	first := finish(t, s, User{SourceID: src.ID, Subject: "1", Username: "frank", Name: "frank"})
+	if first.Username != "frank" {
+		t.Fatalf("the first frank is %+q", first.Username)
+	}
+	for i, r := range []rune{'\u00ad', '\u034f', '\u115f', '\u1160', '\u17b4', '\u17b5', '\u180b', '\u180e', '\u200b', '\u200c', '\u200d',
+		'\u2063', '\u2800', '\u3164', '\ufe00', '\ufe0f', '\uffa0', '\U0001d173', '\U000e0001', '\U000e0041', '\U000e0100', '\U000e01ef'} {
+		t.Run(fmt.Sprintf("U+%04X", r), func(t *testing.T) {
+			u := finish(t, s, User{SourceID: src.ID, Subject: fmt.Sprint(100 + i), Username: "fr" + string(r) + "ank" + string(r)})
+			if n := strings.TrimPrefix(u.Username, "frank-"); n == u.Username || n == "" || strings.Trim(n, "0123456789") != "" {
+				t.Errorf("username %+q, want frank-N: the character stays, or frank's name is another's", u.Username)
+			}
+		})
+	}
+	for _, name := range []string{"Zoë 👩\u200d💻", "می\u200cخواهم", "Frank \u2764\ufe0f"} {
+		if u := finish(t, s, User{SourceID: src.ID, Subject: "display " + name, Username: "display", Name: name}); u.Name != name {
+			t.Errorf("display name %+q, want %+q kept", u.Name, name)
+		}
+	}
+}

@@ -28,15 +28,28 @@ const metaUsernamesPending = "usernames_pending"
 const maxUsernameSuffix = 100000
 
 // cleanUsername is the username a mapping produced without surrounding spaces and without
-// control, format and line separator characters (a header drops the first, the others only
-// hide or break the text).
+// control, line separator and default-ignorable characters (a header drops the first, the
+// others only hide or break the text): a username identifies a person, so nothing in it may
+// be invisible (hiddenInUsername).
 func cleanUsername(name string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+		if hiddenInUsername(r) {
 			return -1
 		}
 		return r
 	}, name))
+}
+
+// hiddenInUsername reports a character removed from usernames: a control, a line or paragraph
+// separator, and every Default_Ignorable_Code_Point, which shows as nothing (Unicode's
+// derivation: Other_Default_Ignorable_Code_Point, such as U+034F, the Hangul fillers U+115F,
+// U+1160, U+3164 and U+FFA0, and U+17B4/U+17B5; the format characters Cf, the zero-width
+// joiners among them; the variation selectors), and the blank Braille pattern U+2800, which
+// shows as a space but is none. A display name keeps the joiners and variation selectors that
+// names with emoji need (hiddenInName): it is for display, a username for identity.
+func hiddenInUsername(r rune) bool {
+	return r == '\u2800' || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp,
+		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // usernameKey is what two usernames must differ in to be two names, as the most lenient app

@@ -120,7 +120,7 @@ func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.logins.Begin(r.Context(), host.Begin{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
-		Person: personOf(r), Browser: s.knownBrowser(r), Return: s.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
+		Person: personOf(r), Browser: s.startShare(r), Return: s.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
 	if err != nil {
 		s.loginError(w, r, err, "")
 		return
@@ -173,7 +173,7 @@ func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ret := s.safeReturn(r.FormValue("return"))
 	out, err := s.logins.Password(r.Context(), host.PasswordAttempt{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
-		Person: personOf(r), Browser: s.knownBrowser(r), Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
+		Person: personOf(r), Browser: s.startShare(r), Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
 	var sf *host.SecondFactorError
 	if errors.As(err, &sf) {
 		data := map[string]any{"Source": sf.Source, "Account": sf.Account, "Text": sf.Text, "Session": sessionOf(r),
@@ -205,7 +205,7 @@ func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.O
 		return
 	}
 	s.setCookie(w, out.SignedIn.Token, out.SignedIn.Expires)
-	s.rememberBrowser(w, r)
+	s.rememberBrowser(w, out.SignedIn.UserID)
 	ret := s.safeReturn(out.Return)
 	if ret == "" {
 		ret = defaultReturn

@@ -98,3 +98,42 @@ func TestUpstreamRateLimitPausesOnlyBusyNetworks(t *testing.T) {
 		t.Fatalf("a quiet network during the pause: %d %s", p.Status, p.Location)
 	}
 }
+
+// Review of issue 28 (L1): the quiet share of the budget is the person's, not each browser's.
+// One person who signs in from eight fresh cookie jars (one address) and then starts logins
+// from all of them takes one share, not eight: the reserve stays for a browser of a quiet
+// network and for the owner.
+func TestKnownBrowsersOfOnePersonShareOneShare(t *testing.T) {
+	limits := host.StartLimits{PerMinute: 40, Reserve: 10, PerNetwork: 5, MaxOpen: 15}
+	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.LoginStarts = limits })
+	h.addSource(membersConfig)
+	var farmed []*browser
+	for i := range 8 {
+		b := h.from("203.0.113.9")
+		if p := b.login("plex", "friend"); p.Location != "/profile" {
+			t.Fatalf("sign-in %d from a fresh browser: %d %s", i, p.Status, p.Location)
+		}
+		p := b.do("GET", "/profile", nil)
+		if p = b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("sign out %d: %d", i, p.Status)
+		}
+		farmed = append(farmed, b)
+	}
+	started := 0
+	for range 10 {
+		for _, b := range farmed {
+			if b.beginLogins(1, nil) == http.StatusSeeOther {
+				started++
+			}
+		}
+	}
+	if started == 0 {
+		t.Fatal("the person's known browsers started nothing: they are not known")
+	}
+	if status := h.from("198.51.100.7").beginLogins(1, nil); status != http.StatusSeeOther {
+		t.Errorf("a browser of a quiet network after one person's %d starts from 8 browsers: %d", started, status)
+	}
+	if p := h.from("192.0.2.77").login("plex", "owner"); p.Location != "/profile" {
+		t.Errorf("the owner from a quiet network after one person's %d starts from 8 browsers: %d %s", started, p.Status, p.Location)
+	}
+}

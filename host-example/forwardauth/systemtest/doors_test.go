@@ -176,6 +176,16 @@ func TestPathReadings(t *testing.T) {
 		{"CJK", friend, "GET", "/%E6%9D%B1%E4%BA%AC/%E3%82%BF%E3%83%AF%E3%83%BC", 200},
 		{"emoji", friend, "GET", "/%F0%9F%98%80", 200},
 		{"non-ASCII Matrix alias", friend, "GET", "/_matrix/client/v3/directory/room/%23caf%C3%A9:example.test", 200},
+		// Review of issue 28 (L3): the compatible reading is trimmed and decoded once more, as
+		// the ASCII path's is.
+		{"ideographic space after /admin", friend, "GET", "/admin%E3%80%80/", 403},
+		{"no-break space after /admin", friend, "GET", "/admin%C2%A0/", 403},
+		{"full-width dot after /admin", friend, "GET", "/admin%EF%BC%8E/", 403},
+		{"ideographic space after /admin, owner", f.ownerTok, "GET", "/admin%E3%80%80/", 200},
+		{"full-width percent", friend, "GET", "/%EF%BC%8561dmin/", 403},
+		{"full-width %2e%2e to a bypass", "", "POST", "/api/hooks/%EF%BC%852e%EF%BC%852e/%EF%BC%852e%EF%BC%852e/admin", 401},
+		{"full-width %2e%2e to a bypass, raw", "", "POST", "/api/hooks/％2e％2e/％2e％2e/admin", 401},
+		{"full-width percent, ordinary", friend, "GET", "/sale/100%EF%BC%85", 200},
 	} {
 		w := f.nginx(c.token, c.method, app+c.path)
 		if w.Code != c.want {

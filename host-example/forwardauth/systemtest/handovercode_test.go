@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,4 +260,95 @@ func TestHandoverStateCookie(t *testing.T) {
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "more than once") {
 		t.Errorf("two state cookies: %d %q", w.Code, w.Header().Get("Location"))
 	}
+}
+
+// Review of issue 28 (L2): whatever refuses a bridge request carrying a code (no state
+// cookie, two of them, another state, fetch metadata of a frame or a fetch, a sibling's or an
+// opaque Origin, another app's bridge location, a host without a hand-over rule, a forward-auth
+// cookie sent twice), the code is spent by that first presentation: the browser that began
+// the hand-over cannot redeem it afterwards, nor can anyone who read it.
+func TestHandoverCodeSpentByAnyPresentation(t *testing.T) {
+	f, fa := handoverFixture(t)
+	if _, err := f.st.PutForwardRule(context.Background(), store.ForwardRule{Host: "web2.example.test", Handover: webKind.Kind}); err != nil {
+		t.Fatal(err)
+	}
+	for name, present := range map[string]func(b *handoverBrowser, back string){
+		"no state cookie": func(b *handoverBrowser, back string) {
+			other := *b
+			other.app = map[string]string{"hx_forward": b.app["hx_forward"]}
+			other.bridge(back)
+		},
+		"two state cookies": func(b *handoverBrowser, back string) {
+			other := *b
+			other.app = map[string]string{}
+			other.extra = http.Header{"Cookie": {"hx_forward=" + b.app["hx_forward"] + "; hx_handover_state=" + b.app["hx_handover_state"] +
+				"; hx_handover_state=" + b.app["hx_handover_state"]}}
+			other.bridge(back)
+		},
+		"another state": func(b *handoverBrowser, back string) {
+			other := *b
+			other.app = map[string]string{"hx_forward": b.app["hx_forward"], "hx_handover_state": strings.Repeat("A", 43)}
+			other.bridge(back)
+		},
+		"a frame": func(b *handoverBrowser, back string) { b.with(http.Header{"Sec-Fetch-Dest": {"iframe"}}).bridge(back) },
+		"a fetch": func(b *handoverBrowser, back string) { b.with(http.Header{"Sec-Fetch-Mode": {"cors"}}).bridge(back) },
+		"two modes": func(b *handoverBrowser, back string) {
+			b.with(http.Header{"Sec-Fetch-Mode": {"navigate", "cors"}}).bridge(back)
+		},
+		"a sibling origin": func(b *handoverBrowser, back string) {
+			b.with(http.Header{"Origin": {"http://app.example.test"}}).bridge(back)
+		},
+		"an opaque origin": func(b *handoverBrowser, back string) { b.with(http.Header{"Origin": {"null"}}).bridge(back) },
+		"another app's bridge (no hand-over rule)": func(b *handoverBrowser, back string) {
+			other := *b
+			other.origin = "http://other.example.test"
+			other.app = map[string]string{"hx_forward": b.app["hx_forward"], "hx_handover_state": b.app["hx_handover_state"]}
+			other.bridge(back)
+		},
+		"another hand-over origin": func(b *handoverBrowser, back string) {
+			other := *b
+			other.origin = "http://web2.example.test"
+			other.app = map[string]string{"hx_forward": b.app["hx_forward"], "hx_handover_state": b.app["hx_handover_state"]}
+			other.bridge(back)
+		},
+		"an unknown host": func(b *handoverBrowser, back string) {
+			other := *b
+			other.origin = "http://nowhere.example.test"
+			other.app = map[string]string{"hx_forward": b.app["hx_forward"], "hx_handover_state": b.app["hx_handover_state"]}
+			other.bridge(back)
+		},
+		"the forward-auth cookie twice": func(b *handoverBrowser, back string) {
+			other := *b
+			other.app = map[string]string{}
+			other.extra = http.Header{"Cookie": {"hx_forward=" + b.app["hx_forward"] + "; hx_forward=" + b.app["hx_forward"] +
+				"; hx_handover_state=" + b.app["hx_handover_state"]}}
+			other.bridge(back)
+		},
+		"with the sign-out step": func(b *handoverBrowser, back string) {
+			other := *b
+			other.app = map[string]string{"hx_forward": b.app["hx_forward"], "hx_handover_state": b.app["hx_handover_state"]}
+			other.bridge(back + "&signout=1")
+		},
+	} {
+		b := newHandoverBrowser(t, f, fa, f.friend)
+		b.addr = "198.51.100." + strconv.Itoa(len(name)) + ":1234" // the code page's budget is per client
+		first := b.bridge("?rd=%2Fweb%2Findex.html")
+		back := b.codeBack(b.public(first.Header().Get("Location")))
+		present(b, back)
+		if w := b.bridge(back); handedOver(w, secretToken) || strings.Contains(w.Body.String(), secretToken) {
+			t.Errorf("%s: the code was still redeemed afterwards (%d)", name, w.Code)
+		}
+	}
+	// The same browser, with nothing refused on the way, is handed over (the test can fail).
+	b := newHandoverBrowser(t, f, fa, f.friend)
+	if w, _ := b.handOver("/web/index.html"); !handedOver(w, secretToken) {
+		t.Fatalf("an ordinary hand-over: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// with is a copy of b that adds h to its requests (its cookies shared).
+func (b *handoverBrowser) with(h http.Header) *handoverBrowser {
+	other := *b
+	other.extra = h
+	return &other
 }

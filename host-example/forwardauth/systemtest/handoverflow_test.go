@@ -25,6 +25,7 @@ type handoverBrowser struct {
 	host   *http.Cookie         // the public host's session cookie (nil: signed out there)
 	extra  http.Header          // added to every request (forged or missing fetch metadata)
 	noMeta bool                 // sends no fetch metadata (an older browser)
+	addr   string               // the client's address at the public host ("": httptest's)
 }
 
 // newHandoverBrowser is the browser of a person whose forward-auth session and host session
@@ -80,6 +81,9 @@ func (b *handoverBrowser) public(loc string) *httptest.ResponseRecorder {
 	}
 	r := httptest.NewRequest("GET", loc, nil)
 	r.Header = b.header(http.Header{})
+	if b.addr != "" {
+		r.RemoteAddr = b.addr
+	}
 	if b.host != nil {
 		r.AddCookie(b.host)
 	}

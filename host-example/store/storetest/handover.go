@@ -11,6 +11,7 @@ var handoverChecks = []check{
 	{"HandoverCodeClaimedOnceWithItsBinding", handoverCodeClaimedOnce},
 	{"HandoverCodeCapKeepsNewest", handoverCodeCap},
 	{"RaceClaimHandoverCode", raceClaimHandoverCode},
+	{"HandoverCodeSpentByItsFirstPresentation", handoverCodeTakenOnce},
 }
 
 // handoverUser is a signed-in user and the binding of a code for it (origin, state).
@@ -88,4 +89,23 @@ func raceClaimHandoverCode(e *env) {
 		})
 		e.oneWinner(i, "ClaimHandoverCode", got, store.ErrNotFound)
 	}
+}
+
+// Taking a code spends it on its first presentation, before its binding is checked: taken
+// on one handle, it is refused on the other, even with its own origin and state.
+func handoverCodeTakenOnce(e *env) {
+	c := e.handoverUser("1")
+	e.ok(e.a.CreateHandoverCode(e.ctx, "code-taken", c), "mint")
+	got, err := e.a.TakeHandoverCode(e.ctx, "code-taken")
+	e.ok(err, "take")
+	if *got != c {
+		e.Fatalf("taken %+v, want %+v", got, c)
+	}
+	e.is(got.Matches("https://other.example.test", c.StateHash), store.ErrNotFound, "another origin")
+	e.is(got.Matches(c.Origin, "state-x"), store.ErrNotFound, "another state")
+	e.ok(got.Matches(c.Origin, c.StateHash), "its own binding")
+	_, err = e.b.TakeHandoverCode(e.ctx, "code-taken")
+	e.is(err, store.ErrNotFound, "the code taken twice")
+	_, err = e.b.ClaimHandoverCode(e.ctx, "code-taken", c.Origin, c.StateHash)
+	e.is(err, store.ErrNotFound, "the code claimed after it was taken")
 }
