@@ -30,22 +30,10 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
-func main() {
-	args := os.Args[1:]
-	cmd := serveCommand
-	if len(args) > 0 {
-		if c, ok := commands[args[0]]; ok {
-			cmd, args = c, args[1:]
-		}
-	}
-	if err := cmd(args, os.Stdin, os.Stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "host-example:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// defaultListen is serve's -listen, and the address healthcheck asks by default.
+const defaultListen = "127.0.0.1:8080"
 
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
@@ -78,7 +66,7 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 		fs.IntVar(p, name, def, help)
 		ef.bind(name, variable)
 	}
-	str(&f.listen, "listen", "HOST_LISTEN", "127.0.0.1:8080", "address to listen on")
+	str(&f.listen, "listen", "HOST_LISTEN", defaultListen, "address to listen on")
 	str(&f.public, "public-url", "HOST_PUBLIC_URL", "", "public URL callbacks are built from (default http://<listen>)")
 	str(&f.dataDir, "data", "HOST_DATA_DIR", "data", "data directory (the key file, and the SQLite database unless -database is set)")
 	str(&f.database, "database", "HOST_DATABASE", "", "postgres://user@host/dbname of a PostgreSQL database shared by replicas (empty: SQLite in -data); a password is best kept in ~/.pgpass or PGPASSFILE")
