@@ -24,12 +24,14 @@ var commands = map[string]func(args []string, stdin io.Reader, stdout io.Writer)
 	"copy-store":           copyStoreCommand,
 	"reset-admin-password": resetPasswordCommand,
 	"version":              versionCommand,
+	"healthcheck":          healthcheckCommand,
 }
 
 // usage lists the commands.
 const usage = `Commands (each takes -h):
   host-example [serve] [flags]                serve (the default)
   host-example version                        the version, commit and Go release (also -version)
+  host-example healthcheck [-listen ADDR]     exit 0 if the host on -listen (HOST_LISTEN) answers /healthz ok, else 1
   host-example backup -data DIR -out FILE     consistent copy of the database, while the host runs
   host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
   host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
