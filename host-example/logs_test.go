@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,19 +30,23 @@ func TestJSONLogsEveryLineAndACleanStop(t *testing.T) {
 	}
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "host-example")
-	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
+	// Stamped as scripts/build stamps it, so the version the server reports is known.
+	const pkg = "github.com/plexlogin/plexlogin/host-example/buildinfo"
+	bi := buildinfo.Info{Version: "v0.0.0-logtest", Revision: "0123abcd", GoVersion: runtime.Version()}
+	ldflags := "-X " + pkg + ".version=" + bi.Version + " -X " + pkg + ".revision=" + bi.Revision
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", exe, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	plugins := filepath.Join(dir, "plugins")
 	if _, err := loadertest.BuildMock(plugins); err != nil {
 		t.Fatal(err)
 	}
-	listen := "127.0.0.1:" + hosttest.FreePort(t)
+	listen, metricsAt := "127.0.0.1:"+hosttest.FreePort(t), "127.0.0.1:"+hosttest.FreePort(t)
 	cmd := exec.Command(exe)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOST_LISTEN="+listen, "HOST_DATA_DIR="+filepath.Join(dir, "data"), "HOST_PLUGINS_DIR="+plugins,
 		"HOST_LOG_FORMAT=json", "HOST_LOG_LEVEL=debug", "HOST_ADMIN_PASSWORD=", "HOST_ADMIN_PASSWORD_FILE=", "HOST_DATABASE=",
-		"HOST_METRICS_LISTEN=127.0.0.1:"+hosttest.FreePort(t), "HOST_FORWARD_AUTH_LISTEN=127.0.0.1:"+hosttest.FreePort(t))
+		"HOST_METRICS_LISTEN="+metricsAt, "HOST_FORWARD_AUTH_LISTEN=127.0.0.1:"+hosttest.FreePort(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -65,6 +72,19 @@ func TestJSONLogsEveryLineAndACleanStop(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("never ready:\n%s%s", stdout.String(), stderr.String())
+		}
+	}
+	// The metrics name the build and the plugin's version (its manifest's).
+	res, err := http.Get("http://" + metricsAt + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`hostexample_plugin_info{plugin="mock",version="test"} 1`,
+		fmt.Sprintf(`hostexample_build_info{goversion=%q,revision=%q,version=%q} 1`, bi.GoVersion, bi.Revision, bi.Version)} {
+		if !strings.Contains(string(scraped), want) {
+			t.Errorf("the metrics do not say %s", want)
 		}
 	}
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM); err != nil {
@@ -93,7 +113,7 @@ func TestJSONLogsEveryLineAndACleanStop(t *testing.T) {
 	if u, _ := setup["url"].(string); !strings.HasPrefix(u, "http://"+listen+"/setup?token=") {
 		t.Errorf("the setup link is not a JSON line with its url: %v", setup)
 	}
-	if s := messages["serving"]; s["version"] != buildinfo.Get().Version || s["login_page"] != "http://"+listen+"/login" {
+	if s := messages["serving"]; s["version"] != bi.Version || s["revision"] != bi.Revision || s["login_page"] != "http://"+listen+"/login" {
 		t.Errorf("the serving line: %v", s)
 	}
 	for _, want := range []string{"metrics", "proxy-only paths (forward-auth)", "plugin process exited", "stopped"} {
