@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,11 +23,15 @@ var commands = map[string]func(args []string, stdin io.Reader, stdout io.Writer)
 	"restore":              restoreCommand,
 	"copy-store":           copyStoreCommand,
 	"reset-admin-password": resetPasswordCommand,
+	"version":              versionCommand,
+	"healthcheck":          healthcheckCommand,
 }
 
 // usage lists the commands.
 const usage = `Commands (each takes -h):
   host-example [serve] [flags]                serve (the default)
+  host-example version                        the version, commit and Go release (also -version)
+  host-example healthcheck [-listen ADDR]     exit 0 if the host on -listen (HOST_LISTEN) answers /healthz ok, else 1
   host-example backup -data DIR -out FILE     consistent copy of the database, while the host runs
   host-example export-key -data DIR -out FILE the encryption key, to keep apart from the backups
   host-example restore -data DIR -backup FILE -key FILE   into an empty data folder
@@ -55,11 +58,11 @@ func databaseFlag(fs *flag.FlagSet) *string {
 func backupCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	data, database, out := dataFlag(fs), databaseFlag(fs), fs.String("out", "", "the backup file to write (must not exist)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
-		return errors.New("backup: -out is required")
+		return usageErrorf("-out is required")
 	}
 	st, err := openExisting(*data, *database)
 	if err != nil {
@@ -76,11 +79,11 @@ func backupCommand(args []string, _ io.Reader, stdout io.Writer) error {
 func exportKeyCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export-key", flag.ContinueOnError)
 	data, out := dataFlag(fs), fs.String("out", "", "the key file to write (must not exist)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
-		return errors.New("export-key: -out is required")
+		return usageErrorf("-out is required")
 	}
 	if err := store.ExportKey(*data, *out); err != nil {
 		return fmt.Errorf("export-key: %w", err)
@@ -93,11 +96,11 @@ func restoreCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	data := dataFlag(fs)
 	backup, key := fs.String("backup", "", "the backup file"), fs.String("key", "", "the key file exported from the same host")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *backup == "" || *key == "" {
-		return errors.New("restore: -backup and -key are required")
+		return usageErrorf("-backup and -key are required")
 	}
 	if err := store.Restore(context.Background(), *data, *backup, *key); err != nil {
 		return err
@@ -110,12 +113,12 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	fs := flag.NewFlagSet("reset-admin-password", flag.ContinueOnError)
 	data, database := dataFlag(fs), databaseFlag(fs)
 	public := fs.String("public-url", os.Getenv("HOST_PUBLIC_URL"), "the host's public URL, to print the recovery link whole (HOST_PUBLIC_URL; empty: its path only)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	base := strings.TrimRight(*public, "/")
 	if u, err := url.Parse(base); base != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
-		return fmt.Errorf("reset-admin-password: -public-url %q is not an absolute http(s) URL", *public)
+		return usageErrorf("-public-url %q is not an absolute http(s) URL", *public)
 	}
 	pw, err := secret("HOST_ADMIN_PASSWORD")
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,14 +19,11 @@ func copyStoreCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	key := fs.String("key", "", "with a backup file: the key exported by host-example export-key")
 	to := fs.String("to", os.Getenv("HOST_DATABASE"), "postgres:// URL of the empty target database (HOST_DATABASE)")
 	data := fs.String("data", "", "optional: a replica's data folder to receive the key (secret.key, 0600)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *from == "" || *to == "" {
-		return errors.New("copy-store: -from and -to (or HOST_DATABASE) are required")
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("copy-store: unexpected arguments %q", fs.Args())
+		return usageErrorf("-from and -to (or HOST_DATABASE) are required")
 	}
 	r, err := store.CopyToPostgres(context.Background(), store.CopyOptions{From: *from, Key: *key, To: *to, Data: *data})
 	if err != nil {

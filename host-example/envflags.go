@@ -68,7 +68,7 @@ func (e *envFlags) parse(args []string) error {
 	if len(unbound) > 0 {
 		return fmt.Errorf("flags without an environment variable: %s", strings.Join(unbound, ", "))
 	}
-	return e.fs.Parse(args)
+	return parseFlags(e.fs, args)
 }
 
 // secretVars are the secrets the host reads from its environment.

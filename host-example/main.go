@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -23,6 +24,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/buildinfo"
 	"github.com/plexlogin/plexlogin/host-example/connlimit"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/openid"
@@ -30,22 +32,10 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/web"
 )
 
-func main() {
-	args := os.Args[1:]
-	cmd := serveCommand
-	if len(args) > 0 {
-		if c, ok := commands[args[0]]; ok {
-			cmd, args = c, args[1:]
-		}
-	}
-	if err := cmd(args, os.Stdin, os.Stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "host-example:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// defaultListen is serve's -listen, and the address healthcheck asks by default.
+const defaultListen = "127.0.0.1:8080"
 
 // serveFlags are the server's settings as the command line and environment give them.
 type serveFlags struct {
@@ -78,7 +68,7 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 		fs.IntVar(p, name, def, help)
 		ef.bind(name, variable)
 	}
-	str(&f.listen, "listen", "HOST_LISTEN", "127.0.0.1:8080", "address to listen on")
+	str(&f.listen, "listen", "HOST_LISTEN", defaultListen, "address to listen on")
 	str(&f.public, "public-url", "HOST_PUBLIC_URL", "", "public URL callbacks are built from (default http://<listen>)")
 	str(&f.dataDir, "data", "HOST_DATA_DIR", "data", "data directory (the key file, and the SQLite database unless -database is set)")
 	str(&f.database, "database", "HOST_DATABASE", "", "postgres://user@host/dbname of a PostgreSQL database shared by replicas (empty: SQLite in -data); a password is best kept in ~/.pgpass or PGPASSFILE")
@@ -179,12 +169,26 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(f.logLevel), JSONFormat: f.logFormat == "json"})
+	logger := newLogger(f.logLevel, f.logFormat, os.Stderr)
+	say := announcer(stdout, logger, f.logFormat == "json")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.rotateKeys {
 		return rotateKeys(ctx, f, stdout)
 	}
+	if err := serve(ctx, stop, f, logger, say); err != nil {
+		if f.logFormat == "json" { // every line JSON: the reason it stopped too
+			logger.Error("stopped", "error", err)
+			return &reportedError{err}
+		}
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// serve runs the server of f until ctx ends (stop ends it from within).
+func serve(ctx context.Context, stop context.CancelFunc, f *serveFlags, logger hclog.Logger, say func(text, msg string, kv ...any)) error {
 	cfg, err := f.config(logger)
 	if err != nil {
 		return err
@@ -219,7 +223,8 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 		logger.Warn("readable by other local users: make folders 0700 and files 0600", "path", p)
 	}
 	if a.SetupToken != "" {
-		fmt.Fprintf(stdout, "First start: set the admin password at %s/setup?token=%s\n", strings.TrimRight(cfg.PublicURL.String(), "/"), a.SetupToken)
+		link := strings.TrimRight(cfg.PublicURL.String(), "/") + "/setup?token=" + a.SetupToken
+		say("First start: set the admin password at "+link, "first start: set the admin password", "url", link)
 	}
 	trusted := func(addr netip.Addr) bool {
 		for _, p := range cfg.TrustedProxies {
@@ -230,9 +235,10 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 		return false
 	}
 	ln = connlimit.New(ln, f.maxConns, f.maxConnsPerClient, trusted)
-	hs := newServer(a.Handler())
+	errLog := logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})
+	hs := newServer(a.Handler(), errLog)
 	if pln != nil {
-		ps := newServer(a.ProxyHandler())
+		ps := newServer(a.ProxyHandler(), errLog)
 		go func() { _ = ps.Serve(connlimit.New(pln, f.maxConns, f.maxConnsPerClient, trusted)) }()
 		go func() {
 			<-ctx.Done()
@@ -240,7 +246,7 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 			defer cancel()
 			_ = ps.Shutdown(sctx)
 		}()
-		fmt.Fprintf(stdout, "proxy-only paths (forward-auth) at %s\n", cfg.ProxyURL)
+		say("proxy-only paths (forward-auth) at "+cfg.ProxyURL.String(), "proxy-only paths (forward-auth)", "url", cfg.ProxyURL.String())
 	}
 	failed := make(chan error, 1)
 	go func() {
@@ -253,15 +259,19 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 		go a.Jobs.Run(ctx, f.revalidate)
 	}()
 	if f.metricsListen != "" {
-		ms, err := serveMetrics(ctx, f.metricsListen, a)
+		ms, err := serveMetrics(ctx, f.metricsListen, a, errLog)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "metrics at http://%s/metrics\n", ms)
+		say("metrics at http://"+ms+"/metrics", "metrics", "url", "http://"+ms+"/metrics")
 	}
-	fmt.Fprintf(stdout, "host-example serving %s (login page %s/login)\n", cfg.PublicURL, strings.TrimRight(cfg.PublicURL.String(), "/"))
+	login := strings.TrimRight(cfg.PublicURL.String(), "/") + "/login"
+	bi := buildinfo.Get()
+	say(fmt.Sprintf("host-example serving %s (login page %s)", cfg.PublicURL, login), "serving",
+		"public_url", cfg.PublicURL.String(), "login_page", login, "version", bi.Version, "revision", bi.Revision)
 	go func() {
 		<-ctx.Done()
+		logger.Info("stopping: finishing the requests under way (at most 5s)")
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
@@ -277,10 +287,32 @@ func serveCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	}
 }
 
-// newServer is the HTTP server of a listener for a reverse proxy's clients (or the proxy).
-func newServer(h http.Handler) *http.Server {
+// newServer is the HTTP server of a listener for a reverse proxy's clients (or the proxy);
+// its own errors (a client's TLS or header trouble) go to errLog.
+func newServer(h http.Handler, errLog *log.Logger) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
+		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
+}
+
+// newLogger is the server's logger: text or one JSON object a line (-log-format) on out.
+// The standard library's log package writes through it too, so no line escapes the format.
+func newLogger(level, format string, out io.Writer) hclog.Logger {
+	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.LevelFromString(level), JSONFormat: format == "json", Output: out})
+	log.SetFlags(0)
+	log.SetOutput(logger.StandardWriter(&hclog.StandardLoggerOptions{InferLevels: true}))
+	return logger
+}
+
+// announcer is how the server says where it serves: a plain line on stdout (text), or an
+// info line of the log (json: every line a JSON object, the first-start setup link too).
+func announcer(stdout io.Writer, logger hclog.Logger, json bool) func(text, msg string, kv ...any) {
+	return func(text, msg string, kv ...any) {
+		if json {
+			logger.Info(msg, kv...)
+			return
+		}
+		fmt.Fprintln(stdout, text)
+	}
 }
 
 // proxyURL is the address a reverse proxy asks the proxy-only paths on, for the admin's
@@ -317,7 +349,7 @@ func rotateKeys(ctx context.Context, f *serveFlags, stdout io.Writer) error {
 
 // serveMetrics serves /metrics (and /healthz) on addr until ctx ends and answers the address
 // it listens on.
-func serveMetrics(ctx context.Context, addr string, a *app.App) (string, error) {
+func serveMetrics(ctx context.Context, addr string, a *app.App, errLog *log.Logger) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("-metrics-listen: %w", err)
@@ -325,7 +357,7 @@ func serveMetrics(ctx context.Context, addr string, a *app.App) (string, error) 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.Handle("GET /healthz", a.Handler())
-	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: errLog}
 	go func() { _ = ms.Serve(ln) }()
 	go func() {
 		<-ctx.Done()

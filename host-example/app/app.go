@@ -183,7 +183,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("OpenID Connect provider: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.OIDC, Paths: openid.Paths, Returns: []string{openid.LoginPath}, AppName: a.OIDC.AppName})
+	a.Web.Attach(web.Door{Handler: a.Metrics.TimeToken(a.OIDC, openid.TokenPath), Paths: openid.Paths, Returns: []string{openid.LoginPath}, AppName: a.OIDC.AppName})
 	if cfg.CookieDomain != "" {
 		if cfg.CookieDomain, err = forwardauth.CheckCookieDomain(cfg.PublicURL.Hostname(), cfg.CookieDomain); err != nil {
 			return fmt.Errorf("cookie domain: %w", err)
@@ -195,8 +195,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.Forward, Paths: forwardauth.Paths, ProxyOnly: forwardauth.ProxyOnlyPaths,
-		ProxyHandler: a.Forward.ProxyHandler(), Returns: []string{forwardauth.StartPath, forwardauth.HandoverCodePath}, OnLogout: a.Forward.EndSession,
+	a.Web.Attach(web.Door{Handler: a.Metrics.TimeForwardAuth(a.Forward, forwardDecisions), Paths: forwardauth.Paths,
+		ProxyOnly: forwardauth.ProxyOnlyPaths, ProxyHandler: a.Metrics.TimeForwardAuth(a.Forward.ProxyHandler(), forwardDecisions), Returns: []string{forwardauth.StartPath, forwardauth.HandoverCodePath}, OnLogout: a.Forward.EndSession,
 		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {
 			var out []web.Link
@@ -212,6 +212,9 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	}
 	return nil
 }
+
+// forwardDecisions are forward-auth's decision paths by proxy flavour, timed by the metrics.
+var forwardDecisions = map[string]string{forwardauth.NginxPath: "nginx", forwardauth.TraefikPath: "traefik", forwardauth.CaddyPath: "caddy"}
 
 // prepare runs once the plugins are up, before the host says it is ready: the admin
 // password (a bcrypt hash, ~50 ms, kept off the first answer) and the bootstrap sources.

@@ -13,10 +13,10 @@ import (
 // recorded event is counted and written to the log (rate-limited per kind); sign-ins are
 // counted by source, outcome and reason.
 func (a *App) observe(cfg Config) {
-	a.Metrics = metrics.New(func() map[string]int {
-		out := map[string]int{}
+	a.Metrics = metrics.New(func() map[string]metrics.Plugin {
+		out := map[string]metrics.Plugin{}
 		for id, p := range a.Plugins.All() {
-			out[id] = p.P.Restarts()
+			out[id] = metrics.Plugin{Version: p.Manifest.Info.Version, Restarts: p.P.Restarts()}
 		}
 		return out
 	}, a.Plugins.Ready)

@@ -1,6 +1,7 @@
-// Package metrics is the host's Prometheus metrics: sign-ins and refusals by source and
-// reason, token grants by type, forward-auth decisions by outcome, plugin restarts and store
-// latency, on a registry of their own. No label names a person.
+// Package metrics is the host's Prometheus metrics: the build, sign-ins and refusals by
+// source and reason, token grants by type, forward-auth decisions by outcome, the latency of
+// forward-auth and of the token endpoint, plugin versions and restarts and store latency, on
+// a registry of their own. No label names a person.
 package metrics
 
 import (
@@ -11,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/plexlogin/plexlogin/host-example/buildinfo"
 )
 
 // Metrics are the host's collectors; the zero of each count exists from the start.
@@ -22,17 +25,25 @@ type Metrics struct {
 	events      *prometheus.CounterVec
 	handovers   *prometheus.CounterVec
 	storeTime   *prometheus.HistogramVec
+	forwardTime *prometheus.HistogramVec
+	tokenTime   prometheus.Histogram
 	retries     prometheus.Counter
-	restartsFor func() map[string]int
+	pluginsFor  func() map[string]Plugin
 	ready       func() bool
 	// feed, when set (a shared database), answers whether the change feed listens.
 	feed atomic.Pointer[func() bool]
 }
 
-// New registers the collectors; restarts answers each plugin's restarts and ready whether
-// the host is ready, both read at each scrape.
-func New(restarts func() map[string]int, ready func() bool) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), restartsFor: restarts, ready: ready}
+// Plugin is what a scrape reports of a running plugin.
+type Plugin struct {
+	Version  string // its manifest's version
+	Restarts int    // times its process was started again after it died
+}
+
+// New registers the collectors; plugins answers each running plugin (by id) and ready
+// whether the host is ready, both read at each scrape.
+func New(plugins func() map[string]Plugin, ready func() bool) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), pluginsFor: plugins, ready: ready}
 	m.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostexample_signins_total",
 		Help: "Sign-ins through a source, by source (its slug), outcome (allowed, denied, failed) and reason code."},
 		[]string{"source", "outcome", "reason"})
@@ -53,8 +64,17 @@ func New(restarts func() map[string]int, ready func() bool) *Metrics {
 		[]string{"db", "op"})
 	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "hostexample_store_tx_retries_total",
 		Help: "Write transactions run again after PostgreSQL refused them for a concurrent one (serialization failure or deadlock)."})
-	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.handovers, m.storeTime, m.retries, collectors.NewGoCollector(),
+	bi := buildinfo.Get()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "hostexample_build_info",
+		Help:        "Always 1; its labels are this build's version (git describe), commit and Go release (as host-example version).",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
+	build.Set(1)
+	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.handovers, m.storeTime, m.retries, build, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
+	m.reg.MustRegister(m.newLatency()...)
+	for _, p := range []string{"nginx", "traefik", "caddy"} {
+		m.forwardTime.WithLabelValues(p)
+	}
 	for _, o := range []string{"allow", "login", "forbid", "handover", "bad_request", "unavailable"} {
 		for _, p := range []string{"nginx", "traefik", "caddy"} {
 			m.forward.WithLabelValues(p, o)
@@ -122,6 +142,8 @@ type pluginCollector struct{ m *Metrics }
 var (
 	restartsDesc = prometheus.NewDesc("hostexample_plugin_restarts_total", "Times a plugin process was started again after it died.",
 		[]string{"plugin"}, nil)
+	pluginInfoDesc = prometheus.NewDesc("hostexample_plugin_info", "Always 1 for each running plugin; version is its manifest's.",
+		[]string{"plugin", "version"}, nil)
 	readyDesc = prometheus.NewDesc("hostexample_ready", "1 once the plugins are up and the host answers (as /healthz), else 0.", nil, nil)
 	feedDesc  = prometheus.NewDesc("hostexample_store_change_feed_listening",
 		"On a shared database: 1 while other replicas' changes arrive by LISTEN/NOTIFY, 0 while only polled (-forward-auth-cache).", nil, nil)
@@ -129,14 +151,16 @@ var (
 
 func (c pluginCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- restartsDesc
+	ch <- pluginInfoDesc
 	ch <- readyDesc
 	ch <- feedDesc
 }
 
 func (c pluginCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.m.restartsFor != nil {
-		for id, n := range c.m.restartsFor() {
-			ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(n), id)
+	if c.m.pluginsFor != nil {
+		for id, p := range c.m.pluginsFor() {
+			ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(p.Restarts), id)
+			ch <- prometheus.MustNewConstMetric(pluginInfoDesc, prometheus.GaugeValue, 1, id, p.Version)
 		}
 	}
 	ready := 0.0

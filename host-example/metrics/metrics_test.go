@@ -8,7 +8,7 @@ import (
 
 // A client's made-up grant type is counted as "other": a label cannot be made up from outside.
 func TestUnknownGrantTypeIsOther(t *testing.T) {
-	m := New(func() map[string]int { return map[string]int{"p": 2} }, func() bool { return false })
+	m := New(func() map[string]Plugin { return map[string]Plugin{"p": {Version: "1.2.3", Restarts: 2}} }, func() bool { return false })
 	m.Grant("refresh_token", "issued")
 	m.Grant("x-evil-"+strings.Repeat("a", 50), "refused")
 	w := httptest.NewRecorder()
@@ -16,7 +16,7 @@ func TestUnknownGrantTypeIsOther(t *testing.T) {
 	body := w.Body.String()
 	for _, want := range []string{`hostexample_oidc_token_requests_total{grant_type="refresh_token",outcome="issued"} 1`,
 		`hostexample_oidc_token_requests_total{grant_type="other",outcome="refused"} 1`,
-		`hostexample_plugin_restarts_total{plugin="p"} 2`, "hostexample_ready 0"} {
+		`hostexample_plugin_restarts_total{plugin="p"} 2`, `hostexample_plugin_info{plugin="p",version="1.2.3"} 1`, "hostexample_ready 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("no %s", want)
 		}

@@ -137,7 +137,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 
 // ServeHTTP serves the provider's paths.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != tokenPath || r.Method != http.MethodPost {
+	if r.URL.Path != TokenPath || r.Method != http.MethodPost {
 		p.handler.ServeHTTP(w, r)
 		return
 	}
@@ -168,8 +168,8 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.opts.Audit.Info("token_"+outcome, "OpenID Connect token request", "grant_type", grant, "client", client, "status", sw.status)
 }
 
-// tokenPath is the token endpoint's path.
-const tokenPath = "/oauth/token"
+// TokenPath is the token endpoint's path.
+const TokenPath = "/oauth/token"
 
 // statusWriter remembers the status of the answer it writes.
 type statusWriter struct {

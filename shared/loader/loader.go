@@ -215,7 +215,7 @@ func (p *Plugin) startLocked() error {
 		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		Logger:           p.opts.Logger.Named(m.ID),
+		Logger:           exitLogger{p.opts.Logger.Named(m.ID)},
 		StartTimeout:     p.opts.StartTimeout,
 	})
 	rpc, err := client.Client()
