@@ -255,7 +255,12 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	token, exp, err := StartSession(r.Context(), s.o.Store, u.ID, s.o.SessionLife)
+	token, exp, err := StartSession(r.Context(), s.o.Store, s.o.Sessions.SessionID(r), s.o.SessionLife)
+	if errors.Is(err, store.ErrAccessEnded) {
+		// The sign-in ended meanwhile (signed out everywhere, disabled): sign in again.
+		http.Redirect(w, r, s.o.Sessions.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.o.Logger.Error("forward-auth session", "error", err)
 		dbunavailable.Answer(w)

@@ -11,8 +11,9 @@ import (
 type Store interface {
 	// MAC is the keyed MAC of value under label (hex).
 	MAC(label, value string) string
-	// CreateForwardSession stores a session of userID under id and answers when it ends.
-	CreateForwardSession(ctx context.Context, id string, userID int64, life time.Duration) (time.Time, error)
+	// CreateForwardSession stores a session under id for the person of a live host session
+	// and answers that person and when it ends.
+	CreateForwardSession(ctx context.Context, id, hostSessionID string, life time.Duration) (int64, time.Time, error)
 	// ForwardSession is the user of a live session id and when the session ends (store.ErrNotFound: none).
 	ForwardSession(ctx context.Context, id string) (*store.User, time.Time, error)
 	// DeleteForwardSession ends a session.

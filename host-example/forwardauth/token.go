@@ -28,11 +28,12 @@ func storedID(id string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// StartSession starts a forward-auth session for userID and returns its cookie token and
-// when it ends.
-func StartSession(ctx context.Context, st Store, userID int64, life time.Duration) (string, time.Time, error) {
+// StartSession starts a forward-auth session for the person of the host session
+// hostSessionID (only while it lives: store.ErrAccessEnded otherwise) and returns its cookie
+// token and when it ends.
+func StartSession(ctx context.Context, st Store, hostSessionID string, life time.Duration) (string, time.Time, error) {
 	id := store.RandomID(32)
-	exp, err := st.CreateForwardSession(ctx, storedID(id), userID, life)
+	_, exp, err := st.CreateForwardSession(ctx, storedID(id), hostSessionID, life)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -109,7 +109,7 @@ func seedSession(ctx context.Context, st *store.Store, source string, k int) (st
 	if err != nil {
 		return "", err
 	}
-	tok, _, err := forwardauth.StartSession(ctx, st, done.UserID, 24*time.Hour)
+	tok, _, err := forwardauth.StartSession(ctx, st, done.SessionID, 24*time.Hour)
 	return tok, err
 }
 

@@ -68,7 +68,7 @@ func TestMakeGolden(t *testing.T) {
 	if _, err := st.PutForwardRule(ctx, store.ForwardRule{Name: "Golden app", Host: forwardHost, Groups: []string{userGroup}}); err != nil {
 		t.Fatal(err)
 	}
-	if tk.Forward, _, err = forwardauth.StartSession(ctx, st, u.ID, time.Hour); err != nil {
+	if tk.Forward, _, err = forwardauth.StartSession(ctx, st, done.SessionID, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	payload := base64.RawURLEncoding.EncodeToString([]byte("info|Saved."))

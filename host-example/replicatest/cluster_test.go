@@ -353,8 +353,12 @@ func (c *cluster) seedForwardSessions(t *testing.T, prefix string, n int) []sess
 			defer wg.Done()
 			name := fmt.Sprintf("%s%d", prefix, i)
 			id, err := c.newUser(name)
+			var sess *store.Session
 			if err == nil {
-				out[i].token, _, err = forwardauth.StartSession(context.Background(), c.st, id, 24*time.Hour)
+				_, sess, err = c.st.CreateSession(context.Background(), id, false, 24*time.Hour)
+			}
+			if err == nil {
+				out[i].token, _, err = forwardauth.StartSession(context.Background(), c.st, sess.ID, 24*time.Hour)
 			}
 			out[i].user, errs[i] = name, err
 		}()

@@ -26,41 +26,7 @@ const codeRaces = 30
 // real thing, a few milliseconds apart.
 func testCodeRacingEndOfAccess(t *testing.T, c *cluster) {
 	r1, r2, r3 := c.replicas[0], c.replicas[1], c.replicas[2]
-	adminJar, _ := cookiejar.New(nil)
-	admin := client(r2.addr, adminJar)
-	p := do(t, admin, "GET", c.auth+"/admin/login", nil, nil)
-	m := csrfRE.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no admin login form: %d %.300s", p.status, p.body)
-	}
-	if p := do(t, admin, "POST", c.auth+"/admin/login", url.Values{"csrf": {m[1]}, "password": {adminPassword}}, nil); p.status != http.StatusSeeOther {
-		t.Fatalf("admin login: %d %.300s", p.status, p.body)
-	}
-	csrf := func() string {
-		t.Helper()
-		m := csrfRE.FindStringSubmatch(do(t, admin, "GET", c.auth+"/admin/users", nil, nil).body)
-		if m == nil {
-			t.Fatal("no CSRF token on the admin's users page")
-		}
-		return m[1]
-	}
-	post := func(path string, form url.Values) page {
-		t.Helper()
-		form.Set("csrf", csrf())
-		p, err := try(admin, "POST", c.auth+path, form, nil)
-		if err != nil || p.status != http.StatusSeeOther {
-			t.Errorf("POST %s: %d %v %.300s", path, p.status, err, p.body)
-		}
-		return p
-	}
-	ends := []struct {
-		name      string
-		end, undo func(uid int64)
-	}{
-		{"sign out everywhere", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/signout", uid), url.Values{}) }, nil},
-		{"disable", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"1"}}) },
-			func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"0"}}) }},
-	}
+	ends := endsOfAccess(c.adminPoster(t, r2))
 	cfg := c.oauthConfig()
 	for k, end := range ends {
 		exchanged, survived := 0, 0
@@ -106,5 +72,49 @@ func testCodeRacingEndOfAccess(t *testing.T, c *cluster) {
 			}
 		}
 		t.Logf("%s: %d races, %d exchanges won, %d families outlived it", end.name, codeRaces, exchanged, survived)
+	}
+}
+
+// endOfAccess is one way the admin ends a person's access, and how it is undone (nil: none).
+type endOfAccess struct {
+	name      string
+	end, undo func(uid int64)
+}
+
+// endsOfAccess are the admin's ends of access the race tests run, through post.
+func endsOfAccess(post func(path string, form url.Values) page) []endOfAccess {
+	return []endOfAccess{
+		{"sign out everywhere", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/signout", uid), url.Values{}) }, nil},
+		{"disable", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"1"}}) },
+			func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"0"}}) }},
+	}
+}
+
+// adminPoster signs in to the admin at r and answers a POST of its forms (with a fresh CSRF
+// token), which must redirect.
+func (c *cluster) adminPoster(t *testing.T, r *replica) func(path string, form url.Values) page {
+	t.Helper()
+	adminJar, _ := cookiejar.New(nil)
+	admin := client(r.addr, adminJar)
+	p := do(t, admin, "GET", c.auth+"/admin/login", nil, nil)
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no admin login form: %d %.300s", p.status, p.body)
+	}
+	if p := do(t, admin, "POST", c.auth+"/admin/login", url.Values{"csrf": {m[1]}, "password": {adminPassword}}, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("admin login: %d %.300s", p.status, p.body)
+	}
+	return func(path string, form url.Values) page {
+		t.Helper()
+		m := csrfRE.FindStringSubmatch(do(t, admin, "GET", c.auth+"/admin/users", nil, nil).body)
+		if m == nil {
+			t.Fatal("no CSRF token on the admin's users page")
+		}
+		form.Set("csrf", m[1])
+		p, err := try(admin, "POST", c.auth+path, form, nil)
+		if err != nil || p.status != http.StatusSeeOther {
+			t.Errorf("POST %s: %d %v %.300s", path, p.status, err, p.body)
+		}
+		return p
 	}
 }

@@ -15,6 +15,7 @@ func TestReplicas(t *testing.T) {
 	t.Run("BrowserLogin", func(t *testing.T) { testBrowserLogin(t, c) })
 	t.Run("OIDC", func(t *testing.T) { testOIDCAcrossReplicas(t, c) })
 	t.Run("CodeRacingEndOfAccess", func(t *testing.T) { testCodeRacingEndOfAccess(t, c) })
+	t.Run("ForwardStartRacingEndOfAccess", func(t *testing.T) { testForwardStartRacingEndOfAccess(t, c) })
 	t.Run("LogoutEndsForwardAuth", func(t *testing.T) { testLogoutEndsForwardAuthEverywhere(t, c) })
 	t.Run("BreakGlass", func(t *testing.T) { testBreakGlassAcrossReplicas(t, c) })
 	t.Run("KillDuringLoad", func(t *testing.T) { testKillDuringLoad(t, c) })

@@ -81,7 +81,7 @@ func fillSQLite(t *testing.T) *copyFixture {
 	f.admin, _, err = src.CreateSession(ctx, 0, true, time.Hour)
 	must(err)
 	f.forward = "fwd-" + RandomID(8)
-	_, err = src.CreateForwardSession(ctx, f.forward, f.user.ID, time.Hour)
+	_, _, err = src.CreateForwardSession(ctx, f.forward, hashToken(done.Token), time.Hour)
 	must(err)
 	_, err = src.PutForwardRule(ctx, ForwardRule{Name: "Sonarr", Host: "sonarr.example.test", Groups: []string{"friends"}, Handover: "plex"})
 	must(err)

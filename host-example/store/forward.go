@@ -19,16 +19,33 @@ import (
 // fill the table).
 const MaxForwardSessions = 20
 
-// CreateForwardSession stores a forward-auth session of userID under id (the forward-auth
-// package makes the id and the cookie token of it) and answers when it ends. The user's
+// CreateForwardSession stores a forward-auth session under id (the forward-auth package
+// makes the id and the cookie token of it) for the person of the host session hostSessionID,
+// and answers that person and when the session ends. It is made only while that host session
+// lives and the person and their source are on (ErrAccessEnded otherwise), read in the same
+// transaction as the insert: an end of access (sign out everywhere, disable, a source turned
+// off: each one transaction) either commits first, and nothing is made, or after, and it ends
+// the new session too. On PostgreSQL the interleaving that separate statements allowed (the
+// host session read, then deleted by the end, which also missed the new row) is a cycle of
+// read-write dependencies that SERIALIZABLE refuses (40001; tx runs it again). The person's
 // oldest sessions beyond MaxForwardSessions end.
-func (s *Store) CreateForwardSession(ctx context.Context, id string, userID int64, life time.Duration) (time.Time, error) {
-	exp := s.now().Add(life)
-	var ended int64
+func (s *Store) CreateForwardSession(ctx context.Context, id, hostSessionID string, life time.Duration) (int64, time.Time, error) {
+	now := s.now()
+	exp := now.Add(life)
+	var userID, ended int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.txQueryRow(ctx, tx, `SELECT sess.user_id FROM sessions sess JOIN users u ON u.id = sess.user_id
+			JOIN sources src ON src.id = u.source_id WHERE sess.id = ? AND sess.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`,
+			hostSessionID, now.Unix()).Scan(&userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrAccessEnded
+		}
+		if err != nil {
+			return fmt.Errorf("create forward-auth session: read the host session: %w", err)
+		}
 		if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, seq, expires_at)
 			VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM forward_sessions WHERE user_id = ?), ?)`,
-			id, userID, s.now().Unix(), userID, exp.Unix()); err != nil {
+			id, userID, now.Unix(), userID, exp.Unix()); err != nil {
 			return fmt.Errorf("create forward-auth session: %w", err)
 		}
 		// The new session stays; of the others, the newest MaxForwardSessions-1 do.
@@ -43,12 +60,12 @@ func (s *Store) CreateForwardSession(ctx context.Context, id string, userID int6
 		return nil
 	})
 	if err != nil {
-		return time.Time{}, err
+		return 0, time.Time{}, err
 	}
 	if ended > 0 {
 		s.changes.Notify(AccessRevoked) // caches recheck: the ended sessions' cookies stop working
 	}
-	return exp, nil
+	return userID, exp, nil
 }
 
 // forwardUserCols are userCols of the users table as "u" (one query answers a forward-auth

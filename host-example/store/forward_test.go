@@ -15,8 +15,12 @@ func TestForwardSessionsCappedPerUser(t *testing.T) {
 	src := enabledSource(t, s, "slug")
 	alice, bob := userID(t, s, src, "1"), userID(t, s, src, "2")
 	mint := func(userID int64) (string, error) {
+		_, sess, err := s.CreateSession(ctx, userID, false, time.Hour)
+		if err != nil {
+			return "", err
+		}
 		id := RandomID(32)
-		_, err := s.CreateForwardSession(ctx, id, userID, time.Hour)
+		_, _, err = s.CreateForwardSession(ctx, id, sess.ID, time.Hour)
 		return id, err
 	}
 	bobTok, err := mint(bob)

@@ -33,7 +33,7 @@ func giveEverything(t *testing.T, s *Store, src *Source, sub, username string) (
 		t.Fatal(err)
 	}
 	id := done.UserID
-	if _, err := s.CreateForwardSession(ctx, "fwd-"+sub, id, time.Hour); err != nil {
+	if _, _, err := s.CreateForwardSession(ctx, "fwd-"+sub, done.SessionID, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	grant := "grant-" + sub

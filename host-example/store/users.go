@@ -126,6 +126,8 @@ type LoginDone struct {
 	Username string
 	// Token is the new session's cookie value ("" when the user is disabled).
 	Token string
+	// SessionID is the new session's stored id ("" when the user is disabled).
+	SessionID string
 }
 
 // ErrSourceOff is returned by FinishLogin when the source was turned off (or removed) while
@@ -189,7 +191,7 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 					return err
 				}
 			}
-			done.Token = token
+			done.Token, done.SessionID = token, hashToken(token)
 			if err := s.replaceCredentials(ctx, tx, done.UserID, u.Credentials); err != nil {
 				return err
 			}

@@ -123,7 +123,11 @@ func TestPersonPageAndDelete(t *testing.T) {
 	user.login("plex", "friend")
 	tok, uid := kept(t, h)
 	frank, _ := h.store.User(ctx, uid)
-	if _, err := h.store.CreateForwardSession(ctx, "fwd-frank", uid, time.Hour); err != nil {
+	_, hostSess, err := h.store.CreateSession(ctx, uid, false, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.store.CreateForwardSession(ctx, "fwd-frank", hostSess.ID, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.store.PutOIDCClient(ctx, store.OIDCClient{ID: "grafana", Name: "Grafana", Origin: "ui"}); err != nil {

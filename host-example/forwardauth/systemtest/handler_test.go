@@ -93,7 +93,11 @@ func (f *fixture) user(sub, username, name, email string, groups ...string) int6
 }
 
 func (f *fixture) forwardToken(uid int64) string {
-	tok, _, err := forwardauth.StartSession(context.Background(), f.st, uid, time.Hour)
+	_, sess, err := f.st.CreateSession(context.Background(), uid, false, time.Hour)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	tok, _, err := forwardauth.StartSession(context.Background(), f.st, sess.ID, time.Hour)
 	if err != nil {
 		f.t.Fatal(err)
 	}

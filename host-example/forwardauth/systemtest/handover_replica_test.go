@@ -55,7 +55,7 @@ func TestHandoverAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fwd, _, err := forwardauth.StartSession(ctx, st, done.UserID, time.Hour)
+	fwd, _, err := forwardauth.StartSession(ctx, st, done.SessionID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

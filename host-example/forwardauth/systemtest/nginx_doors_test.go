@@ -38,7 +38,7 @@ func TestNginxOddHostAndAbsoluteForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := forwardauth.StartSession(ctx, s.st, done.UserID, time.Hour)
+		tok, _, err := forwardauth.StartSession(ctx, s.st, done.SessionID, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

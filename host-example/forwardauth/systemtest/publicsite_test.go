@@ -29,7 +29,7 @@ func stolenCookie(t *testing.T, s *stack, plexWeb string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := forwardauth.StartSession(ctx, s.st, done.UserID, time.Hour)
+	tok, _, err := forwardauth.StartSession(ctx, s.st, done.SessionID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,7 +248,7 @@ func benchForwardSessions(b *testing.B, st *store.Store) []string {
 	ids := make([]string, benchUsers)
 	for k := range ids {
 		ids[k] = store.RandomID(32)
-		if _, err := st.CreateForwardSession(context.Background(), ids[k], benchLogin(b, st, src, k).UserID, 24*time.Hour); err != nil {
+		if _, _, err := st.CreateForwardSession(context.Background(), ids[k], benchLogin(b, st, src, k).SessionID, 24*time.Hour); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -29,13 +29,17 @@ func (e *env) forwardLive(s *store.Store, id string) bool {
 // user is disabled.
 func forwardSessionCreateReadExpireDelete(e *env) {
 	src := e.source("s")
-	uid := e.login(e.a, src, "1", "alice").UserID
-	exp, err := e.a.CreateForwardSession(e.ctx, "f1", uid, time.Hour)
+	alice := e.login(e.a, src, "1", "alice")
+	uid := alice.UserID
+	got, exp, err := e.a.CreateForwardSession(e.ctx, "f1", alice.SessionID, time.Hour)
+	if got != uid {
+		e.Fatalf("the session is of user %d, want %d", got, uid)
+	}
 	e.ok(err, "create")
 	if !exp.Equal(e.time().Add(time.Hour)) {
 		e.Fatalf("expiry %v, want %v", exp, e.time().Add(time.Hour))
 	}
-	_, err = e.a.CreateForwardSession(e.ctx, "f2", uid, 2*time.Hour)
+	_, _, err = e.a.CreateForwardSession(e.ctx, "f2", alice.SessionID, 2*time.Hour)
 	e.ok(err, "create another")
 	u, gotExp, err := e.b.ForwardSession(e.ctx, "f1")
 	e.ok(err, "read")
@@ -57,7 +61,11 @@ func forwardSessionCreateReadExpireDelete(e *env) {
 	if e.forwardLive(e.b, "f2") {
 		e.Fatal("deleted forward-auth session live")
 	}
-	_, err = e.a.CreateForwardSession(e.ctx, "f3", uid, time.Hour)
+	_, _, err = e.a.CreateForwardSession(e.ctx, "f3", alice.SessionID, time.Hour)
+	if !errors.Is(err, store.ErrAccessEnded) {
+		e.Fatalf("a forward-auth session made on an expired host session: %v", err)
+	}
+	_, _, err = e.a.CreateForwardSession(e.ctx, "f3", e.login(e.a, src, "1", "alice").SessionID, time.Hour)
 	e.ok(err, "create")
 	e.ok(e.b.SetDisabled(e.ctx, uid, true, store.DisabledByAdmin), "disable")
 	if e.forwardLive(e.a, "f3") {
@@ -70,8 +78,8 @@ func forwardSessionCreateReadExpireDelete(e *env) {
 // announced; another user's sessions are kept.
 func forwardSessionCapKeepsNewest(e *env) {
 	src := e.source("s")
-	alice, bob := e.login(e.a, src, "1", "").UserID, e.login(e.a, src, "2", "").UserID
-	_, err := e.a.CreateForwardSession(e.ctx, "bob", bob, time.Hour)
+	alice, bob := e.login(e.a, src, "1", "").SessionID, e.login(e.a, src, "2", "").SessionID
+	_, _, err := e.a.CreateForwardSession(e.ctx, "bob", bob, time.Hour)
 	e.ok(err, "bob's session")
 	for _, tick := range []time.Duration{time.Second, 0} {
 		var ids []string
@@ -82,13 +90,13 @@ func forwardSessionCapKeepsNewest(e *env) {
 				s = e.b
 			}
 			id := fmt.Sprintf("alice-%v-%d", tick, i)
-			_, err := s.CreateForwardSession(e.ctx, id, alice, time.Hour)
+			_, _, err := s.CreateForwardSession(e.ctx, id, alice, time.Hour)
 			e.ok(err, "alice's session")
 			ids = append(ids, id)
 		}
 		before := e.b.Changes().Version(store.AccessRevoked)
 		id := fmt.Sprintf("alice-%v-last", tick)
-		_, err := e.b.CreateForwardSession(e.ctx, id, alice, time.Hour)
+		_, _, err := e.b.CreateForwardSession(e.ctx, id, alice, time.Hour)
 		e.ok(err, "one more")
 		ids = append(ids, id)
 		if e.b.Changes().Version(store.AccessRevoked) == before {

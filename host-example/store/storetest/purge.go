@@ -29,9 +29,9 @@ func purgeExpired(e *env) {
 	short, long := e.time().Add(time.Minute), e.time().Add(time.Hour)
 	for i, exp := range []time.Time{short, long} {
 		tag := []string{"short", "long"}[i]
-		_, _, err := e.a.CreateSession(e.ctx, uid, false, exp.Sub(e.time()))
+		_, sess, err := e.a.CreateSession(e.ctx, uid, false, exp.Sub(e.time()))
 		e.ok(err, "session")
-		_, err = e.a.CreateForwardSession(e.ctx, "fwd-"+tag, uid, exp.Sub(e.time()))
+		_, _, err = e.a.CreateForwardSession(e.ctx, "fwd-"+tag, sess.ID, exp.Sub(e.time()))
 		e.ok(err, "forward-auth session")
 		_, err = e.a.PutLoginState(e.ctx, store.LoginState{SessionID: "sess-" + tag, Kind: store.StateLogin, ExpiresAt: exp})
 		e.ok(err, "login state")

@@ -192,20 +192,20 @@ func racePutLoginStateCap(e *env) {
 // Two forward-auth sessions are minted at once for a user one short of the cap: the user keeps
 // MaxForwardSessions, the two new ones and the newest before them.
 func raceForwardSessionCap(e *env) {
-	uid := e.login(e.a, e.source("s"), "1", "").UserID
+	sid := e.login(e.a, e.source("s"), "1", "").SessionID
 	for i := range rounds {
 		var older []string
 		for j := range store.MaxForwardSessions - 1 {
 			e.advance(time.Second)
 			id := fmt.Sprint("old", i, "-", j)
-			_, err := e.a.CreateForwardSession(e.ctx, id, uid, time.Hour)
+			_, _, err := e.a.CreateForwardSession(e.ctx, id, sid, time.Hour)
 			e.ok(err, "forward-auth session")
 			older = append(older, id)
 		}
 		e.advance(time.Second)
 		ids := [2]string{fmt.Sprint("new", i, "-a"), fmt.Sprint("new", i, "-b")}
 		got := race(e, func(s *store.Store, side int) error {
-			_, err := s.CreateForwardSession(e.ctx, ids[side], uid, time.Hour)
+			_, _, err := s.CreateForwardSession(e.ctx, ids[side], sid, time.Hour)
 			return err
 		})
 		e.ok(got[0], "CreateForwardSession on a")

@@ -86,7 +86,7 @@ func sourceDisableEndsAccess(e *env) {
 	u := e.login(e.a, src, "1", "")
 	keep := e.login(e.a, other, "2", "")
 	for _, d := range []*store.LoginDone{u, keep} {
-		_, err := e.a.CreateForwardSession(e.ctx, "fwd-"+d.Token, d.UserID, time.Hour)
+		_, _, err := e.a.CreateForwardSession(e.ctx, "fwd-"+d.Token, d.SessionID, time.Hour)
 		e.ok(err, "forward session")
 		e.ok(e.a.PutAccessToken(e.ctx, store.AccessToken{ID: "at-" + d.Token, GrantID: "g", ClientID: "c", UserID: d.UserID,
 			Expires: e.time().Add(time.Hour)}), "access token")

@@ -262,7 +262,7 @@ func userSignOutEverywhere(e *env) {
 	u := e.loginWith(e.a, src, "1", store.Credential{Kind: "plex", Value: "v"})
 	other := e.loginWith(e.a, src, "2", store.Credential{Kind: "plex", Value: "w"})
 	for _, d := range []*store.LoginDone{u, other} {
-		_, err := e.a.CreateForwardSession(e.ctx, "fwd-"+d.Token, d.UserID, time.Hour)
+		_, _, err := e.a.CreateForwardSession(e.ctx, "fwd-"+d.Token, d.SessionID, time.Hour)
 		e.ok(err, "forward session")
 		e.ok(e.a.PutAccessToken(e.ctx, store.AccessToken{ID: "at-" + d.Token, GrantID: "g-" + d.Token, FamilyID: "f-" + d.Token,
 			ClientID: "c", UserID: d.UserID, Expires: e.time().Add(time.Hour)}), "access token")
