@@ -12,6 +12,7 @@ import (
 var forwardChecks = []check{
 	{"ForwardSessionCreateReadExpireDelete", forwardSessionCreateReadExpireDelete},
 	{"ForwardSessionCapKeepsNewest", forwardSessionCapKeepsNewest},
+	{"ForwardSessionNeedsALiveHostSession", forwardSessionNeedsALiveHostSession},
 	{"ForwardRules", forwardRules},
 }
 
@@ -164,4 +165,35 @@ func forwardRules(e *env) {
 	if len(rules) != 1 || rules[0].ID != id || len(rules[0].Groups) != 0 || rules[0].Handover != "" {
 		e.Fatalf("after a replace and a delete: %+v", rules)
 	}
+}
+
+// A forward-auth session is made only for a live host session of a person who is on, of a
+// source that is on: after Sign out everywhere, Disable or the source turned off (each read
+// on the other handle), asking with the ended host session makes none (ErrAccessEnded).
+func forwardSessionNeedsALiveHostSession(e *env) {
+	src := e.source("s")
+	ends := []struct {
+		name string
+		end  func(d *store.LoginDone) error
+	}{
+		{"sign out everywhere", func(d *store.LoginDone) error { return e.b.SignOutEverywhere(e.ctx, d.UserID) }},
+		{"disable", func(d *store.LoginDone) error { return e.b.SetDisabled(e.ctx, d.UserID, true, store.DisabledByAdmin) }},
+		{"source off", func(*store.LoginDone) error { return e.b.SetEnabled(e.ctx, src.ID, false) }},
+	}
+	for i, end := range ends {
+		d := e.login(e.a, src, fmt.Sprint("live-", i), "")
+		uid, _, err := e.a.CreateForwardSession(e.ctx, fmt.Sprint("before-", i), d.SessionID, time.Hour)
+		e.ok(err, "a forward-auth session of a live host session")
+		if uid != d.UserID {
+			e.Fatalf("%s: the session is of user %d, want %d", end.name, uid, d.UserID)
+		}
+		e.ok(end.end(d), end.name)
+		if _, _, err := e.a.CreateForwardSession(e.ctx, fmt.Sprint("after-", i), d.SessionID, time.Hour); !errors.Is(err, store.ErrAccessEnded) {
+			e.Fatalf("%s: a forward-auth session made after it: %v", end.name, err)
+		}
+		if e.forwardLive(e.b, fmt.Sprint("after-", i)) || e.forwardLive(e.b, fmt.Sprint("before-", i)) {
+			e.Fatalf("%s: a forward-auth session lives after it", end.name)
+		}
+	}
+	e.ok(e.a.SetEnabled(e.ctx, src.ID, true), "source on again")
 }
