@@ -37,10 +37,15 @@ const (
 	proofFailuresPersonWindow = time.Hour
 )
 
-// proofPersonKey is the counter of the wrong proofs of the person of sess.
-func proofPersonKey(sess *store.Session) string {
+// proofPersonKey is the counter of the wrong proofs of the person of sess: the local admin,
+// or a source admin by their source and subject there, which deleting the person (a new user
+// id at the next sign-in) does not reset.
+func (s *adminPages) proofPersonKey(r *http.Request, sess *store.Session) string {
 	if sess.UserID == 0 {
 		return "admin/proof/person/local"
+	}
+	if u, err := s.store.User(r.Context(), sess.UserID); err == nil {
+		return "admin/proof/person/subject/" + u.SourceID + "/" + u.Subject
 	}
 	return "admin/proof/person/user/" + strconv.FormatInt(sess.UserID, 10)
 }
@@ -107,7 +112,7 @@ func (s *adminPages) freshProof(w http.ResponseWriter, r *http.Request) (string,
 	}
 	device := s.knownDevice(r)
 	done, ok := s.claimGuesses(r, append([]guessLimit{{"admin/proof/session/" + sess.ID, proofFailuresPerSession, proofFailuresWindow},
-		{proofPersonKey(sess), proofFailuresPerPerson, proofFailuresPersonWindow}}, s.attemptLimits(r, device, false)...)...)
+		{s.proofPersonKey(r, sess), proofFailuresPerPerson, proofFailuresPersonWindow}}, s.attemptLimits(r, device, false)...)...)
 	if !ok {
 		return "", &errProof{"Not changed: too many wrong codes or passwords. Wait a few minutes (up to an hour after many) and try again."}
 	}

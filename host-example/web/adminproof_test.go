@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -388,4 +389,62 @@ func settingsForm(body string) url.Values {
 		v.Add(m[1], html.UnescapeString(m[2]))
 	}
 	return v
+}
+
+// A source admin's wrong proofs count against the person, by source and subject: deleting
+// themselves (a new user id at the next sign-in) does not start the count again (review C:
+// twelve self-deletes got 60 codes checked in minutes, where ten an hour is the bound).
+func TestProofLimitPerPersonSurvivesDeletingThem(t *testing.T) {
+	clock := newTestClock()
+	h, owner := proofHarnessMapping(t, clock, "[admins]\ngroups: [\"admins\"]")
+	h.store.SetClock(clock.now)
+	ctx := context.Background()
+	secret := owner.enrolTOTP(clock)
+	clock.advance(2 * host.TOTPPeriod)
+	if err := host.SetAdminGrants(ctx, h.store, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
+		t.Fatal(err)
+	}
+	nets := 0
+	signIn := func() *browser {
+		nets++
+		b := h.browser()
+		b.header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:%d::1", 100+nets))
+		if p := h.sourceAdminSignIn(b, "friend"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+			t.Fatalf("the friend through the source: %d %s", p.Status, p.Location)
+		}
+		return b
+	}
+	checked := 0
+	for range 3 {
+		for range 4 {
+			b := signIn()
+			for range 5 {
+				if p := b.grantsPost("admins", url.Values{"proof_code": {clock.wrongCode(t, secret)}}); strings.Contains(p.Body, "not the current code") {
+					checked++
+				} else if !strings.Contains(p.Body, "too many wrong") {
+					t.Fatalf("a wrong code: %d %.300s", p.Status, p.Body)
+				}
+			}
+			// The friend deletes himself; his next sign-in makes a new user.
+			users, err := h.store.Users(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var me int64 // the friend's newest user: the only person signed in here
+			for _, u := range users {
+				me = max(me, u.ID)
+			}
+			link := "/admin/users/" + strconv.FormatInt(me, 10)
+			b = signIn()
+			confirm := b.do("GET", link+"/delete", nil)
+			if p := b.do("POST", link+"/delete", url.Values{"csrf": {csrfOf(confirm.Body)}}); p.Location != "/admin/users" {
+				t.Fatalf("the friend deletes himself: %d %s", p.Status, p.Location)
+			}
+		}
+		clock.advance(3*time.Minute + time.Second) // past the shared bucket's window
+	}
+	const perPerson = 10 // docs/security.md: ten wrong proofs an hour per person
+	if checked > perPerson {
+		t.Fatalf("%d wrong proofs of one person checked within the hour, want at most %d", checked, perPerson)
+	}
 }
