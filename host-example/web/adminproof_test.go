@@ -201,11 +201,9 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	h, a := proofHarness(t, clock)
 	b := h.browser()
 	b.adminLogin()
-	if p := a.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
-		t.Fatalf("begin: %d %s", p.Status, p.Body)
-	}
-	m := secretRE.FindStringSubmatch(a.do("GET", "/admin/security", nil).Body)
-	if m == nil {
+	p := a.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}})
+	m := secretRE.FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
 		t.Fatal("no secret shown to the session that began the enrolment")
 	}
 	if p := b.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "being set up in another admin session") {
@@ -220,14 +218,15 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if p := b.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("begin again from another session: %d", p.Status)
 	}
-	if p := a.do("GET", "/admin/security", nil); !strings.Contains(p.Body, m[1]) {
+	if p := a.do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-pending-here"`) {
 		t.Fatal("the enrolment was replaced without being asked to")
 	}
-	if p := b.securityPost("/admin/security/totp/begin", url.Values{"replace": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+	if p := b.securityPost("/admin/security/totp/begin", url.Values{"replace": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusOK ||
+		secretRE.FindStringSubmatch(p.Body) == nil {
 		t.Fatalf("replace: %d %s", p.Status, p.Body)
 	}
-	if p := a.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) {
-		t.Fatal("the replaced enrolment is still shown")
+	if p := a.do("GET", "/admin/security", nil); !strings.Contains(p.Body, "being set up in another admin session") {
+		t.Fatal("the replaced enrolment is still this session's")
 	}
 	if evs, _ := h.store.Events(context.Background(), 5, "replacing the enrolment another admin session began"); len(evs) != 1 {
 		t.Fatalf("no event of the replacement: %+v", evs)
@@ -242,14 +241,17 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 	clock := newTestClock()
 	h, owner := proofHarness(t, clock)
 	ctx := context.Background()
-	if p := owner.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+	p := owner.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}})
+	m := secretRE.FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
 		t.Fatalf("begin: %d %s", p.Status, p.Body)
 	}
 	thief := copyBrowser(owner)
 	thief.header.Set("X-Forwarded-For", "203.0.113.99")
-	m := secretRE.FindStringSubmatch(thief.do("GET", "/admin/security", nil).Body)
-	if m == nil {
-		t.Fatal("the session's copy sees no secret")
+	// The copy does not see the secret (review C: it read it, waited for the owner to confirm,
+	// and then proved every change with codes of its own); here it guesses it is known anyway.
+	if p := thief.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || strings.Contains(p.Body, `id="totp-secret"`) {
+		t.Fatalf("the session's copy reads the secret:\n%s", p.Body)
 	}
 	for _, form := range []url.Values{{}, {"proof_password": {"a-guess-at-it"}}} {
 		form.Set("code", clock.code(t, m[1], 0))
@@ -260,7 +262,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 	if on, _ := host.AdminTOTPOn(ctx, h.store); on {
 		t.Fatal("the session's copy turned the code on without the password")
 	}
-	p := owner.do("GET", "/admin/security", nil)
+	p = owner.do("GET", "/admin/security", nil)
 	if !regexp.MustCompile(`(?s)action="/admin/security/totp/confirm" id="totp-confirm-form">.*name="proof_password".*id="totp-confirm"`).MatchString(p.Body) {
 		t.Fatalf("the confirm form asks for no proof:\n%s", p.Body)
 	}

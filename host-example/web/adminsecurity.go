@@ -44,6 +44,14 @@ func (s *securityPages) securityPage(w http.ResponseWriter, r *http.Request) {
 // renderSecurity shows the security page with a flash; a form refused keeps what was typed
 // (but passwords).
 func (s *securityPages) renderSecurity(w http.ResponseWriter, r *http.Request, status int, flash, level string) {
+	s.renderSecurityWith(w, r, status, flash, level, false)
+}
+
+// renderSecurityWith is renderSecurity that shows the secret of this session's TOTP enrolment
+// when showSecret: only in the answer to a request that carried the proof (beginning it, or a
+// wrong code at its confirmation), never on a later load of the page, which a copy of the
+// session could make to read it.
+func (s *securityPages) renderSecurityWith(w http.ResponseWriter, r *http.Request, status int, flash, level string, showSecret bool) {
 	ctx := r.Context()
 	totpOn, err := host.AdminTOTPOn(ctx, s.store)
 	if err != nil {
@@ -58,9 +66,12 @@ func (s *securityPages) renderSecurity(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	if e, err := host.PendingAdminTOTP(ctx, s.store, s.now()); err == nil && e != nil && !totpOn {
-		if e.Session == sessionOf(r).ID {
+		switch {
+		case e.Session == sessionOf(r).ID && showSecret:
 			data["Pending"] = map[string]string{"Secret": e.Key.Secret(), "URI": e.Key.String(), "QR": qrDataURL(e.Key.Image)}
-		} else {
+		case e.Session == sessionOf(r).ID:
+			data["Pending"] = map[string]string{"Here": "1"} // the secret is not shown again
+		default:
 			data["PendingElsewhere"] = e.Began
 		}
 	}
@@ -152,7 +163,7 @@ func (s *securityPages) beginTOTP(w http.ResponseWriter, r *http.Request) {
 		what += ", replacing the enrolment another admin session began at " + replaced.Began.UTC().Format(time.RFC3339)
 	}
 	s.recordChange(r, before, how, what)
-	http.Redirect(w, r, securityPath+"#totp", http.StatusSeeOther)
+	s.renderSecurityWith(w, r, http.StatusOK, "", "", true)
 }
 
 // confirmTOTP turns on the enrolment this session began, with a code of its secret and the
@@ -173,7 +184,7 @@ func (s *securityPages) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.redirectFlash(w, r, securityPath, "That code is not right: the code is not on yet. Check the time of your phone and enter the current code.", "error")
+		s.renderSecurityWith(w, r, http.StatusUnprocessableEntity, "That code is not right: the code is not on yet. Check the time of your phone and enter the current code.", "error", true)
 		return
 	}
 	s.changed(w, r, before, how+", with a code of the new secret of the enrolment begun in this session", "TOTP code turned on",

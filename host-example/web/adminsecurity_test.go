@@ -63,17 +63,19 @@ func (b *browser) enrolTOTP(clock *testClock) string {
 	t := b.h.t.(*testing.T)
 	t.Helper()
 	p := b.do("GET", "/admin/security", nil)
-	if p = b.do("POST", "/admin/security/totp/begin", url.Values{"csrf": {csrfOf(p.Body)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+	if p = b.do("POST", "/admin/security/totp/begin", url.Values{"csrf": {csrfOf(p.Body)}, "proof_password": {adminPassword}}); p.Status != http.StatusOK {
 		t.Fatalf("begin: %d %s", p.Status, p.Body)
 	}
-	p = b.do("GET", "/admin/security", nil)
 	m := secretRE.FindStringSubmatch(p.Body)
 	if m == nil || !strings.Contains(p.Body, "otpauth://totp/") || !strings.Contains(p.Body, `src="data:image/png;base64,`) {
 		t.Fatalf("no secret, URI or QR code on the enrolment:\n%s", p.Body)
 	}
-	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.wrongCode(t, m[1])}, "proof_password": {adminPassword}})
-	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, "the code is not on yet") || !strings.Contains(p.Body, `id="totp-secret"`) {
-		t.Fatalf("a wrong code confirmed the enrolment:\n%s", p.Body)
+	if p := b.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, `id="totp-pending-here"`) {
+		t.Fatalf("the secret shown again on a later load of the page:\n%s", p.Body)
+	}
+	p = b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.wrongCode(t, m[1])}, "proof_password": {adminPassword}})
+	if !strings.Contains(p.Body, "the code is not on yet") || !strings.Contains(p.Body, `id="totp-secret">`+m[1]) {
+		t.Fatalf("a wrong code confirmed the enrolment, or its answer lost the secret:\n%s", p.Body)
 	}
 	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}})
 	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-state">On`) {
