@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -175,6 +176,22 @@ func UseSetupToken(ctx context.Context, st AdminStore, tok string) (bool, error)
 	return st.AdvanceMetaStep(ctx, metaSetupUsed, n)
 }
 
+// metaAdminEpoch is the generation of the admin's ways in (AdminEpoch).
+const metaAdminEpoch = "admin_epoch"
+
+// AdminEpoch is the generation of the admin's ways in: reset-admin-password moves it after it
+// changed the password and the TOTP, and before it ends the admin sessions. A sign-in reads it
+// before it checks the password and again once its admin session is written: another value
+// means a reset ran meanwhile, so the session it wrote is ended (a check made against the old
+// password or TOTP must not outlive the reset that replaced them).
+func AdminEpoch(ctx context.Context, st AdminStore) (string, error) {
+	v, err := st.Meta(ctx, metaAdminEpoch)
+	if err != nil && !errors.Is(err, store.ErrNotFound) { // none before the first reset
+		return "", fmt.Errorf("read the admin epoch: %w", err)
+	}
+	return v, nil
+}
+
 // AdminReset is what ResetAdminPassword did.
 type AdminReset struct {
 	// SessionsEnded is how many admin sessions ended.
@@ -193,6 +210,11 @@ func ResetAdminPassword(ctx context.Context, st AdminStore, password string) (Ad
 	}
 	if err := TurnOffAdminTOTP(ctx, st); err != nil {
 		return done, fmt.Errorf("remove the admin TOTP: %w", err)
+	}
+	// After the password and TOTP, before the sessions: a sign-in that checked the old ones
+	// either wrote its session before this (ended below) or sees the new epoch (AdminEpoch).
+	if err := st.SetMeta(ctx, metaAdminEpoch, store.RandomID(16)); err != nil {
+		return done, fmt.Errorf("move the admin epoch: %w", err)
 	}
 	n, err := st.DeleteAdminSessions(ctx)
 	if err != nil {

@@ -30,6 +30,8 @@ const (
 // adminCodeState is an admin login whose password was right, kept for the browser's session.
 type adminCodeState struct {
 	Attempts int `json:"attempts"`
+	// Epoch is the admin epoch read before the password was checked (host.AdminEpoch).
+	Epoch string `json:"epoch"`
 }
 
 // signInRoutes mounts the admin's second step and the sign-in through a source.
@@ -88,6 +90,15 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 	}
 	var cs adminCodeState
 	_ = json.Unmarshal(st.State, &cs)
+	if epoch, err := host.AdminEpoch(r.Context(), s.store); err != nil {
+		dbunavailable.Answer(w)
+		return
+	} else if epoch != cs.Epoch {
+		data := s.adminLoginData(r, sess)
+		data["Error"] = "The admin password was reset meanwhile: enter the new password."
+		s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
+		return
+	}
 	right, err := host.CheckAdminTOTP(r.Context(), s.store, r.FormValue("code"), s.now())
 	if err != nil {
 		dbunavailable.Answer(w)
@@ -104,7 +115,7 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
 		return
 	}
-	s.adminSignedIn(w, r, device)
+	s.adminSignedIn(w, r, device, cs.Epoch)
 }
 
 // sourceAdminLogin makes the session of a person who just signed in through a source an

@@ -178,6 +178,11 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	device := s.knownDevice(r)
+	epoch, err := host.AdminEpoch(r.Context(), s.store) // before the password is checked: adminSignedIn
+	if err != nil {
+		dbunavailable.Answer(w)
+		return
+	}
 	recovery := r.FormValue("recovery")
 	if recovery != "" && (device != "" || !host.AdminRecoveryValid(r.Context(), s.store, recovery, s.now())) {
 		recovery = "" // a known browser needs none; a link no longer valid exempts nothing
@@ -216,10 +221,10 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
 		if recovery != "" {
 			s.rememberAdminDevice(w, r, "") // known once the password is accepted: the code step is exempt too
 		}
-		s.askAdminCode(w, r, sess, adminCodeState{}, "", http.StatusOK)
+		s.askAdminCode(w, r, sess, adminCodeState{Epoch: epoch}, "", http.StatusOK)
 		return
 	}
-	s.adminSignedIn(w, r, device)
+	s.adminSignedIn(w, r, device, epoch)
 }
 
 // claimAttempt counts, before a password or code is checked, the guess it is: per client, and
@@ -288,13 +293,24 @@ func (s *adminPages) adminFailed(w http.ResponseWriter, r *http.Request, done fu
 
 // adminSignedIn starts the admin session after the password (and code), and goes to the
 // admin or offers to send the changes the ended session kept.
-func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device string) {
+func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device, epoch string) {
 	newSess, r, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
 	s.rememberAdminDevice(w, r, device)
+	// The password (and code) were checked against the epoch read before; a reset since then
+	// ended the admin sessions it saw, maybe before this one was written: end this one too.
+	if now, err := host.AdminEpoch(r.Context(), s.store); err != nil || now != epoch {
+		_ = s.store.DeleteSession(r.Context(), newSess.ID)
+		if err != nil {
+			dbunavailable.Answer(w)
+			return
+		}
+		s.message(w, r, http.StatusUnauthorized, "Sign in again", "The admin password was reset while you signed in: sign in with the new one.", "/admin/login")
+		return
+	}
 	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLogin, Detail: "client " + s.clientIP(r)})
 	if target := resumeTarget(r.FormValue("resume")); target != "" {
 		s.render(w, http.StatusOK, "resume.html", map[string]any{"Session": newSess, "Action": target, "Fields": keptFields(r),
