@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -41,6 +42,45 @@ func (s *Store) CreateSessionSince(ctx context.Context, userID int64, admin bool
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		sess.ID, uid, admin, sess.CSRF, now.Unix(), sess.AuthTime.Unix(), sess.ExpiresAt.Unix())
 	return token, sess, err
+}
+
+// UpgradeSession replaces the live host session oldID of userID with a new admin session
+// standing on the same sign-in (its auth_time), in one transaction that reads the old one:
+// an end of access (sign out everywhere, ending that session, disable, source off) that
+// commits meanwhile either comes first (ErrAccessEnded: nothing is made) or ends the new one
+// too (on PostgreSQL, SERIALIZABLE refuses the interleaving in between with 40001, and tx
+// runs it again).
+func (s *Store) UpgradeSession(ctx context.Context, oldID string, userID int64, life time.Duration) (string, *Session, error) {
+	token := RandomID(32)
+	now := s.now()
+	var sess *Session
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var auth int64
+		err := s.txQueryRow(ctx, tx, `SELECT sess.auth_time FROM sessions sess JOIN users u ON u.id = sess.user_id
+			JOIN sources src ON src.id = u.source_id WHERE sess.id = ? AND sess.user_id = ? AND sess.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`,
+			oldID, userID, now.Unix()).Scan(&auth)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrAccessEnded
+		}
+		if err != nil {
+			return fmt.Errorf("upgrade a session: read it: %w", err)
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = ?`, oldID); err != nil {
+			return fmt.Errorf("upgrade a session: end the old one: %w", err)
+		}
+		authTime := time.Unix(auth, 0)
+		sess = &Session{ID: hashToken(token), UserID: userID, Admin: true, CSRF: RandomID(16), CreatedAt: time.Unix(now.Unix(), 0),
+			AuthTime: authTime, ExpiresAt: time.Unix(authTime.Add(life).Unix(), 0)}
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, 1, ?, ?, ?, ?)`,
+			sess.ID, userID, sess.CSRF, now.Unix(), auth, sess.ExpiresAt.Unix()); err != nil {
+			return fmt.Errorf("upgrade a session: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, sess, nil
 }
 
 // Session reads the live session of a cookie token. A user's session is live only while

@@ -172,8 +172,14 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 		s.sessionEnded(w, r)
 		return
 	}
-	// The admin session stands on the source sign-in: it ends SessionLifetime after it.
-	if _, r, err = s.newSessionSince(w, r, u.ID, true, sess.AuthTime, s.cfg.SessionLifetime); err != nil {
+	// The admin session stands on the source sign-in: it ends SessionLifetime after it. It
+	// replaces the person's session only while that lives, in one transaction (review D: one
+	// made beside a "Sign out everywhere" outlived it).
+	if _, r, err = s.upgradeSession(w, r, sess, s.cfg.SessionLifetime); errors.Is(err, store.ErrAccessEnded) {
+		s.message(w, r, http.StatusUnauthorized, "Sign in again", "Your sign-in ended meanwhile. To open the admin, sign in through your source again.",
+			"/login?return="+sourceAdminPath)
+		return
+	} else if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}

@@ -56,12 +56,16 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64
 	})
 }
 
-// newSessionSince starts a stored session standing on a sign-in made at authTime, ending
-// life after it, and sets its cookie.
-func (s *Server) newSessionSince(w http.ResponseWriter, r *http.Request, userID int64, admin bool, authTime time.Time, life time.Duration) (*store.Session, *http.Request, error) {
-	return s.startSession(w, r, func(ctx context.Context) (string, *store.Session, error) {
-		return s.store.CreateSessionSince(ctx, userID, admin, authTime, life)
-	})
+// upgradeSession replaces the request's live session old, of userID, with an admin session
+// standing on the same sign-in and ending life after it, in one store transaction
+// (store.ErrAccessEnded when old ended meanwhile), and sets its cookie.
+func (s *Server) upgradeSession(w http.ResponseWriter, r *http.Request, old *store.Session, life time.Duration) (*store.Session, *http.Request, error) {
+	token, sess, err := s.store.UpgradeSession(r.Context(), old.ID, old.UserID, life)
+	if err != nil {
+		return nil, r, err
+	}
+	s.setCookie(w, token, sess.ExpiresAt)
+	return sess, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), nil
 }
 
 // startSession replaces the request's session with the one create stores and sets its cookie.

@@ -12,6 +12,7 @@ var sessionChecks = []check{
 	{"SessionCreateReadExpireDelete", sessionCreateReadExpireDelete},
 	{"SessionAdminOnesEnd", sessionAdminOnesEnd},
 	{"SessionKeepsItsSignInTime", sessionKeepsItsSignInTime},
+	{"UpgradeSessionNeedsALiveSession", upgradeSessionNeedsALiveSession},
 }
 
 // A session keeps the time of the sign-in it stands on: now for a new sign-in, the given
@@ -269,4 +270,36 @@ func loginStartsBound(e *env) {
 	if got := e.takeAll(e.a, "sess-step", store.StateStep); len(got) != 1 {
 		e.Errorf("another kind of state was dropped: %v", got)
 	}
+}
+
+// A person's live session becomes an admin session standing on the same sign-in (the old one
+// ends); after Sign out everywhere, ending that session, Disable or the source turned off
+// (each on the other handle), none is made (ErrAccessEnded).
+func upgradeSessionNeedsALiveSession(e *env) {
+	src := e.source("s")
+	d := e.login(e.a, src, "up", "")
+	old, err := e.a.Session(e.ctx, d.Token)
+	e.ok(err, "the person's session")
+	tok, sess, err := e.b.UpgradeSession(e.ctx, d.SessionID, d.UserID, time.Hour)
+	e.ok(err, "upgrade a live session")
+	if !sess.Admin || !sess.AuthTime.Equal(old.AuthTime) || !e.sessionLive(e.a, tok) || e.sessionLive(e.a, d.Token) {
+		e.Fatalf("upgraded %+v from %+v: admin, the same sign-in, the old one ended", sess, old)
+	}
+	ends := []struct {
+		name string
+		end  func(d *store.LoginDone) error
+	}{
+		{"sign out everywhere", func(d *store.LoginDone) error { return e.b.SignOutEverywhere(e.ctx, d.UserID) }},
+		{"that session ended", func(d *store.LoginDone) error { return e.b.DeleteSession(e.ctx, d.SessionID) }},
+		{"disable", func(d *store.LoginDone) error { return e.b.SetDisabled(e.ctx, d.UserID, true, store.DisabledByAdmin) }},
+		{"source off", func(*store.LoginDone) error { return e.b.SetEnabled(e.ctx, src.ID, false) }},
+	}
+	for i, end := range ends {
+		d := e.login(e.a, src, fmt.Sprint("up-", i), "")
+		e.ok(end.end(d), end.name)
+		if _, _, err := e.a.UpgradeSession(e.ctx, d.SessionID, d.UserID, time.Hour); !errors.Is(err, store.ErrAccessEnded) {
+			e.Fatalf("%s: an admin session made after it: %v", end.name, err)
+		}
+	}
+	e.ok(e.a.SetEnabled(e.ctx, src.ID, true), "source on again")
 }
