@@ -61,19 +61,6 @@ func (s *Store) CreateHandoverCode(ctx context.Context, code string, c HandoverC
 	})
 }
 
-// ClaimHandoverCode redeems code for origin with the bridge's stateHash: TakeHandoverCode,
-// then the code's binding checked (Matches).
-func (s *Store) ClaimHandoverCode(ctx context.Context, code, origin, stateHash string) (*HandoverCode, error) {
-	c, err := s.TakeHandoverCode(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Matches(origin, stateHash); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // TakeHandoverCode uses code up, atomically and once: its first presentation spends it,
 // whatever refuses the request afterwards (a bridge spends any code it is shown before it
 // checks anything else). It answers what the code is bound to when the code was unused and

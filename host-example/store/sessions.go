@@ -23,18 +23,13 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// CreateSession starts a session of a sign-in made now and returns its cookie token.
+// CreateSession starts a session of a sign-in made now and returns its cookie token (a
+// session standing on an earlier sign-in is UpgradeSession's).
 func (s *Store) CreateSession(ctx context.Context, userID int64, admin bool, life time.Duration) (string, *Session, error) {
-	return s.CreateSessionSince(ctx, userID, admin, s.now(), life)
-}
-
-// CreateSessionSince starts a session standing on a sign-in made at authTime, lasting life
-// from then (never past it), and returns its cookie token.
-func (s *Store) CreateSessionSince(ctx context.Context, userID int64, admin bool, authTime time.Time, life time.Duration) (string, *Session, error) {
 	token := RandomID(32)
 	now := s.now()
 	sess := &Session{ID: hashToken(token), UserID: userID, Admin: admin, CSRF: RandomID(16), CreatedAt: time.Unix(now.Unix(), 0),
-		AuthTime: time.Unix(authTime.Unix(), 0), ExpiresAt: time.Unix(authTime.Add(life).Unix(), 0)}
+		AuthTime: time.Unix(now.Unix(), 0), ExpiresAt: time.Unix(now.Add(life).Unix(), 0)}
 	var uid any
 	if userID != 0 {
 		uid = userID

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -32,32 +33,32 @@ func handoverCodeClaimedOnce(e *env) {
 		e.ok(e.a.CreateHandoverCode(e.ctx, code, c), "mint "+code)
 	}
 	mint("code-ok")
-	got, err := e.b.ClaimHandoverCode(e.ctx, "code-ok", c.Origin, c.StateHash)
+	got, err := claimHandoverCode(e.ctx, e.b, "code-ok", c.Origin, c.StateHash)
 	e.ok(err, "claim")
 	if *got != c {
 		e.Fatalf("claimed %+v, want %+v", got, c)
 	}
-	_, err = e.a.ClaimHandoverCode(e.ctx, "code-ok", c.Origin, c.StateHash)
+	_, err = claimHandoverCode(e.ctx, e.a, "code-ok", c.Origin, c.StateHash)
 	e.is(err, store.ErrNotFound, "the code claimed twice")
-	_, err = e.a.ClaimHandoverCode(e.ctx, "code-unknown", c.Origin, c.StateHash)
+	_, err = claimHandoverCode(e.ctx, e.a, "code-unknown", c.Origin, c.StateHash)
 	e.is(err, store.ErrNotFound, "an unknown code")
 
 	for name, claim := range map[string][2]string{"another origin": {"https://other.example.test", c.StateHash},
 		"another state": {c.Origin, "state-x"}} {
 		mint("code-" + name)
-		_, err := e.b.ClaimHandoverCode(e.ctx, "code-"+name, claim[0], claim[1])
+		_, err := claimHandoverCode(e.ctx, e.b, "code-"+name, claim[0], claim[1])
 		e.is(err, store.ErrNotFound, name)
-		_, err = e.b.ClaimHandoverCode(e.ctx, "code-"+name, c.Origin, c.StateHash)
+		_, err = claimHandoverCode(e.ctx, e.b, "code-"+name, c.Origin, c.StateHash)
 		e.is(err, store.ErrNotFound, name+", then with its own binding")
 	}
 	mint("code-late")
 	e.advance(store.HandoverCodeLife)
-	_, err = e.b.ClaimHandoverCode(e.ctx, "code-late", c.Origin, c.StateHash)
+	_, err = claimHandoverCode(e.ctx, e.b, "code-late", c.Origin, c.StateHash)
 	e.is(err, store.ErrNotFound, "a late code")
 
 	mint("code-session")
 	e.ok(e.a.DeleteSession(e.ctx, c.SessionID), "end the host session")
-	_, err = e.b.ClaimHandoverCode(e.ctx, "code-session", c.Origin, c.StateHash)
+	_, err = claimHandoverCode(e.ctx, e.b, "code-session", c.Origin, c.StateHash)
 	e.is(err, store.ErrNotFound, "a code of an ended host session")
 }
 
@@ -70,7 +71,7 @@ func handoverCodeCap(e *env) {
 		e.advance(time.Millisecond)
 	}
 	for i := range n {
-		_, err := e.b.ClaimHandoverCode(e.ctx, fmt.Sprint("code-", i), c.Origin, c.StateHash)
+		_, err := claimHandoverCode(e.ctx, e.b, fmt.Sprint("code-", i), c.Origin, c.StateHash)
 		if want := i >= n-store.MaxHandoverCodes; want != (err == nil) {
 			e.Fatalf("code %d of %d: claimed=%v (%v), want %v", i, n, err == nil, err, want)
 		}
@@ -84,7 +85,7 @@ func raceClaimHandoverCode(e *env) {
 		code := fmt.Sprint("code-", i)
 		e.ok(e.a.CreateHandoverCode(e.ctx, code, c), "mint")
 		got := race(e, func(s *store.Store, _ int) outcome {
-			h, err := s.ClaimHandoverCode(e.ctx, code, c.Origin, c.StateHash)
+			h, err := claimHandoverCode(e.ctx, s, code, c.Origin, c.StateHash)
 			return outcome{err == nil && h.UserID == c.UserID, err}
 		})
 		e.oneWinner(i, "ClaimHandoverCode", got, store.ErrNotFound)
@@ -106,6 +107,19 @@ func handoverCodeTakenOnce(e *env) {
 	e.ok(got.Matches(c.Origin, c.StateHash), "its own binding")
 	_, err = e.b.TakeHandoverCode(e.ctx, "code-taken")
 	e.is(err, store.ErrNotFound, "the code taken twice")
-	_, err = e.b.ClaimHandoverCode(e.ctx, "code-taken", c.Origin, c.StateHash)
+	_, err = claimHandoverCode(e.ctx, e.b, "code-taken", c.Origin, c.StateHash)
 	e.is(err, store.ErrNotFound, "the code claimed after it was taken")
+}
+
+// claimHandoverCode redeems code for origin with stateHash as the bridge does: it spends the
+// code (TakeHandoverCode), then checks what the code is bound to (Matches).
+func claimHandoverCode(ctx context.Context, s *store.Store, code, origin, stateHash string) (*store.HandoverCode, error) {
+	c, err := s.TakeHandoverCode(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Matches(origin, stateHash); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -15,8 +15,9 @@ var sessionChecks = []check{
 	{"UpgradeSessionNeedsALiveSession", upgradeSessionNeedsALiveSession},
 }
 
-// A session keeps the time of the sign-in it stands on: now for a new sign-in, the given
-// time for one made from an earlier sign-in, which it never outlives by more than its life.
+// A session keeps the time of the sign-in it stands on: now for a new sign-in, the person's
+// sign-in for the admin session made of it (UpgradeSession), which never outlives that
+// sign-in by more than its life.
 func sessionKeepsItsSignInTime(e *env) {
 	tok, sess, err := e.a.CreateSession(e.ctx, 0, false, time.Hour)
 	e.ok(err, "create")
@@ -24,9 +25,10 @@ func sessionKeepsItsSignInTime(e *env) {
 		e.Fatalf("a new sign-in's session: %+v %v", got, err)
 	}
 	signedIn := e.time()
+	d := e.login(e.a, e.source("since"), "since", "")
 	e.advance(10 * time.Minute)
-	tok, sess, err = e.a.CreateSessionSince(e.ctx, 0, true, signedIn, time.Hour)
-	e.ok(err, "create since")
+	tok, sess, err = e.a.UpgradeSession(e.ctx, d.SessionID, d.UserID, time.Hour)
+	e.ok(err, "upgrade")
 	got, err := e.b.Session(e.ctx, tok)
 	e.ok(err, "read")
 	if !got.AuthTime.Equal(signedIn) || !got.ExpiresAt.Equal(signedIn.Add(time.Hour)) || !got.CreatedAt.Equal(e.time()) || !got.Admin ||
