@@ -308,17 +308,35 @@ var pageTitles = map[string]string{"login.html": "Sign in", "profile.html": "Pro
 // offers no sign-in link, and a page in the middle of a login says so.
 var loginStages = map[string]string{"login.html": "login", "step.html": "step", "otp.html": "step", "pending.html": "step"}
 
-func (s *Server) render(w http.ResponseWriter, status int, name string, data map[string]any) {
-	if _, ok := data["Title"]; !ok {
-		data["Title"] = pageTitles[name]
-	}
-	data["Site"] = s.cfg.SiteName
-	if _, ok := data["Stage"]; !ok {
-		data["Stage"] = loginStages[name]
+// render answers a page: data is the page's typed data (a struct embedding Head) or, for
+// pages not yet typed, a map of the same fields.
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	nonce := newNonce()
+	switch d := data.(type) {
+	case page:
+		h := d.head()
+		if h.Title == "" {
+			h.Title = pageTitles[name]
+		}
+		h.Site = s.cfg.SiteName
+		if h.Stage == "" {
+			h.Stage = loginStages[name]
+		}
+		h.Nonce = nonce
+	case map[string]any:
+		if _, ok := d["Title"]; !ok {
+			d["Title"] = pageTitles[name]
+		}
+		d["Site"] = s.cfg.SiteName
+		if _, ok := d["Stage"]; !ok {
+			d["Stage"] = loginStages[name]
+		}
+		d["Nonce"] = nonce
+	default:
+		panic(fmt.Sprintf("render %s: page data of type %T", name, data))
 	}
 	// The page's own scripts run by a nonce of this answer; no other inline script does.
-	data["Nonce"] = newNonce()
-	w.Header().Set("Content-Security-Policy", s.csp+" 'nonce-"+data["Nonce"].(string)+"'")
+	w.Header().Set("Content-Security-Policy", s.csp+" 'nonce-"+nonce+"'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -334,9 +352,20 @@ func newNonce() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// messagePage is message.html's data.
+type messagePage struct {
+	Head
+	Text, Again string
+	// Ways are buttons that POST onward (Offer); Back and BackLabel a link back.
+	Ways            []host.Way
+	Back, BackLabel string
+	// Retry is a page to try again from (a source unreachable).
+	Retry string
+}
+
 // message renders a page that tells the person what happened, in their words.
 func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
-	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Again": again, "Session": s.sessionFor(r)})
+	s.render(w, status, "message.html", &messagePage{Head: Head{Title: title, Session: s.sessionFor(r)}, Text: text, Again: again})
 }
 
 // sessionFor is the request's session for the header: the one loaded for it, else the
