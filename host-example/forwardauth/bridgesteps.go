@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -190,7 +191,7 @@ func (s *Service) bridgeRedeem(w http.ResponseWriter, r *http.Request, b bridgeR
 		http.Redirect(w, r, s.startURL(b.back(url.Values{})), http.StatusFound)
 		return
 	}
-	if !Allows(b.rule, b.ident.groups) {
+	if !host.AppAdmits(b.rule.Groups, b.ident.groups) {
 		s.bridgeRefuse(w, r, b, "this app is only for some people", "outside the rule's groups")
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -128,7 +129,7 @@ func (s *Service) explainDenial(ctx context.Context, data map[string]any, t targ
 	}
 	var apps []deniedApp
 	for _, rule := range need {
-		if !Allows(rule, ident.groups) {
+		if !host.AppAdmits(rule.Groups, ident.groups) {
 			apps = append(apps, deniedApp{Name: ruleName(rule), Groups: rule.Groups})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -35,7 +36,7 @@ func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	origin, host, ok := s.parseOrigin(q.Get("origin"))
+	origin, appHost, ok := s.parseOrigin(q.Get("origin"))
 	state := q.Get("state")
 	if len(state) != 43 || strings.Trim(state, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 		ok = false
@@ -48,7 +49,7 @@ func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 	}
 	var rule *store.ForwardRule
 	if ok {
-		if rule = rs.handoverRule(host); rule != nil && NormalizeHost(rule.Host) != NormalizeHost(host) {
+		if rule = rs.handoverRule(appHost); rule != nil && NormalizeHost(rule.Host) != NormalizeHost(appHost) {
 			rule = nil // the app's origin is its rule's host and port, no other port of its name
 		}
 	}
@@ -71,7 +72,7 @@ func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := url.Values{"rd": {next}}
-	if !Allows(rule, u.Groups) {
+	if !host.AppAdmits(rule.Groups, u.Groups) {
 		back.Set("error", "access_denied")
 		http.Redirect(w, r, origin+BridgePath+"?"+back.Encode(), http.StatusSeeOther)
 		return
@@ -104,7 +105,7 @@ func (s *Service) parseOrigin(raw string) (origin, host string, ok bool) {
 
 // handoverAppName is the name of the app of a hand-over origin ("" for none), for the sign-in page.
 func (s *Service) handoverAppName(ctx context.Context, rawOrigin string) string {
-	_, host, ok := s.parseOrigin(rawOrigin)
+	_, appHost, ok := s.parseOrigin(rawOrigin)
 	if !ok {
 		return ""
 	}
@@ -112,7 +113,7 @@ func (s *Service) handoverAppName(ctx context.Context, rawOrigin string) string 
 	if err != nil {
 		return ""
 	}
-	if rule := rs.handoverRule(host); rule != nil {
+	if rule := rs.handoverRule(appHost); rule != nil {
 		return ruleName(rule)
 	}
 	return ""

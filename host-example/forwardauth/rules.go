@@ -100,19 +100,6 @@ func bypassed(r *store.ForwardRule, method string, rd reading) bool {
 	return false
 }
 
-// Allows reports whether a user with groups may pass r.
-func Allows(r *store.ForwardRule, groups []string) bool {
-	if len(r.Groups) == 0 {
-		return true
-	}
-	for _, g := range groups {
-		if slices.Contains(r.Groups, g) {
-			return true
-		}
-	}
-	return false
-}
-
 // CheckRule normalises a rule from the admin UI (host lowercased and in ASCII, default port
 // dropped, paths without a trailing slash) and lists what is wrong with it, in words.
 func CheckRule(r *store.ForwardRule) []string {

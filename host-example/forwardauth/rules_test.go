@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -278,7 +279,7 @@ func TestHostPortParsedStrictly(t *testing.T) {
 
 func TestBypassAndGroups(t *testing.T) {
 	admin := &rules[1]
-	if Allows(admin, []string{"plex-friend"}) || !Allows(admin, []string{"plex-friend", "plex-owner"}) || !Allows(&rules[0], nil) {
+	if host.AppAdmits(admin.Groups, []string{"plex-friend"}) || !host.AppAdmits(admin.Groups, []string{"plex-friend", "plex-owner"}) || !host.AppAdmits(rules[0].Groups, nil) {
 		t.Fatal("groups")
 	}
 	if got := judge("app.example.test", "OPTIONS", "/"); got != "app" {

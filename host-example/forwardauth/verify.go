@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
 )
 
 // flavour is how a proxy wants "log in first" said.
@@ -265,7 +267,7 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 		return Login, nil, nil
 	}
 	for _, rule := range need {
-		if !Allows(rule, ident.groups) {
+		if !host.AppAdmits(rule.Groups, ident.groups) {
 			return Forbid, ident, nil
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -56,17 +57,6 @@ func setClaims(ui *oidc.UserInfo, u *store.User, c *store.OIDCClient, scopes []s
 }
 
 // inAllowedGroups reports whether u may use c: no group rule, or one of c's groups.
-func inAllowedGroups(u *store.User, c *store.OIDCClient) bool { return Admits(c, u.Groups) }
-
-// Admits reports whether someone in groups may use c: it has no group rule, or they are in one of its groups.
-func Admits(c *store.OIDCClient, groups []string) bool {
-	if len(c.AllowedGroups) == 0 {
-		return true
-	}
-	for _, g := range groups {
-		if slices.Contains(c.AllowedGroups, g) {
-			return true
-		}
-	}
-	return false
+func inAllowedGroups(u *store.User, c *store.OIDCClient) bool {
+	return host.AppAdmits(c.AllowedGroups, u.Groups)
 }

@@ -9,8 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
-	"github.com/plexlogin/plexlogin/host-example/forwardauth"
-	"github.com/plexlogin/plexlogin/host-example/openid"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -95,13 +94,13 @@ func (s *signIn) usableApps(ctx context.Context, groups []string) ([]profileApp,
 			name = c.ID
 		}
 		names[c.ID] = name
-		if openid.Admits(c, groups) {
+		if host.AppAdmits(c.AllowedGroups, groups) {
 			apps = append(apps, profileApp{Name: name, Kind: "Application"})
 		}
 	}
 	for i := range rules {
 		r := &rules[i]
-		if !forwardauth.Allows(r, groups) {
+		if !host.AppAdmits(r.Groups, groups) {
 			continue
 		}
 		name := r.Name
