@@ -20,6 +20,24 @@ type Sources struct {
 // NewSources returns the sources of st served by the plugins of reg.
 func NewSources(st Store, reg *Registry) *Sources { return &Sources{store: st, plugins: reg} }
 
+// Get is the source of id (store.ErrNotFound when there is none).
+func (s *Sources) Get(ctx context.Context, id string) (*store.Source, error) {
+	src, err := s.store.Source(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", id, err)
+	}
+	return src, nil
+}
+
+// List is every configured source, in the admin's order.
+func (s *Sources) List(ctx context.Context) ([]*store.Source, error) {
+	srcs, err := s.store.Sources(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
+	}
+	return srcs, nil
+}
+
 // Usable is the plugin of a source people may log in with now — turned on, with saved
 // settings, its plugin loaded — or nil. Every step of a login asks it again: an admin may
 // turn the source off while a login is under way.

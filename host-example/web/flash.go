@@ -16,7 +16,7 @@ const flashCookie = "hx_flash"
 // redirectFlash redirects to target after a change, with a notice of level (info, warning, error).
 func (s *adminPages) redirectFlash(w http.ResponseWriter, r *http.Request, target, text, level string) {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(level + "|" + text))
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: payload + "." + s.store.MAC("flash", payload)[:32],
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: payload + "." + s.keys.MAC("flash", payload)[:32],
 		Path: "/admin", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.PublicURL.Scheme == "https"})
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
@@ -31,7 +31,7 @@ func (s *adminPages) takeFlash(w http.ResponseWriter, r *http.Request) (text, le
 		Secure: s.cfg.PublicURL.Scheme == "https"})
 	// Signed: a sibling site under a shared cookie domain could set a cookie of this name.
 	payload, mac, _ := strings.Cut(c.Value, ".")
-	if len(mac) != 32 || !hmac.Equal([]byte(mac), []byte(s.store.MAC("flash", payload)[:32])) {
+	if len(mac) != 32 || !hmac.Equal([]byte(mac), []byte(s.keys.MAC("flash", payload)[:32])) {
 		return "", ""
 	}
 	b, err := base64.RawURLEncoding.DecodeString(payload)

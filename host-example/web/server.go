@@ -73,6 +73,14 @@ type Deps struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	People  *host.People
+	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
+	Keys Signer
+}
+
+// Signer makes keyed MACs of the host's key; *store.Store is one.
+type Signer interface {
+	// MAC is the keyed MAC of value for label (a purpose), hex.
+	MAC(label, value string) string
 }
 
 // Server is host-example's handler.
@@ -83,6 +91,7 @@ type Server struct {
 	sources *host.Sources
 	logins  *host.Logins
 	people  *host.People
+	keys    Signer
 	tmpl    *template.Template
 	mux     *http.ServeMux
 	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
@@ -144,7 +153,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.routes()
