@@ -25,6 +25,15 @@ func NewPeople(st Store, srcs *Sources, log hclog.Logger) *People {
 	return &People{store: st, sources: srcs, log: logger(log)}
 }
 
+// Get is the person of id (store.ErrNotFound when there is none).
+func (p *People) Get(ctx context.Context, id int64) (*store.User, error) {
+	u, err := p.store.User(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("person %d: %w", id, err)
+	}
+	return u, nil
+}
+
 // Disable disables a user (reason: store.DisabledBy*), ending every session and grant, and
 // signs the user's handed-over credentials out upstream where the plugin can.
 func (p *People) Disable(ctx context.Context, u *store.User, reason string) error {

@@ -29,6 +29,7 @@ type Store interface {
 	DeleteLoginState(ctx context.Context, id string) error
 
 	// Users and what happened.
+	User(ctx context.Context, id int64) (*store.User, error)
 	FinishLogin(ctx context.Context, u store.User, allowed store.Event, oldSessionID string, life time.Duration) (*store.LoginDone, error)
 	UsersToCheck(ctx context.Context, sourceID string, before time.Time) ([]*store.User, error)
 	MarkChecked(ctx context.Context, id int64) error

@@ -34,7 +34,7 @@ func (s *Server) knownBrowserCookie() string {
 
 // knownID is the known-browser id of the person userID: opaque, the same in all their browsers.
 func (s *Server) knownID(userID int64) string {
-	return s.store.MAC(knownPersonLabel, strconv.FormatInt(userID, 10))[:32]
+	return s.keys.MAC(knownPersonLabel, strconv.FormatInt(userID, 10))[:32]
 }
 
 // knownBrowser is the id in the request's known-browser cookie when its MAC holds, else "".
@@ -44,7 +44,7 @@ func (s *Server) knownBrowser(r *http.Request) string {
 		return ""
 	}
 	id, mac, ok := strings.Cut(c.Value, ".")
-	if !ok || len(id) != 32 || !hmac.Equal([]byte(mac), []byte(s.store.MAC(knownBrowserLabel, id))) {
+	if !ok || len(id) != 32 || !hmac.Equal([]byte(mac), []byte(s.keys.MAC(knownBrowserLabel, id))) {
 		return ""
 	}
 	return id
@@ -64,6 +64,6 @@ func (s *Server) startShare(r *http.Request) string {
 // that person (replacing another person's).
 func (s *Server) rememberBrowser(w http.ResponseWriter, userID int64) {
 	id := s.knownID(userID)
-	http.SetCookie(w, &http.Cookie{Name: s.knownBrowserCookie(), Value: id + "." + s.store.MAC(knownBrowserLabel, id), Path: "/",
+	http.SetCookie(w, &http.Cookie{Name: s.knownBrowserCookie(), Value: id + "." + s.keys.MAC(knownBrowserLabel, id), Path: "/",
 		MaxAge: int(knownBrowserLife / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.PublicURL.Scheme == "https"})
 }
