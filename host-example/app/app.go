@@ -169,17 +169,19 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login")})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
+	clients, rules := openid.NewClients(st), forwardauth.NewRuleAdmin(st, a.Sources, cfg.PublicURL.Host)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
-		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
+		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
+			Clients: clients, Rules: rules})
 	if err != nil {
 		return err
 	}
 	a.OIDC, err = openid.New(ctx, openid.Options{Issuer: cfg.PublicURL, Store: st, SigningAlg: cfg.SigningAlg, Sessions: a.Web,
 		Logger: cfg.Logger.Named("oidc"), FileClients: cfg.FileClients, MaxOpenAuthRequests: cfg.MaxOpenAuthRequests,
-		Granted: a.Metrics.Grant, Audit: a.audit})
+		Granted: a.Metrics.Grant, Audit: a.audit, Clients: clients})
 	if err != nil {
 		return fmt.Errorf("OpenID Connect provider: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 // client several times); the copy is dropped when the store announces a change of clients
 // (store.OIDCClients).
 type clientCache struct {
-	st Store
+	st ClientStore
 
 	mu      sync.Mutex
 	version uint64 // the store's OIDCClients version the copies were read at

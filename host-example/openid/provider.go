@@ -36,6 +36,8 @@ type Options struct {
 	Logger     hclog.Logger
 	// FileClients replace every client from a file (read-only in the UI).
 	FileClients []*store.OIDCClient
+	// Clients are the registered clients the provider reads (nil: NewClients of Store).
+	Clients *Clients
 	// MaxOpenAuthRequests bounds the authorization requests nobody completed yet (default
 	// DefaultMaxOpenAuthRequests); past it the busiest clients lose their oldest.
 	MaxOpenAuthRequests int
@@ -82,6 +84,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.MaxOpenAuthRequests <= 0 {
 		o.MaxOpenAuthRequests = DefaultMaxOpenAuthRequests
 	}
+	if o.Clients == nil {
+		o.Clients = NewClients(o.Store)
+	}
 	if err := syncFileClients(ctx, o.Store, o.FileClients); err != nil {
 		return nil, err
 	}
@@ -93,7 +98,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{opts: o, authorizeLimit: newAuthorizeLimit()}
-	p.storage = &storage{st: o.Store, clients: &clientCache{st: o.Store}, keys: &keyring{st: o.Store, alg: o.SigningAlg, keepFor: keyKeep},
+	p.storage = &storage{st: o.Store, clients: o.Clients.cache, keys: &keyring{st: o.Store, alg: o.SigningAlg, keepFor: keyKeep},
 		login: func(id string) string { return LoginPath + "?id=" + url.QueryEscape(id) },
 		endSession: func(ctx context.Context, userID int64) {
 			if r := requestOf(ctx); r != nil {

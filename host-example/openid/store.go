@@ -16,14 +16,8 @@ type Store interface {
 	// AddEvent records an event.
 	AddEvent(ctx context.Context, e store.Event) error
 
-	// OIDCClientByID reads a client.
-	OIDCClientByID(ctx context.Context, id string) (*store.OIDCClient, error)
-	// OIDCClients lists the clients.
-	OIDCClients(ctx context.Context) ([]*store.OIDCClient, error)
-	// PutOIDCClient creates or replaces a client.
-	PutOIDCClient(ctx context.Context, c store.OIDCClient) error
-	// DeleteOIDCClient removes a client and ends its tokens.
-	DeleteOIDCClient(ctx context.Context, id string) error
+	// ClientStore reads and writes the clients.
+	ClientStore
 
 	// CreateAuthRequest stores a new authorization request.
 	CreateAuthRequest(ctx context.Context, ar store.AuthRequest) error

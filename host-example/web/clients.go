@@ -1,52 +1,80 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/openid"
-	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// The admin's applications page: OpenID Connect clients. Clients of the clients file show read-only.
+// The admin's applications page: OpenID Connect clients (openid.Clients decides). Clients of
+// the clients file show read-only.
 
-func (s *clientPages) clientsPage(w http.ResponseWriter, r *http.Request) {
+// clientsPage is clients.html's data: the clients, a new secret shown once, and a notice.
+type clientsPage struct {
+	Head
+	Clients       []*store.OIDCClient
+	Secret, Flash string
+	// Issuer is what an application is configured with.
+	Issuer string
+}
+
+// clientPage is client.html's data: a client's form.
+type clientPage struct {
+	Head
+	New    bool
+	Client *store.OIDCClient
+	Errors []string
+	// Refresh is set when the client may use refresh tokens.
+	Refresh bool
+	// Groups and Attributes offer the names logins have given.
+	Groups, Attributes pickList
+}
+
+func (s *clientPages) clientsPage(w http.ResponseWriter, r *http.Request) error {
 	flash, _ := s.takeFlash(w, r)
-	s.renderClients(w, r, "", flash)
-}
-
-func (s *clientPages) renderClients(w http.ResponseWriter, r *http.Request, secret, flash string) {
-	clients, err := s.store.OIDCClients(r.Context())
+	clients, err := s.clients.List(r.Context())
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
-	s.render(w, http.StatusOK, "clients.html", map[string]any{"Clients": clients, "Secret": secret, "Flash": flash,
-		"Issuer": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "Session": sessionOf(r), "Title": "Applications"})
+	s.renderClients(w, r, clients, "", flash)
+	return nil
 }
 
-func (s *clientPages) newClientPage(w http.ResponseWriter, r *http.Request) {
-	s.renderClient(w, r, http.StatusOK, &store.OIDCClient{}, true, nil, "Add an application")
+// renderClients shows the list of clients (with a new secret, once).
+func (s *clientPages) renderClients(w http.ResponseWriter, r *http.Request, clients []*store.OIDCClient, secret, flash string) {
+	s.render(w, http.StatusOK, "clients.html", &clientsPage{Head: Head{Session: sessionOf(r)}, Clients: clients, Secret: secret, Flash: flash,
+		Issuer: strings.TrimRight(s.cfg.PublicURL.String(), "/")})
 }
 
-func (s *clientPages) editClientPage(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.uiClient(w, r)
-	if !ok {
-		return
+func (s *clientPages) newClientPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.clients.Form(r.Context(), "")
+	if err != nil {
+		return err
 	}
-	s.renderClient(w, r, http.StatusOK, c, false, nil, c.Name)
+	s.renderClient(w, r, http.StatusOK, f, true, "Add an application")
+	return nil
+}
+
+func (s *clientPages) editClientPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.clients.Form(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return s.clientRefused(w, r, err)
+	}
+	s.renderClient(w, r, http.StatusOK, f, false, f.Client.Name)
+	return nil
 }
 
 // renderClient shows a client's form, its allowed groups and released attributes offered
 // from those logins have produced (the others, typed, in the text beside them).
-func (s *clientPages) renderClient(w http.ResponseWriter, r *http.Request, status int, c *store.OIDCClient, isNew bool, errs []string, title string) {
-	groups, attrs, _ := s.store.SeenNames(r.Context()) // none seen: the text fields alone
-	s.render(w, status, "client.html", map[string]any{"New": isNew, "Client": c, "Errors": errs,
-		"Refresh": slices.Contains(c.GrantTypes, openid.GrantRefresh), "Session": sessionOf(r), "Title": title,
-		"Groups": pickListOf(groups, c.AllowedGroups), "Attributes": pickListOf(attrs, c.ReleaseAttributes)})
+func (s *clientPages) renderClient(w http.ResponseWriter, r *http.Request, status int, f *openid.ClientForm, isNew bool, title string) {
+	c := f.Client
+	s.render(w, status, "client.html", &clientPage{Head: Head{Title: title, Session: sessionOf(r)}, New: isNew, Client: c, Errors: f.Problems,
+		Refresh: slices.Contains(c.GrantTypes, openid.GrantRefresh),
+		Groups:  pickListOf(f.Groups, c.AllowedGroups), Attributes: pickListOf(f.Attributes, c.ReleaseAttributes)})
 }
 
 // pickList is a list of names to pick from (Seen, the chosen ones checked) and the chosen
@@ -76,100 +104,53 @@ func pickListOf(seen, chosen []string) pickList {
 	return l
 }
 
-// formNames are the names a form field gives, its values (checkboxes, a text of one name a
-// line) together, each once.
-func formNames(r *http.Request, field string) []string {
-	var out []string
-	for _, v := range r.PostForm[field] {
-		for _, n := range settings.Lines(v) {
-			if !slices.Contains(out, n) {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
-
-// uiClient is the client of the path, refusing a file client (read-only here).
-func (s *clientPages) uiClient(w http.ResponseWriter, r *http.Request) (*store.OIDCClient, bool) {
-	c, err := s.store.OIDCClientByID(r.Context(), r.PathValue("id"))
-	if _, ok := loaded(w, r, c, err); !ok {
-		return nil, false
-	}
-	if c.Origin == "file" {
-		s.message(w, r, http.StatusForbidden, "Read-only application", "This application comes from the clients file; change it there.", "/admin/clients")
-		return nil, false
-	}
-	return c, true
-}
-
-// formClient reads the form into c.
-func formClient(r *http.Request, c *store.OIDCClient) {
-	c.Name = strings.TrimSpace(r.FormValue("name"))
-	c.RedirectURIs = settings.Lines(r.FormValue("redirect_uris"))
-	c.PostLogoutURIs = settings.Lines(r.FormValue("post_logout_uris"))
-	c.AllowedGroups = formNames(r, "allowed_groups")
-	c.ReleaseAttributes = formNames(r, "release_attributes")
-	c.GrantTypes = []string{openid.GrantCode}
-	if r.FormValue("refresh") != "" {
-		c.GrantTypes = append(c.GrantTypes, openid.GrantRefresh)
-	}
+// clientInput is what the form says of a client.
+func clientInput(r *http.Request) openid.ClientInput {
+	return openid.ClientInput{ID: r.FormValue("client_id"), Public: r.FormValue("public") != "", Name: r.FormValue("name"),
+		RedirectURIs: r.FormValue("redirect_uris"), PostLogoutURIs: r.FormValue("post_logout_uris"),
+		AllowedGroups: r.PostForm["allowed_groups"], ReleaseAttributes: r.PostForm["release_attributes"],
+		Refresh: r.FormValue("refresh") != "", NewSecret: r.FormValue("new_secret") != ""}
 }
 
 // createClient registers a client; a confidential one gets a 256-bit secret, shown once.
-func (s *clientPages) createClient(w http.ResponseWriter, r *http.Request) {
-	c := &store.OIDCClient{ID: strings.TrimSpace(r.FormValue("client_id")), Public: r.FormValue("public") != "", Origin: "ui"}
-	formClient(r, c)
-	secret := ""
-	if !c.Public {
-		secret = store.RandomID(32)
-		c.SecretSHA256 = openid.HashSecret(secret)
+func (s *clientPages) createClient(w http.ResponseWriter, r *http.Request) error {
+	saved, err := s.clients.Create(r.Context(), clientInput(r))
+	if err != nil {
+		return s.clientRefused(w, r, err)
 	}
-	errs := openid.CheckClient(c)
-	if _, err := s.store.OIDCClientByID(r.Context(), c.ID); err == nil {
-		errs = append(errs, "client_id: "+c.ID+" is taken")
-	}
-	s.storeClient(w, r, c, true, errs, secret, "admin_client_created", "Added "+c.Name+".")
+	s.renderClients(w, r, saved.Clients, saved.Secret, "Added "+saved.Client.Name+".")
+	return nil
 }
 
-// storeClient saves a checked client and shows the list (with a new secret, once), or the
-// form again with its errors.
-func (s *clientPages) storeClient(w http.ResponseWriter, r *http.Request, c *store.OIDCClient, isNew bool, errs []string, secret, event, flash string) {
-	if len(errs) > 0 {
-		s.renderClient(w, r, http.StatusUnprocessableEntity, c, isNew, errs, "Application")
-		return
+func (s *clientPages) saveClient(w http.ResponseWriter, r *http.Request) error {
+	saved, err := s.clients.Save(r.Context(), r.PathValue("id"), clientInput(r))
+	if err != nil {
+		return s.clientRefused(w, r, err)
 	}
-	if err := s.store.PutOIDCClient(r.Context(), *c); err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventKind(event), Detail: "client " + c.ID})
-	s.renderClients(w, r, secret, flash)
+	s.renderClients(w, r, saved.Clients, saved.Secret, "Saved "+saved.Client.Name+".")
+	return nil
 }
 
-func (s *clientPages) saveClient(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.uiClient(w, r)
-	if !ok {
-		return
+func (s *clientPages) deleteClient(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := s.clients.Delete(r.Context(), id); err != nil {
+		return s.clientRefused(w, r, err)
 	}
-	formClient(r, c)
-	secret := ""
-	if r.FormValue("new_secret") != "" && !c.Public {
-		secret = store.RandomID(32)
-		c.SecretSHA256 = openid.HashSecret(secret)
-	}
-	s.storeClient(w, r, c, false, openid.CheckClient(c), secret, "admin_client_changed", "Saved "+c.Name+".")
+	s.redirectFlash(w, r, "/admin/clients", "Deleted "+id+".", "info")
+	return nil
 }
 
-func (s *clientPages) deleteClient(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.uiClient(w, r)
-	if !ok {
-		return
+// clientRefused answers what openid.Clients refused: a client of the clients file, or a form
+// the checks refused; any other error goes on to handle.
+func (s *clientPages) clientRefused(w http.ResponseWriter, r *http.Request, err error) error {
+	var invalid *openid.InvalidClient
+	switch {
+	case errors.Is(err, openid.ErrReadOnly):
+		s.message(w, r, http.StatusForbidden, "Read-only application", "This application comes from the clients file; change it there.", "/admin/clients")
+	case errors.As(err, &invalid):
+		s.renderClient(w, r, http.StatusUnprocessableEntity, &invalid.ClientForm, r.PathValue("id") == "", "Application")
+	default:
+		return err
 	}
-	if err := s.store.DeleteOIDCClient(r.Context(), c.ID); err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminClientDeleted, Detail: "client " + c.ID})
-	s.redirectFlash(w, r, "/admin/clients", "Deleted "+c.ID+".", "info")
+	return nil
 }

@@ -5,24 +5,45 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
-	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// The admin's protected apps page: forward-auth rules (which host and path, who may pass).
+// The admin's protected apps page: forward-auth rules (which host and path, who may pass;
+// forwardauth.RuleAdmin decides).
 
-func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) {
-	rules, err := s.store.ForwardRules(r.Context())
+// rulesPage is rules.html's data: the rules, a notice, and where proxies ask.
+type rulesPage struct {
+	Head
+	Rules []store.ForwardRule
+	Flash string
+	// Base is the public URL; ProxyBase where a reverse proxy asks the proxy-only paths ("":
+	// not known); ProxyListener is set when those have a listener of their own.
+	Base, ProxyBase string
+	ProxyListener   bool
+}
+
+// rulePage is rule.html's data: a rule's form.
+type rulePage struct {
+	Head
+	New    bool
+	Rule   *store.ForwardRule
+	Errors []string
+	// Kinds are the credential kinds a rule may hand over; Bridge the path of the hand-over.
+	Kinds  []source.CredentialKind
+	Bridge string
+}
+
+func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) error {
+	rules, err := s.rules.List(r.Context())
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
 	flash, _ := s.takeFlash(w, r)
-	s.render(w, http.StatusOK, "rules.html", map[string]any{"Rules": rules, "Flash": flash,
-		"Base": strings.TrimRight(s.cfg.PublicURL.String(), "/"), "ProxyBase": s.proxyBase(), "ProxyListener": s.cfg.ProxyListener,
-		"Session": sessionOf(r)})
+	s.render(w, http.StatusOK, "rules.html", &rulesPage{Head: Head{Session: sessionOf(r)}, Rules: rules, Flash: flash,
+		Base: strings.TrimRight(s.cfg.PublicURL.String(), "/"), ProxyBase: s.proxyBase(), ProxyListener: s.cfg.ProxyListener})
+	return nil
 }
 
 // proxyBase is the address a reverse proxy asks the proxy-only paths on ("" when not known):
@@ -36,91 +57,47 @@ func (s *rulePages) proxyBase() string {
 }
 
 func (s *rulePages) newRulePage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "rule.html", map[string]any{"New": true, "Rule": &store.ForwardRule{}, "Session": sessionOf(r),
-		"Title": "Protect an app", "Kinds": s.sources.CredentialKinds(), "Bridge": forwardauth.BridgePath})
+	s.renderRule(w, r, http.StatusOK, &store.ForwardRule{}, true, nil, "Protect an app")
 }
 
-// ruleOf is the rule of the path.
-func (s *rulePages) ruleOf(w http.ResponseWriter, r *http.Request) (*store.ForwardRule, bool) {
-	rules, err := s.store.ForwardRules(r.Context())
+func (s *rulePages) editRulePage(w http.ResponseWriter, r *http.Request) error {
+	rule, err := s.rules.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		dbunavailable.Answer(w)
-		return nil, false
+		return err
 	}
-	for i := range rules {
-		if rules[i].ID == r.PathValue("id") {
-			return &rules[i], true
-		}
-	}
-	http.NotFound(w, r)
-	return nil, false
+	s.renderRule(w, r, http.StatusOK, rule, false, nil, rule.Host+rule.PathPrefix)
+	return nil
 }
 
-func (s *rulePages) editRulePage(w http.ResponseWriter, r *http.Request) {
-	rule, ok := s.ruleOf(w, r)
-	if !ok {
-		return
-	}
-	s.render(w, http.StatusOK, "rule.html", map[string]any{"Rule": rule, "Session": sessionOf(r), "Title": rule.Host + rule.PathPrefix,
-		"Kinds": s.sources.CredentialKinds(), "Bridge": forwardauth.BridgePath})
+// renderRule shows a rule's form.
+func (s *rulePages) renderRule(w http.ResponseWriter, r *http.Request, status int, rule *store.ForwardRule, isNew bool, errs []string, title string) {
+	s.render(w, status, "rule.html", &rulePage{Head: Head{Title: title, Session: sessionOf(r)}, New: isNew, Rule: rule, Errors: errs,
+		Kinds: s.sources.CredentialKinds(), Bridge: forwardauth.BridgePath})
 }
 
 // saveRule creates (no id in the path) or changes a rule, or shows the form with its errors.
-func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) {
-	rule := &store.ForwardRule{}
-	isNew := r.PathValue("id") == ""
-	if !isNew {
-		var ok bool
-		if rule, ok = s.ruleOf(w, r); !ok {
-			return
-		}
+func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) error {
+	rule, err := s.rules.Save(r.Context(), r.PathValue("id"), forwardauth.RuleInput{Name: r.FormValue("name"), Host: r.FormValue("host"),
+		PathPrefix: r.FormValue("path_prefix"), Groups: r.FormValue("groups"), Bypass: r.FormValue("bypass"),
+		BypassOptions: r.FormValue("bypass_options") != "", AllowEncodedSlash: r.FormValue("allow_encoded_slash") != "",
+		Handover: r.FormValue("handover")})
+	var invalid *forwardauth.InvalidRule
+	switch {
+	case errors.As(err, &invalid):
+		s.renderRule(w, r, http.StatusUnprocessableEntity, invalid.Rule, r.PathValue("id") == "", invalid.Problems, "Protected app")
+	case err != nil:
+		return err
+	default:
+		s.redirectFlash(w, r, "/admin/forward-auth", "Saved "+rule.Host+rule.PathPrefix+".", "info")
 	}
-	rule.Name, rule.Host, rule.PathPrefix = r.FormValue("name"), r.FormValue("host"), r.FormValue("path_prefix")
-	rule.Groups, rule.Bypass = settings.Lines(r.FormValue("groups")), settings.Lines(r.FormValue("bypass"))
-	rule.BypassOptions = r.FormValue("bypass_options") != ""
-	rule.AllowEncodedSlash = r.FormValue("allow_encoded_slash") != ""
-	rule.Handover = r.FormValue("handover")
-	errs := forwardauth.CheckRule(rule)
-	if rule.Handover != "" {
-		if _, ok := s.sources.CredentialKind(rule.Handover); !ok {
-			errs = append(errs, "Sign-in hand-over: no login method offers "+rule.Handover+".")
-		}
-	}
-	if len(errs) == 0 {
-		all, err := s.store.ForwardRules(r.Context())
-		if err != nil {
-			dbunavailable.Answer(w)
-			return
-		}
-		errs = forwardauth.CheckHandover(rule, all, s.cfg.PublicURL.Host)
-	}
-	if len(errs) == 0 {
-		id, err := s.store.PutForwardRule(r.Context(), *rule)
-		switch {
-		case errors.Is(err, store.ErrDuplicateRule):
-			errs = append(errs, "Host and path: another rule already protects "+rule.Host+rule.PathPrefix+"; edit that one.")
-		case err != nil:
-			dbunavailable.Answer(w)
-			return
-		default:
-			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminForwardRuleSaved, Detail: "rule " + id + " " + rule.Host + rule.PathPrefix})
-			s.redirectFlash(w, r, "/admin/forward-auth", "Saved "+rule.Host+rule.PathPrefix+".", "info")
-			return
-		}
-	}
-	s.render(w, http.StatusUnprocessableEntity, "rule.html", map[string]any{"New": isNew, "Rule": rule, "Errors": errs,
-		"Session": sessionOf(r), "Title": "Protected app", "Kinds": s.sources.CredentialKinds(), "Bridge": forwardauth.BridgePath})
+	return nil
 }
 
-func (s *rulePages) deleteRule(w http.ResponseWriter, r *http.Request) {
-	rule, ok := s.ruleOf(w, r)
-	if !ok {
-		return
+func (s *rulePages) deleteRule(w http.ResponseWriter, r *http.Request) error {
+	rule, err := s.rules.Delete(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
-	if err := s.store.DeleteForwardRule(r.Context(), rule.ID); err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminForwardRuleDeleted, Detail: "rule " + rule.ID + " " + rule.Host + rule.PathPrefix})
 	s.redirectFlash(w, r, "/admin/forward-auth", "Deleted "+rule.Host+rule.PathPrefix+".", "info")
+	return nil
 }

@@ -22,7 +22,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -75,6 +77,10 @@ type Deps struct {
 	People  *host.People
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
+	// Clients are the OpenID Connect applications the admin registers.
+	Clients *openid.Clients
+	// Rules are the apps forward-auth protects, as the admin sets them.
+	Rules *forwardauth.RuleAdmin
 }
 
 // Signer makes keyed MACs of the host's key; *store.Store is one.
@@ -92,6 +98,8 @@ type Server struct {
 	logins  *host.Logins
 	people  *host.People
 	keys    Signer
+	clients *openid.Clients
+	rules   *forwardauth.RuleAdmin
 	tmpl    *template.Template
 	mux     *http.ServeMux
 	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
@@ -153,7 +161,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.routes()
