@@ -147,3 +147,43 @@ func TestRevalidateAfterTheKeptTokenIsSignedOut(t *testing.T) {
 		t.Fatalf("token refused, share removed: %+v %v", rv, err)
 	}
 }
+
+// Over the wire, Describe gives the words a host says Plex things in (contract 1.5): the
+// token's name and where it is signed out, and a title for every attribute a login with the
+// default mappings returns, so the host needs no Plex words of its own.
+func TestDescribeGivesTheWords(t *testing.T) {
+	e := newEnv(t)
+	d, err := e.plugin.Describe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := d.Kind(plexsource.TokenKind)
+	if got := "The " + k.Title() + " kept for the protected apps is deleted and signed out " + k.SignedOut() + "."; got !=
+		"The Plex token kept for the protected apps is deleted and signed out at plex.tv." {
+		t.Errorf("the token in a sentence: %q", got)
+	}
+	p, err := source.ParseSchema(d.ConfigSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles := p.AttributeTitles()
+	for name, want := range map[string]string{"plex_pass": "Plex Pass", "uuid": "Plex account UUID", "id": "Plex account id",
+		"is_home_member": "Member of the owner's Plex Home"} {
+		if titles[name] != want {
+			t.Errorf("attribute %s: title %q, want %q", name, titles[name], want)
+		}
+	}
+	id, err := e.login(e.membersConfig(""), "friend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal(id.Attributes, &attrs); err != nil || len(attrs) == 0 {
+		t.Fatalf("attributes %s: %v", id.Attributes, err)
+	}
+	for name := range attrs {
+		if titles[name] == "" {
+			t.Errorf("attribute %s of a default login has no title", name)
+		}
+	}
+}

@@ -68,7 +68,7 @@ type Config struct {
 	Clock func() time.Time
 	// StartWait is how long a page waits for the plugins while they start (0: the default).
 	StartWait time.Duration
-	// ImageSources are origins beyond https: that pictures may load from (tests: a simulated plex.tv on http).
+	// ImageSources are origins beyond https: that pictures may load from (tests: a simulated upstream on http).
 	ImageSources []string
 	// DocsURL is where help text links the docs (web.Config.DocsURL).
 	DocsURL string

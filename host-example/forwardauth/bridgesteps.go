@@ -172,8 +172,8 @@ func (s *Service) needsHandover(r *http.Request, userID int64, kind string) bool
 
 // bridgeRedeem is the second step: the code (taken, already spent by this presentation:
 // takeCodes) must be for this origin and the state cookie; its user must be the forward-auth
-// session's, else the browser signs in to forward-auth again (Plex Web and forward-auth never
-// name different people).
+// session's, else the browser signs in to forward-auth again (the browser app and forward-auth
+// never name different people).
 func (s *Service) bridgeRedeem(w http.ResponseWriter, r *http.Request, b bridgeReq, c *store.HandoverCode, takeErr error) {
 	state, ambiguous := readState(r, b.t)
 	if state == "" || ambiguous {

@@ -212,7 +212,7 @@ func CheckHandover(r *store.ForwardRule, rules []store.ForwardRule, siteHost str
 	if r.PathPrefix != "" {
 		errs = append(errs, "Sign-in hand-over: only for a whole host, never a path such as "+r.PathPrefix+": the browser keeps the sign-in "+
 			"for the whole origin, so every other app and any injected script on "+r.Host+" could read it. Give the app a host of its own, "+
-			"for example plexweb.example.com.")
+			"for example webapp.example.com.")
 	}
 	if name == hostName(NormalizeHost(siteHost)) {
 		errs = append(errs, "Sign-in hand-over: "+r.Host+" is this sign-in site's own host; the app needs a host of its own.")

@@ -285,7 +285,7 @@ func sourceNames(ids []string, byID map[string]*store.Source) string {
 	return strings.Join(names, ", ")
 }
 
-// DescribeGrants names grants for events and pages: `"admins" of Plex, "ops" of LDAP`, or "none".
+// DescribeGrants names grants for events and pages: `"admins" of Home, "ops" of LDAP`, or "none".
 func DescribeGrants(grants []Grant, byID map[string]*store.Source) string {
 	if len(grants) == 0 {
 		return "none"

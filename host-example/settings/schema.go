@@ -42,7 +42,10 @@ type Schema struct {
 	// SubjectHelp tells an admin which id to enter to check someone before their first
 	// login (x-subject-help, top level); empty when the plugin gives none.
 	SubjectHelp string `json:"-"`
-	order       []string
+	// AttributeTitles are the words for the attributes logins return, by name (x-attributes,
+	// top level); empty when the plugin gives none.
+	AttributeTitles map[string]string `json:"-"`
+	order           []string
 }
 
 // Group is a section of a settings form. A collapsed one (internals, rarely changed
@@ -123,7 +126,7 @@ func ParseSchema(raw json.RawMessage) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Groups, s.SubjectHelp = ext.Groups, ext.SubjectHelp
+	s.Groups, s.SubjectHelp, s.AttributeTitles = ext.Groups, ext.SubjectHelp, ext.AttributeTitles()
 	for name, f := range ext.Fields {
 		if p := s.Properties[name]; p != nil {
 			p.Widget, p.Capability, p.Defaults, p.Group = f.Widget, f.Capability, f.Defaults, f.Group

@@ -34,8 +34,8 @@ func (s *Store) CreateForwardSession(ctx context.Context, id, hostSessionID stri
 	exp := now.Add(life)
 	var userID, ended int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := s.txQueryRow(ctx, tx, `SELECT sess.user_id FROM sessions sess JOIN users u ON u.id = sess.user_id
-			JOIN sources src ON src.id = u.source_id WHERE sess.id = ? AND sess.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`,
+		err := s.txQueryRow(ctx, tx, `SELECT sess.user_id FROM sessions sess `+sessionPerson("sess", false)+`
+			WHERE sess.id = ? AND `+sessionLive("sess", false),
 			hostSessionID, now.Unix()).Scan(&userID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrAccessEnded
@@ -84,9 +84,8 @@ func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.ext
 // is unexpired and its user and source are enabled. It answers when the session expires.
 func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time, error) {
 	var exp int64
-	u, err := s.scanUser(alsoScan{s.read.QueryRowContext(ctx, `SELECT `+forwardUserCols+`, f.expires_at FROM forward_sessions f
-		JOIN users u ON u.id = f.user_id JOIN sources src ON src.id = u.source_id
-		WHERE f.id = ? AND f.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`, id, s.now().Unix()), &exp})
+	u, err := s.scanUser(alsoScan{s.read.QueryRowContext(ctx, `SELECT `+forwardUserCols+`, f.expires_at FROM forward_sessions f `+sessionPerson("f", false)+`
+		WHERE f.id = ? AND `+sessionLive("f", false), id, s.now().Unix()), &exp})
 	if err != nil {
 		return nil, time.Time{}, err
 	}

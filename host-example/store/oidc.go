@@ -189,9 +189,9 @@ func (s *Store) ClaimCode(ctx context.Context, codeHash string, issue CodeTokens
 	var won bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		r, err := s.txExec(ctx, tx, `UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0 AND EXISTS (
-		SELECT 1 FROM oidc_auth_requests ar JOIN users u ON u.id = ar.user_id JOIN sources src ON src.id = u.source_id
-		JOIN sessions sess ON sess.id = ar.session_id AND sess.user_id = ar.user_id
-		WHERE ar.code_hash = oidc_codes.code_hash AND ar.done = 1 AND u.disabled = 0 AND src.enabled = 1 AND sess.expires_at > ?)`,
+		SELECT 1 FROM oidc_auth_requests ar JOIN sessions sess ON sess.id = ar.session_id AND sess.user_id = ar.user_id
+		`+sessionPerson("sess", false)+`
+		WHERE ar.code_hash = oidc_codes.code_hash AND ar.done = 1 AND `+sessionLive("sess", false)+`)`,
 			now, codeHash, now)
 		if err != nil {
 			return err
@@ -302,7 +302,7 @@ func (s *Store) LiveAccessToken(ctx context.Context, id string) (*AccessToken, e
 	var at, exp int64
 	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.grant_id, t.family_id, t.client_id, t.user_id, t.scopes, t.auth_time, t.expires_at
 		FROM oidc_tokens t JOIN users u ON u.id = t.user_id JOIN sources src ON src.id = u.source_id
-		WHERE t.id = ? AND t.revoked = 0 AND t.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`, id, s.now().Unix()).
+		WHERE t.id = ? AND t.revoked = 0 AND t.expires_at > ? AND `+personOn, id, s.now().Unix()).
 		Scan(&t.ID, &t.GrantID, &t.FamilyID, &t.ClientID, &t.UserID, &scopes, &at, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

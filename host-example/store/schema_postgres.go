@@ -119,7 +119,7 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE login_states ADD COLUMN client_key TEXT NOT NULL DEFAULT '';
 	CREATE INDEX login_states_client ON login_states(client_key, kind, created_at, id);
 	CREATE INDEX login_states_kind ON login_states(kind, created_at, id);`},
-	// 15: hand-over codes (issue 28, the Plex Web hand-over): a code the public host mints for
+	// 15: hand-over codes (issue 28, the sign-in hand-over to a browser app): a code the public host mints for
 	// a signed-in person and the app origin's bridge redeems once, within seconds; stored hashed,
 	// bound to the origin, the bridge's state, the user and the host session.
 	{sqlite: `CREATE TABLE handover_codes (code_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, session_id TEXT NOT NULL,

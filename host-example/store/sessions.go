@@ -51,8 +51,8 @@ func (s *Store) UpgradeSession(ctx context.Context, oldID string, userID int64, 
 	var sess *Session
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var auth int64
-		err := s.txQueryRow(ctx, tx, `SELECT sess.auth_time FROM sessions sess JOIN users u ON u.id = sess.user_id
-			JOIN sources src ON src.id = u.source_id WHERE sess.id = ? AND sess.user_id = ? AND sess.expires_at > ? AND u.disabled = 0 AND src.enabled = 1`,
+		err := s.txQueryRow(ctx, tx, `SELECT sess.auth_time FROM sessions sess `+sessionPerson("sess", false)+`
+			WHERE sess.id = ? AND sess.user_id = ? AND `+sessionLive("sess", false),
 			oldID, userID, now.Unix()).Scan(&auth)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrAccessEnded
@@ -85,8 +85,7 @@ func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	var uid sql.NullInt64
 	var created, auth, exp int64
 	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.created_at, s.auth_time, s.expires_at FROM sessions s
-		LEFT JOIN users u ON u.id = s.user_id LEFT JOIN sources src ON src.id = u.source_id
-		WHERE s.id = ? AND s.expires_at > ? AND (s.user_id IS NULL OR (u.disabled = 0 AND src.enabled = 1))`,
+		`+sessionPerson("s", true)+` WHERE s.id = ? AND `+sessionLive("s", true),
 		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &created, &auth, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

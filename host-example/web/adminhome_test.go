@@ -117,7 +117,7 @@ func TestAdminHomeShowsWhatIsGoingOn(t *testing.T) {
 // comes back is new: a new sub, and the reserved username with a suffix.
 func TestPersonPageAndDelete(t *testing.T) {
 	h := newHarness(t, nil)
-	h.addSource(ssoConfig)
+	src := h.addSource(ssoConfig)
 	ctx := context.Background()
 	user := h.browser()
 	user.login("plex", "friend")
@@ -223,6 +223,11 @@ func TestPersonPageAndDelete(t *testing.T) {
 		if !strings.Contains(html.UnescapeString(confirm.Body), want) {
 			t.Errorf("the confirmation lacks %q", want)
 		}
+	}
+	// Deleting the source would sign the token out where its plugin says (the words are the plugin's).
+	if body := html.UnescapeString(a.do("GET", "/admin/sources/"+src.ID+"/delete", nil).Body); !strings.Contains(body,
+		"1 credential kept for protected apps are deleted and signed out upstream (plex.tv) where the plugin can.") {
+		t.Errorf("the source's confirmation does not say where the token is signed out: %s", body)
 	}
 	if r := a.do("POST", link+"/delete", url.Values{"csrf": {csrfOf(confirm.Body)}}); r.Location != "/admin/users" {
 		t.Fatalf("delete: %d %s", r.Status, r.Location)

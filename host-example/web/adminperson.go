@@ -158,8 +158,12 @@ func (s *peoplePages) deleteUserPage(w http.ResponseWriter, r *http.Request) {
 		fmt.Sprintf("The apps' access is revoked (%s): their tokens stop working.", count(len(grants), "grant")),
 		"The record of the person is deleted: groups, attributes and the last login.",
 	}
-	if len(creds) > 0 {
-		ends = append(ends, "The Plex token kept for the protected apps is deleted and signed out at plex.tv.")
+	for _, c := range creds {
+		k, ok := s.sources.CredentialKind(c.Kind)
+		if !ok {
+			k.Kind = c.Kind // its plugin is gone: named by its kind
+		}
+		ends = append(ends, "The "+k.Title()+" kept for the protected apps is deleted and signed out "+k.SignedOut()+".")
 	}
 	keeps := []string{
 		"The events about " + name + " (sign-ins, refusals, this deletion) keep the name and the account id " + u.Subject +

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
@@ -42,8 +43,12 @@ func (s *sourcePages) deleteSourcePage(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("%s on this site and %s of protected apps end now;", count(use.Sessions, "session"), count(use.ForwardSessions, "session")),
 			fmt.Sprintf("%s of apps (OpenID Connect) are revoked: their tokens stop working;", count(use.Grants, "grant")))
 		if use.Credentials > 0 {
-			ends = append(ends, fmt.Sprintf("%s kept for protected apps are deleted and signed out upstream (plex.tv) where the plugin can.",
-				count(use.Credentials, "credential")))
+			where := "upstream"
+			if ups := s.sources.Upstreams(src); len(ups) > 0 {
+				where += " (" + strings.Join(ups, ", ") + ")"
+			}
+			ends = append(ends, fmt.Sprintf("%s kept for protected apps are deleted and signed out %s where the plugin can.",
+				count(use.Credentials, "credential"), where))
 		}
 	}
 	keeps := []string{"Events stay, the name and account id of each person in them included: they are the audit trail (90 days).",

@@ -3,10 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
@@ -110,26 +107,4 @@ func (s *signIn) usableApps(ctx context.Context, groups []string) ([]profileApp,
 		apps = append(apps, profileApp{Name: name, Kind: "Protected app", Address: r.Host + r.PathPrefix})
 	}
 	return apps, names, nil
-}
-
-// attributeLabels are the words for the attributes mappings usually make (docs/mappings.md).
-var attributeLabels = map[string]string{
-	"plex_pass": "Plex Pass", "uuid": "Plex account UUID", "two_factor": "Two-step verification", "locale": "Language",
-	"is_owner": "Server owner", "is_home_member": "Member of the owner's Plex Home", "is_managed": "Managed profile",
-	"is_friend": "Friend of the server", "confirmed": "E-mail confirmed", "email_verified": "E-mail confirmed",
-	"thumb": "Picture", "servers": "Servers", "title": "Name", "id": "Plex account id",
-}
-
-// attributeLabel is an attribute's name in words: a known one's label, else its words
-// ("watch_time" → "Watch time").
-func attributeLabel(name string) string {
-	if l, ok := attributeLabels[name]; ok {
-		return l
-	}
-	words := strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(name))
-	r, size := utf8.DecodeRuneInString(words)
-	if words == "" || r == utf8.RuneError {
-		return name
-	}
-	return string(unicode.ToUpper(r)) + words[size:]
 }

@@ -52,7 +52,7 @@ type Config struct {
 	AdminPasswordFixed bool
 	Logger             hclog.Logger
 	// ImageSources are origins beyond https: that pictures may load from (a test's simulated
-	// plex.tv on http); avatars of real accounts come from plex.tv over https.
+	// upstream on http); avatars of real accounts come from their upstream over https.
 	ImageSources []string
 	// DocsURL is where help text links a doc file (DocsURL + "mappings.md"); default DefaultDocsURL.
 	DocsURL string
@@ -152,7 +152,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		},
 		"add":       func(a, b int) int { return a + b },
 		"attrs":     attributeRows,
-		"attrLabel": attributeLabel,
+		"attrLabel": d.Sources.AttributeTitle,
 		"errPart":   errorPart,
 		"initial":   initial,
 		"safeURL":   func(s string) template.URL { return template.URL(s) },

@@ -7,14 +7,6 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-func TestAttributeLabels(t *testing.T) {
-	for name, want := range map[string]string{"plex_pass": "Plex Pass", "uuid": "Plex account UUID", "watch_time": "Watch time", "élan-vital": "Élan vital"} {
-		if got := attributeLabel(name); got != want {
-			t.Errorf("%s: %q, want %q", name, got, want)
-		}
-	}
-}
-
 // A doc file named in help text links to the docs; everything else stays escaped text.
 func TestDocLinks(t *testing.T) {
 	got := string(docLinks("https://docs.example.test/v1/", `See docs/mappings.md & <b>docs/oidc.md</b>, not docs/../x.md.`))

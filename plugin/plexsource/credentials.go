@@ -22,7 +22,7 @@ const ssoDescription = "When on, each user's plex.tv account token is kept by th
 // credentialKinds is what Describe declares a login can hand over.
 func credentialKinds() []source.CredentialKind {
 	return []source.CredentialKind{{Kind: TokenKind, App: "Plex Web", StorageKey: "myPlexAccessToken", StartPath: "/web/index.html",
-		ConfigField: SSOField,
+		ConfigField: SSOField, Name: "Plex token", Upstream: "plex.tv",
 		Description: "The user's plex.tv account token (for a Home profile, that profile's own). It does not expire and " +
 			"is a full credential for the user's Plex account; revoking it signs it out at plex.tv."}}
 }

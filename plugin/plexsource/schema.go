@@ -101,11 +101,24 @@ func configSchema() json.RawMessage {
 		Action(source.SchemaAction{ID: ActionUpgrade, Title: "Upgrade to device-key tokens", Kind: source.ActionKindMessage,
 			Description: "Replace each legacy owner token with a Plex token renewed by a device key of its own (no second sign-in); the legacy token is kept as a fallback until the first renewal."})
 	b.SubjectHelp(subjectHelp)
+	for _, a := range attributeWords {
+		b.Attribute(a.Name, a.Title)
+	}
 	raw, err := b.Build()
 	if err != nil {
 		panic("plexsource: " + err.Error()) // a fixed schema: the tests catch this
 	}
 	return raw
+}
+
+// attributeWords name in words the attributes Plex logins usually return (the default
+// mappings and docs/mappings.md): a host shows a person's attributes by these titles.
+var attributeWords = []source.SchemaAttribute{
+	{Name: "plex_pass", Title: "Plex Pass"}, {Name: "uuid", Title: "Plex account UUID"}, {Name: "two_factor", Title: "Two-step verification"},
+	{Name: "locale", Title: "Language"}, {Name: "is_owner", Title: "Server owner"}, {Name: "is_home_member", Title: "Member of the owner's Plex Home"},
+	{Name: "is_managed", Title: "Managed profile"}, {Name: "is_friend", Title: "Friend of the server"}, {Name: "confirmed", Title: "E-mail confirmed"},
+	{Name: "email_verified", Title: "E-mail confirmed"}, {Name: "thumb", Title: "Picture"}, {Name: "servers", Title: "Servers"},
+	{Name: "title", Title: "Name"}, {Name: "id", Title: "Plex account id"},
 }
 
 // propertyOrder is the order the settings appear in a rendered form.

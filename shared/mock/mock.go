@@ -50,6 +50,7 @@ var schema = func() json.RawMessage {
 		Require("api_key").
 		Action(source.SchemaAction{ID: "connect", Title: "Connect", Kind: source.ActionKindRedirect, Description: "Round trip through the callback."}).
 		Action(source.SchemaAction{ID: "env", Title: "Show an environment variable", Kind: source.ActionKindMessage}).
+		Attribute("greeting", "Greeting after login").
 		Build()
 	if err != nil {
 		panic("mock: " + err.Error()) // a fixed schema: the tests catch this

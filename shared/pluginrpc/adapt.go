@@ -43,7 +43,7 @@ func credentialKindsToPB(ks []source.CredentialKind) []*pb.CredentialKind {
 	var out []*pb.CredentialKind
 	for _, k := range ks {
 		out = append(out, &pb.CredentialKind{Kind: k.Kind, App: k.App, StorageKey: k.StorageKey, StartPath: k.StartPath,
-			ConfigField: k.ConfigField, Description: k.Description})
+			ConfigField: k.ConfigField, Description: k.Description, Name: k.Name, Upstream: k.Upstream})
 	}
 	return out
 }
@@ -52,7 +52,8 @@ func credentialKindsFromPB(ks []*pb.CredentialKind) []source.CredentialKind {
 	var out []source.CredentialKind
 	for _, k := range ks {
 		out = append(out, source.CredentialKind{Kind: k.GetKind(), App: k.GetApp(), StorageKey: k.GetStorageKey(),
-			StartPath: k.GetStartPath(), ConfigField: k.GetConfigField(), Description: k.GetDescription()})
+			StartPath: k.GetStartPath(), ConfigField: k.GetConfigField(), Description: k.GetDescription(),
+			Name: k.GetName(), Upstream: k.GetUpstream()})
 	}
 	return out
 }

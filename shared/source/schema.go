@@ -22,6 +22,9 @@ const (
 	XActions = "x-actions"
 	// XSubjectHelp tells an admin which id to enter to check someone who has not logged in yet (string).
 	XSubjectHelp = "x-subject-help"
+	// XAttributes names in words the attributes the plugin's logins return ([]SchemaAttribute,
+	// contract 1.5); a host names an attribute it lacks by its key.
+	XAttributes = "x-attributes"
 )
 
 // Extension keys of a property (FieldExtensions).
@@ -81,12 +84,22 @@ type SchemaAction struct {
 	Health bool `json:"x-health,omitempty"`
 }
 
+// SchemaAttribute is an attribute the plugin's logins return, in words (an XAttributes entry).
+type SchemaAttribute struct {
+	// Name is the attribute's key in Identity.Attributes.
+	Name string `json:"name"`
+	// Title is what a person reads for it, e.g. "Member of the owner's Home".
+	Title string `json:"title"`
+}
+
 // SchemaExtensions are the extensions of a schema's top level.
 type SchemaExtensions struct {
 	Groups  []SchemaGroup  `json:"x-groups,omitempty"`
 	Actions []SchemaAction `json:"x-actions,omitempty"`
 	// SubjectHelp tells an admin which id to enter to check someone before their first login (XSubjectHelp).
 	SubjectHelp string `json:"x-subject-help,omitempty"`
+	// Attributes name the attributes logins return in words (XAttributes, contract 1.5).
+	Attributes []SchemaAttribute `json:"x-attributes,omitempty"`
 }
 
 // FieldExtensions are the extensions of one property.
@@ -143,6 +156,12 @@ func (b *SchemaBuilder) Action(a SchemaAction) *SchemaBuilder {
 // SubjectHelp sets the sentence telling an admin which id to enter to check someone new.
 func (b *SchemaBuilder) SubjectHelp(text string) *SchemaBuilder {
 	b.ext.SubjectHelp = text
+	return b
+}
+
+// Attribute names in words an attribute the plugin's logins return.
+func (b *SchemaBuilder) Attribute(name, title string) *SchemaBuilder {
+	b.ext.Attributes = append(b.ext.Attributes, SchemaAttribute{Name: name, Title: title})
 	return b
 }
 
@@ -224,4 +243,14 @@ func ParseSchema(raw json.RawMessage) (*ParsedSchema, error) {
 		return nil, fmt.Errorf("config schema: %w", err)
 	}
 	return &ParsedSchema{SchemaExtensions: doc.SchemaExtensions, Fields: doc.Properties}, nil
+}
+
+// AttributeTitles are the declared titles of attributes by name (empty for a plugin older
+// than contract 1.5).
+func (p *ParsedSchema) AttributeTitles() map[string]string {
+	out := make(map[string]string, len(p.Attributes))
+	for _, a := range p.Attributes {
+		out[a.Name] = a.Title
+	}
+	return out
 }

@@ -19,6 +19,7 @@ func TestSchemaBuilderWritesTheVocabulary(t *testing.T) {
 		Action(source.SchemaAction{ID: "go", Title: "Go", Kind: source.ActionKindMessage, Health: true,
 			Input: json.RawMessage(`{"type":"object","properties":{"x":{"type":"string","title":"X"}}}`)}).
 		SubjectHelp("Enter their id.").
+		Attribute("level", "Level of access").
 		Build()
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func TestSchemaBuilderWritesTheVocabulary(t *testing.T) {
 			"a":{"type":"boolean","title":"A","x-group":"main","x-capability":"login.password"}},
 		"x-groups":[{"id":"main","title":"Main","x-collapsed":true}],
 		"x-actions":[{"id":"go","title":"Go","kind":"message","x-health":true,"input":{"type":"object","properties":{"x":{"type":"string","title":"X"}}}}],
-		"x-subject-help":"Enter their id."}`), &want)
+		"x-subject-help":"Enter their id.","x-attributes":[{"name":"level","title":"Level of access"}]}`), &want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("built %s", raw)
 	}
@@ -43,7 +44,8 @@ func TestSchemaBuilderWritesTheVocabulary(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.SubjectHelp != "Enter their id." || len(p.Groups) != 1 || !p.Groups[0].Collapsed || len(p.Actions) != 1 || !p.Actions[0].Health ||
-		p.Fields["b"].Widget != source.WidgetCode || p.Fields["a"].Capability != source.CapPasswordLogin || p.Fields["b"].Language != "text" {
+		p.Fields["b"].Widget != source.WidgetCode || p.Fields["a"].Capability != source.CapPasswordLogin || p.Fields["b"].Language != "text" ||
+		p.AttributeTitles()["level"] != "Level of access" {
 		t.Fatalf("parsed %+v", p)
 	}
 }
@@ -88,6 +90,11 @@ func TestCheckSchemaRefusesUnknownKeysAndShapes(t *testing.T) {
 		{`{"x-actions":[{"id":"a","title":"A","kind":"message","input":{"properties":{"m":{"x-secret":true}}}}]}`,
 			`x-actions[0].input.properties.m: x-secret is not an extension known here`},
 		{`{"x-subject-help":["a"]}`, `top level: x-subject-help must be a string, not an array`},
+		{`{"x-attributes":{"name":"a"}}`, `x-attributes: must be an array of objects, not an object`},
+		{`{"x-attributes":[{"name":"a"}]}`, `x-attributes[0]: title is missing`},
+		{`{"x-attributes":[{"name":"","title":"A"}]}`, `x-attributes[0]: name is empty`},
+		{`{"x-attributes":[{"name":"a","title":"A"},{"name":"a","title":"B"}]}`, `x-attributes[1]: attribute "a" is named twice`},
+		{`{"x-attributes":[{"name":"a","title":"A","x-health":true}]}`, `x-attributes[0]: x-health is not an extension known here`},
 	} {
 		err := source.CheckSchema(json.RawMessage(tc.schema))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

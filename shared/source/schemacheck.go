@@ -47,6 +47,8 @@ func (c *schemaChecker) top(doc map[string]any) {
 		case !strings.HasPrefix(k, "x-"):
 		case k == XGroups:
 			c.sections(doc[k])
+		case k == XAttributes:
+			c.attributes(doc[k])
 		case k == XActions, k == XSubjectHelp:
 		default:
 			c.unknown("top level", k)
@@ -63,7 +65,7 @@ func (c *schemaChecker) top(doc map[string]any) {
 
 func (c *schemaChecker) unknown(at, key string) {
 	c.fail(at, "%s is not an extension known here (known: %s at the top level; %s in a property; %s in a section; %s in an action)",
-		key, strings.Join([]string{XGroups, XActions, XSubjectHelp}, ", "),
+		key, strings.Join([]string{XGroups, XActions, XSubjectHelp, XAttributes}, ", "),
 		strings.Join([]string{XGroup, XWidget, XLanguage, XDefaults, XCapability}, ", "), XCollapsed, XHealth)
 }
 
@@ -127,7 +129,23 @@ func (c *schemaChecker) sections(v any) {
 	}
 }
 
-// onlyFlag checks the extensions of a section or an action: flag, a boolean, is the one it may have.
+// attributes checks the attributes' words: each has a name and a title, no name twice, no extensions.
+func (c *schemaChecker) attributes(v any) {
+	names := map[string]bool{}
+	for i, a := range c.objects(XAttributes, v) {
+		at := fmt.Sprintf("%s[%d]", XAttributes, i)
+		name, _ := c.required(at, a, "name")
+		c.required(at, a, "title")
+		if names[name] {
+			c.fail(at, "attribute %q is named twice", name)
+		}
+		names[name] = true
+		c.onlyFlag(at, a, "")
+	}
+}
+
+// onlyFlag checks the extensions of a section or an action: flag, a boolean, is the one it may
+// have ("" for none).
 func (c *schemaChecker) onlyFlag(at string, m map[string]any, flag string) {
 	for _, k := range sortedKeys(m) {
 		switch {

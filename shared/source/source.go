@@ -132,6 +132,30 @@ type CredentialKind struct {
 	ConfigField string
 	// Description says what the credential can do, for the admin.
 	Description string
+	// Name is what a person calls it, to go after "The" in a sentence, e.g. "Plex token"
+	// (contract 1.5; empty in older plugins: Title falls back to the kind).
+	Name string
+	// Upstream is where RevokeCredential signs it out, as a person knows the place, e.g.
+	// "plex.tv" (contract 1.5; empty in older plugins: SignedOut says "upstream").
+	Upstream string
+}
+
+// Title is what the credential is called in a sentence: its Name, else "credential <kind>"
+// for a plugin older than contract 1.5.
+func (c CredentialKind) Title() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return "credential " + c.Kind
+}
+
+// SignedOut says where revoking the credential signs it out, to follow "signed out" in a
+// sentence: "at <Upstream>", else "upstream" for a plugin older than contract 1.5.
+func (c CredentialKind) SignedOut() string {
+	if c.Upstream != "" {
+		return "at " + c.Upstream
+	}
+	return "upstream"
 }
 
 // Kind is the declared kind named k, if d has one.

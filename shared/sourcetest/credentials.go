@@ -13,7 +13,7 @@ import (
 const undeclaredKind = "conformance.undeclared"
 
 // testCredentials (contract 1.2): credential kinds come only with the capability, are
-// described completely and turned on by a boolean setting; a login hands over only kinds
+// described completely (their name and upstream: contract 1.5) and turned on by a boolean setting; a login hands over only kinds
 // that are turned on and asked for.
 func testCredentials(t *testing.T, ctx context.Context, f Fixtures, d source.Descriptor, inst source.Instance) {
 	if !d.Has(source.CapCredentials) {
@@ -86,6 +86,9 @@ func checkKinds(t *testing.T, d source.Descriptor) []string {
 	for _, k := range d.CredentialKinds {
 		if k.Kind == "" || k.App == "" || k.StorageKey == "" || k.Description == "" {
 			t.Errorf("credential kind %+v: kind, app, storage key and description must be set", k)
+		}
+		if k.Name == "" || k.Upstream == "" {
+			t.Errorf("credential kind %s: name and upstream, the words a host says it in, must be set (contract 1.5)", k.Kind)
 		}
 		if !strings.HasPrefix(k.StartPath, "/") {
 			t.Errorf("credential kind %s: start path %q must be an absolute path", k.Kind, k.StartPath)

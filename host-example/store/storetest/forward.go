@@ -130,7 +130,7 @@ func forwardRules(e *env) {
 		}
 	}
 	r := store.ForwardRule{Name: "App", Host: "b.example.org", PathPrefix: "/x", Groups: []string{"g1"}, Bypass: []string{"/api"},
-		BypassOptions: true, AllowEncodedSlash: true, Handover: "plex"}
+		BypassOptions: true, AllowEncodedSlash: true, Handover: "acme.token"}
 	var id string
 	changed(e.a, func() {
 		var err error
@@ -147,7 +147,7 @@ func forwardRules(e *env) {
 	r.ID = id
 	if len(rules) != 2 || rules[0].ID != other || rules[1].Host != r.Host || !slices.Equal(rules[1].Groups, r.Groups) ||
 		!slices.Equal(rules[1].Bypass, r.Bypass) || rules[1].Name != r.Name || rules[1].PathPrefix != r.PathPrefix ||
-		!rules[1].BypassOptions || !rules[1].AllowEncodedSlash || rules[1].Handover != "plex" {
+		!rules[1].BypassOptions || !rules[1].AllowEncodedSlash || rules[1].Handover != "acme.token" {
 		e.Fatalf("rules: %+v", rules)
 	}
 	_, err = e.a.PutForwardRule(e.ctx, store.ForwardRule{Host: "b.example.org", PathPrefix: "/x"})

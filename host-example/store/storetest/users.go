@@ -154,7 +154,7 @@ func userLoginRefusedWhileSourceOff(e *env) {
 // A username is given to one user on the host: another user (any source) mapped to the same
 // name, without regard to case, gets the next free suffix, and each keeps theirs.
 func usernamesUnique(e *env) {
-	plex, other := e.source("plex"), e.source("other")
+	first, other := e.source("first"), e.source("other")
 	steps := []struct {
 		s      *store.Store
 		src    *store.Source
@@ -162,12 +162,12 @@ func usernamesUnique(e *env) {
 		mapped string
 		want   string
 	}{
-		{e.a, plex, "1", "alice", "alice"},
+		{e.a, first, "1", "alice", "alice"},
 		{e.b, other, "1", "Alice", "Alice-2"},
-		{e.a, plex, "2", "ALICE", "ALICE-3"},
-		{e.b, plex, "1", "alice", "alice"},
+		{e.a, first, "2", "ALICE", "ALICE-3"},
+		{e.b, first, "1", "alice", "alice"},
 		{e.a, other, "1", "Alice", "Alice-2"},
-		{e.b, plex, "3", "alice-2", "alice-2-2"},
+		{e.b, first, "3", "alice-2", "alice-2-2"},
 	}
 	ids := map[string]int64{}
 	for _, s := range steps {
@@ -191,7 +191,7 @@ func usernamesUnique(e *env) {
 	if holder, err := e.b.UsernameHolder(e.ctx, "ALICE-2"); err != nil || holder != ids["Alice-2"] {
 		e.Fatalf("holder of ALICE-2 (any case): %d %v", holder, err)
 	}
-	if empty := e.login(e.a, plex, "4", ""); empty.Username != "" {
+	if empty := e.login(e.a, first, "4", ""); empty.Username != "" {
 		e.Fatalf("no mapped name gave %q", empty.Username)
 	}
 }
@@ -209,44 +209,44 @@ func (e *env) loginWith(s *store.Store, src *store.Source, sub string, creds ...
 // back on either handle and deleted by kind, by user or by source.
 func userCredentials(e *env) {
 	src := e.source("s")
-	u := e.loginWith(e.a, src, "1", store.Credential{Kind: "plex", Value: "v1"}, store.Credential{Kind: "other", Value: "o1"})
-	c1, err := e.b.UserCredential(e.ctx, u.UserID, "plex")
+	u := e.loginWith(e.a, src, "1", store.Credential{Kind: "token", Value: "v1"}, store.Credential{Kind: "other", Value: "o1"})
+	c1, err := e.b.UserCredential(e.ctx, u.UserID, "token")
 	e.ok(err, "read credential")
 	if c1.Value != "v1" || c1.Stamp == "" {
 		e.Fatalf("credential: %+v", *c1)
 	}
-	if stamp, err := e.b.CredentialStamp(e.ctx, u.UserID, "plex"); err != nil || stamp != c1.Stamp {
+	if stamp, err := e.b.CredentialStamp(e.ctx, u.UserID, "token"); err != nil || stamp != c1.Stamp {
 		e.Fatalf("stamp %q %v, want %q", stamp, err, c1.Stamp)
 	}
 	all, err := e.b.UserCredentials(e.ctx, u.UserID)
 	e.ok(err, "list credentials")
-	if len(all) != 2 || all[0].Kind != "other" || all[0].Value != "o1" || all[1].Kind != "plex" {
+	if len(all) != 2 || all[0].Kind != "other" || all[0].Value != "o1" || all[1].Kind != "token" {
 		e.Fatalf("credentials by kind: %v", all)
 	}
-	e.loginWith(e.b, src, "1", store.Credential{Kind: "plex", Value: "v2"})
-	c2, err := e.a.UserCredential(e.ctx, u.UserID, "plex")
+	e.loginWith(e.b, src, "1", store.Credential{Kind: "token", Value: "v2"})
+	c2, err := e.a.UserCredential(e.ctx, u.UserID, "token")
 	e.ok(err, "read replaced credential")
 	if c2.Value != "v2" || c2.Stamp == c1.Stamp {
 		e.Fatalf("replaced credential: %+v (was stamp %s)", *c2, c1.Stamp)
 	}
 	_, err = e.a.UserCredential(e.ctx, u.UserID, "other")
 	e.is(err, store.ErrNotFound, "a kind the last login did not hand over")
-	e.ok(e.b.DeleteUserCredentials(e.ctx, u.UserID, "plex"), "delete by kind")
-	_, err = e.a.UserCredential(e.ctx, u.UserID, "plex")
+	e.ok(e.b.DeleteUserCredentials(e.ctx, u.UserID, "token"), "delete by kind")
+	_, err = e.a.UserCredential(e.ctx, u.UserID, "token")
 	e.is(err, store.ErrNotFound, "deleted credential")
-	if stamp, err := e.a.CredentialStamp(e.ctx, u.UserID, "plex"); err != nil || stamp != "" {
+	if stamp, err := e.a.CredentialStamp(e.ctx, u.UserID, "token"); err != nil || stamp != "" {
 		e.Fatalf("stamp of none: %q %v", stamp, err)
 	}
-	e.loginWith(e.a, src, "1", store.Credential{Kind: "plex", Value: "v3"}, store.Credential{Kind: "other", Value: "o3"})
-	e.loginWith(e.a, src, "2", store.Credential{Kind: "plex", Value: "w"})
-	elsewhere := e.loginWith(e.a, e.source("t"), "1", store.Credential{Kind: "plex", Value: "x"})
-	if n, err := e.b.CountCredentials(e.ctx, "plex"); err != nil || n != 3 {
-		e.Fatalf("%d plex credentials (%v)", n, err)
+	e.loginWith(e.a, src, "1", store.Credential{Kind: "token", Value: "v3"}, store.Credential{Kind: "other", Value: "o3"})
+	e.loginWith(e.a, src, "2", store.Credential{Kind: "token", Value: "w"})
+	elsewhere := e.loginWith(e.a, e.source("t"), "1", store.Credential{Kind: "token", Value: "x"})
+	if n, err := e.b.CountCredentials(e.ctx, "token"); err != nil || n != 3 {
+		e.Fatalf("%d token credentials (%v)", n, err)
 	}
-	if n, err := e.b.DeleteSourceCredentials(e.ctx, src.ID, "plex"); err != nil || n != 2 {
+	if n, err := e.b.DeleteSourceCredentials(e.ctx, src.ID, "token"); err != nil || n != 2 {
 		e.Fatalf("deleted %d of the source's (%v), want 2", n, err)
 	}
-	if _, err := e.a.UserCredential(e.ctx, elsewhere.UserID, "plex"); err != nil {
+	if _, err := e.a.UserCredential(e.ctx, elsewhere.UserID, "token"); err != nil {
 		e.Fatalf("another source's credential: %v", err)
 	}
 	e.ok(e.b.DeleteUserCredentials(e.ctx, u.UserID), "delete all of a user's")
@@ -259,8 +259,8 @@ func userCredentials(e *env) {
 // handed over; the user stays enabled, and another user keeps theirs.
 func userSignOutEverywhere(e *env) {
 	src := e.source("s")
-	u := e.loginWith(e.a, src, "1", store.Credential{Kind: "plex", Value: "v"})
-	other := e.loginWith(e.a, src, "2", store.Credential{Kind: "plex", Value: "w"})
+	u := e.loginWith(e.a, src, "1", store.Credential{Kind: "token", Value: "v"})
+	other := e.loginWith(e.a, src, "2", store.Credential{Kind: "token", Value: "w"})
 	for _, d := range []*store.LoginDone{u, other} {
 		_, _, err := e.a.CreateForwardSession(e.ctx, "fwd-"+d.Token, d.SessionID, time.Hour)
 		e.ok(err, "forward session")
@@ -280,7 +280,7 @@ func userSignOutEverywhere(e *env) {
 		_, aerr := e.a.LiveAccessToken(e.ctx, "at-"+d.Token)
 		rt, rerr := e.a.RefreshTokenByHash(e.ctx, "rt-"+d.Token)
 		e.ok(rerr, "read refresh token")
-		_, cerr := e.a.UserCredential(e.ctx, d.UserID, "plex")
+		_, cerr := e.a.UserCredential(e.ctx, d.UserID, "token")
 		got := []bool{e.sessionLive(e.a, d.Token), ferr == nil, aerr == nil, !rt.Revoked, cerr == nil}
 		for i, g := range got {
 			if g != live {

@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1 (contract 1.4: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.5: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
@@ -362,7 +362,8 @@ type DescribeResponse struct {
 	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Icon as a data: URL (SVG or PNG).
 	Icon string `protobuf:"bytes,6,opt,name=icon,proto3" json:"icon,omitempty"`
-	// JSON Schema 2020-12 of the config; secrets are writeOnly; admin actions under "x-actions".
+	// JSON Schema 2020-12 of the config; secrets are writeOnly; admin actions under "x-actions",
+	// the words for the attributes its logins return under "x-attributes" (1.5).
 	ConfigSchemaJson string `protobuf:"bytes,7,opt,name=config_schema_json,json=configSchemaJson,proto3" json:"config_schema_json,omitempty"`
 	// The upstream credentials this plugin can hand to the host at login (capability
 	// "credentials"). Added in 1.2.
@@ -471,7 +472,13 @@ type CredentialKind struct {
 	// The top-level boolean config field that turns handing it over on for an instance.
 	ConfigField string `protobuf:"bytes,5,opt,name=config_field,json=configField,proto3" json:"config_field,omitempty"`
 	// What the credential can do, in one or two sentences for the admin.
-	Description   string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	// What a person calls it, to go after "The" in a sentence, e.g. "Plex token". Added in 1.5;
+	// empty: a host names it by its kind.
+	Name string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
+	// Where RevokeCredential signs it out, as a person knows the place, to go after "signed out
+	// at" in a sentence, e.g. "plex.tv". Added in 1.5; empty: a host says "upstream".
+	Upstream      string `protobuf:"bytes,8,opt,name=upstream,proto3" json:"upstream,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -544,6 +551,20 @@ func (x *CredentialKind) GetConfigField() string {
 func (x *CredentialKind) GetDescription() string {
 	if x != nil {
 		return x.Description
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CredentialKind) GetUpstream() string {
+	if x != nil {
+		return x.Upstream
 	}
 	return ""
 }
@@ -3021,7 +3042,7 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x12\n" +
 	"\x04icon\x18\x06 \x01(\tR\x04icon\x12,\n" +
 	"\x12config_schema_json\x18\a \x01(\tR\x10configSchemaJson\x12G\n" +
-	"\x10credential_kinds\x18\b \x03(\v2\x1c.fedsource.v1.CredentialKindR\x0fcredentialKinds\"\xbb\x01\n" +
+	"\x10credential_kinds\x18\b \x03(\v2\x1c.fedsource.v1.CredentialKindR\x0fcredentialKinds\"\xeb\x01\n" +
 	"\x0eCredentialKind\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
 	"\x03app\x18\x02 \x01(\tR\x03app\x12\x1f\n" +
@@ -3030,7 +3051,9 @@ const file_fedsource_v1_source_proto_rawDesc = "" +
 	"\n" +
 	"start_path\x18\x04 \x01(\tR\tstartPath\x12!\n" +
 	"\fconfig_field\x18\x05 \x01(\tR\vconfigField\x12 \n" +
-	"\vdescription\x18\x06 \x01(\tR\vdescription\"6\n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x12\x12\n" +
+	"\x04name\x18\a \x01(\tR\x04name\x12\x1a\n" +
+	"\bupstream\x18\b \x01(\tR\bupstream\"6\n" +
 	"\n" +
 	"Credential\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +

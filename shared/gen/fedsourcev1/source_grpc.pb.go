@@ -1,7 +1,7 @@
 // The federated-source contract between an identity server (the host) and an
 // out-of-process source plugin. It knows nothing about any particular upstream.
 //
-// Protocol version 1 (contract 1.4: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
+// Protocol version 1 (contract 1.5: later minor versions only add fields and optional calls). Every instance call carries an Instance, so one plugin
 // process serves several configured sources and keeps no state a restart loses.
 //
 // Errors: a failed call answers a gRPC status whose details carry exactly one
