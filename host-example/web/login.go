@@ -306,8 +306,7 @@ func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
 // clearBrowser clears the host's session cookie and has each door end its own session in
 // this browser (after the stored session ended).
 func (s *signIn) clearBrowser(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.PublicURL.Scheme == "https"})
+	http.SetCookie(w, s.sessions.ClearCookie())
 	for _, f := range s.onLogout {
 		f(w, r)
 	}

@@ -1,6 +1,6 @@
-// Package web is host-example's pages: the sign-in pages and the callback, the host's
-// sessions (the doors' host.Sessions), and the admin UI rendered from each plugin's settings
-// schema. It translates HTTP to the application layer (package host) and back.
+// Package web is host-example's pages: the sign-in pages and the callback, the pages the
+// doors show (their Pages), and the admin UI rendered from each plugin's settings schema. It
+// translates HTTP to the application layer (package host) and back.
 package web
 
 import (
@@ -73,6 +73,8 @@ type Deps struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	People  *host.People
+	// Sessions are the host's browser sessions (the cookie, minting, loading, ending).
+	Sessions *host.Sessions
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 }
@@ -96,6 +98,8 @@ type Server struct {
 	mux     *http.ServeMux
 	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
 	proxyMux *http.ServeMux
+	// sessions are the host's browser sessions.
+	sessions *host.Sessions
 
 	// returns are the local paths a login may return to (AllowReturn).
 	returns map[string]bool
@@ -156,6 +160,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
+	s.sessions = d.Sessions
 	s.routes()
 	return s, nil
 }
