@@ -116,8 +116,16 @@ func (s *Server) Confirm(w http.ResponseWriter, r *http.Request, title, text, ac
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, http.StatusOK, "confirm.html", map[string]any{"Title": title, "Text": text, "Action": action, "Button": button,
-		"Fields": fields, "Session": sess})
+	s.render(w, http.StatusOK, "confirm.html", &confirmPage{Head: Head{Title: title, Session: sess}, Text: text, Action: action, Button: button,
+		Fields: fields})
+}
+
+// confirmPage is confirm.html's data: one button that POSTs, with the CSRF token, to Action.
+type confirmPage struct {
+	Head
+	Text, Action, Button string
+	// Fields are the hidden fields the button sends.
+	Fields map[string]string
 }
 
 // Offer shows a page with a few ways on, each a button that POSTs, with the CSRF token, to its action.
@@ -127,7 +135,7 @@ func (s *Server) Offer(w http.ResponseWriter, r *http.Request, status int, title
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Ways": ways, "Session": sess})
+	s.render(w, status, "message.html", &messagePage{Head: Head{Title: title, Session: sess}, Text: text, Ways: ways})
 }
 
 // CheckCSRF reports whether a POST carries the session's CSRF token.

@@ -233,20 +233,20 @@ func (s *Server) callbackURL(path string) string {
 
 // peer is the TCP peer's address as text, and whether it is a trusted proxy.
 func (s *Server) peer(r *http.Request) (string, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		ip = r.RemoteAddr
 	}
-	addr, err := netip.ParseAddr(host)
-	return host, err == nil && s.trusted(addr)
+	addr, err := netip.ParseAddr(ip)
+	return ip, err == nil && s.trusted(addr)
 }
 
 // clientIP is the remote address, or the first untrusted hop of X-Forwarded-For when
 // the request comes from a trusted proxy.
 func (s *Server) clientIP(r *http.Request) string {
-	host, trusted := s.peer(r)
+	peer, trusted := s.peer(r)
 	if !trusted {
-		return host
+		return peer
 	}
 	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -258,7 +258,7 @@ func (s *Server) clientIP(r *http.Request) string {
 			return a.String()
 		}
 	}
-	return host
+	return peer
 }
 
 // warnUntrustedForwarding logs once that a peer outside the trusted proxies sent
@@ -268,14 +268,14 @@ func (s *Server) warnUntrustedForwarding(r *http.Request) {
 	if s.forwardedWarned.Load() || r.Header.Get("X-Forwarded-For") == "" {
 		return
 	}
-	host, trusted := s.peer(r)
+	peer, trusted := s.peer(r)
 	if trusted {
 		return
 	}
 	if s.forwardedWarned.CompareAndSwap(false, true) {
 		s.cfg.Logger.Warn("X-Forwarded-For sent by a peer outside -trusted-proxies is ignored: if this peer is your reverse proxy, "+
 			"every client looks like it and the per-address limits treat all clients as one; add its address to -trusted-proxies "+
-			"(if clients reach the host directly, someone sent the header by hand: nothing to do). Logged once.", "peer", host)
+			"(if clients reach the host directly, someone sent the header by hand: nothing to do). Logged once.", "peer", peer)
 	}
 }
 
