@@ -92,6 +92,8 @@ type App struct {
 	Web     *web.Server
 	OIDC    *openid.Provider
 	Forward *forwardauth.Service
+	// Sessions are the host's browser sessions, which the pages and the doors share.
+	Sessions *host.Sessions
 	// Metrics are always counted; main serves them only on -metrics-listen.
 	Metrics *metrics.Metrics
 	// SetupToken is the first-start setup link's token ("" when an admin password exists).
@@ -170,16 +172,17 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	clients, rules := openid.NewClients(st), forwardauth.NewRuleAdmin(st, a.Sources, cfg.PublicURL.Host)
+	a.Sessions = host.NewSessions(st, cfg.PublicURL)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
 		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
-			Clients: clients, Rules: rules})
+			Clients: clients, Rules: rules, Sessions: a.Sessions})
 	if err != nil {
 		return err
 	}
-	a.OIDC, err = openid.New(ctx, openid.Options{Issuer: cfg.PublicURL, Store: st, SigningAlg: cfg.SigningAlg, Sessions: a.Web,
+	a.OIDC, err = openid.New(ctx, openid.Options{Issuer: cfg.PublicURL, Store: st, SigningAlg: cfg.SigningAlg, Sessions: a.Sessions, Pages: a.Web,
 		Logger: cfg.Logger.Named("oidc"), FileClients: cfg.FileClients, MaxOpenAuthRequests: cfg.MaxOpenAuthRequests,
 		Granted: a.Metrics.Grant, Audit: a.audit, Clients: clients})
 	if err != nil {
@@ -191,7 +194,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("cookie domain: %w", err)
 		}
 	}
-	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Web,
+	a.Forward, err = forwardauth.New(forwardauth.Options{PublicURL: cfg.PublicURL, CookieDomain: cfg.CookieDomain, Store: st, Sessions: a.Sessions, Pages: a.Web,
 		SessionLife: cfg.SessionLifetime, CacheTTL: cfg.ForwardCache, Now: cfg.Clock, Logger: cfg.Logger.Named("forward-auth"),
 		Kinds: a.Sources, Decided: a.Metrics.Forward, HandedOver: a.Metrics.HandedOver, Audit: a.audit, SiteName: a.Web.SiteName})
 	if err != nil {
@@ -253,5 +256,11 @@ func (a *App) Close() {
 	}
 }
 
-// The pages are the sessions the doors ask.
-var _ host.Sessions = (*web.Server)(nil)
+// The doors ask the host's sessions who a browser is signed in as, and show their pages
+// through the host's web pages.
+var (
+	_ openid.Sessions      = (*host.Sessions)(nil)
+	_ forwardauth.Sessions = (*host.Sessions)(nil)
+	_ openid.Pages         = (*web.Server)(nil)
+	_ forwardauth.Pages    = (*web.Server)(nil)
+)

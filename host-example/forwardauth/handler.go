@@ -14,7 +14,6 @@ import (
 
 	"github.com/plexlogin/plexlogin/host-example/auditlog"
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
-	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -47,7 +46,10 @@ type Options struct {
 	// CookieDomain is the parent domain the forward-auth cookie is scoped to ("": host-only).
 	CookieDomain string
 	Store        Store
-	Sessions     host.Sessions
+	// Sessions tell who the browser is signed in as (host.Sessions).
+	Sessions Sessions
+	// Pages show a person the door's pages (the host's web pages).
+	Pages Pages
 	// SessionLife is how long a forward-auth session lasts (default 12 h).
 	SessionLife time.Duration
 	// CacheTTL bounds how long a session answer is reused (default DefaultCacheTTL).
@@ -68,6 +70,27 @@ type Options struct {
 	Audit *auditlog.Log
 	// SiteName is what the pages call this site (nil: the public URL's host).
 	SiteName func() string
+}
+
+// Sessions are the host's sessions as forward-auth asks them; *host.Sessions is one.
+type Sessions interface {
+	// SignedIn is the request's signed-in user and when that login happened.
+	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// SessionID is the stored id of the request's signed-in session ("" when none): what a
+	// forward-auth session is bound to, so that it dies with the sign-in.
+	SessionID(r *http.Request) string
+}
+
+// Pages are what forward-auth shows a person, in the host's pages; *web.Server is one.
+type Pages interface {
+	// Message shows the person a page.
+	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
+	// Confirm shows a page with one button that POSTs (with CSRF) to action.
+	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
+	// LoginURL is the host's login page that returns to returnTo afterwards.
+	LoginURL(returnTo string) string
+	// ClientKey is the rate-limit key of the request's client (its address, or its IPv6 /64).
+	ClientKey(r *http.Request) string
 }
 
 // Service answers reverse proxies and issues the forward-auth cookie.
@@ -93,8 +116,8 @@ type ruleSet struct {
 
 // New sets the service up; CookieDomain must already be checked (CheckCookieDomain).
 func New(o Options) (*Service, error) {
-	if o.PublicURL == nil || o.Store == nil || o.Sessions == nil {
-		return nil, errors.New("forward-auth: public URL, store and sessions are required")
+	if o.PublicURL == nil || o.Store == nil || o.Sessions == nil || o.Pages == nil {
+		return nil, errors.New("forward-auth: public URL, store, sessions and pages are required")
 	}
 	if o.SessionLife <= 0 {
 		o.SessionLife = 12 * time.Hour
@@ -224,9 +247,9 @@ const maxReturn = 1500
 // start follows a login for a protected app: a signed-in person gets the forward-auth cookie
 // and goes back to rd; anyone else logs in first and comes back here.
 func (s *Service) start(w http.ResponseWriter, r *http.Request) {
-	if !s.starts.Take(s.o.Sessions.ClientKey(r)) {
+	if !s.starts.Take(s.o.Pages.ClientKey(r)) {
 		w.Header().Set("Retry-After", "60")
-		s.o.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-ins",
+		s.o.Pages.Message(w, r, http.StatusTooManyRequests, "Too many sign-ins",
 			"This address asked to sign in to apps too often. Wait a minute and open the app again.")
 		return
 	}
@@ -238,13 +261,13 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	}
 	rd, ok := ReturnTarget(r.URL.Query().Get("rd"), s.o.PublicURL.Scheme, s.o.CookieDomain, rs.isApp)
 	if !ok {
-		s.o.Sessions.Message(w, r, http.StatusBadRequest, "Unknown app",
+		s.o.Pages.Message(w, r, http.StatusBadRequest, "Unknown app",
 			"The link asked to return to a page that is not one of this site's protected apps.")
 		return
 	}
 	u, _, ok := s.o.Sessions.SignedIn(r)
 	if !ok {
-		http.Redirect(w, r, s.o.Sessions.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
+		http.Redirect(w, r, s.o.Pages.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
 		return
 	}
 	if c, err := r.Cookie(s.CookieName()); err == nil {
@@ -258,7 +281,7 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	token, exp, err := StartSession(r.Context(), s.o.Store, s.o.Sessions.SessionID(r), s.o.SessionLife)
 	if errors.Is(err, store.ErrAccessEnded) {
 		// The sign-in ended meanwhile (signed out everywhere, disabled): sign in again.
-		http.Redirect(w, r, s.o.Sessions.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
+		http.Redirect(w, r, s.o.Pages.LoginURL(StartPath+"?"+url.Values{"rd": {rd}}.Encode()), http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -299,5 +322,5 @@ func (s *Service) EndSession(w http.ResponseWriter, r *http.Request) {
 
 // logoutPage asks the person to confirm signing out of this site and its apps.
 func (s *Service) logoutPage(w http.ResponseWriter, r *http.Request) {
-	s.o.Sessions.Confirm(w, r, "Sign out", "Sign out of this site and every app behind it?", "/logout", "Sign out", nil)
+	s.o.Pages.Confirm(w, r, "Sign out", "Sign out of this site and every app behind it?", "/logout", "Sign out", nil)
 }

@@ -24,15 +24,15 @@ const HandoverCodePath = "/forward-auth/handover-code"
 func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	if !s.codes.Take(s.o.Sessions.ClientKey(r)) {
+	if !s.codes.Take(s.o.Pages.ClientKey(r)) {
 		w.Header().Set("Retry-After", "60")
-		s.o.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-ins",
+		s.o.Pages.Message(w, r, http.StatusTooManyRequests, "Too many sign-ins",
 			"This address asked to sign in to apps too often. Wait a minute and open the app again.")
 		return
 	}
 	if why := notTopLevel(r, originOf(s.o.PublicURL.Scheme, s.o.PublicURL.Host)); why != "" {
 		s.o.Logger.Info("handover code refused", "reason", why)
-		s.o.Sessions.Message(w, r, http.StatusForbidden, "Not here", "This address only opens as a page of its own.")
+		s.o.Pages.Message(w, r, http.StatusForbidden, "Not here", "This address only opens as a page of its own.")
 		return
 	}
 	q := r.URL.Query()
@@ -54,12 +54,12 @@ func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if rule == nil {
-		s.o.Sessions.Message(w, r, http.StatusBadRequest, "Unknown app",
+		s.o.Pages.Message(w, r, http.StatusBadRequest, "Unknown app",
 			"The link asked to sign in to an app that does not receive a sign-in from this site.")
 		return
 	}
 	if _, known := s.o.Kinds.CredentialKind(rule.Handover); !known {
-		s.o.Sessions.Message(w, r, http.StatusServiceUnavailable, "Not available",
+		s.o.Pages.Message(w, r, http.StatusServiceUnavailable, "Not available",
 			"The sign-in hand-over for this app is not available right now. Try again in a minute.")
 		return
 	}
@@ -68,7 +68,7 @@ func (s *Service) handoverCode(w http.ResponseWriter, r *http.Request) {
 	u, _, signedIn := s.o.Sessions.SignedIn(r)
 	sid := s.o.Sessions.SessionID(r)
 	if !signedIn || sid == "" {
-		http.Redirect(w, r, s.o.Sessions.LoginURL(self), http.StatusSeeOther)
+		http.Redirect(w, r, s.o.Pages.LoginURL(self), http.StatusSeeOther)
 		return
 	}
 	back := url.Values{"rd": {next}}
@@ -128,7 +128,7 @@ func (s *Service) handedOver(r *http.Request, b bridgeReq, navigation string) {
 		s.o.Logger.Error("handover: read the person for the event", "error", err)
 		return
 	}
-	detail := "kind=" + b.kind.Kind + " | origin=" + b.origin() + " | client=" + s.o.Sessions.ClientKey(r) + " | navigation=" + navigation
+	detail := "kind=" + b.kind.Kind + " | origin=" + b.origin() + " | client=" + s.o.Pages.ClientKey(r) + " | navigation=" + navigation
 	if err := s.o.Store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventCredentialHandedOver, Subject: u.Subject,
 		Name: u.Username, Detail: detail}); err != nil {
 		s.o.Logger.Error("handover: record the event", "error", err)

@@ -49,7 +49,7 @@ func (s *Service) refusedOnPublicHost(w http.ResponseWriter, r *http.Request) bo
 		return false
 	}
 	s.o.Audit.Info("forward_auth_public_host", "forward-auth: a credential path asked on the public host refused (only the proxy may ask it)",
-		"path", r.URL.Path, "client", s.o.Sessions.ClientKey(r))
+		"path", r.URL.Path, "client", s.o.Pages.ClientKey(r))
 	http.NotFound(w, r)
 	return true
 }

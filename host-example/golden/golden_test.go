@@ -105,7 +105,7 @@ func TestNotice(t *testing.T) {
 func TestForwardCookie(t *testing.T) {
 	st, u, tk := open(t)
 	pub, _ := url.Parse(issuer)
-	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, Store: st, Sessions: &sessions{}})
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, Store: st, Sessions: &sessions{}, Pages: &sessions{}})
 	if err != nil {
 		t.Fatal(err)
 	}

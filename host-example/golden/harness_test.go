@@ -56,7 +56,7 @@ type tokens struct {
 	SigningKeyID string `json:"signing_key_id"`
 }
 
-// sessions is the host's sessions as forward-auth and the provider see them: user (when
+// sessions are the host's sessions and pages as forward-auth and the provider see them: user (when
 // set) is signed in, in the stored session id.
 type sessions struct {
 	user *store.User
@@ -90,7 +90,7 @@ func (s *sessions) Offer(w http.ResponseWriter, _ *http.Request, status int, tit
 func provider(t *testing.T, st *store.Store, ss *sessions) *httptest.Server {
 	t.Helper()
 	iss, _ := url.Parse(issuer)
-	p, err := openid.New(context.Background(), openid.Options{Issuer: iss, Store: st, Sessions: ss})
+	p, err := openid.New(context.Background(), openid.Options{Issuer: iss, Store: st, Sessions: ss, Pages: ss})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package host is host-example's application layer: the plugin registry, the sources people
-// log in with, the login engine and the background jobs. It knows no HTTP beyond the one
-// interface its doors share (Sessions); the web package translates its outcomes into pages.
+// log in with, the login engine, the browser sessions and the background jobs. It knows no
+// HTTP beyond the session cookie (Sessions); the web package translates its outcomes into pages.
 package host
 
 import (

@@ -108,28 +108,28 @@ func (p *Provider) boundTo(r *http.Request, row *store.AuthRequest) bool {
 // stores); afterwards the open requests are bounded (BoundOpenAuthRequests).
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request could not be read.")
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in request refused", "The sign-in request could not be read.")
 		return
 	}
 	if dest := r.Header.Get("Sec-Fetch-Dest"); dest != "" && dest != "document" && dest != "iframe" {
 		// An authorization request is a navigation (or a hidden frame for prompt=none); an
 		// image or a script of another page that starts them would push this browser's own
 		// sign-ins out of its binding cookie and use up its limit.
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused",
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in request refused",
 			"A sign-in must be opened as a page, not loaded by another page.")
 		return
 	}
 	if msg := checkParams(r); msg != "" {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request refused", msg+" Go back to the application and try again.")
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in request refused", msg+" Go back to the application and try again.")
 		return
 	}
-	key := "address " + p.opts.Sessions.ClientKey(r)
+	key := "address " + p.opts.Pages.ClientKey(r)
 	if u, _, signedIn := p.opts.Sessions.SignedIn(r); signedIn {
 		key = "user " + strconv.FormatInt(u.ID, 10)
 	}
 	if !p.authorizeLimit.Take(key) {
 		w.Header().Set("Retry-After", "60")
-		p.opts.Sessions.Message(w, r, http.StatusTooManyRequests, "Too many sign-in requests",
+		p.opts.Pages.Message(w, r, http.StatusTooManyRequests, "Too many sign-in requests",
 			"Too many sign-ins were started from here in a short time. Wait a minute, then try again.")
 		return
 	}
@@ -200,7 +200,7 @@ func (p *Provider) formOnly(w http.ResponseWriter, r *http.Request) {
 // oldCallback answers the library's bearer-id callback, which this host never uses: the
 // code is issued in the response of the login step, to the browser that was bound.
 func (p *Provider) oldCallback(w http.ResponseWriter, r *http.Request) {
-	p.opts.Sessions.Message(w, r, http.StatusGone, "Not here",
+	p.opts.Pages.Message(w, r, http.StatusGone, "Not here",
 		"This address is not used for signing in. Go back to the application and sign in again.")
 }
 

@@ -32,8 +32,11 @@ type Options struct {
 	Store  Store
 	// SigningAlg is RS256 (default) or ES256.
 	SigningAlg string
-	Sessions   host.Sessions
-	Logger     hclog.Logger
+	// Sessions tell who the browser is signed in as and end its sign-in (host.Sessions).
+	Sessions Sessions
+	// Pages show a person the provider's pages (the host's web pages).
+	Pages  Pages
+	Logger hclog.Logger
 	// FileClients replace every client from a file (read-only in the UI).
 	FileClients []*store.OIDCClient
 	// Clients are the registered clients the provider reads (nil: NewClients of Store).
@@ -46,6 +49,33 @@ type Options struct {
 	Granted func(grantType, outcome string)
 	// Audit writes each token request's grant type, client and outcome to the log (rate-limited).
 	Audit *auditlog.Log
+}
+
+// Sessions are the host's sessions as the provider asks them; *host.Sessions is one.
+type Sessions interface {
+	// SignedIn is the request's signed-in user and when that login happened.
+	SignedIn(r *http.Request) (*store.User, time.Time, bool)
+	// SessionID is the stored id of the request's signed-in session ("" when none): what a
+	// grant minted for this sign-in is bound to, so that it dies with the session.
+	SessionID(r *http.Request) string
+	// EndUserSession ends the request's session when it is userID's.
+	EndUserSession(r *http.Request, userID int64)
+}
+
+// Pages are what the provider shows a person, in the host's pages; *web.Server is one.
+type Pages interface {
+	// Message shows the person a page.
+	Message(w http.ResponseWriter, r *http.Request, status int, title, text string)
+	// Confirm shows a page with one button that POSTs (with CSRF) to action.
+	Confirm(w http.ResponseWriter, r *http.Request, title, text, action, button string, fields map[string]string)
+	// Offer shows a page with a few ways on, each a button that POSTs (with CSRF) to its action.
+	Offer(w http.ResponseWriter, r *http.Request, status int, title, text string, ways []host.Way)
+	// CheckCSRF reports whether a POST carries the session's CSRF token.
+	CheckCSRF(r *http.Request) bool
+	// LoginURL is the host's login page that returns to returnTo afterwards.
+	LoginURL(returnTo string) string
+	// ClientKey is the rate-limit key of the request's client (its address, or its IPv6 /64).
+	ClientKey(r *http.Request) string
 }
 
 // Paths the provider serves; the web package routes them here.
@@ -133,7 +163,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	mux.HandleFunc("GET "+LogoutPath, p.logoutPage)
 	mux.HandleFunc("POST "+LogoutPath, p.logout)
 	mux.HandleFunc("GET "+LoggedOutPath, func(w http.ResponseWriter, r *http.Request) {
-		o.Sessions.Message(w, r, http.StatusOK, "Signed out", "You are signed out.")
+		o.Pages.Message(w, r, http.StatusOK, "Signed out", "You are signed out.")
 	})
 	mux.Handle("/", p.op)
 	p.handler = mux
@@ -260,30 +290,30 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	row, err := p.opts.Store.AuthRequestByID(r.Context(), id)
 	if err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired",
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in request expired",
 			"This sign-in request expired or is unknown. Go back to the application and try again.")
 		return
 	}
 	if !p.boundTo(r, row) {
-		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Sign-in started in another browser",
+		p.opts.Pages.Message(w, r, http.StatusForbidden, "Sign-in started in another browser",
 			"This sign-in request was started in another browser, so it cannot be finished here. "+
 				"If you did not start it, someone may be trying to sign in to an application as you: close this page. "+
 				"Otherwise go back to the application in this browser and sign in again.")
 		return
 	}
 	if row.Done {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in already finished",
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in already finished",
 			"This sign-in request was already used. Go back to the application and sign in again.")
 		return
 	}
 	ar, err := p.storage.authRequestOf(r.Context(), row)
 	if err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusInternalServerError, "Something went wrong", "The sign-in request could not be read.")
+		p.opts.Pages.Message(w, r, http.StatusInternalServerError, "Something went wrong", "The sign-in request could not be read.")
 		return
 	}
 	c, err := p.storage.clients.byID(r.Context(), ar.ClientID)
 	if err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Unknown application", "The application of this sign-in request is no longer registered.")
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Unknown application", "The application of this sign-in request is no longer registered.")
 		return
 	}
 	u, authTime, ok := p.opts.Sessions.SignedIn(r)
@@ -295,7 +325,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 			op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired(), p.op)
 			return
 		}
-		http.Redirect(w, r, p.opts.Sessions.LoginURL(LoginPath+"?id="+url.QueryEscape(id)), http.StatusSeeOther)
+		http.Redirect(w, r, p.opts.Pages.LoginURL(LoginPath+"?id="+url.QueryEscape(id)), http.StatusSeeOther)
 		return
 	}
 	if !inAllowedGroups(u, c) {
@@ -305,7 +335,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.opts.Store.CompleteAuthRequest(r.Context(), id, u.ID, p.opts.Sessions.SessionID(r), authTime); err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired", "This sign-in request expired or was already used. Go back to the application and try again.")
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in request expired", "This sign-in request expired or was already used. Go back to the application and try again.")
 		return
 	}
 	ar.done, ar.userID, ar.subject, ar.authTime = true, u.ID, u.PublicID, authTime.Truncate(time.Second)
@@ -329,13 +359,13 @@ func fresh(ar *authRequest, authTime time.Time) bool {
 
 // logoutPage asks before logging out when the application gave no valid id_token_hint.
 func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) {
-	p.opts.Sessions.Confirm(w, r, "Sign out?", "An application asks to sign you out of this site.", LogoutPath, "Sign out",
+	p.opts.Pages.Confirm(w, r, "Sign out?", "An application asks to sign you out of this site.", LogoutPath, "Sign out",
 		map[string]string{"redirect": r.URL.Query().Get("redirect")})
 }
 
 func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
-	if !p.opts.Sessions.CheckCSRF(r) {
-		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Not signed out", "This request did not come from this site's page.")
+	if !p.opts.Pages.CheckCSRF(r) {
+		p.opts.Pages.Message(w, r, http.StatusForbidden, "Not signed out", "This request did not come from this site's page.")
 		return
 	}
 	u, _, ok := p.opts.Sessions.SignedIn(r)

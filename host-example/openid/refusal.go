@@ -51,7 +51,7 @@ func (p *Provider) AppName(ctx context.Context, returnPath string) string {
 func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, id string, c *store.OIDCClient) {
 	name := appName(c)
 	fields := map[string]string{"id": id}
-	p.opts.Sessions.Offer(w, r, http.StatusForbidden, "No access to "+name,
+	p.opts.Pages.Offer(w, r, http.StatusForbidden, "No access to "+name,
 		fmt.Sprintf("Your account may not use %s. Ask the administrator to add you to one of its groups, or sign in with another account.", name),
 		[]host.Way{{ID: "other-account", Label: "Use another account", Action: OtherAccountPath, Fields: fields},
 			{ID: "back-to-app", Label: "Back to " + name, Action: BackToAppPath, Fields: fields, Secondary: true}})
@@ -61,24 +61,24 @@ func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, id string, c *
 // carries the CSRF token and this browser started the request; otherwise it tells the person
 // why not and answers nil.
 func (p *Provider) refusedRequest(w http.ResponseWriter, r *http.Request) (*authRequest, *store.OIDCClient) {
-	if !p.opts.Sessions.CheckCSRF(r) {
-		p.opts.Sessions.Message(w, r, http.StatusForbidden, "Please start again", "This request did not come from this site's page.")
+	if !p.opts.Pages.CheckCSRF(r) {
+		p.opts.Pages.Message(w, r, http.StatusForbidden, "Please start again", "This request did not come from this site's page.")
 		return nil, nil
 	}
 	row, err := p.opts.Store.AuthRequestByID(r.Context(), r.FormValue("id"))
 	if err != nil || !p.boundTo(r, row) || row.Done {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Sign-in request expired",
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Sign-in request expired",
 			"This sign-in request expired, was already used or was started in another browser. Go back to the application and try again.")
 		return nil, nil
 	}
 	ar, err := p.storage.authRequestOf(r.Context(), row)
 	if err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusInternalServerError, "Something went wrong", "The sign-in request could not be read.")
+		p.opts.Pages.Message(w, r, http.StatusInternalServerError, "Something went wrong", "The sign-in request could not be read.")
 		return nil, nil
 	}
 	c, err := p.storage.clients.byID(r.Context(), ar.ClientID)
 	if err != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Unknown application", "The application of this sign-in request is no longer registered.")
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Unknown application", "The application of this sign-in request is no longer registered.")
 		return nil, nil
 	}
 	return ar, c
@@ -93,7 +93,7 @@ func (p *Provider) otherAccount(w http.ResponseWriter, r *http.Request) {
 	if u, _, ok := p.opts.Sessions.SignedIn(r); ok {
 		p.opts.Sessions.EndUserSession(r, u.ID)
 	}
-	http.Redirect(w, r, p.opts.Sessions.LoginURL(LoginPath+"?id="+url.QueryEscape(ar.ID)), http.StatusSeeOther)
+	http.Redirect(w, r, p.opts.Pages.LoginURL(LoginPath+"?id="+url.QueryEscape(ar.ID)), http.StatusSeeOther)
 }
 
 // backToApp ends the request and answers the application at its redirect URI, when that is
@@ -106,7 +106,7 @@ func (p *Provider) backToApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if op.ValidateAuthReqRedirectURI(client{c: c, login: p.storage.login}, ar.RedirectURI, ar.ResponseType) != nil {
-		p.opts.Sessions.Message(w, r, http.StatusBadRequest, "Unknown application address",
+		p.opts.Pages.Message(w, r, http.StatusBadRequest, "Unknown application address",
 			"The address this sign-in request came from is no longer registered for "+appName(c)+". Open the application again.")
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -21,14 +20,14 @@ type signIn struct{ *Server }
 // routes mounts the sign-in pages.
 func (s *signIn) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /{$}", s.home)
-	m.HandleFunc("GET /login", s.started(s.loginPage))
-	m.HandleFunc("POST /login/{slug}", s.started(s.beginLogin))
-	m.HandleFunc("POST /login/{slug}/password", s.started(s.passwordLogin))
-	m.HandleFunc("GET /callback", s.started(s.callback))
-	m.HandleFunc("POST /login/step", s.started(s.continueLogin))
+	m.HandleFunc("GET /login", s.started(s.handle(s.loginPage)))
+	m.HandleFunc("POST /login/{slug}", s.started(s.handle(s.beginLogin)))
+	m.HandleFunc("POST /login/{slug}/password", s.started(s.handle(s.passwordLogin)))
+	m.HandleFunc("GET /callback", s.started(s.handle(s.callback)))
+	m.HandleFunc("POST /login/step", s.started(s.handle(s.continueLogin)))
 	m.HandleFunc("GET /profile", s.profile)
-	m.HandleFunc("POST /logout", s.logout)
-	m.HandleFunc("POST /logout/everywhere", s.logoutEverywhere)
+	m.HandleFunc("POST /logout", s.handle(s.logout))
+	m.HandleFunc("POST /logout/everywhere", s.handle(s.logoutEverywhere))
 }
 
 func (s *signIn) home(w http.ResponseWriter, r *http.Request) {
@@ -46,8 +45,21 @@ type loginButton struct {
 	Password         bool
 }
 
+// signInPage is login.html's data.
+type signInPage struct {
+	Head
+	Sources []loginButton
+	// Return is where the login goes back to; App names its app ("" for none).
+	Return, App string
+	// Info and Notice are notices (signed out; a warning); AlsoSignOut the apps to sign out of too.
+	Info, Notice string
+	AlsoSignOut  []Link
+	// SignedInAs names the person already signed in in this browser ("" for none).
+	SignedInAs string
+}
+
 func (s *signIn) loginButtons(r *http.Request) ([]loginButton, error) {
-	srcs, err := s.store.Sources(r.Context())
+	srcs, err := s.sources.List(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -66,33 +78,31 @@ func (s *signIn) loginButtons(r *http.Request) ([]loginButton, error) {
 	return out, nil
 }
 
-func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) error {
 	sess, r, err := s.session(w, r, true)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	buttons, err := s.loginButtons(r)
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
 	ret := s.safeReturn(r.URL.Query().Get("return"))
-	data := map[string]any{"Sources": buttons, "Session": sess, "Return": ret, "App": s.appName(r.Context(), ret)}
+	data := &signInPage{Head: Head{Session: sess}, Sources: buttons, Return: ret, App: s.appName(r.Context(), ret)}
 	if r.URL.Query().Get("signed_out") != "" {
-		data["Info"] = "You are signed out."
-		var links []Link
+		data.Info = "You are signed out."
 		for _, f := range s.alsoSignOut {
-			links = append(links, f(r.Context())...)
+			data.AlsoSignOut = append(data.AlsoSignOut, f(r.Context())...)
 		}
-		data["AlsoSignOut"] = links
 	}
 	if sess.UserID != 0 {
-		if u, err := s.store.User(r.Context(), sess.UserID); err == nil {
-			data["SignedInAs"] = host.NameOf(u.Name, u.Username)
+		if u, err := s.people.Get(r.Context(), sess.UserID); err == nil {
+			data.SignedInAs = host.NameOf(u.Name, u.Username)
 		}
 	}
 	s.render(w, http.StatusOK, "login.html", data)
+	return nil
 }
 
 // formSession is the session of a login form's POST with a valid CSRF token, or nil after
@@ -114,26 +124,26 @@ func personOf(r *http.Request) int64 {
 	return 0
 }
 
-func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) error {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
-		return
+		return nil
 	}
 	out, err := s.logins.Begin(r.Context(), host.Begin{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
 		Person: personOf(r), Browser: s.startShare(r), Return: s.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
 	if err != nil {
-		s.loginError(w, r, err, "")
-		return
+		return s.loginError(w, r, err, "")
 	}
 	http.Redirect(w, r, out.Redirect, http.StatusSeeOther)
+	return nil
 }
 
 // callback finishes a redirect login.
-func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) callback(w http.ResponseWriter, r *http.Request) error {
 	sess, r, err := s.session(w, r, false)
 	if err != nil || sess == nil {
 		s.message(w, r, http.StatusBadRequest, "Please start again", "Your sign-in session was not found. Your browser may block cookies for this site. Please start again.", "/login")
-		return
+		return nil
 	}
 	q := map[string]string{}
 	for k, v := range r.URL.Query() {
@@ -142,53 +152,71 @@ func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
 	out, err := s.logins.Complete(r.Context(), host.Complete{SessionID: sess.ID, LoginID: r.URL.Query().Get("login"), Query: q})
 	if errors.Is(err, host.ErrStale) && sess.UserID != 0 { // a reload of the callback after the login finished
 		http.Redirect(w, r, defaultReturn, http.StatusSeeOther)
-		return
+		return nil
 	}
 	if err != nil {
-		s.loginError(w, r, err, r.URL.RequestURI())
-		return
+		return s.loginError(w, r, err, r.URL.RequestURI())
 	}
 	s.loginOutcome(w, r, out)
+	return nil
 }
 
 // continueLogin answers a step.
-func (s *signIn) continueLogin(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) continueLogin(w http.ResponseWriter, r *http.Request) error {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
-		return
+		return nil
 	}
 	out, err := s.logins.Continue(r.Context(), host.Answer{SessionID: sessionID, Client: s.clientKey(r), Choice: r.FormValue("choice"),
 		Value: func(name string) string { return r.FormValue("v." + name) }})
 	if err != nil {
-		s.loginError(w, r, err, "")
-		return
+		return s.loginError(w, r, err, "")
 	}
 	s.loginOutcome(w, r, out)
+	return nil
 }
 
-func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) {
+// otpPage is otp.html's data: a password login asks for its one-time code.
+type otpPage struct {
+	Head
+	Source *store.Source
+	// Account is the login the code is for; Error says the last code was refused.
+	Account, Error string
+	Return         string
+}
+
+func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	r, sessionID := s.formSession(w, r)
 	if sessionID == "" {
-		return
+		return nil
 	}
 	ret := s.safeReturn(r.FormValue("return"))
 	out, err := s.logins.Password(r.Context(), host.PasswordAttempt{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
 		Person: personOf(r), Browser: s.startShare(r), Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
 	var sf *host.SecondFactorError
 	if errors.As(err, &sf) {
-		data := map[string]any{"Source": sf.Source, "Account": sf.Account, "Text": sf.Text, "Session": sessionOf(r),
-			"Return": ret, "Title": "Enter your code"}
+		data := &otpPage{Head: Head{Title: "Enter your code", Session: sessionOf(r)}, Source: sf.Source, Account: sf.Account, Return: ret}
 		if sf.Rejected {
-			data["Error"] = "That code was not accepted. Codes change every 30 seconds: try the current one."
+			data.Error = "That code was not accepted. Codes change every 30 seconds: try the current one."
 		}
 		s.render(w, http.StatusUnauthorized, "otp.html", data)
-		return
+		return nil
 	}
 	if err != nil {
-		s.loginError(w, r, err, "")
-		return
+		return s.loginError(w, r, err, "")
 	}
 	s.loginOutcome(w, r, out)
+	return nil
+}
+
+// stepPage is step.html's data: a login's next step.
+type stepPage struct {
+	Head
+	Step    *source.LoginStep
+	Choices []stepChoice
+	Fields  []stepField
+	// App names the app the login returns to; Again starts another login.
+	App, Again string
 }
 
 // loginOutcome shows a step, or sets the new session's cookie and sends the browser back to
@@ -200,8 +228,8 @@ func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.O
 		if ret != "" {
 			again = s.LoginURL(ret)
 		}
-		s.render(w, http.StatusOK, "step.html", map[string]any{"Step": out.Step, "Choices": choices, "Fields": fields, "Session": sessionOf(r),
-			"Title": out.Step.Title, "App": s.appName(r.Context(), ret), "Again": again})
+		s.render(w, http.StatusOK, "step.html", &stepPage{Head: Head{Title: out.Step.Title, Session: sessionOf(r)}, Step: out.Step,
+			Choices: choices, Fields: fields, App: s.appName(r.Context(), ret), Again: again})
 		return
 	}
 	s.setCookie(w, out.SignedIn.Token, out.SignedIn.Expires)
@@ -214,8 +242,9 @@ func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.O
 }
 
 // loginError tells the person, in their words, why the login did not go on; retry, when
-// set, is a link that tries the same login again.
-func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, retry string) {
+// set, is a link that tries the same login again. An error it has no words for (the store
+// unreachable) is returned, for the outage answer.
+func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, retry string) error {
 	var (
 		failed    *host.FailedError
 		paused    *host.PausedError
@@ -250,14 +279,23 @@ func (s *signIn) loginError(w http.ResponseWriter, r *http.Request, err error, r
 		}
 		s.loginFailed(w, r, failed, retry)
 	default:
-		dbunavailable.Answer(w)
+		return fmt.Errorf("login: %w", err)
 	}
+	return nil
 }
 
 // refused tells the person that this site does not let them in, with a way back.
 func (s *signIn) refused(w http.ResponseWriter, r *http.Request, text string) {
-	s.render(w, http.StatusForbidden, "message.html", map[string]any{"Title": "Access denied", "Text": text,
-		"Back": "/login", "BackLabel": "Back to the sign-in page", "Session": sessionOf(r)})
+	s.render(w, http.StatusForbidden, "message.html", &messagePage{Head: Head{Title: "Access denied", Session: sessionOf(r)}, Text: text,
+		Back: "/login", BackLabel: "Back to the sign-in page"})
+}
+
+// pendingPage is pending.html's data: a login the source has not confirmed yet.
+type pendingPage struct {
+	Head
+	Source *store.Source
+	// Retry checks again.
+	Retry string
 }
 
 // loginFailed shows a refused or failed login by its kind.
@@ -267,13 +305,13 @@ func (s *signIn) loginFailed(w http.ResponseWriter, r *http.Request, f *host.Fai
 	case source.KindAccessDenied:
 		s.refused(w, r, text)
 	case source.KindPending:
-		s.render(w, http.StatusAccepted, "pending.html", map[string]any{"Source": src, "Retry": retry, "Session": sessionOf(r)})
+		s.render(w, http.StatusAccepted, "pending.html", &pendingPage{Head: Head{Session: sessionOf(r)}, Source: src, Retry: retry})
 	case source.KindUpstreamUnavailable, source.KindRateLimited:
 		if text == "" {
 			text = "The sign-in service is unreachable right now."
 		}
-		s.render(w, http.StatusServiceUnavailable, "message.html", map[string]any{"Title": src.Name + " is unreachable", "Text": text,
-			"Again": "/login", "Retry": retry, "Session": sessionOf(r)})
+		s.render(w, http.StatusServiceUnavailable, "message.html", &messagePage{Head: Head{Title: src.Name + " is unreachable", Session: sessionOf(r)},
+			Text: text, Again: "/login", Retry: retry})
 	case source.KindExpired, source.KindReplayed, source.KindInvalidRequest:
 		s.message(w, r, http.StatusBadRequest, "Please start again", text, "/login")
 	case source.KindInvalidCredentials, source.KindSecondFactorRequired:
@@ -285,29 +323,28 @@ func (s *signIn) loginFailed(w http.ResponseWriter, r *http.Request, f *host.Fai
 
 // logout checks CSRF first (a cross-site POST changes nothing), then ends the stored
 // session and clears the cookie.
-func (s *signIn) logout(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) logout(w http.ResponseWriter, r *http.Request) error {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		s.message(w, r, http.StatusForbidden, "Not signed out", "This sign-out request did not come from this site's page. You are still signed in.", "/profile")
-		return
+		return nil
 	}
-	if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
-		dbunavailable.Answer(w)
-		return
+	if err := s.sessions.End(r.Context(), sess.ID); err != nil {
+		return err
 	}
 	s.clearBrowser(w, r)
 	if sess.Admin {
 		http.Redirect(w, r, "/admin/login?signed_out=1", http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+	return nil
 }
 
 // clearBrowser clears the host's session cookie and has each door end its own session in
 // this browser (after the stored session ended).
 func (s *signIn) clearBrowser(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.PublicURL.Scheme == "https"})
+	http.SetCookie(w, s.sessions.ClearCookie())
 	for _, f := range s.onLogout {
 		f(w, r)
 	}
@@ -315,24 +352,16 @@ func (s *signIn) clearBrowser(w http.ResponseWriter, r *http.Request) {
 
 // logoutEverywhere ends every session and grant of the signed-in person (other browsers,
 // apps' tokens, handed-over credentials), after the same CSRF check as a log-out.
-func (s *signIn) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+func (s *signIn) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) || sess.UserID == 0 || s.people == nil {
 		s.message(w, r, http.StatusForbidden, "Not signed out", "This sign-out request did not come from this site's page. You are still signed in.", "/profile")
-		return
+		return nil
 	}
-	u, err := s.store.User(r.Context(), sess.UserID)
-	if err != nil {
-		dbunavailable.Answer(w)
-		return
+	if err := s.people.SignOutOwnEverywhere(r.Context(), sess.UserID); err != nil {
+		return err
 	}
-	if err := s.people.SignOutEverywhere(r.Context(), u); err != nil {
-		s.cfg.Logger.Error("sign out everywhere", "error", err)
-		dbunavailable.Answer(w)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: store.EventSignedOutEverywhere, Subject: u.Subject,
-		Name: host.NameOf(u.Username, u.Name)})
 	s.clearBrowser(w, r)
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+	return nil
 }

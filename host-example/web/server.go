@@ -1,6 +1,6 @@
-// Package web is host-example's pages: the sign-in pages and the callback, the host's
-// sessions (the doors' host.Sessions), and the admin UI rendered from each plugin's settings
-// schema. It translates HTTP to the application layer (package host) and back.
+// Package web is host-example's pages: the sign-in pages and the callback, the pages the
+// doors show (their Pages), and the admin UI rendered from each plugin's settings schema. It
+// translates HTTP to the application layer (package host) and back.
 package web
 
 import (
@@ -75,6 +75,8 @@ type Deps struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	People  *host.People
+	// Sessions are the host's browser sessions (the cookie, minting, loading, ending).
+	Sessions *host.Sessions
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 	// Clients are the OpenID Connect applications the admin registers.
@@ -104,6 +106,8 @@ type Server struct {
 	mux     *http.ServeMux
 	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
 	proxyMux *http.ServeMux
+	// sessions are the host's browser sessions.
+	sessions *host.Sessions
 
 	// returns are the local paths a login may return to (AllowReturn).
 	returns map[string]bool
@@ -164,6 +168,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
+	s.sessions = d.Sessions
 	s.routes()
 	return s, nil
 }
@@ -236,20 +241,20 @@ func (s *Server) callbackURL(path string) string {
 
 // peer is the TCP peer's address as text, and whether it is a trusted proxy.
 func (s *Server) peer(r *http.Request) (string, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		ip = r.RemoteAddr
 	}
-	addr, err := netip.ParseAddr(host)
-	return host, err == nil && s.trusted(addr)
+	addr, err := netip.ParseAddr(ip)
+	return ip, err == nil && s.trusted(addr)
 }
 
 // clientIP is the remote address, or the first untrusted hop of X-Forwarded-For when
 // the request comes from a trusted proxy.
 func (s *Server) clientIP(r *http.Request) string {
-	host, trusted := s.peer(r)
+	peer, trusted := s.peer(r)
 	if !trusted {
-		return host
+		return peer
 	}
 	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -261,7 +266,7 @@ func (s *Server) clientIP(r *http.Request) string {
 			return a.String()
 		}
 	}
-	return host
+	return peer
 }
 
 // warnUntrustedForwarding logs once that a peer outside the trusted proxies sent
@@ -271,14 +276,14 @@ func (s *Server) warnUntrustedForwarding(r *http.Request) {
 	if s.forwardedWarned.Load() || r.Header.Get("X-Forwarded-For") == "" {
 		return
 	}
-	host, trusted := s.peer(r)
+	peer, trusted := s.peer(r)
 	if trusted {
 		return
 	}
 	if s.forwardedWarned.CompareAndSwap(false, true) {
 		s.cfg.Logger.Warn("X-Forwarded-For sent by a peer outside -trusted-proxies is ignored: if this peer is your reverse proxy, "+
 			"every client looks like it and the per-address limits treat all clients as one; add its address to -trusted-proxies "+
-			"(if clients reach the host directly, someone sent the header by hand: nothing to do). Logged once.", "peer", host)
+			"(if clients reach the host directly, someone sent the header by hand: nothing to do). Logged once.", "peer", peer)
 	}
 }
 

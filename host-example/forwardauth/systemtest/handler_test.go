@@ -12,6 +12,7 @@ import (
 
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
 )
@@ -24,6 +25,7 @@ type fixture struct {
 	st       *store.Store
 	src      *store.Source
 	srv      *web.Server
+	sessions *host.Sessions
 	fa       *forwardauth.Service
 	mu       sync.Mutex
 	clock    time.Time
@@ -71,7 +73,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	f.srv, f.fa = a.Web, a.Forward
+	f.srv, f.fa, f.sessions = a.Web, a.Forward, a.Sessions
 	f.ownerTok = f.forwardToken(f.owner)
 	return f
 }
@@ -282,7 +284,7 @@ func TestLogoutEndsBothSessions(t *testing.T) {
 	// It is not a host session: no profile, no admin.
 	r = httptest.NewRequest("GET", "http://auth.example.test/profile", nil)
 	r.AddCookie(&http.Cookie{Name: "hx_session", Value: fwd.Value})
-	if _, _, ok := f.srv.SignedIn(r); ok {
+	if _, _, ok := f.sessions.SignedIn(r); ok {
 		t.Fatal("the forward-auth token opened a host session")
 	}
 	if w := f.nginx(fwd.Value, "GET", "http://app.example.test/"); w.Code != 200 {

@@ -34,7 +34,7 @@ func TestHandoverAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(a.Close)
-		if fas[i], err = forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: st, Sessions: a.Web, Kinds: kinds{}}); err != nil {
+		if fas[i], err = forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: st, Sessions: a.Sessions, Pages: a.Web, Kinds: kinds{}}); err != nil {
 			t.Fatal(err)
 		}
 		stores[i] = st

@@ -48,7 +48,7 @@ func handoverFixture(t testing.TB) (*fixture, *forwardauth.Service) {
 		t.Fatal(err)
 	}
 	pub, _ := url.Parse("http://auth.example.test")
-	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}, Now: f.now,
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.sessions, Pages: f.srv, Kinds: kinds{}, Now: f.now,
 		HandedOver: func(kind, navigation string) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

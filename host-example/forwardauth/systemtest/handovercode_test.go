@@ -224,7 +224,7 @@ func TestHandoverCodeEndpoint(t *testing.T) {
 func TestHandoverStateCookie(t *testing.T) {
 	f, hfa := handoverFixture(t)
 	pub, _ := url.Parse("https://auth.example.test")
-	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.srv, Kinds: kinds{}})
+	fa, err := forwardauth.New(forwardauth.Options{PublicURL: pub, CookieDomain: "example.test", Store: f.st, Sessions: f.sessions, Pages: f.srv, Kinds: kinds{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/localpath"
-	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 // defaultReturn is where a login ends when nothing asked for another page.
@@ -99,39 +97,11 @@ func (s *Server) safeReturn(raw string) string {
 	return ""
 }
 
-// SignedIn is the request's signed-in user (enabled, of an enabled source) and when that login happened.
-func (s *Server) SignedIn(r *http.Request) (*store.User, time.Time, bool) {
-	sess, _, err := s.session(nil, r, false)
-	if err != nil || sess == nil || sess.UserID == 0 {
-		return nil, time.Time{}, false
-	}
-	u, err := s.store.User(r.Context(), sess.UserID)
-	if err != nil || u.Disabled {
-		return nil, time.Time{}, false
-	}
-	return u, sess.AuthTime, true
-}
-
-// SessionID is the stored id of the request's signed-in session ("" when none).
-func (s *Server) SessionID(r *http.Request) string {
-	sess, _, err := s.session(nil, r, false)
-	if err != nil || sess == nil || sess.UserID == 0 {
-		return ""
-	}
-	return sess.ID
-}
+// The doors' pages (openid.Pages, forwardauth.Pages): what a door shows a person.
 
 // LoginURL is the login page that returns to returnTo after the login.
 func (s *Server) LoginURL(returnTo string) string {
 	return "/login?return=" + url.QueryEscape(returnTo)
-}
-
-// EndUserSession ends the request's session when it belongs to userID.
-func (s *Server) EndUserSession(r *http.Request, userID int64) {
-	sess, _, err := s.session(nil, r, false)
-	if err == nil && sess != nil && sess.UserID == userID {
-		_ = s.store.DeleteSession(r.Context(), sess.ID)
-	}
 }
 
 // Message shows the person a page.
@@ -146,8 +116,16 @@ func (s *Server) Confirm(w http.ResponseWriter, r *http.Request, title, text, ac
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, http.StatusOK, "confirm.html", map[string]any{"Title": title, "Text": text, "Action": action, "Button": button,
-		"Fields": fields, "Session": sess})
+	s.render(w, http.StatusOK, "confirm.html", &confirmPage{Head: Head{Title: title, Session: sess}, Text: text, Action: action, Button: button,
+		Fields: fields})
+}
+
+// confirmPage is confirm.html's data: one button that POSTs, with the CSRF token, to Action.
+type confirmPage struct {
+	Head
+	Text, Action, Button string
+	// Fields are the hidden fields the button sends.
+	Fields map[string]string
 }
 
 // Offer shows a page with a few ways on, each a button that POSTs, with the CSRF token, to its action.
@@ -157,7 +135,7 @@ func (s *Server) Offer(w http.ResponseWriter, r *http.Request, status int, title
 		http.Error(w, "session error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, status, "message.html", map[string]any{"Title": title, "Text": text, "Ways": ways, "Session": sess})
+	s.render(w, status, "message.html", &messagePage{Head: Head{Title: title, Session: sess}, Text: text, Ways: ways})
 }
 
 // CheckCSRF reports whether a POST carries the session's CSRF token.
