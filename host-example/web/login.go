@@ -26,7 +26,7 @@ func (s *signIn) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /login/{slug}/password", s.started(s.passwordLogin))
 	m.HandleFunc("GET /callback", s.started(s.callback))
 	m.HandleFunc("POST /login/step", s.started(s.continueLogin))
-	m.HandleFunc("GET /profile", s.profile)
+	m.HandleFunc("GET /profile", s.handle(s.profile))
 	m.HandleFunc("POST /logout", s.logout)
 	m.HandleFunc("POST /logout/everywhere", s.logoutEverywhere)
 }

@@ -73,6 +73,8 @@ type Deps struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	People  *host.People
+	// Events is the audit trail the admin's pages read.
+	Events *host.Events
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 }
@@ -91,6 +93,7 @@ type Server struct {
 	sources *host.Sources
 	logins  *host.Logins
 	people  *host.People
+	events  *host.Events
 	keys    Signer
 	tmpl    *template.Template
 	mux     *http.ServeMux
@@ -156,6 +159,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
+	s.events = d.Events
 	s.routes()
 	return s, nil
 }
