@@ -62,11 +62,7 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) er
 
 // sourceNames are the sources' names by id (empty when they cannot be read: the page still shows).
 func (s *peoplePages) sourceNames(ctx context.Context) map[string]string {
-	srcs, _ := s.sources.List(ctx)
-	names := map[string]string{}
-	for _, src := range srcs {
-		names[src.ID] = src.Name
-	}
+	names, _ := s.eventSources(ctx)
 	return names
 }
 
