@@ -178,7 +178,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
 		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
-			Clients: clients, Rules: rules, Sessions: a.Sessions})
+			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st)})
 	if err != nil {
 		return err
 	}

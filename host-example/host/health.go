@@ -28,10 +28,9 @@ type Health struct {
 	State string
 }
 
-// HealthOf is the last state of each health check of src, served by p (none when p is nil).
-func HealthOf(ctx context.Context, st interface {
-	Meta(ctx context.Context, key string) (string, error)
-}, src *store.Source, p *Plugin) []Health {
+// Health is the last state of each health check of src (none when its plugin is not loaded).
+func (s *Sources) Health(ctx context.Context, src *store.Source) []Health {
+	p := s.plugins.Get(src.PluginID)
 	if p == nil || p.Schema == nil {
 		return nil
 	}
@@ -44,7 +43,7 @@ func HealthOf(ctx context.Context, st interface {
 		if h.Title == "" {
 			h.Title = a.ID
 		}
-		h.State, _ = st.Meta(ctx, healthKey(src.ID, a.ID))
+		h.State, _ = s.store.Meta(ctx, healthKey(src.ID, a.ID))
 		out = append(out, h)
 	}
 	return out

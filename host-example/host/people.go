@@ -13,16 +13,18 @@ import (
 )
 
 // People is what the host does to a person as a whole: disable, sign out everywhere, delete;
-// and to all the people of a source when it is deleted.
+// to all the people of a source when it is deleted; the admin's actions on one person (with
+// their audit events); and what the pages read of people (person.go).
 type People struct {
 	store   Store
 	sources *Sources
+	events  *Events
 	log     hclog.Logger
 }
 
 // NewPeople returns the person actions over st.
 func NewPeople(st Store, srcs *Sources, log hclog.Logger) *People {
-	return &People{store: st, sources: srcs, log: logger(log)}
+	return &People{store: st, sources: srcs, events: NewEvents(st), log: logger(log)}
 }
 
 // Get is the person of id (store.ErrNotFound when there is none).
@@ -99,11 +101,15 @@ func (p *People) revokeUpstreamOf(ctx context.Context, src *store.Source, u *sto
 	}
 }
 
-// Delete deletes a user with every session (host, forward-auth), OpenID Connect grant and
-// kept credential at once, and signs the credentials out upstream where the plugin can. The
-// events about the person stay (the audit trail keeps their name and subject); a login of
-// the person later makes a new user, with a new sub.
+// Delete is the admin deleting a user with every session (host, forward-auth), OpenID
+// Connect grant and kept credential at once, signing the credentials out upstream where the
+// plugin can, and recording it; ErrLastWayIn when u is the admin's last way in. The events
+// about the person stay (the audit trail keeps their name and subject); a login of the
+// person later makes a new user, with a new sub.
 func (p *People) Delete(ctx context.Context, u *store.User) error {
+	if err := CheckAdminWayInKept(ctx, p.store, "", u); err != nil {
+		return err
+	}
 	creds, err := p.store.UserCredentials(ctx, u.ID)
 	if err != nil {
 		return err
@@ -112,7 +118,66 @@ func (p *People) Delete(ctx context.Context, u *store.User) error {
 		return fmt.Errorf("delete user %d: %w", u.ID, err)
 	}
 	p.revokeUpstream(ctx, u, creds)
+	p.adminEvent(ctx, u, store.EventAdminUserDeleted, "deleted by the admin: sessions, app access and kept credentials ended")
 	return nil
+}
+
+// SetDisabled is the admin turning u off (Disable, for store.DisabledByAdmin) or on again,
+// recorded; turning off the admin's last way in is refused with ErrLastWayIn.
+func (p *People) SetDisabled(ctx context.Context, u *store.User, disable bool) error {
+	kind := store.EventAdminUserEnabled
+	if disable {
+		if err := CheckAdminWayInKept(ctx, p.store, "", u); err != nil {
+			return err
+		}
+		kind = store.EventAdminUserDisabled
+	}
+	p.adminEvent(ctx, u, kind, "")
+	if disable {
+		return p.Disable(ctx, u, store.DisabledByAdmin)
+	}
+	if err := p.store.SetDisabled(ctx, u.ID, false, store.DisabledByAdmin); err != nil {
+		return fmt.Errorf("enable user %d: %w", u.ID, err)
+	}
+	return nil
+}
+
+// SignOutByAdmin is SignOutEverywhere done by the admin, recorded.
+func (p *People) SignOutByAdmin(ctx context.Context, u *store.User) error {
+	if err := p.SignOutEverywhere(ctx, u); err != nil {
+		return fmt.Errorf("sign user %d out everywhere: %w", u.ID, err)
+	}
+	p.adminEvent(ctx, u, store.EventAdminAccessRevoked, "signed out everywhere by the admin")
+	return nil
+}
+
+// sessionWords name the kinds of sessions in the admin's events.
+var sessionWords = map[store.SessionKind]string{store.HostSession: "sign-in", store.ForwardAuthSession: "protected apps"}
+
+// EndSession is the admin ending one session of u (ref: its name on the admin's pages),
+// recorded; store.ErrNotFound when it had already ended.
+func (p *People) EndSession(ctx context.Context, u *store.User, kind store.SessionKind, ref string) error {
+	if err := p.store.EndUserSession(ctx, u.ID, kind, ref); err != nil {
+		return fmt.Errorf("end a %s session of user %d: %w", kind, u.ID, err)
+	}
+	p.adminEvent(ctx, u, store.EventAdminAccessRevoked, fmt.Sprintf("a %s session ended by the admin", sessionWords[kind]))
+	return nil
+}
+
+// RevokeGrant is the admin revoking one app grant of u (its tokens stop working), recorded;
+// store.ErrNotFound when it was already gone.
+func (p *People) RevokeGrant(ctx context.Context, u *store.User, grantID string) error {
+	if err := p.store.RevokeUserGrant(ctx, u.ID, grantID); err != nil {
+		return fmt.Errorf("revoke grant %s of user %d: %w", grantID, u.ID, err)
+	}
+	p.adminEvent(ctx, u, store.EventAdminAccessRevoked, "an app's access (OpenID Connect grant) revoked by the admin")
+	return nil
+}
+
+// adminEvent records what the admin did to a person.
+func (p *People) adminEvent(ctx context.Context, u *store.User, kind store.EventKind, detail string) {
+	_ = p.store.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject,
+		Name: NameOf(u.Username, u.Name), Detail: detail})
 }
 
 // DeleteSource deletes a source with its users (as Delete does each, in one transaction) and

@@ -41,6 +41,18 @@ type Store interface {
 	DeleteUser(ctx context.Context, id int64) error
 	DeleteSource(ctx context.Context, id string) error
 
+	// What the admin's pages and the profile read and end of people (People), the apps
+	// that may admit them and the events about them.
+	SearchUsers(ctx context.Context, q string) ([]*store.User, error)
+	UserSessions(ctx context.Context, userID int64) ([]store.UserSession, error)
+	UserGrants(ctx context.Context, userID int64) ([]store.Grant, error)
+	EndUserSession(ctx context.Context, userID int64, kind store.SessionKind, ref string) error
+	RevokeUserGrant(ctx context.Context, userID int64, grantID string) error
+	AppStore
+	EventStore
+	// AdminStore: the admin's last way in, which disabling or deleting a person must keep.
+	AdminStore
+
 	// Credentials logins handed over.
 	UserCredentials(ctx context.Context, userID int64) ([]store.Credential, error)
 	DeleteUserCredentials(ctx context.Context, userID int64, kinds ...string) error

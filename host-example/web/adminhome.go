@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -20,12 +19,12 @@ import (
 func overviewRoutes(s *adminPages, src *sourcePages, people *peoplePages) map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
 		"GET /admin/technical":                         s.technicalPage,
-		"GET /admin/users/{id}":                        people.personPage,
-		"GET /admin/users/{id}/delete":                 people.deleteUserPage,
-		"POST /admin/users/{id}/delete":                people.deleteUser,
-		"POST /admin/users/{id}/grants/{grant}":        people.revokeGrant,
-		"POST /admin/users/{id}/sessions/{kind}/{ref}": people.endSession,
-		"POST /admin/users/{id}/signout":               people.signOutEverywhere,
+		"GET /admin/users/{id}":                        s.handle(people.personPage),
+		"GET /admin/users/{id}/delete":                 s.handle(people.deleteUserPage),
+		"POST /admin/users/{id}/delete":                s.handle(people.deleteUser),
+		"POST /admin/users/{id}/grants/{grant}":        s.handle(people.revokeGrant),
+		"POST /admin/users/{id}/sessions/{kind}/{ref}": s.handle(people.endSession),
+		"POST /admin/users/{id}/signout":               s.handle(people.signOutEverywhere),
 		"GET /admin/sources/{id}/delete":               src.deleteSourcePage,
 		"POST /admin/sources/{id}/delete":              src.deleteSource,
 	}
@@ -73,20 +72,34 @@ func dayCounts(n map[store.EventKind]int) (signIns, refused, failed int) {
 	return n[store.EventLoginAllowed], n[store.EventLoginDenied] + n[store.EventOIDCDenied], n[store.EventLoginFailed]
 }
 
-func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
+// homePage is admin.html's data.
+type homePage struct {
+	Head
+	Sources []sourceStatus
+	// Total sums the sources' counts of the last day.
+	Total    sourceStatus
+	Warnings []warning
+	// Clients and Rules are the OpenID Connect applications and the protected apps.
+	Clients      []*store.OIDCClient
+	Rules        []store.ForwardRule
+	PluginStates map[string]pluginState
+	Flash        string
+	FlashLevel   string
+	// WaysInChanged are the changes of the admin's ways in of the last day.
+	WaysInChanged []store.Event
+}
+
+func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	srcs, err := s.store.Sources(ctx)
+	srcs, err := s.sources.List(ctx)
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
-	counts, err := s.store.EventCounts(ctx, time.Now().Add(-24*time.Hour))
+	counts, err := s.events.Counts(ctx, time.Now().Add(-24*time.Hour))
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
-	clients, _ := s.store.OIDCClients(ctx)
-	rules, _ := s.store.ForwardRules(ctx)
+	apps, _ := s.people.Apps(ctx) // none shown when they cannot be read
 	plugins := s.pluginStates(ctx)
 	var rows []sourceStatus
 	var total sourceStatus
@@ -94,9 +107,9 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
 		row := sourceStatus{Source: src}
 		if p, ok := plugins[src.PluginID]; ok {
 			row.Plugin = &p
-			row.Health = host.HealthOf(ctx, s.store, src, p.Plugin)
+			row.Health = s.sources.Health(ctx, src)
 		}
-		if e, err := s.store.LastEvent(ctx, src.ID, store.EventLoginAllowed); err == nil {
+		if e, err := s.events.Last(ctx, src.ID, store.EventLoginAllowed); err == nil {
 			row.LastLogin = e
 		}
 		row.SignIns, row.Refused, row.Failed = dayCounts(counts[src.ID])
@@ -108,9 +121,9 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) {
 		warnings = append([]warning{{Text: "Admin grants need confirming: " + why + ".", Link: "/admin/security#source-admins", LinkText: "Security"}}, warnings...)
 	}
 	flash, level := s.takeFlash(w, r)
-	s.render(w, http.StatusOK, "admin.html", map[string]any{"Sources": rows, "Total": total, "Warnings": warnings,
-		"Clients": clients, "Rules": rules, "Plugins": s.plugins.IDs(), "PluginStates": plugins, "Flash": flash, "FlashLevel": level,
-		"Session": sessionOf(r), "WaysInChanged": s.waysInChanges(r)})
+	s.render(w, http.StatusOK, "admin.html", &homePage{Head: Head{Session: sessionOf(r)}, Sources: rows, Total: total, Warnings: warnings,
+		Clients: apps.Clients, Rules: apps.Rules, PluginStates: plugins, Flash: flash, FlashLevel: level, WaysInChanged: s.waysInChanges(r)})
+	return nil
 }
 
 // homeWarnings are what needs the admin: no source, a source never configured, turned off,
@@ -159,6 +172,12 @@ func homeWarnings(rows []sourceStatus, plugins map[string]pluginState) []warning
 // sortedKeys are the keys of plugins, sorted.
 func sortedKeys(plugins map[string]pluginState) []string { return slices.Sorted(maps.Keys(plugins)) }
 
+// technicalPage is technical.html's data.
+type technicalPage struct {
+	Head
+	Plugins []pluginState
+}
+
 // technicalPage lists the plugins: version, process, restarts, capabilities and environment.
 func (s *adminPages) technicalPage(w http.ResponseWriter, r *http.Request) {
 	states := s.pluginStates(r.Context())
@@ -166,5 +185,5 @@ func (s *adminPages) technicalPage(w http.ResponseWriter, r *http.Request) {
 	for _, id := range sortedKeys(states) {
 		rows = append(rows, states[id])
 	}
-	s.render(w, http.StatusOK, "technical.html", map[string]any{"Title": "Technical", "Plugins": rows, "Session": sessionOf(r)})
+	s.render(w, http.StatusOK, "technical.html", &technicalPage{Head: Head{Title: "Technical", Session: sessionOf(r)}, Plugins: rows})
 }

@@ -47,7 +47,7 @@ func (s *adminPages) routes(m *http.ServeMux) {
 	(&securityPages{s}).routes(m)
 	src, apps, rules, people := &sourcePages{s}, &clientPages{s}, &rulePages{s}, &peoplePages{s}
 	for pattern, h := range map[string]http.HandlerFunc{
-		"GET /admin":                                s.adminHome,
+		"GET /admin":                                s.handle(s.adminHome),
 		"GET /admin/sources/new":                    src.newSourcePage,
 		"POST /admin/sources":                       src.createSource,
 		"GET /admin/sources/{id}":                   src.editSource,
@@ -60,9 +60,9 @@ func (s *adminPages) routes(m *http.ServeMux) {
 		"POST /admin/sources/{id}/preview":          src.preview,
 		"POST /admin/sources/{id}/dryrun":           src.dryRun,
 		"GET /admin/sources/{id}/dryrun":            src.dryRunForm,
-		"GET /admin/users":                          people.usersPage,
-		"POST /admin/users/{id}/disabled":           people.setUserDisabled,
-		"GET /admin/events":                         people.eventsPage,
+		"GET /admin/users":                          s.handle(people.usersPage),
+		"POST /admin/users/{id}/disabled":           s.handle(people.setUserDisabled),
+		"GET /admin/events":                         s.handle(people.eventsPage),
 		"GET /admin/clients":                        s.handle(apps.clientsPage),
 		"GET /admin/clients/new":                    s.handle(apps.newClientPage),
 		"POST /admin/clients":                       s.handle(apps.createClient),

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -18,150 +17,119 @@ import (
 // personEvents is how many of a person's events their page shows.
 const personEvents = 50
 
-// grantRow is an app grant as the person page shows it.
-type grantRow struct {
-	store.Grant
-	App string
-}
-
-// userOf is the user the path names; it answers 404 itself when there is none.
-func (s *peoplePages) userOf(w http.ResponseWriter, r *http.Request) (*store.User, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return nil, false
-	}
-	u, err := s.store.User(r.Context(), id)
-	return loaded(w, r, u, err)
+// personPage is person.html's data.
+type personPage struct {
+	Head
+	User *store.User
+	// Source is the name of the person's source.
+	Source   string
+	Events   []eventRow
+	Sessions []store.UserSession
+	Grants   []host.AppGrant
+	// Link is the path of the person's page.
+	Link              string
+	Flash, FlashLevel string
 }
 
 // personLink is the path of a person's page.
 func personLink(u *store.User) string { return "/admin/users/" + strconv.FormatInt(u.ID, 10) }
 
-func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.userOf(w, r)
-	if !ok {
-		return
+func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := personID(r)
+	if err != nil {
+		return err
 	}
-	ctx := r.Context()
-	evs, err1 := s.store.UserEvents(ctx, u.SourceID, u.Subject, personEvents)
-	sessions, err2 := s.store.UserSessions(ctx, u.ID)
-	grants, err3 := s.store.UserGrants(ctx, u.ID)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		dbunavailable.Answer(w)
-		return
+	p, err := s.people.Person(r.Context(), id, personEvents)
+	if err != nil {
+		return err
 	}
-	names := s.sourceNames(ctx)
-	rows := make([]eventRow, 0, len(evs))
-	for _, e := range evs {
+	u := p.User
+	names := s.sourceNames(r.Context())
+	rows := make([]eventRow, 0, len(p.Events))
+	for _, e := range p.Events {
 		rows = append(rows, eventRowOf(e, names[e.SourceID]))
 	}
-	apps := make([]grantRow, 0, len(grants))
-	for _, g := range grants {
-		row := grantRow{Grant: g, App: g.ClientID}
-		if c, err := s.store.OIDCClientByID(ctx, g.ClientID); err == nil {
-			row.App = c.Name
-		}
-		apps = append(apps, row)
-	}
 	flash, level := s.takeFlash(w, r)
-	s.render(w, http.StatusOK, "person.html", map[string]any{"Title": nameOf(u), "User": u,
-		"Source": names[u.SourceID], "Events": rows, "Sessions": sessions, "Grants": apps, "Link": personLink(u),
-		"Flash": flash, "FlashLevel": level, "Session": sessionOf(r)})
-}
-
-// adminEvent records what the admin did to a person.
-func (s *peoplePages) adminEvent(r *http.Request, u *store.User, kind store.EventKind, detail string) {
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: u.SourceID, Kind: kind, Subject: u.Subject,
-		Name: host.NameOf(u.Username, u.Name), Detail: detail})
+	s.render(w, http.StatusOK, "person.html", &personPage{Head: Head{Title: nameOf(u), Session: sessionOf(r)}, User: u,
+		Source: names[u.SourceID], Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u),
+		Flash: flash, FlashLevel: level})
+	return nil
 }
 
 // revokeGrant revokes one app grant of the person: the app's tokens of it stop working.
-func (s *peoplePages) revokeGrant(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.userOf(w, r)
-	if !ok {
-		return
+func (s *peoplePages) revokeGrant(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.userOf(r)
+	if err != nil {
+		return err
 	}
-	err := s.store.RevokeUserGrant(r.Context(), u.ID, r.PathValue("grant"))
-	if errors.Is(err, store.ErrNotFound) {
+	if err := s.people.RevokeGrant(r.Context(), u, r.PathValue("grant")); errors.Is(err, store.ErrNotFound) {
 		s.redirectFlash(w, r, personLink(u), "That app access was already gone.", "warning")
-		return
+		return nil
 	} else if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
-	s.adminEvent(r, u, store.EventAdminAccessRevoked, "an app's access (OpenID Connect grant) revoked by the admin")
 	s.redirectFlash(w, r, personLink(u), "App access revoked: the app's tokens stop working now; the person may sign in to it again.", "info")
+	return nil
 }
 
 // endSession ends one session of the person (the host's pages or forward-auth).
-func (s *peoplePages) endSession(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.userOf(w, r)
-	if !ok {
-		return
+func (s *peoplePages) endSession(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.userOf(r)
+	if err != nil {
+		return err
 	}
-	kind := store.SessionKind(r.PathValue("kind"))
-	err := s.store.EndUserSession(r.Context(), u.ID, kind, r.PathValue("ref"))
+	err = s.people.EndSession(r.Context(), u, store.SessionKind(r.PathValue("kind")), r.PathValue("ref"))
 	if errors.Is(err, store.ErrNotFound) {
 		s.redirectFlash(w, r, personLink(u), "That session had already ended.", "warning")
-		return
+		return nil
 	} else if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
-	s.adminEvent(r, u, store.EventAdminAccessRevoked, fmt.Sprintf("a %s session ended by the admin", sessionWords[kind]))
 	s.redirectFlash(w, r, personLink(u), "Session ended.", "info")
+	return nil
 }
 
-// sessionWords name the kinds of sessions.
-var sessionWords = map[store.SessionKind]string{store.HostSession: "sign-in", store.ForwardAuthSession: "protected apps"}
-
 // signOutEverywhere ends every session and grant of the person; they may sign in again.
-func (s *peoplePages) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.userOf(w, r)
-	if !ok {
-		return
+func (s *peoplePages) signOutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.userOf(r)
+	if err != nil {
+		return err
 	}
-	if err := s.people.SignOutEverywhere(r.Context(), u); err != nil {
-		dbunavailable.Answer(w)
-		return
+	if err := s.people.SignOutByAdmin(r.Context(), u); err != nil {
+		return err
 	}
-	s.adminEvent(r, u, store.EventAdminAccessRevoked, "signed out everywhere by the admin")
 	s.redirectFlash(w, r, personLink(u), "Signed out everywhere: every session and app access ended. The person may sign in again.", "info")
+	return nil
+}
+
+// deletePage is delete.html's data: what deleting ends, what stays, and the form.
+type deletePage struct {
+	Head
+	Ends, Keeps            []string
+	Action, Button, Cancel string
 }
 
 // deleteUserPage says what deleting the person does, and what stays.
-func (s *peoplePages) deleteUserPage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.userOf(w, r)
-	if !ok {
-		return
+func (s *peoplePages) deleteUserPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := personID(r)
+	if err != nil {
+		return err
 	}
-	ctx := r.Context()
-	sessions, err1 := s.store.UserSessions(ctx, u.ID)
-	grants, err2 := s.store.UserGrants(ctx, u.ID)
-	creds, err3 := s.store.UserCredentials(ctx, u.ID)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		dbunavailable.Answer(w)
-		return
+	reach, err := s.people.Reach(r.Context(), id)
+	if err != nil {
+		return err
 	}
-	var onSite, onApps int
-	for _, ss := range sessions {
-		if ss.Kind == store.HostSession {
-			onSite++
-		} else {
-			onApps++
-		}
-	}
+	u, onSite, onApps, grants, creds := reach.User, reach.SiteSessions, reach.AppSessions, reach.Grants, reach.Credentials
 	name := nameOf(u)
 	ends := []string{
 		fmt.Sprintf("%s is signed out of this site now (%s) and of the protected apps (%s).", name, count(onSite, "session"), count(onApps, "session")),
-		fmt.Sprintf("The apps' access is revoked (%s): their tokens stop working.", count(len(grants), "grant")),
+		fmt.Sprintf("The apps' access is revoked (%s): their tokens stop working.", count(grants, "grant")),
 		"The record of the person is deleted: groups, attributes and the last login.",
 	}
-	for _, c := range creds {
-		k, ok := s.sources.CredentialKind(c.Kind)
+	for _, kind := range creds {
+		k, ok := s.sources.CredentialKind(kind)
 		if !ok {
-			k.Kind = c.Kind // its plugin is gone: named by its kind
+			k.Kind = kind // its plugin is gone: named by its kind
 		}
 		ends = append(ends, "The "+k.Title()+" kept for the protected apps is deleted and signed out "+k.SignedOut()+".")
 	}
@@ -175,26 +143,25 @@ func (s *peoplePages) deleteUserPage(w http.ResponseWriter, r *http.Request) {
 			"(they would sign in as "+u.Username+"-2), so an app that knows accounts by username never gives the old account to someone new.")
 	}
 	keeps = append(keeps, "Deleting does not keep "+name+" out: to do that, disable the person instead, or change who the source lets in.")
-	s.render(w, http.StatusOK, "delete.html", map[string]any{"Title": "Delete " + name + "?", "Ends": ends, "Keeps": keeps,
-		"Action": personLink(u) + "/delete", "Button": "Delete " + name, "Cancel": personLink(u), "Session": sessionOf(r)})
+	s.render(w, http.StatusOK, "delete.html", &deletePage{Head: Head{Title: "Delete " + name + "?", Session: sessionOf(r)}, Ends: ends, Keeps: keeps,
+		Action: personLink(u) + "/delete", Button: "Delete " + name, Cancel: personLink(u)})
+	return nil
 }
 
-// deleteUser deletes the person (host.People.Delete) and records it.
-func (s *peoplePages) deleteUser(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.userOf(w, r)
-	if !ok {
-		return
+// deleteUser deletes the person (host.People.Delete, which records it).
+func (s *peoplePages) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.userOf(r)
+	if err != nil {
+		return err
 	}
-	if err := host.CheckAdminWayInKept(r.Context(), s.store, "", u); err != nil {
+	if err := s.people.Delete(r.Context(), u); errors.Is(err, host.ErrLastWayIn) {
 		s.redirectFlash(w, r, personLink(u), "Not deleted: "+err.Error()+".", "error")
-		return
+		return nil
+	} else if err != nil {
+		return err
 	}
-	if err := s.people.Delete(r.Context(), u); err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	s.adminEvent(r, u, store.EventAdminUserDeleted, "deleted by the admin: sessions, app access and kept credentials ended")
 	s.redirectFlash(w, r, "/admin/users", nameOf(u)+" was deleted. The events about them stay.", "info")
+	return nil
 }
 
 // nameOf is a person's name as the admin reads it: the display name, else the username, else the id.

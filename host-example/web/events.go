@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -170,12 +169,25 @@ func pageURL(q url.Values, bound string, id int64) string {
 	return "/admin/events?" + v.Encode()
 }
 
-func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) {
+// eventsPage is events.html's data.
+type eventsPage struct {
+	Head
+	Events []eventRow
+	// Query, Person, SourceID and Kind are the filters asked; Filtered: any is.
+	Query, Person, SourceID, Kind string
+	Filtered                      bool
+	Kinds                         []kindOptgroup
+	// Sources are the sources' names by id.
+	Sources map[string]string
+	// NewerURL and OlderURL page on ("" at an end).
+	NewerURL, OlderURL string
+}
+
+func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := s.store.EventPage(r.Context(), eventFilterOf(q))
+	page, err := s.events.Page(r.Context(), eventFilterOf(q))
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
 	}
 	srcs, checkable := s.eventSources(r.Context())
 	rows := make([]eventRow, 0, len(page.Events))
@@ -186,22 +198,23 @@ func (s *peoplePages) eventsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	data := map[string]any{"Events": rows, "Query": q.Get("q"), "Person": q.Get("person"), "SourceID": q.Get("source"),
-		"Kind": q.Get("kind"), "Kinds": kindChoices(q.Get("kind")), "Sources": srcs, "Session": sessionOf(r),
-		"Filtered": q.Get("q") != "" || q.Get("person") != "" || q.Get("source") != "" || q.Get("kind") != ""}
+	data := &eventsPage{Head: Head{Session: sessionOf(r)}, Events: rows, Query: q.Get("q"), Person: q.Get("person"), SourceID: q.Get("source"),
+		Kind: q.Get("kind"), Kinds: kindChoices(q.Get("kind")), Sources: srcs,
+		Filtered: q.Get("q") != "" || q.Get("person") != "" || q.Get("source") != "" || q.Get("kind") != ""}
 	if len(rows) > 0 && page.Newer {
-		data["NewerURL"] = pageURL(q, "after", rows[0].ID)
+		data.NewerURL = pageURL(q, "after", rows[0].ID)
 	}
 	if len(rows) > 0 && page.Older {
-		data["OlderURL"] = pageURL(q, "before", rows[len(rows)-1].ID)
+		data.OlderURL = pageURL(q, "before", rows[len(rows)-1].ID)
 	}
 	s.render(w, http.StatusOK, "events.html", data)
+	return nil
 }
 
 // eventSources are the sources' names by id, and which can be dry-run (their plugin re-validates).
 func (s *peoplePages) eventSources(ctx context.Context) (names map[string]string, checkable map[string]bool) {
 	names, checkable = map[string]string{}, map[string]bool{}
-	srcs, _ := s.store.Sources(ctx)
+	srcs, _ := s.sources.List(ctx)
 	for _, src := range srcs {
 		names[src.ID] = src.Name
 		if p := s.plugins.Get(src.PluginID); p != nil && p.Desc.Has(source.CapRevalidate) {

@@ -25,7 +25,7 @@ func (s *signIn) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /login/{slug}/password", s.started(s.handle(s.passwordLogin)))
 	m.HandleFunc("GET /callback", s.started(s.handle(s.callback)))
 	m.HandleFunc("POST /login/step", s.started(s.handle(s.continueLogin)))
-	m.HandleFunc("GET /profile", s.profile)
+	m.HandleFunc("GET /profile", s.handle(s.profile))
 	m.HandleFunc("POST /logout", s.handle(s.logout))
 	m.HandleFunc("POST /logout/everywhere", s.handle(s.logoutEverywhere))
 }

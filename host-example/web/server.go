@@ -77,6 +77,8 @@ type Deps struct {
 	People  *host.People
 	// Sessions are the host's browser sessions (the cookie, minting, loading, ending).
 	Sessions *host.Sessions
+	// Events is the audit trail the admin's pages read.
+	Events *host.Events
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 	// Clients are the OpenID Connect applications the admin registers.
@@ -99,6 +101,7 @@ type Server struct {
 	sources *host.Sources
 	logins  *host.Logins
 	people  *host.People
+	events  *host.Events
 	keys    Signer
 	clients *openid.Clients
 	rules   *forwardauth.RuleAdmin
@@ -169,6 +172,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.sessions = d.Sessions
+	s.events = d.Events
 	s.routes()
 	return s, nil
 }
