@@ -89,6 +89,7 @@ type App struct {
 	Logins  *host.Logins
 	Jobs    *host.Jobs
 	People  *host.People
+	Actions *host.Actions
 	Web     *web.Server
 	OIDC    *openid.Provider
 	Forward *forwardauth.Service
@@ -168,12 +169,14 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
 		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login")})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
+	a.Actions = host.NewActions(st, a.Sources)
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
-		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People})
+		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
+			Actions: a.Actions})
 	if err != nil {
 		return err
 	}

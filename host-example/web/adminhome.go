@@ -26,8 +26,8 @@ func overviewRoutes(s *adminPages, src *sourcePages, people *peoplePages) map[st
 		"POST /admin/users/{id}/grants/{grant}":        people.revokeGrant,
 		"POST /admin/users/{id}/sessions/{kind}/{ref}": people.endSession,
 		"POST /admin/users/{id}/signout":               people.signOutEverywhere,
-		"GET /admin/sources/{id}/delete":               src.deleteSourcePage,
-		"POST /admin/sources/{id}/delete":              src.deleteSource,
+		"GET /admin/sources/{id}/delete":               s.handle(src.deleteSourcePage),
+		"POST /admin/sources/{id}/delete":              s.handle(src.deleteSource),
 	}
 }
 

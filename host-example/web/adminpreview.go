@@ -14,10 +14,10 @@ import (
 // The mapping editor's live preview and the "would this person get in?" dry run.
 
 // preview is the mapping editor's live preview (JSON in, JSON out).
-func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
-	src, p, ok := s.sourceAndPlugin(w, r)
-	if !ok {
-		return
+func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) error {
+	src, p, err := s.sourceAndPlugin(w, r)
+	if src == nil {
+		return err
 	}
 	var in struct {
 		Field  string `json:"field"`
@@ -29,7 +29,7 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "application/json")
 	draft, _ := json.Marshal(map[string]string{in.Field: in.Text})
@@ -37,38 +37,34 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 	from := "the pasted document"
 	switch person := strings.TrimSpace(in.Person); {
 	case person != "":
-		u, err := s.store.FindUser(r.Context(), src.ID, person)
-		known := err == nil
-		if !known { // a person refused before any login: the id their events have
-			if e, err := s.store.EventPerson(r.Context(), src.ID, person); err == nil {
-				person, known = e.Subject, true
-			}
-		}
+		// A person refused before any login is known by the id their events have.
+		known := s.sources.FindPerson(r.Context(), src.ID, person)
 		switch {
-		case err == nil && len(u.PreviewSample) > 0:
+		case known != nil && known.User != nil && len(known.User.PreviewSample) > 0:
+			u := known.User
 			req.Sample = json.RawMessage(u.PreviewSample)
 			from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
-		case known || isDigits(person):
+		case known != nil || isDigits(person):
 			req.SampleUserID = person
-			if err == nil {
-				req.SampleUserID = u.Subject
+			if known != nil {
+				req.SampleUserID = known.Subject
 			}
 			from = "the owner's list of users (what it cannot know is marked unknown)"
 		default:
 			_ = json.NewEncoder(w).Encode(map[string]any{"error": "No one called " + person + " has logged in here yet. Enter their id to preview them from the owner's list."})
-			return
+			return nil
 		}
 	case strings.TrimSpace(in.Sample) != "":
 		req.Sample = json.RawMessage(in.Sample)
 	default:
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": "Enter a person (username or id), or paste a document."})
-		return
+		return nil
 	}
 	res, err := p.P.PreviewMapping(r.Context(), host.Draft(src), req)
 	if err != nil {
 		se := source.AsError(err)
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": strings.TrimSpace(se.UserText + " " + se.AdminDetail)})
-		return
+		return nil
 	}
 	out := map[string]any{"errors": res.Errors, "from": from}
 	if len(res.Errors) == 0 {
@@ -79,6 +75,7 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 		out["unknown"] = res.Unknown
 	}
 	_ = json.NewEncoder(w).Encode(out)
+	return nil
 }
 
 // isDigits reports whether s is a non-empty run of ASCII digits (an id rather than a name).
@@ -103,21 +100,23 @@ type dryRunResult struct {
 
 // dryRunForm is the source page with the dry run's person filled in (?who=, as the events
 // page's "Check again" links to it), not yet checked: a GET asks nothing of the upstream.
-func (s *sourcePages) dryRunForm(w http.ResponseWriter, r *http.Request) {
-	src, p, ok := s.sourceAndPlugin(w, r)
-	if !ok {
-		return
+func (s *sourcePages) dryRunForm(w http.ResponseWriter, r *http.Request) error {
+	src, p, err := s.sourceAndPlugin(w, r)
+	if src == nil {
+		return err
 	}
-	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRunWho": strings.TrimSpace(r.FormValue("who"))})
+	s.renderEdit(w, r, http.StatusOK, editForm{src: src, p: p, cfg: host.Editing(src)},
+		func(d *sourceEditPage) { d.DryRunWho = strings.TrimSpace(r.FormValue("who")) })
+	return nil
 }
 
 // dryRun answers "would this person get in now?" from the plugin's re-validation: by
 // username or id; a person who logged in here is checked with their own stored state, one
 // refused before any login by the subject of their newest event here.
-func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
-	src, p, ok := s.sourceAndPlugin(w, r)
-	if !ok {
-		return
+func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) error {
+	src, p, err := s.sourceAndPlugin(w, r)
+	if src == nil {
+		return err
 	}
 	who := strings.TrimSpace(r.FormValue("who"))
 	if who == "" {
@@ -125,13 +124,16 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 	}
 	res := dryRunResult{Who: who}
 	req := source.RevalidateRequest{Subject: who}
-	known := false
-	if u, err := s.store.FindUser(r.Context(), src.ID, who); err == nil {
-		res.User, req.Subject, req.State, known = u, u.Subject, u.Revalidation, true
+	person := s.sources.FindPerson(r.Context(), src.ID, who)
+	known := person != nil
+	switch {
+	case known && person.User != nil:
+		u := person.User
+		res.User, req.Subject, req.State = u, u.Subject, u.Revalidation
 		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
-	} else if e, err := s.store.EventPerson(r.Context(), src.ID, who); err == nil {
-		req.Subject, known = e.Subject, true
-		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(e.Name, e.Subject), e.Subject)
+	case known:
+		req.Subject = person.Subject
+		res.Who = fmt.Sprintf("%s (id %s)", person.Name, person.Subject)
 	}
 	switch {
 	case who == "":
@@ -164,5 +166,7 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 		}
 		res.Facts, res.ReasonWords = factsOf(detail), reasonWords(res.Reason)
 	}
-	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRun": res, "DryRunWho": who})
+	s.renderEdit(w, r, http.StatusOK, editForm{src: src, p: p, cfg: host.Editing(src)},
+		func(d *sourceEditPage) { d.DryRun, d.DryRunWho = &res, who })
+	return nil
 }

@@ -73,6 +73,7 @@ type Deps struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	People  *host.People
+	Actions *host.Actions
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 }
@@ -91,6 +92,7 @@ type Server struct {
 	sources *host.Sources
 	logins  *host.Logins
 	people  *host.People
+	actions *host.Actions
 	keys    Signer
 	tmpl    *template.Template
 	mux     *http.ServeMux
@@ -153,7 +155,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, actions: d.Actions, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.routes()
