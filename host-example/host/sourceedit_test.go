@@ -107,6 +107,26 @@ func TestSourceAdminLifecycle(t *testing.T) {
 		t.Fatalf("the refused person: %+v", who)
 	}
 
+	// The preview and the dry run ask the plugin only about someone known here or an id.
+	src, p, _ = r.srcs.Editable(ctx, src.ID)
+	for _, ask := range []host.PreviewAsk{{}, {Person: "nobody-here"}} {
+		if _, err := r.srcs.Preview(ctx, src, p, ask); !errors.Is(err, host.ErrNoPerson) && !errors.Is(err, host.ErrUnknownPerson) {
+			t.Fatalf("preview of %+v: %v", ask, err)
+		}
+	}
+	if pv, err := r.srcs.Preview(ctx, src, p, host.PreviewAsk{Field: p.Schema.CodeField(), Person: "frank"}); err == nil && !pv.OwnerList {
+		t.Fatalf("frank's preview is not from the owner's list: %+v", pv)
+	}
+	if _, err := r.srcs.DryRun(ctx, src, p, ""); !errors.Is(err, host.ErrNoPerson) {
+		t.Fatalf("a dry run of no one: %v", err)
+	}
+	if _, err := r.srcs.DryRun(ctx, src, p, "nobody-here"); !errors.Is(err, host.ErrUnknownPerson) {
+		t.Fatalf("a dry run of someone unknown: %v", err)
+	}
+	if dr, err := r.srcs.DryRun(ctx, src, p, "frank"); err != nil || dr.Person == nil || dr.Person.Subject != "2001" {
+		t.Fatalf("a dry run of frank: %+v %v", dr, err)
+	}
+
 	use, err := r.srcs.Usage(ctx, src.ID)
 	if err != nil || use.Users != 0 {
 		t.Fatalf("usage: %+v %v", use, err)

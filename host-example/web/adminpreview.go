@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,7 +12,8 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// The mapping editor's live preview and the "would this person get in?" dry run.
+// The mapping editor's live preview and the "would this person get in?" dry run
+// (host.Sources.Preview and DryRun).
 
 // preview is the mapping editor's live preview (JSON in, JSON out).
 func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) error {
@@ -32,40 +34,28 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	w.Header().Set("Content-Type", "application/json")
-	draft, _ := json.Marshal(map[string]string{in.Field: in.Text})
-	req := source.PreviewRequest{Mappings: draft}
-	from := "the pasted document"
-	switch person := strings.TrimSpace(in.Person); {
-	case person != "":
-		// A person refused before any login is known by the id their events have.
-		known := s.sources.FindPerson(r.Context(), src.ID, person)
-		switch {
-		case known != nil && known.User != nil && len(known.User.PreviewSample) > 0:
-			u := known.User
-			req.Sample = json.RawMessage(u.PreviewSample)
-			from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
-		case known != nil || isDigits(person):
-			req.SampleUserID = person
-			if known != nil {
-				req.SampleUserID = known.Subject
-			}
-			from = "the owner's list of users (what it cannot know is marked unknown)"
-		default:
-			_ = json.NewEncoder(w).Encode(map[string]any{"error": "No one called " + person + " has logged in here yet. Enter their id to preview them from the owner's list."})
-			return nil
-		}
-	case strings.TrimSpace(in.Sample) != "":
-		req.Sample = json.RawMessage(in.Sample)
-	default:
+	pv, err := s.sources.Preview(r.Context(), src, p, host.PreviewAsk{Field: in.Field, Text: in.Text, Person: in.Person, Sample: in.Sample})
+	switch {
+	case errors.Is(err, host.ErrUnknownPerson):
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "No one called " + strings.TrimSpace(in.Person) +
+			" has logged in here yet. Enter their id to preview them from the owner's list."})
+		return nil
+	case errors.Is(err, host.ErrNoPerson):
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": "Enter a person (username or id), or paste a document."})
 		return nil
-	}
-	res, err := p.P.PreviewMapping(r.Context(), host.Draft(src), req)
-	if err != nil {
+	case err != nil:
 		se := source.AsError(err)
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": strings.TrimSpace(se.UserText + " " + se.AdminDetail)})
 		return nil
 	}
+	from := "the pasted document"
+	switch u := pv.User; {
+	case u != nil:
+		from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
+	case pv.OwnerList:
+		from = "the owner's list of users (what it cannot know is marked unknown)"
+	}
+	res := pv.Result
 	out := map[string]any{"errors": res.Errors, "from": from}
 	if len(res.Errors) == 0 {
 		out["identity"] = map[string]any{"name": res.Identity.Name, "preferred_username": res.Identity.PreferredUsername,
@@ -76,16 +66,6 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) error {
 	}
 	_ = json.NewEncoder(w).Encode(out)
 	return nil
-}
-
-// isDigits reports whether s is a non-empty run of ASCII digits (an id rather than a name).
-func isDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // dryRunResult is a dry run's answer, in words, shown beside its form.
@@ -110,9 +90,7 @@ func (s *sourcePages) dryRunForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dryRun answers "would this person get in now?" from the plugin's re-validation: by
-// username or id; a person who logged in here is checked with their own stored state, one
-// refused before any login by the subject of their newest event here.
+// dryRun answers "would this person get in now?" by username or id.
 func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) error {
 	src, p, err := s.sourceAndPlugin(w, r)
 	if src == nil {
@@ -122,35 +100,31 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) error {
 	if who == "" {
 		who = strings.TrimSpace(r.FormValue("sub"))
 	}
+	dr, err := s.sources.DryRun(r.Context(), src, p, who)
 	res := dryRunResult{Who: who}
-	req := source.RevalidateRequest{Subject: who}
-	person := s.sources.FindPerson(r.Context(), src.ID, who)
-	known := person != nil
-	switch {
-	case known && person.User != nil:
+	switch person := dr.Person; {
+	case person != nil && person.User != nil:
 		u := person.User
-		res.User, req.Subject, req.State = u, u.Subject, u.Revalidation
-		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
-	case known:
-		req.Subject = person.Subject
+		res.User, res.Who = u, fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
+	case person != nil:
 		res.Who = fmt.Sprintf("%s (id %s)", person.Name, person.Subject)
 	}
 	switch {
-	case who == "":
+	case errors.Is(err, host.ErrNoPerson):
 		res.Verdict, res.Level = "Enter a username or an id.", "warning"
-	case !known && !isDigits(who):
+	case errors.Is(err, host.ErrUnknownPerson):
 		res.Verdict, res.Level = "No one called "+who+" has logged in here yet.", "warning"
 		res.Text = p.Schema.SubjectHelp
 		if res.Text == "" {
 			res.Text = "Enter their id to check them before their first login."
 		}
+	case err != nil:
+		return err
 	default:
-		rv, err := p.P.Revalidate(r.Context(), host.ForAction(src), req)
 		detail := ""
-		switch {
-		case err != nil:
-			se := source.AsError(err)
-			res.Verdict, res.Level, res.Text, detail, res.Reason = "Could not be checked now.", "warning", se.UserText, se.AdminDetail, se.ReasonCode
+		switch rv := dr.Result; {
+		case dr.Err != nil:
+			res.Verdict, res.Level, res.Text, detail, res.Reason = "Could not be checked now.", "warning", dr.Err.UserText, dr.Err.AdminDetail, dr.Err.ReasonCode
 		case rv.Status == source.RevalidationAllowed:
 			res.Verdict, res.Level = "Would get in.", "info"
 		case rv.Status == source.RevalidationRevoked:
@@ -158,8 +132,8 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) error {
 		default:
 			res.Verdict, res.Level = "Could not be decided now.", "warning"
 		}
-		if err == nil {
-			res.Text, detail, res.Reason = rv.Decision.UserText, rv.Decision.AdminDetail, rv.Decision.ReasonCode
+		if dr.Err == nil {
+			res.Text, detail, res.Reason = dr.Result.Decision.UserText, dr.Result.Decision.AdminDetail, dr.Result.Decision.ReasonCode
 		}
 		if res.User == nil {
 			res.Text = strings.TrimSpace(res.Text + " They have not logged in here yet.")
