@@ -69,9 +69,9 @@ type sourceEditPage struct {
 	// Draft is set when the form shows unsaved settings.
 	Draft     bool
 	CodeField string
-	CanPreview,
-	CanDryRun bool
-	// Proof is the proof form saving asks for (nil: none).
+	// CanPreview and CanDryRun are set when the plugin previews mappings and re-validates.
+	CanPreview, CanDryRun bool
+	// Proof is the proof form saving asks for (nil: none): proofForm's data, whatever its type.
 	Proof any
 	// DryRun is a dry run's answer (nil: none yet), DryRunWho the person in its form.
 	DryRun    *dryRunResult
