@@ -89,6 +89,7 @@ type App struct {
 	Logins  *host.Logins
 	Jobs    *host.Jobs
 	People  *host.People
+	Actions *host.Actions
 	Web     *web.Server
 	OIDC    *openid.Provider
 	Forward *forwardauth.Service
@@ -170,6 +171,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
 		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login")})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
+	a.Actions = host.NewActions(st, a.Sources)
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
 	clients, rules := openid.NewClients(st), forwardauth.NewRuleAdmin(st, a.Sources, cfg.PublicURL.Host)
 	a.Sessions = host.NewSessions(st, cfg.PublicURL)
@@ -178,7 +180,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
 		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
-			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st)})
+			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions})
 	if err != nil {
 		return err
 	}

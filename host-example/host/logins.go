@@ -45,8 +45,10 @@ type LoginConfig struct {
 type Logins struct {
 	store   Store
 	sources *Sources
-	cfg     LoginConfig
-	log     hclog.Logger
+	// states keep a redirect login's state until its callback.
+	states redirectStates
+	cfg    LoginConfig
+	log    hclog.Logger
 	// begins are per-client buckets for starting logins and password attempts.
 	begins *ratelimit.Buckets
 	// budget is this process's budget of login starts that call a source.
@@ -64,7 +66,7 @@ func NewLogins(st Store, srcs *Sources, cfg LoginConfig) *Logins {
 		cfg.Rate = 30
 	}
 	cfg.Starts = cfg.Starts.withDefaults()
-	return &Logins{store: st, sources: srcs, cfg: cfg, log: logger(cfg.Logger),
+	return &Logins{store: st, sources: srcs, states: redirectStates{st}, cfg: cfg, log: logger(cfg.Logger),
 		begins: ratelimit.New(float64(cfg.Rate), cfg.Rate/3+1, 100000), budget: newStartBudget(cfg.Starts)}
 }
 
@@ -125,7 +127,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 	}
 	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return})
 	client := clientRef(b.Client)
-	if _, err := l.store.PutLoginState(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: store.StateLogin,
+	if _, err := l.states.put(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: store.StateLogin,
 		ClientKey: client, State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
 		return Outcome{}, err
 	}
@@ -148,26 +150,24 @@ type Complete struct {
 // callback racing finds nothing) and ends with a completed or refused login; after a "not
 // yet" or "try again" answer it stays, so the same link can be tried again (Retry).
 func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
-	ls, err := l.store.ClaimLoginState(ctx, c.SessionID, store.StateLogin, c.LoginID, claimHold)
+	ls, err := l.states.claim(ctx, c.SessionID, store.StateLogin, c.LoginID)
 	if err != nil {
-		return Outcome{}, ErrStale
+		return Outcome{}, err
 	}
 	var st loginState
 	_ = json.Unmarshal(ls.State, &st)
 	src, p, err := l.stillUsable(ctx, st.SourceID)
 	if err != nil {
 		if errors.Is(err, ErrSourceOff) {
-			_ = l.store.DeleteLoginState(ctx, ls.ID)
+			l.states.drop(ctx, ls)
 		}
 		return Outcome{}, err
 	}
 	id, err := p.P.CompleteLogin(ctx, Instance(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: c.Query, Want: Want(src, p)})
-	if err != nil && source.AsError(err).Retryable {
-		_ = l.store.ReleaseLoginState(ctx, ls.ID)
+	if l.states.settle(ctx, ls, err) {
 		l.noteUpstream(src, err)
 		return Outcome{}, l.failed(ctx, src, err, true)
 	}
-	_ = l.store.DeleteLoginState(ctx, ls.ID)
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}

@@ -181,9 +181,23 @@ func (p *People) adminEvent(ctx context.Context, u *store.User, kind store.Event
 }
 
 // DeleteSource deletes a source with its users (as Delete does each, in one transaction) and
-// its logins under way, and signs its users' kept credentials out upstream where its plugin
-// can; events stay.
+// its logins under way, signs its users' kept credentials out upstream where its plugin can,
+// and records it; events stay. It keeps the admin's last way in (ErrLastWayIn).
 func (p *People) DeleteSource(ctx context.Context, src *store.Source) error {
+	if err := CheckAdminWayInKept(ctx, p.store, src.ID, nil); err != nil {
+		return err
+	}
+	use, _ := p.store.SourceUsage(ctx, src.ID)
+	if err := p.deleteSource(ctx, src); err != nil {
+		return err
+	}
+	_ = p.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventAdminSourceDeleted,
+		Detail: fmt.Sprintf("%s (%s) deleted with its %s", src.Name, src.PluginID, peopleCount(use.Users))})
+	return nil
+}
+
+// deleteSource deletes src with its users and signs their kept credentials out upstream.
+func (p *People) deleteSource(ctx context.Context, src *store.Source) error {
 	users, err := p.store.SourceUsers(ctx, src.ID)
 	if err != nil {
 		return fmt.Errorf("list the users of source %s: %w", src.ID, err)
@@ -201,4 +215,12 @@ func (p *People) DeleteSource(ctx context.Context, src *store.Source) error {
 		p.revokeUpstreamOf(ctx, src, u, creds)
 	}
 	return nil
+}
+
+// peopleCount is n people in words ("1 person", "3 people"), as the admin's events say it.
+func peopleCount(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
 }

@@ -10,6 +10,9 @@ import (
 
 // Store is the persistence the application layer needs.
 type Store interface {
+	// AdminStore: the admin's ways in, which turning a source off or deleting it keeps.
+	AdminStore
+
 	// Sources.
 	CreateSource(ctx context.Context, pluginID, slug, name string) (*store.Source, error)
 	Source(ctx context.Context, id string) (*store.Source, error)
@@ -18,6 +21,9 @@ type Store interface {
 	SaveConfig(ctx context.Context, id string, cfg json.RawMessage) (int64, error)
 	SetEnabled(ctx context.Context, id string, on bool) error
 	SaveDraft(ctx context.Context, id string, draft json.RawMessage) error
+	DiscardDraft(ctx context.Context, id string) error
+	// SourceUsage counts what a source has: people, sessions, grants, credentials.
+	SourceUsage(ctx context.Context, sourceID string) (store.SourceUsage, error)
 
 	// Login state between the steps of a login.
 	PutLoginState(ctx context.Context, st store.LoginState) (string, error)
@@ -30,6 +36,10 @@ type Store interface {
 
 	// Users and what happened.
 	User(ctx context.Context, id int64) (*store.User, error)
+	// FindUser is the user of a source by subject or username; EventPerson the newest event
+	// there of someone by subject or name.
+	FindUser(ctx context.Context, sourceID, who string) (*store.User, error)
+	EventPerson(ctx context.Context, sourceID, who string) (store.Event, error)
 	FinishLogin(ctx context.Context, u store.User, allowed store.Event, oldSessionID string, life time.Duration) (*store.LoginDone, error)
 	UsersToCheck(ctx context.Context, sourceID string, before time.Time) ([]*store.User, error)
 	MarkChecked(ctx context.Context, id int64) error

@@ -25,8 +25,8 @@ func overviewRoutes(s *adminPages, src *sourcePages, people *peoplePages) map[st
 		"POST /admin/users/{id}/grants/{grant}":        s.handle(people.revokeGrant),
 		"POST /admin/users/{id}/sessions/{kind}/{ref}": s.handle(people.endSession),
 		"POST /admin/users/{id}/signout":               s.handle(people.signOutEverywhere),
-		"GET /admin/sources/{id}/delete":               src.deleteSourcePage,
-		"POST /admin/sources/{id}/delete":              src.deleteSource,
+		"GET /admin/sources/{id}/delete":               s.handle(src.deleteSourcePage),
+		"POST /admin/sources/{id}/delete":              s.handle(src.deleteSource),
 	}
 }
 

@@ -102,13 +102,6 @@ func (s *peoplePages) signOutEverywhere(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// deletePage is delete.html's data: what deleting ends, what stays, and the form.
-type deletePage struct {
-	Head
-	Ends, Keeps            []string
-	Action, Button, Cancel string
-}
-
 // deleteUserPage says what deleting the person does, and what stays.
 func (s *peoplePages) deleteUserPage(w http.ResponseWriter, r *http.Request) error {
 	id, err := personID(r)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,13 +12,14 @@ import (
 	"github.com/plexlogin/plexlogin/shared/source"
 )
 
-// The mapping editor's live preview and the "would this person get in?" dry run.
+// The mapping editor's live preview and the "would this person get in?" dry run
+// (host.Sources.Preview and DryRun).
 
 // preview is the mapping editor's live preview (JSON in, JSON out).
-func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
-	src, p, ok := s.sourceAndPlugin(w, r)
-	if !ok {
-		return
+func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) error {
+	src, p, err := s.sourceAndPlugin(w, r)
+	if src == nil {
+		return err
 	}
 	var in struct {
 		Field  string `json:"field"`
@@ -29,47 +31,31 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "application/json")
-	draft, _ := json.Marshal(map[string]string{in.Field: in.Text})
-	req := source.PreviewRequest{Mappings: draft}
-	from := "the pasted document"
-	switch person := strings.TrimSpace(in.Person); {
-	case person != "":
-		u, err := s.store.FindUser(r.Context(), src.ID, person)
-		known := err == nil
-		if !known { // a person refused before any login: the id their events have
-			if e, err := s.store.EventPerson(r.Context(), src.ID, person); err == nil {
-				person, known = e.Subject, true
-			}
-		}
-		switch {
-		case err == nil && len(u.PreviewSample) > 0:
-			req.Sample = json.RawMessage(u.PreviewSample)
-			from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
-		case known || isDigits(person):
-			req.SampleUserID = person
-			if err == nil {
-				req.SampleUserID = u.Subject
-			}
-			from = "the owner's list of users (what it cannot know is marked unknown)"
-		default:
-			_ = json.NewEncoder(w).Encode(map[string]any{"error": "No one called " + person + " has logged in here yet. Enter their id to preview them from the owner's list."})
-			return
-		}
-	case strings.TrimSpace(in.Sample) != "":
-		req.Sample = json.RawMessage(in.Sample)
-	default:
+	pv, err := s.sources.Preview(r.Context(), src, p, host.PreviewAsk{Field: in.Field, Text: in.Text, Person: in.Person, Sample: in.Sample})
+	switch {
+	case errors.Is(err, host.ErrUnknownPerson):
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "No one called " + strings.TrimSpace(in.Person) +
+			" has logged in here yet. Enter their id to preview them from the owner's list."})
+		return nil
+	case errors.Is(err, host.ErrNoPerson):
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": "Enter a person (username or id), or paste a document."})
-		return
-	}
-	res, err := p.P.PreviewMapping(r.Context(), host.Draft(src), req)
-	if err != nil {
+		return nil
+	case err != nil:
 		se := source.AsError(err)
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": strings.TrimSpace(se.UserText + " " + se.AdminDetail)})
-		return
+		return nil
 	}
+	from := "the pasted document"
+	switch u := pv.User; {
+	case u != nil:
+		from = fmt.Sprintf("%s's last login (%s UTC)", host.NameOf(u.Username, u.Name), u.LastLoginAt.UTC().Format("2006-01-02 15:04"))
+	case pv.OwnerList:
+		from = "the owner's list of users (what it cannot know is marked unknown)"
+	}
+	res := pv.Result
 	out := map[string]any{"errors": res.Errors, "from": from}
 	if len(res.Errors) == 0 {
 		out["identity"] = map[string]any{"name": res.Identity.Name, "preferred_username": res.Identity.PreferredUsername,
@@ -79,16 +65,7 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) {
 		out["unknown"] = res.Unknown
 	}
 	_ = json.NewEncoder(w).Encode(out)
-}
-
-// isDigits reports whether s is a non-empty run of ASCII digits (an id rather than a name).
-func isDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
+	return nil
 }
 
 // dryRunResult is a dry run's answer, in words, shown beside its form.
@@ -103,52 +80,51 @@ type dryRunResult struct {
 
 // dryRunForm is the source page with the dry run's person filled in (?who=, as the events
 // page's "Check again" links to it), not yet checked: a GET asks nothing of the upstream.
-func (s *sourcePages) dryRunForm(w http.ResponseWriter, r *http.Request) {
-	src, p, ok := s.sourceAndPlugin(w, r)
-	if !ok {
-		return
+func (s *sourcePages) dryRunForm(w http.ResponseWriter, r *http.Request) error {
+	src, p, err := s.sourceAndPlugin(w, r)
+	if src == nil {
+		return err
 	}
-	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRunWho": strings.TrimSpace(r.FormValue("who"))})
+	s.renderEdit(w, r, http.StatusOK, editForm{src: src, p: p, cfg: host.Editing(src)},
+		func(d *sourceEditPage) { d.DryRunWho = strings.TrimSpace(r.FormValue("who")) })
+	return nil
 }
 
-// dryRun answers "would this person get in now?" from the plugin's re-validation: by
-// username or id; a person who logged in here is checked with their own stored state, one
-// refused before any login by the subject of their newest event here.
-func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
-	src, p, ok := s.sourceAndPlugin(w, r)
-	if !ok {
-		return
+// dryRun answers "would this person get in now?" by username or id.
+func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) error {
+	src, p, err := s.sourceAndPlugin(w, r)
+	if src == nil {
+		return err
 	}
 	who := strings.TrimSpace(r.FormValue("who"))
 	if who == "" {
 		who = strings.TrimSpace(r.FormValue("sub"))
 	}
+	dr, err := s.sources.DryRun(r.Context(), src, p, who)
 	res := dryRunResult{Who: who}
-	req := source.RevalidateRequest{Subject: who}
-	known := false
-	if u, err := s.store.FindUser(r.Context(), src.ID, who); err == nil {
-		res.User, req.Subject, req.State, known = u, u.Subject, u.Revalidation, true
-		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
-	} else if e, err := s.store.EventPerson(r.Context(), src.ID, who); err == nil {
-		req.Subject, known = e.Subject, true
-		res.Who = fmt.Sprintf("%s (id %s)", host.NameOf(e.Name, e.Subject), e.Subject)
+	switch person := dr.Person; {
+	case person != nil && person.User != nil:
+		u := person.User
+		res.User, res.Who = u, fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
+	case person != nil:
+		res.Who = fmt.Sprintf("%s (id %s)", person.Name, person.Subject)
 	}
 	switch {
-	case who == "":
+	case errors.Is(err, host.ErrNoPerson):
 		res.Verdict, res.Level = "Enter a username or an id.", "warning"
-	case !known && !isDigits(who):
+	case errors.Is(err, host.ErrUnknownPerson):
 		res.Verdict, res.Level = "No one called "+who+" has logged in here yet.", "warning"
 		res.Text = p.Schema.SubjectHelp
 		if res.Text == "" {
 			res.Text = "Enter their id to check them before their first login."
 		}
+	case err != nil:
+		return err
 	default:
-		rv, err := p.P.Revalidate(r.Context(), host.ForAction(src), req)
 		detail := ""
-		switch {
-		case err != nil:
-			se := source.AsError(err)
-			res.Verdict, res.Level, res.Text, detail, res.Reason = "Could not be checked now.", "warning", se.UserText, se.AdminDetail, se.ReasonCode
+		switch rv := dr.Result; {
+		case dr.Err != nil:
+			res.Verdict, res.Level, res.Text, detail, res.Reason = "Could not be checked now.", "warning", dr.Err.UserText, dr.Err.AdminDetail, dr.Err.ReasonCode
 		case rv.Status == source.RevalidationAllowed:
 			res.Verdict, res.Level = "Would get in.", "info"
 		case rv.Status == source.RevalidationRevoked:
@@ -156,13 +132,15 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) {
 		default:
 			res.Verdict, res.Level = "Could not be decided now.", "warning"
 		}
-		if err == nil {
-			res.Text, detail, res.Reason = rv.Decision.UserText, rv.Decision.AdminDetail, rv.Decision.ReasonCode
+		if dr.Err == nil {
+			res.Text, detail, res.Reason = dr.Result.Decision.UserText, dr.Result.Decision.AdminDetail, dr.Result.Decision.ReasonCode
 		}
 		if res.User == nil {
 			res.Text = strings.TrimSpace(res.Text + " They have not logged in here yet.")
 		}
 		res.Facts, res.ReasonWords = factsOf(detail), reasonWords(res.Reason)
 	}
-	s.renderEditWith(w, r, http.StatusOK, src, p, current(src), nil, "", "", map[string]any{"DryRun": res, "DryRunWho": who})
+	s.renderEdit(w, r, http.StatusOK, editForm{src: src, p: p, cfg: host.Editing(src)},
+		func(d *sourceEditPage) { d.DryRun, d.DryRunWho = &res, who })
+	return nil
 }

@@ -1,34 +1,35 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
-	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 // Deleting a source: a page that says what goes with it, then the deletion.
 
-// sourceOf is the source the path names, whether or not its plugin is loaded (a source
-// whose plugin is gone can be deleted too); it answers 404 itself when there is none.
-func (s *sourcePages) sourceOf(w http.ResponseWriter, r *http.Request) (*store.Source, bool) {
-	src, err := s.store.Source(r.Context(), r.PathValue("id"))
-	return loaded(w, r, src, err)
+// deletePage is delete.html's data: what deleting something ends and what stays, and the
+// form that confirms it.
+type deletePage struct {
+	Head
+	Ends, Keeps            []string
+	Action, Button, Cancel string
 }
 
-// deleteSourcePage says what deleting the source ends, and what stays.
-func (s *sourcePages) deleteSourcePage(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.sourceOf(w, r)
-	if !ok {
-		return
-	}
-	use, err := s.store.SourceUsage(r.Context(), src.ID)
+// deleteSourcePage says what deleting the source ends, and what stays. The source is the
+// one the path names, whether or not its plugin is loaded (a source whose plugin is gone can
+// be deleted too).
+func (s *sourcePages) deleteSourcePage(w http.ResponseWriter, r *http.Request) error {
+	src, err := s.sources.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		dbunavailable.Answer(w)
-		return
+		return err
+	}
+	use, err := s.sources.Usage(r.Context(), src.ID)
+	if err != nil {
+		return err
 	}
 	ends := []string{"The source " + src.Name + " and its settings (the secrets in them included) are deleted: nobody can sign in with it, " +
 		"and sign-ins with it under way fail."}
@@ -54,26 +55,24 @@ func (s *sourcePages) deleteSourcePage(w http.ResponseWriter, r *http.Request) {
 	keeps := []string{"Events stay, the name and account id of each person in them included: they are the audit trail (90 days).",
 		"The usernames of its people stay reserved: nobody gets them again.",
 		"Someone who signs in later through a new source is a new person here, with a new id for apps (sub)."}
-	s.render(w, http.StatusOK, "delete.html", map[string]any{"Title": "Delete the source " + src.Name + "?", "Ends": ends, "Keeps": keeps,
-		"Action": "/admin/sources/" + src.ID + "/delete", "Button": "Delete " + src.Name, "Cancel": "/admin", "Session": sessionOf(r)})
+	s.render(w, http.StatusOK, "delete.html", &deletePage{Head: Head{Title: "Delete the source " + src.Name + "?", Session: sessionOf(r)},
+		Ends: ends, Keeps: keeps, Action: "/admin/sources/" + src.ID + "/delete", Button: "Delete " + src.Name, Cancel: "/admin"})
+	return nil
 }
 
-// deleteSource deletes the source with its people (host.People.DeleteSource) and records it.
-func (s *sourcePages) deleteSource(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.sourceOf(w, r)
-	if !ok {
-		return
+// deleteSource deletes the source with its people (host.People.DeleteSource, which records it).
+func (s *sourcePages) deleteSource(w http.ResponseWriter, r *http.Request) error {
+	src, err := s.sources.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
-	if err := host.CheckAdminWayInKept(r.Context(), s.store, src.ID, nil); err != nil {
+	switch err := s.people.DeleteSource(r.Context(), src); {
+	case errors.Is(err, host.ErrLastWayIn):
 		s.redirectFlash(w, r, "/admin", "Not deleted: "+err.Error()+".", "error")
-		return
+	case err != nil:
+		return err
+	default:
+		s.redirectFlash(w, r, "/admin", "The source "+src.Name+" was deleted.", "info")
 	}
-	use, _ := s.store.SourceUsage(r.Context(), src.ID)
-	if err := s.people.DeleteSource(r.Context(), src); err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{SourceID: src.ID, Kind: store.EventAdminSourceDeleted,
-		Detail: fmt.Sprintf("%s (%s) deleted with its %s", src.Name, src.PluginID, count(use.Users, "person"))})
-	s.redirectFlash(w, r, "/admin", "The source "+src.Name+" was deleted.", "info")
+	return nil
 }

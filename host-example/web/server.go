@@ -78,7 +78,8 @@ type Deps struct {
 	// Sessions are the host's browser sessions (the cookie, minting, loading, ending).
 	Sessions *host.Sessions
 	// Events is the audit trail the admin's pages read.
-	Events *host.Events
+	Events  *host.Events
+	Actions *host.Actions
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 	// Clients are the OpenID Connect applications the admin registers.
@@ -102,6 +103,7 @@ type Server struct {
 	logins  *host.Logins
 	people  *host.People
 	events  *host.Events
+	actions *host.Actions
 	keys    Signer
 	clients *openid.Clients
 	rules   *forwardauth.RuleAdmin
@@ -168,7 +170,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, actions: d.Actions, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.sessions = d.Sessions
