@@ -102,16 +102,6 @@ func Start(m *Manifest, opts Options) (*Plugin, error) {
 	return p, nil
 }
 
-// VerifyChecksum checks the sha256 of the executable against want, naming the file on mismatch.
-func VerifyChecksum(path, want string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("plugin executable: %w", err)
-	}
-	defer f.Close()
-	return checkSum(f, path, want, io.Discard)
-}
-
 // checkSum hashes r (copying it to w) and compares with want.
 func checkSum(r io.Reader, path, want string, w io.Writer) error {
 	h := sha256.New()
