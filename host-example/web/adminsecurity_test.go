@@ -19,7 +19,6 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
 
 // testClock is a clock the test moves.
@@ -184,14 +183,7 @@ func (h *harness) sourceAdminSignInVia(b *browser, slug, persona string) page {
 	}
 	p = b.Do("GET", strings.ReplaceAll(link[1], "&amp;", "&"), nil)
 	p = b.Do("POST", "/login/"+slug, url.Values{"csrf": {p.CSRF()}, "return": {"/admin/login/source"}})
-	code, fwd, err := plexsim.ForwardURL(p.Location)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.sim.Claim(code, persona); err != nil {
-		h.t.Fatal(err)
-	}
-	if p = b.Do("GET", fwd, nil); p.Location != "/admin/login/source" {
+	if p = b.Do("GET", b.Approve(p.Redirect, persona), nil); p.Location != "/admin/login/source" {
 		h.t.Fatalf("the login did not return to the admin: %d %s", p.Status, p.Location)
 	}
 	return h.openAdminThroughSource(b)

@@ -106,8 +106,7 @@ func TestCallbackIsSingleUseAndBoundToTheBrowser(t *testing.T) {
 	h.addSource(membersConfig)
 	b := h.browser()
 	auth := b.StartLogin(b.Get("/login"), "plex")
-	code, fwd, _ := plexsim.ForwardURL(auth)
-	_ = h.sim.Claim(code, "friend")
+	fwd := b.Approve(auth, "friend")
 	if strings.Contains(auth, "pin") || strings.Contains(fwd, "state") {
 		t.Fatalf("login state in a browser-visible URL: %s", auth)
 	}
@@ -341,8 +340,7 @@ func TestPluginKilledMidLogin(t *testing.T) {
 	h.addSource(membersConfig)
 	b := h.browser()
 	auth := b.StartLogin(b.Get("/login"), "plex")
-	code, fwd, _ := plexsim.ForwardURL(auth)
-	_ = h.sim.Claim(code, "friend")
+	fwd := b.Approve(auth, "friend")
 	pid := h.srv.Plugin("plex").P.Pid()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -521,11 +519,7 @@ func TestReauthoriseKeepsEverySetting(t *testing.T) {
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, h.simURL+"/auth#?") {
 		t.Fatalf("reauthorise: %d %s", p.Status, p.Body)
 	}
-	code, fwd, _ := plexsim.ForwardURL(p.Location)
-	if err := h.sim.Claim(code, "owner"); err != nil {
-		t.Fatal(err)
-	}
-	p = b.Do("GET", fwd, nil)
+	p = b.Do("GET", b.Approve(p.Redirect, "owner"), nil)
 	if p.Status != http.StatusSeeOther || p.Location != "/admin/sources/"+src.ID {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
 	}
