@@ -126,6 +126,12 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	}
 }
 
+// ApproveAs picks persona on the simulated upstream's approval page.
+func ApproveAs(persona string) []Action {
+	sel := `button.persona[data-persona="` + persona + `"]`
+	return []Action{Visible(sel), Click(sel)}
+}
+
 // Click clicks the element sel.
 func Click(sel string) Action { return chromedp.Click(chromedp.CSS(sel)) }
 

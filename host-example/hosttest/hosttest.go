@@ -1,6 +1,7 @@
 // Package hosttest starts a whole host-example for tests: a store in a temporary folder,
 // the real plugin processes, the pages, OpenID Connect and forward-auth, on a loopback
-// address, built by the same composition root (app.New) as the server.
+// address, built by the same composition root (app.New) as the server; and the tests' one
+// browser without JavaScript (Browser) that drives it.
 package hosttest
 
 import (

@@ -163,9 +163,9 @@ func TestUnknownRedirectURIGetsAnErrorPageNeverARedirect(t *testing.T) {
 	for _, ru := range []string{"https://evil.example/cb", rpRedirect + "/extra", rpRedirect + "?x=1", "http://127.0.0.1:9/CALLBACK"} {
 		cfg := r.config
 		cfg.RedirectURL = ru
-		p := d.browser().do("GET", cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
-		if p.location != "" || p.status < 400 {
-			t.Errorf("redirect_uri %s: %d → %q", ru, p.status, p.location)
+		p := d.browser().Do("GET", cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+		if p.Redirect != "" || p.Status < 400 {
+			t.Errorf("redirect_uri %s: %d → %q", ru, p.Status, p.Redirect)
 		}
 	}
 }
@@ -192,24 +192,24 @@ func TestPKCERules(t *testing.T) {
 	pub := r.config
 	pub.ClientID, pub.ClientSecret, pub.RedirectURL = publicID, "", "http://127.0.0.1:9/cli"
 	errorOf := func(p page) string {
-		u, _ := url.Parse(p.location)
+		u, _ := url.Parse(p.Redirect)
 		return u.Query().Get("error") + " " + u.Query().Get("error_description")
 	}
-	if e := errorOf(d.browser().follow(pub.AuthCodeURL("s"))); !strings.Contains(e, "PKCE") {
+	if e := errorOf(d.browser().Follow(pub.AuthCodeURL("s"))); !strings.Contains(e, "PKCE") {
 		t.Fatalf("public client without PKCE: %q", e)
 	}
 	plain := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)), oauth2.SetAuthURLParam("code_challenge_method", "plain")}
 	for _, cfg := range []oauth2.Config{pub, r.config} {
-		if e := errorOf(d.browser().follow(cfg.AuthCodeURL("s", plain...))); !strings.Contains(e, "plain") {
+		if e := errorOf(d.browser().Follow(cfg.AuthCodeURL("s", plain...))); !strings.Contains(e, "plain") {
 			t.Fatalf("%s with plain: %q", cfg.ClientID, e)
 		}
 	}
 	// A public client with S256 gets in.
 	verifier := oauth2.GenerateVerifier()
 	p := d.browser().authorize(pub.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "friend")
-	u, _ := url.Parse(p.location)
+	u, _ := url.Parse(p.Redirect)
 	if _, err := pub.Exchange(context.Background(), u.Query().Get("code"), oauth2.VerifierOption(verifier)); err != nil {
-		t.Fatalf("public client with S256: %v (%s)", err, p.location)
+		t.Fatalf("public client with S256: %v (%s)", err, p.Redirect)
 	}
 }
 
@@ -227,10 +227,10 @@ func TestExpiredCode(t *testing.T) {
 func TestPromptNoneWithoutSession(t *testing.T) {
 	d := newIDP(t)
 	r := d.rp()
-	p := d.browser().follow(r.config.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
-	u, _ := url.Parse(p.location)
-	if !strings.HasPrefix(p.location, rpRedirect) || u.Query().Get("error") != "login_required" || u.Query().Get("state") != "st" {
-		t.Fatalf("prompt=none: %d %s", p.status, p.location)
+	p := d.browser().Follow(r.config.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+	u, _ := url.Parse(p.Redirect)
+	if !strings.HasPrefix(p.Redirect, rpRedirect) || u.Query().Get("error") != "login_required" || u.Query().Get("state") != "st" {
+		t.Fatalf("prompt=none: %d %s", p.Status, p.Redirect)
 	}
 }
 
@@ -241,16 +241,16 @@ func TestPromptLoginAndMaxAgeForceAFreshLogin(t *testing.T) {
 	b := d.browser()
 	_, first := r.login(t, b, "friend")
 	// A signed-in browser passes straight through...
-	p := b.follow(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-	if !strings.HasPrefix(p.location, rpRedirect) {
-		t.Fatalf("signed in: %d %s", p.status, p.location)
+	p := b.Follow(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if !strings.HasPrefix(p.Redirect, rpRedirect) {
+		t.Fatalf("signed in: %d %s", p.Status, p.Redirect)
 	}
 	// ...but prompt=login and a max_age shorter than the session show the login page again.
 	time.Sleep(1100 * time.Millisecond)
 	for _, opt := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")} {
-		p := b.follow(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), opt))
-		if p.location != "" || !strings.Contains(p.body, "Sign in with") {
-			t.Fatalf("no fresh login asked: %d %s", p.status, p.location)
+		p := b.Follow(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), opt))
+		if p.Redirect != "" || !strings.Contains(p.Body, "Sign in with") {
+			t.Fatalf("no fresh login asked: %d %s", p.Status, p.Redirect)
 		}
 	}
 	_, fresh := r.login(t, b, "friend", oauth2.SetAuthURLParam("prompt", "login"))
@@ -266,8 +266,8 @@ func TestAllowedGroupsRefuseAtAuthorize(t *testing.T) {
 	d.addClient(*c)
 	r := d.rp()
 	p := d.browser().authorize(r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), "friend")
-	if p.status != http.StatusForbidden || p.location != "" || !strings.Contains(p.body, "Demo app") {
-		t.Fatalf("friend outside the allowed groups: %d %s", p.status, p.location)
+	if p.Status != http.StatusForbidden || p.Redirect != "" || !strings.Contains(p.Body, "Demo app") {
+		t.Fatalf("friend outside the allowed groups: %d %s", p.Status, p.Redirect)
 	}
 	if _, cl := r.login(t, d.browser(), "owner"); cl.Subject == "" {
 		t.Fatal("owner refused")
@@ -308,22 +308,22 @@ func TestLogoutWithoutHintAsksFirst(t *testing.T) {
 	r := d.rp()
 	b := d.browser()
 	r.login(t, b, "friend")
-	p := b.follow(d.issuer + "/end_session?post_logout_redirect_uri=" + url.QueryEscape(rpLogout) + "&client_id=" + rpID)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Sign out?") {
-		t.Fatalf("no confirmation: %d %s", p.status, p.location)
+	p := b.Follow(d.issuer + "/end_session?post_logout_redirect_uri=" + url.QueryEscape(rpLogout) + "&client_id=" + rpID)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Sign out?") {
+		t.Fatalf("no confirmation: %d %s", p.Status, p.Redirect)
 	}
-	if p := b.do("GET", "/profile", nil); p.status != http.StatusOK {
+	if p := b.Do("GET", "/profile", nil); p.Status != http.StatusOK {
 		t.Fatal("logged out by a GET without a hint")
 	}
-	m := csrfRE.FindStringSubmatch(p.body)
-	if got := b.do("POST", "/oidc/logout", url.Values{"csrf": {"forged"}, "redirect": {rpLogout}}); got.status != http.StatusForbidden {
-		t.Fatalf("forged confirmation: %d", got.status)
+	csrf := p.CSRF()
+	if got := b.Do("POST", "/oidc/logout", url.Values{"csrf": {"forged"}, "redirect": {rpLogout}}); got.Status != http.StatusForbidden {
+		t.Fatalf("forged confirmation: %d", got.Status)
 	}
-	got := b.do("POST", "/oidc/logout", url.Values{"csrf": {m[1]}, "redirect": {"https://evil.example/"}})
-	if got.location != "/oidc/logged-out" && got.location != d.issuer+"/oidc/logged-out" {
-		t.Fatalf("logout to an unregistered target: %s", got.location)
+	got := b.Do("POST", "/oidc/logout", url.Values{"csrf": {csrf}, "redirect": {"https://evil.example/"}})
+	if got.Redirect != "/oidc/logged-out" && got.Redirect != d.issuer+"/oidc/logged-out" {
+		t.Fatalf("logout to an unregistered target: %s", got.Redirect)
 	}
-	if p := b.do("GET", "/profile", nil); p.status == http.StatusOK {
+	if p := b.Do("GET", "/profile", nil); p.Status == http.StatusOK {
 		t.Fatal("still signed in after the confirmed logout")
 	}
 }
@@ -413,41 +413,41 @@ func TestRefusedUserWaysOn(t *testing.T) {
 	idRE := regexp.MustCompile(`name="id" value="([^"]+)"`)
 	refused := func(p page) (csrf, id string) {
 		t.Helper()
-		if p.status != http.StatusForbidden || !strings.Contains(p.body, "No access to Demo app") || !strings.Contains(p.body, `id="other-account"`) ||
-			!strings.Contains(p.body, "Back to Demo app") || !strings.Contains(p.body, `id="nav-logout"`) || strings.Contains(p.body, `id="nav-login"`) {
-			t.Fatalf("refusal page: %d %s", p.status, p.body)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "No access to Demo app") || !strings.Contains(p.Body, `id="other-account"`) ||
+			!strings.Contains(p.Body, "Back to Demo app") || !strings.Contains(p.Body, `id="nav-logout"`) || strings.Contains(p.Body, `id="nav-login"`) {
+			t.Fatalf("refusal page: %d %s", p.Status, p.Body)
 		}
-		return csrfRE.FindStringSubmatch(p.body)[1], idRE.FindStringSubmatch(p.body)[1]
+		return p.CSRF(), idRE.FindStringSubmatch(p.Body)[1]
 	}
-	login := b.follow(r.config.AuthCodeURL("st4te", s256()))
-	if !strings.Contains(login.body, "Sign in to Demo app") {
-		t.Fatalf("the login page does not name the app: %s", login.body)
+	login := b.Follow(r.config.AuthCodeURL("st4te", s256()))
+	if !strings.Contains(login.Body, "Sign in to Demo app") {
+		t.Fatalf("the login page does not name the app: %s", login.Body)
 	}
-	csrf, id := refused(b.plexLogin(login, "friend"))
-	if p := b.do("POST", openid.BackToAppPath, url.Values{"id": {id}}); p.status != http.StatusForbidden {
-		t.Fatalf("back without the CSRF token: %d %s", p.status, p.location)
+	csrf, id := refused(b.SignIn(login, "plex", "friend"))
+	if p := b.Do("POST", openid.BackToAppPath, url.Values{"id": {id}}); p.Status != http.StatusForbidden {
+		t.Fatalf("back without the CSRF token: %d %s", p.Status, p.Redirect)
 	}
-	p := b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {id}})
-	back, err := url.Parse(p.location)
-	if p.status != http.StatusFound || err != nil || !strings.HasPrefix(p.location, rpRedirect+"?") ||
+	p := b.Do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {id}})
+	back, err := url.Parse(p.Redirect)
+	if p.Status != http.StatusFound || err != nil || !strings.HasPrefix(p.Redirect, rpRedirect+"?") ||
 		back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "st4te" || back.Query().Get("code") != "" {
-		t.Fatalf("back to the app: %d %s", p.status, p.location)
+		t.Fatalf("back to the app: %d %s", p.Status, p.Redirect)
 	}
-	if p := b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {id}}); p.status != http.StatusBadRequest {
-		t.Fatalf("the ended request answered again: %d %s", p.status, p.location)
+	if p := b.Do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {id}}); p.Status != http.StatusBadRequest {
+		t.Fatalf("the ended request answered again: %d %s", p.Status, p.Redirect)
 	}
 	// Another account: signed out, and back to the same authorization, which now succeeds.
-	csrf, id = refused(b.follow(r.config.AuthCodeURL("again", s256())))
-	p = b.do("POST", openid.OtherAccountPath, url.Values{"csrf": {csrf}, "id": {id}})
-	if p.status != http.StatusSeeOther || !strings.Contains(p.location, "/login?return=") {
-		t.Fatalf("another account: %d %s", p.status, p.location)
+	csrf, id = refused(b.Follow(r.config.AuthCodeURL("again", s256())))
+	p = b.Do("POST", openid.OtherAccountPath, url.Values{"csrf": {csrf}, "id": {id}})
+	if p.Status != http.StatusSeeOther || !strings.Contains(p.Redirect, "/login?return=") {
+		t.Fatalf("another account: %d %s", p.Status, p.Redirect)
 	}
-	login = b.follow(p.location)
-	if !strings.Contains(login.body, "Sign in to Demo app") || strings.Contains(login.body, `id="signed-in"`) {
-		t.Fatalf("after another account: %s", login.body)
+	login = b.Follow(p.Redirect)
+	if !strings.Contains(login.Body, "Sign in to Demo app") || strings.Contains(login.Body, `id="signed-in"`) {
+		t.Fatalf("after another account: %s", login.Body)
 	}
-	if done := b.plexLogin(login, "owner"); !strings.HasPrefix(done.location, rpRedirect+"?") || !strings.Contains(done.location, "code=") ||
-		!strings.Contains(done.location, "state=again") {
-		t.Fatalf("the owner's sign-in for the same request: %d %s", done.status, done.location)
+	if done := b.SignIn(login, "plex", "owner"); !strings.HasPrefix(done.Redirect, rpRedirect+"?") || !strings.Contains(done.Redirect, "code=") ||
+		!strings.Contains(done.Redirect, "state=again") {
+		t.Fatalf("the owner's sign-in for the same request: %d %s", done.Status, done.Redirect)
 	}
 }

@@ -27,13 +27,13 @@ func TestCodeMintedBeforeAccessEndedGivesNothing(t *testing.T) {
 		return us[0]
 	}
 	post := func(t *testing.T, b *browser, path string) {
-		p := b.do("GET", "/profile", nil)
-		m := csrfRE.FindStringSubmatch(p.body)
-		if m == nil {
-			t.Fatalf("no profile page: %d %s", p.status, p.location)
+		p := b.Do("GET", "/profile", nil)
+		csrf := p.CSRF()
+		if csrf == "" {
+			t.Fatalf("no profile page: %d %s", p.Status, p.Redirect)
 		}
-		if p := b.do("POST", path, url.Values{"csrf": {m[1]}}); p.location != d.issuer+"/login?signed_out=1" {
-			t.Fatalf("POST %s: %d %s", path, p.status, p.location)
+		if p := b.Do("POST", path, url.Values{"csrf": {csrf}}); p.Redirect != d.issuer+"/login?signed_out=1" {
+			t.Fatalf("POST %s: %d %s", path, p.Status, p.Redirect)
 		}
 	}
 	cases := []struct {

@@ -30,19 +30,19 @@ func TestDemoRelyingParty(t *testing.T) {
 	rpSrv.Start()
 	defer rpSrv.Close()
 	b := d.browser()
-	if p := b.do("GET", base+"/", nil); !strings.Contains(p.body, "Log in with host-example") {
-		t.Fatalf("home: %s", p.body)
+	if p := b.Do("GET", base+"/", nil); !strings.Contains(p.Body, "Log in with host-example") {
+		t.Fatalf("home: %s", p.Body)
 	}
-	p := b.follow(base + "/login")
-	p = b.plexLogin(p, "friend")
-	if p.status != 200 || !strings.Contains(p.body, `id="hello"`) || !strings.Contains(p.body, "frank") || !strings.Contains(p.body, "plex-friend") {
-		t.Fatalf("after login: %d %s %s", p.status, p.location, p.body)
+	p := b.Follow(base + "/login")
+	p = b.SignIn(p, "plex", "friend")
+	if p.Status != 200 || !strings.Contains(p.Body, `id="hello"`) || !strings.Contains(p.Body, "frank") || !strings.Contains(p.Body, "plex-friend") {
+		t.Fatalf("after login: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
-	p = b.follow(base + "/logout")
-	if !strings.Contains(p.body, "Log in with host-example") {
-		t.Fatalf("after logout: %d %s", p.status, p.body)
+	p = b.Follow(base + "/logout")
+	if !strings.Contains(p.Body, "Log in with host-example") {
+		t.Fatalf("after logout: %d %s", p.Status, p.Body)
 	}
-	if p := b.do("GET", "/profile", nil); p.status == 200 {
+	if p := b.Do("GET", "/profile", nil); p.Status == 200 {
 		t.Fatal("the provider's session survived the app's logout")
 	}
 }

@@ -60,8 +60,8 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 			codeOf(t, p)
 		case "form_post":
 			p := d.browser().authorize(r.config.AuthCodeURL("s", s256(), oauth2.SetAuthURLParam("response_mode", "form_post")), "friend")
-			if p.status != http.StatusOK || !strings.Contains(p.body, `action="`+rpRedirect+`"`) || !strings.Contains(p.body, `name="code"`) {
-				t.Errorf("response_mode form_post: %d %s", p.status, p.body)
+			if p.Status != http.StatusOK || !strings.Contains(p.Body, `action="`+rpRedirect+`"`) || !strings.Contains(p.Body, `name="code"`) {
+				t.Errorf("response_mode form_post: %d %s", p.Status, p.Body)
 			}
 		default:
 			t.Errorf("response mode %q is advertised but not tested", m)
@@ -91,7 +91,7 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 			pub := oauth2.Config{ClientID: publicID, Endpoint: r.config.Endpoint, RedirectURL: "http://127.0.0.1:9/cli", Scopes: []string{"openid"}}
 			verifier := oauth2.GenerateVerifier()
 			p := d.browser().authorize(pub.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "friend")
-			u, _ := url.Parse(p.location)
+			u, _ := url.Parse(p.Redirect)
 			if _, err := pub.Exchange(ctx, u.Query().Get("code"), oauth2.VerifierOption(verifier)); err != nil {
 				t.Errorf("token auth method none: %v", err)
 			}

@@ -25,20 +25,20 @@ import (
 // URL (/oidc/login?id=…) it was sent to, without following it.
 func startAuthorize(t *testing.T, b *browser, authURL string) string {
 	t.Helper()
-	p := b.do("GET", authURL, nil)
-	if p.status != http.StatusFound || !strings.Contains(p.location, "/oidc/login?id=") {
-		t.Fatalf("authorize: %d %s %s", p.status, p.location, p.body)
+	p := b.Do("GET", authURL, nil)
+	if p.Status != http.StatusFound || !strings.Contains(p.Redirect, "/oidc/login?id=") {
+		t.Fatalf("authorize: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
-	return p.location
+	return p.Redirect
 }
 
 // signedIn is a browser that has logged in as persona at the host.
 func signedIn(t *testing.T, d *idp, persona string) *browser {
 	t.Helper()
 	b := d.browser()
-	p := b.plexLogin(b.do("GET", "/login", nil), persona)
-	if p.status >= 400 {
-		t.Fatalf("login as %s: %d %s", persona, p.status, p.body)
+	p := b.SignIn(b.Do("GET", "/login", nil), "plex", persona)
+	if p.Status >= 400 {
+		t.Fatalf("login as %s: %d %s", persona, p.Status, p.Body)
 	}
 	return b
 }
@@ -61,15 +61,15 @@ func TestAuthorizationRequestCannotBeFinishedByAnotherBrowser(t *testing.T) {
 	victim := signedIn(t, d, "friend")
 	link := startAuthorize(t, attacker, r.config.AuthCodeURL(randomString(), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 
-	p := victim.do("GET", link, nil)
-	if p.status != http.StatusForbidden || p.location != "" || !strings.Contains(p.body, "another browser") {
-		t.Fatalf("the victim's browser finished the attacker's request: %d %s", p.status, p.location)
+	p := victim.Do("GET", link, nil)
+	if p.Status != http.StatusForbidden || p.Redirect != "" || !strings.Contains(p.Body, "another browser") {
+		t.Fatalf("the victim's browser finished the attacker's request: %d %s", p.Status, p.Redirect)
 	}
 	id := requestID(t, link)
 	for _, method := range []string{"GET", "POST"} {
-		cb := attacker.do(method, "/authorize/callback?id="+url.QueryEscape(id), url.Values{"id": {id}})
-		if strings.Contains(cb.location, "code=") || cb.status < 400 {
-			t.Fatalf("%s /authorize/callback answered %d %s", method, cb.status, cb.location)
+		cb := attacker.Do(method, "/authorize/callback?id="+url.QueryEscape(id), url.Values{"id": {id}})
+		if strings.Contains(cb.Redirect, "code=") || cb.Status < 400 {
+			t.Fatalf("%s /authorize/callback answered %d %s", method, cb.Status, cb.Redirect)
 		}
 	}
 	row, err := d.store.AuthRequestByID(context.Background(), id)
@@ -88,10 +88,10 @@ func TestAuthorizationRequestOfTheVictimStaysTheVictims(t *testing.T) {
 	state, verifier := randomString(), oauth2.GenerateVerifier()
 	link := startAuthorize(t, victim, r.config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
 
-	if p := attacker.do("GET", link, nil); p.status != http.StatusForbidden || p.location != "" {
-		t.Fatalf("another signed-in browser completed the victim's request: %d %s", p.status, p.location)
+	if p := attacker.Do("GET", link, nil); p.Status != http.StatusForbidden || p.Redirect != "" {
+		t.Fatalf("another signed-in browser completed the victim's request: %d %s", p.Status, p.Redirect)
 	}
-	p := victim.do("GET", link, nil)
+	p := victim.Do("GET", link, nil)
 	code, gotState := codeOf(t, p)
 	if gotState != state {
 		t.Fatalf("state %q", gotState)
@@ -103,8 +103,8 @@ func TestAuthorizationRequestOfTheVictimStaysTheVictims(t *testing.T) {
 	if c := r.verify(t, tok, ""); c.PreferredUsername != "frank" {
 		t.Fatalf("the code is for %q, want the victim frank", c.PreferredUsername)
 	}
-	if again := victim.do("GET", link, nil); again.status < 400 || strings.Contains(again.location, "code=") {
-		t.Fatalf("a finished request answered again: %d %s", again.status, again.location)
+	if again := victim.Do("GET", link, nil); again.Status < 400 || strings.Contains(again.Redirect, "code=") {
+		t.Fatalf("a finished request answered again: %d %s", again.Status, again.Redirect)
 	}
 }
 
@@ -119,9 +119,9 @@ func TestCallbackWithBodyIDIsRefused(t *testing.T) {
 	if err := d.store.CompleteAuthRequest(context.Background(), first, 1, "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	p := b.do("POST", "/authorize/callback?id="+second, url.Values{"id": {first}})
-	if p.status != http.StatusGone || strings.Contains(p.location, "code=") {
-		t.Fatalf("callback POST: %d %s", p.status, p.location)
+	p := b.Do("POST", "/authorize/callback?id="+second, url.Values{"id": {first}})
+	if p.Status != http.StatusGone || strings.Contains(p.Redirect, "code=") {
+		t.Fatalf("callback POST: %d %s", p.Status, p.Redirect)
 	}
 }
 
@@ -134,7 +134,7 @@ func TestPlantedBindingCookieIsRefused(t *testing.T) {
 	link := startAuthorize(t, attacker, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	u, _ := url.Parse(d.issuer)
 	var planted string
-	for _, c := range attacker.c.Jar.Cookies(u) {
+	for _, c := range attacker.Client.Jar.Cookies(u) {
 		if c.Name == "hx_oidc" {
 			planted = c.Value
 		}
@@ -145,11 +145,11 @@ func TestPlantedBindingCookieIsRefused(t *testing.T) {
 	victim := signedIn(t, d, "friend")
 	startAuthorize(t, victim, r.config.AuthCodeURL("v", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))) // its own binding
 	req, _ := http.NewRequest("GET", link, nil)
-	for _, c := range victim.c.Jar.Cookies(u) {
+	for _, c := range victim.Client.Jar.Cookies(u) {
 		req.AddCookie(c)
 	}
 	req.AddCookie(&http.Cookie{Name: "hx_oidc", Value: planted})
-	resp, err := victim.c.Do(req)
+	resp, err := victim.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestAuthorizeOnlyAsANavigation(t *testing.T) {
 		if dest != "" {
 			req.Header.Set("Sec-Fetch-Dest", dest)
 		}
-		resp, err := d.browser().c.Do(req)
+		resp, err := d.browser().Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func TestSeveralTabsOfOneBrowser(t *testing.T) {
 		links = append(links, startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))))
 	}
 	for _, l := range links {
-		codeOf(t, b.do("GET", l, nil))
+		codeOf(t, b.Do("GET", l, nil))
 	}
 }
 
@@ -202,30 +202,30 @@ func TestAuthorizeCapsAndLimits(t *testing.T) {
 	r := d.rp()
 	anon := d.browser()
 	long := r.config.AuthCodeURL(strings.Repeat("s", 5000), oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
-	if p := anon.do("GET", long, nil); p.status != http.StatusBadRequest || !strings.Contains(p.body, "state is too long") {
-		t.Fatalf("a 5,000-byte state: %d %s", p.status, p.body)
+	if p := anon.Do("GET", long, nil); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "state is too long") {
+		t.Fatalf("a 5,000-byte state: %d %s", p.Status, p.Body)
 	}
 	limited := false
 	for i := 0; i < 60 && !limited; i++ {
-		p := anon.do("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
-		limited = p.status == http.StatusTooManyRequests
+		p := anon.Do("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+		limited = p.Status == http.StatusTooManyRequests
 	}
 	if !limited {
 		t.Fatal("60 anonymous authorization requests from one address were all accepted")
 	}
 	b := signedIn(t, d, "friend")
-	codeOf(t, b.do("GET", startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
+	codeOf(t, b.Do("GET", startAuthorize(t, b, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
 	// A signed-in user is limited too (per user, whatever the address), and another user is not.
 	limited = false
 	for i := 0; i < 60 && !limited; i++ {
-		p := b.do("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
-		limited = p.status == http.StatusTooManyRequests
+		p := b.Do("GET", r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+		limited = p.Status == http.StatusTooManyRequests
 	}
 	if !limited {
 		t.Fatal("60 authorization requests of one signed-in user were all accepted")
 	}
 	other := signedIn(t, d, "otherhome")
-	codeOf(t, other.do("GET", startAuthorize(t, other, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
+	codeOf(t, other.Do("GET", startAuthorize(t, other, r.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), nil))
 }
 
 // Each client keeps its newest ten open authorization requests; past the bound on all open
@@ -263,7 +263,7 @@ func TestOpenRequestsBoundedPerClientThenBusiestFirst(t *testing.T) {
 	if _, err := d.store.AuthRequestByID(ctx, requestID(t, links[0])); err == nil {
 		t.Error("the oldest request of the flood was kept")
 	}
-	codeOf(t, victim.do("GET", victimLink, nil)) // older than the flood, but its client's only one
+	codeOf(t, victim.Do("GET", victimLink, nil)) // older than the flood, but its client's only one
 
 	// Without the global bound in the way, one client keeps its newest ten.
 	d.maxOpen = 0

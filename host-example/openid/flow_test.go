@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -111,12 +112,12 @@ func TestCodeFlowWithRealRelyingParty(t *testing.T) {
 	end, _ := url.Parse(d.issuer + "/end_session")
 	q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {rpLogout}, "state": {"bye"}}
 	end.RawQuery = q.Encode()
-	p := b.do("GET", end.String(), nil)
-	if p.status != http.StatusFound || p.location != rpLogout+"?state=bye" {
-		t.Fatalf("logout: %d %s %s", p.status, p.location, p.body)
+	p := b.Do("GET", end.String(), nil)
+	if p.Status != http.StatusFound || p.Redirect != rpLogout+"?state=bye" {
+		t.Fatalf("logout: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
-	if p := b.do("GET", "/profile", nil); p.location != d.issuer+"/login" {
-		t.Fatalf("still signed in after logout: %d %s", p.status, p.location)
+	if p := b.Do("GET", "/profile", nil); p.Redirect != d.issuer+"/login" {
+		t.Fatalf("still signed in after logout: %d %s", p.Status, p.Redirect)
 	}
 }
 
@@ -147,27 +148,27 @@ func TestWayBackAfterStepAndPasswordLogins(t *testing.T) {
 	r := d.rp()
 	// The profile step: pick the account itself.
 	b := d.browser()
-	p := b.follow(r.config.AuthCodeURL("s1", s256()))
-	p = b.plexLogin(p, "owner")
-	if !strings.Contains(p.body, "Who is watching?") {
-		t.Fatalf("no profile step: %d %s", p.status, p.location)
+	p := b.Follow(r.config.AuthCodeURL("s1", s256()))
+	p = b.SignIn(p, "plex", "owner")
+	if !strings.Contains(p.Body, "Who is watching?") {
+		t.Fatalf("no profile step: %d %s", p.Status, p.Redirect)
 	}
-	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfRE.FindStringSubmatch(p.body)[1]}, "choice": {"self"}})
-	if p = b.follow(p.location); !strings.HasPrefix(p.location, rpRedirect+"?code=") {
-		t.Fatalf("after the step: %d %s", p.status, p.location)
+	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"self"}})
+	if p = b.Follow(p.Redirect); !strings.HasPrefix(p.Redirect, rpRedirect+"?code=") {
+		t.Fatalf("after the step: %d %s", p.Status, p.Redirect)
 	}
 	// Password and second factor.
 	b = d.browser()
-	p = b.follow(r.config.AuthCodeURL("s2", s256()))
-	csrf, ret := csrfRE.FindStringSubmatch(p.body)[1], strings.ReplaceAll(returnRE.FindStringSubmatch(p.body)[1], "&amp;", "&")
-	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "return": {ret}, "login": {"tess"}, "password": {"tf-pass"}})
-	if p.status != http.StatusUnauthorized {
-		t.Fatalf("second factor not asked: %d", p.status)
+	p = b.Follow(r.config.AuthCodeURL("s2", s256()))
+	csrf, ret := p.CSRF(), p.Field("return")
+	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "return": {ret}, "login": {"tess"}, "password": {"tf-pass"}})
+	if p.Status != http.StatusUnauthorized {
+		t.Fatalf("second factor not asked: %d", p.Status)
 	}
-	ret = strings.ReplaceAll(returnRE.FindStringSubmatch(p.body)[1], "&amp;", "&")
-	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrfRE.FindStringSubmatch(p.body)[1]}, "return": {ret}, "otp": {"123456"}})
-	if p = b.follow(p.location); !strings.HasPrefix(p.location, rpRedirect+"?code=") {
-		t.Fatalf("after password + code: %d %s %s", p.status, p.location, p.body)
+	ret = p.Field("return")
+	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {p.CSRF()}, "return": {ret}, "otp": {"123456"}})
+	if p = b.Follow(p.Redirect); !strings.HasPrefix(p.Redirect, rpRedirect+"?code=") {
+		t.Fatalf("after password + code: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
 }
 
@@ -176,13 +177,13 @@ func TestReturnTargetIsValidated(t *testing.T) {
 	d := newIDP(t)
 	for _, ret := range []string{"https://evil.example/", "//evil.example/x", `/\evil.example`, "/admin", "javascript:alert(1)", "/oidc/login\n?id=x"} {
 		b := d.browser()
-		p := b.do("GET", "/login?return="+url.QueryEscape(ret), nil)
-		if got := returnRE.FindStringSubmatch(p.body); got == nil || got[1] != "" {
+		p := b.Do("GET", "/login?return="+url.QueryEscape(ret), nil)
+		if got := regexp.MustCompile(`name="return" value="([^"]*)"`).FindStringSubmatch(p.Body); got == nil || got[1] != "" {
 			t.Errorf("return %q rendered as %v", ret, got)
 		}
-		p = b.plexLogin(p, "friend")
-		if p.location != "" && !strings.HasSuffix(p.location, "/profile") {
-			t.Errorf("return %q: went to %s", ret, p.location)
+		p = b.SignIn(p, "plex", "friend")
+		if p.Redirect != "" && !strings.HasSuffix(p.Redirect, "/profile") {
+			t.Errorf("return %q: went to %s", ret, p.Redirect)
 		}
 	}
 }

@@ -6,17 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -133,102 +128,31 @@ func (d *idp) rp(scopes ...string) *rp {
 		config: oauth2.Config{ClientID: rpID, ClientSecret: rpSecret, Endpoint: p.Endpoint(), RedirectURL: rpRedirect, Scopes: scopes}}
 }
 
-// browser keeps cookies and follows redirects by hand.
+// browser is the tests' browser (hosttest.Browser) of the provider, whose logins go to the
+// simulated plex.tv; Follow stays on this machine and stops at the relying party and plex.tv.
 type browser struct {
+	*hosttest.Browser
 	d *idp
-	c *http.Client
 }
 
 func (d *idp) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{d: d, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	b := hosttest.NewBrowser(d.t, d.issuer, hosttest.Upstream{Sim: d.sim, URL: d.simURL})
+	b.Stay = func(next string) bool {
+		return strings.HasPrefix(next, "http://127.0.0.1:") && !strings.HasPrefix(next, "http://127.0.0.1:9/") && !strings.HasPrefix(next, d.simURL)
+	}
+	return &browser{Browser: b, d: d}
 }
 
-type page struct {
-	status   int
-	body     string
-	location string
-}
-
-func (b *browser) do(method, u string, form url.Values) page {
-	b.d.t.Helper()
-	if strings.HasPrefix(u, "/") {
-		u = b.d.issuer + u
-	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, u, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.d.t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	loc := resp.Header.Get("Location")
-	if loc != "" {
-		if l, err := resp.Request.URL.Parse(loc); err == nil {
-			loc = l.String()
-		}
-	}
-	return page{status: resp.StatusCode, body: string(data), location: loc}
-}
-
-var (
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	returnRE = regexp.MustCompile(`name="return" value="([^"]*)"`)
-)
-
-// follow GETs u and its redirects until a page, the relying party, or the simulated Plex.
-func (b *browser) follow(u string) page {
-	b.d.t.Helper()
-	for i := 0; i < 20; i++ {
-		p := b.do("GET", u, nil)
-		if p.location == "" || strings.HasPrefix(p.location, "http://127.0.0.1:9/") || strings.HasPrefix(p.location, b.d.simURL) ||
-			!strings.HasPrefix(p.location, "http://127.0.0.1:") { // never leave this machine
-			return p
-		}
-		u = p.location
-	}
-	b.d.t.Fatal("redirect loop")
-	return page{}
-}
-
-// plexLogin presses "Sign in with Plex" on a login page and approves as persona; it returns
-// the page after the callback's redirects.
-func (b *browser) plexLogin(login page, persona string) page {
-	b.d.t.Helper()
-	m := csrfRE.FindStringSubmatch(login.body)
-	if m == nil {
-		b.d.t.Fatalf("no login form: %d %s", login.status, login.body)
-	}
-	ret := ""
-	if r := returnRE.FindStringSubmatch(login.body); r != nil {
-		ret = strings.ReplaceAll(r[1], "&amp;", "&")
-	}
-	p := b.do("POST", "/login/plex", url.Values{"csrf": {m[1]}, "return": {ret}})
-	code, fwd, err := plexsim.ForwardURL(p.location)
-	if err != nil {
-		b.d.t.Fatalf("begin: %d %s", p.status, p.body)
-	}
-	if err := b.d.sim.Claim(code, persona); err != nil {
-		b.d.t.Fatal(err)
-	}
-	return b.follow(fwd)
-}
+// page is one answer of the browser.
+type page = hosttest.Page
 
 // authorize runs the authorization request u as persona (logging in when asked) and returns
 // the redirect to the relying party (or the last page).
 func (b *browser) authorize(u, persona string) page {
 	b.d.t.Helper()
-	p := b.follow(u)
-	if p.location == "" && strings.Contains(p.body, "Sign in with") {
-		p = b.plexLogin(p, persona)
+	p := b.Follow(u)
+	if p.Redirect == "" && strings.Contains(p.Body, "Sign in with") {
+		p = b.SignIn(p, "plex", persona)
 	}
 	return p
 }
@@ -242,9 +166,9 @@ func randomString() string {
 // codeOf reads code and state from a redirect to the relying party.
 func codeOf(t *testing.T, p page) (string, string) {
 	t.Helper()
-	u, err := url.Parse(p.location)
-	if err != nil || !strings.HasPrefix(p.location, rpRedirect) || u.Query().Get("code") == "" {
-		t.Fatalf("no code: %d %s %s", p.status, p.location, p.body)
+	u, err := url.Parse(p.Redirect)
+	if err != nil || !strings.HasPrefix(p.Redirect, rpRedirect) || u.Query().Get("code") == "" {
+		t.Fatalf("no code: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
 	return u.Query().Get("code"), u.Query().Get("state")
 }

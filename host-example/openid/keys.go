@@ -200,18 +200,5 @@ func RotateKey(ctx context.Context, st Store, alg string, lead time.Duration) (s
 	return id, at, st.RetireSigningKeysAt(ctx, alg, id, at)
 }
 
-// ImportKey stores a PEM private key as the active key of alg at once, retiring the others
-// now (tests ship pre-generated keys; a running fleet rotates with RotateKey).
-func ImportKey(ctx context.Context, st Store, alg string, pemKey []byte) (string, error) {
-	id := store.RandomID(8)
-	if _, err := parseKey(store.SigningKey{ID: id, Alg: alg, PrivatePEM: pemKey}); err != nil {
-		return "", err
-	}
-	if err := st.PutSigningKey(ctx, store.SigningKey{ID: id, Alg: alg, PrivatePEM: pemKey}); err != nil {
-		return "", err
-	}
-	return id, st.RetireSigningKeys(ctx, alg, id)
-}
-
 var _ op.SigningKey = (*signingKey)(nil)
 var _ op.Key = publicKey{}

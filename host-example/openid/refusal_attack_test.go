@@ -25,30 +25,30 @@ func TestRefusalWaysOnRefuseAnotherBrowsersRequest(t *testing.T) {
 	idRE := regexp.MustCompile(`name="id" value="([^"]+)"`)
 	refusal := func(b *browser, state string) (csrf, id string) {
 		t.Helper()
-		p := b.plexLogin(b.follow(r.config.AuthCodeURL(state, s256())), "friend")
-		if p.status != http.StatusForbidden || idRE.FindStringSubmatch(p.body) == nil {
-			t.Fatalf("no refusal: %d %s", p.status, p.body)
+		p := b.SignIn(b.Follow(r.config.AuthCodeURL(state, s256())), "plex", "friend")
+		if p.Status != http.StatusForbidden || idRE.FindStringSubmatch(p.Body) == nil {
+			t.Fatalf("no refusal: %d %s", p.Status, p.Body)
 		}
-		return csrfRE.FindStringSubmatch(p.body)[1], idRE.FindStringSubmatch(p.body)[1]
+		return p.CSRF(), idRE.FindStringSubmatch(p.Body)[1]
 	}
 	victim, attacker := d.browser(), d.browser()
 	_, victimID := refusal(victim, "victim-state")
 	csrf, _ := refusal(attacker, "attacker-state")
 	for _, path := range []string{openid.BackToAppPath, openid.OtherAccountPath} {
-		if p := attacker.do("POST", path, url.Values{"csrf": {csrf}, "id": {victimID}}); p.status != http.StatusBadRequest || p.location != "" ||
-			strings.Contains(p.body, "victim-state") {
-			t.Fatalf("%s with another browser's request: %d %s", path, p.status, p.location)
+		if p := attacker.Do("POST", path, url.Values{"csrf": {csrf}, "id": {victimID}}); p.Status != http.StatusBadRequest || p.Redirect != "" ||
+			strings.Contains(p.Body, "victim-state") {
+			t.Fatalf("%s with another browser's request: %d %s", path, p.Status, p.Redirect)
 		}
 	}
 	// The victim's request is untouched: its own way back still answers the app.
-	vp := victim.do("GET", "/profile", nil)
-	vcsrf := csrfRE.FindStringSubmatch(vp.body)
-	if vcsrf == nil {
-		t.Fatalf("no CSRF token on the victim's profile: %s", vp.body)
+	vp := victim.Do("GET", "/profile", nil)
+	vcsrf := vp.CSRF()
+	if vcsrf == "" {
+		t.Fatalf("no CSRF token on the victim's profile: %s", vp.Body)
 	}
-	if p := victim.do("POST", openid.BackToAppPath, url.Values{"csrf": {vcsrf[1]}, "id": {victimID}}); p.status != http.StatusFound ||
-		!strings.Contains(p.location, "state=victim-state") {
-		t.Fatalf("the victim's own way back: %d %s", p.status, p.location)
+	if p := victim.Do("POST", openid.BackToAppPath, url.Values{"csrf": {vcsrf}, "id": {victimID}}); p.Status != http.StatusFound ||
+		!strings.Contains(p.Redirect, "state=victim-state") {
+		t.Fatalf("the victim's own way back: %d %s", p.Status, p.Redirect)
 	}
 }
 
@@ -61,17 +61,17 @@ func TestRefusalWayBackOnlyToARegisteredRedirectURI(t *testing.T) {
 	d.addClient(*c)
 	r := d.rp()
 	b := d.browser()
-	p := b.plexLogin(b.follow(r.config.AuthCodeURL("moved-state", s256())), "friend")
-	idm := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(p.body)
-	if p.status != http.StatusForbidden || idm == nil {
-		t.Fatalf("no refusal: %d %s", p.status, p.body)
+	p := b.SignIn(b.Follow(r.config.AuthCodeURL("moved-state", s256())), "plex", "friend")
+	idm := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusForbidden || idm == nil {
+		t.Fatalf("no refusal: %d %s", p.Status, p.Body)
 	}
-	csrf := csrfRE.FindStringSubmatch(p.body)[1]
+	csrf := p.CSRF()
 	c.RedirectURIs = []string{"http://127.0.0.1:9/elsewhere"}
 	d.addClient(*c)
-	if p := b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {idm[1]}}); p.status != http.StatusBadRequest ||
-		p.location != "" || !strings.Contains(p.body, "no longer registered") {
-		t.Fatalf("back to an unregistered redirect URI: %d %s %s", p.status, p.location, p.body)
+	if p := b.Do("POST", openid.BackToAppPath, url.Values{"csrf": {csrf}, "id": {idm[1]}}); p.Status != http.StatusBadRequest ||
+		p.Redirect != "" || !strings.Contains(p.Body, "no longer registered") {
+		t.Fatalf("back to an unregistered redirect URI: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
 	if row, err := d.store.AuthRequestByID(context.Background(), idm[1]); err != nil || row.Done {
 		t.Fatalf("the request was ended: %v", err)
@@ -89,16 +89,16 @@ func TestRefusalWayBackToANativeAppOnAnotherLoopbackPort(t *testing.T) {
 	const redirect = "http://127.0.0.1:51234/cli" // registered: http://127.0.0.1:9/cli
 	cfg := oauth2.Config{ClientID: publicID, Endpoint: d.rp().config.Endpoint, RedirectURL: redirect, Scopes: []string{"openid"}}
 	b := d.browser()
-	p := b.plexLogin(b.follow(cfg.AuthCodeURL("native-state", s256())), "friend")
-	idm := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(p.body)
-	if p.status != http.StatusForbidden || idm == nil {
-		t.Fatalf("no refusal: %d %s %s", p.status, p.location, p.body)
+	p := b.SignIn(b.Follow(cfg.AuthCodeURL("native-state", s256())), "plex", "friend")
+	idm := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusForbidden || idm == nil {
+		t.Fatalf("no refusal: %d %s %s", p.Status, p.Redirect, p.Body)
 	}
-	p = b.do("POST", openid.BackToAppPath, url.Values{"csrf": {csrfRE.FindStringSubmatch(p.body)[1]}, "id": {idm[1]}})
-	back, err := url.Parse(p.location)
-	if p.status != http.StatusFound || err != nil || back.Scheme+"://"+back.Host+back.Path != redirect ||
+	p = b.Do("POST", openid.BackToAppPath, url.Values{"csrf": {p.CSRF()}, "id": {idm[1]}})
+	back, err := url.Parse(p.Redirect)
+	if p.Status != http.StatusFound || err != nil || back.Scheme+"://"+back.Host+back.Path != redirect ||
 		back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "native-state" || back.Query().Has("code") {
-		t.Fatalf("back to the native app: %d %q %s", p.status, p.location, p.body)
+		t.Fatalf("back to the native app: %d %q %s", p.Status, p.Redirect, p.Body)
 	}
 	if _, err := d.store.AuthRequestByID(context.Background(), idm[1]); err == nil {
 		t.Fatal("the refused request is still open")

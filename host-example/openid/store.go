@@ -58,8 +58,6 @@ type Store interface {
 
 	// PutSigningKey stores a new signing key.
 	PutSigningKey(ctx context.Context, k store.SigningKey) error
-	// RetireSigningKeys retires every active key of alg but keep.
-	RetireSigningKeys(ctx context.Context, alg, keep string) error
 	// RetireSigningKeysAt retires every key of alg but keep at a time to come.
 	RetireSigningKeysAt(ctx context.Context, alg, keep string, at time.Time) error
 	// FirstSigningKey stores k unless alg has a key that is not retired.

@@ -3,7 +3,6 @@ package replicatest
 import (
 	"context"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -27,36 +26,26 @@ func testBreakGlassAcrossReplicas(t *testing.T, c *cluster) {
 			t.Fatal(err)
 		}
 	}
-	login := func(hc *http.Client, extra url.Values) page {
-		t.Helper()
-		p := do(t, hc, "GET", c.auth+"/admin/login", nil, nil)
-		m := csrfRE.FindStringSubmatch(p.body)
-		if m == nil {
-			t.Fatalf("no admin login form: %d %.300s", p.status, p.body)
-		}
-		form := url.Values{"csrf": {m[1]}, "password": {adminPassword}}
-		for k, v := range extra {
-			form[k] = v
-		}
-		return do(t, hc, "POST", c.auth+"/admin/login", form, nil)
+	plain := c.browser(t, c.replicas[2].addr)
+	if p := plain.Get(c.auth + "/admin/login"); p.CSRF() == "" {
+		t.Fatalf("no admin login form: %d %.300s", p.Status, p.Body)
 	}
-	plainJar, _ := cookiejar.New(nil)
-	if p := login(client(c.replicas[2].addr, plainJar), nil); p.status != http.StatusTooManyRequests {
-		t.Fatalf("an unknown browser during the attack, without the link: %d", p.status)
+	if p := plain.Submit(c.auth+"/admin/login", url.Values{"password": {adminPassword}}); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("an unknown browser during the attack, without the link: %d", p.Status)
 	}
-	jar, _ := cookiejar.New(nil)
+	b := c.viaNginx(t)
 	link := c.auth + host.RecoveryPath + reset.Recovery
-	p := do(t, client(c.replicas[0].addr, jar), "GET", link, nil, nil)
-	csrf := csrfRE.FindStringSubmatch(p.body)
-	if p.status != http.StatusOK || csrf == nil || !strings.Contains(p.body, `name="recovery"`) {
-		t.Fatalf("the recovery link on %s: %d %.300s", c.replicas[0].name, p.status, p.body)
+	p := b.Via(c.replicas[0].addr).Get(link)
+	csrf := p.CSRF()
+	if p.Status != http.StatusOK || csrf == "" || !strings.Contains(p.Body, `name="recovery"`) {
+		t.Fatalf("the recovery link on %s: %d %.300s", c.replicas[0].name, p.Status, p.Body)
 	}
-	p = do(t, client(c.replicas[1].addr, jar), "POST", c.auth+"/admin/login",
-		url.Values{"csrf": {csrf[1]}, "password": {adminPassword}, "recovery": {reset.Recovery}}, nil)
-	if p.status != http.StatusSeeOther || !strings.HasSuffix(p.location, "/admin") {
-		t.Fatalf("the new password through the link on %s during the attack: %d %s %.300s", c.replicas[1].name, p.status, p.location, p.body)
+	p = b.Via(c.replicas[1].addr).PostForm(c.auth+"/admin/login",
+		url.Values{"csrf": {csrf}, "password": {adminPassword}, "recovery": {reset.Recovery}})
+	if p.Status != http.StatusSeeOther || !strings.HasSuffix(p.Redirect, "/admin") {
+		t.Fatalf("the new password through the link on %s during the attack: %d %s %.300s", c.replicas[1].name, p.Status, p.Redirect, p.Body)
 	}
-	if p = do(t, client(c.replicas[2].addr, plainJar), "GET", link, nil, nil); p.status != http.StatusForbidden {
-		t.Fatalf("the used link on %s: %d", c.replicas[2].name, p.status)
+	if p = plain.Get(link); p.Status != http.StatusForbidden {
+		t.Fatalf("the used link on %s: %d", c.replicas[2].name, p.Status)
 	}
 }

@@ -5,14 +5,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -183,23 +180,24 @@ func (c *cluster) replicaOf(addr string) string {
 	return addr
 }
 
-// client is an HTTP client that sends every request, whatever its URL's host, to addr
-// (nginx's or one replica's address), keeps cookies in jar (nil: none) and does not follow
-// redirects.
-func client(addr string, jar http.CookieJar) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	return &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64, DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, addr)
-		}}}
+// client is a cookie-less HTTP client for the API calls (tokens, userinfo, forward-auth's
+// questions) that sends every request, whatever its URL's host, to addr (nginx's or one
+// replica's address) and does not follow redirects; browsers are hosttest.Browser.
+func client(addr string) *http.Client { return hosttest.ClientVia(addr, nil) }
+
+// browser is a new browser of the public addresses, reaching addr (nginx's or one
+// replica's address) whatever the URL; its logins go to the simulated plex.tv, and Follow
+// stays on the example.test addresses (nginx).
+func (c *cluster) browser(t *testing.T, addr string) *hosttest.Browser {
+	b := hosttest.NewBrowser(t, c.auth, hosttest.Upstream{Sim: c.sim, URL: c.simURL}).Via(addr)
+	b.Stay = func(next string) bool {
+		return strings.HasPrefix(next, c.auth+"/") || strings.HasPrefix(next, c.app+"/")
+	}
+	return b
 }
 
-// viaNginx is a client of the public addresses (nginx) with its own cookie jar.
-func (c *cluster) viaNginx() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return client("127.0.0.1:"+c.port, jar)
-}
+// viaNginx is a browser of the public addresses through nginx.
+func (c *cluster) viaNginx(t *testing.T) *hosttest.Browser { return c.browser(t, "127.0.0.1:"+c.port) }
 
 // page is an answer, read whole.
 type page struct {
@@ -249,65 +247,35 @@ func try(hc *http.Client, method, u string, form url.Values, hdr http.Header) (p
 	return p, nil
 }
 
-// follow GETs u and its redirects while they stay on the example.test addresses (nginx).
-func (c *cluster) follow(t *testing.T, hc *http.Client, u string) page {
-	t.Helper()
-	for range 20 {
-		p := do(t, hc, "GET", u, nil, nil)
-		if p.location == "" || !strings.HasPrefix(p.location, c.auth+"/") && !strings.HasPrefix(p.location, c.app+"/") {
-			return p
-		}
-		u = p.location
-	}
-	t.Fatalf("redirect loop from %s", u)
-	return page{}
+// plexLogin signs b in as persona of the simulated plex.tv: the login page, "Sign in with
+// Plex", the persona's approval at plex.tv (the simulator's claim), the callback. It
+// answers the page the login ended on.
+func (c *cluster) plexLogin(b *hosttest.Browser, persona string) hosttest.Page {
+	return b.SignIn(b.Follow(c.auth+"/login"), "plex", persona)
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-
-// plexLogin signs hc in through nginx as persona of the simulated plex.tv: the login page,
-// "Sign in with Plex", the persona's approval at plex.tv (the simulator's claim), the
-// callback. It answers the page the login ended on.
-func (c *cluster) plexLogin(t *testing.T, hc *http.Client, persona string) page {
-	t.Helper()
-	login := c.follow(t, hc, c.auth+"/login")
-	m := csrfRE.FindStringSubmatch(login.body)
-	if m == nil {
-		t.Fatalf("no login form: %d %.500s", login.status, login.body)
-	}
-	p := do(t, hc, "POST", c.auth+"/login/plex", url.Values{"csrf": {m[1]}}, nil)
-	code, fwd, err := plexsim.ForwardURL(p.location)
-	if err != nil || code == "" {
-		t.Fatalf("begin the Plex login: %d %s %.500s", p.status, p.location, p.body)
-	}
-	if err := c.sim.Claim(code, persona); err != nil {
-		t.Fatal(err)
-	}
-	return c.follow(t, hc, fwd)
-}
-
-// forwardCookie signs the signed-in hc into the protected app through nginx (the
+// forwardCookie signs the signed-in b into the protected app through nginx (the
 // forward-auth start and its redirects) and answers the app's forward-auth cookie.
-func (c *cluster) forwardCookie(t *testing.T, hc *http.Client) *http.Cookie {
+func (c *cluster) forwardCookie(t *testing.T, b *hosttest.Browser) *http.Cookie {
 	t.Helper()
-	p := c.follow(t, hc, c.app+"/start")
-	if p.status != http.StatusOK || !strings.Contains(p.body, "path=/start") {
-		t.Fatalf("the app through forward-auth: %d %s %.500s", p.status, p.location, p.body)
+	p := b.Follow(c.app + "/start")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "path=/start") {
+		t.Fatalf("the app through forward-auth: %d %s %.500s", p.Status, p.Redirect, p.Body)
 	}
 	u, _ := url.Parse(c.app + "/")
-	for _, ck := range hc.Jar.Cookies(u) {
+	for _, ck := range b.Client.Jar.Cookies(u) {
 		if ck.Name == "hx_forward" {
 			return ck
 		}
 	}
-	t.Fatalf("no forward-auth cookie for the app: %v", hc.Jar.Cookies(u))
+	t.Fatalf("no forward-auth cookie for the app: %v", b.Client.Jar.Cookies(u))
 	return nil
 }
 
 // askForward asks replica r's nginx endpoint about token for the app's path (as nginx's
 // auth_request does) and answers the status: 200 allowed, 401 not signed in.
 func (c *cluster) askForward(r *replica, token, path string) (int, error) {
-	p, err := try(client(r.addr, nil), "GET", c.auth+forwardauth.NginxPath, nil, c.forwardHeaders(token, path))
+	p, err := try(client(r.addr), "GET", c.auth+forwardauth.NginxPath, nil, c.forwardHeaders(token, path))
 	return p.status, err
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -37,9 +37,9 @@ func testCodeRacingEndOfAccess(t *testing.T, c *cluster) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jar, _ := cookiejar.New(nil)
-			jar.SetCookies(mustURL(t, c.auth+"/"), []*http.Cookie{{Name: "hx_session", Value: done.Token, Path: "/"}})
-			code, verifier := c.codeAt(t, jar, c.replicas[i%3])
+			b := c.viaNginx(t)
+			b.Client.Jar.SetCookies(mustURL(t, c.auth+"/"), []*http.Cookie{{Name: "hx_session", Value: done.Token, Path: "/"}})
+			code, verifier := c.codeAt(t, b, c.replicas[i%3])
 			var tok *oauth2.Token
 			var xerr error
 			var wg sync.WaitGroup
@@ -82,7 +82,7 @@ type endOfAccess struct {
 }
 
 // endsOfAccess are the admin's ends of access the race tests run, through post.
-func endsOfAccess(post func(path string, form url.Values) page) []endOfAccess {
+func endsOfAccess(post func(path string, form url.Values) hosttest.Page) []endOfAccess {
 	return []endOfAccess{
 		{"sign out everywhere", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/signout", uid), url.Values{}) }, nil},
 		{"disable", func(uid int64) { post(fmt.Sprintf("/admin/users/%d/disabled", uid), url.Values{"disabled": {"1"}}) },
@@ -92,28 +92,20 @@ func endsOfAccess(post func(path string, form url.Values) page) []endOfAccess {
 
 // adminPoster signs in to the admin at r and answers a POST of its forms (with a fresh CSRF
 // token), which must redirect.
-func (c *cluster) adminPoster(t *testing.T, r *replica) func(path string, form url.Values) page {
+func (c *cluster) adminPoster(t *testing.T, r *replica) func(path string, form url.Values) hosttest.Page {
 	t.Helper()
-	adminJar, _ := cookiejar.New(nil)
-	admin := client(r.addr, adminJar)
-	p := do(t, admin, "GET", c.auth+"/admin/login", nil, nil)
-	m := csrfRE.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no admin login form: %d %.300s", p.status, p.body)
-	}
-	if p := do(t, admin, "POST", c.auth+"/admin/login", url.Values{"csrf": {m[1]}, "password": {adminPassword}}, nil); p.status != http.StatusSeeOther {
-		t.Fatalf("admin login: %d %.300s", p.status, p.body)
-	}
-	return func(path string, form url.Values) page {
+	admin := c.browser(t, r.addr)
+	admin.AdminLogin(adminPassword)
+	return func(path string, form url.Values) hosttest.Page {
 		t.Helper()
-		m := csrfRE.FindStringSubmatch(do(t, admin, "GET", c.auth+"/admin/users", nil, nil).body)
-		if m == nil {
+		csrf := admin.Get(c.auth + "/admin/users").CSRF()
+		if csrf == "" {
 			t.Fatal("no CSRF token on the admin's users page")
 		}
-		form.Set("csrf", m[1])
-		p, err := try(admin, "POST", c.auth+path, form, nil)
-		if err != nil || p.status != http.StatusSeeOther {
-			t.Errorf("POST %s: %d %v %.300s", path, p.status, err, p.body)
+		form.Set("csrf", csrf)
+		p, err := admin.Try("POST", c.auth+path, form)
+		if err != nil || p.Status != http.StatusSeeOther {
+			t.Errorf("POST %s: %d %v %.300s", path, p.Status, err, p.Body)
 		}
 		return p
 	}

@@ -2,7 +2,6 @@ package replicatest
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 )
@@ -16,9 +15,9 @@ const logoutFeedBound = forwardCache / 4
 // replica has the forward-auth session in its cache; a log-out on r1; the next forward-auth
 // requests on r2 and r3 are refused (polled up to logoutFeedBound, and the time reported).
 func testLogoutEndsForwardAuthEverywhere(t *testing.T, c *cluster) {
-	hc := c.viaNginx()
-	c.plexLogin(t, hc, "otherhome")
-	fwd := c.forwardCookie(t, hc)
+	b := c.viaNginx(t)
+	c.plexLogin(b, "otherhome")
+	fwd := c.forwardCookie(t, b)
 	for _, r := range c.replicas {
 		if s, err := c.askForward(r, fwd.Value, "/before"); err != nil || s != http.StatusOK {
 			t.Fatalf("forward-auth at %s before the log-out: %d %v", r.name, s, err)
@@ -26,16 +25,16 @@ func testLogoutEndsForwardAuthEverywhere(t *testing.T, c *cluster) {
 	}
 
 	r1 := c.replicas[0]
-	at1 := client(r1.addr, hc.Jar)
-	profile := do(t, at1, "GET", c.auth+"/profile", nil, nil)
-	m := csrfRE.FindStringSubmatch(profile.body)
-	if m == nil {
-		t.Fatalf("no log-out form on the profile at r1: %d %.500s", profile.status, profile.body)
+	at1 := b.Via(r1.addr)
+	profile := at1.Get(c.auth + "/profile")
+	if profile.CSRF() == "" {
+		t.Fatalf("no log-out form on the profile at r1: %d %.500s", profile.Status, profile.Body)
 	}
-	out := do(t, at1, "POST", c.auth+"/logout", url.Values{"csrf": {m[1]}}, http.Header{"Cookie": {"hx_forward=" + fwd.Value}})
+	at1.Header.Set("Cookie", "hx_forward="+fwd.Value)
+	out := at1.Submit(c.auth+"/logout", nil)
 	loggedOut := time.Now()
-	if out.status != http.StatusSeeOther {
-		t.Fatalf("log-out at r1: %d %.500s", out.status, out.body)
+	if out.Status != http.StatusSeeOther {
+		t.Fatalf("log-out at r1: %d %.500s", out.Status, out.Body)
 	}
 	if s, _ := c.askForward(r1, fwd.Value, "/after"); s != http.StatusUnauthorized {
 		t.Errorf("forward-auth at r1 right after its own log-out: %d, want 401", s)
@@ -87,7 +86,7 @@ func testLogoutEndsForwardAuthEverywhere(t *testing.T, c *cluster) {
 	}
 	// Through nginx with the old cookie (the browser's was cleared), whichever replica
 	// answers: back to the sign-in.
-	p := do(t, client("127.0.0.1:"+c.port, nil), "GET", c.app+"/after", nil, http.Header{"Cookie": {"hx_forward=" + fwd.Value}})
+	p := do(t, client("127.0.0.1:"+c.port), "GET", c.app+"/after", nil, http.Header{"Cookie": {"hx_forward=" + fwd.Value}})
 	t.Logf("the app through nginx after the log-out: %d %s", p.status, p.location)
 	if !t.Failed() && p.status != http.StatusFound {
 		t.Errorf("the app through nginx after the log-out: %d, want 302 to the sign-in", p.status)

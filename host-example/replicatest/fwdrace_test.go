@@ -44,7 +44,7 @@ func testForwardStartRacingEndOfAccess(t *testing.T, c *cluster) {
 				req, _ := http.NewRequest("GET", start, nil)
 				req.AddCookie(&http.Cookie{Name: "hx_session", Value: done.Token})
 				req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
-				resp, err := client(r3.addr, nil).Do(req)
+				resp, err := client(r3.addr).Do(req)
 				if err != nil {
 					return
 				}

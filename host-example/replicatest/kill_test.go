@@ -77,7 +77,7 @@ func testKillDuringLoad(t *testing.T, c *cluster) {
 
 	// No session lost: each works through nginx on the two survivors.
 	mark = c.nginx.mark(t)
-	hc := client("127.0.0.1:"+c.port, nil)
+	hc := client("127.0.0.1:" + c.port)
 	for i, s := range sessions {
 		p, err := try(hc, "GET", c.app+"/after-kill", nil, http.Header{"Cookie": {"hx_forward=" + s.token}})
 		if o := outcomeOf(p, err, s.user); o != "ok" {

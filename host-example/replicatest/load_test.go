@@ -27,7 +27,7 @@ type forwardLoad struct {
 // startForwardLoad runs workers until the load's end is called.
 func (c *cluster) startForwardLoad(sessions []session, workers int) *forwardLoad {
 	l := &forwardLoad{outcomes: map[string]int{}, stop: make(chan struct{})}
-	hc := client("127.0.0.1:"+c.port, nil)
+	hc := client("127.0.0.1:" + c.port)
 	for w := range workers {
 		l.wg.Add(1)
 		go func() {

@@ -27,9 +27,8 @@ func testBrowserLogin(t *testing.T, c *cluster) {
 			t.Fatal(err)
 		}
 		mark := c.nginx.mark(t)
-		browsertest.Steps(t, ctx, "Plex login", chromedp.Navigate(c.auth+"/login"), browsertest.Visible("#login-plex"),
-			browsertest.Click("#login-plex"), browsertest.Visible(`button.persona[data-persona="friend"]`),
-			browsertest.Click(`button.persona[data-persona="friend"]`))
+		browsertest.Steps(t, ctx, "Plex login", append([]browsertest.Action{chromedp.Navigate(c.auth + "/login"), browsertest.Visible("#login-plex"),
+			browsertest.Click("#login-plex")}, browsertest.ApproveAs("friend")...)...)
 		browsertest.WaitLocation(t, ctx, c.auth+"/profile")
 		var begun, finished string
 		served := map[string]int{}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"golang.org/x/oauth2"
 )
 
@@ -28,39 +29,31 @@ func (c *cluster) oauthConfig() oauth2.Config {
 
 // at is a context whose OAuth 2 requests go to replica r.
 func at(r *replica) context.Context {
-	return context.WithValue(context.Background(), oauth2.HTTPClient, client(r.addr, nil))
+	return context.WithValue(context.Background(), oauth2.HTTPClient, client(r.addr))
 }
 
-// codeAt runs an authorization request of the signed-in jar at replica r and answers the
+// codeAt runs an authorization request of the signed-in browser b at replica r and answers the
 // code and its PKCE verifier.
-func (c *cluster) codeAt(t *testing.T, jar http.CookieJar, r *replica) (string, string) {
+func (c *cluster) codeAt(t *testing.T, b *hosttest.Browser, r *replica) (string, string) {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
 	cfg := c.oauthConfig()
 	u := cfg.AuthCodeURL(random(), gooidc.Nonce(random()), oauth2.S256ChallengeOption(verifier))
-	hc := client(r.addr, jar)
-	for range 10 {
-		p := do(t, hc, "GET", u, nil, nil)
-		if strings.HasPrefix(p.location, redirectURI) {
-			code := mustURL(t, p.location).Query().Get("code")
-			if code == "" {
-				t.Fatalf("no code: %s", p.location)
-			}
-			return code, verifier
-		}
-		if !strings.HasPrefix(p.location, c.auth+"/") {
-			t.Fatalf("authorization at %s: %d %s %.500s", r.name, p.status, p.location, p.body)
-		}
-		u = p.location
+	p := b.Via(r.addr).Follow(u)
+	if !strings.HasPrefix(p.Redirect, redirectURI) {
+		t.Fatalf("authorization at %s: %d %s %.500s", r.name, p.Status, p.Redirect, p.Body)
 	}
-	t.Fatal("authorization: redirect loop")
-	return "", ""
+	code := mustURL(t, p.Redirect).Query().Get("code")
+	if code == "" {
+		t.Fatalf("no code: %s", p.Redirect)
+	}
+	return code, verifier
 }
 
 // userinfoStatus is the status of the userinfo endpoint of replica r for the access token.
 func (c *cluster) userinfoStatus(t *testing.T, r *replica, access string) int {
 	t.Helper()
-	return do(t, client(r.addr, nil), "GET", c.auth+"/userinfo", nil, http.Header{"Authorization": {"Bearer " + access}}).status
+	return do(t, client(r.addr), "GET", c.auth+"/userinfo", nil, http.Header{"Authorization": {"Bearer " + access}}).status
 }
 
 // oauthError is the OAuth error code of a failed token request.
@@ -79,18 +72,18 @@ func oauthError(err error) string {
 // and the grant revoked everywhere); refreshes of one refresh token racing on two replicas
 // leave exactly one winner.
 func testOIDCAcrossReplicas(t *testing.T, c *cluster) {
-	hc := c.viaNginx()
-	c.plexLogin(t, hc, "friend")
+	b := c.viaNginx(t)
+	c.plexLogin(b, "friend")
 	r1, r2, r3 := c.replicas[0], c.replicas[1], c.replicas[2]
 	cfg := c.oauthConfig()
 
-	code, verifier := c.codeAt(t, hc.Jar, r1)
+	code, verifier := c.codeAt(t, b, r1)
 	tok, err := cfg.Exchange(at(r2), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("the code of r1 redeemed at r2: %v", err)
 	}
 	// The ID token minted by r2 verifies against the keys nginx serves (any replica's JWKS).
-	pctx := context.WithValue(context.Background(), oauth2.HTTPClient, client("127.0.0.1:"+c.port, nil))
+	pctx := context.WithValue(context.Background(), oauth2.HTTPClient, client("127.0.0.1:"+c.port))
 	provider, err := gooidc.NewProvider(pctx, c.auth)
 	if err != nil {
 		t.Fatalf("discovery through nginx: %v", err)
@@ -120,7 +113,7 @@ func testOIDCAcrossReplicas(t *testing.T, c *cluster) {
 
 	// Refreshes racing on two replicas: exactly one wins.
 	for round := range refreshRaces {
-		code, verifier := c.codeAt(t, hc.Jar, r1)
+		code, verifier := c.codeAt(t, b, r1)
 		tok, err := cfg.Exchange(at(r2), code, oauth2.VerifierOption(verifier))
 		if err != nil {
 			t.Fatal(err)

@@ -57,15 +57,15 @@ func testPostgresRestartUnderLoad(t *testing.T, c *cluster) {
 	}
 	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(clientID+":"+clientSecret))}}
 	tokenGrant := func(r *replica, refresh string) (page, error) {
-		return try(client(r.addr, nil), "POST", c.auth+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, basic)
+		return try(client(r.addr), "POST", c.auth+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, basic)
 	}
 	get := func(r *replica, path string) (page, error) {
-		return try(client(r.addr, nil), "GET", c.auth+path, nil, nil)
+		return try(client(r.addr), "GET", c.auth+path, nil, nil)
 	}
 	forward := func(r *replica, token string) (page, error) {
-		return try(client(r.addr, nil), "GET", c.auth+forwardauth.NginxPath, nil, c.forwardHeaders(token, "/down"))
+		return try(client(r.addr), "GET", c.auth+forwardauth.NginxPath, nil, c.forwardHeaders(token, "/down"))
 	}
-	nginxApp := client("127.0.0.1:"+c.port, nil)
+	nginxApp := client("127.0.0.1:" + c.port)
 	probes := []probe{
 		{"forward-auth, session in the replica's cache", func(r *replica) (page, error) { return forward(r, cached[0].token) }},
 		{"forward-auth, session not cached", func(r *replica) (page, error) { return forward(r, uncached[index(r)].token) }},

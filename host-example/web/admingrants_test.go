@@ -49,7 +49,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	first := h.addSource(membersConfig)
 	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
 	for _, in := range []struct{ slug, persona string }{{"plex", "owner"}, {"plex", "friend"}, {"hanks", "otherhome"}} {
-		if p := h.browser().login(in.slug, in.persona); p.Status != http.StatusSeeOther {
+		if p := h.browser().Login(in.slug, in.persona); p.Status != http.StatusSeeOther {
 			t.Fatalf("%s through %s: %d %s", in.persona, in.slug, p.Status, p.Body)
 		}
 	}
@@ -62,13 +62,13 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 		t.Fatalf("the bare admin group was not upgraded at start: %q", g)
 	}
 	admin := h.browser()
-	admin.adminLogin()
-	if p := admin.do("GET", "/admin", nil); !strings.Contains(p.Body, "Admin grants need confirming") {
+	admin.AdminLogin(adminPassword)
+	if p := admin.Do("GET", "/admin", nil); !strings.Contains(p.Body, "Admin grants need confirming") {
 		t.Fatalf("no warning of grants to confirm on the admin home:\n%s", p.Body)
 	}
-	p := admin.do("GET", "/admin/security", nil)
-	form := url.Values{"csrf": {csrfOf(p.Body)}, "grant_source": {first.ID, ""}, "grant_group": {"plex-owner", ""}}
-	if p = admin.do("POST", "/admin/security/grants", form); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="confirm-grants"`) {
+	p := admin.Do("GET", "/admin/security", nil)
+	form := url.Values{"csrf": {p.CSRF()}, "grant_source": {first.ID, ""}, "grant_group": {"plex-owner", ""}}
+	if p = admin.Do("POST", "/admin/security/grants", form); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="confirm-grants"`) {
 		t.Fatalf("no confirmation before saving: %d %s", p.Status, p.Body)
 	}
 	if got, want := grantAdmins(p.Body), []string{"owner / Plex / plex-owner"}; !slices.Equal(got, want) {
@@ -77,21 +77,21 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if grants := host.AdminGrants(t.Context(), h.store); len(grants) != 0 {
 		t.Fatalf("saved before the confirmation: %+v", grants)
 	}
-	both := url.Values{"csrf": {csrfOf(p.Body)}, "grant_source": {first.ID, hanks.ID}, "grant_group": {"plex-owner", "plex-owner"}}
-	p = admin.do("POST", "/admin/security/grants", both)
+	both := url.Values{"csrf": {p.CSRF()}, "grant_source": {first.ID, hanks.ID}, "grant_group": {"plex-owner", "plex-owner"}}
+	p = admin.Do("POST", "/admin/security/grants", both)
 	if got, want := grantAdmins(p.Body), []string{"hank / Hank's Plex / plex-owner", "owner / Plex / plex-owner"}; !slices.Equal(got, want) {
 		t.Fatalf("the confirmation of both lists %q, want %q", got, want)
 	}
 	form.Set("confirm", "1")
 	form.Set("proof_password", adminPassword)
-	if p = admin.do("POST", "/admin/security/grants", form); p.Status != http.StatusSeeOther {
+	if p = admin.Do("POST", "/admin/security/grants", form); p.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.Status, p.Body)
 	}
-	p = admin.do("GET", "/admin/security", nil)
+	p = admin.Do("GET", "/admin/security", nil)
 	if got, want := grantAdmins(p.Body), []string{"owner / Plex / plex-owner"}; !slices.Equal(got, want) {
 		t.Fatalf("the security page lists %q as admins, want %q", got, want)
 	}
-	if p := admin.do("GET", "/admin", nil); strings.Contains(p.Body, "Admin grants need confirming") {
+	if p := admin.Do("GET", "/admin", nil); strings.Contains(p.Body, "Admin grants need confirming") {
 		t.Fatal("the warning stays after the grants were saved")
 	}
 	if evs, _ := h.store.Events(t.Context(), 5, "became \"plex-owner\" of Plex"); len(evs) != 1 || evs[0].Kind != store.EventAdminSecurityChanged ||
@@ -106,7 +106,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if p := h.sourceAdminSignIn(owner, "owner"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("the owner of the granted source: %d %s", p.Status, p.Body)
 	}
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusOK {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusOK {
 		t.Fatalf("the source admin's admin page: %d", p.Status)
 	}
 	if in := host.LastSourceAdminSignIn(t.Context(), h.store); in == nil || in.SourceID != first.ID || in.Group != "plex-owner" {
@@ -126,7 +126,7 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := h.browser()
-	if p := owner.login("plex", "owner"); p.Status != http.StatusSeeOther {
+	if p := owner.Login("plex", "owner"); p.Status != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d %s", p.Status, p.Body)
 	}
 	clock.advance(4 * time.Minute) // the sign-in is fresh enough still
@@ -138,11 +138,11 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 		t.Fatalf("an admin session made a new one of itself: %d %s", p.Status, p.Location)
 	}
 	clock.advance(12*time.Hour - 9*time.Minute) // a minute before the sign-in is 12 h old
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusOK {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusOK {
 		t.Fatalf("the admin session ended before its time: %d", p.Status)
 	}
 	clock.advance(2 * time.Minute)
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
 		t.Fatalf("the admin session outlived its sign-in by more than 12 h: %d %s", p.Status, p.Location)
 	}
 
@@ -150,7 +150,7 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 	// (the clock back at the real time: a login's states expire by it).
 	clock.unix.Store(time.Now().Unix())
 	late := h.browser()
-	if p := late.login("plex", "owner"); p.Status != http.StatusSeeOther {
+	if p := late.Login("plex", "owner"); p.Status != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d %s", p.Status, p.Body)
 	}
 	clock.advance(6 * time.Minute)
@@ -165,22 +165,22 @@ func TestSavingAGrantedSourcesMappingShowsAdminChanges(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	for _, who := range []string{"owner", "friend"} {
-		if p := h.browser().login("plex", who); p.Status != http.StatusSeeOther {
+		if p := h.browser().Login("plex", who); p.Status != http.StatusSeeOther {
 			t.Fatalf("%s: %d", who, p.Status)
 		}
 	}
 	b := h.browser()
-	b.adminLogin()
+	b.AdminLogin(adminPassword)
 	save := func() string {
 		t.Helper()
-		p := b.do("GET", "/admin/sources/"+src.ID, nil)
-		form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.password_login": {"on"},
+		p := b.Do("GET", "/admin/sources/"+src.ID, nil)
+		form := url.Values{"csrf": {p.CSRF()}, "f.access_mode": {"members"}, "f.password_login": {"on"},
 			"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
 			"f.mappings": {"[admins]\ngroups: user.username == \"frank\" ? [\"plex-owner\"] : []\n"}, "proof_password": {adminPassword}}
-		if p = b.do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
+		if p = b.Do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
 			t.Fatalf("save: %d %s", p.Status, p.Body)
 		}
-		return b.do("GET", "/admin/sources/"+src.ID, nil).Body
+		return b.Do("GET", "/admin/sources/"+src.ID, nil).Body
 	}
 	if body := save(); strings.Contains(body, "Admin grants") {
 		t.Fatal("admin changes shown for a source no grant names")
@@ -206,26 +206,26 @@ func TestSourceAdminSignInAsksBeforeOpeningTheAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := h.browser()
-	if p := owner.login("plex", "owner"); p.Status != http.StatusSeeOther {
+	if p := owner.Login("plex", "owner"); p.Status != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d %s", p.Status, p.Body)
 	}
-	p := owner.do("GET", "/admin/login/source", nil)
+	p := owner.Do("GET", "/admin/login/source", nil)
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, `id="confirm-button"`) {
 		t.Fatalf("the way back did not ask: %d %s", p.Status, p.Body)
 	}
 	for name, form := range map[string]url.Values{"no token": {}, "another token": {"csrf": {"0123456789abcdef0123456789abcdef"}}} {
-		owner.do("POST", "/admin/login/source", form)
-		if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther {
+		owner.Do("POST", "/admin/login/source", form)
+		if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther {
 			t.Fatalf("a POST with %s opened the admin: %d", name, p.Status)
 		}
 	}
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
 		t.Fatalf("the GET alone opened the admin: %d %s", p.Status, p.Location)
 	}
-	if p := owner.do("POST", "/admin/login/source", url.Values{"csrf": {csrfOf(owner.do("GET", "/admin/login/source", nil).Body)}}); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+	if p := owner.Do("POST", "/admin/login/source", url.Values{"csrf": {owner.Do("GET", "/admin/login/source", nil).CSRF()}}); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("the person's own POST: %d %s", p.Status, p.Location)
 	}
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusOK {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusOK {
 		t.Fatalf("the admin after the person's POST: %d", p.Status)
 	}
 }

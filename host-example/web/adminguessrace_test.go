@@ -14,11 +14,11 @@ import (
 // post sends form as b would, from any goroutine: it answers the status, or 0 on an error.
 func (b *browser) post(path string, form url.Values) int {
 	req, _ := http.NewRequest("POST", b.h.host.URL+path, strings.NewReader(form.Encode()))
-	for k, v := range b.header {
+	for k, v := range b.Header {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.c.Do(req)
+	resp, err := b.Client.Do(req)
 	if err != nil {
 		return 0
 	}
@@ -57,9 +57,9 @@ func TestConcurrentAdminGuessesKeepTheGlobalBackoff(t *testing.T) {
 	bs, forms := make([]*browser, n), make([]url.Values, n)
 	for i := range bs {
 		bs[i] = h.browser()
-		bs[i].header.Set("X-Forwarded-For", fmt.Sprintf("10.1.%d.%d", i/200, i%200+1))
-		p := bs[i].do("GET", "/admin/login", nil)
-		forms[i] = url.Values{"csrf": {csrfOf(p.Body)}, "password": {fmt.Sprintf("guess-%d-xxxxxx", i)}}
+		bs[i].Header.Set("X-Forwarded-For", fmt.Sprintf("10.1.%d.%d", i/200, i%200+1))
+		p := bs[i].Do("GET", "/admin/login", nil)
+		forms[i] = url.Values{"csrf": {p.CSRF()}, "password": {fmt.Sprintf("guess-%d-xxxxxx", i)}}
 	}
 	got := concurrently(bs, "/admin/login", forms)
 	// The global bucket holds 20 (adminFailuresAllBurst); a few more may refill meanwhile.

@@ -37,8 +37,8 @@ func TestAdminHomeShowsWhatIsGoingOn(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	ctx := context.Background()
-	h.browser().login("plex", "friend")
-	h.browser().login("plex", "noshare")
+	h.browser().Login("plex", "friend")
+	h.browser().Login("plex", "noshare")
 	if _, err := h.store.PutForwardRule(ctx, store.ForwardRule{Name: "Wiki", Host: "wiki.example.test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +46,8 @@ func TestAdminHomeShowsWhatIsGoingOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := h.browser()
-	a.adminLogin()
-	p := a.do("GET", "/admin", nil)
+	a.AdminLogin(adminPassword)
+	p := a.Do("GET", "/admin", nil)
 	if p.Status != http.StatusOK {
 		t.Fatalf("home: %d", p.Status)
 	}
@@ -73,14 +73,14 @@ func TestAdminHomeShowsWhatIsGoingOn(t *testing.T) {
 	if len(caps) == 0 || strings.Contains(p.Body, caps[0]) {
 		t.Errorf("home shows the capability strings (%v)", caps)
 	}
-	if tech := a.do("GET", "/admin/technical", nil); !strings.Contains(tech.Body, strings.Join(caps, ", ")) || !strings.Contains(tech.Body, "running") {
+	if tech := a.Do("GET", "/admin/technical", nil); !strings.Contains(tech.Body, strings.Join(caps, ", ")) || !strings.Contains(tech.Body, "running") {
 		t.Errorf("technical page lacks the plugin's capabilities: %s", tech.Body)
 	}
 
 	// Things go wrong: the owner token is refused, the plugin restarts, a source stays a
 	// draft, another is turned off. Each is a warning with a way to act.
 	_ = h.srv.Jobs.CheckHealth(ctx)
-	if p = a.do("GET", "/admin", nil); !strings.Contains(p.Body, "passes") {
+	if p = a.Do("GET", "/admin", nil); !strings.Contains(p.Body, "passes") {
 		t.Errorf("the health check's pass is not shown: %s", textIn(t, p.Body, "source-plex"))
 	}
 	h.sim.RevokeTokens("owner")
@@ -94,7 +94,7 @@ func TestAdminHomeShowsWhatIsGoingOn(t *testing.T) {
 	if err := h.store.SetEnabled(ctx, off.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	p = a.do("GET", "/admin", nil)
+	p = a.Do("GET", "/admin", nil)
 	warnings := textIn(t, p.Body, "warnings")
 	for _, want := range []string{"Plex: the check", "fails", "restarted 1×", "Half done was never configured", "Second Plex is turned off"} {
 		if !strings.Contains(warnings, want) {
@@ -120,7 +120,7 @@ func TestPersonPageAndDelete(t *testing.T) {
 	src := h.addSource(ssoConfig)
 	ctx := context.Background()
 	user := h.browser()
-	user.login("plex", "friend")
+	user.Login("plex", "friend")
 	tok, uid := kept(t, h)
 	frank, _ := h.store.User(ctx, uid)
 	_, hostSess, err := h.store.CreateSession(ctx, uid, false, time.Hour)
@@ -140,17 +140,17 @@ func TestPersonPageAndDelete(t *testing.T) {
 		}
 	}
 	a := h.browser()
-	a.adminLogin()
+	a.AdminLogin(adminPassword)
 	// Search finds him by a part of his name, any case; the list links to his page.
-	list := a.do("GET", "/admin/users?q=FRIEND", nil)
+	list := a.Do("GET", "/admin/users?q=FRIEND", nil)
 	if !strings.Contains(list.Body, `href="/admin/users/`+strconv.FormatInt(uid, 10)+`"`) {
 		t.Fatalf("search by name: %s", list.Body)
 	}
-	if list = a.do("GET", "/admin/users?q=nobody-like-this", nil); strings.Contains(list.Body, "frank") || !strings.Contains(list.Body, "Nobody matches") {
+	if list = a.Do("GET", "/admin/users?q=nobody-like-this", nil); strings.Contains(list.Body, "frank") || !strings.Contains(list.Body, "Nobody matches") {
 		t.Fatalf("search for nobody: %s", list.Body)
 	}
 	link := "/admin/users/" + strconv.FormatInt(uid, 10)
-	p := a.do("GET", link, nil)
+	p := a.Do("GET", link, nil)
 	for _, want := range []string{"Frank Friend", frank.PublicID, "2001", "Signed in", "Grafana", "openid profile", "protected apps", "this site",
 		"plex-friend"} {
 		if !strings.Contains(p.Body, want) {
@@ -160,8 +160,8 @@ func TestPersonPageAndDelete(t *testing.T) {
 	if n := strings.Count(p.Body, `class="secondary revoke-grant"`); n != 2 {
 		t.Fatalf("%d grants with a Revoke button, want 2", n)
 	}
-	csrf := csrfOf(p.Body)
-	if r := a.do("POST", link+"/grants/g1", url.Values{"csrf": {csrf}}); r.Location != link {
+	csrf := p.CSRF()
+	if r := a.Do("POST", link+"/grants/g1", url.Values{"csrf": {csrf}}); r.Location != link {
 		t.Fatalf("revoke: %d %s", r.Status, r.Location)
 	}
 	if _, err := h.store.LiveAccessToken(ctx, "at-g1"); !errors.Is(err, store.ErrNotFound) {
@@ -170,7 +170,7 @@ func TestPersonPageAndDelete(t *testing.T) {
 	if _, err := h.store.LiveAccessToken(ctx, "at-g2"); err != nil {
 		t.Fatalf("the other grant went too: %v", err)
 	}
-	if p = a.do("GET", link, nil); strings.Count(p.Body, `revoke-grant`) != 1 || !strings.Contains(p.Body, "App access revoked") {
+	if p = a.Do("GET", link, nil); strings.Count(p.Body, `revoke-grant`) != 1 || !strings.Contains(p.Body, "App access revoked") {
 		t.Fatalf("after revoking one grant: %s", textIn(t, p.Body, "person-access"))
 	}
 
@@ -181,35 +181,35 @@ func TestPersonPageAndDelete(t *testing.T) {
 	}
 	// A kind of session the page did not offer ends nothing, nor does the ref under another kind.
 	for _, other := range []string{"/sessions/bogus/", "/sessions/host/"} {
-		r := a.do("POST", strings.Replace(end[1], "/sessions/forward/", other, 1), url.Values{"csrf": {csrf}})
+		r := a.Do("POST", strings.Replace(end[1], "/sessions/forward/", other, 1), url.Values{"csrf": {csrf}})
 		if _, _, err := h.store.ForwardSession(ctx, "fwd-frank"); r.Location != link || err != nil {
 			t.Fatalf("end %s: %d %s, the forward-auth session: %v", other, r.Status, r.Location, err)
 		}
-		if r := user.do("GET", "/profile", nil); r.Status != http.StatusOK {
+		if r := user.Do("GET", "/profile", nil); r.Status != http.StatusOK {
 			t.Fatalf("end %s ended the host session: %d", other, r.Status)
 		}
-		if p := a.do("GET", link, nil); !strings.Contains(p.Body, "That session had already ended.") {
+		if p := a.Do("GET", link, nil); !strings.Contains(p.Body, "That session had already ended.") {
 			t.Fatalf("end %s: no warning: %s", other, textIn(t, p.Body, "person-access"))
 		}
 	}
-	if r := a.do("POST", end[1], url.Values{"csrf": {csrf}}); r.Location != link {
+	if r := a.Do("POST", end[1], url.Values{"csrf": {csrf}}); r.Location != link {
 		t.Fatalf("end a session: %d %s", r.Status, r.Location)
 	}
 	if _, _, err := h.store.ForwardSession(ctx, "fwd-frank"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the ended forward-auth session lives: %v", err)
 	}
-	if r := user.do("GET", "/profile", nil); r.Status != http.StatusOK {
+	if r := user.Do("GET", "/profile", nil); r.Status != http.StatusOK {
 		t.Fatalf("ending the forward-auth session ended the host one: %d", r.Status)
 	}
 	// Disable and enable from the page come back to it.
-	if r := a.do("POST", link+"/disabled", url.Values{"csrf": {csrf}, "disabled": {"1"}, "back": {"person"}}); r.Location != link {
+	if r := a.Do("POST", link+"/disabled", url.Values{"csrf": {csrf}, "disabled": {"1"}, "back": {"person"}}); r.Location != link {
 		t.Fatalf("disable from the person page: %d %s", r.Status, r.Location)
 	}
-	if p = a.do("GET", link, nil); !strings.Contains(p.Body, `id="person-enable"`) {
+	if p = a.Do("GET", link, nil); !strings.Contains(p.Body, `id="person-enable"`) {
 		t.Fatal("disabled, the page offers no Enable")
 	}
-	a.do("POST", link+"/disabled", url.Values{"csrf": {csrf}, "disabled": {"0"}, "back": {"person"}})
-	user.login("plex", "friend") // disabling ended his sessions: a new one
+	a.Do("POST", link+"/disabled", url.Values{"csrf": {csrf}, "disabled": {"0"}, "back": {"person"}})
+	user.Login("plex", "friend") // disabling ended his sessions: a new one
 	tok, _ = kept(t, h)
 	if err := h.store.PutAccessToken(ctx, store.AccessToken{ID: "at-g3", GrantID: "g3", FamilyID: "f-g3", ClientID: "grafana", UserID: uid,
 		Scopes: []string{"openid"}, Expires: time.Now().Add(time.Hour)}); err != nil {
@@ -217,7 +217,7 @@ func TestPersonPageAndDelete(t *testing.T) {
 	}
 
 	// The confirmation says what ends and what the events keep.
-	confirm := a.do("GET", link+"/delete", nil)
+	confirm := a.Do("GET", link+"/delete", nil)
 	for _, want := range []string{"1 session) and of the protected apps (0 sessions)", "(1 grant)", "signed out at plex.tv",
 		"keep the name and the account id 2001", "new id for apps (sub)", "frank stays reserved", "frank-2", "disable the person instead"} {
 		if !strings.Contains(html.UnescapeString(confirm.Body), want) {
@@ -225,11 +225,11 @@ func TestPersonPageAndDelete(t *testing.T) {
 		}
 	}
 	// Deleting the source would sign the token out where its plugin says (the words are the plugin's).
-	if body := html.UnescapeString(a.do("GET", "/admin/sources/"+src.ID+"/delete", nil).Body); !strings.Contains(body,
+	if body := html.UnescapeString(a.Do("GET", "/admin/sources/"+src.ID+"/delete", nil).Body); !strings.Contains(body,
 		"1 credential kept for protected apps are deleted and signed out upstream (plex.tv) where the plugin can.") {
 		t.Errorf("the source's confirmation does not say where the token is signed out: %s", body)
 	}
-	if r := a.do("POST", link+"/delete", url.Values{"csrf": {csrfOf(confirm.Body)}}); r.Location != "/admin/users" {
+	if r := a.Do("POST", link+"/delete", url.Values{"csrf": {confirm.CSRF()}}); r.Location != "/admin/users" {
 		t.Fatalf("delete: %d %s", r.Status, r.Location)
 	}
 	if _, err := h.store.User(ctx, uid); !errors.Is(err, store.ErrNotFound) {
@@ -241,10 +241,10 @@ func TestPersonPageAndDelete(t *testing.T) {
 	if _, err := h.store.LiveAccessToken(ctx, "at-g3"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an app's token lives after the deletion: %v", err)
 	}
-	if r := user.do("GET", "/profile", nil); r.Status == http.StatusOK {
+	if r := user.Do("GET", "/profile", nil); r.Status == http.StatusOK {
 		t.Error("the deleted person's session still shows the profile")
 	}
-	if a.do("GET", link, nil).Status != http.StatusNotFound {
+	if a.Do("GET", link, nil).Status != http.StatusNotFound {
 		t.Error("the deleted person's page is still there")
 	}
 	evs, _ := h.store.UserEvents(ctx, frank.SourceID, "2001", 10)
@@ -253,7 +253,7 @@ func TestPersonPageAndDelete(t *testing.T) {
 	}
 
 	// He comes back: a new person with a new sub, and frank stays reserved.
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	back, err := h.store.FindUser(ctx, frank.SourceID, "2001")
 	if err != nil {
 		t.Fatal(err)
@@ -270,11 +270,11 @@ func TestDeleteSource(t *testing.T) {
 	src := h.addSource(membersConfig)
 	ctx := context.Background()
 	user := h.browser()
-	user.login("plex", "friend")
-	h.browser().login("plex", "google")
+	user.Login("plex", "friend")
+	h.browser().Login("plex", "google")
 	a := h.browser()
-	a.adminLogin()
-	confirm := a.do("GET", "/admin/sources/"+src.ID+"/delete", nil)
+	a.AdminLogin(adminPassword)
+	confirm := a.Do("GET", "/admin/sources/"+src.ID+"/delete", nil)
 	body := html.UnescapeString(confirm.Body)
 	for _, want := range []string{"Its 2 people are deleted", "2 sessions on this site and 0 sessions of protected apps end now", "0 grants",
 		"Events stay", "usernames of its people stay reserved"} {
@@ -282,7 +282,7 @@ func TestDeleteSource(t *testing.T) {
 			t.Errorf("the confirmation lacks %q", want)
 		}
 	}
-	if r := a.do("POST", "/admin/sources/"+src.ID+"/delete", url.Values{"csrf": {csrfOf(confirm.Body)}}); r.Location != "/admin" {
+	if r := a.Do("POST", "/admin/sources/"+src.ID+"/delete", url.Values{"csrf": {confirm.CSRF()}}); r.Location != "/admin" {
 		t.Fatalf("delete: %d %s", r.Status, r.Location)
 	}
 	if _, err := h.store.Source(ctx, src.ID); !errors.Is(err, store.ErrNotFound) {
@@ -291,21 +291,21 @@ func TestDeleteSource(t *testing.T) {
 	if users, _ := h.store.Users(ctx); len(users) != 0 {
 		t.Fatalf("%d users left", len(users))
 	}
-	if r := user.do("GET", "/profile", nil); r.Status == http.StatusOK {
+	if r := user.Do("GET", "/profile", nil); r.Status == http.StatusOK {
 		t.Error("a session of the deleted source still shows the profile")
 	}
-	if home := a.do("GET", "/admin", nil); !strings.Contains(home.Body, "was deleted") || strings.Contains(home.Body, `id="source-plex"`) {
+	if home := a.Do("GET", "/admin", nil); !strings.Contains(home.Body, "was deleted") || strings.Contains(home.Body, `id="source-plex"`) {
 		t.Errorf("home after the deletion: %s", home.Body)
 	}
 	if evs, _ := h.store.Events(ctx, 10, ""); len(evs) == 0 || evs[0].Kind != store.EventAdminSourceDeleted || !strings.Contains(evs[0].Detail, "2 people") {
 		t.Errorf("no deletion event: %+v", evs)
 	}
 	draft, _ := h.store.CreateSource(ctx, "plex", "draft", "Draft")
-	confirm = a.do("GET", "/admin/sources/"+draft.ID+"/delete", nil)
+	confirm = a.Do("GET", "/admin/sources/"+draft.ID+"/delete", nil)
 	if !strings.Contains(confirm.Body, "never configured") {
 		t.Errorf("a draft's confirmation: %s", confirm.Body)
 	}
-	if r := a.do("POST", "/admin/sources/"+draft.ID+"/delete", url.Values{"csrf": {csrfOf(confirm.Body)}}); r.Location != "/admin" {
+	if r := a.Do("POST", "/admin/sources/"+draft.ID+"/delete", url.Values{"csrf": {confirm.CSRF()}}); r.Location != "/admin" {
 		t.Fatalf("delete a draft: %d %s", r.Status, r.Location)
 	}
 	if _, err := h.store.Source(ctx, draft.ID); !errors.Is(err, store.ErrNotFound) {

@@ -21,7 +21,7 @@ func TestLastWayInIsKeptWhileThePasswordIsOff(t *testing.T) {
 	if p := owner.grantsPost("admins", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("the grant: %d %s", p.Status, p.Body)
 	}
-	if p := h.browser().login("plex", "friend"); p.Status != http.StatusSeeOther {
+	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusSeeOther {
 		t.Fatalf("the friend's sign-in: %d %s", p.Status, p.Body)
 	}
 	src := h.browser()
@@ -40,8 +40,8 @@ func TestLastWayInIsKeptWhileThePasswordIsOff(t *testing.T) {
 	person := func(name string) string { return "/admin/users/" + strconv.FormatInt(ids[name], 10) }
 	post := func(b *browser, path string, form url.Values) page {
 		t.Helper()
-		form.Set("csrf", csrfOf(b.do("GET", "/admin", nil).Body))
-		return b.do("POST", path, form)
+		form.Set("csrf", b.Do("GET", "/admin", nil).CSRF())
+		return b.Do("POST", path, form)
 	}
 	refused := func(b *browser, path string, form url.Values, what string) {
 		t.Helper()
@@ -49,7 +49,7 @@ func TestLastWayInIsKeptWhileThePasswordIsOff(t *testing.T) {
 		if p.Status != http.StatusSeeOther {
 			t.Fatalf("%s: %d %s", what, p.Status, p.Body)
 		}
-		if shown := b.do("GET", p.Location, nil); !strings.Contains(shown.Body, "turn the local password on first") {
+		if shown := b.Do("GET", p.Location, nil); !strings.Contains(shown.Body, "turn the local password on first") {
 			t.Fatalf("%s: no refusal shown at %s:\n%s", what, p.Location, shown.Body)
 		}
 		s, err := h.store.Source(ctx, h.source.ID)

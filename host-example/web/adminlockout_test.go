@@ -18,9 +18,9 @@ import (
 // adminTry posts password to the admin login from address (X-Forwarded-For, trusted loopback).
 func (b *browser) adminTry(address, password string) page {
 	b.h.t.Helper()
-	b.header.Set("X-Forwarded-For", address)
-	p := b.do("GET", "/admin/login", nil)
-	return b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {password}})
+	b.Header.Set("X-Forwarded-For", address)
+	p := b.Do("GET", "/admin/login", nil)
+	return b.Do("POST", "/admin/login", url.Values{"csrf": {p.CSRF()}, "password": {password}})
 }
 
 // knownAdminBrowser signs in as admin once (the browser becomes a known device), then out.
@@ -30,8 +30,8 @@ func (h *harness) knownAdminBrowser() *browser {
 	if p := b.adminTry("198.51.100.1", adminPassword); p.Status != http.StatusSeeOther {
 		h.t.Fatalf("admin login: %d %s", p.Status, p.Body)
 	}
-	p := b.do("GET", "/admin", nil)
-	if p = b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+	p := b.Do("GET", "/admin", nil)
+	if p = b.Do("POST", "/logout", url.Values{"csrf": {p.CSRF()}}); p.Status != http.StatusSeeOther {
 		h.t.Fatalf("logout: %d", p.Status)
 	}
 	return b
@@ -121,12 +121,12 @@ func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
 // adminTryRecovery opens the recovery link and posts password from address.
 func (b *browser) adminTryRecovery(address, link, password string) page {
 	b.h.t.Helper()
-	b.header.Set("X-Forwarded-For", address)
-	p := b.do("GET", link, nil)
+	b.Header.Set("X-Forwarded-For", address)
+	p := b.Do("GET", link, nil)
 	if p.Status != http.StatusOK {
 		return p
 	}
-	return b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {password},
+	return b.Do("POST", "/admin/login", url.Values{"csrf": {p.CSRF()}, "password": {password},
 		"recovery": {regexp.MustCompile(`name="recovery" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]}})
 }
 
@@ -160,10 +160,10 @@ func TestResetAdminPasswordLetsTheAdminInDuringAnAttack(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	if p := admin.do("GET", link, nil); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="admin-password"`) {
+	if p := admin.Do("GET", link, nil); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="admin-password"`) {
 		t.Fatalf("the recovery link: %d %s", p.Status, p.Body)
 	}
-	if p := admin.do("GET", "/admin", nil); p.Status != http.StatusSeeOther {
+	if p := admin.Do("GET", "/admin", nil); p.Status != http.StatusSeeOther {
 		t.Fatalf("the recovery link signed in by itself: %d", p.Status)
 	}
 	if p := admin.adminTryRecovery("192.0.2.70", link, "wrong-password"); p.Status != http.StatusUnauthorized {
@@ -173,11 +173,11 @@ func TestResetAdminPasswordLetsTheAdminInDuringAnAttack(t *testing.T) {
 		t.Fatalf("the new password through the link during the attack: %d %s", p.Status, p.Body)
 	}
 	// Used: the link opens nothing any more; the browser is known now and gets in without it.
-	if p := h.browser().do("GET", link, nil); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Recovery link not valid") {
+	if p := h.browser().Do("GET", link, nil); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Recovery link not valid") {
 		t.Fatalf("the recovery link used twice: %d", p.Status)
 	}
-	p := admin.do("GET", "/admin", nil)
-	admin.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}})
+	p := admin.Do("GET", "/admin", nil)
+	admin.Do("POST", "/logout", url.Values{"csrf": {p.CSRF()}})
 	if p := admin.adminTry("192.0.2.72", newPassword); p.Status != http.StatusSeeOther {
 		t.Fatalf("the browser the link made known, during the attack: %d", p.Status)
 	}
@@ -189,13 +189,13 @@ func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
 	var logs loadertest.LogBuffer
 	h := newHarness(t, func(c *app.Config) { c.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs}) })
 	b := h.browser()
-	b.do("GET", "/login", nil)
+	b.Do("GET", "/login", nil)
 	if logs.String() != "" {
 		t.Fatalf("logged without the header: %s", logs.String())
 	}
 	for i := 0; i < 3; i++ {
-		b.header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
-		b.do("GET", "/login", nil)
+		b.Header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
+		b.Do("GET", "/login", nil)
 	}
 	out := logs.String()
 	if n := strings.Count(out, "X-Forwarded-For sent by a peer"); n != 1 || !strings.Contains(out, "-trusted-proxies") || !strings.Contains(out, "peer=127.0.0.1") {
@@ -208,8 +208,8 @@ func TestUntrustedForwardedForWarnedOnce(t *testing.T) {
 		c.Logger = hclog.New(&hclog.LoggerOptions{Output: &quiet})
 	})
 	b = h.browser()
-	b.header.Set("X-Forwarded-For", "203.0.113.1")
-	b.do("GET", "/login", nil)
+	b.Header.Set("X-Forwarded-For", "203.0.113.1")
+	b.Do("GET", "/login", nil)
 	if strings.Contains(quiet.String(), "X-Forwarded-For") {
 		t.Fatalf("warned about a trusted proxy: %s", quiet.String())
 	}

@@ -36,16 +36,16 @@ func proofHarnessMapping(t *testing.T, clock *testClock, admins string) (*harnes
 	mapping, _ := json.Marshal(admins)
 	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(mapping), 1))
 	admin := h.browser()
-	admin.adminLogin()
+	admin.AdminLogin(adminPassword)
 	return h, admin
 }
 
 // securityPost posts form to a path of the security page with b (its CSRF token added).
 func (b *browser) securityPost(path string, form url.Values) page {
 	b.h.t.Helper()
-	p := b.do("GET", "/admin/security", nil)
-	form.Set("csrf", csrfOf(p.Body))
-	return b.do("POST", path, form)
+	p := b.Do("GET", "/admin/security", nil)
+	form.Set("csrf", p.CSRF())
+	return b.Do("POST", path, form)
 }
 
 // grantsPost saves the admin grant of group through the harness's source ("" removes the
@@ -71,8 +71,8 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	clock := newTestClock()
 	h, owner := proofHarness(t, clock)
 	stolen := h.browser() // the attacker holds an admin session of the owner's, from elsewhere
-	stolen.adminLogin()
-	stolen.header.Set("X-Forwarded-For", "203.0.113.66")
+	stolen.AdminLogin(adminPassword)
+	stolen.Header.Set("X-Forwarded-For", "203.0.113.66")
 	secret := owner.enrolTOTP(clock)
 	clock.advance(2 * host.TOTPPeriod)
 	ctx := context.Background()
@@ -110,7 +110,7 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	attacker := h.browser()
-	attacker.header.Set("X-Forwarded-For", "203.0.113.67")
+	attacker.Header.Set("X-Forwarded-For", "203.0.113.67")
 	if p := h.sourceAdminSignIn(attacker, "owner"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("the attacker through the source: %d %s", p.Status, p.Body)
 	}
@@ -151,13 +151,13 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 		!strings.Contains(evs[0].Detail, "proof: TOTP code") {
 		t.Fatalf("the event of the password off: %+v", evs)
 	}
-	home := attacker.do("GET", "/admin", nil)
+	home := attacker.Do("GET", "/admin", nil)
 	if !strings.Contains(home.Body, `id="ways-in-changed"`) || !strings.Contains(home.Body, "local admin password turned on") ||
 		!strings.Contains(home.Body, "TOTP code turned on") {
 		t.Fatalf("no banner of the changes on the admin home:\n%s", home.Body)
 	}
 	clock.advance(25 * time.Hour)
-	if home = h.browser().do("GET", "/admin", nil); strings.Contains(home.Body, `id="ways-in-changed"`) {
+	if home = h.browser().Do("GET", "/admin", nil); strings.Contains(home.Body, `id="ways-in-changed"`) {
 		t.Fatal("the banner outlived a day")
 	}
 }
@@ -200,13 +200,13 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	clock := newTestClock()
 	h, a := proofHarness(t, clock)
 	b := h.browser()
-	b.adminLogin()
+	b.AdminLogin(adminPassword)
 	p := a.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}})
 	m := secretRE.FindStringSubmatch(p.Body)
 	if p.Status != http.StatusOK || m == nil {
 		t.Fatal("no secret shown to the session that began the enrolment")
 	}
-	if p := b.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "being set up in another admin session") {
+	if p := b.Do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, "being set up in another admin session") {
 		t.Fatalf("another session's view of the enrolment:\n%s", p.Body)
 	}
 	if p := b.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
@@ -218,14 +218,14 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if p := b.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("begin again from another session: %d", p.Status)
 	}
-	if p := a.do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-pending-here"`) {
+	if p := a.Do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-pending-here"`) {
 		t.Fatal("the enrolment was replaced without being asked to")
 	}
 	if p := b.securityPost("/admin/security/totp/begin", url.Values{"replace": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusOK ||
 		secretRE.FindStringSubmatch(p.Body) == nil {
 		t.Fatalf("replace: %d %s", p.Status, p.Body)
 	}
-	if p := a.do("GET", "/admin/security", nil); !strings.Contains(p.Body, "being set up in another admin session") {
+	if p := a.Do("GET", "/admin/security", nil); !strings.Contains(p.Body, "being set up in another admin session") {
 		t.Fatal("the replaced enrolment is still this session's")
 	}
 	if evs, _ := h.store.Events(context.Background(), 5, "replacing the enrolment another admin session began"); len(evs) != 1 {
@@ -247,10 +247,10 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 		t.Fatalf("begin: %d %s", p.Status, p.Body)
 	}
 	thief := copyBrowser(owner)
-	thief.header.Set("X-Forwarded-For", "203.0.113.99")
+	thief.Header.Set("X-Forwarded-For", "203.0.113.99")
 	// The copy does not see the secret (review C: it read it, waited for the owner to confirm,
 	// and then proved every change with codes of its own); here it guesses it is known anyway.
-	if p := thief.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || strings.Contains(p.Body, `id="totp-secret"`) {
+	if p := thief.Do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || strings.Contains(p.Body, `id="totp-secret"`) {
 		t.Fatalf("the session's copy reads the secret:\n%s", p.Body)
 	}
 	for _, form := range []url.Values{{}, {"proof_password": {"a-guess-at-it"}}} {
@@ -262,7 +262,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 	if on, _ := host.AdminTOTPOn(ctx, h.store); on {
 		t.Fatal("the session's copy turned the code on without the password")
 	}
-	p = owner.do("GET", "/admin/security", nil)
+	p = owner.Do("GET", "/admin/security", nil)
 	if !regexp.MustCompile(`(?s)action="/admin/security/totp/confirm" id="totp-confirm-form">.*name="proof_password".*id="totp-confirm"`).MatchString(p.Body) {
 		t.Fatalf("the confirm form asks for no proof:\n%s", p.Body)
 	}
@@ -281,7 +281,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 func copyBrowser(b *browser) *browser {
 	c := b.h.browser()
 	u, _ := url.Parse(b.h.host.URL + "/")
-	c.c.Jar.SetCookies(u, b.c.Jar.Cookies(u))
+	c.Client.Jar.SetCookies(u, b.Client.Jar.Cookies(u))
 	return c
 }
 
@@ -296,13 +296,13 @@ func TestActionsThatCanGiveTheAdminAskForProof(t *testing.T) {
 	srcPath := "/admin/sources/" + src.ID
 	edit := func(form url.Values) page { // the settings form as shown, with form's fields changed
 		t.Helper()
-		p := stolen.do("GET", srcPath, nil)
+		p := stolen.Do("GET", srcPath, nil)
 		all := settingsForm(p.Body)
 		for k, v := range form {
 			all[k] = v
 		}
-		all.Set("csrf", csrfOf(p.Body))
-		return stolen.do("POST", srcPath, all)
+		all.Set("csrf", p.CSRF())
+		return stolen.Do("POST", srcPath, all)
 	}
 	asked := func(p page, what string) {
 		t.Helper()
@@ -339,12 +339,12 @@ func TestActionsThatCanGiveTheAdminAskForProof(t *testing.T) {
 	if err := h.store.SetEnabled(ctx, src.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	home := stolen.do("GET", "/admin", nil)
-	asked(stolen.do("POST", srcPath+"/enabled", url.Values{"csrf": {csrfOf(home.Body)}, "enabled": {"1"}}), "turning the source on")
+	home := stolen.Do("GET", "/admin", nil)
+	asked(stolen.Do("POST", srcPath+"/enabled", url.Values{"csrf": {home.CSRF()}, "enabled": {"1"}}), "turning the source on")
 	if s, _ := h.store.Source(ctx, src.ID); s.Enabled {
 		t.Fatal("the source was turned on without proof")
 	}
-	if p := stolen.do("POST", srcPath+"/enabled", url.Values{"csrf": {csrfOf(home.Body)}, "enabled": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+	if p := stolen.Do("POST", srcPath+"/enabled", url.Values{"csrf": {home.CSRF()}, "enabled": {"1"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("turning the source on with the proof: %d %s", p.Status, p.Body)
 	}
 
@@ -361,11 +361,11 @@ func TestActionsThatCanGiveTheAdminAskForProof(t *testing.T) {
 	}
 	_ = h.store.SetDisabled(ctx, ownerID, true, store.DisabledByAdmin)
 	path := "/admin/users/" + strconv.FormatInt(ownerID, 10) + "/disabled"
-	asked(stolen.do("POST", path, url.Values{"csrf": {csrfOf(home.Body)}, "disabled": {"0"}}), "turning the admin-group person on")
+	asked(stolen.Do("POST", path, url.Values{"csrf": {home.CSRF()}, "disabled": {"0"}}), "turning the admin-group person on")
 	if u, _ := h.store.User(ctx, ownerID); !u.Disabled {
 		t.Fatal("the person was turned on without proof")
 	}
-	if p := stolen.do("POST", path, url.Values{"csrf": {csrfOf(home.Body)}, "disabled": {"0"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
+	if p := stolen.Do("POST", path, url.Values{"csrf": {home.CSRF()}, "disabled": {"0"}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("turning the person on with the proof: %d", p.Status)
 	}
 	if u, _ := h.store.User(ctx, ownerID); u.Disabled {
@@ -410,7 +410,7 @@ func TestProofLimitPerPersonSurvivesDeletingThem(t *testing.T) {
 	signIn := func() *browser {
 		nets++
 		b := h.browser()
-		b.header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:%d::1", 100+nets))
+		b.Header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:%d::1", 100+nets))
 		if p := h.sourceAdminSignIn(b, "friend"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 			t.Fatalf("the friend through the source: %d %s", p.Status, p.Location)
 		}
@@ -438,8 +438,8 @@ func TestProofLimitPerPersonSurvivesDeletingThem(t *testing.T) {
 			}
 			link := "/admin/users/" + strconv.FormatInt(me, 10)
 			b = signIn()
-			confirm := b.do("GET", link+"/delete", nil)
-			if p := b.do("POST", link+"/delete", url.Values{"csrf": {csrfOf(confirm.Body)}}); p.Location != "/admin/users" {
+			confirm := b.Do("GET", link+"/delete", nil)
+			if p := b.Do("POST", link+"/delete", url.Values{"csrf": {confirm.CSRF()}}); p.Location != "/admin/users" {
 				t.Fatalf("the friend deletes himself: %d %s", p.Status, p.Location)
 			}
 		}

@@ -33,7 +33,7 @@ func TestProofCodeGuessesAreBoundedAcrossSessions(t *testing.T) {
 		t.Helper()
 		nets++
 		b := h.browser()
-		b.header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:%d::1", 100+nets))
+		b.Header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:%d::1", 100+nets))
 		if p := h.sourceAdminSignIn(b, persona); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 			t.Fatalf("%s through the source: %d %s", persona, p.Status, p.Body)
 		}

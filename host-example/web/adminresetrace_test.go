@@ -24,7 +24,7 @@ func TestAdminSignInRacingTheResetOutlivesIt(t *testing.T) {
 			h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.Clock = clock.now })
 			if totp {
 				admin := h.browser()
-				admin.adminLogin()
+				admin.AdminLogin(adminPassword)
 				admin.enrolTOTP(clock)
 				clock.advance(2 * host.TOTPPeriod)
 			}
@@ -55,7 +55,7 @@ func TestAdminSignInRacingTheResetOutlivesIt(t *testing.T) {
 			wg.Wait()
 			alive := 0
 			for _, b := range signedIn {
-				if p := b.do("GET", "/admin/users", nil); p.Status == http.StatusOK {
+				if p := b.Do("GET", "/admin/users", nil); p.Status == http.StatusOK {
 					alive++
 				}
 			}

@@ -19,7 +19,6 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
 
 // testClock is a clock the test moves.
@@ -62,23 +61,23 @@ var secretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
 func (b *browser) enrolTOTP(clock *testClock) string {
 	t := b.h.t.(*testing.T)
 	t.Helper()
-	p := b.do("GET", "/admin/security", nil)
-	if p = b.do("POST", "/admin/security/totp/begin", url.Values{"csrf": {csrfOf(p.Body)}, "proof_password": {adminPassword}}); p.Status != http.StatusOK {
+	p := b.Do("GET", "/admin/security", nil)
+	if p = b.Do("POST", "/admin/security/totp/begin", url.Values{"csrf": {p.CSRF()}, "proof_password": {adminPassword}}); p.Status != http.StatusOK {
 		t.Fatalf("begin: %d %s", p.Status, p.Body)
 	}
 	m := secretRE.FindStringSubmatch(p.Body)
 	if m == nil || !strings.Contains(p.Body, "otpauth://totp/") || !strings.Contains(p.Body, `src="data:image/png;base64,`) {
 		t.Fatalf("no secret, URI or QR code on the enrolment:\n%s", p.Body)
 	}
-	if p := b.do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, `id="totp-pending-here"`) {
+	if p := b.Do("GET", "/admin/security", nil); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, `id="totp-pending-here"`) {
 		t.Fatalf("the secret shown again on a later load of the page:\n%s", p.Body)
 	}
-	p = b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.wrongCode(t, m[1])}, "proof_password": {adminPassword}})
+	p = b.Do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {p.CSRF()}, "code": {clock.wrongCode(t, m[1])}, "proof_password": {adminPassword}})
 	if !strings.Contains(p.Body, "the code is not on yet") || !strings.Contains(p.Body, `id="totp-secret">`+m[1]) {
 		t.Fatalf("a wrong code confirmed the enrolment, or its answer lost the secret:\n%s", p.Body)
 	}
-	b.do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}})
-	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-state">On`) {
+	b.Do("POST", "/admin/security/totp/confirm", url.Values{"csrf": {p.CSRF()}, "code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}})
+	if p = b.Do("GET", "/admin/security", nil); !strings.Contains(p.Body, `id="totp-state">On`) {
 		t.Fatalf("TOTP not on after its confirmation:\n%s", p.Body)
 	}
 	return m[1]
@@ -100,48 +99,48 @@ func TestAdminTOTPSignIn(t *testing.T) {
 	clock := newTestClock()
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.Clock = clock.now })
 	admin := h.browser()
-	admin.adminLogin()
+	admin.AdminLogin(adminPassword)
 	secret := admin.enrolTOTP(clock)
 	clock.advance(2 * host.TOTPPeriod) // past the enrolment's code
 
 	b := h.browser()
 	p := b.adminPasswordStep("192.0.2.1")
-	if got := b.do("GET", "/admin", nil); got.Status != http.StatusSeeOther || got.Location != "/admin/login" {
+	if got := b.Do("GET", "/admin", nil); got.Status != http.StatusSeeOther || got.Location != "/admin/login" {
 		t.Fatalf("the password alone opened the admin: %d %s", got.Status, got.Location)
 	}
 	code := clock.code(t, secret, 0)
-	if p = b.do("POST", "/admin/login/code", url.Values{"csrf": {csrfOf(p.Body)}, "code": {code}}); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+	if p = b.Do("POST", "/admin/login/code", url.Values{"csrf": {p.CSRF()}, "code": {code}}); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("the right code: %d %s", p.Status, p.Body)
 	}
-	if p = b.do("GET", "/admin", nil); p.Status != http.StatusOK {
+	if p = b.Do("GET", "/admin", nil); p.Status != http.StatusOK {
 		t.Fatalf("admin after the code: %d", p.Status)
 	}
 
 	// The same code again, in another browser within its window: refused.
 	other := h.browser()
 	p = other.adminPasswordStep("192.0.2.2")
-	if p = other.do("POST", "/admin/login/code", url.Values{"csrf": {csrfOf(p.Body)}, "code": {code}}); p.Status != http.StatusUnauthorized ||
+	if p = other.Do("POST", "/admin/login/code", url.Values{"csrf": {p.CSRF()}, "code": {code}}); p.Status != http.StatusUnauthorized ||
 		!strings.Contains(p.Body, "already used") {
 		t.Fatalf("a reused code: %d %s", p.Status, p.Body)
 	}
 	// Two steps ahead: refused; one step ahead: accepted.
-	if p = other.do("POST", "/admin/login/code", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, secret, 2*host.TOTPPeriod)}}); p.Status != http.StatusUnauthorized {
+	if p = other.Do("POST", "/admin/login/code", url.Values{"csrf": {p.CSRF()}, "code": {clock.code(t, secret, 2*host.TOTPPeriod)}}); p.Status != http.StatusUnauthorized {
 		t.Fatalf("a code two steps ahead: %d", p.Status)
 	}
-	if p = other.do("POST", "/admin/login/code", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, secret, host.TOTPPeriod)}}); p.Status != http.StatusSeeOther {
+	if p = other.Do("POST", "/admin/login/code", url.Values{"csrf": {p.CSRF()}, "code": {clock.code(t, secret, host.TOTPPeriod)}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("a code one step ahead: %d %s", p.Status, p.Body)
 	}
 	// A code without the password first: nothing to continue.
 	fresh := h.browser()
-	p = fresh.do("GET", "/admin/login", nil)
-	if p = fresh.do("POST", "/admin/login/code", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.code(t, secret, host.TOTPPeriod)}}); p.Status != http.StatusBadRequest {
+	p = fresh.Do("GET", "/admin/login", nil)
+	if p = fresh.Do("POST", "/admin/login/code", url.Values{"csrf": {p.CSRF()}, "code": {clock.code(t, secret, host.TOTPPeriod)}}); p.Status != http.StatusBadRequest {
 		t.Fatalf("a code without the password: %d", p.Status)
 	}
 
 	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	h.browser().adminLogin() // the password alone again
+	h.browser().AdminLogin(adminPassword) // the password alone again
 }
 
 // Wrong codes count like wrong passwords: ten in a row from a known browser lock it out.
@@ -150,11 +149,11 @@ func TestWrongAdminCodesLockOutAKnownBrowser(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.Clock = clock.now })
 	known := h.knownAdminBrowser()
 	admin := h.browser()
-	admin.adminLogin()
+	admin.AdminLogin(adminPassword)
 	secret := admin.enrolTOTP(clock)
 	for i := 0; i < 10; i++ {
 		p := known.adminPasswordStep("192.0.2." + strconv.Itoa(100+i))
-		if p = known.do("POST", "/admin/login/code", url.Values{"csrf": {csrfOf(p.Body)}, "code": {clock.wrongCode(t, secret)}}); p.Status != http.StatusUnauthorized {
+		if p = known.Do("POST", "/admin/login/code", url.Values{"csrf": {p.CSRF()}, "code": {clock.wrongCode(t, secret)}}); p.Status != http.StatusUnauthorized {
 			t.Fatalf("wrong code %d: %d", i+1, p.Status)
 		}
 	}
@@ -177,21 +176,14 @@ func (h *harness) sourceAdminSignIn(b *browser, persona string) page {
 // sourceAdminSignInVia is sourceAdminSignIn through the source of slug.
 func (h *harness) sourceAdminSignInVia(b *browser, slug, persona string) page {
 	h.t.Helper()
-	p := b.do("GET", "/admin/login", nil)
+	p := b.Do("GET", "/admin/login", nil)
 	link := regexp.MustCompile(`href="([^"]+)" id="admin-source-login"`).FindStringSubmatch(p.Body)
 	if link == nil {
 		h.t.Fatalf("no sign-in through a source on the admin login:\n%s", p.Body)
 	}
-	p = b.do("GET", strings.ReplaceAll(link[1], "&amp;", "&"), nil)
-	p = b.do("POST", "/login/"+slug, url.Values{"csrf": {csrfOf(p.Body)}, "return": {"/admin/login/source"}})
-	code, fwd, err := plexsim.ForwardURL(p.Location)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.sim.Claim(code, persona); err != nil {
-		h.t.Fatal(err)
-	}
-	if p = b.do("GET", fwd, nil); p.Location != "/admin/login/source" {
+	p = b.Do("GET", strings.ReplaceAll(link[1], "&amp;", "&"), nil)
+	p = b.Do("POST", "/login/"+slug, url.Values{"csrf": {p.CSRF()}, "return": {"/admin/login/source"}})
+	if p = b.Do("GET", b.Approve(p.Redirect, persona), nil); p.Location != "/admin/login/source" {
 		h.t.Fatalf("the login did not return to the admin: %d %s", p.Status, p.Location)
 	}
 	return h.openAdminThroughSource(b)
@@ -201,11 +193,11 @@ func (h *harness) sourceAdminSignInVia(b *browser, slug, persona string) page {
 // asks, then the person's POST of its button (the answer of the GET when it asks nothing).
 func (h *harness) openAdminThroughSource(b *browser) page {
 	h.t.Helper()
-	p := b.do("GET", "/admin/login/source", nil)
+	p := b.Do("GET", "/admin/login/source", nil)
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, `id="confirm-button"`) {
 		return p
 	}
-	return b.do("POST", "/admin/login/source", url.Values{"csrf": {csrfOf(p.Body)}})
+	return b.Do("POST", "/admin/login/source", url.Values{"csrf": {p.CSRF()}})
 }
 
 // A person the mapping gives the admin group signs in to the admin through the source; the
@@ -219,16 +211,16 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
 	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(mapping), 1))
 	admin := h.browser()
-	admin.adminLogin()
+	admin.AdminLogin(adminPassword)
 	post := func(path string, form url.Values) string {
 		t.Helper()
-		p := admin.do("GET", "/admin/security", nil)
-		form.Set("csrf", csrfOf(p.Body))
+		p := admin.Do("GET", "/admin/security", nil)
+		form.Set("csrf", p.CSRF())
 		form.Set("proof_password", adminPassword)
-		if p = admin.do("POST", path, form); p.Status != http.StatusSeeOther {
+		if p = admin.Do("POST", path, form); p.Status != http.StatusSeeOther {
 			t.Fatalf("%s: %d %s", path, p.Status, p.Body)
 		}
-		return admin.do("GET", "/admin/security", nil).Body
+		return admin.Do("GET", "/admin/security", nil).Body
 	}
 	grant := func(group string) url.Values {
 		return url.Values{"grant_source": {h.source.ID}, "grant_group": {group}, "confirm": {"1"}}
@@ -248,12 +240,12 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	if p := h.sourceAdminSignIn(owner, "owner"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("the owner through the source: %d %s", p.Status, p.Body)
 	}
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusOK {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusOK {
 		t.Fatalf("the source admin's admin page: %d", p.Status)
 	}
 	// Another admin group: the owner's admin session is no longer one.
 	post("/admin/security/grants", grant("other"))
-	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther {
+	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusSeeOther {
 		t.Fatalf("a source admin without the admin group: %d", p.Status)
 	}
 	if body := post("/admin/security/password/off", url.Values{}); !strings.Contains(body, "Not turned off: no one has signed in") {
@@ -284,11 +276,11 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	}
 
 	b := h.browser()
-	p := b.do("GET", "/admin/login", nil)
+	p := b.Do("GET", "/admin/login", nil)
 	if strings.Contains(p.Body, `id="admin-password"`) || !strings.Contains(p.Body, `id="admin-source-login"`) {
 		t.Fatalf("the admin login still offers the password:\n%s", p.Body)
 	}
-	if p = b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {adminPassword}}); p.Status != http.StatusUnauthorized {
+	if p = b.Do("POST", "/admin/login", url.Values{"csrf": {p.CSRF()}, "password": {adminPassword}}); p.Status != http.StatusUnauthorized {
 		t.Fatalf("the old password while off: %d", p.Status)
 	}
 	if evs, _ := h.store.Events(context.Background(), 10, "local admin password turned off"); len(evs) != 1 || evs[0].Kind != store.EventAdminSecurityChanged {
@@ -299,17 +291,17 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	h.browser().adminLogin()
+	h.browser().AdminLogin(adminPassword)
 }
 
 // A password set by HOST_ADMIN_PASSWORD at every start cannot be turned off in the admin.
 func TestFixedAdminPasswordCannotBeTurnedOff(t *testing.T) {
 	h := newHarness(t, nil)
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/security", nil)
-	b.do("POST", "/admin/security/password/off", url.Values{"csrf": {csrfOf(p.Body)}})
-	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, "HOST_ADMIN_PASSWORD sets the password at every start") {
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/security", nil)
+	b.Do("POST", "/admin/security/password/off", url.Values{"csrf": {p.CSRF()}})
+	if p = b.Do("GET", "/admin/security", nil); !strings.Contains(p.Body, "HOST_ADMIN_PASSWORD sets the password at every start") {
 		t.Fatalf("no reason:\n%s", p.Body)
 	}
 	if !host.AdminPasswordOn(context.Background(), h.store) {
@@ -321,12 +313,12 @@ func TestFixedAdminPasswordCannotBeTurnedOff(t *testing.T) {
 func TestSiteNameDefaultsToThePublicHost(t *testing.T) {
 	h := newHarness(t, nil)
 	u, _ := url.Parse(h.host.URL)
-	if p := h.browser().do("GET", "/login", nil); !strings.Contains(p.Body, "Sign in to "+u.Hostname()+"<") ||
+	if p := h.browser().Do("GET", "/login", nil); !strings.Contains(p.Body, "Sign in to "+u.Hostname()+"<") ||
 		!strings.Contains(p.Body, "· "+u.Hostname()+"</title>") {
 		t.Fatalf("the site is not called %s:\n%s", u.Hostname(), p.Body)
 	}
 	h = newHarness(t, func(c *app.Config) { c.SiteName = "Olivia's media" })
-	if p := h.browser().do("GET", "/login", nil); !strings.Contains(p.Body, "Sign in to Olivia&#39;s media<") {
+	if p := h.browser().Do("GET", "/login", nil); !strings.Contains(p.Body, "Sign in to Olivia&#39;s media<") {
 		t.Fatalf("-site-name not used:\n%s", p.Body)
 	}
 }

@@ -28,16 +28,10 @@ var (
 
 func newBrowser(t *testing.T) context.Context { return browsertest.New(t) }
 
-// approveAs picks a persona on the simulated app.plex.tv page.
-func approveAs(persona string) []chromedp.Action[chromedp.Void] {
-	sel := `button.persona[data-persona="` + persona + `"]`
-	return []chromedp.Action[chromedp.Void]{visible(sel), click(sel)}
-}
-
 func userLogin(t *testing.T, ctx context.Context, h *harness, persona string) string {
 	t.Helper()
 	steps(t, ctx, "login as "+persona, append(append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(h.host.URL + "/login"), click("#login-plex")},
-		approveAs(persona)...), visible("#profile, #message"))...)
+		browsertest.ApproveAs(persona)...), visible("#profile, #message"))...)
 	return textOf(t, ctx, "main")
 }
 
@@ -54,7 +48,7 @@ func TestBrowserAdminSetupAndLogins(t *testing.T) {
 		click("#create-source"), visible("#action-load_servers"))
 	screenshot(t, ctx, "admin-form")
 	// "Sign in to Plex to load servers": the same full-page redirect as a login.
-	steps(t, ctx, "load servers", append(append([]chromedp.Action[chromedp.Void]{click("#action-load_servers")}, approveAs("owner")...),
+	steps(t, ctx, "load servers", append(append([]chromedp.Action[chromedp.Void]{click("#action-load_servers")}, browsertest.ApproveAs("owner")...),
 		visible("#save-choices"), click("#pick-"+plexsim.ServerLivingRoom), click("#pick-"+plexsim.ServerCabin),
 		click("#save-choices"), visible("#flash"))...)
 	// Picked servers go into the form, unsaved: the admin reviews and saves.
@@ -268,7 +262,7 @@ func TestBrowserWhoIsWatching(t *testing.T) {
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#nav-login").length`)); n != 0 {
 		t.Fatal("the login page links the login page")
 	}
-	steps(t, ctx, "owner", append(append([]chromedp.Action[chromedp.Void]{click("#login-plex")}, approveAs("owner")...), visible("#step"))...)
+	steps(t, ctx, "owner", append(append([]chromedp.Action[chromedp.Void]{click("#login-plex")}, browsertest.ApproveAs("owner")...), visible("#step"))...)
 	if s := textOf(t, ctx, "header"); !strings.Contains(s, "Signing in") || strings.Contains(s, "Sign in") {
 		t.Fatalf("header during the step: %q", s)
 	}

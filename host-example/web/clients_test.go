@@ -16,14 +16,14 @@ import (
 func TestClientFormOffersGroupsSeenInLogins(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	frank, err := h.store.FindUser(context.Background(), h.source.ID, "frank")
 	if err != nil || len(frank.Groups) == 0 {
 		t.Fatalf("frank: %v", err)
 	}
 	admin := h.browser()
-	admin.adminLogin()
-	p := admin.do("GET", "/admin/clients/new", nil)
+	admin.AdminLogin(adminPassword)
+	p := admin.Do("GET", "/admin/clients/new", nil)
 	for _, g := range frank.Groups {
 		if !strings.Contains(p.Body, `<input type="checkbox" name="allowed_groups" value="`+g+`">`) {
 			t.Errorf("group %q of frank's login is not offered", g)
@@ -32,9 +32,9 @@ func TestClientFormOffersGroupsSeenInLogins(t *testing.T) {
 	if !strings.Contains(p.Body, `name="release_attributes" value="plex_pass">`) {
 		t.Error("the attribute plex_pass of frank's login is not offered")
 	}
-	form := url.Values{"csrf": {csrfOf(p.Body)}, "name": {"Grafana"}, "client_id": {"grafana"}, "redirect_uris": {"https://grafana.example.com/cb"},
+	form := url.Values{"csrf": {p.CSRF()}, "name": {"Grafana"}, "client_id": {"grafana"}, "redirect_uris": {"https://grafana.example.com/cb"},
 		"allowed_groups": {frank.Groups[0], "typed-group\n" + frank.Groups[0]}, "release_attributes": {"plex_pass", "typed_attr"}}
-	if p := admin.do("POST", "/admin/clients", form); p.Status != http.StatusOK {
+	if p := admin.Do("POST", "/admin/clients", form); p.Status != http.StatusOK {
 		t.Fatalf("create: %d %s", p.Status, p.Body)
 	}
 	c, err := h.store.OIDCClientByID(context.Background(), "grafana")
@@ -43,7 +43,7 @@ func TestClientFormOffersGroupsSeenInLogins(t *testing.T) {
 		t.Fatalf("saved groups %q attributes %q (%v)", c.AllowedGroups, c.ReleaseAttributes, err)
 	}
 	// Editing: the seen group checked, the typed one in the text.
-	p = admin.do("GET", "/admin/clients/grafana", nil)
+	p = admin.Do("GET", "/admin/clients/grafana", nil)
 	if !strings.Contains(p.Body, `value="`+frank.Groups[0]+`" checked>`) || !strings.Contains(p.Body, "<textarea name=\"allowed_groups\">typed-group\n</textarea>") {
 		t.Fatalf("edit form: %s", p.Body)
 	}

@@ -13,9 +13,6 @@ import (
 // AttributeRow is one mapped attribute as a person reads it.
 type AttributeRow struct{ Name, Value string }
 
-// AttributeRows is attributeRows for tests and other hosts' pages.
-func AttributeRows(raw json.RawMessage) []AttributeRow { return attributeRows(raw) }
-
 // attributeRows turns mapped attributes (a JSON object) into sorted rows: yes/no for
 // booleans, lists joined with commas, objects as compact JSON.
 func attributeRows(raw json.RawMessage) []AttributeRow {

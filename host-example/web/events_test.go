@@ -23,11 +23,11 @@ var eventItems = regexp.MustCompile(`<li class="ev-[a-z]*">`)
 func TestEventsPageFiltersAndPages(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
-	h.browser().login("plex", "noshare")
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "noshare")
+	h.browser().Login("plex", "friend")
 	admin := h.browser()
-	admin.adminLogin()
-	get := func(q url.Values) string { return admin.do("GET", "/admin/events?"+q.Encode(), nil).Body }
+	admin.AdminLogin(adminPassword)
+	get := func(q url.Values) string { return admin.Do("GET", "/admin/events?"+q.Encode(), nil).Body }
 
 	refusals := get(url.Values{"kind": {"refusals"}})
 	if n := len(eventItems.FindAllString(refusals, -1)); n != 1 || !strings.Contains(refusals, `<li class="ev-refused">`) ||
@@ -90,7 +90,7 @@ func TestEventsPageFiltersAndPages(t *testing.T) {
 		if !strings.Contains(next, "kind=admin") {
 			t.Fatalf("the older page lost the filter: %s", next)
 		}
-		p = admin.do("GET", next, nil).Body
+		p = admin.Do("GET", next, nil).Body
 		if !newer.MatchString(p) {
 			t.Fatal("an older page has no way back")
 		}
@@ -103,7 +103,7 @@ func TestEventsPageFiltersAndPages(t *testing.T) {
 			t.Fatalf("runs out of order at %d: %v", i, runs[i-1:i+1])
 		}
 	}
-	back := admin.do("GET", html.UnescapeString(newer.FindStringSubmatch(p)[1]), nil).Body
+	back := admin.Do("GET", html.UnescapeString(newer.FindStringSubmatch(p)[1]), nil).Body
 	if n := len(eventItems.FindAllString(back, -1)); n != size || !older.MatchString(back) {
 		t.Fatalf("back a page: %d events", n)
 	}
@@ -114,15 +114,15 @@ func TestEventsPageFiltersAndPages(t *testing.T) {
 func TestDryRunFromARefusalEvent(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
-	h.browser().login("plex", "noshare")
+	h.browser().Login("plex", "noshare")
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/sources/"+src.ID+"/dryrun?who=2003", nil)
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/sources/"+src.ID+"/dryrun?who=2003", nil)
 	if !strings.Contains(p.Body, `id="dryrun-sub" autocomplete="off" value="2003"`) || strings.Contains(p.Body, `id="dryrun-result"`) {
 		t.Fatalf("the dry run from an event: %s", p.Body)
 	}
-	csrf := csrfOf(p.Body)
-	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"Nora"}})
+	csrf := p.CSRF()
+	p = b.Do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"Nora"}})
 	if !strings.Contains(p.Body, "nora (id 2003): Would not get in.") || !strings.Contains(p.Body, `value="Nora"`) ||
 		!strings.Contains(p.Body, "Reason: Not a member") || strings.Contains(p.Body, ">not_a_member<") {
 		t.Fatalf("the dry run by a refused person's name: %s", p.Body)
@@ -130,10 +130,10 @@ func TestDryRunFromARefusalEvent(t *testing.T) {
 	// The mapping editor's preview finds them by that name too.
 	req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview",
 		strings.NewReader(`{"field":"mappings","text":"[x]\nname: user.username + \"!\"\n","person":"nora"}`))
-	req.Header = b.header.Clone()
+	req.Header = b.Header.Clone()
 	req.Header.Set("X-CSRF-Token", csrf)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.c.Do(req)
+	resp, err := b.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

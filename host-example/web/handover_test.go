@@ -61,7 +61,7 @@ func TestPlexTokenKeptOnlyWhileTheSettingIsOn(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(ssoConfig)
 	b := h.browser()
-	if p := b.login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatal(p.Body)
 	}
 	tok, _ := kept(t, h)
@@ -77,7 +77,7 @@ func TestPlexTokenKeptOnlyWhileTheSettingIsOn(t *testing.T) {
 	if n, _ := h.store.CountCredentials(context.Background(), tokenKind); n != 0 {
 		t.Fatalf("%d tokens kept after the setting was turned off", n)
 	}
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatal(p.Body)
 	}
 	if n, _ := h.store.CountCredentials(context.Background(), tokenKind); n != 0 {
@@ -91,31 +91,31 @@ func TestSignOutEverywhereSignsThePlexTokenOut(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(ssoConfig)
 	b := h.browser()
-	b.login("plex", "friend")
+	b.Login("plex", "friend")
 	tok, uid := kept(t, h)
-	p := b.do("GET", "/profile", nil)
+	p := b.Do("GET", "/profile", nil)
 	if !strings.Contains(p.Body, `id="logout-everywhere"`) {
 		t.Fatal("no sign-out-everywhere button on the profile")
 	}
-	if p := b.do("POST", "/logout/everywhere", url.Values{"csrf": {"0"}}); p.Status != http.StatusForbidden {
+	if p := b.Do("POST", "/logout/everywhere", url.Values{"csrf": {"0"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("without the page's CSRF token: %d", p.Status)
 	}
-	if p := b.do("POST", "/logout/everywhere", url.Values{"csrf": {csrfOf(p.Body)}}); p.Location != "/login?signed_out=1" {
+	if p := b.Do("POST", "/logout/everywhere", url.Values{"csrf": {p.CSRF()}}); p.Location != "/login?signed_out=1" {
 		t.Fatalf("sign out everywhere: %d %s", p.Status, p.Location)
 	}
 	if left, _ := kept(t, h); left != "" || plexUser(t, h.simURL, tok) != 0 {
 		t.Fatalf("after signing out everywhere: kept %q, plex.tv still takes the token", left)
 	}
-	if p := b.do("GET", "/profile", nil); p.Location != "/login" {
+	if p := b.Do("GET", "/profile", nil); p.Location != "/login" {
 		t.Fatalf("session survived: %d", p.Status)
 	}
 	// Disabled by the admin: the next login's token is signed out too.
-	b.login("plex", "friend")
+	b.Login("plex", "friend")
 	tok, _ = kept(t, h)
 	a := h.browser()
-	a.adminLogin()
-	page := a.do("GET", "/admin/users", nil)
-	if p := a.do("POST", "/admin/users/"+strconv.FormatInt(uid, 10)+"/disabled", url.Values{"csrf": {csrfOf(page.Body)}, "disabled": {"1"}}); p.Status != http.StatusSeeOther {
+	a.AdminLogin(adminPassword)
+	page := a.Do("GET", "/admin/users", nil)
+	if p := a.Do("POST", "/admin/users/"+strconv.FormatInt(uid, 10)+"/disabled", url.Values{"csrf": {page.CSRF()}, "disabled": {"1"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("disable: %d %s", p.Status, p.Body)
 	}
 	if left, _ := kept(t, h); left != "" || plexUser(t, h.simURL, tok) != 0 {
@@ -130,7 +130,7 @@ func TestRevalidationAfterPlexRefusedTheKeptToken(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(ssoConfig)
 	ctx := context.Background()
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	tok, uid := kept(t, h)
 	signout, _ := http.NewRequest("DELETE", h.simURL+"/api/v2/users/signout", nil)
 	signout.Header.Set("X-Plex-Token", tok)
@@ -165,7 +165,7 @@ func TestThePlexTokenIsKeptOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(ssoConfig)
 	ctx := context.Background()
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	tok, uid := kept(t, h)
 	if tok == "" {
 		t.Fatal("no token kept")
@@ -186,7 +186,7 @@ func TestThePlexTokenIsKeptOnce(t *testing.T) {
 		t.Fatal("re-validation did not use the kept token")
 	}
 	// The setting turned off: no copy of a live token is left anywhere the host reads.
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	tok, _ = kept(t, h)
 	cfg := map[string]any{}
 	_ = json.Unmarshal([]byte(strings.Replace(membersConfig, "OWNER", h.owner, 1)), &cfg)

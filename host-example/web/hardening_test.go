@@ -28,7 +28,7 @@ func TestMultipartBodiesLeaveNoFiles(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	csrf := csrfOf(b.do("GET", "/login", nil).Body)
+	csrf := b.Do("GET", "/login", nil).CSRF()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("csrf", csrf)
@@ -38,7 +38,7 @@ func TestMultipartBodiesLeaveNoFiles(t *testing.T) {
 	for _, path := range []string{"/login/plex", "/admin/login", "/logout"} {
 		req, _ := http.NewRequest("POST", h.host.URL+path, bytes.NewReader(body.Bytes()))
 		req.Header.Set("Content-Type", mw.FormDataContentType())
-		resp, err := b.c.Do(req)
+		resp, err := b.Client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -55,7 +55,7 @@ func TestMultipartBodiesLeaveNoFiles(t *testing.T) {
 	}
 	// An oversized urlencoded body is refused too.
 	big := url.Values{"csrf": {csrf}, "x": {strings.Repeat("a", 100<<10)}}
-	if p := b.do("POST", "/login/plex", big); p.Status != http.StatusRequestEntityTooLarge {
+	if p := b.Do("POST", "/login/plex", big); p.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized form: %d", p.Status)
 	}
 }
@@ -67,21 +67,21 @@ func TestAnonymousVisitsStoreNoSession(t *testing.T) {
 	ctx := context.Background()
 	before, _ := h.store.CountSessions(ctx)
 	for i := 0; i < 50; i++ {
-		h.browser().do("GET", "/login", nil)
+		h.browser().Do("GET", "/login", nil)
 	}
 	if after, _ := h.store.CountSessions(ctx); after != before {
 		t.Fatalf("sessions %d → %d after anonymous visits", before, after)
 	}
 	b := h.browser()
-	b.do("GET", "/login", nil)
-	if p := b.do("POST", "/login/plex", url.Values{"csrf": {"0123456789abcdef"}}); p.Status != http.StatusForbidden {
+	b.Do("GET", "/login", nil)
+	if p := b.Do("POST", "/login/plex", url.Values{"csrf": {"0123456789abcdef"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("forged CSRF: %d", p.Status)
 	}
-	other := csrfOf(h.browser().do("GET", "/login", nil).Body)
-	if p := b.do("POST", "/login/plex", url.Values{"csrf": {other}}); p.Status != http.StatusForbidden {
+	other := h.browser().Do("GET", "/login", nil).CSRF()
+	if p := b.Do("POST", "/login/plex", url.Values{"csrf": {other}}); p.Status != http.StatusForbidden {
 		t.Fatalf("another browser's CSRF token: %d", p.Status)
 	}
-	if p := b.login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
 }
@@ -93,12 +93,12 @@ func TestPagesRunOnlyTheirOwnScripts(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	admin := h.browser()
-	admin.adminLogin()
+	admin.AdminLogin(adminPassword)
 	seen := map[string]bool{}
 	for _, path := range []string{"/login", "/admin", "/admin/events", "/admin/sources/" + h.source.ID, "/admin/clients"} {
-		p := admin.do("GET", path, nil)
+		p := admin.Do("GET", path, nil)
 		if path == "/login" {
-			p = h.browser().do("GET", path, nil)
+			p = h.browser().Do("GET", path, nil)
 		}
 		csp := p.Header.Get("Content-Security-Policy")
 		m := regexp.MustCompile(`script-src ([^;]*)`).FindStringSubmatch(csp)
@@ -127,25 +127,25 @@ func TestLogoutChecksCSRFAndEndsTheSession(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	b.login("plex", "friend")
+	b.Login("plex", "friend")
 	var cookie string
-	for _, c := range b.c.Jar.Cookies(mustURL(h.host.URL)) {
+	for _, c := range b.Client.Jar.Cookies(mustURL(h.host.URL)) {
 		cookie = c.Value
 	}
-	if p := b.do("POST", "/logout", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
+	if p := b.Do("POST", "/logout", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("forged logout: %d", p.Status)
 	}
-	p := b.do("GET", "/profile", nil)
+	p := b.Do("GET", "/profile", nil)
 	if p.Status != http.StatusOK {
 		t.Fatalf("still logged in after a forged logout: %d", p.Status)
 	}
-	if p := b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+	if p := b.Do("POST", "/logout", url.Values{"csrf": {p.CSRF()}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("logout: %d", p.Status)
 	}
 	// The old cookie, replayed, is no longer a session.
 	replay := h.browser()
-	replay.c.Jar.SetCookies(mustURL(h.host.URL), []*http.Cookie{{Name: "hx_session", Value: cookie, Path: "/"}})
-	if p := replay.do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
+	replay.Client.Jar.SetCookies(mustURL(h.host.URL), []*http.Cookie{{Name: "hx_session", Value: cookie, Path: "/"}})
+	if p := replay.Do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
 		t.Fatalf("replayed cookie after logout: %d", p.Status)
 	}
 }
@@ -160,17 +160,17 @@ func TestDisablingASourceEndsSessions(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.login("plex", "friend")
-	if p := b.do("GET", "/profile", nil); p.Status != http.StatusOK {
+	b.Login("plex", "friend")
+	if p := b.Do("GET", "/profile", nil); p.Status != http.StatusOK {
 		t.Fatal("not logged in")
 	}
 	a := h.browser()
-	a.adminLogin()
-	p := a.do("GET", "/admin", nil)
-	if p := a.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"csrf": {csrfOf(p.Body)}, "enabled": {"0"}}); p.Status != http.StatusSeeOther {
+	a.AdminLogin(adminPassword)
+	p := a.Do("GET", "/admin", nil)
+	if p := a.Do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"csrf": {p.CSRF()}, "enabled": {"0"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("disable: %d", p.Status)
 	}
-	if p := b.do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
+	if p := b.Do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
 		t.Fatalf("profile after the source was disabled: %d", p.Status)
 	}
 }
@@ -180,31 +180,31 @@ func TestTwoTabsAndPendingRetry(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	codeA, fwdA, _ := plexsim.ForwardURL(b.startLogin("plex"))
-	codeB, fwdB, _ := plexsim.ForwardURL(b.startLogin("plex"))
+	codeA, fwdA, _ := plexsim.ForwardURL(b.StartLogin(b.Get("/login"), "plex"))
+	codeB, fwdB, _ := plexsim.ForwardURL(b.StartLogin(b.Get("/login"), "plex"))
 	if fwdA == fwdB {
 		t.Fatal("two logins share a callback URL")
 	}
-	p := b.do("GET", fwdA, nil)
+	p := b.Do("GET", fwdA, nil)
 	if p.Status != http.StatusAccepted || !strings.Contains(p.Body, "Check again") {
 		t.Fatalf("not yet approved: %d %s", p.Status, p.Body)
 	}
 	_ = h.sim.Claim(codeA, "friend")
-	if p := b.do("GET", fwdA, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwdA, nil); p.Location != "/profile" {
 		t.Fatalf("checked again after approval: %d %s", p.Status, p.Body)
 	}
 	before, _ := h.store.CountSessions(context.Background())
-	if p := b.do("GET", fwdA, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Do("GET", fwdA, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("completed login reused (a reload while signed in goes to the profile): %d %s", p.Status, p.Location)
 	}
 	if after, _ := h.store.CountSessions(context.Background()); after != before {
 		t.Fatalf("a reused callback made a session: %d → %d", before, after)
 	}
 	_ = h.sim.Claim(codeB, "homemember")
-	if p := b.do("GET", fwdB, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwdB, nil); p.Location != "/profile" {
 		t.Fatalf("the other tab: %d %s", p.Status, p.Body)
 	}
-	if p := b.do("GET", "/profile", nil); !strings.Contains(p.Body, "hilda") {
+	if p := b.Do("GET", "/profile", nil); !strings.Contains(p.Body, "hilda") {
 		t.Fatal("the second tab's login did not take effect")
 	}
 }
@@ -215,23 +215,23 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 	ctx := context.Background()
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
 	tok, _ := host.SetupToken(ctx, h.store)
-	if p := h.browser().do("GET", "/setup?token="+tok, nil); p.Status != http.StatusOK {
+	if p := h.browser().Do("GET", "/setup?token="+tok, nil); p.Status != http.StatusOK {
 		t.Fatalf("fresh link: %d", p.Status)
 	}
 	_ = host.SetAdminPassword(ctx, h.store, "set-from-the-environment")
 	b := h.browser()
-	p := b.do("GET", "/setup?token="+tok, nil)
-	csrf := csrfOf(b.do("GET", "/admin/login", nil).Body)
+	p := b.Do("GET", "/setup?token="+tok, nil)
+	csrf := b.Do("GET", "/admin/login", nil).CSRF()
 	if p.Status != http.StatusForbidden {
 		t.Fatalf("link after a password was set: %d", p.Status)
 	}
-	if p := b.do("POST", "/setup", url.Values{"csrf": {csrf}, "token": {tok}, "password": {"attacker-password"}}); p.Status != http.StatusForbidden {
+	if p := b.Do("POST", "/setup", url.Values{"csrf": {csrf}, "token": {tok}, "password": {"attacker-password"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("setup after a password was set: %d", p.Status)
 	}
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
 	tok, _ = host.SetupToken(ctx, h.store)
 	_ = h.store.SetMeta(ctx, "setup_token_expires", "1")
-	if p := b.do("GET", "/setup?token="+tok, nil); p.Status != http.StatusForbidden {
+	if p := b.Do("GET", "/setup?token="+tok, nil); p.Status != http.StatusForbidden {
 		t.Fatalf("expired link: %d", p.Status)
 	}
 }
@@ -241,15 +241,15 @@ func TestAdminPasswordGuessing(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback })
 	b := h.browser()
 	for i := 0; i < 15; i++ { // successes do not lock the admin out
-		b.header.Set("X-Forwarded-For", "198.51.100.1")
-		b.adminLogin()
+		b.Header.Set("X-Forwarded-For", "198.51.100.1")
+		b.AdminLogin(adminPassword)
 	}
 	refused := 0
 	for i := 0; i < 40; i++ {
 		c := h.browser()
-		c.header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i%8+1))
-		p := c.do("GET", "/admin/login", nil)
-		p = c.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {"guess"}})
+		c.Header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i%8+1))
+		p := c.Do("GET", "/admin/login", nil)
+		p = c.Do("POST", "/admin/login", url.Values{"csrf": {p.CSRF()}, "password": {"guess"}})
 		if p.Status == http.StatusTooManyRequests {
 			refused++
 		}
@@ -258,9 +258,9 @@ func TestAdminPasswordGuessing(t *testing.T) {
 		t.Fatalf("only %d of 40 guesses from 8 addresses were refused", refused)
 	}
 	c := h.browser()
-	c.header.Set("X-Forwarded-For", "192.0.2.99")
-	p := c.do("GET", "/admin/login", nil)
-	if p = c.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(p.Body)}, "password": {adminPassword}}); p.Status != http.StatusTooManyRequests {
+	c.Header.Set("X-Forwarded-For", "192.0.2.99")
+	p := c.Do("GET", "/admin/login", nil)
+	if p = c.Do("POST", "/admin/login", url.Values{"csrf": {p.CSRF()}, "password": {adminPassword}}); p.Status != http.StatusTooManyRequests {
 		t.Fatalf("a new address during the global backoff: %d", p.Status)
 	}
 }
@@ -271,17 +271,17 @@ func TestBeginLoginLimitPerClient(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.LoginRate = 6; c.TrustedProxies = trustLoopback })
 	h.addSource(membersConfig)
 	flood := h.browser()
-	flood.header.Set("X-Forwarded-For", "203.0.113.7:4711")
+	flood.Header.Set("X-Forwarded-For", "203.0.113.7:4711")
 	if last := flood.beginLogins(8, nil); last != http.StatusTooManyRequests {
 		t.Fatalf("flood: %d", last)
 	}
 	other := h.browser()
-	other.header.Set("X-Forwarded-For", "[2001:db8::1]:80")
+	other.Header.Set("X-Forwarded-For", "[2001:db8::1]:80")
 	if last := other.beginLogins(2, nil); last != http.StatusSeeOther {
 		t.Fatalf("another client during the flood: %d", last)
 	}
 	same64 := h.browser()
-	same64.header.Set("X-Forwarded-For", "2001:db8::ffff")
+	same64.Header.Set("X-Forwarded-For", "2001:db8::ffff")
 	if last := same64.beginLogins(3, nil); last != http.StatusTooManyRequests {
 		t.Fatalf("same IPv6 /64 is one client: %d", last)
 	}
@@ -300,7 +300,7 @@ func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
 	browsers, csrfs := make([]*browser, n), make([]string, n)
 	for i := range browsers {
 		browsers[i] = h.browser()
-		csrfs[i] = csrfOf(browsers[i].do("GET", "/setup?token="+tok, nil).Body)
+		csrfs[i] = browsers[i].Do("GET", "/setup?token="+tok, nil).CSRF()
 	}
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
@@ -308,7 +308,7 @@ func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := browsers[i].do("POST", "/setup", url.Values{"csrf": {csrfs[i]}, "token": {tok}, "password": {"password-number-" + strconv.Itoa(i)}})
+			p := browsers[i].Do("POST", "/setup", url.Values{"csrf": {csrfs[i]}, "token": {tok}, "password": {"password-number-" + strconv.Itoa(i)}})
 			statuses[i] = p.Status
 		}()
 	}

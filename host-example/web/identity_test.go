@@ -21,15 +21,15 @@ const kidProfile = "60718293a4b5c6d7"
 // loginAsKid logs in as the owner and picks the managed profile; it returns the profile page.
 func (b *browser) loginAsKid() page {
 	b.h.t.Helper()
-	p := b.login("plex", "owner")
+	p := b.Login("plex", "owner")
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Who is watching?") {
 		b.h.t.Fatalf("no profile step: %d %s", p.Status, p.Body)
 	}
-	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {kidProfile}, "v.pin": {"1234"}})
+	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {kidProfile}, "v.pin": {"1234"}})
 	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		b.h.t.Fatalf("profile step: %d %s", p.Status, p.Body)
 	}
-	return b.do("GET", "/profile", nil)
+	return b.Do("GET", "/profile", nil)
 }
 
 // usernameOn is the username a profile page shows.
@@ -55,10 +55,10 @@ func TestHomeProfileAndFriendOfOneNameAreTwoUsers(t *testing.T) {
 	h.addSource(homeProfilesConfig)
 	for round := 1; round <= 2; round++ {
 		b := h.browser()
-		if p := b.login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
 			t.Fatalf("friend: %d %s", p.Status, p.Body)
 		}
-		if got := usernameOn(b.do("GET", "/profile", nil)); got != "alice" {
+		if got := usernameOn(b.Do("GET", "/profile", nil)); got != "alice" {
 			t.Fatalf("round %d: the friend is %q", round, got)
 		}
 		if got := usernameOn(h.browser().loginAsKid()); got != "alice-2" {
@@ -80,17 +80,17 @@ func TestProfileStepRefusedAfterTheSourceIsTurnedOff(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(homeProfilesConfig)
 	b := h.browser()
-	step := b.login("plex", "owner")
+	step := b.Login("plex", "owner")
 	if step.Status != http.StatusOK || !strings.Contains(step.Body, "Who is watching?") {
 		t.Fatalf("no profile step: %d %s", step.Status, step.Body)
 	}
 	admin := h.browser()
-	admin.adminLogin()
-	page := admin.do("GET", "/admin/sources/"+src.ID, nil)
-	if p := admin.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"csrf": {csrfOf(page.Body)}, "enabled": {"0"}}); p.Status != http.StatusSeeOther {
+	admin.AdminLogin(adminPassword)
+	page := admin.Do("GET", "/admin/sources/"+src.ID, nil)
+	if p := admin.Do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"csrf": {page.CSRF()}, "enabled": {"0"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("turn the source off: %d %s", p.Status, p.Body)
 	}
-	p := b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(step.Body)}, "choice": {kidProfile}, "v.pin": {"1234"}})
+	p := b.Do("POST", "/login/step", url.Values{"csrf": {step.CSRF()}, "choice": {kidProfile}, "v.pin": {"1234"}})
 	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "turned off") {
 		t.Fatalf("step after the source was turned off: %d %s %s", p.Status, p.Location, p.Body)
 	}
@@ -100,7 +100,7 @@ func TestProfileStepRefusedAfterTheSourceIsTurnedOff(t *testing.T) {
 	if err := h.store.SetEnabled(context.Background(), src.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if p := b.do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
+	if p := b.Do("GET", "/profile", nil); p.Status != http.StatusSeeOther || p.Location != "/login" {
 		t.Fatalf("the browser is signed in: %d %s", p.Status, p.Body)
 	}
 }
@@ -118,10 +118,10 @@ func TestLongNameWithBidiControlLogsIn(t *testing.T) {
 	h := newHarnessWorld(t, world, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	if p := b.login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
-	_, rest, _ := strings.Cut(b.do("GET", "/profile", nil).Body, `id="p-name">`)
+	_, rest, _ := strings.Cut(b.Do("GET", "/profile", nil).Body, `id="p-name">`)
 	name, _, _ := strings.Cut(rest, "<")
 	if !strings.HasPrefix(name, "Frank é") || strings.ContainsRune(name, '\u202e') || utf8.RuneCountInString(name) > source.MaxNameLength {
 		t.Fatalf("the profile shows the name %.40q… (%d code points)", name, utf8.RuneCountInString(name))

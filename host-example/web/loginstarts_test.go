@@ -16,7 +16,7 @@ import (
 // from is a new browser whose requests come from addr (through the trusted proxy).
 func (h *harness) from(addr string) *browser {
 	b := h.browser()
-	b.header.Set("X-Forwarded-For", addr)
+	b.Header.Set("X-Forwarded-For", addr)
 	return b
 }
 
@@ -30,13 +30,13 @@ func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.LoginStarts = limits })
 	h.addSource(membersConfig)
 	insider := h.from("2001:db8:1:ffff::1")
-	if p := insider.login("plex", "friend"); p.Location != "/profile" {
+	if p := insider.Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("the insider's first login: %d %s", p.Status, p.Location)
 	}
 	returning := h.from("2001:db8:1:fffe::1")
-	returning.login("plex", "friend")
-	p := returning.do("GET", "/profile", nil)
-	if p = returning.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+	returning.Login("plex", "friend")
+	p := returning.Do("GET", "/profile", nil)
+	if p = returning.Do("POST", "/logout", url.Values{"csrf": {p.CSRF()}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("sign out: %d", p.Status)
 	}
 	h.sim.ResetCounts()
@@ -56,13 +56,13 @@ func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	if n, err := h.store.CountLoginStarts(context.Background()); err != nil || n > limits.MaxOpen {
 		t.Fatalf("%d login starts stored (%v), bound %d", n, err, limits.MaxOpen)
 	}
-	if p := h.from("198.51.100.7").login("plex", "friend"); p.Location != "/profile" {
+	if p := h.from("198.51.100.7").Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("a browser of another network during the flood: %d %s", p.Status, p.Location)
 	}
-	if p := insider.login("plex", "owner"); p.Location != "/profile" {
+	if p := insider.Login("plex", "owner"); p.Location != "/profile" {
 		t.Fatalf("a signed-in person inside the flooding network: %d %s", p.Status, p.Location)
 	}
-	if p := returning.login("plex", "friend"); p.Location != "/profile" {
+	if p := returning.Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("a browser that signed in before, inside the flooding network: %d %s", p.Status, p.Location)
 	}
 }
@@ -86,15 +86,15 @@ func TestUpstreamRateLimitPausesOnlyBusyNetworks(t *testing.T) {
 	h.sim.ClearFaults()
 	h.sim.ResetCounts()
 	b := h.from("2001:db8:1:3::1")
-	p := b.do("GET", "/login", nil)
-	p = b.do("POST", "/login/plex", url.Values{"csrf": {csrfOf(p.Body)}})
+	p := b.Do("GET", "/login", nil)
+	p = b.Do("POST", "/login/plex", url.Values{"csrf": {p.CSRF()}})
 	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "busy networks are paused") {
 		t.Fatalf("the busy network after the 429: %d %s", p.Status, p.Body)
 	}
 	if n := h.sim.Counts()["pins.create"]; n != 0 {
 		t.Fatalf("plex.tv asked %d times for the busy network during the pause", n)
 	}
-	if p := h.from("198.51.100.7").login("plex", "friend"); p.Location != "/profile" {
+	if p := h.from("198.51.100.7").Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("a quiet network during the pause: %d %s", p.Status, p.Location)
 	}
 }
@@ -110,11 +110,11 @@ func TestKnownBrowsersOfOnePersonShareOneShare(t *testing.T) {
 	var farmed []*browser
 	for i := range 8 {
 		b := h.from("203.0.113.9")
-		if p := b.login("plex", "friend"); p.Location != "/profile" {
+		if p := b.Login("plex", "friend"); p.Location != "/profile" {
 			t.Fatalf("sign-in %d from a fresh browser: %d %s", i, p.Status, p.Location)
 		}
-		p := b.do("GET", "/profile", nil)
-		if p = b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+		p := b.Do("GET", "/profile", nil)
+		if p = b.Do("POST", "/logout", url.Values{"csrf": {p.CSRF()}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("sign out %d: %d", i, p.Status)
 		}
 		farmed = append(farmed, b)
@@ -133,7 +133,7 @@ func TestKnownBrowsersOfOnePersonShareOneShare(t *testing.T) {
 	if status := h.from("198.51.100.7").beginLogins(1, nil); status != http.StatusSeeOther {
 		t.Errorf("a browser of a quiet network after one person's %d starts from 8 browsers: %d", started, status)
 	}
-	if p := h.from("192.0.2.77").login("plex", "owner"); p.Location != "/profile" {
+	if p := h.from("192.0.2.77").Login("plex", "owner"); p.Location != "/profile" {
 		t.Errorf("the owner from a quiet network after one person's %d starts from 8 browsers: %d %s", started, p.Status, p.Location)
 	}
 }

@@ -39,10 +39,10 @@ func value(body, series string) string {
 func TestMetricsCountWhatHappensAndNameNoOne(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatal(p.Body)
 	}
-	if p := h.browser().login("plex", "noshare"); p.Status != http.StatusForbidden {
+	if p := h.browser().Login("plex", "noshare"); p.Status != http.StatusForbidden {
 		t.Fatalf("noshare: %d", p.Status)
 	}
 	// A token request with a made-up code: refused, counted under its grant type.
@@ -116,7 +116,7 @@ func TestAuditLogInJSONWithoutSecrets(t *testing.T) {
 	})
 	h.addSource(ssoConfig)
 	b := h.browser()
-	b.login("plex", "friend")
+	b.Login("plex", "friend")
 	tok, _ := kept(t, h)
 	req, _ := http.NewRequest("GET", h.host.URL+"/forward-auth/nginx", nil)
 	req.Header.Set("X-Original-URL", "http://nowhere.example.test/secret-path?code=abc")

@@ -14,7 +14,7 @@ import (
 func TestPersonPageRendersItsEvents(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(ssoConfig)
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	_, uid := kept(t, h)
 	frank, err := h.store.User(context.Background(), uid)
 	if err != nil {
@@ -30,8 +30,8 @@ func TestPersonPageRendersItsEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := h.browser()
-	a.adminLogin()
-	p := a.do("GET", "/admin/users/"+strconv.FormatInt(uid, 10), nil)
+	a.AdminLogin(adminPassword)
+	p := a.Do("GET", "/admin/users/"+strconv.FormatInt(uid, 10), nil)
 	for _, want := range []string{"Servers checked: 2", "Reason: Not a member", "Signed in", "Sign-in handed to an app",
 		"Origin: https://plexweb.example.test", "Client: 203.0.113.9", "Navigation: unknown", `id="person-events"`, "All their events", "</html>"} {
 		if !strings.Contains(p.Body, want) {

@@ -20,27 +20,27 @@ func TestProxyOnlyPathsOnTheirOwnListener(t *testing.T) {
 	b := h.browser()
 	proxy := h.srv.Proxy.URL
 	for _, p := range forwardauth.ProxyOnlyPaths {
-		if got := b.do("GET", p, nil); got.Status != http.StatusNotFound {
+		if got := b.Do("GET", p, nil); got.Status != http.StatusNotFound {
 			t.Errorf("public listener %s: %d, want 404", p, got.Status)
 		}
-		if got := b.do("GET", proxy+p, nil); got.Status == http.StatusNotFound {
+		if got := b.Do("GET", proxy+p, nil); got.Status == http.StatusNotFound {
 			t.Errorf("forward-auth listener %s: 404, want its answer", p)
 		}
 	}
 	for _, p := range append(append([]string{}, forwardauth.PublicPaths...), "/login", "/admin/login", "/profile", "/.well-known/openid-configuration") {
-		if got := b.do("GET", proxy+p, nil); got.Status != http.StatusNotFound {
+		if got := b.Do("GET", proxy+p, nil); got.Status != http.StatusNotFound {
 			t.Errorf("forward-auth listener %s: %d, want 404", p, got.Status)
 		}
-		if got := b.do("GET", p, nil); got.Status == http.StatusNotFound {
+		if got := b.Do("GET", p, nil); got.Status == http.StatusNotFound {
 			t.Errorf("public listener %s: 404", p)
 		}
 	}
-	if got := b.do("GET", proxy+"/healthz", nil); got.Status != http.StatusOK {
+	if got := b.Do("GET", proxy+"/healthz", nil); got.Status != http.StatusOK {
 		t.Errorf("forward-auth listener /healthz: %d", got.Status)
 	}
 
-	b.adminLogin()
-	page := html.UnescapeString(b.do("GET", "/admin/forward-auth", nil).Body)
+	b.AdminLogin(adminPassword)
+	page := html.UnescapeString(b.Do("GET", "/admin/forward-auth", nil).Body)
 	for _, p := range forwardauth.ProxyOnlyPaths {
 		if !strings.Contains(page, proxy+p) || strings.Contains(page, h.srv.URL+p) {
 			t.Errorf("the Protected apps page does not give the proxy %s (or gives the public URL's): %s", proxy+p, page)
@@ -58,7 +58,7 @@ func TestProxyOnlyPathsWithoutTheirListener(t *testing.T) {
 	h := newHarness(t, nil)
 	b := h.browser()
 	for _, p := range forwardauth.ProxyOnlyPaths {
-		got := b.do("GET", p, nil)
+		got := b.Do("GET", p, nil)
 		refused := p == forwardauth.HandoverNginxPath || p == forwardauth.HandoverProxyPath
 		if refused != (got.Status == http.StatusNotFound) {
 			t.Errorf("%s on the public host: %d", p, got.Status)

@@ -26,18 +26,18 @@ func TestLoginShowsMappedAttributes(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	p := b.login("plex", "friend")
+	p := b.Login("plex", "friend")
 	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
 	}
-	p = b.do("GET", "/profile", nil)
+	p = b.Do("GET", "/profile", nil)
 	for _, want := range []string{"Frank Friend", "frank@example.com", "plex-friend", "plex-server:Living Room", "2001"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("profile lacks %q", want)
 		}
 	}
 	// The same Plex user again: one row, attributes refreshed.
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("second login: %s", p.Body)
 	}
 	if n, _ := h.store.CountUsers(context.Background(), h.source.ID, "2001"); n != 1 {
@@ -53,7 +53,7 @@ func TestRacingLoginsDoNotDuplicate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if p := h.browser().login("plex", "google"); p.Location != "/profile" {
+			if p := h.browser().Login("plex", "google"); p.Location != "/profile" {
 				t.Errorf("login: %d %s", p.Status, p.Body)
 			}
 		}()
@@ -67,7 +67,7 @@ func TestRacingLoginsDoNotDuplicate(t *testing.T) {
 func TestDeniedWithReasonAndEvent(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
-	p := h.browser().login("plex", "noshare")
+	p := h.browser().Login("plex", "noshare")
 	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "does not have access to this server") {
 		t.Fatalf("denial page: %d %s", p.Status, p.Body)
 	}
@@ -83,19 +83,19 @@ func TestDeniedWithReasonAndEvent(t *testing.T) {
 	if !strings.Contains(p.Body, `id="back"`) {
 		t.Fatal("the refusal page has no way back")
 	}
-	h.browser().login("plex", "friend")
+	h.browser().Login("plex", "friend")
 	admin := h.browser()
-	admin.adminLogin()
-	page := admin.do("GET", "/admin/events?q=NORA", nil).Body
+	admin.AdminLogin(adminPassword)
+	page := admin.Do("GET", "/admin/events?q=NORA", nil).Body
 	if !strings.Contains(page, "Refused") || !strings.Contains(page, "nora") || !strings.Contains(page, " UTC</time>") ||
 		strings.Contains(page, "frank") || strings.Contains(page, ">login_denied<") {
 		t.Fatalf("events page for nora: %s", page)
 	}
-	if page := admin.do("GET", "/admin/events", nil).Body; !strings.Contains(page, "Admin signed in") || !strings.Contains(page, "frank") {
+	if page := admin.Do("GET", "/admin/events", nil).Body; !strings.Contains(page, "Admin signed in") || !strings.Contains(page, "frank") {
 		t.Fatalf("all events: %s", page)
 	}
 	h.sim.Inject("resources", plexsim.Fault503, -1)
-	p = h.browser().login("plex", "noshare")
+	p = h.browser().Login("plex", "noshare")
 	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "try again") {
 		t.Fatalf("outage page: %d %s", p.Status, p.Body)
 	}
@@ -105,31 +105,30 @@ func TestCallbackIsSingleUseAndBoundToTheBrowser(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	auth := b.startLogin("plex")
-	code, fwd, _ := plexsim.ForwardURL(auth)
-	_ = h.sim.Claim(code, "friend")
+	auth := b.StartLogin(b.Get("/login"), "plex")
+	fwd := b.Approve(auth, "friend")
 	if strings.Contains(auth, "pin") || strings.Contains(fwd, "state") {
 		t.Fatalf("login state in a browser-visible URL: %s", auth)
 	}
 	// Another browser (an attacker's link) has no login state.
-	if p := h.browser().do("GET", fwd, nil); p.Status != http.StatusBadRequest {
+	if p := h.browser().Do("GET", fwd, nil); p.Status != http.StatusBadRequest {
 		t.Fatalf("foreign browser: %d", p.Status)
 	}
-	if p := b.do("GET", fwd, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
 		t.Fatalf("own browser: %d %s", p.Status, p.Body)
 	}
 	// The same browser, now signed in, reloading the callback: sent to its profile, no new login.
 	before, _ := h.store.CountSessions(context.Background())
-	if p := b.do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("replayed callback: %d %s", p.Status, p.Body)
 	}
 	if after, _ := h.store.CountSessions(context.Background()); after != before {
 		t.Fatalf("a replayed callback made a session: %d → %d", before, after)
 	}
 	// Signed out, the replay is refused in words.
-	p := b.do("GET", "/profile", nil)
-	b.do("POST", "/logout", url.Values{"csrf": {csrfOf(p.Body)}})
-	if p := b.do("GET", fwd, nil); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Please start again") {
+	p := b.Do("GET", "/profile", nil)
+	b.Do("POST", "/logout", url.Values{"csrf": {p.CSRF()}})
+	if p := b.Do("GET", fwd, nil); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Please start again") {
 		t.Fatalf("replayed callback after log-out: %d %s", p.Status, p.Body)
 	}
 }
@@ -138,21 +137,21 @@ func TestCSRF(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.do("GET", "/login", nil)
-	if p := b.do("POST", "/login/plex", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
+	b.Do("GET", "/login", nil)
+	if p := b.Do("POST", "/login/plex", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("begin without CSRF token: %d", p.Status)
 	}
-	b.adminLogin()
+	b.AdminLogin(adminPassword)
 	// Without the CSRF token nothing changes: the admin is asked to log in again, and then
 	// shown the kept form to send on (or not).
-	if p := b.do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"enabled": {"0"}}); p.Status != http.StatusUnauthorized ||
+	if p := b.Do("POST", "/admin/sources/"+src.ID+"/enabled", url.Values{"enabled": {"0"}}); p.Status != http.StatusUnauthorized ||
 		!strings.Contains(p.Body, "Your admin session ended") || !strings.Contains(p.Body, `name="resume" value="/admin/sources/`+src.ID+`/enabled"`) {
 		t.Fatalf("admin POST without CSRF token: %d %.300s", p.Status, p.Body)
 	}
 	if got, _ := h.store.Source(context.Background(), src.ID); !got.Enabled {
 		t.Fatal("a POST without the CSRF token disabled the source")
 	}
-	if p := h.browser().do("GET", "/admin", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
+	if p := h.browser().Do("GET", "/admin", nil); p.Status != http.StatusSeeOther || p.Location != "/admin/login" {
 		t.Fatalf("admin without login: %d", p.Status)
 	}
 }
@@ -161,16 +160,16 @@ func TestSecretsNeverRenderedAndEncryptedAtRest(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/sources/"+src.ID, nil)
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/sources/"+src.ID, nil)
 	if p.Status != 200 || strings.Contains(p.Body, h.owner) || !strings.Contains(p.Body, "stored — leave blank to keep") {
 		t.Fatalf("edit page leaks the owner token or lacks the secret field")
 	}
 	// Saving with the secret left blank keeps it.
-	form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.owner_token": {""},
+	form := url.Values{"csrf": {p.CSRF()}, "f.access_mode": {"members"}, "f.owner_token": {""},
 		"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
 		"f.allowed_servers.1.machine_id": {""}, "f.allowed_servers.1.name": {""}, "f.include_default_mappings": {"on"}}
-	if p := b.do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
+	if p := b.Do("POST", "/admin/sources/"+src.ID, form); p.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.Status, p.Body)
 	}
 	got, _ := h.store.Source(context.Background(), src.ID)
@@ -178,7 +177,7 @@ func TestSecretsNeverRenderedAndEncryptedAtRest(t *testing.T) {
 		t.Fatalf("blank secret did not keep the stored one: %s", got.Config)
 	}
 	// Log a user in with a kept token too, then look at the raw database file.
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatal(p.Body)
 	}
 	raw, err := os.ReadFile(filepath.Join(h.dataDir, "host.db"))
@@ -199,11 +198,11 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/sources/"+src.ID, nil)
-	form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"},
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/sources/"+src.ID, nil)
+	form := url.Values{"csrf": {p.CSRF()}, "f.access_mode": {"members"},
 		"f.allowed_servers.0.machine_id": {"not valid!"}, "f.mappings": {"[roles]\ngroups: user.is_ownr ? [\"admins\"] : []\n"}}
-	p = b.do("POST", "/admin/sources/"+src.ID, form)
+	p = b.Do("POST", "/admin/sources/"+src.ID, form)
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", p.Status)
 	}
@@ -213,28 +212,28 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 		}
 	}
 	// Logins keep using the last valid settings.
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("login after a bad edit: %s", p.Body)
 	}
 	// So do the admin's actions: the saved owner token is fine while a draft exists.
-	p = b.do("GET", "/admin/sources/"+src.ID, nil)
+	p = b.Do("GET", "/admin/sources/"+src.ID, nil)
 	if !strings.Contains(p.Body, `id="discard-draft"`) {
 		t.Fatal("no way to discard the draft")
 	}
-	csrf := csrfOf(p.Body)
-	if p := b.do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {csrf}}); p.Status != http.StatusOK ||
+	csrf := p.CSRF()
+	if p := b.Do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {csrf}}); p.Status != http.StatusOK ||
 		strings.Contains(p.Body, "invalid_config") {
 		t.Fatalf("owner token check with a draft: %d %s", p.Status, p.Body)
 	}
 	saved, _ := h.store.Source(context.Background(), src.ID)
-	if p := b.do("POST", "/admin/sources/"+src.ID+"/discard", url.Values{"csrf": {csrf}}); p.Status != http.StatusSeeOther {
+	if p := b.Do("POST", "/admin/sources/"+src.ID+"/discard", url.Values{"csrf": {csrf}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("discard: %d", p.Status)
 	}
 	after, _ := h.store.Source(context.Background(), src.ID)
 	if after.Draft != nil || string(after.Config) != string(saved.Config) || after.ConfigVersion != saved.ConfigVersion {
 		t.Fatalf("after the discard: draft %s, config changed %v", after.Draft, string(after.Config) != string(saved.Config))
 	}
-	if p := b.do("GET", "/admin/sources/"+src.ID, nil); strings.Contains(p.Body, `id="draft"`) || strings.Contains(p.Body, "is_ownr") {
+	if p := b.Do("GET", "/admin/sources/"+src.ID, nil); strings.Contains(p.Body, `id="draft"`) || strings.Contains(p.Body, "is_ownr") {
 		t.Fatal("the form still shows the draft")
 	}
 }
@@ -251,9 +250,9 @@ func TestPasswordLoginWithSecondFactor(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	p := b.do("GET", "/login", nil)
-	csrf := csrfOf(p.Body)
-	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "login": {"tess"}, "password": {"tf-pass"}})
+	p := b.Do("GET", "/login", nil)
+	csrf := p.CSRF()
+	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "login": {"tess"}, "password": {"tf-pass"}})
 	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, `name="otp"`) {
 		t.Fatalf("second factor step: %d %s", p.Status, p.Body)
 	}
@@ -261,17 +260,17 @@ func TestPasswordLoginWithSecondFactor(t *testing.T) {
 	if strings.Contains(p.Body, "Signed in") || strings.Contains(p.Body, `id="login-plex"`) || strings.Count(p.Body, "tess") != 1 {
 		t.Fatalf("second factor page: %s", p.Body)
 	}
-	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"000000"}})
+	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"000000"}})
 	if p.Status != http.StatusUnauthorized || strings.Count(p.Body, "not accepted") != 1 {
 		t.Fatalf("wrong code: %d %s", p.Status, p.Body)
 	}
-	p = b.do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}})
+	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}})
 	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("with code: %d %s", p.Status, p.Body)
 	}
 	b2 := h.browser()
-	p = b2.do("GET", "/login", nil)
-	p = b2.do("POST", "/login/plex/password", url.Values{"csrf": {csrfOf(p.Body)}, "login": {"gus"}, "password": {"x"}})
+	p = b2.Do("GET", "/login", nil)
+	p = b2.Do("POST", "/login/plex/password", url.Values{"csrf": {p.CSRF()}, "login": {"gus"}, "password": {"x"}})
 	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "Google or Apple") {
 		t.Fatalf("password-less account: %d %s", p.Status, p.Body)
 	}
@@ -282,7 +281,7 @@ func TestRevalidationJob(t *testing.T) {
 	h.addSource(membersConfig)
 	ctx := context.Background()
 	b := h.browser()
-	if p := b.login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatal(p.Body)
 	}
 	users, _ := h.store.Users(ctx)
@@ -309,12 +308,12 @@ func TestRevalidationJob(t *testing.T) {
 	if !u.Disabled || u.DisabledReason != store.DisabledByRevalidation {
 		t.Fatalf("not disabled after revocation: %+v", u)
 	}
-	if p := b.do("GET", "/profile", nil); p.Location != "/login" {
+	if p := b.Do("GET", "/profile", nil); p.Location != "/login" {
 		t.Fatalf("session survived revocation: %d", p.Status)
 	}
 	// Share back: a successful login re-enables.
 	h.sim.SetShare("friend", plexsim.ServerLivingRoom, true)
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("re-login: %s", p.Body)
 	}
 	if u, _ := h.store.User(ctx, uid); u.Disabled {
@@ -322,7 +321,7 @@ func TestRevalidationJob(t *testing.T) {
 	}
 	// An admin's disabling is not undone by a login.
 	_ = h.store.SetDisabled(ctx, uid, true, store.DisabledByAdmin)
-	if p := h.browser().login("plex", "friend"); p.Status != http.StatusForbidden {
+	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusForbidden {
 		t.Fatalf("admin-disabled user logged in: %d", p.Status)
 	}
 }
@@ -340,14 +339,13 @@ func TestPluginKilledMidLogin(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	auth := b.startLogin("plex")
-	code, fwd, _ := plexsim.ForwardURL(auth)
-	_ = h.sim.Claim(code, "friend")
+	auth := b.StartLogin(b.Get("/login"), "plex")
+	fwd := b.Approve(auth, "friend")
 	pid := h.srv.Plugin("plex").P.Pid()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if p := b.do("GET", fwd, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
 		t.Fatalf("after kill -9: %d %s", p.Status, p.Body)
 	}
 	if h.srv.Plugin("plex").P.Pid() == pid {
@@ -360,7 +358,7 @@ func TestTrustedProxyOnly(t *testing.T) {
 	h.addSource(membersConfig)
 	// An untrusted client cannot dodge the per-IP limit with X-Forwarded-For.
 	b := h.browser()
-	last := b.beginLogins(4, func(i int) { b.header.Set("X-Forwarded-For", "203.0.113."+string(rune('1'+i))) })
+	last := b.beginLogins(4, func(i int) { b.Header.Set("X-Forwarded-For", "203.0.113."+string(rune('1'+i))) })
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("X-Forwarded-For from an untrusted peer was honoured: %d", last)
 	}
@@ -370,27 +368,27 @@ func TestHomeProfileStep(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"home_profiles":true`, 1))
 	b := h.browser()
-	p := b.login("plex", "owner")
+	p := b.Login("plex", "owner")
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Who is watching?") || !strings.Contains(p.Body, "Kid") {
 		t.Fatalf("no profile step: %d %s", p.Status, p.Body)
 	}
 	if strings.Contains(p.Body, h.owner) {
 		t.Fatal("the step page shows a token")
 	}
-	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"9999"}})
+	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"9999"}})
 	if !strings.Contains(p.Body, "That PIN is not right.") {
 		t.Fatalf("wrong PIN: %d %s", p.Status, p.Body)
 	}
-	p = b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"1234"}})
+	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"1234"}})
 	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
 		t.Fatalf("right PIN: %d %s", p.Status, p.Body)
 	}
-	p = b.do("GET", "/profile", nil)
+	p = b.Do("GET", "/profile", nil)
 	if !strings.Contains(p.Body, "3002") || !strings.Contains(p.Body, "plex-managed") {
 		t.Fatalf("profile of the managed profile: %s", p.Body)
 	}
 	// The step state was single use.
-	if p := b.do("POST", "/login/step", url.Values{"csrf": {csrfOf(p.Body)}, "choice": {"self"}}); p.Status != http.StatusBadRequest {
+	if p := b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"self"}}); p.Status != http.StatusBadRequest {
 		t.Fatalf("replayed step: %d", p.Status)
 	}
 }
@@ -415,17 +413,17 @@ func TestFirstStartSetupLink(t *testing.T) {
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "") // forget it, then set up through the page
 	tok, _ = host.SetupToken(ctx, h.store)
 	b := h.browser()
-	p := b.do("GET", "/setup?token="+tok, nil)
-	if p := b.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {"wrong"}, "password": {"a-long-password"}}); p.Status != http.StatusForbidden {
+	p := b.Do("GET", "/setup?token="+tok, nil)
+	if p := b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {"wrong"}, "password": {"a-long-password"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("wrong token: %d", p.Status)
 	}
-	p = b.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {tok}, "password": {"a-long-password"}})
+	p = b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {tok}, "password": {"a-long-password"}})
 	if p.Status != http.StatusSeeOther || p.Location != "/admin" {
 		t.Fatalf("setup: %d %s", p.Status, p.Body)
 	}
 	b2 := h.browser()
-	p = b2.do("GET", "/setup?token="+tok, nil)
-	if p := b2.do("POST", "/setup", url.Values{"csrf": {csrfOf(p.Body)}, "token": {tok}, "password": {"another-password"}}); p.Status != http.StatusForbidden {
+	p = b2.Do("GET", "/setup?token="+tok, nil)
+	if p := b2.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {tok}, "password": {"another-password"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("setup link used twice: %d", p.Status)
 	}
 }
@@ -435,15 +433,15 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	src := h.addSource(membersConfig)
 	ctx := context.Background()
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/sources/"+src.ID, nil)
-	csrf := csrfOf(p.Body)
-	b.header.Set("X-CSRF-Token", csrf)
-	b.header.Set("Content-Type", "application/json")
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/sources/"+src.ID, nil)
+	csrf := p.CSRF()
+	b.Header.Set("X-CSRF-Token", csrf)
+	b.Header.Set("Content-Type", "application/json")
 	req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview",
 		strings.NewReader(`{"field":"mappings","text":"[x]\nname: user.title + \"!\"\n","person":"2001"}`))
-	req.Header = b.header.Clone()
-	resp, err := b.c.Do(req)
+	req.Header = b.Header.Clone()
+	resp, err := b.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,19 +454,19 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	if out.Identity.Name != "Frank Friend!" || len(out.Errors) != 0 {
 		t.Fatalf("preview: %+v", out)
 	}
-	b.header = http.Header{}
+	b.Header = http.Header{}
 	// The dry run answers beside its form, in words; someone who never logged in is not "revoked".
-	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"2003"}})
+	p = b.Do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"2003"}})
 	if !strings.Contains(p.Body, "2003: Would not get in.") || !strings.Contains(p.Body, "have not logged in here yet") ||
 		!strings.Contains(p.Body, "not_a_member") || strings.Contains(p.Body, "revoked") {
 		t.Fatalf("dry run: %s", p.Body)
 	}
-	h.browser().login("plex", "friend")
-	p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"frank"}})
+	h.browser().Login("plex", "friend")
+	p = b.Do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"frank"}})
 	if !strings.Contains(p.Body, "Frank Friend (id 2001): Would get in.") || !strings.Contains(p.Body, "plex-server:Living Room") {
 		t.Fatalf("dry run by username: %s", p.Body)
 	}
-	if p = b.do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"nobody"}}); !strings.Contains(p.Body, "No one called nobody") {
+	if p = b.Do("POST", "/admin/sources/"+src.ID+"/dryrun", url.Values{"csrf": {csrf}, "who": {"nobody"}}); !strings.Contains(p.Body, "No one called nobody") {
 		t.Fatalf("dry run of an unknown name: %s", p.Body)
 	}
 	// One event per owner-token state change, not per check.
@@ -488,7 +486,7 @@ func TestPreviewDryRunAndHealthEvents(t *testing.T) {
 	if strings.Join(states, ",") != "valid,revoked" {
 		t.Fatalf("health events %v", states)
 	}
-	p = b.do("GET", "/admin/events", nil)
+	p = b.Do("GET", "/admin/events", nil)
 	if !strings.Contains(p.Body, "Health check owner token health: revoked") {
 		t.Fatal("events page lacks the health event")
 	}
@@ -515,24 +513,20 @@ func TestReauthoriseKeepsEverySetting(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/sources/"+src.ID, nil)
-	p = b.do("POST", "/admin/sources/"+src.ID+"/actions/reauthorize", url.Values{"csrf": {csrfOf(p.Body)}})
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/sources/"+src.ID, nil)
+	p = b.Do("POST", "/admin/sources/"+src.ID+"/actions/reauthorize", url.Values{"csrf": {p.CSRF()}})
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, h.simURL+"/auth#?") {
 		t.Fatalf("reauthorise: %d %s", p.Status, p.Body)
 	}
-	code, fwd, _ := plexsim.ForwardURL(p.Location)
-	if err := h.sim.Claim(code, "owner"); err != nil {
-		t.Fatal(err)
-	}
-	p = b.do("GET", fwd, nil)
+	p = b.Do("GET", b.Approve(p.Redirect, "owner"), nil)
 	if p.Status != http.StatusSeeOther || p.Location != "/admin/sources/"+src.ID {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
 	}
-	if page := b.do("GET", p.Location, nil).Body; !strings.Contains(page, "Updated by reauthorize") {
+	if page := b.Do("GET", p.Location, nil).Body; !strings.Contains(page, "Updated by reauthorize") {
 		t.Fatal("no notice after the re-authorisation")
 	}
-	if page := b.do("GET", p.Location, nil).Body; strings.Contains(page, "Updated by reauthorize") {
+	if page := b.Do("GET", p.Location, nil).Body; strings.Contains(page, "Updated by reauthorize") {
 		t.Fatal("the notice shows twice")
 	}
 	before := map[string]any{}
@@ -551,8 +545,8 @@ func TestReauthoriseKeepsEverySetting(t *testing.T) {
 		t.Fatalf("other settings changed:\n%s\n%s", a, c)
 	}
 	// The health check action through the admin page.
-	p = b.do("GET", "/admin/sources/"+src.ID, nil)
-	p = b.do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {csrfOf(p.Body)}})
+	p = b.Do("GET", "/admin/sources/"+src.ID, nil)
+	p = b.Do("POST", "/admin/sources/"+src.ID+"/actions/owner_token_health", url.Values{"csrf": {p.CSRF()}})
 	if !strings.Contains(p.Body, "valid: the owner token works") {
 		t.Fatalf("health: %s", p.Body)
 	}
@@ -565,7 +559,7 @@ func TestPreviewFromALoginEqualsTheLogin(t *testing.T) {
 	text := "[extra]\ngroups: user.servers.size() > 0 ? [\"viewers\"] : []\nverified: user.confirmed\nfirst_server: user.servers.size() > 0 ? user.servers[0].name : \"\"\n"
 	cfg, _ := json.Marshal(text)
 	src := h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(cfg), 1))
-	if p := h.browser().login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
 	frank, err := h.store.FindUser(context.Background(), src.ID, "Frank")
@@ -573,14 +567,14 @@ func TestPreviewFromALoginEqualsTheLogin(t *testing.T) {
 		t.Fatalf("stored login document: %v", err)
 	}
 	admin := h.browser()
-	admin.adminLogin()
-	csrf := csrfOf(admin.do("GET", "/admin/sources/"+src.ID, nil).Body)
+	admin.AdminLogin(adminPassword)
+	csrf := admin.Do("GET", "/admin/sources/"+src.ID, nil).CSRF()
 	preview := func(person string) map[string]any {
 		body, _ := json.Marshal(map[string]string{"field": "mappings", "text": text, "person": person})
 		req, _ := http.NewRequest("POST", h.host.URL+"/admin/sources/"+src.ID+"/preview", strings.NewReader(string(body)))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-CSRF-Token", csrf)
-		resp, err := admin.c.Do(req)
+		resp, err := admin.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -630,17 +624,17 @@ func TestUnknownMachineIDWarns(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.adminLogin()
+	b.AdminLogin(adminPassword)
 	save := func(machineID string) string {
-		p := b.do("GET", "/admin/sources/"+src.ID, nil)
-		form := url.Values{"csrf": {csrfOf(p.Body)}, "f.access_mode": {"members"}, "f.include_default_mappings": {"on"},
+		p := b.Do("GET", "/admin/sources/"+src.ID, nil)
+		form := url.Values{"csrf": {p.CSRF()}, "f.access_mode": {"members"}, "f.include_default_mappings": {"on"},
 			"f.allowed_servers.0.machine_id": {plexsim.ServerLivingRoom}, "f.allowed_servers.0.name": {"Living Room"},
 			"f.allowed_servers.1.machine_id": {machineID}, "f.allowed_servers.1.name": {"Attic"}}
-		p = b.do("POST", "/admin/sources/"+src.ID, form)
+		p = b.Do("POST", "/admin/sources/"+src.ID, form)
 		if p.Status != http.StatusSeeOther {
 			t.Fatalf("save: %d %s", p.Status, p.Body)
 		}
-		return b.do("GET", p.Location, nil).Body
+		return b.Do("GET", p.Location, nil).Body
 	}
 	if page := save("0123456789abcdef0123456789abcdef"); !strings.Contains(page, "Saved. Warning: Attic is not a server of the owner account") {
 		t.Fatalf("no warning for a server the owner does not have: %s", page)
@@ -656,21 +650,21 @@ func TestFlashIsSignedAndOneTime(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
 	b := h.browser()
-	b.adminLogin()
-	p := b.do("GET", "/admin/sources/"+src.ID, nil)
-	if p = b.do("POST", "/admin/sources/"+src.ID+"/discard", url.Values{"csrf": {csrfOf(p.Body)}}); p.Status != http.StatusSeeOther {
+	b.AdminLogin(adminPassword)
+	p := b.Do("GET", "/admin/sources/"+src.ID, nil)
+	if p = b.Do("POST", "/admin/sources/"+src.ID+"/discard", url.Values{"csrf": {p.CSRF()}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("discard: %d", p.Status)
 	}
-	if page := b.do("GET", p.Location, nil).Body; !strings.Contains(page, "Draft discarded") {
+	if page := b.Do("GET", p.Location, nil).Body; !strings.Contains(page, "Draft discarded") {
 		t.Fatal("no notice after the redirect")
 	}
-	if page := b.do("GET", p.Location, nil).Body; strings.Contains(page, "Draft discarded") {
+	if page := b.Do("GET", p.Location, nil).Body; strings.Contains(page, "Draft discarded") {
 		t.Fatal("the notice showed twice")
 	}
 	u, _ := url.Parse(h.host.URL + "/admin")
 	forged := base64.RawURLEncoding.EncodeToString([]byte("error|Call 555-0100 to restore your server"))
-	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "hx_flash", Value: forged + "." + strings.Repeat("0", 32), Path: "/admin"}})
-	if page := b.do("GET", "/admin/sources/"+src.ID, nil).Body; strings.Contains(page, "555-0100") {
+	b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: "hx_flash", Value: forged + "." + strings.Repeat("0", 32), Path: "/admin"}})
+	if page := b.Do("GET", "/admin/sources/"+src.ID, nil).Body; strings.Contains(page, "555-0100") {
 		t.Fatal("a forged notice was shown")
 	}
 }

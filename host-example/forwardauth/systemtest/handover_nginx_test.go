@@ -35,7 +35,7 @@ func plexWebRules(t *testing.T, st *store.Store, port string) {
 func signInOnTheApp(t *testing.T, app string) context.Context {
 	ctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	browsertest.Steps(t, ctx, "sign in on the app", append(append([]browsertest.Action{chromedp.Navigate(app + "/"),
-		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, approveAs("friend")...), browsertest.Visible("#seen"))...)
+		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, browsertest.ApproveAs("friend")...), browsertest.Visible("#seen"))...)
 	return ctx
 }
 
@@ -139,7 +139,7 @@ func TestPlexWebHandoverBehindNginx(t *testing.T) {
 		t.Fatalf("the host session cookie was not removed: %v", c)
 	}
 	browsertest.Steps(t, ectx, "Plex Web after the host session ended", append(append([]browsertest.Action{chromedp.Navigate(web + "/web/index.html"),
-		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, approveAs("friend")...), browsertest.Visible(`body[data-state="ready"]`))...)
+		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, browsertest.ApproveAs("friend")...), browsertest.Visible(`body[data-state="ready"]`))...)
 	browsertest.WaitLocation(t, ectx, web+"/web/index.html")
 
 	// A refused browser (a code it did not ask for): Plex Web opens signed out, and page loads

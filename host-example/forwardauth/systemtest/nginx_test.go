@@ -235,11 +235,6 @@ func (s *stack) get(u string, hdr map[string]string, cookies ...*http.Cookie) (i
 	return resp.StatusCode, string(b), resp.Header
 }
 
-func approveAs(persona string) []browsertest.Action {
-	sel := `button.persona[data-persona="` + persona + `"]`
-	return []browsertest.Action{browsertest.Visible(sel), browsertest.Click(sel)}
-}
-
 // TestNginxForwardAuthInTheBrowser: the admin protects an app in the admin UI; an anonymous
 // visit is sent to the login, comes back to the original URL and the app receives the
 // Remote-* headers; a user outside the app's groups gets the 403 page; logging out and
@@ -294,7 +289,7 @@ func TestNginxForwardAuthInTheBrowser(t *testing.T) {
 	// A person (another browser profile) opens the app: login, back to the original URL, headers.
 	uctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	steps(t, uctx, "anonymous visit", append(append([]browsertest.Action{chromedp.Navigate(s.app + "/shows?page=2"),
-		visible("#login-plex"), click("#login-plex")}, approveAs("friend")...), visible("#seen"))...)
+		visible("#login-plex"), click("#login-plex")}, browsertest.ApproveAs("friend")...), visible("#seen"))...)
 	browsertest.WaitLocation(t, uctx, s.app+"/shows?page=2")
 	seen := browsertest.Text(t, uctx, "#seen")
 	for _, want := range []string{"path=/shows?page=2", "user=frank", "name=Frank Friend", "email=frank@", "groups=plex-friend"} {
@@ -346,7 +341,7 @@ func TestNginxForwardAuthInTheBrowser(t *testing.T) {
 
 	// The owner logs in, passes /admin, and is disabled: the next request goes to the login.
 	steps(t, uctx, "owner", append(append([]browsertest.Action{chromedp.Navigate(s.app + "/admin/"), visible("#login-plex"),
-		click("#login-plex")}, approveAs("owner")...), visible("#seen"))...)
+		click("#login-plex")}, browsertest.ApproveAs("owner")...), visible("#seen"))...)
 	if seen := browsertest.Text(t, uctx, "#seen"); !strings.Contains(seen, "groups=plex-owner") {
 		t.Fatalf("owner on /admin: %s", seen)
 	}

@@ -55,7 +55,7 @@ func TestPlexWebSignedInBehindNginx(t *testing.T) {
 	// The friend opens Plex Web: one sign-in at host-example, then Plex Web, signed in.
 	uctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	steps(t, uctx, "open Plex Web", append(append([]browsertest.Action{chromedp.Navigate(web + "/web/index.html"),
-		visible("#login-plex"), click("#login-plex")}, approveAs("friend")...), visible(`body[data-state="ready"]`))...)
+		visible("#login-plex"), click("#login-plex")}, browsertest.ApproveAs("friend")...), visible(`body[data-state="ready"]`))...)
 	browsertest.WaitLocation(t, uctx, web+"/web/index.html")
 	if who := browsertest.Text(t, uctx, "#who"); who != "signed in as frank" {
 		t.Fatalf("Plex Web says %q", who)
@@ -129,7 +129,7 @@ func TestPlexWebSignedInBehindCaddy(t *testing.T) {
 	}
 	uctx := browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	browsertest.Steps(t, uctx, "open Plex Web", append(append([]browsertest.Action{chromedp.Navigate(web + "/web/index.html"),
-		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, approveAs("friend")...),
+		browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")}, browsertest.ApproveAs("friend")...),
 		browsertest.Visible(`body[data-state="ready"]`))...)
 	browsertest.WaitLocation(t, uctx, web+"/web/index.html")
 	if who := browsertest.Text(t, uctx, "#who"); who != "signed in as frank" {

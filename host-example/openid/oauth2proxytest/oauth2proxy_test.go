@@ -76,7 +76,7 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 	friend := browsertest.New(t)
 	browsertest.Steps(t, friend, "friend signs in", append(append([]browsertest.Action{
 		chromedp.Navigate(everyone.url + "/shows?page=2"), browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")},
-		approveAs("friend")...), browsertest.Visible("#seen"))...)
+		browsertest.ApproveAs("friend")...), browsertest.Visible("#seen"))...)
 	browsertest.WaitLocation(t, friend, everyone.url+"/shows?page=2")
 	frank, err := h.Store.FindUser(context.Background(), src.ID, "frank")
 	if err != nil {
@@ -141,7 +141,7 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 	owner := browsertest.New(t)
 	browsertest.Steps(t, owner, "owner signs in", append(append([]browsertest.Action{
 		chromedp.Navigate(owners.url + "/admin"), browsertest.Visible("#login-plex"), browsertest.Click("#login-plex")},
-		approveAs("owner")...), browsertest.Visible("#seen"))...)
+		browsertest.ApproveAs("owner")...), browsertest.Visible("#seen"))...)
 	browsertest.WaitLocation(t, owner, owners.url+"/admin")
 	olivia, err := h.Store.FindUser(context.Background(), src.ID, "owner")
 	if err != nil {
@@ -152,12 +152,6 @@ func TestOAuth2ProxyRecipe(t *testing.T) {
 		!slices.Contains(strings.Split(seen["X-Forwarded-Groups"], ","), "plex-owner") {
 		t.Errorf("the owners' app got %q; the owner's sub is %q", seen, olivia.PublicID)
 	}
-}
-
-// approveAs picks a persona on the simulated app.plex.tv page.
-func approveAs(persona string) []browsertest.Action {
-	sel := `button.persona[data-persona="` + persona + `"]`
-	return []browsertest.Action{browsertest.Visible(sel), browsertest.Click(sel)}
 }
 
 // status is the HTTP status of the page the tab shows.
