@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -222,14 +221,4 @@ func (s *peoplePages) eventSources(ctx context.Context) (names map[string]string
 		}
 	}
 	return names, checkable
-}
-
-// actionTitle is an action's title from the plugin's schema (its id when unknown).
-func actionTitle(p *host.Plugin, id string) string {
-	for _, a := range p.Schema.Actions {
-		if a.ID == id && a.Title != "" {
-			return a.Title
-		}
-	}
-	return id
 }
