@@ -181,7 +181,7 @@ func (s *peoplePages) deleteUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := host.CheckAdminWayInKept(r.Context(), s.store, "", u); err != nil {
+	if err := s.adm.CheckWayInKept(r.Context(), "", u); err != nil {
 		s.redirectFlash(w, r, personLink(u), "Not deleted: "+err.Error()+".", "error")
 		return
 	}

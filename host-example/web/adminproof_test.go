@@ -30,7 +30,7 @@ func proofHarness(t *testing.T, clock *testClock) (*harness, *browser) {
 func proofHarnessMapping(t *testing.T, clock *testClock, admins string) (*harness, *browser) {
 	t.Helper()
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = ""; c.TrustedProxies = trustLoopback; c.Clock = clock.now })
-	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetPassword(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	mapping, _ := json.Marshal(admins)
@@ -80,10 +80,10 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 
 	intact := func(when string) {
 		t.Helper()
-		if on, _ := host.AdminTOTPOn(ctx, h.store); !on || !host.CheckAdminPassword(ctx, h.store, adminPassword) ||
-			host.CheckAdminPassword(ctx, h.store, attackerPassword) {
+		if on, _ := host.NewAdmin(h.store, nil).TOTPOn(ctx); !on || !host.NewAdmin(h.store, nil).CheckPassword(ctx, adminPassword) ||
+			host.NewAdmin(h.store, nil).CheckPassword(ctx, attackerPassword) {
 			t.Fatalf("%s: TOTP on %v, owner's password %v, attacker's password %v", when, on,
-				host.CheckAdminPassword(ctx, h.store, adminPassword), host.CheckAdminPassword(ctx, h.store, attackerPassword))
+				host.NewAdmin(h.store, nil).CheckPassword(ctx, adminPassword), host.NewAdmin(h.store, nil).CheckPassword(ctx, attackerPassword))
 		}
 	}
 	refused := func(p page, what string) {
@@ -96,7 +96,7 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	refused(stolen.grantsPost("admins", url.Values{}), "the group without proof")
 	refused(stolen.grantsPost("admins", url.Values{"proof_code": {clock.wrongCode(t, secret)}}), "the group with a wrong code")
 	refused(stolen.grantsPost("admins", url.Values{"proof_password": {adminPassword}}), "the group with the password only")
-	if g := host.AdminGrants(ctx, h.store); len(g) != 0 {
+	if g := host.NewAdmin(h.store, nil).Grants(ctx); len(g) != 0 {
 		t.Fatalf("admin grants were set: %v", g)
 	}
 	// The other ways in, from the same session: none changes.
@@ -106,7 +106,7 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 
 	// 2. Had the group been set (the owner set it, say): the attacker, signed in through the
 	// source with it, is a source admin, and still changes no way in.
-	if err := host.SetAdminGrants(ctx, h.store, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(ctx, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
 	attacker := h.browser()
@@ -123,8 +123,8 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	if p := owner.securityPost("/admin/security/password/off", url.Values{"proof_code": {clock.code(t, secret, 0)}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("the owner turns the password off with the code: %d %s", p.Status, p.Body)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); !on || host.AdminPasswordOn(ctx, h.store) {
-		t.Fatalf("after the password off: TOTP on %v, password on %v", on, host.AdminPasswordOn(ctx, h.store))
+	if on, _ := host.NewAdmin(h.store, nil).TOTPOn(ctx); !on || host.NewAdmin(h.store, nil).PasswordOn(ctx) {
+		t.Fatalf("after the password off: TOTP on %v, password on %v", on, host.NewAdmin(h.store, nil).PasswordOn(ctx))
 	}
 	if p := h.sourceAdminSignIn(attacker, "owner"); p.Status != http.StatusSeeOther {
 		t.Fatalf("the attacker again: %d", p.Status)
@@ -132,10 +132,10 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	refused(attacker.securityPost("/admin/security/password/on", url.Values{"password": {attackerPassword}}), "the password on without the code")
 	refused(attacker.securityPost("/admin/security/password/on", url.Values{"password": {attackerPassword}, "proof_code": {clock.wrongCode(t, secret)}}),
 		"the password on with a wrong code")
-	if host.AdminPasswordOn(ctx, h.store) || host.CheckAdminPassword(ctx, h.store, attackerPassword) {
+	if host.NewAdmin(h.store, nil).PasswordOn(ctx) || host.NewAdmin(h.store, nil).CheckPassword(ctx, attackerPassword) {
 		t.Fatal("the attacker's password was installed")
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); !on {
+	if on, _ := host.NewAdmin(h.store, nil).TOTPOn(ctx); !on {
 		t.Fatal("the TOTP was removed")
 	}
 	// The owner, signed in through the source, turns it on again with the code; the login then asks for the code again.
@@ -180,7 +180,7 @@ func TestSourceAdminProofIsARecentSignIn(t *testing.T) {
 	}
 	clock.advance(6 * time.Minute)
 	p := src.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}})
-	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "sign in again") || host.AdminPasswordOn(ctx, h.store) {
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "sign in again") || host.NewAdmin(h.store, nil).PasswordOn(ctx) {
 		t.Fatalf("the password on with a sign-in 6 minutes old: %d %s", p.Status, p.Body)
 	}
 	// The password admin's session (no source sign-in) is no proof either.
@@ -189,7 +189,7 @@ func TestSourceAdminProofIsARecentSignIn(t *testing.T) {
 	}
 	clock.advance(-6 * time.Minute)
 	if p = src.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}}); p.Status != http.StatusSeeOther ||
-		!host.CheckAdminPassword(ctx, h.store, "a-password-again") {
+		!host.NewAdmin(h.store, nil).CheckPassword(ctx, "a-password-again") {
 		t.Fatalf("the password on with a fresh sign-in: %d %s", p.Status, p.Body)
 	}
 }
@@ -212,7 +212,7 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if p := b.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("confirm from another session: %d", p.Status)
 	}
-	if on, _ := host.AdminTOTPOn(context.Background(), h.store); on {
+	if on, _ := host.NewAdmin(h.store, nil).TOTPOn(context.Background()); on {
 		t.Fatal("another session confirmed the enrolment")
 	}
 	if p := b.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
@@ -259,7 +259,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 			t.Fatalf("confirm by the session's copy with %v: %d %s", form, p.Status, p.Body)
 		}
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); on {
+	if on, _ := host.NewAdmin(h.store, nil).TOTPOn(ctx); on {
 		t.Fatal("the session's copy turned the code on without the password")
 	}
 	p = owner.do("GET", "/admin/security", nil)
@@ -269,7 +269,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 	if p = owner.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("confirm with the password: %d %s", p.Status, p.Body)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); !on {
+	if on, _ := host.NewAdmin(h.store, nil).TOTPOn(ctx); !on {
 		t.Fatal("the code is not on after its confirmation with the password")
 	}
 	if evs, _ := h.store.Events(ctx, 5, "TOTP code turned on"); len(evs) != 1 || !strings.Contains(evs[0].Detail, "proof: password") {
@@ -403,7 +403,7 @@ func TestProofLimitPerPersonSurvivesDeletingThem(t *testing.T) {
 	ctx := context.Background()
 	secret := owner.enrolTOTP(clock)
 	clock.advance(2 * host.TOTPPeriod)
-	if err := host.SetAdminGrants(ctx, h.store, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(ctx, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
 	nets := 0

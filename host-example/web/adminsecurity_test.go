@@ -138,7 +138,7 @@ func TestAdminTOTPSignIn(t *testing.T) {
 		t.Fatalf("a code without the password: %d", p.Status)
 	}
 
-	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if _, err := host.NewAdmin(h.store, nil).Reset(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h.browser().adminLogin() // the password alone again
@@ -213,7 +213,7 @@ func (h *harness) openAdminThroughSource(b *browser) page {
 // the reset turns the password on again.
 func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = "" })
-	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetPassword(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
@@ -296,7 +296,7 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	}
 
 	// The break-glass: the reset turns the password on again.
-	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if _, err := host.NewAdmin(h.store, nil).Reset(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h.browser().adminLogin()
@@ -312,7 +312,7 @@ func TestFixedAdminPasswordCannotBeTurnedOff(t *testing.T) {
 	if p = b.do("GET", "/admin/security", nil); !strings.Contains(p.Body, "HOST_ADMIN_PASSWORD sets the password at every start") {
 		t.Fatalf("no reason:\n%s", p.Body)
 	}
-	if !host.AdminPasswordOn(context.Background(), h.store) {
+	if !host.NewAdmin(h.store, nil).PasswordOn(context.Background()) {
 		t.Fatal("turned off")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
-	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -59,7 +58,7 @@ func (s *sourcePages) deleteSource(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := host.CheckAdminWayInKept(r.Context(), s.store, src.ID, nil); err != nil {
+	if err := s.adm.CheckWayInKept(r.Context(), src.ID, nil); err != nil {
 		s.redirectFlash(w, r, "/admin", "Not deleted: "+err.Error()+".", "error")
 		return
 	}

@@ -182,7 +182,7 @@ func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) {
 		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Save valid settings before turning the source on.", "error")
 		return
 	}
-	if err := host.CheckAdminWayInKept(r.Context(), s.store, src.ID, nil); !on && err != nil {
+	if err := s.adm.CheckWayInKept(r.Context(), src.ID, nil); !on && err != nil {
 		s.redirectFlash(w, r, "/admin/sources/"+src.ID, "Not turned off: "+err.Error()+".", "error")
 		return
 	}

@@ -34,7 +34,7 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) {
 	}
 	disable := r.FormValue("disabled") == "1"
 	if u, err := s.store.User(r.Context(), id); err == nil && disable {
-		if err := host.CheckAdminWayInKept(r.Context(), s.store, "", u); err != nil {
+		if err := s.adm.CheckWayInKept(r.Context(), "", u); err != nil {
 			s.redirectFlash(w, r, personLink(u), "Not turned off: "+err.Error()+".", "error")
 			return
 		}

@@ -214,11 +214,11 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ := host.SetupToken(ctx, h.store)
+	tok, _ := host.NewAdmin(h.store, nil).SetupToken(ctx)
 	if p := h.browser().do("GET", "/setup?token="+tok, nil); p.Status != http.StatusOK {
 		t.Fatalf("fresh link: %d", p.Status)
 	}
-	_ = host.SetAdminPassword(ctx, h.store, "set-from-the-environment")
+	_ = host.NewAdmin(h.store, nil).SetPassword(ctx, "set-from-the-environment")
 	b := h.browser()
 	p := b.do("GET", "/setup?token="+tok, nil)
 	csrf := csrfOf(b.do("GET", "/admin/login", nil).Body)
@@ -229,7 +229,7 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 		t.Fatalf("setup after a password was set: %d", p.Status)
 	}
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ = host.SetupToken(ctx, h.store)
+	tok, _ = host.NewAdmin(h.store, nil).SetupToken(ctx)
 	_ = h.store.SetMeta(ctx, "setup_token_expires", "1")
 	if p := b.do("GET", "/setup?token="+tok, nil); p.Status != http.StatusForbidden {
 		t.Fatalf("expired link: %d", p.Status)
@@ -295,7 +295,7 @@ func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ := host.SetupToken(ctx, h.store)
+	tok, _ := host.NewAdmin(h.store, nil).SetupToken(ctx)
 	const n = 6
 	browsers, csrfs := make([]*browser, n), make([]string, n)
 	for i := range browsers {

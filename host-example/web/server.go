@@ -73,6 +73,8 @@ type Deps struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	People  *host.People
+	// Admin is the admin's ways in: its sign-in, proofs and security page.
+	Admin *host.Admin
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 }
@@ -91,6 +93,7 @@ type Server struct {
 	sources *host.Sources
 	logins  *host.Logins
 	people  *host.People
+	adm     *host.Admin
 	keys    Signer
 	tmpl    *template.Template
 	mux     *http.ServeMux
@@ -153,7 +156,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, adm: d.Admin, keys: d.Keys, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.routes()
