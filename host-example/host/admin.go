@@ -16,7 +16,7 @@ import (
 // Meta keys of the admin password and the first-start setup link.
 const (
 	metaAdminHash = "admin_password_hash"
-	// metaAdminOff is "1" while the local password is turned off (TurnOffAdminPassword).
+	// metaAdminOff is "1" while the local password is turned off (TurnOffPassword).
 	metaAdminOff     = "admin_password_off"
 	metaSetupHash    = "setup_token_hash"
 	metaSetupExpires = "setup_token_expires"
@@ -203,7 +203,7 @@ func (a *Admin) SetupTokenValid(ctx context.Context, tok string) bool {
 
 // UseSetupToken takes the live setup token tok for setting the first admin password: true
 // for the first caller only, on whichever replica (requests that all saw a valid token race
-// here, not in SetAdminPassword). A token is identified by its expiry, which a newer token's
+// here, not in SetPassword). A token is identified by its expiry, which a newer token's
 // always passes.
 func (a *Admin) UseSetupToken(ctx context.Context, tok string) (bool, error) {
 	if !a.SetupTokenValid(ctx, tok) {
@@ -220,7 +220,7 @@ func (a *Admin) UseSetupToken(ctx context.Context, tok string) (bool, error) {
 	return a.st.AdvanceMetaStep(ctx, metaSetupUsed, n)
 }
 
-// metaAdminEpoch is the generation of the admin's ways in (AdminEpoch).
+// metaAdminEpoch is the generation of the admin's ways in (Epoch).
 const metaAdminEpoch = "admin_epoch"
 
 // Epoch is the generation of the admin's ways in: reset-admin-password moves it after it
@@ -236,7 +236,7 @@ func (a *Admin) Epoch(ctx context.Context) (string, error) {
 	return v, nil
 }
 
-// AdminReset is what ResetAdminPassword did.
+// AdminReset is what Reset did.
 type AdminReset struct {
 	// SessionsEnded is how many admin sessions ended.
 	SessionsEnded int64
@@ -256,7 +256,7 @@ func (a *Admin) Reset(ctx context.Context, password string) (AdminReset, error) 
 		return done, fmt.Errorf("remove the admin TOTP: %w", err)
 	}
 	// After the password and TOTP, before the sessions: a sign-in that checked the old ones
-	// either wrote its session before this (ended below) or sees the new epoch (AdminEpoch).
+	// either wrote its session before this (ended below) or sees the new epoch (Epoch).
 	if err := a.st.SetMeta(ctx, metaAdminEpoch, store.RandomID(16)); err != nil {
 		return done, fmt.Errorf("move the admin epoch: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 
 // Meta keys of the grants' upgrade.
 const (
-	// metaAdminGroup is the bare admin group of earlier versions (UpgradeAdminGroup empties it).
+	// metaAdminGroup is the bare admin group of earlier versions (UpgradeGroup empties it).
 	metaAdminGroup = "admin_group"
 	// metaGrantsUnconfirmed says why the grants need the admin's confirmation ("": they do not).
 	metaGrantsUnconfirmed = "admin_grants_unconfirmed"
@@ -82,7 +82,7 @@ var ErrLastWayIn = errors.New("the local password is off, and this is the way in
 
 // CheckWayInKept refuses (ErrLastWayIn) turning off or deleting the source sourceID
 // ("": none) or the person u (nil: none) while the local password is off and they are the
-// source or the person of the last admin sign-in through a source: as CheckAdminGrants
+// source or the person of the last admin sign-in through a source: as CheckGrants
 // refuses grants without its grant, since no way in but the server's command line would be
 // left. A sign-in recorded without its person matches whoever holds its grant.
 func (a *Admin) CheckWayInKept(ctx context.Context, sourceID string, u *store.User) error {

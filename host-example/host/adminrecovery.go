@@ -11,7 +11,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// The recovery link of the break-glass (ResetAdminPassword): it opens the admin sign-in
+// The recovery link of the break-glass (Reset): it opens the admin sign-in
 // exempt from the guess limit shared by unknown browsers (so the admin gets in during a
 // guessing attack) and makes that browser a known one once the new password is accepted. It
 // signs in by itself to nothing. It is kept in the database as a MAC (any replica checks

@@ -43,7 +43,7 @@ func (a *Admin) TOTPOn(ctx context.Context) (bool, error) {
 const TOTPEnrolmentLife = 15 * time.Minute
 
 // ErrTOTPEnrolmentUnderWay refuses beginning an enrolment while another admin session's is
-// under way: it is replaced only when asked for (BeginAdminTOTP's replace), never silently.
+// under way: it is replaced only when asked for (BeginTOTP's replace), never silently.
 var ErrTOTPEnrolmentUnderWay = errors.New("a code is being set up in another admin session")
 
 // ErrTOTPEnrolmentElsewhere refuses confirming an enrolment another admin session began.
@@ -68,7 +68,7 @@ type pendingTOTP struct {
 }
 
 // BeginTOTP makes a new secret for the admin session session to add to an authenticator
-// app and keeps it until ConfirmAdminTOTP; issuer names this site in the app. An enrolment of
+// app and keeps it until ConfirmTOTP; issuer names this site in the app. An enrolment of
 // another session under way (not older than TOTPEnrolmentLife) is replaced only when replace
 // is true (ErrTOTPEnrolmentUnderWay otherwise); the replaced one is returned, or nil.
 func (a *Admin) BeginTOTP(ctx context.Context, issuer, session string, now time.Time, replace bool) (key *otp.Key, replaced *TOTPEnrolment, err error) {

@@ -82,7 +82,7 @@ type SourceAdminSignIn struct {
 	// UserID is the person's user id (0 in records from before it was kept).
 	UserID int64 `json:"user_id,omitempty"`
 	// SourceID and Group are the grant the person signed in with (SourceID "" in records
-	// from before admin grants, until UpgradeAdminGroup fills it in).
+	// from before admin grants, until UpgradeGroup fills it in).
 	SourceID string    `json:"source_id,omitempty"`
 	Group    string    `json:"group"`
 	Name     string    `json:"name"`
