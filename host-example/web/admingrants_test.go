@@ -43,7 +43,8 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	// makes no grant of it, and the admin home asks for the pairs until they are saved.
 	h := newHarnessWorld(t, plexsim.DefaultWorld(), func(c *app.Config) { c.AdminPassword = "" },
 		hosttest.BeforeStart(func(st *store.Store) { _ = st.SetMeta(context.Background(), "admin_group", "plex-owner") }))
-	if err := host.NewAdmin(h.store, nil).SetPassword(t.Context(), adminPassword); err != nil {
+	adm := host.NewAdmin(h.store, nil)
+	if err := adm.SetPassword(t.Context(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	first := h.addSource(membersConfig)
@@ -74,7 +75,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if got, want := grantAdmins(p.Body), []string{"owner / Plex / plex-owner"}; !slices.Equal(got, want) {
 		t.Fatalf("the confirmation lists %q, want %q:\n%s", got, want, p.Body)
 	}
-	if grants := host.NewAdmin(h.store, nil).Grants(t.Context()); len(grants) != 0 {
+	if grants := adm.Grants(t.Context()); len(grants) != 0 {
 		t.Fatalf("saved before the confirmation: %+v", grants)
 	}
 	both := url.Values{"csrf": {csrfOf(p.Body)}, "grant_source": {first.ID, hanks.ID}, "grant_group": {"plex-owner", "plex-owner"}}
@@ -109,7 +110,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if p := owner.do("GET", "/admin/users", nil); p.Status != http.StatusOK {
 		t.Fatalf("the source admin's admin page: %d", p.Status)
 	}
-	if in := host.NewAdmin(h.store, nil).LastSourceSignIn(t.Context()); in == nil || in.SourceID != first.ID || in.Group != "plex-owner" {
+	if in := adm.LastSourceSignIn(t.Context()); in == nil || in.SourceID != first.ID || in.Group != "plex-owner" {
 		t.Fatalf("the sign-in recorded %+v", in)
 	}
 }

@@ -213,7 +213,8 @@ func (h *harness) openAdminThroughSource(b *browser) page {
 // the reset turns the password on again.
 func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = "" })
-	if err := host.NewAdmin(h.store, nil).SetPassword(context.Background(), adminPassword); err != nil {
+	adm := host.NewAdmin(h.store, nil)
+	if err := adm.SetPassword(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
@@ -296,7 +297,7 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	}
 
 	// The break-glass: the reset turns the password on again.
-	if _, err := host.NewAdmin(h.store, nil).Reset(context.Background(), adminPassword); err != nil {
+	if _, err := adm.Reset(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h.browser().adminLogin()
