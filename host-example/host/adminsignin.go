@@ -217,3 +217,12 @@ func (a *Admin) SessionOpened(ctx context.Context, sessionID, epoch, clientIP st
 	_ = a.st.AddEvent(ctx, store.Event{Kind: store.EventAdminLogin, Detail: "client " + clientIP})
 	return nil
 }
+
+// SignInOffer is what the admin sign-in offers: the local password while it is on, and the
+// sign-in through a source while an admin grant is set.
+type SignInOffer struct{ Password, Source bool }
+
+// SignInOffer is what the admin sign-in offers now.
+func (a *Admin) SignInOffer(ctx context.Context) SignInOffer {
+	return SignInOffer{Password: a.PasswordOn(ctx), Source: len(a.Grants(ctx)) > 0}
+}

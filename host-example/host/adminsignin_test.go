@@ -141,6 +141,9 @@ func TestChangeWaysInAsksForTheProof(t *testing.T) {
 	if err := adm.SetPassword(ctx, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
+	if o := adm.SignInOffer(ctx); !o.Password || o.Source {
+		t.Fatalf("the sign-in offers with the password on and no grant: %+v", o)
+	}
 	proof := host.Proof{Attempt: host.Attempt{Client: "client", ClientIP: "192.0.2.9"}, SessionID: "s1", Now: now}
 	var refused *host.ErrProof
 	if err := adm.TurnOffTOTPProven(ctx, proof); !errors.As(err, &refused) || refused.Why != host.ProofMissing || refused.Kind != host.ProofPassword {
@@ -172,6 +175,9 @@ func TestChangeWaysInAsksForTheProof(t *testing.T) {
 	_ = adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: now})
 	if err := adm.TurnOffPassword(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+	if o := adm.SignInOffer(ctx); o.Password || !o.Source {
+		t.Fatalf("the sign-in offers with the password off and a grant: %+v", o)
 	}
 	source := host.Proof{SessionID: "s2", UserID: 42, AuthTime: now.Add(-host.SourceAdminFreshness - time.Second), Now: now}
 	if err := adm.TurnOnPasswordProven(ctx, source, "a-new-long-password"); !errors.As(err, &refused) || refused.Why != host.ProofStale {

@@ -172,8 +172,9 @@ func (s *adminPages) showAdminLogin(w http.ResponseWriter, r *http.Request) {
 // adminLoginData is what the admin login page shows: the password form while the local
 // password is on, and the sign-in through a source while an admin grant is set.
 func (s *adminPages) adminLoginData(r *http.Request, sess *store.Session) *adminLoginPage {
-	return &adminLoginPage{Head: Head{Session: sess}, PasswordOn: s.adm.PasswordOn(r.Context()),
-		SourceAdmins: len(s.adm.Grants(r.Context())) > 0, SourceLogin: "/login?return=" + url.QueryEscape(sourceAdminPath)}
+	offer := s.adm.SignInOffer(r.Context())
+	return &adminLoginPage{Head: Head{Session: sess}, PasswordOn: offer.Password, SourceAdmins: offer.Source,
+		SourceLogin: "/login?return=" + url.QueryEscape(sourceAdminPath)}
 }
 
 // attempt is who guesses an admin secret in r, from the known admin device device ("": none).
