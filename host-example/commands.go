@@ -141,7 +141,7 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	}
 	defer st.Close()
 	ctx := context.Background()
-	done, err := host.ResetAdminPassword(ctx, st, pw)
+	done, err := host.NewAdmin(st, nil).Reset(ctx, pw)
 	if err != nil {
 		return fmt.Errorf("reset-admin-password: %w", err)
 	}

@@ -92,7 +92,7 @@ func TestResetAdminPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if !host.CheckAdminPassword(ctx, st, "a-new-password") || host.CheckAdminPassword(ctx, st, "short") {
+	if !host.NewAdmin(st, nil).CheckPassword(ctx, "a-new-password") || host.NewAdmin(st, nil).CheckPassword(ctx, "short") {
 		t.Fatal("the new password does not work")
 	}
 }
@@ -106,20 +106,20 @@ func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := host.SetAdminPassword(ctx, st, "an-old-password"); err != nil {
+	if err := host.NewAdmin(st, nil).SetPassword(ctx, "an-old-password"); err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := host.BeginAdminTOTP(ctx, st, "example.test", "session-a", time.Now(), false)
+	key, _, err := host.NewAdmin(st, nil).BeginTOTP(ctx, "example.test", "session-a", time.Now(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, _ := totp.GenerateCode(key.Secret(), time.Now())
-	if ok, err := host.ConfirmAdminTOTP(ctx, st, "session-a", code, time.Now()); !ok || err != nil {
+	if ok, err := host.NewAdmin(st, nil).ConfirmTOTP(ctx, "session-a", code, time.Now()); !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}
-	_ = host.SetAdminGrants(ctx, st, []host.Grant{{SourceID: "plex", Group: "admins"}})
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "plex", Group: "admins", Name: "olivia", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
+	_ = host.NewAdmin(st, nil).SetGrants(ctx, []host.Grant{{SourceID: "plex", Group: "admins"}})
+	_ = host.NewAdmin(st, nil).RecordSourceSignIn(ctx, host.SourceAdminSignIn{SourceID: "plex", Group: "admins", Name: "olivia", At: time.Now()})
+	if err := host.NewAdmin(st, nil).TurnOffPassword(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -147,8 +147,8 @@ func TestResetAdminPasswordTurnsThePasswordOnWithoutTOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if on, _ := host.AdminTOTPOn(ctx, st); on || !host.AdminPasswordOn(ctx, st) || !host.CheckAdminPassword(ctx, st, "a-new-password") {
-		t.Fatalf("after the reset: TOTP on %v, password on %v", on, host.AdminPasswordOn(ctx, st))
+	if on, _ := host.NewAdmin(st, nil).TOTPOn(ctx); on || !host.NewAdmin(st, nil).PasswordOn(ctx) || !host.NewAdmin(st, nil).CheckPassword(ctx, "a-new-password") {
+		t.Fatalf("after the reset: TOTP on %v, password on %v", on, host.NewAdmin(st, nil).PasswordOn(ctx))
 	}
 }
 

@@ -90,6 +90,8 @@ type App struct {
 	Jobs    *host.Jobs
 	People  *host.People
 	Actions *host.Actions
+	// Admin is the admin's ways in (password, TOTP, grants, known browsers).
+	Admin   *host.Admin
 	Web     *web.Server
 	OIDC    *openid.Provider
 	Forward *forwardauth.Service
@@ -162,12 +164,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // build makes the parts and mounts the doors.
 func (a *App) build(ctx context.Context, cfg Config) error {
 	st := a.Store
-	if err := host.UpgradeAdminGroup(ctx, st); err != nil {
-		return err
-	}
 	a.Plugins = host.NewRegistry()
 	a.observe(cfg)
 	a.Sources = host.NewSources(st, a.Plugins)
+	a.Admin = host.NewAdmin(st, a.Sources)
+	if err := a.Admin.UpgradeGroup(ctx); err != nil {
+		return err
+	}
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
 		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login")})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
@@ -180,7 +183,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
 		web.Deps{Store: st, Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
-			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions})
+			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin})
 	if err != nil {
 		return err
 	}
@@ -213,7 +216,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 			return out
 		}})
 	if cfg.AdminPassword == "" {
-		if a.SetupToken, err = host.SetupToken(ctx, st); err != nil {
+		if a.SetupToken, err = a.Admin.SetupToken(ctx); err != nil {
 			return err
 		}
 	}
@@ -227,7 +230,7 @@ var forwardDecisions = map[string]string{forwardauth.NginxPath: "nginx", forward
 // password (a bcrypt hash, ~50 ms, kept off the first answer) and the bootstrap sources.
 func (a *App) prepare(ctx context.Context, cfg Config) error {
 	if cfg.AdminPassword != "" {
-		if err := host.SetAdminPassword(ctx, a.Store, cfg.AdminPassword); err != nil {
+		if err := a.Admin.SetPassword(ctx, cfg.AdminPassword); err != nil {
 			return err
 		}
 	}

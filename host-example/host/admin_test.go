@@ -35,25 +35,26 @@ func codeAt(t *testing.T, secret string, at time.Time) string {
 
 // enrolTOTP sets a password, enrols a TOTP and confirms it with the code of at; it returns the secret.
 func enrolTOTP(t *testing.T, st *store.Store, at time.Time) string {
+	adm := host.NewAdmin(st, nil)
 	t.Helper()
 	ctx := context.Background()
-	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
+	if err := adm.SetPassword(ctx, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := host.BeginAdminTOTP(ctx, st, "example.test", "session-a", at, false)
+	key, _, err := adm.BeginTOTP(ctx, "example.test", "session-a", at, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, st); on {
+	if on, _ := adm.TOTPOn(ctx); on {
 		t.Fatal("TOTP on before its confirmation")
 	}
-	if ok, err := host.ConfirmAdminTOTP(ctx, st, "session-a", "000000x", at); ok || err != nil {
+	if ok, err := adm.ConfirmTOTP(ctx, "session-a", "000000x", at); ok || err != nil {
 		t.Fatalf("a malformed code confirmed the enrolment: %v %v", ok, err)
 	}
-	if ok, err := host.ConfirmAdminTOTP(ctx, st, "session-a", codeAt(t, key.Secret(), at), at); !ok || err != nil {
+	if ok, err := adm.ConfirmTOTP(ctx, "session-a", codeAt(t, key.Secret(), at), at); !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, st); !on {
+	if on, _ := adm.TOTPOn(ctx); !on {
 		t.Fatal("TOTP not on after its confirmation")
 	}
 	return key.Secret()
@@ -79,8 +80,9 @@ func TestAdminTOTP(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st := openStore(t)
+			adm := host.NewAdmin(st, nil)
 			secret := enrolTOTP(t, st, at.Add(-10*host.TOTPPeriod))
-			ok, err := host.CheckAdminTOTP(ctx, st, codeAt(t, secret, at.Add(c.offset)), at)
+			ok, err := adm.CheckTOTP(ctx, codeAt(t, secret, at.Add(c.offset)), at)
 			if err != nil || ok != c.want {
 				t.Fatalf("got %v %v, want %v", ok, err, c.want)
 			}
@@ -88,18 +90,19 @@ func TestAdminTOTP(t *testing.T) {
 	}
 
 	st := openStore(t)
+	adm := host.NewAdmin(st, nil)
 	secret := enrolTOTP(t, st, at.Add(-10*host.TOTPPeriod))
 	now := codeAt(t, secret, at)
-	if ok, _ := host.CheckAdminTOTP(ctx, st, now, at); !ok {
+	if ok, _ := adm.CheckTOTP(ctx, now, at); !ok {
 		t.Fatal("the current code refused")
 	}
-	if ok, _ := host.CheckAdminTOTP(ctx, st, now, at.Add(5*time.Second)); ok {
+	if ok, _ := adm.CheckTOTP(ctx, now, at.Add(5*time.Second)); ok {
 		t.Fatal("a reused code accepted")
 	}
-	if ok, _ := host.CheckAdminTOTP(ctx, st, codeAt(t, secret, at.Add(-host.TOTPPeriod)), at); ok {
+	if ok, _ := adm.CheckTOTP(ctx, codeAt(t, secret, at.Add(-host.TOTPPeriod)), at); ok {
 		t.Fatal("the code of a step before the used one accepted")
 	}
-	if ok, _ := host.CheckAdminTOTP(ctx, st, codeAt(t, secret, at.Add(host.TOTPPeriod)), at.Add(host.TOTPPeriod)); !ok {
+	if ok, _ := adm.CheckTOTP(ctx, codeAt(t, secret, at.Add(host.TOTPPeriod)), at.Add(host.TOTPPeriod)); !ok {
 		t.Fatal("the next step's code refused")
 	}
 }
@@ -107,17 +110,18 @@ func TestAdminTOTP(t *testing.T) {
 // The code that confirmed the enrolment cannot sign in too.
 func TestAdminTOTPEnrolmentCodeIsUsed(t *testing.T) {
 	st := openStore(t)
+	adm := host.NewAdmin(st, nil)
 	at := time.Unix(1_700_000_000, 0)
 	ctx := context.Background()
-	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
+	if err := adm.SetPassword(ctx, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	key, _, _ := host.BeginAdminTOTP(ctx, st, "example.test", "session-a", at, false)
+	key, _, _ := adm.BeginTOTP(ctx, "example.test", "session-a", at, false)
 	code := codeAt(t, key.Secret(), at)
-	if ok, _ := host.ConfirmAdminTOTP(ctx, st, "session-a", code, at); !ok {
+	if ok, _ := adm.ConfirmTOTP(ctx, "session-a", code, at); !ok {
 		t.Fatal("confirm")
 	}
-	if ok, _ := host.CheckAdminTOTP(ctx, st, code, at); ok {
+	if ok, _ := adm.CheckTOTP(ctx, code, at); ok {
 		t.Fatal("the enrolment's code signed in")
 	}
 }
@@ -125,28 +129,29 @@ func TestAdminTOTPEnrolmentCodeIsUsed(t *testing.T) {
 // reset-admin-password's function removes the TOTP, and turns a password that was off on.
 func TestResetAdminPasswordClearsTOTPAndTurnsThePasswordOn(t *testing.T) {
 	st := openStore(t)
+	adm := host.NewAdmin(st, nil)
 	ctx := context.Background()
 	enrolTOTP(t, st, time.Now())
-	if _, err := host.ResetAdminPassword(ctx, st, "another-long-password"); err != nil {
+	if _, err := adm.Reset(ctx, "another-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, st); on {
+	if on, _ := adm.TOTPOn(ctx); on {
 		t.Fatal("TOTP still on after the reset")
 	}
 
-	if err := host.SetAdminGrants(ctx, st, []host.Grant{{SourceID: "src", Group: "admins"}}); err != nil {
+	if err := adm.SetGrants(ctx, []host.Grant{{SourceID: "src", Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: time.Now()}); err != nil {
+	if err := adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
+	if err := adm.TurnOffPassword(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := host.ResetAdminPassword(ctx, st, "a-third-long-password"); err != nil {
+	if _, err := adm.Reset(ctx, "a-third-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	if !host.AdminPasswordOn(ctx, st) || !host.CheckAdminPassword(ctx, st, "a-third-long-password") {
+	if !adm.PasswordOn(ctx) || !adm.CheckPassword(ctx, "a-third-long-password") {
 		t.Fatal("the reset did not turn the password on")
 	}
 }
@@ -156,48 +161,49 @@ func TestResetAdminPasswordClearsTOTPAndTurnsThePasswordOn(t *testing.T) {
 // keep the one that person signed in with.
 func TestTurnOffAdminPassword(t *testing.T) {
 	st := openStore(t)
+	adm := host.NewAdmin(st, nil)
 	ctx := context.Background()
-	if err := host.SetAdminPassword(ctx, st, "a-long-password"); err != nil {
+	if err := adm.SetPassword(ctx, "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrAdminGroupUnset) {
+	if err := adm.TurnOffPassword(ctx, nil); !errors.Is(err, host.ErrAdminGroupUnset) {
 		t.Fatalf("without an admin group: %v", err)
 	}
 	grants := []host.Grant{{SourceID: "src", Group: "admins"}, {SourceID: "ldap", Group: "ops"}}
-	if err := host.SetAdminGrants(ctx, st, grants); err != nil {
+	if err := adm.SetGrants(ctx, grants); err != nil {
 		t.Fatal(err)
 	}
-	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
+	if err := adm.TurnOffPassword(ctx, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("before a source admin signed in: %v", err)
 	}
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "src", Group: "old-admins", Name: "alice", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
+	_ = adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{SourceID: "src", Group: "old-admins", Name: "alice", At: time.Now()})
+	if err := adm.TurnOffPassword(ctx, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("after a sign-in under another group: %v", err)
 	}
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "other", Group: "admins", Name: "alice", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
+	_ = adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{SourceID: "other", Group: "admins", Name: "alice", At: time.Now()})
+	if err := adm.TurnOffPassword(ctx, nil); !errors.Is(err, host.ErrNoSourceAdminYet) {
 		t.Fatalf("after a sign-in with the group of another source: %v", err)
 	}
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: time.Now()})
-	if err := host.TurnOffAdminPassword(ctx, st, nil); err != nil {
+	_ = adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{SourceID: "src", Group: "admins", Name: "alice", At: time.Now()})
+	if err := adm.TurnOffPassword(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if host.AdminPasswordOn(ctx, st) || host.CheckAdminPassword(ctx, st, "a-long-password") {
+	if adm.PasswordOn(ctx) || adm.CheckPassword(ctx, "a-long-password") {
 		t.Fatal("the password still works")
 	}
-	if tok, err := host.SetupToken(ctx, st); err != nil || tok != "" {
+	if tok, err := adm.SetupToken(ctx); err != nil || tok != "" {
 		t.Fatalf("a setup link while the password is off: %q %v", tok, err)
 	}
-	if err := host.SetAdminGrants(ctx, st, nil); !errors.Is(err, host.ErrPasswordOff) {
+	if err := adm.SetGrants(ctx, nil); !errors.Is(err, host.ErrPasswordOff) {
 		t.Fatalf("admin grants removed while the password is off: %v", err)
 	}
-	if err := host.SetAdminGrants(ctx, st, grants[1:]); !errors.Is(err, host.ErrPasswordOff) {
+	if err := adm.SetGrants(ctx, grants[1:]); !errors.Is(err, host.ErrPasswordOff) {
 		t.Fatalf("the last source admin's grant removed while the password is off: %v", err)
 	}
-	if err := host.SetAdminGrants(ctx, st, grants[:1]); err != nil {
+	if err := adm.SetGrants(ctx, grants[:1]); err != nil {
 		t.Fatalf("a grant other than the last source admin's removed while the password is off: %v", err)
 	}
-	if got := host.AdminGrants(ctx, st); len(got) != 1 || got[0] != grants[0] {
+	if got := adm.Grants(ctx); len(got) != 1 || got[0] != grants[0] {
 		t.Fatalf("grants %+v", got)
 	}
 }
@@ -229,20 +235,21 @@ func TestIsSourceAdminMatchesTheGrantsSource(t *testing.T) {
 // replica, before any of them set a password), only the first may use it.
 func TestSetupTokenIsUsedOnce(t *testing.T) {
 	st := openStore(t)
+	adm := host.NewAdmin(st, nil)
 	ctx := context.Background()
-	tok, err := host.SetupToken(ctx, st)
+	tok, err := adm.SetupToken(ctx)
 	if err != nil || tok == "" {
 		t.Fatalf("setup token %q %v", tok, err)
 	}
-	if !host.SetupTokenValid(ctx, st, tok) || !host.SetupTokenValid(ctx, st, tok) {
+	if !adm.SetupTokenValid(ctx, tok) || !adm.SetupTokenValid(ctx, tok) {
 		t.Fatal("a fresh setup token is not valid")
 	}
-	if ok, err := host.UseSetupToken(ctx, st, "wrong"); ok || err != nil {
+	if ok, err := adm.UseSetupToken(ctx, "wrong"); ok || err != nil {
 		t.Fatalf("a wrong token was used: %v %v", ok, err)
 	}
 	used := 0
 	for i := 0; i < 3; i++ {
-		ok, err := host.UseSetupToken(ctx, st, tok)
+		ok, err := adm.UseSetupToken(ctx, tok)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // Admin grants: saving them, who they admit, and the upgrade of the bare admin group of
@@ -16,7 +17,7 @@ import (
 
 // Meta keys of the grants' upgrade.
 const (
-	// metaAdminGroup is the bare admin group of earlier versions (UpgradeAdminGroup empties it).
+	// metaAdminGroup is the bare admin group of earlier versions (UpgradeGroup empties it).
 	metaAdminGroup = "admin_group"
 	// metaGrantsUnconfirmed says why the grants need the admin's confirmation ("": they do not).
 	metaGrantsUnconfirmed = "admin_grants_unconfirmed"
@@ -24,18 +25,6 @@ const (
 
 // ErrBadGrant refuses a grant that names a group without a source.
 var ErrBadGrant = errors.New("each admin grant names the source whose group it is")
-
-// GrantStore is the persistence of the admin grants and of what they are judged against.
-type GrantStore interface {
-	AdminStore
-	Users(ctx context.Context) ([]*store.User, error)
-	User(ctx context.Context, id int64) (*store.User, error)
-	Sources(ctx context.Context) ([]*store.Source, error)
-	EventSources(ctx context.Context, kind store.EventKind, text string) ([]string, error)
-	AddEvent(ctx context.Context, e store.Event) error
-}
-
-var _ GrantStore = (*store.Store)(nil)
 
 // CleanGrants are grants trimmed, each once, without those that name no group (a form's
 // blank or emptied line); ErrBadGrant when one names a group without a source.
@@ -54,32 +43,32 @@ func CleanGrants(grants []Grant) ([]Grant, error) {
 	return out, nil
 }
 
-// SetAdminGrants replaces the admin grants (cleaned) and marks them confirmed. While the
+// SetGrants replaces the admin grants (cleaned) and marks them confirmed. While the
 // local password is off they must keep the grant the last source admin signed in with
 // (ErrPasswordOff), so someone can still get in.
-func SetAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error {
+func (a *Admin) SetGrants(ctx context.Context, grants []Grant) error {
 	grants, err := CleanGrants(grants)
 	if err != nil {
 		return err
 	}
-	if err := CheckAdminGrants(ctx, st, grants); err != nil {
+	if err := a.CheckGrants(ctx, grants); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(grants)
-	if err := st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
+	if err := a.st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
 		return fmt.Errorf("set the admin grants: %w", err)
 	}
-	if err := st.SetMeta(ctx, metaGrantsUnconfirmed, ""); err != nil {
+	if err := a.st.SetMeta(ctx, metaGrantsUnconfirmed, ""); err != nil {
 		return fmt.Errorf("set the admin grants: %w", err)
 	}
 	return nil
 }
 
-// CheckAdminGrants refuses grants that would leave no way in: while the local password is off
+// CheckGrants refuses grants that would leave no way in: while the local password is off
 // they must keep the grant the last source admin signed in with (ErrPasswordOff).
-func CheckAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error {
-	if !AdminPasswordOn(ctx, st) {
-		if in := LastSourceAdminSignIn(ctx, st); in == nil || !slices.Contains(grants, in.Grant()) {
+func (a *Admin) CheckGrants(ctx context.Context, grants []Grant) error {
+	if !a.PasswordOn(ctx) {
+		if in := a.LastSourceSignIn(ctx); in == nil || !slices.Contains(grants, in.Grant()) {
 			return ErrPasswordOff
 		}
 	}
@@ -91,16 +80,16 @@ func CheckAdminGrants(ctx context.Context, st AdminStore, grants []Grant) error 
 var ErrLastWayIn = errors.New("the local password is off, and this is the way in of the last person who signed in to the admin " +
 	"through a source: turn the local password on first (Security page)")
 
-// CheckAdminWayInKept refuses (ErrLastWayIn) turning off or deleting the source sourceID
+// CheckWayInKept refuses (ErrLastWayIn) turning off or deleting the source sourceID
 // ("": none) or the person u (nil: none) while the local password is off and they are the
-// source or the person of the last admin sign-in through a source: as CheckAdminGrants
+// source or the person of the last admin sign-in through a source: as CheckGrants
 // refuses grants without its grant, since no way in but the server's command line would be
 // left. A sign-in recorded without its person matches whoever holds its grant.
-func CheckAdminWayInKept(ctx context.Context, st AdminStore, sourceID string, u *store.User) error {
-	if AdminPasswordOn(ctx, st) {
+func (a *Admin) CheckWayInKept(ctx context.Context, sourceID string, u *store.User) error {
+	if a.PasswordOn(ctx) {
 		return nil
 	}
-	in := LastSourceAdminSignIn(ctx, st)
+	in := a.LastSourceSignIn(ctx)
 	switch {
 	case in == nil:
 		return nil
@@ -114,8 +103,8 @@ func CheckAdminWayInKept(ctx context.Context, st AdminStore, sourceID string, u 
 
 // GrantsUnconfirmed says why the admin grants need the admin's confirmation ("": they do
 // not): the upgrade from a bare admin group could not tell which sources were meant.
-func GrantsUnconfirmed(ctx context.Context, st AdminStore) string {
-	v, _ := st.Meta(ctx, metaGrantsUnconfirmed)
+func (a *Admin) GrantsUnconfirmed(ctx context.Context) string {
+	v, _ := a.st.Meta(ctx, metaGrantsUnconfirmed)
 	return v
 }
 
@@ -127,11 +116,11 @@ type SourceAdmin struct {
 
 // SourceAdmins are the people known to the host (every user who signed in once) whom grants
 // let sign in to the admin, as of their last login, newest login first.
-func SourceAdmins(ctx context.Context, st GrantStore, grants []Grant) ([]SourceAdmin, error) {
+func (a *Admin) SourceAdmins(ctx context.Context, grants []Grant) ([]SourceAdmin, error) {
 	if len(grants) == 0 {
 		return nil, nil
 	}
-	users, err := st.Users(ctx)
+	users, err := a.st.Users(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list the people the admin grants admit: %w", err)
 	}
@@ -144,20 +133,20 @@ func SourceAdmins(ctx context.Context, st GrantStore, grants []Grant) ([]SourceA
 	return out, nil
 }
 
-// UpgradeAdminGroup turns the bare admin group of an earlier version into admin grants, once
+// UpgradeGroup turns the bare admin group of an earlier version into admin grants, once
 // (every replica may run it; they find the same): one grant of the group per source through
 // which someone signed in to the admin with it (the events, and the last such sign-in, which
 // keeps an install whose local password is off working). When no one had, or more than one
 // source could give the group, the grants are marked as needing the admin's confirmation.
-func UpgradeAdminGroup(ctx context.Context, st GrantStore) error {
-	group, err := st.Meta(ctx, metaAdminGroup)
+func (a *Admin) UpgradeGroup(ctx context.Context) error {
+	group, err := a.st.Meta(ctx, metaAdminGroup)
 	if errors.Is(err, store.ErrNotFound) || err == nil && group == "" {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("upgrade the admin group: %w", err)
 	}
-	srcs, err := st.Sources(ctx)
+	srcs, err := a.st.Sources(ctx)
 	if err != nil {
 		return fmt.Errorf("upgrade the admin group: %w", err)
 	}
@@ -166,14 +155,14 @@ func UpgradeAdminGroup(ctx context.Context, st GrantStore) error {
 		byID[s.ID] = s
 	}
 	// The old code recorded each source sign-in as "through <source> with the admin group %q".
-	ids, err := st.EventSources(ctx, store.EventAdminLogin, fmt.Sprintf("with the admin group %q", group))
+	ids, err := a.st.EventSources(ctx, store.EventAdminLogin, fmt.Sprintf("with the admin group %q", group))
 	if err != nil {
 		return fmt.Errorf("upgrade the admin group: %w", err)
 	}
-	last := LastSourceAdminSignIn(ctx, st)
+	last := a.LastSourceSignIn(ctx)
 	if last != nil && last.Group == group && last.SourceID == "" {
-		if last.SourceID = lastSignInSource(ctx, st, last, srcs); last.SourceID != "" {
-			if err := RecordSourceAdminSignIn(ctx, st, *last); err != nil {
+		if last.SourceID = a.lastSignInSource(ctx, last, srcs); last.SourceID != "" {
+			if err := a.RecordSourceSignIn(ctx, *last); err != nil {
 				return fmt.Errorf("upgrade the admin group: %w", err)
 			}
 		}
@@ -187,7 +176,7 @@ func UpgradeAdminGroup(ctx context.Context, st GrantStore) error {
 			grants = append(grants, g)
 		}
 	}
-	could, err := sourcesGiving(ctx, st, group, grants, srcs)
+	could, err := a.sourcesGiving(ctx, group, grants, srcs)
 	if err != nil {
 		return err
 	}
@@ -201,24 +190,24 @@ func UpgradeAdminGroup(ctx context.Context, st GrantStore) error {
 			"only %s, through which a source admin signed in, is granted now", group, sourceNames(could, byID), sourceNames(grantSources(grants), byID))
 	}
 	b, _ := json.Marshal(grants)
-	if err := st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
+	if err := a.st.SetMeta(ctx, metaAdminGrants, string(b)); err != nil {
 		return fmt.Errorf("upgrade the admin group: %w", err)
 	}
-	if err := st.SetMeta(ctx, metaGrantsUnconfirmed, why); err != nil {
+	if err := a.st.SetMeta(ctx, metaGrantsUnconfirmed, why); err != nil {
 		return fmt.Errorf("upgrade the admin group: %w", err)
 	}
-	if err := st.SetMeta(ctx, metaAdminGroup, ""); err != nil {
+	if err := a.st.SetMeta(ctx, metaAdminGroup, ""); err != nil {
 		return fmt.Errorf("upgrade the admin group: %w", err)
 	}
-	return st.AddEvent(ctx, store.Event{Kind: store.EventAdminSecurityChanged,
+	return a.st.AddEvent(ctx, store.Event{Kind: store.EventAdminSecurityChanged,
 		Detail: fmt.Sprintf("the admin group %q became the admin grants %s (upgrade)", group, DescribeGrants(grants, byID))})
 }
 
 // lastSignInSource is the source of a sign-in recorded before admin grants: its person's
 // source, else the only source of its name ("" when neither tells).
-func lastSignInSource(ctx context.Context, st GrantStore, in *SourceAdminSignIn, srcs []*store.Source) string {
+func (a *Admin) lastSignInSource(ctx context.Context, in *SourceAdminSignIn, srcs []*store.Source) string {
 	if in.UserID != 0 {
-		if u, err := st.User(ctx, in.UserID); err == nil {
+		if u, err := a.st.User(ctx, in.UserID); err == nil {
 			return u.SourceID
 		}
 	}
@@ -237,8 +226,8 @@ func lastSignInSource(ctx context.Context, st GrantStore, in *SourceAdminSignIn,
 // sourcesGiving are the ids of the sources that could give group: those of grants, those
 // with a person it gave the group, those whose settings name it, and those of a granted
 // source's plugin (whose default mapping may give it too).
-func sourcesGiving(ctx context.Context, st GrantStore, group string, grants []Grant, srcs []*store.Source) ([]string, error) {
-	users, err := st.Users(ctx)
+func (a *Admin) sourcesGiving(ctx context.Context, group string, grants []Grant, srcs []*store.Source) ([]string, error) {
+	users, err := a.st.Users(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("upgrade the admin group: %w", err)
 	}
@@ -295,4 +284,66 @@ func DescribeGrants(grants []Grant, byID map[string]*store.Source) string {
 		parts = append(parts, fmt.Sprintf("%q of %s", g.Group, sourceNames([]string{g.SourceID}, byID)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// maxGrantPreviews bounds the people whose last sign-in a saved mapping is tried on (one
+// plugin call each).
+const maxGrantPreviews = 500
+
+// GrantChanges is whom a source's mapping would now make an admin or stop being one through
+// a grant that names the source, tried on each person's last sign-in document.
+type GrantChanges struct {
+	// Source is the source's name.
+	Source string
+	// Gain, Lose and Unknown name the people who would become admins, would no longer be,
+	// and whose sign-in was not tried (none stored, or the plugin could not say).
+	Gain, Lose, Unknown []string
+}
+
+// GrantChangesOf is what the saved settings of the source sourceID, through its plugin p,
+// change of who the admin grants admit (nil when no grant names the source). It takes effect
+// at their next sign-in; StillSourceAdmin reads the stored groups until then.
+func (a *Admin) GrantChangesOf(ctx context.Context, sourceID string, p *Plugin) (*GrantChanges, error) {
+	var groups []string
+	for _, g := range a.Grants(ctx) {
+		if g.SourceID == sourceID {
+			groups = append(groups, g.Group)
+		}
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	src, err := a.st.Source(ctx, sourceID)
+	if err != nil {
+		return nil, fmt.Errorf("the source of the admin grants: %w", err)
+	}
+	users, err := a.st.SourceUsers(ctx, sourceID)
+	if err != nil {
+		return nil, fmt.Errorf("the people of the admin grants' source: %w", err)
+	}
+	out := &GrantChanges{Source: src.Name}
+	for i, u := range users {
+		if u.Disabled {
+			continue
+		}
+		name := NameOf(u.Username, u.Name)
+		before := slices.ContainsFunc(groups, func(g string) bool { return u.HasGroupFrom(g, sourceID) })
+		if i >= maxGrantPreviews || len(u.PreviewSample) == 0 {
+			out.Unknown = append(out.Unknown, name)
+			continue
+		}
+		res, err := p.P.PreviewMapping(ctx, Instance(src), source.PreviewRequest{Sample: u.PreviewSample})
+		if err != nil || len(res.Errors) > 0 {
+			out.Unknown = append(out.Unknown, name)
+			continue
+		}
+		after := res.Identity.Decision.Allowed && slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(res.Identity.Groups, g) })
+		switch {
+		case after && !before:
+			out.Gain = append(out.Gain, name)
+		case before && !after:
+			out.Lose = append(out.Lose, name)
+		}
+	}
+	return out, nil
 }

@@ -52,8 +52,9 @@ func newGrantsWorld(t *testing.T) *grantsWorld {
 
 // admitted are the ids of the people the current grants admit.
 func (w *grantsWorld) admitted(t *testing.T) []int64 {
+	adm := host.NewAdmin(w.st, nil)
 	t.Helper()
-	admins, err := host.SourceAdmins(context.Background(), w.st, host.AdminGrants(context.Background(), w.st))
+	admins, err := adm.SourceAdmins(context.Background(), adm.Grants(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,24 +73,25 @@ func TestUpgradeAdminGroupKeepsItsSourceAdminOnly(t *testing.T) {
 	ctx := context.Background()
 	w := newGrantsWorld(t)
 	st := w.st
+	adm := host.NewAdmin(st, nil)
 	_ = st.SetMeta(ctx, "admin_group", "plex-owner")
 	_ = st.AddEvent(ctx, store.Event{SourceID: w.first.ID, Kind: store.EventAdminLogin, Subject: "1001", Name: "owner",
 		Detail: `through Plex with the admin group "plex-owner"; client 192.0.2.1`})
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{UserID: w.owner, Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()})
-	if err := host.UpgradeAdminGroup(ctx, st); err != nil {
+	_ = adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{UserID: w.owner, Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()})
+	if err := adm.UpgradeGroup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want := []host.Grant{{SourceID: w.first.ID, Group: "plex-owner"}}
-	if got := host.AdminGrants(ctx, st); !slices.Equal(got, want) {
+	if got := adm.Grants(ctx); !slices.Equal(got, want) {
 		t.Fatalf("grants %+v, want %+v", got, want)
 	}
 	if got := w.admitted(t); !slices.Equal(got, []int64{w.owner}) {
 		t.Fatalf("admitted %v, want only the owner %d (hank is %d)", got, w.owner, w.hank)
 	}
-	if why := host.GrantsUnconfirmed(ctx, st); !strings.Contains(why, "Hank's Plex") {
+	if why := adm.GrantsUnconfirmed(ctx); !strings.Contains(why, "Hank's Plex") {
 		t.Fatalf("no confirmation asked though another source could give the group: %q", why)
 	}
-	if in := host.LastSourceAdminSignIn(ctx, st); in == nil || in.SourceID != w.first.ID {
+	if in := adm.LastSourceSignIn(ctx); in == nil || in.SourceID != w.first.ID {
 		t.Fatalf("the last sign-in's source not filled in: %+v", in)
 	}
 	if g, _ := st.Meta(ctx, "admin_group"); g != "" {
@@ -98,11 +100,11 @@ func TestUpgradeAdminGroupKeepsItsSourceAdminOnly(t *testing.T) {
 	if evs, _ := st.Events(ctx, 5, "(upgrade)"); len(evs) != 1 {
 		t.Fatalf("no event of the upgrade: %+v", evs)
 	}
-	if err := host.SetAdminGrants(ctx, st, want); err != nil || host.GrantsUnconfirmed(ctx, st) != "" {
-		t.Fatalf("saving the grants does not confirm them: %v %q", err, host.GrantsUnconfirmed(ctx, st))
+	if err := adm.SetGrants(ctx, want); err != nil || adm.GrantsUnconfirmed(ctx) != "" {
+		t.Fatalf("saving the grants does not confirm them: %v %q", err, adm.GrantsUnconfirmed(ctx))
 	}
-	if err := host.UpgradeAdminGroup(ctx, st); err != nil || !slices.Equal(host.AdminGrants(ctx, st), want) {
-		t.Fatalf("a second upgrade changed the grants: %+v %v", host.AdminGrants(ctx, st), err)
+	if err := adm.UpgradeGroup(ctx); err != nil || !slices.Equal(adm.Grants(ctx), want) {
+		t.Fatalf("a second upgrade changed the grants: %+v %v", adm.Grants(ctx), err)
 	}
 }
 
@@ -113,23 +115,24 @@ func TestUpgradeAdminGroupWithThePasswordOff(t *testing.T) {
 	ctx := context.Background()
 	w := newGrantsWorld(t)
 	st := w.st
+	adm := host.NewAdmin(st, nil)
 	if err := st.DeleteSource(ctx, w.hanks.ID); err != nil {
 		t.Fatal(err)
 	}
 	_ = st.SetMeta(ctx, "admin_group", "plex-owner")
-	_ = host.RecordSourceAdminSignIn(ctx, st, host.SourceAdminSignIn{Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()})
+	_ = adm.RecordSourceSignIn(ctx, host.SourceAdminSignIn{Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()})
 	_ = st.SetMeta(ctx, "admin_password_off", "1")
 	_ = st.SetMeta(ctx, "admin_password_hash", "")
-	if err := host.UpgradeAdminGroup(ctx, st); err != nil {
+	if err := adm.UpgradeGroup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.admitted(t); !slices.Equal(got, []int64{w.owner}) {
 		t.Fatalf("admitted %v, want the owner %d", got, w.owner)
 	}
-	if why := host.GrantsUnconfirmed(ctx, st); why != "" {
+	if why := adm.GrantsUnconfirmed(ctx); why != "" {
 		t.Fatalf("confirmation asked of a single possible source: %q", why)
 	}
-	if err := host.SetAdminGrants(ctx, st, host.AdminGrants(ctx, st)); err != nil {
+	if err := adm.SetGrants(ctx, adm.Grants(ctx)); err != nil {
 		t.Fatalf("the grants cannot be saved (confirmed) while the password is off: %v", err)
 	}
 }
@@ -139,19 +142,20 @@ func TestUpgradeAdminGroupWithThePasswordOff(t *testing.T) {
 func TestUpgradeAdminGroupWithoutASignIn(t *testing.T) {
 	ctx := context.Background()
 	w := newGrantsWorld(t)
+	adm := host.NewAdmin(w.st, nil)
 	_ = w.st.SetMeta(ctx, "admin_group", "plex-owner")
 	_ = w.st.AddEvent(ctx, store.Event{SourceID: w.first.ID, Kind: store.EventAdminLogin,
 		Detail: `through Plex with the admin group "admins"; client 192.0.2.1`}) // another group's
-	if err := host.UpgradeAdminGroup(ctx, w.st); err != nil {
+	if err := adm.UpgradeGroup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := host.AdminGrants(ctx, w.st); len(got) != 0 {
+	if got := adm.Grants(ctx); len(got) != 0 {
 		t.Fatalf("grants %+v without a sign-in", got)
 	}
 	if got := w.admitted(t); len(got) != 0 {
 		t.Fatalf("admitted %v", got)
 	}
-	if why := host.GrantsUnconfirmed(ctx, w.st); !strings.Contains(why, "no one has signed in") {
+	if why := adm.GrantsUnconfirmed(ctx); !strings.Contains(why, "no one has signed in") {
 		t.Fatalf("not asked to confirm: %q", why)
 	}
 }
@@ -164,6 +168,7 @@ func TestAdminWayInKeptWhileThePasswordIsOff(t *testing.T) {
 	ctx := context.Background()
 	w := newGrantsWorld(t)
 	st := w.st
+	adm := host.NewAdmin(st, nil)
 	user := func(id int64) *store.User {
 		u, err := st.User(ctx, id)
 		if err != nil {
@@ -173,13 +178,13 @@ func TestAdminWayInKeptWhileThePasswordIsOff(t *testing.T) {
 	}
 	check := func(when, sourceID string, u *store.User, refused bool) {
 		t.Helper()
-		if err := host.CheckAdminWayInKept(ctx, st, sourceID, u); refused != errors.Is(err, host.ErrLastWayIn) || !refused && err != nil {
+		if err := adm.CheckWayInKept(ctx, sourceID, u); refused != errors.Is(err, host.ErrLastWayIn) || !refused && err != nil {
 			t.Fatalf("%s: %v (refusal wanted: %v)", when, err, refused)
 		}
 	}
-	_ = host.SetAdminPassword(ctx, st, "a-long-admin-password")
+	_ = adm.SetPassword(ctx, "a-long-admin-password")
 	in := host.SourceAdminSignIn{UserID: w.owner, SourceID: w.first.ID, Group: "plex-owner", Name: "owner", Source: "Plex", At: time.Now()}
-	_ = host.RecordSourceAdminSignIn(ctx, st, in)
+	_ = adm.RecordSourceSignIn(ctx, in)
 	check("the source, password on", w.first.ID, nil, false)
 	check("the person, password on", "", user(w.owner), false)
 	_ = st.SetMeta(ctx, "admin_password_off", "1")
@@ -190,7 +195,7 @@ func TestAdminWayInKeptWhileThePasswordIsOff(t *testing.T) {
 	check("another person", "", user(w.friend), false)
 	check("the other source's holder of the same group", "", user(w.hank), false)
 	in.UserID = 0 // a record from before user ids
-	_ = host.RecordSourceAdminSignIn(ctx, st, in)
+	_ = adm.RecordSourceSignIn(ctx, in)
 	check("the grant's holder, record without its person", "", user(w.owner), true)
 	check("another person, record without its person", "", user(w.friend), false)
 	check("the other source's holder, record without its person", "", user(w.hank), false)

@@ -30,9 +30,9 @@ const (
 // TOTPPeriod is the length of a TOTP step.
 const TOTPPeriod = 30 * time.Second
 
-// AdminTOTPOn reports whether the local admin password has a confirmed TOTP.
-func AdminTOTPOn(ctx context.Context, st AdminStore) (bool, error) {
-	b, err := st.SecretMeta(ctx, metaTOTPSecret)
+// TOTPOn reports whether the local admin password has a confirmed TOTP.
+func (a *Admin) TOTPOn(ctx context.Context) (bool, error) {
+	b, err := a.st.SecretMeta(ctx, metaTOTPSecret)
 	if err != nil {
 		return false, fmt.Errorf("read the admin TOTP: %w", err)
 	}
@@ -43,7 +43,7 @@ func AdminTOTPOn(ctx context.Context, st AdminStore) (bool, error) {
 const TOTPEnrolmentLife = 15 * time.Minute
 
 // ErrTOTPEnrolmentUnderWay refuses beginning an enrolment while another admin session's is
-// under way: it is replaced only when asked for (BeginAdminTOTP's replace), never silently.
+// under way: it is replaced only when asked for (BeginTOTP's replace), never silently.
 var ErrTOTPEnrolmentUnderWay = errors.New("a code is being set up in another admin session")
 
 // ErrTOTPEnrolmentElsewhere refuses confirming an enrolment another admin session began.
@@ -67,12 +67,12 @@ type pendingTOTP struct {
 	Began   int64  `json:"began"`
 }
 
-// BeginAdminTOTP makes a new secret for the admin session session to add to an authenticator
-// app and keeps it until ConfirmAdminTOTP; issuer names this site in the app. An enrolment of
+// BeginTOTP makes a new secret for the admin session session to add to an authenticator
+// app and keeps it until ConfirmTOTP; issuer names this site in the app. An enrolment of
 // another session under way (not older than TOTPEnrolmentLife) is replaced only when replace
 // is true (ErrTOTPEnrolmentUnderWay otherwise); the replaced one is returned, or nil.
-func BeginAdminTOTP(ctx context.Context, st AdminStore, issuer, session string, now time.Time, replace bool) (key *otp.Key, replaced *TOTPEnrolment, err error) {
-	if on, err := AdminTOTPOn(ctx, st); err != nil || on {
+func (a *Admin) BeginTOTP(ctx context.Context, issuer, session string, now time.Time, replace bool) (key *otp.Key, replaced *TOTPEnrolment, err error) {
+	if on, err := a.TOTPOn(ctx); err != nil || on {
 		return nil, nil, cmp.Or(err, ErrAdminTOTPOn)
 	}
 	key, err = totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: "admin", Period: uint(TOTPPeriod / time.Second)})
@@ -80,12 +80,12 @@ func BeginAdminTOTP(ctx context.Context, st AdminStore, issuer, session string, 
 		return nil, nil, fmt.Errorf("make a TOTP secret: %w", err)
 	}
 	b, _ := json.Marshal(pendingTOTP{URI: key.String(), Session: session, Began: now.Unix()})
-	old, err := PendingAdminTOTP(ctx, st, now)
+	old, err := a.PendingTOTP(ctx, now)
 	if err != nil {
 		return nil, nil, err
 	}
 	if old == nil || old.Session == session || replace {
-		if err := st.SetSecretMeta(ctx, metaTOTPPending, b); err != nil {
+		if err := a.st.SetSecretMeta(ctx, metaTOTPPending, b); err != nil {
 			return nil, nil, fmt.Errorf("keep the TOTP secret: %w", err)
 		}
 		if old != nil && old.Session == session {
@@ -96,10 +96,10 @@ func BeginAdminTOTP(ctx context.Context, st AdminStore, issuer, session string, 
 	return nil, nil, ErrTOTPEnrolmentUnderWay
 }
 
-// PendingAdminTOTP is the enrolment under way at now, or nil (none, or older than
+// PendingTOTP is the enrolment under way at now, or nil (none, or older than
 // TOTPEnrolmentLife).
-func PendingAdminTOTP(ctx context.Context, st AdminStore, now time.Time) (*TOTPEnrolment, error) {
-	b, err := st.SecretMeta(ctx, metaTOTPPending)
+func (a *Admin) PendingTOTP(ctx context.Context, now time.Time) (*TOTPEnrolment, error) {
+	b, err := a.st.SecretMeta(ctx, metaTOTPPending)
 	if err != nil || len(b) == 0 {
 		return nil, err
 	}
@@ -117,11 +117,11 @@ func PendingAdminTOTP(ctx context.Context, st AdminStore, now time.Time) (*TOTPE
 	return &TOTPEnrolment{Key: key, Session: p.Session, Began: time.Unix(p.Began, 0)}, nil
 }
 
-// ConfirmAdminTOTP turns the pending TOTP on when the admin session session began it and code
+// ConfirmTOTP turns the pending TOTP on when the admin session session began it and code
 // is valid for it at now (the code's step is then used); false when the code is wrong or no
 // enrolment is under way, ErrTOTPEnrolmentElsewhere when another session began it.
-func ConfirmAdminTOTP(ctx context.Context, st AdminStore, session, code string, now time.Time) (bool, error) {
-	e, err := PendingAdminTOTP(ctx, st, now)
+func (a *Admin) ConfirmTOTP(ctx context.Context, session, code string, now time.Time) (bool, error) {
+	e, err := a.PendingTOTP(ctx, now)
 	if err != nil || e == nil {
 		return false, err
 	}
@@ -132,19 +132,19 @@ func ConfirmAdminTOTP(ctx context.Context, st AdminStore, session, code string, 
 	if !ok {
 		return false, nil
 	}
-	if err := st.SetSecretMeta(ctx, metaTOTPSecret, []byte(e.Key.Secret())); err != nil {
+	if err := a.st.SetSecretMeta(ctx, metaTOTPSecret, []byte(e.Key.Secret())); err != nil {
 		return false, fmt.Errorf("turn the admin TOTP on: %w", err)
 	}
-	if err := st.SetMeta(ctx, metaTOTPStep, fmt.Sprint(step)); err != nil {
+	if err := a.st.SetMeta(ctx, metaTOTPStep, fmt.Sprint(step)); err != nil {
 		return false, err
 	}
-	return true, st.SetMeta(ctx, metaTOTPPending, "")
+	return true, a.st.SetMeta(ctx, metaTOTPPending, "")
 }
 
-// CheckAdminTOTP reports whether code is the admin's TOTP at now, within one step either side,
+// CheckTOTP reports whether code is the admin's TOTP at now, within one step either side,
 // and not of a step already used (it claims the step).
-func CheckAdminTOTP(ctx context.Context, st AdminStore, code string, now time.Time) (bool, error) {
-	secret, err := st.SecretMeta(ctx, metaTOTPSecret)
+func (a *Admin) CheckTOTP(ctx context.Context, code string, now time.Time) (bool, error) {
+	secret, err := a.st.SecretMeta(ctx, metaTOTPSecret)
 	if err != nil || len(secret) == 0 {
 		return false, err
 	}
@@ -152,13 +152,13 @@ func CheckAdminTOTP(ctx context.Context, st AdminStore, code string, now time.Ti
 	if !ok {
 		return false, nil
 	}
-	return st.AdvanceMetaStep(ctx, metaTOTPStep, step)
+	return a.st.AdvanceMetaStep(ctx, metaTOTPStep, step)
 }
 
-// TurnOffAdminTOTP removes the admin TOTP and any enrolment under way.
-func TurnOffAdminTOTP(ctx context.Context, st AdminStore) error {
+// TurnOffTOTP removes the admin TOTP and any enrolment under way.
+func (a *Admin) TurnOffTOTP(ctx context.Context) error {
 	for _, k := range []string{metaTOTPSecret, metaTOTPPending, metaTOTPStep} {
-		if err := st.SetMeta(ctx, k, ""); err != nil {
+		if err := a.st.SetMeta(ctx, k, ""); err != nil {
 			return err
 		}
 	}

@@ -19,18 +19,18 @@ type AdminWaysIn struct {
 	Grants []Grant
 }
 
-// AdminWaysInNow reads the admin's ways in.
-func AdminWaysInNow(ctx context.Context, st AdminStore) (AdminWaysIn, error) {
-	totpOn, err := AdminTOTPOn(ctx, st)
+// WaysIn reads the admin's ways in.
+func (a *Admin) WaysIn(ctx context.Context) (AdminWaysIn, error) {
+	totpOn, err := a.TOTPOn(ctx)
 	if err != nil {
 		return AdminWaysIn{}, err
 	}
-	pending, err := st.SecretMeta(ctx, metaTOTPPending)
+	pending, err := a.st.SecretMeta(ctx, metaTOTPPending)
 	if err != nil {
 		return AdminWaysIn{}, fmt.Errorf("read the admin TOTP enrolment: %w", err)
 	}
-	return AdminWaysIn{PasswordOn: AdminPasswordOn(ctx, st), TOTPOn: totpOn, TOTPPending: len(pending) > 0,
-		Grants: AdminGrants(ctx, st)}, nil
+	return AdminWaysIn{PasswordOn: a.PasswordOn(ctx), TOTPOn: totpOn, TOTPPending: len(pending) > 0,
+		Grants: a.Grants(ctx)}, nil
 }
 
 // String is the state in words, as events record it.

@@ -107,7 +107,7 @@ func (p *People) revokeUpstreamOf(ctx context.Context, src *store.Source, u *sto
 // about the person stay (the audit trail keeps their name and subject); a login of the
 // person later makes a new user, with a new sub.
 func (p *People) Delete(ctx context.Context, u *store.User) error {
-	if err := CheckAdminWayInKept(ctx, p.store, "", u); err != nil {
+	if err := NewAdmin(p.store, p.sources).CheckWayInKept(ctx, "", u); err != nil {
 		return err
 	}
 	creds, err := p.store.UserCredentials(ctx, u.ID)
@@ -127,7 +127,7 @@ func (p *People) Delete(ctx context.Context, u *store.User) error {
 func (p *People) SetDisabled(ctx context.Context, u *store.User, disable bool) error {
 	kind := store.EventAdminUserEnabled
 	if disable {
-		if err := CheckAdminWayInKept(ctx, p.store, "", u); err != nil {
+		if err := NewAdmin(p.store, p.sources).CheckWayInKept(ctx, "", u); err != nil {
 			return err
 		}
 		kind = store.EventAdminUserDisabled
@@ -184,7 +184,7 @@ func (p *People) adminEvent(ctx context.Context, u *store.User, kind store.Event
 // its logins under way, signs its users' kept credentials out upstream where its plugin can,
 // and records it; events stay. It keeps the admin's last way in (ErrLastWayIn).
 func (p *People) DeleteSource(ctx context.Context, src *store.Source) error {
-	if err := CheckAdminWayInKept(ctx, p.store, src.ID, nil); err != nil {
+	if err := NewAdmin(p.store, p.sources).CheckWayInKept(ctx, src.ID, nil); err != nil {
 		return err
 	}
 	use, _ := p.store.SourceUsage(ctx, src.ID)

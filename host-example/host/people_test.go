@@ -203,7 +203,7 @@ func TestAdminActionsOnAPersonAreRecorded(t *testing.T) {
 func TestAdminActionsKeepTheLastWayIn(t *testing.T) {
 	ctx := context.Background()
 	w := newPeopleWorld(t)
-	_ = host.RecordSourceAdminSignIn(ctx, w.st, host.SourceAdminSignIn{UserID: w.frank.ID, SourceID: w.src.ID, Group: "friends",
+	_ = host.NewAdmin(w.st, nil).RecordSourceSignIn(ctx, host.SourceAdminSignIn{UserID: w.frank.ID, SourceID: w.src.ID, Group: "friends",
 		Name: "frank", Source: w.src.Name, At: time.Now()})
 	_ = w.st.SetMeta(ctx, "admin_password_off", "1")
 	if err := w.people.SetDisabled(ctx, w.frank, true); !errors.Is(err, host.ErrLastWayIn) {

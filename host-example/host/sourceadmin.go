@@ -50,9 +50,9 @@ type Grant struct {
 	Group    string `json:"group"`
 }
 
-// AdminGrants are the admin grants (none: nobody signs in to the admin through a source).
-func AdminGrants(ctx context.Context, st AdminStore) []Grant {
-	v, _ := st.Meta(ctx, metaAdminGrants)
+// Grants are the admin grants (none: nobody signs in to the admin through a source).
+func (a *Admin) Grants(ctx context.Context) []Grant {
+	v, _ := a.st.Meta(ctx, metaAdminGrants)
 	var gs []Grant
 	if v != "" && json.Unmarshal([]byte(v), &gs) != nil {
 		return nil
@@ -82,7 +82,7 @@ type SourceAdminSignIn struct {
 	// UserID is the person's user id (0 in records from before it was kept).
 	UserID int64 `json:"user_id,omitempty"`
 	// SourceID and Group are the grant the person signed in with (SourceID "" in records
-	// from before admin grants, until UpgradeAdminGroup fills it in).
+	// from before admin grants, until UpgradeGroup fills it in).
 	SourceID string    `json:"source_id,omitempty"`
 	Group    string    `json:"group"`
 	Name     string    `json:"name"`
@@ -93,15 +93,15 @@ type SourceAdminSignIn struct {
 // Grant is the grant of the sign-in.
 func (in SourceAdminSignIn) Grant() Grant { return Grant{SourceID: in.SourceID, Group: in.Group} }
 
-// RecordSourceAdminSignIn keeps in as the last admin sign-in through a source.
-func RecordSourceAdminSignIn(ctx context.Context, st AdminStore, in SourceAdminSignIn) error {
+// RecordSourceSignIn keeps in as the last admin sign-in through a source.
+func (a *Admin) RecordSourceSignIn(ctx context.Context, in SourceAdminSignIn) error {
 	b, _ := json.Marshal(in)
-	return st.SetMeta(ctx, metaSourceAdmin, string(b))
+	return a.st.SetMeta(ctx, metaSourceAdmin, string(b))
 }
 
-// LastSourceAdminSignIn is the last admin sign-in through a source, or nil.
-func LastSourceAdminSignIn(ctx context.Context, st AdminStore) *SourceAdminSignIn {
-	v, err := st.Meta(ctx, metaSourceAdmin)
+// LastSourceSignIn is the last admin sign-in through a source, or nil.
+func (a *Admin) LastSourceSignIn(ctx context.Context) *SourceAdminSignIn {
+	v, err := a.st.Meta(ctx, metaSourceAdmin)
 	if err != nil || v == "" {
 		return nil
 	}
@@ -112,27 +112,97 @@ func LastSourceAdminSignIn(ctx context.Context, st AdminStore) *SourceAdminSignI
 	return &in
 }
 
-// TurnOffAdminPassword removes the local admin password, once someone has signed in to the
+// TurnOffPassword removes the local admin password, once someone has signed in to the
 // admin through a source with a current admin grant and, as canStill says of that sign-in
 // now, could do so again (nil: not asked). Its TOTP stays: it is the proof that turning the
 // password on again asks for, and the login asks for it again once the password is on.
-func TurnOffAdminPassword(ctx context.Context, st AdminStore, canStill func(SourceAdminSignIn) bool) error {
-	grants := AdminGrants(ctx, st)
+func (a *Admin) TurnOffPassword(ctx context.Context, canStill func(SourceAdminSignIn) bool) error {
+	grants := a.Grants(ctx)
 	if len(grants) == 0 {
 		return ErrAdminGroupUnset
 	}
-	in := LastSourceAdminSignIn(ctx, st)
+	in := a.LastSourceSignIn(ctx)
 	if in == nil || !slices.Contains(grants, in.Grant()) {
 		return ErrNoSourceAdminYet
 	}
 	if canStill != nil && !canStill(*in) {
 		return ErrSourceAdminGone
 	}
-	if err := st.SetMeta(ctx, metaAdminOff, "1"); err != nil {
+	if err := a.st.SetMeta(ctx, metaAdminOff, "1"); err != nil {
 		return fmt.Errorf("turn the admin password off: %w", err)
 	}
-	if err := st.SetMeta(ctx, metaAdminHash, ""); err != nil {
+	if err := a.st.SetMeta(ctx, metaAdminHash, ""); err != nil {
 		return fmt.Errorf("turn the admin password off: %w", err)
 	}
 	return nil
+}
+
+// ErrNotSourceAdmin refuses a sign-in through a source that no admin grant admits (recorded).
+var ErrNotSourceAdmin = errors.New("the sign-in did not give a group an admin grant names for its source")
+
+// SourceAdminOf is a person who signed in through a source whom an admin grant admits.
+type SourceAdminOf struct {
+	User   *store.User
+	Source *store.Source
+	Grant  Grant
+	// Name is the person's name as the pages and events show it.
+	Name string
+}
+
+// SourceAdmin is the person userID as a source admin: store.ErrNotFound when they are gone,
+// ErrNotSourceAdmin (recorded as a failed admin sign-in from clientIP; the result still names
+// them) when no current grant admits them or their source is not usable.
+func (a *Admin) SourceAdmin(ctx context.Context, userID int64, clientIP string) (SourceAdminOf, error) {
+	u, err := a.st.User(ctx, userID)
+	if err != nil {
+		return SourceAdminOf{}, fmt.Errorf("the person of a source admin's sign-in: %w", err)
+	}
+	src, _ := a.st.Source(ctx, u.SourceID)
+	out := SourceAdminOf{User: u, Source: src, Name: NameOf(u.Username, u.Name)}
+	grant := GrantOf(u, a.Grants(ctx))
+	if grant == nil || !a.usable(src) {
+		_ = a.st.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: store.EventAdminLoginFailed, Subject: u.Subject, Name: out.Name,
+			Detail: fmt.Sprintf("signed in through a source without a group an admin grant names for it; client %s", clientIP)})
+		return out, ErrNotSourceAdmin
+	}
+	out.Grant = *grant
+	return out, nil
+}
+
+// SourceAdminSignedIn records the admin sign-in through a source of in, whose admin session
+// was just made: as the last one (the error, logged by the caller, does not undo the
+// sign-in) and as an event.
+func (a *Admin) SourceAdminSignedIn(ctx context.Context, in SourceAdminOf, clientIP string, now time.Time) error {
+	err := a.RecordSourceSignIn(ctx, SourceAdminSignIn{UserID: in.User.ID, SourceID: in.Grant.SourceID, Group: in.Grant.Group, Name: in.Name,
+		Source: in.Source.Name, At: now})
+	_ = a.st.AddEvent(ctx, store.Event{SourceID: in.User.SourceID, Kind: store.EventAdminLogin, Subject: in.User.Subject, Name: in.Name,
+		Detail: fmt.Sprintf("through %s with the admin grant of its group %q; client %s", in.Source.Name, in.Grant.Group, clientIP)})
+	if err != nil {
+		return fmt.Errorf("record a source admin's sign-in: %w", err)
+	}
+	return nil
+}
+
+// StillSourceAdmin reports whether an admin session begun through a source by the person
+// userID (0: the local admin's, always) is still one: the person is not disabled and a
+// current admin grant still admits them.
+func (a *Admin) StillSourceAdmin(ctx context.Context, userID int64) bool {
+	if userID == 0 {
+		return true
+	}
+	u, err := a.st.User(ctx, userID)
+	return err == nil && IsSourceAdmin(u, a.Grants(ctx))
+}
+
+// TurnOffPasswordNow is TurnOffPassword asking whether the last source admin could sign in
+// now: the person not disabled nor gone, their source usable, the grant still theirs.
+func (a *Admin) TurnOffPasswordNow(ctx context.Context) error {
+	return a.TurnOffPassword(ctx, func(in SourceAdminSignIn) bool {
+		u, err := a.st.User(ctx, in.UserID)
+		if err != nil {
+			return false
+		}
+		src, err := a.st.Source(ctx, u.SourceID)
+		return err == nil && a.usable(src) && IsSourceAdmin(u, []Grant{in.Grant()})
+	})
 }

@@ -174,7 +174,7 @@ func (s *Sources) SetEnabled(ctx context.Context, src *store.Source, on bool, ap
 		return ErrNoSettings
 	}
 	if !on {
-		if err := CheckAdminWayInKept(ctx, s.store, src.ID, nil); err != nil {
+		if err := NewAdmin(s.store, s).CheckWayInKept(ctx, src.ID, nil); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // which lets the admin in; used, the link opens nothing on a third.
 func testBreakGlassAcrossReplicas(t *testing.T, c *cluster) {
 	ctx := context.Background()
-	reset, err := host.ResetAdminPassword(ctx, c.st, adminPassword)
+	reset, err := host.NewAdmin(c.st, nil).Reset(ctx, adminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

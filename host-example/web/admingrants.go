@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
-	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // The admin grants on the security page: each names a source and a group of that source's
@@ -59,152 +56,85 @@ func adminGrantRows(grants []host.Grant, byID map[string]*store.Source) []adminG
 	return out
 }
 
-// grantsData adds to data what the pages show of grants: the sources to pick from, the rows
-// of the form (and a blank one), who the grants admit and why they need confirming.
-func (s *securityPages) grantsData(r *http.Request, data map[string]any, grants []host.Grant) error {
-	ctx := r.Context()
-	srcs, err := s.store.Sources(ctx)
-	if err != nil {
-		return err
-	}
-	byID := map[string]*store.Source{}
-	for _, src := range srcs {
-		byID[src.ID] = src
-	}
-	admins, err := host.SourceAdmins(ctx, s.store, grants)
-	if err != nil {
-		return err
-	}
+// grantsForm is what the pages show of grants: the sources to pick from, the rows of the
+// form (and a blank one), who the grants admit and why they need confirming.
+type grantsForm struct {
+	GrantSources      []*store.Source
+	Grants, GrantForm []adminGrantRow
+	GrantAdmins       []adminRow
+	GrantsUnconfirmed string
+}
+
+// grantsFormOf is v as the pages show it.
+func grantsFormOf(v host.GrantsView) grantsForm {
 	var rows []adminRow
-	for _, a := range admins {
+	for _, a := range v.Admins {
 		rows = append(rows, adminRow{Name: host.NameOf(a.User.Username, a.User.Name), Username: a.User.Username, UserID: a.User.ID,
-			Source: adminGrantRows([]host.Grant{a.Grant}, byID)[0].SourceName, Group: a.Grant.Group})
+			Source: adminGrantRows([]host.Grant{a.Grant}, v.ByID)[0].SourceName, Group: a.Grant.Group})
 	}
-	data["GrantSources"], data["Grants"], data["GrantForm"] = srcs, adminGrantRows(grants, byID), append(adminGrantRows(grants, byID), adminGrantRow{})
-	data["GrantAdmins"], data["GrantsUnconfirmed"] = rows, host.GrantsUnconfirmed(ctx, s.store)
-	return nil
+	return grantsForm{GrantSources: v.Sources, Grants: adminGrantRows(v.Grants, v.ByID), GrantForm: append(adminGrantRows(v.Grants, v.ByID), adminGrantRow{}),
+		GrantAdmins: rows, GrantsUnconfirmed: v.Unconfirmed}
+}
+
+// grantsConfirmPage is grantsconfirm.html's data: the grants proposed and whom they admit.
+type grantsConfirmPage struct {
+	Head
+	grantsForm
+	Proof *proofForm
 }
 
 // setGrants saves the admin grants of the form once the admin has seen who they admit: the
 // first post shows the people (and asks again), the one with confirm=1 saves.
-func (s *securityPages) setGrants(w http.ResponseWriter, r *http.Request) {
+func (s *securityPages) setGrants(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	grants, err := host.CleanGrants(formGrants(r))
-	if err != nil {
-		s.redirectFlash(w, r, securityPath, "Not saved: "+err.Error()+".", "error")
-		return
-	}
-	srcs, err := s.store.Sources(ctx)
-	if err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	byID := map[string]*store.Source{}
-	for _, src := range srcs {
-		byID[src.ID] = src
-	}
-	for _, g := range grants {
-		if byID[g.SourceID] == nil {
-			s.redirectFlash(w, r, securityPath, "Not saved: a grant names a source that does not exist (deleted since?).", "error")
-			return
-		}
+	v, err := s.adm.ProposeGrants(ctx, formGrants(r))
+	switch {
+	case errors.Is(err, host.ErrBadGrant):
+		return s.notDone(w, r, "Not saved: "+err.Error()+".")
+	case errors.Is(err, host.ErrGrantSourceGone):
+		return s.notDone(w, r, "Not saved: a grant names a source that does not exist (deleted since?).")
+	case err != nil:
+		return err
 	}
 	if r.PostFormValue("confirm") != "1" {
-		data := map[string]any{"Session": sessionOf(r), "Title": "Confirm the admin grants", "Proof": s.proofForm(r)}
-		if err := s.grantsData(r, data, grants); err != nil {
-			dbunavailable.Answer(w)
-			return
-		}
-		data["Grants"] = adminGrantRows(grants, byID)
-		s.render(w, http.StatusOK, "grantsconfirm.html", data)
-		return
+		s.render(w, http.StatusOK, "grantsconfirm.html", &grantsConfirmPage{Head: Head{Session: sessionOf(r), Title: "Confirm the admin grants"},
+			grantsForm: grantsFormOf(v), Proof: s.proofForm(r)})
+		return nil
 	}
-	if err := host.CheckAdminGrants(ctx, s.store, grants); err != nil {
-		s.redirectFlash(w, r, securityPath, "Not saved: "+err.Error()+".", "error")
-		return
+	err = s.adm.SetGrantsProven(ctx, s.proofOf(r), v.Grants, v.ByID)
+	if errors.Is(err, host.ErrPasswordOff) {
+		return s.notDone(w, r, "Not saved: "+err.Error()+".")
 	}
-	how, before, ok := s.proven(w, r)
-	if !ok {
-		return
+	if len(v.Grants) == 0 {
+		return s.changed(w, r, err, "Nobody signs in to the admin through a source now.")
 	}
-	old := host.AdminGrants(ctx, s.store)
-	err = host.SetAdminGrants(ctx, s.store, grants)
-	switch {
-	case errors.Is(err, host.ErrPasswordOff):
-		s.redirectFlash(w, r, securityPath, "Not saved: "+err.Error()+".", "error")
-	case err != nil:
-		dbunavailable.Answer(w)
-	case len(grants) == 0:
-		s.changed(w, r, before, how, "admin grants "+host.DescribeGrants(old, byID)+" removed", "Nobody signs in to the admin through a source now.")
-	default:
-		s.changed(w, r, before, how, "admin grants "+host.DescribeGrants(old, byID)+" became "+host.DescribeGrants(grants, byID),
-			"Saved: people whom "+host.DescribeGrants(grants, byID)+" gives can open the admin by signing in through that source.")
-	}
+	return s.changed(w, r, err, "Saved: people whom "+host.DescribeGrants(v.Grants, v.ByID)+" gives can open the admin by signing in through that source.")
 }
-
-// maxGrantPreviews bounds the people whose last sign-in a saved mapping is tried on (one
-// plugin call each).
-const maxGrantPreviews = 500
 
 // grantChanges says, once a source's settings are saved, whom its mapping would now make an
 // admin or stop being one through a grant that names the source, tried on each person's last
-// sign-in document ("" when no grant names the source). It takes effect at their next
-// sign-in; stillSourceAdmin reads the stored groups until then.
+// sign-in document ("" when no grant names the source; host.Admin.GrantChangesOf).
 func (s *adminPages) grantChanges(ctx context.Context, sourceID string, p *host.Plugin) string {
-	var groups []string
-	for _, g := range host.AdminGrants(ctx, s.store) {
-		if g.SourceID == sourceID {
-			groups = append(groups, g.Group)
-		}
+	c, err := s.adm.GrantChangesOf(ctx, sourceID, p)
+	if err != nil {
+		return " Admin grants: could not check who would gain or lose the admin."
 	}
-	if len(groups) == 0 {
+	if c == nil {
 		return ""
 	}
-	src, err := s.store.Source(ctx, sourceID)
-	if err != nil {
-		return " Admin grants: could not check who would gain or lose the admin."
-	}
-	users, err := s.store.SourceUsers(ctx, sourceID)
-	if err != nil {
-		return " Admin grants: could not check who would gain or lose the admin."
-	}
-	var gain, lose, unknown []string
-	for i, u := range users {
-		if u.Disabled {
-			continue
-		}
-		name := host.NameOf(u.Username, u.Name)
-		before := slices.ContainsFunc(groups, func(g string) bool { return u.HasGroupFrom(g, sourceID) })
-		if i >= maxGrantPreviews || len(u.PreviewSample) == 0 {
-			unknown = append(unknown, name)
-			continue
-		}
-		res, err := p.P.PreviewMapping(ctx, host.Instance(src), source.PreviewRequest{Sample: u.PreviewSample})
-		if err != nil || len(res.Errors) > 0 {
-			unknown = append(unknown, name)
-			continue
-		}
-		after := res.Identity.Decision.Allowed && slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(res.Identity.Groups, g) })
-		switch {
-		case after && !before:
-			gain = append(gain, name)
-		case before && !after:
-			lose = append(lose, name)
-		}
-	}
-	text := fmt.Sprintf(" Admin grants of %s: with this mapping, at their next sign-in ", src.Name)
+	text := fmt.Sprintf(" Admin grants of %s: with this mapping, at their next sign-in ", c.Source)
 	switch {
-	case len(gain) == 0 && len(lose) == 0:
+	case len(c.Gain) == 0 && len(c.Lose) == 0:
 		text += "no one known here would gain or lose the admin"
-	case len(lose) == 0:
-		text += "these would become admins: " + strings.Join(gain, ", ")
-	case len(gain) == 0:
-		text += "these would no longer be admins: " + strings.Join(lose, ", ")
+	case len(c.Lose) == 0:
+		text += "these would become admins: " + strings.Join(c.Gain, ", ")
+	case len(c.Gain) == 0:
+		text += "these would no longer be admins: " + strings.Join(c.Lose, ", ")
 	default:
-		text += "these would become admins: " + strings.Join(gain, ", ") + "; these would no longer be: " + strings.Join(lose, ", ")
+		text += "these would become admins: " + strings.Join(c.Gain, ", ") + "; these would no longer be: " + strings.Join(c.Lose, ", ")
 	}
-	if len(unknown) > 0 {
-		text += fmt.Sprintf(" (%d without a stored sign-in not checked)", len(unknown))
+	if len(c.Unknown) > 0 {
+		text += fmt.Sprintf(" (%d without a stored sign-in not checked)", len(c.Unknown))
 	}
 	return text + "."
 }

@@ -43,7 +43,8 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	// makes no grant of it, and the admin home asks for the pairs until they are saved.
 	h := newHarnessWorld(t, plexsim.DefaultWorld(), func(c *app.Config) { c.AdminPassword = "" },
 		hosttest.BeforeStart(func(st *store.Store) { _ = st.SetMeta(context.Background(), "admin_group", "plex-owner") }))
-	if err := host.SetAdminPassword(t.Context(), h.store, adminPassword); err != nil {
+	adm := host.NewAdmin(h.store, nil)
+	if err := adm.SetPassword(t.Context(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	first := h.addSource(membersConfig)
@@ -74,7 +75,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if got, want := grantAdmins(p.Body), []string{"owner / Plex / plex-owner"}; !slices.Equal(got, want) {
 		t.Fatalf("the confirmation lists %q, want %q:\n%s", got, want, p.Body)
 	}
-	if grants := host.AdminGrants(t.Context(), h.store); len(grants) != 0 {
+	if grants := adm.Grants(t.Context()); len(grants) != 0 {
 		t.Fatalf("saved before the confirmation: %+v", grants)
 	}
 	both := url.Values{"csrf": {p.CSRF()}, "grant_source": {first.ID, hanks.ID}, "grant_group": {"plex-owner", "plex-owner"}}
@@ -109,7 +110,7 @@ func TestAdminGrantIsOfItsSource(t *testing.T) {
 	if p := owner.Do("GET", "/admin/users", nil); p.Status != http.StatusOK {
 		t.Fatalf("the source admin's admin page: %d", p.Status)
 	}
-	if in := host.LastSourceAdminSignIn(t.Context(), h.store); in == nil || in.SourceID != first.ID || in.Group != "plex-owner" {
+	if in := adm.LastSourceSignIn(t.Context()); in == nil || in.SourceID != first.ID || in.Group != "plex-owner" {
 		t.Fatalf("the sign-in recorded %+v", in)
 	}
 }
@@ -122,7 +123,7 @@ func TestSourceAdminSessionDoesNotRenewItself(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.Clock = clock.now })
 	h.store.SetClock(clock.now)
 	src := h.addSource(membersConfig)
-	if err := host.SetAdminGrants(t.Context(), h.store, []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(t.Context(), []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
 		t.Fatal(err)
 	}
 	owner := h.browser()
@@ -185,7 +186,7 @@ func TestSavingAGrantedSourcesMappingShowsAdminChanges(t *testing.T) {
 	if body := save(); strings.Contains(body, "Admin grants") {
 		t.Fatal("admin changes shown for a source no grant names")
 	}
-	if err := host.SetAdminGrants(t.Context(), h.store, []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(t.Context(), []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
 		t.Fatal(err)
 	}
 	// The form leaves include_default_mappings unchecked: the mapping gives "plex-owner" to
@@ -202,7 +203,7 @@ func TestSavingAGrantedSourcesMappingShowsAdminChanges(t *testing.T) {
 func TestSourceAdminSignInAsksBeforeOpeningTheAdmin(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(membersConfig)
-	if err := host.SetAdminGrants(t.Context(), h.store, []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(t.Context(), []host.Grant{{SourceID: src.ID, Group: "plex-owner"}}); err != nil {
 		t.Fatal(err)
 	}
 	owner := h.browser()

@@ -117,7 +117,7 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, row)
 	}
 	warnings := homeWarnings(rows, plugins)
-	if why := host.GrantsUnconfirmed(ctx, s.store); why != "" {
+	if why := s.adm.GrantsUnconfirmed(ctx); why != "" {
 		warnings = append([]warning{{Text: "Admin grants need confirming: " + why + ".", Link: "/admin/security#source-admins", LinkText: "Security"}}, warnings...)
 	}
 	flash, level := s.takeFlash(w, r)

@@ -109,7 +109,7 @@ func TestResetAdminPasswordForgetsKnownBrowsers(t *testing.T) {
 	if p := known.adminTry("192.0.2.60", adminPassword); p.Status != http.StatusSeeOther {
 		t.Fatalf("the known browser before the reset: %d", p.Status)
 	}
-	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if _, err := host.NewAdmin(h.store, nil).Reset(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h.emptyGlobalBucket("198.18.0")
@@ -145,7 +145,7 @@ func TestResetAdminPasswordLetsTheAdminInDuringAnAttack(t *testing.T) {
 		t.Fatalf("the admin's address before the reset: %d", p.Status)
 	}
 	const newPassword = "a-brand-new-password"
-	reset, err := host.ResetAdminPassword(context.Background(), h.store, newPassword)
+	reset, err := host.NewAdmin(h.store, nil).Reset(context.Background(), newPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
-	"time"
 
-	"github.com/plexlogin/plexlogin/host-example/dbunavailable"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -39,10 +36,10 @@ type peoplePages struct{ *adminPages }
 
 // routes mounts the admin UI; every page but the way in is behind the admin guard.
 func (s *adminPages) routes(m *http.ServeMux) {
-	m.HandleFunc("GET /setup", s.setupPage)
-	m.HandleFunc("POST /setup", s.setup)
-	m.HandleFunc("GET /admin/login", s.adminLoginPage)
-	m.HandleFunc("POST /admin/login", s.adminLogin)
+	m.HandleFunc("GET /setup", s.showSetup)
+	m.HandleFunc("POST /setup", s.handle(s.setup))
+	m.HandleFunc("GET /admin/login", s.showAdminLogin)
+	m.HandleFunc("POST /admin/login", s.handle(s.adminLogin))
 	s.signInRoutes(m)
 	(&securityPages{s}).routes(m)
 	src, apps, rules, people := &sourcePages{s}, &clientPages{s}, &rulePages{s}, &peoplePages{s}
@@ -84,78 +81,90 @@ func (s *adminPages) routes(m *http.ServeMux) {
 	}
 }
 
-// Admin password guessing: failures only count, per client and, from browsers not known
-// from an earlier admin login (admindevice.go), across all clients. The counters are in the
-// database (store.ClaimGuess), so every replica counts the same guesses.
-const (
-	adminFailuresPerClient = 5
-	adminFailuresWindow    = 5 * time.Minute
-	adminFailuresAll       = 20
-	adminFailuresAllWindow = 3 * time.Minute
-	// adminAllKey is the counter across all clients: wrong admin passwords and codes of
-	// unknown browsers, at the login and as the proof of a change (adminproof.go).
-	adminAllKey = "admin/all"
-)
+// setupPage is setup.html's data.
+type setupPage struct {
+	Head
+	Token, Error string
+}
 
-func (s *adminPages) setupPage(w http.ResponseWriter, r *http.Request) {
+// adminLoginPage is adminlogin.html's data: the password form (or the code form), and the
+// sign-in through a source.
+type adminLoginPage struct {
+	Head
+	Info, Error string
+	// Code asks for the TOTP code instead of the password.
+	Code bool
+	// Resume is the action of a kept form and Fields its fields (resume.go).
+	Resume string
+	Fields []resumeField
+	// Recovery is the recovery link's token the form carries on.
+	Recovery                 string
+	PasswordOn, SourceAdmins bool
+	SourceLogin              string
+}
+
+// resumePage is resume.html's data: a kept form to send again, after a sign-in or with the
+// proof a change asks for (Why, Error and Proof).
+type resumePage struct {
+	Head
+	Action     string
+	Fields     []resumeField
+	Why, Error string
+	Proof      *proofForm
+}
+
+func (s *adminPages) showSetup(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
 	tok := r.URL.Query().Get("token")
-	if !host.SetupTokenValid(r.Context(), s.store, tok) {
+	if !s.adm.SetupTokenValid(r.Context(), tok) {
 		s.message(w, r, http.StatusForbidden, "Setup link not valid",
 			"This setup link is not valid: it expired, was already used, or an admin password is set. Restart the server for a new link, or set HOST_ADMIN_PASSWORD.", "")
 		return
 	}
-	s.render(w, http.StatusOK, "setup.html", map[string]any{"Token": tok, "Session": sess})
+	s.render(w, http.StatusOK, "setup.html", &setupPage{Head: Head{Session: sess}, Token: tok})
 }
 
-func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) error {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		http.Error(w, "bad CSRF token", http.StatusForbidden)
-		return
+		return nil
 	}
-	if !host.SetupTokenValid(r.Context(), s.store, r.FormValue("token")) {
+	switch err := s.adm.Setup(r.Context(), r.FormValue("token"), r.FormValue("password")); {
+	case errors.Is(err, host.ErrSetupLinkInvalid):
 		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid: it expired, was already used, or an admin password is set.", "")
-		return
+		return nil
+	case errors.Is(err, host.ErrPasswordTooShort):
+		s.render(w, http.StatusBadRequest, "setup.html", &setupPage{Head: Head{Session: sess}, Token: r.FormValue("token"),
+			Error: fmt.Sprintf("Choose a password of at least %d characters.", host.MinAdminPassword)})
+		return nil
+	case err != nil:
+		return err
 	}
-	pw := r.FormValue("password")
-	if len(pw) < host.MinAdminPassword {
-		s.render(w, http.StatusBadRequest, "setup.html", map[string]any{"Token": r.FormValue("token"), "Session": sess,
-			"Error": fmt.Sprintf("Choose a password of at least %d characters.", host.MinAdminPassword)})
-		return
-	}
-	if used, err := host.UseSetupToken(r.Context(), s.store, r.FormValue("token")); err != nil || !used {
-		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid: it expired, was already used, or an admin password is set.", "")
-		return
-	}
-	if err := host.SetAdminPassword(r.Context(), s.store, pw); err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminPasswordSet, Reason: "setup_link"})
 	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	s.rememberAdminDevice(w, r, "")
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	return nil
 }
 
-func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
+func (s *adminPages) showAdminLogin(w http.ResponseWriter, r *http.Request) {
 	sess, r, _ := s.session(w, r, true)
 	data := s.adminLoginData(r, sess)
 	if r.URL.Query().Get("signed_out") != "" {
-		data["Info"] = "You are signed out of the admin."
+		data.Info = "You are signed out of the admin."
 	}
 	if tok := r.URL.Query().Get("recovery"); tok != "" {
-		if !host.AdminRecoveryValid(r.Context(), s.store, tok, s.now()) {
+		if !s.adm.RecoveryValid(r.Context(), tok, s.now()) {
 			s.message(w, r, http.StatusForbidden, "Recovery link not valid", "This recovery link is not valid: it expired (after an hour), "+
 				"was used already, or a newer reset replaced it. Run host-example reset-admin-password again for a new one.", "/admin/login")
 			return
 		}
-		data["Recovery"] = tok
+		data.Recovery = tok
 		w.Header().Set("Referrer-Policy", "no-referrer") // the token is in this page's address
-		data["Info"] = "Recovery link: enter the new admin password. This browser is not held up by wrong passwords tried elsewhere, " +
+		data.Info = "Recovery link: enter the new admin password. This browser is not held up by wrong passwords tried elsewhere, " +
 			"and becomes a known admin browser once the password is accepted."
 	}
 	s.render(w, http.StatusOK, "adminlogin.html", data)
@@ -163,160 +172,74 @@ func (s *adminPages) adminLoginPage(w http.ResponseWriter, r *http.Request) {
 
 // adminLoginData is what the admin login page shows: the password form while the local
 // password is on, and the sign-in through a source while an admin grant is set.
-func (s *adminPages) adminLoginData(r *http.Request, sess *store.Session) map[string]any {
-	return map[string]any{"Session": sess, "PasswordOn": host.AdminPasswordOn(r.Context(), s.store),
-		"SourceAdmins": len(host.AdminGrants(r.Context(), s.store)) > 0, "SourceLogin": "/login?return=" + url.QueryEscape(sourceAdminPath)}
+func (s *adminPages) adminLoginData(r *http.Request, sess *store.Session) *adminLoginPage {
+	offer := s.adm.SignInOffer(r.Context())
+	return &adminLoginPage{Head: Head{Session: sess}, PasswordOn: offer.Password, SourceAdmins: offer.Source,
+		SourceLogin: "/login?return=" + url.QueryEscape(sourceAdminPath)}
 }
 
-// adminLogin checks the admin password. Only failures count: per client, and across all
-// clients (a global backoff against guessing from many addresses) unless the browser is a
-// known admin device, whose failures count per device instead. With a TOTP, a right password
-// leads to the code (adminCode) instead of the admin.
-func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) {
+// attempt is who guesses an admin secret in r, from the known admin device device ("": none).
+func (s *adminPages) attempt(r *http.Request, device string) host.Attempt {
+	return host.Attempt{Client: s.clientKey(r), ClientIP: s.clientIP(r), Device: device}
+}
+
+// adminLogin checks the admin password (host.Admin.CheckPasswordSignIn: only failures count,
+// per client, and across all clients unless the browser is a known admin device). With a
+// TOTP, a right password leads to the code (adminCode) instead of the admin.
+func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) error {
 	sess, r, _ := s.session(w, r, false)
 	if sess == nil || !checkCSRF(r, sess) {
 		s.sessionEnded(w, r) // an old login page: ask again, keeping what it carried
-		return
+		return nil
 	}
 	device := s.knownDevice(r)
-	epoch, err := host.AdminEpoch(r.Context(), s.store) // before the password is checked: adminSignedIn
-	if err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	recovery := r.FormValue("recovery")
-	if recovery != "" && (device != "" || !host.AdminRecoveryValid(r.Context(), s.store, recovery, s.now())) {
-		recovery = "" // a known browser needs none; a link no longer valid exempts nothing
-	}
-	done, ok := s.claimAttempt(r, device, recovery != "")
-	if !ok {
+	in, err := s.adm.CheckPasswordSignIn(r.Context(), host.PasswordSignIn{Attempt: s.attempt(r, device), SessionID: sess.ID,
+		Password: r.FormValue("password"), RecoveryToken: r.FormValue("recovery"), Now: s.now()})
+	s.deviceLocked(w, in.Failed)
+	switch {
+	case errors.Is(err, host.ErrAdminLockedOut):
 		s.adminLockedOut(w, r)
-		return
-	}
-	defer done(false)
-	if !host.CheckAdminPassword(r.Context(), s.store, r.FormValue("password")) {
-		s.adminFailed(w, r, done, device, "wrong password")
+		return nil
+	case errors.Is(err, host.ErrWrongPassword):
 		data := s.adminLoginData(r, sess)
-		data["Error"], data["Resume"], data["Fields"] = "Wrong password.", resumeTarget(r.FormValue("resume")), keptFields(r)
-		data["Recovery"] = recovery
-		if !data["PasswordOn"].(bool) {
-			data["Error"] = "The admin password is turned off: sign in through a source."
+		data.Error, data.Resume, data.Fields, data.Recovery = "Wrong password.", resumeTarget(r.FormValue("resume")), keptFields(r), in.Recovery
+		if !data.PasswordOn {
+			data.Error = "The admin password is turned off: sign in through a source."
 		}
 		s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
-		return
+		return nil
+	case err != nil:
+		return err
 	}
-	totpOn, err := host.AdminTOTPOn(r.Context(), s.store)
-	if err != nil {
-		dbunavailable.Answer(w)
-		return
-	}
-	if recovery != "" {
-		if used, err := host.UseAdminRecovery(r.Context(), s.store, recovery, s.now()); err != nil || !used {
-			recovery = "" // used by another request meanwhile: this one exempted nothing more
-		} else {
-			_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminSecurityChanged, Detail: "recovery link of reset-admin-password used: " +
-				"the new password was accepted and this browser is a known admin browser; client " + s.clientIP(r)})
-		}
-	}
-	if totpOn {
-		if recovery != "" {
+	if in.Code {
+		if in.RememberDevice {
 			s.rememberAdminDevice(w, r, "") // known once the password is accepted: the code step is exempt too
 		}
-		s.askAdminCode(w, r, sess, adminCodeState{Epoch: epoch}, "", http.StatusOK)
-		return
+		s.askAdminCode(w, r, sess, "", http.StatusOK)
+		return nil
 	}
-	s.adminSignedIn(w, r, device, epoch)
-}
-
-// claimAttempt counts, before a password or code is checked, the guess it is: per client, and
-// across all clients unless the browser is a known device or came by the recovery link.
-// Counted first, guesses sent at once get no more checks than ones sent in turn. done(true)
-// keeps them counted, done(false) takes them back (the first call decides); ok is false when
-// a limit is reached.
-func (s *adminPages) claimAttempt(r *http.Request, device string, recovery bool) (done func(failed bool), ok bool) {
-	return s.claimGuesses(r, s.attemptLimits(r, device, recovery)...)
-}
-
-// attemptLimits are the limits of an admin password or code guess: per client, and across
-// all clients (adminAllKey) unless the browser is a known device or came by the recovery link.
-func (s *adminPages) attemptLimits(r *http.Request, device string, recovery bool) []guessLimit {
-	limits := []guessLimit{{"admin/client/" + s.clientKey(r), adminFailuresPerClient, adminFailuresWindow}}
-	if device == "" && !recovery {
-		limits = append(limits, guessLimit{adminAllKey, adminFailuresAll, adminFailuresAllWindow})
-	}
-	return limits
-}
-
-// guessLimit is a limit of guesses: at most max under key within window.
-type guessLimit struct {
-	key    string
-	max    int
-	window time.Duration
-}
-
-// claimGuesses counts one guess under each limit's key, before the guess is checked; as
-// claimAttempt answers.
-func (s *adminPages) claimGuesses(r *http.Request, limits ...guessLimit) (done func(failed bool), ok bool) {
-	ctx := r.Context()
-	var claimed []*store.Guess
-	var once sync.Once
-	done = func(failed bool) { // the first call decides: a failure keeps the guesses counted
-		once.Do(func() {
-			if !failed {
-				for _, k := range claimed {
-					_ = s.store.ForgiveGuess(context.WithoutCancel(ctx), k)
-				}
-			}
-		})
-	}
-	for _, l := range limits {
-		g, err := s.store.ClaimGuess(ctx, l.key, l.max, l.window)
-		if g != nil {
-			claimed = append(claimed, g)
-		}
-		if g == nil || err != nil {
-			done(false)
-			return done, false
-		}
-	}
-	return done, true
-}
-
-// adminFailed counts a wrong password or code (done, from claimAttempt): per client, and
-// across all clients or per known device.
-func (s *adminPages) adminFailed(w http.ResponseWriter, r *http.Request, done func(failed bool), device, what string) {
-	done(true)
-	if device != "" {
-		s.adminDeviceFailed(w, r, device)
-	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLoginFailed, Detail: what + "; client " + s.clientIP(r)})
+	return s.adminSignedIn(w, r, device, in.Epoch)
 }
 
 // adminSignedIn starts the admin session after the password (and code), and goes to the
 // admin or offers to send the changes the ended session kept.
-func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device, epoch string) {
+func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device, epoch string) error {
 	newSess, r, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	s.rememberAdminDevice(w, r, device)
-	// The password (and code) were checked against the epoch read before; a reset since then
-	// ended the admin sessions it saw, maybe before this one was written: end this one too.
-	if now, err := host.AdminEpoch(r.Context(), s.store); err != nil || now != epoch {
-		_ = s.store.DeleteSession(r.Context(), newSess.ID)
-		if err != nil {
-			dbunavailable.Answer(w)
-			return
-		}
+	if err := s.adm.SessionOpened(r.Context(), newSess.ID, epoch, s.clientIP(r)); errors.Is(err, host.ErrAdminReset) {
 		s.message(w, r, http.StatusUnauthorized, "Sign in again", "The admin password was reset while you signed in: sign in with the new one.", "/admin/login")
-		return
+		return nil
+	} else if err != nil {
+		return err
 	}
-	_ = s.store.AddEvent(r.Context(), store.Event{Kind: store.EventAdminLogin, Detail: "client " + s.clientIP(r)})
 	if target := resumeTarget(r.FormValue("resume")); target != "" {
-		s.render(w, http.StatusOK, "resume.html", map[string]any{"Session": newSess, "Action": target, "Fields": keptFields(r),
-			"Title": "Send your changes again?"})
-		return
+		s.render(w, http.StatusOK, "resume.html", &resumePage{Head: Head{Session: newSess, Title: "Send your changes again?"}, Action: target, Fields: keptFields(r)})
+		return nil
 	}
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	return nil
 }

@@ -30,7 +30,7 @@ func proofHarness(t *testing.T, clock *testClock) (*harness, *browser) {
 func proofHarnessMapping(t *testing.T, clock *testClock, admins string) (*harness, *browser) {
 	t.Helper()
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = ""; c.TrustedProxies = trustLoopback; c.Clock = clock.now })
-	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetPassword(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	mapping, _ := json.Marshal(admins)
@@ -70,6 +70,7 @@ func (b *browser) grantsPost(group string, extra url.Values) page {
 func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	clock := newTestClock()
 	h, owner := proofHarness(t, clock)
+	adm := host.NewAdmin(h.store, nil)
 	stolen := h.browser() // the attacker holds an admin session of the owner's, from elsewhere
 	stolen.AdminLogin(adminPassword)
 	stolen.Header.Set("X-Forwarded-For", "203.0.113.66")
@@ -80,10 +81,10 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 
 	intact := func(when string) {
 		t.Helper()
-		if on, _ := host.AdminTOTPOn(ctx, h.store); !on || !host.CheckAdminPassword(ctx, h.store, adminPassword) ||
-			host.CheckAdminPassword(ctx, h.store, attackerPassword) {
+		if on, _ := adm.TOTPOn(ctx); !on || !adm.CheckPassword(ctx, adminPassword) ||
+			adm.CheckPassword(ctx, attackerPassword) {
 			t.Fatalf("%s: TOTP on %v, owner's password %v, attacker's password %v", when, on,
-				host.CheckAdminPassword(ctx, h.store, adminPassword), host.CheckAdminPassword(ctx, h.store, attackerPassword))
+				adm.CheckPassword(ctx, adminPassword), adm.CheckPassword(ctx, attackerPassword))
 		}
 	}
 	refused := func(p page, what string) {
@@ -96,7 +97,7 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	refused(stolen.grantsPost("admins", url.Values{}), "the group without proof")
 	refused(stolen.grantsPost("admins", url.Values{"proof_code": {clock.wrongCode(t, secret)}}), "the group with a wrong code")
 	refused(stolen.grantsPost("admins", url.Values{"proof_password": {adminPassword}}), "the group with the password only")
-	if g := host.AdminGrants(ctx, h.store); len(g) != 0 {
+	if g := adm.Grants(ctx); len(g) != 0 {
 		t.Fatalf("admin grants were set: %v", g)
 	}
 	// The other ways in, from the same session: none changes.
@@ -106,7 +107,7 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 
 	// 2. Had the group been set (the owner set it, say): the attacker, signed in through the
 	// source with it, is a source admin, and still changes no way in.
-	if err := host.SetAdminGrants(ctx, h.store, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
+	if err := adm.SetGrants(ctx, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
 	attacker := h.browser()
@@ -123,8 +124,8 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	if p := owner.securityPost("/admin/security/password/off", url.Values{"proof_code": {clock.code(t, secret, 0)}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("the owner turns the password off with the code: %d %s", p.Status, p.Body)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); !on || host.AdminPasswordOn(ctx, h.store) {
-		t.Fatalf("after the password off: TOTP on %v, password on %v", on, host.AdminPasswordOn(ctx, h.store))
+	if on, _ := adm.TOTPOn(ctx); !on || adm.PasswordOn(ctx) {
+		t.Fatalf("after the password off: TOTP on %v, password on %v", on, adm.PasswordOn(ctx))
 	}
 	if p := h.sourceAdminSignIn(attacker, "owner"); p.Status != http.StatusSeeOther {
 		t.Fatalf("the attacker again: %d", p.Status)
@@ -132,10 +133,10 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 	refused(attacker.securityPost("/admin/security/password/on", url.Values{"password": {attackerPassword}}), "the password on without the code")
 	refused(attacker.securityPost("/admin/security/password/on", url.Values{"password": {attackerPassword}, "proof_code": {clock.wrongCode(t, secret)}}),
 		"the password on with a wrong code")
-	if host.AdminPasswordOn(ctx, h.store) || host.CheckAdminPassword(ctx, h.store, attackerPassword) {
+	if adm.PasswordOn(ctx) || adm.CheckPassword(ctx, attackerPassword) {
 		t.Fatal("the attacker's password was installed")
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); !on {
+	if on, _ := adm.TOTPOn(ctx); !on {
 		t.Fatal("the TOTP was removed")
 	}
 	// The owner, signed in through the source, turns it on again with the code; the login then asks for the code again.
@@ -167,6 +168,7 @@ func TestAnAdminSessionCannotStripTheSecondFactor(t *testing.T) {
 func TestSourceAdminProofIsARecentSignIn(t *testing.T) {
 	clock := newTestClock()
 	h, owner := proofHarness(t, clock)
+	adm := host.NewAdmin(h.store, nil)
 	ctx := context.Background()
 	if p := owner.grantsPost("admins", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("the group with the password: %d %s", p.Status, p.Body)
@@ -180,7 +182,7 @@ func TestSourceAdminProofIsARecentSignIn(t *testing.T) {
 	}
 	clock.advance(6 * time.Minute)
 	p := src.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}})
-	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "sign in again") || host.AdminPasswordOn(ctx, h.store) {
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "sign in again") || adm.PasswordOn(ctx) {
 		t.Fatalf("the password on with a sign-in 6 minutes old: %d %s", p.Status, p.Body)
 	}
 	// The password admin's session (no source sign-in) is no proof either.
@@ -189,7 +191,7 @@ func TestSourceAdminProofIsARecentSignIn(t *testing.T) {
 	}
 	clock.advance(-6 * time.Minute)
 	if p = src.securityPost("/admin/security/password/on", url.Values{"password": {"a-password-again"}}); p.Status != http.StatusSeeOther ||
-		!host.CheckAdminPassword(ctx, h.store, "a-password-again") {
+		!adm.CheckPassword(ctx, "a-password-again") {
 		t.Fatalf("the password on with a fresh sign-in: %d %s", p.Status, p.Body)
 	}
 }
@@ -212,7 +214,7 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 	if p := b.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("confirm from another session: %d", p.Status)
 	}
-	if on, _ := host.AdminTOTPOn(context.Background(), h.store); on {
+	if on, _ := host.NewAdmin(h.store, nil).TOTPOn(context.Background()); on {
 		t.Fatal("another session confirmed the enrolment")
 	}
 	if p := b.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
@@ -240,6 +242,7 @@ func TestPendingTOTPEnrolmentIsNotSilentlyReplaced(t *testing.T) {
 func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 	clock := newTestClock()
 	h, owner := proofHarness(t, clock)
+	adm := host.NewAdmin(h.store, nil)
 	ctx := context.Background()
 	p := owner.securityPost("/admin/security/totp/begin", url.Values{"proof_password": {adminPassword}})
 	m := secretRE.FindStringSubmatch(p.Body)
@@ -259,7 +262,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 			t.Fatalf("confirm by the session's copy with %v: %d %s", form, p.Status, p.Body)
 		}
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); on {
+	if on, _ := adm.TOTPOn(ctx); on {
 		t.Fatal("the session's copy turned the code on without the password")
 	}
 	p = owner.Do("GET", "/admin/security", nil)
@@ -269,7 +272,7 @@ func TestConfirmingTOTPEnrolmentAsksForTheProof(t *testing.T) {
 	if p = owner.securityPost("/admin/security/totp/confirm", url.Values{"code": {clock.code(t, m[1], 0)}, "proof_password": {adminPassword}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("confirm with the password: %d %s", p.Status, p.Body)
 	}
-	if on, _ := host.AdminTOTPOn(ctx, h.store); !on {
+	if on, _ := adm.TOTPOn(ctx); !on {
 		t.Fatal("the code is not on after its confirmation with the password")
 	}
 	if evs, _ := h.store.Events(ctx, 5, "TOTP code turned on"); len(evs) != 1 || !strings.Contains(evs[0].Detail, "proof: password") {
@@ -403,7 +406,7 @@ func TestProofLimitPerPersonSurvivesDeletingThem(t *testing.T) {
 	ctx := context.Background()
 	secret := owner.enrolTOTP(clock)
 	clock.advance(2 * host.TOTPPeriod)
-	if err := host.SetAdminGrants(ctx, h.store, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(ctx, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
 	nets := 0

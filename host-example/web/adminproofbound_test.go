@@ -25,7 +25,7 @@ func TestProofCodeGuessesAreBoundedAcrossSessions(t *testing.T) {
 	ctx := context.Background()
 	secret := owner.enrolTOTP(clock)
 	clock.advance(2 * host.TOTPPeriod)
-	if err := host.SetAdminGrants(ctx, h.store, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
+	if err := host.NewAdmin(h.store, nil).SetGrants(ctx, []host.Grant{{SourceID: h.source.ID, Group: "admins"}}); err != nil {
 		t.Fatal(err)
 	}
 	nets := 0

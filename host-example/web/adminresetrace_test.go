@@ -47,7 +47,7 @@ func TestAdminSignInRacingTheResetOutlivesIt(t *testing.T) {
 				}()
 			}
 			time.Sleep(300 * time.Millisecond)
-			if _, err := host.ResetAdminPassword(context.Background(), h.store, "a-brand-new-password"); err != nil {
+			if _, err := host.NewAdmin(h.store, nil).Reset(context.Background(), "a-brand-new-password"); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(200 * time.Millisecond)

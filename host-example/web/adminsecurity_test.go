@@ -137,7 +137,7 @@ func TestAdminTOTPSignIn(t *testing.T) {
 		t.Fatalf("a code without the password: %d", p.Status)
 	}
 
-	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if _, err := host.NewAdmin(h.store, nil).Reset(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h.browser().AdminLogin(adminPassword) // the password alone again
@@ -205,7 +205,8 @@ func (h *harness) openAdminThroughSource(b *browser) page {
 // the reset turns the password on again.
 func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.AdminPassword = "" })
-	if err := host.SetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	adm := host.NewAdmin(h.store, nil)
+	if err := adm.SetPassword(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
@@ -288,7 +289,7 @@ func TestSourceAdminAndTurningThePasswordOff(t *testing.T) {
 	}
 
 	// The break-glass: the reset turns the password on again.
-	if _, err := host.ResetAdminPassword(context.Background(), h.store, adminPassword); err != nil {
+	if _, err := adm.Reset(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h.browser().AdminLogin(adminPassword)
@@ -304,7 +305,7 @@ func TestFixedAdminPasswordCannotBeTurnedOff(t *testing.T) {
 	if p = b.Do("GET", "/admin/security", nil); !strings.Contains(p.Body, "HOST_ADMIN_PASSWORD sets the password at every start") {
 		t.Fatalf("no reason:\n%s", p.Body)
 	}
-	if !host.AdminPasswordOn(context.Background(), h.store) {
+	if !host.NewAdmin(h.store, nil).PasswordOn(context.Background()) {
 		t.Fatal("turned off")
 	}
 }

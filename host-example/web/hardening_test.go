@@ -212,13 +212,14 @@ func TestTwoTabsAndPendingRetry(t *testing.T) {
 // A setup link expires, and is void once an admin password exists (also via HOST_ADMIN_PASSWORD).
 func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 	h := newHarness(t, nil)
+	adm := host.NewAdmin(h.store, nil)
 	ctx := context.Background()
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ := host.SetupToken(ctx, h.store)
+	tok, _ := adm.SetupToken(ctx)
 	if p := h.browser().Do("GET", "/setup?token="+tok, nil); p.Status != http.StatusOK {
 		t.Fatalf("fresh link: %d", p.Status)
 	}
-	_ = host.SetAdminPassword(ctx, h.store, "set-from-the-environment")
+	_ = adm.SetPassword(ctx, "set-from-the-environment")
 	b := h.browser()
 	p := b.Do("GET", "/setup?token="+tok, nil)
 	csrf := b.Do("GET", "/admin/login", nil).CSRF()
@@ -229,7 +230,7 @@ func TestSetupLinkExpiresAndIsVoidedByAPassword(t *testing.T) {
 		t.Fatalf("setup after a password was set: %d", p.Status)
 	}
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ = host.SetupToken(ctx, h.store)
+	tok, _ = adm.SetupToken(ctx)
 	_ = h.store.SetMeta(ctx, "setup_token_expires", "1")
 	if p := b.Do("GET", "/setup?token="+tok, nil); p.Status != http.StatusForbidden {
 		t.Fatalf("expired link: %d", p.Status)
@@ -295,7 +296,7 @@ func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "")
-	tok, _ := host.SetupToken(ctx, h.store)
+	tok, _ := host.NewAdmin(h.store, nil).SetupToken(ctx)
 	const n = 6
 	browsers, csrfs := make([]*browser, n), make([]string, n)
 	for i := range browsers {

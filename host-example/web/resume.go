@@ -44,7 +44,7 @@ func (s *adminPages) sessionEnded(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
 	data := s.adminLoginData(r, sess)
-	data["Title"], data["Resume"], data["Fields"] = "Your admin session ended", resumeTarget(r.URL.Path), fields
+	data.Title, data.Resume, data.Fields = "Your admin session ended", resumeTarget(r.URL.Path), fields
 	s.render(w, http.StatusUnauthorized, "adminlogin.html", data)
 }
 

@@ -80,6 +80,8 @@ type Deps struct {
 	// Events is the audit trail the admin's pages read.
 	Events  *host.Events
 	Actions *host.Actions
+	// Admin is the admin's ways in: its sign-in, proofs and security page.
+	Admin *host.Admin
 	// Keys sign what the pages hand a browser to give back (a flash notice, a known browser).
 	Keys Signer
 	// Clients are the OpenID Connect applications the admin registers.
@@ -104,6 +106,7 @@ type Server struct {
 	people  *host.People
 	events  *host.Events
 	actions *host.Actions
+	adm     *host.Admin
 	keys    Signer
 	clients *openid.Clients
 	rules   *forwardauth.RuleAdmin
@@ -175,6 +178,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.sessions = d.Sessions
 	s.events = d.Events
+	s.adm = d.Admin
 	s.routes()
 	return s, nil
 }

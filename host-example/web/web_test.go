@@ -402,16 +402,16 @@ func TestFirstStartSetupLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	tok, err := host.SetupToken(ctx, st)
+	tok, err := host.NewAdmin(st, nil).SetupToken(ctx)
 	if err != nil || len(tok) != 32 {
 		t.Fatalf("setup token %q %v", tok, err)
 	}
 	// On the harness' own store (password already set) there is no setup link.
-	if tok2, _ := host.SetupToken(ctx, h.store); tok2 != "" {
+	if tok2, _ := host.NewAdmin(h.store, nil).SetupToken(ctx); tok2 != "" {
 		t.Fatal("setup link offered although an admin password exists")
 	}
 	_ = h.store.SetMeta(ctx, "admin_password_hash", "") // forget it, then set up through the page
-	tok, _ = host.SetupToken(ctx, h.store)
+	tok, _ = host.NewAdmin(h.store, nil).SetupToken(ctx)
 	b := h.browser()
 	p := b.Do("GET", "/setup?token="+tok, nil)
 	if p := b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {"wrong"}, "password": {"a-long-password"}}); p.Status != http.StatusForbidden {
