@@ -84,7 +84,7 @@ func startingServer(t *testing.T, wait time.Duration) (*web.Server, *host.Regist
 	srcs := host.NewSources(st, reg)
 	pub, _ := url.Parse("http://127.0.0.1")
 	srv, err := web.New(web.Config{PublicURL: pub, StartWait: wait},
-		web.Deps{Store: st, Keys: st, Plugins: reg, Sources: srcs, Logins: host.NewLogins(st, srcs, host.LoginConfig{}),
+		web.Deps{Keys: st, Plugins: reg, Sources: srcs, Logins: host.NewLogins(st, srcs, host.LoginConfig{}),
 			People: host.NewPeople(st, srcs, nil), Sessions: host.NewSessions(st, pub), Admin: host.NewAdmin(st, srcs)})
 	if err != nil {
 		t.Fatal(err)

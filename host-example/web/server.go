@@ -70,7 +70,6 @@ const DefaultDocsURL = "https://github.com/plexlogin/plexlogin/blob/main/docs/"
 
 // Deps are the application parts the pages translate to HTTP.
 type Deps struct {
-	Store   *store.Store
 	Plugins *host.Registry
 	Sources *host.Sources
 	Logins  *host.Logins
@@ -99,7 +98,6 @@ type Signer interface {
 // Server is host-example's handler.
 type Server struct {
 	cfg     Config
-	store   *store.Store
 	plugins *host.Registry
 	sources *host.Sources
 	logins  *host.Logins
@@ -173,7 +171,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, store: d.Store, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, actions: d.Actions, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
+	s := &Server{cfg: cfg, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, actions: d.Actions, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
 		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
 	s.sessions = d.Sessions
