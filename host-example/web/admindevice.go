@@ -12,7 +12,7 @@ import (
 // by unknown browsers; host.Admin signs and checks it, and counts its failures.
 
 // adminDeviceCookie is the known-device cookie's name: "__Host-" behind https, as the session's.
-func (s *adminPages) adminDeviceCookie() string {
+func (s *adminKit) adminDeviceCookie() string {
 	if s.cfg.PublicURL.Scheme == "https" {
 		return "__Host-hx_admin_device"
 	}
@@ -20,7 +20,7 @@ func (s *adminPages) adminDeviceCookie() string {
 }
 
 // knownDevice is the id of the request's known admin device ("": none, or not valid).
-func (s *adminPages) knownDevice(r *http.Request) string {
+func (s *adminKit) knownDevice(r *http.Request) string {
 	c, err := r.Cookie(s.adminDeviceCookie())
 	if err != nil {
 		return ""
@@ -30,7 +30,7 @@ func (s *adminPages) knownDevice(r *http.Request) string {
 
 // rememberAdminDevice gives the browser (again) a known-device cookie after an admin sign-in:
 // the same device id when it had one, with a new issue time.
-func (s *adminPages) rememberAdminDevice(w http.ResponseWriter, r *http.Request, id string) {
+func (s *adminKit) rememberAdminDevice(w http.ResponseWriter, r *http.Request, id string) {
 	v, err := s.adm.RememberDevice(r.Context(), id)
 	if err != nil {
 		s.cfg.Logger.Error("admin device key", "error", err)
@@ -42,7 +42,7 @@ func (s *adminPages) rememberAdminDevice(w http.ResponseWriter, r *http.Request,
 
 // deviceLocked clears the known-device cookie of a browser whose wrong guess locked its
 // device out.
-func (s *adminPages) deviceLocked(w http.ResponseWriter, f host.Failed) {
+func (s *adminKit) deviceLocked(w http.ResponseWriter, f host.Failed) {
 	if !f.DeviceLocked {
 		return
 	}
@@ -51,7 +51,7 @@ func (s *adminPages) deviceLocked(w http.ResponseWriter, f host.Failed) {
 }
 
 // adminLockedOut answers an admin login refused by the rate limits, naming the recovery.
-func (s *adminPages) adminLockedOut(w http.ResponseWriter, r *http.Request) {
+func (s *adminKit) adminLockedOut(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "60")
 	s.message(w, r, http.StatusTooManyRequests, "Too many failed attempts",
 		"Too many wrong admin passwords were tried. Please wait a minute and try again. A browser you signed in to the admin with "+

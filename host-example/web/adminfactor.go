@@ -31,11 +31,11 @@ func (s *adminPages) signInRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/login/code", s.handle(s.adminCode))
 	m.HandleFunc("GET "+sourceAdminPath, s.sourceAdminLogin)
 	m.HandleFunc("POST "+sourceAdminPath, s.sourceAdminLogin)
-	s.returns[sourceAdminPath] = true
+	s.doors.returns[sourceAdminPath] = true
 }
 
 // now is the pages' clock (Config.Clock).
-func (s *Server) now() time.Time {
+func (s *view) now() time.Time {
 	if s.cfg.Clock != nil {
 		return s.cfg.Clock()
 	}
@@ -152,6 +152,6 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 
 // stillSourceAdmin reports whether an admin session begun through a source is still one: the
 // person is not disabled and a current admin grant still admits them.
-func (s *adminPages) stillSourceAdmin(r *http.Request, sess *store.Session) bool {
+func (s *adminKit) stillSourceAdmin(r *http.Request, sess *store.Session) bool {
 	return s.adm.StillSourceAdmin(r.Context(), sess.UserID)
 }

@@ -114,7 +114,7 @@ func (s *securityPages) setGrants(w http.ResponseWriter, r *http.Request) error 
 // grantChanges says, once a source's settings are saved, whom its mapping would now make an
 // admin or stop being one through a grant that names the source, tried on each person's last
 // sign-in document ("" when no grant names the source; host.Admin.GrantChangesOf).
-func (s *adminPages) grantChanges(ctx context.Context, sourceID string, p *host.Plugin) string {
+func (s *adminKit) grantChanges(ctx context.Context, sourceID string, p *host.Plugin) string {
 	c, err := s.adm.GrantChangesOf(ctx, sourceID, p)
 	if err != nil {
 		return " Admin grants: could not check who would gain or lose the admin."

@@ -4,45 +4,80 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
-// adminPages are the admin UI: the first-start setup link, the admin login, and the pages of
-// sources, applications, protected apps, users and events (one file per area).
-type adminPages struct {
-	*Server
+// adminKit is what every admin page shares beside the view: the admin guard, the proof a
+// change asks for, and the notice a change leaves.
+type adminKit struct {
+	*view
+	adm *host.Admin
+	// doors lets the sign-in through a source return to the admin.
+	doors *doorSet
 }
 
-// newAdminPages returns the admin UI of s.
-func newAdminPages(s *Server) *adminPages {
-	return &adminPages{Server: s}
+// adminPages are the admin's own pages: the first-start setup link, the admin sign-in and
+// its second step, and the admin home.
+type adminPages struct {
+	*adminKit
+	sources *host.Sources
+	events  *host.Events
+	people  *host.People
+}
+
+// adminGroups are the other admin page groups, one file or two per area.
+type adminGroups struct {
+	sources  *sourcePages
+	clients  *clientPages
+	rules    *rulePages
+	people   *peoplePages
+	security *securityPages
 }
 
 // sourcePages are the admin pages of sources: settings, actions, the mapping preview and
 // the dry run.
-type sourcePages struct{ *adminPages }
+type sourcePages struct {
+	*adminKit
+	sources *host.Sources
+	actions *host.Actions
+	people  *host.People
+}
 
 // clientPages are the admin pages of OpenID Connect applications.
-type clientPages struct{ *adminPages }
+type clientPages struct {
+	*adminKit
+	clients *openid.Clients
+}
 
 // rulePages are the admin pages of the apps forward-auth protects.
-type rulePages struct{ *adminPages }
+type rulePages struct {
+	*adminKit
+	rules *forwardauth.RuleAdmin
+	// sources name the credential kinds a rule may hand over.
+	sources *host.Sources
+}
 
 // peoplePages are the admin pages of the people who logged in and of what happened.
-type peoplePages struct{ *adminPages }
+type peoplePages struct {
+	*adminKit
+	people  *host.People
+	events  *host.Events
+	sources *host.Sources
+}
 
 // routes mounts the admin UI; every page but the way in is behind the admin guard.
-func (s *adminPages) routes(m *http.ServeMux) {
+func (s *adminPages) routes(m *http.ServeMux, g adminGroups) {
 	m.HandleFunc("GET /setup", s.showSetup)
 	m.HandleFunc("POST /setup", s.handle(s.setup))
 	m.HandleFunc("GET /admin/login", s.showAdminLogin)
 	m.HandleFunc("POST /admin/login", s.handle(s.adminLogin))
 	s.signInRoutes(m)
-	(&securityPages{s}).routes(m)
-	src, apps, rules, people := &sourcePages{s}, &clientPages{s}, &rulePages{s}, &peoplePages{s}
+	g.security.routes(m)
+	src, apps, rules, people := g.sources, g.clients, g.rules, g.people
 	for pattern, h := range map[string]http.HandlerFunc{
 		"GET /admin":                                s.handle(s.adminHome),
 		"GET /admin/sources/new":                    s.handle(src.newSourcePage),
@@ -172,14 +207,14 @@ func (s *adminPages) showAdminLogin(w http.ResponseWriter, r *http.Request) {
 
 // adminLoginData is what the admin login page shows: the password form while the local
 // password is on, and the sign-in through a source while an admin grant is set.
-func (s *adminPages) adminLoginData(r *http.Request, sess *store.Session) *adminLoginPage {
+func (s *adminKit) adminLoginData(r *http.Request, sess *store.Session) *adminLoginPage {
 	offer := s.adm.SignInOffer(r.Context())
 	return &adminLoginPage{Head: Head{Session: sess}, PasswordOn: offer.Password, SourceAdmins: offer.Source,
-		SourceLogin: "/login?return=" + url.QueryEscape(sourceAdminPath)}
+		SourceLogin: loginURL(sourceAdminPath)}
 }
 
 // attempt is who guesses an admin secret in r, from the known admin device device ("": none).
-func (s *adminPages) attempt(r *http.Request, device string) host.Attempt {
+func (s *adminKit) attempt(r *http.Request, device string) host.Attempt {
 	return host.Attempt{Client: s.clientKey(r), ClientIP: s.clientIP(r), Device: device}
 }
 

@@ -28,7 +28,7 @@ type proofForm struct {
 }
 
 // proofOf is the proof of the current admin that r carries.
-func (s *adminPages) proofOf(r *http.Request) host.Proof {
+func (s *adminKit) proofOf(r *http.Request) host.Proof {
 	p := host.Proof{Attempt: s.attempt(r, s.knownDevice(r)), Code: r.FormValue("proof_code"), Password: r.FormValue("proof_password"), Now: s.now()}
 	if sess := sessionOf(r); sess != nil {
 		p.SessionID, p.UserID, p.AuthTime = sess.ID, sess.UserID, sess.AuthTime
@@ -37,7 +37,7 @@ func (s *adminPages) proofOf(r *http.Request) host.Proof {
 }
 
 // proofForm is what the "proof" template shows for r.
-func (s *adminPages) proofForm(r *http.Request) *proofForm {
+func (s *adminKit) proofForm(r *http.Request) *proofForm {
 	kind, _ := s.adm.ProofNeeded(r.Context())
 	f := &proofForm{Kind: string(kind), Again: "/login?return=" + url.QueryEscape(sourceAdminPath), Minutes: int(sourceAdminFreshness / time.Minute)}
 	if sess := sessionOf(r); sess != nil {
@@ -48,7 +48,7 @@ func (s *adminPages) proofForm(r *http.Request) *proofForm {
 
 // proofRefused is the words of a refused proof, when err is one (its cookie cleared when a
 // wrong one locked the browser's known device out).
-func (s *adminPages) proofRefused(w http.ResponseWriter, err error) (string, bool) {
+func (s *adminKit) proofRefused(w http.ResponseWriter, err error) (string, bool) {
 	var p *host.ErrProof
 	if !errors.As(err, &p) {
 		return "", false
@@ -75,7 +75,7 @@ func (s *adminPages) proofRefused(w http.ResponseWriter, err error) (string, boo
 
 // waysInChanges are the changes of the admin's ways in of the last day (the admin home's
 // banner), newest first, at most 20.
-func (s *adminPages) waysInChanges(r *http.Request) []store.Event {
+func (s *adminKit) waysInChanges(r *http.Request) []store.Event {
 	out, err := s.adm.WaysInChanges(r.Context(), s.now())
 	if err != nil {
 		s.cfg.Logger.Error("read the changes of the admin's ways in", "error", err)
@@ -85,20 +85,20 @@ func (s *adminPages) waysInChanges(r *http.Request) []store.Event {
 
 // grantReachesSource reports whether an admin grant names the source srcID: changing it asks
 // for the proof (host.Admin.GrantReachesSource).
-func (s *adminPages) grantReachesSource(r *http.Request, srcID string) bool {
+func (s *adminKit) grantReachesSource(r *http.Request, srcID string) bool {
 	return s.adm.GrantReachesSource(r.Context(), srcID)
 }
 
 // holdsGrant reports whether u has a group an admin grant names: turning them on asks for the
 // proof (host.Admin.HoldsGrant).
-func (s *adminPages) holdsGrant(r *http.Request, u *store.User) bool {
+func (s *adminKit) holdsGrant(r *http.Request, u *store.User) bool {
 	return s.adm.HoldsGrant(r.Context(), u)
 }
 
 // proofOrAsk checks the proof a change asks for (host.Admin.Prove). Without it, or with a
 // wrong one, it answers a page that shows the form's fields and asks for the proof, and sends
 // them on with it (nothing typed is lost), and reports false; why says what the change could do.
-func (s *adminPages) proofOrAsk(w http.ResponseWriter, r *http.Request, why string) (how string, ok bool) {
+func (s *adminKit) proofOrAsk(w http.ResponseWriter, r *http.Request, why string) (how string, ok bool) {
 	how, err := s.adm.Prove(r.Context(), s.proofOf(r))
 	if err == nil {
 		return how, true

@@ -15,7 +15,7 @@ import (
 // securityPages is the admin's security page: the admin grants of the source admins, the
 // local password's TOTP, and turning the local password off or on again. Each change is a
 // host.Admin method that asks for the proof of the current admin and records the change.
-type securityPages struct{ *adminPages }
+type securityPages struct{ *adminKit }
 
 // routes mounts the security page behind the admin guard.
 func (s *securityPages) routes(m *http.ServeMux) {

@@ -43,6 +43,19 @@ type Link struct {
 	Label, URL string
 }
 
+// doorSet is what the attached doors add to the pages: where a login may return, what to
+// do at logout, and how to name the app a login is for.
+type doorSet struct {
+	// returns are the local paths a login may return to.
+	returns map[string]bool
+	// onLogout run when a person logs out (Door.OnLogout).
+	onLogout []func(http.ResponseWriter, *http.Request)
+	// alsoSignOut list the pages a signed-out person may visit to sign out of apps too.
+	alsoSignOut []func(ctx context.Context) []Link
+	// appNames name the app of a login's return address (Door.AppName).
+	appNames []func(ctx context.Context, returnPath string) string
+}
+
 // Attach routes a door's paths to it and lets logins return to it. Call before serving.
 func (s *Server) Attach(d Door) {
 	for _, p := range d.Paths {
@@ -57,22 +70,23 @@ func (s *Server) Attach(d Door) {
 	for _, p := range d.ProxyOnly {
 		s.proxyMux.Handle(p, proxy)
 	}
+	ds := s.doors
 	for _, p := range d.Returns {
-		s.returns[p] = true
+		ds.returns[p] = true
 	}
 	if d.OnLogout != nil {
-		s.onLogout = append(s.onLogout, d.OnLogout)
+		ds.onLogout = append(ds.onLogout, d.OnLogout)
 	}
 	if d.AlsoSignOut != nil {
-		s.alsoSignOut = append(s.alsoSignOut, d.AlsoSignOut)
+		ds.alsoSignOut = append(ds.alsoSignOut, d.AlsoSignOut)
 	}
 	if d.AppName != nil {
-		s.appNames = append(s.appNames, d.AppName)
+		ds.appNames = append(ds.appNames, d.AppName)
 	}
 }
 
 // appName is the name of the app a login returns to, as its door tells it ("" for none).
-func (s *Server) appName(ctx context.Context, ret string) string {
+func (s *doorSet) appName(ctx context.Context, ret string) string {
 	if ret == "" {
 		return ""
 	}
@@ -86,7 +100,7 @@ func (s *Server) appName(ctx context.Context, ret string) string {
 
 // safeReturn is raw when it is a registered local path (the one way back after a login),
 // else "": no scheme, no host, no "//" or "\", no control characters.
-func (s *Server) safeReturn(raw string) string {
+func (s *doorSet) safeReturn(raw string) string {
 	u, ok := localpath.Parse(raw, 2048)
 	if !ok || u.Fragment != "" {
 		return ""
@@ -100,9 +114,10 @@ func (s *Server) safeReturn(raw string) string {
 // The doors' pages (openid.Pages, forwardauth.Pages): what a door shows a person.
 
 // LoginURL is the login page that returns to returnTo after the login.
-func (s *Server) LoginURL(returnTo string) string {
-	return "/login?return=" + url.QueryEscape(returnTo)
-}
+func (s *Server) LoginURL(returnTo string) string { return loginURL(returnTo) }
+
+// loginURL is the login page that returns to returnTo after the login.
+func loginURL(returnTo string) string { return "/login?return=" + url.QueryEscape(returnTo) }
 
 // Message shows the person a page.
 func (s *Server) Message(w http.ResponseWriter, r *http.Request, status int, title, text string) {

@@ -14,7 +14,7 @@ import (
 const flashCookie = "hx_flash"
 
 // redirectFlash redirects to target after a change, with a notice of level (info, warning, error).
-func (s *adminPages) redirectFlash(w http.ResponseWriter, r *http.Request, target, text, level string) {
+func (s *adminKit) redirectFlash(w http.ResponseWriter, r *http.Request, target, text, level string) {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(level + "|" + text))
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: payload + "." + s.keys.MAC("flash", payload)[:32],
 		Path: "/admin", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.PublicURL.Scheme == "https"})
@@ -22,7 +22,7 @@ func (s *adminPages) redirectFlash(w http.ResponseWriter, r *http.Request, targe
 }
 
 // takeFlash reads and clears the notice, if any.
-func (s *adminPages) takeFlash(w http.ResponseWriter, r *http.Request) (text, level string) {
+func (s *adminKit) takeFlash(w http.ResponseWriter, r *http.Request) (text, level string) {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return "", ""

@@ -25,7 +25,7 @@ const (
 )
 
 // knownBrowserCookie is the cookie's name: "__Host-" behind https, as the session's.
-func (s *Server) knownBrowserCookie() string {
+func (s *view) knownBrowserCookie() string {
 	if s.cfg.PublicURL.Scheme == "https" {
 		return "__Host-hx_known"
 	}
@@ -33,12 +33,12 @@ func (s *Server) knownBrowserCookie() string {
 }
 
 // knownID is the known-browser id of the person userID: opaque, the same in all their browsers.
-func (s *Server) knownID(userID int64) string {
+func (s *view) knownID(userID int64) string {
 	return s.keys.MAC(knownPersonLabel, strconv.FormatInt(userID, 10))[:32]
 }
 
 // knownBrowser is the id in the request's known-browser cookie when its MAC holds, else "".
-func (s *Server) knownBrowser(r *http.Request) string {
+func (s *view) knownBrowser(r *http.Request) string {
 	c, err := r.Cookie(s.knownBrowserCookie())
 	if err != nil || len(c.Value) > 200 {
 		return ""
@@ -53,7 +53,7 @@ func (s *Server) knownBrowser(r *http.Request) string {
 // startShare is whose quiet share of the budget of login starts a request's start counts
 // against: the person signed in in this browser, else the person who signed in here before
 // (the known-browser cookie), as one opaque id ("" for neither: the network's share).
-func (s *Server) startShare(r *http.Request) string {
+func (s *view) startShare(r *http.Request) string {
 	if person := personOf(r); person != 0 {
 		return s.knownID(person)
 	}
@@ -62,7 +62,7 @@ func (s *Server) startShare(r *http.Request) string {
 
 // rememberBrowser gives a browser in which userID just signed in the known-browser cookie of
 // that person (replacing another person's).
-func (s *Server) rememberBrowser(w http.ResponseWriter, userID int64) {
+func (s *view) rememberBrowser(w http.ResponseWriter, userID int64) {
 	id := s.knownID(userID)
 	http.SetCookie(w, &http.Cookie{Name: s.knownBrowserCookie(), Value: id + "." + s.keys.MAC(knownBrowserLabel, id), Path: "/",
 		MaxAge: int(knownBrowserLife / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.PublicURL.Scheme == "https"})

@@ -15,7 +15,13 @@ import (
 // signIn are the pages a person signs in with. They translate between HTTP and the login
 // engine (host.Logins): the engine decides, these handlers read the request and render its
 // outcome or its error.
-type signIn struct{ *Server }
+type signIn struct {
+	*view
+	doors   *doorSet
+	logins  *host.Logins
+	sources *host.Sources
+	people  *host.People
+}
 
 // routes mounts the sign-in pages.
 func (s *signIn) routes(m *http.ServeMux) {
@@ -88,11 +94,11 @@ func (s *signIn) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ret := s.safeReturn(r.URL.Query().Get("return"))
-	data := &signInPage{Head: Head{Session: sess}, Sources: buttons, Return: ret, App: s.appName(r.Context(), ret)}
+	ret := s.doors.safeReturn(r.URL.Query().Get("return"))
+	data := &signInPage{Head: Head{Session: sess}, Sources: buttons, Return: ret, App: s.doors.appName(r.Context(), ret)}
 	if r.URL.Query().Get("signed_out") != "" {
 		data.Info = "You are signed out."
-		for _, f := range s.alsoSignOut {
+		for _, f := range s.doors.alsoSignOut {
 			data.AlsoSignOut = append(data.AlsoSignOut, f(r.Context())...)
 		}
 	}
@@ -130,7 +136,7 @@ func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	out, err := s.logins.Begin(r.Context(), host.Begin{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
-		Person: personOf(r), Browser: s.startShare(r), Return: s.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
+		Person: personOf(r), Browser: s.startShare(r), Return: s.doors.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
 	if err != nil {
 		return s.loginError(w, r, err, "")
 	}
@@ -190,7 +196,7 @@ func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if sessionID == "" {
 		return nil
 	}
-	ret := s.safeReturn(r.FormValue("return"))
+	ret := s.doors.safeReturn(r.FormValue("return"))
 	out, err := s.logins.Password(r.Context(), host.PasswordAttempt{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
 		Person: personOf(r), Browser: s.startShare(r), Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
 	var sf *host.SecondFactorError
@@ -224,17 +230,17 @@ type stepPage struct {
 func (s *signIn) loginOutcome(w http.ResponseWriter, r *http.Request, out host.Outcome) {
 	if out.Step != nil {
 		choices, fields := stepView(out.Step)
-		ret, again := s.safeReturn(out.Return), "/login"
+		ret, again := s.doors.safeReturn(out.Return), "/login"
 		if ret != "" {
-			again = s.LoginURL(ret)
+			again = loginURL(ret)
 		}
 		s.render(w, http.StatusOK, "step.html", &stepPage{Head: Head{Title: out.Step.Title, Session: sessionOf(r)}, Step: out.Step,
-			Choices: choices, Fields: fields, App: s.appName(r.Context(), ret), Again: again})
+			Choices: choices, Fields: fields, App: s.doors.appName(r.Context(), ret), Again: again})
 		return
 	}
 	s.setCookie(w, out.SignedIn.Token, out.SignedIn.Expires)
 	s.rememberBrowser(w, out.SignedIn.UserID)
-	ret := s.safeReturn(out.Return)
+	ret := s.doors.safeReturn(out.Return)
 	if ret == "" {
 		ret = defaultReturn
 	}
@@ -345,7 +351,7 @@ func (s *signIn) logout(w http.ResponseWriter, r *http.Request) error {
 // this browser (after the stored session ended).
 func (s *signIn) clearBrowser(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, s.sessions.ClearCookie())
-	for _, f := range s.onLogout {
+	for _, f := range s.doors.onLogout {
 		f(w, r)
 	}
 }

@@ -27,7 +27,7 @@ type page interface{ head() *Head }
 // handle adapts a handler that returns an error, the one place errors become answers: the
 // thing a path names not found is 404; any other error (the store unreachable, a plugin
 // gone) is the outage answer, 503 with Retry-After, logged.
-func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+func (s *view) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		switch {

@@ -13,7 +13,7 @@ import (
 // ready" until they are up.
 
 // started runs h once the plugins are ready, or answers 503 with a page to retry.
-func (s *Server) started(h http.HandlerFunc) http.HandlerFunc {
+func (s *view) started(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.StartWait)
 		err := s.plugins.Wait(ctx)

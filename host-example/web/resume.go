@@ -25,7 +25,7 @@ const maxResumeFields = 200
 
 // sessionEnded answers an admin POST without a live admin session or with a stale CSRF
 // token: the admin login, with the form's fields kept.
-func (s *adminPages) sessionEnded(w http.ResponseWriter, r *http.Request) {
+func (s *adminKit) sessionEnded(w http.ResponseWriter, r *http.Request) {
 	sess, r, err := s.session(w, r, true)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)

@@ -4,7 +4,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -17,7 +16,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -95,38 +93,14 @@ type Signer interface {
 	MAC(label, value string) string
 }
 
-// Server is host-example's handler.
+// Server is host-example's handler: the pages, and the doors attached beside them.
 type Server struct {
-	cfg     Config
-	plugins *host.Registry
-	sources *host.Sources
-	logins  *host.Logins
-	people  *host.People
-	events  *host.Events
-	actions *host.Actions
-	adm     *host.Admin
-	keys    Signer
-	clients *openid.Clients
-	rules   *forwardauth.RuleAdmin
-	tmpl    *template.Template
-	mux     *http.ServeMux
+	*view
+	mux *http.ServeMux
 	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
 	proxyMux *http.ServeMux
-	// sessions are the host's browser sessions.
-	sessions *host.Sessions
-
-	// returns are the local paths a login may return to (AllowReturn).
-	returns map[string]bool
-	// onLogout run when a person logs out (OnLogout).
-	onLogout []func(http.ResponseWriter, *http.Request)
-	// alsoSignOut list the pages a signed-out person may visit to sign out of apps too.
-	alsoSignOut []func(ctx context.Context) []Link
-	// appNames name the app of a login's return address (Door.AppName).
-	appNames []func(ctx context.Context, returnPath string) string
-	// csp is the Content-Security-Policy of every page.
-	csp string
-	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
-	forwardedWarned atomic.Bool
+	// doors are what the attached doors add to the pages (Attach).
+	doors *doorSet
 }
 
 // New returns the server.
@@ -171,19 +145,25 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	s := &Server{cfg: cfg, plugins: d.Plugins, sources: d.Sources, logins: d.Logins, people: d.People, actions: d.Actions, keys: d.Keys, clients: d.Clients, rules: d.Rules, tmpl: t, mux: http.NewServeMux(), proxyMux: http.NewServeMux(),
-		returns: map[string]bool{}, csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
+	v := &view{cfg: cfg, tmpl: t, plugins: d.Plugins, sessions: d.Sessions, keys: d.Keys,
+		csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
-	s.sessions = d.Sessions
-	s.events = d.Events
-	s.adm = d.Admin
-	s.routes()
+	s := &Server{view: v, mux: http.NewServeMux(), proxyMux: http.NewServeMux(), doors: &doorSet{returns: map[string]bool{}}}
+	s.routes(d)
 	return s, nil
 }
 
-func (s *Server) routes() {
-	(&signIn{Server: s}).routes(s.mux)
-	newAdminPages(s).routes(s.mux)
+// routes mounts the pages, each group with the services it uses.
+func (s *Server) routes(d Deps) {
+	(&signIn{view: s.view, doors: s.doors, logins: d.Logins, sources: d.Sources, people: d.People}).routes(s.mux)
+	kit := &adminKit{view: s.view, adm: d.Admin, doors: s.doors}
+	(&adminPages{adminKit: kit, sources: d.Sources, events: d.Events, people: d.People}).routes(s.mux, adminGroups{
+		sources:  &sourcePages{adminKit: kit, sources: d.Sources, actions: d.Actions, people: d.People},
+		clients:  &clientPages{adminKit: kit, clients: d.Clients},
+		rules:    &rulePages{adminKit: kit, rules: d.Rules, sources: d.Sources},
+		people:   &peoplePages{adminKit: kit, people: d.People, events: d.Events, sources: d.Sources},
+		security: &securityPages{adminKit: kit},
+	})
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.proxyMux.HandleFunc("GET /healthz", s.healthz)
 }
@@ -240,7 +220,7 @@ func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Reques
 func (s *Server) SiteName() string { return s.cfg.SiteName }
 
 // callbackURL is the public URL of a path.
-func (s *Server) callbackURL(path string) string {
+func (s *view) callbackURL(path string) string {
 	u := *s.cfg.PublicURL
 	u.Path = strings.TrimRight(u.Path, "/") + path
 	u.RawQuery = ""
@@ -248,7 +228,7 @@ func (s *Server) callbackURL(path string) string {
 }
 
 // peer is the TCP peer's address as text, and whether it is a trusted proxy.
-func (s *Server) peer(r *http.Request) (string, bool) {
+func (s *view) peer(r *http.Request) (string, bool) {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
@@ -259,7 +239,7 @@ func (s *Server) peer(r *http.Request) (string, bool) {
 
 // clientIP is the remote address, or the first untrusted hop of X-Forwarded-For when
 // the request comes from a trusted proxy.
-func (s *Server) clientIP(r *http.Request) string {
+func (s *view) clientIP(r *http.Request) string {
 	peer, trusted := s.peer(r)
 	if !trusted {
 		return peer
@@ -280,7 +260,7 @@ func (s *Server) clientIP(r *http.Request) string {
 // warnUntrustedForwarding logs once that a peer outside the trusted proxies sent
 // X-Forwarded-For: when that peer is the host's reverse proxy, every client looks like the
 // proxy and the per-address limits put them all in one bucket.
-func (s *Server) warnUntrustedForwarding(r *http.Request) {
+func (s *view) warnUntrustedForwarding(r *http.Request) {
 	if s.forwardedWarned.Load() || r.Header.Get("X-Forwarded-For") == "" {
 		return
 	}
@@ -295,7 +275,7 @@ func (s *Server) warnUntrustedForwarding(r *http.Request) {
 	}
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
+func (s *view) trusted(a netip.Addr) bool {
 	for _, p := range s.cfg.TrustedProxies {
 		if p.Contains(a.Unmap()) {
 			return true
@@ -321,7 +301,7 @@ func parseHop(h string) (netip.Addr, bool) {
 func (s *Server) ClientKey(r *http.Request) string { return s.clientKey(r) }
 
 // clientKey is the rate-limit key of the request's client.
-func (s *Server) clientKey(r *http.Request) string {
+func (s *view) clientKey(r *http.Request) string {
 	a, err := netip.ParseAddr(s.clientIP(r))
 	if err != nil {
 		return s.clientIP(r)
@@ -340,7 +320,7 @@ var loginStages = map[string]string{"login.html": "login", "step.html": "step", 
 
 // render answers a page: data is the page's typed data (a struct embedding Head) or, for
 // pages not yet typed, a map of the same fields.
-func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+func (s *view) render(w http.ResponseWriter, status int, name string, data any) {
 	nonce := newNonce()
 	switch d := data.(type) {
 	case page:
@@ -394,13 +374,13 @@ type messagePage struct {
 }
 
 // message renders a page that tells the person what happened, in their words.
-func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
+func (s *view) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
 	s.render(w, status, "message.html", &messagePage{Head: Head{Title: title, Session: s.sessionFor(r)}, Text: text, Again: again})
 }
 
 // sessionFor is the request's session for the header: the one loaded for it, else the
 // cookie's (a door's page did not load one), nil for none.
-func (s *Server) sessionFor(r *http.Request) *store.Session {
+func (s *view) sessionFor(r *http.Request) *store.Session {
 	if sess := sessionOf(r); sess != nil {
 		return sess
 	}

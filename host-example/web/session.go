@@ -27,7 +27,7 @@ func withSession(r *http.Request, sess *store.Session) *http.Request {
 
 // session loads the request's session (host.Sessions.Load). A cookie without a stored
 // session is an anonymous session; create sets such a cookie when there is none.
-func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*store.Session, *http.Request, error) {
+func (s *view) session(w http.ResponseWriter, r *http.Request, create bool) (*store.Session, *http.Request, error) {
 	sess, err := s.sessions.Load(r)
 	if err != nil {
 		return nil, r, err
@@ -45,7 +45,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request, create bool) (*
 
 // newSession starts a stored session of a sign-in made now, replacing the browser's (no
 // session fixation), and sets its cookie.
-func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
+func (s *view) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
 	token, sess, err := s.sessions.Start(r.Context(), s.sessions.Replaced(r), userID, admin, life)
 	if err != nil {
 		return nil, r, err
@@ -57,7 +57,7 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64
 // upgradeSession replaces the request's live session old, of userID, with an admin session
 // standing on the same sign-in and ending life after it, in one store transaction
 // (store.ErrAccessEnded when old ended meanwhile), and sets its cookie.
-func (s *Server) upgradeSession(w http.ResponseWriter, r *http.Request, old *store.Session, life time.Duration) (*store.Session, *http.Request, error) {
+func (s *view) upgradeSession(w http.ResponseWriter, r *http.Request, old *store.Session, life time.Duration) (*store.Session, *http.Request, error) {
 	token, sess, err := s.sessions.Upgrade(r.Context(), old, life)
 	if err != nil {
 		return nil, r, err
@@ -68,7 +68,7 @@ func (s *Server) upgradeSession(w http.ResponseWriter, r *http.Request, old *sto
 
 // setCookie sets the session cookie (host.Sessions.Cookie); a zero expiry makes a
 // browser-session cookie.
-func (s *Server) setCookie(w http.ResponseWriter, token string, expires time.Time) {
+func (s *view) setCookie(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, s.sessions.Cookie(token, expires))
 }
 
@@ -85,7 +85,7 @@ func checkCSRF(r *http.Request, sess *store.Session) bool {
 }
 
 // admin guards admin pages: a logged-in admin session, and a CSRF token on every POST.
-func (s *adminPages) admin(h http.HandlerFunc) http.HandlerFunc {
+func (s *adminKit) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, r, err := s.session(w, r, false)
 		if err != nil {
