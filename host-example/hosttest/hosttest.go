@@ -5,6 +5,7 @@
 package hosttest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,9 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -80,6 +83,9 @@ func New(t testing.TB, opts ...Option) *Host {
 	for _, o := range opts {
 		o(h)
 	}
+	if h.cfg.Logger == nil {
+		h.cfg.Logger = pageErrors(t)
+	}
 	st, err := store.Open(h.DataDir)
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +97,36 @@ func New(t testing.TB, opts ...Option) *Host {
 	h.cfg.Store = st
 	h.start()
 	return h
+}
+
+// pageErrors is a quiet logger that fails the test, when it ends, if a page could not be
+// rendered (a template that names a field its page's data lacks logs "render" and answers a
+// truncated page, which a test may not notice).
+func pageErrors(t testing.TB) hclog.Logger {
+	w := &renderErrors{}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, line := range w.lines {
+			t.Errorf("a page failed to render: %s", line)
+		}
+	})
+	return hclog.New(&hclog.LoggerOptions{Output: w, Level: hclog.Error})
+}
+
+// renderErrors keeps the log lines of pages that failed to render.
+type renderErrors struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (w *renderErrors) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("[ERROR] render:")) {
+		w.mu.Lock()
+		w.lines = append(w.lines, strings.TrimSpace(string(p)))
+		w.mu.Unlock()
+	}
+	return len(p), nil
 }
 
 // start builds the app and serves it, on the address of the previous start if any.

@@ -318,33 +318,18 @@ var pageTitles = map[string]string{"login.html": "Sign in", "profile.html": "Pro
 // offers no sign-in link, and a page in the middle of a login says so.
 var loginStages = map[string]string{"login.html": "login", "step.html": "step", "otp.html": "step", "pending.html": "step"}
 
-// render answers a page: data is the page's typed data (a struct embedding Head) or, for
-// pages not yet typed, a map of the same fields.
-func (s *view) render(w http.ResponseWriter, status int, name string, data any) {
+// render answers a page: data is the page's typed data, a struct that embeds Head.
+func (s *view) render(w http.ResponseWriter, status int, name string, data page) {
 	nonce := newNonce()
-	switch d := data.(type) {
-	case page:
-		h := d.head()
-		if h.Title == "" {
-			h.Title = pageTitles[name]
-		}
-		h.Site = s.cfg.SiteName
-		if h.Stage == "" {
-			h.Stage = loginStages[name]
-		}
-		h.Nonce = nonce
-	case map[string]any:
-		if _, ok := d["Title"]; !ok {
-			d["Title"] = pageTitles[name]
-		}
-		d["Site"] = s.cfg.SiteName
-		if _, ok := d["Stage"]; !ok {
-			d["Stage"] = loginStages[name]
-		}
-		d["Nonce"] = nonce
-	default:
-		panic(fmt.Sprintf("render %s: page data of type %T", name, data))
+	h := data.head()
+	if h.Title == "" {
+		h.Title = pageTitles[name]
 	}
+	h.Site = s.cfg.SiteName
+	if h.Stage == "" {
+		h.Stage = loginStages[name]
+	}
+	h.Nonce = nonce
 	// The page's own scripts run by a nonce of this answer; no other inline script does.
 	w.Header().Set("Content-Security-Policy", s.csp+" 'nonce-"+nonce+"'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
