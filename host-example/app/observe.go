@@ -16,7 +16,7 @@ func (a *App) observe(cfg Config) {
 	a.Metrics = metrics.New(func() map[string]metrics.Plugin {
 		out := map[string]metrics.Plugin{}
 		for id, p := range a.Plugins.All() {
-			out[id] = metrics.Plugin{Version: p.Manifest.Info.Version, Restarts: p.P.Restarts()}
+			out[id] = metrics.Plugin{Version: p.Manifest.Info.Version, Restarts: p.Process.Restarts()}
 		}
 		return out
 	}, a.Plugins.Ready)

@@ -135,7 +135,7 @@ func (a *Actions) Run(ctx context.Context, run ActionRun) (ActionOutcome, error)
 		Detail: src.Name + ": " + p.ActionTitle(run.ActionID)})
 	// Each redirect has its own state id in its callback URL, as a login's has.
 	id := store.RandomID(16)
-	res, err := p.P.RunAction(ctx, ForAction(src), source.ActionRequest{ActionID: run.ActionID, Input: in, CallbackURL: run.Callback(id)})
+	res, err := p.Process.RunAction(ctx, ForAction(src), source.ActionRequest{ActionID: run.ActionID, Input: in, CallbackURL: run.Callback(id)})
 	if err != nil {
 		return ActionOutcome{}, &ActionFailedError{Source: src, Plugin: p, Err: source.AsError(err)}
 	}
@@ -160,7 +160,7 @@ func (a *Actions) Callback(ctx context.Context, cb ActionCallback) (ActionOutcom
 		}
 		return ActionOutcome{}, err
 	}
-	res, err := p.P.RunAction(ctx, ForAction(src), source.ActionRequest{ActionID: st.ActionID, State: st.Plugin, CallbackQuery: cb.Query})
+	res, err := p.Process.RunAction(ctx, ForAction(src), source.ActionRequest{ActionID: st.ActionID, State: st.Plugin, CallbackQuery: cb.Query})
 	if retry := a.states.settle(ctx, ls, err); err != nil {
 		return ActionOutcome{}, &ActionFailedError{Source: src, Plugin: p, Err: source.AsError(err), Retry: retry}
 	}
@@ -293,7 +293,7 @@ func (a *Actions) ApplyChoices(ctx context.Context, pick ChoicesPick) (Picked, e
 		return Picked{}, err
 	}
 	out := Picked{Source: now, Plugin: p, Config: cfg, Count: len(picked)}
-	if _, err := p.P.ValidateConfig(ctx, Draft(now)); err != nil {
+	if _, err := p.Process.ValidateConfig(ctx, Draft(now)); err != nil {
 		out.Warnings = source.AsError(err).FieldErrors
 	}
 	return out, nil

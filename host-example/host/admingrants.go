@@ -332,7 +332,7 @@ func (a *Admin) GrantChangesOf(ctx context.Context, sourceID string, p *Plugin) 
 			out.Unknown = append(out.Unknown, name)
 			continue
 		}
-		res, err := p.P.PreviewMapping(ctx, Instance(src), source.PreviewRequest{Sample: u.PreviewSample})
+		res, err := p.Process.PreviewMapping(ctx, Instance(src), source.PreviewRequest{Sample: u.PreviewSample})
 		if err != nil || len(res.Errors) > 0 {
 			out.Unknown = append(out.Unknown, name)
 			continue

@@ -41,7 +41,7 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 			if err != nil {
 				continue // unknown: nothing changes
 			}
-			rv, err := p.P.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation,
+			rv, err := p.Process.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation,
 				Credentials: declared(p, creds)})
 			if err != nil {
 				continue // unknown: nothing changes
@@ -79,7 +79,7 @@ func (j *Jobs) CheckHealth(ctx context.Context) error {
 			if !a.Health {
 				continue
 			}
-			res, err := p.P.RunAction(ctx, Instance(src), source.ActionRequest{ActionID: a.ID})
+			res, err := p.Process.RunAction(ctx, Instance(src), source.ActionRequest{ActionID: a.ID})
 			state := HealthUnknown
 			if err == nil && res.Message != nil {
 				state = map[string]string{"info": HealthValid, "error": HealthRevoked}[res.Message.Level]

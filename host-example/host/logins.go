@@ -120,7 +120,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 	}
 	// Each begun login has its own id in the callback URL: several tabs each finish their own.
 	id := store.RandomID(16)
-	start, err := p.P.BeginLogin(ctx, Instance(src), source.BeginLogin{CallbackURL: b.Callback(id)})
+	start, err := p.Process.BeginLogin(ctx, Instance(src), source.BeginLogin{CallbackURL: b.Callback(id)})
 	if err != nil {
 		l.noteUpstream(src, err)
 		return Outcome{}, l.failed(ctx, src, err, false)
@@ -163,7 +163,7 @@ func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
 		}
 		return Outcome{}, err
 	}
-	id, err := p.P.CompleteLogin(ctx, Instance(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: c.Query, Want: Want(src, p)})
+	id, err := p.Process.CompleteLogin(ctx, Instance(src), source.CompleteLogin{State: st.Plugin, CallbackQuery: c.Query, Want: Want(src, p)})
 	if l.states.settle(ctx, ls, err) {
 		l.noteUpstream(src, err)
 		return Outcome{}, l.failed(ctx, src, err, true)
@@ -208,7 +208,7 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	id, err := p.P.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values,
+	id, err := p.Process.ContinueLogin(ctx, Instance(src), source.ContinueLogin{State: st.Step.State, Choice: a.Choice, Values: values,
 		Want: Want(src, p)})
 	guess.settle(ctx, l, source.WrongGuess(id, err))
 	if err != nil {
@@ -248,7 +248,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 		}
 	}
 	cred.Want = Want(src, p)
-	id, err := p.P.PasswordLogin(ctx, Instance(src), cred)
+	id, err := p.Process.PasswordLogin(ctx, Instance(src), cred)
 	var se *source.Error
 	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
 		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password})

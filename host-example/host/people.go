@@ -89,7 +89,7 @@ func (p *People) revokeUpstreamOf(ctx context.Context, src *store.Source, u *sto
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	for _, c := range creds {
-		err := pl.P.RevokeCredential(ctx, Instance(src), source.Credential{Kind: c.Kind, Value: c.Value})
+		err := pl.Process.RevokeCredential(ctx, Instance(src), source.Credential{Kind: c.Kind, Value: c.Value})
 		switch {
 		case err == nil:
 			_ = p.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventCredentialRevoked, Subject: u.Subject,

@@ -21,9 +21,10 @@ import (
 // Plugin is a loaded plugin with what it described.
 type Plugin struct {
 	Manifest *loader.Manifest
-	P        *loader.Plugin
-	Desc     source.Descriptor
-	Schema   *settings.Schema
+	// Process is the running plugin process, called over gRPC.
+	Process *loader.Plugin
+	Desc    source.Descriptor
+	Schema  *settings.Schema
 }
 
 // ErrNotReady is returned while the plugin processes are still starting.
@@ -60,7 +61,7 @@ func (r *Registry) Start(ctx context.Context, dir string, opts loader.Options, t
 	var out []*Plugin
 	fail := func(err error) error {
 		for _, p := range out {
-			p.P.Close()
+			p.Process.Close()
 		}
 		r.mu.Lock()
 		clear(r.plugins) // none of them runs any more
@@ -74,7 +75,7 @@ func (r *Registry) Start(ctx context.Context, dir string, opts loader.Options, t
 			if err != nil {
 				return fail(err)
 			}
-			pl := &Plugin{Manifest: p.Manifest, P: p}
+			pl := &Plugin{Manifest: p.Manifest, Process: p}
 			out = append(out, pl) // stopped by fail from here on
 			if pl.Desc, err = p.Describe(ctx); err != nil {
 				return fail(fmt.Errorf("plugin %s: describe: %w", pl.Manifest.ID, err))
@@ -177,7 +178,7 @@ func (r *Registry) Close() {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, p := range r.plugins {
-		p.P.Close()
+		p.Process.Close()
 	}
 }
 

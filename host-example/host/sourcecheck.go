@@ -74,7 +74,7 @@ func (s *Sources) Preview(ctx context.Context, src *store.Source, p *Plugin, ask
 	default:
 		return Preview{}, ErrNoPerson
 	}
-	res, err := p.P.PreviewMapping(ctx, Draft(src), req)
+	res, err := p.Process.PreviewMapping(ctx, Draft(src), req)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -109,7 +109,7 @@ func (s *Sources) DryRun(ctx context.Context, src *store.Source, p *Plugin, who 
 	case out.Person != nil:
 		req.Subject = out.Person.Subject
 	}
-	rv, err := p.P.Revalidate(ctx, ForAction(src), req)
+	rv, err := p.Process.Revalidate(ctx, ForAction(src), req)
 	if err != nil {
 		out.Err = source.AsError(err)
 		return out, nil

@@ -76,7 +76,7 @@ func DraftErrors(ctx context.Context, src *store.Source, p *Plugin) []source.Fie
 	if src.Draft == nil || string(src.Draft) == "{}" {
 		return nil
 	}
-	if _, err := p.P.ValidateConfig(ctx, Draft(src)); err != nil {
+	if _, err := p.Process.ValidateConfig(ctx, Draft(src)); err != nil {
 		return source.AsError(err).FieldErrors
 	}
 	return nil
@@ -136,7 +136,7 @@ func (s *Sources) SaveSettings(ctx context.Context, src *store.Source, p *Plugin
 	if errs != nil {
 		return out, nil
 	}
-	if warns, err := p.P.ConfigWarnings(ctx, Instance(now)); err == nil {
+	if warns, err := p.Process.ConfigWarnings(ctx, Instance(now)); err == nil {
 		for _, w := range warns {
 			out.Warnings = append(out.Warnings, w.Message)
 		}

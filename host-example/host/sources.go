@@ -107,7 +107,7 @@ func (s *Sources) Configure(ctx context.Context, set Setup) (*store.Source, erro
 		}
 		return nil, fmt.Errorf("source %s: %w", set.Slug, err)
 	}
-	norm, err := p.P.ValidateConfig(ctx, Candidate(src, set.Config))
+	norm, err := p.Process.ValidateConfig(ctx, Candidate(src, set.Config))
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", set.Slug, err)
 	}
@@ -128,7 +128,7 @@ func (s *Sources) Save(ctx context.Context, src *store.Source, cfg map[string]an
 		return nil, fmt.Errorf("no plugin %q", src.PluginID)
 	}
 	raw, _ := json.Marshal(cfg)
-	norm, err := p.P.ValidateConfig(ctx, Candidate(src, raw))
+	norm, err := p.Process.ValidateConfig(ctx, Candidate(src, raw))
 	if err == nil {
 		var v int64
 		if v, err = s.store.SaveConfig(ctx, src.ID, norm); err == nil {

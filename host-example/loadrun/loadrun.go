@@ -103,7 +103,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	hs.Start()
 	defer hs.Close()
 
-	plugin := a.Plugins.Get("plex").P
+	plugin := a.Plugins.Get("plex").Process
 	timeout := 10
 	if o.Faults {
 		timeout = 2

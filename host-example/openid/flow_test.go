@@ -138,7 +138,7 @@ func TestWayBackAfterStepAndPasswordLogins(t *testing.T) {
 	cfg := strings.ReplaceAll(strings.Replace(membersConfig, `"access_mode"`, `"home_profiles":true,"password_login":true,"access_mode"`, 1),
 		"OWNER", d.sim.Token("owner"))
 	src, _ := d.store.Source(ctx, d.source.ID)
-	norm, err := d.plugins.Get("plex").P.ValidateConfig(ctx, host.Candidate(src, json.RawMessage(cfg)))
+	norm, err := d.plugins.Get("plex").Process.ValidateConfig(ctx, host.Candidate(src, json.RawMessage(cfg)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func (s *adminPages) pluginStates(ctx context.Context) map[string]pluginState {
 	for _, id := range s.plugins.IDs() {
 		p := s.plugins.Get(id)
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		out[id] = pluginState{Plugin: p, Running: p.P.Ping(pctx) == nil, Restarts: p.P.Restarts()}
+		out[id] = pluginState{Plugin: p, Running: p.Process.Ping(pctx) == nil, Restarts: p.Process.Restarts()}
 		cancel()
 	}
 	return out

@@ -96,7 +96,7 @@ func TestBrowserAdminSetupAndLogins(t *testing.T) {
 	}
 
 	// kill -9 of the plugin process: the next login still succeeds.
-	if err := syscall.Kill(h.srv.Plugin("plex").P.Pid(), syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(h.srv.Plugin("plex").Process.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	text = userLogin(t, uctx, h, "google")

@@ -341,14 +341,14 @@ func TestPluginKilledMidLogin(t *testing.T) {
 	b := h.browser()
 	auth := b.StartLogin(b.Get("/login"), "plex")
 	fwd := b.Approve(auth, "friend")
-	pid := h.srv.Plugin("plex").P.Pid()
+	pid := h.srv.Plugin("plex").Process.Pid()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
 		t.Fatalf("after kill -9: %d %s", p.Status, p.Body)
 	}
-	if h.srv.Plugin("plex").P.Pid() == pid {
+	if h.srv.Plugin("plex").Process.Pid() == pid {
 		t.Fatal("plugin not restarted")
 	}
 }
