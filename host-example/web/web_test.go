@@ -328,7 +328,7 @@ func TestRevalidationJob(t *testing.T) {
 
 func restartPlugin(t *testing.T, h *harness) {
 	t.Helper()
-	p := h.srv.Plugin("plex").P
+	p := h.srv.Plugin("plex").Process
 	if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
