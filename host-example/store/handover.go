@@ -82,7 +82,8 @@ func (s *Store) TakeHandoverCode(ctx context.Context, code string) (*HandoverCod
 		return nil, fmt.Errorf("%w (expired)", ErrCodeRefused)
 	}
 	var live int
-	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE id = ? AND user_id = ? AND expires_at > ?`,
+	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions sess `+sessionPerson("sess", false)+
+		` WHERE sess.id = ? AND sess.user_id = ? AND `+sessionLive("sess", false),
 		c.SessionID, c.UserID, now).Scan(&live)
 	if err != nil {
 		return nil, fmt.Errorf("take hand-over code: read its session: %w", err)
