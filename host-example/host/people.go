@@ -64,6 +64,22 @@ func (p *People) SignOutEverywhere(ctx context.Context, u *store.User) error {
 	return nil
 }
 
+// SignOutOwnEverywhere is a person's own "sign out everywhere" (from their profile): every
+// session and grant of userID ends as SignOutEverywhere ends them, with the person's event.
+func (p *People) SignOutOwnEverywhere(ctx context.Context, userID int64) error {
+	u, err := p.Get(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := p.SignOutEverywhere(ctx, u); err != nil {
+		p.log.Error("sign out everywhere", "error", err)
+		return fmt.Errorf("sign out everywhere: %w", err)
+	}
+	_ = p.store.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: store.EventSignedOutEverywhere, Subject: u.Subject,
+		Name: NameOf(u.Username, u.Name)})
+	return nil
+}
+
 // revokeUpstream asks the user's plugin to sign creds out upstream (already deleted here);
 // a failure is logged: a copy handed to a browser then lives until signed out upstream.
 func (p *People) revokeUpstream(ctx context.Context, u *store.User, creds []store.Credential) {

@@ -185,22 +185,6 @@ func (s *Sessions) EndUserSession(r *http.Request, userID int64) {
 	}
 }
 
-// SignOutOwnEverywhere is a person's own "sign out everywhere" (from their profile): every
-// session and grant of userID ends as SignOutEverywhere ends them, with the person's event.
-func (p *People) SignOutOwnEverywhere(ctx context.Context, userID int64) error {
-	u, err := p.Get(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if err := p.SignOutEverywhere(ctx, u); err != nil {
-		p.log.Error("sign out everywhere", "error", err)
-		return fmt.Errorf("sign out everywhere: %w", err)
-	}
-	_ = p.store.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: store.EventSignedOutEverywhere, Subject: u.Subject,
-		Name: NameOf(u.Username, u.Name)})
-	return nil
-}
-
 // Way is one button of a page that offers a few ways on (a door's refusal).
 type Way struct {
 	// ID names the button; Label is its text.
