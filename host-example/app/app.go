@@ -172,7 +172,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		return err
 	}
 	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
-		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login")})
+		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login"), SignedIn: a.signedIn})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
 	a.Actions = host.NewActions(st, a.Sources)
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
@@ -181,7 +181,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
-		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener},
+		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener, Limited: a.Metrics.Limited},
 		web.Deps{Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People,
 			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin})
 	if err != nil {
@@ -193,7 +193,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("OpenID Connect provider: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.Metrics.TimeToken(a.OIDC, openid.TokenPath), Paths: openid.Paths, Returns: []string{openid.LoginPath}, AppName: a.OIDC.AppName})
+	a.Web.Attach(web.Door{Name: "oidc", Handler: a.Metrics.TimeToken(a.OIDC, openid.TokenPath), Paths: openid.Paths, Returns: []string{openid.LoginPath}, AppName: a.OIDC.AppName})
 	if cfg.CookieDomain != "" {
 		if cfg.CookieDomain, err = forwardauth.CheckCookieDomain(cfg.PublicURL.Hostname(), cfg.CookieDomain); err != nil {
 			return fmt.Errorf("cookie domain: %w", err)
@@ -205,7 +205,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
-	a.Web.Attach(web.Door{Handler: a.Metrics.TimeForwardAuth(a.Forward, forwardDecisions), Paths: forwardauth.Paths,
+	a.Web.Attach(web.Door{Name: "forward_auth", Handler: a.Metrics.TimeForwardAuth(a.Forward, forwardDecisions), Paths: forwardauth.Paths,
 		ProxyOnly: forwardauth.ProxyOnlyPaths, ProxyHandler: a.Metrics.TimeForwardAuth(a.Forward.ProxyHandler(), forwardDecisions), Returns: []string{forwardauth.StartPath, forwardauth.HandoverCodePath}, OnLogout: a.Forward.EndSession,
 		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {

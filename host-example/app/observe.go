@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/auditlog"
 	"github.com/plexlogin/plexlogin/host-example/metrics"
@@ -25,6 +26,18 @@ func (a *App) observe(cfg Config) {
 	if a.Store.Shared() {
 		a.Metrics.WatchFeed(func() bool { return a.Store.Feed().Listening })
 	}
+	a.Metrics.CountSessions(liveSessions{a.Store})
+}
+
+// signedIn observes a sign-in's time from its start to signed in (host.LoginConfig.SignedIn).
+func (a *App) signedIn(src *store.Source, took time.Duration) { a.Metrics.SignedIn(src.Slug, took) }
+
+// liveSessions count the store's live sessions for the metrics, at each scrape.
+type liveSessions struct{ st *store.Store }
+
+func (l liveSessions) CountLiveSessions(ctx context.Context) (host, forward int, err error) {
+	n, err := l.st.CountLiveSessions(ctx)
+	return n.Host, n.Forward, err
 }
 
 // signInOutcomes are the event kinds of a sign-in and the outcome each counts as.

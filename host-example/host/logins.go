@@ -38,6 +38,9 @@ type LoginConfig struct {
 	// Starts tune the budget of login starts that call a source and the bound on stored ones.
 	Starts StartLimits
 	Logger hclog.Logger
+	// SignedIn, when set, is told of each sign-in that ended signed in through src, and the
+	// time it took from its start (Begin, or the first password attempt) (the metrics).
+	SignedIn func(src *store.Source, took time.Duration)
 }
 
 // Logins runs logins: begin, the callback, a step's answer and a password, each ending in
@@ -75,6 +78,8 @@ type loginState struct {
 	SourceID string `json:"source_id"`
 	Plugin   []byte `json:"plugin"`
 	Return   string `json:"return,omitempty"`
+	// Began is when the login began (Unix nanoseconds), carried to its end.
+	Began int64 `json:"began,omitempty"`
 }
 
 // stepState is what the host keeps of a login step in progress.
@@ -82,12 +87,14 @@ type stepState struct {
 	SourceID string            `json:"source_id"`
 	Step     *source.LoginStep `json:"step"`
 	Return   string            `json:"return,omitempty"`
+	Began    int64             `json:"began,omitempty"`
 }
 
 // pendingPassword is a password waiting for its one-time code.
 type pendingPassword struct {
 	Login    string `json:"login"`
 	Password string `json:"password"`
+	Began    int64  `json:"began,omitempty"`
 }
 
 // Begin starts a login with the source of slug.
@@ -118,6 +125,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 	if err := l.spend(src, quietKey(b.Client, b.Person, b.Browser)); err != nil {
 		return Outcome{}, err
 	}
+	began := time.Now()
 	// Each begun login has its own id in the callback URL: several tabs each finish their own.
 	id := store.RandomID(16)
 	start, err := p.Process.BeginLogin(ctx, Instance(src), source.BeginLogin{CallbackURL: b.Callback(id)})
@@ -125,7 +133,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 		l.noteUpstream(src, err)
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return})
+	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return, Began: began.UnixNano()})
 	client := clientRef(b.Client)
 	if _, err := l.states.put(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: store.StateLogin,
 		ClientKey: client, State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
@@ -171,7 +179,7 @@ func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, p, id, st.Return, c.SessionID)
+	return l.finish(ctx, src, p, id, st.Return, c.SessionID, st.Began)
 }
 
 // Answer is a person's answer to a login step.
@@ -214,7 +222,7 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, p, id, st.Return, a.SessionID)
+	return l.finish(ctx, src, p, id, st.Return, a.SessionID, st.Began)
 }
 
 // PasswordAttempt is a login with a password (and maybe a one-time code).
@@ -239,19 +247,22 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	if err := l.spend(src, quietKey(a.Client, a.Person, a.Browser)); err != nil {
 		return Outcome{}, err
 	}
-	cred := a.Credentials
+	cred, began := a.Credentials, time.Now().UnixNano()
 	if cred.OTP != "" && cred.Password == "" {
 		if ls, err := l.store.TakeLoginState(ctx, a.SessionID, store.StatePassword); err == nil && ls.SourceID == src.ID {
 			var pp pendingPassword
 			_ = json.Unmarshal(ls.State, &pp)
 			cred.Login, cred.Password = pp.Login, pp.Password
+			if pp.Began != 0 {
+				began = pp.Began
+			}
 		}
 	}
 	cred.Want = Want(src, p)
 	id, err := p.Process.PasswordLogin(ctx, Instance(src), cred)
 	var se *source.Error
 	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
-		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password})
+		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password, Began: began})
 		_, _ = l.store.PutLoginState(ctx, store.LoginState{SessionID: a.SessionID, SourceID: src.ID, Kind: store.StatePassword, State: st,
 			ExpiresAt: time.Now().Add(5 * time.Minute)})
 		return Outcome{}, &SecondFactorError{Source: src, Account: cred.Login, Text: se.UserText, Rejected: cred.OTP != ""}
@@ -259,14 +270,15 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, p, id, a.Return, a.SessionID)
+	return l.finish(ctx, src, p, id, a.Return, a.SessionID, began)
 }
 
 // finish stores the user by (source, subject) and starts the user's session, ending the
 // anonymous one (no session fixation); a login that needs one more step keeps it instead.
-func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id source.Identity, ret, sessionID string) (Outcome, error) {
+// began is when the login began (Unix nanoseconds; 0: not known).
+func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id source.Identity, ret, sessionID string, began int64) (Outcome, error) {
 	if id.Step != nil {
-		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret})
+		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret, Began: began})
 		if _, err := l.store.PutLoginState(ctx, store.LoginState{SessionID: sessionID, SourceID: src.ID, Kind: store.StateStep, State: st,
 			ExpiresAt: CapExpiry(id.Step.ExpiresAt, 15*time.Minute)}); err != nil {
 			return Outcome{}, err
@@ -292,6 +304,9 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id so
 	}
 	if done.Disabled {
 		return Outcome{}, ErrUserDisabled
+	}
+	if l.cfg.SignedIn != nil && began != 0 {
+		l.cfg.SignedIn(src, time.Since(time.Unix(0, began)))
 	}
 	return Outcome{Source: src, Return: ret,
 		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime), UserID: done.UserID}}, nil

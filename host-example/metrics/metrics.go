@@ -1,7 +1,8 @@
 // Package metrics is the host's Prometheus metrics: the build, sign-ins and refusals by
 // source and reason, token grants by type, forward-auth decisions by outcome, the latency of
-// forward-auth and of the token endpoint, plugin versions and restarts and store latency, on
-// a registry of their own. No label names a person.
+// forward-auth, of the token endpoint and of a sign-in, 429s by door, live sessions by kind,
+// plugin versions and restarts and store latency, on a registry of their own. No label
+// names a person.
 package metrics
 
 import (
@@ -27,11 +28,15 @@ type Metrics struct {
 	storeTime   *prometheus.HistogramVec
 	forwardTime *prometheus.HistogramVec
 	tokenTime   prometheus.Histogram
+	limited     *prometheus.CounterVec
+	signInTime  *prometheus.HistogramVec
 	retries     prometheus.Counter
 	pluginsFor  func() map[string]Plugin
 	ready       func() bool
 	// feed, when set (a shared database), answers whether the change feed listens.
 	feed atomic.Pointer[func() bool]
+	// sessions, when set, count the live sessions at each scrape.
+	sessions atomic.Pointer[SessionCounter]
 }
 
 // Plugin is what a scrape reports of a running plugin.
@@ -72,6 +77,7 @@ func New(plugins func() map[string]Plugin, ready func() bool) *Metrics {
 	m.reg.MustRegister(m.signIns, m.grants, m.forward, m.events, m.handovers, m.storeTime, m.retries, build, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
 	m.reg.MustRegister(m.newLatency()...)
+	m.reg.MustRegister(m.newService()...)
 	for _, p := range []string{"nginx", "traefik", "caddy"} {
 		m.forwardTime.WithLabelValues(p)
 	}

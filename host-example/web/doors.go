@@ -15,6 +15,8 @@ const defaultReturn = "/profile"
 
 // Door is a protocol the host serves beside its pages (OpenID Connect, forward-auth).
 type Door struct {
+	// Name names the door in the metrics (Config.Limited), such as "oidc".
+	Name    string
 	Handler http.Handler
 	// Paths are the http.ServeMux patterns routed to Handler.
 	Paths []string
@@ -54,11 +56,14 @@ type doorSet struct {
 	alsoSignOut []func(ctx context.Context) []Link
 	// appNames name the app of a login's return address (Door.AppName).
 	appNames []func(ctx context.Context, returnPath string) string
+	// names are the attached doors' names by path (Door.Name).
+	names map[string]string
 }
 
 // Attach routes a door's paths to it and lets logins return to it. Call before serving.
 func (s *Server) Attach(d Door) {
 	for _, p := range d.Paths {
+		s.doors.names[p] = d.Name
 		if !s.cfg.ProxyListener || !slices.Contains(d.ProxyOnly, p) {
 			s.mux.Handle(p, d.Handler)
 		}

@@ -61,6 +61,9 @@ type Config struct {
 	// ProxyListener is set when the proxy-only paths have a listener of their own
 	// (ProxyHandler): the public handler then answers 404 for them.
 	ProxyListener bool
+	// Limited, when set, counts each 429 a page answers (a limit on sign-ins), by door:
+	// "login" (a person's sign-in pages), "admin" (the admin's sign-in) or an attached Door's Name.
+	Limited func(door string)
 }
 
 // DefaultDocsURL is the project's docs folder on GitHub: the docs of this version's source.
@@ -148,7 +151,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	v := &view{cfg: cfg, tmpl: t, plugins: d.Plugins, sessions: d.Sessions, keys: d.Keys,
 		csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
-	s := &Server{view: v, mux: http.NewServeMux(), proxyMux: http.NewServeMux(), doors: &doorSet{returns: map[string]bool{}}}
+	s := &Server{view: v, mux: http.NewServeMux(), proxyMux: http.NewServeMux(), doors: &doorSet{returns: map[string]bool{}, names: map[string]string{}}}
+	v.doors = s.doors
 	s.routes(d)
 	return s, nil
 }
@@ -360,6 +364,9 @@ type messagePage struct {
 
 // message renders a page that tells the person what happened, in their words.
 func (s *view) message(w http.ResponseWriter, r *http.Request, status int, title, text string, again string) {
+	if status == http.StatusTooManyRequests {
+		s.limited(r)
+	}
 	s.render(w, status, "message.html", &messagePage{Head: Head{Title: title, Session: s.sessionFor(r)}, Text: text, Again: again})
 }
 

@@ -20,6 +20,8 @@ type view struct {
 	sessions *host.Sessions
 	// keys sign what a page hands a browser to give back.
 	keys Signer
+	// doors name the door of a path (Config.Limited).
+	doors *doorSet
 	// forwardedWarned is set once the untrusted X-Forwarded-For warning was logged.
 	forwardedWarned atomic.Bool
 }

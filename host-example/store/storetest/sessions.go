@@ -13,6 +13,36 @@ var sessionChecks = []check{
 	{"SessionAdminOnesEnd", sessionAdminOnesEnd},
 	{"SessionKeepsItsSignInTime", sessionKeepsItsSignInTime},
 	{"UpgradeSessionNeedsALiveSession", upgradeSessionNeedsALiveSession},
+	{"CountLiveSessions", countLiveSessions},
+}
+
+// The live sessions are counted by kind as live.go says: signed-in host sessions (not a
+// visitor's), forward-auth sessions; an expired one, or a disabled person's, is not counted.
+func countLiveSessions(e *env) {
+	count := func(host, forward int, what string) {
+		e.Helper()
+		n, err := e.b.CountLiveSessions(e.ctx)
+		e.ok(err, "count")
+		if n.Host != host || n.Forward != forward {
+			e.Fatalf("%s: %+v, want %d host and %d forward-auth", what, n, host, forward)
+		}
+	}
+	count(0, 0, "empty")
+	src := e.source("s")
+	alice, bob := e.login(e.a, src, "1", "alice"), e.login(e.a, src, "2", "bob")
+	_, _, err := e.a.CreateSession(e.ctx, 0, false, time.Hour)
+	e.ok(err, "a visitor's session")
+	_, _, err = e.a.CreateSession(e.ctx, 0, true, 2*time.Hour)
+	e.ok(err, "an admin's session")
+	_, _, err = e.a.CreateForwardSession(e.ctx, "fa", alice.SessionID, 2*time.Hour)
+	e.ok(err, "forward-auth session")
+	_, _, err = e.a.CreateForwardSession(e.ctx, "fb", bob.SessionID, 30*time.Minute)
+	e.ok(err, "forward-auth session")
+	count(3, 2, "alice's, bob's and the admin's")
+	e.ok(e.a.SetDisabled(e.ctx, bob.UserID, true, store.DisabledByAdmin), "disable")
+	count(2, 1, "bob disabled")
+	e.advance(time.Hour)
+	count(1, 1, "the logins' sessions expired")
 }
 
 // A session keeps the time of the sign-in it stands on: now for a new sign-in, the person's

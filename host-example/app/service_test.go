@@ -1,0 +1,83 @@
+package app_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/app"
+	"github.com/plexlogin/plexlogin/host-example/hosttest"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+)
+
+func TestMain(m *testing.M) { hosttest.Main(m) }
+
+// membersConfig lets the simulated upstream's "friend" in.
+const membersConfig = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
+	plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
+
+// signedInHost is a host with a source "plex" of the real plugin (on a simulated upstream)
+// that "friend" signed in to with the browser it answers; cfg edits its Config.
+func signedInHost(t *testing.T, cfg func(*app.Config)) (*hosttest.Host, *hosttest.Browser) {
+	t.Helper()
+	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
+	if cfg == nil {
+		cfg = func(*app.Config) {}
+	}
+	h := hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.Config(cfg))
+	h.AddSource("plex", "plex", "Plex", membersConfig, sim.Token("owner"))
+	b := hosttest.NewBrowser(t, h.URL, hosttest.Upstream{Sim: sim, URL: simURL})
+	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+		t.Fatalf("sign-in: %d %s %.300s", p.Status, p.Location, p.Body)
+	}
+	return h, b
+}
+
+// A sign-in's time from its start to signed in is observed by source; the live sessions are
+// counted by kind at the scrape; each 429 is counted by the door that answered it, the pages'
+// sign-in limit and forward-auth's start limit.
+func TestSignInTimeLiveSessionsAndLimits(t *testing.T) {
+	h, b := signedInHost(t, func(c *app.Config) { c.LoginRate = 1 })
+	for series, want := range map[string]string{
+		`hostexample_signin_seconds_count{source="plex"}`:     "1",
+		`hostexample_live_sessions{kind="host"}`:              "1",
+		`hostexample_live_sessions{kind="forward_auth"}`:      "0",
+		`hostexample_rate_limited_total{door="login"}`:        "0",
+		`hostexample_rate_limited_total{door="forward_auth"}`: "0",
+	} {
+		if got := sample(t, h, series); got != want {
+			t.Errorf("%s = %q, want %s", series, got, want)
+		}
+	}
+	if sum, _ := strconv.ParseFloat(sample(t, h, `hostexample_signin_seconds_sum{source="plex"}`), 64); sum <= 0 || sum > 60 {
+		t.Errorf("sign-in took %v s", sum)
+	}
+	// One start a minute: the next login start from this address is refused.
+	other := hosttest.NewBrowser(t, h.URL, hosttest.Upstream{})
+	var status int
+	for i := 0; i < 3 && status != http.StatusTooManyRequests; i++ {
+		p := other.Get("/login")
+		status = other.PostForm("/login/plex", map[string][]string{"csrf": {p.CSRF()}}).Status
+	}
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("login starts not limited: %d", status)
+	}
+	for i := 0; i < 40 && status != 0; i++ {
+		if p := b.Get("/forward-auth/start?rd=http://nowhere.example.test/"); p.Status == http.StatusTooManyRequests {
+			status = 0
+		}
+	}
+	if status != 0 {
+		t.Fatal("forward-auth starts not limited")
+	}
+	for series, want := range map[string]string{
+		`hostexample_rate_limited_total{door="login"}`:        "1",
+		`hostexample_rate_limited_total{door="forward_auth"}`: "1",
+		`hostexample_rate_limited_total{door="oidc"}`:         "0",
+		`hostexample_rate_limited_total{door="admin"}`:        "0",
+	} {
+		if got := sample(t, h, series); got != want {
+			t.Errorf("%s = %q, want %s", series, got, want)
+		}
+	}
+}
