@@ -12,12 +12,21 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
 )
 
-// sample is the value of one series in a scrape of h's metrics ("" when absent).
-func sample(t *testing.T, h *hosttest.Host, series string) string {
+// scrape is h's metrics as Prometheus reads them.
+func scrape(t *testing.T, h *hosttest.Host) string {
 	t.Helper()
 	w := httptest.NewRecorder()
 	h.App.Metrics.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", w.Code, w.Body)
+	}
+	return w.Body.String()
+}
+
+// sample is the value of one series in a scrape of h's metrics ("" when absent).
+func sample(t *testing.T, h *hosttest.Host, series string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(scrape(t, h))
 	if m == nil {
 		return ""
 	}
