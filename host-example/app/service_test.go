@@ -2,8 +2,11 @@ package app_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
@@ -34,8 +37,8 @@ func signedInHost(t *testing.T, cfg func(*app.Config)) (*hosttest.Host, *hosttes
 }
 
 // A sign-in's time from its start to signed in is observed by source; the live sessions are
-// counted by kind at the scrape; each 429 is counted by the door that answered it, the pages'
-// sign-in limit and forward-auth's start limit.
+// counted by kind at the scrape; each 429 is counted by the door that answered it: the pages'
+// sign-in limit, forward-auth's start limit, the admin's guess limit.
 func TestSignInTimeLiveSessionsAndLimits(t *testing.T) {
 	h, b := signedInHost(t, func(c *app.Config) { c.LoginRate = 1 })
 	for series, want := range map[string]string{
@@ -70,14 +73,45 @@ func TestSignInTimeLiveSessionsAndLimits(t *testing.T) {
 	if status != 0 {
 		t.Fatal("forward-auth starts not limited")
 	}
+	for i := 0; i < 10 && status != http.StatusTooManyRequests; i++ {
+		other.Get("/admin/login")
+		status = other.Submit("/admin/login", map[string][]string{"password": {"wrong guess"}}).Status
+	}
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("admin guesses not limited: %d", status)
+	}
 	for series, want := range map[string]string{
 		`hostexample_rate_limited_total{door="login"}`:        "1",
 		`hostexample_rate_limited_total{door="forward_auth"}`: "1",
+		`hostexample_rate_limited_total{door="admin"}`:        "1",
 		`hostexample_rate_limited_total{door="oidc"}`:         "0",
-		`hostexample_rate_limited_total{door="admin"}`:        "0",
 	} {
 		if got := sample(t, h, series); got != want {
 			t.Errorf("%s = %q, want %s", series, got, want)
 		}
+	}
+}
+
+// A password sign-in that asks for a one-time code is timed from its first attempt (the
+// password) to signed in (the code), not from the code alone.
+func TestPasswordSignInTimedFromTheFirstAttempt(t *testing.T) {
+	sim, simURL := plexsim.Serve(t, plexsim.DefaultWorld())
+	h := hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...))
+	h.AddSource("plex", "plex", "Plex", strings.Replace(membersConfig, `{`, `{"password_login":true,`, 1), sim.Token("owner"))
+	b := hosttest.NewBrowser(t, h.URL, hosttest.Upstream{Sim: sim, URL: simURL})
+	csrf := b.Get("/login").CSRF()
+	if p := b.PostForm("/login/plex/password", url.Values{"csrf": {csrf}, "login": {"tess"}, "password": {"tf-pass"}}); p.Status != http.StatusUnauthorized {
+		t.Fatalf("the code step: %d %.300s", p.Status, p.Body)
+	}
+	const wait = 1100 * time.Millisecond
+	time.Sleep(wait) // the person finds the code
+	if p := b.PostForm("/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}}); p.Location != "/profile" {
+		t.Fatalf("with the code: %d %.300s", p.Status, p.Body)
+	}
+	if got := sample(t, h, `hostexample_signin_seconds_count{source="plex"}`); got != "1" {
+		t.Fatalf("%s sign-ins timed, want 1", got)
+	}
+	if sum, _ := strconv.ParseFloat(sample(t, h, `hostexample_signin_seconds_sum{source="plex"}`), 64); sum < wait.Seconds() {
+		t.Errorf("the sign-in was timed %v s, from the code alone", sum)
 	}
 }
