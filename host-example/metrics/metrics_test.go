@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -67,4 +69,48 @@ func TestChangeFeedGaugeAndRetries(t *testing.T) {
 	if !strings.Contains(body, "hostexample_store_change_feed_listening 0") || !strings.Contains(body, "hostexample_store_tx_retries_total 2") {
 		t.Fatalf("gauge or retries wrong:\n%s", body)
 	}
+}
+
+// A 429 of a door not named is counted as "other", and every named door starts at zero; the
+// live sessions are left out of a scrape whose count fails, and the rest still answers.
+func TestLimitedDoorsAndSessionsGauge(t *testing.T) {
+	m := New(nil, nil)
+	m.Limited("forward_auth")
+	m.Limited("x-made-up")
+	counter := &fakeCounter{host: 3, forward: 2}
+	m.CountSessions(counter)
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if rec.Code != 200 {
+			t.Fatalf("scrape: %d", rec.Code)
+		}
+		return rec.Body.String()
+	}
+	body := scrape()
+	for _, want := range []string{`hostexample_rate_limited_total{door="forward_auth"} 1`, `hostexample_rate_limited_total{door="other"} 1`,
+		`hostexample_rate_limited_total{door="login"} 0`, `hostexample_rate_limited_total{door="admin"} 0`, `hostexample_rate_limited_total{door="oidc"} 0`,
+		`hostexample_live_sessions{kind="host"} 3`, `hostexample_live_sessions{kind="forward_auth"} 2`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s", want)
+		}
+	}
+	if strings.Contains(body, "x-made-up") {
+		t.Error("a made-up door became a label")
+	}
+	counter.err = errors.New("database unreachable")
+	body = scrape()
+	if strings.Contains(body, "hostexample_live_sessions{") || !strings.Contains(body, "hostexample_rate_limited_total") {
+		t.Errorf("a failed count:\n%s", body)
+	}
+}
+
+// fakeCounter answers fixed counts of live sessions, or err.
+type fakeCounter struct {
+	host, forward int
+	err           error
+}
+
+func (f *fakeCounter) CountLiveSessions(context.Context) (int, int, error) {
+	return f.host, f.forward, f.err
 }
