@@ -38,7 +38,8 @@ func signedInHost(t *testing.T, cfg func(*app.Config)) (*hosttest.Host, *hosttes
 
 // A sign-in's time from its start to signed in is observed by source; the live sessions are
 // counted by kind at the scrape; each 429 is counted by the door that answered it: the pages'
-// sign-in limit, forward-auth's start limit, the admin's guess limit.
+// sign-in limit, forward-auth's start limit, the admin's guess limit, the authorization
+// endpoint's limit.
 func TestSignInTimeLiveSessionsAndLimits(t *testing.T) {
 	h, b := signedInHost(t, func(c *app.Config) { c.LoginRate = 1 })
 	for series, want := range map[string]string{
@@ -80,11 +81,19 @@ func TestSignInTimeLiveSessionsAndLimits(t *testing.T) {
 	if status != http.StatusTooManyRequests {
 		t.Fatalf("admin guesses not limited: %d", status)
 	}
+	status = 0
+	for i := 0; i < 40 && status != http.StatusTooManyRequests; i++ {
+		status = other.Get("/authorize").Status
+	}
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("authorization requests not limited: %d", status)
+	}
 	for series, want := range map[string]string{
 		`hostexample_rate_limited_total{door="login"}`:        "1",
 		`hostexample_rate_limited_total{door="forward_auth"}`: "1",
 		`hostexample_rate_limited_total{door="admin"}`:        "1",
-		`hostexample_rate_limited_total{door="oidc"}`:         "0",
+		`hostexample_rate_limited_total{door="oidc"}`:         "1",
+		`hostexample_rate_limited_total{door="other"}`:        "0",
 	} {
 		if got := sample(t, h, series); got != want {
 			t.Errorf("%s = %q, want %s", series, got, want)
