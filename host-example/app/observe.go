@@ -35,6 +35,7 @@ func (a *App) signedIn(src *store.Source, took time.Duration) { a.Metrics.Signed
 // liveSessions count the store's live sessions for the metrics, at each scrape.
 type liveSessions struct{ st *store.Store }
 
+// CountLiveSessions counts the signed-in host sessions and the forward-auth sessions.
 func (l liveSessions) CountLiveSessions(ctx context.Context) (host, forward int, err error) {
 	n, err := l.st.CountLiveSessions(ctx)
 	return n.Host, n.Forward, err
