@@ -3,6 +3,7 @@ package systemtest_test
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -94,7 +95,11 @@ const CaddyVersion = "v2.11.9"
 func eachCaddy(t *testing.T, f func(t *testing.T, caddy string)) {
 	t.Run("debian", func(t *testing.T) { f(t, browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")) })
 	t.Run(CaddyVersion, func(t *testing.T) {
-		f(t, browsertest.Required(t, "caddy "+CaddyVersion+" (CADDY=$(scripts/caddy))", os.Getenv("CADDY")))
+		bin := browsertest.Required(t, "caddy "+CaddyVersion+" (CADDY=$(scripts/caddy))", os.Getenv("CADDY"))
+		if bi, err := buildinfo.ReadFile(bin); err != nil || bi.Main.Version != CaddyVersion {
+			t.Fatalf("CADDY=%s is not Caddy %s (scripts/caddy builds it): %v", bin, CaddyVersion, err)
+		}
+		f(t, bin)
 	})
 }
 
