@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
@@ -27,7 +28,10 @@ func TestMain(m *testing.M) { hosttest.Main(m) }
 // nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths; the
 // forward-auth lines are docs/nginx's files themselves (included, never copied here). The app
 // is the default server of its socket, the layout that lets any Host header reach it.
-var nginxConf = template.Must(template.New("nginx").Parse(`
+var nginxConf = template.Must(template.New("nginx").Parse(nginxConfText))
+
+// nginxConfText is nginxConf's text.
+const nginxConfText = `
 worker_processes 1;
 daemon off;
 pid {{.Dir}}/nginx.pid;
@@ -93,7 +97,20 @@ http {
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Proto $scheme;
-    }{{end}}`))
+    }{{end}}`
+
+// Every include file of docs/nginx is in the configuration the tests run.
+func TestEveryNginxSnippetIsRun(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "docs", "nginx", "*.conf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("docs/nginx/*.conf: %v", err)
+	}
+	for _, f := range files {
+		if !strings.Contains(nginxConfText, "{{.Snippets}}/"+filepath.Base(f)+";") && !strings.Contains(nginxConfText, "{{$.Snippets}}/"+filepath.Base(f)+";") {
+			t.Errorf("docs/nginx/%s is not included by the tests' nginx configuration", filepath.Base(f))
+		}
+	}
+}
 
 // stack is host-example (real plugin process, simulated plex.tv) behind a real nginx, with
 // an upstream app that echoes the headers it receives.
