@@ -2,6 +2,8 @@ package forwardauth
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -55,10 +57,11 @@ type deniedApp struct {
 }
 
 // deniedPage is the 403 page a proxy shows in the app's own origin: every link is absolute,
-// and it looks like the site's own pages.
+// its styles run by the answer's nonce (its CSP names nothing of the app's origin), and it
+// looks like the site's own pages.
 var deniedPage = template.Must(template.New("denied").Funcs(template.FuncMap{"join": strings.Join}).Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}} · {{.Site}}</title>
-<style>body{font-family:system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}
+<style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}
 header{background:#222;color:#eee;padding:.6em 1.2em;display:flex;gap:1.2em;align-items:center}header a{color:#eee;text-decoration:none}header .grow{flex:1}
 main{max-width:26rem;margin:3em auto;background:#fff;border:1px solid #ddd;padding:1.6em 1.8em;border-radius:12px;box-shadow:0 2px 14px #0001}
 h1{font-size:1.4em;margin-top:0}a{color:#1f5fbf}.btn{background:#e5a00d;border-radius:4px;padding:.5em 1em;color:#111;text-decoration:none;display:inline-block}
@@ -77,16 +80,37 @@ If you expected an app here, ask whoever runs {{.Site}} to set it up.</p>
 Ask whoever runs {{.Site}} to let you in.</p>{{end}}
 {{if not .Name}}<p><a class="btn" href="{{.Base}}/login" id="sign-in">Sign in to {{.Site}}</a></p>{{end}}</main></body></html>`))
 
-// denied is the page a proxy shows for a 403 (nginx: error_page 403). The address refused is
-// read from X-Original-URL and X-Original-Host when the proxy sends them (docs/forward-auth.md),
+// denied is the page nginx shows for a 403 (error_page 403). The address refused is read
+// from X-Original-URL and X-Original-Host when the proxy sends them (docs/forward-auth.md),
 // for the wording only: no link on the page ever leads there.
 func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
+	var refused *target
+	if t, err := nginxTarget(r.Header); err == nil {
+		refused = &t
+	}
+	s.writeDenied(w, r, refused)
+}
+
+// deniedCSP is the denied page's Content-Security-Policy: nothing but its own styles (by
+// nonce), no frames. Caddy's and Traefik's forward-auth copy the answer onto the app's
+// origin, where 'self' would be the app.
+func deniedCSP(nonce string) string {
+	return "default-src 'none'; style-src 'nonce-" + nonce + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
+
+// writeDenied answers 403 with the denied page, self-contained (its own security headers,
+// styles by nonce, links to the public URL) wherever the proxy shows it; refused is the
+// address refused (nil: unknown), for the page's words only.
+func (s *Service) writeDenied(w http.ResponseWriter, r *http.Request, refused *target) {
 	base := strings.TrimRight(s.o.PublicURL.String(), "/")
 	domain := s.o.CookieDomain
 	if domain == "" {
 		domain = s.o.PublicURL.Hostname()
 	}
-	data := map[string]any{"Site": s.o.SiteName(), "Base": base, "Domain": domain, "Title": "No access to this app"}
+	nonce := make([]byte, 18)
+	_, _ = rand.Read(nonce)
+	data := map[string]any{"Site": s.o.SiteName(), "Base": base, "Domain": domain, "Title": "No access to this app",
+		"Nonce": base64.RawURLEncoding.EncodeToString(nonce)}
 	var ident *identity
 	token, twice := s.token(r)
 	data["Twice"] = twice
@@ -99,11 +123,16 @@ func (s *Service) denied(w http.ResponseWriter, r *http.Request) {
 			data["Name"] = name
 		}
 	}
-	if t, err := nginxTarget(r.Header); err == nil && !twice {
-		s.explainDenial(r.Context(), data, t, ident)
+	if refused != nil && !twice {
+		s.explainDenial(r.Context(), data, *refused, ident)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", deniedCSP(data["Nonce"].(string)))
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(http.StatusForbidden)
 	_ = deniedPage.Execute(w, data)
 }

@@ -352,7 +352,13 @@ func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 				w.WriteHeader(http.StatusFound)
 			}
 		default:
-			w.WriteHeader(http.StatusForbidden)
+			if f == flavourNginx {
+				// nginx shows its error_page 403 (the denied page, asked on its own).
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			// Caddy's forward_auth and Traefik's forwardAuth pass a refusal on as it is.
+			s.writeDenied(w, r, &t)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package hosttest
 
 import (
+	"fmt"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -12,10 +13,11 @@ import (
 )
 
 // Nginx starts the nginx binary bin on the configuration conf renders with data (data["Dir"]
-// is set to nginx's own folder, for its paths), unprivileged: as nobody in a folder of its
-// own when the test runs as root (CI). It answers the folder (error.log, the access logs);
-// nginx stops when the test ends, or with the test binary, and its error log is shown when
-// the test failed.
+// is set to nginx's own folder, for its paths; data["Snippets"] to a folder holding the files
+// of docs/nginx as they are, for its include lines), unprivileged: as nobody in a folder of
+// its own when the test runs as root (CI). It answers the folder (error.log, the access
+// logs); nginx stops when the test ends, or with the test binary, and its error log is shown
+// when the test failed.
 func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]any) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "nginx-")
@@ -29,6 +31,11 @@ func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]an
 		}
 	}
 	data["Dir"] = dir
+	snippets, err := nginxSnippets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data["Snippets"] = snippets
 	var text strings.Builder
 	if err := conf.Execute(&text, data); err != nil {
 		t.Fatal(err)
@@ -42,7 +49,9 @@ func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]an
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if os.Geteuid() == 0 {
 		const nobody = 65534
-		for _, p := range []string{dir, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs"), confPath} {
+		owned := []string{dir, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs"), confPath, snippets}
+		files, _ := filepath.Glob(filepath.Join(snippets, "*"))
+		for _, p := range append(owned, files...) {
 			if err := os.Chown(p, nobody, nobody); err != nil {
 				t.Fatal(err)
 			}
@@ -76,4 +85,31 @@ func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]an
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// nginxSnippets copies docs/nginx's include files, byte for byte, into dir/host-example (a
+// folder nginx can read when it runs as nobody) and answers that folder.
+func nginxSnippets(dir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	files, err := filepath.Glob(filepath.Join(root, "docs", "nginx", "*.conf"))
+	if err != nil || len(files) == 0 {
+		return "", fmt.Errorf("docs/nginx/*.conf: none found (%v)", err)
+	}
+	to := filepath.Join(dir, "host-example")
+	if err := os.Mkdir(to, 0o700); err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(to, filepath.Base(f)), b, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return to, nil
 }

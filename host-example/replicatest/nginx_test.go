@@ -13,8 +13,8 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
 )
 
-// nginxConf is forwardauth/systemtest's configuration (docs/forward-auth.md) with the
-// identity server behind an upstream of the replicas: round-robin, no stickiness. The access
+// nginxConf is forwardauth/systemtest's configuration (docs/forward-auth.md, docs/nginx) with
+// the identity server behind an upstream of the replicas: round-robin, no stickiness. The access
 // log names the replica of every request, subrequests (auth_request) included.
 var nginxConf = template.Must(template.New("nginx").Parse(`
 worker_processes 1;
@@ -35,11 +35,12 @@ http {
   upstream hosts {
 {{range .Replicas}}    server {{.}};
 {{end}}  }
+  # The proxy-only paths, asked on the same replicas (docs/scale.md).
+  upstream host_example_proxy {
+{{range .Replicas}}    server {{.}};
+{{end}}  }
 
-  map $http_cookie $cookie_for_app {
-    default $http_cookie;
-    "~^(?<a>(?:.*; )?)(?:__Secure-)?hx_forward=[^;]*(?:; )?(?<b>.*)$" "$a$b";
-  }
+  include {{.Snippets}}/http.conf;
 
   # The identity server, the default server of its socket (a load tool may name 127.0.0.1).
   server {
@@ -53,39 +54,13 @@ http {
     }
   }
 
-  # A protected app.
+  # A protected app: docs/nginx's files, included as they are.
   server {
     listen 127.0.0.1:{{.Port}};
     server_name app.example.test;
-
-    location = /.host-example/auth {
-      internal;
-      proxy_pass http://hosts/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
-    location = /.host-example/denied {
-      internal;
-      proxy_pass http://hosts/forward-auth/denied;
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Host $host;
-    }
+    include {{.Snippets}}/auth-locations.conf;
     location / {
-      auth_request /.host-example/auth;
-      auth_request_set $target $upstream_http_location;
-      error_page 401 =302 $target;
-      error_page 403 /.host-example/denied;
-
-      auth_request_set $auth_user $upstream_http_remote_user;
-      proxy_set_header Remote-User $auth_user;
-      proxy_set_header Cookie $cookie_for_app;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-For $remote_addr;
+      include {{.Snippets}}/protect.conf;
       proxy_pass http://{{.App}};
     }
   }

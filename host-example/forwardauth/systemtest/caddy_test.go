@@ -3,6 +3,7 @@ package systemtest_test
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -85,16 +86,33 @@ http://plexweb.example.test:{{$.Port}} {
 }
 {{end}}`))
 
-// startCaddy runs Debian's Caddy, unprivileged, in front of the host at hostAddr for the app
-// at upstreamAddr (and, when plexWeb is set, Plex Web at that address); it answers Caddy's address.
-func startCaddy(t *testing.T, hostAddr, upstreamAddr, plexWeb string) string {
-	return startCaddyWith(t, map[string]string{"Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb})
+// CaddyVersion is the current Caddy the configurations are tested against besides Debian's
+// (scripts/caddy builds it; CADDY names the binary).
+const CaddyVersion = "v2.11.9"
+
+// eachCaddy runs f as a subtest with each Caddy: Debian's (2.6) and the current one. A Caddy
+// that is not installed skips its subtest, or fails it under CI.
+func eachCaddy(t *testing.T, f func(t *testing.T, caddy string)) {
+	t.Run("debian", func(t *testing.T) { f(t, browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")) })
+	t.Run(CaddyVersion, func(t *testing.T) {
+		bin := browsertest.Required(t, "caddy "+CaddyVersion+" (CADDY=$(scripts/caddy))", os.Getenv("CADDY"))
+		if bi, err := buildinfo.ReadFile(bin); err != nil || bi.Main.Version != CaddyVersion {
+			t.Fatalf("CADDY=%s is not Caddy %s (scripts/caddy builds it): %v", bin, CaddyVersion, err)
+		}
+		f(t, bin)
+	})
+}
+
+// startCaddy runs the Caddy binary caddy, unprivileged, in front of the host at hostAddr for
+// the app at upstreamAddr (and, when plexWeb is set, Plex Web at that address); it answers
+// Caddy's address.
+func startCaddy(t *testing.T, caddy, hostAddr, upstreamAddr, plexWeb string) string {
+	return startCaddyWith(t, caddy, map[string]string{"Host": hostAddr, "Upstream": upstreamAddr, "PlexWeb": plexWeb})
 }
 
 // startCaddyWith is startCaddy with the template's data (Host, Upstream, PlexWeb, ReflectCORS, and with
 // PublicPort and UnclosedPort host-example's public site); it sets Port, Caddy's address.
-func startCaddyWith(t *testing.T, data map[string]string) string {
-	caddy := browsertest.Required(t, "caddy (Debian's caddy)", "caddy", "/usr/bin/caddy")
+func startCaddyWith(t *testing.T, caddy string, data map[string]string) string {
 	port := freePort(t)
 	data["Port"] = port
 	dir, err := os.MkdirTemp("", "caddy-")
@@ -122,6 +140,8 @@ func startCaddyWith(t *testing.T, data map[string]string) string {
 		"PATH=/usr/bin:/bin"}
 	cmd.Stdout, cmd.Stderr = &log, &log
 	unprivileged(t, cmd, dir)
+	// A binary in a cache under root's home cannot be run by nobody: a link in Caddy's own folder.
+	cmd.Path = reachable(t, caddy, dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start caddy: %v", err)
 	}
@@ -143,11 +163,15 @@ func startCaddyWith(t *testing.T, data map[string]string) string {
 // -Uri (and -Host, -Proto) itself but passes a client's X-Original-URL and X-Original-Method
 // through; the Caddy endpoint judges the real request, never those.
 func TestCaddyJudgesTheRealRequest(t *testing.T) {
+	eachCaddy(t, func(t *testing.T, caddy string) { caddyJudgesTheRealRequest(t, caddy) })
+}
+
+func caddyJudgesTheRealRequest(t *testing.T, caddy string) {
 	f := newFixture(t)
 	host := httptest.NewServer(f.srv)
 	t.Cleanup(host.Close)
 	app := newEchoApp(t)
-	addr := startCaddy(t, host.Listener.Addr().String(), app.Listener.Addr().String(), "")
+	addr := startCaddy(t, caddy, host.Listener.Addr().String(), app.Listener.Addr().String(), "")
 	appHost := "app.example.test:" + strings.TrimPrefix(addr, "127.0.0.1:")
 	ctx := context.Background()
 	for _, r := range []store.ForwardRule{

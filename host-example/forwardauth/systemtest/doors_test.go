@@ -387,6 +387,13 @@ func TestDeniedPage(t *testing.T) {
 	if w.Code != http.StatusForbidden || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("%d, Cache-Control %q", w.Code, w.Header().Get("Cache-Control"))
 	}
+	// Self-contained wherever a proxy shows it: styles by this answer's nonce, nothing of 'self'
+	// (on the app's origin that is the app), no frames.
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; style-src 'nonce-") ||
+		strings.Contains(csp, "'self'") || !strings.Contains(body, `<style nonce="`+strings.Split(strings.Split(csp, "'nonce-")[1], "'")[0]+`">`) ||
+		w.Header().Get("X-Frame-Options") != "DENY" || w.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("headers %v", w.Header())
+	}
 	if strings.Contains(body, "<b>Mallory") || !strings.Contains(body, "&lt;b&gt;Mallory&lt;/b&gt; &amp; &#34;co&#34;") {
 		t.Errorf("the name is not escaped: %s", body)
 	}

@@ -30,9 +30,13 @@ const siblingFetch = `(async () => {
 // Web site reflects CORS with credentials (the bridge refuses what is not a top-level
 // navigation of its own origin); the stolen forward-auth cookie replayed gets no token.
 func TestPlexWebHandoverBehindCaddy(t *testing.T) {
+	eachCaddy(t, plexWebHandoverBehindCaddy)
+}
+
+func plexWebHandoverBehindCaddy(t *testing.T, bin string) {
 	s := newStackOf(t, ssoSource, false)
 	su, _ := url.Parse(s.simURL)
-	caddy := startCaddyWith(t, map[string]string{"Host": s.hostAddr, "Upstream": s.upstream.Listener.Addr().String(),
+	caddy := startCaddyWith(t, bin, map[string]string{"Host": s.hostAddr, "Upstream": s.upstream.Listener.Addr().String(),
 		"PlexWeb": "127.0.0.1:" + su.Port(), "ReflectCORS": "1"})
 	port := strings.TrimPrefix(caddy, "127.0.0.1:")
 	web, app := "http://plexweb.example.test:"+port, "http://app.example.test:"+port

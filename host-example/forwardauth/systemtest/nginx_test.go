@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
@@ -25,8 +26,12 @@ import (
 func TestMain(m *testing.M) { hosttest.Main(m) }
 
 // nginxConf is the configuration docs/forward-auth.md shows, with test ports and paths; the
-// app is the default server of its socket, the layout that lets any Host header reach it.
-var nginxConf = template.Must(template.New("nginx").Parse(`
+// forward-auth lines are docs/nginx's files themselves (included, never copied here). The app
+// is the default server of its socket, the layout that lets any Host header reach it.
+var nginxConf = template.Must(template.New("nginx").Parse(nginxConfText))
+
+// nginxConfText is nginxConf's text.
+const nginxConfText = `
 worker_processes 1;
 daemon off;
 pid {{.Dir}}/nginx.pid;
@@ -40,12 +45,8 @@ http {
   uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
   scgi_temp_path {{.Dir}}/tmp/scgi;
 
-  # The Cookie header without the forward-auth cookie (apps never need it; an app, or its
-  # logs, could replay it at the other apps).
-  map $http_cookie $cookie_for_app {
-    default $http_cookie;
-    "~^(?<a>(?:.*; )?)(?:__Secure-)?hx_forward=[^;]*(?:; )?(?<b>.*)$" "$a$b";
-  }
+  include {{.Snippets}}/http.conf;
+  upstream host_example_proxy { server {{.ProxyHost}}; }
 
   # The identity server itself: of /forward-auth/, browsers reach only the public paths.
   server {
@@ -66,32 +67,13 @@ http {
   server {
     listen 127.0.0.1:{{.Port}} default_server;
     server_name app.example.test;
-
-{{template "auth" .}}
-{{if .PlexWeb}}
+    include {{.Snippets}}/auth-locations.conf;
+{{- if .PlexWeb}}
     # The Plex Web bridge pasted into an app that does not hand a sign-in over (refused).
-{{template "bridge" .}}
-{{end}}
+    include {{.Snippets}}/plex-web-bridge.conf;
+{{- end}}
     location / {
-      auth_request /.host-example/auth;
-      auth_request_set $target $upstream_http_location;
-      error_page 401 =302 $target;
-      error_page 403 /.host-example/denied;
-
-      auth_request_set $auth_user $upstream_http_remote_user;
-      auth_request_set $auth_name $upstream_http_remote_name;
-      auth_request_set $auth_email $upstream_http_remote_email;
-      auth_request_set $auth_groups $upstream_http_remote_groups;
-      auth_request_set $auth_id $upstream_http_remote_id;
-      proxy_set_header Remote-User $auth_user;
-      proxy_set_header Remote-Name $auth_name;
-      proxy_set_header Remote-Email $auth_email;
-      proxy_set_header Remote-Groups $auth_groups;
-      proxy_set_header Remote-Id $auth_id;
-      proxy_set_header Cookie $cookie_for_app;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-For $remote_addr;
+      include {{.Snippets}}/protect.conf;
       proxy_pass http://{{.Upstream}};
     }
   }
@@ -101,15 +83,10 @@ http {
   server {
     listen 127.0.0.1:{{$.Port}};
     server_name plexweb.example.test;
-
-{{template "auth" $}}
-{{template "bridge" $}}
+    include {{$.Snippets}}/auth-locations.conf;
+    include {{$.Snippets}}/plex-web-bridge.conf;
     location / {
-      auth_request /.host-example/auth;
-      auth_request_set $target $upstream_http_location;
-      error_page 401 =302 $target;
-      error_page 403 /.host-example/denied;
-      proxy_set_header Cookie $cookie_for_app;
+      include {{$.Snippets}}/protect.conf;
       proxy_pass http://{{.}};
     }
   }
@@ -120,30 +97,20 @@ http {
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Proto $scheme;
-    }{{end}}
-{{define "auth"}}    location = /.host-example/auth {
-      internal;
-      proxy_pass http://{{.ProxyHost}}/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
-    location = /.host-example/denied {
-      internal;
-      proxy_pass http://{{.ProxyHost}}/forward-auth/denied;
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;   # for the page's words only
-      proxy_set_header X-Original-Host $host;
-    }{{end}}
-{{define "bridge"}}    location = /.host-example/handover {
-      proxy_pass http://{{.ProxyHost}}/forward-auth/handover/nginx$is_args$args;
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Original-Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }{{end}}`))
+    }{{end}}`
+
+// Every include file of docs/nginx is in the configuration the tests run.
+func TestEveryNginxSnippetIsRun(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "docs", "nginx", "*.conf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("docs/nginx/*.conf: %v", err)
+	}
+	for _, f := range files {
+		if !strings.Contains(nginxConfText, "{{.Snippets}}/"+filepath.Base(f)+";") && !strings.Contains(nginxConfText, "{{$.Snippets}}/"+filepath.Base(f)+";") {
+			t.Errorf("docs/nginx/%s is not included by the tests' nginx configuration", filepath.Base(f))
+		}
+	}
+}
 
 // stack is host-example (real plugin process, simulated plex.tv) behind a real nginx, with
 // an upstream app that echoes the headers it receives.
@@ -302,6 +269,10 @@ func TestNginxForwardAuthInTheBrowser(t *testing.T) {
 	if d := browsertest.Text(t, uctx, "#denied"); !strings.Contains(d, "No access to Demo app admin") || !strings.Contains(d, "Frank Friend") ||
 		!strings.Contains(d, "only for members of plex-owner") {
 		t.Fatalf("403 page: %s", d)
+	}
+	// Its styles run by the answer's nonce (its CSP allows nothing else).
+	if bg, err := chromedp.Run(uctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("header")).backgroundColor`)); err != nil || bg != "rgb(34, 34, 34)" {
+		t.Fatalf("the 403 page's styles did not apply: %q %v", bg, err)
 	}
 	browsertest.Screenshot(t, uctx, "forward-auth-denied")
 

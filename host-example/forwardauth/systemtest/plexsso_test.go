@@ -116,9 +116,13 @@ func TestPlexWebSignedInBehindNginx(t *testing.T) {
 // The same behind Caddy: the bridge's location is handled before forward_auth, and the host
 // is read from the X-Forwarded-* Caddy sets.
 func TestPlexWebSignedInBehindCaddy(t *testing.T) {
+	eachCaddy(t, plexWebSignedInBehindCaddy)
+}
+
+func plexWebSignedInBehindCaddy(t *testing.T, bin string) {
 	s := newStackOf(t, ssoSource, false)
 	su, _ := url.Parse(s.simURL)
-	caddy := startCaddy(t, s.hostAddr, s.upstream.Listener.Addr().String(), "127.0.0.1:"+su.Port())
+	caddy := startCaddy(t, bin, s.hostAddr, s.upstream.Listener.Addr().String(), "127.0.0.1:"+su.Port())
 	web := "http://plexweb.example.test:" + strings.TrimPrefix(caddy, "127.0.0.1:")
 	ctx := context.Background()
 	appHost := "app.example.test:" + strings.TrimPrefix(caddy, "127.0.0.1:")

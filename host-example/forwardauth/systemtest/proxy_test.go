@@ -64,6 +64,35 @@ func unprivileged(t *testing.T, cmd *exec.Cmd, paths ...string) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 }
 
+// reachable is bin where a process that unprivileged starts can run it: bin itself when every
+// folder above it is open to others, else (a cache under root's home, in CI) a hard link to
+// it in dir, or a copy across file systems. Call it after unprivileged, which would chown a link.
+func reachable(t *testing.T, bin, dir string) string {
+	if os.Geteuid() != 0 {
+		return bin
+	}
+	open := true
+	for d := filepath.Dir(bin); open && d != filepath.Dir(d); d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		open = err == nil && fi.Mode().Perm()&0o001 != 0
+	}
+	if open {
+		return bin
+	}
+	to := filepath.Join(dir, filepath.Base(bin))
+	if os.Link(bin, to) == nil {
+		return to
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
 // waitListening waits until something accepts on addr; log tells what went wrong otherwise.
 func waitListening(t *testing.T, addr string, exited <-chan struct{}, log func() string) {
 	for i := 0; ; i++ {

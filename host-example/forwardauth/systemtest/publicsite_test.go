@@ -85,9 +85,13 @@ func TestNginxPublicSiteReleasesNothing(t *testing.T) {
 // proxy-only path and lets the public ones through; without the matcher the host's own
 // refusal stands: a stolen hx_forward with forged X-Original-* gets no token.
 func TestCaddyPublicSiteReleasesNothing(t *testing.T) {
+	eachCaddy(t, caddyPublicSiteReleasesNothing)
+}
+
+func caddyPublicSiteReleasesNothing(t *testing.T, caddy string) {
 	s := newStackOf(t, ssoSource, false)
 	data := map[string]string{"Host": s.hostAddr, "Upstream": s.upstream.Listener.Addr().String(), "PublicPort": freePort(t), "UnclosedPort": freePort(t)}
-	startCaddyWith(t, data)
+	startCaddyWith(t, caddy, data)
 	waitListening(t, "127.0.0.1:"+data["PublicPort"], nil, func() string { return "" })
 	plexWeb := "plexweb.example.test:" + s.port
 	stolen := stolenCookie(t, s, plexWeb)

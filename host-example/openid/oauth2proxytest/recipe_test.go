@@ -10,10 +10,8 @@ import (
 // recipeHeading is the section of docs/oidc.md whose first sh block is the recipe.
 const recipeHeading = "### oauth2-proxy (tested in CI)"
 
-// recipeFlags are the flags of the oauth2-proxy command in docs/oidc.md's recipe, with the
-// values of the flags in local (addresses, client id) replaced by the test's; every one of
-// local must be in the recipe, so the test runs what the page shows.
-func recipeFlags(t *testing.T, local map[string]string) []string {
+// recipeBlock is the sh block of docs/oidc.md's recipe.
+func recipeBlock(t *testing.T) string {
 	t.Helper()
 	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "oidc.md"))
 	if err != nil {
@@ -28,6 +26,32 @@ func recipeFlags(t *testing.T, local map[string]string) []string {
 	if !ok || !ok2 {
 		t.Fatalf("no sh block under %q", recipeHeading)
 	}
+	return block
+}
+
+// recipeAddition is the flag a comment line of the recipe says to add for a case
+// ("# <about>: add --flag=value"), so the test runs what the page says.
+func recipeAddition(t *testing.T, about string) string {
+	t.Helper()
+	for _, line := range strings.Split(recipeBlock(t), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# "+about+": add "); ok {
+			flag, _, _ := strings.Cut(rest, " ")
+			if !strings.HasPrefix(flag, "--") {
+				t.Fatalf("the recipe's line for %s adds no flag: %q", about, line)
+			}
+			return flag
+		}
+	}
+	t.Fatalf("the recipe has no line %q", "# "+about+": add …")
+	return ""
+}
+
+// recipeFlags are the flags of the oauth2-proxy command in docs/oidc.md's recipe, with the
+// values of the flags in local (addresses, client id) replaced by the test's; every one of
+// local must be in the recipe, so the test runs what the page shows.
+func recipeFlags(t *testing.T, local map[string]string) []string {
+	t.Helper()
+	block := recipeBlock(t)
 	var command string
 	for _, line := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
 		if strings.HasPrefix(line, "oauth2-proxy ") {
