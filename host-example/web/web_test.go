@@ -27,7 +27,7 @@ func TestLoginShowsMappedAttributes(t *testing.T) {
 	h.addSource(membersConfig)
 	b := h.browser()
 	p := b.Login("plex", "friend")
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
 	}
 	p = b.Do("GET", "/profile", nil)
@@ -37,7 +37,7 @@ func TestLoginShowsMappedAttributes(t *testing.T) {
 		}
 	}
 	// The same Plex user again: one row, attributes refreshed.
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("second login: %s", p.Body)
 	}
 	if n, _ := h.store.CountUsers(context.Background(), h.source.ID, "2001"); n != 1 {
@@ -53,7 +53,7 @@ func TestRacingLoginsDoNotDuplicate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if p := h.browser().Login("plex", "google"); p.Location != "/profile" {
+			if p := h.browser().Login("plex", "google"); p.Location != "/" {
 				t.Errorf("login: %d %s", p.Status, p.Body)
 			}
 		}()
@@ -114,12 +114,12 @@ func TestCallbackIsSingleUseAndBoundToTheBrowser(t *testing.T) {
 	if p := h.browser().Do("GET", fwd, nil); p.Status != http.StatusBadRequest {
 		t.Fatalf("foreign browser: %d", p.Status)
 	}
-	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Location != "/" {
 		t.Fatalf("own browser: %d %s", p.Status, p.Body)
 	}
 	// The same browser, now signed in, reloading the callback: sent to its profile, no new login.
 	before, _ := h.store.CountSessions(context.Background())
-	if p := b.Do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("replayed callback: %d %s", p.Status, p.Body)
 	}
 	if after, _ := h.store.CountSessions(context.Background()); after != before {
@@ -177,7 +177,7 @@ func TestSecretsNeverRenderedAndEncryptedAtRest(t *testing.T) {
 		t.Fatalf("blank secret did not keep the stored one: %s", got.Config)
 	}
 	// Log a user in with a kept token too, then look at the raw database file.
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	raw, err := os.ReadFile(filepath.Join(h.dataDir, "host.db"))
@@ -212,7 +212,7 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 		}
 	}
 	// Logins keep using the last valid settings.
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("login after a bad edit: %s", p.Body)
 	}
 	// So do the admin's actions: the saved owner token is fine while a draft exists.
@@ -265,7 +265,7 @@ func TestPasswordLoginWithSecondFactor(t *testing.T) {
 		t.Fatalf("wrong code: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}})
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("with code: %d %s", p.Status, p.Body)
 	}
 	b2 := h.browser()
@@ -281,7 +281,7 @@ func TestRevalidationJob(t *testing.T) {
 	h.addSource(membersConfig)
 	ctx := context.Background()
 	b := h.browser()
-	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	users, _ := h.store.Users(ctx)
@@ -313,7 +313,7 @@ func TestRevalidationJob(t *testing.T) {
 	}
 	// Share back: a successful login re-enables.
 	h.sim.SetShare("friend", plexsim.ServerLivingRoom, true)
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("re-login: %s", p.Body)
 	}
 	if u, _ := h.store.User(ctx, uid); u.Disabled {
@@ -345,7 +345,7 @@ func TestPluginKilledMidLogin(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Location != "/" {
 		t.Fatalf("after kill -9: %d %s", p.Status, p.Body)
 	}
 	if h.srv.Plugin("plex").Process.Pid() == pid {
@@ -380,7 +380,7 @@ func TestHomeProfileStep(t *testing.T) {
 		t.Fatalf("wrong PIN: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"1234"}})
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("right PIN: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("GET", "/profile", nil)
@@ -559,7 +559,7 @@ func TestPreviewFromALoginEqualsTheLogin(t *testing.T) {
 	text := "[extra]\ngroups: user.servers.size() > 0 ? [\"viewers\"] : []\nverified: user.confirmed\nfirst_server: user.servers.size() > 0 ? user.servers[0].name : \"\"\n"
 	cfg, _ := json.Marshal(text)
 	src := h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(cfg), 1))
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
 	frank, err := h.store.FindUser(context.Background(), src.ID, "Frank")
