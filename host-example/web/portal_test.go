@@ -251,7 +251,8 @@ func TestProfileHidesIDsAdminPageKeepsThem(t *testing.T) {
 	}
 	admin := h.browser()
 	admin.AdminLogin(adminPassword)
-	if p := admin.Get("/admin/users/" + strconv.FormatInt(frank.ID, 10)); !strings.Contains(p.Body, frank.Subject) || !strings.Contains(p.Body, `class="attr"`) {
-		t.Errorf("the admin's person page lost the account id or the attributes: %s", p.Body)
+	if p := admin.Get("/admin/users/" + strconv.FormatInt(frank.ID, 10)); !strings.Contains(p.Body, frank.Subject) || !strings.Contains(p.Body, `class="attr"`) ||
+		!strings.Contains(p.Body, `<th title="plex_pass">Plex Pass</th>`) {
+		t.Errorf("the admin's person page lost the account id or the attributes (by the plugin's titles): %s", p.Body)
 	}
 }
