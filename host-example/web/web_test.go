@@ -31,10 +31,13 @@ func TestLoginShowsMappedAttributes(t *testing.T) {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
 	}
 	p = b.Do("GET", "/profile", nil)
-	for _, want := range []string{"Frank Friend", "frank@example.com", "plex-friend", "plex-server:Living Room", "2001"} {
+	for _, want := range []string{"Frank Friend", "frank@example.com", "plex-friend", "plex-server:Living Room"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("profile lacks %q", want)
 		}
+	}
+	if u, err := h.store.FindUser(context.Background(), h.source.ID, "2001"); err != nil || u.Username != "frank" {
+		t.Errorf("the Plex account 2001 is not frank: %+v %v", u, err) // its id is on the admin's page, not the profile
 	}
 	// The same Plex user again: one row, attributes refreshed.
 	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
@@ -384,8 +387,11 @@ func TestHomeProfileStep(t *testing.T) {
 		t.Fatalf("right PIN: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("GET", "/profile", nil)
-	if !strings.Contains(p.Body, "3002") || !strings.Contains(p.Body, "plex-managed") {
+	if !strings.Contains(p.Body, "plex-managed") {
 		t.Fatalf("profile of the managed profile: %s", p.Body)
+	}
+	if _, err := h.store.FindUser(context.Background(), h.source.ID, "3002"); err != nil {
+		t.Fatalf("the managed profile 3002 did not sign in: %v", err)
 	}
 	// The step state was single use.
 	if p := b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"self"}}); p.Status != http.StatusBadRequest {
