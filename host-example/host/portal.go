@@ -161,7 +161,7 @@ func CheckIcon(data []byte) (string, error) {
 }
 
 // SetIcon checks data (CheckIcon) and makes it the icon of the app kind/id, which must
-// exist (store.ErrNotFound); the event is the app's change (admin_client_changed,
+// exist and not come from the clients file, whose page is read-only (store.ErrNotFound); the event is the app's change (admin_client_changed,
 // admin_forward_rule_saved).
 func (p *Portal) SetIcon(ctx context.Context, kind store.IconKind, id string, data []byte) error {
 	event, err := p.iconApp(ctx, kind, id)
@@ -199,7 +199,7 @@ func (p *Portal) iconApp(ctx context.Context, kind store.IconKind, id string) (s
 		return "", err
 	}
 	switch {
-	case kind == store.ClientIcon && slices.ContainsFunc(apps.Clients, func(c *store.OIDCClient) bool { return c.ID == id }):
+	case kind == store.ClientIcon && slices.ContainsFunc(apps.Clients, func(c *store.OIDCClient) bool { return c.ID == id && c.Origin != "file" }):
 		return store.EventAdminClientChanged, nil
 	case kind == store.RuleIcon && slices.ContainsFunc(apps.Rules, func(r store.ForwardRule) bool { return r.ID == id }):
 		return store.EventAdminForwardRuleSaved, nil

@@ -201,6 +201,21 @@ func TestIconUploadRefusals(t *testing.T) {
 	if p := admin.Submit(up+"/delete", nil); p.Status != http.StatusSeeOther || stored() {
 		t.Errorf("remove: %d, stored %v", p.Status, stored())
 	}
+	// An application's icon, on its own page; one of the clients file (read-only) takes none.
+	admin.Get("/admin/clients/grafana")
+	if p := admin.Upload("/admin/clients/grafana/icon", nil, "icon", "g.png", "image/png", pngIcon(t)); p.Status != http.StatusSeeOther {
+		t.Fatalf("an application's icon: %d %s", p.Status, p.Body)
+	}
+	if p := admin.Get("/admin/clients/grafana"); !strings.Contains(p.Body, `src="/apps/icon/client/grafana?v=`) {
+		t.Errorf("the application's page lacks its icon: %s", p.Body)
+	}
+	if err := h.store.PutOIDCClient(context.Background(), store.OIDCClient{ID: "fromfile", Name: "File", Origin: "file"}); err != nil {
+		t.Fatal(err)
+	}
+	admin.Get(page)
+	if p := admin.Upload("/admin/clients/fromfile/icon", nil, "icon", "f.png", "image/png", pngIcon(t)); p.Status != http.StatusNotFound {
+		t.Errorf("an icon for a client of the clients file: %d", p.Status)
+	}
 }
 
 // An application's launch URL is set on its form, checked (an absolute https URL, http on
