@@ -60,6 +60,7 @@ func TestBrowserPortalTiles(t *testing.T) {
 	if names := signIn("owner"); !slices.Equal(names, []string{"Grafana", "Radarr", "Sonarr"}) {
 		t.Fatalf("the owner's tiles: %q", names)
 	}
+	steps(t, ctx, "the header's Apps link", chromedp.Navigate(h.host.URL+"/profile"), visible("#profile"), click("#nav-apps"), visible("#tiles"))
 	steps(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), visible("#tiles"))
 	offscreen, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#tiles .tile")).filter(e => {
 		const r = e.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth + 1 || r.width < 40 }).map(e => e.textContent.trim())`))
