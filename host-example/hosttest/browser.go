@@ -1,12 +1,16 @@
 package hosttest
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"strings"
@@ -135,6 +139,50 @@ func (b *Browser) Get(u string) Page {
 func (b *Browser) PostForm(u string, form url.Values) Page {
 	b.t.Helper()
 	return b.Do(http.MethodPost, u, form)
+}
+
+// Upload POSTs a multipart form to u: fields (the CSRF token of the last page unless they
+// hold one) and one file in field, named name, of the declared contentType.
+func (b *Browser) Upload(u string, fields url.Values, field, name, contentType string, data []byte) Page {
+	b.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if fields.Get("csrf") == "" {
+		_ = w.WriteField("csrf", b.CSRF())
+	}
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = w.WriteField(k, v)
+		}
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, field, name))
+	h.Set("Content-Type", contentType)
+	part, _ := w.CreatePart(h)
+	_, _ = part.Write(data)
+	_ = w.Close()
+	if strings.HasPrefix(u, "/") {
+		u = b.Base + u
+	}
+	req, err := http.NewRequest(http.MethodPost, u, &body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range b.Header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		b.t.Fatalf("upload to %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	data, _ = io.ReadAll(resp.Body)
+	p := Page{Status: resp.StatusCode, Body: string(data), Location: resp.Header.Get("Location"), Header: resp.Header}
+	b.mu.Lock()
+	b.last = p
+	b.mu.Unlock()
+	return p
 }
 
 // Submit POSTs form to u with the CSRF token of the last page (form is not changed).

@@ -127,6 +127,11 @@ func CheckClient(c *store.OIDCClient) []string {
 			errs = append(errs, "post_logout_redirect_uris: "+msg)
 		}
 	}
+	if c.LaunchURL != "" {
+		if msg := checkLaunchURL(c.LaunchURL); msg != "" {
+			errs = append(errs, "launch_url: "+msg)
+		}
+	}
 	if !c.Public && !sha256RE.MatchString(c.SecretSHA256) {
 		errs = append(errs, "client_secret_sha256: a confidential client needs the SHA-256 of its secret (64 hex digits)")
 	}
@@ -170,6 +175,36 @@ func checkRedirectURI(raw string) string {
 	return fmt.Sprintf("%q: only https (or http on loopback)", raw)
 }
 
+// maxLaunchURL is the longest launch URL.
+const maxLaunchURL = 2048
+
+// checkLaunchURL accepts where the portal opens an application: an absolute https URL (http
+// only on a loopback host), no user info, parsed strictly: what it says is what it is (it
+// reads back as written, no spaces or control characters, at most maxLaunchURL bytes).
+func checkLaunchURL(raw string) string {
+	if len(raw) > maxLaunchURL {
+		return fmt.Sprintf("at most %d characters", maxLaunchURL)
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Sprintf("%q holds a space or a control character", raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return fmt.Sprintf("%q is not an absolute URL", raw)
+	}
+	if u.User != nil {
+		return fmt.Sprintf("%q must have no user info", raw)
+	}
+	if u.String() != raw {
+		return fmt.Sprintf("%q does not read back as written (%q): write it plainly", raw, u.String())
+	}
+	u.Fragment, u.RawFragment = "", "" // a fragment is fine where a redirect's is not
+	if msg := checkRedirectURI(u.String()); msg != "" {
+		return fmt.Sprintf("%q: only https (or http on loopback)", raw)
+	}
+	return ""
+}
+
 // fileClient is one entry of the -oidc-clients file.
 type fileClient struct {
 	ClientID               string   `json:"client_id"`
@@ -182,6 +217,7 @@ type fileClient struct {
 	GrantTypes             []string `json:"grant_types"`
 	AllowedGroups          []string `json:"allowed_groups"`
 	ReleaseAttributes      []string `json:"release_attributes"`
+	LaunchURL              string   `json:"launch_url"`
 }
 
 // ReadClientsFile reads the static clients of a JSON file: unknown keys are refused, and a
@@ -212,7 +248,7 @@ func ReadClientsFile(path string, getenv func(string) string) ([]*store.OIDCClie
 	for i, f := range list {
 		c := &store.OIDCClient{ID: f.ClientID, Name: f.Name, SecretSHA256: strings.ToLower(f.ClientSecretSHA256), Public: f.Public,
 			RedirectURIs: f.RedirectURIs, PostLogoutURIs: f.PostLogoutRedirectURIs, GrantTypes: f.GrantTypes,
-			AllowedGroups: f.AllowedGroups, ReleaseAttributes: f.ReleaseAttributes, Origin: "file"}
+			AllowedGroups: f.AllowedGroups, ReleaseAttributes: f.ReleaseAttributes, LaunchURL: f.LaunchURL, Origin: "file"}
 		if f.ClientSecretEnv != "" {
 			if f.ClientSecretSHA256 != "" {
 				return nil, fmt.Errorf("%s: client %d: give client_secret_sha256 or client_secret_env, not both", path, i+1)

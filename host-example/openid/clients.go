@@ -52,6 +52,8 @@ type ClientInput struct {
 	Name   string
 	// RedirectURIs and PostLogoutURIs are texts of one URI a line.
 	RedirectURIs, PostLogoutURIs string
+	// LaunchURL is where a person opens the application from the portal ("": not shown there).
+	LaunchURL string
 	// AllowedGroups and ReleaseAttributes are the values given: each a name, or a text of
 	// names one a line.
 	AllowedGroups, ReleaseAttributes []string
@@ -193,6 +195,7 @@ func (in ClientInput) apply(cl *store.OIDCClient) {
 	cl.Name = strings.TrimSpace(in.Name)
 	cl.RedirectURIs = settings.Lines(in.RedirectURIs)
 	cl.PostLogoutURIs = settings.Lines(in.PostLogoutURIs)
+	cl.LaunchURL = strings.TrimSpace(in.LaunchURL)
 	cl.AllowedGroups = names(in.AllowedGroups)
 	cl.ReleaseAttributes = names(in.ReleaseAttributes)
 	cl.GrantTypes = []string{GrantCode}

@@ -2,6 +2,7 @@ package openid_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,10 +46,12 @@ func TestClientsFile(t *testing.T) {
 	env := map[string]string{"GRAFANA_SECRET": "a-long-enough-grafana-secret"}
 	good := write(`[{"client_id":"grafana","client_secret_env":"GRAFANA_SECRET","name":"Grafana",
 		"redirect_uris":["https://grafana.example.com/login/generic_oauth"],"grant_types":["authorization_code","refresh_token"],
-		"allowed_groups":["plex-owner"]},
+		"allowed_groups":["plex-owner"],
+		"launch_url":"https://grafana.example.com/"},
 		{"client_id":"cli","public":true,"name":"CLI","redirect_uris":["http://127.0.0.1/cb"]}]`)
 	list, err := openid.ReadClientsFile(good, func(k string) string { return env[k] })
-	if err != nil || len(list) != 2 || list[0].SecretSHA256 != openid.HashSecret(env["GRAFANA_SECRET"]) || list[0].Origin != "file" {
+	if err != nil || len(list) != 2 || list[0].SecretSHA256 != openid.HashSecret(env["GRAFANA_SECRET"]) || list[0].Origin != "file" ||
+		list[0].LaunchURL != "https://grafana.example.com/" || list[1].LaunchURL != "" {
 		t.Fatalf("good file: %+v %v", list, err)
 	}
 	for name, c := range map[string]struct{ json, want string }{
@@ -64,6 +67,21 @@ func TestClientsFile(t *testing.T) {
 	} {
 		if _, err := openid.ReadClientsFile(write(c.json), func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v (want …%s…)", name, err, c.want)
+		}
+	}
+	// A launch URL is an absolute https URL (http on loopback), parsed strictly.
+	for _, bad := range []string{"javascript:alert(1)", "http://x.example/", "/relative", "https://user:pw@x.example/", "https://x.example/a b",
+		"https://x.example/\t", "https:x.example", "data:text/html,x", "https://x.example/%zz", "ftp://x.example/", "HTTPS://x.example/"} {
+		c := fmt.Sprintf(`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"launch_url":%q}]`, bad)
+		if _, err := openid.ReadClientsFile(write(c), func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "launch_url") {
+			t.Errorf("launch URL %q: %v", bad, err)
+		}
+	}
+	for name, c := range map[string]struct{ json, want string }{
+		"loopback launch": {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"launch_url":"http://127.0.0.1:3000/#/home"}]`, ""},
+	} {
+		if list, err := openid.ReadClientsFile(write(c.json), func(k string) string { return env[k] }); err != nil || list[0].LaunchURL == c.want {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

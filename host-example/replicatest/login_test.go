@@ -29,7 +29,7 @@ func testBrowserLogin(t *testing.T, c *cluster) {
 		mark := c.nginx.mark(t)
 		browsertest.Steps(t, ctx, "Plex login", append([]browsertest.Action{chromedp.Navigate(c.auth + "/login"), browsertest.Visible("#login-plex"),
 			browsertest.Click("#login-plex")}, browsertest.ApproveAs("friend")...)...)
-		browsertest.WaitLocation(t, ctx, c.auth+"/profile")
+		browsertest.Steps(t, ctx, "the portal", browsertest.Visible("#portal-hello")) // a login without a return address ends on the person's apps
 		var begun, finished string
 		served := map[string]int{}
 		var trail []string

@@ -165,10 +165,17 @@ func (s *Store) PutForwardRule(ctx context.Context, r ForwardRule) (string, erro
 	return r.ID, err
 }
 
-// DeleteForwardRule deletes a rule.
+// DeleteForwardRule deletes a rule and its icon.
 func (s *Store) DeleteForwardRule(ctx context.Context, id string) error {
-	_, err := s.execChanging(ctx, ForwardRules, `DELETE FROM forward_rules WHERE id = ?`, id)
-	return err
+	defer s.changes.Notify(ForwardRules)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM forward_rules WHERE id = ?`, `DELETE FROM app_icons WHERE kind = '` + string(RuleIcon) + `' AND app_id = ?`} {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
+				return err
+			}
+		}
+		return s.changed(ctx, tx, ForwardRules)
+	})
 }
 
 func nonNil(v []string) []string {

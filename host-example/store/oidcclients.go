@@ -22,6 +22,8 @@ type OIDCClient struct {
 	AllowedGroups []string
 	// ReleaseAttributes are the extra mapped attributes released to this client.
 	ReleaseAttributes []string
+	// LaunchURL is where a person opens the application from the portal ("": not shown there).
+	LaunchURL string
 	// Origin is "ui" (admin page) or "file" (-oidc-clients, read-only in the UI).
 	Origin    string
 	CreatedAt time.Time
@@ -38,23 +40,24 @@ func jsonList(l []string) string {
 // PutOIDCClient creates or replaces a client.
 func (s *Store) PutOIDCClient(ctx context.Context, c OIDCClient) error {
 	_, err := s.execChanging(ctx, OIDCClients, `INSERT INTO oidc_clients (id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types,
-		allowed_groups, release_attributes, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		allowed_groups, release_attributes, origin, launch_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_sha256 = excluded.secret_sha256, public = excluded.public,
 		redirect_uris = excluded.redirect_uris, post_logout_uris = excluded.post_logout_uris, grant_types = excluded.grant_types,
-		allowed_groups = excluded.allowed_groups, release_attributes = excluded.release_attributes, origin = excluded.origin`,
+		allowed_groups = excluded.allowed_groups, release_attributes = excluded.release_attributes, origin = excluded.origin,
+		launch_url = excluded.launch_url`,
 		c.ID, c.Name, c.SecretSHA256, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutURIs), jsonList(c.GrantTypes),
-		jsonList(c.AllowedGroups), jsonList(c.ReleaseAttributes), c.Origin, s.now().Unix())
+		jsonList(c.AllowedGroups), jsonList(c.ReleaseAttributes), c.Origin, c.LaunchURL, s.now().Unix())
 
 	return err
 }
 
-const clientCols = `id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types, allowed_groups, release_attributes, origin, created_at`
+const clientCols = `id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types, allowed_groups, release_attributes, origin, launch_url, created_at`
 
 func scanClient(row interface{ Scan(...any) error }) (*OIDCClient, error) {
 	var c OIDCClient
 	var ru, pl, gt, ag, ra string
 	var created int64
-	if err := row.Scan(&c.ID, &c.Name, &c.SecretSHA256, &c.Public, &ru, &pl, &gt, &ag, &ra, &c.Origin, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.SecretSHA256, &c.Public, &ru, &pl, &gt, &ag, &ra, &c.Origin, &c.LaunchURL, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -94,7 +97,7 @@ func (s *Store) OIDCClients(ctx context.Context) ([]*OIDCClient, error) {
 func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
 	defer s.changes.Notify(OIDCClients)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM oidc_clients WHERE id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE client_id = ?`,
+		for _, q := range []string{`DELETE FROM oidc_clients WHERE id = ?`, `DELETE FROM app_icons WHERE kind = '` + string(ClientIcon) + `' AND app_id = ?`, `UPDATE oidc_tokens SET revoked = 1 WHERE client_id = ?`,
 			`UPDATE oidc_refresh SET revoked = 1 WHERE client_id = ?`} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err

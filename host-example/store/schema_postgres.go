@@ -130,4 +130,13 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 		origin TEXT NOT NULL, state_hash TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT NOT NULL DEFAULT 0);
 	CREATE INDEX handover_codes_expiry ON handover_codes(expires_at);
 	CREATE INDEX handover_codes_user ON handover_codes(user_id);`},
+	// 16: the friends' portal (issue 30): an OpenID Connect application's launch URL (where a
+	// person opens it from the portal; "" keeps it off the portal) and each app's optional icon
+	// (kind "client" or "rule" and the app's id; PNG, JPEG or WebP checked by the host).
+	{sqlite: `ALTER TABLE oidc_clients ADD COLUMN launch_url TEXT NOT NULL DEFAULT '';
+	CREATE TABLE app_icons (kind TEXT NOT NULL, app_id TEXT NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL,
+		updated_at INTEGER NOT NULL, PRIMARY KEY (kind, app_id));`,
+		postgres: `ALTER TABLE oidc_clients ADD COLUMN launch_url TEXT NOT NULL DEFAULT '';
+	CREATE TABLE app_icons (kind TEXT NOT NULL, app_id TEXT NOT NULL, content_type TEXT NOT NULL, data BYTEA NOT NULL,
+		updated_at BIGINT NOT NULL, PRIMARY KEY (kind, app_id));`},
 }

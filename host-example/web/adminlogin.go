@@ -51,6 +51,8 @@ type sourcePages struct {
 type clientPages struct {
 	*adminKit
 	clients *openid.Clients
+	// portal keeps the apps' icons.
+	portal *host.Portal
 }
 
 // rulePages are the admin pages of the apps forward-auth protects.
@@ -59,6 +61,8 @@ type rulePages struct {
 	rules *forwardauth.RuleAdmin
 	// sources name the credential kinds a rule may hand over.
 	sources *host.Sources
+	// portal keeps the apps' icons.
+	portal *host.Portal
 }
 
 // peoplePages are the admin pages of the people who logged in and of what happened.

@@ -21,11 +21,13 @@ const personEvents = 50
 type personPage struct {
 	Head
 	User *store.User
-	// Source is the name of the person's source.
-	Source   string
-	Events   []eventRow
-	Sessions []store.UserSession
-	Grants   []host.AppGrant
+	// Source is the name of the person's source; SourceRow the source, for its plugin's words
+	// of the attributes (nil when it cannot be read).
+	Source    string
+	SourceRow *store.Source
+	Events    []eventRow
+	Sessions  []store.UserSession
+	Grants    []host.AppGrant
 	// Link is the path of the person's page.
 	Link              string
 	Flash, FlashLevel string
@@ -50,8 +52,9 @@ func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, eventRowOf(e, names[e.SourceID]))
 	}
 	flash, level := s.takeFlash(w, r)
+	src, _ := s.sources.Get(r.Context(), u.SourceID) // the attributes by their names without it
 	s.render(w, http.StatusOK, "person.html", &personPage{Head: Head{Title: nameOf(u), Session: sessionOf(r)}, User: u,
-		Source: names[u.SourceID], Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u),
+		Source: names[u.SourceID], SourceRow: src, Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u),
 		Flash: flash, FlashLevel: level})
 	return nil
 }

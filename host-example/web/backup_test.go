@@ -18,7 +18,7 @@ import (
 func TestBackupRestoreThenLogin(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
-	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("login before the backup: %d %s", p.Status, p.Location)
 	}
 	ctx := context.Background()
@@ -57,7 +57,7 @@ func TestBackupRestoreThenLogin(t *testing.T) {
 	h2 := newHarnessOn(t, h.sim, h.simURL, nil, hosttest.Data(restored))
 	st := h2.store
 	b := h2.browser()
-	if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("login after the restore: %d %s %.300s", p.Status, p.Location, p.Body)
 	}
 	users, err := st.Users(ctx)

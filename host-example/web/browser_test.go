@@ -28,10 +28,15 @@ var (
 
 func newBrowser(t *testing.T) context.Context { return browsertest.New(t) }
 
+// userLogin signs in as persona and answers the text of the profile (a sign-in ends on the
+// person's apps), or of the refusal.
 func userLogin(t *testing.T, ctx context.Context, h *harness, persona string) string {
 	t.Helper()
 	steps(t, ctx, "login as "+persona, append(append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(h.host.URL + "/login"), click("#login-plex")},
-		browsertest.ApproveAs(persona)...), visible("#profile, #message"))...)
+		browsertest.ApproveAs(persona)...), visible("#portal-hello, #message"))...)
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#portal-hello").length`)); n == 1 {
+		steps(t, ctx, "profile", chromedp.Navigate(h.host.URL+"/profile"), visible("#profile"))
+	}
 	return textOf(t, ctx, "main")
 }
 
@@ -182,7 +187,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	steps(t, ctx, "login page", chromedp.Navigate(h.host.URL+"/login"), visible("#login-plex"))
 	screenshot(t, ctx, "phone-login")
 	userLogin(t, ctx, h, "friend")
-	pages := []string{"/profile"}
+	pages := []string{"/profile", "/"}
 	steps(t, ctx, "admin login", chromedp.Navigate(h.host.URL+"/admin/login"),
 		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#new-plex"))
 	pages = append(pages, "/admin", "/admin/sources/"+src.ID, "/admin/users", "/admin/events", "/admin/clients", "/admin/forward-auth")
@@ -288,11 +293,15 @@ func TestBrowserWhoIsWatching(t *testing.T) {
 	if err != nil || !strings.HasPrefix(href, "/login") {
 		t.Fatalf("Not you? links %q", href)
 	}
-	steps(t, ctx, "pin", chromedp.SendKeys(chromedp.CSS("#field-pin"), "1234"), click("#step-continue"), visible("#profile"))
-	for sel, want := range map[string]string{"#p-apps": "Kids' films", "#p-sessions": "This site, in a browser", "#profile": "Plex account id"} {
+	steps(t, ctx, "pin", chromedp.SendKeys(chromedp.CSS("#field-pin"), "1234"), click("#step-continue"), visible("#portal-hello"),
+		chromedp.Navigate(h.host.URL+"/profile"), visible("#profile"))
+	for sel, want := range map[string]string{"#p-apps": "Kids' films", "#p-sessions": "This site, in a browser"} {
 		if got := textOf(t, ctx, sel); !strings.Contains(got, want) {
 			t.Errorf("%s lacks %q: %s", sel, want, got)
 		}
+	}
+	if got := textOf(t, ctx, "#profile"); strings.Contains(got, "account id") {
+		t.Errorf("a person's own profile shows account ids: %s", got)
 	}
 	screenshot(t, ctx, "phone-profile")
 }

@@ -32,6 +32,8 @@ type clientPage struct {
 	Refresh bool
 	// Groups and Attributes offer the names logins have given.
 	Groups, Attributes pickList
+	// IconForm uploads the application's icon.
+	IconForm iconForm
 }
 
 func (s *clientPages) clientsPage(w http.ResponseWriter, r *http.Request) error {
@@ -72,9 +74,13 @@ func (s *clientPages) editClientPage(w http.ResponseWriter, r *http.Request) err
 // from those logins have produced (the others, typed, in the text beside them).
 func (s *clientPages) renderClient(w http.ResponseWriter, r *http.Request, status int, f *openid.ClientForm, isNew bool, title string) {
 	c := f.Client
+	var icon iconForm
+	if !isNew {
+		icon = iconFormOf(r.Context(), s.portal, store.ClientIcon, c.ID)
+	}
 	s.render(w, status, "client.html", &clientPage{Head: Head{Title: title, Session: sessionOf(r)}, New: isNew, Client: c, Errors: f.Problems,
 		Refresh: slices.Contains(c.GrantTypes, openid.GrantRefresh),
-		Groups:  pickListOf(f.Groups, c.AllowedGroups), Attributes: pickListOf(f.Attributes, c.ReleaseAttributes)})
+		Groups:  pickListOf(f.Groups, c.AllowedGroups), Attributes: pickListOf(f.Attributes, c.ReleaseAttributes), IconForm: icon})
 }
 
 // pickList is a list of names to pick from (Seen, the chosen ones checked) and the chosen
@@ -107,7 +113,7 @@ func pickListOf(seen, chosen []string) pickList {
 // clientInput is what the form says of a client.
 func clientInput(r *http.Request) openid.ClientInput {
 	return openid.ClientInput{ID: r.FormValue("client_id"), Public: r.FormValue("public") != "", Name: r.FormValue("name"),
-		RedirectURIs: r.FormValue("redirect_uris"), PostLogoutURIs: r.FormValue("post_logout_uris"),
+		RedirectURIs: r.FormValue("redirect_uris"), PostLogoutURIs: r.FormValue("post_logout_uris"), LaunchURL: r.FormValue("launch_url"),
 		AllowedGroups: r.PostForm["allowed_groups"], ReleaseAttributes: r.PostForm["release_attributes"],
 		Refresh: r.FormValue("refresh") != "", NewSecret: r.FormValue("new_secret") != ""}
 }

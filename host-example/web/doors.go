@@ -10,8 +10,9 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/localpath"
 )
 
-// defaultReturn is where a login ends when nothing asked for another page.
-const defaultReturn = "/profile"
+// defaultReturn is where a login ends when nothing asked for another page: the person's
+// apps (the portal).
+const defaultReturn = "/"
 
 // Door is a protocol the host serves beside its pages (OpenID Connect, forward-auth).
 type Door struct {
@@ -110,7 +111,7 @@ func (s *doorSet) safeReturn(raw string) string {
 	if !ok || u.Fragment != "" {
 		return ""
 	}
-	if u.Path == defaultReturn || s.returns[u.Path] {
+	if u.Path == defaultReturn || u.Path == "/profile" || s.returns[u.Path] {
 		return u.RequestURI()
 	}
 	return ""

@@ -61,7 +61,7 @@ func TestPlexTokenKeptOnlyWhileTheSettingIsOn(t *testing.T) {
 	h := newHarness(t, nil)
 	src := h.addSource(ssoConfig)
 	b := h.browser()
-	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	tok, _ := kept(t, h)
@@ -77,7 +77,7 @@ func TestPlexTokenKeptOnlyWhileTheSettingIsOn(t *testing.T) {
 	if n, _ := h.store.CountCredentials(context.Background(), tokenKind); n != 0 {
 		t.Fatalf("%d tokens kept after the setting was turned off", n)
 	}
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	if n, _ := h.store.CountCredentials(context.Background(), tokenKind); n != 0 {

@@ -81,7 +81,7 @@ func TestAnonymousVisitsStoreNoSession(t *testing.T) {
 	if p := b.Do("POST", "/login/plex", url.Values{"csrf": {other}}); p.Status != http.StatusForbidden {
 		t.Fatalf("another browser's CSRF token: %d", p.Status)
 	}
-	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
 }
@@ -190,18 +190,18 @@ func TestTwoTabsAndPendingRetry(t *testing.T) {
 		t.Fatalf("not yet approved: %d %s", p.Status, p.Body)
 	}
 	_ = h.sim.Claim(codeA, "friend")
-	if p := b.Do("GET", fwdA, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwdA, nil); p.Location != "/" {
 		t.Fatalf("checked again after approval: %d %s", p.Status, p.Body)
 	}
 	before, _ := h.store.CountSessions(context.Background())
-	if p := b.Do("GET", fwdA, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Do("GET", fwdA, nil); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("completed login reused (a reload while signed in goes to the profile): %d %s", p.Status, p.Location)
 	}
 	if after, _ := h.store.CountSessions(context.Background()); after != before {
 		t.Fatalf("a reused callback made a session: %d → %d", before, after)
 	}
 	_ = h.sim.Claim(codeB, "homemember")
-	if p := b.Do("GET", fwdB, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwdB, nil); p.Location != "/" {
 		t.Fatalf("the other tab: %d %s", p.Status, p.Body)
 	}
 	if p := b.Do("GET", "/profile", nil); !strings.Contains(p.Body, "hilda") {

@@ -26,7 +26,7 @@ func (b *browser) loginAsKid() page {
 		b.h.t.Fatalf("no profile step: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {kidProfile}, "v.pin": {"1234"}})
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		b.h.t.Fatalf("profile step: %d %s", p.Status, p.Body)
 	}
 	return b.Do("GET", "/profile", nil)
@@ -55,7 +55,7 @@ func TestHomeProfileAndFriendOfOneNameAreTwoUsers(t *testing.T) {
 	h.addSource(homeProfilesConfig)
 	for round := 1; round <= 2; round++ {
 		b := h.browser()
-		if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/" {
 			t.Fatalf("friend: %d %s", p.Status, p.Body)
 		}
 		if got := usernameOn(b.Do("GET", "/profile", nil)); got != "alice" {
@@ -118,7 +118,7 @@ func TestLongNameWithBidiControlLogsIn(t *testing.T) {
 	h := newHarnessWorld(t, world, nil)
 	h.addSource(membersConfig)
 	b := h.browser()
-	if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
 	_, rest, _ := strings.Cut(b.Do("GET", "/profile", nil).Body, `id="p-name">`)

@@ -25,7 +25,6 @@ type signIn struct {
 
 // routes mounts the sign-in pages.
 func (s *signIn) routes(m *http.ServeMux) {
-	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /login", s.started(s.handle(s.loginPage)))
 	m.HandleFunc("POST /login/{slug}", s.started(s.handle(s.beginLogin)))
 	m.HandleFunc("POST /login/{slug}/password", s.started(s.handle(s.passwordLogin)))
@@ -34,15 +33,6 @@ func (s *signIn) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /profile", s.handle(s.profile))
 	m.HandleFunc("POST /logout", s.handle(s.logout))
 	m.HandleFunc("POST /logout/everywhere", s.handle(s.logoutEverywhere))
-}
-
-func (s *signIn) home(w http.ResponseWriter, r *http.Request) {
-	sess, _, _ := s.session(w, r, false)
-	if sess != nil && sess.UserID != 0 {
-		http.Redirect(w, r, "/profile", http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // loginButton is one source on the login page.

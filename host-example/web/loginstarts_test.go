@@ -30,7 +30,7 @@ func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	h := newHarness(t, func(c *app.Config) { c.TrustedProxies = trustLoopback; c.LoginStarts = limits })
 	h.addSource(membersConfig)
 	insider := h.from("2001:db8:1:ffff::1")
-	if p := insider.Login("plex", "friend"); p.Location != "/profile" {
+	if p := insider.Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("the insider's first login: %d %s", p.Status, p.Location)
 	}
 	returning := h.from("2001:db8:1:fffe::1")
@@ -56,13 +56,13 @@ func TestLoginStartFloodFromOneSiteIsBounded(t *testing.T) {
 	if n, err := h.store.CountLoginStarts(context.Background()); err != nil || n > limits.MaxOpen {
 		t.Fatalf("%d login starts stored (%v), bound %d", n, err, limits.MaxOpen)
 	}
-	if p := h.from("198.51.100.7").Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.from("198.51.100.7").Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("a browser of another network during the flood: %d %s", p.Status, p.Location)
 	}
-	if p := insider.Login("plex", "owner"); p.Location != "/profile" {
+	if p := insider.Login("plex", "owner"); p.Location != "/" {
 		t.Fatalf("a signed-in person inside the flooding network: %d %s", p.Status, p.Location)
 	}
-	if p := returning.Login("plex", "friend"); p.Location != "/profile" {
+	if p := returning.Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("a browser that signed in before, inside the flooding network: %d %s", p.Status, p.Location)
 	}
 }
@@ -94,7 +94,7 @@ func TestUpstreamRateLimitPausesOnlyBusyNetworks(t *testing.T) {
 	if n := h.sim.Counts()["pins.create"]; n != 0 {
 		t.Fatalf("plex.tv asked %d times for the busy network during the pause", n)
 	}
-	if p := h.from("198.51.100.7").Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.from("198.51.100.7").Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("a quiet network during the pause: %d %s", p.Status, p.Location)
 	}
 }
@@ -110,7 +110,7 @@ func TestKnownBrowsersOfOnePersonShareOneShare(t *testing.T) {
 	var farmed []*browser
 	for i := range 8 {
 		b := h.from("203.0.113.9")
-		if p := b.Login("plex", "friend"); p.Location != "/profile" {
+		if p := b.Login("plex", "friend"); p.Location != "/" {
 			t.Fatalf("sign-in %d from a fresh browser: %d %s", i, p.Status, p.Location)
 		}
 		p := b.Do("GET", "/profile", nil)
@@ -133,7 +133,7 @@ func TestKnownBrowsersOfOnePersonShareOneShare(t *testing.T) {
 	if status := h.from("198.51.100.7").beginLogins(1, nil); status != http.StatusSeeOther {
 		t.Errorf("a browser of a quiet network after one person's %d starts from 8 browsers: %d", started, status)
 	}
-	if p := h.from("192.0.2.77").Login("plex", "owner"); p.Location != "/profile" {
+	if p := h.from("192.0.2.77").Login("plex", "owner"); p.Location != "/" {
 		t.Errorf("the owner from a quiet network after one person's %d starts from 8 browsers: %d %s", started, p.Status, p.Location)
 	}
 }

@@ -39,7 +39,7 @@ func value(body, series string) string {
 func TestMetricsCountWhatHappensAndNameNoOne(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	if p := h.browser().Login("plex", "noshare"); p.Status != http.StatusForbidden {

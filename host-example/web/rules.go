@@ -33,6 +33,8 @@ type rulePage struct {
 	// Kinds are the credential kinds a rule may hand over; Bridge the path of the hand-over.
 	Kinds  []source.CredentialKind
 	Bridge string
+	// IconForm uploads the app's icon.
+	IconForm iconForm
 }
 
 func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) error {
@@ -71,8 +73,12 @@ func (s *rulePages) editRulePage(w http.ResponseWriter, r *http.Request) error {
 
 // renderRule shows a rule's form.
 func (s *rulePages) renderRule(w http.ResponseWriter, r *http.Request, status int, rule *store.ForwardRule, isNew bool, errs []string, title string) {
+	var icon iconForm
+	if !isNew {
+		icon = iconFormOf(r.Context(), s.portal, store.RuleIcon, rule.ID)
+	}
 	s.render(w, status, "rule.html", &rulePage{Head: Head{Title: title, Session: sessionOf(r)}, New: isNew, Rule: rule, Errors: errs,
-		Kinds: s.sources.CredentialKinds(), Bridge: forwardauth.BridgePath})
+		Kinds: s.sources.CredentialKinds(), Bridge: forwardauth.BridgePath, IconForm: icon})
 }
 
 // saveRule creates (no id in the path) or changes a rule, or shows the form with its errors.

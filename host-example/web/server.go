@@ -88,6 +88,8 @@ type Deps struct {
 	Clients *openid.Clients
 	// Rules are the apps forward-auth protects, as the admin sets them.
 	Rules *forwardauth.RuleAdmin
+	// Portal is the friends' portal: a person's apps as tiles, and the apps' icons.
+	Portal *host.Portal
 }
 
 // Signer makes keyed MACs of the host's key; *store.Store is one.
@@ -144,6 +146,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		"initial":   initial,
 		"safeURL":   func(s string) template.URL { return template.URL(s) },
 		"docLinks":  func(text string) template.HTML { return docLinks(cfg.DocsURL, text) },
+		"iconURL":   iconURL,
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
@@ -163,11 +166,12 @@ func (s *Server) routes(d Deps) {
 	kit := &adminKit{view: s.view, adm: d.Admin, doors: s.doors}
 	(&adminPages{adminKit: kit, sources: d.Sources, events: d.Events, people: d.People}).routes(s.mux, adminGroups{
 		sources:  &sourcePages{adminKit: kit, sources: d.Sources, actions: d.Actions, people: d.People},
-		clients:  &clientPages{adminKit: kit, clients: d.Clients},
-		rules:    &rulePages{adminKit: kit, rules: d.Rules, sources: d.Sources},
+		clients:  &clientPages{adminKit: kit, clients: d.Clients, portal: d.Portal},
+		rules:    &rulePages{adminKit: kit, rules: d.Rules, sources: d.Sources, portal: d.Portal},
 		people:   &peoplePages{adminKit: kit, people: d.People, events: d.Events, sources: d.Sources},
 		security: &securityPages{adminKit: kit},
 	})
+	(&portalPages{adminKit: kit, people: d.People, portal: d.Portal}).routes(s.mux)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.proxyMux.HandleFunc("GET /healthz", s.healthz)
 }
@@ -188,8 +192,9 @@ func (s *Server) ProxyHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(s.proxyMux, w, r) })
 }
 
-// serve adds security headers, caps the body, refuses multipart (no form here needs a
-// file) and parses a form once, on the request the server owns, then serves mux.
+// serve adds security headers, caps the body, refuses multipart but on an icon upload
+// (takesUpload: the one form with a file) and parses a form once, on the request the server
+// owns, then serves mux.
 func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
@@ -199,13 +204,28 @@ func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Reques
 	s.warnUntrustedForwarding(r)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBody)
-		if strings.HasPrefix(r.URL.Path, "/admin/") {
+		upload := takesUpload(r)
+		switch {
+		case upload:
+			limit = maxIconBody
+		case strings.HasPrefix(r.URL.Path, "/admin/"):
 			limit = maxAdminBody
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch ct {
-		case "multipart/form-data", "multipart/mixed":
+		case "multipart/form-data":
+			if !upload {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "multipart bodies are not accepted here", http.StatusUnsupportedMediaType)
+				return
+			}
+			if err := r.ParseMultipartForm(maxIconBody); err != nil { // in memory: the body is capped below it
+				w.Header().Set("Connection", "close")
+				http.Error(w, "the upload could not be read (too large?)", http.StatusRequestEntityTooLarge)
+				return
+			}
+		case "multipart/mixed":
 			w.Header().Set("Connection", "close")
 			http.Error(w, "multipart bodies are not accepted here", http.StatusUnsupportedMediaType)
 			return
@@ -316,7 +336,7 @@ func (s *view) clientKey(r *http.Request) string {
 var pageTitles = map[string]string{"login.html": "Sign in", "profile.html": "Profile", "admin.html": "Admin", "source.html": "Source",
 	"users.html": "Users", "events.html": "Events", "setup.html": "Setup", "adminlogin.html": "Admin sign-in", "newsource.html": "New source",
 	"choices.html": "Choose", "step.html": "Sign in", "pending.html": "Waiting", "confirm.html": "Confirm", "clients.html": "Applications", "client.html": "Application",
-	"rules.html": "Protected apps", "rule.html": "Protected app", "resume.html": "Send your changes again?"}
+	"rules.html": "Protected apps", "rule.html": "Protected app", "resume.html": "Send your changes again?", "portal.html": "Your apps"}
 
 // loginStages are the pages of a login in progress, for the header: the login page itself
 // offers no sign-in link, and a page in the middle of a login says so.

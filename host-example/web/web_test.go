@@ -27,17 +27,20 @@ func TestLoginShowsMappedAttributes(t *testing.T) {
 	h.addSource(membersConfig)
 	b := h.browser()
 	p := b.Login("plex", "friend")
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("callback: %d %s %s", p.Status, p.Location, p.Body)
 	}
 	p = b.Do("GET", "/profile", nil)
-	for _, want := range []string{"Frank Friend", "frank@example.com", "plex-friend", "plex-server:Living Room", "2001"} {
+	for _, want := range []string{"Frank Friend", "frank@example.com", "plex-friend", "plex-server:Living Room"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("profile lacks %q", want)
 		}
 	}
+	if u, err := h.store.FindUser(context.Background(), h.source.ID, "2001"); err != nil || u.Username != "frank" {
+		t.Errorf("the Plex account 2001 is not frank: %+v %v", u, err) // its id is on the admin's page, not the profile
+	}
 	// The same Plex user again: one row, attributes refreshed.
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("second login: %s", p.Body)
 	}
 	if n, _ := h.store.CountUsers(context.Background(), h.source.ID, "2001"); n != 1 {
@@ -53,7 +56,7 @@ func TestRacingLoginsDoNotDuplicate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if p := h.browser().Login("plex", "google"); p.Location != "/profile" {
+			if p := h.browser().Login("plex", "google"); p.Location != "/" {
 				t.Errorf("login: %d %s", p.Status, p.Body)
 			}
 		}()
@@ -114,12 +117,12 @@ func TestCallbackIsSingleUseAndBoundToTheBrowser(t *testing.T) {
 	if p := h.browser().Do("GET", fwd, nil); p.Status != http.StatusBadRequest {
 		t.Fatalf("foreign browser: %d", p.Status)
 	}
-	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Location != "/" {
 		t.Fatalf("own browser: %d %s", p.Status, p.Body)
 	}
 	// The same browser, now signed in, reloading the callback: sent to its profile, no new login.
 	before, _ := h.store.CountSessions(context.Background())
-	if p := b.Do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("replayed callback: %d %s", p.Status, p.Body)
 	}
 	if after, _ := h.store.CountSessions(context.Background()); after != before {
@@ -177,7 +180,7 @@ func TestSecretsNeverRenderedAndEncryptedAtRest(t *testing.T) {
 		t.Fatalf("blank secret did not keep the stored one: %s", got.Config)
 	}
 	// Log a user in with a kept token too, then look at the raw database file.
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	raw, err := os.ReadFile(filepath.Join(h.dataDir, "host.db"))
@@ -212,7 +215,7 @@ func TestFormErrorsBesideTheField(t *testing.T) {
 		}
 	}
 	// Logins keep using the last valid settings.
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("login after a bad edit: %s", p.Body)
 	}
 	// So do the admin's actions: the saved owner token is fine while a draft exists.
@@ -265,7 +268,7 @@ func TestPasswordLoginWithSecondFactor(t *testing.T) {
 		t.Fatalf("wrong code: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}})
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("with code: %d %s", p.Status, p.Body)
 	}
 	b2 := h.browser()
@@ -281,7 +284,7 @@ func TestRevalidationJob(t *testing.T) {
 	h.addSource(membersConfig)
 	ctx := context.Background()
 	b := h.browser()
-	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/" {
 		t.Fatal(p.Body)
 	}
 	users, _ := h.store.Users(ctx)
@@ -313,7 +316,7 @@ func TestRevalidationJob(t *testing.T) {
 	}
 	// Share back: a successful login re-enables.
 	h.sim.SetShare("friend", plexsim.ServerLivingRoom, true)
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("re-login: %s", p.Body)
 	}
 	if u, _ := h.store.User(ctx, uid); u.Disabled {
@@ -345,7 +348,7 @@ func TestPluginKilledMidLogin(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if p := b.Do("GET", fwd, nil); p.Location != "/profile" {
+	if p := b.Do("GET", fwd, nil); p.Location != "/" {
 		t.Fatalf("after kill -9: %d %s", p.Status, p.Body)
 	}
 	if h.srv.Plugin("plex").Process.Pid() == pid {
@@ -380,12 +383,15 @@ func TestHomeProfileStep(t *testing.T) {
 		t.Fatalf("wrong PIN: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"1234"}})
-	if p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("right PIN: %d %s", p.Status, p.Body)
 	}
 	p = b.Do("GET", "/profile", nil)
-	if !strings.Contains(p.Body, "3002") || !strings.Contains(p.Body, "plex-managed") {
+	if !strings.Contains(p.Body, "plex-managed") {
 		t.Fatalf("profile of the managed profile: %s", p.Body)
+	}
+	if _, err := h.store.FindUser(context.Background(), h.source.ID, "3002"); err != nil {
+		t.Fatalf("the managed profile 3002 did not sign in: %v", err)
 	}
 	// The step state was single use.
 	if p := b.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"self"}}); p.Status != http.StatusBadRequest {
@@ -559,7 +565,7 @@ func TestPreviewFromALoginEqualsTheLogin(t *testing.T) {
 	text := "[extra]\ngroups: user.servers.size() > 0 ? [\"viewers\"] : []\nverified: user.confirmed\nfirst_server: user.servers.size() > 0 ? user.servers[0].name : \"\"\n"
 	cfg, _ := json.Marshal(text)
 	src := h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(cfg), 1))
-	if p := h.browser().Login("plex", "friend"); p.Location != "/profile" {
+	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("login: %d %s", p.Status, p.Body)
 	}
 	frank, err := h.store.FindUser(context.Background(), src.ID, "Frank")

@@ -14,6 +14,7 @@ var forwardChecks = []check{
 	{"ForwardSessionCapKeepsNewest", forwardSessionCapKeepsNewest},
 	{"ForwardSessionNeedsALiveHostSession", forwardSessionNeedsALiveHostSession},
 	{"ForwardRules", forwardRules},
+	{"AppIcons", appIcons},
 }
 
 // forwardLive reports whether a forward-auth session is live, read on s.
@@ -196,4 +197,46 @@ func forwardSessionNeedsALiveHostSession(e *env) {
 		}
 	}
 	e.ok(e.a.SetEnabled(e.ctx, src.ID, true), "source on again")
+}
+
+// An app's icon is stored, read on either handle with its type and bytes, replaced, listed by
+// stamp, removed, and deleted with its app (a rule or a client) but not with another kind's.
+func appIcons(e *env) {
+	png := []byte("\x89PNG\r\n\x1a\nicon")
+	id, err := e.a.PutForwardRule(e.ctx, store.ForwardRule{Host: "icon.example.org"})
+	e.ok(err, "create a rule")
+	e.ok(e.a.PutOIDCClient(e.ctx, store.OIDCClient{ID: id, Name: "Same id", Origin: "ui"}), "a client of the rule's id")
+	_, err = e.b.AppIcon(e.ctx, store.RuleIcon, id)
+	e.is(err, store.ErrNotFound, "no icon yet")
+	e.ok(e.a.PutAppIcon(e.ctx, store.AppIcon{Kind: store.RuleIcon, AppID: id, ContentType: "image/png", Data: png}), "put")
+	e.ok(e.a.PutAppIcon(e.ctx, store.AppIcon{Kind: store.ClientIcon, AppID: id, ContentType: "image/webp", Data: []byte("RIFF")}), "put the client's")
+	got, err := e.b.AppIcon(e.ctx, store.RuleIcon, id)
+	e.ok(err, "read")
+	if got.ContentType != "image/png" || string(got.Data) != string(png) || !got.UpdatedAt.Equal(e.time()) {
+		e.Fatalf("read %+v", got)
+	}
+	e.ok(e.b.PutAppIcon(e.ctx, store.AppIcon{Kind: store.RuleIcon, AppID: id, ContentType: "image/jpeg", Data: []byte{0xff, 0xd8, 0xff}}), "replace")
+	if got, err := e.a.AppIcon(e.ctx, store.RuleIcon, id); err != nil || got.ContentType != "image/jpeg" || len(got.Data) != 3 {
+		e.Fatalf("replaced: %+v %v", got, err)
+	}
+	stamps, err := e.b.AppIconStamps(e.ctx)
+	e.ok(err, "stamps")
+	if len(stamps) != 2 || stamps[store.AppIconRef{Kind: store.RuleIcon, AppID: id}].IsZero() {
+		e.Fatalf("stamps %v", stamps)
+	}
+	e.ok(e.b.DeleteForwardRule(e.ctx, id), "delete the rule")
+	_, err = e.a.AppIcon(e.ctx, store.RuleIcon, id)
+	e.is(err, store.ErrNotFound, "a deleted rule's icon")
+	if _, err := e.a.AppIcon(e.ctx, store.ClientIcon, id); err != nil {
+		e.Fatalf("deleting a rule deleted the client's icon of the same id: %v", err)
+	}
+	e.ok(e.a.DeleteOIDCClient(e.ctx, id), "delete the client")
+	_, err = e.b.AppIcon(e.ctx, store.ClientIcon, id)
+	e.is(err, store.ErrNotFound, "a deleted client's icon")
+	e.ok(e.a.PutAppIcon(e.ctx, store.AppIcon{Kind: store.RuleIcon, AppID: "x", ContentType: "image/png", Data: png}), "put")
+	e.ok(e.b.DeleteAppIcon(e.ctx, store.RuleIcon, "x"), "remove")
+	e.ok(e.b.DeleteAppIcon(e.ctx, store.RuleIcon, "x"), "remove none")
+	if stamps, _ := e.a.AppIconStamps(e.ctx); len(stamps) != 0 {
+		e.Fatalf("after removing: %v", stamps)
+	}
 }

@@ -283,7 +283,8 @@ func codeDiesWithItsAccess(e *env) {
 func oidcClients(e *env) {
 	src := e.source("s")
 	c := store.OIDCClient{ID: "c1", Name: "Zed", SecretSHA256: "abc", RedirectURIs: []string{"https://z/cb"}, PostLogoutURIs: []string{"https://z/"},
-		GrantTypes: []string{"authorization_code", "refresh_token"}, AllowedGroups: []string{"g"}, ReleaseAttributes: []string{"a"}, Origin: "file"}
+		GrantTypes: []string{"authorization_code", "refresh_token"}, AllowedGroups: []string{"g"}, ReleaseAttributes: []string{"a"}, Origin: "file",
+		LaunchURL: "https://z/start"}
 	before := e.a.Changes().Version(store.OIDCClients)
 	e.ok(e.a.PutOIDCClient(e.ctx, c), "put")
 	if e.a.Changes().Version(store.OIDCClients) == before {
@@ -294,16 +295,17 @@ func oidcClients(e *env) {
 	e.ok(err, "read")
 	if got.Name != "Zed" || got.SecretSHA256 != "abc" || got.Public || got.Origin != "file" || !slices.Equal(got.RedirectURIs, c.RedirectURIs) ||
 		!slices.Equal(got.PostLogoutURIs, c.PostLogoutURIs) || !slices.Equal(got.GrantTypes, c.GrantTypes) ||
-		!slices.Equal(got.AllowedGroups, c.AllowedGroups) || !slices.Equal(got.ReleaseAttributes, c.ReleaseAttributes) || !got.CreatedAt.Equal(e.time()) {
+		!slices.Equal(got.AllowedGroups, c.AllowedGroups) || !slices.Equal(got.ReleaseAttributes, c.ReleaseAttributes) || !got.CreatedAt.Equal(e.time()) ||
+		got.LaunchURL != c.LaunchURL {
 		e.Fatalf("read %+v", got)
 	}
 	all, err := e.b.OIDCClients(e.ctx)
 	if err != nil || len(all) != 2 || all[0].ID != "c2" || !all[0].Public {
 		e.Fatalf("clients by name: %+v %v", all, err)
 	}
-	c.Name, c.AllowedGroups = "Zed 2", nil
+	c.Name, c.AllowedGroups, c.LaunchURL = "Zed 2", nil, ""
 	e.ok(e.b.PutOIDCClient(e.ctx, c), "replace")
-	if got, err := e.a.OIDCClientByID(e.ctx, "c1"); err != nil || got.Name != "Zed 2" || len(got.AllowedGroups) != 0 {
+	if got, err := e.a.OIDCClientByID(e.ctx, "c1"); err != nil || got.Name != "Zed 2" || len(got.AllowedGroups) != 0 || got.LaunchURL != "" {
 		e.Fatalf("replaced: %+v %v", got, err)
 	}
 	g := e.issue(src, "g1") // issued to "client"
