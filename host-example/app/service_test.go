@@ -30,7 +30,7 @@ func signedInHost(t *testing.T, cfg func(*app.Config)) (*hosttest.Host, *hosttes
 	h := hosttest.New(t, hosttest.Plugins(hosttest.PluginDir(), plexsim.PluginEnv(simURL)...), hosttest.Config(cfg))
 	h.AddSource("plex", "plex", "Plex", membersConfig, sim.Token("owner"))
 	b := hosttest.NewBrowser(t, h.URL, hosttest.Upstream{Sim: sim, URL: simURL})
-	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("sign-in: %d %s %.300s", p.Status, p.Location, p.Body)
 	}
 	return h, b
@@ -114,7 +114,7 @@ func TestPasswordSignInTimedFromTheFirstAttempt(t *testing.T) {
 	}
 	const wait = 1100 * time.Millisecond
 	time.Sleep(wait) // the person finds the code
-	if p := b.PostForm("/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}}); p.Location != "/profile" {
+	if p := b.PostForm("/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}}); p.Location != "/" {
 		t.Fatalf("with the code: %d %.300s", p.Status, p.Body)
 	}
 	if got := sample(t, h, `hostexample_signin_seconds_count{source="plex"}`); got != "1" {
