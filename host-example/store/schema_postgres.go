@@ -130,4 +130,17 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 		origin TEXT NOT NULL, state_hash TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT NOT NULL DEFAULT 0);
 	CREATE INDEX handover_codes_expiry ON handover_codes(expires_at);
 	CREATE INDEX handover_codes_user ON handover_codes(user_id);`},
+	// 16: devices that stay signed in (issue 30). A person's session may be remembered (a
+	// persistent cookie) and slide: its expiry moves to last_seen_at + slide (seconds; 0: fixed),
+	// never past expires_cap. last_seen_at is written at most every few minutes, off the request.
+	{sqlite: `ALTER TABLE sessions ADD COLUMN remembered INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN slide INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN expires_cap INTEGER NOT NULL DEFAULT 0;
+	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`,
+		postgres: `ALTER TABLE sessions ADD COLUMN remembered BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN slide BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN expires_cap BIGINT NOT NULL DEFAULT 0;
+	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`},
 }
