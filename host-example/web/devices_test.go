@@ -25,8 +25,9 @@ func sessionCookie(p page) *http.Cookie {
 // "Keep me signed in on this device" is a field of the sign-in form's POST: ticked, the
 // session's cookie outlives the browser and the session is listed as remembered (the person's
 // profile, the admin's person page); not ticked (or asked for in the query only), the cookie
-// is a browser-session one. A remembered session ends like any other: at the next
-// re-validation that finds the friend removed, and when an admin disables the person.
+// is a browser-session one. A remembered session ends like any other: signing out everywhere,
+// the admin deleting the person, the next re-validation that finds the friend removed, and an
+// admin disabling the person.
 func TestRememberedDevice(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addSource(membersConfig)
@@ -61,6 +62,35 @@ func TestRememberedDevice(t *testing.T) {
 		t.Fatalf("the person page marks %d remembered sessions, want 1", strings.Count(pp.Body, "kept signed in on its device"))
 	}
 
+	// Signing out everywhere from another browser ends it; so does the admin deleting the person.
+	other := h.browser()
+	other.Login("plex", "friend")
+	other.Get("/profile")
+	if p := other.Submit("/logout/everywhere", nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere: %d", p.Status)
+	}
+	if p := b.Do("GET", "/profile", nil); p.Location != "/login" {
+		t.Fatalf("a remembered session survived signing out everywhere: %d %s", p.Status, p.Location)
+	}
+	b = h.browser()
+	b.Remember = true
+	b.Login("plex", "friend")
+	u, err := h.store.User(ctx, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.srv.People.Delete(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.Do("GET", "/profile", nil); p.Location != "/login" {
+		t.Fatalf("a remembered session survived deleting the person: %d %s", p.Status, p.Location)
+	}
+	b = h.browser()
+	b.Remember = true
+	b.Login("plex", "friend")
+	users, _ = h.store.Users(ctx)
+	uid = users[0].ID
+
 	// The owner removes the share: the next re-validation ends the remembered session too.
 	h.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
 	restartPlugin(t, h)
@@ -78,7 +108,7 @@ func TestRememberedDevice(t *testing.T) {
 	if p := b.Login("plex", "friend"); p.Location != "/profile" {
 		t.Fatalf("signing in again: %d %s", p.Status, p.Location)
 	}
-	u, err := h.store.User(ctx, uid)
+	u, err = h.store.User(ctx, uid)
 	if err != nil || u.Disabled {
 		t.Fatalf("the person: %+v %v", u, err)
 	}
