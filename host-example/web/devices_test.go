@@ -119,3 +119,34 @@ func TestRememberedDevice(t *testing.T) {
 		t.Fatalf("a remembered session survived disabling: %d %s", p.Status, p.Location)
 	}
 }
+
+// The box ticked on the sign-in form holds through the paths a login takes after it: a
+// password login's one-time code (a wrong code first), and a login's next step (a Home
+// profile picked).
+func TestRememberHoldsThroughCodeAndStep(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"home_profiles":true`, 1))
+	persistent := func(what string, p page) {
+		t.Helper()
+		if c := sessionCookie(p); p.Status != http.StatusSeeOther || c == nil || c.Expires.IsZero() {
+			t.Fatalf("%s: %d %+v %.300s", what, p.Status, c, p.Body)
+		}
+	}
+	b := h.browser()
+	csrf := b.Do("GET", "/login", nil).CSRF()
+	if p := b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "login": {"tess"}, "password": {"tf-pass"}, "remember": {"1"}}); p.Status != http.StatusUnauthorized {
+		t.Fatalf("the code asked: %d", p.Status)
+	}
+	if p := b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"000000"}}); p.Status != http.StatusUnauthorized {
+		t.Fatalf("a wrong code: %d", p.Status)
+	}
+	persistent("the code after a remembered password", b.Do("POST", "/login/plex/password", url.Values{"csrf": {csrf}, "otp": {"123456"}}))
+
+	s := h.browser()
+	s.Remember = true
+	p := s.Login("plex", "owner")
+	if !strings.Contains(p.Body, "Who is watching?") {
+		t.Fatalf("no profile step: %d %.300s", p.Status, p.Body)
+	}
+	persistent("the step after a remembered start", s.Do("POST", "/login/step", url.Values{"csrf": {p.CSRF()}, "choice": {"60718293a4b5c6d7"}, "v.pin": {"1234"}}))
+}
