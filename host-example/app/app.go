@@ -260,6 +260,11 @@ func (a *App) Close() {
 	if a.Plugins != nil {
 		a.Plugins.Close()
 	}
+	if a.Sessions != nil { // when sessions were last seen, noted but not yet written
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.Sessions.FlushLastSeen(ctx)
+		cancel()
+	}
 	if a.ownStore {
 		a.Store.Close()
 	}
