@@ -25,7 +25,7 @@ func sessionCookie(p page) *http.Cookie {
 // "Keep me signed in on this device" is a field of the sign-in form's POST: ticked, the
 // session's cookie outlives the browser and the session is listed as remembered (the person's
 // profile, the admin's person page); not ticked (or asked for in the query only), the cookie
-// is a browser-session one. A remembered session ends like any other: signing out everywhere,
+// is a browser-session one, as an admin session's always is. A remembered session ends like any other: signing out everywhere,
 // the admin deleting the person, the next re-validation that finds the friend removed, and an
 // admin disabling the person.
 func TestRememberedDevice(t *testing.T) {
@@ -57,7 +57,10 @@ func TestRememberedDevice(t *testing.T) {
 	users, _ := h.store.Users(ctx)
 	uid := users[0].ID
 	a := h.browser()
-	a.AdminLogin(adminPassword)
+	a.Get("/admin/login")
+	if c := sessionCookie(a.Submit("/admin/login", url.Values{"password": {adminPassword}, "remember": {"1"}})); c == nil || !c.Expires.IsZero() {
+		t.Fatalf("an admin session's cookie outlives the browser: %+v", c)
+	}
 	if pp := a.Do("GET", "/admin/users/"+strconv.FormatInt(uid, 10), nil); strings.Count(pp.Body, "kept signed in on its device") != 1 {
 		t.Fatalf("the person page marks %d remembered sessions, want 1", strings.Count(pp.Body, "kept signed in on its device"))
 	}
