@@ -43,6 +43,14 @@ func sessionSlidesWhenSeen(e *env) {
 	if got := read("after a touch"); !got.ExpiresAt.Equal(seen.Add(4*time.Hour)) || !got.LastSeen.Equal(seen) || !got.AuthTime.Equal(signedIn) {
 		e.Fatalf("slid: %+v", got)
 	}
+	_, _, err = e.a.CreateForwardSession(e.ctx, "forward-of-remembered", d.SessionID, time.Hour)
+	e.ok(err, "forward-auth session")
+	listed, err := e.b.UserSessions(e.ctx, d.UserID)
+	e.ok(err, "list")
+	if len(listed) != 2 || listed[0].Kind != store.HostSession || !listed[0].Remembered || !listed[0].LastSeen.Equal(seen) ||
+		listed[1].Kind != store.ForwardAuthSession || listed[1].Remembered || !listed[1].LastSeen.IsZero() {
+		e.Fatalf("the person's sessions: %+v", listed)
+	}
 	e.ok(e.a.TouchSessions(e.ctx, []store.SessionSeen{{ID: d.SessionID, At: signedIn.Add(time.Hour)}}), "an earlier touch")
 	if got := read("after an earlier touch"); !got.LastSeen.Equal(seen) || !got.ExpiresAt.Equal(seen.Add(4*time.Hour)) {
 		e.Fatalf("an earlier touch moved it: %+v", got)
