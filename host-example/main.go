@@ -27,6 +27,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/buildinfo"
 	"github.com/plexlogin/plexlogin/host-example/connlimit"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -43,6 +44,7 @@ type serveFlags struct {
 	logFormat, metricsListen, docsURL, forwardAuthListen                                                                      string
 
 	lifetime, revalidate, forwardCache time.Duration
+	rememberLifetime, idleTimeout      time.Duration
 	maxConns, maxConnsPerClient        int
 	rotateKeys                         bool
 }
@@ -75,6 +77,8 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	str(&f.plugins, "plugins", "HOST_PLUGINS_DIR", "", "folder with plugin manifests (plugin.json or */plugin.json); relative: beside this executable, else in -data; empty: this executable's folder")
 	str(&f.proxies, "trusted-proxies", "HOST_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is honoured")
 	dur(&f.lifetime, "session-lifetime", "HOST_SESSION_LIFETIME", 12*time.Hour, "how long a login lasts")
+	dur(&f.rememberLifetime, "remember-lifetime", "HOST_REMEMBER_LIFETIME", host.DefaultRememberLifetime, "how long a sign-in kept on its device (\"keep me signed in\") lasts unused; it slides, and ends a year after the sign-in at the latest")
+	dur(&f.idleTimeout, "idle-timeout", "HOST_IDLE_TIMEOUT", 0, "end a sign-in not kept on its device after this long unused, within -session-lifetime (0: off; at least 5m)")
 	dur(&f.revalidate, "revalidate-interval", "HOST_REVALIDATE_INTERVAL", time.Hour, "how often users are re-validated with their source")
 	str(&f.bootstrap, "bootstrap", "HOST_BOOTSTRAP", "", "JSON file of sources to create when the database is new")
 	num(&f.maxConns, "max-conns", "HOST_MAX_CONNS", 4096, "open connections at most, in total")
@@ -126,10 +130,17 @@ func (f *serveFlags) config(logger hclog.Logger) (app.Config, error) {
 		}
 		trusted = append(trusted, p)
 	}
+	if f.rememberLifetime < time.Hour {
+		return app.Config{}, fmt.Errorf("-remember-lifetime %s: must be at least 1h", f.rememberLifetime)
+	}
+	if f.idleTimeout != 0 && f.idleTimeout < 5*time.Minute {
+		return app.Config{}, fmt.Errorf("-idle-timeout %s: must be 0 (off) or at least 5m", f.idleTimeout)
+	}
 	if f.forwardCache < time.Second || f.forwardCache > 10*time.Minute {
 		return app.Config{}, fmt.Errorf("-forward-auth-cache %s: must be between 1s and 10m", f.forwardCache)
 	}
-	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, Database: f.database, TrustedProxies: trusted, SessionLifetime: f.lifetime, SiteName: f.siteName, DocsURL: f.docsURL,
+	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, Database: f.database, TrustedProxies: trusted, SessionLifetime: f.lifetime,
+		RememberLifetime: f.rememberLifetime, IdleTimeout: f.idleTimeout, SiteName: f.siteName, DocsURL: f.docsURL,
 		SigningAlg: f.signingAlg, CookieDomain: f.cookieDomain, ForwardCache: f.forwardCache, Logger: logger}
 	if f.clientsFile != "" {
 		var secretErr error // a secret file that cannot be read says why, not just "empty"

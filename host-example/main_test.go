@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/plexlogin/plexlogin/host-example/app"
@@ -263,5 +264,35 @@ func TestForwardAuthListenChecked(t *testing.T) {
 		if got := proxyURL(addr); got == nil || got.String() != want {
 			t.Errorf("proxyURL(%q) = %v, want %s", addr, got, want)
 		}
+	}
+}
+
+// -remember-lifetime (30 days) and -idle-timeout (off) reach the app's config, from their
+// variables too; an idle timeout under 5 minutes or a remember lifetime under an hour is refused.
+func TestRememberLifetimeAndIdleTimeout(t *testing.T) {
+	f, err := parseServe(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := f.config(hclog.NewNullLogger()); err != nil || cfg.RememberLifetime != 30*24*time.Hour || cfg.IdleTimeout != 0 {
+		t.Fatalf("the defaults: %v %v %v", cfg.RememberLifetime, cfg.IdleTimeout, err)
+	}
+	for _, args := range [][]string{{"-idle-timeout", "1m"}, {"-remember-lifetime", "10m"}} {
+		f, err := parseServe(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.config(hclog.NewNullLogger()); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	t.Setenv("HOST_REMEMBER_LIFETIME", "168h")
+	t.Setenv("HOST_IDLE_TIMEOUT", "30m")
+	f, err = parseServe(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := f.config(hclog.NewNullLogger()); err != nil || cfg.RememberLifetime != 168*time.Hour || cfg.IdleTimeout != 30*time.Minute {
+		t.Fatalf("from the environment: %v %v %v", cfg.RememberLifetime, cfg.IdleTimeout, err)
 	}
 }

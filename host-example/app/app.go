@@ -43,6 +43,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// SessionLifetime is how long a login lasts (default 12 h).
 	SessionLifetime time.Duration
+	// RememberLifetime is how long a session kept on its device lasts unused (default 30 days;
+	// host.LoginConfig); IdleTimeout ends an ordinary one unused that long (0: off).
+	RememberLifetime, IdleTimeout time.Duration
 	// LoginRate is login attempts per minute per client (default 30).
 	LoginRate int
 	// LoginStarts tune the budget of login starts that call a source (zero: the defaults).
@@ -171,7 +174,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err := a.Admin.UpgradeGroup(ctx); err != nil {
 		return err
 	}
-	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, Rate: cfg.LoginRate,
+	a.Logins = host.NewLogins(st, a.Sources, host.LoginConfig{SessionLifetime: cfg.SessionLifetime, RememberLifetime: cfg.RememberLifetime,
+		IdleTimeout: cfg.IdleTimeout, Rate: cfg.LoginRate,
 		Starts: cfg.LoginStarts, Logger: cfg.Logger.Named("login"), SignedIn: a.signedIn})
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
 	a.Actions = host.NewActions(st, a.Sources)
@@ -255,6 +259,11 @@ func (a *App) Close() {
 	}
 	if a.Plugins != nil {
 		a.Plugins.Close()
+	}
+	if a.Sessions != nil { // when sessions were last seen, noted but not yet written
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.Sessions.FlushLastSeen(ctx)
+		cancel()
 	}
 	if a.ownStore {
 		a.Store.Close()

@@ -43,21 +43,37 @@ func Required(t testing.TB, what string, paths ...string) string {
 // host-resolver-rules); it ends with the test.
 func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	ctx, _ := Open(t, t.TempDir(), extra...)
+	return ctx
+}
+
+// Open starts headless Chromium on the profile in dir (a folder the test keeps, so a second
+// Open is the same browser started again) with extra flags. stop shuts it down as a person
+// closing the browser does: it writes its cookies to the profile and ends; else it ends with
+// the test.
+func Open(t testing.TB, dir string, extra ...chromedp.ExecAllocatorOption) (ctx context.Context, stop func()) {
+	t.Helper()
 	path := Required(t, "chromium (Debian's chromium)", os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser")
 	opts := append([]chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1000),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(dir), chromedp.WindowSize(1200, 1000),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true)}, extra...)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
+	bctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 120*time.Second)
+	ctx, cancel3 := context.WithTimeout(bctx, 120*time.Second)
 	t.Cleanup(cancel3)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return ctx
+	return ctx, func() {
+		if err := chromedp.Cancel(bctx); err != nil { // Browser.close: a clean shutdown
+			t.Errorf("close chromium: %v", err)
+		}
+		cancel3()
+		cancel() // waits for the process to end
+	}
 }
 
 // Steps runs actions, failing the test with what was being done and where the page was.

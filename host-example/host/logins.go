@@ -19,6 +19,12 @@ import (
 
 // Timings of login state.
 const (
+	// DefaultRememberLifetime is how long a session kept on its device lasts unused.
+	DefaultRememberLifetime = 30 * 24 * time.Hour
+	// RememberCap is how long after its sign-in a session kept on its device ends however
+	// often it is used: the person signs in at their source again at least once a year.
+	RememberCap = 365 * 24 * time.Hour
+
 	// UpstreamBackoff is how long, after a source's upstream said "too many requests", only
 	// quiet clients may start logins that call it (startBudget).
 	UpstreamBackoff = 30 * time.Second
@@ -32,6 +38,13 @@ const (
 type LoginConfig struct {
 	// SessionLifetime is how long a login lasts.
 	SessionLifetime time.Duration
+	// RememberLifetime is how long a session kept on its device ("keep me signed in") lasts
+	// after it was last seen (default 30 days); it slides, never past RememberCap after the
+	// sign-in (or RememberLifetime, when longer).
+	RememberLifetime time.Duration
+	// IdleTimeout, when set, ends a session that is not kept on its device after that long
+	// unused (within SessionLifetime; 0: off).
+	IdleTimeout time.Duration
 	// Rate is begin-login, step and password attempts allowed per minute per client; a burst
 	// of a third of it is allowed, then a flood is slowed.
 	Rate int
@@ -68,6 +81,9 @@ func NewLogins(st Store, srcs *Sources, cfg LoginConfig) *Logins {
 	if cfg.Rate == 0 {
 		cfg.Rate = 30
 	}
+	if cfg.RememberLifetime == 0 {
+		cfg.RememberLifetime = DefaultRememberLifetime
+	}
 	cfg.Starts = cfg.Starts.withDefaults()
 	return &Logins{store: st, sources: srcs, states: redirectStates{st}, cfg: cfg, log: logger(cfg.Logger),
 		begins: ratelimit.New(float64(cfg.Rate), cfg.Rate/3+1, 100000), budget: newStartBudget(cfg.Starts)}
@@ -80,6 +96,8 @@ type loginState struct {
 	Return   string `json:"return,omitempty"`
 	// Began is when the login began (Unix nanoseconds), carried to its end.
 	Began int64 `json:"began,omitempty"`
+	// Remember keeps the session on the device (the sign-in form's checkbox).
+	Remember bool `json:"remember,omitempty"`
 }
 
 // stepState is what the host keeps of a login step in progress.
@@ -88,6 +106,7 @@ type stepState struct {
 	Step     *source.LoginStep `json:"step"`
 	Return   string            `json:"return,omitempty"`
 	Began    int64             `json:"began,omitempty"`
+	Remember bool              `json:"remember,omitempty"`
 }
 
 // pendingPassword is a password waiting for its one-time code.
@@ -95,6 +114,7 @@ type pendingPassword struct {
 	Login    string `json:"login"`
 	Password string `json:"password"`
 	Began    int64  `json:"began,omitempty"`
+	Remember bool   `json:"remember,omitempty"`
 }
 
 // Begin starts a login with the source of slug.
@@ -109,6 +129,9 @@ type Begin struct {
 	Browser string
 	// Return is where the browser goes afterwards (already checked by the caller).
 	Return string
+	// Remember keeps the session on this device: the sign-in form's checkbox, carried in the
+	// login's state to its end.
+	Remember bool
 	// Callback is the callback URL of the login with this id.
 	Callback func(loginID string) string
 }
@@ -133,7 +156,7 @@ func (l *Logins) Begin(ctx context.Context, b Begin) (Outcome, error) {
 		l.noteUpstream(src, err)
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return, Began: began.UnixNano()})
+	st, _ := json.Marshal(loginState{SourceID: src.ID, Plugin: start.State, Return: b.Return, Remember: b.Remember, Began: began.UnixNano()})
 	client := clientRef(b.Client)
 	if _, err := l.states.put(ctx, store.LoginState{ID: id, SessionID: b.SessionID, SourceID: src.ID, Kind: store.StateLogin,
 		ClientKey: client, State: st, ExpiresAt: CapExpiry(start.ExpiresAt, 30*time.Minute)}); err != nil {
@@ -179,7 +202,7 @@ func (l *Logins) Complete(ctx context.Context, c Complete) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, p, id, st.Return, c.SessionID, st.Began)
+	return l.finish(ctx, src, p, id, signInTo{ret: st.Return, sessionID: c.SessionID, remember: st.Remember, began: st.Began})
 }
 
 // Answer is a person's answer to a login step.
@@ -222,13 +245,15 @@ func (l *Logins) Continue(ctx context.Context, a Answer) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, p, id, st.Return, a.SessionID, st.Began)
+	return l.finish(ctx, src, p, id, signInTo{ret: st.Return, sessionID: a.SessionID, remember: st.Remember, began: st.Began})
 }
 
 // PasswordAttempt is a login with a password (and maybe a one-time code).
 type PasswordAttempt struct {
 	Slug, SessionID, Client, Return string
-	// Person and Browser are as Begin's.
+	// Person and Browser are as Begin's, and Remember (a code alone continues the kept
+	// password's).
+	Remember    bool
 	Person      int64
 	Browser     string
 	Credentials source.Credentials
@@ -252,7 +277,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 		if ls, err := l.store.TakeLoginState(ctx, a.SessionID, store.StatePassword); err == nil && ls.SourceID == src.ID {
 			var pp pendingPassword
 			_ = json.Unmarshal(ls.State, &pp)
-			cred.Login, cred.Password = pp.Login, pp.Password
+			cred.Login, cred.Password, a.Remember = pp.Login, pp.Password, pp.Remember
 			if pp.Began != 0 {
 				began = pp.Began
 			}
@@ -262,7 +287,7 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	id, err := p.Process.PasswordLogin(ctx, Instance(src), cred)
 	var se *source.Error
 	if errors.As(err, &se) && se.Kind == source.KindSecondFactorRequired {
-		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password, Began: began})
+		st, _ := json.Marshal(pendingPassword{Login: cred.Login, Password: cred.Password, Remember: a.Remember, Began: began})
 		_, _ = l.store.PutLoginState(ctx, store.LoginState{SessionID: a.SessionID, SourceID: src.ID, Kind: store.StatePassword, State: st,
 			ExpiresAt: time.Now().Add(5 * time.Minute)})
 		return Outcome{}, &SecondFactorError{Source: src, Account: cred.Login, Text: se.UserText, Rejected: cred.OTP != ""}
@@ -270,15 +295,24 @@ func (l *Logins) Password(ctx context.Context, a PasswordAttempt) (Outcome, erro
 	if err != nil {
 		return Outcome{}, l.failed(ctx, src, err, false)
 	}
-	return l.finish(ctx, src, p, id, a.Return, a.SessionID, began)
+	return l.finish(ctx, src, p, id, signInTo{ret: a.Return, sessionID: a.SessionID, remember: a.Remember, began: began})
+}
+
+// signInTo is where a login goes when it finishes: its return address, the browser's
+// session it replaces, whether the new one is kept on the device, and when the login began
+// (Unix nanoseconds; 0: not known).
+type signInTo struct {
+	ret, sessionID string
+	remember       bool
+	began          int64
 }
 
 // finish stores the user by (source, subject) and starts the user's session, ending the
 // anonymous one (no session fixation); a login that needs one more step keeps it instead.
-// began is when the login began (Unix nanoseconds; 0: not known).
-func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id source.Identity, ret, sessionID string, began int64) (Outcome, error) {
+func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id source.Identity, to signInTo) (Outcome, error) {
+	ret, sessionID := to.ret, to.sessionID
 	if id.Step != nil {
-		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret, Began: began})
+		st, _ := json.Marshal(stepState{SourceID: src.ID, Step: id.Step, Return: ret, Remember: to.remember, Began: to.began})
 		if _, err := l.store.PutLoginState(ctx, store.LoginState{SessionID: sessionID, SourceID: src.ID, Kind: store.StateStep, State: st,
 			ExpiresAt: CapExpiry(id.Step.ExpiresAt, 15*time.Minute)}); err != nil {
 			return Outcome{}, err
@@ -286,13 +320,13 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id so
 		return Outcome{Source: src, Step: id.Step, Return: ret}, nil
 	}
 	name := NameOf(id.PreferredUsername, id.Name)
-	done, err := l.store.FinishLogin(ctx, store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
+	done, err := l.store.FinishLoginWith(ctx, store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
 		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample,
 		Credentials: kept(id, Want(src, p))},
 		store.Event{SourceID: src.ID, Kind: store.EventLoginAllowed, Subject: id.Subject, Name: name,
 			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
-		sessionID, l.cfg.SessionLifetime)
+		sessionID, l.terms(to.remember))
 	if errors.Is(err, store.ErrSourceOff) { // turned off while the plugin answered
 		_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventLoginDenied, Subject: id.Subject,
 			Name: name, Reason: "source_disabled", Detail: "the source was turned off during the login"})
@@ -305,11 +339,25 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id so
 	if done.Disabled {
 		return Outcome{}, ErrUserDisabled
 	}
-	if l.cfg.SignedIn != nil && began != 0 {
-		l.cfg.SignedIn(src, time.Since(time.Unix(0, began)))
+	if l.cfg.SignedIn != nil && to.began != 0 {
+		l.cfg.SignedIn(src, time.Since(time.Unix(0, to.began)))
 	}
-	return Outcome{Source: src, Return: ret,
-		SignedIn: &SignedIn{Token: done.Token, Expires: time.Now().Add(l.cfg.SessionLifetime), UserID: done.UserID}}, nil
+	in := &SignedIn{Token: done.Token, UserID: done.UserID, Remembered: to.remember}
+	if to.remember {
+		in.Expires = time.Now().Add(l.terms(true).Life) // the cookie outlives the browser; the store says when it ends
+	}
+	return Outcome{Source: src, Return: ret, SignedIn: in}, nil
+}
+
+// terms are how long a person's new session lasts: kept on the device, it slides
+// RememberLifetime from when it was last seen, never past RememberCap (or RememberLifetime,
+// when longer) after the sign-in; else it ends SessionLifetime after the sign-in, or
+// IdleTimeout after it was last seen when that is sooner.
+func (l *Logins) terms(remember bool) store.SessionTerms {
+	if remember {
+		return store.SessionTerms{Life: max(RememberCap, l.cfg.RememberLifetime), Slide: l.cfg.RememberLifetime, Remembered: true}
+	}
+	return store.SessionTerms{Life: l.cfg.SessionLifetime, Slide: l.cfg.IdleTimeout}
 }
 
 // bySlug is the usable source of slug and its plugin, or ErrUnknownSource.

@@ -23,11 +23,14 @@ type Outcome struct {
 	Return string
 }
 
-// SignedIn is a finished login: the new session's cookie value and expiry, and its user.
+// SignedIn is a finished login: the new session's cookie value and the cookie's expiry (zero:
+// a browser-session cookie, for a session not kept on the device), and its user.
 type SignedIn struct {
 	Token   string
 	Expires time.Time
 	UserID  int64
+	// Remembered: the session is kept on this device ("keep me signed in").
+	Remembered bool
 }
 
 // The ways a login ends without an outcome, besides *FailedError, *PausedError,

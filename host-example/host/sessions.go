@@ -19,6 +19,9 @@ type SessionStore interface {
 	UpgradeSession(ctx context.Context, oldID string, userID int64, life time.Duration) (string, *store.Session, error)
 	DeleteSession(ctx context.Context, id string) error
 	User(ctx context.Context, id int64) (*store.User, error)
+	TouchSessions(ctx context.Context, seen []store.SessionSeen) error
+	// Now is the store's clock, which sessions' times are of.
+	Now() time.Time
 }
 
 var _ SessionStore = (*store.Store)(nil)
@@ -34,11 +37,15 @@ type Sessions struct {
 	store SessionStore
 	// secure is set behind https: the cookie is Secure and "__Host-" prefixed.
 	secure bool
+	// seen keeps when person sessions were last seen, written off the request (lastseen.go).
+	seen lastSeen
 }
 
 // NewSessions returns the sessions of st, with the cookie of the host's public URL.
 func NewSessions(st SessionStore, publicURL *url.URL) *Sessions {
-	return &Sessions{store: st, secure: publicURL != nil && publicURL.Scheme == "https"}
+	s := &Sessions{store: st, secure: publicURL != nil && publicURL.Scheme == "https"}
+	s.seen = lastSeen{store: st, flushAfter: seenFlushAfter}
+	return s
 }
 
 // CookieName is the session cookie's name; behind https it is "__Host-" prefixed, so the
@@ -86,6 +93,7 @@ func (s *Sessions) Load(r *http.Request) (*store.Session, error) {
 func (s *Sessions) Of(ctx context.Context, token string) (*store.Session, error) {
 	sess, err := s.store.Session(ctx, token)
 	if err == nil {
+		s.seen.note(sess)
 		return sess, nil
 	}
 	if errors.Is(err, store.ErrNotFound) {

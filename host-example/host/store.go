@@ -40,7 +40,7 @@ type Store interface {
 	// there of someone by subject or name.
 	FindUser(ctx context.Context, sourceID, who string) (*store.User, error)
 	EventPerson(ctx context.Context, sourceID, who string) (store.Event, error)
-	FinishLogin(ctx context.Context, u store.User, allowed store.Event, oldSessionID string, life time.Duration) (*store.LoginDone, error)
+	FinishLoginWith(ctx context.Context, u store.User, allowed store.Event, oldSessionID string, terms store.SessionTerms) (*store.LoginDone, error)
 	UsersToCheck(ctx context.Context, sourceID string, before time.Time) ([]*store.User, error)
 	MarkChecked(ctx context.Context, id int64) error
 	SetDisabled(ctx context.Context, id int64, disabled bool, reason string) error

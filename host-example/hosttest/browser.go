@@ -40,6 +40,8 @@ type Browser struct {
 	Base string
 	// Stay tells whether Follow goes on to next (an absolute URL); nil: while it is on Base.
 	Stay func(next string) bool
+	// Remember ticks "Keep me signed in on this device" on the sign-in form StartLogin sends.
+	Remember bool
 
 	t    testing.TB
 	up   Upstream
@@ -236,7 +238,11 @@ func (b *Browser) StartLogin(last Page, slug string) string {
 	if csrf == "" {
 		b.t.Fatalf("no login form: %d %.500s", last.Status, last.Body)
 	}
-	p := b.PostForm("/login/"+slug, url.Values{"csrf": {csrf}, "return": {last.Field("return")}})
+	form := url.Values{"csrf": {csrf}, "return": {last.Field("return")}}
+	if b.Remember {
+		form.Set("remember", "1")
+	}
+	p := b.PostForm("/login/"+slug, form)
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Redirect, b.up.URL+"/auth#?") {
 		b.t.Fatalf("begin login: %d %s %.500s", p.Status, p.Location, p.Body)
 	}

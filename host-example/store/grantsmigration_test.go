@@ -16,7 +16,9 @@ func rewindGroupOrigins(t *testing.T, s *Store) {
 	t.Helper()
 	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN auth_time`,
 		`DROP INDEX login_states_client`, `DROP INDEX login_states_kind`, `ALTER TABLE login_states DROP COLUMN client_key`,
-		`ALTER TABLE oidc_auth_requests DROP COLUMN session_id`, `DROP TABLE handover_codes`, `DELETE FROM schema_version WHERE version >= ?`,
+		`ALTER TABLE oidc_auth_requests DROP COLUMN session_id`, `DROP TABLE handover_codes`,
+		`ALTER TABLE sessions DROP COLUMN remembered`, `ALTER TABLE sessions DROP COLUMN last_seen_at`, `ALTER TABLE sessions DROP COLUMN slide`,
+		`ALTER TABLE sessions DROP COLUMN expires_cap`, `DELETE FROM schema_version WHERE version >= ?`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id, groups_json) VALUES ('src', '42', 1, 1, 'pub', '["b","a",3]')`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id) VALUES ('src', '43', 1, 1, 'pub2')`,
 		`INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES ('sid', NULL, 1, 'c', 100, 200)`} {
@@ -51,6 +53,13 @@ func checkGroupOrigins(t *testing.T, s *Store) {
 	var auth int64
 	if err := s.read.QueryRowContext(ctx, `SELECT auth_time FROM sessions WHERE id = 'sid'`).Scan(&auth); err != nil || auth != 100 {
 		t.Fatalf("the session's sign-in time %d (%v), want its start", auth, err)
+	}
+	// Devices that stay signed in (16): a session is last seen at its start, fixed to its expiry.
+	var seen, slide, capped int64
+	var remembered bool
+	if err := s.read.QueryRowContext(ctx, `SELECT remembered, last_seen_at, slide, expires_cap FROM sessions WHERE id = 'sid'`).Scan(&remembered, &seen, &slide, &capped); err != nil ||
+		remembered || seen != 100 || slide != 0 || capped != 200 {
+		t.Fatalf("the session's sliding columns: %v %d %d %d (%v)", remembered, seen, slide, capped, err)
 	}
 }
 

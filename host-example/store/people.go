@@ -54,6 +54,10 @@ type UserSession struct {
 	Ref       string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// Remembered is a host session kept on its device ("keep me signed in"); LastSeen is when
+	// a host session was last used (to within a few minutes; zero for a forward-auth one).
+	Remembered bool
+	LastSeen   time.Time
 }
 
 // sessionRef is the name of the session id on the admin's pages: a keyed hash of it, short.
@@ -61,8 +65,9 @@ func (s *Store) sessionRef(id string) string { return s.MAC("session-ref", id)[:
 
 // UserSessions lists a user's unexpired sessions, host ones then forward-auth ones, newest first.
 func (s *Store) UserSessions(ctx context.Context, userID int64) ([]UserSession, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT 'host', id, created_at, expires_at FROM sessions WHERE user_id = ? AND expires_at > ?
-		UNION ALL SELECT 'forward', id, created_at, expires_at FROM forward_sessions WHERE user_id = ? AND expires_at > ?
+	rows, err := s.read.QueryContext(ctx, `SELECT 'host', id, created_at, expires_at, remembered, last_seen_at FROM sessions
+		WHERE user_id = ? AND expires_at > ?
+		UNION ALL SELECT 'forward', id, created_at, expires_at, 0, 0 FROM forward_sessions WHERE user_id = ? AND expires_at > ?
 		ORDER BY 1 DESC, 3 DESC, 2`, userID, s.now().Unix(), userID, s.now().Unix())
 	if err != nil {
 		return nil, fmt.Errorf("list a user's sessions: %w", err)
@@ -72,11 +77,14 @@ func (s *Store) UserSessions(ctx context.Context, userID int64) ([]UserSession, 
 	for rows.Next() {
 		var us UserSession
 		var id string
-		var created, exp int64
-		if err := rows.Scan(&us.Kind, &id, &created, &exp); err != nil {
+		var created, exp, seen int64
+		if err := rows.Scan(&us.Kind, &id, &created, &exp, &us.Remembered, &seen); err != nil {
 			return nil, err
 		}
 		us.Ref, us.CreatedAt, us.ExpiresAt = s.sessionRef(id), time.Unix(created, 0), time.Unix(exp, 0)
+		if seen != 0 {
+			us.LastSeen = time.Unix(seen, 0)
+		}
 		out = append(out, us)
 	}
 	return out, rows.Err()

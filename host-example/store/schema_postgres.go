@@ -139,4 +139,17 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 		postgres: `ALTER TABLE oidc_clients ADD COLUMN launch_url TEXT NOT NULL DEFAULT '';
 	CREATE TABLE app_icons (kind TEXT NOT NULL, app_id TEXT NOT NULL, content_type TEXT NOT NULL, data BYTEA NOT NULL,
 		updated_at BIGINT NOT NULL, PRIMARY KEY (kind, app_id));`},
+	// 17: devices that stay signed in (issue 30). A person's session may be remembered (a
+	// persistent cookie) and slide: its expiry moves to last_seen_at + slide (seconds; 0: fixed),
+	// never past expires_cap. last_seen_at is written at most every few minutes, off the request.
+	{sqlite: `ALTER TABLE sessions ADD COLUMN remembered INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN slide INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN expires_cap INTEGER NOT NULL DEFAULT 0;
+	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`,
+		postgres: `ALTER TABLE sessions ADD COLUMN remembered BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN slide BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN expires_cap BIGINT NOT NULL DEFAULT 0;
+	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`},
 }

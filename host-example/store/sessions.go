@@ -21,6 +21,33 @@ type Session struct {
 	// session (so renewing the session never makes the sign-in fresher).
 	AuthTime  time.Time
 	ExpiresAt time.Time
+	// Remembered is a person's session kept on this device ("keep me signed in"): its cookie
+	// outlives the browser's session.
+	Remembered bool
+	// LastSeen is when the session was last used, written at most every few minutes
+	// (TouchSessions); Slide, when not 0, moves ExpiresAt to LastSeen+Slide, never past
+	// ExpiresCap. An admin session never slides.
+	LastSeen   time.Time
+	Slide      time.Duration
+	ExpiresCap time.Time
+}
+
+// SessionTerms are how long a person's new session lasts.
+type SessionTerms struct {
+	// Life is how long after the sign-in the session ends at the latest.
+	Life time.Duration
+	// Slide, when not 0, ends the session Slide after it was last seen (before Life).
+	Slide time.Duration
+	// Remembered keeps the session on the device (a persistent cookie).
+	Remembered bool
+}
+
+// firstExpiry is when a session of terms begun at now ends unless it is seen again.
+func (t SessionTerms) firstExpiry(now time.Time) time.Time {
+	if t.Slide > 0 && t.Slide < t.Life {
+		return now.Add(t.Slide)
+	}
+	return now.Add(t.Life)
 }
 
 // CreateSession starts a session of a sign-in made now and returns its cookie token (a
@@ -29,13 +56,15 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, admin bool, lif
 	token := RandomID(32)
 	now := s.now()
 	sess := &Session{ID: hashToken(token), UserID: userID, Admin: admin, CSRF: RandomID(16), CreatedAt: time.Unix(now.Unix(), 0),
-		AuthTime: time.Unix(now.Unix(), 0), ExpiresAt: time.Unix(now.Add(life).Unix(), 0)}
+		AuthTime: time.Unix(now.Unix(), 0), ExpiresAt: time.Unix(now.Add(life).Unix(), 0), LastSeen: time.Unix(now.Unix(), 0)}
+	sess.ExpiresCap = sess.ExpiresAt
 	var uid any
 	if userID != 0 {
 		uid = userID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		sess.ID, uid, admin, sess.CSRF, now.Unix(), sess.AuthTime.Unix(), sess.ExpiresAt.Unix())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at, last_seen_at, expires_cap)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.ID, uid, admin, sess.CSRF, now.Unix(), sess.AuthTime.Unix(), sess.ExpiresAt.Unix(), now.Unix(), sess.ExpiresAt.Unix())
 	return token, sess, err
 }
 
@@ -65,9 +94,11 @@ func (s *Store) UpgradeSession(ctx context.Context, oldID string, userID int64, 
 		}
 		authTime := time.Unix(auth, 0)
 		sess = &Session{ID: hashToken(token), UserID: userID, Admin: true, CSRF: RandomID(16), CreatedAt: time.Unix(now.Unix(), 0),
-			AuthTime: authTime, ExpiresAt: time.Unix(authTime.Add(life).Unix(), 0)}
-		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, 1, ?, ?, ?, ?)`,
-			sess.ID, userID, sess.CSRF, now.Unix(), auth, sess.ExpiresAt.Unix()); err != nil {
+			AuthTime: authTime, ExpiresAt: time.Unix(authTime.Add(life).Unix(), 0), LastSeen: time.Unix(now.Unix(), 0)}
+		sess.ExpiresCap = sess.ExpiresAt
+		if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at, last_seen_at, expires_cap)
+			VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)`,
+			sess.ID, userID, sess.CSRF, now.Unix(), auth, sess.ExpiresAt.Unix(), now.Unix(), sess.ExpiresAt.Unix()); err != nil {
 			return fmt.Errorf("upgrade a session: %w", err)
 		}
 		return nil
@@ -83,10 +114,12 @@ func (s *Store) UpgradeSession(ctx context.Context, oldID string, userID int64, 
 func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 	var sess Session
 	var uid sql.NullInt64
-	var created, auth, exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.created_at, s.auth_time, s.expires_at FROM sessions s
+	var created, auth, exp, seen, slide, capped int64
+	err := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.admin, s.csrf, s.created_at, s.auth_time, s.expires_at,
+		s.remembered, s.last_seen_at, s.slide, s.expires_cap FROM sessions s
 		`+sessionPerson("s", true)+` WHERE s.id = ? AND `+sessionLive("s", true),
-		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &created, &auth, &exp)
+		hashToken(token), s.now().Unix()).Scan(&sess.ID, &uid, &sess.Admin, &sess.CSRF, &created, &auth, &exp,
+		&sess.Remembered, &seen, &slide, &capped)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -94,7 +127,37 @@ func (s *Store) Session(ctx context.Context, token string) (*Session, error) {
 		return nil, err
 	}
 	sess.UserID, sess.CreatedAt, sess.AuthTime, sess.ExpiresAt = uid.Int64, time.Unix(created, 0), time.Unix(auth, 0), time.Unix(exp, 0)
+	sess.LastSeen, sess.Slide, sess.ExpiresCap = time.Unix(seen, 0), time.Duration(slide)*time.Second, time.Unix(capped, 0)
 	return &sess, nil
+}
+
+// SessionSeen is a session seen in use at At.
+type SessionSeen struct {
+	ID string
+	At time.Time
+}
+
+// TouchSessions records when sessions were last seen (a batch, written off the request) and
+// slides the expiry of those that slide to At+slide, never past their cap. It only moves
+// forward: an earlier time than the stored one changes nothing, and an ended (expired or
+// deleted) session stays ended. An admin session is never touched: its expiry is fixed
+// from its sign-in. auth_time never moves.
+func (s *Store) TouchSessions(ctx context.Context, seen []SessionSeen) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range seen {
+			at := t.At.Unix()
+			if _, err := s.txExec(ctx, tx, `UPDATE sessions SET last_seen_at = ?, expires_at = CASE
+				WHEN slide <= 0 THEN expires_at WHEN ? + slide < expires_cap THEN ? + slide ELSE expires_cap END
+				WHERE id = ? AND admin = 0 AND user_id IS NOT NULL AND expires_at > ? AND last_seen_at < ?`,
+				at, at, at, t.ID, s.now().Unix(), at); err != nil {
+				return fmt.Errorf("touch sessions: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // AnonymousSession is the session of a cookie token with no stored session: nothing is

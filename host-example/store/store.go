@@ -363,5 +363,8 @@ func (s *Store) SetEnabled(ctx context.Context, id string, on bool) error {
 // SetClock replaces the store's clock (tests that age codes, sessions and states).
 func (s *Store) SetClock(now func() time.Time) { s.clock.Store(&now) }
 
+// Now is the store's clock (SetClock): the time its rows' times are of.
+func (s *Store) Now() time.Time { return s.now() }
+
 // now is the store's current time.
 func (s *Store) now() time.Time { return (*s.clock.Load())() }

@@ -128,6 +128,8 @@ type LoginDone struct {
 	Token string
 	// SessionID is the new session's stored id ("" when the user is disabled).
 	SessionID string
+	// ExpiresAt is when the new session ends unless it is seen again (SessionTerms).
+	ExpiresAt time.Time
 }
 
 // ErrSourceOff is returned by FinishLogin when the source was turned off (or removed) while
@@ -139,6 +141,11 @@ var ErrSourceOff = errors.New("the login method was turned off")
 // replaces the browser's session with the user's — in one transaction, and only while the
 // source is on (else ErrSourceOff, nothing stored).
 func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessionID string, life time.Duration) (*LoginDone, error) {
+	return s.FinishLoginWith(ctx, u, allowed, oldSessionID, SessionTerms{Life: life})
+}
+
+// FinishLoginWith is FinishLogin with the new session's terms (remembered, sliding).
+func (s *Store) FinishLoginWith(ctx context.Context, u User, allowed Event, oldSessionID string, terms SessionTerms) (*LoginDone, error) {
 	mapped, mappedName := u.Username, u.Name
 	u = u.forApps()
 	token, csrf := RandomID(32), RandomID(16)
@@ -181,8 +188,12 @@ func (s *Store) FinishLogin(ctx context.Context, u User, allowed Event, oldSessi
 					return err
 				}
 			}
-			if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at) VALUES (?, ?, 0, ?, ?, ?, ?)`,
-				hashToken(token), done.UserID, csrf, s.now().Unix(), s.now().Unix(), s.now().Add(life).Unix()); err != nil {
+			now := s.now()
+			done.ExpiresAt = time.Unix(terms.firstExpiry(now).Unix(), 0)
+			if _, err := s.txExec(ctx, tx, `INSERT INTO sessions (id, user_id, admin, csrf, created_at, auth_time, expires_at, remembered,
+				last_seen_at, slide, expires_cap) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				hashToken(token), done.UserID, csrf, now.Unix(), now.Unix(), done.ExpiresAt.Unix(), terms.Remembered,
+				now.Unix(), int64(terms.Slide/time.Second), now.Add(terms.Life).Unix()); err != nil {
 				return err
 			}
 			if oldSessionID != "" {

@@ -112,6 +112,12 @@ func (s *signIn) formSession(w http.ResponseWriter, r *http.Request) (*http.Requ
 	return r, sess.ID
 }
 
+// remember is the sign-in form's "Keep me signed in on this device": a field of the form's
+// POST (CSRF-checked by formSession), never of a query a link could carry.
+func remember(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.PostFormValue("remember") != ""
+}
+
 // personOf is the user signed in in the request's session (0 for none).
 func personOf(r *http.Request) int64 {
 	if sess := sessionOf(r); sess != nil {
@@ -126,7 +132,7 @@ func (s *signIn) beginLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	out, err := s.logins.Begin(r.Context(), host.Begin{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
-		Person: personOf(r), Browser: s.startShare(r), Return: s.doors.safeReturn(r.FormValue("return")), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
+		Person: personOf(r), Browser: s.startShare(r), Return: s.doors.safeReturn(r.FormValue("return")), Remember: remember(r), Callback: func(id string) string { return s.callbackURL("/callback") + "?login=" + id }})
 	if err != nil {
 		return s.loginError(w, r, err, "")
 	}
@@ -187,7 +193,7 @@ func (s *signIn) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	ret := s.doors.safeReturn(r.FormValue("return"))
-	out, err := s.logins.Password(r.Context(), host.PasswordAttempt{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r),
+	out, err := s.logins.Password(r.Context(), host.PasswordAttempt{Slug: r.PathValue("slug"), SessionID: sessionID, Client: s.clientKey(r), Remember: remember(r),
 		Person: personOf(r), Browser: s.startShare(r), Return: ret, Credentials: source.Credentials{Login: r.FormValue("login"), Password: r.FormValue("password"), OTP: r.FormValue("otp")}})
 	var sf *host.SecondFactorError
 	if errors.As(err, &sf) {

@@ -61,6 +61,8 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) error {
 		ps := profileSession{What: "This site, in a browser", Since: l.CreatedAt, Until: l.ExpiresAt}
 		if l.Kind == store.ForwardAuthSession {
 			ps.What = "Protected apps, in a browser"
+		} else if l.Remembered {
+			ps.What = "This site, on a device kept signed in"
 		}
 		sessions = append(sessions, ps)
 	}

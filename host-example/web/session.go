@@ -44,25 +44,26 @@ func (s *view) session(w http.ResponseWriter, r *http.Request, create bool) (*st
 }
 
 // newSession starts a stored session of a sign-in made now, replacing the browser's (no
-// session fixation), and sets its cookie.
+// session fixation), and sets its cookie: a browser-session one (an admin session is never
+// kept on the device).
 func (s *view) newSession(w http.ResponseWriter, r *http.Request, userID int64, admin bool, life time.Duration) (*store.Session, *http.Request, error) {
 	token, sess, err := s.sessions.Start(r.Context(), s.sessions.Replaced(r), userID, admin, life)
 	if err != nil {
 		return nil, r, err
 	}
-	s.setCookie(w, token, sess.ExpiresAt)
+	s.setCookie(w, token, time.Time{})
 	return sess, withSession(r, sess), nil
 }
 
 // upgradeSession replaces the request's live session old, of userID, with an admin session
 // standing on the same sign-in and ending life after it, in one store transaction
-// (store.ErrAccessEnded when old ended meanwhile), and sets its cookie.
+// (store.ErrAccessEnded when old ended meanwhile), and sets its cookie, a browser-session one.
 func (s *view) upgradeSession(w http.ResponseWriter, r *http.Request, old *store.Session, life time.Duration) (*store.Session, *http.Request, error) {
 	token, sess, err := s.sessions.Upgrade(r.Context(), old, life)
 	if err != nil {
 		return nil, r, err
 	}
-	s.setCookie(w, token, sess.ExpiresAt)
+	s.setCookie(w, token, time.Time{})
 	return sess, withSession(r, sess), nil
 }
 

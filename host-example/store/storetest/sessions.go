@@ -14,6 +14,7 @@ var sessionChecks = []check{
 	{"SessionKeepsItsSignInTime", sessionKeepsItsSignInTime},
 	{"UpgradeSessionNeedsALiveSession", upgradeSessionNeedsALiveSession},
 	{"CountLiveSessions", countLiveSessions},
+	{"SessionSlidesWhenSeen", sessionSlidesWhenSeen},
 }
 
 // The live sessions are counted by kind as live.go says: signed-in host sessions (not a
@@ -43,6 +44,64 @@ func countLiveSessions(e *env) {
 	count(2, 1, "bob disabled")
 	e.advance(time.Hour)
 	count(1, 1, "the logins' sessions expired")
+}
+
+// A remembered session slides: seen, it ends its slide after that, never past its cap; its
+// sign-in time never moves; an earlier "seen" changes nothing; an ended session stays ended;
+// an admin session is never touched.
+func sessionSlidesWhenSeen(e *env) {
+	src := e.source("slide")
+	signedIn := e.time()
+	d, err := e.a.FinishLoginWith(e.ctx, store.User{SourceID: src.ID, Subject: "s"}, store.Event{SourceID: src.ID, Kind: store.EventLoginAllowed},
+		"", store.SessionTerms{Life: 10 * time.Hour, Slide: 4 * time.Hour, Remembered: true})
+	e.ok(err, "login")
+	if !d.ExpiresAt.Equal(signedIn.Add(4 * time.Hour)) {
+		e.Fatalf("first expiry %v, want the slide's", d.ExpiresAt)
+	}
+	read := func(what string) *store.Session {
+		e.Helper()
+		got, err := e.b.Session(e.ctx, d.Token)
+		e.ok(err, what)
+		return got
+	}
+	if got := read("read"); !got.Remembered || got.Slide != 4*time.Hour || !got.ExpiresCap.Equal(signedIn.Add(10*time.Hour)) || !got.LastSeen.Equal(signedIn) {
+		e.Fatalf("the new session: %+v", got)
+	}
+	e.advance(3 * time.Hour)
+	seen := e.time()
+	e.ok(e.a.TouchSessions(e.ctx, []store.SessionSeen{{ID: d.SessionID, At: seen}}), "touch")
+	if got := read("after a touch"); !got.ExpiresAt.Equal(seen.Add(4*time.Hour)) || !got.LastSeen.Equal(seen) || !got.AuthTime.Equal(signedIn) {
+		e.Fatalf("slid: %+v", got)
+	}
+	_, _, err = e.a.CreateForwardSession(e.ctx, "forward-of-remembered", d.SessionID, time.Hour)
+	e.ok(err, "forward-auth session")
+	listed, err := e.b.UserSessions(e.ctx, d.UserID)
+	e.ok(err, "list")
+	if len(listed) != 2 || listed[0].Kind != store.HostSession || !listed[0].Remembered || !listed[0].LastSeen.Equal(seen) ||
+		listed[1].Kind != store.ForwardAuthSession || listed[1].Remembered || !listed[1].LastSeen.IsZero() {
+		e.Fatalf("the person's sessions: %+v", listed)
+	}
+	e.ok(e.a.TouchSessions(e.ctx, []store.SessionSeen{{ID: d.SessionID, At: signedIn.Add(time.Hour)}}), "an earlier touch")
+	if got := read("after an earlier touch"); !got.LastSeen.Equal(seen) || !got.ExpiresAt.Equal(seen.Add(4*time.Hour)) {
+		e.Fatalf("an earlier touch moved it: %+v", got)
+	}
+	e.advance(3*time.Hour + 30*time.Minute)
+	e.ok(e.a.TouchSessions(e.ctx, []store.SessionSeen{{ID: d.SessionID, At: e.time()}}), "touch near the cap")
+	if got := read("capped"); !got.ExpiresAt.Equal(signedIn.Add(10*time.Hour)) || !got.AuthTime.Equal(signedIn) {
+		e.Fatalf("past its cap: %+v", got)
+	}
+	e.advance(4 * time.Hour)
+	e.ok(e.a.TouchSessions(e.ctx, []store.SessionSeen{{ID: d.SessionID, At: e.time()}}), "touch an ended one")
+	if e.sessionLive(e.b, d.Token) {
+		e.Fatal("a touch revived an ended session")
+	}
+	tok, admin, err := e.a.CreateSession(e.ctx, 0, true, time.Hour)
+	e.ok(err, "admin session")
+	e.advance(30 * time.Minute)
+	e.ok(e.a.TouchSessions(e.ctx, []store.SessionSeen{{ID: admin.ID, At: e.time()}}), "touch an admin session")
+	if got, err := e.b.Session(e.ctx, tok); err != nil || !got.ExpiresAt.Equal(admin.ExpiresAt) || !got.LastSeen.Equal(admin.LastSeen) {
+		e.Fatalf("an admin session was touched: %+v %v", got, err)
+	}
 }
 
 // A session keeps the time of the sign-in it stands on: now for a new sign-in, the person's
