@@ -24,7 +24,7 @@ var layers = map[string][]string{
 	"host-example/host":        {"host-example/store", "host-example/settings", "host-example/ratelimit", "shared/loader", "shared/source"},
 	"host-example/openid":      {"host-example/host", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/auditlog"},
 	"host-example/forwardauth": {"host-example/host", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/auditlog", "host-example/localpath", "shared/source"},
-	"host-example/web":         {"host-example/host", "host-example/openid", "host-example/forwardauth", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/localpath", "shared/source"},
+	"host-example/web":         {"host-example/host", "host-example/openid", "host-example/forwardauth", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/localpath", "host-example/buildinfo", "shared/source", "docs"},
 }
 
 // hostLayers are the packages whose imports the layers rule: the others (tools, test

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/buildinfo"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -175,15 +176,19 @@ func sortedKeys(plugins map[string]pluginState) []string { return slices.Sorted(
 // technicalPage is technical.html's data.
 type technicalPage struct {
 	Head
+	// Build is this host-example's version, commit and Go release.
+	Build   buildinfo.Info
 	Plugins []pluginState
 }
 
-// technicalPage lists the plugins: version, process, restarts, capabilities and environment.
+// technicalPage shows this build of the host, and lists the plugins: version, process,
+// restarts, capabilities and environment.
 func (s *adminPages) technicalPage(w http.ResponseWriter, r *http.Request) {
 	states := s.pluginStates(r.Context())
 	var rows []pluginState
 	for _, id := range sortedKeys(states) {
 		rows = append(rows, states[id])
 	}
-	s.render(w, http.StatusOK, "technical.html", &technicalPage{Head: Head{Title: "Technical", Session: sessionOf(r)}, Plugins: rows})
+	s.render(w, http.StatusOK, "technical.html", &technicalPage{Head: Head{Title: "Technical", Session: sessionOf(r)},
+		Build: buildinfo.Get(), Plugins: rows})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/docs"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/openid"
@@ -66,8 +67,9 @@ type Config struct {
 	Limited func(door string)
 }
 
-// DefaultDocsURL is the project's docs folder on GitHub: the docs of this version's source.
-const DefaultDocsURL = "https://github.com/plexlogin/plexlogin/blob/main/docs/"
+// DefaultDocsURL is the docs this host serves itself (package docs, under /docs/): the
+// docs of this version, offline.
+const DefaultDocsURL = docs.Prefix
 
 // Deps are the application parts the pages translate to HTTP.
 type Deps struct {
@@ -172,6 +174,7 @@ func (s *Server) routes(d Deps) {
 		security: &securityPages{adminKit: kit},
 	})
 	(&portalPages{adminKit: kit, people: d.People, portal: d.Portal}).routes(s.mux)
+	(&helpPages{view: s.view}).routes(s.mux)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.proxyMux.HandleFunc("GET /healthz", s.healthz)
 }
