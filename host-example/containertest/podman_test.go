@@ -103,3 +103,12 @@ func moduleRoot() string {
 		dir = parent
 	}
 }
+
+// TestMain removes the images this package built for itself (none when scripts/test gave them).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if images.dir != "" && os.Getenv("HOSTEXAMPLE_IMAGES") == "" {
+		os.RemoveAll(images.dir)
+	}
+	os.Exit(code)
+}

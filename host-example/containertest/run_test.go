@@ -140,7 +140,9 @@ func TestContainerSignInSurvivesARestart(t *testing.T) {
 }
 
 // waitHealthy waits until the container's own HEALTHCHECK (host-example healthcheck, run by
-// podman healthcheck run) passes and its pages answer on base.
+// podman healthcheck run) passes and its pages answer on base. podman schedules its periodic
+// healthchecks with systemd timers, which this sandbox lacks (it logs "unable to get systemd
+// connection" and runs the container all the same): the test runs the check itself.
 func waitHealthy(t *testing.T, name, base string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
