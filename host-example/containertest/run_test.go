@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/plexlogin/plexlogin/host-example/browsertest"
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
@@ -40,7 +43,8 @@ func nativeImage(t *testing.T, dir string) string {
 // TestContainerSignInSurvivesARestart runs the image read-only (no tmpfs: a plugin that cannot
 // start fails it) with the simulated plex.tv outside; a person signs in through the
 // container's pages; the container stops (SIGTERM, exit 0) and starts again, and the person's
-// session and the volume's data are still there; the files in the volume are 65532's.
+// session and the volume's data are still there; the files in the volume are 65532's. One
+// person signs in in Chromium, another in hosttest.Browser.
 func TestContainerSignInSurvivesARestart(t *testing.T) {
 	dir := needImages(t)
 	image := nativeImage(t, dir)
@@ -49,7 +53,10 @@ func TestContainerSignInSurvivesARestart(t *testing.T) {
 	sim := plexsim.New(plexsim.DefaultWorld())
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	simURL := "http://" + srv.Listener.Addr().String()
+	// "localhost", as plexsim.Serve names it: another site than the host's 127.0.0.1, so their
+	// cookies stay apart in Chromium.
+	_, simPort, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	simURL := "http://localhost:" + simPort
 	sim.SetPublicURL(simURL)
 
 	config := t.TempDir()
@@ -103,12 +110,17 @@ func TestContainerSignInSurvivesARestart(t *testing.T) {
 		}
 	}
 
-	b := hosttest.NewBrowser(t, base, hosttest.Upstream{Sim: sim, URL: simURL})
-	if p := b.Login("plex", "friend"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
-		t.Fatalf("sign-in through the container: %d %s %.300s", p.Status, p.Location, p.Body)
+	// A person signs in in Chromium, through the container's pages and the simulator's.
+	ctx := browsertest.New(t)
+	browsertest.Steps(t, ctx, "sign in as friend", append(append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/login"), browsertest.Click("#login-plex")},
+		browsertest.ApproveAs("friend")...), browsertest.Visible("#profile, #message"))...)
+	if s := browsertest.Text(t, ctx, "main"); !strings.Contains(s, "Frank Friend") {
+		t.Fatalf("after the sign-in: %q", s)
 	}
-	if p := b.Get("/profile"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Frank Friend") {
-		t.Fatalf("profile after the sign-in: %d %.300s", p.Status, p.Body)
+	// And one in the tests' browser without JavaScript, whose session is checked as well.
+	b := hosttest.NewBrowser(t, base, hosttest.Upstream{Sim: sim, URL: simURL})
+	if p := b.Login("plex", "homemember"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+		t.Fatalf("sign-in through the container: %d %s %.300s", p.Status, p.Location, p.Body)
 	}
 
 	podman(t, "stop", "-t", "20", name)
@@ -117,7 +129,11 @@ func TestContainerSignInSurvivesARestart(t *testing.T) {
 	}
 	podman(t, "start", name)
 	waitHealthy(t, name, base)
-	if p := b.Get("/profile"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Frank Friend") {
+	browsertest.Steps(t, ctx, "the profile after the restart", chromedp.Navigate(base+"/profile"), browsertest.Visible("#profile, #message, form"))
+	if s := browsertest.Text(t, ctx, "main"); !strings.Contains(s, "Frank Friend") {
+		t.Fatalf("the session in Chromium did not survive the restart: %q", s)
+	}
+	if p := b.Get("/profile"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Hilda Home") {
 		t.Fatalf("the session did not survive the restart: %d %s %.300s", p.Status, p.Location, p.Body)
 	}
 	b.AdminLogin(hosttest.AdminPassword)
