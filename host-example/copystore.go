@@ -25,6 +25,9 @@ func copyStoreCommand(args []string, _ io.Reader, stdout io.Writer) error {
 	if *from == "" || *to == "" {
 		return usageErrorf("-from and -to (or HOST_DATABASE) are required")
 	}
+	if err := ensureTempDir(); err != nil { // the copy unpacks into a temporary folder
+		return err
+	}
 	r, err := store.CopyToPostgres(context.Background(), store.CopyOptions{From: *from, Key: *key, To: *to, Data: *data})
 	if err != nil {
 		return err

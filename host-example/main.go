@@ -204,6 +204,9 @@ func serve(ctx context.Context, stop context.CancelFunc, f *serveFlags, logger h
 	if err != nil {
 		return err
 	}
+	if err := ensureTempDir(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err

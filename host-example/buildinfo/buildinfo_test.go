@@ -48,16 +48,26 @@ func TestStampedByLdflags(t *testing.T) {
 	}
 }
 
-// scripts/build stamps the variables this package reads.
+// scripts/build and scripts/image stamp the variables this package reads, with the flags of
+// scripts/buildflags.
 func TestScriptsBuildStampsThisPackage(t *testing.T) {
-	b, err := os.ReadFile("../../scripts/build")
+	b, err := os.ReadFile("../../scripts/buildflags")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for _, want := range []string{"pkg=github.com/plexlogin/plexlogin/host-example/buildinfo", "-X $pkg.version=", "-X $pkg.revision=", "git describe --tags --always --dirty"} {
+	for _, want := range []string{"buildinfo_pkg=github.com/plexlogin/plexlogin/host-example/buildinfo", "-X $buildinfo_pkg.version=", "-X $buildinfo_pkg.revision=", "git describe --tags --always --dirty"} {
 		if !strings.Contains(s, want) {
-			t.Errorf("scripts/build does not say %q", want)
+			t.Errorf("scripts/buildflags does not say %q", want)
+		}
+	}
+	for _, script := range []string{"build", "image"} {
+		b, err := os.ReadFile("../../scripts/" + script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "source scripts/buildflags") || !strings.Contains(string(b), `go build "${goflags[@]}"`) {
+			t.Errorf("scripts/%s does not build with scripts/buildflags' goflags", script)
 		}
 	}
 }
