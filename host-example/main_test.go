@@ -217,7 +217,7 @@ func TestClientSecretFromFile(t *testing.T) {
 	}
 	t.Setenv("APP_SECRET", "")
 	t.Setenv("APP_SECRET_FILE", secretFile)
-	f := &serveFlags{listen: "127.0.0.1:1", dataDir: dir, clientsFile: clients, forwardCache: time.Minute}
+	f := &serveFlags{listen: "127.0.0.1:1", dataDir: dir, clientsFile: clients, forwardCache: time.Minute, rememberLifetime: host.DefaultRememberLifetime}
 	cfg, err := f.config(nil)
 	if err != nil || len(cfg.FileClients) != 1 || cfg.FileClients[0].ID != "app" {
 		t.Fatalf("clients with a secret from a file: %+v %v", cfg.FileClients, err)

@@ -310,7 +310,7 @@ func oneLogin(ctx context.Context, hostURL, simURL, persona string) (string, err
 	if err != nil {
 		return "transport", err
 	}
-	if status == http.StatusSeeOther && loc == "/profile" {
+	if status == http.StatusSeeOther && loc == "/" { // the portal: a login with no return address
 		return "admitted", nil
 	}
 	return classify(status, body), nil
