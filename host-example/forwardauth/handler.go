@@ -79,6 +79,9 @@ type Sessions interface {
 	// SessionID is the stored id of the request's signed-in session ("" when none): what a
 	// forward-auth session is bound to, so that it dies with the sign-in.
 	SessionID(r *http.Request) string
+	// Kept reports whether the request's sign-in is kept on its device ("keep me signed in"):
+	// only then does the forward-auth cookie outlive the browser.
+	Kept(r *http.Request) bool
 }
 
 // Pages are what forward-auth shows a person, in the host's pages; *web.Server is one.
@@ -289,12 +292,15 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 		dbunavailable.Answer(w)
 		return
 	}
+	if !s.o.Sessions.Kept(r) {
+		exp = time.Time{} // a browser-session cookie, as the sign-in's
+	}
 	http.SetCookie(w, s.cookie(token, exp))
 	http.Redirect(w, r, rd, http.StatusSeeOther)
 }
 
 // cookie is the forward-auth cookie: the parent domain, HttpOnly, SameSite=Lax, Secure
-// behind https; an empty token clears it.
+// behind https, kept until exp (zero: a browser-session cookie); an empty token clears it.
 func (s *Service) cookie(token string, exp time.Time) *http.Cookie {
 	c := &http.Cookie{Name: s.CookieName(), Value: token, Path: "/", Domain: s.o.CookieDomain, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: s.o.PublicURL.Scheme == "https", Expires: exp}

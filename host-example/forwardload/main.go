@@ -101,11 +101,12 @@ func seedSessions(ctx context.Context, st *store.Store, source string, n int) ([
 	return tokens, errors.Join(errs...)
 }
 
-// seedSession logs user k in and answers the cookie token of a new forward-auth session.
+// seedSession logs user k in and answers the cookie token of a new forward-auth session (a
+// day each: a forward-auth session never outlives its sign-in).
 func seedSession(ctx context.Context, st *store.Store, source string, k int) (string, error) {
 	n := strconv.Itoa(k)
 	done, err := st.FinishLogin(ctx, store.User{SourceID: source, Subject: "load-" + n, Username: "user" + n, Name: "User " + n,
-		Email: "user" + n + "@example.test", Groups: []string{"members", "friends"}}, store.Event{Kind: "login_allowed"}, "", time.Hour)
+		Email: "user" + n + "@example.test", Groups: []string{"members", "friends"}}, store.Event{Kind: "login_allowed"}, "", 24*time.Hour)
 	if err != nil {
 		return "", err
 	}

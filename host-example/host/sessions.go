@@ -185,6 +185,13 @@ func (s *Sessions) SessionID(r *http.Request) string {
 	return ""
 }
 
+// Kept reports whether the request's signed-in session is kept on its device ("keep me
+// signed in"): its cookie outlives the browser, and so may what is minted under it.
+func (s *Sessions) Kept(r *http.Request) bool {
+	sess := s.signedIn(r)
+	return sess != nil && sess.Remembered
+}
+
 // EndUserSession ends the request's session when it is userID's.
 func (s *Sessions) EndUserSession(r *http.Request, userID int64) {
 	sess, err := s.Load(r)

@@ -28,20 +28,26 @@ const MaxForwardSessions = 20
 // the new session too. On PostgreSQL the interleaving that separate statements allowed (the
 // host session read, then deleted by the end, which also missed the new row) is a cycle of
 // read-write dependencies that SERIALIZABLE refuses (40001; tx runs it again). The person's
-// oldest sessions beyond MaxForwardSessions end.
+// oldest sessions beyond MaxForwardSessions end. The new session ends life from now or when
+// the host session ends, whichever is sooner: it never outlives the sign-in it stands on (a
+// sign-in's lifetime, -idle-timeout).
 func (s *Store) CreateForwardSession(ctx context.Context, id, hostSessionID string, life time.Duration) (int64, time.Time, error) {
 	now := s.now()
 	exp := now.Add(life)
-	var userID, ended int64
+	var userID, ended, hostEnds int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := s.txQueryRow(ctx, tx, `SELECT sess.user_id FROM sessions sess `+sessionPerson("sess", false)+`
+		exp = now.Add(life)
+		err := s.txQueryRow(ctx, tx, `SELECT sess.user_id, sess.expires_at FROM sessions sess `+sessionPerson("sess", false)+`
 			WHERE sess.id = ? AND `+sessionLive("sess", false),
-			hostSessionID, now.Unix()).Scan(&userID)
+			hostSessionID, now.Unix()).Scan(&userID, &hostEnds)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrAccessEnded
 		}
 		if err != nil {
 			return fmt.Errorf("create forward-auth session: read the host session: %w", err)
+		}
+		if h := time.Unix(hostEnds, 0); h.Before(exp) {
+			exp = h
 		}
 		if _, err := s.txExec(ctx, tx, `INSERT INTO forward_sessions (id, user_id, created_at, seq, expires_at)
 			VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM forward_sessions WHERE user_id = ?), ?)`,

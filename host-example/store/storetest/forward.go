@@ -33,16 +33,20 @@ func forwardSessionCreateReadExpireDelete(e *env) {
 	src := e.source("s")
 	alice := e.login(e.a, src, "1", "alice")
 	uid := alice.UserID
-	got, exp, err := e.a.CreateForwardSession(e.ctx, "f1", alice.SessionID, time.Hour)
+	got, exp, err := e.a.CreateForwardSession(e.ctx, "f1", alice.SessionID, 30*time.Minute)
 	if got != uid {
 		e.Fatalf("the session is of user %d, want %d", got, uid)
 	}
 	e.ok(err, "create")
-	if !exp.Equal(e.time().Add(time.Hour)) {
-		e.Fatalf("expiry %v, want %v", exp, e.time().Add(time.Hour))
+	if !exp.Equal(e.time().Add(30 * time.Minute)) {
+		e.Fatalf("expiry %v, want %v", exp, e.time().Add(30*time.Minute))
 	}
-	_, _, err = e.a.CreateForwardSession(e.ctx, "f2", alice.SessionID, 2*time.Hour)
+	// Asked to outlive its sign-in (an hour), it ends with it.
+	_, exp2, err := e.a.CreateForwardSession(e.ctx, "f2", alice.SessionID, 2*time.Hour)
 	e.ok(err, "create another")
+	if !exp2.Equal(alice.ExpiresAt) {
+		e.Fatalf("a forward-auth session ends %v, past its host session's end %v", exp2, alice.ExpiresAt)
+	}
 	u, gotExp, err := e.b.ForwardSession(e.ctx, "f1")
 	e.ok(err, "read")
 	if u.ID != uid || u.Username != "alice" || !gotExp.Equal(exp) {
@@ -51,7 +55,7 @@ func forwardSessionCreateReadExpireDelete(e *env) {
 	if e.forwardLive(e.b, "no-such-session") {
 		e.Fatal("unknown forward-auth session live")
 	}
-	e.advance(time.Hour)
+	e.advance(30 * time.Minute)
 	if e.forwardLive(e.b, "f1") || !e.forwardLive(e.b, "f2") {
 		e.Fatal("expiry")
 	}
@@ -63,6 +67,7 @@ func forwardSessionCreateReadExpireDelete(e *env) {
 	if e.forwardLive(e.b, "f2") {
 		e.Fatal("deleted forward-auth session live")
 	}
+	e.advance(30 * time.Minute)
 	_, _, err = e.a.CreateForwardSession(e.ctx, "f3", alice.SessionID, time.Hour)
 	if !errors.Is(err, store.ErrAccessEnded) {
 		e.Fatalf("a forward-auth session made on an expired host session: %v", err)
