@@ -74,6 +74,7 @@ func (s *sessions) LoginURL(returnTo string) string {
 	return "/login?return=" + url.QueryEscape(returnTo)
 }
 func (s *sessions) EndUserSession(*http.Request, int64) {}
+func (s *sessions) Kept(*http.Request) bool             { return false }
 func (s *sessions) CheckCSRF(*http.Request) bool        { return true }
 func (s *sessions) ClientKey(*http.Request) string      { return "golden" }
 func (s *sessions) Confirm(w http.ResponseWriter, _ *http.Request, _, _, _, _ string, _ map[string]string) {
