@@ -30,7 +30,8 @@ type checkpointConfig struct {
 	every time.Duration
 	// poll is how often it looks at the WAL file's size.
 	poll time.Duration
-	// grow is how much the WAL file may grow between two polls before a PASSIVE runs early.
+	// grow is how much the WAL file may grow past its size at the last checkpoint before a
+	// PASSIVE runs early.
 	grow int64
 	// bound is the WAL file size past which the checkpointer restarts the log.
 	bound int64
@@ -65,8 +66,8 @@ type checkpointer struct {
 	stopOnce                   sync.Once
 }
 
-// newCheckpointer opens the checkpointer's connection with dsn (the store's, whose busy
-// timeout it shortens) for the database whose WAL file is wal, and starts it when cfg has a pace.
+// newCheckpointer opens the checkpointer's connection with dsn (the store's, plus a short
+// busy timeout of its own) for the database whose WAL file is wal, and starts it when cfg has a pace.
 func newCheckpointer(dsn, wal string, cfg checkpointConfig) (*checkpointer, error) {
 	db, err := sql.Open("sqlite", dsn+fmt.Sprintf("&_pragma=busy_timeout(%d)", checkpointBusy))
 	if err != nil {
