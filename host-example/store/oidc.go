@@ -379,6 +379,19 @@ var ErrRefreshReused = errors.New("refresh token reused: family revoked")
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next RefreshToken, access AccessToken) error {
 	var reused bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == postgresDialect {
+			r, err := s.txExec(ctx, tx, rotateInOne, s.now().Unix(), hash,
+				next.Hash, next.ID, next.FamilyID, next.GrantID, next.ClientID, next.UserID, jsonList(next.Scopes), jsonList(next.AMR),
+				next.AuthTime.Unix(), next.Expires.Unix(),
+				access.ID, access.GrantID, access.FamilyID, access.ClientID, access.UserID, jsonList(access.Scopes), access.AuthTime.Unix(),
+				access.Expires.Unix())
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			reused = n == 0
+			return nil
+		}
 		r, err := s.txExec(ctx, tx, `UPDATE oidc_refresh SET rotated_at = ? WHERE hash = ? AND rotated_at = 0 AND revoked = 0`, s.now().Unix(), hash)
 		if err != nil {
 			return err
@@ -403,6 +416,16 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next Refres
 	}
 	return nil
 }
+
+// rotateInOne is RotateRefreshToken's compare and swap and its two inserts as one PostgreSQL
+// statement (one round trip, not three; SQLite has no data-modifying WITH): the inserts
+// select from the swap, so they write only when it matched, and the access token's row
+// count tells. Data-modifying WITH parts run whether or not the query reads them.
+const rotateInOne = `WITH old AS (UPDATE oidc_refresh SET rotated_at = ? WHERE hash = ? AND rotated_at = 0 AND revoked = 0 RETURNING 1),
+	next AS (INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
+		SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::bigint, ?::bigint FROM old)
+	INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
+		SELECT ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint FROM old`
 
 // RevokeFamily revokes every refresh token of a family and the access tokens issued with them.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {

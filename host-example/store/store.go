@@ -28,6 +28,8 @@ import (
 type Store struct {
 	db   *cachedDB // one writer connection: SQLite allows one writer at a time
 	read *cachedDB // readers (WAL: they see every committed write and never block it)
+	// ckpt runs SQLite's WAL checkpoints off the request path (nil on PostgreSQL).
+	ckpt *checkpointer
 	// dialect is the engine: SQLite, or PostgreSQL (then db and read are two pools).
 	dialect dialect
 	seal    *Sealer
@@ -120,7 +122,10 @@ func OpenWith(ctx context.Context, o Options) (*Store, error) {
 
 // openSQLite opens (creating) the database under dir and migrates it. The database and its
 // WAL files are repaired to mode 0600 (SQLite gives new WAL files the database file's mode).
-func openSQLite(dir string) (*Store, error) {
+func openSQLite(dir string) (*Store, error) { return openSQLiteWith(dir, defaultCheckpoints) }
+
+// openSQLiteWith is openSQLite with the checkpointer at the pace of cfg.
+func openSQLiteWith(dir string, cfg checkpointConfig) (*Store, error) {
 	seal, err := LoadOrCreateKey(dir)
 	if err != nil {
 		return nil, err
@@ -129,13 +134,16 @@ func openSQLite(dir string) (*Store, error) {
 	if err := privateFiles(db, db+"-wal", db+"-shm", filepath.Join(dir, "secret.key")); err != nil {
 		return nil, err
 	}
-	dsn := "file:" + db + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", dsn)
+	// wal_autocheckpoint(0): no commit checkpoints, the checkpointer does (checkpoint.go);
+	// journal_size_limit: a WAL that grew past the bound is cut back when it starts over.
+	dsn := "file:" + db + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", cfg.bound)
+	w, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn)
+	r, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +159,11 @@ func openSQLite(dir string) (*Store, error) {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("reserve the usernames of existing users: %w", err)
+	}
+	if s.ckpt, err = newCheckpointer(dsn, db+"-wal", cfg); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -182,8 +195,11 @@ func ExposedPaths(paths ...string) []string {
 	return out
 }
 
-// Close closes the database.
+// Close closes the database (after the checkpointer stopped).
 func (s *Store) Close() error {
+	if s.ckpt != nil {
+		s.ckpt.close()
+	}
 	s.read.Close()
 	return s.db.Close()
 }
