@@ -113,13 +113,14 @@ func TestContainerSignInSurvivesARestart(t *testing.T) {
 	// A person signs in in Chromium, through the container's pages and the simulator's.
 	ctx := browsertest.New(t)
 	browsertest.Steps(t, ctx, "sign in as friend", append(append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/login"), browsertest.Click("#login-plex")},
-		browsertest.ApproveAs("friend")...), browsertest.Visible("#profile, #message"))...)
+		browsertest.ApproveAs("friend")...), browsertest.Visible("#portal-hello, #message"),
+		chromedp.Navigate(base+"/profile"), browsertest.Visible("#profile, #message"))...)
 	if s := browsertest.Text(t, ctx, "main"); !strings.Contains(s, "Frank Friend") {
 		t.Fatalf("after the sign-in: %q", s)
 	}
 	// And one in the tests' browser without JavaScript, whose session is checked as well.
 	b := hosttest.NewBrowser(t, base, hosttest.Upstream{Sim: sim, URL: simURL})
-	if p := b.Login("plex", "homemember"); p.Status != http.StatusSeeOther || p.Location != "/profile" {
+	if p := b.Login("plex", "homemember"); p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("sign-in through the container: %d %s %.300s", p.Status, p.Location, p.Body)
 	}
 

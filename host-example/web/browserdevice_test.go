@@ -25,7 +25,7 @@ func TestBrowserRememberedDeviceSurvivesARestart(t *testing.T) {
 			acts = append(acts, click("#remember"))
 		}
 		acts = append(append(acts, click("#login-plex")), browsertest.ApproveAs("friend")...)
-		steps(t, ctx, "sign in", append(acts, visible("#profile"))...)
+		steps(t, ctx, "sign in", append(acts, visible("#portal-hello"), chromedp.Navigate(h.host.URL+"/profile"), visible("#profile"))...)
 	}
 	ctx, stop := browsertest.Open(t, profile)
 	restart := func() {

@@ -48,7 +48,7 @@ func TestRememberedDevice(t *testing.T) {
 	b.Remember = true
 	p := b.Login("plex", "friend")
 	c := sessionCookie(p)
-	if p.Location != "/profile" || c == nil || c.Expires.IsZero() || !c.HttpOnly {
+	if p.Location != "/" || c == nil || c.Expires.IsZero() || !c.HttpOnly {
 		t.Fatalf("a remembered sign-in: %s %+v", p.Location, c)
 	}
 	if prof := b.Get("/profile"); !strings.Contains(prof.Body, "kept signed in") {
@@ -108,7 +108,7 @@ func TestRememberedDevice(t *testing.T) {
 	h.sim.SetShare("friend", plexsim.ServerLivingRoom, true)
 	b = h.browser()
 	b.Remember = true
-	if p := b.Login("plex", "friend"); p.Location != "/profile" {
+	if p := b.Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("signing in again: %d %s", p.Status, p.Location)
 	}
 	u, err = h.store.User(ctx, uid)
