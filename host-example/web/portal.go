@@ -67,21 +67,15 @@ func (s *portalPages) routes(m *http.ServeMux) {
 
 // home is the portal of a signed-in person, else the sign-in page.
 func (s *portalPages) home(w http.ResponseWriter, r *http.Request) error {
-	sess, r, _ := s.session(w, r, false)
-	if sess == nil || sess.UserID == 0 {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return nil
-	}
-	u, err := s.people.Get(r.Context(), sess.UserID)
-	if err != nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	u, r, ok := s.personOrLogin(w, r, s.people)
+	if !ok {
 		return nil
 	}
 	tiles, err := s.portal.Tiles(r.Context(), u, s.cfg.PublicURL.Scheme)
 	if err != nil {
 		return err
 	}
-	s.render(w, http.StatusOK, "portal.html", &portalPage{Head: Head{Session: sess}, Name: host.NameOf(u.Name, u.Username), Tiles: tiles})
+	s.render(w, http.StatusOK, "portal.html", &portalPage{Head: Head{Session: sessionOf(r)}, Name: host.NameOf(u.Name, u.Username), Tiles: tiles})
 	return nil
 }
 

@@ -34,14 +34,8 @@ type profilePage struct {
 }
 
 func (s *signIn) profile(w http.ResponseWriter, r *http.Request) error {
-	sess, r, _ := s.session(w, r, false)
-	if sess == nil || sess.UserID == 0 {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return nil
-	}
-	u, err := s.people.Get(r.Context(), sess.UserID)
-	if err != nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	u, r, ok := s.personOrLogin(w, r, s.people)
+	if !ok {
 		return nil
 	}
 	p, err := s.people.Profile(r.Context(), u)
@@ -69,6 +63,6 @@ func (s *signIn) profile(w http.ResponseWriter, r *http.Request) error {
 	for _, g := range p.Grants {
 		sessions = append(sessions, profileSession{What: g.App, Since: g.AuthTime, Until: g.ExpiresAt})
 	}
-	s.render(w, http.StatusOK, "profile.html", &profilePage{Head: Head{Session: sess}, User: u, Source: p.Source, Apps: apps, Sessions: sessions})
+	s.render(w, http.StatusOK, "profile.html", &profilePage{Head: Head{Session: sessionOf(r)}, User: u, Source: p.Source, Apps: apps, Sessions: sessions})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -106,4 +107,17 @@ func (s *adminKit) admin(h http.HandlerFunc) http.HandlerFunc {
 		}
 		s.started(h)(w, r)
 	}
+}
+
+// personOrLogin is the request's signed-in person (enabled or not, as People.Get reads it);
+// without one it redirects to the sign-in page and reports false.
+func (s *view) personOrLogin(w http.ResponseWriter, r *http.Request, people *host.People) (*store.User, *http.Request, bool) {
+	sess, r, _ := s.session(w, r, false)
+	if sess != nil && sess.UserID != 0 {
+		if u, err := people.Get(r.Context(), sess.UserID); err == nil {
+			return u, r, true
+		}
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil, r, false
 }
