@@ -1,0 +1,76 @@
+//go:build !race
+
+// Allocation budgets (issue 34), each the figure measured when it was set (go1.26.8: a hit 57,
+// an anonymous 401 45, ParsePath 11; the recorder included) plus about 10 %, so that drift fails
+// CI. sync.Pool drops items at random under the race detector, so these build only without it
+// and run in their own step of scripts/test (go test -run Allocs, without -race).
+
+package systemtest_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+)
+
+// withinBudget fails t when one run of f allocates more than budget times on average (the
+// figure measured when the budget was set, plus about 10 %).
+func withinBudget(t *testing.T, budget float64, f func()) {
+	t.Helper()
+	got := testing.AllocsPerRun(200, f)
+	t.Logf("%.0f allocations a run (budget %.0f)", got, budget)
+	if got > budget {
+		t.Errorf("%.0f allocations a run, over the budget of %.0f: find what added them (go test -bench, -memprofile);\n"+
+			"if a Go toolchain bump moved them, measure again and set the budget at the new figure + about 10 %%", got, budget)
+	}
+}
+
+// nginxAsk is the nginx subrequest for the app's page, with the forward-auth cookie when token is set.
+func nginxAsk(token string) *http.Request {
+	r := httptest.NewRequest("GET", "http://auth.example.test/forward-auth/nginx", nil)
+	r.Header.Set("X-Original-URL", "http://app.example.test/library/42?page=2")
+	r.Header.Set("X-Original-Method", "GET")
+	r.Header.Set("X-Original-Host", "app.example.test")
+	if token != "" {
+		r.AddCookie(&http.Cookie{Name: "hx_forward", Value: token})
+	}
+	return r
+}
+
+// TestAllocsForwardAuthHit bounds the allocations of an allowed nginx answer for a cached live
+// session, through the host's whole handler (BenchmarkVerifyNginx's request).
+func TestAllocsForwardAuthHit(t *testing.T) {
+	f := newFixture(t)
+	r := nginxAsk(f.ownerTok)
+	withinBudget(t, 63, func() {
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("verify: %d", w.Code)
+		}
+	})
+}
+
+// TestAllocsForwardAuthAnonymous bounds the allocations of the 401 to a request without a cookie.
+func TestAllocsForwardAuthAnonymous(t *testing.T) {
+	f := newFixture(t)
+	r := nginxAsk("")
+	withinBudget(t, 50, func() {
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("verify: %d", w.Code)
+		}
+	})
+}
+
+// TestAllocsParsePath bounds the allocations of reading a plain app path with a query.
+func TestAllocsParsePath(t *testing.T) {
+	withinBudget(t, 12, func() {
+		if _, err := forwardauth.ParsePath("/library/42/metadata?page=2"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
