@@ -209,7 +209,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("forward-auth: %w", err)
 	}
-	a.Web.Attach(web.Door{Name: "forward_auth", Handler: a.Metrics.TimeForwardAuth(a.Forward, forwardDecisions), Paths: forwardauth.Paths,
+	a.Web.Attach(web.Door{Name: "forward_auth", Handler: a.Metrics.TimeForwardAuth(a.Forward, forwardDecisions), Paths: forwardauth.Paths, Bare: forwardauth.DecisionPaths,
 		ProxyOnly: forwardauth.ProxyOnlyPaths, ProxyHandler: a.Metrics.TimeForwardAuth(a.Forward.ProxyHandler(), forwardDecisions), Returns: []string{forwardauth.StartPath, forwardauth.HandoverCodePath}, OnLogout: a.Forward.EndSession,
 		AppName: a.Forward.AppName,
 		AlsoSignOut: func(ctx context.Context) []web.Link {

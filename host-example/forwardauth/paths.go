@@ -23,6 +23,11 @@ var PublicPaths = []string{StartPath, LogoutPath, HandoverCodePath}
 // proxy may set, so the public host must never answer them.
 var ProxyOnlyPaths = []string{NginxPath, TraefikPath, CaddyPath, DeniedPath, HandoverNginxPath, HandoverProxyPath}
 
+// DecisionPaths are the proxies' decision endpoints. Their answers are no page: a bodiless 200,
+// 401, 302 or 403 but for the errors and the denied page, which set their own security headers
+// (the host adds no page headers to these paths: a smaller header map to copy per answer).
+var DecisionPaths = []string{NginxPath, TraefikPath, CaddyPath}
+
 // releasing are the proxy-only paths that release a credential: refused on the public host
 // even when no listener of their own keeps them off it.
 var releasing = []string{HandoverNginxPath, HandoverProxyPath}

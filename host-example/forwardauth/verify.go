@@ -297,7 +297,7 @@ func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 			s.o.Logger.Debug("forward-auth: unreadable proxy request", "error", err)
 			s.o.Decided(proxy, "bad_request")
 			s.o.Audit.Info("forward_auth_refused", "forward-auth: unreadable proxy request", "proxy", proxy, "error", err.Error())
-			http.Error(w, "forward-auth: "+err.Error(), refuse)
+			plainError(w, "forward-auth: "+err.Error(), refuse)
 			return
 		}
 		v, ident, err := s.decide(r, t)
@@ -308,7 +308,7 @@ func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 			s.o.Logger.Error("forward-auth decision", "host", t.host, "error", err)
 			s.o.Decided(proxy, "unavailable")
 			w.Header().Set("Retry-After", "5")
-			http.Error(w, "forward-auth: the sign-in service cannot reach its database; try again in a moment", http.StatusServiceUnavailable)
+			plainError(w, "forward-auth: the sign-in service cannot reach its database; try again in a moment", http.StatusServiceUnavailable)
 			return
 		}
 		s.o.Decided(proxy, v.String())
@@ -361,4 +361,14 @@ func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 			s.writeDenied(w, r, &t)
 		}
 	}
+}
+
+// plainError is http.Error with the security headers of a page: the decision paths get none
+// from the host (DecisionPaths), and this answer has a body.
+func plainError(w http.ResponseWriter, msg string, code int) {
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	http.Error(w, msg, code) // and X-Content-Type-Options: nosniff
 }

@@ -27,6 +27,9 @@ type Door struct {
 	ProxyOnly []string
 	// ProxyHandler serves ProxyOnly on the forward-auth listener (nil: Handler).
 	ProxyHandler http.Handler
+	// Bare are those of Paths whose answers are no page: the server adds no page security
+	// headers to them, and their handler sets its own on any answer with a body.
+	Bare []string
 	// Returns are local paths a login may return to (with any query), such as the door's
 	// own authorization step.
 	Returns []string
@@ -67,6 +70,9 @@ func (s *Server) Attach(d Door) {
 		s.doors.names[p] = d.Name
 		if !s.cfg.ProxyListener || !slices.Contains(d.ProxyOnly, p) {
 			s.mux.Handle(p, d.Handler)
+			if slices.Contains(d.Bare, p) {
+				s.bare[p] = true
+			}
 		}
 	}
 	proxy := d.ProxyHandler
@@ -75,6 +81,9 @@ func (s *Server) Attach(d Door) {
 	}
 	for _, p := range d.ProxyOnly {
 		s.proxyMux.Handle(p, proxy)
+		if slices.Contains(d.Bare, p) {
+			s.proxyBare[p] = true
+		}
 	}
 	ds := s.doors
 	for _, p := range d.Returns {

@@ -106,6 +106,9 @@ type Server struct {
 	mux *http.ServeMux
 	// proxyMux serves the doors' proxy-only paths on the forward-auth listener (ProxyHandler).
 	proxyMux *http.ServeMux
+	// bare and proxyBare are the paths mux and proxyMux route to a door's handler without page
+	// headers (Door.Bare).
+	bare, proxyBare map[string]bool
 	// doors are what the attached doors add to the pages (Attach).
 	doors *doorSet
 }
@@ -156,7 +159,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	v := &view{cfg: cfg, tmpl: t, plugins: d.Plugins, sessions: d.Sessions, keys: d.Keys,
 		csp: "default-src 'self'; img-src 'self' data: https:" + strings.Join(append([]string{""}, cfg.ImageSources...), " ") +
 			"; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; script-src 'self'"}
-	s := &Server{view: v, mux: http.NewServeMux(), proxyMux: http.NewServeMux(), doors: &doorSet{returns: map[string]bool{}, names: map[string]string{}}}
+	s := &Server{view: v, mux: http.NewServeMux(), proxyMux: http.NewServeMux(), bare: map[string]bool{}, proxyBare: map[string]bool{}, doors: &doorSet{returns: map[string]bool{}, names: map[string]string{}}}
 	v.doors = s.doors
 	s.routes(d)
 	return s, nil
@@ -187,23 +190,25 @@ const (
 
 // ServeHTTP serves the public listener: the pages and the doors' paths (not their proxy-only
 // ones when those have a listener of their own).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s.mux, w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(s.mux, s.bare, w, r) }
 
 // ProxyHandler serves the forward-auth listener: only the doors' proxy-only paths (and
 // /healthz), which a reverse proxy asks on host-example's internal address.
 func (s *Server) ProxyHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(s.proxyMux, w, r) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(s.proxyMux, s.proxyBare, w, r) })
 }
 
-// serve adds security headers, caps the body, refuses multipart but on an icon upload
-// (takesUpload: the one form with a file) and parses a form once, on the request the server
-// owns, then serves mux.
-func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", s.csp)
+// serve adds security headers (but on the bare paths mux routes: Door.Bare), caps the body,
+// refuses multipart but on an icon upload (takesUpload: the one form with a file) and parses
+// a form once, on the request the server owns, then serves mux.
+func (s *Server) serve(mux *http.ServeMux, bare map[string]bool, w http.ResponseWriter, r *http.Request) {
+	if !bare[r.URL.Path] || (r.Body != nil && r.Body != http.NoBody) { // a proxy's question has no body
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", s.csp)
+	}
 	s.warnUntrustedForwarding(r)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBody)
