@@ -28,6 +28,8 @@ const (
 // for every app), nginx's server block, and Caddy's site block.
 type ProxyConfig struct {
 	NginxHTTP, Nginx, Caddy string
+	// App stands in them for the app's own address (AppAddress).
+	App string
 }
 
 // ProxyConfigFor writes the proxy configuration of rule; proxy is where the proxy asks the
@@ -46,7 +48,7 @@ func ProxyConfigFor(rule store.ForwardRule, proxy *url.URL) ProxyConfig {
 	name = strings.Trim(name, "[]")
 	data := map[string]any{"Rule": rule, "Proxy": addr, "Site": host, "Name": name, "Port": port,
 		"App": AppAddress, "Snippets": NginxSnippetDir, "Certs": NginxCertDir, "Whole": rule.PathPrefix == "" || rule.PathPrefix == "/"}
-	return ProxyConfig{NginxHTTP: run(nginxHTTP, data), Nginx: run(nginxServer, data), Caddy: run(caddySite, data)}
+	return ProxyConfig{NginxHTTP: run(nginxHTTP, data), Nginx: run(nginxServer, data), Caddy: run(caddySite, data), App: AppAddress}
 }
 
 func run(t *template.Template, data any) string {
