@@ -1,13 +1,18 @@
 package systemtest_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -125,4 +130,91 @@ func TestGeneratedCaddyConfigPassesCaddy(t *testing.T) {
 			t.Fatalf("caddy validate refuses the generated configuration: %v\n%s\n%s", err, out, conf.String())
 		}
 	})
+}
+
+// generatedRunConf runs the generator's nginx lines as they are, with nginx's own paths of a
+// test: only the machine's folders (docs/nginx's files, the certificates) and the app's
+// address are this test's.
+var generatedRunConf = template.Must(template.New("run").Funcs(template.FuncMap{
+	"here": func(lines, snippets string) string {
+		return strings.ReplaceAll(lines, forwardauth.NginxSnippetDir+"/", snippets+"/")
+	},
+}).Parse(`
+worker_processes 1;
+daemon off;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log info;
+events { worker_connections 64; }
+http {
+  access_log {{.Dir}}/access.log;
+  client_body_temp_path {{.Dir}}/tmp/body;
+  proxy_temp_path {{.Dir}}/tmp/proxy;
+  fastcgi_temp_path {{.Dir}}/tmp/fastcgi;
+  uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
+  scgi_temp_path {{.Dir}}/tmp/scgi;
+{{here .HTTP .Snippets}}
+{{here .Server .Snippets}}
+}
+`))
+
+// The generator's nginx lines protect an app for real: behind them, a stranger is sent to the
+// sign-in and never reaches the app, while a path the rule leaves to the app reaches it
+// without the Remote-* headers the stranger forged.
+func TestGeneratedNginxConfigProtectsAnApp(t *testing.T) {
+	s := newStackOf(t, "", false, hosttest.ProxyListener())
+	nginx := browsertest.Required(t, "nginx (Debian's nginx)", "nginx", "/usr/sbin/nginx")
+	port := freePort(t)
+	rule := store.ForwardRule{Name: "Wiki", Host: "wiki.example.test:" + port, Bypass: []string{"/api"}}
+	if _, err := s.st.PutForwardRule(context.Background(), rule); err != nil {
+		t.Fatal(err)
+	}
+	proxy, _ := url.Parse(s.host.Proxy.URL)
+	c := forwardauth.ProxyConfigFor(rule, proxy)
+	// nginx runs as nobody under CI: the certificates must be readable by it.
+	certs, err := os.MkdirTemp("", "certs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(certs) })
+	writeCert(t, filepath.Join(certs, "wiki.example.test"))
+	if err := filepath.Walk(certs, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return os.Chmod(p, 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	server := strings.ReplaceAll(c.Nginx, forwardauth.NginxCertDir+"/", certs+"/")
+	server = strings.ReplaceAll(server, forwardauth.AppAddress, s.upstream.Listener.Addr().String())
+	hosttest.Nginx(t, nginx, generatedRunConf, map[string]any{"HTTP": c.NginxHTTP, "Server": server})
+
+	d := &net.Dialer{}
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the test's self-signed certificate
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, "127.0.0.1:"+port)
+			}}}
+	get := func(path string) (int, string, http.Header) {
+		req, _ := http.NewRequest("GET", "https://wiki.example.test:"+port+path, nil)
+		req.Header.Set("Remote-User", "owner")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	code, body, h := get("/private")
+	if code != http.StatusFound || !strings.HasPrefix(h.Get("Location"), s.auth+"/") || strings.Contains(body, `id="seen"`) {
+		t.Fatalf("a stranger at /private: %d Location %q, want 302 to the sign-in at %s\n%s", code, h.Get("Location"), s.auth, body)
+	}
+	code, body, _ = get("/api/status")
+	if code != http.StatusOK || !strings.Contains(body, "path=/api/status\nuser=\n") {
+		t.Fatalf("the rule's bypass path: %d, want the app without a Remote-User\n%s", code, body)
+	}
 }
