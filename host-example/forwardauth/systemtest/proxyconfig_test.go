@@ -32,7 +32,7 @@ import (
 var generatedRules = []store.ForwardRule{
 	{Name: "Sonarr", Host: "sonarr.example.test"},
 	{Name: "Admin", Host: "wiki.example.test:8443", PathPrefix: "/admin"},
-	{Name: "Plex Web", Host: "plexweb.example.test", Handover: "plex"},
+	{Name: "Plex Web", Host: "plexweb.example.test", Handover: "plex.token"},
 }
 
 // generatedNginxConf is an nginx.conf around the generator's lines as they are: only the
