@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
+	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
 
@@ -49,5 +51,29 @@ func TestRulePageShowsTheProxyConfig(t *testing.T) {
 	}
 	if !strings.Contains(p.Body, `<script nonce="`) || strings.Contains(p.Body, "onclick") {
 		t.Error("the copy buttons' script is not the page's nonced script")
+	}
+}
+
+// The configuration's Copy buttons run under the page's CSP: where the clipboard API is
+// missing (plain http), the button selects its block for Ctrl-C and says so.
+func TestBrowserCopyProxyConfigSelectsIt(t *testing.T) {
+	h := newHarness(t, nil)
+	rule := store.ForwardRule{Name: "Sonarr", Host: "sonarr.example.test"}
+	id, err := h.store.PutForwardRule(context.Background(), rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	steps(t, ctx, "open the rule", chromedp.Navigate(h.host.URL+"/admin/login"),
+		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#nav-logout"),
+		chromedp.Navigate(h.host.URL+"/admin/forward-auth/"+id), visible(`[data-copy="caddy-site"]`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Object.defineProperty(navigator, "clipboard", {value: undefined, configurable: true}); true`)); err != nil {
+		t.Fatal(err)
+	}
+	steps(t, ctx, "copy", click(`[data-copy="caddy-site"]`))
+	waitText(t, ctx, "#copy-status", "to copy")
+	selected, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.getSelection().toString()`))
+	if err != nil || !strings.Contains(selected, "forward_auth") || strings.TrimSpace(selected) != strings.TrimSpace(textOf(t, ctx, "#caddy-site")) {
+		t.Fatalf("selected %q (%v)", selected, err)
 	}
 }
