@@ -20,30 +20,7 @@ import (
 // when the test failed.
 func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]any) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "nginx-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	for _, d := range []string{"tmp", "logs"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data["Dir"] = dir
-	snippets, err := nginxSnippets(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data["Snippets"] = snippets
-	var text strings.Builder
-	if err := conf.Execute(&text, data); err != nil {
-		t.Fatal(err)
-	}
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(text.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, confPath, snippets := nginxFolder(t, conf, data)
 	errorLog := filepath.Join(dir, "error.log")
 	cmd := osexec.Command(bin, "-p", dir, "-c", confPath, "-e", errorLog)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -85,6 +62,48 @@ func Nginx(t testing.TB, bin string, conf *template.Template, data map[string]an
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// NginxTest runs nginx -t on the configuration conf renders with data (Dir and Snippets as
+// Nginx sets them), as the test's own user (nginx binds nothing and starts no worker for it),
+// and answers nginx's output.
+func NginxTest(t testing.TB, bin string, conf *template.Template, data map[string]any) (string, error) {
+	t.Helper()
+	dir, confPath, _ := nginxFolder(t, conf, data)
+	out, err := osexec.Command(bin, "-t", "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
+	return string(out), err
+}
+
+// nginxFolder makes nginx's folder (tmp, logs, docs/nginx's files) and writes the configuration
+// conf renders with data (setting data["Dir"] and data["Snippets"]) in it; it answers the folder,
+// the configuration's path and the files' folder.
+func nginxFolder(t testing.TB, conf *template.Template, data map[string]any) (dir, confPath, snippets string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nginx-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, d := range []string{"tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data["Dir"] = dir
+	snippets, err = nginxSnippets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data["Snippets"] = snippets
+	var text strings.Builder
+	if err := conf.Execute(&text, data); err != nil {
+		t.Fatal(err)
+	}
+	confPath = filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(text.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, confPath, snippets
 }
 
 // nginxSnippets copies docs/nginx's include files, byte for byte, into dir/host-example (a

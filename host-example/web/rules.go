@@ -35,6 +35,8 @@ type rulePage struct {
 	Bridge string
 	// IconForm uploads the app's icon.
 	IconForm iconForm
+	// Proxy is the nginx and Caddy configuration that protects a saved rule's app.
+	Proxy *forwardauth.ProxyConfig
 }
 
 func (s *rulePages) rulesPage(w http.ResponseWriter, r *http.Request) error {
@@ -74,11 +76,16 @@ func (s *rulePages) editRulePage(w http.ResponseWriter, r *http.Request) error {
 // renderRule shows a rule's form.
 func (s *rulePages) renderRule(w http.ResponseWriter, r *http.Request, status int, rule *store.ForwardRule, isNew bool, errs []string, title string) {
 	var icon iconForm
+	var proxy *forwardauth.ProxyConfig
 	if !isNew {
 		icon = iconFormOf(r.Context(), s.portal, store.RuleIcon, rule.ID)
+		if errs == nil {
+			c := forwardauth.ProxyConfigFor(*rule, s.cfg.ProxyURL)
+			proxy = &c
+		}
 	}
 	s.render(w, status, "rule.html", &rulePage{Head: Head{Title: title, Session: sessionOf(r)}, New: isNew, Rule: rule, Errors: errs,
-		Kinds: s.sources.CredentialKinds(), Bridge: forwardauth.BridgePath, IconForm: icon})
+		Kinds: s.sources.CredentialKinds(), Bridge: forwardauth.BridgePath, IconForm: icon, Proxy: proxy})
 }
 
 // saveRule creates (no id in the path) or changes a rule, or shows the form with its errors.
