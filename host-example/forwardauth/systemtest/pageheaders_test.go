@@ -56,3 +56,15 @@ func TestDecisionsCarryPageHeadersOnlyWithABody(t *testing.T) {
 		}
 	}
 }
+
+// nginxAsk is the nginx subrequest for the app's page, with the forward-auth cookie when token is set.
+func nginxAsk(token string) *http.Request {
+	r := httptest.NewRequest("GET", "http://auth.example.test/forward-auth/nginx", nil)
+	r.Header.Set("X-Original-URL", "http://app.example.test/library/42?page=2")
+	r.Header.Set("X-Original-Method", "GET")
+	r.Header.Set("X-Original-Host", "app.example.test")
+	if token != "" {
+		r.AddCookie(&http.Cookie{Name: "hx_forward", Value: token})
+	}
+	return r
+}
