@@ -30,8 +30,9 @@ func TestMain(m *testing.M) { hosttest.Main(m) }
 // is the default server of its socket, the layout that lets any Host header reach it.
 var nginxConf = template.Must(template.New("nginx").Parse(nginxConfText))
 
-// nginxConfText is nginxConf's text.
-const nginxConfText = `
+// nginxHead opens every test nginx's configuration: one unprivileged worker whose pid, logs
+// and temporary files are in {{.Dir}}, and the start of the http block.
+const nginxHead = `
 worker_processes 1;
 daemon off;
 pid {{.Dir}}/nginx.pid;
@@ -43,7 +44,10 @@ http {
   proxy_temp_path {{.Dir}}/tmp/proxy;
   fastcgi_temp_path {{.Dir}}/tmp/fastcgi;
   uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
-  scgi_temp_path {{.Dir}}/tmp/scgi;
+  scgi_temp_path {{.Dir}}/tmp/scgi;`
+
+// nginxConfText is nginxConf's text.
+const nginxConfText = nginxHead + `
 
   include {{.Snippets}}/http.conf;
   upstream host_example_proxy { server {{.ProxyHost}}; }

@@ -139,19 +139,7 @@ var generatedRunConf = template.Must(template.New("run").Funcs(template.FuncMap{
 	"here": func(lines, snippets string) string {
 		return strings.ReplaceAll(lines, forwardauth.NginxSnippetDir+"/", snippets+"/")
 	},
-}).Parse(`
-worker_processes 1;
-daemon off;
-pid {{.Dir}}/nginx.pid;
-error_log {{.Dir}}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log {{.Dir}}/access.log;
-  client_body_temp_path {{.Dir}}/tmp/body;
-  proxy_temp_path {{.Dir}}/tmp/proxy;
-  fastcgi_temp_path {{.Dir}}/tmp/fastcgi;
-  uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
-  scgi_temp_path {{.Dir}}/tmp/scgi;
+}).Parse(nginxHead + `
 {{here .HTTP .Snippets}}
 {{here .Server .Snippets}}
 }
