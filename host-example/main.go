@@ -112,7 +112,8 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 
 // config turns the flags into the app's Config.
 func (f *serveFlags) config(logger hclog.Logger) (app.Config, error) {
-	if f.public == "" {
+	guessed := f.public == ""
+	if guessed {
 		f.public = "http://" + f.listen
 	}
 	pub, err := url.Parse(f.public)
@@ -139,7 +140,7 @@ func (f *serveFlags) config(logger hclog.Logger) (app.Config, error) {
 	if f.forwardCache < time.Second || f.forwardCache > 10*time.Minute {
 		return app.Config{}, fmt.Errorf("-forward-auth-cache %s: must be between 1s and 10m", f.forwardCache)
 	}
-	cfg := app.Config{PublicURL: pub, DataDir: f.dataDir, Database: f.database, TrustedProxies: trusted, SessionLifetime: f.lifetime,
+	cfg := app.Config{PublicURL: pub, PublicURLDefault: guessed, DataDir: f.dataDir, Database: f.database, TrustedProxies: trusted, SessionLifetime: f.lifetime,
 		RememberLifetime: f.rememberLifetime, IdleTimeout: f.idleTimeout, SiteName: f.siteName, DocsURL: f.docsURL,
 		SigningAlg: f.signingAlg, CookieDomain: f.cookieDomain, ForwardCache: f.forwardCache, Logger: logger}
 	if f.clientsFile != "" {

@@ -28,6 +28,9 @@ import (
 type Config struct {
 	// PublicURL is what every callback is built from.
 	PublicURL *url.URL
+	// PublicURLDefault is set when PublicURL was not given but taken from the listen address
+	// (the first-run guide says to set it).
+	PublicURLDefault bool
 	// DataDir holds the key file and, unless Database is set, the SQLite database; Store,
 	// when set, is used instead.
 	DataDir string
@@ -185,9 +188,11 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	var err error
 	a.Web, err = web.New(web.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, SessionLifetime: cfg.SessionLifetime,
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
-		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener, Limited: a.Metrics.Limited},
+		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener, Limited: a.Metrics.Limited,
+		PublicURLDefault: cfg.PublicURLDefault, CookieDomain: cfg.CookieDomain},
 		web.Deps{Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People, Portal: host.NewPortal(st),
-			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin})
+			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin,
+			FirstRun: host.NewFirstRun(st, a.Sources)})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ var (
 	ErrSetupLinkInvalid = errors.New("the setup link is not valid")
 	// ErrPasswordTooShort refuses a first admin password shorter than MinAdminPassword.
 	ErrPasswordTooShort = fmt.Errorf("the admin password must have at least %d characters", MinAdminPassword)
+	// ErrPasswordsDiffer refuses a first admin password whose confirmation differs.
+	ErrPasswordsDiffer = errors.New("the two passwords differ")
 	// ErrWrongPassword is a wrong admin password (counted).
 	ErrWrongPassword = errors.New("wrong admin password")
 	// ErrWrongCode is a wrong or reused TOTP code of a sign-in (counted); another may be tried.
@@ -43,10 +45,13 @@ var (
 )
 
 // Setup sets the first admin password through the live setup link token (once, on whichever
-// replica) and records it.
-func (a *Admin) Setup(ctx context.Context, token, password string) error {
+// replica) and records it; confirm is the password typed again.
+func (a *Admin) Setup(ctx context.Context, token, password, confirm string) error {
 	if !a.SetupTokenValid(ctx, token) {
 		return ErrSetupLinkInvalid
+	}
+	if password != confirm {
+		return ErrPasswordsDiffer
 	}
 	if len(password) < MinAdminPassword {
 		return ErrPasswordTooShort

@@ -34,16 +34,19 @@ func TestAdminSetup(t *testing.T) {
 	if err != nil || tok == "" {
 		t.Fatalf("setup token: %q %v", tok, err)
 	}
-	if err := adm.Setup(ctx, "wrong", "a-long-password"); !errors.Is(err, host.ErrSetupLinkInvalid) {
+	if err := adm.Setup(ctx, "wrong", "a-long-password", "a-long-password"); !errors.Is(err, host.ErrSetupLinkInvalid) {
 		t.Fatalf("a wrong token: %v", err)
 	}
-	if err := adm.Setup(ctx, tok, "short"); !errors.Is(err, host.ErrPasswordTooShort) {
+	if err := adm.Setup(ctx, tok, "short", "short"); !errors.Is(err, host.ErrPasswordTooShort) {
 		t.Fatalf("a short password: %v", err)
 	}
-	if err := adm.Setup(ctx, tok, "a-long-password"); err != nil {
+	if err := adm.Setup(ctx, tok, "a-long-password", "a-long-passwort"); !errors.Is(err, host.ErrPasswordsDiffer) {
+		t.Fatalf("a confirmation that differs: %v", err)
+	}
+	if err := adm.Setup(ctx, tok, "a-long-password", "a-long-password"); err != nil {
 		t.Fatal(err)
 	}
-	if err := adm.Setup(ctx, tok, "another-long-password"); !errors.Is(err, host.ErrSetupLinkInvalid) || !adm.CheckPassword(ctx, "a-long-password") {
+	if err := adm.Setup(ctx, tok, "another-long-password", "another-long-password"); !errors.Is(err, host.ErrSetupLinkInvalid) || !adm.CheckPassword(ctx, "a-long-password") {
 		t.Fatalf("the token used again: %v", err)
 	}
 	page, _ := st.EventPage(ctx, store.EventFilter{Kinds: []store.EventKind{store.EventAdminPasswordSet}, Limit: 5})

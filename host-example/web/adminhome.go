@@ -88,6 +88,8 @@ type homePage struct {
 	FlashLevel   string
 	// WaysInChanged are the changes of the admin's ways in of the last day.
 	WaysInChanged []store.Event
+	// FirstRun offers the first-run guide (steps are left).
+	FirstRun bool
 }
 
 func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) error {
@@ -121,8 +123,12 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) error {
 	if why := s.adm.GrantsUnconfirmed(ctx); why != "" {
 		warnings = append([]warning{{Text: "Admin grants need confirming: " + why + ".", Link: "/admin/security#source-admins", LinkText: "Security"}}, warnings...)
 	}
+	guide, err := s.firstRun.Progress(ctx)
+	if err != nil {
+		return err
+	}
 	flash, level := s.takeFlash(w, r)
-	s.render(w, http.StatusOK, "admin.html", &homePage{Head: Head{Session: sessionOf(r)}, Sources: rows, Total: total, Warnings: warnings,
+	s.render(w, http.StatusOK, "admin.html", &homePage{FirstRun: guide.Offered(), Head: Head{Session: sessionOf(r)}, Sources: rows, Total: total, Warnings: warnings,
 		Clients: apps.Clients, Rules: apps.Rules, PluginStates: plugins, Flash: flash, FlashLevel: level, WaysInChanged: s.waysInChanges(r)})
 	return nil
 }

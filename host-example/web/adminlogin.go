@@ -27,6 +27,8 @@ type adminPages struct {
 	sources *host.Sources
 	events  *host.Events
 	people  *host.People
+	// firstRun is the first-run guide the setup link leads to.
+	firstRun *host.FirstRun
 }
 
 // adminGroups are the other admin page groups, one file or two per area.
@@ -118,6 +120,9 @@ func (s *adminPages) routes(m *http.ServeMux, g adminGroups) {
 	for pattern, h := range overviewRoutes(s, src, people) {
 		m.HandleFunc(pattern, s.admin(h))
 	}
+	for pattern, h := range firstRunRoutes(s) {
+		m.HandleFunc(pattern, s.admin(h))
+	}
 }
 
 // setupPage is setup.html's data.
@@ -169,13 +174,18 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) error {
 		http.Error(w, "bad CSRF token", http.StatusForbidden)
 		return nil
 	}
-	switch err := s.adm.Setup(r.Context(), r.FormValue("token"), r.FormValue("password")); {
+	again := func(text string) {
+		s.render(w, http.StatusBadRequest, "setup.html", &setupPage{Head: Head{Session: sess}, Token: r.FormValue("token"), Error: text})
+	}
+	switch err := s.adm.Setup(r.Context(), r.FormValue("token"), r.FormValue("password"), r.FormValue("confirm")); {
 	case errors.Is(err, host.ErrSetupLinkInvalid):
 		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid: it expired, was already used, or an admin password is set.", "")
 		return nil
+	case errors.Is(err, host.ErrPasswordsDiffer):
+		again("The two passwords differ: type the same password twice.")
+		return nil
 	case errors.Is(err, host.ErrPasswordTooShort):
-		s.render(w, http.StatusBadRequest, "setup.html", &setupPage{Head: Head{Session: sess}, Token: r.FormValue("token"),
-			Error: fmt.Sprintf("Choose a password of at least %d characters.", host.MinAdminPassword)})
+		again(fmt.Sprintf("Choose a password of at least %d characters.", host.MinAdminPassword))
 		return nil
 	case err != nil:
 		return err
@@ -185,7 +195,7 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.rememberAdminDevice(w, r, "")
-	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	http.Redirect(w, r, firstRunPath, http.StatusSeeOther)
 	return nil
 }
 

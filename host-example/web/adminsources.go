@@ -202,7 +202,7 @@ func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	default:
-		http.Redirect(w, r, "/admin", http.StatusSeeOther)
+		http.Redirect(w, r, afterAction(r, "/admin"), http.StatusSeeOther)
 	}
 	return nil
 }

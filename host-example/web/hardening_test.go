@@ -309,7 +309,8 @@ func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := browsers[i].Do("POST", "/setup", url.Values{"csrf": {csrfs[i]}, "token": {tok}, "password": {"password-number-" + strconv.Itoa(i)}})
+			p := browsers[i].Do("POST", "/setup", url.Values{"csrf": {csrfs[i]}, "token": {tok}, "password": {"password-number-" + strconv.Itoa(i)},
+				"confirm": {"password-number-" + strconv.Itoa(i)}})
 			statuses[i] = p.Status
 		}()
 	}

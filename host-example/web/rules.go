@@ -101,7 +101,7 @@ func (s *rulePages) saveRule(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	default:
-		s.redirectFlash(w, r, "/admin/forward-auth", "Saved "+rule.Host+rule.PathPrefix+".", "info")
+		s.redirectFlash(w, r, afterAction(r, "/admin/forward-auth"), "Saved "+rule.Host+rule.PathPrefix+".", "info")
 	}
 	return nil
 }

@@ -59,6 +59,11 @@ type Config struct {
 	// listener when there is one, else host-example's own listener), which the Protected apps
 	// page shows; nil: not known here (the page says so).
 	ProxyURL *url.URL
+	// PublicURLDefault is set when PublicURL was not given but taken from the listen address.
+	PublicURLDefault bool
+	// CookieDomain is the forward-auth cookie's parent domain ("": host-only), which the
+	// first-run guide checks.
+	CookieDomain string
 	// ProxyListener is set when the proxy-only paths have a listener of their own
 	// (ProxyHandler): the public handler then answers 404 for them.
 	ProxyListener bool
@@ -92,6 +97,8 @@ type Deps struct {
 	Rules *forwardauth.RuleAdmin
 	// Portal is the friends' portal: a person's apps as tiles, and the apps' icons.
 	Portal *host.Portal
+	// FirstRun is the first-run guide: where the admin is of the first steps.
+	FirstRun *host.FirstRun
 }
 
 // Signer makes keyed MACs of the host's key; *store.Store is one.
@@ -169,7 +176,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 func (s *Server) routes(d Deps) {
 	(&signIn{view: s.view, doors: s.doors, logins: d.Logins, sources: d.Sources, people: d.People}).routes(s.mux)
 	kit := &adminKit{view: s.view, adm: d.Admin, doors: s.doors}
-	(&adminPages{adminKit: kit, sources: d.Sources, events: d.Events, people: d.People}).routes(s.mux, adminGroups{
+	(&adminPages{adminKit: kit, sources: d.Sources, events: d.Events, people: d.People, firstRun: d.FirstRun}).routes(s.mux, adminGroups{
 		sources:  &sourcePages{adminKit: kit, sources: d.Sources, actions: d.Actions, people: d.People},
 		clients:  &clientPages{adminKit: kit, clients: d.Clients, portal: d.Portal},
 		rules:    &rulePages{adminKit: kit, rules: d.Rules, sources: d.Sources, portal: d.Portal},

@@ -423,8 +423,12 @@ func TestFirstStartSetupLink(t *testing.T) {
 	if p := b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {"wrong"}, "password": {"a-long-password"}}); p.Status != http.StatusForbidden {
 		t.Fatalf("wrong token: %d", p.Status)
 	}
-	p = b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {tok}, "password": {"a-long-password"}})
-	if p.Status != http.StatusSeeOther || p.Location != "/admin" {
+	if p := b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {tok}, "password": {"a-long-password"}, "confirm": {"a-long-passwort"}}); p.Status != http.StatusBadRequest ||
+		!strings.Contains(p.Body, "The two passwords differ") {
+		t.Fatalf("a confirmation that differs: %d %s", p.Status, p.Body)
+	}
+	p = b.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {tok}, "password": {"a-long-password"}, "confirm": {"a-long-password"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/admin/setup" {
 		t.Fatalf("setup: %d %s", p.Status, p.Body)
 	}
 	b2 := h.browser()

@@ -139,6 +139,9 @@ const adminPassword = hosttest.AdminPassword
 
 func newStack(t *testing.T) *stack { return newStackOf(t, "", false) }
 
+// noSource as newStackOf's source config starts the stack without a source.
+const noSource = "none"
+
 // newStackOf is newStack with a source config (sourceCfg; "" for the default) and, with
 // plexWeb, the Plex Web host (plexweb.example.test) proxied to the simulator's Plex Web; opts
 // adjust the host (with hosttest.ProxyListener the proxy-only locations ask its listener).
@@ -159,7 +162,9 @@ func newStackOf(t *testing.T, sourceCfg string, plexWeb bool, opts ...hosttest.O
 		sourceCfg = `{"access_mode":"members","owner_token":"OWNER","allowed_servers":[{"machine_id":"` +
 			plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
 	}
-	s.src = h.AddSource("plex", "plex", "Plex", sourceCfg, sim.Token("owner"))
+	if sourceCfg != noSource {
+		s.src = h.AddSource("plex", "plex", "Plex", sourceCfg, sim.Token("owner"))
+	}
 	s.simURL, s.hostAddr = simURL, host.Listener.Addr().String()
 	webAddr := ""
 	if plexWeb {

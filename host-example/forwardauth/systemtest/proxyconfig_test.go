@@ -158,27 +158,7 @@ func TestGeneratedNginxConfigProtectsAnApp(t *testing.T) {
 	}
 	proxy, _ := url.Parse(s.host.Proxy.URL)
 	c := forwardauth.ProxyConfigFor(rule, proxy)
-	// nginx runs as nobody under CI: the certificates must be readable by it.
-	certs, err := os.MkdirTemp("", "certs-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(certs) })
-	writeCert(t, filepath.Join(certs, "wiki.example.test"))
-	if err := filepath.Walk(certs, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			return os.Chmod(p, 0o755)
-		}
-		return os.Chmod(p, 0o644)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	server := strings.ReplaceAll(c.Nginx, forwardauth.NginxCertDir+"/", certs+"/")
-	server = strings.ReplaceAll(server, forwardauth.AppAddress, s.upstream.Listener.Addr().String())
-	hosttest.Nginx(t, nginx, generatedRunConf, map[string]any{"HTTP": c.NginxHTTP, "Server": server})
+	runGeneratedNginx(t, nginx, c.NginxHTTP, c.Nginx, "wiki.example.test", s.upstream.Listener.Addr().String())
 
 	d := &net.Dialer{}
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -205,4 +185,32 @@ func TestGeneratedNginxConfigProtectsAnApp(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "path=/api/status\nuser=\n") {
 		t.Fatalf("the rule's bypass path: %d, want the app without a Remote-User\n%s", code, body)
 	}
+}
+
+// runGeneratedNginx runs nginx on the generator's lines as an admin pastes them (httpLines
+// once in the http block, server the app's server block), with a self-signed certificate for
+// name where the lines expect certbot's and appAddr where they say the app's address.
+func runGeneratedNginx(t *testing.T, nginx, httpLines, server, name, appAddr string) {
+	t.Helper()
+	// nginx runs as nobody under CI: the certificates must be readable by it.
+	certs, err := os.MkdirTemp("", "certs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(certs) })
+	writeCert(t, filepath.Join(certs, name))
+	if err := filepath.Walk(certs, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return os.Chmod(p, 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	server = strings.ReplaceAll(server, forwardauth.NginxCertDir+"/", certs+"/")
+	server = strings.ReplaceAll(server, forwardauth.AppAddress, appAddr)
+	hosttest.Nginx(t, nginx, generatedRunConf, map[string]any{"HTTP": httpLines, "Server": server})
 }
