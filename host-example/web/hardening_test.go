@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
 )
 
@@ -323,5 +325,63 @@ func TestSetupLinkUsedAtOnceSetsOnePassword(t *testing.T) {
 	}
 	if in != 1 {
 		t.Fatalf("a setup link used at once by %d requests let %d in: %v", n, in, statuses)
+	}
+}
+
+// countingBody counts what the server read of a request's body.
+type countingBody struct {
+	r    io.Reader
+	read int
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
+}
+
+// An icon upload is read only behind an admin session: anyone else's body is refused unread
+// (a person's session, no session); the admin's is read and stored.
+func TestIconUploadReadOnlyForTheAdmin(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addSource(membersConfig)
+	id, err := h.store.PutForwardRule(context.Background(), store.ForwardRule{Name: "Wiki", Host: "wiki.example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	friend := h.browser()
+	friend.Login("plex", "friend")
+	csrf := friend.Do("GET", "/profile", nil).CSRF()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("icon", "icon.png")
+	_, _ = fw.Write(pngIcon(t))
+	_ = mw.Close()
+	for who, b := range map[string]*browser{"a person": friend, "no session": h.browser()} {
+		cb := &countingBody{r: bytes.NewReader(body.Bytes())}
+		req := httptest.NewRequest("POST", "/admin/forward-auth/"+id+"/icon", cb)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		u, _ := url.Parse(h.host.URL)
+		for _, c := range b.Client.Jar.Cookies(u) {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden || cb.read != 0 {
+			t.Errorf("%s: %d, %d bytes of the body read", who, rec.Code, cb.read)
+		}
+	}
+	if _, err := h.store.AppIcon(context.Background(), store.RuleIcon, id); err == nil {
+		t.Fatal("an icon was stored")
+	}
+	admin := h.browser()
+	admin.AdminLogin(adminPassword)
+	admin.Get("/admin/forward-auth/" + id)
+	if p := admin.Upload("/admin/forward-auth/"+id+"/icon", nil, "icon", "icon.png", "image/png", pngIcon(t)); p.Status != http.StatusSeeOther {
+		t.Fatalf("the admin's upload: %d %s", p.Status, p.Body)
+	}
+	if _, err := h.store.AppIcon(context.Background(), store.RuleIcon, id); err != nil {
+		t.Fatalf("the admin's icon was not stored: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,6 +50,20 @@ var iconUploads = func() *http.ServeMux {
 func takesUpload(r *http.Request) bool {
 	_, pattern := iconUploads.Handler(r)
 	return pattern != ""
+}
+
+// readUpload reads an icon upload's multipart body, in memory (serve capped it at maxIconBody),
+// for a request the admin guard found an admin session on; false: it answered the request.
+func readUpload(w http.ResponseWriter, r *http.Request) bool {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "multipart/form-data" {
+		return true
+	}
+	if err := r.ParseMultipartForm(maxIconBody); err != nil {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "the upload could not be read (too large?)", http.StatusRequestEntityTooLarge)
+		return false
+	}
+	return true
 }
 
 // routes mounts the portal, the icons, and the admin's icon uploads.

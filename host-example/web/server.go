@@ -206,8 +206,8 @@ func (s *Server) ProxyHandler() http.Handler {
 }
 
 // serve adds security headers (but on the bare paths mux routes: Door.Bare), caps the body,
-// refuses multipart but on an icon upload (takesUpload: the one form with a file) and parses
-// a form once, on the request the server owns, then serves mux.
+// refuses multipart but on an icon upload (takesUpload: the one form with a file, read only
+// behind the admin guard) and parses a form once, on the request the server owns, then serves mux.
 func (s *Server) serve(mux *http.ServeMux, bare map[string]bool, w http.ResponseWriter, r *http.Request) {
 	if !bare[r.URL.Path] || (r.Body != nil && r.Body != http.NoBody) { // a proxy's question has no body
 		h := w.Header()
@@ -234,12 +234,7 @@ func (s *Server) serve(mux *http.ServeMux, bare map[string]bool, w http.Response
 				w.Header().Set("Connection", "close")
 				http.Error(w, "multipart bodies are not accepted here", http.StatusUnsupportedMediaType)
 				return
-			}
-			if err := r.ParseMultipartForm(maxIconBody); err != nil { // in memory: the body is capped below it
-				w.Header().Set("Connection", "close")
-				http.Error(w, "the upload could not be read (too large?)", http.StatusRequestEntityTooLarge)
-				return
-			}
+			} // read by the admin guard once it has seen an admin session (readUpload)
 		case "multipart/mixed":
 			w.Header().Set("Connection", "close")
 			http.Error(w, "multipart bodies are not accepted here", http.StatusUnsupportedMediaType)

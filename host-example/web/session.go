@@ -97,6 +97,16 @@ func (s *adminKit) admin(h http.HandlerFunc) http.HandlerFunc {
 		if sess != nil && sess.Admin && !s.stillSourceAdmin(r, sess) {
 			sess = nil // a source admin disabled, or no longer admitted by an admin grant
 		}
+		if r.Method == http.MethodPost && takesUpload(r) { // its body is read only for an admin session
+			if sess == nil || !sess.Admin {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "an icon is uploaded by a signed-in admin", http.StatusForbidden)
+				return
+			}
+			if !readUpload(w, r) {
+				return
+			}
+		}
 		if r.Method != http.MethodPost && (sess == nil || !sess.Admin) {
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 			return
