@@ -180,6 +180,33 @@ func (p *People) EndSession(ctx context.Context, u *store.User, kind store.Sessi
 	return nil
 }
 
+// EndOwnSession is a person ending one of their own sessions from their profile (kind and
+// ref as UserSessions names them: a device, or their protected apps in a browser), recorded;
+// store.ErrNotFound when it had already ended or is not theirs.
+func (p *People) EndOwnSession(ctx context.Context, u *store.User, kind store.SessionKind, ref string) error {
+	if err := p.store.EndUserSession(ctx, u.ID, kind, ref); err != nil {
+		return fmt.Errorf("end a %s session of user %d: %w", kind, u.ID, err)
+	}
+	p.ownEvent(ctx, u, fmt.Sprintf("a %s session, from their profile", sessionWords[kind]))
+	return nil
+}
+
+// EndOwnGrant is a person ending one app's access from their profile (its tokens stop
+// working), recorded; store.ErrNotFound when it was already gone or is not theirs.
+func (p *People) EndOwnGrant(ctx context.Context, u *store.User, grantID string) error {
+	if err := p.store.RevokeUserGrant(ctx, u.ID, grantID); err != nil {
+		return fmt.Errorf("end grant %s of user %d: %w", grantID, u.ID, err)
+	}
+	p.ownEvent(ctx, u, "an app's access (OpenID Connect grant), from their profile")
+	return nil
+}
+
+// ownEvent records what a person ended of their own.
+func (p *People) ownEvent(ctx context.Context, u *store.User, detail string) {
+	_ = p.store.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: store.EventSessionEnded, Subject: u.Subject,
+		Name: NameOf(u.Username, u.Name), Detail: detail})
+}
+
 // RevokeGrant is the admin revoking one app grant of u (its tokens stop working), recorded;
 // store.ErrNotFound when it was already gone.
 func (p *People) RevokeGrant(ctx context.Context, u *store.User, grantID string) error {

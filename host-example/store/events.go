@@ -18,6 +18,7 @@ const (
 	EventOIDCDenied              EventKind = "oidc_denied"                // an application's groups refused a user
 	EventUserRevoked             EventKind = "user_revoked"               // re-validation removed a user's access
 	EventSignedOutEverywhere     EventKind = "signed_out_everywhere"      // a user ended every session and grant
+	EventSessionEnded            EventKind = "session_ended"              // a user ended one of their sessions or app accesses
 	EventCredentialRevoked       EventKind = "credential_revoked"         // a handed-over credential was signed out upstream
 	EventCredentialHandedOver    EventKind = "credential_handed_over"     // a kept credential was written into an app's browser storage
 	EventAdminLogin              EventKind = "admin_login"                // the admin signed in

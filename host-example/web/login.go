@@ -33,6 +33,8 @@ func (s *signIn) routes(m *http.ServeMux) {
 	m.HandleFunc("GET /profile", s.handle(s.profile))
 	m.HandleFunc("POST /logout", s.handle(s.logout))
 	m.HandleFunc("POST /logout/everywhere", s.handle(s.logoutEverywhere))
+	m.HandleFunc("POST /profile/sessions/{kind}/{ref}", s.handle(s.endOwn))
+	m.HandleFunc("POST /profile/grants/{grant}", s.handle(s.endOwn))
 }
 
 // loginButton is one source on the login page.
