@@ -115,17 +115,26 @@ func startCaddy(t *testing.T, caddy, hostAddr, upstreamAddr, plexWeb string) str
 func startCaddyWith(t *testing.T, caddy string, data map[string]string) string {
 	port := freePort(t)
 	data["Port"] = port
+	var conf bytes.Buffer
+	if err := caddyfile.Execute(&conf, data); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + port
+	runCaddy(t, caddy, conf.String(), addr)
+	return addr
+}
+
+// runCaddy runs the Caddy binary caddy, unprivileged, on the Caddyfile conf, in a folder of
+// its own, until the test ends; it returns once Caddy listens on addr.
+func runCaddy(t *testing.T, caddy, conf, addr string) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "caddy-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	var conf bytes.Buffer
-	if err := caddyfile.Execute(&conf, data); err != nil {
-		t.Fatal(err)
-	}
 	confPath := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(confPath, conf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"config", "data"} {
@@ -154,9 +163,7 @@ func startCaddyWith(t *testing.T, caddy string, data map[string]string) string {
 			t.Logf("caddy's log:\n%s", log.String())
 		}
 	})
-	addr := "127.0.0.1:" + port
 	waitListening(t, addr, exited, log.String)
-	return addr
 }
 
 // Issue 17 #2, end to end with a real Caddy: Caddy's forward_auth sets X-Forwarded-Method and

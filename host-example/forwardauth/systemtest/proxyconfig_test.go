@@ -160,9 +160,35 @@ func TestGeneratedNginxConfigProtectsAnApp(t *testing.T) {
 	c := forwardauth.ProxyConfigFor(rule, proxy)
 	runGeneratedNginx(t, nginx, c.NginxHTTP, c.Nginx, "wiki.example.test", s.upstream.Listener.Addr().String())
 
+	generatedConfigProtects(t, s, port)
+}
+
+// The generator's Caddy site block protects an app for real, with each Caddy: pasted as it is
+// (only the app's address is this test's) after global options that keep Caddy on this machine
+// (its own local certificate authority, no redirect listener on port 80, no admin endpoint).
+func TestGeneratedCaddyConfigProtectsAnApp(t *testing.T) {
+	eachCaddy(t, func(t *testing.T, caddy string) {
+		s := newStackOf(t, "", false, hosttest.ProxyListener())
+		port := freePort(t)
+		rule := store.ForwardRule{Name: "Wiki", Host: "wiki.example.test:" + port, Bypass: []string{"/api"}}
+		if _, err := s.st.PutForwardRule(context.Background(), rule); err != nil {
+			t.Fatal(err)
+		}
+		proxy, _ := url.Parse(s.host.Proxy.URL)
+		site := strings.ReplaceAll(forwardauth.ProxyConfigFor(rule, proxy).Caddy, forwardauth.AppAddress, s.upstream.Listener.Addr().String())
+		runCaddy(t, caddy, "{\n\tadmin off\n\tlocal_certs\n\tskip_install_trust\n\tauto_https disable_redirects\n}\n"+site, "127.0.0.1:"+port)
+		generatedConfigProtects(t, s, port)
+	})
+}
+
+// generatedConfigProtects checks the app wiki.example.test on port, behind a proxy that runs
+// the generator's configuration of a rule that leaves /api to the app: a stranger is sent to
+// the sign-in and never reaches the app; /api reaches it without the Remote-User he forged.
+func generatedConfigProtects(t *testing.T, s *stack, port string) {
+	t.Helper()
 	d := &net.Dialer{}
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the test's self-signed certificate
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the test's own certificate
 			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 				return d.DialContext(ctx, network, "127.0.0.1:"+port)
 			}}}
@@ -170,6 +196,11 @@ func TestGeneratedNginxConfigProtectsAnApp(t *testing.T) {
 		req, _ := http.NewRequest("GET", "https://wiki.example.test:"+port+path, nil)
 		req.Header.Set("Remote-User", "owner")
 		resp, err := client.Do(req)
+		// Caddy issues its certificate after it listens: the handshake fails until it has one.
+		for i := 0; err != nil && strings.Contains(err.Error(), "tls: internal error") && i < 100; i++ {
+			time.Sleep(100 * time.Millisecond)
+			resp, err = client.Do(req)
+		}
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
