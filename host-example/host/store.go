@@ -58,6 +58,8 @@ type Store interface {
 	UserGrants(ctx context.Context, userID int64) ([]store.Grant, error)
 	EndUserSession(ctx context.Context, userID int64, kind store.SessionKind, ref string) error
 	RevokeUserGrant(ctx context.Context, userID int64, grantID string) error
+	// The groups the admin sets of a person by hand.
+	SetAdminGroups(ctx context.Context, userID int64, groups []string) error
 	AppStore
 	EventStore
 	// AdminStore: the admin's last way in, which disabling or deleting a person must keep.
