@@ -50,6 +50,8 @@ func adminGrantRows(grants []host.Grant, byID map[string]*store.Source) []adminG
 		row := adminGrantRow{SourceID: g.SourceID, Group: g.Group, SourceName: g.SourceID}
 		if src := byID[g.SourceID]; src != nil {
 			row.SourceName = src.Name
+		} else if g.SourceID == store.FromAdmin {
+			row.SourceName = host.AdminSetOrigin
 		}
 		out = append(out, row)
 	}
