@@ -14,10 +14,12 @@ import (
 // hand, kept across logins. The display attributes are persondisplay.go.
 
 // personSet is what the person page shows of what the admin sets: the groups from the
-// person's source and those the admin gave (each with whether a grant makes it open the admin).
+// person's source, those the admin gave (each with whether a grant makes it open the admin),
+// and the display attributes with their sync modes.
 type personSet struct {
 	SourceGroups []string
 	AdminGroups  []adminGroupRow
+	Display      []displayRow
 }
 
 // adminGroupRow is a group the admin gave; Grant says an admin grant names it.
@@ -27,7 +29,7 @@ type adminGroupRow struct {
 }
 
 // personSetOf is what the person page shows of u, whose source is src (nil: not read).
-func (s *adminKit) personSetOf(r *http.Request, u *store.User, _ *store.Source) personSet {
+func (s *adminKit) personSetOf(r *http.Request, u *store.User, src *store.Source) personSet {
 	var out personSet
 	for _, m := range u.Memberships {
 		if m.From != store.FromAdmin {
@@ -38,6 +40,7 @@ func (s *adminKit) personSetOf(r *http.Request, u *store.User, _ *store.Source) 
 	for _, g := range u.AdminGroups() {
 		out.AdminGroups = append(out.AdminGroups, adminGroupRow{Name: g, Grant: host.GrantsAdminGroup(grants, g)})
 	}
+	out.Display = displayRows(u, src)
 	return out
 }
 
