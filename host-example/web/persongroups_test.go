@@ -236,6 +236,9 @@ func TestAdminSetGroupOpensTheAdminOnlyThroughItsGrant(t *testing.T) {
 	if p := admin.Get("/admin/security"); !strings.Contains(p.Body, `<option value="admin" selected>set by the admin (person pages)</option>`) {
 		t.Fatalf("the security page does not show the grant of the groups the admin sets:\n%s", p.Body)
 	}
+	if p := admin.Get("/admin/security"); slices.Contains(grantAdmins(p.Body), "frank / Plex (a group set by the admin) / staff") {
+		t.Fatal("the security page lists frank as an admin before he has staff")
+	}
 	p := admin.Get(person)
 	if !strings.Contains(p.Body, `<span class="pill admin-group">plex-owner</span></td>`) {
 		t.Fatalf("the person page lists the admin-set plex-owner, which no grant names as set by the admin:\n%s", p.Body)
@@ -258,6 +261,9 @@ func TestAdminSetGroupOpensTheAdminOnlyThroughItsGrant(t *testing.T) {
 	}
 	if p := admin.Get("/admin"); !strings.Contains(p.Body, `id="ways-in-changed"`) || !strings.Contains(p.Body, "staff") {
 		t.Fatalf("the admin home does not show the change:\n%s", p.Body)
+	}
+	if got := grantAdmins(admin.Get("/admin/security").Body); !slices.Contains(got, "frank / Plex (a group set by the admin) / staff") {
+		t.Fatalf("the security page's admins: %q", got)
 	}
 	if p := admin.Get(person); !strings.Contains(p.Body, "opens the admin (an admin grant names it)") {
 		t.Fatalf("the person page does not say staff opens the admin:\n%s", p.Body)
