@@ -26,6 +26,9 @@ const (
 // ErrBadGrant refuses a grant that names a group without a source.
 var ErrBadGrant = errors.New("each admin grant names the source whose group it is")
 
+// A grant names a source, or store.FromAdmin: the groups the admin set by hand on person
+// pages (persongroups.go); a group of the same name from any source then does not count.
+
 // CleanGrants are grants trimmed, each once, without those that name no group (a form's
 // blank or emptied line); ErrBadGrant when one names a group without a source.
 func CleanGrants(grants []Grant) ([]Grant, error) {
@@ -97,6 +100,11 @@ func (a *Admin) CheckWayInKept(ctx context.Context, sourceID string, u *store.Us
 		u != nil && in.UserID != 0 && u.ID == in.UserID,
 		u != nil && in.UserID == 0 && u.HasGroupFrom(in.Group, in.SourceID):
 		return ErrLastWayIn
+	case sourceID != "" && in.SourceID == store.FromAdmin && in.UserID != 0:
+		// A grant of a group the admin set: the way in is the person's own source.
+		if who, err := a.st.User(ctx, in.UserID); err == nil && who.SourceID == sourceID {
+			return ErrLastWayIn
+		}
 	}
 	return nil
 }
@@ -261,11 +269,17 @@ func grantSources(grants []Grant) []string {
 	return out
 }
 
-// sourceNames names the sources ids for the admin ("A, B").
+// AdminSetOrigin names, for the admin, the origin of the groups set by the admin on person
+// pages, which a grant may name instead of a source (store.FromAdmin).
+const AdminSetOrigin = "set by the admin"
+
+// sourceNames names the sources ids for the admin ("A, B"; AdminSetOrigin for store.FromAdmin).
 func sourceNames(ids []string, byID map[string]*store.Source) string {
 	var names []string
 	for _, id := range ids {
-		if s := byID[id]; s != nil {
+		if id == store.FromAdmin {
+			names = append(names, AdminSetOrigin)
+		} else if s := byID[id]; s != nil {
 			names = append(names, s.Name)
 		} else {
 			names = append(names, id)
@@ -274,13 +288,17 @@ func sourceNames(ids []string, byID map[string]*store.Source) string {
 	return strings.Join(names, ", ")
 }
 
-// DescribeGrants names grants for events and pages: `"admins" of Home, "ops" of LDAP`, or "none".
+// DescribeGrants names grants for events and pages: `"admins" of Home, "ops" set by the admin`, or "none".
 func DescribeGrants(grants []Grant, byID map[string]*store.Source) string {
 	if len(grants) == 0 {
 		return "none"
 	}
 	var parts []string
 	for _, g := range grants {
+		if g.SourceID == store.FromAdmin {
+			parts = append(parts, fmt.Sprintf("%q %s", g.Group, AdminSetOrigin))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%q of %s", g.Group, sourceNames([]string{g.SourceID}, byID)))
 	}
 	return strings.Join(parts, ", ")

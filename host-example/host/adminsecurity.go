@@ -106,7 +106,7 @@ func (a *Admin) ProposeGrants(ctx context.Context, grants []Grant) (GrantsView, 
 		return GrantsView{}, err
 	}
 	for _, g := range grants {
-		if view.ByID[g.SourceID] == nil {
+		if view.ByID[g.SourceID] == nil && g.SourceID != store.FromAdmin {
 			return GrantsView{}, ErrGrantSourceGone
 		}
 	}

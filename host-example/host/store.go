@@ -58,6 +58,10 @@ type Store interface {
 	UserGrants(ctx context.Context, userID int64) ([]store.Grant, error)
 	EndUserSession(ctx context.Context, userID int64, kind store.SessionKind, ref string) error
 	RevokeUserGrant(ctx context.Context, userID int64, grantID string) error
+	// What the admin sets of a person by hand, and when a source's logins set display attributes.
+	SetAdminGroups(ctx context.Context, userID int64, groups []string) error
+	SetDisplay(ctx context.Context, userID int64, d store.Display) error
+	SetSourceSync(ctx context.Context, id string, sync store.DisplaySync) error
 	AppStore
 	EventStore
 	// AdminStore: the admin's last way in, which disabling or deleting a person must keep.

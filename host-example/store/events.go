@@ -43,6 +43,7 @@ const (
 	EventAdminUserDeleted        EventKind = "admin_user_deleted"         // the admin deleted a person
 	EventAdminSourceDeleted      EventKind = "admin_source_deleted"       // the admin deleted a source and its people
 	EventAdminAccessRevoked      EventKind = "admin_access_revoked"       // the admin ended a person's session or app access
+	EventAdminUserChanged        EventKind = "admin_user_changed"         // the admin set a person's groups or display attributes
 )
 
 // healthPrefix begins the kind of a health check's event.

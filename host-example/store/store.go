@@ -261,6 +261,8 @@ type Source struct {
 	Config json.RawMessage
 	// Draft is the last submitted config that did not validate, if any.
 	Draft json.RawMessage
+	// Sync says when a login sets each display attribute of the source's people.
+	Sync DisplaySync
 }
 
 // CreateSource adds a source with an empty draft config.
@@ -278,12 +280,14 @@ func (s *Store) CreateSource(ctx context.Context, pluginID, slug, name string) (
 func (s *Store) scanSource(row interface{ Scan(...any) error }) (*Source, error) {
 	var src Source
 	var cfg, draft []byte
-	if err := row.Scan(&src.ID, &src.PluginID, &src.Slug, &src.Name, &src.Enabled, &src.ConfigVersion, &cfg, &draft); err != nil {
+	var sync string
+	if err := row.Scan(&src.ID, &src.PluginID, &src.Slug, &src.Name, &src.Enabled, &src.ConfigVersion, &cfg, &draft, &sync); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
 		return nil, err
 	}
+	src.Sync = syncOf(sync)
 	var err error
 	if src.Config, err = s.seal.Open(cfg); err != nil {
 		return nil, fmt.Errorf("decrypt config: %w", err)
@@ -294,7 +298,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*Source, error)
 	return &src, nil
 }
 
-const sourceCols = `id, plugin_id, slug, name, enabled, config_version, config_enc, draft_enc`
+const sourceCols = `id, plugin_id, slug, name, enabled, config_version, config_enc, draft_enc, display_sync`
 
 // Source reads one source by id.
 func (s *Store) Source(ctx context.Context, id string) (*Source, error) {

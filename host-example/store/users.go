@@ -38,6 +38,9 @@ type User struct {
 	// Credentials are the upstream credentials this login handed over: FinishLogin replaces
 	// the user's stored ones with them (never read back into a User).
 	Credentials []Credential
+	// Sync says which display attributes FinishLogin keeps of a known user (its source's
+	// modes; never read back into a User).
+	Sync DisplaySync
 }
 
 // Membership is one of a person's groups and where it came from.
@@ -90,13 +93,17 @@ const (
 	DisabledByAdmin        = "admin"
 )
 
-// upsertSQL finds or creates the user by (source, sub), refreshes the attributes and
-// re-enables a user that re-validation had disabled; an admin's disabling stays.
+// upsertSQL finds or creates the user by (source, sub), refreshes the attributes (but the
+// display attributes its source sets at the first login only: DisplaySync) and re-enables a
+// user that re-validation had disabled; an admin's disabling stays.
 const upsertSQL = `INSERT INTO users (source_id, sub, username, email, email_verified, name, picture, groups_json,
 		attributes_json, raw_json, reval_enc, created_at, last_login_at, public_id, preview_json)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username, email = excluded.email,
-		email_verified = excluded.email_verified, name = excluded.name, picture = excluded.picture,
+	ON CONFLICT (source_id, sub) DO UPDATE SET username = excluded.username,
+		email = CASE WHEN ? = 1 THEN users.email ELSE excluded.email END,
+		email_verified = CASE WHEN ? = 1 THEN users.email_verified ELSE excluded.email_verified END,
+		name = CASE WHEN ? = 1 THEN users.name ELSE excluded.name END,
+		picture = CASE WHEN ? = 1 THEN users.picture ELSE excluded.picture END,
 		groups_json = excluded.groups_json, attributes_json = excluded.attributes_json, raw_json = excluded.raw_json,
 		reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at, preview_json = excluded.preview_json,
 		disabled = CASE WHEN users.disabled_reason = 'revalidation' THEN 0 ELSE users.disabled END,
@@ -113,8 +120,9 @@ func (s *Store) upsertArgs(u User) []any {
 		raw = "{}"
 	}
 	now := s.now().Unix()
+	email, name, picture := u.Sync.Email == SyncFirstLogin, u.Sync.Name == SyncFirstLogin, u.Sync.Picture == SyncFirstLogin
 	return []any{u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
-		s.seal.Seal(u.Revalidation), now, now, RandomID(16), string(u.PreviewSample)}
+		s.seal.Seal(u.Revalidation), now, now, RandomID(16), string(u.PreviewSample), email, email, name, picture}
 }
 
 // LoginDone is what FinishLogin did.

@@ -50,6 +50,8 @@ func adminGrantRows(grants []host.Grant, byID map[string]*store.Source) []adminG
 		row := adminGrantRow{SourceID: g.SourceID, Group: g.Group, SourceName: g.SourceID}
 		if src := byID[g.SourceID]; src != nil {
 			row.SourceName = src.Name
+		} else if g.SourceID == store.FromAdmin {
+			row.SourceName = host.AdminSetOrigin
 		}
 		out = append(out, row)
 	}
@@ -69,8 +71,12 @@ type grantsForm struct {
 func grantsFormOf(v host.GrantsView) grantsForm {
 	var rows []adminRow
 	for _, a := range v.Admins {
-		rows = append(rows, adminRow{Name: host.NameOf(a.User.Username, a.User.Name), Username: a.User.Username, UserID: a.User.ID,
-			Source: adminGrantRows([]host.Grant{a.Grant}, v.ByID)[0].SourceName, Group: a.Grant.Group})
+		row := adminRow{Name: host.NameOf(a.User.Username, a.User.Name), Username: a.User.Username, UserID: a.User.ID,
+			Source: adminGrantRows([]host.Grant{a.Grant}, v.ByID)[0].SourceName, Group: a.Grant.Group}
+		if a.Grant.SourceID == store.FromAdmin { // they sign in through their own source
+			row.Source = adminGrantRows([]host.Grant{{SourceID: a.User.SourceID}}, v.ByID)[0].SourceName + " (a group " + host.AdminSetOrigin + ")"
+		}
+		rows = append(rows, row)
 	}
 	return grantsForm{GrantSources: v.Sources, Grants: adminGrantRows(v.Grants, v.ByID), GrantForm: append(adminGrantRows(v.Grants, v.ByID), adminGrantRow{}),
 		GrantAdmins: rows, GrantsUnconfirmed: v.Unconfirmed}

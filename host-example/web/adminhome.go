@@ -26,6 +26,9 @@ func overviewRoutes(s *adminPages, src *sourcePages, people *peoplePages) map[st
 		"POST /admin/users/{id}/grants/{grant}":        s.handle(people.revokeGrant),
 		"POST /admin/users/{id}/sessions/{kind}/{ref}": s.handle(people.endSession),
 		"POST /admin/users/{id}/signout":               s.handle(people.signOutEverywhere),
+		"POST /admin/users/{id}/groups":                s.handle(people.changeGroup),
+		"POST /admin/users/{id}/display":               s.handle(people.setDisplay),
+		"POST /admin/sources/{id}/sync":                s.handle(src.setSync),
 		"GET /admin/sources/{id}/delete":               s.handle(src.deleteSourcePage),
 		"POST /admin/sources/{id}/delete":              s.handle(src.deleteSource),
 	}

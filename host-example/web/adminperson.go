@@ -28,6 +28,8 @@ type personPage struct {
 	Events    []eventRow
 	Sessions  []store.UserSession
 	Grants    []host.AppGrant
+	// Set is what the admin sets of the person: groups, display attributes (persongroups.go).
+	Set personSet
 	// Link is the path of the person's page.
 	Link              string
 	Flash, FlashLevel string
@@ -54,7 +56,7 @@ func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) error {
 	flash, level := s.takeFlash(w, r)
 	src, _ := s.sources.Get(r.Context(), u.SourceID) // the attributes by their names without it
 	s.render(w, http.StatusOK, "person.html", &personPage{Head: Head{Title: nameOf(u), Session: sessionOf(r)}, User: u,
-		Source: names[u.SourceID], SourceRow: src, Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u),
+		Source: names[u.SourceID], SourceRow: src, Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u), Set: s.personSetOf(r, u, src),
 		Flash: flash, FlashLevel: level})
 	return nil
 }

@@ -63,6 +63,9 @@ func (s *sourcePages) preview(w http.ResponseWriter, r *http.Request) error {
 			"attributes": attributeRows(res.Identity.Attributes), "allowed": res.Identity.Decision.Allowed,
 			"denied_text": res.Identity.Decision.UserText}
 		out["unknown"] = res.Unknown
+		if pv.User != nil { // what a sign-in of theirs keeps whatever the mapping gives
+			out["kept"], out["admin_groups"] = host.KeptAtLogin(src.Sync, pv.User), pv.User.AdminGroups()
+		}
 	}
 	_ = json.NewEncoder(w).Encode(out)
 	return nil
@@ -76,6 +79,8 @@ type dryRunResult struct {
 	Facts       []fact
 	// User is the person's last login here (their groups and attributes), when there is one.
 	User *store.User
+	// Kept are the display attributes their next sign-in keeps (first login only).
+	Kept []host.KeptAttribute
 }
 
 // dryRunForm is the source page with the dry run's person filled in (?who=, as the events
@@ -106,6 +111,7 @@ func (s *sourcePages) dryRun(w http.ResponseWriter, r *http.Request) error {
 	case person != nil && person.User != nil:
 		u := person.User
 		res.User, res.Who = u, fmt.Sprintf("%s (id %s)", host.NameOf(u.Name, u.Username), u.Subject)
+		res.Kept = host.KeptAtLogin(src.Sync, u)
 	case person != nil:
 		res.Who = fmt.Sprintf("%s (id %s)", person.Name, person.Subject)
 	}

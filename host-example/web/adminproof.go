@@ -103,10 +103,17 @@ func (s *adminKit) proofOrAsk(w http.ResponseWriter, r *http.Request, why string
 	if err == nil {
 		return how, true
 	}
+	s.askProof(w, r, err, why)
+	return "", false
+}
+
+// askProof answers a change whose proof err refused (host.ErrProof) with the page that asks
+// for it and sends the form's fields on with it; any other error is the outage page.
+func (s *adminKit) askProof(w http.ResponseWriter, r *http.Request, err error, why string) {
 	text, refused := s.proofRefused(w, err)
 	if !refused {
 		s.handle(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
-		return "", false
+		return
 	}
 	var fields []resumeField
 	for name, values := range r.PostForm {
@@ -126,5 +133,4 @@ func (s *adminKit) proofOrAsk(w http.ResponseWriter, r *http.Request, why string
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
 	s.render(w, http.StatusForbidden, "resume.html", &resumePage{Head: Head{Session: sessionOf(r), Title: "Prove it is you"}, Action: r.URL.Path,
 		Fields: fields, Why: why, Error: text, Proof: s.proofForm(r)})
-	return "", false
 }

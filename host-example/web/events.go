@@ -68,6 +68,7 @@ var eventWords = map[string][2]string{
 	"admin_user_deleted":         {"Person deleted by the admin", "admin"},
 	"admin_source_deleted":       {"Source deleted", "admin"},
 	"admin_access_revoked":       {"Access ended by the admin", "admin"},
+	"admin_user_changed":         {"Person changed by the admin", "admin"},
 }
 
 // eventGroup is a group of kinds the events page filters by, in words.
@@ -89,7 +90,7 @@ var eventGroups = []eventGroup{
 		store.EventAdminDraftDiscarded, store.EventAdminAction, store.EventAdminUserDisabled, store.EventAdminUserEnabled,
 		store.EventAdminClientCreated, store.EventAdminClientChanged, store.EventAdminClientDeleted,
 		store.EventAdminForwardRuleSaved, store.EventAdminForwardRuleDeleted, store.EventAdminSecurityChanged,
-		store.EventAdminUserDeleted, store.EventAdminSourceDeleted, store.EventAdminAccessRevoked}},
+		store.EventAdminUserDeleted, store.EventAdminSourceDeleted, store.EventAdminAccessRevoked, store.EventAdminUserChanged}},
 	{ID: "health", Title: "Health checks", Health: true},
 }
 

@@ -159,6 +159,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		"safeURL":   func(s string) template.URL { return template.URL(s) },
 		"docLinks":  func(text string) template.HTML { return docLinks(cfg.DocsURL, text) },
 		"iconURL":   iconURL,
+		"syncModes": host.SyncedAttributes,
+		"adminSet":  func() string { return host.AdminSetOrigin },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
