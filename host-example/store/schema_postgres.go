@@ -152,7 +152,7 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE sessions ADD COLUMN slide BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE sessions ADD COLUMN expires_cap BIGINT NOT NULL DEFAULT 0;
 	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`},
-	// 20: one person as the admin means it (issue 31). A source says when a login sets each
+	// 18: one person as the admin means it (issue 31). A source says when a login sets each
 	// display attribute of its people (display_sync: {"name": "first_login"}; "{}" every
 	// login, as before). Groups the admin sets by hand need no column: they are memberships
 	// of the origin "admin" in groups_json (13).
