@@ -18,6 +18,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/metrics"
+	"github.com/plexlogin/plexlogin/host-example/notify"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -100,6 +101,8 @@ type App struct {
 	Forward *forwardauth.Service
 	// Sessions are the host's browser sessions, which the pages and the doors share.
 	Sessions *host.Sessions
+	// Notify queues the admin's notifications of recorded events and delivers them (Run).
+	Notify *notify.Notifier
 	// Metrics are always counted; main serves them only on -metrics-listen.
 	Metrics *metrics.Metrics
 	// SetupToken is the first-start setup link's token ("" when an admin password exists).
@@ -169,6 +172,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	st := a.Store
 	a.Plugins = host.NewRegistry()
 	a.observe(cfg)
+	a.Notify = notify.New(st, notify.Config{PublicURL: cfg.PublicURL, Logger: cfg.Logger.Named("notify"),
+		Dropped: a.Metrics.NotificationsDropped, Delivered: a.Metrics.NotificationDelivered})
 	a.Sources = host.NewSources(st, a.Plugins)
 	a.Admin = host.NewAdmin(st, a.Sources)
 	if err := a.Admin.UpgradeGroup(ctx); err != nil {
