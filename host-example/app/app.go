@@ -192,7 +192,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		SiteName: cfg.SiteName, StartWait: cfg.StartWait, Logger: cfg.Logger, Clock: cfg.Clock, AdminPasswordFixed: cfg.AdminPassword != "",
 		ImageSources: cfg.ImageSources, DocsURL: cfg.DocsURL, ProxyURL: cfg.ProxyURL, ProxyListener: cfg.ProxyListener, Limited: a.Metrics.Limited},
 		web.Deps{Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People, Portal: host.NewPortal(st),
-			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin})
+			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin,
+			Notify: a.Notify})
 	if err != nil {
 		return err
 	}
