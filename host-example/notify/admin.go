@@ -53,7 +53,8 @@ type TargetInput struct {
 	ClearSecret           bool
 }
 
-// InvalidTarget is a form the checks refused: what was typed (but the secret) and why.
+// InvalidTarget is a form the checks refused: what was typed and why (the secret typed too,
+// shown back only in the answer to the admin who typed it, so a suggested one is not lost).
 type InvalidTarget struct {
 	Input    TargetInput
 	Problems []string
@@ -113,7 +114,6 @@ func (n *Notifier) Save(ctx context.Context, in TargetInput) (*Target, error) {
 		}
 	}
 	if problems := checkTarget(in, old); len(problems) > 0 {
-		in.Secret = ""
 		return nil, &InvalidTarget{Input: in, Problems: problems, HasSecret: old != nil && len(old.Secret) > 0}
 	}
 	t := store.NotifyTarget{ID: in.ID, Name: in.Name, URL: in.URL, Format: in.Format, Names: in.Names}
