@@ -123,9 +123,10 @@ func (n *Notifier) Save(ctx context.Context, in TargetInput) (*Target, error) {
 		}
 	}
 	switch {
-	case in.Format == Discord || in.ClearSecret:
+	case in.Format == Discord:
 	case in.Secret != "":
 		t.Secret = []byte(in.Secret)
+	case in.ClearSecret:
 	case old != nil:
 		t.Secret = old.Secret
 	}
@@ -165,8 +166,8 @@ func checkTarget(in TargetInput, old *store.NotifyTarget) []string {
 	if len(in.Secret) > maxSecret {
 		problems = append(problems, fmt.Sprintf("The secret is longer than %d characters.", maxSecret))
 	}
-	if in.Format == Webhook && !in.ClearSecret {
-		has := in.Secret != "" || (old != nil && len(old.Secret) > 0)
+	if in.Format == Webhook {
+		has := in.Secret != "" || (!in.ClearSecret && old != nil && len(old.Secret) > 0)
 		if !has || (in.Secret != "" && len(in.Secret) < minSecret) {
 			problems = append(problems, fmt.Sprintf("A generic webhook needs a secret of at least %d characters to sign with (the form suggests one).", minSecret))
 		}

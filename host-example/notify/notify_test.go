@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -282,4 +283,51 @@ func mustTargetID(t *testing.T, f *fixture, name string) string {
 	}
 	t.Fatalf("no target %s", name)
 	return ""
+}
+
+// Saving a target again with the secret left empty keeps it; Discord keeps none (it checks
+// no signature); each change and deletion is an admin event naming the target, never its URL.
+func TestSaveKeepsTheSecretAndRecordsTheChange(t *testing.T) {
+	f := newFixture(t, notify.Config{})
+	r := newReceiver(t)
+	ctx := context.Background()
+	tg := f.target(t, notify.TargetInput{Name: "hook", URL: r.URL + "/in?token=url-token", Format: notify.Webhook, Kinds: allKinds(), Secret: hookSecret})
+	tg = f.target(t, notify.TargetInput{ID: tg.ID, Name: "renamed", URL: r.URL + "/in?token=url-token", Format: notify.Webhook, Kinds: []string{"refusal"}})
+	if !tg.HasSecret || tg.Name != "renamed" || !slices.Equal(tg.Kinds, []notify.Kind{notify.Refusal}) {
+		t.Fatalf("saved again: %+v", tg)
+	}
+	if err := f.n.SendTest(ctx, tg.ID); err != nil {
+		t.Fatal(err)
+	}
+	g := r.all()[0]
+	if !notify.Verify([]byte(hookSecret), g.Header.Get(notify.HeaderTimestamp), g.Body, g.Header.Get(notify.HeaderSignature)) {
+		t.Fatal("the kept secret does not sign")
+	}
+	if _, err := f.n.Save(ctx, notify.TargetInput{ID: tg.ID, Name: "x", URL: r.URL, Format: notify.Webhook, ClearSecret: true}); err == nil {
+		t.Fatal("a generic webhook without a secret was saved")
+	}
+	tg = f.target(t, notify.TargetInput{ID: tg.ID, Name: "chat", URL: r.URL + "/in?token=url-token", Format: notify.Discord, Secret: "typed-anyway-0123456789"})
+	if tg.HasSecret {
+		t.Fatal("a Discord target kept a secret")
+	}
+	if err := f.n.Delete(ctx, tg.ID); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.st.Events(ctx, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, string(e.Kind))
+		if strings.Contains(e.Detail, "url-token") || strings.Contains(e.Detail, hookSecret) {
+			t.Errorf("an event names the URL or the secret: %+v", e)
+		}
+	}
+	if strings.Join(kinds, ",") != "admin_notify_deleted,admin_notify_saved,admin_notify_saved,admin_notify_saved" {
+		t.Fatalf("events %v", kinds)
+	}
+	if err := f.n.Delete(ctx, tg.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted twice: %v", err)
+	}
 }

@@ -178,9 +178,13 @@ func TestNotificationsEndToEnd(t *testing.T) {
 	if strings.Count(p.Body, "delivered</span>") != 3 || strings.Contains(p.Body, hookSecret) || strings.Contains(p.Body, ntfyToken) {
 		t.Fatalf("the page's delivery state (and no secret): %s", p.Body)
 	}
-	id := regexp.MustCompile(`/admin/notifications/([0-9a-f]+)/test`).FindStringSubmatch(p.Body)
+	id := regexp.MustCompile(`<tr id="target-([0-9a-f]+)"><td>Home Assistant`).FindStringSubmatch(p.Body)
 	if id == nil {
-		t.Fatalf("no test button: %s", p.Body)
+		t.Fatalf("no row of the webhook target: %s", p.Body)
+	}
+	if edit := admin.Do("GET", "/admin/notifications/"+id[1], nil); edit.Status != http.StatusOK || strings.Contains(edit.Body, hookSecret) ||
+		!strings.Contains(edit.Body, "Empty keeps the one it has.") || edit.Field("url") != r.URL+"/hook" {
+		t.Fatalf("the edit form (the URL, never the secret): %d %s", edit.Status, edit.Body)
 	}
 	if p = admin.Do("POST", "/admin/notifications/"+id[1]+"/test", url.Values{"csrf": {p.CSRF()}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("send a test: %d", p.Status)
