@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/notify"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -145,6 +146,12 @@ func resetPasswordCommand(args []string, stdin io.Reader, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("reset-admin-password: %w", err)
 	}
+	var pu *url.URL
+	if base != "" {
+		pu, _ = url.Parse(base)
+	}
+	// The reset notifies like the host's own events: queued here, sent by a running host.
+	st.Observe(store.Observer{Event: notify.New(st, notify.Config{PublicURL: pu}).Recorded})
 	_ = st.AddEvent(ctx, store.Event{Kind: store.EventAdminPasswordReset,
 		Detail: fmt.Sprintf("from the command line; the local password is on, without a TOTP code; %d admin sessions ended; browsers known from earlier admin logins "+
 			"and the admin's guess counters forgotten; a recovery link made (one use, %s)", done.SessionsEnded, host.RecoveryLifetime)})

@@ -24,12 +24,13 @@ var layers = map[string][]string{
 	"host-example/host":        {"host-example/store", "host-example/settings", "host-example/ratelimit", "shared/loader", "shared/source"},
 	"host-example/openid":      {"host-example/host", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/auditlog"},
 	"host-example/forwardauth": {"host-example/host", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/auditlog", "host-example/localpath", "shared/source"},
-	"host-example/web":         {"host-example/host", "host-example/openid", "host-example/forwardauth", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/localpath", "host-example/buildinfo", "shared/source", "docs"},
+	"host-example/notify":      {"host-example/store"},
+	"host-example/web":         {"host-example/host", "host-example/openid", "host-example/forwardauth", "host-example/notify", "host-example/store", "host-example/settings", "host-example/ratelimit", "host-example/dbunavailable", "host-example/localpath", "host-example/buildinfo", "shared/source", "docs"},
 }
 
 // hostLayers are the packages whose imports the layers rule: the others (tools, test
 // harnesses, the composition root) may import any of them.
-var hostLayers = []string{"host-example/store", "host-example/host", "host-example/openid", "host-example/forwardauth", "host-example/web", "host-example/app"}
+var hostLayers = []string{"host-example/store", "host-example/host", "host-example/openid", "host-example/forwardauth", "host-example/notify", "host-example/web", "host-example/app"}
 
 // TestLayers holds each layer to what it may import, and the pages to calling no store method.
 func TestLayers(t *testing.T) {

@@ -28,6 +28,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/connlimit"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/notify"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -264,6 +265,7 @@ func serve(ctx context.Context, stop context.CancelFunc, f *serveFlags, logger h
 		say("proxy-only paths (forward-auth) at "+cfg.ProxyURL.String(), "proxy-only paths (forward-auth)", "url", cfg.ProxyURL.String())
 	}
 	failed := make(chan error, 1)
+	go a.Notify.Run(ctx, notify.Every)
 	go func() {
 		<-a.Plugins.Done()
 		if err := a.Plugins.Err(); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/metrics"
+	"github.com/plexlogin/plexlogin/host-example/notify"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/host-example/web"
@@ -103,6 +104,8 @@ type App struct {
 	Forward *forwardauth.Service
 	// Sessions are the host's browser sessions, which the pages and the doors share.
 	Sessions *host.Sessions
+	// Notify queues the admin's notifications of recorded events and delivers them (Run).
+	Notify *notify.Notifier
 	// Metrics are always counted; main serves them only on -metrics-listen.
 	Metrics *metrics.Metrics
 	// SetupToken is the first-start setup link's token ("" when an admin password exists).
@@ -172,6 +175,8 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	st := a.Store
 	a.Plugins = host.NewRegistry()
 	a.observe(cfg)
+	a.Notify = notify.New(st, notify.Config{PublicURL: cfg.PublicURL, Logger: cfg.Logger.Named("notify"),
+		Dropped: a.Metrics.NotificationsDropped, Delivered: a.Metrics.NotificationDelivered})
 	a.Sources = host.NewSources(st, a.Plugins)
 	a.Admin = host.NewAdmin(st, a.Sources)
 	if err := a.Admin.UpgradeGroup(ctx); err != nil {
@@ -192,7 +197,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 		PublicURLDefault: cfg.PublicURLDefault, CookieDomain: cfg.CookieDomain},
 		web.Deps{Keys: st, Plugins: a.Plugins, Sources: a.Sources, Logins: a.Logins, People: a.People, Portal: host.NewPortal(st),
 			Clients: clients, Rules: rules, Sessions: a.Sessions, Events: host.NewEvents(st), Actions: a.Actions, Admin: a.Admin,
-			FirstRun: host.NewFirstRun(st, a.Sources)})
+			FirstRun: host.NewFirstRun(st, a.Sources), Notify: a.Notify})
 	if err != nil {
 		return err
 	}

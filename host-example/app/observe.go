@@ -48,8 +48,12 @@ var signInOutcomes = map[store.EventKind]string{
 	store.EventLoginFailed:  "failed",
 }
 
-// recorded counts and logs an event the store recorded.
+// recorded counts and logs an event the store recorded, and queues its notification: the
+// one hook of every event.
 func (a *App) recorded(e store.Event) {
+	if a.Notify != nil {
+		a.Notify.Recorded(e)
+	}
 	a.Metrics.Event(string(e.Kind))
 	src := ""
 	if e.SourceID != "" {

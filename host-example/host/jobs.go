@@ -64,7 +64,8 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 	return nil
 }
 
-// CheckHealth runs each plugin's health actions and records one event per state change.
+// CheckHealth runs each plugin's health actions and records one event per state change
+// (once of all replicas).
 func (j *Jobs) CheckHealth(ctx context.Context) error {
 	srcs, err := j.store.Sources(ctx)
 	if err != nil {
@@ -87,12 +88,10 @@ func (j *Jobs) CheckHealth(ctx context.Context) error {
 					state = HealthUnknown
 				}
 			}
-			key := healthKey(src.ID, a.ID)
-			prev, _ := j.store.Meta(ctx, key)
-			if prev == state {
+			// Every replica runs the checks; the one whose write changes the state records it.
+			if changed, err := j.store.ChangeMeta(ctx, healthKey(src.ID, a.ID), state); err != nil || !changed {
 				continue
 			}
-			_ = j.store.SetMeta(ctx, key, state)
 			detail := ""
 			if res.Message != nil {
 				detail = res.Message.Text

@@ -79,6 +79,8 @@ type Store interface {
 	// Small settings and upkeep.
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
+	// ChangeMeta writes a meta value and reports whether it changed (one replica of several sees it).
+	ChangeMeta(ctx context.Context, key, value string) (bool, error)
 	Purge(ctx context.Context) (int64, error)
 	// RunAlone runs fn unless another replica runs the job of that name (database-wide jobs).
 	RunAlone(ctx context.Context, name string, fn func(context.Context)) (bool, error)

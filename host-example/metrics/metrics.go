@@ -37,6 +37,8 @@ type Metrics struct {
 	feed atomic.Pointer[func() bool]
 	// sessions, when set, count the live sessions at each scrape.
 	sessions atomic.Pointer[SessionCounter]
+	// notifySent and notifyDropped count the notifications' deliveries and drops (notify.go).
+	notifySent, notifyDropped *prometheus.CounterVec
 }
 
 // Plugin is what a scrape reports of a running plugin.
@@ -78,6 +80,7 @@ func New(plugins func() map[string]Plugin, ready func() bool) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pluginCollector{m})
 	m.reg.MustRegister(m.newLatency()...)
 	m.reg.MustRegister(m.newService()...)
+	m.reg.MustRegister(m.newNotify()...)
 	for _, p := range []string{"nginx", "traefik", "caddy"} {
 		m.forwardTime.WithLabelValues(p)
 	}

@@ -18,6 +18,7 @@ func TestReplicas(t *testing.T) {
 	t.Run("ForwardStartRacingEndOfAccess", func(t *testing.T) { testForwardStartRacingEndOfAccess(t, c) })
 	t.Run("LogoutEndsForwardAuth", func(t *testing.T) { testLogoutEndsForwardAuthEverywhere(t, c) })
 	t.Run("BreakGlass", func(t *testing.T) { testBreakGlassAcrossReplicas(t, c) })
+	t.Run("Notifications", func(t *testing.T) { testNotificationsOncePerReplicaSet(t, c) })
 	t.Run("KillDuringLoad", func(t *testing.T) { testKillDuringLoad(t, c) })
 	t.Run("PostgresRestartUnderLoad", func(t *testing.T) { testPostgresRestartUnderLoad(t, c) })
 	t.Run("FirstStartTogether", func(t *testing.T) { testFirstStartTogether(t, c) })

@@ -109,6 +109,10 @@ func fillSQLite(t *testing.T) *copyFixture {
 	for i := range 5 {
 		must(src.AddEvent(ctx, Event{Kind: EventAdminAction, Detail: fmt.Sprint("event ", i)}))
 	}
+	must(src.PutNotifyTarget(ctx, NotifyTarget{ID: "hook", Name: "Hook", URL: "http://hooks.example.test/in", Format: "webhook",
+		Kinds: []string{"refusal"}, Secret: []byte(f.secret)}))
+	_, _, err = src.EnqueueNotification(ctx, "refusal", `{"kind":"refusal"}`, 10)
+	must(err)
 	return f
 }
 
@@ -236,6 +240,9 @@ func TestCopyToPostgresKeepsEverything(t *testing.T) {
 	}
 	if c, err := dst.UserCredential(ctx, f.user.ID, "plex"); err != nil || c.Value != f.credVal {
 		t.Fatalf("the credential: %v", err)
+	}
+	if nt, err := dst.NotifyTarget(ctx, "hook"); err != nil || string(nt.Secret) != f.secret || nt.Queued != 1 {
+		t.Fatalf("the notification target's sealed secret and queue: %+v %v", nt, err)
 	}
 	if _, err := dst.Meta(ctx, metaKeyID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a backup's key record in the target: %v", err)

@@ -44,6 +44,8 @@ const (
 	EventAdminSourceDeleted      EventKind = "admin_source_deleted"       // the admin deleted a source and its people
 	EventAdminAccessRevoked      EventKind = "admin_access_revoked"       // the admin ended a person's session or app access
 	EventAdminUserChanged        EventKind = "admin_user_changed"         // the admin set a person's groups or display attributes
+	EventAdminNotifySaved        EventKind = "admin_notify_saved"         // a notification target was added or changed
+	EventAdminNotifyDeleted      EventKind = "admin_notify_deleted"       // a notification target was deleted
 )
 
 // healthPrefix begins the kind of a health check's event.
@@ -69,6 +71,9 @@ type Event struct {
 	Name    string
 	Reason  string
 	Detail  string
+	// Joined is set on the login_allowed event of a person's first sign-in (FinishLogin made
+	// their row): told to the observer, not stored.
+	Joined bool
 }
 
 // AddEvent records an event.

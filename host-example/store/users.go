@@ -108,9 +108,9 @@ const upsertSQL = `INSERT INTO users (source_id, sub, username, email, email_ver
 		reval_enc = excluded.reval_enc, last_login_at = excluded.last_login_at, preview_json = excluded.preview_json,
 		disabled = CASE WHEN users.disabled_reason = 'revalidation' THEN 0 ELSE users.disabled END,
 		disabled_reason = CASE WHEN users.disabled_reason = 'revalidation' THEN '' ELSE users.disabled_reason END
-	RETURNING id, disabled`
+	RETURNING id, disabled, public_id`
 
-func (s *Store) upsertArgs(u User) []any {
+func (s *Store) upsertArgs(u User, publicID string) []any {
 	groups, _ := json.Marshal(loginMemberships(u.Memberships, u.SourceID, u.Groups))
 	attrs, raw := string(u.Attributes), string(u.Raw)
 	if attrs == "" {
@@ -122,7 +122,7 @@ func (s *Store) upsertArgs(u User) []any {
 	now := s.now().Unix()
 	email, name, picture := u.Sync.Email == SyncFirstLogin, u.Sync.Name == SyncFirstLogin, u.Sync.Picture == SyncFirstLogin
 	return []any{u.SourceID, u.Subject, u.Username, u.Email, u.EmailVerified, u.Name, u.Picture, string(groups), attrs, raw,
-		s.seal.Seal(u.Revalidation), now, now, RandomID(16), string(u.PreviewSample), email, email, name, picture}
+		s.seal.Seal(u.Revalidation), now, now, publicID, string(u.PreviewSample), email, email, name, picture}
 }
 
 // LoginDone is what FinishLogin did.
@@ -171,9 +171,11 @@ func (s *Store) FinishLoginWith(ctx context.Context, u User, allowed Event, oldS
 		if u.Memberships, err = s.keptMemberships(ctx, tx, u.SourceID, u.Subject); err != nil {
 			return err
 		}
-		if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u)...).Scan(&done.UserID, &done.Disabled); err != nil {
+		newID, publicID := RandomID(16), ""
+		if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u, newID)...).Scan(&done.UserID, &done.Disabled, &publicID); err != nil {
 			return err
 		}
+		ev.Joined = publicID == newID // the row was made here: the person's first sign-in
 		if done.Username, err = s.assignUsername(ctx, tx, done.UserID, u.Username); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/browsertest"
+	"github.com/plexlogin/plexlogin/host-example/notify"
 	"github.com/plexlogin/plexlogin/host-example/store"
 
 	"github.com/plexlogin/plexlogin/plugin/plexsim"
@@ -182,6 +183,10 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	if _, err := h.store.PutForwardRule(context.Background(), store.ForwardRule{Name: "Sonarr", Host: "sonarr.example.test", Groups: []string{"plex-friend"}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := h.srv.Notify.Save(context.Background(), notify.TargetInput{Name: "Home Assistant", Format: notify.Webhook,
+		URL: "http://homeassistant.local:8123/api/webhook/host-example", Kinds: []string{"refusal", "first_sign_in"}, Secret: "0123456789abcdef"}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := newBrowser(t)
 	steps(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	steps(t, ctx, "login page", chromedp.Navigate(h.host.URL+"/login"), visible("#login-plex"))
@@ -190,7 +195,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	pages := []string{"/profile", "/"}
 	steps(t, ctx, "admin login", chromedp.Navigate(h.host.URL+"/admin/login"),
 		chromedp.SendKeys(chromedp.CSS("#admin-password"), adminPassword), click("#admin-login"), visible("#new-plex"))
-	pages = append(pages, "/admin", "/admin/sources/"+src.ID, "/admin/users", "/admin/events", "/admin/clients", "/admin/forward-auth")
+	pages = append(pages, "/admin", "/admin/sources/"+src.ID, "/admin/users", "/admin/events", "/admin/clients", "/admin/forward-auth", "/admin/notifications")
 	for _, p := range pages {
 		steps(t, ctx, "open "+p, chromedp.Navigate(h.host.URL+p), visible("main"))
 		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= 391`))
@@ -211,6 +216,9 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		}
 		if p == "/admin/users" {
 			screenshot(t, ctx, "phone-users")
+		}
+		if p == "/admin/notifications" {
+			screenshot(t, ctx, "phone-notifications")
 		}
 	}
 }

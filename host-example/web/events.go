@@ -69,6 +69,8 @@ var eventWords = map[string][2]string{
 	"admin_source_deleted":       {"Source deleted", "admin"},
 	"admin_access_revoked":       {"Access ended by the admin", "admin"},
 	"admin_user_changed":         {"Person changed by the admin", "admin"},
+	"admin_notify_saved":         {"Notification target saved", "admin"},
+	"admin_notify_deleted":       {"Notification target deleted", "admin"},
 }
 
 // eventGroup is a group of kinds the events page filters by, in words.
@@ -90,7 +92,8 @@ var eventGroups = []eventGroup{
 		store.EventAdminDraftDiscarded, store.EventAdminAction, store.EventAdminUserDisabled, store.EventAdminUserEnabled,
 		store.EventAdminClientCreated, store.EventAdminClientChanged, store.EventAdminClientDeleted,
 		store.EventAdminForwardRuleSaved, store.EventAdminForwardRuleDeleted, store.EventAdminSecurityChanged,
-		store.EventAdminUserDeleted, store.EventAdminSourceDeleted, store.EventAdminAccessRevoked, store.EventAdminUserChanged}},
+		store.EventAdminUserDeleted, store.EventAdminSourceDeleted, store.EventAdminAccessRevoked, store.EventAdminUserChanged,
+		store.EventAdminNotifySaved, store.EventAdminNotifyDeleted}},
 	{ID: "health", Title: "Health checks", Health: true},
 }
 

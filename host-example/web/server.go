@@ -23,6 +23,7 @@ import (
 	"github.com/plexlogin/plexlogin/docs"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/notify"
 	"github.com/plexlogin/plexlogin/host-example/openid"
 	"github.com/plexlogin/plexlogin/host-example/ratelimit"
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -99,6 +100,8 @@ type Deps struct {
 	Portal *host.Portal
 	// FirstRun is the first-run guide: where the admin is of the first steps.
 	FirstRun *host.FirstRun
+	// Notify is the admin's notifications: their targets, a test, the delivery state.
+	Notify *notify.Notifier
 }
 
 // Signer makes keyed MACs of the host's key; *store.Store is one.
@@ -186,6 +189,9 @@ func (s *Server) routes(d Deps) {
 		security: &securityPages{adminKit: kit},
 	})
 	(&portalPages{adminKit: kit, people: d.People, portal: d.Portal}).routes(s.mux)
+	if d.Notify != nil {
+		(&notifyPages{adminKit: kit, notify: d.Notify}).routes(s.mux)
+	}
 	(&helpPages{view: s.view}).routes(s.mux)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.proxyMux.HandleFunc("GET /healthz", s.healthz)
