@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexlogin/plexlogin/host-example/app"
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
@@ -406,5 +408,86 @@ func TestProbeIconUploadUnreadWithoutAnAdmin(t *testing.T) {
 		if strings.HasPrefix(f.Name(), "multipart-") {
 			t.Fatalf("files left in TMPDIR: %v", left)
 		}
+	}
+}
+
+// A source admin whose grant is gone (the grant names another group) is no admin for the
+// guide, its Finish, nor an icon upload (refused before its body is asked for). A source
+// admin's admin session is the person's own: their profile in another browser lists it and
+// its End ends it (a person's session can sign their admin out, never in).
+func TestProbeSourceAdminWithoutItsGrant(t *testing.T) {
+	h := newHarness(t, func(c *app.Config) { c.AdminPassword = "" })
+	ctx := context.Background()
+	if err := host.NewAdmin(h.store, nil).SetPassword(ctx, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	mapping, _ := json.Marshal("[admins]\ngroups: user.is_owner ? [\"admins\"] : []")
+	h.addSource(strings.Replace(membersConfig, `"password_login":true`, `"password_login":true,"mappings":`+string(mapping), 1))
+	id, err := h.store.PutForwardRule(ctx, store.ForwardRule{Name: "Wiki", Host: "wiki.example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := h.browser()
+	admin.AdminLogin(adminPassword)
+	grant := func(group string) {
+		t.Helper()
+		p := admin.Do("GET", "/admin/security", nil)
+		form := url.Values{"csrf": {p.CSRF()}, "proof_password": {adminPassword}, "grant_source": {h.source.ID}, "grant_group": {group}, "confirm": {"1"}}
+		if p = admin.Do("POST", "/admin/security/grants", form); p.Status != http.StatusSeeOther {
+			t.Fatalf("grants: %d %.300s", p.Status, p.Body)
+		}
+	}
+	grant("admins")
+	owner := h.browser()
+	if p := h.sourceAdminSignIn(owner, "owner"); p.Status != http.StatusSeeOther || p.Location != "/admin" {
+		t.Fatalf("the owner through the source: %d %.300s", p.Status, p.Body)
+	}
+	if p := owner.Get("/admin/setup"); p.Status != http.StatusOK {
+		t.Fatalf("the source admin's guide: %d", p.Status)
+	}
+	ownerCSRF := owner.CSRF()
+	grant("other")
+	if p := owner.Get("/admin/setup"); p.Status != http.StatusSeeOther {
+		t.Errorf("the guide after the grant is gone: %d", p.Status)
+	}
+	if p := owner.Do("POST", "/admin/setup/done", url.Values{"csrf": {ownerCSRF}}); p.Status == http.StatusSeeOther && p.Location == "/admin" {
+		t.Errorf("Finish after the grant is gone: %d %s", p.Status, p.Location)
+	}
+	if v, _ := h.store.Meta(ctx, "first_run_done"); v != "" {
+		t.Error("the guide was finished by a source admin without a grant")
+	}
+	u, _ := url.Parse(h.host.URL)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", ownerCSRF)
+	fw, _ := mw.CreateFormFile("icon", "icon.png")
+	_, _ = fw.Write(pngIcon(t))
+	_ = mw.Close()
+	if status, asked := rawPost(t, h, "/admin/forward-auth/"+id+"/icon", mw.FormDataContentType(), owner.Client.Jar.Cookies(u), body.Bytes()); asked || status != http.StatusForbidden {
+		t.Errorf("an upload of a source admin without a grant: %d, body asked for %v", status, asked)
+	}
+
+	// the grant back, a new admin session: the owner's person session elsewhere ends it
+	grant("admins")
+	owner = h.browser()
+	if p := h.sourceAdminSignIn(owner, "owner"); p.Status != http.StatusSeeOther {
+		t.Fatalf("the owner through the source again: %d", p.Status)
+	}
+	elsewhere := h.browser()
+	elsewhere.Login("plex", "owner")
+	prof := elsewhere.Get("/profile")
+	ends := ownSessionEnd.FindAllStringSubmatch(prof.Body, -1)
+	if len(ends) < 2 {
+		t.Fatalf("the owner's profile lists %d host sessions, want the admin session and this one", len(ends))
+	}
+	// newest first: ends[0] is this browser's, ends[1] the admin session made before it
+	if p := elsewhere.Do("POST", ends[1][1], url.Values{"csrf": {prof.CSRF()}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("End of the admin session: %d", p.Status)
+	}
+	if p := owner.Get("/admin"); p.Status != http.StatusSeeOther {
+		t.Errorf("the owner's admin session outlived its End from the owner's profile: %d", p.Status)
+	}
+	if p := elsewhere.Get("/profile"); p.Status != http.StatusOK {
+		t.Errorf("ending the admin session signed this browser out: %d", p.Status)
 	}
 }
