@@ -150,7 +150,7 @@ func TestProbeSetupLinkSurvivesARefusedPassword(t *testing.T) {
 // The setup link's page never sends its token to another site (Referrer-Policy same-origin or
 // stricter, on the page and on the form shown again), never shows the password typed, and the
 // link is spent by the password it sets.
-func TestProbeSetupLinkPageAndSession(t *testing.T) {
+func TestProbeSetupLinkPageKeepsItsToken(t *testing.T) {
 	h := newHarness(t, nil)
 	tok := setupLink(t, h)
 	b := h.browser()
