@@ -102,7 +102,7 @@ var _ AdminStore = (*store.Store)(nil)
 func CheckAdminPasswordRules(password string) error {
 	switch {
 	case len([]rune(password)) < MinAdminPassword:
-		return fmt.Errorf("the admin password must have at least %d characters", MinAdminPassword)
+		return ErrPasswordTooShort
 	case len(password) > 72:
 		return fmt.Errorf("the admin password must have at most 72 bytes (it has %d)", len(password))
 	}

@@ -45,7 +45,9 @@ var (
 )
 
 // Setup sets the first admin password through the live setup link token (once, on whichever
-// replica) and records it; confirm is the password typed again.
+// replica) and records it; confirm is the password typed again. A password that breaks
+// CheckAdminPasswordRules is a *PasswordRuleError (ErrPasswordTooShort when too short), and
+// leaves the link unspent.
 func (a *Admin) Setup(ctx context.Context, token, password, confirm string) error {
 	if !a.SetupTokenValid(ctx, token) {
 		return ErrSetupLinkInvalid
@@ -53,8 +55,8 @@ func (a *Admin) Setup(ctx context.Context, token, password, confirm string) erro
 	if password != confirm {
 		return ErrPasswordsDiffer
 	}
-	if len(password) < MinAdminPassword {
-		return ErrPasswordTooShort
+	if err := CheckAdminPasswordRules(password); err != nil { // before the link is spent: SetPassword cannot refuse it then
+		return &PasswordRuleError{Err: err}
 	}
 	if used, err := a.UseSetupToken(ctx, token); err != nil || !used {
 		return ErrSetupLinkInvalid

@@ -40,6 +40,14 @@ func TestAdminSetup(t *testing.T) {
 	if err := adm.Setup(ctx, tok, "short", "short"); !errors.Is(err, host.ErrPasswordTooShort) {
 		t.Fatalf("a short password: %v", err)
 	}
+	long := strings.Repeat("correct horse battery staple ", 3) // 87 bytes: bcrypt would refuse it after the link is spent
+	var rule *host.PasswordRuleError
+	if err := adm.Setup(ctx, tok, long, long); !errors.As(err, &rule) || !adm.SetupTokenValid(ctx, tok) {
+		t.Fatalf("a password over 72 bytes: %v, link still valid %v", err, adm.SetupTokenValid(ctx, tok))
+	}
+	if err := adm.Setup(ctx, tok, "ééééé", "ééééé"); !errors.Is(err, host.ErrPasswordTooShort) {
+		t.Fatalf("five characters in ten bytes: %v", err)
+	}
 	if err := adm.Setup(ctx, tok, "a-long-password", "a-long-passwort"); !errors.Is(err, host.ErrPasswordsDiffer) {
 		t.Fatalf("a confirmation that differs: %v", err)
 	}

@@ -187,6 +187,9 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, host.ErrPasswordTooShort):
 		again(fmt.Sprintf("Choose a password of at least %d characters.", host.MinAdminPassword))
 		return nil
+	case errors.As(err, new(*host.PasswordRuleError)):
+		again("Choose a shorter password: " + err.Error() + ".")
+		return nil
 	case err != nil:
 		return err
 	}

@@ -41,15 +41,23 @@ const maxIconBody = 4 * host.MaxIconBytes
 var iconUploads = func() *http.ServeMux {
 	m := http.NewServeMux()
 	for _, p := range []string{"POST /admin/clients/{id}/icon", "POST /admin/forward-auth/{id}/icon"} {
-		m.HandleFunc(p, http.NotFound)
+		m.Handle(p, uploadRoute{})
 	}
 	return m
 }()
 
-// takesUpload reports whether r is an icon upload, the one kind of request with a file.
+// uploadRoute marks the handler iconUploads finds for an upload route itself.
+type uploadRoute struct{}
+
+func (uploadRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+
+// takesUpload reports whether r is an icon upload, the one kind of request with a file: the
+// mux routes it to an upload route itself (an unclean path such as /admin//clients/x/icon is
+// only redirected there, outside the admin guard, so it takes no multipart body).
 func takesUpload(r *http.Request) bool {
-	_, pattern := iconUploads.Handler(r)
-	return pattern != ""
+	h, _ := iconUploads.Handler(r)
+	_, ok := h.(uploadRoute)
+	return ok
 }
 
 // readUpload reads an icon upload's multipart body, in memory (serve capped it at maxIconBody),
