@@ -152,4 +152,8 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE sessions ADD COLUMN slide BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE sessions ADD COLUMN expires_cap BIGINT NOT NULL DEFAULT 0;
 	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`},
+	// 21: per-client signing algorithm (issue 34): the algorithm an application's id_tokens are
+	// signed with (OIDC registration's id_token_signed_response_alg; "": the provider's default).
+	{sqlite: `ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT '';`,
+		postgres: `ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT '';`},
 }
