@@ -21,7 +21,7 @@ func TestRotationPublishesBeforeSigning(t *testing.T) {
 		t.Fatal(err)
 	}
 	ring := &keyring{st: st, alg: ES256, keepFor: time.Hour}
-	first, _, err := ring.load(ctx)
+	first, err := ring.signer(ctx, ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,11 @@ func TestRotationPublishesBeforeSigning(t *testing.T) {
 		}
 		return false
 	}
-	signer, all, err := ring.load(ctx)
+	load := func() (*signingKey, []*signingKey, error) {
+		signing, all, err := ring.load(ctx)
+		return signing[ES256], all, err
+	}
+	signer, all, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +59,7 @@ func TestRotationPublishesBeforeSigning(t *testing.T) {
 			t.Fatalf("the new key never signed (its time %s)", at)
 		}
 		time.Sleep(50 * time.Millisecond)
-		if signer, all, err = ring.load(ctx); err != nil {
+		if signer, all, err = load(); err != nil {
 			t.Fatal(err)
 		}
 	}
