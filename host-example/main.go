@@ -83,9 +83,9 @@ func parseServeTo(args []string, out io.Writer) (*serveFlags, error) {
 	dur(&f.revalidate, "revalidate-interval", "HOST_REVALIDATE_INTERVAL", time.Hour, "how often users are re-validated with their source")
 	str(&f.bootstrap, "bootstrap", "HOST_BOOTSTRAP", "", "JSON file of sources to create when the database is new")
 	num(&f.maxConns, "max-conns", "HOST_MAX_CONNS", 4096, "open connections at most, in total")
-	str(&f.signingAlg, "oidc-signing-alg", "HOST_OIDC_SIGNING_ALG", openid.RS256, "OpenID Connect signing algorithm: RS256 or ES256")
+	str(&f.signingAlg, "oidc-signing-alg", "HOST_OIDC_SIGNING_ALG", openid.RS256, "OpenID Connect default signing algorithm: RS256, ES256 or EdDSA (an application registered with its own uses that)")
 	str(&f.clientsFile, "oidc-clients", "HOST_OIDC_CLIENTS", "", "JSON file of OpenID Connect clients (config as code; read-only in the admin UI)")
-	fs.BoolVar(&f.rotateKeys, "rotate-keys", false, "make a new OpenID Connect signing key, published at once and signing 15 minutes later, when the old one retires (still published while its tokens live), and exit")
+	fs.BoolVar(&f.rotateKeys, "rotate-keys", false, "make a new OpenID Connect signing key for each algorithm in use, published at once and signing 15 minutes later, when the old one retires (still published while its tokens live), and exit")
 	ef.bind("rotate-keys", "HOST_ROTATE_KEYS")
 	num(&f.maxConnsPerClient, "max-conns-per-client", "HOST_MAX_CONNS_PER_CLIENT", 64, "open connections at most per client address (IPv6: per /64); trusted proxies count only towards -max-conns")
 	str(&f.cookieDomain, "cookie-domain", "HOST_COOKIE_DOMAIN", "", "parent domain of -public-url's host for the forward-auth cookie (apps on its subdomains); empty: host-only")
@@ -345,7 +345,7 @@ func proxyURL(addr string) *url.URL {
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
 
-// rotateKeys makes a new OpenID Connect signing key and exits.
+// rotateKeys makes a new OpenID Connect signing key for each algorithm in use and exits.
 func rotateKeys(ctx context.Context, f *serveFlags, stdout io.Writer) error {
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return err
@@ -355,12 +355,14 @@ func rotateKeys(ctx context.Context, f *serveFlags, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	id, at, err := openid.RotateKey(ctx, st, f.signingAlg, openid.KeyLead)
+	rotated, err := openid.RotateKeys(ctx, st, f.signingAlg, openid.KeyLead)
+	for _, k := range rotated {
+		fmt.Fprintf(stdout, "new %s signing key %s: published now, signs from %s (every server and relying party has seen it by then); the old key retires then and stays published while its tokens live\n",
+			k.Alg, k.ID, k.At.Format(time.RFC3339))
+	}
 	if err != nil {
 		return fmt.Errorf("rotate keys: %w", err)
 	}
-	fmt.Fprintf(stdout, "new %s signing key %s: published now, signs from %s (every server and relying party has seen it by then); the old key retires then and stays published while its tokens live\n",
-		f.signingAlg, id, at.Format(time.RFC3339))
 	return nil
 }
 

@@ -56,7 +56,7 @@ type Config struct {
 	LoginStarts host.StartLimits
 	// SiteName is what the sign-in pages call this site ("": PublicURL's host name).
 	SiteName string
-	// SigningAlg is the OpenID Connect signing algorithm (RS256 or ES256).
+	// SigningAlg is the OpenID Connect default signing algorithm (openid.Algorithms; a client may have its own).
 	SigningAlg string
 	// FileClients are the OpenID Connect clients of a clients file (read-only in the UI).
 	FileClients []*store.OIDCClient

@@ -372,7 +372,8 @@ func TestRestartAndKeyRotation(t *testing.T) {
 	}
 }
 
-// The provider signs with the one configured algorithm, never none or HS256.
+// The provider signs with the configured default algorithm, never none or HS256; discovery
+// lists the default first, then the other algorithms a client may be registered with.
 func TestSigningAlgorithm(t *testing.T) {
 	d := newIDP(t)
 	if _, err := importKey(d, "es256-a.pem"); err != nil {
@@ -388,7 +389,7 @@ func TestSigningAlgorithm(t *testing.T) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&disc)
 	resp.Body.Close()
-	if strings.Join(disc.Algs, ",") != "ES256" {
+	if strings.Join(disc.Algs, ",") != "ES256,RS256,EdDSA" { // the default first, then the others a client may have
 		t.Fatalf("algorithms %v", disc.Algs)
 	}
 	r := d.rp()

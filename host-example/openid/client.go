@@ -149,6 +149,11 @@ func CheckClient(c *store.OIDCClient) []string {
 	if !slices.Contains(c.GrantTypes, GrantCode) {
 		errs = append(errs, "grant_types: authorization_code is required")
 	}
+	if c.IDTokenAlg != "" {
+		if err := CheckAlg(c.IDTokenAlg); err != nil {
+			errs = append(errs, "id_token_signed_response_alg: "+err.Error())
+		}
+	}
 	return errs
 }
 
@@ -218,6 +223,8 @@ type fileClient struct {
 	AllowedGroups          []string `json:"allowed_groups"`
 	ReleaseAttributes      []string `json:"release_attributes"`
 	LaunchURL              string   `json:"launch_url"`
+	// IDTokenSignedResponseAlg is the client's signing algorithm, as OIDC registration names it.
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
 }
 
 // ReadClientsFile reads the static clients of a JSON file: unknown keys are refused, and a
@@ -248,7 +255,8 @@ func ReadClientsFile(path string, getenv func(string) string) ([]*store.OIDCClie
 	for i, f := range list {
 		c := &store.OIDCClient{ID: f.ClientID, Name: f.Name, SecretSHA256: strings.ToLower(f.ClientSecretSHA256), Public: f.Public,
 			RedirectURIs: f.RedirectURIs, PostLogoutURIs: f.PostLogoutRedirectURIs, GrantTypes: f.GrantTypes,
-			AllowedGroups: f.AllowedGroups, ReleaseAttributes: f.ReleaseAttributes, LaunchURL: f.LaunchURL, Origin: "file"}
+			AllowedGroups: f.AllowedGroups, ReleaseAttributes: f.ReleaseAttributes, LaunchURL: f.LaunchURL,
+			IDTokenAlg: f.IDTokenSignedResponseAlg, Origin: "file"}
 		if f.ClientSecretEnv != "" {
 			if f.ClientSecretSHA256 != "" {
 				return nil, fmt.Errorf("%s: client %d: give client_secret_sha256 or client_secret_env, not both", path, i+1)

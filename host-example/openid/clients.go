@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -27,6 +28,11 @@ type ClientStore interface {
 	AddEvent(ctx context.Context, e store.Event) error
 	// Changes announces changes of clients (store.OIDCClients).
 	Changes() *store.Changes
+	// FirstSigningKey stores k unless alg has a key that is not retired (a client's own
+	// algorithm gets its key when the client is saved).
+	FirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error)
+	// SigningKeys lists the keys retired after since and the active ones, newest first.
+	SigningKeys(ctx context.Context, since time.Time) ([]store.SigningKey, error)
 }
 
 // Clients are the registered OpenID Connect clients: the admin's create, save, delete and
@@ -34,6 +40,8 @@ type ClientStore interface {
 type Clients struct {
 	st    ClientStore
 	cache *clientCache
+	// defaultAlg is the provider's default signing algorithm (New tells it; "": RS256).
+	defaultAlg string
 }
 
 // NewClients returns the clients of st.
@@ -61,6 +69,8 @@ type ClientInput struct {
 	Refresh bool
 	// NewSecret replaces a confidential client's secret (Save).
 	NewSecret bool
+	// IDTokenAlg is the algorithm its id_tokens are signed with ("": the default).
+	IDTokenAlg string
 }
 
 // ClientForm is what a client's form shows: the client, the problems the checks found, and
@@ -71,6 +81,9 @@ type ClientForm struct {
 	Problems []string
 	// Groups and Attributes are the names logins gave (none when they cannot be read).
 	Groups, Attributes []string
+	// Algorithms are the signing algorithms offered, DefaultAlg the one a client without its own gets.
+	Algorithms []string
+	DefaultAlg string
 }
 
 // InvalidClient is the error of a client the checks refused: its form again, with the problems.
@@ -125,7 +138,11 @@ func (c *Clients) Form(ctx context.Context, id string) (*ClientForm, error) {
 // form is cl's form with problems.
 func (c *Clients) form(ctx context.Context, cl *store.OIDCClient, problems []string) *ClientForm {
 	groups, attrs, _ := c.st.SeenNames(ctx) // none seen: the text fields alone
-	return &ClientForm{Client: cl, Problems: problems, Groups: groups, Attributes: attrs}
+	def := c.defaultAlg
+	if def == "" {
+		def = RS256
+	}
+	return &ClientForm{Client: cl, Problems: problems, Groups: groups, Attributes: attrs, Algorithms: Algorithms, DefaultAlg: def}
 }
 
 // Create registers a client (the event admin_client_created); a confidential one gets a
@@ -165,6 +182,11 @@ func (c *Clients) put(ctx context.Context, cl *store.OIDCClient, problems []stri
 	if len(problems) > 0 {
 		return nil, &InvalidClient{*c.form(ctx, cl, problems)}
 	}
+	if cl.IDTokenAlg != "" { // its key is in the JWKS before its first token
+		if err := EnsureKey(ctx, c.st, cl.IDTokenAlg); err != nil {
+			return nil, fmt.Errorf("save application %s: its %s signing key: %w", cl.ID, cl.IDTokenAlg, err)
+		}
+	}
 	if err := c.st.PutOIDCClient(ctx, *cl); err != nil {
 		return nil, fmt.Errorf("save application %s: %w", cl.ID, err)
 	}
@@ -198,6 +220,7 @@ func (in ClientInput) apply(cl *store.OIDCClient) {
 	cl.LaunchURL = strings.TrimSpace(in.LaunchURL)
 	cl.AllowedGroups = names(in.AllowedGroups)
 	cl.ReleaseAttributes = names(in.ReleaseAttributes)
+	cl.IDTokenAlg = strings.TrimSpace(in.IDTokenAlg)
 	cl.GrantTypes = []string{GrantCode}
 	if in.Refresh {
 		cl.GrantTypes = append(cl.GrantTypes, GrantRefresh)

@@ -47,11 +47,11 @@ func TestClientsFile(t *testing.T) {
 	good := write(`[{"client_id":"grafana","client_secret_env":"GRAFANA_SECRET","name":"Grafana",
 		"redirect_uris":["https://grafana.example.com/login/generic_oauth"],"grant_types":["authorization_code","refresh_token"],
 		"allowed_groups":["plex-owner"],
-		"launch_url":"https://grafana.example.com/"},
+		"launch_url":"https://grafana.example.com/", "id_token_signed_response_alg":"ES256"},
 		{"client_id":"cli","public":true,"name":"CLI","redirect_uris":["http://127.0.0.1/cb"]}]`)
 	list, err := openid.ReadClientsFile(good, func(k string) string { return env[k] })
 	if err != nil || len(list) != 2 || list[0].SecretSHA256 != openid.HashSecret(env["GRAFANA_SECRET"]) || list[0].Origin != "file" ||
-		list[0].LaunchURL != "https://grafana.example.com/" || list[1].LaunchURL != "" {
+		list[0].LaunchURL != "https://grafana.example.com/" || list[1].LaunchURL != "" || list[0].IDTokenAlg != "ES256" || list[1].IDTokenAlg != "" {
 		t.Fatalf("good file: %+v %v", list, err)
 	}
 	for name, c := range map[string]struct{ json, want string }{
@@ -59,10 +59,14 @@ func TestClientsFile(t *testing.T) {
 		"unknown key":      {`[{"client_id":"app1","client_secret_sha256":"` + strings.Repeat("a", 64) + `","name":"X","redirect_uris":["https://x.example/cb"],"scopes":[]}]`, "scopes"},
 		"http not loopback": {`[{"client_id":"app1","client_secret_sha256":"` + strings.Repeat("a", 64) + `","name":"X","redirect_uris":["http://x.example/cb"]}]`,
 			"loopback"},
-		"no secret":       {`[{"client_id":"app1","name":"X","redirect_uris":["https://x.example/cb"]}]`, "client_secret_sha256"},
-		"bad grant":       {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"grant_types":["implicit"]}]`, "implicit"},
-		"missing env":     {`[{"client_id":"app1","client_secret_env":"NOPE","name":"X","redirect_uris":["https://x.example/cb"]}]`, "NOPE"},
-		"twice":           {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"]},{"client_id":"app1","public":true,"name":"Y","redirect_uris":["https://y.example/cb"]}]`, "twice"},
+		"no secret":   {`[{"client_id":"app1","name":"X","redirect_uris":["https://x.example/cb"]}]`, "client_secret_sha256"},
+		"bad grant":   {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"grant_types":["implicit"]}]`, "implicit"},
+		"missing env": {`[{"client_id":"app1","client_secret_env":"NOPE","name":"X","redirect_uris":["https://x.example/cb"]}]`, "NOPE"},
+		"twice":       {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"]},{"client_id":"app1","public":true,"name":"Y","redirect_uris":["https://y.example/cb"]}]`, "twice"},
+		"unknown alg": {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"id_token_signed_response_alg":"HS256"}]`,
+			`id_token_signed_response_alg: signing algorithm "HS256" is not offered: use RS256, ES256, EdDSA`},
+		"alg none": {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb"],"id_token_signed_response_alg":"none"}]`,
+			"id_token_signed_response_alg"},
 		"fragment in uri": {`[{"client_id":"app1","public":true,"name":"X","redirect_uris":["https://x.example/cb#f"]}]`, "fragment"},
 	} {
 		if _, err := openid.ReadClientsFile(write(c.json), func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -30,7 +30,8 @@ type Options struct {
 	// Issuer is the host's public URL (StaticIssuer).
 	Issuer *url.URL
 	Store  Store
-	// SigningAlg is RS256 (default) or ES256.
+	// SigningAlg is the default signing algorithm (RS256 when empty; one of Algorithms); a
+	// client registered with its own signs with that.
 	SigningAlg string
 	// Sessions tell who the browser is signed in as and end its sign-in (host.Sessions).
 	Sessions Sessions
@@ -105,8 +106,8 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.SigningAlg == "" {
 		o.SigningAlg = RS256
 	}
-	if o.SigningAlg != RS256 && o.SigningAlg != ES256 {
-		return nil, fmt.Errorf("-oidc-signing-alg %q: use RS256 or ES256", o.SigningAlg)
+	if err := CheckAlg(o.SigningAlg); err != nil {
+		return nil, fmt.Errorf("-oidc-signing-alg: %w", err)
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
@@ -117,11 +118,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.Clients == nil {
 		o.Clients = NewClients(o.Store)
 	}
+	o.Clients.defaultAlg = o.SigningAlg
 	if err := syncFileClients(ctx, o.Store, o.FileClients); err != nil {
 		return nil, err
 	}
-	if err := EnsureKey(ctx, o.Store, o.SigningAlg); err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
+	if err := ensureKeysInUse(ctx, o.Store, o.SigningAlg); err != nil {
+		return nil, err
 	}
 	key, err := cryptoKey(ctx, o.Store)
 	if err != nil {
@@ -142,7 +144,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	issuer := strings.TrimRight(o.Issuer.String(), "/")
 	corsOpts := &cors.Options{AllowOriginFunc: p.allowedOrigin, AllowCredentials: false,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost}, AllowedHeaders: []string{"Authorization", "Content-Type"}}
-	opts := []op.Option{op.WithCORSOptions(corsOpts), op.WithHttpInterceptors(withRequest)}
+	opts := []op.Option{op.WithCORSOptions(corsOpts), op.WithHttpInterceptors(withRequest),
+		// a logout's id_token_hint may be signed with any offered algorithm (the library's default omits EdDSA)
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(Algorithms...))}
 	if o.Issuer.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure()) // a loopback demo; a real deployment is https
 	}
@@ -176,7 +180,7 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.handler.ServeHTTP(w, r)
 		return
 	}
-	ctx, mark := withFaultMark(r.Context())
+	ctx, mark := withFaultMark(withSigningSlot(r.Context()))
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	p.handler.ServeHTTP(&outageWriter{statusWriter: sw, mark: mark}, r.WithContext(ctx))
 	outcome := "issued"
@@ -244,6 +248,27 @@ func cryptoKey(ctx context.Context, st Store) ([32]byte, error) {
 	}
 	copy(key[:], b)
 	return key, nil
+}
+
+// ensureKeysInUse makes a signing key for each algorithm in use that has none: the default
+// and every registered client's own.
+func ensureKeysInUse(ctx context.Context, st Store, def string) error {
+	clients, err := st.OIDCClients(ctx)
+	if err != nil {
+		return err
+	}
+	algs := []string{def}
+	for _, c := range clients {
+		if c.IDTokenAlg != "" && !slices.Contains(algs, c.IDTokenAlg) {
+			algs = append(algs, c.IDTokenAlg)
+		}
+	}
+	for _, alg := range algs {
+		if err := EnsureKey(ctx, st, alg); err != nil {
+			return fmt.Errorf("%s signing key: %w", alg, err)
+		}
+	}
+	return nil
 }
 
 // syncFileClients makes the store's file clients exactly the file's.

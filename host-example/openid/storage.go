@@ -156,7 +156,12 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, storeFault(ctx, err)
 	}
-	return s.authRequestOf(ctx, row)
+	ar, err := s.authRequestOf(ctx, row)
+	if err != nil {
+		return nil, err
+	}
+	signFor(ctx, ar.ClientID) // the client the library matches with the authenticated one
+	return ar, nil
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
@@ -219,18 +224,37 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	return req.RedirectURI, nil
 }
 
+// SigningKey is the key for the client a token request is signed for (signingFor): the
+// client's own algorithm, or the default one.
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	k, _, err := s.keys.load(ctx)
+	alg := ""
+	if id := signingClient(ctx); id != "" {
+		c, err := s.clients.byID(ctx, id)
+		if err != nil {
+			return nil, storeFault(ctx, fmt.Errorf("the client of this token: %w", err))
+		}
+		alg = c.IDTokenAlg
+	}
+	k, err := s.keys.signer(ctx, alg)
 	if err != nil {
-		return nil, err
+		return nil, storeFault(ctx, err)
 	}
 	return k, nil
 }
 
+// SignatureAlgorithms are the offered algorithms, the default first (discovery's
+// id_token_signing_alg_values_supported): any client may be registered with one of them.
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.SignatureAlgorithm(s.keys.alg)}, nil
+	out := []jose.SignatureAlgorithm{jose.SignatureAlgorithm(s.keys.alg)}
+	for _, a := range Algorithms {
+		if a != s.keys.alg {
+			out = append(out, jose.SignatureAlgorithm(a))
+		}
+	}
+	return out, nil
 }
 
+// KeySet is the JWKS: the keys of every algorithm in use, waiting and recently retired ones too.
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	_, all, err := s.keys.load(ctx)
 	if err != nil {

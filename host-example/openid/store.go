@@ -60,10 +60,7 @@ type Store interface {
 	PutSigningKey(ctx context.Context, k store.SigningKey) error
 	// RetireSigningKeysAt retires every key of alg but keep at a time to come.
 	RetireSigningKeysAt(ctx context.Context, alg, keep string, at time.Time) error
-	// FirstSigningKey stores k unless alg has a key that is not retired.
-	FirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error)
-	// SigningKeys lists the keys retired after since and the active ones, newest first.
-	SigningKeys(ctx context.Context, since time.Time) ([]store.SigningKey, error)
+	// (FirstSigningKey and SigningKeys come with ClientStore.)
 	// Meta reads a meta value.
 	Meta(ctx context.Context, key string) (string, error)
 	// SecretMeta reads a meta value stored encrypted.

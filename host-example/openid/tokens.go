@@ -118,6 +118,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil || !s.stillAllowed(ctx, u, c, rt.GrantID) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
 	}
+	signFor(ctx, rt.ClientID)
 	return &refreshRequest{rt: rt, subject: u.PublicID}, nil
 }
 

@@ -87,7 +87,7 @@ func fillSQLite(t *testing.T) *copyFixture {
 	must(err)
 	must(src.PutOIDCClient(ctx, OIDCClient{ID: "app", Name: "App", SecretSHA256: hashToken(f.secret),
 		RedirectURIs: []string{"https://app.example.test/cb"}, GrantTypes: []string{"authorization_code", "refresh_token"}, Origin: "ui",
-		LaunchURL: "https://app.example.test/"}))
+		LaunchURL: "https://app.example.test/", IDTokenAlg: "ES256"}))
 	must(src.PutAppIcon(ctx, AppIcon{Kind: ClientIcon, AppID: "app", ContentType: "image/png", Data: []byte("\x89PNG\r\n\x1a\n\x00\xff")}))
 	now := time.Now()
 	must(src.CreateAuthRequest(ctx, AuthRequest{ID: "ar-" + RandomID(4), ClientID: "app", Data: json.RawMessage(`{"state":"s"}`),

@@ -24,6 +24,8 @@ type OIDCClient struct {
 	ReleaseAttributes []string
 	// LaunchURL is where a person opens the application from the portal ("": not shown there).
 	LaunchURL string
+	// IDTokenAlg is the algorithm its id_tokens are signed with ("": the provider's default).
+	IDTokenAlg string
 	// Origin is "ui" (admin page) or "file" (-oidc-clients, read-only in the UI).
 	Origin    string
 	CreatedAt time.Time
@@ -40,24 +42,24 @@ func jsonList(l []string) string {
 // PutOIDCClient creates or replaces a client.
 func (s *Store) PutOIDCClient(ctx context.Context, c OIDCClient) error {
 	_, err := s.execChanging(ctx, OIDCClients, `INSERT INTO oidc_clients (id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types,
-		allowed_groups, release_attributes, origin, launch_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		allowed_groups, release_attributes, origin, launch_url, id_token_alg, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_sha256 = excluded.secret_sha256, public = excluded.public,
 		redirect_uris = excluded.redirect_uris, post_logout_uris = excluded.post_logout_uris, grant_types = excluded.grant_types,
 		allowed_groups = excluded.allowed_groups, release_attributes = excluded.release_attributes, origin = excluded.origin,
-		launch_url = excluded.launch_url`,
+		launch_url = excluded.launch_url, id_token_alg = excluded.id_token_alg`,
 		c.ID, c.Name, c.SecretSHA256, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutURIs), jsonList(c.GrantTypes),
-		jsonList(c.AllowedGroups), jsonList(c.ReleaseAttributes), c.Origin, c.LaunchURL, s.now().Unix())
+		jsonList(c.AllowedGroups), jsonList(c.ReleaseAttributes), c.Origin, c.LaunchURL, c.IDTokenAlg, s.now().Unix())
 
 	return err
 }
 
-const clientCols = `id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types, allowed_groups, release_attributes, origin, launch_url, created_at`
+const clientCols = `id, name, secret_sha256, public, redirect_uris, post_logout_uris, grant_types, allowed_groups, release_attributes, origin, launch_url, id_token_alg, created_at`
 
 func scanClient(row interface{ Scan(...any) error }) (*OIDCClient, error) {
 	var c OIDCClient
 	var ru, pl, gt, ag, ra string
 	var created int64
-	if err := row.Scan(&c.ID, &c.Name, &c.SecretSHA256, &c.Public, &ru, &pl, &gt, &ag, &ra, &c.Origin, &c.LaunchURL, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.SecretSHA256, &c.Public, &ru, &pl, &gt, &ag, &ra, &c.Origin, &c.LaunchURL, &c.IDTokenAlg, &created); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}

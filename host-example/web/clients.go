@@ -34,6 +34,9 @@ type clientPage struct {
 	Groups, Attributes pickList
 	// IconForm uploads the application's icon.
 	IconForm iconForm
+	// Algorithms are the id_token signing algorithms offered; DefaultAlg is the provider's.
+	Algorithms []string
+	DefaultAlg string
 }
 
 func (s *clientPages) clientsPage(w http.ResponseWriter, r *http.Request) error {
@@ -80,7 +83,8 @@ func (s *clientPages) renderClient(w http.ResponseWriter, r *http.Request, statu
 	}
 	s.render(w, status, "client.html", &clientPage{Head: Head{Title: title, Session: sessionOf(r)}, New: isNew, Client: c, Errors: f.Problems,
 		Refresh: slices.Contains(c.GrantTypes, openid.GrantRefresh),
-		Groups:  pickListOf(f.Groups, c.AllowedGroups), Attributes: pickListOf(f.Attributes, c.ReleaseAttributes), IconForm: icon})
+		Groups:  pickListOf(f.Groups, c.AllowedGroups), Attributes: pickListOf(f.Attributes, c.ReleaseAttributes), IconForm: icon,
+		Algorithms: f.Algorithms, DefaultAlg: f.DefaultAlg})
 }
 
 // pickList is a list of names to pick from (Seen, the chosen ones checked) and the chosen
@@ -115,7 +119,7 @@ func clientInput(r *http.Request) openid.ClientInput {
 	return openid.ClientInput{ID: r.FormValue("client_id"), Public: r.FormValue("public") != "", Name: r.FormValue("name"),
 		RedirectURIs: r.FormValue("redirect_uris"), PostLogoutURIs: r.FormValue("post_logout_uris"), LaunchURL: r.FormValue("launch_url"),
 		AllowedGroups: r.PostForm["allowed_groups"], ReleaseAttributes: r.PostForm["release_attributes"],
-		Refresh: r.FormValue("refresh") != "", NewSecret: r.FormValue("new_secret") != ""}
+		Refresh: r.FormValue("refresh") != "", NewSecret: r.FormValue("new_secret") != "", IDTokenAlg: r.FormValue("id_token_signed_response_alg")}
 }
 
 // createClient registers a client; a confidential one gets a 256-bit secret, shown once.

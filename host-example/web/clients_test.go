@@ -71,3 +71,37 @@ func TestBrowserCopySecretFallsBackToSelecting(t *testing.T) {
 		t.Fatalf("selected %q, secret %q (%v)", selected, secret, err)
 	}
 }
+
+// An application's form offers the id_token signing algorithms, the default named; one not
+// offered is refused with the form again, saying which are; a chosen one is saved, shown
+// selected when editing and beside the name in the list.
+func TestClientFormSigningAlgorithm(t *testing.T) {
+	h := newHarness(t, nil)
+	admin := h.browser()
+	admin.AdminLogin(adminPassword)
+	p := admin.Do("GET", "/admin/clients/new", nil)
+	for _, opt := range []string{`<option value="" selected>Default (RS256)</option>`, `<option value="ES256">ES256</option>`, `<option value="EdDSA">EdDSA</option>`} {
+		if !strings.Contains(p.Body, opt) {
+			t.Errorf("the form lacks %s", opt)
+		}
+	}
+	form := url.Values{"csrf": {p.CSRF()}, "name": {"Fast"}, "client_id": {"fast"}, "redirect_uris": {"https://fast.example.com/cb"},
+		"id_token_signed_response_alg": {"HS256"}}
+	if p := admin.Do("POST", "/admin/clients", form); p.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.Body, `id_token_signed_response_alg: signing algorithm &#34;HS256&#34; is not offered: use RS256, ES256, EdDSA`) {
+		t.Fatalf("HS256: %d %s", p.Status, p.Body)
+	}
+	if _, err := h.store.OIDCClientByID(context.Background(), "fast"); err == nil {
+		t.Fatal("a client with HS256 was saved")
+	}
+	form.Set("id_token_signed_response_alg", "ES256")
+	if p := admin.Do("POST", "/admin/clients", form); p.Status != http.StatusOK || !strings.Contains(p.Body, `<span class="pill" title="signs its id_tokens with ES256">ES256</span>`) {
+		t.Fatalf("ES256: %d %s", p.Status, p.Body)
+	}
+	if c, err := h.store.OIDCClientByID(context.Background(), "fast"); err != nil || c.IDTokenAlg != "ES256" {
+		t.Fatalf("saved: %+v %v", c, err)
+	}
+	if p := admin.Do("GET", "/admin/clients/fast", nil); !strings.Contains(p.Body, `<option value="ES256" selected>ES256</option>`) {
+		t.Fatalf("edit form: %s", p.Body)
+	}
+}

@@ -164,12 +164,13 @@ func status(t *testing.T, ctx context.Context) int {
 	return code
 }
 
-// newEchoApp is the protected app: it shows the X-Forwarded-* headers it gets, one value a line.
+// newEchoApp is the protected app: it shows the X-Forwarded-* headers it gets, and an
+// Authorization header (the id_token, with --pass-authorization-header), one value a line.
 func newEchoApp(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b strings.Builder
 		for name, values := range r.Header {
-			if strings.HasPrefix(name, "X-Forwarded-") {
+			if strings.HasPrefix(name, "X-Forwarded-") || name == "Authorization" {
 				for _, v := range values {
 					fmt.Fprintf(&b, "%s: %s\n", name, html.EscapeString(v))
 				}
@@ -203,6 +204,12 @@ func headers(t *testing.T, text string) map[string]string {
 type proxy struct {
 	clientID, secret string
 	addr, url        string
+	// alg is its registration's id_token_signed_response_alg ("": the default).
+	alg string
+	// refresh registers it for refresh tokens too.
+	refresh bool
+	// logs is what it has logged so far (once started).
+	logs func() string
 }
 
 // newProxy picks the proxy's address and makes its client secret as docs/oidc.md says
@@ -228,12 +235,18 @@ func readClients(t *testing.T, proxies ...*proxy) []*store.OIDCClient {
 		Name         string   `json:"name"`
 		SecretSHA256 string   `json:"client_secret_sha256"`
 		RedirectURIs []string `json:"redirect_uris"`
+		Alg          string   `json:"id_token_signed_response_alg,omitempty"`
+		GrantTypes   []string `json:"grant_types,omitempty"`
 	}
 	var list []entry
 	for _, p := range proxies {
 		sum := sha256.Sum256([]byte(p.secret))
-		list = append(list, entry{ClientID: p.clientID, Name: p.clientID, SecretSHA256: hex.EncodeToString(sum[:]),
-			RedirectURIs: []string{p.url + "/oauth2/callback"}})
+		e := entry{ClientID: p.clientID, Name: p.clientID, SecretSHA256: hex.EncodeToString(sum[:]),
+			RedirectURIs: []string{p.url + "/oauth2/callback"}, Alg: p.alg}
+		if p.refresh {
+			e.GrantTypes = []string{openid.GrantCode, openid.GrantRefresh}
+		}
+		list = append(list, e)
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
@@ -266,6 +279,11 @@ func (p *proxy) start(t *testing.T, bin, issuer, upstream string, extra ...strin
 		"OAUTH2_PROXY_COOKIE_SECRET="+base64.URLEncoding.EncodeToString(random(t, 32)))
 	var mu sync.Mutex
 	var log strings.Builder
+	p.logs = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return log.String()
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

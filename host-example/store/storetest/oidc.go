@@ -284,7 +284,7 @@ func oidcClients(e *env) {
 	src := e.source("s")
 	c := store.OIDCClient{ID: "c1", Name: "Zed", SecretSHA256: "abc", RedirectURIs: []string{"https://z/cb"}, PostLogoutURIs: []string{"https://z/"},
 		GrantTypes: []string{"authorization_code", "refresh_token"}, AllowedGroups: []string{"g"}, ReleaseAttributes: []string{"a"}, Origin: "file",
-		LaunchURL: "https://z/start"}
+		LaunchURL: "https://z/start", IDTokenAlg: "ES256"}
 	before := e.a.Changes().Version(store.OIDCClients)
 	e.ok(e.a.PutOIDCClient(e.ctx, c), "put")
 	if e.a.Changes().Version(store.OIDCClients) == before {
@@ -296,16 +296,16 @@ func oidcClients(e *env) {
 	if got.Name != "Zed" || got.SecretSHA256 != "abc" || got.Public || got.Origin != "file" || !slices.Equal(got.RedirectURIs, c.RedirectURIs) ||
 		!slices.Equal(got.PostLogoutURIs, c.PostLogoutURIs) || !slices.Equal(got.GrantTypes, c.GrantTypes) ||
 		!slices.Equal(got.AllowedGroups, c.AllowedGroups) || !slices.Equal(got.ReleaseAttributes, c.ReleaseAttributes) || !got.CreatedAt.Equal(e.time()) ||
-		got.LaunchURL != c.LaunchURL {
+		got.LaunchURL != c.LaunchURL || got.IDTokenAlg != c.IDTokenAlg {
 		e.Fatalf("read %+v", got)
 	}
 	all, err := e.b.OIDCClients(e.ctx)
 	if err != nil || len(all) != 2 || all[0].ID != "c2" || !all[0].Public {
 		e.Fatalf("clients by name: %+v %v", all, err)
 	}
-	c.Name, c.AllowedGroups, c.LaunchURL = "Zed 2", nil, ""
+	c.Name, c.AllowedGroups, c.LaunchURL, c.IDTokenAlg = "Zed 2", nil, "", ""
 	e.ok(e.b.PutOIDCClient(e.ctx, c), "replace")
-	if got, err := e.a.OIDCClientByID(e.ctx, "c1"); err != nil || got.Name != "Zed 2" || len(got.AllowedGroups) != 0 || got.LaunchURL != "" {
+	if got, err := e.a.OIDCClientByID(e.ctx, "c1"); err != nil || got.Name != "Zed 2" || len(got.AllowedGroups) != 0 || got.LaunchURL != "" || got.IDTokenAlg != "" {
 		e.Fatalf("replaced: %+v %v", got, err)
 	}
 	g := e.issue(src, "g1") // issued to "client"
