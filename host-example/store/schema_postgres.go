@@ -152,4 +152,16 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	ALTER TABLE sessions ADD COLUMN slide BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE sessions ADD COLUMN expires_cap BIGINT NOT NULL DEFAULT 0;
 	UPDATE sessions SET last_seen_at = created_at, expires_cap = expires_at;`},
+	// 18: credentials that expire (issue 33, contract 1.4's config.renew). One row per source:
+	// when to call its plugin next (renew_after, 0: nothing scheduled), the failed attempts in a
+	// row, the lease of the replica renewing it, the last renewal and the credentials the plugin
+	// reported (labels, expiries, errors, warnings as JSON; never a secret value).
+	{sqlite: `CREATE TABLE source_renewals (source_id TEXT PRIMARY KEY, config_version INTEGER NOT NULL DEFAULT 0,
+		renew_after INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0,
+		last_renewed_at INTEGER NOT NULL DEFAULT 0, credentials_json TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX source_renewals_due ON source_renewals(renew_after);`,
+		postgres: `CREATE TABLE source_renewals (source_id TEXT PRIMARY KEY, config_version BIGINT NOT NULL DEFAULT 0,
+		renew_after BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0, lease_until BIGINT NOT NULL DEFAULT 0,
+		last_renewed_at BIGINT NOT NULL DEFAULT 0, credentials_json TEXT NOT NULL DEFAULT '[]', updated_at BIGINT NOT NULL DEFAULT 0);
+	CREATE INDEX source_renewals_due ON source_renewals(renew_after);`},
 }
