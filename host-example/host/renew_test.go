@@ -108,10 +108,11 @@ func settingsOf(t *testing.T, raw json.RawMessage) map[string]any {
 }
 
 // expireNow makes the sim answer 498 to every JWT issued so far (their times are whole
-// seconds, so one issued this second would not be told apart).
+// seconds: a second before and after, so none issued this second is told apart wrongly).
 func expireNow(sim *plexsim.Sim) {
 	time.Sleep(1100 * time.Millisecond)
 	sim.ExpireJWTs()
+	time.Sleep(1100 * time.Millisecond)
 }
 
 // An admin's save never writes a replaced credential back: settings read before a renewal
@@ -248,4 +249,45 @@ func (r *replica) loginAs(slug, persona string) error {
 	}
 	_, err = r.logins.Complete(ctx, host.Complete{SessionID: session, LoginID: loginID, Query: q})
 	return err
+}
+
+// A health check that finds the owner token expired early (plex.tv's 498) makes the source
+// due for renewal at once; the next round renews it and the health check passes again.
+func TestExpiredCredentialsAreRenewedAtOnce(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	r := newReplica(t, st, sim, srv.URL)
+	job, jobs := host.NewRenewer(st, r.srcs, nil), host.NewJobs(st, r.srcs, host.NewPeople(st, r.srcs, nil))
+	src := renewSource(t, r, "plex")
+	if err := job.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if row, err := st.SourceRenewal(ctx, src.ID); err != nil || row.RenewAfter.Before(time.Now().Add(time.Hour)) || len(row.Credentials) != 1 {
+		t.Fatalf("a fresh 7-day token: %+v %v", row, err)
+	}
+	expireNow(sim)
+	if err := jobs.CheckHealth(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if row, _ := st.SourceRenewal(ctx, src.ID); row.RenewAfter.After(time.Now()) {
+		t.Fatalf("the health check's expired token did not make the source due: renew after %s", row.RenewAfter)
+	}
+	if err := job.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := r.srcs.Get(ctx, src.ID)
+	if settingsOf(t, now.Config)["owner_token"] == settingsOf(t, src.Config)["owner_token"] {
+		t.Fatal("not renewed")
+	}
+	if err := jobs.CheckHealth(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range r.srcs.Health(ctx, now) {
+		if h.State != host.HealthValid {
+			t.Errorf("health after the renewal: %+v", h)
+		}
+	}
 }

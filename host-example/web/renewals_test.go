@@ -247,3 +247,37 @@ func TestRenewalFaultsAndRefusal(t *testing.T) {
 		t.Fatalf("the admin home does not warn of the refusal: %.3000s", home)
 	}
 }
+
+// TestAdminHomeWarnsOfExpiringCredentials (issue 33): the admin home warns of a credential
+// with less than 2/7 of its life left (day 5 of 7) that was not renewed, and not of one on
+// day 4; the source page shows it as expiring soon.
+func TestAdminHomeWarnsOfExpiringCredentials(t *testing.T) {
+	h := newHarness(t, nil)
+	src := h.addSource(membersConfig)
+	ctx := context.Background()
+	// The job looks at the new source once (a legacy token: nothing expires); then the test
+	// writes the schedule a device-key token would have, due in days.
+	waitFor(t, 10*time.Second, "the job's first look", func() bool {
+		r, err := h.store.SourceRenewal(ctx, src.ID)
+		return err == nil && r.ConfigVersion == src.ConfigVersion && r.LeaseUntil.IsZero()
+	})
+	b := h.browser()
+	b.AdminLogin(adminPassword)
+	now := time.Now()
+	for day, warned := range map[float64]bool{4: false, 5.5: true} {
+		since := now.Add(-time.Duration(day * float64(24*time.Hour)))
+		if err := h.store.FinishRenewal(ctx, store.SourceRenewal{SourceID: src.ID, ConfigVersion: src.ConfigVersion, RenewAfter: now.Add(24 * time.Hour),
+			LastRenewedAt: since, Credentials: []store.RenewalCredential{{Field: "owner_token", Label: "the owner token of Olivia",
+				ExpiresAt: since.Add(7 * 24 * time.Hour).Unix(), RenewedAt: since.Unix(), Since: since.Unix()}}}); err != nil {
+			t.Fatal(err)
+		}
+		home := b.Do("GET", "/admin", nil).Body
+		if got := strings.Contains(home, "the owner token of Olivia expires at "); got != warned {
+			t.Errorf("day %.1f of 7: warned %v, want %v", day, got, warned)
+		}
+		page := b.Do("GET", "/admin/sources/"+src.ID, nil).Body
+		if got := strings.Contains(page, "expires soon"); !strings.Contains(page, "the owner token of Olivia") || got != warned {
+			t.Errorf("day %.1f of 7: the source page says expires soon %v, want %v", day, got, warned)
+		}
+	}
+}
