@@ -291,3 +291,51 @@ func TestExpiredCredentialsAreRenewedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A device revoked before its first renewal: the plugin falls back to the legacy token it
+// kept, with a warning; the host saves the fallback, records the warning as an event (not a
+// refusal: the health stays as it was), and logins go on.
+func TestRenewalFallbackIsAWarning(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	sim.SetJWTLife(2 * time.Second)
+	r := newReplica(t, st, sim, srv.URL)
+	job := host.NewRenewer(st, r.srcs, nil)
+	src := renewSource(t, r, "plex")
+	keys := settingsOf(t, src.Config)["owner_device_keys"].([]any)
+	key := keys[0].(map[string]any)
+	sim.RevokeDevice(key["client_id"].(string))
+	time.Sleep(1500 * time.Millisecond) // past half of the 2-second life
+	r.srcs.RenewSoon(ctx, src.ID)
+	if err := job.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := r.srcs.Get(ctx, src.ID)
+	if got := settingsOf(t, now.Config)["owner_token"]; got != key["legacy_token"] {
+		t.Fatal("the fallback to the legacy token was not saved")
+	}
+	events, _ := st.Events(ctx, 100, "")
+	warned := 0
+	for _, e := range events {
+		if e.Kind == store.HealthEvent("credential_renewal") && e.Reason == "warning" {
+			warned++
+		}
+		if e.Kind == store.HealthEvent("credential_renewal") && e.Reason == "refused" {
+			t.Errorf("a fallback recorded as a refusal: %+v", e)
+		}
+	}
+	if warned != 1 {
+		t.Fatalf("%d warning events, want 1", warned)
+	}
+	for _, h := range r.srcs.Health(ctx, now) {
+		if h.Renewal {
+			t.Errorf("a fallback turned the health red: %+v", h)
+		}
+	}
+	if err := r.loginAs("plex", "friend"); err != nil {
+		t.Fatalf("login after the fallback: %v", err)
+	}
+}
