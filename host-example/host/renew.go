@@ -95,7 +95,7 @@ func (r *Renewer) Run(ctx context.Context) {
 		return
 	}
 	for {
-		_, _ = r.store.RunAlone(ctx, "renew-credentials", func(ctx context.Context) { _ = r.Round(ctx) })
+		_, _ = r.RoundAlone(ctx)
 		wait := r.untilNext(ctx)
 		t := time.NewTimer(wait)
 		select {
@@ -107,6 +107,11 @@ func (r *Renewer) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// RoundAlone runs a Round unless another replica of a shared database runs one now (false).
+func (r *Renewer) RoundAlone(ctx context.Context) (bool, error) {
+	return r.store.RunAlone(ctx, "renew-credentials", func(ctx context.Context) { _ = r.Round(ctx) })
 }
 
 // untilNext is how long to wait for the next round: until the earliest schedule (at least

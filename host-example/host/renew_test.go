@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,27 +197,59 @@ func TestRenewalOnceAcrossReplicas(t *testing.T) {
 		stores, replicas = append(stores, st), append(replicas, newReplica(t, st, sim, srv.URL))
 	}
 	src := renewSource(t, replicas[0], "plex")
-	tokensBefore := sim.Counts()["auth.token"]
-	done := make(chan struct{}, 2)
-	for i, r := range replicas {
-		go func() { host.NewRenewer(stores[i], r.srcs, nil).Run(ctx); done <- struct{}{} }()
+	jobs := []*host.Renewer{host.NewRenewer(stores[0], replicas[0].srcs, nil), host.NewRenewer(stores[1], replicas[1].srcs, nil)}
+	renewed := func() int {
+		events, err := stores[1].Events(context.Background(), 500, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Kind == store.HealthEvent("credential_renewal") && e.Reason == "renewed" && e.SourceID == src.ID {
+				n++
+			}
+		}
+		return n
 	}
-	time.Sleep(8 * time.Second)
+	// Both replicas' rounds at once, when the renewal is due: one renewal, one token.
+	if _, err := jobs[0].RoundAlone(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		row, err := stores[0].SourceRenewal(ctx, src.ID)
+		if err != nil || row.RenewAfter.IsZero() {
+			t.Fatalf("no schedule: %+v %v", row, err)
+		}
+		time.Sleep(time.Until(row.RenewAfter) + 100*time.Millisecond)
+		tokens, events := sim.Counts()["auth.token"], renewed()
+		var wg sync.WaitGroup
+		for _, j := range jobs {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = j.RoundAlone(ctx) }()
+		}
+		wg.Wait()
+		for _, j := range jobs { // the one the lock turned away finds nothing due
+			_, _ = j.RoundAlone(ctx)
+		}
+		if got, issued := renewed()-events, sim.Counts()["auth.token"]-tokens; got != 1 || issued != 1 {
+			t.Fatalf("two replicas' rounds on a due renewal: %d renewals, %d tokens issued; want one", got, issued)
+		}
+	}
+
+	// Their jobs running in real time.
+	tokensBefore := sim.Counts()["auth.token"]
+	eventsBefore := renewed()
+	done := make(chan struct{}, 2)
+	for _, j := range jobs {
+		go func() { j.Run(ctx); done <- struct{}{} }()
+	}
+	time.Sleep(6 * time.Second)
 	cancel()
 	<-done
 	<-done
-	events, err := stores[1].Events(context.Background(), 500, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	renewals := 0
-	for _, e := range events {
-		if e.Kind == store.HealthEvent("credential_renewal") && e.Reason == "renewed" && e.SourceID == src.ID {
-			renewals++
-		}
-	}
+	renewals := renewed() - eventsBefore
 	issued := sim.Counts()["auth.token"] - tokensBefore
-	t.Logf("%d renewals in 8 s, %d tokens issued", renewals, issued)
+	t.Logf("%d renewals in 6 s, %d tokens issued", renewals, issued)
 	if renewals < 2 || issued != renewals {
 		t.Fatalf("%d renewals recorded, plex.tv issued %d tokens: want one each, at least 2", renewals, issued)
 	}
