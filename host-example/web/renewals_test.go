@@ -208,7 +208,7 @@ func TestHostRenewsCredentials(t *testing.T) {
 // the first renewal dropped the legacy fallback) turns the source's health red with the
 // plugin's words, on its page and the admin home.
 func TestRenewalFaultsAndRefusal(t *testing.T) {
-	h, b, _ := renewalHarness(t, 4*time.Second)
+	h, b, _ := renewalHarness(t, 6*time.Second) // a retry comes before the old token expires, with room for a slow machine
 	waitFor(t, 15*time.Second, "a first renewal", func() bool { return len(h.renewalEvents("renewed")) >= 1 })
 
 	h.sim.Inject("auth.nonce", plexsim.Fault503, -1)
@@ -230,7 +230,7 @@ func TestRenewalFaultsAndRefusal(t *testing.T) {
 	}
 	n := len(h.renewalEvents("renewed"))
 	h.sim.ClearFaults()
-	waitFor(t, 15*time.Second, "the retry's renewal", func() bool { return len(h.renewalEvents("renewed")) > n })
+	waitFor(t, 45*time.Second, "the retry's renewal", func() bool { return len(h.renewalEvents("renewed")) > n })
 	if p := h.browser().Login("plex", "friend"); p.Location != "/" {
 		t.Fatalf("login after the retry: %d %s", p.Status, p.Location)
 	}
