@@ -114,16 +114,25 @@ func (r *Renewer) RoundAlone(ctx context.Context) (bool, error) {
 	return r.store.RunAlone(ctx, "renew-credentials", func(ctx context.Context) { _ = r.Round(ctx) })
 }
 
-// untilNext is how long to wait for the next round: until the earliest schedule (at least
-// a second: another replica may be renewing what is due), at most renewPoll.
+// untilNext is how long to wait for the next round: until the earliest schedule of a source
+// this job renews (at least a second: another replica may be renewing what is due), at
+// most renewPoll.
 func (r *Renewer) untilNext(ctx context.Context) time.Duration {
+	srcs, err := r.store.Sources(ctx)
+	if err != nil {
+		return renewPoll
+	}
 	rows, err := r.store.SourceRenewals(ctx)
 	if err != nil {
 		return renewPoll
 	}
+	renewable := map[string]bool{}
+	for _, src := range srcs {
+		renewable[src.ID] = r.renewable(src) != nil
+	}
 	now, wait := r.now(), renewPoll
 	for _, row := range rows {
-		if row.RenewAfter.IsZero() {
+		if row.RenewAfter.IsZero() || !renewable[row.SourceID] {
 			continue
 		}
 		at := row.RenewAfter
@@ -133,6 +142,16 @@ func (r *Renewer) untilNext(ctx context.Context) time.Duration {
 		wait = min(wait, max(at.Sub(now), time.Second))
 	}
 	return wait
+}
+
+// renewable is the plugin of a source this job renews: saved settings, its plugin loaded
+// and declaring config.renew; else nil.
+func (r *Renewer) renewable(src *store.Source) *Plugin {
+	p := r.sources.plugins.Get(src.PluginID)
+	if p == nil || !p.Desc.Has(source.CapRenew) || src.Config == nil {
+		return nil
+	}
+	return p
 }
 
 // Round renews every source that is due: one whose plugin declares config.renew and whose
@@ -152,8 +171,8 @@ func (r *Renewer) Round(ctx context.Context) error {
 		byID[row.SourceID] = row
 	}
 	for _, src := range srcs {
-		p := r.sources.plugins.Get(src.PluginID)
-		if p == nil || !p.Desc.Has(source.CapRenew) || src.Config == nil {
+		p := r.renewable(src)
+		if p == nil {
 			continue
 		}
 		prev := byID[src.ID]

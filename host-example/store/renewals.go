@@ -133,7 +133,8 @@ func (s *Store) ClaimRenewal(ctx context.Context, id string, lease time.Duration
 	return n == 1, err
 }
 
-// FinishRenewal writes what a renewal came to and releases its lease.
+// FinishRenewal writes what a renewal came to and releases its lease (a source deleted
+// meanwhile keeps no schedule).
 func (s *Store) FinishRenewal(ctx context.Context, r SourceRenewal) error {
 	creds, err := json.Marshal(r.Credentials)
 	if err != nil {
@@ -142,11 +143,9 @@ func (s *Store) FinishRenewal(ctx context.Context, r SourceRenewal) error {
 	if r.Credentials == nil {
 		creds = []byte("[]")
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO source_renewals (`+renewalCols+`, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)
-		ON CONFLICT(source_id) DO UPDATE SET config_version = excluded.config_version, renew_after = excluded.renew_after,
-		attempts = excluded.attempts, lease_until = 0, last_renewed_at = excluded.last_renewed_at,
-		credentials_json = excluded.credentials_json, updated_at = excluded.updated_at`,
-		r.SourceID, r.ConfigVersion, zeroOrUnix(r.RenewAfter), r.Attempts, zeroOrUnix(r.LastRenewedAt), string(creds), s.now().Unix())
+	_, err = s.db.ExecContext(ctx, `UPDATE source_renewals SET config_version = ?, renew_after = ?, attempts = ?, lease_until = 0,
+		last_renewed_at = ?, credentials_json = ?, updated_at = ? WHERE source_id = ?`,
+		r.ConfigVersion, zeroOrUnix(r.RenewAfter), r.Attempts, zeroOrUnix(r.LastRenewedAt), string(creds), s.now().Unix(), r.SourceID)
 	if err != nil {
 		return fmt.Errorf("finish the renewal of source %s: %w", r.SourceID, err)
 	}

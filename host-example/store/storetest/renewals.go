@@ -58,6 +58,7 @@ func renewalSchedule(e *env) {
 		e.Fatalf("all schedules: %+v %v", all, err)
 	}
 	e.ok(e.a.DeleteSource(e.ctx, src.ID), "delete the source")
+	e.ok(e.b.FinishRenewal(e.ctx, store.SourceRenewal{SourceID: src.ID, RenewAfter: e.time()}), "finish a renewal of a deleted source")
 	_, err = e.b.SourceRenewal(e.ctx, src.ID)
 	e.is(err, store.ErrNotFound, "the schedule of a deleted source")
 }
