@@ -208,7 +208,7 @@ func TestHostRenewsCredentials(t *testing.T) {
 // the first renewal dropped the legacy fallback) turns the source's health red with the
 // plugin's words, on its page and the admin home.
 func TestRenewalFaultsAndRefusal(t *testing.T) {
-	h, b, _ := renewalHarness(t, 6*time.Second) // a retry comes before the old token expires, with room for a slow machine
+	h, b, logs := renewalHarness(t, 6*time.Second) // a retry comes before the old token expires, with room for a slow machine
 	waitFor(t, 15*time.Second, "a first renewal", func() bool { return len(h.renewalEvents("renewed")) >= 1 })
 
 	h.sim.Inject("auth.nonce", plexsim.Fault503, -1)
@@ -245,6 +245,11 @@ func TestRenewalFaultsAndRefusal(t *testing.T) {
 	home := b.Do("GET", "/admin", nil).Body
 	if !strings.Contains(home, "was not renewed: ") || !strings.Contains(home, "<strong>refused</strong>") {
 		t.Fatalf("the admin home does not warn of the refusal: %.3000s", home)
+	}
+	for _, s := range h.sim.Secrets() {
+		if len(s) >= 16 && strings.Contains(logs.String(), s) {
+			t.Error("a token in the log of a failed or refused renewal")
+		}
 	}
 }
 
