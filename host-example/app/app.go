@@ -95,6 +95,8 @@ type App struct {
 	Sources *host.Sources
 	Logins  *host.Logins
 	Jobs    *host.Jobs
+	// Renewer keeps sources' expiring credentials renewed (it runs from New to Close).
+	Renewer *host.Renewer
 	People  *host.People
 	Actions *host.Actions
 	// Admin is the admin's ways in (password, TOTP, grants, known browsers).
@@ -117,6 +119,8 @@ type App struct {
 	loaded   chan struct{}
 	// followed is closed when the store's change feed stopped (Follow).
 	followed chan struct{}
+	// renewed is closed when the renewal job stopped.
+	renewed chan struct{}
 }
 
 // New builds the host and starts its plugins in the background: the handler answers at once,
@@ -159,6 +163,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		a.Store.Follow(lctx, poll, cfg.Logger.Named("store").Warn)
 	}()
+	a.renewed = make(chan struct{})
+	go func() {
+		defer close(a.renewed)
+		a.Renewer.Run(lctx)
+	}()
 	go func() {
 		defer close(a.loaded)
 		err := a.Plugins.Start(lctx, cfg.PluginsDir, loader.Options{Logger: cfg.Logger.Named("plugin"), ExtraEnv: cfg.PluginEnv},
@@ -188,6 +197,7 @@ func (a *App) build(ctx context.Context, cfg Config) error {
 	a.People = host.NewPeople(st, a.Sources, cfg.Logger.Named("people"))
 	a.Actions = host.NewActions(st, a.Sources)
 	a.Jobs = host.NewJobs(st, a.Sources, a.People)
+	a.Renewer = host.NewRenewer(st, a.Sources, cfg.Logger.Named("renew"))
 	clients, rules := openid.NewClients(st), forwardauth.NewRuleAdmin(st, a.Sources, cfg.PublicURL.Host)
 	a.Sessions = host.NewSessions(st, cfg.PublicURL)
 	var err error
@@ -266,6 +276,7 @@ func (a *App) Close() {
 		a.cancel()
 		<-a.loaded
 		<-a.followed
+		<-a.renewed
 	}
 	if a.Plugins != nil {
 		a.Plugins.Close()

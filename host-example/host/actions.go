@@ -137,6 +137,7 @@ func (a *Actions) Run(ctx context.Context, run ActionRun) (ActionOutcome, error)
 	id := store.RandomID(16)
 	res, err := p.Process.RunAction(ctx, ForAction(src), source.ActionRequest{ActionID: run.ActionID, Input: in, CallbackURL: run.Callback(id)})
 	if err != nil {
+		a.sources.NoteExpired(ctx, src, err)
 		return ActionOutcome{}, &ActionFailedError{Source: src, Plugin: p, Err: source.AsError(err)}
 	}
 	return a.result(ctx, src, p, run.ActionID, run.SessionID, id, res, run.AsDraft)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // The health checks of sources (a plugin's actions marked health, run by Jobs.CheckHealth):
@@ -26,6 +27,10 @@ type Health struct {
 	Title string
 	// State is HealthValid, HealthRevoked, HealthUnknown, or "" when it never ran.
 	State string
+	// Renewal is set for a credential whose renewal was refused, Detail then the plugin's
+	// words for what to do (renew.go).
+	Renewal bool
+	Detail  string
 }
 
 // Health is the last state of each health check of src (none when its plugin is not loaded).
@@ -45,6 +50,9 @@ func (s *Sources) Health(ctx context.Context, src *store.Source) []Health {
 		}
 		h.State, _ = s.store.Meta(ctx, healthKey(src.ID, a.ID))
 		out = append(out, h)
+	}
+	if p.Desc.Has(source.CapRenew) {
+		out = append(out, s.renewalHealth(ctx, src)...)
 	}
 	return out
 }

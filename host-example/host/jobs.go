@@ -44,6 +44,7 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 			rv, err := p.Process.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation,
 				Credentials: declared(p, creds)})
 			if err != nil {
+				j.sources.NoteExpired(ctx, src, err)
 				continue // unknown: nothing changes
 			}
 			_ = j.store.MarkChecked(ctx, u.ID)
@@ -81,6 +82,7 @@ func (j *Jobs) CheckHealth(ctx context.Context) error {
 				continue
 			}
 			res, err := p.Process.RunAction(ctx, Instance(src), source.ActionRequest{ActionID: a.ID})
+			j.sources.NoteExpired(ctx, src, err)
 			state := HealthUnknown
 			if err == nil && res.Message != nil {
 				state = map[string]string{"info": HealthValid, "error": HealthRevoked}[res.Message.Level]

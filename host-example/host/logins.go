@@ -430,6 +430,7 @@ func clientRef(client string) string {
 
 // failed records a refused or failed login and returns it as a *FailedError.
 func (l *Logins) failed(ctx context.Context, src *store.Source, err error, retry bool) error {
+	l.sources.NoteExpired(ctx, src, err)
 	se := source.AsError(err)
 	kind := store.EventLoginFailed
 	if se.Kind == source.KindAccessDenied {

@@ -111,6 +111,7 @@ func (s *Sources) DryRun(ctx context.Context, src *store.Source, p *Plugin, who 
 	}
 	rv, err := p.Process.Revalidate(ctx, ForAction(src), req)
 	if err != nil {
+		s.NoteExpired(ctx, src, err)
 		out.Err = source.AsError(err)
 		return out, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"reflect"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
@@ -15,10 +16,14 @@ import (
 type Sources struct {
 	store   Store
 	plugins *Registry
+	// renewWake wakes this replica's renewal job (RenewSoon).
+	renewWake chan struct{}
 }
 
 // NewSources returns the sources of st served by the plugins of reg.
-func NewSources(st Store, reg *Registry) *Sources { return &Sources{store: st, plugins: reg} }
+func NewSources(st Store, reg *Registry) *Sources {
+	return &Sources{store: st, plugins: reg, renewWake: make(chan struct{}, 1)}
+}
 
 // Get is the source of id (store.ErrNotFound when there is none).
 func (s *Sources) Get(ctx context.Context, id string) (*store.Source, error) {
@@ -117,28 +122,54 @@ func (s *Sources) Configure(ctx context.Context, set Setup) (*store.Source, erro
 	if err := s.store.SetEnabled(ctx, src.ID, set.Enabled); err != nil {
 		return nil, fmt.Errorf("source %s: %w", set.Slug, err)
 	}
+	if p.Desc.Has(source.CapRenew) {
+		s.RenewSoon(ctx, src.ID)
+	}
 	return s.store.Source(ctx, src.ID)
 }
 
 // Save has the plugin validate cfg: valid settings are saved as a new version, invalid ones
 // kept as the source's draft and returned as field errors. An error is a failure to check.
+// cfg was made from src's settings as read: when another save (a renewal of its credentials)
+// came first, each field cfg has as src had it takes the newer value, and the result is
+// validated again, so a form never writes back a credential that was replaced meanwhile.
 func (s *Sources) Save(ctx context.Context, src *store.Source, cfg map[string]any) ([]source.FieldError, error) {
 	p := s.plugins.Get(src.PluginID)
 	if p == nil {
 		return nil, fmt.Errorf("no plugin %q", src.PluginID)
 	}
-	raw, _ := json.Marshal(cfg)
-	norm, err := p.Process.ValidateConfig(ctx, Candidate(src, raw))
-	if err == nil {
-		var v int64
-		if v, err = s.store.SaveConfig(ctx, src.ID, norm); err == nil {
-			if err := s.dropTurnedOff(ctx, src, p, norm); err != nil {
-				return nil, fmt.Errorf("drop credentials no longer handed over: %w", err)
-			}
-			_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventAdminSourceSaved, Detail: fmt.Sprintf("%s: settings version %d", src.Name, v)})
+	for attempt := 0; ; attempt++ {
+		raw, _ := json.Marshal(cfg)
+		norm, err := p.Process.ValidateConfig(ctx, Candidate(src, raw))
+		if err != nil {
+			return s.keepInvalid(ctx, src, raw, err)
 		}
-		return nil, err
+		v, err := s.store.SaveConfigAt(ctx, src.ID, src.ConfigVersion, norm)
+		if errors.Is(err, store.ErrVersionMoved) && attempt < 3 {
+			now, rerr := s.store.Source(ctx, src.ID)
+			if rerr != nil {
+				return nil, fmt.Errorf("read the settings saved meanwhile: %w", rerr)
+			}
+			cfg, src = Unchanged(cfg, src.Config, now.Config), now
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := s.dropTurnedOff(ctx, src, p, norm); err != nil {
+			return nil, fmt.Errorf("drop credentials no longer handed over: %w", err)
+		}
+		_ = s.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventAdminSourceSaved, Detail: fmt.Sprintf("%s: settings version %d", src.Name, v)})
+		if p.Desc.Has(source.CapRenew) {
+			s.RenewSoon(ctx, src.ID)
+		}
+		return nil, nil
 	}
+}
+
+// keepInvalid keeps raw, which the plugin found invalid (err), as the draft and answers its
+// field errors; another error is the plugin failing to check.
+func (s *Sources) keepInvalid(ctx context.Context, src *store.Source, raw json.RawMessage, err error) ([]source.FieldError, error) {
 	se := source.AsError(err)
 	if se.Kind != source.KindInvalidConfig {
 		return nil, err
@@ -150,4 +181,22 @@ func (s *Sources) Save(ctx context.Context, src *store.Source, cfg map[string]an
 		se.FieldErrors = []source.FieldError{{Field: "", Message: se.UserText}}
 	}
 	return se.FieldErrors, nil
+}
+
+// Unchanged is cfg, made from the settings before, with each field it has as before had it
+// (the admin did not change it) taken from the settings now (saved meanwhile).
+func Unchanged(cfg map[string]any, before, now json.RawMessage) map[string]any {
+	var b, n map[string]any
+	_ = json.Unmarshal(before, &b)
+	_ = json.Unmarshal(now, &n)
+	out := map[string]any{}
+	for k, v := range cfg {
+		out[k] = v
+	}
+	for k, nv := range n {
+		if reflect.DeepEqual(cfg[k], b[k]) && !reflect.DeepEqual(nv, b[k]) {
+			out[k] = nv
+		}
+	}
+	return out
 }

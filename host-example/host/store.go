@@ -19,6 +19,16 @@ type Store interface {
 	SourceBySlug(ctx context.Context, slug string) (*store.Source, error)
 	Sources(ctx context.Context) ([]*store.Source, error)
 	SaveConfig(ctx context.Context, id string, cfg json.RawMessage) (int64, error)
+	// SaveConfigAt and RenewConfig save only while the settings are still version
+	// (store.ErrVersionMoved otherwise); RenewConfig keeps the draft, rebased.
+	SaveConfigAt(ctx context.Context, id string, version int64, cfg json.RawMessage) (int64, error)
+	RenewConfig(ctx context.Context, id string, version int64, cfg json.RawMessage, rebase func(json.RawMessage) json.RawMessage) (int64, error)
+	// The renewal schedule of sources' expiring credentials.
+	SourceRenewal(ctx context.Context, id string) (*store.SourceRenewal, error)
+	SourceRenewals(ctx context.Context) ([]*store.SourceRenewal, error)
+	RenewBy(ctx context.Context, id string, at time.Time) error
+	ClaimRenewal(ctx context.Context, id string, lease time.Duration) (bool, error)
+	FinishRenewal(ctx context.Context, r store.SourceRenewal) error
 	SetEnabled(ctx context.Context, id string, on bool) error
 	SaveDraft(ctx context.Context, id string, draft json.RawMessage) error
 	DiscardDraft(ctx context.Context, id string) error

@@ -78,6 +78,9 @@ func fillSQLite(t *testing.T) *copyFixture {
 	f.deleted = gone.UserID
 	must(src.CreateHandoverCode(ctx, "code-"+RandomID(8), HandoverCode{UserID: f.user.ID, SessionID: hashToken(done.Token),
 		Origin: "https://web.example.test", StateHash: "st"}))
+	must(src.RenewBy(ctx, f.source.ID, time.Now()))
+	must(src.FinishRenewal(ctx, SourceRenewal{SourceID: f.source.ID, ConfigVersion: 1, RenewAfter: time.Now().Add(time.Hour),
+		Credentials: []RenewalCredential{{Field: "token", Label: "the token", ExpiresAt: time.Now().Add(2 * time.Hour).Unix()}}}))
 	f.admin, _, err = src.CreateSession(ctx, 0, true, time.Hour)
 	must(err)
 	f.forward = "fwd-" + RandomID(8)

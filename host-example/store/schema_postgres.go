@@ -179,4 +179,16 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	// signed with (OIDC registration's id_token_signed_response_alg; "": the provider's default).
 	{sqlite: `ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT '';`,
 		postgres: `ALTER TABLE oidc_clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT '';`},
+	// 21: credentials that expire (issue 33, contract 1.4's config.renew). One row per source:
+	// when to call its plugin next (renew_after, 0: nothing scheduled), the failed attempts in a
+	// row, the lease of the replica renewing it, the last renewal and the credentials the plugin
+	// reported (labels, expiries, errors, warnings as JSON; never a secret value).
+	{sqlite: `CREATE TABLE source_renewals (source_id TEXT PRIMARY KEY, config_version INTEGER NOT NULL DEFAULT 0,
+		renew_after INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0,
+		last_renewed_at INTEGER NOT NULL DEFAULT 0, credentials_json TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL DEFAULT 0);
+	CREATE INDEX source_renewals_due ON source_renewals(renew_after);`,
+		postgres: `CREATE TABLE source_renewals (source_id TEXT PRIMARY KEY, config_version BIGINT NOT NULL DEFAULT 0,
+		renew_after BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0, lease_until BIGINT NOT NULL DEFAULT 0,
+		last_renewed_at BIGINT NOT NULL DEFAULT 0, credentials_json TEXT NOT NULL DEFAULT '[]', updated_at BIGINT NOT NULL DEFAULT 0);
+	CREATE INDEX source_renewals_due ON source_renewals(renew_after);`},
 }

@@ -122,7 +122,7 @@ func (s *adminPages) adminHome(w http.ResponseWriter, r *http.Request) error {
 		total.SignIns, total.Refused, total.Failed = total.SignIns+row.SignIns, total.Refused+row.Refused, total.Failed+row.Failed
 		rows = append(rows, row)
 	}
-	warnings := homeWarnings(rows, plugins)
+	warnings := append(homeWarnings(rows, plugins), s.credentialWarnings(ctx, srcs)...)
 	if why := s.adm.GrantsUnconfirmed(ctx); why != "" {
 		warnings = append([]warning{{Text: "Admin grants need confirming: " + why + ".", Link: "/admin/security#source-admins", LinkText: "Security"}}, warnings...)
 	}
@@ -156,6 +156,9 @@ func homeWarnings(rows []sourceStatus, plugins map[string]pluginState) []warning
 				Link: "/admin/technical", LinkText: "Plugins"})
 		}
 		for _, h := range row.Health {
+			if h.Renewal {
+				continue // credentialWarnings says it
+			}
 			switch h.State {
 			case host.HealthRevoked:
 				out = append(out, warning{Text: fmt.Sprintf("%s: the check “%s” fails at its last run. Sign-ins and re-validation that need it fail: run it on the source's page and fix what it says.",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/settings"
@@ -76,6 +77,8 @@ type sourceEditPage struct {
 	// DryRun is a dry run's answer (nil: none yet), DryRunWho the person in its form.
 	DryRun    *dryRunResult
 	DryRunWho string
+	// Renewals are the source's credentials that expire (renewals.html).
+	Renewals host.Renewals
 }
 
 // editForm is the edit page of src with the form showing cfg and its field errors.
@@ -93,7 +96,7 @@ func (s *sourcePages) renderEdit(w http.ResponseWriter, r *http.Request, status 
 	data := &sourceEditPage{Head: Head{Session: sessionOf(r)}, Source: f.src, Plugin: p,
 		Groups: p.Schema.Grouped(p.Schema.Fields(f.cfg, f.errs)), Other: p.Schema.OtherErrors(f.errs), Actions: p.Schema.Actions,
 		Flash: f.flash, FlashLevel: f.flashLevel, Draft: f.src.Draft != nil, CodeField: p.Schema.CodeField(),
-		CanPreview: p.Desc.Has(source.CapMappingPreview), CanDryRun: p.Desc.Has(source.CapRevalidate)}
+		CanPreview: p.Desc.Has(source.CapMappingPreview), CanDryRun: p.Desc.Has(source.CapRevalidate), Renewals: s.sources.Renewals(r.Context(), f.src, time.Now())}
 	if s.grantReachesSource(r, f.src.ID) {
 		data.Proof = s.proofForm(r)
 	}
