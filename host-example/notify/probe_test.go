@@ -1,0 +1,91 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/plexlogin/plexlogin/host-example/notify"
+)
+
+// Review probes of the notification targets' doors (issue 32).
+
+// Probe: a target's URL is an http(s) address with a host and no user or password, however
+// it is spelt; a target answering with a redirect (307 keeps the method and the body) is not
+// followed: the place it points to gets nothing, and the delivery fails.
+func TestProbeTargetURLsAndRedirects(t *testing.T) {
+	f := newFixture(t, notify.Config{})
+	for _, bad := range []string{"ftp://example.test/x", "file:///etc/passwd", "javascript:alert(1)", "gopher://127.0.0.1:25/x",
+		"http://user@127.0.0.1/x", "http://user:pw@127.0.0.1/x", "https://%75ser:pw@example.test/x", "http:///no-host",
+		"//example.test/x", "/relative", "http://exa mple.test/", "http://example.test/\r\nX-Evil: 1", "unix:///run/docker.sock",
+		"HTTP://u:p@example.test/"} {
+		_, err := f.n.Save(context.Background(), notify.TargetInput{Name: "bad", URL: bad, Format: notify.Ntfy, Kinds: allKinds()})
+		var invalid *notify.InvalidTarget
+		if !errors.As(err, &invalid) {
+			t.Errorf("the target URL %q was taken: %v", bad, err)
+		}
+	}
+
+	var elsewhere atomic.Int32
+	inside := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	t.Cleanup(inside.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, inside.URL+"/admin/delete-everything", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	tg := f.target(t, notify.TargetInput{Name: "redirects", URL: redirecting.URL + "/hook", Format: notify.Webhook, Kinds: allKinds(),
+		Secret: hookSecret})
+	err := f.n.SendTest(context.Background(), tg.ID)
+	if err == nil || !strings.Contains(err.Error(), "307") {
+		t.Fatalf("a redirecting target's test: %v", err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("the redirect was followed: the place it pointed to got %d requests", n)
+	}
+}
+
+// Probe: a delivery's error, kept on the target and shown on the page, never holds the URL's
+// path or query (a Discord webhook's URL is its token), whether nothing answers, TLS fails or
+// the host has no address.
+func TestProbeDeliveryErrorsHoldNoURL(t *testing.T) {
+	f := newFixture(t, notify.Config{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(tls.Close)
+	const token = "SECRETTOKENabcdef0123456789"
+	for _, u := range []string{"http://" + closed + "/api/webhooks/1/" + token + "?wait=" + token,
+		tls.URL + "/api/webhooks/1/" + token + "?x=" + token, "http://no-such-host.invalid/api/webhooks/1/" + token} {
+		tg := f.target(t, notify.TargetInput{Name: "down", URL: u, Format: notify.Discord, Kinds: allKinds()})
+		err := f.n.SendTest(context.Background(), tg.ID)
+		if err == nil {
+			t.Fatalf("%s: delivered", u)
+		}
+		if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "/api/webhooks") {
+			t.Errorf("the error of a delivery holds the URL: %v", err)
+		}
+	}
+	// The same through the queue: the last error kept on each target.
+	if err := f.n.Queue(context.Background(), notify.Message{ID: "m1", Kind: notify.Refusal, Title: "t", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.n.SendDue(context.Background())
+	ts, err := f.n.Targets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range ts {
+		if tg.LastError == "" || strings.Contains(tg.LastError, token) {
+			t.Errorf("target %s's last error: %q", tg.Name, tg.LastError)
+		}
+	}
+}
