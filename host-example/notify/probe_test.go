@@ -89,3 +89,39 @@ func TestProbeDeliveryErrorsHoldNoURL(t *testing.T) {
 		}
 	}
 }
+
+// Probe: the page shows no more of a target's answer than its status: neither the first line
+// of a service that is no HTTP server (an SSH banner, a Redis error) nor a status line's own
+// words.
+func TestProbeDeliveryErrorsShowOnlyTheStatus(t *testing.T) {
+	f := newFixture(t, notify.Config{})
+	const leak = "SECRETBANNERxyz"
+	serve := func(answer string) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				_, _ = c.Write([]byte(answer))
+				buf := make([]byte, 4096)
+				_, _ = c.Read(buf)
+				c.Close()
+			}
+		}()
+		return "http://" + l.Addr().String() + "/hook"
+	}
+	for _, answer := range []string{"SSH-2.0-OpenSSH_9.6 " + leak + "\r\n", "-ERR " + leak + "\r\n",
+		"HTTP/1.1 500 " + leak + "\r\nContent-Length: 0\r\n\r\n"} {
+		tg := f.target(t, notify.TargetInput{Name: "inside", URL: serve(answer), Format: notify.Ntfy, Kinds: allKinds()})
+		err := f.n.SendTest(context.Background(), tg.ID)
+		if err == nil || strings.Contains(err.Error(), leak) {
+			t.Errorf("a test to a service answering %q: %v", answer, err)
+		}
+	}
+}
