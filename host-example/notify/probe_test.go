@@ -6,11 +6,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/notify"
+	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 // Review probes of the notification targets' doors (issue 32).
@@ -123,5 +127,35 @@ func TestProbeDeliveryErrorsShowOnlyTheStatus(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), leak) {
 			t.Errorf("a test to a service answering %q: %v", answer, err)
 		}
+	}
+}
+
+// Probe: a flood of refusals (which a signed-in friend makes at will, one per refused
+// /authorize) while a target is down does not push the admin's ways-in alert queued before it
+// out of the target's queue: the bound drops the oldest of the flood's own kind.
+func TestProbeRefusalFloodKeepsTheAdminWaysAlert(t *testing.T) {
+	f := newFixture(t, notify.Config{Bound: 20})
+	r := newReceiver(t)
+	f.target(t, notify.TargetInput{Name: "hook", URL: r.URL + "/in", Format: notify.Webhook, Kinds: allKinds(), Secret: hookSecret})
+	ctx := context.Background()
+	r.down.Store(true)
+	if err := f.st.AddEvent(ctx, store.Event{Kind: store.EventAdminSecurityChanged, Detail: "admin grants changed"}); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t)
+	for i := range 100 {
+		if err := f.st.AddEvent(ctx, store.Event{SourceID: "src", Kind: store.EventOIDCDenied, Subject: strconv.Itoa(i), Reason: "not_in_allowed_groups"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.down.Store(false)
+	f.clock.advance(time.Hour)
+	f.send(t)
+	ms := r.messages(t, "/in")
+	if !slices.ContainsFunc(ms, func(m notify.Message) bool { return m.Kind == notify.AdminWays }) {
+		t.Fatalf("the admin's ways-in alert was pushed out by a flood of refusals: %d delivered", len(ms))
+	}
+	if n := len(ms); n > 21 {
+		t.Fatalf("%d delivered: the refusals are not bounded", n)
 	}
 }
