@@ -232,6 +232,27 @@ func (a *Admin) GrantReachesSource(ctx context.Context, srcID string) bool {
 	return slices.ContainsFunc(a.Grants(ctx), func(g Grant) bool { return g.SourceID == srcID })
 }
 
+// TurningOnReachesGrant reports whether turning the source srcID on could let someone open
+// the admin: an admin grant names it, or one of its people holds a group the admin set that a
+// grant names (they open the admin through their own source, which must be on). When its
+// people cannot be read, it answers yes: the proof is asked rather than skipped.
+func (a *Admin) TurningOnReachesGrant(ctx context.Context, srcID string) bool {
+	grants := a.Grants(ctx)
+	if slices.ContainsFunc(grants, func(g Grant) bool { return g.SourceID == srcID }) {
+		return true
+	}
+	if !slices.ContainsFunc(grants, func(g Grant) bool { return g.SourceID == store.FromAdmin }) {
+		return false
+	}
+	users, err := a.st.SourceUsers(ctx, srcID)
+	if err != nil {
+		return true
+	}
+	return slices.ContainsFunc(users, func(u *store.User) bool {
+		return slices.ContainsFunc(grants, func(g Grant) bool { return g.SourceID == store.FromAdmin && u.HasGroupFrom(g.Group, g.SourceID) })
+	})
+}
+
 // HoldsGrant reports whether u has a group an admin grant names, from the grant's source
 // (disabled or not: turning the person on would make them an admin).
 func (a *Admin) HoldsGrant(ctx context.Context, u *store.User) bool {

@@ -37,7 +37,7 @@ var _ Store = (*store.Store)(nil)
 
 // Defaults of Config.
 const (
-	DefaultBound       = 1000             // messages kept per target
+	DefaultBound       = 1000             // messages kept per target and kind
 	DefaultMaxAttempts = 20               // tries of a message before it is dropped
 	DefaultMinBackoff  = 30 * time.Second // the wait after a target's first failure
 	DefaultMaxBackoff  = time.Hour        // the longest wait between tries
@@ -53,7 +53,8 @@ const (
 type Config struct {
 	// PublicURL is what the links of a message are built from (a person's page).
 	PublicURL *url.URL
-	// Bound is how many messages a target's queue keeps; past it the oldest are dropped.
+	// Bound is how many messages of one kind a target's queue keeps; past it the oldest of
+	// that kind are dropped.
 	Bound int
 	// MaxAttempts is how often a message is tried before it is dropped.
 	MaxAttempts int

@@ -84,7 +84,7 @@ type Message struct {
 	Check string `json:"check,omitempty"`
 	State string `json:"state,omitempty"`
 	// Detail is the event's detail: sent only where names may go (it may name the person or
-	// their address), but for a health check's, which is the plugin's words about the source.
+	// their address; a health check's, the plugin's words, may name the owner's account).
 	Detail string `json:"detail,omitempty"`
 	// Link is the admin page to open about it.
 	Link string `json:"link,omitempty"`
@@ -129,8 +129,6 @@ func (m Message) forTarget(names bool) Message {
 			m.Person = nil
 		}
 	}
-	if m.Kind != HealthChanged {
-		m.Detail = ""
-	}
+	m.Detail = "" // a health check's too: the plugin's words may name the owner's account
 	return m
 }

@@ -108,7 +108,7 @@ func TestEachKindArrivesOnceSigned(t *testing.T) {
 		if m.Person != nil && (m.Person.Name != "" || m.Person.Email != "") {
 			t.Errorf("a name went to a target without names: %+v", m)
 		}
-		if m.Kind != notify.HealthChanged && m.Detail != "" {
+		if m.Detail != "" {
 			t.Errorf("a detail went to a target without names: %+v", m)
 		}
 		if m.Source == nil || m.Source.ID != src.ID || m.Source.Name != "Friends' server" {
@@ -130,12 +130,12 @@ func TestEachKindArrivesOnceSigned(t *testing.T) {
 	if plain[2].Person != nil || plain[2].ReasonWords != "Not a member" || !strings.Contains(plain[2].Text, "Reason: Not a member.") {
 		t.Fatalf("a refusal of someone unknown: %+v", plain[2])
 	}
-	if plain[6].Detail != "The owner's token was checked" || plain[6].Link != "https://id.example.test/admin/sources/"+src.ID {
+	if plain[6].Detail != "" || plain[6].State != "valid" || plain[6].Link != "https://id.example.test/admin/sources/"+src.ID {
 		t.Fatalf("a health change: %+v", plain[6])
 	}
 	named := r.messages(t, "/named")
 	if len(named) != len(want) || named[0].Person.Name != "alice" || named[0].Person.Email != "alice@example.test" ||
-		named[2].Person.Name != "mallory" || named[2].Detail != "mallory is not a member" {
+		named[2].Person.Name != "mallory" || named[2].Detail != "mallory is not a member" || named[6].Detail != "The owner's token was checked" {
 		t.Fatalf("the named target: %+v", named)
 	}
 	if got := r.messages(t, "/refusals"); len(got) != 2 || got[0].Kind != notify.Refusal || got[1].Kind != notify.Refusal {

@@ -147,8 +147,9 @@ func (s *Store) DeleteNotifyTarget(ctx context.Context, id string) error {
 }
 
 // EnqueueNotification queues a message for every target that receives kind, keeping at
-// most bound messages per target: the oldest past it are dropped (and counted on the
-// target). It answers how many targets it was queued for and how many messages it dropped;
+// most bound messages of each kind per target: the oldest of kind past it are dropped (and
+// counted on the target), so a flood of one kind (refusals) never pushes another (a change
+// of the admin's ways in) out of the queue. It answers how many targets it was queued for and how many messages it dropped;
 // with no target for kind it writes nothing.
 func (s *Store) EnqueueNotification(ctx context.Context, kind, body string, bound int) (queued, dropped int, err error) {
 	ids, err := s.notifyTargetsOf(ctx, kind)
@@ -170,8 +171,8 @@ func (s *Store) EnqueueNotification(ctx context.Context, kind, body string, boun
 				id, kind, body, now); err != nil {
 				return err
 			}
-			res, err := s.txExec(ctx, tx, `DELETE FROM notify_queue WHERE target_id = ? AND id IN
-				(SELECT id FROM notify_queue WHERE target_id = ? ORDER BY id DESC LIMIT -1 OFFSET ?)`, id, id, bound)
+			res, err := s.txExec(ctx, tx, `DELETE FROM notify_queue WHERE target_id = ? AND kind = ? AND id IN
+				(SELECT id FROM notify_queue WHERE target_id = ? AND kind = ? ORDER BY id DESC LIMIT -1 OFFSET ?)`, id, kind, id, kind, bound)
 			if err != nil {
 				return err
 			}

@@ -89,6 +89,12 @@ func (s *adminKit) grantReachesSource(r *http.Request, srcID string) bool {
 	return s.adm.GrantReachesSource(r.Context(), srcID)
 }
 
+// turningOnReachesGrant reports whether turning the source srcID on could let someone open
+// the admin: it asks for the proof (host.Admin.TurningOnReachesGrant).
+func (s *adminKit) turningOnReachesGrant(r *http.Request, srcID string) bool {
+	return s.adm.TurningOnReachesGrant(r.Context(), srcID)
+}
+
 // holdsGrant reports whether u has a group an admin grant names: turning them on asks for the
 // proof (host.Admin.HoldsGrant).
 func (s *adminKit) holdsGrant(r *http.Request, u *store.User) bool {

@@ -190,7 +190,7 @@ func (s *sourcePages) setEnabled(w http.ResponseWriter, r *http.Request) error {
 	}
 	on := r.FormValue("enabled") == "1"
 	var approve func() bool
-	if on && s.grantReachesSource(r, src.ID) {
+	if on && s.turningOnReachesGrant(r, src.ID) {
 		approve = func() bool {
 			_, ok := s.proofOrAsk(w, r, "Turning "+src.Name+" on lets its people sign in with the groups they have, and a group of theirs can open the admin.")
 			return ok

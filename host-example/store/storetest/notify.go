@@ -12,6 +12,7 @@ import (
 var notifyChecks = []check{
 	{"NotifyTargetsKeepSettingsAndSecret", notifyTargets},
 	{"NotificationQueueIsBoundedPerTarget", notifyBounded},
+	{"NotificationBoundIsPerKind", notifyBoundPerKind},
 	{"NotificationClaimedOnce", notifyClaimedOnce},
 	{"NotificationBackoffAndGiveUp", notifyBackoff},
 	{"ChangeMetaSeenOnce", changeMetaOnce},
@@ -84,6 +85,32 @@ func notifyBounded(e *env) {
 	}
 	if h, err := e.b.NotifyTarget(e.ctx, "health"); err != nil || h.Queued != 0 || h.Dropped != 0 {
 		e.Fatalf("the target of other kinds: %+v %v", h, err)
+	}
+}
+
+// The bound is per kind: a flood of refusals drops the oldest refusals, never a message of
+// another kind queued before it (a change of the admin's ways in).
+func notifyBoundPerKind(e *env) {
+	e.ok(e.a.PutNotifyTarget(e.ctx, hook("k", "refusal", "admin_ways_changed")), "put")
+	_, _, err := e.a.EnqueueNotification(e.ctx, "admin_ways_changed", "ways", 2)
+	e.ok(err, "enqueue")
+	for i := range 5 {
+		_, _, err := []*store.Store{e.a, e.b}[i%2].EnqueueNotification(e.ctx, "refusal", fmt.Sprint(i), 2)
+		e.ok(err, "enqueue")
+	}
+	k, err := e.b.NotifyTarget(e.ctx, "k")
+	e.ok(err, "read")
+	if k.Queued != 3 || k.Dropped != 3 {
+		e.Fatalf("queued %d dropped %d, want 3 and 3", k.Queued, k.Dropped)
+	}
+	ns, err := e.a.ClaimNotifications(e.ctx, 10, time.Minute)
+	e.ok(err, "claim")
+	var bodies []string
+	for _, n := range ns {
+		bodies = append(bodies, n.Body)
+	}
+	if !slices.Equal(bodies, []string{"ways", "3", "4"}) {
+		e.Fatalf("kept %v, want the ways-in message and the newest two refusals", bodies)
 	}
 }
 
