@@ -78,6 +78,8 @@ type Notifier struct {
 	st   Store
 	cfg  Config
 	wake chan struct{}
+	// told keeps a refusal repeated by the same person for the same reason to one message.
+	told repeats
 }
 
 // New returns the notifier over st.
@@ -120,7 +122,7 @@ const recordTimeout = 5 * time.Second
 // that recorded it.
 func (n *Notifier) Recorded(e store.Event) {
 	kind, ok := KindOf(e)
-	if !ok {
+	if !ok || !n.told.fresh(kind, e, n.cfg.Now()) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
