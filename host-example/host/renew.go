@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -296,6 +299,9 @@ func (s *Sources) saveRenewed(ctx context.Context, src *store.Source, p *Plugin,
 	if err := json.Unmarshal(patchRaw, &changes); err != nil {
 		return 0, fmt.Errorf("read the plugin's changes: %w", err)
 	}
+	if err := SecretsOnly(p.Schema, changes); err != nil {
+		return 0, err
+	}
 	merged := map[string]any{}
 	for k, v := range base {
 		merged[k] = v
@@ -311,6 +317,25 @@ func (s *Sources) saveRenewed(ctx context.Context, src *store.Source, p *Plugin,
 	return s.store.RenewConfig(ctx, src.ID, src.ConfigVersion, norm, func(draft json.RawMessage) json.RawMessage {
 		return Rebase(draft, base, changes)
 	})
+}
+
+// SecretsOnly refuses a renewal's changes that touch anything but a secret (writeOnly)
+// top-level setting of schema: a renewal saves without an admin, so it may replace
+// credentials, never change who may sign in or add settings (contract 1.4).
+func SecretsOnly(schema *settings.Schema, changes map[string]any) error {
+	var bad []string
+	for k := range changes {
+		if schema == nil || schema.Properties[k] == nil || !schema.Properties[k].WriteOnly {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return source.Errorf(source.KindInternal, "renewal_patch_refused",
+		"The plugin's renewal tried to change settings that are not credentials ("+strings.Join(bad, ", ")+"); nothing was saved.",
+		"renewal patch of non-secret settings %v", bad)
 }
 
 // Rebase is a draft with the changes of a renewal applied to each field the draft has as

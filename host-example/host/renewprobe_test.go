@@ -1,0 +1,82 @@
+package host_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/host"
+	"github.com/plexlogin/plexlogin/host-example/settings"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/shared/loader"
+	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
+	"github.com/plexlogin/plexlogin/shared/mock"
+)
+
+// A renewal may change only the secrets (writeOnly settings) of the schema (contract 1.4):
+// a plugin whose renewal patch also opens who may sign in ("mode": "open") has nothing
+// saved; the settings stay as the admin saved them and the failure is an event.
+func TestRenewalPatchOfANonSecretSettingIsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := loadertest.Manifest("mock", "widen-source")
+	if _, err := loadertest.Build(dir, "github.com/plexlogin/plexlogin/host-example/host/testdata/widenplugin", m, false); err != nil {
+		t.Fatal(err)
+	}
+	reg := host.NewRegistry()
+	if err := reg.Start(ctx, filepath.Clean(dir), loader.Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	st := openStore(t)
+	srcs := host.NewSources(st, reg)
+	lease := mock.Lease(time.Now().Add(time.Minute))
+	src, err := srcs.Configure(ctx, host.Setup{Plugin: "mock", Slug: "m", Name: "m", Enabled: true,
+		Config: json.RawMessage(`{"api_key":"k","mode":"closed","lease":"` + lease + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.NewRenewer(st, srcs, nil).Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now, err := srcs.Get(ctx, src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := settingsOf(t, now.Config)
+	if got["mode"] != "closed" || now.ConfigVersion != src.ConfigVersion {
+		t.Fatalf("a renewal patching a non-secret setting was saved: mode %v, version %d → %d", got["mode"], src.ConfigVersion, now.ConfigVersion)
+	}
+	page, err := st.EventPage(ctx, store.EventFilter{SourceID: src.ID, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := page.Events
+	failed := false
+	for _, e := range evs {
+		failed = failed || e.Reason == "failed"
+	}
+	if !failed {
+		t.Errorf("no event of the refused renewal: %+v", evs)
+	}
+}
+
+// SecretsOnly lets a renewal change writeOnly settings only: not a readOnly one, an
+// admin's one, or a key the schema does not have.
+func TestRenewalMayChangeSecretsOnly(t *testing.T) {
+	d, _ := mock.New().Describe(context.Background())
+	schema, err := settings.ParseSchema(d.ConfigSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.SecretsOnly(schema, map[string]any{"lease": "x", "api_key": "y"}); err != nil {
+		t.Errorf("secrets: %v", err)
+	}
+	for _, k := range []string{"mode", "client_id", "schema_version", "no_such_setting"} {
+		if host.SecretsOnly(schema, map[string]any{"lease": "x", k: "y"}) == nil {
+			t.Errorf("%s changed by a renewal", k)
+		}
+	}
+}
