@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -83,11 +84,38 @@ func (s *Sources) RenewSoon(ctx context.Context, id string) {
 }
 
 // NoteExpired renews src's credentials at once when err (a plugin's answer to any call) says
-// they expired early.
+// they expired early, at most once per renewFirstRetry per source on this replica: anyone's
+// login can bring such an error, and a storm of them must not become a renewal (and upstream
+// calls) each, nor undo the back-off of a failing renewal more often than that.
 func (s *Sources) NoteExpired(ctx context.Context, src *store.Source, err error) {
-	if err != nil && src != nil && source.SourceCredentialsExpired(err) {
+	if err != nil && src != nil && source.SourceCredentialsExpired(err) && s.expiredNoted.once(src.ID, time.Now(), renewFirstRetry) {
 		s.RenewSoon(ctx, src.ID)
 	}
+}
+
+// perSource remembers when something last happened for each source.
+type perSource struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// once reports whether nothing happened for id within every before now, and notes now if so.
+func (p *perSource) once(id string, now time.Time, every time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.last == nil {
+		p.last = map[string]time.Time{}
+	}
+	if last, ok := p.last[id]; ok && now.Sub(last) < every {
+		return false
+	}
+	for k, t := range p.last { // forget what no longer bounds anything
+		if now.Sub(t) >= every {
+			delete(p.last, k)
+		}
+	}
+	p.last[id] = now
+	return true
 }
 
 // Run runs the job until ctx ends, once the plugins are ready: a round when the earliest

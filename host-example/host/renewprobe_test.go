@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,9 +11,11 @@ import (
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
 	"github.com/plexlogin/plexlogin/shared/loader"
 	"github.com/plexlogin/plexlogin/shared/loader/loadertest"
 	"github.com/plexlogin/plexlogin/shared/mock"
+	"github.com/plexlogin/plexlogin/shared/source"
 )
 
 // A renewal may change only the secrets (writeOnly settings) of the schema (contract 1.4):
@@ -78,5 +81,46 @@ func TestRenewalMayChangeSecretsOnly(t *testing.T) {
 		if host.SecretsOnly(schema, map[string]any{"lease": "x", k: "y"}) == nil {
 			t.Errorf("%s changed by a renewal", k)
 		}
+	}
+}
+
+// Calls that say the source's credentials expired (anyone's login can bring one) make the
+// renewal due at once, but no more than once per renewFirstRetry per source: a storm of
+// them while plex.tv fails must not turn into a renewal (and plex.tv calls) per call.
+func TestExpiredErrorsDoNotHammerTheUpstream(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	r := newReplica(t, st, sim, srv.URL)
+	job := host.NewRenewer(st, r.srcs, nil)
+	src := renewSource(t, r, "plex")
+	if err := job.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expireNow(sim)
+	sim.Inject("auth.nonce", plexsim.Fault503, -1)
+	expired := source.ExpiredSourceCredentials("Plex is unreachable right now.", "owner token expired")
+	total := func() int {
+		n := 0
+		for _, c := range sim.Counts() {
+			n += c
+		}
+		return n
+	}
+	before := total()
+	calls := 0
+	for range 10 {
+		r.srcs.NoteExpired(ctx, src, expired)
+		if err := job.Round(ctx); err != nil {
+			t.Fatal(err)
+		}
+		calls = total() - before
+	}
+	row, _ := st.SourceRenewal(ctx, src.ID)
+	t.Logf("10 expired errors: %d plex.tv requests, attempts %d", calls, row.Attempts)
+	if row.Attempts > 2 {
+		t.Fatalf("10 expired errors in a row made %d renewal attempts (%d plex.tv requests): the back-off is not kept", row.Attempts, calls)
 	}
 }
