@@ -124,3 +124,39 @@ func TestExpiredErrorsDoNotHammerTheUpstream(t *testing.T) {
 		t.Fatalf("10 expired errors in a row made %d renewal attempts (%d plex.tv requests): the back-off is not kept", row.Attempts, calls)
 	}
 }
+
+// A source deleted while its plugin renews: nothing of it comes back (no settings, no
+// schedule row), and the job goes on.
+func TestRenewalOfASourceDeletedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	r := newReplica(t, st, sim, srv.URL)
+	job := host.NewRenewer(st, r.srcs, nil)
+	src := renewSource(t, r, "plex")
+	if err := job.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expireNow(sim)
+	if err := st.RenewBy(ctx, src.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetLatency(700 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- job.Round(ctx) }()
+	time.Sleep(300 * time.Millisecond)
+	if err := st.DeleteSource(ctx, src.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Source(ctx, src.ID); err == nil {
+		t.Fatal("the deleted source came back")
+	}
+	if row, err := st.SourceRenewal(ctx, src.ID); err == nil {
+		t.Fatalf("a schedule of the deleted source: %+v", row)
+	}
+}
