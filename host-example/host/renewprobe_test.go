@@ -160,3 +160,18 @@ func TestRenewalOfASourceDeletedMeanwhile(t *testing.T) {
 		t.Fatalf("a schedule of the deleted source: %+v", row)
 	}
 }
+
+// A draft rebased on a renewal keeps every edit of the admin (a setting, a secret they typed)
+// and takes the renewed value of each secret they left as it was.
+func TestRebasedDraftKeepsTheAdminsEdits(t *testing.T) {
+	base := map[string]any{"access_mode": "members", "owner_token": "old", "additional_owner_tokens": []any{"a1"}}
+	changes := map[string]any{"owner_token": "renewed", "additional_owner_tokens": []any{"a2"}}
+	draft := json.RawMessage(`{"access_mode":"friends","owner_token":"old","additional_owner_tokens":["typed"]}`)
+	got := settingsOf(t, host.Rebase(draft, base, changes))
+	if got["access_mode"] != "friends" || got["owner_token"] != "renewed" {
+		t.Errorf("rebased draft: %v", got)
+	}
+	if l, _ := got["additional_owner_tokens"].([]any); len(l) != 1 || l[0] != "typed" {
+		t.Errorf("the tokens the admin typed were replaced: %v", got["additional_owner_tokens"])
+	}
+}
