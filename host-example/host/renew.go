@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/plexlogin/plexlogin/host-example/settings"
 	"github.com/plexlogin/plexlogin/host-example/store"
 	"github.com/plexlogin/plexlogin/shared/source"
 )
@@ -80,11 +84,38 @@ func (s *Sources) RenewSoon(ctx context.Context, id string) {
 }
 
 // NoteExpired renews src's credentials at once when err (a plugin's answer to any call) says
-// they expired early.
+// they expired early, at most once per renewFirstRetry per source on this replica: anyone's
+// login can bring such an error, and a storm of them must not become a renewal (and upstream
+// calls) each, nor undo the back-off of a failing renewal more often than that.
 func (s *Sources) NoteExpired(ctx context.Context, src *store.Source, err error) {
-	if err != nil && src != nil && source.SourceCredentialsExpired(err) {
+	if err != nil && src != nil && source.SourceCredentialsExpired(err) && s.expiredNoted.once(src.ID, time.Now(), renewFirstRetry) {
 		s.RenewSoon(ctx, src.ID)
 	}
+}
+
+// perSource remembers when something last happened for each source.
+type perSource struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// once reports whether nothing happened for id within every before now, and notes now if so.
+func (p *perSource) once(id string, now time.Time, every time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.last == nil {
+		p.last = map[string]time.Time{}
+	}
+	if last, ok := p.last[id]; ok && now.Sub(last) < every {
+		return false
+	}
+	for k, t := range p.last { // forget what no longer bounds anything
+		if now.Sub(t) >= every {
+			delete(p.last, k)
+		}
+	}
+	p.last[id] = now
+	return true
 }
 
 // Run runs the job until ctx ends, once the plugins are ready: a round when the earliest
@@ -296,6 +327,9 @@ func (s *Sources) saveRenewed(ctx context.Context, src *store.Source, p *Plugin,
 	if err := json.Unmarshal(patchRaw, &changes); err != nil {
 		return 0, fmt.Errorf("read the plugin's changes: %w", err)
 	}
+	if err := SecretsOnly(p.Schema, changes); err != nil {
+		return 0, err
+	}
 	merged := map[string]any{}
 	for k, v := range base {
 		merged[k] = v
@@ -311,6 +345,25 @@ func (s *Sources) saveRenewed(ctx context.Context, src *store.Source, p *Plugin,
 	return s.store.RenewConfig(ctx, src.ID, src.ConfigVersion, norm, func(draft json.RawMessage) json.RawMessage {
 		return Rebase(draft, base, changes)
 	})
+}
+
+// SecretsOnly refuses a renewal's changes that touch anything but a secret (writeOnly)
+// top-level setting of schema: a renewal saves without an admin, so it may replace
+// credentials, never change who may sign in or add settings (contract 1.4).
+func SecretsOnly(schema *settings.Schema, changes map[string]any) error {
+	var bad []string
+	for k := range changes {
+		if schema == nil || schema.Properties[k] == nil || !schema.Properties[k].WriteOnly {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return source.Errorf(source.KindInternal, "renewal_patch_refused",
+		"The plugin's renewal tried to change settings that are not credentials ("+strings.Join(bad, ", ")+"); nothing was saved.",
+		"renewal patch of non-secret settings %v", bad)
 }
 
 // Rebase is a draft with the changes of a renewal applied to each field the draft has as

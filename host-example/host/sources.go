@@ -18,6 +18,8 @@ type Sources struct {
 	plugins *Registry
 	// renewWake wakes this replica's renewal job (RenewSoon).
 	renewWake chan struct{}
+	// expiredNoted bounds the renewals at once that expired errors bring (NoteExpired).
+	expiredNoted perSource
 }
 
 // NewSources returns the sources of st served by the plugins of reg.
