@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -165,6 +166,9 @@ func checkTarget(in TargetInput, old *store.NotifyTarget) []string {
 	}
 	if len(in.Secret) > maxSecret {
 		problems = append(problems, fmt.Sprintf("The secret is longer than %d characters.", maxSecret))
+	}
+	if strings.ContainsFunc(in.Secret, unicode.IsControl) { // ntfy sends it in a header
+		problems = append(problems, "The secret has a line break or another control character: paste it on one line.")
 	}
 	if in.Format == Webhook {
 		has := in.Secret != "" || (!in.ClearSecret && old != nil && len(old.Secret) > 0)

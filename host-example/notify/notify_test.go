@@ -306,6 +306,9 @@ func TestSaveKeepsTheSecretAndRecordsTheChange(t *testing.T) {
 	if _, err := f.n.Save(ctx, notify.TargetInput{ID: tg.ID, Name: "x", URL: r.URL, Format: notify.Webhook, ClearSecret: true}); err == nil {
 		t.Fatal("a generic webhook without a secret was saved")
 	}
+	if _, err := f.n.Save(ctx, notify.TargetInput{ID: tg.ID, Name: "x", URL: r.URL, Format: notify.Ntfy, Secret: "tk_0123456789abcdef\r\nX-Evil: 1"}); err == nil {
+		t.Fatal("a secret with a line break (sent in a header) was saved")
+	}
 	tg = f.target(t, notify.TargetInput{ID: tg.ID, Name: "chat", URL: r.URL + "/in?token=url-token", Format: notify.Discord, Secret: "typed-anyway-0123456789"})
 	if tg.HasSecret {
 		t.Fatal("a Discord target kept a secret")
