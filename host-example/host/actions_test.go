@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,11 +24,7 @@ type actionHost struct {
 // newActionHost configures a source of the real plugin with the owner's token.
 func newActionHost(t *testing.T) *actionHost {
 	t.Helper()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 0)
 	cfg := `{"access_mode":"members","owner_token":"` + sim.Token("owner") + `","allowed_servers":[{"machine_id":"` +
 		plexsim.ServerLivingRoom + `","name":"Living Room"}]}`
 	src, err := r.srcs.Configure(context.Background(), host.Setup{Plugin: "plex", Slug: "plex", Name: "Plex", Config: json.RawMessage(cfg), Enabled: true})

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/host"
 	"github.com/plexlogin/plexlogin/host-example/hosttest"
@@ -30,6 +31,20 @@ type replica struct {
 }
 
 // newReplica starts the real plugin (pointed at the simulator at simURL) for a login engine over st.
+// simReplica is one replica on a store of its own and a simulated plex.tv of its own whose
+// Plex JWTs live life (0: the simulator's 7 days).
+func simReplica(t *testing.T, life time.Duration) (*store.Store, *plexsim.Sim, *replica) {
+	t.Helper()
+	st := openStore(t)
+	sim := plexsim.NewDefault()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	if life > 0 {
+		sim.SetJWTLife(life)
+	}
+	return st, sim, newReplica(t, st, sim, srv.URL)
+}
+
 func newReplica(t *testing.T, st *store.Store, sim *plexsim.Sim, simURL string) *replica {
 	t.Helper()
 	reg := host.NewRegistry()

@@ -122,11 +122,7 @@ func expireNow(sim *plexsim.Sim) {
 // it, keeping what the admin changed in it.
 func TestAdminSaveKeepsRenewedToken(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 0)
 	job := host.NewRenewer(st, r.srcs, nil)
 	stale := renewSource(t, r, "plex")
 	if err := job.Round(ctx); err != nil {
@@ -288,11 +284,7 @@ func (r *replica) loginAs(slug, persona string) error {
 // due for renewal at once; the next round renews it and the health check passes again.
 func TestExpiredCredentialsAreRenewedAtOnce(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 0)
 	job, jobs := host.NewRenewer(st, r.srcs, nil), host.NewJobs(st, r.srcs, host.NewPeople(st, r.srcs, nil))
 	src := renewSource(t, r, "plex")
 	if err := job.Round(ctx); err != nil {
@@ -330,12 +322,7 @@ func TestExpiredCredentialsAreRenewedAtOnce(t *testing.T) {
 // refusal: the health stays as it was), and logins go on.
 func TestRenewalFallbackIsAWarning(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	sim.SetJWTLife(2 * time.Second)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 2*time.Second)
 	job := host.NewRenewer(st, r.srcs, nil)
 	src := renewSource(t, r, "plex")
 	keys := settingsOf(t, src.Config)["owner_device_keys"].([]any)

@@ -3,7 +3,6 @@ package host_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -89,11 +88,7 @@ func TestRenewalMayChangeSecretsOnly(t *testing.T) {
 // them while plex.tv fails must not turn into a renewal (and plex.tv calls) per call.
 func TestExpiredErrorsDoNotHammerTheUpstream(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 0)
 	job := host.NewRenewer(st, r.srcs, nil)
 	src := renewSource(t, r, "plex")
 	if err := job.Round(ctx); err != nil {
@@ -129,11 +124,7 @@ func TestExpiredErrorsDoNotHammerTheUpstream(t *testing.T) {
 // schedule row), and the job goes on.
 func TestRenewalOfASourceDeletedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 0)
 	job := host.NewRenewer(st, r.srcs, nil)
 	src := renewSource(t, r, "plex")
 	if err := job.Round(ctx); err != nil {

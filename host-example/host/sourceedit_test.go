@@ -3,7 +3,6 @@ package host_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -32,11 +31,7 @@ func kindsOf(t *testing.T, st *store.Store) map[store.EventKind]int {
 // settings and the caller's approval, and an event for each change.
 func TestSourceAdminLifecycle(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	sim := plexsim.NewDefault()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	r := newReplica(t, st, sim, srv.URL)
+	st, sim, r := simReplica(t, 0)
 	people := host.NewPeople(st, r.srcs, nil)
 
 	_, err := r.srcs.Create(ctx, host.NewSource{Plugin: "nope", Slug: "Bad Slug"})
