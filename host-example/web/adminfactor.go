@@ -82,7 +82,7 @@ func (s *adminPages) adminCode(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	return s.adminSignedIn(w, r, device, in.Epoch)
+	return s.adminSignedIn(w, r, device, in.Epoch, "/admin")
 }
 
 // sourceAdminLogin makes the session of a person who just signed in through a source an

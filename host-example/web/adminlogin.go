@@ -177,6 +177,10 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) error {
 	again := func(text string) {
 		s.render(w, http.StatusBadRequest, "setup.html", &setupPage{Head: Head{Session: sess}, Token: r.FormValue("token"), Error: text})
 	}
+	epoch, err := s.adm.Epoch(r.Context()) // read before the password, as a sign-in reads it
+	if err != nil {
+		return err
+	}
 	switch err := s.adm.Setup(r.Context(), r.FormValue("token"), r.FormValue("password"), r.FormValue("confirm")); {
 	case errors.Is(err, host.ErrSetupLinkInvalid):
 		s.message(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is not valid: it expired, was already used, or an admin password is set.", "")
@@ -193,13 +197,8 @@ func (s *adminPages) setup(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if _, _, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime); err != nil {
-		http.Error(w, "session error", http.StatusInternalServerError)
-		return nil
-	}
-	s.rememberAdminDevice(w, r, "")
-	http.Redirect(w, r, firstRunPath, http.StatusSeeOther)
-	return nil
+	r.Form.Set("resume", "") // a setup link keeps no form to send again
+	return s.adminSignedIn(w, r, "", epoch, firstRunPath)
 }
 
 func (s *adminPages) showAdminLogin(w http.ResponseWriter, r *http.Request) {
@@ -270,12 +269,13 @@ func (s *adminPages) adminLogin(w http.ResponseWriter, r *http.Request) error {
 		s.askAdminCode(w, r, sess, "", http.StatusOK)
 		return nil
 	}
-	return s.adminSignedIn(w, r, device, in.Epoch)
+	return s.adminSignedIn(w, r, device, in.Epoch, "/admin")
 }
 
-// adminSignedIn starts the admin session after the password (and code), and goes to the
-// admin or offers to send the changes the ended session kept.
-func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device, epoch string) error {
+// adminSignedIn starts the admin session after the password (and code), or the setup link's
+// first password, unless the admin password was reset since epoch was read; it records the
+// sign-in and goes to next or offers to send the changes the ended session kept.
+func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, device, epoch, next string) error {
 	newSess, r, err := s.newSession(w, r, 0, true, s.cfg.SessionLifetime)
 	if err != nil {
 		http.Error(w, "session error", http.StatusInternalServerError)
@@ -292,6 +292,6 @@ func (s *adminPages) adminSignedIn(w http.ResponseWriter, r *http.Request, devic
 		s.render(w, http.StatusOK, "resume.html", &resumePage{Head: Head{Session: newSess, Title: "Send your changes again?"}, Action: target, Fields: keptFields(r)})
 		return nil
 	}
-	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }

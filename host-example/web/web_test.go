@@ -431,6 +431,10 @@ func TestFirstStartSetupLink(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != "/admin/setup" {
 		t.Fatalf("setup: %d %s", p.Status, p.Body)
 	}
+	// the setup link's session is a sign-in like any other: recorded, and checked against a reset
+	if evs, err := h.store.Events(ctx, 5, ""); err != nil || len(evs) == 0 || evs[0].Kind != store.EventAdminLogin {
+		t.Fatalf("no admin sign-in recorded by the setup: %+v %v", evs, err)
+	}
 	b2 := h.browser()
 	p = b2.Do("GET", "/setup?token="+tok, nil)
 	if p := b2.Do("POST", "/setup", url.Values{"csrf": {p.CSRF()}, "token": {tok}, "password": {"another-password"}}); p.Status != http.StatusForbidden {
