@@ -15,8 +15,9 @@ import (
 )
 
 // testNotificationsOncePerReplicaSet: a webhook target on the shared database, refusals on
-// each of the three replicas (each queues its own), every replica's sender running: each
-// message arrives once, signed, and the queue ends empty.
+// each of the three replicas (each queues its own, and tells a repeat of the same person and
+// reason once: notify.RepeatWindow), every replica's sender running: each message arrives
+// once, signed, and the queue ends empty.
 func testNotificationsOncePerReplicaSet(t *testing.T, c *cluster) {
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -46,7 +47,7 @@ func testNotificationsOncePerReplicaSet(t *testing.T, c *cluster) {
 			}
 		}
 	}
-	want := perReplica * len(c.replicas)
+	want := len(c.replicas)                 // the same refusal repeated on one replica is told once
 	deadline := time.Now().Add(time.Minute) // a replica's sender looks every 15 s at the latest
 	for time.Now().Before(deadline) {
 		tg, err := c.st.NotifyTarget(ctx, "replicas")
