@@ -54,12 +54,22 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 			if len(rv.RefusedCredentials) > 0 {
 				_ = j.store.DeleteUserCredentials(ctx, u.ID, rv.RefusedCredentials...)
 			}
-			if rv.Status == source.RevalidationRevoked && !u.Disabled {
-				_ = j.people.Disable(ctx, u, store.DisabledByRevalidation)
-				_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: u.Subject, Name: NameOf(u.Username, u.Name),
-					Reason: rv.Decision.ReasonCode,
-					Detail: "re-validation: access revoked; user disabled and sessions ended"})
+			if rv.Status != source.RevalidationRevoked || u.Disabled {
+				continue
 			}
+			if others, err := j.store.Identities(ctx, u.ID); err != nil {
+				continue // unknown: nothing changes
+			} else if len(others) > 0 { // another source admits the person: only this one's groups go
+				j.leave(ctx, src, u, u.Subject, rv.Decision.ReasonCode)
+				continue
+			}
+			_ = j.people.Disable(ctx, u, store.DisabledByRevalidation)
+			_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: u.Subject, Name: NameOf(u.Username, u.Name),
+				Reason: rv.Decision.ReasonCode,
+				Detail: "re-validation: access revoked; user disabled and sessions ended"})
+		}
+		if err := j.revalidateIdentities(ctx, src, p, every); err != nil {
+			return err
 		}
 	}
 	return nil

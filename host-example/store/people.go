@@ -216,6 +216,7 @@ var deleteUsersSQL = []string{
 	`DELETE FROM oidc_refresh WHERE user_id IN (%s)`,
 	`DELETE FROM oidc_auth_requests WHERE user_id IN (%s)`,
 	`DELETE FROM user_credentials WHERE user_id IN (%s)`,
+	`DELETE FROM identities WHERE user_id IN (%s)`,
 	`DELETE FROM users WHERE id IN (%s)`,
 }
 
