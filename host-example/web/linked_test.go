@@ -1,0 +1,133 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/forwardauth"
+	"github.com/plexlogin/plexlogin/host-example/store"
+	"github.com/plexlogin/plexlogin/plugin/plexsim"
+)
+
+// hanksPlace is the group the second source's mapping gives a friend of Hank's server.
+const hanksPlace = "plex-server:Hank's Place"
+
+// browserForward starts a forward-auth session on b's own host session (the one its last
+// sign-in made) and answers its token.
+func browserForward(t *testing.T, h *harness, b *browser) string {
+	t.Helper()
+	u, _ := url.Parse(h.host.URL)
+	for _, c := range b.Client.Jar.Cookies(u) {
+		if c.Name != "hx_session" {
+			continue
+		}
+		sess, err := h.store.Session(context.Background(), c.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := forwardauth.StartSession(context.Background(), h.store, sess.ID, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	t.Fatal("the browser has no session")
+	return ""
+}
+
+// A friend of two households, each a source of the Plex plugin (whose account ids are global,
+// contract 1.6), is one person: signed in through either he has one sub (OpenID Connect's and
+// forward-auth's Remote-Id) and each source's groups; removed from Hank's server he keeps only
+// the first's; refused by Hank's source he still gets in through the first, and only through it.
+func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
+	h := newHarness(t, nil)
+	first := h.addSource(membersConfig)
+	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	appsOf(t, h, hanksPlace)
+	ctx := context.Background()
+
+	viaFirst, viaHanks := h.browser(), h.browser()
+	for _, in := range []struct {
+		b    *browser
+		slug string
+	}{{viaFirst, "plex"}, {viaHanks, "hanks"}} {
+		if p := in.b.Login(in.slug, "friend"); p.Status != http.StatusSeeOther {
+			t.Fatalf("frank through %s: %d %s", in.slug, p.Status, p.Body)
+		}
+	}
+	frank, err := h.store.FindUser(ctx, first.ID, "frank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.store.CountUsers(ctx, hanks.ID, frank.Subject); n != 0 {
+		t.Fatalf("Hank's source made a second person of frank (%d)", n)
+	}
+	if ids, err := h.store.Identities(ctx, frank.ID); err != nil || len(ids) != 1 || ids[0].SourceID != hanks.ID {
+		t.Fatalf("frank's identities: %+v %v", ids, err)
+	}
+	if !frank.HasGroupFrom("plex-server:Living Room", first.ID) || !frank.HasGroupFrom(hanksPlace, hanks.ID) || frank.HasGroupFrom(hanksPlace, first.ID) {
+		t.Fatalf("frank's groups, by origin: %+v", frank.Memberships)
+	}
+	if evs, _ := h.store.Events(ctx, 5, "joined to that person"); len(evs) != 1 || evs[0].SourceID != hanks.ID {
+		t.Fatalf("no event of the joined identity: %+v", evs)
+	}
+	for name, b := range map[string]*browser{"first": viaFirst, "hanks": viaHanks} {
+		info, p := albumUserinfo(t, h, b)
+		if info == nil || info.Sub != frank.PublicID || !slices.Contains(info.Groups, hanksPlace) {
+			t.Fatalf("the album through %s: %+v (%d %.300s), want sub %s", name, info, p.Status, p.Body, frank.PublicID)
+		}
+		if s, hd := forwardAuthHeaders(t, h, browserForward(t, h, b)); s != http.StatusOK || hd.Get(forwardauth.HeaderID) != frank.PublicID ||
+			hd.Get(forwardauth.HeaderUser) != "frank" {
+			t.Fatalf("the photos app through %s: %d %v", name, s, hd)
+		}
+	}
+
+	// Hank takes his share away: re-validation takes only his source's groups, frank stays.
+	tok := browserForward(t, h, viaFirst)
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, false)
+	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	u, err := h.store.User(ctx, frank.ID)
+	if err != nil || u.Disabled || u.HasGroupFrom(hanksPlace, hanks.ID) || !u.HasGroupFrom("plex-server:Living Room", first.ID) {
+		t.Fatalf("frank after Hank's share went: %+v %v", u, err)
+	}
+	if s, _ := forwardAuthAsk(t, h, tok); s != http.StatusForbidden {
+		t.Fatalf("the photos app of Hank's friends, after the share went: %d, want 403", s)
+	}
+	if evs, _ := h.store.Events(ctx, 5, "another source admits the person"); len(evs) != 1 || evs[0].Kind != store.EventUserRevoked || evs[0].SourceID != hanks.ID {
+		t.Fatalf("no event of the revoked identity: %+v", evs)
+	}
+
+	// Refused by Hank's source, admitted by the first: in through the first only.
+	if p := h.browser().Login("hanks", "friend"); p.Status == http.StatusSeeOther {
+		t.Fatalf("Hank's source let frank in without a share: %s", p.Location)
+	}
+	again := h.browser()
+	if p := again.Login("plex", "friend"); p.Status != http.StatusSeeOther {
+		t.Fatalf("frank through the first source: %d %s", p.Status, p.Body)
+	}
+	if info, _ := albumUserinfo(t, h, again); info != nil {
+		t.Fatalf("the album of Hank's friends admitted frank: %+v", info)
+	}
+	if s, _ := forwardAuthAsk(t, h, browserForward(t, h, again)); s != http.StatusForbidden {
+		t.Fatalf("the photos app of Hank's friends, through the first source: %d, want 403", s)
+	}
+	if u, _ := h.store.User(ctx, frank.ID); u.PublicID != frank.PublicID || u.HasGroupFrom(hanksPlace, hanks.ID) {
+		t.Fatalf("frank after signing in through the first: %+v", u)
+	}
+	// Shared again, his next sign-in through Hank's source joins him once more.
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	back := h.browser()
+	if p := back.Login("hanks", "friend"); p.Status != http.StatusSeeOther {
+		t.Fatalf("frank through Hank's source again: %d", p.Status)
+	}
+	if info, _ := albumUserinfo(t, h, back); info == nil || info.Sub != frank.PublicID {
+		t.Fatalf("the album after Hank shared again: %+v", info)
+	}
+}
