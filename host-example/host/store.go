@@ -63,6 +63,8 @@ type Store interface {
 	MarkIdentityChecked(ctx context.Context, sourceID, sub string) error
 	SetIdentityRevalidation(ctx context.Context, sourceID, sub string, state []byte) error
 	LeaveSource(ctx context.Context, userID int64, sourceID string) (bool, error)
+	LinkCandidates(ctx context.Context) ([]store.LinkCandidate, error)
+	LinkPeople(ctx context.Context, keep, retire int64) error
 	SourceUsers(ctx context.Context, sourceID string) ([]*store.User, error)
 	DeleteUser(ctx context.Context, id int64) error
 	DeleteSource(ctx context.Context, id string) error

@@ -30,7 +30,7 @@ type Identity struct {
 // subject from another source of that plugin.
 func (s *Store) personOf(ctx context.Context, tx *sql.Tx, u User) (int64, error) {
 	var id int64
-	err := s.txQueryRow(ctx, tx, `SELECT id FROM users WHERE source_id = ? AND sub = ?`, u.SourceID, u.Subject).Scan(&id)
+	err := s.txQueryRow(ctx, tx, `SELECT id FROM users WHERE source_id = ? AND sub = ? AND linked_to = 0`, u.SourceID, u.Subject).Scan(&id)
 	if err == nil {
 		return 0, nil
 	}
@@ -49,7 +49,7 @@ func (s *Store) personOf(ctx context.Context, tx *sql.Tx, u User) (int64, error)
 	}
 	var person sql.NullInt64
 	err = s.txQueryRow(ctx, tx, `SELECT MIN(id) FROM (
-		SELECT u.id AS id FROM users u JOIN sources s ON s.id = u.source_id WHERE s.plugin_id = ? AND u.sub = ? AND u.source_id <> ?
+		SELECT u.id AS id FROM users u JOIN sources s ON s.id = u.source_id WHERE s.plugin_id = ? AND u.sub = ? AND u.source_id <> ? AND u.linked_to = 0
 		UNION SELECT i.user_id AS id FROM identities i JOIN sources s ON s.id = i.source_id WHERE s.plugin_id = ? AND i.sub = ? AND i.source_id <> ?) c`,
 		u.GlobalOf, u.Subject, u.SourceID, u.GlobalOf, u.Subject, u.SourceID).Scan(&person)
 	if err != nil {

@@ -34,7 +34,10 @@ type User struct {
 	PreviewSample  json.RawMessage
 	Disabled       bool
 	DisabledReason string
-	LastLoginAt    time.Time
+	// LinkedTo is the person the admin linked this one into (a retired user: it signs in as
+	// that person); 0 for everyone else.
+	LinkedTo    int64
+	LastLoginAt time.Time
 	// Credentials are the upstream credentials this login handed over: FinishLogin replaces
 	// the user's stored ones with them (never read back into a User).
 	Credentials []Credential
@@ -95,6 +98,8 @@ func loginMemberships(kept []Membership, sourceID string, groups []string) []Mem
 const (
 	DisabledByRevalidation = "revalidation"
 	DisabledByAdmin        = "admin"
+	// DisabledByLink: the admin linked the user into another person (LinkedTo).
+	DisabledByLink = "linked"
 )
 
 // upsertSQL finds or creates the user by (source, sub), refreshes the attributes (but the
@@ -266,7 +271,7 @@ func joinWords(detail string) string {
 }
 
 const userCols = `id, public_id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
-	reval_enc, disabled, disabled_reason, last_login_at, preview_json`
+	reval_enc, disabled, disabled_reason, last_login_at, preview_json, linked_to`
 
 func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
@@ -274,7 +279,7 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var reval []byte
 	var last int64
 	if err := row.Scan(&u.ID, &u.PublicID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &attrs, &raw,
-		&reval, &u.Disabled, &u.DisabledReason, &last, &preview); err != nil {
+		&reval, &u.Disabled, &u.DisabledReason, &last, &preview, &u.LinkedTo); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}

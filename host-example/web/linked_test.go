@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +131,92 @@ func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 	}
 	if info, _ := albumUserinfo(t, h, back); info == nil || info.Sub != frank.PublicID {
 		t.Fatalf("the album after Hank shared again: %+v", info)
+	}
+}
+
+// Two people of one Plex account in two sources, both made before the sources' subjects
+// joined, stay two until the admin links them by hand on the People page (admin only, with
+// the CSRF token, recorded): the one made first keeps their sub, the other is retired and
+// signs in as the first from then on.
+func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
+	h := newHarness(t, nil)
+	first := h.addSource(membersConfig)
+	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	appsOf(t, h, hanksPlace)
+	ctx := context.Background()
+	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusSeeOther {
+		t.Fatalf("frank through the first source: %d", p.Status)
+	}
+	older, err := h.store.FindUser(ctx, first.ID, "frank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same account through Hank's source, stored as a version without contract 1.6 did.
+	done, err := h.store.FinishLogin(ctx, store.User{SourceID: hanks.ID, Subject: older.Subject, Username: "frank", Groups: []string{hanksPlace}},
+		store.Event{SourceID: hanks.ID, Kind: store.EventLoginAllowed, Subject: older.Subject}, "", time.Hour)
+	if err != nil || done.UserID == older.ID {
+		t.Fatalf("the second person: %+v %v", done, err)
+	}
+	newer, _ := h.store.User(ctx, done.UserID)
+
+	admin := h.browser()
+	admin.AdminLogin(adminPassword)
+	p := admin.Get("/admin/users")
+	if n := strings.Count(p.Body, `class="link-pair"`); n != 1 || !strings.Contains(p.Body, "Link into frank") {
+		t.Fatalf("the People page shows %d pairs:\n%s", n, p.Body)
+	}
+	pair := url.Values{"a": {strconv.FormatInt(newer.ID, 10)}, "b": {strconv.FormatInt(older.ID, 10)}}
+	if p := admin.PostForm("/admin/users/link", pair); p.Status < 400 {
+		t.Fatalf("a link without the CSRF token: %d", p.Status)
+	}
+	stranger := h.browser()
+	stranger.Login("plex", "friend")
+	if p := stranger.PostForm("/admin/users/link", pair); p.Status < 400 {
+		t.Fatalf("a signed-in friend linked people: %d %s", p.Status, p.Location)
+	}
+	admin.Get("/admin/users")
+	if p := admin.Follow(admin.Submit("/admin/users/link", url.Values{"a": {pair.Get("b")}, "b": {pair.Get("b")}}).Redirect); !strings.Contains(p.Body, "Not linked") {
+		t.Fatalf("one person linked with himself:\n%.500s", p.Body)
+	}
+	if u, _ := h.store.User(ctx, newer.ID); u.LinkedTo != 0 {
+		t.Fatal("linked before the admin's form")
+	}
+	admin.Get("/admin/users")
+	if p := admin.Submit("/admin/users/link", pair); p.Status != http.StatusSeeOther || p.Location != "/admin/users/"+strconv.FormatInt(older.ID, 10) {
+		t.Fatalf("the link: %d %s %.300s", p.Status, p.Location, p.Body)
+	}
+
+	kept, _ := h.store.User(ctx, older.ID)
+	retired, _ := h.store.User(ctx, newer.ID)
+	if kept.PublicID != older.PublicID || kept.LinkedTo != 0 || !kept.HasGroupFrom(hanksPlace, hanks.ID) || retired.LinkedTo != older.ID || !retired.Disabled {
+		t.Fatalf("after the link: kept %+v, retired %+v", kept.Memberships, retired)
+	}
+	if p := admin.Get("/admin/users/" + pair.Get("a")); !strings.Contains(p.Body, "retired: linked into") {
+		t.Fatalf("the retired person's page:\n%s", p.Body)
+	}
+	if p := admin.Get("/admin/users/" + pair.Get("b")); !strings.Contains(p.Body, `<span class="also-via">, Hank&#39;s Plex</span>`) {
+		t.Fatalf("the kept person's page does not say he also signs in with Hank's source:\n%s", p.Body)
+	}
+	if p := admin.Get("/admin/users"); strings.Contains(p.Body, `class="link-pair"`) {
+		t.Fatal("the linked pair is still offered")
+	}
+	if evs, _ := h.store.Events(ctx, 5, "linked by the admin"); len(evs) != 2 {
+		t.Fatalf("events of the link: %+v", evs)
+	}
+	if p := admin.Follow(admin.Submit("/admin/users/"+pair.Get("a")+"/disabled", url.Values{"disabled": {"0"}}).Redirect); !strings.Contains(p.Body, "retired") {
+		t.Fatalf("enabling the retired person:\n%.500s", p.Body)
+	}
+
+	// His sign-in through Hank's source is the kept person's, with the older sub.
+	viaHanks := h.browser()
+	if p := viaHanks.Login("hanks", "friend"); p.Status != http.StatusSeeOther {
+		t.Fatalf("frank through Hank's source after the link: %d %s", p.Status, p.Body)
+	}
+	if info, p := albumUserinfo(t, h, viaHanks); info == nil || info.Sub != older.PublicID {
+		t.Fatalf("the album through Hank's source: %+v (%d), want sub %s", info, p.Status, older.PublicID)
+	}
+	if u, _ := h.store.User(ctx, newer.ID); !u.Disabled || u.LinkedTo != older.ID {
+		t.Fatalf("the retired person after a sign-in: %+v", u)
 	}
 }

@@ -11,6 +11,7 @@ import (
 var identityChecks = []check{
 	{"IdentityJoinsAcrossSources", identityJoinsAcrossSources},
 	{"IdentityRevalidationAndLeaving", identityRevalidationAndLeaving},
+	{"PeopleLinkedByHand", peopleLinkedByHand},
 }
 
 // joinLogin finishes a login of sub through src on s, giving groups, with the plugin id of
@@ -127,5 +128,42 @@ func identityRevalidationAndLeaving(e *env) {
 	}
 	if back := e.joinLogin(e.a, b, "7", "plugin", "rb", "gb"); back.UserID != p.UserID {
 		e.Fatalf("b admits the person again: %+v", back)
+	}
+}
+
+// Two people of one subject in two sources of one plugin are a link candidate; linking moves
+// the retired one's source groups, state and identities to the kept one, retires it (ended
+// access, never a candidate again) and its source's next login is the kept person's.
+func peopleLinkedByHand(e *env) {
+	a, b := e.source("a"), e.source("b")
+	older := e.joinLogin(e.a, a, "7", "", "ra", "ga")
+	newer := e.joinLogin(e.a, b, "7", "", "rb", "gb")
+	e.joinLogin(e.a, a, "8", "", "", "x") // another subject: no pair
+	cs, err := e.b.LinkCandidates(e.ctx)
+	e.ok(err, "link candidates")
+	if len(cs) != 1 || cs[0].Older != older.UserID || cs[0].Newer != newer.UserID || cs[0].Subject != "7" || cs[0].PluginID != "plugin" {
+		e.Fatalf("candidates: %+v", cs)
+	}
+	e.is(e.a.LinkPeople(e.ctx, older.UserID, older.UserID), store.ErrNotLinkable, "link a person with himself")
+	e.ok(e.a.LinkPeople(e.ctx, older.UserID, newer.UserID), "link")
+	kept, err := e.b.User(e.ctx, older.UserID)
+	e.ok(err, "read the kept person")
+	retired, err := e.b.User(e.ctx, newer.UserID)
+	e.ok(err, "read the retired person")
+	if !kept.HasGroupFrom("gb", b.ID) || !kept.HasGroupFrom("ga", a.ID) || retired.LinkedTo != older.UserID || !retired.Disabled || e.sessionLive(e.b, newer.Token) {
+		e.Fatalf("after the link: kept %+v, retired %+v", kept.Memberships, retired)
+	}
+	if ids, _ := e.b.Identities(e.ctx, older.UserID); len(ids) != 1 || ids[0].SourceID != b.ID || string(ids[0].Revalidation) != "rb" {
+		e.Fatalf("the kept person's identities: %+v", ids)
+	}
+	if cs, _ := e.b.LinkCandidates(e.ctx); len(cs) != 0 {
+		e.Fatalf("candidates after the link: %+v", cs)
+	}
+	e.is(e.a.LinkPeople(e.ctx, older.UserID, newer.UserID), store.ErrNotLinkable, "link twice")
+	if again := e.joinLogin(e.a, b, "7", "", "rb2", "gb2"); again.UserID != older.UserID || again.Disabled {
+		e.Fatalf("b's login after the link: %+v", again)
+	}
+	if u, _ := e.b.User(e.ctx, older.UserID); u.HasGroupFrom("gb", b.ID) || !u.HasGroupFrom("gb2", b.ID) {
+		e.Fatalf("b's login replaced other groups: %+v", u.Memberships)
 	}
 }
