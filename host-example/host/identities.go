@@ -62,3 +62,21 @@ func (j *Jobs) leave(ctx context.Context, src *store.Source, u *store.User, subj
 	_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: subject, Name: NameOf(u.Username, u.Name),
 		Reason: reason, Detail: "re-validation: access through this source revoked; its groups taken away (another source admits the person)"})
 }
+
+// leaveRefusing takes away the groups src gave the person of subject sub, whom src just
+// refused, when another source admits them (a person of one source keeps today's rule: the
+// refusal lets no one in, and re-validation disables them).
+func (l *Logins) leaveRefusing(ctx context.Context, src *store.Source, sub string) {
+	id, err := l.store.IdentityOwner(ctx, src.ID, sub)
+	if err != nil {
+		u, err := l.store.FindUser(ctx, src.ID, sub)
+		if err != nil || u.Subject != sub {
+			return
+		}
+		if others, err := l.store.Identities(ctx, u.ID); err != nil || len(others) == 0 {
+			return
+		}
+		id = u.ID
+	}
+	_, _ = l.store.LeaveSource(ctx, id, src.ID)
+}

@@ -438,6 +438,9 @@ func (l *Logins) failed(ctx context.Context, src *store.Source, err error, retry
 	}
 	_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: kind, Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
 		Detail: joinDetail(se.UserText, se.AdminDetail)})
+	if se.Kind == source.KindAccessDenied && se.Subject != "" {
+		l.leaveRefusing(ctx, src, se.Subject)
+	}
 	return &FailedError{Source: src, Err: se, Retry: retry}
 }
 

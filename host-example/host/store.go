@@ -63,6 +63,7 @@ type Store interface {
 	MarkIdentityChecked(ctx context.Context, sourceID, sub string) error
 	SetIdentityRevalidation(ctx context.Context, sourceID, sub string, state []byte) error
 	LeaveSource(ctx context.Context, userID int64, sourceID string) (bool, error)
+	IdentityOwner(ctx context.Context, sourceID, sub string) (int64, error)
 	LinkCandidates(ctx context.Context) ([]store.LinkCandidate, error)
 	LinkPeople(ctx context.Context, keep, retire int64) error
 	SourceUsers(ctx context.Context, sourceID string) ([]*store.User, error)

@@ -211,3 +211,17 @@ func (s *Store) leaveDeletedSource(ctx context.Context, tx *sql.Tx, sourceID str
 	}
 	return nil
 }
+
+// IdentityOwner is the person whose identity of sourceID (beyond their users row's) has the
+// subject sub; ErrNotFound when none has.
+func (s *Store) IdentityOwner(ctx context.Context, sourceID, sub string) (int64, error) {
+	var id int64
+	err := s.read.QueryRowContext(ctx, `SELECT user_id FROM identities WHERE source_id = ? AND sub = ?`, sourceID, sub).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the identity's person: %w", err)
+	}
+	return id, nil
+}

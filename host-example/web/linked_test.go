@@ -44,7 +44,8 @@ func browserForward(t *testing.T, h *harness, b *browser) string {
 // A friend of two households, each a source of the Plex plugin (whose account ids are global,
 // contract 1.6), is one person: signed in through either he has one sub (OpenID Connect's and
 // forward-auth's Remote-Id) and each source's groups; removed from Hank's server he keeps only
-// the first's; refused by Hank's source he still gets in through the first, and only through it.
+// the first's (at re-validation, or at once when Hank's source refuses his sign-in); refused by
+// Hank's source he still gets in through the first, and only through it.
 func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 	h := newHarness(t, nil)
 	first := h.addSource(membersConfig)
@@ -131,6 +132,17 @@ func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 	}
 	if info, _ := albumUserinfo(t, h, back); info == nil || info.Sub != frank.PublicID {
 		t.Fatalf("the album after Hank shared again: %+v", info)
+	}
+	// Removed once more, his refused sign-in through Hank's source takes its groups away at once.
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, false)
+	if p := h.browser().Login("hanks", "friend"); p.Status == http.StatusSeeOther {
+		t.Fatalf("Hank's source let frank in without a share: %s", p.Location)
+	}
+	if u, _ := h.store.User(ctx, frank.ID); u.Disabled || u.HasGroupFrom(hanksPlace, hanks.ID) || !u.HasGroupFrom("plex-server:Living Room", first.ID) {
+		t.Fatalf("frank after Hank's source refused his sign-in: %+v", u.Memberships)
+	}
+	if info, _ := albumUserinfo(t, h, back); info != nil {
+		t.Fatalf("the album of Hank's friends after the refusal: %+v", info)
 	}
 }
 

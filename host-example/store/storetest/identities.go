@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"time"
 
@@ -97,6 +98,12 @@ func identityRevalidationAndLeaving(e *env) {
 			out = append(out, i.Subject)
 		}
 		return out
+	}
+	if id, err := e.b.IdentityOwner(e.ctx, b.ID, "7"); err != nil || id != p.UserID {
+		e.Fatalf("the identity's person: %d %v", id, err)
+	}
+	if _, err := e.b.IdentityOwner(e.ctx, a.ID, "7"); !errors.Is(err, store.ErrNotFound) {
+		e.Fatalf("the users row's own identity has an owner: %v", err)
 	}
 	if got := subs(e.time()); !slices.Equal(got, []string{"7"}) {
 		e.Fatalf("to check: %q", got)
