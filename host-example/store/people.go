@@ -221,8 +221,15 @@ var deleteUsersSQL = []string{
 }
 
 // deleteUsers deletes, in tx, the users that sel (a query of ids with one argument arg)
-// selects, with their sessions, tokens, pending authorizations and credentials.
+// selects, and those retired into them, with their sessions, tokens, pending authorizations,
+// credentials and identities.
 func (s *Store) deleteUsers(ctx context.Context, tx *sql.Tx, sel string, arg any) error {
+	// The people the admin linked into them (retired: store/links.go) go with them, first.
+	for _, q := range deleteUsersSQL {
+		if _, err := s.txExec(ctx, tx, fmt.Sprintf(q, `SELECT id FROM users WHERE linked_to IN (`+sel+`)`), arg); err != nil {
+			return fmt.Errorf("delete the people linked into the users: %w", err)
+		}
+	}
 	for _, q := range deleteUsersSQL {
 		if _, err := s.txExec(ctx, tx, fmt.Sprintf(q, sel), arg); err != nil {
 			return fmt.Errorf("delete users: %w", err)

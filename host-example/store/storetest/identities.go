@@ -173,4 +173,12 @@ func peopleLinkedByHand(e *env) {
 	if u, _ := e.b.User(e.ctx, older.UserID); u.HasGroupFrom("gb", b.ID) || !u.HasGroupFrom("gb2", b.ID) {
 		e.Fatalf("b's login replaced other groups: %+v", u.Memberships)
 	}
+	// Deleting the kept person deletes the one retired into them: b's next login is a new person.
+	e.ok(e.a.DeleteUser(e.ctx, older.UserID), "delete the kept person")
+	if _, err := e.b.User(e.ctx, newer.UserID); !errors.Is(err, store.ErrNotFound) {
+		e.Fatalf("the retired person outlived the kept one: %v", err)
+	}
+	if fresh := e.joinLogin(e.a, b, "7", "", "", "gb"); fresh.UserID == older.UserID || fresh.UserID == newer.UserID || fresh.Disabled || fresh.Token == "" {
+		e.Fatalf("b's login after the kept person was deleted: %+v", fresh)
+	}
 }
