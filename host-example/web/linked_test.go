@@ -49,8 +49,8 @@ func browserForward(t *testing.T, h *harness, b *browser) string {
 func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 	h := newHarness(t, nil)
 	first := h.addSource(membersConfig)
-	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
 	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
 	appsOf(t, h, hanksPlace)
 	ctx := context.Background()
 
@@ -93,6 +93,7 @@ func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 	// Hank takes his share away: re-validation takes only his source's groups, frank stays.
 	tok := browserForward(t, h, viaFirst)
 	h.sim.SetShare("friend", plexsim.ServerElsewhere, false)
+	restartPlugin(t, h) // drops the plugin's warm owner-list cache
 	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +154,8 @@ func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
 	h := newHarness(t, nil)
 	first := h.addSource(membersConfig)
-	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
 	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
 	appsOf(t, h, hanksPlace)
 	ctx := context.Background()
 	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusSeeOther {
@@ -230,5 +231,45 @@ func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
 	}
 	if u, _ := h.store.User(ctx, newer.ID); !u.Disabled || u.LinkedTo != older.ID {
 		t.Fatalf("the retired person after a sign-in: %+v", u)
+	}
+}
+
+// The source of a person's first sign-in refuses him at re-validation while a joined source
+// still admits him: he keeps his sub and only the joined source's groups, and gets in
+// through that source only.
+func TestFirstSourceRefusesJoinedSourceAdmits(t *testing.T) {
+	h := newHarness(t, nil)
+	first := h.addSource(membersConfig)
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
+	appsOf(t, h, hanksPlace)
+	ctx := context.Background()
+	for _, slug := range []string{"plex", "hanks"} {
+		if p := h.browser().Login(slug, "friend"); p.Status != http.StatusSeeOther {
+			t.Fatalf("frank through %s: %d", slug, p.Status)
+		}
+	}
+	frank, err := h.store.FindUser(ctx, first.ID, "frank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim.SetShare("friend", plexsim.ServerLivingRoom, false)
+	restartPlugin(t, h)
+	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	u, err := h.store.User(ctx, frank.ID)
+	if err != nil || u.Disabled || u.HasGroupFrom("plex-server:Living Room", first.ID) || !u.HasGroupFrom(hanksPlace, hanks.ID) {
+		t.Fatalf("frank after the first source refused him: %+v %v", u, err)
+	}
+	if p := h.browser().Login("plex", "friend"); p.Status == http.StatusSeeOther {
+		t.Fatalf("the first source let frank in without a share: %s", p.Location)
+	}
+	viaHanks := h.browser()
+	if p := viaHanks.Login("hanks", "friend"); p.Status != http.StatusSeeOther {
+		t.Fatalf("frank through Hank's source: %d", p.Status)
+	}
+	if info, p := albumUserinfo(t, h, viaHanks); info == nil || info.Sub != frank.PublicID || slices.Contains(info.Groups, "plex-server:Living Room") {
+		t.Fatalf("the album through Hank's source: %+v (%d)", info, p.Status)
 	}
 }
