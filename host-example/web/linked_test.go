@@ -232,6 +232,10 @@ func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
 	if u, _ := h.store.User(ctx, newer.ID); !u.Disabled || u.LinkedTo != older.ID {
 		t.Fatalf("the retired person after a sign-in: %+v", u)
 	}
+	// The kept person's page lists the events of both sources' identities.
+	if p := admin.Get("/admin/users/" + pair.Get("b")); !strings.Contains(p.Body, "Linked by the admin into") || !strings.Contains(p.Body, "Linked by the admin with") {
+		t.Fatalf("the kept person's page lacks the events of Hank's identity:\n%s", p.Body)
+	}
 }
 
 // The source of a person's first sign-in refuses him at re-validation while a joined source
