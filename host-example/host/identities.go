@@ -49,8 +49,26 @@ func (j *Jobs) revalidateIdentities(ctx context.Context, src *store.Source, p *P
 			continue
 		}
 		j.leave(ctx, src, u, id.Subject, rv.Decision.ReasonCode)
+		j.askFirstSource(ctx, u)
 	}
 	return nil
+}
+
+// askFirstSource re-validates u through the source of their users row at once when u has no
+// other identity left: refused there too, they are refused by every source and disabled.
+func (j *Jobs) askFirstSource(ctx context.Context, u *store.User) {
+	if left, err := j.store.Identities(ctx, u.ID); err != nil || len(left) > 0 {
+		return
+	}
+	src, err := j.store.Source(ctx, u.SourceID)
+	if err != nil {
+		return
+	}
+	if p := j.sources.Usable(src); p != nil && p.Desc.Has(source.CapRevalidate) {
+		if fresh, err := j.store.User(ctx, u.ID); err == nil {
+			j.revalidateUser(ctx, src, p, fresh)
+		}
+	}
 }
 
 // leave takes away the groups src gave u, whom re-validation refused there while another

@@ -240,12 +240,14 @@ func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
 
 // The source of a person's first sign-in refuses him at re-validation while a joined source
 // still admits him: he keeps his sub and only the joined source's groups, and gets in
-// through that source only.
+// through that source only; refused by that one too, he is disabled.
 func TestFirstSourceRefusesJoinedSourceAdmits(t *testing.T) {
 	h := newHarness(t, nil)
 	first := h.addSource(membersConfig)
 	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
-	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
+	// Named to come after the first in the sources' order (by name): re-validation asks the
+	// first source before Hank's, so only Hank's refusal finds him refused everywhere.
+	hanks := h.srv.AddSource("plex", "hanks", "Plex of Hank", hanksConfig, h.sim.Token("otherhome"))
 	appsOf(t, h, hanksPlace)
 	ctx := context.Background()
 	for _, slug := range []string{"plex", "hanks"} {
@@ -275,5 +277,17 @@ func TestFirstSourceRefusesJoinedSourceAdmits(t *testing.T) {
 	}
 	if info, p := albumUserinfo(t, h, viaHanks); info == nil || info.Sub != frank.PublicID || slices.Contains(info.Groups, "plex-server:Living Room") {
 		t.Fatalf("the album through Hank's source: %+v (%d)", info, p.Status)
+	}
+	// Then Hank's source refuses him too: refused by every source, he is disabled.
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, false)
+	restartPlugin(t, h)
+	if err := h.srv.Jobs.Revalidate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := h.store.User(ctx, frank.ID); !u.Disabled || u.DisabledReason != store.DisabledByRevalidation {
+		t.Fatalf("frank refused by both sources: disabled %v (%q)", u.Disabled, u.DisabledReason)
+	}
+	if info, _ := albumUserinfo(t, h, viaHanks); info != nil {
+		t.Fatalf("the album admitted frank after both sources refused him: %+v", info)
 	}
 }
