@@ -226,6 +226,16 @@ func TestConformance(t *testing.T) {
 			_, err := s.RunAction(ctx, up, source.ActionRequest{ActionID: "owner_token_health"})
 			return err
 		},
+		OtherSource: func(ctx context.Context, s source.Full, inst source.Instance) (source.Instance, error) {
+			// Hank's server, another owner's, shares with the same friend: a Plex account id is global.
+			e.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+			other := source.Instance{ID: "plex-test-hanks", ConfigVersion: 1, Slug: "hanks", Name: "Hank's Plex",
+				Config: json.RawMessage(`{"access_mode":"members","owner_token":"` + e.sim.Token("otherhome") +
+					`","allowed_servers":[{"machine_id":"` + plexsim.ServerElsewhere + `","name":"Hank's Place"}]}`)}
+			norm, err := s.ValidateConfig(ctx, other)
+			other.Config = norm
+			return other, err
+		},
 		GuardedStep: func(ctx context.Context, s source.Full, _ source.Instance) (source.Instance, *source.LoginStep, source.ContinueLogin, error) {
 			inst := e.membersConfig(`,"home_profiles":true`)
 			id, err := e.login(inst, "owner")

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/plexlogin/plexlogin/host-example/store"
@@ -14,6 +15,7 @@ type EventStore interface {
 	UserEvents(ctx context.Context, sourceID, subject string, limit int) ([]store.Event, error)
 	EventCounts(ctx context.Context, since time.Time) (map[string]map[store.EventKind]int, error)
 	LastEvent(ctx context.Context, sourceID string, kind store.EventKind) (*store.Event, error)
+	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
 }
 
 var _ EventStore = (*store.Store)(nil)
@@ -39,6 +41,22 @@ func (e *Events) OfPerson(ctx context.Context, u *store.User, n int) ([]store.Ev
 	evs, err := e.store.UserEvents(ctx, u.SourceID, u.Subject, n)
 	if err != nil {
 		return nil, fmt.Errorf("events of person %d: %w", u.ID, err)
+	}
+	// A person known through other sources too (one account, contract 1.6): theirs as well.
+	ids, err := e.store.Identities(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("identities of person %d: %w", u.ID, err)
+	}
+	for _, i := range ids {
+		more, err := e.store.UserEvents(ctx, i.SourceID, i.Subject, n)
+		if err != nil {
+			return nil, fmt.Errorf("events of person %d through %s: %w", u.ID, i.SourceID, err)
+		}
+		evs = append(evs, more...)
+	}
+	if len(ids) > 0 {
+		slices.SortStableFunc(evs, func(a, b store.Event) int { return b.At.Compare(a.At) })
+		evs = evs[:min(len(evs), n)]
 	}
 	return evs, nil
 }

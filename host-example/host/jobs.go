@@ -37,32 +37,48 @@ func (j *Jobs) Revalidate(ctx context.Context, every time.Duration) error {
 			return err
 		}
 		for _, u := range users {
-			creds, err := j.store.UserCredentials(ctx, u.ID)
-			if err != nil {
-				continue // unknown: nothing changes
-			}
-			rv, err := p.Process.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation,
-				Credentials: declared(p, creds)})
-			if err != nil {
-				j.sources.NoteExpired(ctx, src, err)
-				continue // unknown: nothing changes
-			}
-			_ = j.store.MarkChecked(ctx, u.ID)
-			if rv.NewState != nil {
-				_ = j.store.SetRevalidation(ctx, u.ID, rv.NewState)
-			}
-			if len(rv.RefusedCredentials) > 0 {
-				_ = j.store.DeleteUserCredentials(ctx, u.ID, rv.RefusedCredentials...)
-			}
-			if rv.Status == source.RevalidationRevoked && !u.Disabled {
-				_ = j.people.Disable(ctx, u, store.DisabledByRevalidation)
-				_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: u.Subject, Name: NameOf(u.Username, u.Name),
-					Reason: rv.Decision.ReasonCode,
-					Detail: "re-validation: access revoked; user disabled and sessions ended"})
-			}
+			j.revalidateUser(ctx, src, p, u)
+		}
+		if err := j.revalidateIdentities(ctx, src, p, every); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// revalidateUser asks src's plugin p about the person u of src's users row: revoked disables
+// them (ending sessions) unless another source admits them, when only src's groups go.
+func (j *Jobs) revalidateUser(ctx context.Context, src *store.Source, p *Plugin, u *store.User) {
+	creds, err := j.store.UserCredentials(ctx, u.ID)
+	if err != nil {
+		return // unknown: nothing changes
+	}
+	rv, err := p.Process.Revalidate(ctx, Instance(src), source.RevalidateRequest{Subject: u.Subject, State: u.Revalidation,
+		Credentials: declared(p, creds)})
+	if err != nil {
+		j.sources.NoteExpired(ctx, src, err)
+		return // unknown: nothing changes
+	}
+	_ = j.store.MarkChecked(ctx, u.ID)
+	if rv.NewState != nil {
+		_ = j.store.SetRevalidation(ctx, u.ID, rv.NewState)
+	}
+	if len(rv.RefusedCredentials) > 0 {
+		_ = j.store.DeleteUserCredentials(ctx, u.ID, rv.RefusedCredentials...)
+	}
+	if rv.Status != source.RevalidationRevoked || u.Disabled {
+		return
+	}
+	if others, err := j.store.Identities(ctx, u.ID); err != nil {
+		return // unknown: nothing changes
+	} else if len(others) > 0 { // another source admits the person: only this one's groups go
+		j.leave(ctx, src, u, u.Subject, rv.Decision.ReasonCode)
+		return
+	}
+	_ = j.people.Disable(ctx, u, store.DisabledByRevalidation)
+	_ = j.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: store.EventUserRevoked, Subject: u.Subject, Name: NameOf(u.Username, u.Name),
+		Reason: rv.Decision.ReasonCode,
+		Detail: "re-validation: access revoked; user disabled and sessions ended"})
 }
 
 // CheckHealth runs each plugin's health actions and records one event per state change

@@ -323,7 +323,7 @@ func (l *Logins) finish(ctx context.Context, src *store.Source, p *Plugin, id so
 	done, err := l.store.FinishLoginWith(ctx, store.User{SourceID: src.ID, Subject: id.Subject, Username: id.PreferredUsername,
 		Email: id.Email, EmailVerified: id.EmailVerified, Name: id.Name, Picture: id.Picture, Groups: id.Groups,
 		Attributes: id.Attributes, Raw: id.Raw, Revalidation: id.RevalidationState, PreviewSample: id.PreviewSample,
-		Credentials: kept(id, Want(src, p)), Sync: src.Sync},
+		Credentials: kept(id, Want(src, p)), Sync: src.Sync, GlobalOf: GlobalOf(src, p)},
 		store.Event{SourceID: src.ID, Kind: store.EventLoginAllowed, Subject: id.Subject, Name: name,
 			Reason: id.Decision.ReasonCode, Detail: id.Decision.AdminDetail},
 		sessionID, l.terms(to.remember))
@@ -438,6 +438,9 @@ func (l *Logins) failed(ctx context.Context, src *store.Source, err error, retry
 	}
 	_ = l.store.AddEvent(ctx, store.Event{SourceID: src.ID, Kind: kind, Subject: se.Subject, Name: se.DisplayName, Reason: se.ReasonCode,
 		Detail: joinDetail(se.UserText, se.AdminDetail)})
+	if se.Kind == source.KindAccessDenied && se.Subject != "" {
+		l.leaveRefusing(ctx, src, se.Subject)
+	}
 	return &FailedError{Source: src, Err: se, Retry: retry}
 }
 

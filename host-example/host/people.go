@@ -138,9 +138,15 @@ func (p *People) Delete(ctx context.Context, u *store.User) error {
 	return nil
 }
 
+// ErrRetired is returned by SetDisabled for a person the admin linked into another.
+var ErrRetired = errors.New("this person was linked into another and is retired")
+
 // SetDisabled is the admin turning u off (Disable, for store.DisabledByAdmin) or on again,
 // recorded; turning off the admin's last way in is refused with ErrLastWayIn.
 func (p *People) SetDisabled(ctx context.Context, u *store.User, disable bool) error {
+	if u.LinkedTo != 0 {
+		return ErrRetired
+	}
 	kind := store.EventAdminUserEnabled
 	if disable {
 		if err := NewAdmin(p.store, p.sources).CheckWayInKept(ctx, "", u); err != nil {

@@ -57,6 +57,15 @@ type Store interface {
 	AddEvent(ctx context.Context, e store.Event) error
 	SignOutEverywhere(ctx context.Context, id int64) error
 	SetRevalidation(ctx context.Context, userID int64, state []byte) error
+	// A person's identities of other sources (one person across sources, contract 1.6).
+	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
+	IdentitiesToCheck(ctx context.Context, sourceID string, before time.Time) ([]store.Identity, error)
+	MarkIdentityChecked(ctx context.Context, sourceID, sub string) error
+	SetIdentityRevalidation(ctx context.Context, sourceID, sub string, state []byte) error
+	LeaveSource(ctx context.Context, userID int64, sourceID string) (bool, error)
+	IdentityOwner(ctx context.Context, sourceID, sub string) (int64, error)
+	LinkCandidates(ctx context.Context) ([]store.LinkCandidate, error)
+	LinkPeople(ctx context.Context, keep, retire int64) error
 	SourceUsers(ctx context.Context, sourceID string) ([]*store.User, error)
 	DeleteUser(ctx context.Context, id int64) error
 	DeleteSource(ctx context.Context, id string) error

@@ -73,6 +73,13 @@ func fillSQLite(t *testing.T) *copyFixture {
 	f.user, err = src.User(ctx, done.UserID)
 	must(err)
 	login("102", "noah")
+	// Noah again, through a second source of the plugin that declares global subjects: an identity.
+	second, err := src.CreateSource(ctx, "plex", "plex-2", "Plex 2")
+	must(err)
+	must(src.SetEnabled(ctx, second.ID, true))
+	_, err = src.FinishLogin(ctx, User{SourceID: second.ID, Subject: "102", Username: "noah", Groups: []string{"friends"}, GlobalOf: "plex",
+		Revalidation: []byte("state")}, Event{SourceID: second.ID, Kind: EventLoginAllowed, Subject: "102"}, "", time.Hour)
+	must(err)
 	gone := login("103", "liam")
 	must(src.DeleteUser(ctx, gone.UserID))
 	f.deleted = gone.UserID

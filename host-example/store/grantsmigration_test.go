@@ -19,7 +19,7 @@ func rewindGroupOrigins(t *testing.T, s *Store) {
 		`ALTER TABLE oidc_auth_requests DROP COLUMN session_id`, `DROP TABLE handover_codes`,
 		`ALTER TABLE sessions DROP COLUMN remembered`, `ALTER TABLE sessions DROP COLUMN last_seen_at`, `ALTER TABLE sessions DROP COLUMN slide`,
 		`ALTER TABLE sessions DROP COLUMN expires_cap`, `DROP TABLE app_icons`, `ALTER TABLE oidc_clients DROP COLUMN launch_url`,
-		`ALTER TABLE sources DROP COLUMN display_sync`, `DROP TABLE notify_queue`, `DROP TABLE notify_targets`, `ALTER TABLE oidc_clients DROP COLUMN id_token_alg`, `DROP TABLE source_renewals`, `DELETE FROM schema_version WHERE version >= ?`,
+		`ALTER TABLE sources DROP COLUMN display_sync`, `DROP TABLE notify_queue`, `DROP TABLE notify_targets`, `ALTER TABLE oidc_clients DROP COLUMN id_token_alg`, `DROP TABLE source_renewals`, `DROP TABLE identities`, `ALTER TABLE users DROP COLUMN linked_to`, `DELETE FROM schema_version WHERE version >= ?`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id, groups_json) VALUES ('src', '42', 1, 1, 'pub', '["b","a",3]')`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id) VALUES ('src', '43', 1, 1, 'pub2')`,
 		`INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES ('sid', NULL, 1, 'c', 100, 200)`} {

@@ -91,7 +91,10 @@ func (s *Store) DeleteSource(ctx context.Context, id string) error {
 		if err := s.deleteUsers(ctx, tx, `SELECT id FROM users WHERE source_id = ?`, id); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM login_states WHERE source_id = ?`, `DELETE FROM source_renewals WHERE source_id = ?`, `DELETE FROM sources WHERE id = ?`} {
+		if err := s.leaveDeletedSource(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM identities WHERE source_id = ?`, `DELETE FROM login_states WHERE source_id = ?`, `DELETE FROM source_renewals WHERE source_id = ?`, `DELETE FROM sources WHERE id = ?`} {
 			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return fmt.Errorf("delete the source: %w", err)
 			}

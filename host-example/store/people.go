@@ -216,12 +216,20 @@ var deleteUsersSQL = []string{
 	`DELETE FROM oidc_refresh WHERE user_id IN (%s)`,
 	`DELETE FROM oidc_auth_requests WHERE user_id IN (%s)`,
 	`DELETE FROM user_credentials WHERE user_id IN (%s)`,
+	`DELETE FROM identities WHERE user_id IN (%s)`,
 	`DELETE FROM users WHERE id IN (%s)`,
 }
 
 // deleteUsers deletes, in tx, the users that sel (a query of ids with one argument arg)
-// selects, with their sessions, tokens, pending authorizations and credentials.
+// selects, and those retired into them, with their sessions, tokens, pending authorizations,
+// credentials and identities.
 func (s *Store) deleteUsers(ctx context.Context, tx *sql.Tx, sel string, arg any) error {
+	// The people the admin linked into them (retired: store/links.go) go with them, first.
+	for _, q := range deleteUsersSQL {
+		if _, err := s.txExec(ctx, tx, fmt.Sprintf(q, `SELECT id FROM users WHERE linked_to IN (`+sel+`)`), arg); err != nil {
+			return fmt.Errorf("delete the people linked into the users: %w", err)
+		}
+	}
 	for _, q := range deleteUsersSQL {
 		if _, err := s.txExec(ctx, tx, fmt.Sprintf(q, sel), arg); err != nil {
 			return fmt.Errorf("delete users: %w", err)

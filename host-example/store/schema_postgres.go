@@ -191,4 +191,16 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 		renew_after BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0, lease_until BIGINT NOT NULL DEFAULT 0,
 		last_renewed_at BIGINT NOT NULL DEFAULT 0, credentials_json TEXT NOT NULL DEFAULT '[]', updated_at BIGINT NOT NULL DEFAULT 0);
 	CREATE INDEX source_renewals_due ON source_renewals(renew_after);`},
+	// 22: one person across sources (issue 31 §3): the identities of a person beyond the one of
+	// its users row (source_id, sub), each a later login through another source of a plugin that
+	// declares its subjects global (contract 1.6), with its own re-validation state and check time;
+	// users.linked_to is the person a retired user was linked into by the admin (0: not retired).
+	{sqlite: `ALTER TABLE users ADD COLUMN linked_to INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE identities (source_id TEXT NOT NULL, sub TEXT NOT NULL, user_id INTEGER NOT NULL, reval_enc BLOB,
+		created_at INTEGER NOT NULL, last_check_at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (source_id, sub));
+	CREATE INDEX identities_user ON identities(user_id);`,
+		postgres: `ALTER TABLE users ADD COLUMN linked_to BIGINT NOT NULL DEFAULT 0;
+	CREATE TABLE identities (source_id TEXT NOT NULL, sub TEXT NOT NULL, user_id BIGINT NOT NULL, reval_enc BYTEA,
+		created_at BIGINT NOT NULL, last_check_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (source_id, sub));
+	CREATE INDEX identities_user ON identities(user_id);`},
 }

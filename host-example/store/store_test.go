@@ -164,7 +164,7 @@ func TestMigrateVersion2Database(t *testing.T) {
 		`DROP TABLE handover_codes`,
 		`ALTER TABLE sessions DROP COLUMN remembered`, `ALTER TABLE sessions DROP COLUMN last_seen_at`, `ALTER TABLE sessions DROP COLUMN slide`,
 		`ALTER TABLE sessions DROP COLUMN expires_cap`, `DROP TABLE app_icons`, `ALTER TABLE sources DROP COLUMN display_sync`,
-		`DROP TABLE notify_queue`, `DROP TABLE notify_targets`, `DROP TABLE source_renewals`,
+		`DROP TABLE notify_queue`, `DROP TABLE notify_targets`, `DROP TABLE source_renewals`, `DROP TABLE identities`, `ALTER TABLE users DROP COLUMN linked_to`,
 		`DELETE FROM schema_version WHERE version >= 3`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at) VALUES ('src', '42', 1, 1)`} {
 		if _, err := raw.Exec(q); err != nil {

@@ -34,13 +34,20 @@ type User struct {
 	PreviewSample  json.RawMessage
 	Disabled       bool
 	DisabledReason string
-	LastLoginAt    time.Time
+	// LinkedTo is the person the admin linked this one into (a retired user: it signs in as
+	// that person); 0 for everyone else.
+	LinkedTo    int64
+	LastLoginAt time.Time
 	// Credentials are the upstream credentials this login handed over: FinishLogin replaces
 	// the user's stored ones with them (never read back into a User).
 	Credentials []Credential
 	// Sync says which display attributes FinishLogin keeps of a known user (its source's
 	// modes; never read back into a User).
 	Sync DisplaySync
+	// GlobalOf is the plugin id of SourceID when that plugin declares its subjects global
+	// (contract 1.6): a new identity then joins the person another source of the plugin
+	// already knows by the same subject (personOf; never read back into a User).
+	GlobalOf string
 }
 
 // Membership is one of a person's groups and where it came from.
@@ -91,6 +98,8 @@ func loginMemberships(kept []Membership, sourceID string, groups []string) []Mem
 const (
 	DisabledByRevalidation = "revalidation"
 	DisabledByAdmin        = "admin"
+	// DisabledByLink: the admin linked the user into another person (LinkedTo).
+	DisabledByLink = "linked"
 )
 
 // upsertSQL finds or creates the user by (source, sub), refreshes the attributes (but the
@@ -168,21 +177,21 @@ func (s *Store) FinishLoginWith(ctx context.Context, u User, allowed Event, oldS
 		} else if err != nil {
 			return fmt.Errorf("read the source: %w", err)
 		}
-		if u.Memberships, err = s.keptMemberships(ctx, tx, u.SourceID, u.Subject); err != nil {
+		person, err := s.personOf(ctx, tx, u)
+		if err != nil {
 			return err
 		}
-		newID, publicID := RandomID(16), ""
-		if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u, newID)...).Scan(&done.UserID, &done.Disabled, &publicID); err != nil {
-			return err
-		}
-		ev.Joined = publicID == newID // the row was made here: the person's first sign-in
-		if done.Username, err = s.assignUsername(ctx, tx, done.UserID, u.Username); err != nil {
-			return err
-		}
-		if done.Username != u.Username {
-			if _, err := s.txExec(ctx, tx, `UPDATE users SET username = ? WHERE id = ?`, done.Username, done.UserID); err != nil {
+		if person != 0 { // an identity of a person first known through another source
+			var joined bool
+			done.UserID = person
+			if done.Disabled, joined, done.Username, err = s.joinLogin(ctx, tx, person, u); err != nil {
 				return err
 			}
+			if joined {
+				ev.Detail = joinWords(ev.Detail)
+			}
+		} else if err := s.upsertLogin(ctx, tx, u, &done, &ev); err != nil {
+			return err
 		}
 		switch { // the event names the user as apps know them
 		case ev.Name == mapped && done.Username != "":
@@ -228,8 +237,41 @@ func (s *Store) FinishLoginWith(ctx context.Context, u User, allowed Event, oldS
 	return &done, nil
 }
 
+// upsertLogin stores, in tx, a login of u's own users row (made at the person's first
+// sign-in) with a username unique on the host.
+func (s *Store) upsertLogin(ctx context.Context, tx *sql.Tx, u User, done *LoginDone, ev *Event) error {
+	var err error
+	if u.Memberships, err = s.keptMemberships(ctx, tx, u.SourceID, u.Subject); err != nil {
+		return err
+	}
+	newID, publicID := RandomID(16), ""
+	if err := s.txQueryRow(ctx, tx, upsertSQL, s.upsertArgs(u, newID)...).Scan(&done.UserID, &done.Disabled, &publicID); err != nil {
+		return err
+	}
+	ev.Joined = publicID == newID // the row was made here: the person's first sign-in
+	if done.Username, err = s.assignUsername(ctx, tx, done.UserID, u.Username); err != nil {
+		return err
+	}
+	if done.Username != u.Username {
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET username = ? WHERE id = ?`, done.Username, done.UserID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// joinWords is a login event's detail when the login joined its identity to a person
+// another source knows by the same subject.
+func joinWords(detail string) string {
+	const joined = "the same account as a person another source of this plugin knows: joined to that person"
+	if detail == "" {
+		return joined
+	}
+	return detail + "; " + joined
+}
+
 const userCols = `id, public_id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
-	reval_enc, disabled, disabled_reason, last_login_at, preview_json`
+	reval_enc, disabled, disabled_reason, last_login_at, preview_json, linked_to`
 
 func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
@@ -237,7 +279,7 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var reval []byte
 	var last int64
 	if err := row.Scan(&u.ID, &u.PublicID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &attrs, &raw,
-		&reval, &u.Disabled, &u.DisabledReason, &last, &preview); err != nil {
+		&reval, &u.Disabled, &u.DisabledReason, &last, &preview, &u.LinkedTo); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}

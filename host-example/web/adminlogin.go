@@ -100,6 +100,7 @@ func (s *adminPages) routes(m *http.ServeMux, g adminGroups) {
 		"GET /admin/sources/{id}/dryrun":            s.handle(src.dryRunForm),
 		"GET /admin/users":                          s.handle(people.usersPage),
 		"POST /admin/users/{id}/disabled":           s.handle(people.setUserDisabled),
+		"POST /admin/users/link":                    s.handle(people.linkPeople),
 		"GET /admin/events":                         s.handle(people.eventsPage),
 		"GET /admin/clients":                        s.handle(apps.clientsPage),
 		"GET /admin/clients/new":                    s.handle(apps.newClientPage),

@@ -25,9 +25,11 @@ type personPage struct {
 	// of the attributes (nil when it cannot be read).
 	Source    string
 	SourceRow *store.Source
-	Events    []eventRow
-	Sessions  []store.UserSession
-	Grants    []host.AppGrant
+	// AlsoVia are the names of the other sources the person signs in with (one account, contract 1.6).
+	AlsoVia  []string
+	Events   []eventRow
+	Sessions []store.UserSession
+	Grants   []host.AppGrant
 	// Set is what the admin sets of the person: groups, display attributes (persongroups.go).
 	Set personSet
 	// Link is the path of the person's page.
@@ -55,8 +57,13 @@ func (s *peoplePages) personPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	flash, level := s.takeFlash(w, r)
 	src, _ := s.sources.Get(r.Context(), u.SourceID) // the attributes by their names without it
+	var also []string
+	ids, _ := s.people.Identities(r.Context(), u.ID) // the page shows without them
+	for _, i := range ids {
+		also = append(also, names[i.SourceID])
+	}
 	s.render(w, http.StatusOK, "person.html", &personPage{Head: Head{Title: nameOf(u), Session: sessionOf(r)}, User: u,
-		Source: names[u.SourceID], SourceRow: src, Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u), Set: s.personSetOf(r, u, src),
+		Source: names[u.SourceID], SourceRow: src, AlsoVia: also, Events: rows, Sessions: p.Sessions, Grants: p.Grants, Link: personLink(u), Set: s.personSetOf(r, u, src),
 		Flash: flash, FlashLevel: level})
 	return nil
 }

@@ -20,6 +20,8 @@ type usersPage struct {
 	Names             map[string]string
 	Query             string
 	Flash, FlashLevel string
+	// Pairs are the people the admin may link into one (one account in two sources).
+	Pairs []host.LinkPair
 }
 
 func (s *peoplePages) usersPage(w http.ResponseWriter, r *http.Request) error {
@@ -28,10 +30,33 @@ func (s *peoplePages) usersPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pairs, err := s.people.LinkPairs(r.Context())
+	if err != nil {
+		return err
+	}
 	names := s.sourceNames(r.Context())
 	flash, level := s.takeFlash(w, r)
 	s.render(w, http.StatusOK, "users.html", &usersPage{Head: Head{Session: sessionOf(r)}, Users: users, Names: names, Query: q,
-		Flash: flash, FlashLevel: level})
+		Flash: flash, FlashLevel: level, Pairs: pairs})
+	return nil
+}
+
+// linkPeople links a pair of people (form fields a and b, person ids) into one.
+func (s *peoplePages) linkPeople(w http.ResponseWriter, r *http.Request) error {
+	a, errA := strconv.ParseInt(r.FormValue("a"), 10, 64)
+	b, errB := strconv.ParseInt(r.FormValue("b"), 10, 64)
+	if errA != nil || errB != nil {
+		s.redirectFlash(w, r, "/admin/users", "Not linked: "+host.ErrNotLinkable.Error()+".", "error")
+		return nil
+	}
+	keep, err := s.people.Link(r.Context(), a, b)
+	if errors.Is(err, host.ErrNotLinkable) {
+		s.redirectFlash(w, r, "/admin/users", "Not linked: "+err.Error()+".", "error")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s.redirectFlash(w, r, personLink(keep), "Linked: one person, who keeps this page's id (sub); the other is retired.", "info")
 	return nil
 }
 
@@ -46,7 +71,10 @@ func (s *peoplePages) setUserDisabled(w http.ResponseWriter, r *http.Request) er
 			return nil
 		}
 	}
-	if err := s.people.SetDisabled(r.Context(), u, disable); errors.Is(err, host.ErrLastWayIn) {
+	if err := s.people.SetDisabled(r.Context(), u, disable); errors.Is(err, host.ErrRetired) {
+		s.redirectFlash(w, r, personLink(u), "Not changed: "+err.Error()+".", "error")
+		return nil
+	} else if errors.Is(err, host.ErrLastWayIn) {
 		s.redirectFlash(w, r, personLink(u), "Not turned off: "+err.Error()+".", "error")
 		return nil
 	} else if err != nil {

@@ -31,16 +31,22 @@ const (
 // familyApps registers the family's apps.
 func familyApps(t *testing.T, h *harness) {
 	t.Helper()
+	appsOf(t, h, "family")
+}
+
+// appsOf registers the album and the photos app, both admitting only group.
+func appsOf(t *testing.T, h *harness, group string) {
+	t.Helper()
 	ctx := context.Background()
 	c := store.OIDCClient{ID: albumID, Name: "Album", SecretSHA256: openid.HashSecret(albumSecret), RedirectURIs: []string{albumRedirect},
-		GrantTypes: []string{openid.GrantCode}, AllowedGroups: []string{"family"}, Origin: "ui"}
+		GrantTypes: []string{openid.GrantCode}, AllowedGroups: []string{group}, Origin: "ui"}
 	if errs := openid.CheckClient(&c); len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	if err := h.store.PutOIDCClient(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.PutForwardRule(ctx, store.ForwardRule{Name: "Photos", Host: photosHost, Groups: []string{"family"}}); err != nil {
+	if _, err := h.store.PutForwardRule(ctx, store.ForwardRule{Name: "Photos", Host: photosHost, Groups: []string{group}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -48,6 +54,23 @@ func familyApps(t *testing.T, h *harness) {
 // albumGroups signs the signed-in b in to the album (code flow with PKCE) and answers the
 // groups its userinfo says, or nil and the page when the host refused.
 func albumGroups(t *testing.T, h *harness, b *browser) ([]string, page) {
+	t.Helper()
+	info, p := albumUserinfo(t, h, b)
+	if info == nil {
+		return nil, p
+	}
+	return info.Groups, p
+}
+
+// userinfo is what the album's userinfo call answers.
+type userinfo struct {
+	Sub    string   `json:"sub"`
+	Groups []string `json:"groups"`
+}
+
+// albumUserinfo signs the signed-in b in to the album (code flow with PKCE) and answers its
+// userinfo, or nil and the page when the host refused.
+func albumUserinfo(t *testing.T, h *harness, b *browser) (*userinfo, page) {
 	t.Helper()
 	cfg := oauth2.Config{ClientID: albumID, ClientSecret: albumSecret, RedirectURL: albumRedirect, Scopes: []string{"openid", "profile", "groups"},
 		Endpoint: oauth2.Endpoint{AuthURL: h.host.URL + "/authorize", TokenURL: h.host.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
@@ -71,13 +94,11 @@ func albumGroups(t *testing.T, h *harness, b *browser) ([]string, page) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var info struct {
-		Groups []string `json:"groups"`
-	}
+	var info userinfo
 	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("userinfo: %d %v", resp.StatusCode, err)
 	}
-	return info.Groups, p
+	return &info, p
 }
 
 // forwardToken is a new forward-auth session of the person uid (as /forward-auth/start makes).
@@ -99,6 +120,13 @@ func forwardToken(t *testing.T, h *harness, uid int64) string {
 // the forward-auth session tok; it answers the status and Remote-Groups.
 func forwardAuthAsk(t *testing.T, h *harness, tok string) (int, string) {
 	t.Helper()
+	status, header := forwardAuthHeaders(t, h, tok)
+	return status, header.Get(forwardauth.HeaderGroups)
+}
+
+// forwardAuthHeaders asks as forwardAuthAsk does and answers the status and the headers.
+func forwardAuthHeaders(t *testing.T, h *harness, tok string) (int, http.Header) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", h.host.URL+forwardauth.NginxPath, nil)
 	req.Header.Set("X-Original-URL", "http://"+photosHost+"/albums")
 	req.Header.Set("X-Original-Method", "GET")
@@ -109,7 +137,7 @@ func forwardAuthAsk(t *testing.T, h *harness, tok string) (int, string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get(forwardauth.HeaderGroups)
+	return resp.StatusCode, resp.Header
 }
 
 // "Frank is in family", set by the admin on his page: it is kept across his next sign-in and a

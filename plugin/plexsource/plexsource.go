@@ -171,7 +171,7 @@ func (p *Plex) Ping(context.Context) error { return nil }
 func (p *Plex) Describe(context.Context) (source.Descriptor, error) {
 	return source.Descriptor{ID: "plex", Name: "Plex", Version: Version, ProtocolVersion: source.ProtocolVersion,
 		Capabilities: []string{source.CapRedirectLogin, source.CapPasswordLogin, source.CapLoginSteps, source.CapRevalidate, source.CapActions,
-			source.CapMappingPreview, source.CapCredentials, source.CapRenew},
+			source.CapMappingPreview, source.CapCredentials, source.CapRenew, source.CapGlobalSubject},
 		Icon: Icon, ConfigSchema: configSchema(), CredentialKinds: credentialKinds()}, nil
 }
 

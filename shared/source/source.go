@@ -26,6 +26,10 @@ const (
 	// CapRenew: a source's config can hold credentials that expire, and
 	// RenewSourceCredentials renews them (contract 1.4).
 	CapRenew = "config.renew"
+	// CapGlobalSubject: an identity's Subject names the same upstream account in every
+	// source of the plugin, so a host may take two sources' identities with one subject for
+	// one person (contract 1.6).
+	CapGlobalSubject = "subject.global"
 )
 
 // Source is what every plugin implements: describe, validate config, redirect login.

@@ -63,6 +63,10 @@ type Fixtures struct {
 	// ExpiredCredentials, for a plugin that declares source.CapRenew, makes a call fail
 	// because the source's own credentials expired early, and returns its error.
 	ExpiredCredentials func(ctx context.Context, src source.Full, inst source.Instance) error
+	// OtherSource, for a plugin that declares source.CapGlobalSubject (contract 1.6), is a
+	// second source of the plugin (another instance id and config) that admits the person
+	// Login logs in as.
+	OtherSource func(ctx context.Context, src source.Full, inst source.Instance) (source.Instance, error)
 }
 
 // Run runs the whole kit.
@@ -92,6 +96,7 @@ func Run(t *testing.T, f Fixtures) {
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, ctx, f, desc, inst) })
 	t.Run("GuessGuards", func(t *testing.T) { testGuessGuards(t, ctx, f, inst) })
 	t.Run("Renew", func(t *testing.T) { testRenew(t, ctx, f, desc, inst) })
+	t.Run("GlobalSubject", func(t *testing.T) { testGlobalSubject(t, ctx, f, desc, inst) })
 	t.Run("ErrorsSurviveTheWire", func(t *testing.T) { testErrors(t, ctx, f, inst) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, ctx, f, inst) })
 }

@@ -28,7 +28,7 @@ type check struct {
 // checks are the suite's checks, by area (one file each).
 func checks() [][]check {
 	return [][]check{sourceChecks, userChecks, sessionChecks, loginStateChecks, oidcChecks, tokenChecks,
-		keyChecks, forwardChecks, handoverChecks, metaChecks, purgeChecks, raceChecks, adminGroupChecks, displayChecks, notifyChecks, renewalChecks}
+		keyChecks, forwardChecks, handoverChecks, metaChecks, purgeChecks, raceChecks, adminGroupChecks, displayChecks, notifyChecks, renewalChecks, identityChecks}
 }
 
 // Run runs the suite on the database open gives, a fresh one for each check.
