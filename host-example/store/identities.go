@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -63,12 +64,15 @@ func (s *Store) personOf(ctx context.Context, tx *sql.Tx, u User) (int64, error)
 // re-validation had disabled is enabled again (as a login of the users row does); the display
 // attributes and username stay the person's. It reports whether the identity is new.
 func (s *Store) joinLogin(ctx context.Context, tx *sql.Tx, id int64, u User) (disabled, joined bool, username string, err error) {
-	var groups string
-	if err = s.txQueryRow(ctx, tx, `SELECT groups_json, username FROM users WHERE id = ?`, id).Scan(&groups, &username); err != nil {
+	var groups, reason string
+	if err = s.txQueryRow(ctx, tx, `SELECT groups_json, username, disabled_reason FROM users WHERE id = ?`, id).Scan(&groups, &username, &reason); err != nil {
 		return false, false, "", fmt.Errorf("read the person: %w", err)
 	}
 	var ms []Membership
 	_ = json.Unmarshal([]byte(groups), &ms)
+	if reason == DisabledByRevalidation { // every source refused him: their groups do not come back with this one
+		ms = slices.DeleteFunc(ms, func(m Membership) bool { return m.From != FromAdmin })
+	}
 	next, _ := json.Marshal(loginMemberships(ms, u.SourceID, u.Groups))
 	if err = s.txQueryRow(ctx, tx, `UPDATE users SET groups_json = ?, last_login_at = ?,
 		disabled = CASE WHEN disabled_reason = 'revalidation' THEN 0 ELSE disabled END,

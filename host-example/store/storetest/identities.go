@@ -13,6 +13,7 @@ var identityChecks = []check{
 	{"IdentityJoinsAcrossSources", identityJoinsAcrossSources},
 	{"IdentityRevalidationAndLeaving", identityRevalidationAndLeaving},
 	{"PeopleLinkedByHand", peopleLinkedByHand},
+	{"JoinAfterRefusalTakesNoStaleGroups", joinAfterRefusalTakesNoStaleGroups},
 }
 
 // joinLogin finishes a login of sub through src on s, giving groups, with the plugin id of
@@ -180,5 +181,23 @@ func peopleLinkedByHand(e *env) {
 	}
 	if fresh := e.joinLogin(e.a, b, "7", "", "", "gb"); fresh.UserID == older.UserID || fresh.UserID == newer.UserID || fresh.Disabled || fresh.Token == "" {
 		e.Fatalf("b's login after the kept person was deleted: %+v", fresh)
+	}
+}
+
+// A person every source refused (re-validation disabled them) who then signs in through
+// another source of the plugin is enabled again with that source's groups only: the refused
+// sources' groups (which an admin grant of theirs may match) do not come back with him.
+func joinAfterRefusalTakesNoStaleGroups(e *env) {
+	a, b := e.source("a"), e.source("b")
+	first := e.joinLogin(e.a, a, "9", "plugin", "ra", "admins")
+	e.ok(e.a.SetDisabled(e.ctx, first.UserID, true, store.DisabledByRevalidation), "re-validation disables him")
+	done := e.joinLogin(e.a, b, "9", "plugin", "rb", "gb")
+	if done.UserID != first.UserID || done.Disabled {
+		e.Fatalf("the login through b: %+v, want user %d enabled", done, first.UserID)
+	}
+	u, err := e.b.User(e.ctx, first.UserID)
+	e.ok(err, "read the person")
+	if u.HasGroupFrom("admins", a.ID) || !u.HasGroupFrom("gb", b.ID) {
+		e.Fatalf("a refused source's groups came back with a join: %+v", u.Memberships)
 	}
 }
