@@ -73,6 +73,9 @@ type AdminStore interface {
 	EventSources(ctx context.Context, kind store.EventKind, text string) ([]string, error)
 	EventPage(ctx context.Context, f store.EventFilter) (store.EventPage, error)
 	AddEvent(ctx context.Context, e store.Event) error
+	// A person of several sources: which source gave a grant's group at a fresh sign-in.
+	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
+	UserEvents(ctx context.Context, sourceID, subject string, limit int) ([]store.Event, error)
 }
 
 // Admin is the admin's ways in: the local password and its TOTP, the first-start setup link,

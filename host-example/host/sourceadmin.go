@@ -149,10 +149,12 @@ type SourceAdminOf struct {
 	Name string
 }
 
-// SourceAdmin is the person userID as a source admin: store.ErrNotFound when they are gone,
-// ErrNotSourceAdmin (recorded as a failed admin sign-in from clientIP; the result still names
-// them) when no current grant admits them or their source is not usable.
-func (a *Admin) SourceAdmin(ctx context.Context, userID int64, clientIP string) (SourceAdminOf, error) {
+// SourceAdmin is the person userID, who signed in at signedIn, as a source admin:
+// store.ErrNotFound when they are gone, ErrNotSourceAdmin (recorded as a failed admin sign-in
+// from clientIP; the result still names them) when no current grant admits them, their source
+// is not usable, or (a person of several sources) the grant's source gave its group at no
+// sign-in since signedIn: a sign-in through another source opens no grant of the first.
+func (a *Admin) SourceAdmin(ctx context.Context, userID int64, signedIn time.Time, clientIP string) (SourceAdminOf, error) {
 	u, err := a.st.User(ctx, userID)
 	if err != nil {
 		return SourceAdminOf{}, fmt.Errorf("the person of a source admin's sign-in: %w", err)
@@ -160,7 +162,7 @@ func (a *Admin) SourceAdmin(ctx context.Context, userID int64, clientIP string) 
 	src, _ := a.st.Source(ctx, u.SourceID)
 	out := SourceAdminOf{User: u, Source: src, Name: NameOf(u.Username, u.Name)}
 	grant := GrantOf(u, a.Grants(ctx))
-	if grant == nil || !a.usable(src) {
+	if grant == nil || !a.usable(src) || !a.grantGivenSince(ctx, u, *grant, signedIn) {
 		_ = a.st.AddEvent(ctx, store.Event{SourceID: u.SourceID, Kind: store.EventAdminLoginFailed, Subject: u.Subject, Name: out.Name,
 			Detail: fmt.Sprintf("signed in through a source without a group an admin grant names for it; client %s", clientIP)})
 		return out, ErrNotSourceAdmin
@@ -204,5 +206,27 @@ func (a *Admin) TurnOffPasswordNow(ctx context.Context) error {
 		}
 		src, err := a.st.Source(ctx, u.SourceID)
 		return err == nil && a.usable(src) && IsSourceAdmin(u, []Grant{in.Grant()})
+	})
+}
+
+// grantGivenSince reports whether the grant's source gave u its group at a sign-in at or after
+// signedIn (its login event): always for a person of one source, whose every sign-in is
+// through it; a person of several sources (issue 31 §3) keeps each source's groups across
+// sign-ins through the others, so a fresh sign-in proves the grant only when it went through
+// the grant's source.
+func (a *Admin) grantGivenSince(ctx context.Context, u *store.User, g Grant, signedIn time.Time) bool {
+	ids, err := a.st.Identities(ctx, u.ID)
+	if err != nil {
+		return false
+	}
+	if len(ids) == 0 {
+		return true
+	}
+	evs, err := a.st.UserEvents(ctx, g.SourceID, u.Subject, 20)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(evs, func(e store.Event) bool {
+		return e.Kind == store.EventLoginAllowed && !e.At.Before(signedIn.Truncate(time.Second))
 	})
 }

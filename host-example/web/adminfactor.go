@@ -110,7 +110,7 @@ func (s *adminPages) sourceAdminLogin(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusUnauthorized, "Sign in again", "To open the admin, sign in through your source again (an older sign-in is not enough).", again)
 		return
 	}
-	in, err := s.adm.SourceAdmin(r.Context(), sess.UserID, s.clientIP(r))
+	in, err := s.adm.SourceAdmin(r.Context(), sess.UserID, sess.AuthTime, s.clientIP(r))
 	if errors.Is(err, host.ErrNotSourceAdmin) {
 		s.render(w, http.StatusForbidden, "message.html", &messagePage{Head: Head{Title: "Not an admin", Session: sess},
 			Text: fmt.Sprintf("You are signed in as %s, but your sign-in did not give you a group that lets you open the admin.", in.Name),
