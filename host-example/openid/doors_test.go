@@ -243,7 +243,8 @@ func TestOpenRequestsBoundedPerClientThenBusiestFirst(t *testing.T) {
 	clock := 0
 	tick := func() {
 		clock++
-		d.store.SetClock(func() time.Time { return start.Add(time.Duration(clock) * time.Second) })
+		at := start.Add(time.Duration(clock) * time.Second) // a value: the host's jobs read the clock meanwhile
+		d.store.SetClock(func() time.Time { return at })
 	}
 	tick()
 	victim := signedIn(t, d, "friend")
