@@ -47,11 +47,7 @@ func browserForward(t *testing.T, h *harness, b *browser) string {
 // the first's (at re-validation, or at once when Hank's source refuses his sign-in); refused by
 // Hank's source he still gets in through the first, and only through it.
 func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
-	h := newHarness(t, nil)
-	first := h.addSource(membersConfig)
-	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
-	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
-	appsOf(t, h, hanksPlace)
+	h, first, hanks := twoHouseholds(t, "Hank's Plex")
 	ctx := context.Background()
 
 	viaFirst, viaHanks := h.browser(), h.browser()
@@ -152,11 +148,7 @@ func TestFriendOfTwoSourcesIsOnePerson(t *testing.T) {
 // the CSRF token, recorded): the one made first keeps their sub, the other is retired and
 // signs in as the first from then on.
 func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
-	h := newHarness(t, nil)
-	first := h.addSource(membersConfig)
-	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
-	hanks := h.srv.AddSource("plex", "hanks", "Hank's Plex", hanksConfig, h.sim.Token("otherhome"))
-	appsOf(t, h, hanksPlace)
+	h, first, hanks := twoHouseholds(t, "Hank's Plex")
 	ctx := context.Background()
 	if p := h.browser().Login("plex", "friend"); p.Status != http.StatusSeeOther {
 		t.Fatalf("frank through the first source: %d", p.Status)
@@ -242,13 +234,9 @@ func TestAdminLinksTwoPeopleOfOneAccount(t *testing.T) {
 // still admits him: he keeps his sub and only the joined source's groups, and gets in
 // through that source only; refused by that one too, he is disabled.
 func TestFirstSourceRefusesJoinedSourceAdmits(t *testing.T) {
-	h := newHarness(t, nil)
-	first := h.addSource(membersConfig)
-	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
 	// Named to come after the first in the sources' order (by name): re-validation asks the
 	// first source before Hank's, so only Hank's refusal finds him refused everywhere.
-	hanks := h.srv.AddSource("plex", "hanks", "Plex of Hank", hanksConfig, h.sim.Token("otherhome"))
-	appsOf(t, h, hanksPlace)
+	h, first, hanks := twoHouseholds(t, "Plex of Hank")
 	ctx := context.Background()
 	for _, slug := range []string{"plex", "hanks"} {
 		if p := h.browser().Login(slug, "friend"); p.Status != http.StatusSeeOther {
@@ -290,4 +278,16 @@ func TestFirstSourceRefusesJoinedSourceAdmits(t *testing.T) {
 	if info, _ := albumUserinfo(t, h, viaHanks); info != nil {
 		t.Fatalf("the album admitted frank after both sources refused him: %+v", info)
 	}
+}
+
+// twoHouseholds is a harness with the owner's source and Hank's (named name), on which frank
+// has a share in both households, and the apps of Hank's place.
+func twoHouseholds(t *testing.T, name string) (h *harness, first, hanks *store.Source) {
+	t.Helper()
+	h = newHarness(t, nil)
+	first = h.addSource(membersConfig)
+	h.sim.SetShare("friend", plexsim.ServerElsewhere, true)
+	hanks = h.srv.AddSource("plex", "hanks", name, hanksConfig, h.sim.Token("otherhome"))
+	appsOf(t, h, hanksPlace)
+	return h, first, hanks
 }
