@@ -166,3 +166,54 @@ func TestCheckpointerStopsWithTheStore(t *testing.T) {
 		t.Fatalf("%d rows after reopening (%v), want 200", n, err)
 	}
 }
+
+// A RESTART holds the write lock while it waits for readers: a write transaction that reads
+// before it writes, meanwhile, waits for the lock instead of failing with SQLITE_BUSY (it
+// did when write transactions began deferred: SQLite does not wait to upgrade a read).
+func TestRestartNeverFailsAWriter(t *testing.T) {
+	s := openPaced(t, checkpointConfig{bound: 64 << 10})
+	c := s.ckpt
+	ctx := context.Background()
+	writeRows(t, s, 0, 10)
+	if _, err := c.checkpoint("PASSIVE", &c.passive); err != nil {
+		t.Fatal(err)
+	}
+	// A reader on the WAL, holding no frame back: the RESTART waits for it (checkpointBusy).
+	reader, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback()
+	var n int
+	if err := reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM meta`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan checkpointResult)
+	go func() {
+		r, _ := c.checkpoint("RESTART", &c.restart)
+		done <- r
+	}()
+	writes := 0
+	for restarting := true; restarting; writes++ {
+		select {
+		case r := <-done:
+			if r.busy == 0 {
+				t.Fatalf("the RESTART did not wait for the reader (%+v): the test shows nothing", r)
+			}
+			restarting = false
+		default:
+		}
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var k int
+			if err := s.txQueryRow(ctx, tx, `SELECT COUNT(*) FROM meta`).Scan(&k); err != nil {
+				return err
+			}
+			_, err := s.txExec(ctx, tx, `INSERT INTO meta (key, value) VALUES (?, '')`, fmt.Sprintf("during-%d", writes))
+			return err
+		})
+		if err != nil {
+			t.Fatalf("write %d during a RESTART: %v", writes, err)
+		}
+	}
+	t.Logf("%d writes during the RESTART's wait", writes)
+}

@@ -138,7 +138,12 @@ func openSQLiteWith(dir string, cfg checkpointConfig) (*Store, error) {
 	// journal_size_limit: a WAL that grew past the bound is cut back when it starts over.
 	dsn := "file:" + db + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
 		fmt.Sprintf("&_pragma=journal_size_limit(%d)", cfg.bound)
-	w, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(5000)")
+	// _txlock=immediate: a write transaction takes the write lock at BEGIN, waiting for it
+	// (busy_timeout). A deferred one that read first and then found the lock held (by the
+	// checkpointer's RESTART or TRUNCATE, waiting for readers) would fail at once with
+	// SQLITE_BUSY: SQLite never waits there, as the lock's holder may be waiting for it. The
+	// pool has one connection, so writers queue in Go either way.
+	w, err := sql.Open("sqlite", dsn+"&_pragma=busy_timeout(5000)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
