@@ -132,6 +132,16 @@ func isUniqueViolation(err error) bool {
 // maxTxAttempts bounds how often a write transaction is run again after a serialization failure.
 const maxTxAttempts = 20
 
+// retryPause is how long a transaction that lost attempt times waits before the next
+// attempt: a random time up to a ceiling that doubles with each loss, from 2 ms to 128 ms
+// (full jitter). Transactions that keep meeting, as a burst of sign-ins on a small table whose
+// reads PostgreSQL locks as a whole relation, spread out instead of meeting again; a pause
+// that grew only linearly (up to 5 ms × the attempt) let 8 seeders lose 20 times in a row.
+func retryPause(attempt int) time.Duration {
+	ceiling := 2 * time.Millisecond << min(attempt-1, 6)
+	return time.Duration(1 + mrand.Int64N(int64(ceiling)))
+}
+
 // tx runs fn in a write transaction. On PostgreSQL it is SERIALIZABLE (what SQLite's one
 // writer gives) and run again, after a short random pause, when PostgreSQL refuses it for a
 // concurrent one; fn must therefore have no effect outside the transaction.
@@ -151,7 +161,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		if f := s.onRetry.Load(); f != nil {
 			(*f)()
 		}
-		pause := time.Duration(attempt) * time.Duration(1+mrand.IntN(5)) * time.Millisecond
+		pause := retryPause(attempt)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -27,6 +27,7 @@ var raceChecks = []check{
 	{"RaceAdminDeviceKey", raceAdminDeviceKey},
 	{"RacePutLoginStateCap", racePutLoginStateCap},
 	{"RaceForwardSessionCap", raceForwardSessionCap},
+	{"RaceSignInBurst", raceSignInBurst},
 	{"RaceClaimGuess", raceClaimGuess},
 	{"RaceMetaOnce", raceMetaOnce},
 }
