@@ -3,6 +3,7 @@ package forwardauth
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,28 @@ type identity struct {
 	id                string // the public id (Remote-Id)
 	user, name, email string
 	groups            []string
-	groupsHeader      string
+	// headers are the Remote-* header values, made once when the session is cached: every
+	// allowed answer puts these slices into its header map as they are (nothing writes into
+	// them), so a cached hit allocates none of them.
+	headers remoteHeaders
+}
+
+// remoteHeaders are the values of the Remote-* headers, in the form of an http.Header value.
+type remoteHeaders struct {
+	id, user, name, email, groups []string
+}
+
+// anonymousHeaders are the Remote-* values of an allowed answer without an identity (an app
+// path open to all): each empty, so a value a client sent is never passed on.
+var anonymousHeaders = remoteHeaders{id: []string{""}, user: []string{""}, name: []string{""}, email: []string{""}, groups: []string{""}}
+
+// set puts the values into h under their canonical names, replacing what h had.
+func (v *remoteHeaders) set(h http.Header) {
+	h[HeaderID] = v.id
+	h[HeaderUser] = v.user
+	h[HeaderName] = v.name
+	h[HeaderEmail] = v.email
+	h[HeaderGroups] = v.groups
 }
 
 // entry is a cached answer for one session id: a live session (ident set) or none.
@@ -116,7 +138,8 @@ func identityOf(u *store.User) *identity {
 			id.groups = append(id.groups, g)
 		}
 	}
-	id.groupsHeader = strings.Join(id.groups, ",")
+	id.headers = remoteHeaders{id: []string{id.id}, user: []string{id.user}, name: []string{id.name}, email: []string{id.email},
+		groups: []string{strings.Join(id.groups, ",")}}
 	return id
 }
 

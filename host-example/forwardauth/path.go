@@ -28,6 +28,10 @@ var ErrBadPath = errors.New("request path refused")
 // Path is a request path read every plausible way.
 type Path struct {
 	readings []reading
+	// buf backs readings and segs the first segments: a plain path's readings (as Go reads
+	// it, and case-folded) allocate nothing beyond the Path.
+	buf  [2]reading
+	segs [8]string
 	// EncodedSlash is set when the path holds %2F: only rules that allow it may pass it.
 	EncodedSlash bool
 }
@@ -63,6 +67,7 @@ func ParsePath(raw string) (*Path, error) {
 	}
 	rawSegs := strings.Split(p[1:], "/")
 	path := &Path{}
+	path.readings = path.buf[:0]
 	escaped := false
 	for _, s := range rawSegs {
 		if err := checkSegment(s); err != nil {
@@ -75,7 +80,7 @@ func ParsePath(raw string) (*Path, error) {
 	}
 	params := strings.IndexByte(p, ';') >= 0
 	// As Go's ServeMux routes it (and most servers): literal dot segments, then each segment decoded.
-	path.add(resolve(rawSegs, false, true))
+	path.add(resolveInto(path.segs[:0], rawSegs, false, true))
 	if params {
 		// As Java servers do: ";parameters" dropped from each segment first.
 		path.add(resolve(rawSegs, true, true))
@@ -249,8 +254,8 @@ func checkSegment(s string) error {
 	// Every piece a server may see as a segment: decoded or not, with or without parameters,
 	// split at an encoded slash or not.
 	noParams, _, _ := strings.Cut(s, ";")
-	for _, cand := range []string{dec, unescape(noParams)} {
-		for _, piece := range strings.Split(cand, "/") {
+	for _, cand := range [2]string{dec, unescape(noParams)} {
+		for piece := range strings.SplitSeq(cand, "/") {
 			if stripped, _, _ := strings.Cut(piece, ";"); stripped != piece {
 				if err := checkPiece(stripped); err != nil {
 					return err
@@ -278,7 +283,12 @@ func checkPiece(p string) error {
 // resolve is the segments of one reading: parameters dropped if asked, dot segments
 // resolved, empty segments dropped, each segment decoded if still encoded.
 func resolve(segs []string, dropParams, decode bool) reading {
-	out := make([]string, 0, len(segs))
+	return resolveInto(make([]string, 0, len(segs)), segs, dropParams, decode)
+}
+
+// resolveInto is resolve appending the segments to out (an empty slice whose backing array
+// the reading may keep).
+func resolveInto(out, segs []string, dropParams, decode bool) reading {
 	for _, s := range segs {
 		if dropParams {
 			s, _, _ = strings.Cut(s, ";")

@@ -16,9 +16,13 @@ import (
 // NormalizeHost lowercases a host, drops a trailing dot and a default port.
 func NormalizeHost(h string) string {
 	h = strings.ToLower(strings.TrimSpace(h))
-	host, port, err := net.SplitHostPort(h)
-	if err != nil {
-		host, port = h, ""
+	host, port := h, ""
+	// Only a name with a colon can have a port (SplitHostPort's error would allocate on every
+	// request: rules' hosts are normalised per request and reading).
+	if strings.IndexByte(h, ':') >= 0 {
+		if hp, pp, err := net.SplitHostPort(h); err == nil {
+			host, port = hp, pp
+		}
 	}
 	host = strings.TrimSuffix(host, ".")
 	if port == "" || port == "80" || port == "443" {

@@ -57,6 +57,9 @@ const (
 	HeaderID = "Remote-Id"
 )
 
+// noStore is the Cache-Control value of every decision, shared by all answers (read only).
+var noStore = []string{"no-store"}
+
 // errNoOriginalHost is an nginx configuration from before X-Original-Host was required.
 var errNoOriginalHost = errors.New("no X-Original-Host: add proxy_set_header X-Original-Host $host to the nginx configuration")
 
@@ -280,7 +283,7 @@ func (s *Service) decide(r *http.Request, t target) (Verdict, *identity, error) 
 // verify is one proxy flavour's endpoint.
 func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = noStore
 		read, refuse := forwardedTarget, http.StatusBadRequest
 		if f == flavourNginx {
 			// auth_request turns anything but 2xx, 401 and 403 into a 500.
@@ -326,18 +329,10 @@ func (s *Service) verify(f flavour, proxy string) http.HandlerFunc {
 		}
 		switch v {
 		case Allow:
-			h := w.Header()
-			h.Set(HeaderUser, "")
-			h.Set(HeaderName, "")
-			h.Set(HeaderEmail, "")
-			h.Set(HeaderGroups, "")
-			h.Set(HeaderID, "")
 			if ident != nil {
-				h.Set(HeaderID, ident.id)
-				h.Set(HeaderUser, ident.user)
-				h.Set(HeaderName, ident.name)
-				h.Set(HeaderEmail, ident.email)
-				h.Set(HeaderGroups, ident.groupsHeader)
+				ident.headers.set(w.Header())
+			} else {
+				anonymousHeaders.set(w.Header())
 			}
 			w.WriteHeader(http.StatusOK)
 		case Login, Bridge:

@@ -87,7 +87,7 @@ func benchDatabase(b *testing.B) string {
 }
 
 // benchSource is an enabled source of st.
-func benchSource(b *testing.B, st *store.Store) string {
+func benchSource(b testing.TB, st *store.Store) string {
 	b.Helper()
 	ctx := context.Background()
 	src, err := st.CreateSource(ctx, "plex", "bench", "Bench")
@@ -112,7 +112,7 @@ func login(st *store.Store, source string, k int) (*store.LoginDone, error) {
 }
 
 // benchLogin is login, stopping the benchmark on an error.
-func benchLogin(b *testing.B, st *store.Store, source string, k int) *store.LoginDone {
+func benchLogin(b testing.TB, st *store.Store, source string, k int) *store.LoginDone {
 	b.Helper()
 	done, err := login(st, source, k)
 	if err != nil {
