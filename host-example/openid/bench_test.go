@@ -2,9 +2,15 @@ package openid_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"syscall"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/plexlogin/plexlogin/host-example/oidcload"
 	"github.com/plexlogin/plexlogin/host-example/openid"
@@ -88,5 +94,38 @@ func TestLoadRunShort(t *testing.T) {
 		if err != nil || r.Errors != 0 || r.OK == 0 { // correctness only: how many fit in a second depends on the machine
 			t.Fatalf("%s: %v %s", grant, err, r)
 		}
+	}
+}
+
+// BenchmarkSignIDToken is one id_token signature alone (go-jose, as the token endpoint makes
+// it) with an RSA-2048 and a P-256 key: the ceiling of a refresh grant per core (scripts/hot-paths
+// sets the host's refresh rate beside it).
+func BenchmarkSignIDToken(b *testing.B) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := []byte(`{"iss":"https://sso.example.test","sub":"u_0123456789abcdef","aud":["wiki"],"exp":1796672000,` +
+		`"iat":1796668400,"auth_time":1796668000,"nonce":"n-0S6_WzA2Mj","at_hash":"77QmUPtjPfzWtF2AnpK9RQ","amr":["fed"],` +
+		`"azp":"wiki","name":"Frank","preferred_username":"frank","email":"frank@example.test","groups":["friends","members"]}`)
+	for _, k := range []struct {
+		alg jose.SignatureAlgorithm
+		key any
+	}{{jose.RS256, rsaKey}, {jose.ES256, ecKey}} {
+		b.Run(string(k.alg), func(b *testing.B) {
+			signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: k.key}, (&jose.SignerOptions{}).WithType("JWT"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := signer.Sign(payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
