@@ -295,9 +295,14 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 
 // SetUserinfoFromRequest fills the id_token's claims.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	u, err := s.st.UserByPublicID(ctx, req.GetSubject())
-	if err != nil {
-		return err
+	var u *store.User
+	if r, ok := req.(*refreshRequest); ok && r.user != nil && r.user.PublicID == req.GetSubject() {
+		u = r.user // read by this refresh grant, which judged the grant on it
+	} else {
+		var err error
+		if u, err = s.st.UserByPublicID(ctx, req.GetSubject()); err != nil {
+			return err
+		}
 	}
 	c, err := s.clients.byID(ctx, req.GetClientID())
 	if err != nil {

@@ -42,6 +42,9 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 type refreshRequest struct {
 	rt      *store.RefreshToken
 	subject string
+	// user is the token's user as this request read it (TokenRequestByRefreshToken): the
+	// id_token's claims come from the same read (SetUserinfoFromRequest), not a second one.
+	user *store.User
 }
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
@@ -119,7 +122,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
 	}
 	signFor(ctx, rt.ClientID)
-	return &refreshRequest{rt: rt, subject: u.PublicID}, nil
+	return &refreshRequest{rt: rt, subject: u.PublicID, user: u}, nil
 }
 
 // refreshRef is how GetRefreshTokenInfo names a refresh token to RevokeToken (the library

@@ -175,9 +175,10 @@ func newRefreshChain(st *store.Store, uid int64, name string) (*refreshChain, er
 }
 
 // grant is the store's part of one refresh grant at the token endpoint: read the presented
-// token (with its user's and source's state), read the user, rotate (compare and swap, the
-// next refresh token and the access token in one transaction), read the user for the id_token.
-// The client is read from the provider's in-memory cache, not the store.
+// token (with its user's and source's state), read the user (the grant is judged on it and the
+// id_token's claims come from it), rotate (compare and swap, the next refresh token and the
+// access token in one transaction). The client is read from the provider's in-memory cache,
+// not the store.
 func (c *refreshChain) grant() error {
 	ctx := context.Background()
 	rt, err := c.st.RefreshTokenByHash(ctx, c.cur.Hash)
@@ -198,8 +199,8 @@ func (c *refreshChain) grant() error {
 	if err := c.st.RotateRefreshToken(ctx, rt.Hash, next, access); err != nil {
 		return fmt.Errorf("rotate %s: %w", rt.Hash, err)
 	}
-	if _, err := c.st.UserByPublicID(ctx, u.PublicID); err != nil {
-		return err
+	if u.PublicID == "" {
+		return fmt.Errorf("user %d has no public id", u.ID)
 	}
 	c.cur = next
 	return nil
