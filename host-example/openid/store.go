@@ -49,6 +49,8 @@ type Store interface {
 	PutRefreshToken(ctx context.Context, t store.RefreshToken) error
 	// RefreshTokenByHash reads a refresh token, rotated and revoked ones too.
 	RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error)
+	// RefreshTokenAndUser reads a refresh token as RefreshTokenByHash does, with its user.
+	RefreshTokenAndUser(ctx context.Context, hash string) (*store.RefreshToken, *store.User, error)
 	// RotateRefreshToken replaces a refresh token by the next of its family, atomically.
 	RotateRefreshToken(ctx context.Context, hash string, next store.RefreshToken, access store.AccessToken) error
 	// RevokeFamily revokes a refresh token family and its access tokens.

@@ -93,7 +93,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 
 // TokenRequestByRefreshToken answers a live refresh token; presenting a rotated one revokes its family.
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	rt, err := s.st.RefreshTokenByHash(ctx, hashOf(token))
+	rt, u, err := s.st.RefreshTokenAndUser(ctx, hashOf(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, op.ErrInvalidRefreshToken
 	} else if err != nil { // the store is unreachable: the token may well be good, so say so, not invalid_grant
@@ -107,12 +107,6 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	}
 	if rt.Revoked || time.Now().After(rt.Expires) {
 		return nil, op.ErrInvalidRefreshToken
-	}
-	u, err := s.st.User(ctx, rt.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, op.ErrInvalidRefreshToken
-	} else if err != nil {
-		return nil, oidc.ErrServerError().WithParent(storeFault(ctx, err))
 	}
 	c, err := s.clients.byID(ctx, rt.ClientID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

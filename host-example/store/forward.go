@@ -74,24 +74,24 @@ func (s *Store) CreateForwardSession(ctx context.Context, id, hostSessionID stri
 	return userID, exp, nil
 }
 
-// forwardUserCols are userCols of the users table as "u" (one query answers a forward-auth
-// cache miss: a round trip each on PostgreSQL).
-var forwardUserCols = "u." + strings.Join(strings.Split(strings.Join(strings.Fields(userCols), " "), ", "), ", u.")
+// joinedUserCols are userCols of the users table as "u", for a query that reads a user with
+// the row it joins (one statement, not two: a round trip each on PostgreSQL).
+var joinedUserCols = "u." + strings.Join(strings.Split(strings.Join(strings.Fields(userCols), " "), ", "), ", u.")
 
 // alsoScan is a row whose Scan fills extra after the destinations it is given.
 type alsoScan struct {
 	row   interface{ Scan(...any) error }
-	extra any
+	extra []any
 }
 
-func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.extra)...) }
+func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.extra...)...) }
 
 // ForwardSession is the user of a live forward-auth session id: the session
 // is unexpired and its user and source are enabled. It answers when the session expires.
 func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time, error) {
 	var exp int64
-	u, err := s.scanUser(alsoScan{s.read.QueryRowContext(ctx, `SELECT `+forwardUserCols+`, f.expires_at FROM forward_sessions f `+sessionPerson("f", false)+`
-		WHERE f.id = ? AND `+sessionLive("f", false), id, s.now().Unix()), &exp})
+	u, err := s.scanUser(alsoScan{s.read.QueryRowContext(ctx, `SELECT `+joinedUserCols+`, f.expires_at FROM forward_sessions f `+sessionPerson("f", false)+`
+		WHERE f.id = ? AND `+sessionLive("f", false), id, s.now().Unix()), []any{&exp}})
 	if err != nil {
 		return nil, time.Time{}, err
 	}

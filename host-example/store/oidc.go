@@ -350,25 +350,54 @@ func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, t RefreshTok
 	return err
 }
 
+// refreshCols are the columns RefreshTokenByHash reads (oidc_refresh as "r", joined with its
+// user "u" and source "src"), and refreshRow the destinations they scan into.
+const refreshCols = `r.hash, r.id, r.family_id, r.grant_id, r.client_id, r.user_id, r.scopes, r.amr, r.auth_time,
+	r.expires_at, r.rotated_at, CASE WHEN r.revoked != 0 OR u.disabled != 0 OR src.enabled = 0 THEN 1 ELSE 0 END`
+
+// refreshRow is a refresh token being scanned from refreshCols.
+type refreshRow struct {
+	t                RefreshToken
+	scopes, amr      string
+	at, exp, rotated int64
+}
+
+func (r *refreshRow) dest() []any {
+	return []any{&r.t.Hash, &r.t.ID, &r.t.FamilyID, &r.t.GrantID, &r.t.ClientID, &r.t.UserID, &r.scopes, &r.amr, &r.at, &r.exp, &r.rotated, &r.t.Revoked}
+}
+
+func (r *refreshRow) token() *RefreshToken {
+	_ = json.Unmarshal([]byte(r.scopes), &r.t.Scopes)
+	_ = json.Unmarshal([]byte(r.amr), &r.t.AMR)
+	r.t.AuthTime, r.t.Expires, r.t.Rotated = time.Unix(r.at, 0), time.Unix(r.exp, 0), r.rotated != 0
+	return &r.t
+}
+
+// refreshFrom joins a refresh token "r" to its user and source.
+const refreshFrom = ` FROM oidc_refresh r JOIN users u ON u.id = r.user_id JOIN sources src ON src.id = u.source_id WHERE r.hash = ?`
+
 // RefreshTokenByHash reads a refresh token, rotated or revoked ones too (for reuse detection).
 func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error) {
-	var t RefreshToken
-	var scopes, amr string
-	var at, exp, rotated int64
-	err := s.db.QueryRowContext(ctx, `SELECT r.hash, r.id, r.family_id, r.grant_id, r.client_id, r.user_id, r.scopes, r.amr, r.auth_time,
-		r.expires_at, r.rotated_at, CASE WHEN r.revoked != 0 OR u.disabled != 0 OR src.enabled = 0 THEN 1 ELSE 0 END
-		FROM oidc_refresh r JOIN users u ON u.id = r.user_id JOIN sources src ON src.id = u.source_id WHERE r.hash = ?`, hash).
-		Scan(&t.Hash, &t.ID, &t.FamilyID, &t.GrantID, &t.ClientID, &t.UserID, &scopes, &amr, &at, &exp, &rotated, &t.Revoked)
+	var r refreshRow
+	err := s.db.QueryRowContext(ctx, `SELECT `+refreshCols+refreshFrom, hash).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(scopes), &t.Scopes)
-	_ = json.Unmarshal([]byte(amr), &t.AMR)
-	t.AuthTime, t.Expires, t.Rotated = time.Unix(at, 0), time.Unix(exp, 0), rotated != 0
-	return &t, nil
+	return r.token(), nil
+}
+
+// RefreshTokenAndUser is RefreshTokenByHash and the token's user (as User reads it), in one
+// statement: a refresh grant needs both.
+func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (*RefreshToken, *User, error) {
+	var r refreshRow
+	u, err := s.scanUser(alsoScan{s.db.QueryRowContext(ctx, `SELECT `+joinedUserCols+`, `+refreshCols+refreshFrom, hash), r.dest()})
+	if err != nil {
+		return nil, nil, err // scanUser answers ErrNotFound for no row
+	}
+	return r.token(), u, nil
 }
 
 // ErrRefreshReused is a rotated refresh token presented again (its family is now revoked).

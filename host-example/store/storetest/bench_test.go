@@ -175,22 +175,18 @@ func newRefreshChain(st *store.Store, uid int64, name string) (*refreshChain, er
 }
 
 // grant is the store's part of one refresh grant at the token endpoint: read the presented
-// token (with its user's and source's state), read the user (the grant is judged on it and the
+// token with its user (and its source's state; the grant is judged on the user and the
 // id_token's claims come from it), rotate (compare and swap, the next refresh token and the
 // access token in one transaction). The client is read from the provider's in-memory cache,
 // not the store.
 func (c *refreshChain) grant() error {
 	ctx := context.Background()
-	rt, err := c.st.RefreshTokenByHash(ctx, c.cur.Hash)
+	rt, u, err := c.st.RefreshTokenAndUser(ctx, c.cur.Hash)
 	if err != nil {
 		return fmt.Errorf("refresh token %s: %w", c.cur.Hash, err)
 	}
 	if rt.Rotated || rt.Revoked {
 		return fmt.Errorf("refresh token %s: rotated %v, revoked %v", c.cur.Hash, rt.Rotated, rt.Revoked)
-	}
-	u, err := c.st.User(ctx, rt.UserID)
-	if err != nil {
-		return err
 	}
 	next := *rt
 	next.Hash, next.ID = store.RandomID(32), store.RandomID(16) // random, spread over the index as real hashes are

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"time"
 
@@ -109,6 +110,16 @@ func refreshRotation(e *env) {
 	}
 	_, err = e.b.RefreshTokenByHash(e.ctx, "no-such-token")
 	e.is(err, store.ErrNotFound, "unknown token")
+	// With its user, in one read: the same token, and the user as User reads it.
+	withUser, u, err := e.b.RefreshTokenAndUser(e.ctx, "r0")
+	e.ok(err, "read with the user")
+	byID, err := e.b.User(e.ctx, uid)
+	e.ok(err, "read the user")
+	if !reflect.DeepEqual(withUser, got) || !reflect.DeepEqual(u, byID) {
+		e.Fatalf("read with the user: %+v and %+v; want %+v and %+v", withUser, u, got, byID)
+	}
+	_, _, err = e.b.RefreshTokenAndUser(e.ctx, "no-such-token")
+	e.is(err, store.ErrNotFound, "unknown token, with the user")
 	r1, a1 := next(r0, "r1")
 	e.ok(e.b.RotateRefreshToken(e.ctx, "r0", r1, a1), "rotate")
 	if st := e.refreshState(e.a, "r0"); st != "rotated" {
