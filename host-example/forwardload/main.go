@@ -101,6 +101,9 @@ func run() error {
 // seeders is how many logins the seed stores at once (a PostgreSQL commit waits for the disk).
 const seeders = 8
 
+// seedTries is how often a session is seeded before the seed fails.
+const seedTries = 3
+
 // seedSessions logs n users of source in and gives each perUser forward-auth sessions (each
 // on a sign-in of its own, a browser); it answers their cookie tokens in user order (user k's
 // are k*perUser to k*perUser+perUser-1).
@@ -116,6 +119,11 @@ func seedSessions(ctx context.Context, st *store.Store, source string, n, perUse
 			for i := int(next.Add(1) - 1); i < n*perUser; i = int(next.Add(1) - 1) {
 				k := i / perUser
 				tok, err := seedSession(ctx, st, source, k)
+				// A fresh PostgreSQL database under eight writers at once: its first reads
+				// lock whole tables, so a transaction may lose its 20 tries; seed it again.
+				for try := 1; err != nil && try < seedTries; try++ {
+					tok, err = seedSession(ctx, st, source, k)
+				}
 				if err != nil {
 					errs[w] = fmt.Errorf("session %d of user %d: %w", i%perUser, k, err)
 					next.Store(int64(n * perUser)) // the others stop at their next session
