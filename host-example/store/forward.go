@@ -86,16 +86,28 @@ type alsoScan struct {
 
 func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.extra...)...) }
 
-// ForwardSession is the user of a live forward-auth session id: the session
-// is unexpired and its user and source are enabled. It answers when the session expires.
+// ForwardSession is the user of a live forward-auth session id: the session is unexpired and
+// its user and source are enabled. It answers when the session expires. Of the user it reads
+// only who they are (id, public id, source, subject, username, email, name, picture and
+// groups), what a protected app learns: not the login document, credentials or preview, which
+// a cache miss need not read, decode or decrypt.
 func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time, error) {
+	var u User
+	var groups string
 	var exp int64
-	u, err := s.scanUser(alsoScan{s.read.QueryRowContext(ctx, `SELECT `+joinedUserCols+`, f.expires_at FROM forward_sessions f `+sessionPerson("f", false)+`
-		WHERE f.id = ? AND `+sessionLive("f", false), id, s.now().Unix()), []any{&exp}})
+	err := s.read.QueryRowContext(ctx, `SELECT u.id, u.public_id, u.source_id, u.sub, u.username, u.email, u.email_verified, u.name,
+		u.picture, u.groups_json, f.expires_at FROM forward_sessions f `+sessionPerson("f", false)+`
+		WHERE f.id = ? AND `+sessionLive("f", false), id, s.now().Unix()).
+		Scan(&u.ID, &u.PublicID, &u.SourceID, &u.Subject, &u.Username, &u.Email, &u.EmailVerified, &u.Name, &u.Picture, &groups, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, ErrNotFound
+	}
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	return u, time.Unix(exp, 0), nil
+	_ = json.Unmarshal([]byte(groups), &u.Memberships)
+	u.Groups = groupNames(u.Memberships)
+	return &u, time.Unix(exp, 0), nil
 }
 
 // DeleteForwardSession ends a forward-auth session (log-out).

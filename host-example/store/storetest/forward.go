@@ -52,6 +52,21 @@ func forwardSessionCreateReadExpireDelete(e *env) {
 	if u.ID != uid || u.Username != "alice" || !gotExp.Equal(exp) {
 		e.Fatalf("read %+v until %v", u, gotExp)
 	}
+	// Who the person is, as User reads it (what forward-auth's Remote-* headers are made of).
+	carol, err := e.a.FinishLogin(e.ctx, store.User{SourceID: src.ID, Subject: "3", Username: "carol", Name: "Carol C", Email: "carol@example.test",
+		Picture: "https://example.test/c.png", Groups: []string{"friends", "family"}}, store.Event{Kind: store.EventLoginAllowed, Subject: "3"}, "", time.Hour)
+	e.ok(err, "carol's login")
+	_, _, err = e.a.CreateForwardSession(e.ctx, "fc", carol.SessionID, time.Hour)
+	e.ok(err, "carol's session")
+	person, _, err := e.b.ForwardSession(e.ctx, "fc")
+	e.ok(err, "read carol's session")
+	full, err := e.b.User(e.ctx, carol.UserID)
+	e.ok(err, "read carol")
+	if person.ID != full.ID || person.PublicID != full.PublicID || person.SourceID != full.SourceID || person.Subject != full.Subject ||
+		person.Username != full.Username || person.Name != full.Name || person.Email != full.Email || person.Picture != full.Picture ||
+		!slices.Equal(person.Groups, full.Groups) || !slices.Equal(person.Groups, []string{"family", "friends"}) && !slices.Equal(person.Groups, []string{"friends", "family"}) {
+		e.Fatalf("forward-auth session's person %+v, the user %+v", person, full)
+	}
 	if e.forwardLive(e.b, "no-such-session") {
 		e.Fatal("unknown forward-auth session live")
 	}
