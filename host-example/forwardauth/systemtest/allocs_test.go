@@ -12,27 +12,16 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/plexlogin/plexlogin/host-example/allocbudget"
 	"github.com/plexlogin/plexlogin/host-example/forwardauth"
 )
-
-// withinBudget fails t when one run of f allocates more than budget times on average (the
-// figure measured when the budget was set, plus about 10 %).
-func withinBudget(t *testing.T, budget float64, f func()) {
-	t.Helper()
-	got := testing.AllocsPerRun(200, f)
-	t.Logf("%.0f allocations a run (budget %.0f)", got, budget)
-	if got > budget {
-		t.Errorf("%.0f allocations a run, over the budget of %.0f: find what added them (go test -bench, -memprofile);\n"+
-			"if a Go toolchain bump moved them, measure again and set the budget at the new figure + about 10 %%", got, budget)
-	}
-}
 
 // TestAllocsForwardAuthHit bounds the allocations of an allowed nginx answer for a cached live
 // session, through the host's whole handler (BenchmarkVerifyNginx's request).
 func TestAllocsForwardAuthHit(t *testing.T) {
 	f := newFixture(t)
 	r := nginxAsk(f.ownerTok)
-	withinBudget(t, 20, func() {
+	allocbudget.Check(t, 20, "a forward-auth hit", func() {
 		w := httptest.NewRecorder()
 		f.srv.ServeHTTP(w, r)
 		if w.Code != http.StatusOK {
@@ -45,7 +34,7 @@ func TestAllocsForwardAuthHit(t *testing.T) {
 func TestAllocsForwardAuthAnonymous(t *testing.T) {
 	f := newFixture(t)
 	r := nginxAsk("")
-	withinBudget(t, 26, func() {
+	allocbudget.Check(t, 26, "an anonymous 401", func() {
 		w := httptest.NewRecorder()
 		f.srv.ServeHTTP(w, r)
 		if w.Code != http.StatusUnauthorized {
@@ -56,7 +45,7 @@ func TestAllocsForwardAuthAnonymous(t *testing.T) {
 
 // TestAllocsParsePath bounds the allocations of reading a plain app path with a query.
 func TestAllocsParsePath(t *testing.T) {
-	withinBudget(t, 3, func() {
+	allocbudget.Check(t, 3, "ParsePath", func() {
 		if _, err := forwardauth.ParsePath("/library/42/metadata?page=2"); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ package storetest
 import (
 	"testing"
 
+	"github.com/plexlogin/plexlogin/host-example/allocbudget"
 	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
@@ -27,15 +28,9 @@ func TestAllocsRefreshGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const budget = 252
-	got := testing.AllocsPerRun(200, func() {
+	allocbudget.Check(t, 252, "a refresh grant's store work", func() {
 		if err := c.grant(); err != nil {
 			t.Fatal(err)
 		}
 	})
-	t.Logf("%.0f allocations a grant (budget %d)", got, budget)
-	if got > budget {
-		t.Errorf("%.0f allocations a grant, over the budget of %d: find what added them (go test -bench RefreshGrant -memprofile);\n"+
-			"if a Go toolchain or modernc.org/sqlite bump moved them, measure again and set the budget at the new figure + about 10 %%", got, budget)
-	}
 }
