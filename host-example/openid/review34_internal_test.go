@@ -153,6 +153,9 @@ func TestReview34RefreshSameVerdictAsParent(t *testing.T) {
 			if parent := e.parentVerdict(tok); parent != c.want {
 				t.Fatalf("the parent's verdict %v, the case expects %v", parent, c.want)
 			}
+			if _, err := e.s.TokenRequestByRefreshToken(e.ctx, tok); (err == nil) != c.want {
+				t.Fatalf("HOLE? the judgement: %v, want allowed=%v as the parent (before the rotation's own check)", err, c.want)
+			}
 			ui, err := e.grant(tok, nil)
 			if (err == nil) != c.want {
 				t.Fatalf("HOLE? grant: %v (claims %+v), want allowed=%v as the parent", err, ui, c.want)
