@@ -194,8 +194,8 @@ func TestReview34RefreshNamesTheTokensClientAndUser(t *testing.T) {
 // Changes between the judgement and the rotation (the window the id_token's claims now come
 // from the judged read rather than a read after the rotation): a person disabled or deleted,
 // or a source turned off, in it gets no tokens (the rotation's compare and swap needs the
-// token unrevoked); a group taken away in it leaves the id_token with the judged groups (the
-// parent's second read would have shown the new ones: stale by the rotation's duration).
+// token unrevoked); a group given in it (an announced change of access) makes the claims be
+// read again, so the id_token carries the new groups, as the parent's second read did.
 func TestReview34RefreshWindow(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -225,8 +225,12 @@ func TestReview34RefreshWindow(t *testing.T) {
 	}
 	now, _ := e.st.User(e.ctx, e.uid)
 	got, _ := ui.Claims["groups"].([]string)
-	t.Logf("groups changed in the window: id_token groups %v, the person's groups now %v (the parent would have released the latter)", got, now.Groups)
 	if !slices.Contains(now.Groups, "family") {
 		t.Fatalf("the person's groups %v", now.Groups)
+	}
+	// The change was announced (AccessRevoked), so the claims are read again: the id_token
+	// carries the groups the person has now, as the parent's second read gave.
+	if !slices.Equal(got, now.Groups) {
+		t.Fatalf("groups changed in the window: id_token groups %v, the person's groups now %v", got, now.Groups)
 	}
 }

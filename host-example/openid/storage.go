@@ -296,8 +296,9 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // SetUserinfoFromRequest fills the id_token's claims.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	var u *store.User
-	if r, ok := req.(*refreshRequest); ok && r.user != nil && r.user.PublicID == req.GetSubject() {
-		u = r.user // read by this refresh grant, which judged the grant on it
+	if r, ok := req.(*refreshRequest); ok && r.user != nil && r.user.PublicID == req.GetSubject() &&
+		r.revoked == s.st.Changes().Version(store.AccessRevoked) {
+		u = r.user // read by this refresh grant, which judged the grant on it, and nobody's access changed since
 	} else {
 		var err error
 		if u, err = s.st.UserByPublicID(ctx, req.GetSubject()); err != nil {

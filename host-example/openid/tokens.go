@@ -43,8 +43,11 @@ type refreshRequest struct {
 	rt      *store.RefreshToken
 	subject string
 	// user is the token's user as this request read it (TokenRequestByRefreshToken): the
-	// id_token's claims come from the same read (SetUserinfoFromRequest), not a second one.
+	// id_token's claims come from the same read (SetUserinfoFromRequest), not a second one,
+	// unless the store announced a change of someone's access since (revoked, below).
 	user *store.User
+	// revoked is the store's AccessRevoked version before user was read.
+	revoked uint64
 }
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
@@ -93,6 +96,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 
 // TokenRequestByRefreshToken answers a live refresh token; presenting a rotated one revokes its family.
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	revoked := s.st.Changes().Version(store.AccessRevoked)
 	rt, u, err := s.st.RefreshTokenAndUser(ctx, hashOf(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, op.ErrInvalidRefreshToken
@@ -116,7 +120,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user may no longer use this application: every token of this grant is revoked")
 	}
 	signFor(ctx, rt.ClientID)
-	return &refreshRequest{rt: rt, subject: u.PublicID, user: u}, nil
+	return &refreshRequest{rt: rt, subject: u.PublicID, user: u, revoked: revoked}, nil
 }
 
 // refreshRef is how GetRefreshTokenInfo names a refresh token to RevokeToken (the library
