@@ -13,8 +13,12 @@ func TestMain(m *testing.M) { postgrestest.Main(m) }
 // PostgreSQL passes the suite with two stores on one database: two replicas' pools, each
 // with its own copy of the key file.
 func TestPostgres(t *testing.T) {
-	srv := postgrestest.Shared(t)
-	Run(t, func(t *testing.T) (a, b *store.Store) {
+	Run(t, postgresPair(postgrestest.Shared(t)))
+}
+
+// postgresPair opens two stores (two replicas' pools) on a new database of srv for each check.
+func postgresPair(srv *postgrestest.Server) Opener {
+	return func(t *testing.T) (a, b *store.Store) {
 		url := srv.NewDatabase(t)
 		dir := t.TempDir()
 		a, err := store.OpenWith(context.Background(), store.Options{Database: url, Dir: dir})
@@ -28,5 +32,5 @@ func TestPostgres(t *testing.T) {
 		}
 		t.Cleanup(func() { b.Close() })
 		return a, b
-	})
+	}
 }

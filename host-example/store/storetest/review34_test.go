@@ -25,41 +25,10 @@ var review34Checks = []check{
 	{"RefreshTokenAndUserAsTwoReads", review34RefreshTokenAndUserAsTwoReads},
 }
 
-func TestReview34SQLite(t *testing.T) {
-	for _, c := range review34Checks {
-		t.Run(c.name, func(t *testing.T) {
-			c.fn(newEnv(t, func(t *testing.T) (a, b *store.Store) {
-				s, err := store.Open(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s, s
-			}))
-		})
-	}
-}
+func TestReview34SQLite(t *testing.T) { runChecks(t, review34Checks, sqliteStore) }
 
 func TestReview34Postgres(t *testing.T) {
-	srv := postgrestest.Shared(t)
-	for _, c := range review34Checks {
-		t.Run(c.name, func(t *testing.T) {
-			c.fn(newEnv(t, func(t *testing.T) (a, b *store.Store) {
-				url, dir := srv.NewDatabase(t), t.TempDir()
-				a, err := store.OpenWith(context.Background(), store.Options{Database: url, Dir: dir})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { a.Close() })
-				b, err = store.OpenWith(context.Background(), store.Options{Database: url, Dir: dir})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { b.Close() })
-				return a, b
-			}))
-		})
-	}
+	runChecks(t, review34Checks, postgresPair(postgrestest.Shared(t)))
 }
 
 // A forward-auth session gives nobody once its person is disabled, retired by a link or

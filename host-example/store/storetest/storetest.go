@@ -34,9 +34,14 @@ func checks() [][]check {
 // Run runs the suite on the database open gives, a fresh one for each check.
 func Run(t *testing.T, open Opener) {
 	for _, area := range checks() {
-		for _, c := range area {
-			t.Run(c.name, func(t *testing.T) { c.fn(newEnv(t, open)) })
-		}
+		runChecks(t, area, open)
+	}
+}
+
+// runChecks runs each of checks as a subtest, on a fresh database of open.
+func runChecks(t *testing.T, checks []check, open Opener) {
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) { c.fn(newEnv(t, open)) })
 	}
 }
 
