@@ -175,10 +175,10 @@ func TestRestartNeverFailsAWriter(t *testing.T) {
 	c := s.ckpt
 	ctx := context.Background()
 	writeRows(t, s, 0, 10)
-	if _, err := c.checkpoint("PASSIVE", &c.passive); err != nil {
-		t.Fatal(err)
-	}
-	// A reader on the WAL, holding no frame back: the RESTART waits for it (checkpointBusy).
+	// A reader on the WAL: its snapshot is the WAL's last frame, so once the PASSIVE below has
+	// copied every frame it holds none back, but it still reads through the WAL, and the
+	// RESTART waits for it (checkpointBusy). (A reader that began after the PASSIVE would read
+	// the database file alone, and no RESTART would wait for it.)
 	reader, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +187,9 @@ func TestRestartNeverFailsAWriter(t *testing.T) {
 	var n int
 	if err := reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM meta`).Scan(&n); err != nil {
 		t.Fatal(err)
+	}
+	if r, err := c.checkpoint("PASSIVE", &c.passive); err != nil || r.log != r.copied {
+		t.Fatalf("PASSIVE: %+v, %v; want every frame copied", r, err)
 	}
 	done := make(chan checkpointResult)
 	go func() {
