@@ -23,26 +23,17 @@ func TestReview34RetryWaitIsBoundedAndEndsWithTheClient(t *testing.T) {
 	lose := func(attempts *int) func(*sql.Tx) error {
 		return func(*sql.Tx) error { *attempts++; return &pgconn.PgError{Code: "40001"} }
 	}
-	var worst time.Duration
-	for a := 1; a < maxTxAttempts; a++ {
-		worst += 2 * time.Millisecond << min(a-1, 6)
-	}
-	t.Logf("a transaction losing every attempt waits at most %v in all over %d attempts", worst, maxTxAttempts)
-	if worst > 2*time.Second {
-		t.Fatalf("HOLE: a transaction that keeps losing may wait %v", worst)
-	}
+	// Its bound (about 1.8 s in all) is TestRetryPauseGrowsAndIsBounded's; here, the attempts.
 	attempts := 0
-	start := time.Now()
 	err = s.tx(context.Background(), lose(&attempts))
-	if took := time.Since(start); attempts != maxTxAttempts || err == nil || took > worst+time.Second {
-		t.Fatalf("HOLE: %d attempts, %v, took %v (bound %v)", attempts, err, took, worst)
+	if attempts != maxTxAttempts || err == nil {
+		t.Fatalf("HOLE: %d attempts, %v; want %d attempts and an error", attempts, err, maxTxAttempts)
 	}
 	// While it waits, the writer's connection is free: another write goes through.
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	attempts = 0
 	done := make(chan error, 1)
-	start = time.Now()
 	go func() { done <- s.tx(ctx, lose(&attempts)) }()
 	time.Sleep(20 * time.Millisecond)
 	if err := s.tx(context.Background(), func(tx *sql.Tx) error {
@@ -51,7 +42,8 @@ func TestReview34RetryWaitIsBoundedAndEndsWithTheClient(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("HOLE: a write while another waits to retry: %v", err)
 	}
-	if err := <-done; !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
-		t.Fatalf("HOLE: the retry wait outlived its context: %v after %v", err, time.Since(start))
+	// Ended by its context, not by running out of attempts (that error would be the 40001).
+	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("HOLE: the retry wait outlived its context: %v", err)
 	}
 }

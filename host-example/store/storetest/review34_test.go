@@ -159,9 +159,9 @@ func TestReview34ReadsWhileWriteLockHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(e.ctx, `ROLLBACK`) //nolint:errcheck
+	// A read that waited for the lock (the busy timeout is 5 s) would fail with this context.
 	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
 	defer cancel()
-	start := time.Now()
 	if _, _, err := s.ForwardSession(ctx, "f"); err != nil {
 		t.Fatalf("HOLE: forward-auth read under a held write lock: %v", err)
 	}
@@ -170,9 +170,6 @@ func TestReview34ReadsWhileWriteLockHeld(t *testing.T) {
 	}
 	if _, _, err := s.RefreshTokenAndUser(ctx, "h"); err != nil {
 		t.Fatalf("HOLE: refresh read under a held write lock: %v", err)
-	}
-	if took := time.Since(start); took > time.Second {
-		t.Fatalf("HOLE: the reads waited %v for the write lock", took)
 	}
 	// The lock is held: a write waits for it (and gives up with its context).
 	short, stop := context.WithTimeout(e.ctx, 300*time.Millisecond)
