@@ -105,8 +105,7 @@ func (s *Store) ForwardSession(ctx context.Context, id string) (*User, time.Time
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	_ = json.Unmarshal([]byte(groups), &u.Memberships)
-	u.Groups = groupNames(u.Memberships)
+	u.setGroups(groups)
 	return &u, time.Unix(exp, 0), nil
 }
 

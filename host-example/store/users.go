@@ -273,6 +273,12 @@ func joinWords(detail string) string {
 const userCols = `id, public_id, source_id, sub, username, email, email_verified, name, picture, groups_json, attributes_json, raw_json,
 	reval_enc, disabled, disabled_reason, last_login_at, preview_json, linked_to`
 
+// setGroups sets u's memberships and group names from groups_json as stored.
+func (u *User) setGroups(groupsJSON string) {
+	_ = json.Unmarshal([]byte(groupsJSON), &u.Memberships)
+	u.Groups = groupNames(u.Memberships)
+}
+
 func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var groups, attrs, raw, preview string
@@ -285,8 +291,7 @@ func (s *Store) scanUser(row interface{ Scan(...any) error }) (*User, error) {
 		}
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(groups), &u.Memberships)
-	u.Groups = groupNames(u.Memberships)
+	u.setGroups(groups)
 	u.Attributes, u.Raw = json.RawMessage(attrs), json.RawMessage(raw)
 	if preview != "" {
 		u.PreviewSample = json.RawMessage(preview)
