@@ -51,8 +51,8 @@ type Store interface {
 	RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error)
 	// RefreshTokenAndUser reads a refresh token as RefreshTokenByHash does, with its user.
 	RefreshTokenAndUser(ctx context.Context, hash string) (*store.RefreshToken, *store.User, error)
-	// RotateRefreshToken replaces a refresh token by the next of its family, atomically.
-	RotateRefreshToken(ctx context.Context, hash string, next store.RefreshToken, access store.AccessToken) error
+	// RotateRefreshToken replaces a refresh token by the next of its family (and its access token), atomically.
+	RotateRefreshToken(ctx context.Context, hash string, next store.RefreshToken) error
 	// RevokeFamily revokes a refresh token family and its access tokens.
 	RevokeFamily(ctx context.Context, familyID string) error
 	// RevokeGrant revokes every token of one authorization.

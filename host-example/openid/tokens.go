@@ -15,7 +15,8 @@ import (
 )
 
 // Tokens: an access token is the library's opaque token of a random id (the store keeps the
-// id); a refresh token and an authorization code are random, and the store keeps only their
+// id; an access token issued with a refresh token is kept in that token's row, under its id);
+// a refresh token and an authorization code are random, and the store keeps only their
 // SHA-256 (hashOf).
 
 // hashOf is the stored form of a refresh token or a code: its SHA-256, hex.
@@ -60,36 +61,34 @@ func (r *refreshRequest) GetScopes() []string          { return r.rt.Scopes }
 func (r *refreshRequest) GetSubject() string           { return r.subject }
 func (r *refreshRequest) SetCurrentScopes(sc []string) { r.rt.Scopes = sc }
 
-// CreateAccessAndRefreshTokens issues a refresh token with the access token: a new family
-// for a code exchange, the next of its family (compare and swap) for a refresh.
+// CreateAccessAndRefreshTokens issues a refresh token with the access token (stored as one
+// row): a new family for a code exchange, the next of its family (compare and swap) for a
+// refresh.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	now := time.Now()
 	newToken := store.RandomID(32)
 	switch r := req.(type) {
 	case *authRequest:
-		family := store.RandomID(16)
-		access := store.AccessToken{ID: store.RandomID(16), GrantID: r.ID, FamilyID: family, ClientID: r.ClientID, UserID: r.userID,
-			Scopes: r.Scopes, AuthTime: r.authTime, Expires: now.Add(accessTokenLifetime)}
-		rt := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: family, GrantID: r.ID, ClientID: r.ClientID,
-			UserID: r.userID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.authTime, Expires: now.Add(refreshLifetime)}
-		if err := s.claim(ctx, r, store.CodeTokens{Access: &access, Refresh: &rt}); err != nil {
+		rt := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: store.RandomID(16), GrantID: r.ID, ClientID: r.ClientID,
+			UserID: r.userID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.authTime, Expires: now.Add(refreshLifetime),
+			AccessExpires: now.Add(accessTokenLifetime)}
+		if err := s.claim(ctx, r, store.CodeTokens{Refresh: &rt}); err != nil {
 			return "", "", time.Time{}, err
 		}
-		return access.ID, newToken, access.Expires, nil
+		return rt.ID, newToken, rt.AccessExpires, nil
 	case *refreshRequest:
 		old := r.rt
-		access := store.AccessToken{ID: store.RandomID(16), GrantID: old.GrantID, FamilyID: old.FamilyID, ClientID: old.ClientID,
-			UserID: old.UserID, Scopes: old.Scopes, AuthTime: old.AuthTime, Expires: now.Add(accessTokenLifetime)}
 		next := store.RefreshToken{Hash: hashOf(newToken), ID: store.RandomID(16), FamilyID: old.FamilyID, GrantID: old.GrantID,
-			ClientID: old.ClientID, UserID: old.UserID, Scopes: old.Scopes, AMR: old.AMR, AuthTime: old.AuthTime, Expires: old.Expires}
-		err := s.st.RotateRefreshToken(ctx, hashOf(current), next, access)
+			ClientID: old.ClientID, UserID: old.UserID, Scopes: old.Scopes, AMR: old.AMR, AuthTime: old.AuthTime, Expires: old.Expires,
+			AccessExpires: now.Add(accessTokenLifetime)}
+		err := s.st.RotateRefreshToken(ctx, hashOf(current), next)
 		if errors.Is(err, store.ErrRefreshReused) {
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of its family is revoked")
 		}
 		if err != nil {
 			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 		}
-		return access.ID, newToken, access.Expires, nil
+		return next.ID, newToken, next.AccessExpires, nil
 	}
 	return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 }

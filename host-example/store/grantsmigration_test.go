@@ -19,10 +19,13 @@ func rewindGroupOrigins(t *testing.T, s *Store) {
 		`ALTER TABLE oidc_auth_requests DROP COLUMN session_id`, `DROP TABLE handover_codes`,
 		`ALTER TABLE sessions DROP COLUMN remembered`, `ALTER TABLE sessions DROP COLUMN last_seen_at`, `ALTER TABLE sessions DROP COLUMN slide`,
 		`ALTER TABLE sessions DROP COLUMN expires_cap`, `DROP TABLE app_icons`, `ALTER TABLE oidc_clients DROP COLUMN launch_url`,
-		`ALTER TABLE sources DROP COLUMN display_sync`, `DROP TABLE notify_queue`, `DROP TABLE notify_targets`, `ALTER TABLE oidc_clients DROP COLUMN id_token_alg`, `DROP TABLE source_renewals`, `DROP TABLE identities`, `ALTER TABLE users DROP COLUMN linked_to`, `DELETE FROM schema_version WHERE version >= ?`,
+		`ALTER TABLE sources DROP COLUMN display_sync`, `DROP TABLE notify_queue`, `DROP TABLE notify_targets`, `ALTER TABLE oidc_clients DROP COLUMN id_token_alg`, `DROP TABLE source_renewals`, `DROP TABLE identities`, `ALTER TABLE users DROP COLUMN linked_to`,
+		`ALTER TABLE oidc_refresh DROP COLUMN access_revoked`, `ALTER TABLE oidc_refresh DROP COLUMN access_expires`, `DELETE FROM schema_version WHERE version >= ?`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id, groups_json) VALUES ('src', '42', 1, 1, 'pub', '["b","a",3]')`,
 		`INSERT INTO users (source_id, sub, created_at, last_login_at, public_id) VALUES ('src', '43', 1, 1, 'pub2')`,
-		`INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES ('sid', NULL, 1, 'c', 100, 200)`} {
+		`INSERT INTO sessions (id, user_id, admin, csrf, created_at, expires_at) VALUES ('sid', NULL, 1, 'c', 100, 200)`,
+		`INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, expires_at)
+			VALUES ('h', 'rid', 'f', 'g', 'c', (SELECT id FROM users WHERE public_id = 'pub'), '[]', 4000000000)`} {
 		var err error
 		if q == `DELETE FROM schema_version WHERE version >= ?` {
 			_, err = s.db.ExecContext(context.Background(), q, groupOriginsMigration)
@@ -61,6 +64,12 @@ func checkGroupOrigins(t *testing.T, s *Store) {
 	if err := s.read.QueryRowContext(ctx, `SELECT remembered, last_seen_at, slide, expires_cap FROM sessions WHERE id = 'sid'`).Scan(&remembered, &seen, &slide, &capped); err != nil ||
 		remembered || seen != 100 || slide != 0 || capped != 200 {
 		t.Fatalf("the session's sliding columns: %v %d %d %d (%v)", remembered, seen, slide, capped, err)
+	}
+	// A refresh token's row holds its access token (23): an earlier row holds none.
+	var aexp, arev int64
+	if err := s.read.QueryRowContext(ctx, `SELECT access_expires, access_revoked FROM oidc_refresh WHERE hash = 'h'`).Scan(&aexp, &arev); err != nil ||
+		aexp != 0 || arev != 0 {
+		t.Fatalf("an earlier refresh token's access columns: %d %d (%v), want 0 0", aexp, arev, err)
 	}
 }
 

@@ -156,8 +156,9 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string, exp time.
 	})
 }
 
-// CodeTokens are the tokens a code exchange issues: an access token, and a refresh token
-// (the first of a new family) when offline access was granted. The zero value writes none.
+// CodeTokens are the tokens a code exchange issues: an access token alone (Access), or,
+// when offline access was granted, a refresh token (the first of a new family) that holds
+// the access token issued with it (Refresh). The zero value writes none.
 type CodeTokens struct {
 	Access  *AccessToken
 	Refresh *RefreshToken
@@ -295,14 +296,19 @@ func (s *Store) insertAccessToken(ctx context.Context, tx *sql.Tx, t AccessToken
 }
 
 // LiveAccessToken reads an access token that is unexpired, not revoked, of an enabled
-// user of an enabled source.
+// user of an enabled source: one issued alone (oidc_tokens) or with a refresh token (in its
+// row, live while that row's family is not revoked, even once the refresh token rotated).
 func (s *Store) LiveAccessToken(ctx context.Context, id string) (*AccessToken, error) {
 	var t AccessToken
 	var scopes string
 	var at, exp int64
+	now := s.now().Unix()
 	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.grant_id, t.family_id, t.client_id, t.user_id, t.scopes, t.auth_time, t.expires_at
 		FROM oidc_tokens t JOIN users u ON u.id = t.user_id JOIN sources src ON src.id = u.source_id
-		WHERE t.id = ? AND t.revoked = 0 AND t.expires_at > ? AND `+personOn, id, s.now().Unix()).
+		WHERE t.id = ? AND t.revoked = 0 AND t.expires_at > ? AND `+personOn+`
+		UNION ALL SELECT r.id, r.grant_id, r.family_id, r.client_id, r.user_id, r.scopes, r.auth_time, r.access_expires
+		FROM oidc_refresh r JOIN users u ON u.id = r.user_id JOIN sources src ON src.id = u.source_id
+		WHERE r.id = ? AND r.revoked = 0 AND r.access_revoked = 0 AND r.access_expires > ? AND `+personOn, id, now, id, now).
 		Scan(&t.ID, &t.GrantID, &t.FamilyID, &t.ClientID, &t.UserID, &scopes, &at, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -315,15 +321,24 @@ func (s *Store) LiveAccessToken(ctx context.Context, id string) (*AccessToken, e
 	return &t, nil
 }
 
-// RevokeAccessToken revokes one access token.
+// RevokeAccessToken revokes one access token (its refresh token, if any, stays live).
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE id = ?`, id)
-	return err
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`UPDATE oidc_tokens SET revoked = 1 WHERE id = ?`, `UPDATE oidc_refresh SET access_revoked = 1 WHERE id = ?`} {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
+				return fmt.Errorf("revoke an access token: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
-// RefreshToken is an issued refresh token, one of a family that rotation continues.
+// RefreshToken is an issued refresh token, one of a family that rotation continues, and
+// the access token issued with it: one row holds both (one write per rotation, not two).
 type RefreshToken struct {
-	Hash     string
+	Hash string
+	// ID is the id of the access token issued with this refresh token; that access token is
+	// live until AccessExpires (zero: none; tokens stored before schema step 23).
 	ID       string
 	FamilyID string
 	GrantID  string
@@ -335,6 +350,14 @@ type RefreshToken struct {
 	Expires  time.Time
 	Rotated  bool
 	Revoked  bool
+	// AccessExpires is when the access token issued with this refresh token (its id: ID) expires.
+	AccessExpires time.Time
+}
+
+// Access is the access token issued with rt.
+func (rt *RefreshToken) Access() AccessToken {
+	return AccessToken{ID: rt.ID, GrantID: rt.GrantID, FamilyID: rt.FamilyID, ClientID: rt.ClientID, UserID: rt.UserID,
+		Scopes: rt.Scopes, AuthTime: rt.AuthTime, Expires: rt.AccessExpires}
 }
 
 // PutRefreshToken stores a refresh token (its hash).
@@ -344,32 +367,38 @@ func (s *Store) PutRefreshToken(ctx context.Context, t RefreshToken) error {
 
 // insertRefreshToken stores a refresh token (its hash) in tx.
 func (s *Store) insertRefreshToken(ctx context.Context, tx *sql.Tx, t RefreshToken) error {
-	_, err := s.txExec(ctx, tx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Hash, t.ID, t.FamilyID, t.GrantID, t.ClientID, t.UserID, jsonList(t.Scopes), jsonList(t.AMR),
-		t.AuthTime.Unix(), t.Expires.Unix())
+	_, err := s.txExec(ctx, tx, `INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at, access_expires)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, refreshArgs(t)...)
 	return err
+}
+
+// refreshArgs are t's values for oidc_refresh's columns, in insertRefreshToken's order.
+func refreshArgs(t RefreshToken) []any {
+	return []any{t.Hash, t.ID, t.FamilyID, t.GrantID, t.ClientID, t.UserID, jsonList(t.Scopes), jsonList(t.AMR),
+		t.AuthTime.Unix(), t.Expires.Unix(), zeroOrUnix(t.AccessExpires)}
 }
 
 // refreshCols are the columns RefreshTokenByHash reads (oidc_refresh as "r", joined with its
 // user "u" and source "src"), and refreshRow the destinations they scan into.
 const refreshCols = `r.hash, r.id, r.family_id, r.grant_id, r.client_id, r.user_id, r.scopes, r.amr, r.auth_time,
-	r.expires_at, r.rotated_at, CASE WHEN r.revoked != 0 OR u.disabled != 0 OR src.enabled = 0 THEN 1 ELSE 0 END`
+	r.expires_at, r.rotated_at, CASE WHEN r.revoked != 0 OR u.disabled != 0 OR src.enabled = 0 THEN 1 ELSE 0 END, r.access_expires`
 
 // refreshRow is a refresh token being scanned from refreshCols.
 type refreshRow struct {
-	t                RefreshToken
-	scopes, amr      string
-	at, exp, rotated int64
+	t                      RefreshToken
+	scopes, amr            string
+	at, exp, rotated, aexp int64
 }
 
 func (r *refreshRow) dest() []any {
-	return []any{&r.t.Hash, &r.t.ID, &r.t.FamilyID, &r.t.GrantID, &r.t.ClientID, &r.t.UserID, &r.scopes, &r.amr, &r.at, &r.exp, &r.rotated, &r.t.Revoked}
+	return []any{&r.t.Hash, &r.t.ID, &r.t.FamilyID, &r.t.GrantID, &r.t.ClientID, &r.t.UserID, &r.scopes, &r.amr, &r.at, &r.exp, &r.rotated, &r.t.Revoked, &r.aexp}
 }
 
 func (r *refreshRow) token() *RefreshToken {
 	_ = json.Unmarshal([]byte(r.scopes), &r.t.Scopes)
 	_ = json.Unmarshal([]byte(r.amr), &r.t.AMR)
 	r.t.AuthTime, r.t.Expires, r.t.Rotated = time.Unix(r.at, 0), time.Unix(r.exp, 0), r.rotated != 0
+	r.t.AccessExpires = unixOrZero(r.aexp)
 	return &r.t
 }
 
@@ -403,17 +432,15 @@ func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (*RefreshT
 // ErrRefreshReused is a rotated refresh token presented again (its family is now revoked).
 var ErrRefreshReused = errors.New("refresh token reused: family revoked")
 
-// RotateRefreshToken replaces the token of hash by next, atomically (compare and swap):
-// if hash was already rotated or revoked, the whole family is revoked and ErrRefreshReused returned.
-func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next RefreshToken, access AccessToken) error {
+// RotateRefreshToken replaces the token of hash by next (and the access token issued with
+// it), atomically (compare and swap): if hash was already rotated or revoked, the whole
+// family is revoked and ErrRefreshReused returned. The access tokens issued with earlier
+// tokens of the family stay live until they expire.
+func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next RefreshToken) error {
 	var reused bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == postgresDialect {
-			r, err := s.txExec(ctx, tx, rotateInOne, s.now().Unix(), hash,
-				next.Hash, next.ID, next.FamilyID, next.GrantID, next.ClientID, next.UserID, jsonList(next.Scopes), jsonList(next.AMR),
-				next.AuthTime.Unix(), next.Expires.Unix(),
-				access.ID, access.GrantID, access.FamilyID, access.ClientID, access.UserID, jsonList(access.Scopes), access.AuthTime.Unix(),
-				access.Expires.Unix())
+			r, err := s.txExec(ctx, tx, rotateInOne, append([]any{s.now().Unix(), hash}, refreshArgs(next)...)...)
 			if err != nil {
 				return err
 			}
@@ -429,10 +456,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next Refres
 			reused = true
 			return nil
 		}
-		if err := s.insertRefreshToken(ctx, tx, next); err != nil {
-			return err
-		}
-		return s.insertAccessToken(ctx, tx, access)
+		return s.insertRefreshToken(ctx, tx, next)
 	})
 	if err != nil {
 		return err
@@ -446,15 +470,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next Refres
 	return nil
 }
 
-// rotateInOne is RotateRefreshToken's compare and swap and its two inserts as one PostgreSQL
-// statement (one round trip, not three; SQLite has no data-modifying WITH): the inserts
-// select from the swap, so they write only when it matched, and the access token's row
-// count tells. Data-modifying WITH parts run whether or not the query reads them.
-const rotateInOne = `WITH old AS (UPDATE oidc_refresh SET rotated_at = ? WHERE hash = ? AND rotated_at = 0 AND revoked = 0 RETURNING 1),
-	next AS (INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at)
-		SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::bigint, ?::bigint FROM old)
-	INSERT INTO oidc_tokens (id, grant_id, family_id, client_id, user_id, scopes, auth_time, expires_at)
-		SELECT ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint FROM old`
+// rotateInOne is RotateRefreshToken's compare and swap and its insert as one PostgreSQL
+// statement (one round trip, not two; SQLite has no data-modifying WITH): the insert selects
+// from the swap, so it writes only when the swap matched, and its row count tells.
+const rotateInOne = `WITH old AS (UPDATE oidc_refresh SET rotated_at = ? WHERE hash = ? AND rotated_at = 0 AND revoked = 0 RETURNING 1)
+	INSERT INTO oidc_refresh (hash, id, family_id, grant_id, client_id, user_id, scopes, amr, auth_time, expires_at, access_expires)
+		SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint FROM old`
 
 // RevokeFamily revokes every refresh token of a family and the access tokens issued with them.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {

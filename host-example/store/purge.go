@@ -16,7 +16,7 @@ const (
 // Purge deletes every row past its own expiry: sessions (forward-auth ones too), login
 // states, authorization requests, hand-over codes, code tombstones (kept for the code's life plus a margin,
 // so a replayed code still revokes its grant), access tokens, refresh token families whose
-// last token expired, guess counters past their window (and beyond MaxGuessKeys, the
+// last token expired (each row once the access token it holds expired too), guess counters past their window (and beyond MaxGuessKeys, the
 // lowest counts), and events past their retention. It answers how many rows went.
 func (s *Store) Purge(ctx context.Context) (int64, error) {
 	now := s.now().Unix()
@@ -32,8 +32,8 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 		{"hand-over codes", `DELETE FROM handover_codes WHERE expires_at <= ?`, []any{now}},
 		{"code tombstones", `DELETE FROM oidc_codes WHERE expires_at <= ?`, []any{now}},
 		{"access tokens", `DELETE FROM oidc_tokens WHERE expires_at <= ?`, []any{now}},
-		{"refresh tokens", `DELETE FROM oidc_refresh WHERE expires_at <= ? AND family_id NOT IN
-			(SELECT family_id FROM oidc_refresh WHERE expires_at > ?)`, []any{now, now}},
+		{"refresh tokens", `DELETE FROM oidc_refresh WHERE expires_at <= ? AND access_expires <= ? AND family_id NOT IN
+			(SELECT family_id FROM oidc_refresh WHERE expires_at > ?)`, []any{now, now, now}},
 		{"old events", `DELETE FROM events WHERE at <= ?`, []any{now - int64(EventsKeep/time.Second)}},
 		{"guess counters", `DELETE FROM attempts WHERE expires_at <= ?`, []any{now}},
 		{"guess counters over the limit", `DELETE FROM attempts WHERE key IN (SELECT key FROM attempts ORDER BY count DESC, expires_at DESC, key LIMIT -1 OFFSET ?)`,

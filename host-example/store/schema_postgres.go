@@ -203,4 +203,11 @@ var laterMigrations = []struct{ sqlite, postgres string }{
 	CREATE TABLE identities (source_id TEXT NOT NULL, sub TEXT NOT NULL, user_id BIGINT NOT NULL, reval_enc BYTEA,
 		created_at BIGINT NOT NULL, last_check_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (source_id, sub));
 	CREATE INDEX identities_user ON identities(user_id);`},
+	// 23: a refresh token's row holds the access token issued with it (issue 34: one row
+	// written per rotation, not two): its id is that access token's id, access_expires its
+	// expiry (0: none, the rows before this step) and access_revoked its own revocation.
+	{sqlite: `ALTER TABLE oidc_refresh ADD COLUMN access_expires INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE oidc_refresh ADD COLUMN access_revoked INTEGER NOT NULL DEFAULT 0;`,
+		postgres: `ALTER TABLE oidc_refresh ADD COLUMN access_expires BIGINT NOT NULL DEFAULT 0,
+		ADD COLUMN access_revoked BIGINT NOT NULL DEFAULT 0;`},
 }

@@ -1,7 +1,7 @@
 //go:build !race
 
 // Allocation budget of a refresh grant's store work (issue 34): the figure measured when it was
-// set (go1.26.8, modernc.org/sqlite v1.61.1: 229 a grant, the harness's ids and rows included) plus about 10 %, so
+// set (go1.26.8, modernc.org/sqlite v1.61.1: 210 a grant, the harness's ids and rows included) plus about 10 %, so
 // that drift fails CI. It builds only without the race detector and runs in the allocation
 // step of scripts/test (go test -run Allocs, without -race), as the forward-auth budgets do.
 
@@ -28,7 +28,7 @@ func TestAllocsRefreshGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allocbudget.Check(t, 252, "a refresh grant's store work", func() {
+	allocbudget.Check(t, 231, "a refresh grant's store work", func() {
 		if err := c.grant(); err != nil {
 			t.Fatal(err)
 		}

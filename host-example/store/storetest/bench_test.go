@@ -189,10 +189,9 @@ func (c *refreshChain) grant() error {
 		return fmt.Errorf("refresh token %s: rotated %v, revoked %v", c.cur.Hash, rt.Rotated, rt.Revoked)
 	}
 	next := *rt
-	next.Hash, next.ID = store.RandomID(32), store.RandomID(16) // random, spread over the index as real hashes are
-	access := store.AccessToken{ID: store.RandomID(16), GrantID: rt.GrantID, FamilyID: rt.FamilyID, ClientID: rt.ClientID,
-		UserID: rt.UserID, Scopes: rt.Scopes, AuthTime: rt.AuthTime, Expires: time.Now().Add(time.Hour)}
-	if err := c.st.RotateRefreshToken(ctx, rt.Hash, next, access); err != nil {
+	// random, spread over the indexes as real hashes and ids are; the access token in the same row
+	next.Hash, next.ID, next.AccessExpires = store.RandomID(32), store.RandomID(16), time.Now().Add(time.Hour)
+	if err := c.st.RotateRefreshToken(ctx, rt.Hash, next); err != nil {
 		return fmt.Errorf("rotate %s: %w", rt.Hash, err)
 	}
 	if u.PublicID == "" {

@@ -46,9 +46,7 @@ func (e *env) sessionID(s *store.Store, token string) string {
 func (e *env) issue(src *store.Source, id string) grant {
 	e.Helper()
 	g := e.minted(src, id)
-	t := e.tokens(g)
-	e.ok(e.a.PutAccessToken(e.ctx, *t.Access), "access token")
-	e.ok(e.a.PutRefreshToken(e.ctx, *t.Refresh), "refresh token")
+	e.ok(e.a.PutRefreshToken(e.ctx, *e.tokens(g).Refresh), "refresh token (and its access token)")
 	return g
 }
 
@@ -64,14 +62,12 @@ func (e *env) minted(src *store.Source, id string) grant {
 	return g
 }
 
-// tokens are a grant's access token and refresh token (a family of one).
+// tokens are a grant's refresh token (a family of one) and the access token it holds, as the
+// provider issues them.
 func (e *env) tokens(g grant) store.CodeTokens {
-	return store.CodeTokens{
-		Access: &store.AccessToken{ID: g.access, GrantID: g.id, FamilyID: "fam-" + g.id, ClientID: "client",
-			UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)},
-		Refresh: &store.RefreshToken{Hash: g.refresh, ID: "rid-" + g.id, FamilyID: "fam-" + g.id, GrantID: g.id,
-			ClientID: "client", UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour)},
-	}
+	return store.CodeTokens{Refresh: &store.RefreshToken{Hash: g.refresh, ID: g.access, FamilyID: "fam-" + g.id, GrantID: g.id,
+		ClientID: "client", UserID: g.userID, Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour),
+		AccessExpires: e.time().Add(time.Hour)}}
 }
 
 // revoked reports whether a grant's access and refresh tokens are both revoked (false when

@@ -78,9 +78,9 @@ func purgeKeepsCodeTombstonesAndLiveFamilies(e *env) {
 	}
 	uid := e.login(e.a, src, "fam", "").UserID
 	r0 := e.refreshFamily("r0", "f", "gf", uid)
-	r1, a1 := next(r0, "r1")
+	r1, _ := next(r0, "r1")
 	r1.Expires = e.time().Add(3 * time.Hour)
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1, a1), "rotate")
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
 	e.advance(2 * time.Minute)
 	e.purge(e.b)
 	_, err := e.a.AuthRequestByCode(e.ctx, g.code)

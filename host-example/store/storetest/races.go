@@ -113,8 +113,8 @@ func raceRotateRefreshToken(e *env) {
 		r0 := e.refreshFamily(fmt.Sprint("r", i), fmt.Sprint("f", i), "g", uid)
 		hashes := [2]string{fmt.Sprint("a", i), fmt.Sprint("b", i)}
 		got := race(e, func(s *store.Store, side int) outcome {
-			n, at := next(r0, hashes[side])
-			err := s.RotateRefreshToken(e.ctx, r0.Hash, n, at)
+			n, _ := next(r0, hashes[side])
+			err := s.RotateRefreshToken(e.ctx, r0.Hash, n)
 			return outcome{err == nil, err}
 		})
 		w := e.oneWinner(i, "RotateRefreshToken", got, store.ErrRefreshReused)

@@ -91,8 +91,8 @@ func review34RefreshTokenAndUserAsTwoReads(e *env) {
 	for i, s := range []state{
 		{"live", func(*store.Source, int64, store.RefreshToken) {}},
 		{"rotated", func(_ *store.Source, _ int64, rt store.RefreshToken) {
-			n, a := next(rt, rt.Hash+"-next")
-			e.ok(e.a.RotateRefreshToken(e.ctx, rt.Hash, n, a), "rotate")
+			n, _ := next(rt, rt.Hash+"-next")
+			e.ok(e.a.RotateRefreshToken(e.ctx, rt.Hash, n), "rotate")
 		}},
 		{"revoked", func(_ *store.Source, _ int64, rt store.RefreshToken) {
 			e.ok(e.a.RevokeFamily(e.ctx, rt.FamilyID), "revoke")

@@ -27,7 +27,7 @@ type check struct {
 
 // checks are the suite's checks, by area (one file each).
 func checks() [][]check {
-	return [][]check{sourceChecks, userChecks, sessionChecks, loginStateChecks, oidcChecks, tokenChecks,
+	return [][]check{sourceChecks, userChecks, sessionChecks, loginStateChecks, oidcChecks, tokenChecks, refreshAccessChecks,
 		keyChecks, forwardChecks, handoverChecks, metaChecks, purgeChecks, raceChecks, adminGroupChecks, displayChecks, notifyChecks, renewalChecks, identityChecks}
 }
 

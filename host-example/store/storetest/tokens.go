@@ -60,12 +60,11 @@ func (e *env) refreshFamily(hash, family, grant string, user int64) store.Refres
 	return rt
 }
 
-// next is the token that rotation puts after rt (hash given) and its access token.
+// next is the token that rotation puts after rt (hash given) and the access token it holds.
 func next(rt store.RefreshToken, hash string) (store.RefreshToken, store.AccessToken) {
 	n := rt
-	n.Hash, n.ID, n.Rotated, n.Revoked = hash, "id-"+hash, false, false
-	return n, store.AccessToken{ID: "at-" + hash, GrantID: rt.GrantID, FamilyID: rt.FamilyID, ClientID: rt.ClientID, UserID: rt.UserID,
-		Scopes: rt.Scopes, AuthTime: rt.AuthTime, Expires: rt.Expires}
+	n.Hash, n.ID, n.AccessExpires, n.Rotated, n.Revoked = hash, "at-"+hash, rt.Expires, false, false
+	return n, n.Access()
 }
 
 // refreshState is a refresh token as RefreshTokenByHash answers: "missing", "rotated",
@@ -120,8 +119,14 @@ func refreshRotation(e *env) {
 	}
 	_, _, err = e.b.RefreshTokenAndUser(e.ctx, "no-such-token")
 	e.is(err, store.ErrNotFound, "unknown token, with the user")
+	// A row without an access expiry (as the rows stored before schema step 23) holds no
+	// access token: its id never was one.
+	if !got.AccessExpires.IsZero() || e.accessLive(e.b, r0.ID) {
+		e.Fatalf("a refresh token stored without an access token: access expiry %v, its id live as an access token %v",
+			got.AccessExpires, e.accessLive(e.b, r0.ID))
+	}
 	r1, a1 := next(r0, "r1")
-	e.ok(e.b.RotateRefreshToken(e.ctx, "r0", r1, a1), "rotate")
+	e.ok(e.b.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
 	if st := e.refreshState(e.a, "r0"); st != "rotated" {
 		e.Fatalf("old token %s", st)
 	}
@@ -129,9 +134,13 @@ func refreshRotation(e *env) {
 		e.Fatalf("next token %s, its access token live %v", st, e.accessLive(e.a, a1.ID))
 	}
 	r2, a2 := next(r1, "r2")
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r1", r2, a2), "rotate again")
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r1", r2), "rotate again")
 	if st := e.refreshState(e.b, "r2"); st != "live" {
 		e.Fatalf("third token %s", st)
+	}
+	if !e.accessLive(e.b, a1.ID) || !e.accessLive(e.b, a2.ID) {
+		e.Fatalf("access tokens after a rotation: the rotated token's live %v, the next one's %v; want both until they expire",
+			e.accessLive(e.b, a1.ID), e.accessLive(e.b, a2.ID))
 	}
 	if got, err := e.b.RefreshTokenByHash(e.ctx, "r2"); err != nil || got.FamilyID != "f" || !slices.Equal(got.AMR, r0.AMR) {
 		e.Fatalf("third token: %+v %v", got, err)
@@ -150,9 +159,9 @@ func refreshReuseRevokesFamily(e *env) {
 	r0 := e.refreshFamily("r0", "f", "g", uid)
 	other := e.refreshFamily("o0", "f-other", "g", uid)
 	r1, a1 := next(r0, "r1")
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1, a1), "rotate")
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
 	rx, ax := next(r0, "rx")
-	e.is(e.b.RotateRefreshToken(e.ctx, "r0", rx, ax), store.ErrRefreshReused, "second rotation")
+	e.is(e.b.RotateRefreshToken(e.ctx, "r0", rx), store.ErrRefreshReused, "second rotation")
 	for _, h := range []string{"r0", "r1"} {
 		if st := e.refreshState(e.a, h); st != "revoked" {
 			e.Errorf("%s is %s after a reuse", h, st)
@@ -169,7 +178,10 @@ func refreshReuseRevokesFamily(e *env) {
 	}
 	o1, oa1 := next(other, "o1")
 	e.ok(e.a.RevokeFamily(e.ctx, other.FamilyID), "revoke family")
-	e.is(e.b.RotateRefreshToken(e.ctx, "o0", o1, oa1), store.ErrRefreshReused, "rotation of a revoked token")
+	e.is(e.b.RotateRefreshToken(e.ctx, "o0", o1), store.ErrRefreshReused, "rotation of a revoked token")
+	if st := e.refreshState(e.a, "o1"); st != "missing" || e.accessLive(e.a, oa1.ID) {
+		e.Errorf("a refused rotation of a revoked token stored its token (%s)", st)
+	}
 }
 
 // The provider revokes a family when a rotated token comes back (it reads the token first):
@@ -181,9 +193,9 @@ func refreshRevokeFamilyAsTheProviderDoes(e *env) {
 	r0 := e.refreshFamily("r0", "f1", "g", uid)
 	o0 := e.refreshFamily("o0", "f2", "g", uid)
 	r1, a1 := next(r0, "r1")
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1, a1), "rotate")
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
 	o1, oa1 := next(o0, "o1")
-	e.ok(e.a.RotateRefreshToken(e.ctx, "o0", o1, oa1), "rotate the other")
+	e.ok(e.a.RotateRefreshToken(e.ctx, "o0", o1), "rotate the other")
 	seen, err := e.b.RefreshTokenByHash(e.ctx, "r0")
 	e.ok(err, "read the presented token")
 	if !seen.Rotated {

@@ -1,0 +1,93 @@
+package storetest
+
+import (
+	"reflect"
+	"time"
+)
+
+var refreshAccessChecks = []check{
+	{"AccessTokenInItsRefreshRow", accessTokenInItsRefreshRow},
+	{"PurgeKeepsARowWhileItsAccessTokenLives", purgeKeepsARowWhileItsAccessTokenLives},
+}
+
+// The access token issued with a refresh token is kept in that token's row (its id): it is
+// read back as stored on either handle, lives until its own expiry (past a rotation, before
+// the refresh token's end), is revoked alone by RevokeAccessToken, and is never the refresh
+// token (nor the refresh token it).
+func accessTokenInItsRefreshRow(e *env) {
+	src := e.source("s")
+	uid := e.login(e.a, src, "1", "").UserID
+	r0 := e.refreshFamily("r0", "f", "g", uid)
+	r0.Expires = e.time().Add(3 * time.Hour)
+	r1, a1 := next(r0, "r1")
+	r1.AccessExpires = e.time().Add(time.Hour)
+	a1 = r1.Access()
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
+	got, err := e.b.LiveAccessToken(e.ctx, a1.ID)
+	e.ok(err, "read the access token")
+	want := a1
+	want.AuthTime, want.Expires = time.Unix(a1.AuthTime.Unix(), 0), time.Unix(a1.Expires.Unix(), 0)
+	if !reflect.DeepEqual(*got, want) {
+		e.Fatalf("the access token read back %+v, issued %+v", *got, want)
+	}
+	if rt, err := e.b.RefreshTokenByHash(e.ctx, "r1"); err != nil || rt.ID != a1.ID || rt.AccessExpires.Unix() != a1.Expires.Unix() {
+		e.Fatalf("the refresh token read back %+v (%v): want id %s, access expiry %v", rt, err, a1.ID, a1.Expires)
+	}
+	if e.accessLive(e.b, "r1") {
+		e.Fatal("a refresh token is live as an access token")
+	}
+	if _, err := e.b.RefreshTokenByHash(e.ctx, a1.ID); err == nil {
+		e.Fatal("an access token reads as a refresh token")
+	}
+
+	// Revoked alone: the refresh token goes on, and the next access token is live.
+	e.ok(e.b.RevokeAccessToken(e.ctx, a1.ID), "revoke the access token")
+	if e.accessLive(e.a, a1.ID) {
+		e.Fatal("a revoked access token is live")
+	}
+	if st := e.refreshState(e.a, "r1"); st != "live" {
+		e.Fatalf("revoking an access token left its refresh token %s", st)
+	}
+	r2, a2 := next(r1, "r2")
+	r2.AccessExpires = e.time().Add(time.Hour)
+	a2 = r2.Access()
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r1", r2), "rotate after the access token was revoked")
+	if !e.accessLive(e.b, a2.ID) || e.accessLive(e.b, a1.ID) {
+		e.Fatalf("after the rotation: the next access token live %v, the revoked one %v", e.accessLive(e.b, a2.ID), e.accessLive(e.b, a1.ID))
+	}
+
+	// Its own expiry, before the refresh token's.
+	e.advance(time.Hour + time.Second)
+	if e.accessLive(e.a, a2.ID) {
+		e.Fatal("an access token outlived its expiry")
+	}
+	if st := e.refreshState(e.b, "r2"); st != "live" {
+		e.Fatalf("the refresh token whose access token expired is %s", st)
+	}
+}
+
+// Purge keeps a refresh token's row while the access token it holds is unexpired, even
+// once the family's refresh tokens expired (the provider gives the last access token of a
+// family an hour beyond the family's end), and removes it after.
+func purgeKeepsARowWhileItsAccessTokenLives(e *env) {
+	src := e.source("s")
+	uid := e.login(e.a, src, "1", "").UserID
+	r0 := e.refreshFamily("r0", "f", "g", uid) // ends in an hour
+	r1, a1 := next(r0, "r1")
+	r1.AccessExpires = e.time().Add(90 * time.Minute)
+	a1 = r1.Access()
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
+	e.advance(time.Hour + time.Minute)
+	e.purge(e.b)
+	if !e.accessLive(e.a, a1.ID) {
+		e.Fatal("a purge took an unexpired access token with its family's expired refresh tokens")
+	}
+	if st := e.refreshState(e.a, "r0"); st != "missing" {
+		e.Errorf("the expired family's row without a live access token is %s after a purge", st)
+	}
+	e.advance(30 * time.Minute)
+	e.purge(e.a)
+	if st := e.refreshState(e.b, "r1"); st != "missing" {
+		e.Fatalf("a row whose refresh and access tokens both expired is %s after a purge", st)
+	}
+}
