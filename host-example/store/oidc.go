@@ -308,7 +308,7 @@ func (s *Store) LiveAccessToken(ctx context.Context, id string) (*AccessToken, e
 		WHERE t.id = ? AND t.revoked = 0 AND t.expires_at > ? AND `+personOn+`
 		UNION ALL SELECT r.id, r.grant_id, r.family_id, r.client_id, r.user_id, r.scopes, r.auth_time, r.access_expires
 		FROM oidc_refresh r JOIN users u ON u.id = r.user_id JOIN sources src ON src.id = u.source_id
-		WHERE r.id = ? AND r.revoked = 0 AND r.access_revoked = 0 AND r.access_expires > ? AND `+personOn, id, now, id, now).
+		WHERE r.id = ? AND `+liveAccessInRow+` AND `+personOn, id, now, id, now).
 		Scan(&t.ID, &t.GrantID, &t.FamilyID, &t.ClientID, &t.UserID, &scopes, &at, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -320,6 +320,10 @@ func (s *Store) LiveAccessToken(ctx context.Context, id string) (*AccessToken, e
 	t.AuthTime, t.Expires = time.Unix(at, 0), time.Unix(exp, 0)
 	return &t, nil
 }
+
+// liveAccessInRow is the condition on an oidc_refresh row that the access token it holds is
+// live (with one argument: now): unrevoked, by itself or with its row, and unexpired.
+const liveAccessInRow = `revoked = 0 AND access_revoked = 0 AND access_expires > ?`
 
 // RevokeAccessToken revokes one access token (its refresh token, if any, stays live).
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {

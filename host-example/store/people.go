@@ -145,8 +145,10 @@ func (s *Store) UserGrants(ctx context.Context, userID int64) ([]Grant, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT grant_id, MIN(client_id), MAX(scopes), MAX(auth_time), MAX(expires_at) FROM
 		(SELECT grant_id, client_id, scopes, auth_time, expires_at FROM oidc_tokens WHERE user_id = ? AND revoked = 0 AND expires_at > ?
 		UNION ALL SELECT grant_id, client_id, scopes, auth_time, expires_at FROM oidc_refresh
-		WHERE user_id = ? AND revoked = 0 AND rotated_at = 0 AND expires_at > ?) AS g
-		GROUP BY grant_id ORDER BY 4 DESC, 1`, userID, s.now().Unix(), userID, s.now().Unix())
+		WHERE user_id = ? AND revoked = 0 AND rotated_at = 0 AND expires_at > ?
+		UNION ALL SELECT grant_id, client_id, scopes, auth_time, access_expires FROM oidc_refresh
+		WHERE user_id = ? AND `+liveAccessInRow+`) AS g
+		GROUP BY grant_id ORDER BY 4 DESC, 1`, userID, s.now().Unix(), userID, s.now().Unix(), userID, s.now().Unix())
 	if err != nil {
 		return nil, fmt.Errorf("list a user's grants: %w", err)
 	}

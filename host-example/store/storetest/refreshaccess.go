@@ -8,6 +8,7 @@ import (
 var refreshAccessChecks = []check{
 	{"AccessTokenInItsRefreshRow", accessTokenInItsRefreshRow},
 	{"PurgeKeepsARowWhileItsAccessTokenLives", purgeKeepsARowWhileItsAccessTokenLives},
+	{"GrantListedWhileItsLastAccessTokenLives", grantListedWhileItsLastAccessTokenLives},
 }
 
 // The access token issued with a refresh token is kept in that token's row (its id): it is
@@ -89,5 +90,35 @@ func purgeKeepsARowWhileItsAccessTokenLives(e *env) {
 	e.purge(e.a)
 	if st := e.refreshState(e.b, "r1"); st != "missing" {
 		e.Fatalf("a row whose refresh and access tokens both expired is %s after a purge", st)
+	}
+}
+
+// A grant whose family's refresh tokens expired is still listed (and counted) while the last
+// access token it gave lives, with that token's expiry, so the person can still revoke it.
+func grantListedWhileItsLastAccessTokenLives(e *env) {
+	src := e.source("s")
+	uid := e.login(e.a, src, "1", "").UserID
+	r0 := e.refreshFamily("r0", "f", "g", uid) // ends in an hour
+	r1, a1 := next(r0, "r1")
+	r1.AccessExpires = e.time().Add(90 * time.Minute)
+	a1 = r1.Access()
+	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
+	e.advance(time.Hour + time.Minute)
+	gs, err := e.b.UserGrants(e.ctx, uid)
+	e.ok(err, "list grants")
+	if len(gs) != 1 || gs[0].ID != "g" || gs[0].ExpiresAt.Unix() != a1.Expires.Unix() {
+		e.Fatalf("grants while only an access token lives: %+v, want g until %v", gs, a1.Expires)
+	}
+	use, err := e.b.SourceUsage(e.ctx, src.ID)
+	e.ok(err, "count the source's grants")
+	if use.Grants != 1 {
+		e.Fatalf("the source counts %d grants while one access token lives, want 1", use.Grants)
+	}
+	e.ok(e.a.RevokeUserGrant(e.ctx, uid, "g"), "revoke the grant")
+	if e.accessLive(e.b, a1.ID) {
+		e.Fatal("an access token outlived the revocation of its grant")
+	}
+	if gs, err := e.b.UserGrants(e.ctx, uid); err != nil || len(gs) != 0 {
+		e.Fatalf("grants after the revocation: %+v %v", gs, err)
 	}
 }
