@@ -321,9 +321,9 @@ func (s *Store) LiveAccessToken(ctx context.Context, id string) (*AccessToken, e
 	return &t, nil
 }
 
-// liveAccessInRow is the condition on an oidc_refresh row that the access token it holds is
-// live (with one argument: now): unrevoked, by itself or with its row, and unexpired.
-const liveAccessInRow = `revoked = 0 AND access_revoked = 0 AND access_expires > ?`
+// liveAccessInRow is the condition on an oidc_refresh row "r" that the access token it
+// holds is live (with one argument: now): unrevoked, by itself or with its row, and unexpired.
+const liveAccessInRow = `r.revoked = 0 AND r.access_revoked = 0 AND r.access_expires > ?`
 
 // RevokeAccessToken revokes one access token (its refresh token, if any, stays live).
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {

@@ -67,7 +67,7 @@ func (s *Store) SourceUsage(ctx context.Context, sourceID string) (SourceUsage, 
 		(SELECT COUNT(*) FROM forward_sessions WHERE expires_at > ? AND user_id IN (`+users+`)),
 		(SELECT COUNT(DISTINCT grant_id) FROM (SELECT grant_id, user_id FROM oidc_tokens WHERE revoked = 0 AND expires_at > ?
 			UNION ALL SELECT grant_id, user_id FROM oidc_refresh WHERE revoked = 0 AND rotated_at = 0 AND expires_at > ?
-			UNION ALL SELECT grant_id, user_id FROM oidc_refresh WHERE `+liveAccessInRow+`) AS g WHERE user_id IN (`+users+`)),
+			UNION ALL SELECT grant_id, user_id FROM oidc_refresh r WHERE `+liveAccessInRow+`) AS g WHERE user_id IN (`+users+`)),
 		(SELECT COUNT(*) FROM user_credentials WHERE user_id IN (`+users+`))`,
 		sourceID, now, sourceID, now, sourceID, now, now, now, sourceID, sourceID).
 		Scan(&u.Users, &u.Sessions, &u.ForwardSessions, &u.Grants, &u.Credentials)

@@ -146,7 +146,7 @@ func (s *Store) UserGrants(ctx context.Context, userID int64) ([]Grant, error) {
 		(SELECT grant_id, client_id, scopes, auth_time, expires_at FROM oidc_tokens WHERE user_id = ? AND revoked = 0 AND expires_at > ?
 		UNION ALL SELECT grant_id, client_id, scopes, auth_time, expires_at FROM oidc_refresh
 		WHERE user_id = ? AND revoked = 0 AND rotated_at = 0 AND expires_at > ?
-		UNION ALL SELECT grant_id, client_id, scopes, auth_time, access_expires FROM oidc_refresh
+		UNION ALL SELECT grant_id, client_id, scopes, auth_time, access_expires FROM oidc_refresh r
 		WHERE user_id = ? AND `+liveAccessInRow+`) AS g
 		GROUP BY grant_id ORDER BY 4 DESC, 1`, userID, s.now().Unix(), userID, s.now().Unix(), userID, s.now().Unix())
 	if err != nil {

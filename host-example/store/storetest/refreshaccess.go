@@ -68,8 +68,8 @@ func accessTokenInItsRefreshRow(e *env) {
 }
 
 // Purge keeps a refresh token's row while the access token it holds is unexpired, even
-// once the family's refresh tokens expired (the provider gives the last access token of a
-// family an hour beyond the family's end), and removes it after.
+// once the family's refresh tokens expired (an access token given near a family's end
+// outlives it by up to its lifetime), and removes it after.
 func purgeKeepsARowWhileItsAccessTokenLives(e *env) {
 	src := e.source("s")
 	uid := e.login(e.a, src, "1", "").UserID
