@@ -3,6 +3,8 @@ package storetest
 import (
 	"reflect"
 	"time"
+
+	"github.com/plexlogin/plexlogin/host-example/store"
 )
 
 var refreshAccessChecks = []check{
@@ -20,10 +22,7 @@ func accessTokenInItsRefreshRow(e *env) {
 	uid := e.login(e.a, src, "1", "").UserID
 	r0 := e.refreshFamily("r0", "f", "g", uid)
 	r0.Expires = e.time().Add(3 * time.Hour)
-	r1, a1 := next(r0, "r1")
-	r1.AccessExpires = e.time().Add(time.Hour)
-	a1 = r1.Access()
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
+	r1, a1 := e.rotateTo(r0, "r1", e.time().Add(time.Hour))
 	got, err := e.b.LiveAccessToken(e.ctx, a1.ID)
 	e.ok(err, "read the access token")
 	want := a1
@@ -49,10 +48,7 @@ func accessTokenInItsRefreshRow(e *env) {
 	if st := e.refreshState(e.a, "r1"); st != "live" {
 		e.Fatalf("revoking an access token left its refresh token %s", st)
 	}
-	r2, a2 := next(r1, "r2")
-	r2.AccessExpires = e.time().Add(time.Hour)
-	a2 = r2.Access()
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r1", r2), "rotate after the access token was revoked")
+	_, a2 := e.rotateTo(r1, "r2", e.time().Add(time.Hour)) // after the access token was revoked
 	if !e.accessLive(e.b, a2.ID) || e.accessLive(e.b, a1.ID) {
 		e.Fatalf("after the rotation: the next access token live %v, the revoked one %v", e.accessLive(e.b, a2.ID), e.accessLive(e.b, a1.ID))
 	}
@@ -71,14 +67,7 @@ func accessTokenInItsRefreshRow(e *env) {
 // once the family's refresh tokens expired (an access token given near a family's end
 // outlives it by up to its lifetime), and removes it after.
 func purgeKeepsARowWhileItsAccessTokenLives(e *env) {
-	src := e.source("s")
-	uid := e.login(e.a, src, "1", "").UserID
-	r0 := e.refreshFamily("r0", "f", "g", uid) // ends in an hour
-	r1, a1 := next(r0, "r1")
-	r1.AccessExpires = e.time().Add(90 * time.Minute)
-	a1 = r1.Access()
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
-	e.advance(time.Hour + time.Minute)
+	_, _, a1 := e.pastFamilyEnd()
 	e.purge(e.b)
 	if !e.accessLive(e.a, a1.ID) {
 		e.Fatal("a purge took an unexpired access token with its family's expired refresh tokens")
@@ -96,14 +85,7 @@ func purgeKeepsARowWhileItsAccessTokenLives(e *env) {
 // A grant whose family's refresh tokens expired is still listed (and counted) while the last
 // access token it gave lives, with that token's expiry, so the person can still revoke it.
 func grantListedWhileItsLastAccessTokenLives(e *env) {
-	src := e.source("s")
-	uid := e.login(e.a, src, "1", "").UserID
-	r0 := e.refreshFamily("r0", "f", "g", uid) // ends in an hour
-	r1, a1 := next(r0, "r1")
-	r1.AccessExpires = e.time().Add(90 * time.Minute)
-	a1 = r1.Access()
-	e.ok(e.a.RotateRefreshToken(e.ctx, "r0", r1), "rotate")
-	e.advance(time.Hour + time.Minute)
+	src, uid, a1 := e.pastFamilyEnd()
 	gs, err := e.b.UserGrants(e.ctx, uid)
 	e.ok(err, "list grants")
 	if len(gs) != 1 || gs[0].ID != "g" || gs[0].ExpiresAt.Unix() != a1.Expires.Unix() {
@@ -121,4 +103,25 @@ func grantListedWhileItsLastAccessTokenLives(e *env) {
 	if gs, err := e.b.UserGrants(e.ctx, uid); err != nil || len(gs) != 0 {
 		e.Fatalf("grants after the revocation: %+v %v", gs, err)
 	}
+}
+
+// rotateTo rotates rt (on a) to the next token of hash, whose access token expires at exp.
+func (e *env) rotateTo(rt store.RefreshToken, hash string, exp time.Time) (store.RefreshToken, store.AccessToken) {
+	e.Helper()
+	n, _ := next(rt, hash)
+	n.AccessExpires = exp
+	e.ok(e.a.RotateRefreshToken(e.ctx, rt.Hash, n), "rotate to "+hash)
+	return n, n.Access()
+}
+
+// pastFamilyEnd makes a person with a family ("f" of grant "g": r0, rotated to r1) whose
+// refresh tokens end in an hour and whose last access token lives 90 minutes, and moves the
+// clock a minute past the family's end; it answers the source, the person and that token.
+func (e *env) pastFamilyEnd() (*store.Source, int64, store.AccessToken) {
+	e.Helper()
+	src := e.source("s")
+	uid := e.login(e.a, src, "1", "").UserID
+	_, a1 := e.rotateTo(e.refreshFamily("r0", "f", "g", uid), "r1", e.time().Add(90*time.Minute))
+	e.advance(time.Hour + time.Minute)
+	return src, uid, a1
 }
