@@ -346,10 +346,18 @@ func TestNarrowedAllowedGroupsEndIssuedTokens(t *testing.T) {
 	}
 }
 
+// introspect asks the introspection endpoint as the test's relying party whether token is active.
 func introspect(t *testing.T, d *idp, token string) bool {
+	t.Helper()
+	return introspectAs(t, d, rpID, rpSecret, token)
+}
+
+// introspectAs asks the introspection endpoint as client id whether token is active.
+func introspectAs(t *testing.T, d *idp, id, secret, token string) bool {
+	t.Helper()
 	req, _ := http.NewRequest("POST", d.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(rpID, rpSecret)
+	req.SetBasicAuth(id, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -2,10 +2,6 @@ package openid_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -36,26 +32,6 @@ func review36Setup(t *testing.T) (*idp, *rp, *oauth2.Token) {
 	return d, r, tok
 }
 
-// review36Introspect asks the introspection endpoint as client id whether token is active.
-func review36Introspect(t *testing.T, d *idp, id, secret, token string) bool {
-	t.Helper()
-	req, _ := http.NewRequest("POST", d.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(id, secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Active bool `json:"active"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("introspection answer: %v", err)
-	}
-	return out.Active
-}
-
 // review36Refresh runs a refresh grant with refresh as the demo app.
 func review36Refresh(r *rp, refresh string) (*oauth2.Token, error) {
 	return r.config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: refresh}).Token()
@@ -66,10 +42,10 @@ func review36Refresh(r *rp, refresh string) (*oauth2.Token, error) {
 // token.
 func TestReview36OtherClientAndStandIns(t *testing.T) {
 	d, r, tok := review36Setup(t)
-	if !review36Introspect(t, d, rpID, rpSecret, tok.AccessToken) {
+	if !introspectAs(t, d, rpID, rpSecret, tok.AccessToken) {
 		t.Fatal("setup: the owner's introspection says inactive")
 	}
-	if review36Introspect(t, d, review36OtherID, review36OtherSecret, tok.AccessToken) {
+	if introspectAs(t, d, review36OtherID, review36OtherSecret, tok.AccessToken) {
 		t.Fatal("HOLE: another client introspects the access token held in a refresh row as active")
 	}
 	for _, hint := range []string{"", "access_token", "refresh_token"} {
@@ -79,7 +55,7 @@ func TestReview36OtherClientAndStandIns(t *testing.T) {
 			t.Fatalf("HOLE (denial): another client's revocation (hint %q) ended the access token", hint)
 		}
 	}
-	if review36Introspect(t, d, rpID, rpSecret, tok.RefreshToken) {
+	if introspectAs(t, d, rpID, rpSecret, tok.RefreshToken) {
 		t.Fatal("HOLE: a refresh token introspects as an active access token")
 	}
 	if userinfoOK(r, &oauth2.Token{AccessToken: tok.RefreshToken, TokenType: "Bearer"}) {
@@ -109,7 +85,7 @@ func TestReview36RevocationEndsTheRightTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			revoke(t, d, rpID, rpSecret, next.AccessToken, hint)
-			if userinfoOK(r, next) || review36Introspect(t, d, rpID, rpSecret, next.AccessToken) {
+			if userinfoOK(r, next) || introspectAs(t, d, rpID, rpSecret, next.AccessToken) {
 				t.Fatalf("HOLE: the access token revoked (hint %q) still answers", hint)
 			}
 			if !userinfoOK(r, tok) {
@@ -124,7 +100,7 @@ func TestReview36RevocationEndsTheRightTokens(t *testing.T) {
 			}
 			revoke(t, d, rpID, rpSecret, third.RefreshToken, hint)
 			for i, at := range []*oauth2.Token{tok, third} {
-				if userinfoOK(r, at) || review36Introspect(t, d, rpID, rpSecret, at.AccessToken) {
+				if userinfoOK(r, at) || introspectAs(t, d, rpID, rpSecret, at.AccessToken) {
 					t.Fatalf("HOLE: the refresh token revoked (hint %q), yet access token %d of its family answers", hint, i)
 				}
 			}
