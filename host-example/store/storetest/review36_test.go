@@ -35,15 +35,23 @@ func TestReview36Postgres(t *testing.T) {
 	runChecks(t, review36Checks, postgresPair(postgrestest.Shared(t)))
 }
 
+// review36FirstRow stores (on a) the first row of family "fam-"+p as a code exchange with
+// offline_access writes it: refresh token p+"0" for an hour, holding access token "at-"+p+"0"
+// for 15 minutes.
+func (e *env) review36FirstRow(p, grant string, uid int64, scopes []string) store.RefreshToken {
+	e.Helper()
+	rt := store.RefreshToken{Hash: p + "0", ID: "at-" + p + "0", FamilyID: "fam-" + p, GrantID: grant, ClientID: "c", UserID: uid,
+		Scopes: scopes, AuthTime: e.time(), Expires: e.time().Add(time.Hour), AccessExpires: e.time().Add(15 * time.Minute)}
+	e.ok(e.a.PutRefreshToken(e.ctx, rt), "store the family's first token")
+	return rt
+}
+
 // review36Family stores a refresh family as a code exchange with offline_access does (its
 // first row holds an access token, id "at-"+p+"0"), then rotates it twice as refresh grants
 // do: the hashes are p+"0", p+"1", p+"2", the access tokens "at-"+hash, each for 15 minutes.
 func (e *env) review36Family(p, grant string, uid int64) []string {
 	e.Helper()
-	rt := store.RefreshToken{Hash: p + "0", ID: "at-" + p + "0", FamilyID: "fam-" + p, GrantID: grant, ClientID: "c", UserID: uid,
-		Scopes: []string{"openid", "offline_access"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour),
-		AccessExpires: e.time().Add(15 * time.Minute)}
-	e.ok(e.a.PutRefreshToken(e.ctx, rt), "store the family's first token")
+	rt := e.review36FirstRow(p, grant, uid, []string{"openid", "offline_access"})
 	hashes := []string{rt.Hash}
 	for i := 1; i <= 2; i++ {
 		n, _ := next(rt, fmt.Sprint(p, i))
@@ -294,9 +302,7 @@ func review36RotationRacingEnd(e *env) {
 	uid := e.login(e.a, src, "7", "").UserID
 	for i := range rounds {
 		p := fmt.Sprint("e", i)
-		r0 := store.RefreshToken{Hash: p + "0", ID: "at-" + p + "0", FamilyID: "fam-" + p, GrantID: "g-" + p, ClientID: "c", UserID: uid,
-			Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour), AccessExpires: e.time().Add(15 * time.Minute)}
-		e.ok(e.a.PutRefreshToken(e.ctx, r0), "store")
+		r0 := e.review36FirstRow(p, "g-"+p, uid, []string{"openid"})
 		n, _ := next(r0, p+"1")
 		n.AccessExpires = e.time().Add(15 * time.Minute)
 		got := race(e, func(s *store.Store, side int) error {
@@ -332,9 +338,7 @@ func review36RotationRace(e *env) {
 	uid := e.login(e.a, src, "7", "").UserID
 	for i := range rounds {
 		p := fmt.Sprint("q", i)
-		r0 := store.RefreshToken{Hash: p + "0", ID: "at-" + p + "0", FamilyID: "fam-" + p, GrantID: "g-" + p, ClientID: "c", UserID: uid,
-			Scopes: []string{"openid"}, AuthTime: e.time(), Expires: e.time().Add(time.Hour), AccessExpires: e.time().Add(15 * time.Minute)}
-		e.ok(e.a.PutRefreshToken(e.ctx, r0), "store")
+		r0 := e.review36FirstRow(p, "g-"+p, uid, []string{"openid"})
 		hashes := [2]string{p + "a", p + "b"}
 		got := race(e, func(s *store.Store, side int) outcome {
 			n, _ := next(r0, hashes[side])
