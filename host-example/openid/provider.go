@@ -145,6 +145,10 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	corsOpts := &cors.Options{AllowOriginFunc: p.allowedOrigin, AllowCredentials: false,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost}, AllowedHeaders: []string{"Authorization", "Content-Type"}}
 	opts := []op.Option{op.WithCORSOptions(corsOpts), op.WithHttpInterceptors(withRequest),
+		// access tokens are AES-GCM (authenticated) only: the library's default also decrypts
+		// unauthenticated AES-CFB, which turns some refresh tokens into a made-up access token id
+		// and so made a revocation hinted "access_token" miss the refresh token it was given
+		op.WithCrypto(op.NewAES256GCMCrypto(key, "")),
 		// a logout's id_token_hint may be signed with any offered algorithm (the library's default omits EdDSA)
 		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(Algorithms...))}
 	if o.Issuer.Scheme == "http" {
