@@ -115,6 +115,11 @@ type rp struct {
 	verifier *gooidc.IDTokenVerifier
 }
 
+// refresh runs a refresh grant with token as r's client.
+func (r *rp) refresh(token string) (*oauth2.Token, error) {
+	return r.config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: token}).Token()
+}
+
 func (d *idp) rp(scopes ...string) *rp {
 	d.t.Helper()
 	p, err := gooidc.NewProvider(context.Background(), d.issuer)

@@ -1,7 +1,6 @@
 package openid_test
 
 import (
-	"context"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -32,11 +31,6 @@ func review36Setup(t *testing.T) (*idp, *rp, *oauth2.Token) {
 	return d, r, tok
 }
 
-// review36Refresh runs a refresh grant with refresh as the demo app.
-func review36Refresh(r *rp, refresh string) (*oauth2.Token, error) {
-	return r.config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: refresh}).Token()
-}
-
 // A token in a refresh row is introspected only by its own client, and revoked only by it,
 // whatever the hint; the refresh token is no bearer token and the access token no refresh
 // token.
@@ -61,10 +55,10 @@ func TestReview36OtherClientAndStandIns(t *testing.T) {
 	if userinfoOK(r, &oauth2.Token{AccessToken: tok.RefreshToken, TokenType: "Bearer"}) {
 		t.Fatal("HOLE: a refresh token answers userinfo as an access token")
 	}
-	if _, err := review36Refresh(r, tok.AccessToken); err == nil {
+	if _, err := r.refresh(tok.AccessToken); err == nil {
 		t.Fatal("HOLE: an access token works as a refresh token")
 	}
-	next, err := review36Refresh(r, tok.RefreshToken)
+	next, err := r.refresh(tok.RefreshToken)
 	if err != nil {
 		t.Fatalf("HOLE (denial): another client's revocations ended the refresh token: %v", err)
 	}
@@ -80,7 +74,7 @@ func TestReview36RevocationEndsTheRightTokens(t *testing.T) {
 	for _, hint := range []string{"", "access_token", "refresh_token"} {
 		t.Run("hint "+hint, func(t *testing.T) {
 			d, r, tok := review36Setup(t)
-			next, err := review36Refresh(r, tok.RefreshToken)
+			next, err := r.refresh(tok.RefreshToken)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +85,7 @@ func TestReview36RevocationEndsTheRightTokens(t *testing.T) {
 			if !userinfoOK(r, tok) {
 				t.Fatalf("HOLE (denial): revoking one access token (hint %q) ended the family's earlier one", hint)
 			}
-			third, err := review36Refresh(r, next.RefreshToken)
+			third, err := r.refresh(next.RefreshToken)
 			if err != nil {
 				t.Fatalf("revoking an access token (hint %q) ended its refresh token: %v", hint, err)
 			}
@@ -104,18 +98,18 @@ func TestReview36RevocationEndsTheRightTokens(t *testing.T) {
 					t.Fatalf("HOLE: the refresh token revoked (hint %q), yet access token %d of its family answers", hint, i)
 				}
 			}
-			if _, err := review36Refresh(r, third.RefreshToken); err == nil {
+			if _, err := r.refresh(third.RefreshToken); err == nil {
 				t.Fatalf("HOLE: the refresh token revoked (hint %q) still refreshes", hint)
 			}
 		})
 	}
 	t.Run("reuse", func(t *testing.T) {
 		_, r, tok := review36Setup(t)
-		next, err := review36Refresh(r, tok.RefreshToken)
+		next, err := r.refresh(tok.RefreshToken)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := review36Refresh(r, tok.RefreshToken); err == nil {
+		if _, err := r.refresh(tok.RefreshToken); err == nil {
 			t.Fatal("a rotated refresh token refreshed again")
 		}
 		for i, at := range []*oauth2.Token{tok, next} {
@@ -123,7 +117,7 @@ func TestReview36RevocationEndsTheRightTokens(t *testing.T) {
 				t.Fatalf("HOLE: after a refresh reuse, access token %d of the family answers userinfo", i)
 			}
 		}
-		if _, err := review36Refresh(r, next.RefreshToken); err == nil {
+		if _, err := r.refresh(next.RefreshToken); err == nil {
 			t.Fatal("HOLE: after a refresh reuse the newest refresh token still refreshes")
 		}
 	})

@@ -32,12 +32,12 @@ func TestRevocationHintedAccessFindsARefreshToken(t *testing.T) {
 		if i == 400 { // (8/9)^400: never, unless the token format changed
 			t.Fatal("no refresh token in 400 reads as an AES-CFB access token: the test no longer covers the case")
 		}
-		if tok, err = review36Refresh(r, tok.RefreshToken); err != nil {
+		if tok, err = r.refresh(tok.RefreshToken); err != nil {
 			t.Fatal(err)
 		}
 	}
 	revoke(t, d, rpID, rpSecret, tok.RefreshToken, "access_token")
-	if _, err := review36Refresh(r, tok.RefreshToken); err == nil {
+	if _, err := r.refresh(tok.RefreshToken); err == nil {
 		t.Fatal("HOLE: a refresh token revoked with the hint \"access_token\" still refreshes")
 	}
 	if userinfoOK(r, tok) {

@@ -62,7 +62,7 @@ func keyOf(keys []jwk, kid string) (jwk, bool) {
 // refreshed is tok refreshed: its new id_token, verified by r.
 func (r *rp) refreshed(t *testing.T, tok *oauth2.Token) *oauth2.Token {
 	t.Helper()
-	next, err := r.config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	next, err := r.refresh(tok.RefreshToken)
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
